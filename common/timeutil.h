@@ -1,0 +1,12 @@
+/* Clock helpers. Any thread. */
+#ifndef GSLBD_COMMON_TIMEUTIL_H
+#define GSLBD_COMMON_TIMEUTIL_H
+
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock (for deadlines and ages). */
+uint64_t time_mono_ms(void);
+/* Milliseconds since the Unix epoch (for timestamps others see). */
+uint64_t time_wall_ms(void);
+
+#endif

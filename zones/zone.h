@@ -1,0 +1,117 @@
+/* Zones compiled into compact, read-only structures.
+ *
+ * zone_set_load() reads RFC 1035 master files with ldns, validates them and
+ * copies the data into one immutable struct zone_set; the ldns objects are
+ * freed before it returns. After loading, a zone_set is never modified, so any
+ * number of threads may read it without locks; the lookup functions allocate
+ * nothing and are fit for the per-query path. Load and free from one thread at
+ * a time (the main thread). */
+#ifndef GSLBD_ZONES_ZONE_H
+#define GSLBD_ZONES_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "zones/dname.h"
+
+struct zone_set;
+struct zone;
+
+/* What to load: one zone. Borrowed by zone_set_load() for the call only. */
+struct zone_source {
+	const char *origin; /* zone name in presentation format, e.g. "example.com" */
+	const char *path;   /* master file path */
+};
+
+/* One RRset: all records of one type at one owner name (class IN). */
+struct zone_rrset {
+	uint16_t type;      /* RR type, host order */
+	uint16_t rr_count;  /* number of records, >= 1 */
+	uint32_t ttl;       /* TTL (RFC 2181 5.2: one TTL per RRset, the lowest if the file disagreed) */
+	const uint8_t *rdata; /* rr_count records packed as: 2-byte big-endian RDLENGTH, then RDATA
+	                       * in uncompressed wire format (embedded names canonical, lowered) */
+	uint32_t rdata_len; /* total bytes at rdata */
+};
+
+/* Flags of a node. */
+#define ZONE_NODE_APEX 0x01        /* the zone apex */
+#define ZONE_NODE_DELEGATION 0x02  /* has NS and is not the apex: a zone cut */
+#define ZONE_NODE_WILDCARD 0x04    /* first label is "*" */
+#define ZONE_NODE_HAS_WILDCARD 0x08 /* a child "*.<this name>" exists */
+#define ZONE_NODE_EMPTY 0x10       /* empty non-terminal: exists only because a descendant does */
+#define ZONE_NODE_OCCLUDED 0x20    /* strictly below a zone cut (glue or occluded data) */
+
+/* One owner name in a zone, with its RRsets. */
+struct zone_node {
+	const uint8_t *name;            /* canonical owner name */
+	uint8_t name_len;               /* bytes at name */
+	uint8_t label_count;            /* labels, root included */
+	uint16_t flags;                 /* ZONE_NODE_* */
+	uint16_t rrset_count;           /* entries at rrsets */
+	const struct zone_rrset *rrsets; /* sorted by type */
+	const struct zone_node *cut;    /* for nodes at or below a zone cut: the highest cut node
+	                                 * above or at this one; NULL for authoritative data */
+	const struct zone_node *parent; /* node one label up (NULL for the apex) */
+};
+
+/* Result kinds of zone_lookup(). */
+enum zone_match {
+	ZONE_MATCH_EXACT,      /* node is the queried name (may be ZONE_NODE_EMPTY) */
+	ZONE_MATCH_WILDCARD,   /* no such name; node is the matching "*.<closest encloser>" */
+	ZONE_MATCH_NXDOMAIN,   /* no such name and no wildcard; node is the closest encloser */
+	ZONE_MATCH_DELEGATION, /* the name is at or below a zone cut; node is the cut */
+};
+
+struct zone_lookup {
+	enum zone_match match;       /* which case */
+	const struct zone_node *node; /* see enum zone_match */
+	const struct zone_node *closest_encloser; /* deepest existing ancestor-or-self */
+};
+
+/* Load zones. Returns 0 with *out set (caller owns, free with zone_set_free()),
+ * or a negative GSLB_E* code with err->msg "file:line:col: message" (the
+ * column is 0 where ldns gives none) and *out untouched. Rejected: a file that
+ * does not parse; a missing or second SOA at the apex; records outside the
+ * origin; CNAME beside other data; a zone declared twice; class other than IN.
+ * Out-of-zone data is an error, not silently dropped. */
+int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
+		  struct gslb_err *err);
+/* Free a set (NULL is fine). Every pointer obtained from it dies with it. */
+void zone_set_free(struct zone_set *set);
+
+size_t zone_set_count(const struct zone_set *set);
+/* Zone i, in the order of the sources given to zone_set_load(). */
+const struct zone *zone_set_zone(const struct zone_set *set, size_t i);
+/* Position of z in its set (the index of its source). */
+size_t zone_index(const struct zone *z);
+/* The zone with the longest origin that is a suffix of lname, or NULL. */
+const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lname, size_t len);
+
+const uint8_t *zone_origin(const struct zone *z);      /* canonical apex name */
+const struct zone_node *zone_apex(const struct zone *z);
+const struct zone_rrset *zone_soa(const struct zone *z);
+uint32_t zone_serial(const struct zone *z);
+/* Negative-answer TTL: min(SOA TTL, SOA MINIMUM) per RFC 2308 section 5. */
+uint32_t zone_negative_ttl(const struct zone *z);
+size_t zone_node_count(const struct zone *z);
+size_t zone_rr_count(const struct zone *z);
+/* Node i in canonical order (i < zone_node_count; the apex is node 0). */
+const struct zone_node *zone_node_at(const struct zone *z, size_t i);
+
+/* Exact node for lname (which must be in z), or NULL. Includes empty
+ * non-terminals and occluded nodes. */
+const struct zone_node *zone_find_node(const struct zone *z, const uint8_t *lname, size_t len);
+/* Full lookup of lname (at or below the origin of z) per RFC 1034 4.3.2 and
+ * RFC 4592: delegations first (the highest cut on the way down), then exact
+ * match, then wildcard at the closest encloser, else NXDOMAIN. */
+void zone_lookup(const struct zone *z, const uint8_t *lname, size_t len, struct zone_lookup *out);
+/* The RRset of type at node, or NULL. */
+const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
+
+/* Walk the records of an RRset: *pos starts at 0; returns a pointer to the
+ * next RDATA and sets *len, or NULL at the end. */
+const uint8_t *zone_rrset_next(const struct zone_rrset *rrset, uint32_t *pos, uint16_t *len);
+
+#endif
