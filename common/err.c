@@ -1,4 +1,4 @@
-#include "config.h"
+#include <config.h>
 
 #include "common/err.h"
 
@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void vset(struct gslb_err *err, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vset(struct gslb_err *err, const char *fmt,
+						     va_list ap)
 {
 	if (err != NULL)
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
