@@ -1,1 +1,39 @@
-/* placeholder */
+/* Inside the answer path: the per-thread scratch memory. Shared by
+ * answer.c, the policy code that reads the parsed query (Client Subnet) and
+ * the unit tests; not part of the contract the network layer uses. */
+#ifndef GSLBD_GSLBD_ANSWER_INTERNAL_H
+#define GSLBD_GSLBD_ANSWER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gslbd/wire.h"
+#include "zones/dname.h"
+
+struct zone_node;
+
+/* Most CNAME records followed for one query (RFC 1034 allows chains; the
+ * bound stops loops that the visited list does not catch). */
+#define ANSWER_CNAME_MAX 8
+/* Most names whose A/AAAA go into the additional section. */
+#define ANSWER_ADD_MAX 32
+
+/* A name whose addresses belong in the additional section. */
+struct answer_add {
+	const uint8_t *name; /* uncompressed name inside zone rdata (borrowed from the snapshot) */
+	bool required;       /* glue a referral cannot do without: set TC if it does not fit */
+};
+
+struct answer_scratch {
+	struct wire_query q;         /* the query being answered (ECS included) */
+	struct wire_writer w;        /* the response being written */
+	uint8_t lname[DNAME_MAXLEN]; /* canonical copy of a CNAME target or additional name */
+	const struct zone_node *visited[ANSWER_CNAME_MAX + 1]; /* nodes of the CNAME chain so far */
+	unsigned visited_count;                                /* entries at visited */
+	struct answer_add add[ANSWER_ADD_MAX];                 /* additional-section candidates */
+	unsigned add_count;                                    /* entries at add */
+	const struct zone_node *add_done[ANSWER_ADD_MAX];      /* nodes already in additional */
+	unsigned add_done_count;                               /* entries at add_done */
+};
+
+#endif
