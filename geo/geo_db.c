@@ -1,0 +1,468 @@
+#include <config.h>
+
+#include "geo/geo_db.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <maxminddb.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+
+/* The fields of a layout, in the order of struct geo_layout. */
+enum {
+	FIELD_LAT,
+	FIELD_LON,
+	FIELD_COUNTRY,
+	FIELD_CONTINENT,
+	FIELD_COUNT,
+};
+
+static const char *const field_names[FIELD_COUNT] = {"latitude", "longitude", "country",
+						     "continent"};
+
+struct geo_db {
+	MMDB_s mmdb;              /* the mapped database; read-only after open */
+	char *path;               /* file name, for messages */
+	struct geo_layout layout; /* private copy; paths[] point into it */
+	/* NULL-terminated key lists for MMDB_aget_value(), one per field;
+	 * paths[f][0] == NULL when the field is not read */
+	const char *paths[FIELD_COUNT][GEO_PATH_MAX_KEYS + 1];
+};
+
+static const struct geo_path *layout_field(const struct geo_layout *l, int f)
+{
+	switch (f) {
+	case FIELD_LAT:
+		return &l->latitude;
+	case FIELD_LON:
+		return &l->longitude;
+	case FIELD_COUNTRY:
+		return &l->country;
+	default:
+		return &l->continent;
+	}
+}
+
+static void set_path(struct geo_path *p, unsigned count, const char *const *keys)
+{
+	memset(p, 0, sizeof(*p));
+	p->count = count;
+	for (unsigned i = 0; i < count; i++)
+		strcpy(p->keys[i], keys[i]);
+}
+
+void geo_layout_city(struct geo_layout *out)
+{
+	static const char *const lat[] = {"location", "latitude"};
+	static const char *const lon[] = {"location", "longitude"};
+	static const char *const country[] = {"country", "iso_code"};
+	static const char *const continent[] = {"continent", "code"};
+
+	set_path(&out->latitude, 2, lat);
+	set_path(&out->longitude, 2, lon);
+	set_path(&out->country, 2, country);
+	set_path(&out->continent, 2, continent);
+}
+
+void geo_layout_flat(struct geo_layout *out)
+{
+	static const char *const lat[] = {"latitude"};
+	static const char *const lon[] = {"longitude"};
+	static const char *const country[] = {"country_code"};
+	static const char *const continent[] = {"continent_code"};
+
+	set_path(&out->latitude, 1, lat);
+	set_path(&out->longitude, 1, lon);
+	set_path(&out->country, 1, country);
+	set_path(&out->continent, 1, continent);
+}
+
+int geo_layout_parse_path(const char *dotted, struct geo_path *out, struct gslb_err *err)
+{
+	struct geo_path p;
+	const char *s = dotted;
+
+	memset(&p, 0, sizeof(p));
+	if (*s == '\0') {
+		*out = p;
+		return 0;
+	}
+	for (;;) {
+		const char *dot = strchr(s, '.');
+		size_t len = dot != NULL ? (size_t)(dot - s) : strlen(s);
+
+		if (len == 0)
+			return gslb_err_setc(err, GSLB_EINVAL, "data path '%s': empty key", dotted);
+		if (len >= GEO_KEY_SIZE)
+			return gslb_err_setc(err, GSLB_EINVAL,
+					     "data path '%s': key longer than %d bytes", dotted,
+					     GEO_KEY_SIZE - 1);
+		if (p.count == GEO_PATH_MAX_KEYS)
+			return gslb_err_setc(err, GSLB_EINVAL, "data path '%s': more than %d keys",
+					     dotted, GEO_PATH_MAX_KEYS);
+		memcpy(p.keys[p.count], s, len);
+		p.keys[p.count][len] = '\0';
+		p.count++;
+		if (dot == NULL)
+			break;
+		s = dot + 1;
+	}
+	*out = p;
+	return 0;
+}
+
+void geo_path_format(const struct geo_path *path, char *buf, size_t buf_len)
+{
+	size_t used = 0;
+
+	if (buf_len == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < path->count && i < GEO_PATH_MAX_KEYS; i++) {
+		size_t klen = strnlen(path->keys[i], GEO_KEY_SIZE);
+		size_t need = klen + (i > 0 ? 1 : 0);
+
+		if (used + need >= buf_len)
+			break;
+		if (i > 0)
+			buf[used++] = '.';
+		memcpy(buf + used, path->keys[i], klen);
+		used += klen;
+		buf[used] = '\0';
+	}
+}
+
+/* Check that a layout can be used. Returns 0 or GSLB_EINVAL with err set
+ * (without the file name). */
+static int layout_check(const struct geo_layout *l, struct gslb_err *err)
+{
+	bool any = false;
+
+	for (int f = 0; f < FIELD_COUNT; f++) {
+		const struct geo_path *p = layout_field(l, f);
+
+		if (p->count > GEO_PATH_MAX_KEYS)
+			return gslb_err_setc(err, GSLB_EINVAL,
+					     "layout: %s path has %u keys, at most %d allowed",
+					     field_names[f], p->count, GEO_PATH_MAX_KEYS);
+		for (unsigned i = 0; i < p->count; i++) {
+			if (memchr(p->keys[i], '\0', GEO_KEY_SIZE) == NULL)
+				return gslb_err_setc(err, GSLB_EINVAL,
+						     "layout: %s path: key %u is not terminated",
+						     field_names[f], i + 1);
+			if (p->keys[i][0] == '\0')
+				return gslb_err_setc(err, GSLB_EINVAL,
+						     "layout: %s path: key %u is empty",
+						     field_names[f], i + 1);
+		}
+		if (p->count > 0)
+			any = true;
+	}
+	if ((l->latitude.count == 0) != (l->longitude.count == 0))
+		return gslb_err_setc(err, GSLB_EINVAL,
+				     "layout: latitude and longitude must be read together");
+	if (!any)
+		return gslb_err_setc(err, GSLB_EINVAL, "layout: no field to read");
+	return 0;
+}
+
+int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db **out,
+		struct gslb_err *err)
+{
+	struct geo_layout city;
+	struct geo_db *db = NULL;
+	struct stat st;
+	int rc, status;
+
+	if (layout == NULL) {
+		geo_layout_city(&city);
+		layout = &city;
+	}
+	rc = layout_check(layout, err);
+	if (rc != 0) {
+		gslb_err_prefix(err, "%s", path);
+		return rc;
+	}
+	/* libmaxminddb says only "error opening the file"; stat() tells why. */
+	if (stat(path, &st) != 0) {
+		int e = errno;
+
+		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
+				     "%s: cannot open: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode))
+		return gslb_err_setc(err, GSLB_EIO, "%s: cannot open: not a regular file", path);
+
+	db = xcalloc(1, sizeof(*db));
+	status = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
+	if (status != MMDB_SUCCESS) {
+		rc = gslb_err_setc(err, GSLB_EIO, "%s: cannot open: %s", path,
+				   MMDB_strerror(status));
+		free(db);
+		return rc;
+	}
+	db->path = xstrdup(path);
+	db->layout = *layout;
+	for (int f = 0; f < FIELD_COUNT; f++) {
+		const struct geo_path *p = layout_field(&db->layout, f);
+
+		for (unsigned i = 0; i < p->count; i++)
+			db->paths[f][i] = p->keys[i];
+		db->paths[f][p->count] = NULL;
+	}
+
+	/* Older libmaxminddb versions find the start of the IPv4 subtree
+	 * lazily, writing into the MMDB_s on the first IPv4 lookup. Do that
+	 * lookup now, on this thread, so that later lookups only read, and so
+	 * that a broken search tree shows up at open time. */
+	if (db->mmdb.metadata.ip_version == 6) {
+		struct sockaddr_in sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		(void)MMDB_lookup_sockaddr(&db->mmdb, (const struct sockaddr *)&sin, &status);
+		if (status != MMDB_SUCCESS) {
+			rc = gslb_err_setc(err, GSLB_EIO, "%s: cannot open: %s", path,
+					   MMDB_strerror(status));
+			geo_db_close(db);
+			return rc;
+		}
+	}
+	*out = db;
+	return 0;
+}
+
+void geo_db_close(struct geo_db *db)
+{
+	if (db == NULL)
+		return;
+	MMDB_close(&db->mmdb);
+	free(db->path);
+	free(db);
+}
+
+const char *geo_db_path(const struct geo_db *db)
+{
+	return db->path;
+}
+
+const char *geo_db_type(const struct geo_db *db)
+{
+	return db->mmdb.metadata.database_type != NULL ? db->mmdb.metadata.database_type : "";
+}
+
+uint64_t geo_db_build_epoch(const struct geo_db *db)
+{
+	return db->mmdb.metadata.build_epoch;
+}
+
+int geo_db_ip_version(const struct geo_db *db)
+{
+	return db->mmdb.metadata.ip_version;
+}
+
+/* Read a number at path into *out. False when the path is not read, absent,
+ * or holds something else. */
+static bool read_number(MMDB_entry_s *entry, const char *const *path, double *out)
+{
+	MMDB_entry_data_s d;
+
+	if (path[0] == NULL)
+		return false;
+	if (MMDB_aget_value(entry, &d, path) != MMDB_SUCCESS || !d.has_data)
+		return false;
+	switch (d.type) {
+	case MMDB_DATA_TYPE_DOUBLE:
+		*out = d.double_value;
+		return true;
+	case MMDB_DATA_TYPE_FLOAT:
+		*out = (double)d.float_value;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Copy a two-letter code at path into out[3], upper-cased. Leaves out empty
+ * when the path is not read, absent, not a string or not two ASCII letters. */
+static void read_code(MMDB_entry_s *entry, const char *const *path, char out[3])
+{
+	MMDB_entry_data_s d;
+
+	out[0] = '\0';
+	if (path[0] == NULL)
+		return;
+	if (MMDB_aget_value(entry, &d, path) != MMDB_SUCCESS || !d.has_data ||
+	    d.type != MMDB_DATA_TYPE_UTF8_STRING || d.data_size != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		char c = d.utf8_string[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (c < 'A' || c > 'Z')
+			return;
+		out[i] = c;
+	}
+	out[2] = '\0';
+}
+
+static bool is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
+		  struct geo_location *out)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	MMDB_lookup_result_s res;
+	unsigned bias = 0, netmask;
+	int status;
+	double lat, lon;
+
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET6 && is_v4_mapped(addr)) {
+		family = AF_INET;
+		addr += 12;
+		bias = 96;
+	}
+	memset(&u, 0, sizeof(u));
+	if (family == AF_INET) {
+		u.sin.sin_family = AF_INET;
+		memcpy(&u.sin.sin_addr, addr, 4);
+	} else if (family == AF_INET6) {
+		/* An IPv4 tree knows nothing of IPv6: the whole space is empty. */
+		if (db->mmdb.metadata.ip_version != 6)
+			return 0;
+		u.sin6.sin6_family = AF_INET6;
+		memcpy(&u.sin6.sin6_addr, addr, 16);
+	} else {
+		return GSLB_EINVAL;
+	}
+
+	res = MMDB_lookup_sockaddr(&db->mmdb, &u.sa, &status);
+	if (status != MMDB_SUCCESS)
+		return GSLB_EIO;
+
+	/* IPv4 in an IPv6 tree: libmaxminddb counts from the top of the IPv6
+	 * tree, where IPv4 starts at bit 96. Less than 96 means the empty
+	 * region holding the address is bigger than ::/96, so the whole IPv4
+	 * space is in it. */
+	netmask = res.netmask;
+	if (family == AF_INET && db->mmdb.metadata.ip_version == 6)
+		netmask = netmask >= 96 ? netmask - 96 : 0;
+	if (family == AF_INET && netmask > 32)
+		netmask = 32;
+	else if (netmask > 128)
+		netmask = 128;
+	out->prefix_len = (uint8_t)(netmask + bias);
+	if (!res.found_entry)
+		return 0;
+
+	out->found = true;
+	out->record_id = res.entry.offset;
+	if (read_number(&res.entry, db->paths[FIELD_LAT], &lat) &&
+	    read_number(&res.entry, db->paths[FIELD_LON], &lon) && isfinite(lat) && isfinite(lon) &&
+	    lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0) {
+		out->has_coords = true;
+		out->lat = lat;
+		out->lon = lon;
+	}
+	read_code(&res.entry, db->paths[FIELD_COUNTRY], out->country);
+	read_code(&res.entry, db->paths[FIELD_CONTINENT], out->continent);
+	return 0;
+}
+
+/* An address block: the first len bits of addr. */
+struct block {
+	uint8_t addr[16]; /* network address, network byte order */
+	uint8_t len;      /* prefix length in bits */
+};
+
+static const struct block private_v4[] = {
+    {{10, 0, 0, 0}, 8},     /* RFC 1918 */
+    {{172, 16, 0, 0}, 12},  /* RFC 1918 */
+    {{192, 168, 0, 0}, 16}, /* RFC 1918 */
+    {{127, 0, 0, 0}, 8},    /* loopback */
+    {{169, 254, 0, 0}, 16}, /* link-local */
+    {{100, 64, 0, 0}, 10},  /* shared address space (CGNAT), RFC 6598 */
+};
+
+static const struct block private_v6[] = {
+    {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* loopback */
+    {{0xfe, 0x80}, 10},                                      /* link-local */
+    {{0xfc, 0x00}, 7},                                       /* unique local, RFC 4193 */
+};
+
+static bool block_contains(const struct block *b, const uint8_t *addr)
+{
+	unsigned full = b->len / 8, rest = b->len % 8;
+
+	if (memcmp(b->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((b->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static bool in_blocks(const struct block *blocks, size_t count, const uint8_t *addr, uint8_t *len)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (block_contains(&blocks[i], addr)) {
+			*len = blocks[i].len;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool geo_addr_is_private(int family, const uint8_t *addr, uint8_t *block_len)
+{
+	uint8_t len = 0;
+	bool hit;
+
+	if (family == AF_INET) {
+		hit = in_blocks(private_v4, sizeof(private_v4) / sizeof(private_v4[0]), addr, &len);
+	} else if (family == AF_INET6 && is_v4_mapped(addr)) {
+		hit = in_blocks(private_v4, sizeof(private_v4) / sizeof(private_v4[0]), addr + 12,
+				&len);
+		len = (uint8_t)(len + 96);
+	} else if (family == AF_INET6) {
+		hit = in_blocks(private_v6, sizeof(private_v6) / sizeof(private_v6[0]), addr, &len);
+	} else {
+		return false;
+	}
+	if (hit && block_len != NULL)
+		*block_len = len;
+	return hit;
+}
+
+double geo_distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+	const double rad = 3.14159265358979323846 / 180.0;
+	double phi1 = lat1 * rad, phi2 = lat2 * rad;
+	double dphi = (lat2 - lat1) * rad, dlambda = (lon2 - lon1) * rad;
+	double s1 = sin(dphi / 2.0), s2 = sin(dlambda / 2.0);
+	double a = s1 * s1 + cos(phi1) * cos(phi2) * s2 * s2;
+
+	/* Rounding can push a a hair outside [0, 1] near antipodes. */
+	if (a > 1.0)
+		a = 1.0;
+	else if (a < 0.0)
+		a = 0.0;
+	return 2.0 * GEO_EARTH_RADIUS_KM * asin(sqrt(a));
+}

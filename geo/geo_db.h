@@ -1,0 +1,133 @@
+/* Client location from a MaxMind DB (.mmdb) file, and great-circle distance.
+ *
+ * A struct geo_db maps the file read-only (MMDB_MODE_MMAP). Which fields are
+ * read is set by a struct geo_layout: the GeoIP2/GeoLite2-City layout by
+ * default, or any other data paths, so that flat or home-made databases work
+ * too. Lookups take a raw address, do not allocate, and may run on any
+ * number of threads at once on the same struct geo_db; open and close belong
+ * to one thread, and a database must outlive every lookup using it.
+ *
+ * The other helpers are pure functions, safe from any thread. */
+#ifndef GSLBD_GEO_DB_H
+#define GSLBD_GEO_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* Longest data path, in map keys (or array indexes). */
+#define GEO_PATH_MAX_KEYS 6
+/* Longest key of a data path, in bytes, with the NUL. */
+#define GEO_KEY_SIZE 48
+
+/* A data path inside a record, such as {"location", "latitude"}. */
+struct geo_path {
+	unsigned count;                             /* keys in use; 0 means "do not read" */
+	char keys[GEO_PATH_MAX_KEYS][GEO_KEY_SIZE]; /* NUL-terminated keys, outermost first */
+};
+
+/* Where a database keeps the fields gslbd reads. Latitude and longitude are
+ * read as double or float, country and continent as 2-letter UTF-8 strings. */
+struct geo_layout {
+	struct geo_path latitude;  /* degrees north, -90..90 */
+	struct geo_path longitude; /* degrees east, -180..180 */
+	struct geo_path country;   /* ISO 3166-1 alpha-2 country code */
+	struct geo_path continent; /* two-letter continent code (AF AN AS EU NA OC SA) */
+};
+
+/* What a lookup found. Strings are copied and NUL-terminated. */
+struct geo_location {
+	bool found;         /* the address lies in a network that has a record */
+	bool has_coords;    /* lat and lon are valid (both present and in range) */
+	double lat;         /* degrees north; 0 unless has_coords */
+	double lon;         /* degrees east; 0 unless has_coords */
+	char country[3];    /* upper-case country code, "" when absent or malformed */
+	char continent[3];  /* upper-case continent code, "" when absent or malformed */
+	uint8_t prefix_len; /* prefix length of the matched network, or of the empty
+			       region around the address when !found, counted in the
+			       family of the query (0..32 for AF_INET, 0..128 for
+			       AF_INET6): every address within it gets the same result */
+	uint32_t record_id; /* when found: the record's offset in the data section,
+			       equal for every network sharing one record, so callers
+			       can memoise per record; meaningful for one open
+			       database only; 0 when !found, but 0 is also a
+			       valid id, so test found first */
+};
+
+struct geo_db;
+
+/* The GeoIP2/GeoLite2-City layout: location.latitude, location.longitude,
+ * country.iso_code, continent.code. */
+void geo_layout_city(struct geo_layout *out);
+
+/* A flat layout: top-level latitude, longitude, country_code and
+ * continent_code. */
+void geo_layout_flat(struct geo_layout *out);
+
+/* Parse a dotted data path such as "location.latitude" or
+ * "subdivisions.0.iso_code" (numbers index arrays) into *out. The empty
+ * string gives count 0 (field not read). Returns 0, or GSLB_EINVAL with err
+ * naming the problem (empty key, key too long, too many keys); *out is
+ * untouched then. */
+int geo_layout_parse_path(const char *dotted, struct geo_path *out, struct gslb_err *err);
+
+/* Write a path in dotted form into buf (always NUL-terminated when
+ * buf_len > 0). */
+void geo_path_format(const struct geo_path *path, char *buf, size_t buf_len);
+
+/* Open the database at path with the given layout (copied; layout may be
+ * NULL for geo_layout_city()). Returns 0 with *out (caller owns it, frees it
+ * with geo_db_close()), or a negative code with err "path: message" and *out
+ * untouched:
+ *   GSLB_ENOENT  the file does not exist
+ *   GSLB_EIO     it cannot be read or is not a valid MaxMind DB
+ *   GSLB_EINVAL  the layout is malformed (a key is empty or not
+ *                NUL-terminated, too many keys, latitude without longitude
+ *                or the reverse, or no field at all) */
+int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db **out,
+		struct gslb_err *err);
+
+/* Unmap and free db (NULL is fine). No lookup may be running on it. */
+void geo_db_close(struct geo_db *db);
+
+/* Look up an address: family is AF_INET (addr holds 4 bytes) or AF_INET6
+ * (16 bytes), network byte order. IPv4-mapped IPv6 addresses
+ * (::ffff:a.b.c.d) are looked up as their IPv4 address, with prefix_len
+ * still counted in IPv6 bits (96 + the IPv4 prefix). IPv6 addresses in an
+ * IPv4-only database are not found, with prefix_len 0.
+ * Returns 0 with *out filled (found or not), or:
+ *   GSLB_EINVAL  family is neither AF_INET nor AF_INET6
+ *   GSLB_EIO     the database is corrupt at this address
+ * with *out set to "not found, prefix_len 0" in both cases. Does not
+ * allocate; any thread. */
+int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
+		  struct geo_location *out);
+
+/* The path the database was opened from; borrowed until geo_db_close(). */
+const char *geo_db_path(const struct geo_db *db);
+/* The metadata's database_type (e.g. "GeoIP2-City"); borrowed until
+ * geo_db_close(). */
+const char *geo_db_type(const struct geo_db *db);
+/* The metadata's build time, seconds since the Unix epoch. */
+uint64_t geo_db_build_epoch(const struct geo_db *db);
+/* 4 or 6: the address family of the database's search tree. */
+int geo_db_ip_version(const struct geo_db *db);
+
+/* Is addr (family AF_INET with 4 bytes or AF_INET6 with 16) in a private or
+ * special-use block that no geo database can place: 10/8, 172.16/12,
+ * 192.168/16 (RFC 1918), 127/8, 169.254/16, 100.64/10 (CGNAT), ::1/128,
+ * fe80::/10, fc00::/7, and the IPv4-mapped forms of the IPv4 blocks? If so
+ * and block_len is not NULL, *block_len is the block's prefix length in the
+ * family of the query (8 for 10/8, 104 for ::ffff:10.0.0.0/104). */
+bool geo_addr_is_private(int family, const uint8_t *addr, uint8_t *block_len);
+
+/* Great-circle distance in kilometres between two points given in degrees,
+ * by the haversine formula on a sphere of radius GEO_EARTH_RADIUS_KM. */
+double geo_distance_km(double lat1, double lon1, double lat2, double lon2);
+
+/* Mean Earth radius (IUGG), kilometres. */
+#define GEO_EARTH_RADIUS_KM 6371.0088
+
+#endif
