@@ -1,1 +1,167 @@
-/* placeholder: being written */
+#include <config.h>
+
+#include "gslbd/snapshot.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "gslbd/config.h"
+#include "zones/zone.h"
+
+/* Reader states: 0 while offline, otherwise the generation that was current
+ * when the reader came online. Readers are registered before their threads
+ * start, so the array is only appended to by the main thread while no reader
+ * runs. */
+#define READER_OFFLINE 0
+#define READERS_MAX 1024
+
+struct snapshot_reader {
+	_Atomic uint64_t state; /* READER_OFFLINE or the generation seen when going online */
+};
+
+/* A replaced snapshot waiting until no reader can see it. */
+struct retired {
+	struct snapshot *snap; /* the old snapshot */
+	uint64_t until;        /* readers online since before this generation may hold it */
+	struct retired *next;  /* next older entry */
+};
+
+static struct snapshot_reader *readers[READERS_MAX];
+static size_t reader_count;
+static _Atomic(struct snapshot *) current;
+static _Atomic uint64_t current_generation;
+static struct retired *retired_list; /* main thread only */
+
+struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones)
+{
+	struct snapshot *snap = xcalloc(1, sizeof(*snap));
+
+	snap->config = cfg;
+	snap->zones = zones;
+	atomic_init(&snap->refs, 0);
+	return snap;
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	config_free(snap->config);
+	zone_set_free(snap->zones);
+	free(snap);
+}
+
+struct snapshot_reader *snapshot_reader_new(void)
+{
+	struct snapshot_reader *r;
+
+	if (reader_count == READERS_MAX)
+		log_fatal("too many snapshot readers (%d)", READERS_MAX);
+	r = xcalloc(1, sizeof(*r));
+	atomic_init(&r->state, READER_OFFLINE);
+	readers[reader_count++] = r;
+	return r;
+}
+
+void snapshot_reader_online(struct snapshot_reader *r)
+{
+	/* Sequentially consistent: the state store is ordered before the
+	 * reader's later load of `current`, against the main thread's store of
+	 * `current` and its later loads of the states (see snapshot_reclaim). */
+	atomic_store(&r->state, atomic_load(&current_generation));
+}
+
+void snapshot_reader_offline(struct snapshot_reader *r)
+{
+	atomic_store_explicit(&r->state, READER_OFFLINE, memory_order_release);
+}
+
+const struct snapshot *snapshot_current(void)
+{
+	return atomic_load(&current);
+}
+
+void snapshot_ref(const struct snapshot *snap)
+{
+	struct snapshot *s = (struct snapshot *)snap;
+
+	atomic_fetch_add(&s->refs, 1);
+}
+
+void snapshot_unref(const struct snapshot *snap)
+{
+	struct snapshot *s = (struct snapshot *)snap;
+
+	atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release);
+}
+
+void snapshot_publish(struct snapshot *snap)
+{
+	struct snapshot *old;
+	uint64_t gen = atomic_load(&current_generation) + 1;
+
+	snap->generation = gen;
+	old = atomic_exchange(&current, snap);
+	atomic_store(&current_generation, gen);
+	if (old != NULL) {
+		struct retired *r = xmalloc(sizeof(*r));
+
+		r->snap = old;
+		r->until = gen;
+		r->next = retired_list;
+		retired_list = r;
+	}
+}
+
+/* May a reader still see snapshots retired at generation until? A reader
+ * that is offline holds none; one that came online at generation >= until
+ * loaded `current` after it had been replaced. */
+static bool readers_past(uint64_t until)
+{
+	for (size_t i = 0; i < reader_count; i++) {
+		uint64_t st = atomic_load(&readers[i]->state);
+
+		if (st != READER_OFFLINE && st < until)
+			return false;
+	}
+	return true;
+}
+
+unsigned snapshot_reclaim(void)
+{
+	struct retired **pp = &retired_list;
+	unsigned waiting = 0;
+
+	while (*pp != NULL) {
+		struct retired *r = *pp;
+
+		if (readers_past(r->until) &&
+		    atomic_load_explicit(&r->snap->refs, memory_order_acquire) == 0) {
+			*pp = r->next;
+			log_debug("snapshot generation %llu freed", (unsigned long long)r->snap->generation);
+			snapshot_free(r->snap);
+			free(r);
+		} else {
+			waiting++;
+			pp = &r->next;
+		}
+	}
+	return waiting;
+}
+
+void snapshot_shutdown(void)
+{
+	while (retired_list != NULL) {
+		struct retired *r = retired_list;
+
+		retired_list = r->next;
+		snapshot_free(r->snap);
+		free(r);
+	}
+	snapshot_free(atomic_exchange(&current, NULL));
+	for (size_t i = 0; i < reader_count; i++)
+		free(readers[i]);
+	reader_count = 0;
+}

@@ -1,5 +1,5 @@
 /* Unit tests of common/: address and prefix parsing and matching. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <check.h>
