@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in tests/fuzz/corpus/ (run from the source tree).
+
+answer/: DNS queries, valid and hostile (compression loops, bad labels,
+EDNS and Client Subnet variants). zone/: small master files."""
+import os
+import struct
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def name(n):
+    out = b""
+    for label in n.strip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(qname, qtype=1, qclass=1, flags=0x0000, opt=None, qd=1, an=0, ns=0, ident=0x1234):
+    ar = 1 if opt is not None else 0
+    msg = struct.pack("!HHHHHH", ident, flags, qd, an, ns, ar)
+    msg += name(qname) + struct.pack("!HH", qtype, qclass)
+    if opt is not None:
+        msg += opt
+    return msg
+
+
+def opt_rr(size=1232, version=0, do=False, options=b"", rcode_hi=0):
+    ttl = (rcode_hi << 24) | (version << 16) | (0x8000 if do else 0)
+    return b"\0" + struct.pack("!HHIH", 41, size, ttl, len(options)) + options
+
+
+def ecs(family, source, scope, addr):
+    body = struct.pack("!HBB", family, source, scope) + addr
+    return struct.pack("!HH", 8, len(body)) + body
+
+
+cases = {
+    "a-www": query("www.fuzz.example"),
+    "aaaa-web": query("web.fuzz.example", 28),
+    "mx-apex": query("fuzz.example", 15),
+    "any-apex": query("fuzz.example", 255),
+    "nx": query("nope.fuzz.example"),
+    "nodata": query("mail.fuzz.example", 28),
+    "ent": query("y.ent.fuzz.example"),
+    "wild": query("a.b.wild.fuzz.example", 16),
+    "loop": query("loop1.fuzz.example"),
+    "referral": query("host.sub.fuzz.example"),
+    "ds-at-cut": query("sub.fuzz.example", 43),
+    "srv": query("_sip._tcp.fuzz.example", 33),
+    "big-txt": query("big.fuzz.example", 16),
+    "big-txt-edns": query("big.fuzz.example", 16, opt=opt_rr(4096)),
+    "refused": query("example.org"),
+    "axfr": query("fuzz.example", 252),
+    "ixfr": query("fuzz.example", 251),
+    "chaos": query("version.bind", 16, 3),
+    "chaos-id": query("id.server", 16, 3),
+    "opcode-status": query("fuzz.example", flags=0x1000),
+    "qr-set": query("fuzz.example", flags=0x8000),
+    "qd0": query("fuzz.example", qd=0),
+    "qd2": query("fuzz.example", qd=2),
+    "an1": query("fuzz.example", an=1),
+    "edns-badvers": query("fuzz.example", opt=opt_rr(version=1)),
+    "edns-small": query("big.fuzz.example", 16, opt=opt_rr(100)),
+    "edns-unknown-opt": query("fuzz.example", opt=opt_rr(options=struct.pack("!HH", 65001, 2) + b"ab")),
+    "ecs-v4": query("www.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([192, 0, 2])))),
+    "ecs-v6": query("www.fuzz.example", opt=opt_rr(options=ecs(2, 56, 0, bytes(7)))),
+    "ecs-bad-len": query("www.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([192, 0, 2, 1])))),
+    "ecs-bad-src": query("www.fuzz.example", opt=opt_rr(options=ecs(1, 33, 0, bytes(5)))),
+    "ecs-scope": query("www.fuzz.example", opt=opt_rr(options=ecs(1, 24, 8, bytes(3)))),
+    "ecs-hostbits": query("www.fuzz.example", opt=opt_rr(options=ecs(1, 20, 0, bytes([192, 0, 255])))),
+    "ecs-family": query("www.fuzz.example", opt=opt_rr(options=ecs(3, 0, 0, b""))),
+    "two-opt": query("fuzz.example", opt=opt_rr() + opt_rr())[:-0 or None],
+    "short-header": b"\x12\x34\x00",
+    "empty": b"",
+    "ptr-loop": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\xc0\x0c" + b"\x00\x01\x00\x01",
+    "ptr-forward": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\xc0\x20" + b"\x00\x01\x00\x01",
+    "label-64": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\x40" + b"a" * 64 + b"\x00\x00\x01\x00\x01",
+    "label-type-01": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\x41abc\x00\x00\x01\x00\x01",
+    "long-name": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + (b"\x3f" + b"a" * 63) * 5 + b"\x00\x00\x01\x00\x01",
+    "truncated-question": query("www.fuzz.example")[:20],
+    "trailing": query("www.fuzz.example") + b"\x00\x00",
+    "case": query("WwW.FuZz.ExAmPlE"),
+}
+# Two OPT records need the additional count fixed.
+two = bytearray(query("fuzz.example", opt=opt_rr() + opt_rr()))
+two[10:12] = struct.pack("!H", 2)
+cases["two-opt"] = bytes(two)
+
+os.makedirs(os.path.join(here, "corpus", "answer"), exist_ok=True)
+for k, v in cases.items():
+    with open(os.path.join(here, "corpus", "answer", k), "wb") as f:
+        f.write(v)
+
+zones = {
+    "good": open(os.path.join(here, "fuzz.zone"), "rb").read(),
+    "no-soa": b"$ORIGIN fuzz.example.\n@ 3600 IN NS ns1\n",
+    "cname-and-data": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nx CNAME y\nx A 192.0.2.1\n",
+    "out-of-zone": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nwww.other. A 192.0.2.1\n",
+    "syntax": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nx A 999.1.1.1\n",
+    "include": b"$INCLUDE /etc/passwd\n",
+    "empty": b"",
+}
+os.makedirs(os.path.join(here, "corpus", "zone"), exist_ok=True)
+for k, v in zones.items():
+    with open(os.path.join(here, "corpus", "zone", k), "wb") as f:
+        f.write(v)

@@ -1,0 +1,5 @@
+#!/bin/sh
+# Replay the stored fuzz corpora through the fuzz targets (no fuzzer needed).
+set -e
+$TEST_WRAPPER "$top_builddir/tests/fuzz/replay_answer" "$top_srcdir/tests/fuzz/corpus/answer"
+$TEST_WRAPPER "$top_builddir/tests/fuzz/replay_zone" "$top_srcdir/tests/fuzz/corpus/zone"
