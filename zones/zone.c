@@ -1,1 +1,992 @@
-/* placeholder: being written */
+#include "config.h"
+
+#include "zones/zone.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "zones/dname.h"
+#include "zones/zone-internal.h"
+
+/* Loading goes in three steps. Parsing turns each ldns record into a small
+ * fixed-size entry (struct trec) whose owner is a node of a temporary table
+ * and whose RDATA is copied into one growing arena; the ldns record is freed
+ * at once, so a large zone never exists twice. Then the empty non-terminals
+ * are added, the nodes sorted into canonical order and the records sorted
+ * in place by node and type. Last, duplicates are collapsed, RRsets checked
+ * and everything copied into the final exact-size arrays. */
+
+#define DEFAULT_TTL 3600
+
+/* A node while loading. */
+struct tnode {
+	uint32_t name_off; /* offset of the owner name in the names arena */
+	uint32_t hash;     /* dname_hash() of the name */
+	uint8_t len;       /* name length */
+};
+
+/* A record while loading. */
+struct trec {
+	uint32_t node;  /* owner: index into tnodes, then into the zone's nodes */
+	uint32_t ttl;   /* TTL as written */
+	uint32_t line;  /* line of the record in the file */
+	uint32_t rdoff; /* offset of the RDATA in the temporary arena */
+	uint16_t type;  /* RR type */
+	uint16_t rdlen; /* RDATA length */
+};
+
+struct loader {
+	const char *path;      /* zone file, for messages */
+	const uint8_t *origin; /* canonical origin */
+	size_t origin_len;     /* bytes at origin */
+	struct gslb_err *err;  /* where errors go */
+	uint8_t *names;        /* owner names arena (kept by the zone) */
+	size_t names_len;      /* bytes used at names */
+	size_t names_cap;      /* bytes allocated at names */
+	struct tnode *tnodes;  /* nodes in order of appearance */
+	size_t tnode_count;    /* entries used at tnodes */
+	size_t tnode_cap;      /* entries allocated at tnodes */
+	uint32_t *table;       /* tnode indexes by name hash (kept by the zone) */
+	size_t table_size;     /* slots at table, a power of two */
+	struct trec *recs;     /* records in file order */
+	size_t rec_count;      /* entries used at recs */
+	size_t rec_cap;        /* entries allocated at recs */
+	uint8_t *rd;           /* RDATA of recs */
+	size_t rd_len;         /* bytes used at rd */
+	size_t rd_cap;         /* bytes allocated at rd */
+	size_t soa_rec;        /* index of the first apex SOA record, SIZE_MAX if none */
+	uint32_t last_node;    /* owner of the previous record, UINT32_MAX at first */
+};
+
+/* Grow *p (of *cap elements of size bytes) to hold at least need elements. */
+static void grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 1024;
+
+	if (need <= *cap)
+		return;
+	while (c < need)
+		c *= 2;
+	*p = xreallocarray(*p, c, size);
+	*cap = c;
+}
+
+static int perr(struct loader *ld, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Set "path:line:1: message" and return GSLB_EPARSE. */
+static int perr(struct loader *ld, unsigned long line, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return gslb_err_set(ld->err, "%s:%lu:1: %s", ld->path, line ? line : 1, msg);
+}
+
+static bool tnode_is(const struct loader *ld, uint32_t i, const uint8_t *lname, size_t len)
+{
+	return ld->tnodes[i].len == len &&
+	       memcmp(ld->names + ld->tnodes[i].name_off, lname, len) == 0;
+}
+
+static void table_rehash(struct loader *ld, size_t size)
+{
+	uint32_t *t = xmalloc(size * sizeof(*t));
+	size_t mask = size - 1;
+
+	memset(t, 0xff, size * sizeof(*t));
+	for (size_t i = 0; i < ld->tnode_count; i++) {
+		size_t slot = ld->tnodes[i].hash & mask;
+
+		while (t[slot] != ZONE_SLOT_EMPTY)
+			slot = (slot + 1) & mask;
+		t[slot] = (uint32_t)i;
+	}
+	free(ld->table);
+	ld->table = t;
+	ld->table_size = size;
+}
+
+/* Find the slot of lname, or the free slot where it belongs. */
+static size_t table_slot(const struct loader *ld, const uint8_t *lname, size_t len, uint32_t hash)
+{
+	size_t mask = ld->table_size - 1;
+	size_t slot = hash & mask;
+
+	for (;;) {
+		uint32_t i = ld->table[slot];
+
+		if (i == ZONE_SLOT_EMPTY ||
+		    (ld->tnodes[i].hash == hash && tnode_is(ld, i, lname, len)))
+			return slot;
+		slot = (slot + 1) & mask;
+	}
+}
+
+/* Add a node named by len bytes at names + name_off (already in the arena). */
+static uint32_t tnode_add(struct loader *ld, uint32_t name_off, size_t len, uint32_t hash,
+			  size_t slot)
+{
+	uint32_t i = (uint32_t)ld->tnode_count;
+
+	grow((void **)&ld->tnodes, &ld->tnode_cap, ld->tnode_count + 1, sizeof(*ld->tnodes));
+	ld->tnodes[i].name_off = name_off;
+	ld->tnodes[i].hash = hash;
+	ld->tnodes[i].len = (uint8_t)len;
+	ld->tnode_count++;
+	ld->table[slot] = i;
+	/* Keep the load at or below 0.7. */
+	if (ld->tnode_count * 10 > ld->table_size * 7)
+		table_rehash(ld, ld->table_size * 2);
+	return i;
+}
+
+/* The node of owner lname, added (with its name copied) when new. */
+static int owner_node(struct loader *ld, const uint8_t *lname, size_t len, uint32_t *out)
+{
+	uint32_t hash, off;
+	size_t slot;
+
+	/* Records of one owner tend to follow each other. */
+	if (ld->last_node != UINT32_MAX && tnode_is(ld, ld->last_node, lname, len)) {
+		*out = ld->last_node;
+		return 0;
+	}
+	hash = dname_hash(lname, len);
+	slot = table_slot(ld, lname, len, hash);
+	if (ld->table[slot] != ZONE_SLOT_EMPTY) {
+		*out = ld->last_node = ld->table[slot];
+		return 0;
+	}
+	if (ld->tnode_count >= UINT32_MAX - 1 || ld->names_len + len > UINT32_MAX)
+		return GSLB_ERANGE;
+	grow((void **)&ld->names, &ld->names_cap, ld->names_len + len, 1);
+	off = (uint32_t)ld->names_len;
+	memcpy(ld->names + off, lname, len);
+	ld->names_len += len;
+	*out = ld->last_node = tnode_add(ld, off, len, hash, slot);
+	return 0;
+}
+
+/* Copy one parsed record; the caller frees rr. */
+static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
+{
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	uint8_t lname[DNAME_MAXLEN];
+	char name[DNAME_STRLEN];
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	const ldns_rr_descriptor *desc = ldns_rr_descript(type);
+	size_t rd_count = ldns_rr_rd_count(rr);
+	size_t rdlen = 0;
+	struct trec *r;
+	uint32_t node;
+
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+		return perr(ld, line, "class other than IN");
+	if (ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME || ldns_rdf_size(owner) == 0 ||
+	    ldns_rdf_size(owner) > DNAME_MAXLEN)
+		return perr(ld, line, "bad owner name");
+	memcpy(lname, ldns_rdf_data(owner), ldns_rdf_size(owner));
+	dname_lower(lname);
+	if (!dname_is_subdomain(lname, ld->origin)) {
+		char origin[DNAME_STRLEN];
+
+		dname_to_str(lname, name, sizeof(name));
+		dname_to_str(ld->origin, origin, sizeof(origin));
+		return perr(ld, line, "%s is outside the zone %s", name, origin);
+	}
+	if (type == LDNS_RR_TYPE_SOA && !dname_equal(lname, ld->origin)) {
+		dname_to_str(lname, name, sizeof(name));
+		return perr(ld, line, "SOA record of %s is not at the zone apex", name);
+	}
+	for (size_t i = 0; i < rd_count; i++)
+		rdlen += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if ((desc != NULL && rd_count < ldns_rr_descriptor_minimum(desc)) || rdlen > UINT16_MAX) {
+		dname_to_str(lname, name, sizeof(name));
+		return perr(ld, line, "record of %s has %s data", name,
+			    rdlen > UINT16_MAX ? "more than 65535 bytes of" : "no");
+	}
+	if (ld->rec_count >= UINT32_MAX || ld->rd_len + rdlen > UINT32_MAX)
+		return perr(ld, line, "zone too large");
+	if (owner_node(ld, lname, dname_len(lname), &node) != 0)
+		return perr(ld, line, "zone too large");
+
+	grow((void **)&ld->recs, &ld->rec_cap, ld->rec_count + 1, sizeof(*ld->recs));
+	grow((void **)&ld->rd, &ld->rd_cap, ld->rd_len + rdlen, 1);
+	r = &ld->recs[ld->rec_count];
+	r->node = node;
+	r->ttl = ldns_rr_ttl(rr);
+	r->line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	r->rdoff = (uint32_t)ld->rd_len;
+	r->type = type;
+	r->rdlen = (uint16_t)rdlen;
+	for (size_t i = 0; i < rd_count; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+
+		memcpy(ld->rd + ld->rd_len, ldns_rdf_data(f), ldns_rdf_size(f));
+		ld->rd_len += ldns_rdf_size(f);
+	}
+
+	if (type == LDNS_RR_TYPE_SOA) {
+		if (ld->soa_rec == SIZE_MAX) {
+			ld->soa_rec = ld->rec_count;
+		} else {
+			const struct trec *first = &ld->recs[ld->soa_rec];
+
+			/* An identical copy is collapsed later; another one is an error. */
+			if (first->rdlen != rdlen ||
+			    memcmp(ld->rd + first->rdoff, ld->rd + r->rdoff, rdlen) != 0)
+				return perr(
+				    ld, line,
+				    "second SOA record at the zone apex (first on line %lu)",
+				    (unsigned long)first->line);
+		}
+	}
+	ld->rec_count++;
+	return 0;
+}
+
+static int parse_file(struct loader *ld, FILE *fp)
+{
+	uint32_t default_ttl = DEFAULT_TTL;
+	ldns_rdf *origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, ld->origin_len, ld->origin);
+	ldns_rdf *prev = ldns_rdf_clone(origin);
+	int line = 0;
+	int ret = 0;
+
+	while (!feof(fp)) {
+		ldns_rr *rr = NULL;
+		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
+
+		switch (s) {
+		case LDNS_STATUS_OK:
+			ret = add_record(ld, rr, (unsigned long)line);
+			ldns_rr_free(rr);
+			break;
+		case LDNS_STATUS_SYNTAX_EMPTY:
+		case LDNS_STATUS_SYNTAX_TTL:
+		case LDNS_STATUS_SYNTAX_ORIGIN:
+			break;
+		case LDNS_STATUS_SYNTAX_INCLUDE:
+			ret = perr(ld, (unsigned long)line, "$INCLUDE is not supported");
+			break;
+		default:
+			ret = perr(ld, (unsigned long)line, "%s", ldns_get_errorstr_by_id(s));
+			break;
+		}
+		if (ret != 0)
+			goto out;
+	}
+	if (ferror(fp))
+		ret = gslb_err_setc(ld->err, GSLB_EIO, "%s: read error", ld->path);
+out:
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	return ret;
+}
+
+/* Add an empty non-terminal for every missing name between an owner and the
+ * apex. Such a name is a suffix of the owner's, so it shares its bytes. */
+static void add_empty_nonterminals(struct loader *ld)
+{
+	/* tnode_count grows inside the loop; new nodes are walked too, which is
+	 * harmless: their parents exist by then. */
+	for (size_t i = 0; i < ld->tnode_count; i++) {
+		uint32_t off = ld->tnodes[i].name_off;
+		size_t len = ld->tnodes[i].len;
+
+		while (len > ld->origin_len) {
+			const uint8_t *name = ld->names + off;
+			size_t skip = 1 + (size_t)name[0];
+			uint32_t hash;
+			size_t slot;
+
+			off += (uint32_t)skip;
+			len -= skip;
+			if (len == ld->origin_len)
+				break; /* the apex always exists */
+			hash = dname_hash(ld->names + off, len);
+			slot = table_slot(ld, ld->names + off, len, hash);
+			if (ld->table[slot] != ZONE_SLOT_EMPTY)
+				break; /* it and all its ancestors exist */
+			tnode_add(ld, off, len, hash, slot);
+		}
+	}
+}
+
+/* Canonical order (RFC 4034 6.1) of two nodes. Both names are canonical and
+ * end in the origin, so only the labels in front of it are compared. */
+static int cmp_node(const struct loader *ld, uint32_t a, uint32_t b)
+{
+	const uint8_t *na = ld->names + ld->tnodes[a].name_off;
+	const uint8_t *nb = ld->names + ld->tnodes[b].name_off;
+	size_t ra = ld->tnodes[a].len - ld->origin_len, rb = ld->tnodes[b].len - ld->origin_len;
+	uint8_t aoffs[DNAME_MAXLABELS], boffs[DNAME_MAXLABELS];
+	unsigned an = 0, bn = 0;
+
+	for (size_t o = 0; o < ra; o += 1 + (size_t)na[o])
+		aoffs[an++] = (uint8_t)o;
+	for (size_t o = 0; o < rb; o += 1 + (size_t)nb[o])
+		boffs[bn++] = (uint8_t)o;
+	while (an > 0 && bn > 0) {
+		const uint8_t *la = na + aoffs[--an], *lb = nb + boffs[--bn];
+		int c = memcmp(la + 1, lb + 1, la[0] < lb[0] ? la[0] : lb[0]);
+
+		if (c != 0)
+			return c;
+		if (la[0] != lb[0])
+			return la[0] < lb[0] ? -1 : 1;
+	}
+	return an == bn ? 0 : an < bn ? -1 : 1;
+}
+
+/* Stable merge sort of n node indexes, tmp holding n / 2 + 1 entries. */
+static void sort_nodes(uint32_t *v, uint32_t *tmp, size_t n, const struct loader *ld)
+{
+	size_t h, i, j, k;
+
+	if (n <= 12) {
+		for (i = 1; i < n; i++) {
+			uint32_t x = v[i];
+
+			for (j = i; j > 0 && cmp_node(ld, v[j - 1], x) > 0; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	h = n / 2;
+	sort_nodes(v, tmp, h, ld);
+	sort_nodes(v + h, tmp, n - h, ld);
+	if (cmp_node(ld, v[h - 1], v[h]) <= 0)
+		return; /* already in order */
+	memcpy(tmp, v, h * sizeof(*v));
+	i = 0;
+	j = h;
+	k = 0;
+	while (i < h && j < n)
+		v[k++] = cmp_node(ld, v[j], tmp[i]) < 0 ? v[j++] : tmp[i++];
+	while (i < h)
+		v[k++] = tmp[i++];
+}
+
+/* Records by node (its final index by then), type, then RDATA, so that an
+ * RRset is contiguous and duplicates are adjacent. */
+static int cmp_rec(const struct loader *ld, const struct trec *ra, const struct trec *rb)
+{
+	size_t min;
+	int c;
+
+	if (ra->node != rb->node)
+		return ra->node < rb->node ? -1 : 1;
+	if (ra->type != rb->type)
+		return ra->type < rb->type ? -1 : 1;
+	min = ra->rdlen < rb->rdlen ? ra->rdlen : rb->rdlen;
+	c = memcmp(ld->rd + ra->rdoff, ld->rd + rb->rdoff, min);
+	if (c != 0)
+		return c;
+	if (ra->rdlen != rb->rdlen)
+		return ra->rdlen < rb->rdlen ? -1 : 1;
+	return 0;
+}
+
+static void swap_rec(struct trec *a, struct trec *b)
+{
+	struct trec t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* In-place quicksort of the records (no second copy of a large array). */
+static void sort_recs(const struct loader *ld, struct trec *v, size_t n)
+{
+	struct trec t;
+
+	while (n > 12) {
+		size_t m = n / 2;
+		ptrdiff_t i = -1, j = (ptrdiff_t)n;
+		struct trec pivot;
+
+		/* Median of three, which also copes with sorted input. */
+		if (cmp_rec(ld, &v[m], &v[0]) < 0)
+			swap_rec(&v[m], &v[0]);
+		if (cmp_rec(ld, &v[n - 1], &v[m]) < 0) {
+			swap_rec(&v[n - 1], &v[m]);
+			if (cmp_rec(ld, &v[m], &v[0]) < 0)
+				swap_rec(&v[m], &v[0]);
+		}
+		pivot = v[m];
+		for (;;) {
+			do
+				i++;
+			while (cmp_rec(ld, &v[i], &pivot) < 0);
+			do
+				j--;
+			while (cmp_rec(ld, &pivot, &v[j]) < 0);
+			if (i >= j)
+				break;
+			swap_rec(&v[i], &v[j]);
+		}
+		/* [0, j] and [j + 1, n): recurse into the smaller part. */
+		if ((size_t)j + 1 < n - ((size_t)j + 1)) {
+			sort_recs(ld, v, (size_t)j + 1);
+			v += j + 1;
+			n -= (size_t)j + 1;
+		} else {
+			sort_recs(ld, v + j + 1, n - ((size_t)j + 1));
+			n = (size_t)j + 1;
+		}
+	}
+	for (size_t a = 1; a < n; a++) {
+		size_t b;
+
+		t = v[a];
+		for (b = a; b > 0 && cmp_rec(ld, &v[b - 1], &t) > 0; b--)
+			v[b] = v[b - 1];
+		v[b] = t;
+	}
+}
+
+/* Track the problem that comes first in the file. */
+struct problem {
+	unsigned long line;  /* line of the problem, ULONG_MAX while none */
+	const char *what;    /* what is wrong */
+	const uint8_t *name; /* at which owner name */
+};
+
+static void problem(struct problem *pb, unsigned long line, const char *what, const uint8_t *name)
+{
+	if (line < pb->line) {
+		pb->line = line;
+		pb->what = what;
+		pb->name = name;
+	}
+}
+
+/* Check the sorted records recs[s..e) of one node and count what they become:
+ * *rrsets RRsets, *rrs records, *bytes of packed RDATA. */
+static void check_node(const struct loader *ld, size_t s, size_t e, const uint8_t *name,
+		       size_t *rrsets, size_t *rrs, size_t *bytes, struct problem *pb)
+{
+	unsigned long cname_line[2] = {ULONG_MAX, ULONG_MAX};
+	unsigned long other_line = ULONG_MAX;
+	size_t set_rrs = 0, types = 0;
+
+	for (size_t k = s; k < e; k++) {
+		const struct trec *r = &ld->recs[k];
+		bool first_of_type = k == s || ld->recs[k - 1].type != r->type;
+
+		if (!first_of_type && cmp_rec(ld, r - 1, r) == 0)
+			continue; /* RFC 2181 5: duplicates collapse */
+		if (first_of_type) {
+			(*rrsets)++;
+			set_rrs = 0;
+			if (++types > UINT16_MAX)
+				problem(pb, r->line, "too many RRsets", name);
+		}
+		(*rrs)++;
+		*bytes += 2 + (size_t)r->rdlen;
+		if (++set_rrs > UINT16_MAX)
+			problem(pb, r->line, "more than 65535 records in one RRset", name);
+		if (r->type == LDNS_RR_TYPE_CNAME) {
+			if (r->line < cname_line[0]) {
+				cname_line[1] = cname_line[0];
+				cname_line[0] = r->line;
+			} else if (r->line < cname_line[1]) {
+				cname_line[1] = r->line;
+			}
+		} else if (r->type != LDNS_RR_TYPE_RRSIG && r->type != LDNS_RR_TYPE_NSEC) {
+			if (r->line < other_line)
+				other_line = r->line;
+		}
+	}
+	if (cname_line[1] != ULONG_MAX)
+		problem(pb, cname_line[1], "more than one CNAME record", name);
+	if (cname_line[0] != ULONG_MAX && other_line != ULONG_MAX)
+		problem(pb, cname_line[0] > other_line ? cname_line[0] : other_line,
+			"CNAME and other data", name);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static const struct zone_node *table_find(const struct zone *z, const uint8_t *lname, size_t len)
+{
+	uint32_t mask = z->table_mask;
+	uint32_t slot = dname_hash(lname, len) & mask;
+
+	for (;;) {
+		uint32_t i = z->table[slot];
+		const struct zone_node *n;
+
+		if (i == ZONE_SLOT_EMPTY)
+			return NULL;
+		n = &z->nodes[i];
+		if (n->name_len == len && memcmp(n->name, lname, len) == 0)
+			return n;
+		slot = (slot + 1) & mask;
+	}
+}
+
+/* Steps two and three: from the loader's temporary data to the zone. The
+ * order of the steps keeps the peak memory low: each temporary array is
+ * freed as soon as its successor exists. */
+static int build(struct loader *ld, struct zone *z)
+{
+	size_t n = ld->tnode_count;
+	uint32_t *order = NULL, *rank = NULL, *tmp = NULL;
+	struct problem pb = {.line = ULONG_MAX};
+	unsigned long soa_line = ld->recs[ld->soa_rec].line;
+	size_t rrsets = 0, rrs = 0, bytes = 0;
+	size_t set_i = 0, rd_o = 0;
+
+	/* Canonical order of the nodes; the apex comes first. */
+	order = xmalloc(n * sizeof(*order));
+	tmp = xmalloc((n / 2 + 1) * sizeof(*tmp));
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	sort_nodes(order, tmp, n, ld);
+	free(tmp);
+	rank = xmalloc(n * sizeof(*rank));
+	for (size_t i = 0; i < n; i++)
+		rank[order[i]] = (uint32_t)i;
+
+	/* Nodes. The names arena and the table move to the zone; table slots
+	 * keep their places, only the indexes they hold are renumbered. */
+	z->names = ld->names;
+	ld->names = NULL;
+	for (size_t s = 0; s < ld->table_size; s++) {
+		if (ld->table[s] != ZONE_SLOT_EMPTY)
+			ld->table[s] = rank[ld->table[s]];
+	}
+	z->table = ld->table;
+	z->table_mask = (uint32_t)(ld->table_size - 1);
+	ld->table = NULL;
+	z->nodes = xcalloc(n, sizeof(*z->nodes));
+	z->node_count = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct tnode *t = &ld->tnodes[order[i]];
+		struct zone_node *node = &z->nodes[i];
+
+		node->name = z->names + t->name_off;
+		node->name_len = t->len;
+		node->label_count = (uint8_t)dname_label_count(node->name);
+		node->flags = ZONE_NODE_EMPTY; /* until a record says otherwise */
+	}
+	free(ld->tnodes);
+	ld->tnodes = NULL;
+	free(order);
+
+	/* Records grouped by node in canonical order, then by type. */
+	for (size_t r = 0; r < ld->rec_count; r++)
+		ld->recs[r].node = rank[ld->recs[r].node];
+	free(rank);
+	sort_recs(ld, ld->recs, ld->rec_count);
+	for (size_t s = 0, e; s < ld->rec_count; s = e) {
+		for (e = s + 1; e < ld->rec_count && ld->recs[e].node == ld->recs[s].node; e++)
+			;
+		check_node(ld, s, e, z->nodes[ld->recs[s].node].name, &rrsets, &rrs, &bytes, &pb);
+	}
+	if (pb.line != ULONG_MAX) {
+		char str[DNAME_STRLEN];
+
+		dname_to_str(pb.name, str, sizeof(str));
+		return perr(ld, pb.line, "%s at %s", pb.what, str);
+	}
+
+	/* Final RRsets and RDATA, exact size. */
+	z->rrsets = xcalloc(rrsets ? rrsets : 1, sizeof(*z->rrsets));
+	z->rdata = xmalloc(bytes ? bytes : 1);
+	z->rrset_count = rrsets;
+	z->rr_count = rrs;
+	for (size_t k = 0; k < ld->rec_count; k++) {
+		const struct trec *r = &ld->recs[k];
+		struct zone_node *node = &z->nodes[r->node];
+		bool first_of_type = k == 0 || r[-1].node != r->node || r[-1].type != r->type;
+		struct zone_rrset *set;
+
+		if (!first_of_type && cmp_rec(ld, r - 1, r) == 0) {
+			/* A collapsed duplicate still counts for the TTL. */
+			set = &z->rrsets[set_i - 1];
+			if (r->ttl < set->ttl)
+				set->ttl = r->ttl;
+			continue;
+		}
+		if (first_of_type) {
+			if (node->rrset_count == 0) {
+				node->rrsets = &z->rrsets[set_i];
+				node->flags &= (uint16_t)~ZONE_NODE_EMPTY;
+			}
+			node->rrset_count++;
+			set = &z->rrsets[set_i++];
+			set->type = r->type;
+			set->ttl = r->ttl;
+			set->rdata = z->rdata + rd_o;
+		} else {
+			set = &z->rrsets[set_i - 1];
+		}
+		if (r->ttl < set->ttl)
+			set->ttl = r->ttl; /* RFC 2181 5.2: the lowest */
+		set->rr_count++;
+		set->rdata_len += 2 + (uint32_t)r->rdlen;
+		z->rdata[rd_o] = (uint8_t)(r->rdlen >> 8);
+		z->rdata[rd_o + 1] = (uint8_t)r->rdlen;
+		memcpy(z->rdata + rd_o + 2, ld->rd + r->rdoff, r->rdlen);
+		rd_o += 2 + (size_t)r->rdlen;
+	}
+	free(ld->recs);
+	ld->recs = NULL;
+	free(ld->rd);
+	ld->rd = NULL;
+
+	/* Flags, parents and cuts; a parent comes before its children. */
+	z->nodes[0].flags |= ZONE_NODE_APEX;
+	for (size_t i = 1; i < n; i++) {
+		struct zone_node *node = &z->nodes[i];
+		size_t plen = node->name_len - 1u - node->name[0];
+		const struct zone_node *parent =
+		    plen == z->nodes[0].name_len
+			? &z->nodes[0]
+			: table_find(z, node->name + 1 + node->name[0], plen);
+		struct zone_node *p = &z->nodes[parent - z->nodes];
+
+		node->parent = parent;
+		if (parent->cut != NULL) {
+			node->cut = parent->cut;
+			node->flags |= ZONE_NODE_OCCLUDED;
+		}
+		if (zone_node_rrset(node, LDNS_RR_TYPE_NS) != NULL) {
+			node->flags |= ZONE_NODE_DELEGATION;
+			if (node->cut == NULL)
+				node->cut = node;
+		}
+		if (dname_is_wildcard(node->name)) {
+			node->flags |= ZONE_NODE_WILDCARD;
+			p->flags |= ZONE_NODE_HAS_WILDCARD;
+		}
+	}
+
+	z->soa = zone_node_rrset(&z->nodes[0], LDNS_RR_TYPE_SOA);
+	{
+		/* RDATA: MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM */
+		const uint8_t *rd = z->soa->rdata + 2;
+		size_t len = (size_t)z->soa->rdata[0] << 8 | z->soa->rdata[1];
+		uint8_t name[DNAME_MAXLEN];
+		size_t o = 0;
+		uint32_t minimum;
+
+		if (dname_unpack(rd, len, &o, name, false) < 0 ||
+		    dname_unpack(rd, len, &o, name, false) < 0 || o + 20 != len)
+			return perr(ld, soa_line, "malformed SOA record");
+		z->serial = be32(rd + o);
+		minimum = be32(rd + o + 16);
+		z->negative_ttl = minimum < z->soa->ttl ? minimum : z->soa->ttl;
+	}
+	return 0;
+}
+
+static void zone_fini(struct zone *z)
+{
+	free(z->names);
+	free(z->nodes);
+	free(z->rrsets);
+	free(z->rdata);
+	free(z->table);
+}
+
+static void loader_fini(struct loader *ld)
+{
+	free(ld->names);
+	free(ld->tnodes);
+	free(ld->table);
+	free(ld->recs);
+	free(ld->rd);
+}
+
+static int zone_load(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
+		     struct zone *z, struct gslb_err *err)
+{
+	struct loader ld = {
+	    .path = src->path,
+	    .origin = origin,
+	    .origin_len = origin_len,
+	    .err = err,
+	    .soa_rec = SIZE_MAX,
+	    .last_node = UINT32_MAX,
+	};
+	uint32_t apex;
+	FILE *fp;
+	int ret;
+
+	fp = fopen(src->path, "r");
+	if (fp == NULL) {
+		int e = errno;
+
+		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
+				     "%s: cannot open: %s", src->path, strerror(e));
+	}
+	setvbuf(fp, NULL, _IOFBF, 1 << 16);
+	ld.table_size = 1024;
+	ld.table = xmalloc(ld.table_size * sizeof(*ld.table));
+	memset(ld.table, 0xff, ld.table_size * sizeof(*ld.table));
+	/* The apex node first, so that it exists even in a zone without records. */
+	owner_node(&ld, origin, origin_len, &apex);
+
+	ret = parse_file(&ld, fp);
+	fclose(fp);
+	if (ret != 0)
+		goto out;
+	if (ld.soa_rec == SIZE_MAX) {
+		char name[DNAME_STRLEN];
+
+		dname_to_str(origin, name, sizeof(name));
+		ret = perr(&ld, 1, "no SOA record at the zone apex %s", name);
+		goto out;
+	}
+	/* No more names: give back the slack of the arena. */
+	ld.names = xreallocarray(ld.names, ld.names_len, 1);
+	ld.names_cap = ld.names_len;
+	add_empty_nonterminals(&ld);
+	ret = build(&ld, z);
+out:
+	loader_fini(&ld);
+	return ret;
+}
+
+static size_t set_slot(const struct zone_set *set, const uint8_t *lname, size_t len)
+{
+	uint32_t mask = set->table_mask;
+	uint32_t slot = dname_hash(lname, len) & mask;
+
+	for (;;) {
+		uint32_t i = set->table[slot];
+
+		if (i == ZONE_SLOT_EMPTY)
+			return slot;
+		if (set->zones[i].node_count > 0) {
+			const struct zone_node *apex = &set->zones[i].nodes[0];
+
+			if (apex->name_len == len && memcmp(apex->name, lname, len) == 0)
+				return slot;
+		}
+		slot = (slot + 1) & mask;
+	}
+}
+
+int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
+		  struct gslb_err *err)
+{
+	struct zone_set *set = xcalloc(1, sizeof(*set));
+	uint8_t(*origins)[DNAME_MAXLEN] = xcalloc(count ? count : 1, sizeof(*origins));
+	size_t size = 4;
+	int ret = 0;
+
+	while (size < count * 2)
+		size *= 2;
+	set->zones = xcalloc(count ? count : 1, sizeof(*set->zones));
+	set->table = xmalloc(size * sizeof(*set->table));
+	memset(set->table, 0xff, size * sizeof(*set->table));
+	set->table_mask = (uint32_t)(size - 1);
+
+	/* Names first, so that a duplicate is reported before any file is read. */
+	for (size_t i = 0; i < count; i++) {
+		if (dname_from_str(sources[i].origin, origins[i]) < 0) {
+			ret = gslb_err_setc(err, GSLB_EINVAL, "%s: invalid zone name '%s'",
+					    sources[i].path, sources[i].origin);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (dname_equal(origins[i], origins[j])) {
+				char name[DNAME_STRLEN];
+
+				dname_to_str(origins[i], name, sizeof(name));
+				ret = gslb_err_setc(err, GSLB_EEXIST, "%s: zone %s is listed twice",
+						    sources[i].path, name);
+				goto fail;
+			}
+		}
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct zone *z = &set->zones[i];
+		size_t len = dname_len(origins[i]);
+
+		z->index = i;
+		ret = zone_load(&sources[i], origins[i], len, z, err);
+		if (ret != 0) {
+			set->count = i + 1; /* free the half-built zone too */
+			goto fail;
+		}
+		set->table[set_slot(set, z->nodes[0].name, len)] = (uint32_t)i;
+	}
+	set->count = count;
+	free(origins);
+	*out = set;
+	return 0;
+fail:
+	free(origins);
+	zone_set_free(set);
+	return ret;
+}
+
+void zone_set_free(struct zone_set *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->count; i++)
+		zone_fini(&set->zones[i]);
+	free(set->zones);
+	free(set->table);
+	free(set);
+}
+
+size_t zone_set_count(const struct zone_set *set)
+{
+	return set->count;
+}
+
+const struct zone *zone_set_zone(const struct zone_set *set, size_t i)
+{
+	return &set->zones[i];
+}
+
+size_t zone_index(const struct zone *z)
+{
+	return z->index;
+}
+
+const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lname, size_t len)
+{
+	size_t o = 0;
+
+	/* Longest suffix first. */
+	for (;;) {
+		uint32_t i = set->table[set_slot(set, lname + o, len - o)];
+
+		if (i != ZONE_SLOT_EMPTY)
+			return &set->zones[i];
+		if (lname[o] == 0)
+			return NULL;
+		o += 1 + (size_t)lname[o];
+	}
+}
+
+const uint8_t *zone_origin(const struct zone *z)
+{
+	return z->nodes[0].name;
+}
+
+const struct zone_node *zone_apex(const struct zone *z)
+{
+	return &z->nodes[0];
+}
+
+const struct zone_rrset *zone_soa(const struct zone *z)
+{
+	return z->soa;
+}
+
+uint32_t zone_serial(const struct zone *z)
+{
+	return z->serial;
+}
+
+uint32_t zone_negative_ttl(const struct zone *z)
+{
+	return z->negative_ttl;
+}
+
+size_t zone_node_count(const struct zone *z)
+{
+	return z->node_count;
+}
+
+size_t zone_rr_count(const struct zone *z)
+{
+	return z->rr_count;
+}
+
+const struct zone_node *zone_node_at(const struct zone *z, size_t i)
+{
+	return &z->nodes[i];
+}
+
+const struct zone_node *zone_find_node(const struct zone *z, const uint8_t *lname, size_t len)
+{
+	return table_find(z, lname, len);
+}
+
+void zone_lookup(const struct zone *z, const uint8_t *lname, size_t len, struct zone_lookup *out)
+{
+	const struct zone_node *apex = &z->nodes[0];
+	const struct zone_node *ce = NULL;
+	size_t o = 0;
+
+	/* The deepest existing name on the way up from lname: each suffix is
+	 * lname + o, looked up by hash. */
+	while (len - o >= apex->name_len) {
+		ce = table_find(z, lname + o, len - o);
+		if (ce != NULL || lname[o] == 0)
+			break;
+		o += 1 + (size_t)lname[o];
+	}
+	if (ce == NULL) {
+		ce = apex; /* lname is not in z: treat it as a miss below the apex */
+		o = len;
+	}
+	out->closest_encloser = ce;
+	if (ce->cut != NULL) {
+		out->match = ZONE_MATCH_DELEGATION;
+		out->node = ce->cut;
+	} else if (o == 0) {
+		out->match = ZONE_MATCH_EXACT;
+		out->node = ce;
+	} else if (ce->flags & ZONE_NODE_HAS_WILDCARD) {
+		uint8_t wild[DNAME_MAXLEN + 2];
+
+		wild[0] = 1;
+		wild[1] = '*';
+		memcpy(wild + 2, ce->name, ce->name_len);
+		out->match = ZONE_MATCH_WILDCARD;
+		out->node = table_find(z, wild, (size_t)ce->name_len + 2);
+	} else {
+		out->match = ZONE_MATCH_NXDOMAIN;
+		out->node = ce;
+	}
+}
+
+const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type)
+{
+	for (uint16_t i = 0; i < node->rrset_count; i++) {
+		if (node->rrsets[i].type == type)
+			return &node->rrsets[i];
+		if (node->rrsets[i].type > type)
+			break;
+	}
+	return NULL;
+}
+
+const uint8_t *zone_rrset_next(const struct zone_rrset *rrset, uint32_t *pos, uint16_t *len)
+{
+	const uint8_t *p;
+
+	if (*pos + 2 > rrset->rdata_len)
+		return NULL;
+	p = rrset->rdata + *pos;
+	*len = (uint16_t)(p[0] << 8 | p[1]);
+	*pos += 2 + (uint32_t)*len;
+	return p + 2;
+}

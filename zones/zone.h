@@ -31,7 +31,8 @@ struct zone_rrset {
 	uint16_t rr_count;  /* number of records, >= 1 */
 	uint32_t ttl;       /* TTL (RFC 2181 5.2: one TTL per RRset, the lowest if the file disagreed) */
 	const uint8_t *rdata; /* rr_count records packed as: 2-byte big-endian RDLENGTH, then RDATA
-	                       * in uncompressed wire format (embedded names canonical, lowered) */
+	                       * in uncompressed wire format (embedded names uncompressed, with
+	                       * the case the zone file gave them) */
 	uint32_t rdata_len; /* total bytes at rdata */
 };
 
@@ -72,7 +73,8 @@ struct zone_lookup {
 
 /* Load zones. Returns 0 with *out set (caller owns, free with zone_set_free()),
  * or a negative GSLB_E* code with err->msg "file:line:col: message" (the
- * column is 0 where ldns gives none) and *out untouched. Rejected: a file that
+ * column is 1 where ldns gives none; errors with no line, such as an
+ * unreadable file, read "path: message") and *out untouched. Rejected: a file that
  * does not parse; a missing or second SOA at the apex; records outside the
  * origin; CNAME beside other data; a zone declared twice; class other than IN.
  * Out-of-zone data is an error, not silently dropped. */
