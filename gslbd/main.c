@@ -79,7 +79,7 @@ static int load_snapshot(const char *path, struct snapshot **out, struct gslb_er
 		config_free(cfg);
 		return rc;
 	}
-	*out = snapshot_new(cfg, zones);
+	*out = snapshot_new(cfg, zones, NULL);
 	return 0;
 }
 

@@ -4,9 +4,11 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "geo/geo_db.h"
 #include "gslbd/config.h"
 #include "zones/zone.h"
 
@@ -34,22 +36,95 @@ static _Atomic(struct snapshot *) current;
 static _Atomic uint64_t current_generation;
 static struct retired *retired_list; /* main thread only */
 
-struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones)
+struct geo_share {
+	struct geo_db *db; /* owned */
+	unsigned refs;     /* holders; main thread only */
+};
+
+/* What snapshots that differ only in datacenter states share. */
+struct snapshot_data {
+	struct config *config;   /* owned */
+	struct zone_set *zones;  /* owned */
+	struct geo_share *geo;   /* one reference, or NULL */
+	unsigned refs;           /* snapshots using it; main thread only */
+};
+
+struct geo_share *geo_share_new(struct geo_db *db)
+{
+	struct geo_share *g = xcalloc(1, sizeof(*g));
+
+	g->db = db;
+	g->refs = 1;
+	return g;
+}
+
+struct geo_share *geo_share_ref(struct geo_share *g)
+{
+	if (g != NULL)
+		g->refs++;
+	return g;
+}
+
+void geo_share_unref(struct geo_share *g)
+{
+	if (g == NULL || --g->refs > 0)
+		return;
+	geo_db_close(g->db);
+	free(g);
+}
+
+const struct geo_db *geo_share_db(const struct geo_share *g)
+{
+	return g != NULL ? g->db : NULL;
+}
+
+static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_state)
 {
 	struct snapshot *snap = xcalloc(1, sizeof(*snap));
 
-	snap->config = cfg;
-	snap->zones = zones;
+	data->refs++;
+	snap->data = data;
+	snap->config = data->config;
+	snap->zones = data->zones;
+	snap->geo = geo_share_db(data->geo);
+	snap->dc_state = dc_state;
 	atomic_init(&snap->refs, 0);
 	return snap;
+}
+
+struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo)
+{
+	struct snapshot_data *data = xcalloc(1, sizeof(*data));
+	uint8_t *dc_state = xmalloc(cfg->datacenter_count + 1);
+
+	data->config = cfg;
+	data->zones = zones;
+	data->geo = geo;
+	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
+	return snapshot_alloc(data, dc_state);
+}
+
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state)
+{
+	return snapshot_alloc(base->data, dc_state);
+}
+
+struct geo_share *snapshot_geo_share(const struct snapshot *snap)
+{
+	return snap->data->geo;
 }
 
 void snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	config_free(snap->config);
-	zone_set_free(snap->zones);
+	if (--snap->data->refs == 0) {
+		config_free(snap->data->config);
+		zone_set_free(snap->data->zones);
+		geo_share_unref(snap->data->geo);
+		free(snap->data);
+	}
+	free(snap->dc_state);
 	free(snap);
 }
 

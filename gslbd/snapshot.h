@@ -17,16 +17,40 @@
 
 struct config;
 struct zone_set;
+struct geo_db;
+struct snapshot_data;
+
+/* Datacenter states in snapshot.dc_state. */
+#define DC_STATE_UP 1      /* may be answered */
+#define DC_STATE_DOWN 0    /* must not be answered (drained or failed) */
 
 struct snapshot {
-	struct config *config;     /* owned */
-	struct zone_set *zones;    /* owned; zone i is config->zones[i] */
+	struct config *config;     /* borrowed from data; read-only */
+	struct zone_set *zones;    /* borrowed from data; zone i is config->zones[i] */
+	const struct geo_db *geo;  /* borrowed from data; NULL without a GeoIP database */
+	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
+	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
+	                             * only in dc_state (reference counted, main thread) */
 	uint64_t generation;       /* 1 for the first snapshot, +1 per publish */
 	_Atomic unsigned long refs; /* long-lived holders (zone transfers); see snapshot_ref() */
 };
 
-/* New snapshot taking ownership of cfg and zones. Main thread. */
-struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones);
+/* A GeoIP database shared by every snapshot that uses it, so that a reload
+ * that does not change the file keeps it (main thread only). */
+struct geo_share;
+struct geo_share *geo_share_new(struct geo_db *db); /* takes ownership of db */
+struct geo_share *geo_share_ref(struct geo_share *g);
+void geo_share_unref(struct geo_share *g);          /* closes the db at the last ref */
+const struct geo_db *geo_share_db(const struct geo_share *g);
+
+/* New snapshot taking ownership of cfg and zones, and of one reference to
+ * geo (NULL for none). Every datacenter starts DC_STATE_UP. Main thread. */
+struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
+/* New snapshot sharing base's config, zones and geo, with dc_state (taking
+ * ownership; config->datacenter_count bytes). Main thread. */
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state);
+/* The geo share of a snapshot (NULL for none); borrowed. */
+struct geo_share *snapshot_geo_share(const struct snapshot *snap);
 /* Free an unpublished snapshot and what it owns (NULL is fine). */
 void snapshot_free(struct snapshot *snap);
 

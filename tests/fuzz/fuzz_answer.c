@@ -27,7 +27,7 @@ static uint8_t resp[ANSWER_MAX_MSG];
 static void setup(void)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct zone_source src = { "fuzz.example", FUZZ_DATA_DIR "/fuzz.zone" };
+	struct zone_source src = { .origin = "fuzz.example", .path = FUZZ_DATA_DIR "/fuzz.zone" };
 	struct zone_set *zones;
 	struct gslb_err err;
 
@@ -49,7 +49,7 @@ static void setup(void)
 		fprintf(stderr, "fuzz setup: %s\n", err.msg);
 		abort();
 	}
-	snap = snapshot_new(cfg, zones);
+	snap = snapshot_new(cfg, zones, NULL);
 	scratch = answer_scratch_new();
 }
 

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/gslbd-fuzz-zone-XXXXXX";
-	struct zone_source src = { "fuzz.example", path };
+	struct zone_source src = { .origin = "fuzz.example", .path = path };
 	struct zone_set *set = NULL;
 	struct gslb_err err = { "" };
 	int fd = mkstemp(path);

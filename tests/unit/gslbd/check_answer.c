@@ -28,7 +28,7 @@ static uint8_t resp[ANSWER_MAX_MSG];
 static void setup(void)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct zone_source src = {"example.com", ZONE_FILE};
+	struct zone_source src = {.origin = "example.com", .path = ZONE_FILE};
 	struct zone_set *zs = NULL;
 	struct gslb_err err;
 
@@ -44,7 +44,7 @@ static void setup(void)
 	ck_assert_int_eq(netprefix_parse(ALLOWED, cfg->zones[0].allow_transfer), 0);
 	err.msg[0] = '\0';
 	ck_assert_msg(zone_set_load(&src, 1, &zs, &err) == 0, "%s", err.msg);
-	snap = snapshot_new(cfg, zs);
+	snap = snapshot_new(cfg, zs, NULL);
 	scratch = answer_scratch_new();
 }
 

@@ -31,9 +31,9 @@ static const struct zone *dup;   /* dup.test */
 static void set_setup(void)
 {
 	const struct zone_source src[] = {
-	    {"example.com", ZDIR "example.com.zone"},
-	    {"Child.Example.COM.", ZDIR "child.example.com.zone"},
-	    {"dup.test", ZDIR "dup.test.zone"},
+	    {.origin = "example.com", .path = ZDIR "example.com.zone"},
+	    {.origin = "Child.Example.COM.", .path = ZDIR "child.example.com.zone"},
+	    {.origin = "dup.test", .path = ZDIR "dup.test.zone"},
 	};
 	struct gslb_err err = {""};
 	int ret = zone_set_load(src, 3, &set, &err);
@@ -369,7 +369,7 @@ static void expect_fail(const char *file, const char *origin, int code, unsigned
 			const char *what)
 {
 	char path[512], prefix[600];
-	struct zone_source src = {origin, path};
+	struct zone_source src = {.origin = origin, .path = path};
 	struct zone_set *out = (struct zone_set *)&prefix; /* must stay untouched */
 	struct gslb_err err = {""};
 	int ret;
@@ -410,12 +410,12 @@ END_TEST
 START_TEST(test_bad_sources)
 {
 	const struct zone_source twice[] = {
-	    {"example.com", ZDIR "example.com.zone"},
-	    {"EXAMPLE.com.", ZDIR "example.com.zone"},
+	    {.origin = "example.com", .path = ZDIR "example.com.zone"},
+	    {.origin = "EXAMPLE.com.", .path = ZDIR "example.com.zone"},
 	};
 	const struct zone_source later_bad[] = {
-	    {"example.com", ZDIR "example.com.zone"},
-	    {"bad.test", ZDIR "bad-nosoa.zone"},
+	    {.origin = "example.com", .path = ZDIR "example.com.zone"},
+	    {.origin = "bad.test", .path = ZDIR "bad-nosoa.zone"},
 	};
 	struct zone_set *out = NULL;
 	struct gslb_err err = {""};
