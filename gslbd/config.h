@@ -28,6 +28,73 @@ struct config_zone {
 	unsigned col;                   /* column of that declaration */
 };
 
+/* A datacenter (gslbd.conf "datacenters"): where a service runs. */
+struct config_datacenter {
+	char *name;                     /* unique name, e.g. "us-east" */
+	char *region;                   /* region it belongs to (default: its name) */
+	double lat;                     /* latitude, degrees north (-90..90) */
+	double lon;                     /* longitude, degrees east (-180..180) */
+	uint8_t (*ipv4)[4];             /* IPv4 VIPs, network order */
+	size_t ipv4_count;              /* entries at ipv4 */
+	uint8_t (*ipv6)[16];            /* IPv6 VIPs, network order */
+	size_t ipv6_count;              /* entries at ipv6 */
+	char *cname;                    /* CNAME target (presentation, absolute) instead of VIPs, or NULL */
+	unsigned weight;                /* share for the weighted policy (1..1000000, default 100) */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* How a pool orders its datacenters. */
+enum pool_policy {
+	POOL_NEAREST,  /* great-circle distance from the client's location */
+	POOL_FAILOVER, /* the listed order */
+	POOL_WEIGHTED, /* by weight, sticky per client subnet (or random per query) */
+	POOL_ALL,      /* every healthy one, in the listed order */
+	POOL_LATENCY,  /* probe-measured RTT (reserved: needs probes) */
+};
+
+/* What a pool answers when every datacenter is down. */
+enum pool_all_down {
+	POOL_ALL_DOWN_FAIL_OPEN, /* answer as if all were up */
+	POOL_ALL_DOWN_EMPTY,     /* NOERROR with no address (NODATA) */
+	POOL_ALL_DOWN_FALLBACK,  /* ask the fallback pool */
+};
+
+/* A per-country or per-continent preference list of a pool. */
+struct config_override {
+	char code[3];                   /* upper-case ISO country or continent code */
+	size_t *dcs;                    /* indexes into config->datacenters, preferred first */
+	size_t dc_count;                /* entries at dcs */
+};
+
+/* A pool (gslbd.conf "pools"): datacenters and the policy that picks among them. */
+struct config_pool {
+	char *name;                     /* unique name */
+	size_t *dcs;                    /* indexes into config->datacenters, in the order written */
+	size_t dc_count;                /* entries at dcs (1..64) */
+	enum pool_policy policy;        /* ordering policy */
+	unsigned answers;               /* datacenters answered at most (1..16; default 1, "all" default 16) */
+	uint32_t ttl;                   /* TTL of the answers (0..86400, default 30) */
+	bool weighted_random;           /* weighted: random per query instead of sticky per subnet */
+	struct config_override *countries; /* overrides by client country */
+	size_t country_count;           /* entries at countries */
+	struct config_override *continents; /* overrides by client continent */
+	size_t continent_count;         /* entries at continents */
+	enum pool_all_down all_down;    /* behaviour when every datacenter is down */
+	size_t fallback;                /* POOL_ALL_DOWN_FALLBACK: index into config->pools */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* A load-balanced name (gslbd.conf "names"): an owner bound to a pool. */
+struct config_lbname {
+	char *name;                     /* owner (presentation, absolute), may start with "*." */
+	size_t pool;                    /* index into config->pools */
+	size_t zone;                    /* index into config->zones of the zone holding it */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
 struct config {
 	char *path;                     /* the file this was loaded from */
 	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
@@ -45,7 +112,25 @@ struct config {
 	bool log_syslog;                /* log to syslog instead of stderr */
 	struct config_zone *zones;      /* served zones */
 	size_t zone_count;              /* entries at zones */
+	char *state_file;               /* admin state (drains) file, or NULL for none */
+	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
+	size_t api_listen_count;        /* entries at api_listen */
+	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
+	char *geoip_database;           /* MaxMind DB path, or NULL: no client locations */
+	char *geoip_latitude;           /* data path of the latitude ("location.latitude") */
+	char *geoip_longitude;          /* data path of the longitude ("location.longitude") */
+	char *geoip_country;            /* data path of the country code ("country.iso_code") */
+	char *geoip_continent;          /* data path of the continent code ("continent.code") */
+	struct config_datacenter *datacenters; /* every datacenter */
+	size_t datacenter_count;        /* entries at datacenters (0..65535) */
+	struct config_pool *pools;      /* every pool */
+	size_t pool_count;              /* entries at pools */
+	struct config_lbname *lbnames;  /* every load-balanced name */
+	size_t lbname_count;            /* entries at lbnames */
 };
+
+/* Index of the datacenter called name, or -1. */
+long config_datacenter_find(const struct config *cfg, const char *name);
 
 /* Load and validate path. Returns 0 with *out (caller owns; config_free()),
  * or a negative GSLB_E* code with err "file:line:col: message" and *out

@@ -19,10 +19,22 @@
 struct zone_set;
 struct zone;
 
+/* A name whose answers are computed per query (a load-balanced name). It
+ * becomes a node with no RRsets and ZONE_NODE_DYNAMIC set, so that the
+ * delegation, wildcard and empty non-terminal rules apply to it as to any
+ * other name. A "*.x" name is a dynamic wildcard. */
+struct zone_dynamic {
+	const char *name;  /* owner in presentation format, at or below the origin */
+	uint32_t id;       /* caller's identifier, returned as zone_node.dyn_id */
+	const char *where; /* "file:line:col" of its declaration, to prefix error messages */
+};
+
 /* What to load: one zone. Borrowed by zone_set_load() for the call only. */
 struct zone_source {
 	const char *origin; /* zone name in presentation format, e.g. "example.com" */
 	const char *path;   /* master file path */
+	const struct zone_dynamic *dynamic; /* dynamic names of this zone, or NULL */
+	size_t dynamic_count; /* entries at dynamic */
 };
 
 /* One RRset: all records of one type at one owner name (class IN). */
@@ -43,6 +55,9 @@ struct zone_rrset {
 #define ZONE_NODE_HAS_WILDCARD 0x08 /* a child "*.<this name>" exists */
 #define ZONE_NODE_EMPTY 0x10       /* empty non-terminal: exists only because a descendant does */
 #define ZONE_NODE_OCCLUDED 0x20    /* strictly below a zone cut (glue or occluded data) */
+#define ZONE_NODE_DYNAMIC 0x40     /* a dynamic name (struct zone_dynamic): no RRsets */
+
+#define ZONE_DYN_NONE UINT32_MAX   /* dyn_id of nodes that are not dynamic */
 
 /* One owner name in a zone, with its RRsets. */
 struct zone_node {
@@ -55,6 +70,7 @@ struct zone_node {
 	const struct zone_node *cut;    /* for nodes at or below a zone cut: the highest cut node
 	                                 * above or at this one; NULL for authoritative data */
 	const struct zone_node *parent; /* node one label up (NULL for the apex) */
+	uint32_t dyn_id;                /* ZONE_NODE_DYNAMIC: zone_dynamic.id, else ZONE_DYN_NONE */
 };
 
 /* Result kinds of zone_lookup(). */
@@ -77,7 +93,9 @@ struct zone_lookup {
  * unreadable file, read "path: message") and *out untouched. Rejected: a file that
  * does not parse; a missing or second SOA at the apex; records outside the
  * origin; CNAME beside other data; a zone declared twice; class other than IN.
- * Out-of-zone data is an error, not silently dropped. */
+ * Out-of-zone data is an error, not silently dropped. A dynamic name that
+ * has records in the file, lies at or below a zone cut, is outside the
+ * origin or is the apex is an error prefixed with its `where`. */
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
 		  struct gslb_err *err);
 /* Free a set (NULL is fine). Every pointer obtained from it dies with it. */
