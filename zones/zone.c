@@ -19,10 +19,11 @@
 /* Loading goes in three steps. Parsing turns each ldns record into a small
  * fixed-size entry (struct trec) whose owner is a node of a temporary table
  * and whose RDATA is copied into one growing arena; the ldns record is freed
- * at once, so a large zone never exists twice. Then the empty non-terminals
- * are added, the nodes sorted into canonical order and the records sorted
- * in place by node and type. Last, duplicates are collapsed, RRsets checked
- * and everything copied into the final exact-size arrays. */
+ * at once, so a large zone never exists twice. Then the dynamic names get
+ * their nodes, the empty non-terminals are added, the nodes sorted into
+ * canonical order and the records sorted in place by node and type. Last,
+ * duplicates are collapsed, RRsets checked, everything copied into the final
+ * exact-size arrays and the dynamic nodes checked and flagged. */
 
 #define DEFAULT_TTL 3600
 
@@ -586,6 +587,7 @@ static int build(struct loader *ld, struct zone *z)
 		node->name_len = t->len;
 		node->label_count = (uint8_t)dname_label_count(node->name);
 		node->flags = ZONE_NODE_EMPTY; /* until a record says otherwise */
+		node->dyn_id = ZONE_DYN_NONE;  /* until mark_dynamic() */
 	}
 	free(ld->tnodes);
 	ld->tnodes = NULL;
@@ -699,6 +701,94 @@ static int build(struct loader *ld, struct zone *z)
 	return 0;
 }
 
+/* A dynamic name while loading: where its owner name lies in the names
+ * arena, which moves to the zone unchanged. */
+struct dref {
+	uint32_t name_off; /* offset of the canonical name in the names arena */
+	uint8_t len;       /* name length */
+};
+
+/* Add a node for each dynamic name of src, before the empty non-terminals
+ * are added (so that an empty non-terminal it names becomes its node and
+ * its own ancestors are completed like those of any owner). Checks what
+ * needs no cuts: the name's syntax, that it is below the origin, and that a
+ * source does not list it twice. Fills dref[i] for src->dynamic[i]. */
+static int add_dynamic(struct loader *ld, const struct zone_source *src, struct dref *dref)
+{
+	/* Nodes from here on are dynamic names; earlier ones own records. */
+	uint32_t owners = (uint32_t)ld->tnode_count;
+
+	for (size_t i = 0; i < src->dynamic_count; i++) {
+		const struct zone_dynamic *d = &src->dynamic[i];
+		const char *where = d->where != NULL ? d->where : ld->path;
+		uint8_t lname[DNAME_MAXLEN];
+		char name[DNAME_STRLEN], origin[DNAME_STRLEN];
+		int len = d->name != NULL ? dname_from_str(d->name, lname) : GSLB_EPARSE;
+		size_t before = ld->tnode_count;
+		uint32_t node;
+
+		if (len < 0)
+			return gslb_err_set(ld->err, "%s: invalid name '%s'", where,
+					    d->name != NULL ? d->name : "");
+		dname_to_str(lname, name, sizeof(name));
+		dname_to_str(ld->origin, origin, sizeof(origin));
+		if (!dname_is_subdomain(lname, ld->origin))
+			return gslb_err_set(ld->err, "%s: %s is outside the zone %s", where, name,
+					    origin);
+		if ((size_t)len == ld->origin_len)
+			return gslb_err_set(ld->err,
+					    "%s: %s is the apex of the zone; a load-balanced "
+					    "name cannot be",
+					    where, name);
+		if (owner_node(ld, lname, (size_t)len, &node) != 0)
+			return gslb_err_set(ld->err, "%s: zone too large", where);
+		if (node >= owners && ld->tnode_count == before) {
+			size_t j = 0;
+
+			while (dref[j].name_off != ld->tnodes[node].name_off)
+				j++;
+			return gslb_err_setc(
+			    ld->err, GSLB_EEXIST, "%s: %s is listed twice (first at %s)", where,
+			    name, src->dynamic[j].where != NULL ? src->dynamic[j].where : ld->path);
+		}
+		dref[i].name_off = ld->tnodes[node].name_off;
+		dref[i].len = (uint8_t)len;
+	}
+	return 0;
+}
+
+/* After build(): reject dynamic names at or below a cut or with records of
+ * their own, then flag the nodes. */
+static int mark_dynamic(struct loader *ld, const struct zone_source *src, const struct dref *dref,
+			struct zone *z)
+{
+	for (size_t i = 0; i < src->dynamic_count; i++) {
+		const struct zone_dynamic *d = &src->dynamic[i];
+		const char *where = d->where != NULL ? d->where : ld->path;
+		const struct zone_node *found =
+		    table_find(z, z->names + dref[i].name_off, dref[i].len);
+		struct zone_node *node = &z->nodes[found - z->nodes];
+		char name[DNAME_STRLEN];
+
+		dname_to_str(node->name, name, sizeof(name));
+		if (node->cut != NULL) {
+			char cut[DNAME_STRLEN];
+
+			dname_to_str(node->cut->name, cut, sizeof(cut));
+			return gslb_err_set(ld->err, "%s: name %s is at or below the delegation %s",
+					    where, name, cut);
+		}
+		if (node->rrset_count > 0)
+			return gslb_err_set(ld->err,
+					    "%s: %s has records in %s; a load-balanced name cannot",
+					    where, name, ld->path);
+		/* It exists in its own right now, not only for its descendants. */
+		node->flags = (uint16_t)((node->flags & ~ZONE_NODE_EMPTY) | ZONE_NODE_DYNAMIC);
+		node->dyn_id = d->id;
+	}
+	return 0;
+}
+
 static void zone_fini(struct zone *z)
 {
 	free(z->names);
@@ -728,6 +818,7 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 	    .soa_rec = SIZE_MAX,
 	    .last_node = UINT32_MAX,
 	};
+	struct dref *dref = NULL;
 	uint32_t apex;
 	FILE *fp;
 	int ret;
@@ -757,12 +848,21 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 		ret = perr(&ld, 1, "no SOA record at the zone apex %s", name);
 		goto out;
 	}
+	if (src->dynamic_count > 0) {
+		dref = xcalloc(src->dynamic_count, sizeof(*dref));
+		ret = add_dynamic(&ld, src, dref);
+		if (ret != 0)
+			goto out;
+	}
 	/* No more names: give back the slack of the arena. */
 	ld.names = xreallocarray(ld.names, ld.names_len, 1);
 	ld.names_cap = ld.names_len;
 	add_empty_nonterminals(&ld);
 	ret = build(&ld, z);
+	if (ret == 0)
+		ret = mark_dynamic(&ld, src, dref, z);
 out:
+	free(dref);
 	loader_fini(&ld);
 	return ret;
 }

@@ -27,6 +27,17 @@ static struct zone_set *set;
 static const struct zone *ex;    /* example.com */
 static const struct zone *child; /* child.example.com */
 static const struct zone *dup;   /* dup.test */
+static const struct zone *lb;    /* lb.test, with dynamic names */
+
+/* The dynamic names of lb.test in the valid set. */
+static const struct zone_dynamic lb_dyn[] = {
+    {.name = "www.lb.test", .id = 7, .where = "t.conf:1:9"},
+    {.name = "Web.LB.test.", .id = 8, .where = "t.conf:2:9"},   /* an ENT of the file */
+    {.name = "*.pool.lb.test", .id = 0, .where = "t.conf:3:9"}, /* dynamic wildcard */
+    {.name = "a.b.deep.lb.test", .id = 10, .where = "t.conf:4:9"},
+    {.name = "b.deep.lb.test", .id = 11, .where = "t.conf:5:9"}, /* an ENT of a dynamic name */
+    {.name = "*.web.lb.test", .id = 12, .where = "t.conf:6:9"},
+};
 
 static void set_setup(void)
 {
@@ -34,14 +45,19 @@ static void set_setup(void)
 	    {.origin = "example.com", .path = ZDIR "example.com.zone"},
 	    {.origin = "Child.Example.COM.", .path = ZDIR "child.example.com.zone"},
 	    {.origin = "dup.test", .path = ZDIR "dup.test.zone"},
+	    {.origin = "lb.test",
+	     .path = ZDIR "lb.test.zone",
+	     .dynamic = lb_dyn,
+	     .dynamic_count = sizeof(lb_dyn) / sizeof(lb_dyn[0])},
 	};
 	struct gslb_err err = {""};
-	int ret = zone_set_load(src, 3, &set, &err);
+	int ret = zone_set_load(src, 4, &set, &err);
 
 	ck_assert_msg(ret == 0, "load failed: %d %s", ret, err.msg);
 	ex = zone_set_zone(set, 0);
 	child = zone_set_zone(set, 1);
 	dup = zone_set_zone(set, 2);
+	lb = zone_set_zone(set, 3);
 }
 
 static void set_teardown(void)
@@ -91,7 +107,7 @@ START_TEST(test_set)
 	size_t len;
 	const uint8_t *n;
 
-	ck_assert_uint_eq(zone_set_count(set), 3);
+	ck_assert_uint_eq(zone_set_count(set), 4);
 	ck_assert_uint_eq(zone_index(ex), 0);
 	ck_assert_uint_eq(zone_index(child), 1);
 	ck_assert_uint_eq(zone_index(dup), 2);
@@ -364,6 +380,170 @@ START_TEST(test_lookup_delegation)
 }
 END_TEST
 
+/* Structure of a whole zone: canonical order, parents, the table, flags
+ * against RRsets, dyn_id against ZONE_NODE_DYNAMIC. */
+static void check_structure(const struct zone *z)
+{
+	const struct zone_node *apex = zone_apex(z);
+
+	ck_assert_ptr_eq(apex, zone_node_at(z, 0));
+	ck_assert_uint_eq(apex->dyn_id, ZONE_DYN_NONE);
+	ck_assert_uint_eq(apex->flags & ZONE_NODE_DYNAMIC, 0);
+	for (size_t i = 1; i < zone_node_count(z); i++) {
+		const struct zone_node *a = zone_node_at(z, i - 1), *b = zone_node_at(z, i);
+
+		ck_assert_int_lt(dname_compare(a->name, b->name), 0);
+		ck_assert_ptr_nonnull(b->parent);
+		ck_assert(dname_equal(b->parent->name, b->name + 1 + b->name[0]));
+		ck_assert_uint_eq(b->parent->label_count + 1, b->label_count);
+		ck_assert_ptr_eq(zone_find_node(z, b->name, b->name_len), b);
+		if (b->flags & ZONE_NODE_DYNAMIC) {
+			ck_assert_uint_ne(b->dyn_id, ZONE_DYN_NONE);
+			ck_assert_uint_eq(b->rrset_count, 0);
+			ck_assert_uint_eq(b->flags & (ZONE_NODE_EMPTY | ZONE_NODE_OCCLUDED |
+						      ZONE_NODE_DELEGATION),
+					  0);
+			ck_assert_ptr_null(b->cut);
+		} else {
+			ck_assert_uint_eq(b->dyn_id, ZONE_DYN_NONE);
+			ck_assert_uint_eq(b->rrset_count == 0, (b->flags & ZONE_NODE_EMPTY) != 0);
+		}
+	}
+}
+
+START_TEST(test_dynamic_structure)
+{
+	const struct zone_node *n;
+
+	check_structure(ex);
+	check_structure(child);
+	check_structure(dup);
+	check_structure(lb);
+	/* 6 dynamic names, ENTs pool, deep; apex, ns, static, *, app.web,
+	 * fixed.pool, sub, ns.sub. */
+	ck_assert_uint_eq(zone_node_count(lb), 16);
+	ck_assert_uint_eq(zone_rr_count(lb), 9);
+
+	n = node(lb, "www.lb.test");
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->flags, ZONE_NODE_DYNAMIC);
+	ck_assert_uint_eq(n->dyn_id, 7);
+	ck_assert_uint_eq(n->rrset_count, 0);
+	ck_assert_ptr_null(zone_node_rrset(n, T_A));
+	ck_assert_ptr_eq(n->parent, zone_apex(lb));
+
+	/* An empty non-terminal named dynamic keeps its children. */
+	n = node(lb, "web.lb.test");
+	ck_assert_uint_eq(n->flags, ZONE_NODE_DYNAMIC | ZONE_NODE_HAS_WILDCARD);
+	ck_assert_uint_eq(n->dyn_id, 8);
+	ck_assert_ptr_eq(node(lb, "app.web.lb.test")->parent, n);
+	ck_assert_uint_eq(node(lb, "app.web.lb.test")->flags, 0);
+	ck_assert_ptr_eq(node(lb, "*.web.lb.test")->parent, n);
+
+	/* A dynamic wildcard; id 0 is an id like any other. */
+	n = node(lb, "*.pool.lb.test");
+	ck_assert_uint_eq(n->flags, ZONE_NODE_DYNAMIC | ZONE_NODE_WILDCARD);
+	ck_assert_uint_eq(n->dyn_id, 0);
+	ck_assert_uint_eq(node(lb, "pool.lb.test")->flags,
+			  ZONE_NODE_EMPTY | ZONE_NODE_HAS_WILDCARD);
+	ck_assert_uint_eq(node(lb, "pool.lb.test")->dyn_id, ZONE_DYN_NONE);
+	ck_assert_uint_eq(node(lb, "*.web.lb.test")->flags, ZONE_NODE_DYNAMIC | ZONE_NODE_WILDCARD);
+	ck_assert_uint_eq(node(lb, "*.web.lb.test")->dyn_id, 12);
+
+	/* Empty non-terminals above a dynamic name, one of them dynamic itself. */
+	n = node(lb, "a.b.deep.lb.test");
+	ck_assert_uint_eq(n->flags, ZONE_NODE_DYNAMIC);
+	ck_assert_uint_eq(n->dyn_id, 10);
+	ck_assert(node_is(n->parent, "b.deep.lb.test"));
+	ck_assert_uint_eq(n->parent->flags, ZONE_NODE_DYNAMIC);
+	ck_assert_uint_eq(n->parent->dyn_id, 11);
+	ck_assert(node_is(n->parent->parent, "deep.lb.test"));
+	ck_assert_uint_eq(n->parent->parent->flags, ZONE_NODE_EMPTY);
+	ck_assert_ptr_eq(n->parent->parent->parent, zone_apex(lb));
+
+	/* The static data around them is unchanged. */
+	ck_assert_uint_eq(zone_apex(lb)->flags, ZONE_NODE_APEX | ZONE_NODE_HAS_WILDCARD);
+	ck_assert_uint_eq(node(lb, "*.lb.test")->flags, ZONE_NODE_WILDCARD);
+	ck_assert_uint_eq(node(lb, "*.lb.test")->dyn_id, ZONE_DYN_NONE);
+	ck_assert_uint_eq(node(lb, "sub.lb.test")->flags, ZONE_NODE_DELEGATION);
+	ck_assert_uint_eq(node(lb, "ns.sub.lb.test")->flags, ZONE_NODE_OCCLUDED);
+	ck_assert_ptr_nonnull(zone_node_rrset(node(lb, "static.lb.test"), T_A));
+}
+END_TEST
+
+START_TEST(test_dynamic_lookup)
+{
+	struct zone_lookup l;
+
+	/* Exact dynamic names. */
+	lookup(lb, "WWW.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert(node_is(l.node, "www.lb.test"));
+	ck_assert_uint_eq(l.node->dyn_id, 7);
+	lookup(lb, "web.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert_uint_eq(l.node->dyn_id, 8);
+	lookup(lb, "b.deep.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert_uint_eq(l.node->dyn_id, 11);
+
+	/* A static wildcard beside a dynamic exact name: names that do not
+	 * exist match it, names below the dynamic name do not. */
+	lookup(lb, "nothere.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_WILDCARD);
+	ck_assert(node_is(l.node, "*.lb.test"));
+	ck_assert_uint_eq(l.node->flags & ZONE_NODE_DYNAMIC, 0);
+	lookup(lb, "x.www.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_NXDOMAIN);
+	ck_assert(node_is(l.node, "www.lb.test"));
+	ck_assert(node_is(l.closest_encloser, "www.lb.test"));
+	lookup(lb, "x.deep.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_NXDOMAIN);
+	ck_assert(node_is(l.node, "deep.lb.test"));
+
+	/* The dynamic wildcard matches names below pool that do not exist. */
+	lookup(lb, "x.pool.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_WILDCARD);
+	ck_assert(node_is(l.node, "*.pool.lb.test"));
+	ck_assert(node_is(l.closest_encloser, "pool.lb.test"));
+	ck_assert_uint_eq(l.node->flags & ZONE_NODE_DYNAMIC, ZONE_NODE_DYNAMIC);
+	ck_assert_uint_eq(l.node->dyn_id, 0);
+	lookup(lb, "a.b.c.pool.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_WILDCARD);
+	ck_assert(node_is(l.node, "*.pool.lb.test"));
+	lookup(lb, "x.web.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_WILDCARD);
+	ck_assert_uint_eq(l.node->dyn_id, 12);
+	ck_assert(node_is(l.closest_encloser, "web.lb.test"));
+	/* The wildcard owner itself is an exact match. */
+	lookup(lb, "*.pool.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert_uint_eq(l.node->dyn_id, 0);
+
+	/* An explicit name blocks the dynamic wildcard, at and below it. */
+	lookup(lb, "fixed.pool.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert_ptr_nonnull(zone_node_rrset(l.node, T_A));
+	ck_assert_uint_eq(l.node->dyn_id, ZONE_DYN_NONE);
+	lookup(lb, "x.fixed.pool.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_NXDOMAIN);
+	ck_assert(node_is(l.node, "fixed.pool.lb.test"));
+	lookup(lb, "app.web.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_EXACT);
+	ck_assert_uint_eq(l.node->dyn_id, ZONE_DYN_NONE);
+	lookup(lb, "x.app.web.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_NXDOMAIN);
+	/* So does an empty non-terminal. */
+	lookup(lb, "x.b.deep.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_NXDOMAIN);
+
+	/* Delegations still come first. */
+	lookup(lb, "x.sub.lb.test", &l);
+	ck_assert_int_eq(l.match, ZONE_MATCH_DELEGATION);
+	ck_assert(node_is(l.node, "sub.lb.test"));
+}
+END_TEST
+
 /* The set must not load; err must start with "file:line:1: " and contain what. */
 static void expect_fail(const char *file, const char *origin, int code, unsigned line,
 			const char *what)
@@ -437,6 +617,102 @@ START_TEST(test_bad_sources)
 }
 END_TEST
 
+/* Loading lb.test (after example.com, which must not matter) with the one
+ * dynamic name given must fail with code and exactly the message want, in
+ * which "%s" stands for the path of the zone file. */
+static void expect_dyn_fail(const char *name, int code, const char *want)
+{
+	const struct zone_dynamic dyn[] = {
+	    {.name = "ok.lb.test", .id = 2, .where = "g.conf:2:1"},
+	    {.name = name, .id = 3, .where = "t.conf:9:11"},
+	};
+	const struct zone_source src[] = {
+	    {.origin = "example.com", .path = ZDIR "example.com.zone"},
+	    {.origin = "lb.test", .path = ZDIR "lb.test.zone", .dynamic = dyn, .dynamic_count = 2},
+	};
+	struct zone_set *out = (struct zone_set *)&src; /* must stay untouched */
+	struct gslb_err err = {""};
+	const char *path = strstr(want, "%s");
+	char msg[1024];
+	int ret = zone_set_load(src, 2, &out, &err);
+
+	if (path != NULL)
+		snprintf(msg, sizeof(msg), "%.*s%s%s", (int)(path - want), want,
+			 ZDIR "lb.test.zone", path + 2);
+	else
+		snprintf(msg, sizeof(msg), "%s", want);
+	ck_assert_msg(ret == code, "%s: got %d (%s), want %d", name, ret, err.msg, code);
+	ck_assert_ptr_eq(out, (struct zone_set *)&src);
+	ck_assert_str_eq(err.msg, msg);
+}
+
+START_TEST(test_bad_dynamic)
+{
+	const struct zone_dynamic twice[] = {
+	    {.name = "a.lb.test", .id = 1, .where = "t.conf:1:9"},
+	    {.name = "b.lb.test", .id = 2, .where = "t.conf:2:9"},
+	    {.name = "A.LB.TEST.", .id = 3, .where = "t.conf:3:9"},
+	};
+	const struct zone_dynamic twice_wild[] = {
+	    {.name = "*.x.lb.test", .id = 1, .where = "t.conf:1:9"},
+	    {.name = "x.lb.test", .id = 2, .where = "t.conf:2:9"},
+	    {.name = "*.X.lb.test", .id = 3, .where = "t.conf:3:9"},
+	};
+	struct zone_source src = {.origin = "lb.test", .path = ZDIR "lb.test.zone"};
+	struct zone_set *out = NULL;
+	struct gslb_err err = {""};
+
+	expect_dyn_fail("lb.example.org", GSLB_EPARSE,
+			"t.conf:9:11: lb.example.org. is outside the zone lb.test.");
+	expect_dyn_fail("test", GSLB_EPARSE, "t.conf:9:11: test. is outside the zone lb.test.");
+	expect_dyn_fail("LB.test.", GSLB_EPARSE,
+			"t.conf:9:11: lb.test. is the apex of the zone; a load-balanced name "
+			"cannot be");
+	expect_dyn_fail("static.lb.test", GSLB_EPARSE,
+			"t.conf:9:11: static.lb.test. has records in %s; a load-balanced name "
+			"cannot");
+	expect_dyn_fail("*.lb.test", GSLB_EPARSE,
+			"t.conf:9:11: *.lb.test. has records in %s; a load-balanced name cannot");
+	expect_dyn_fail("ns.lb.test.", GSLB_EPARSE,
+			"t.conf:9:11: ns.lb.test. has records in %s; a load-balanced name cannot");
+	expect_dyn_fail(
+	    "sub.lb.test", GSLB_EPARSE,
+	    "t.conf:9:11: name sub.lb.test. is at or below the delegation sub.lb.test.");
+	expect_dyn_fail("ns.sub.lb.test", GSLB_EPARSE,
+			"t.conf:9:11: name ns.sub.lb.test. is at or below the delegation "
+			"sub.lb.test.");
+	expect_dyn_fail("www.x.sub.lb.test", GSLB_EPARSE,
+			"t.conf:9:11: name www.x.sub.lb.test. is at or below the delegation "
+			"sub.lb.test.");
+	expect_dyn_fail("*.sub.lb.test", GSLB_EPARSE,
+			"t.conf:9:11: name *.sub.lb.test. is at or below the delegation "
+			"sub.lb.test.");
+	expect_dyn_fail("a..lb.test", GSLB_EPARSE, "t.conf:9:11: invalid name 'a..lb.test'");
+	expect_dyn_fail(
+	    "x234567890123456789012345678901234567890123456789012345678901234.lb.test", GSLB_EPARSE,
+	    "t.conf:9:11: invalid name "
+	    "'x234567890123456789012345678901234567890123456789012345678901234.lb.test'");
+	expect_dyn_fail("ok.lb.test", GSLB_EEXIST,
+			"t.conf:9:11: ok.lb.test. is listed twice (first at g.conf:2:1)");
+
+	src.dynamic = twice;
+	src.dynamic_count = 3;
+	ck_assert_int_eq(zone_set_load(&src, 1, &out, &err), GSLB_EEXIST);
+	ck_assert_ptr_null(out);
+	ck_assert_str_eq(err.msg, "t.conf:3:9: a.lb.test. is listed twice (first at t.conf:1:9)");
+	src.dynamic = twice_wild;
+	ck_assert_int_eq(zone_set_load(&src, 1, &out, &err), GSLB_EEXIST);
+	ck_assert_ptr_null(out);
+	ck_assert_str_eq(err.msg, "t.conf:3:9: *.x.lb.test. is listed twice (first at t.conf:1:9)");
+	/* The two without the repeat load. */
+	src.dynamic_count = 2;
+	ck_assert_int_eq(zone_set_load(&src, 1, &out, &err), 0);
+	ck_assert_uint_eq(zone_find_node(zone_set_zone(out, 0), N("x.lb.test", NULL), 11)->dyn_id,
+			  2);
+	zone_set_free(out);
+}
+END_TEST
+
 static Suite *zones_suite(void)
 {
 	Suite *s = suite_create("zones");
@@ -452,8 +728,11 @@ static Suite *zones_suite(void)
 	tcase_add_test(valid, test_lookup_exact);
 	tcase_add_test(valid, test_lookup_wildcard);
 	tcase_add_test(valid, test_lookup_delegation);
+	tcase_add_test(valid, test_dynamic_structure);
+	tcase_add_test(valid, test_dynamic_lookup);
 	tcase_add_test(invalid, test_bad_zones);
 	tcase_add_test(invalid, test_bad_sources);
+	tcase_add_test(invalid, test_bad_dynamic);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, invalid);
 	return s;
