@@ -6,7 +6,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "gslbd/lb.h"
 #include "gslbd/wire.h"
 #include "zones/dname.h"
 
@@ -34,6 +36,11 @@ struct answer_scratch {
 	unsigned add_count;                                    /* entries at add */
 	const struct zone_node *add_done[ANSWER_ADD_MAX];      /* nodes already in additional */
 	unsigned add_done_count;                               /* entries at add_done */
+	uint64_t rnd;                       /* xorshift64 state of per-query random numbers */
+	uint8_t dyn_cname[2][DNAME_MAXLEN]; /* CNAME targets of load-balanced answers (two:
+					     * the previous one may own the next record) */
+	unsigned lb_count;                  /* load-balancing decisions of the last query */
+	struct lb_decision lb;              /* the last of them (valid when lb_count > 0) */
 };
 
 #endif

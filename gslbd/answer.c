@@ -3,13 +3,17 @@
 #include "gslbd/answer.h"
 
 #include <assert.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/netaddr.h"
 #include "common/xalloc.h"
 #include "gslbd/answer-internal.h"
 #include "gslbd/config.h"
+#include "gslbd/lb.h"
 #include "gslbd/snapshot.h"
 #include "gslbd/wire.h"
 #include "zones/dname.h"
@@ -26,13 +30,47 @@ struct answer_ctx {
 	uint16_t flags;                  /* response flags word without rcode */
 	int rcode;                       /* extended rcode */
 	bool ecs_echo;                   /* echo the Client Subnet option */
+	uint8_t ecs_scope;               /* ECS scope to echo: prefix the answer depended on */
 	const struct zone *zone;         /* zone that answers, once known */
 	struct wire_mark after_question; /* where a truncated response is cut back to */
 };
 
+/* splitmix64 finaliser: spreads a seed over all 64 bits. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 struct answer_scratch *answer_scratch_new(void)
 {
-	return xcalloc(1, sizeof(struct answer_scratch));
+	struct answer_scratch *s = xcalloc(1, sizeof(struct answer_scratch));
+	struct timespec ts;
+
+	/* Weighted-random pools only need numbers that differ between
+	 * queries and threads, not secrecy. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->rnd = mix64((uint64_t)(uintptr_t)s ^
+		       mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
+	if (s->rnd == 0)
+		s->rnd = UINT64_C(0x9e3779b97f4a7c15);
+	return s;
+}
+
+/* Next number of the scratch's xorshift64 generator. */
+static uint64_t next_rnd(struct answer_scratch *s)
+{
+	uint64_t x = s->rnd;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->rnd = x;
+	return x;
 }
 
 void answer_scratch_free(struct answer_scratch *s)
@@ -198,6 +236,194 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 	return write_answer_rrset(c, owner, rrset);
 }
 
+/* Does the pool, or a pool it falls back to, hold a CNAME datacenter? Then
+ * even the answer to a type we do not compute depends on the decision. */
+static bool pool_may_cname(const struct config *cfg, size_t pool)
+{
+	for (unsigned hop = 0; hop <= LB_MAX_FALLBACKS && pool < cfg->pool_count; hop++) {
+		const struct config_pool *p = &cfg->pools[pool];
+
+		for (size_t i = 0; i < p->dc_count; i++) {
+			if (p->dcs[i] < cfg->datacenter_count &&
+			    cfg->datacenters[p->dcs[i]].cname != NULL)
+				return true;
+		}
+		if (p->all_down != POOL_ALL_DOWN_FALLBACK)
+			break;
+		pool = p->fallback;
+	}
+	return false;
+}
+
+/* Decide for load-balanced name lbname and qtype (A or AAAA) into s->lb,
+ * for the ECS address of the query or else the resolver's address. */
+static const struct lb_decision *decide(struct answer_ctx *c, size_t lbname, uint16_t qtype)
+{
+	const struct wire_query *q = c->q;
+	struct answer_scratch *s = c->s;
+	struct lb_client client;
+
+	if (q->has_ecs && q->ecs_source > 0) {
+		uint8_t addr[16] = {0};
+
+		memcpy(addr, q->ecs_addr, q->ecs_addr_len);
+		lb_client_init(&client, q->ecs_family, q->ecs_source, addr, NULL);
+	} else if (c->client != NULL) {
+		/* RFC 7871: a source prefix of 0 asks that the client subnet not be
+		 * used; the resolver's address is all we have. */
+		lb_client_init(&client, 0, 0, NULL, c->client);
+	} else {
+		struct sockaddr_in none;
+
+		memset(&none, 0, sizeof(none));
+		none.sin_family = AF_INET;
+		lb_client_init(&client, 0, 0, NULL, (const struct sockaddr *)&none);
+	}
+	lb_decide(c->snap->config, c->snap->geo, c->snap->dc_state, lbname, qtype, &client,
+		  next_rnd(s), &s->lb);
+	s->lb_count++;
+	return &s->lb;
+}
+
+/* Use the scope of decision d for the echoed Client Subnet option: the
+ * largest over the decisions of one response (a CNAME chain may cross
+ * several load-balanced names). A /0 source keeps scope 0. */
+static void use_scope(struct answer_ctx *c, const struct lb_decision *d)
+{
+	uint8_t scope = !c->q->has_ecs || c->q->ecs_source == 0 ? 0 : d->scope;
+
+	if (scope > c->q->ecs_source)
+		scope = c->q->ecs_source;
+	if (scope > c->ecs_scope)
+		c->ecs_scope = scope;
+}
+
+/* Has the VIP at dcs[di].vips[vi] of len bytes been written already (an
+ * address shared by two chosen datacenters)? RFC 2181 5: no duplicates. */
+static bool vip_seen(const struct config *cfg, const struct lb_decision *d, unsigned di, size_t vi,
+		     bool v6)
+{
+	const struct config_datacenter *dc = &cfg->datacenters[d->chosen[di]];
+	const uint8_t *vip = v6 ? dc->ipv6[vi] : dc->ipv4[vi];
+	size_t len = v6 ? 16 : 4;
+
+	for (unsigned i = 0; i <= di; i++) {
+		const struct config_datacenter *o = &cfg->datacenters[d->chosen[i]];
+		size_t n = i == di ? vi : (v6 ? o->ipv6_count : o->ipv4_count);
+
+		for (size_t j = 0; j < n; j++) {
+			if (memcmp(v6 ? o->ipv6[j] : o->ipv4[j], vip, len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The VIPs of the chosen datacenters as one RRset of qtype (A or AAAA),
+ * all or nothing. Returns the records written (0: none of the family),
+ * or -1 after truncating. */
+static int write_vips(struct answer_ctx *c, const uint8_t *owner, const struct lb_decision *d,
+		      uint16_t qtype)
+{
+	const struct config *cfg = c->snap->config;
+	bool v6 = qtype == WIRE_TYPE_AAAA;
+	struct wire_mark m;
+	int written = 0;
+
+	wire_mark_save(c->w, &m);
+	for (unsigned i = 0; i < d->chosen_count; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[d->chosen[i]];
+		size_t n = v6 ? dc->ipv6_count : dc->ipv4_count;
+
+		for (size_t j = 0; j < n; j++) {
+			if (vip_seen(cfg, d, i, j, v6))
+				continue;
+			if (!wire_put_rr(c->w, WIRE_ANSWER, owner, qtype, WIRE_CLASS_IN, d->ttl,
+					 v6 ? dc->ipv6[j] : dc->ipv4[j], v6 ? 16 : 4)) {
+				wire_mark_restore(c->w, &m);
+				truncate_response(c);
+				return -1;
+			}
+			written++;
+		}
+	}
+	return written;
+}
+
+/* What answer_dynamic() did. */
+enum dyn_result {
+	DYN_DONE,  /* the answer is complete (or truncated, or an error was set) */
+	DYN_CNAME, /* a CNAME was written: follow its target (*target) */
+};
+
+/* Answer a load-balanced name (a ZONE_NODE_DYNAMIC node) for owner: A and
+ * AAAA from lb_decide(), ANY as A (RFC 8482), other types NODATA unless the
+ * decision is a CNAME, which is answered like a static CNAME. */
+static enum dyn_result answer_dynamic(struct answer_ctx *c, const struct zone_node *node,
+				      const uint8_t *owner, const uint8_t **target)
+{
+	const struct config *cfg = c->snap->config;
+	struct answer_scratch *s = c->s;
+	uint16_t qtype = c->q->qtype;
+	const struct config_datacenter *dc;
+	const struct lb_decision *d;
+	uint8_t *cname;
+	int n;
+
+	if (node->dyn_id >= cfg->lbname_count) {
+		c->rcode = WIRE_RCODE_SERVFAIL; /* zones and config disagree */
+		c->flags &= (uint16_t)~WIRE_AA;
+		return DYN_DONE;
+	}
+	if (qtype == WIRE_TYPE_ANY)
+		qtype = WIRE_TYPE_A;
+	if (qtype != WIRE_TYPE_A && qtype != WIRE_TYPE_AAAA) {
+		/* Only a CNAME datacenter answers other types. */
+		if (!pool_may_cname(cfg, cfg->lbnames[node->dyn_id].pool)) {
+			write_negative(c);
+			return DYN_DONE;
+		}
+		d = decide(c, node->dyn_id, WIRE_TYPE_A);
+		use_scope(c, d);
+		if (!d->cname || d->empty || d->chosen_count == 0) {
+			write_negative(c);
+			return DYN_DONE;
+		}
+	} else {
+		d = decide(c, node->dyn_id, qtype);
+		use_scope(c, d);
+		if (d->empty || d->chosen_count == 0) {
+			write_negative(c);
+			return DYN_DONE;
+		}
+		if (!d->cname) {
+			n = write_vips(c, owner, d, qtype);
+			if (n == 0)
+				write_negative(c);
+			return DYN_DONE;
+		}
+	}
+	/* A CNAME datacenter. Two buffers: the previous target may own this
+	 * record. */
+	dc = &cfg->datacenters[d->chosen[0]];
+	cname = s->dyn_cname[owner == s->dyn_cname[0] ? 1 : 0];
+	n = dc->cname != NULL ? dname_from_str(dc->cname, cname) : -1;
+	if (n < 0) {
+		c->rcode = WIRE_RCODE_SERVFAIL; /* the loader validated it; not reached */
+		c->flags &= (uint16_t)~WIRE_AA;
+		return DYN_DONE;
+	}
+	if (!wire_put_rr(c->w, WIRE_ANSWER, owner, WIRE_TYPE_CNAME, WIRE_CLASS_IN, d->ttl, cname,
+			 (uint16_t)n)) {
+		truncate_response(c);
+		return DYN_DONE;
+	}
+	if (c->q->qtype == WIRE_TYPE_CNAME)
+		return DYN_DONE;
+	*target = cname;
+	return DYN_CNAME;
+}
+
 /* Answer from the zone: lookup, CNAME chain, referral, negative answers. */
 static void answer_zone(struct answer_ctx *c)
 {
@@ -219,7 +445,7 @@ static void answer_zone(struct answer_ctx *c)
 	s->visited_count = 0;
 	for (unsigned step = 0;; step++) {
 		const struct zone_rrset *cname;
-		const uint8_t *target;
+		const uint8_t *target = NULL;
 		uint32_t pos = 0;
 		uint16_t len;
 		bool seen = false;
@@ -250,19 +476,28 @@ static void answer_zone(struct answer_ctx *c)
 		if (seen)
 			break; /* CNAME loop: the chain so far is the answer */
 		s->visited[s->visited_count++] = lk.node;
-		cname = qtype == WIRE_TYPE_CNAME || qtype == WIRE_TYPE_ANY
-			    ? NULL
-			    : zone_node_rrset(lk.node, WIRE_TYPE_CNAME);
-		if (cname == NULL) {
-			if (!write_node(c, lk.node, owner))
+		if ((lk.node->flags & ZONE_NODE_DYNAMIC) != 0) {
+			enum dyn_result r = answer_dynamic(c, lk.node, owner, &target);
+
+			if ((c->flags & WIRE_TC) != 0)
 				return;
-			break;
+			if (r != DYN_CNAME || step + 1 >= ANSWER_CNAME_MAX)
+				break;
+		} else {
+			cname = qtype == WIRE_TYPE_CNAME || qtype == WIRE_TYPE_ANY
+				    ? NULL
+				    : zone_node_rrset(lk.node, WIRE_TYPE_CNAME);
+			if (cname == NULL) {
+				if (!write_node(c, lk.node, owner))
+					return;
+				break;
+			}
+			if (!write_answer_rrset(c, owner, cname))
+				return;
+			target = zone_rrset_next(cname, &pos, &len);
+			if (target == NULL || step + 1 >= ANSWER_CNAME_MAX)
+				break;
 		}
-		if (!write_answer_rrset(c, owner, cname))
-			return;
-		target = zone_rrset_next(cname, &pos, &len);
-		if (target == NULL || step + 1 >= ANSWER_CNAME_MAX)
-			break;
 		llen = canon_copy(s, target);
 		if (!dname_is_subdomain(s->lname, zone_origin(z)))
 			break; /* the resolver follows targets outside the zone */
@@ -373,7 +608,7 @@ static void write_opt(struct answer_ctx *c, size_t limit)
 		wire_set16(p + 13, (uint16_t)(4 + q->ecs_addr_len));
 		wire_set16(p + 15, q->ecs_family);
 		p[17] = q->ecs_source;
-		p[18] = 0; /* scope: static answers do not depend on the client */
+		p[18] = c->ecs_scope; /* 0 unless a load-balancing decision used the subnet */
 		memcpy(p + 19, q->ecs_addr, q->ecs_addr_len);
 	}
 	w->len += WIRE_OPT_LEN + rdlen;
@@ -411,6 +646,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.rcode = WIRE_RCODE_NOERROR;
 	c.zone = NULL;
 	c.ecs_echo = false;
+	c.ecs_scope = 0;
+	scratch->lb_count = 0;
 
 	if (tcp) {
 		limit = ANSWER_MAX_MSG;

@@ -16,7 +16,8 @@
  * responses (QR=1) and packets too short for a header; ANY answered with one
  * RRset over UDP (RFC 8482) and in full over TCP; AXFR/IXFR only for allowed
  * clients over TCP; EDNS with BADVERS, the advertised size capped at the
- * configured maximum, ECS validated and echoed with scope 0; TC=1 when a
+ * configured maximum, ECS validated and echoed with the scope the answer
+ * depended on (the load-balancing decision; 0 for static data); TC=1 when a
  * needed RRset does not fit. */
 #ifndef GSLBD_GSLBD_ANSWER_H
 #define GSLBD_GSLBD_ANSWER_H

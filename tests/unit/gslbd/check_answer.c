@@ -1,15 +1,19 @@
 /* Unit tests of the answer path as a function: query bytes + client +
- * snapshot in, response bytes out, parsed back with ldns. The zone is
- * tests/data/answer/example.com.zone. */
+ * snapshot in, response bytes out, parsed back with ldns. The zones are
+ * tests/data/answer/example.com.zone (static data) and
+ * tests/data/answer/gslb.test.zone (load-balanced names). */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <ldns/ldns.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/netaddr.h"
 #include "common/xalloc.h"
+#include "geo/geo_db.h"
 #include "gslbd/answer-internal.h"
 #include "gslbd/answer.h"
 #include "gslbd/config.h"
@@ -808,11 +812,508 @@ START_TEST(test_formerr)
 }
 END_TEST
 
+/* Load-balanced names: a config of datacenters, pools and names over the
+ * zone tests/data/answer/gslb.test.zone, with the GeoIP database
+ * tests/data/geo/test-city.mmdb (81.2.69.0/24 London, 192.0.2.0/24 New York,
+ * 203.0.113.0/24 Singapore, 2001:db8:100::/48 London, 2001:db8:200::/48 New
+ * York). */
+#define LB_ZONE_FILE TEST_DATA_DIR "/answer/gslb.test.zone"
+#define LB_GEO_FILE  TEST_DATA_DIR "/geo/test-city.mmdb"
+
+enum { DC_US, DC_EU, DC_AP, DC_EDGE, DC_EXT, DC_BIG, DC_COUNT };
+enum { LP_WEB, LP_EMPTY, LP_CDN, LP_EXT, LP_ALL, LP_BIG, LP_COUNT };
+
+#define LB_SOA_NEG                                                                                 \
+	"gslb.test. 300 IN SOA ns1.gslb.test. hostmaster.gslb.test. 1 7200 3600 1209600 300"
+
+static void add_v4(struct config_datacenter *dc, const char *s)
+{
+	dc->ipv4 = xreallocarray(dc->ipv4, dc->ipv4_count + 1, sizeof(*dc->ipv4));
+	ck_assert_int_eq(inet_pton(AF_INET, s, dc->ipv4[dc->ipv4_count]), 1);
+	dc->ipv4_count++;
+}
+
+static void add_v6(struct config_datacenter *dc, const char *s)
+{
+	dc->ipv6 = xreallocarray(dc->ipv6, dc->ipv6_count + 1, sizeof(*dc->ipv6));
+	ck_assert_int_eq(inet_pton(AF_INET6, s, dc->ipv6[dc->ipv6_count]), 1);
+	dc->ipv6_count++;
+}
+
+static void set_dc(struct config *cfg, int i, const char *name, double lat, double lon)
+{
+	cfg->datacenters[i].name = xstrdup(name);
+	cfg->datacenters[i].region = xstrdup(name);
+	cfg->datacenters[i].lat = lat;
+	cfg->datacenters[i].lon = lon;
+	cfg->datacenters[i].weight = 100;
+}
+
+static void set_pool(struct config *cfg, int i, const char *name, enum pool_policy policy,
+		     unsigned answers, uint32_t ttl, enum pool_all_down all_down, const int *dcs,
+		     size_t n)
+{
+	struct config_pool *p = &cfg->pools[i];
+
+	p->name = xstrdup(name);
+	p->policy = policy;
+	p->answers = answers;
+	p->ttl = ttl;
+	p->all_down = all_down;
+	p->dcs = xcalloc(n, sizeof(*p->dcs));
+	for (size_t j = 0; j < n; j++)
+		p->dcs[j] = (size_t)dcs[j];
+	p->dc_count = n;
+}
+
+static const struct {
+	const char *name;
+	int pool;
+} lb_names[] = {
+    {"www.gslb.test", LP_WEB},    {"empty.gslb.test", LP_EMPTY}, {"cdn.gslb.test", LP_CDN},
+    {"ext.gslb.test", LP_EXT},    {"all.gslb.test", LP_ALL},     {"big.gslb.test", LP_BIG},
+    {"*.wild.gslb.test", LP_WEB},
+};
+#define LB_NAME_COUNT (sizeof(lb_names) / sizeof(lb_names[0]))
+
+static void setup_lb(void)
+{
+	static const int web[] = {DC_US, DC_EU, DC_AP};
+	static const int cdn[] = {DC_EDGE};
+	static const int ext[] = {DC_EXT};
+	static const int big[] = {DC_BIG};
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	struct zone_dynamic dyn[LB_NAME_COUNT];
+	struct zone_source src = {.origin = "gslb.test", .path = LB_ZONE_FILE};
+	struct zone_set *zs = NULL;
+	struct geo_db *db = NULL;
+	struct gslb_err err;
+
+	cfg->udp_max_size = 1232;
+	cfg->zone_count = 1;
+	cfg->zones = xcalloc(1, sizeof(*cfg->zones));
+	cfg->zones[0].name = xstrdup("gslb.test");
+	cfg->zones[0].file = xstrdup(LB_ZONE_FILE);
+
+	cfg->datacenter_count = DC_COUNT;
+	cfg->datacenters = xcalloc(DC_COUNT, sizeof(*cfg->datacenters));
+	set_dc(cfg, DC_US, "us-east", 40.71, -74.01);
+	add_v4(&cfg->datacenters[DC_US], "192.0.2.10");
+	add_v4(&cfg->datacenters[DC_US], "192.0.2.11");
+	add_v6(&cfg->datacenters[DC_US], "2001:db8::10");
+	set_dc(cfg, DC_EU, "eu-west", 53.35, -6.26);
+	add_v4(&cfg->datacenters[DC_EU], "198.51.100.10");
+	add_v6(&cfg->datacenters[DC_EU], "2001:db8:1::10");
+	set_dc(cfg, DC_AP, "ap-southeast", 1.35, 103.82);
+	add_v4(&cfg->datacenters[DC_AP], "203.0.113.10");
+	set_dc(cfg, DC_EDGE, "edge", 0, 0);
+	cfg->datacenters[DC_EDGE].cname = xstrdup("Edge.gslb.test.");
+	set_dc(cfg, DC_EXT, "ext", 0, 0);
+	cfg->datacenters[DC_EXT].cname = xstrdup("lb.example.net.");
+	set_dc(cfg, DC_BIG, "big", 0, 0);
+	for (int i = 0; i < 40; i++) {
+		char a[64];
+
+		snprintf(a, sizeof(a), "2001:db8:9::%x", i + 1);
+		add_v6(&cfg->datacenters[DC_BIG], a);
+	}
+
+	cfg->pool_count = LP_COUNT;
+	cfg->pools = xcalloc(LP_COUNT, sizeof(*cfg->pools));
+	set_pool(cfg, LP_WEB, "web", POOL_NEAREST, 1, 30, POOL_ALL_DOWN_FAIL_OPEN, web, 3);
+	set_pool(cfg, LP_EMPTY, "web-empty", POOL_NEAREST, 1, 45, POOL_ALL_DOWN_EMPTY, web, 3);
+	set_pool(cfg, LP_CDN, "cdn", POOL_FAILOVER, 1, 60, POOL_ALL_DOWN_FAIL_OPEN, cdn, 1);
+	set_pool(cfg, LP_EXT, "ext", POOL_FAILOVER, 1, 70, POOL_ALL_DOWN_FAIL_OPEN, ext, 1);
+	set_pool(cfg, LP_ALL, "all", POOL_ALL, 16, 20, POOL_ALL_DOWN_FAIL_OPEN, web, 3);
+	set_pool(cfg, LP_BIG, "big", POOL_FAILOVER, 1, 10, POOL_ALL_DOWN_FAIL_OPEN, big, 1);
+
+	cfg->lbname_count = LB_NAME_COUNT;
+	cfg->lbnames = xcalloc(LB_NAME_COUNT, sizeof(*cfg->lbnames));
+	for (size_t i = 0; i < LB_NAME_COUNT; i++) {
+		cfg->lbnames[i].name = xstrdup(lb_names[i].name);
+		cfg->lbnames[i].pool = (size_t)lb_names[i].pool;
+		cfg->lbnames[i].zone = 0;
+		dyn[i].name = lb_names[i].name;
+		dyn[i].id = (uint32_t)i;
+		dyn[i].where = "test";
+	}
+	src.dynamic = dyn;
+	src.dynamic_count = LB_NAME_COUNT;
+
+	err.msg[0] = '\0';
+	ck_assert_msg(zone_set_load(&src, 1, &zs, &err) == 0, "%s", err.msg);
+	ck_assert_msg(geo_db_open(LB_GEO_FILE, NULL, &db, &err) == 0, "%s", err.msg);
+	snap = snapshot_new(cfg, zs, geo_share_new(db));
+	scratch = answer_scratch_new();
+}
+
+static void expect_rdf(const ldns_rdf *rdf, const char *want)
+{
+	char *got = ldns_rdf2str(rdf);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* An ECS option: family 1 or 2, source prefix, address text. Returns its length. */
+static size_t make_ecs(uint8_t *buf, int family, uint8_t source, const char *addr)
+{
+	uint8_t a[16];
+	size_t alen = (source + 7u) / 8;
+
+	ck_assert_int_eq(inet_pton(family == 1 ? AF_INET : AF_INET6, addr, a), 1);
+	wire_set16(buf, WIRE_EDNS_OPT_ECS);
+	wire_set16(buf + 2, (uint16_t)(4 + alen));
+	wire_set16(buf + 4, (uint16_t)family);
+	buf[6] = source;
+	buf[7] = 0;
+	memcpy(buf + 8, a, alen);
+	return 8 + alen;
+}
+
+/* Ask over UDP with EDNS and an ECS option for addr/source (family 1 or 2)
+ * from resolver client; check the option is echoed with the same address
+ * and return the response, with the echoed scope in *scope. */
+static ldns_pkt *ask_ecs(const char *name, ldns_rr_type t, int family, uint8_t source,
+			 const char *addr, const char *client, struct answer_result *res,
+			 uint8_t *scope)
+{
+	uint8_t ecs[32], *wire;
+	size_t elen = make_ecs(ecs, family, source, addr);
+	size_t len = make_query(name, t, LDNS_RR_CLASS_IN, 1232, ecs, elen, &wire);
+	ldns_pkt *p = ask_wire(wire, len, false, client, res);
+	const uint8_t *o;
+
+	free(wire);
+	ck_assert_ptr_nonnull(p);
+	o = opt_at_end(res, elen);
+	ck_assert(memcmp(o + 11, ecs, 7) == 0);
+	ck_assert(memcmp(o + 19, ecs + 8, elen - 8) == 0);
+	*scope = o[18];
+	return p;
+}
+
+START_TEST(test_lb_ecs_locations)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* London: eu-west (Dublin) is nearest. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert(!ldns_pkt_tc(p));
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 198.51.100.10");
+	EXPECT_NS(p, NONE);
+	ck_assert_uint_eq(scope, 24);
+	ck_assert_uint_eq(scratch->lb_count, 1);
+	ck_assert_uint_eq(scratch->lb.pool, LP_WEB);
+	ck_assert_uint_eq(scratch->lb.chosen[0], DC_EU);
+	ldns_pkt_free(p);
+
+	/* New York: every VIP of us-east. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "192.0.2.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 192.0.2.10", "www.gslb.test. 30 IN A 192.0.2.11");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+
+	/* Singapore. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "203.0.113.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 203.0.113.10");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+
+	/* A longer source is cut to /24 for the lookup; the scope is what
+	 * the decision used. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 32, "203.0.113.77", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 203.0.113.10");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+
+	/* IPv6 subnets: London and New York. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 2, 48, "2001:db8:100::", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 198.51.100.10");
+	ck_assert_uint_eq(scope, 48);
+	ldns_pkt_free(p);
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_AAAA, 2, 56, "2001:db8:200::", OTHER, &res,
+		    &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN AAAA 2001:db8::10");
+	ck_assert_uint_eq(scope, 48);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_family)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* ap-southeast has no IPv6: the nearest datacenter that has one. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_AAAA, 1, 24, "203.0.113.0", OTHER, &res, &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "www.gslb.test. 30 IN AAAA 2001:db8:1::10");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+
+	/* Policy all: every datacenter in listed order, only the queried family. */
+	p = ask_ecs("all.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "203.0.113.0", OTHER, &res, &scope);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 4);
+	expect_rdf(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(p), 0), 0), "192.0.2.10");
+	EXPECT_AN(p, "all.gslb.test. 20 IN A 192.0.2.10", "all.gslb.test. 20 IN A 192.0.2.11",
+		  "all.gslb.test. 20 IN A 198.51.100.10", "all.gslb.test. 20 IN A 203.0.113.10");
+	ck_assert_uint_eq(scope, 0); /* the answer does not depend on the client */
+	ldns_pkt_free(p);
+	p = ask("all.gslb.test.", LDNS_RR_TYPE_AAAA, &res);
+	EXPECT_AN(p, "all.gslb.test. 20 IN AAAA 2001:db8::10",
+		  "all.gslb.test. 20 IN AAAA 2001:db8:1::10");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_drain)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* eu-west drained: London goes to the next nearest, us-east. */
+	snap->dc_state[DC_EU] = DC_STATE_DOWN;
+	for (int i = 0; i < 20; i++) {
+		p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res,
+			    &scope);
+		EXPECT_AN(p, "www.gslb.test. 30 IN A 192.0.2.10",
+			  "www.gslb.test. 30 IN A 192.0.2.11");
+		ldns_pkt_free(p);
+	}
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_AAAA, 1, 24, "203.0.113.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN AAAA 2001:db8::10");
+	ldns_pkt_free(p);
+
+	/* Every datacenter down. fail_open: answered as if all were up. */
+	snap->dc_state[DC_US] = DC_STATE_DOWN;
+	snap->dc_state[DC_AP] = DC_STATE_DOWN;
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 198.51.100.10");
+	ck_assert(scratch->lb.failed_open);
+	ldns_pkt_free(p);
+
+	/* empty: NODATA with the SOA, the decision's scope echoed. */
+	p = ask_ecs("empty.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, LB_SOA_NEG);
+	ck_assert(scratch->lb.empty);
+	ck_assert_uint_eq(scope, scratch->lb.scope);
+	ldns_pkt_free(p);
+
+	/* Back up: the empty pool answers again. */
+	memset(snap->dc_state, DC_STATE_UP, DC_COUNT);
+	p = ask_ecs("empty.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "empty.gslb.test. 45 IN A 198.51.100.10");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_no_ecs)
+{
+	struct answer_result res;
+	ldns_pkt *p;
+
+	/* The resolver's address decides; no option is added. */
+	p = ask_full("www.gslb.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 1232, false, "81.2.69.53",
+		     &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 198.51.100.10");
+	opt_at_end(&res, 0);
+	ldns_pkt_free(p);
+	p = ask_full("www.gslb.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "203.0.113.9",
+		     &res);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 203.0.113.10");
+	ck_assert(!ldns_pkt_edns(p));
+	ldns_pkt_free(p);
+	p = ask_full("www.gslb.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, true, "2001:db8:200::1",
+		     &res);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 192.0.2.10", "www.gslb.test. 30 IN A 192.0.2.11");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_ecs_zero_source)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* Source /0: the client opted out; the resolver's address decides and
+	 * the scope is 0. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_A, 1, 0, "0.0.0.0", "203.0.113.9", &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 203.0.113.10");
+	ck_assert_uint_eq(scope, 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_other_types)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* MX: NODATA with the SOA and scope 0. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_MX, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, LB_SOA_NEG);
+	ck_assert_uint_eq(scope, 0);
+	ldns_pkt_free(p);
+	p = ask("www.gslb.test.", LDNS_RR_TYPE_TXT, &res);
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, LB_SOA_NEG);
+	ldns_pkt_free(p);
+
+	/* ANY: answered as A, one RRset, over UDP and TCP. */
+	p = ask_ecs("www.gslb.test.", LDNS_RR_TYPE_ANY, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 198.51.100.10");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+	p = ask_full("www.gslb.test.", LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_IN, 0, true, "192.0.2.1",
+		     &res);
+	EXPECT_AN(p, "www.gslb.test. 30 IN A 192.0.2.10", "www.gslb.test. 30 IN A 192.0.2.11");
+	ldns_pkt_free(p);
+
+	/* Static data beside load-balanced names: scope 0. */
+	p = ask_ecs("static.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "static.gslb.test. 3600 IN A 192.0.2.99");
+	ck_assert_uint_eq(scope, 0);
+	ldns_pkt_free(p);
+
+	/* Names under a load-balanced name do not exist. */
+	p = ask("x.www.gslb.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NXDOMAIN);
+	EXPECT_NS(p, LB_SOA_NEG);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_wildcard_and_case)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	p = ask_ecs("Foo.Wild.GSLB.test.", LDNS_RR_TYPE_A, 1, 24, "203.0.113.0", OTHER, &res,
+		    &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, "Foo.Wild.GSLB.test. 30 IN A 203.0.113.10");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+	/* Without ECS the resolver (in New York) is the client. */
+	p = ask("a.b.wild.gslb.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "a.b.wild.gslb.test. 30 IN A 192.0.2.10",
+		  "a.b.wild.gslb.test. 30 IN A 192.0.2.11");
+	ldns_pkt_free(p);
+
+	/* The owner points at the question, in the client's case. */
+	p = ask("WwW.GsLb.TeSt.", LDNS_RR_TYPE_A, &res);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 2);
+	expect_rdf(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), "WwW.GsLb.TeSt.");
+	ck_assert(memcmp(resp + 12 + 15 + 4, "\300\14", 2) == 0);
+	ck_assert_uint_eq(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), 30);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_cname)
+{
+	struct answer_result res;
+	uint8_t scope;
+	ldns_pkt *p;
+
+	/* A CNAME datacenter, followed inside the zone. */
+	p = ask_ecs("cdn.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "81.2.69.0", OTHER, &res, &scope);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, "cdn.gslb.test. 60 IN CNAME edge.gslb.test.",
+		  "edge.gslb.test. 3600 IN A 192.0.2.200");
+	ck_assert_uint_eq(scope, scratch->lb.scope);
+	ldns_pkt_free(p);
+	p = ask("cdn.gslb.test.", LDNS_RR_TYPE_AAAA, &res);
+	EXPECT_AN(p, "cdn.gslb.test. 60 IN CNAME edge.gslb.test.",
+		  "edge.gslb.test. 3600 IN AAAA 2001:db8::200");
+	ldns_pkt_free(p);
+	/* Other types get the CNAME too, then what the target has. */
+	p = ask("cdn.gslb.test.", LDNS_RR_TYPE_MX, &res);
+	EXPECT_AN(p, "cdn.gslb.test. 60 IN CNAME edge.gslb.test.");
+	EXPECT_NS(p, LB_SOA_NEG);
+	ldns_pkt_free(p);
+	p = ask("cdn.gslb.test.", LDNS_RR_TYPE_CNAME, &res);
+	EXPECT_AN(p, "cdn.gslb.test. 60 IN CNAME edge.gslb.test.");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* A target outside the zone is left to the resolver. */
+	p = ask("ext.gslb.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "ext.gslb.test. 70 IN CNAME lb.example.net.");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* A static CNAME to a load-balanced name. */
+	p = ask_ecs("alias.gslb.test.", LDNS_RR_TYPE_A, 1, 24, "192.0.2.0", OTHER, &res, &scope);
+	EXPECT_AN(p, "alias.gslb.test. 3600 IN CNAME www.gslb.test.",
+		  "www.gslb.test. 30 IN A 192.0.2.10", "www.gslb.test. 30 IN A 192.0.2.11");
+	ck_assert_uint_eq(scope, 24);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_truncation)
+{
+	struct answer_result res;
+	ldns_pkt *p;
+
+	/* 40 AAAA records do not fit 512 bytes: TC, no partial RRset. */
+	p = ask("big.gslb.test.", LDNS_RR_TYPE_AAAA, &res);
+	ck_assert(ldns_pkt_tc(p));
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	p = ask_full("big.gslb.test.", LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 0, true, OTHER, &res);
+	ck_assert(!ldns_pkt_tc(p));
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 40);
+	ck_assert_uint_eq(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 39)), 10);
+	ldns_pkt_free(p);
+	/* No IPv4 there: NODATA. */
+	p = ask("big.gslb.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, LB_SOA_NEG);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_lb_rnd)
+{
+	struct answer_scratch *other = answer_scratch_new();
+
+	ck_assert(scratch->rnd != 0);
+	ck_assert(other->rnd != 0);
+	ck_assert(scratch->rnd != other->rnd);
+	answer_scratch_free(other);
+}
+END_TEST
+
 static Suite *answer_suite(void)
 {
 	Suite *s = suite_create("answer");
 	TCase *valid = tcase_create("valid");
 	TCase *invalid = tcase_create("invalid");
+	TCase *lb = tcase_create("lb");
 
 	tcase_add_checked_fixture(valid, setup, teardown);
 	tcase_add_checked_fixture(invalid, setup, teardown);
@@ -832,8 +1333,20 @@ static Suite *answer_suite(void)
 	tcase_add_test(invalid, test_drop);
 	tcase_add_test(invalid, test_notimp);
 	tcase_add_test(invalid, test_formerr);
+	tcase_add_checked_fixture(lb, setup_lb, teardown);
+	tcase_add_test(lb, test_lb_ecs_locations);
+	tcase_add_test(lb, test_lb_family);
+	tcase_add_test(lb, test_lb_drain);
+	tcase_add_test(lb, test_lb_no_ecs);
+	tcase_add_test(lb, test_lb_ecs_zero_source);
+	tcase_add_test(lb, test_lb_other_types);
+	tcase_add_test(lb, test_lb_wildcard_and_case);
+	tcase_add_test(lb, test_lb_cname);
+	tcase_add_test(lb, test_lb_truncation);
+	tcase_add_test(lb, test_lb_rnd);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, invalid);
+	suite_add_tcase(s, lb);
 	return s;
 }
 
