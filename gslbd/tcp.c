@@ -217,6 +217,13 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		atomic_fetch_add_explicit(&c->srv->stats.timeouts, 1, memory_order_relaxed);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			/* The client stopped reading: reset rather than close, so the
+			 * kernel drops the unsent answers instead of keeping them. */
+			struct linger lg = { 1, 0 };
+
+			setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
 		if (log_get_level() >= LOG_LEVEL_DEBUG) {
 			char peer[NETADDR_STRLEN];
 
