@@ -1,0 +1,422 @@
+/* Load-balanced names: the policy engine behind lb_decide().
+ *
+ * Runs on every DNS worker at once for every query of a load-balanced name:
+ * it reads only the config, the health bytes and the GeoIP database, writes
+ * only the caller's struct lb_decision, keeps no state between calls and
+ * allocates nothing. Pools hold at most LB_MAX_POOL_DCS datacenters, so the
+ * candidates are ranked with an insertion sort (stable: ties keep the listed
+ * order). */
+#include <config.h>
+
+#include "gslbd/lb.h"
+
+#include <math.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "geo/geo_db.h"
+#include "gslbd/config.h"
+
+/* The DNS type AAAA (RFC 3596). Every other qtype is decided as A. */
+#define QTYPE_AAAA 28
+
+/* 2^-53: scales the top 53 bits of a hash into [0, 1). */
+#define TWO_POW_MINUS_53 (1.0 / 9007199254740992.0)
+
+/* Zero the bits of addr (len bytes) past the first prefix bits. */
+static void mask_bits(uint8_t *addr, size_t len, unsigned prefix)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned first = (unsigned)i * 8;
+
+		if (first >= prefix)
+			addr[i] = 0;
+		else if (prefix - first < 8)
+			addr[i] &= (uint8_t)(0xff << (8 - (prefix - first)));
+	}
+}
+
+static bool is_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+void lb_client_init(struct lb_client *c, int ecs_family, uint8_t ecs_prefix,
+		    const uint8_t *ecs_addr, const struct sockaddr *resolver)
+{
+	memset(c, 0, sizeof(*c));
+	if (ecs_family == 1 || ecs_family == 2) {
+		unsigned max = ecs_family == 1 ? LB_ECS_V4_MAX : LB_ECS_V6_MAX;
+		unsigned prefix = ecs_prefix < max ? ecs_prefix : max;
+		size_t bytes = (prefix + 7) / 8;
+
+		c->family = ecs_family == 1 ? AF_INET : AF_INET6;
+		c->prefix = (uint8_t)prefix;
+		c->from_ecs = true;
+		/* The option carries ceil(source prefix / 8) bytes; the cut
+		 * prefix never needs more. */
+		if (bytes > 0)
+			memcpy(c->addr, ecs_addr, bytes);
+		mask_bits(c->addr, sizeof(c->addr), prefix);
+		return;
+	}
+	if (resolver == NULL)
+		return; /* family 0: an unknown client, decided as unlocated */
+	if (resolver->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)resolver;
+
+		c->family = AF_INET;
+		memcpy(c->addr, &sin->sin_addr, 4);
+		c->prefix = 32;
+	} else if (resolver->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)resolver;
+		const uint8_t *a = (const uint8_t *)&sin6->sin6_addr;
+
+		if (is_v4_mapped(a)) {
+			c->family = AF_INET;
+			memcpy(c->addr, a + 12, 4);
+			c->prefix = 32;
+		} else {
+			c->family = AF_INET6;
+			memcpy(c->addr, a, 16);
+			c->prefix = 128;
+		}
+	}
+}
+
+const char *lb_policy_name(int policy)
+{
+	switch (policy) {
+	case POOL_NEAREST:
+		return "nearest";
+	case POOL_FAILOVER:
+		return "failover";
+	case POOL_WEIGHTED:
+		return "weighted";
+	case POOL_ALL:
+		return "all";
+	case POOL_LATENCY:
+		return "latency";
+	}
+	return "unknown";
+}
+
+const char *lb_reason_name(enum lb_reason reason)
+{
+	switch (reason) {
+	case LB_REASON_POLICY:
+		return "policy";
+	case LB_REASON_COUNTRY:
+		return "country";
+	case LB_REASON_CONTINENT:
+		return "continent";
+	case LB_REASON_UNLOCATED:
+		return "unlocated";
+	}
+	return "unknown";
+}
+
+/* splitmix64's finalizer: a bijective 64-bit mixer with full avalanche. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+/* A datacenter's hash: FNV-1a over its name, mixed. Depends on the name
+ * only, so renumbering datacenters in the config moves no client. */
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		h ^= *p;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return mix64(h);
+}
+
+static uint64_t load_be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* The sticky key of a client: its family and its address cut to /24 (IPv4)
+ * or /56 (IPv6), or to the ECS source prefix when that is shorter. */
+static uint64_t subnet_key(const struct lb_client *c)
+{
+	uint8_t a[16];
+	unsigned max = c->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX;
+	unsigned prefix = c->prefix < max ? c->prefix : max;
+	uint64_t k;
+
+	memcpy(a, c->addr, sizeof(a));
+	mask_bits(a, sizeof(a), prefix);
+	k = mix64(load_be64(a) ^ ((uint64_t)(unsigned)c->family << 56) ^
+		  UINT64_C(0x9e3779b97f4a7c15));
+	return mix64(k ^ load_be64(a + 8));
+}
+
+/* Rendezvous score of a datacenter for key: -weight / ln(u), u uniform in
+ * (0, 1) from the hash of (key, datacenter). Higher wins; the winner among
+ * any set is drawn with probability proportional to weight. */
+static double rendezvous_score(uint64_t key, const struct config_datacenter *dc)
+{
+	uint64_t h = mix64(key ^ name_hash(dc->name));
+	double u = (double)(h >> 11) * TWO_POW_MINUS_53;
+
+	if (u == 0.0)
+		u = TWO_POW_MINUS_53;
+	return -(double)dc->weight / log(u);
+}
+
+/* Where the client is, looked up at most once per decision. */
+struct locate_state {
+	bool done;     /* the lookup (or the decision not to) has been made */
+	uint8_t scope; /* ECS scope of a location-dependent decision */
+};
+
+static uint8_t min_u8(unsigned a, unsigned b)
+{
+	return (uint8_t)(a < b ? a : b);
+}
+
+static void locate(const struct geo_db *geo, const struct lb_client *client,
+		   struct locate_state *ls, struct lb_decision *out)
+{
+	uint8_t block_len = 0;
+
+	if (ls->done)
+		return;
+	ls->done = true;
+	ls->scope = 0;
+	if (geo == NULL || (client->family != AF_INET && client->family != AF_INET6))
+		return; /* nothing can depend on a location we cannot have */
+	if (geo_addr_is_private(client->family, client->addr, &block_len)) {
+		ls->scope = min_u8(block_len, client->prefix);
+		return;
+	}
+	/* On an error the lookup leaves "not found, prefix_len 0": scope 0. */
+	(void)geo_db_lookup(geo, client->family, client->addr, &out->loc);
+	ls->scope = min_u8(out->loc.prefix_len, client->prefix);
+}
+
+static const struct config_override *find_override(const struct config_override *list, size_t count,
+						   const char *code)
+{
+	if (code[0] == '\0')
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(list[i].code, code) == 0)
+			return &list[i];
+	}
+	return NULL;
+}
+
+/* Stable insertion sort of the candidates: by distance ascending, or by
+ * score descending. */
+static void sort_cands(struct lb_candidate *c, unsigned n, bool by_score)
+{
+	for (unsigned i = 1; i < n; i++) {
+		struct lb_candidate x = c[i];
+		unsigned j = i;
+
+		while (j > 0 && (by_score ? c[j - 1].score < x.score
+					  : c[j - 1].distance_km > x.distance_km)) {
+			c[j] = c[j - 1];
+			j--;
+		}
+		c[j] = x;
+	}
+}
+
+static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
+{
+	if (dc->cname != NULL)
+		return true;
+	return qtype == QTYPE_AAAA ? dc->ipv6_count > 0 : dc->ipv4_count > 0;
+}
+
+/* Fill out->cands with the ranked candidates of pool and out->reason.
+ * Returns the ECS scope this ranking depends on; *any_family tells whether
+ * some candidate can answer qtype at all. */
+static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
+			 const struct config_pool *pool, uint16_t qtype,
+			 const struct lb_client *client, uint64_t rnd, struct locate_state *ls,
+			 struct lb_decision *out, bool *any_family)
+{
+	const struct config_override *ov = NULL;
+	const size_t *list = pool->dcs;
+	size_t n = pool->dc_count;
+	bool has_overrides = pool->country_count > 0 || pool->continent_count > 0;
+	bool nearest = pool->policy == POOL_NEAREST;
+	uint8_t scope = 0;
+
+	out->reason = LB_REASON_POLICY;
+	if (nearest || has_overrides) {
+		locate(geo, client, ls, out);
+		scope = ls->scope;
+	}
+	if (has_overrides && out->loc.found) {
+		ov = find_override(pool->countries, pool->country_count, out->loc.country);
+		if (ov != NULL) {
+			out->reason = LB_REASON_COUNTRY;
+		} else {
+			ov = find_override(pool->continents, pool->continent_count,
+					   out->loc.continent);
+			if (ov != NULL)
+				out->reason = LB_REASON_CONTINENT;
+		}
+		if (ov != NULL) {
+			list = ov->dcs;
+			n = ov->dc_count;
+		}
+	}
+	if (n > LB_MAX_POOL_DCS)
+		n = LB_MAX_POOL_DCS;
+
+	*any_family = false;
+	out->cand_count = (unsigned)n;
+	for (size_t i = 0; i < n; i++) {
+		struct lb_candidate *c = &out->cands[i];
+		const struct config_datacenter *dc = &cfg->datacenters[list[i]];
+
+		c->dc = (uint16_t)list[i];
+		c->up = dc_up[list[i]] != 0;
+		c->has_family = dc_has_family(dc, qtype);
+		c->distance_km = -1.0;
+		c->score = 0.0;
+		if (nearest && out->loc.has_coords)
+			c->distance_km =
+			    geo_distance_km(out->loc.lat, out->loc.lon, dc->lat, dc->lon);
+		*any_family = *any_family || c->has_family;
+	}
+	if (ov != NULL)
+		return scope; /* an override is the whole preference list, in its order */
+
+	switch (pool->policy) {
+	case POOL_NEAREST:
+		if (out->loc.has_coords)
+			sort_cands(out->cands, out->cand_count, false);
+		else
+			out->reason = LB_REASON_UNLOCATED;
+		break;
+	case POOL_WEIGHTED: {
+		uint64_t key;
+
+		if (pool->weighted_random) {
+			key = mix64(rnd ^ UINT64_C(0xd6e8feb86659fd93));
+		} else {
+			uint8_t sticky =
+			    min_u8(client->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX,
+				   client->prefix);
+
+			key = subnet_key(client);
+			if (sticky > scope)
+				scope = sticky;
+		}
+		for (unsigned i = 0; i < out->cand_count; i++)
+			out->cands[i].score =
+			    rendezvous_score(key, &cfg->datacenters[out->cands[i].dc]);
+		sort_cands(out->cands, out->cand_count, true);
+		break;
+	}
+	case POOL_FAILOVER:
+	case POOL_ALL:
+	case POOL_LATENCY: /* rejected by the config loader; listed order */
+		break;
+	}
+	return scope;
+}
+
+/* Pick the answer from the ranked candidates: the first eligible one alone
+ * when it is a CNAME datacenter, else up to `answers` eligible address
+ * datacenters. ignore_health answers down ones too (fail open). */
+static void choose(const struct config *cfg, const struct config_pool *pool,
+		   struct lb_decision *out, bool ignore_health)
+{
+	unsigned limit = pool->answers;
+
+	if (limit == 0)
+		limit = 1;
+	if (limit > LB_MAX_ANSWERS)
+		limit = LB_MAX_ANSWERS;
+	out->chosen_count = 0;
+	out->cname = false;
+	for (unsigned i = 0; i < out->cand_count && out->chosen_count < limit; i++) {
+		const struct lb_candidate *c = &out->cands[i];
+
+		if (!c->has_family || (!c->up && !ignore_health))
+			continue;
+		if (cfg->datacenters[c->dc].cname != NULL) {
+			if (out->chosen_count == 0) {
+				out->chosen[0] = c->dc;
+				out->chosen_count = 1;
+				out->cname = true;
+				return;
+			}
+			continue; /* a CNAME cannot sit beside addresses */
+		}
+		out->chosen[out->chosen_count++] = c->dc;
+	}
+}
+
+void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
+	       size_t lbname, uint16_t qtype, const struct lb_client *client, uint64_t rnd,
+	       struct lb_decision *out)
+{
+	struct locate_state ls = {false, 0};
+	size_t pool_idx = cfg->lbnames[lbname].pool;
+	uint8_t scope = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (client->family == AF_INET || client->family == AF_INET6)
+		out->is_private = geo_addr_is_private(client->family, client->addr, NULL);
+
+	for (unsigned hop = 0;; hop++) {
+		const struct config_pool *pool = &cfg->pools[pool_idx];
+		bool any_family;
+		uint8_t s;
+
+		out->pool = pool_idx;
+		out->ttl = pool->ttl;
+		s = rank_pool(cfg, geo, dc_up, pool, qtype, client, rnd, &ls, out, &any_family);
+		if (s > scope)
+			scope = s;
+		if (!any_family) {
+			/* No datacenter of the pool has this family: NODATA,
+			 * whatever the health. */
+			out->chosen_count = 0;
+			out->empty = true;
+			break;
+		}
+		choose(cfg, pool, out, false);
+		if (out->chosen_count > 0)
+			break;
+		if (pool->all_down == POOL_ALL_DOWN_FAIL_OPEN) {
+			choose(cfg, pool, out, true);
+			out->failed_open = true;
+			break;
+		}
+		if (pool->all_down == POOL_ALL_DOWN_FALLBACK && hop < LB_MAX_FALLBACKS &&
+		    pool->fallback < cfg->pool_count) {
+			pool_idx = pool->fallback;
+			continue;
+		}
+		/* empty, or the fallback chain is longer than LB_MAX_FALLBACKS */
+		out->empty = true;
+		break;
+	}
+	out->scope = scope;
+}
