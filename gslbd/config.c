@@ -4,8 +4,11 @@
 
 #include "gslbd/config.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,9 +21,19 @@
 #include "common/netaddr.h"
 #include "common/xalloc.h"
 #include "common/yamltree.h"
+#include "geo/geo_db.h"
+#include "gslbd/lb.h"
 #include "zones/dname.h"
 
 #define DNS_PORT 53
+#define API_PORT 8053
+
+/* Longest datacenter, region or pool name, in bytes. */
+#define NAME_MAX_LEN 63
+/* Most datacenters in one file (indexes fit in uint16_t). */
+#define DATACENTER_MAX 65535
+/* Longest admin token, in bytes. */
+#define TOKEN_MAX_LEN 1023
 
 enum opt_type {
 	OPT_UINT,     /* unsigned at offset; decimal digits, min..max */
@@ -33,6 +46,8 @@ enum opt_type {
 /* Option flags. */
 #define OPTF_EMPTY_NULL 0x1u /* "" is stored as NULL */
 #define OPTF_HOSTNAME   0x2u /* when absent, the default is the host name */
+#define OPTF_PATH       0x4u /* a file name: relative ones resolve against the config's folder */
+#define OPTF_GEOPATH    0x8u /* a dotted data path checked with geo_layout_parse_path() */
 
 /* One scalar option of the file. */
 struct option {
@@ -48,8 +63,10 @@ struct option {
 
 #define OFF(member) offsetof(struct config, member)
 
-/* Every scalar option. The list-valued keys (server.listen,
- * server.allow_transfer, zones) are read by code below. */
+/* Every scalar option, grouped by section in the order they are printed.
+ * The list-valued keys (server.listen, server.allow_transfer, api.listen,
+ * zones, datacenters, pools, names) and the admin token keys, which read a
+ * file or exclude each other, are read by code below. */
 static const struct option options[] = {
     {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
      "UDP worker threads; 0 means one per online CPU"},
@@ -67,24 +84,42 @@ static const struct option options[] = {
      "CH TXT answer to id.server. and hostname.bind.; \"\" refuses those queries"},
     {"server.version", OPT_STRING, OFF(version), "gslbd " PACKAGE_VERSION, 0, 0, OPTF_EMPTY_NULL,
      "CH TXT answer to version.server. and version.bind.; \"\" refuses those queries"},
+    {"server.state_file", OPT_STRING, OFF(state_file), LOCALSTATEDIR "/lib/gslbd/state.json", 0, 0,
+     OPTF_EMPTY_NULL | OPTF_PATH,
+     "file keeping datacenter drains and force-ups across restarts; \"\" keeps them in memory"},
     {"log.level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0, 0,
      "log threshold: error, warning, info or debug"},
     {"log.syslog", OPT_BOOL, OFF(log_syslog), "false", 0, 0, 0,
      "log to syslog (facility daemon) instead of stderr"},
+    {"geoip.database", OPT_STRING, OFF(geoip_database), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "MaxMind DB (.mmdb) locating clients; none means every client is unlocated"},
+    {"geoip.latitude", OPT_STRING, OFF(geoip_latitude), "location.latitude", 0, 0, OPTF_GEOPATH,
+     "data path of the latitude in a database record; \"\" does not read it"},
+    {"geoip.longitude", OPT_STRING, OFF(geoip_longitude), "location.longitude", 0, 0, OPTF_GEOPATH,
+     "data path of the longitude in a database record; \"\" does not read it"},
+    {"geoip.country", OPT_STRING, OFF(geoip_country), "country.iso_code", 0, 0, OPTF_GEOPATH,
+     "data path of the ISO country code in a database record; \"\" does not read it"},
+    {"geoip.continent", OPT_STRING, OFF(geoip_continent), "continent.code", 0, 0, OPTF_GEOPATH,
+     "data path of the continent code in a database record; \"\" does not read it"},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
 /* State of one load. */
 struct loader {
-	const struct ytree *tree;         /* the parsed file */
-	const char *base_dir;             /* relative zone files resolve here, or NULL */
-	struct config *cfg;               /* the config being built */
-	bool seen[OPTION_COUNT];          /* options the file sets */
-	bool has_allow_transfer;          /* server.allow_transfer was given */
-	struct netprefix *allow_transfer; /* server.allow_transfer */
-	size_t allow_transfer_count;      /* entries at allow_transfer */
-	struct gslb_err *err;             /* where the error goes */
+	const struct ytree *tree;                    /* the parsed file */
+	const char *base_dir;                        /* relative zone files resolve here, or NULL */
+	struct config *cfg;                          /* the config being built */
+	const struct ytree_node *seen[OPTION_COUNT]; /* value node of each option the file sets */
+	bool has_allow_transfer;                     /* server.allow_transfer was given */
+	struct netprefix *allow_transfer;            /* server.allow_transfer */
+	size_t allow_transfer_count;                 /* entries at allow_transfer */
+	bool has_api_listen;                         /* api.listen was given */
+	const struct ytree_node *token_key;          /* first admin token key seen, or NULL */
+	uint8_t (*zone_wire)[DNAME_MAXLEN];          /* canonical origin of each zone */
+	int *zone_wire_len;                          /* length of each at zone_wire */
+	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
+	struct gslb_err *err;               /* where the error goes */
 };
 
 /* Report a problem with node n: "file:line:col: path: message". */
@@ -290,9 +325,20 @@ static const char *type_name(enum opt_type type)
 	return "a value";
 }
 
+/* dir + "/" + file for a relative file and a known dir; else a copy of file. */
+static char *path_resolve(const char *dir, const char *file)
+{
+	if (file[0] == '/' || dir == NULL || dir[0] == '\0')
+		return xstrdup(file);
+	if (strcmp(dir, "/") == 0)
+		return xasprintf("/%s", file);
+	return xasprintf("%s/%s", dir, file);
+}
+
 /* Read the value node n of option o. */
 static int option_read(struct loader *l, const struct option *o, const struct ytree_node *n)
 {
+	char **member = (char **)(void *)((char *)l->cfg + o->offset);
 	char why[512];
 
 	if (n->kind != YTREE_SCALAR || is_null(n))
@@ -300,6 +346,19 @@ static int option_read(struct loader *l, const struct option *o, const struct yt
 				  describe(n));
 	if (option_set(o, n->scalar, n->quoted, l->cfg, why, sizeof(why)) != 0)
 		return node_error(l, n, o->key, "%s", why);
+	if ((o->flags & OPTF_PATH) && *member != NULL) {
+		char *resolved = path_resolve(l->base_dir, *member);
+
+		free(*member);
+		*member = resolved;
+	}
+	if (o->flags & OPTF_GEOPATH) {
+		struct geo_path gp;
+		struct gslb_err gerr = {{0}};
+
+		if (geo_layout_parse_path(*member, &gp, &gerr) != 0)
+			return node_error(l, n, o->key, "%s", gerr.msg);
+	}
 	return 0;
 }
 
@@ -351,42 +410,51 @@ static void item_path(char *buf, size_t len, const char *path, struct ytree_node
 		snprintf(buf, len, "%s", path);
 }
 
-static int listen_read(struct loader *l, const struct ytree_node *n)
+/* Read a list of listen addresses at path into *list (replacing what is
+ * there; *list_count counts the entries read so far, for config_free()).
+ * Addresses without a port get default_port; may_be_empty allows []. */
+static int listen_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       uint16_t default_port, bool may_be_empty, struct netaddr **list,
+		       size_t *list_count)
 {
-	static const char path[] = "server.listen";
 	struct ytree_node *const *items;
-	struct config *cfg = l->cfg;
 	size_t count;
 	int rc;
 
+	if (may_be_empty && n->kind == YTREE_SEQ && n->count == 0) {
+		free(*list);
+		*list = NULL;
+		*list_count = 0;
+		return 0;
+	}
 	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
 		return node_error(l, n, path, "at least one address is required");
-	free(cfg->listen);
-	cfg->listen = xcalloc(count, sizeof(*cfg->listen));
-	cfg->listen_count = 0;
+	free(*list);
+	*list = xcalloc(count, sizeof(**list));
+	*list_count = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct ytree_node *it = list_item(n, items, i);
-		struct netaddr *a = &cfg->listen[i];
+		struct netaddr *a = &(*list)[i];
 		char ipath[64];
 
 		item_path(ipath, sizeof(ipath), path, items, i);
 		if (it->kind != YTREE_SCALAR || is_null(it))
 			return node_error(l, it, ipath, "expected an address, got %s",
 					  describe(it));
-		if (netaddr_parse(it->scalar, DNS_PORT, a) != 0)
+		if (netaddr_parse(it->scalar, default_port, a) != 0)
 			return node_error(l, it, ipath,
 					  "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
 					  it->scalar);
 		for (size_t j = 0; j < i; j++) {
 			/* Port 0 asks for any free port, so repeating it is fine. */
-			if (netaddr_port(&a->u.sa) != 0 && a->len == cfg->listen[j].len &&
-			    memcmp(&a->u, &cfg->listen[j].u, a->len) == 0)
+			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
+			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
 				return node_error(l, it, ipath, "duplicate address '%s'",
 						  it->scalar);
 		}
-		cfg->listen_count++;
+		(*list_count)++;
 	}
 	return 0;
 }
@@ -429,7 +497,108 @@ fail:
 	return rc;
 }
 
-/* Read a mapping section (server, log) of scalar options. */
+/* A non-empty string value, or an error. */
+static int string_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       const char *what)
+{
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected %s, got %s", what, describe(n));
+	if (n->scalar[0] == '\0')
+		return node_error(l, n, path, "%s must not be empty", what);
+	return 0;
+}
+
+/* Is s a usable bearer token: 1..TOKEN_MAX_LEN printable ASCII characters
+ * without spaces? */
+static bool token_is_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > TOKEN_MAX_LEN)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* Read the admin token from the first line of the file named by n
+ * (api.admin_token_file), without surrounding blanks. */
+static int token_file_read(struct loader *l, const struct ytree_node *n)
+{
+	static const char path[] = "api.admin_token_file";
+	char line[TOKEN_MAX_LEN + 3];
+	char *file, *start, *end;
+	FILE *f;
+	int rc;
+
+	if ((rc = string_read(l, n, path, "a file name")) != 0)
+		return rc;
+	file = path_resolve(l->base_dir, n->scalar);
+	f = fopen(file, "r");
+	if (f == NULL) {
+		rc = node_error(l, n, path, "cannot read '%s': %s", file, strerror(errno));
+		goto out;
+	}
+	if (fgets(line, sizeof(line), f) == NULL) {
+		if (ferror(f))
+			rc = node_error(l, n, path, "cannot read '%s': read error", file);
+		else
+			rc = node_error(l, n, path, "'%s' is empty", file);
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	if (strchr(line, '\n') == NULL && strlen(line) > TOKEN_MAX_LEN) {
+		rc = node_error(l, n, path, "the first line of '%s' is longer than %d bytes", file,
+				TOKEN_MAX_LEN);
+		goto out;
+	}
+	start = line + strspn(line, " \t\r\n");
+	end = start + strlen(start);
+	while (end > start && strchr(" \t\r\n", end[-1]) != NULL)
+		end--;
+	*end = '\0';
+	if (*start == '\0') {
+		rc = node_error(l, n, path, "the first line of '%s' is empty", file);
+		goto out;
+	}
+	if (!token_is_valid(start)) {
+		rc = node_error(l, n, path,
+				"the token in '%s' must be printable ASCII without spaces", file);
+		goto out;
+	}
+	l->cfg->api_admin_token = xstrdup(start);
+	rc = 0;
+out:
+	free(file);
+	return rc;
+}
+
+/* api.admin_token or api.admin_token_file, whose key is key. */
+static int token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
+{
+	if (l->token_key != NULL)
+		return ytree_error(l->tree, key, l->err,
+				   "api.%s: api.%s is set already (line %u); give one of them",
+				   key->scalar, l->token_key->scalar, l->token_key->line);
+	l->token_key = key;
+	if (strcmp(key->scalar, "admin_token_file") == 0)
+		return token_file_read(l, n);
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, "api.admin_token", "expected a string, got %s",
+				  describe(n));
+	if (!token_is_valid(n->scalar))
+		return node_error(l, n, "api.admin_token",
+				  "the token must be 1..%d printable ASCII characters without "
+				  "spaces",
+				  TOKEN_MAX_LEN);
+	l->cfg->api_admin_token = xstrdup(n->scalar);
+	return 0;
+}
+
+/* Read a mapping section (server, log, api, geoip) of scalar options. */
 static int section_read(struct loader *l, const char *section, const struct ytree_node *n)
 {
 	size_t slen = strlen(section);
@@ -448,7 +617,7 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 			    options[i].key[slen] == '.' &&
 			    strcmp(options[i].key + slen + 1, key->scalar) == 0) {
 				known = true;
-				l->seen[i] = true;
+				l->seen[i] = val;
 				rc = option_read(l, &options[i], val);
 				break;
 			}
@@ -456,12 +625,25 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 		if (!known && strcmp(section, "server") == 0) {
 			if (strcmp(key->scalar, "listen") == 0) {
 				known = true;
-				rc = listen_read(l, val);
+				rc = listen_read(l, val, "server.listen", DNS_PORT, false,
+						 &l->cfg->listen, &l->cfg->listen_count);
 			} else if (strcmp(key->scalar, "allow_transfer") == 0) {
 				known = true;
 				l->has_allow_transfer = true;
 				rc = prefixes_read(l, val, "server.allow_transfer",
 						   &l->allow_transfer, &l->allow_transfer_count);
+			}
+		}
+		if (!known && strcmp(section, "api") == 0) {
+			if (strcmp(key->scalar, "listen") == 0) {
+				known = true;
+				l->has_api_listen = true;
+				rc = listen_read(l, val, "api.listen", API_PORT, true,
+						 &l->cfg->api_listen, &l->cfg->api_listen_count);
+			} else if (strcmp(key->scalar, "admin_token") == 0 ||
+				   strcmp(key->scalar, "admin_token_file") == 0) {
+				known = true;
+				rc = token_read(l, key, val);
 			}
 		}
 		if (!known)
@@ -471,27 +653,6 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 			return rc;
 	}
 	return 0;
-}
-
-/* A non-empty string value, or an error. */
-static int string_read(struct loader *l, const struct ytree_node *n, const char *path,
-		       const char *what)
-{
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected %s, got %s", what, describe(n));
-	if (n->scalar[0] == '\0')
-		return node_error(l, n, path, "%s must not be empty", what);
-	return 0;
-}
-
-/* dir + "/" + file for a relative file and a known dir; else a copy of file. */
-static char *path_resolve(const char *dir, const char *file)
-{
-	if (file[0] == '/' || dir == NULL || dir[0] == '\0')
-		return xstrdup(file);
-	if (strcmp(dir, "/") == 0)
-		return xasprintf("/%s", file);
-	return xasprintf("%s/%s", dir, file);
 }
 
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
@@ -562,8 +723,6 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 static int zones_read(struct loader *l, const struct ytree_node *n)
 {
 	struct config *cfg = l->cfg;
-	uint8_t(*wire)[DNAME_MAXLEN];
-	int *wire_len;
 	int rc = 0;
 
 	if (n->kind != YTREE_SEQ)
@@ -571,17 +730,755 @@ static int zones_read(struct loader *l, const struct ytree_node *n)
 	if (n->count == 0)
 		return node_error(l, n, "zones", "at least one zone is required");
 	cfg->zones = xcalloc(n->count, sizeof(*cfg->zones));
-	wire = xcalloc(n->count, sizeof(*wire));
-	wire_len = xcalloc(n->count, sizeof(*wire_len));
+	/* Origins stay in the loader: names are placed in zones with them. */
+	l->zone_wire = xcalloc(n->count, sizeof(*l->zone_wire));
+	l->zone_wire_len = xcalloc(n->count, sizeof(*l->zone_wire_len));
 	for (size_t i = 0; i < n->count; i++) {
 		/* Counted before reading, so config_free() sees half-read zones. */
 		cfg->zone_count = i + 1;
-		if ((rc = zone_read(l, n->items[i], i, wire, wire_len)) != 0)
+		if ((rc = zone_read(l, n->items[i], i, l->zone_wire, l->zone_wire_len)) != 0)
+			break;
+	}
+	return rc;
+}
+
+/* Sort the pairs of mapping n into vals[i] for keys[i] (a NULL-terminated
+ * list, vals as long and zeroed by the caller). Unknown keys are errors. */
+static int map_read(struct loader *l, const struct ytree_node *n, const char *path,
+		    const char *const *keys, const struct ytree_node **vals)
+{
+	for (size_t k = 0; k < n->count; k++) {
+		const char *key = n->keys[k]->scalar;
+		size_t i = 0;
+
+		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
+			i++;
+		if (keys[i] == NULL)
+			return ytree_error(l->tree, n->keys[k], l->err, "unknown key '%s' in %s",
+					   key, path);
+		vals[i] = n->items[k];
+	}
+	return 0;
+}
+
+/* An unsigned integer min..max. */
+static int uint_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     unsigned long long min, unsigned long long max, unsigned *out)
+{
+	unsigned long long v;
+	const char *end;
+	bool overflow;
+
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected an unsigned integer, got %s", describe(n));
+	if (n->quoted)
+		return node_error(l, n, path, "expected an unsigned integer, got a quoted string");
+	if (!read_digits(n->scalar, &v, &end, &overflow) || *end != '\0')
+		return node_error(l, n, path, "expected an unsigned integer, got '%s'", n->scalar);
+	if (overflow || v < min || v > max)
+		return node_error(l, n, path, "%s is out of range (%llu..%llu)", n->scalar, min,
+				  max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* A decimal number (sign, digits, fraction, exponent) min..max. */
+static int degrees_read(struct loader *l, const struct ytree_node *n, const char *path, double min,
+			double max, double *out)
+{
+	const char *s = n->scalar;
+	char *end;
+	double v;
+
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected a number, got %s", describe(n));
+	if (n->quoted)
+		return node_error(l, n, path, "expected a number, got a quoted string");
+	/* strtod() also takes hexadecimal, "inf" and "nan": allow decimal only. */
+	if (s[strspn(s, "0123456789+-.eE")] != '\0')
+		return node_error(l, n, path, "expected a number, got '%s'", s);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return node_error(l, n, path, "expected a number, got '%s'", s);
+	if (!isfinite(v) || v < min || v > max)
+		return node_error(l, n, path, "%s is out of range (%g..%g)", s, min, max);
+	*out = v;
+	return 0;
+}
+
+/* A name of a datacenter, region or pool: 1..NAME_MAX_LEN of [A-Za-z0-9_.-]. */
+static int ident_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      const char *what)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_.-";
+	int rc;
+
+	if ((rc = string_read(l, n, path, what)) != 0)
+		return rc;
+	if (n->scalar[strspn(n->scalar, ok)] != '\0' || strlen(n->scalar) > NAME_MAX_LEN)
+		return node_error(l, n, path,
+				  "'%s' is not a valid name (1..%d of A-Z a-z 0-9 _ . -)",
+				  n->scalar, NAME_MAX_LEN);
+	return 0;
+}
+
+/* One of the NULL-terminated words; *out gets its index. expect lists them
+ * for the message. */
+static int keyword_read(struct loader *l, const struct ytree_node *n, const char *path,
+			const char *const *words, const char *expect, unsigned *out)
+{
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected %s, got %s", expect, describe(n));
+	for (unsigned i = 0; words[i] != NULL; i++) {
+		if (strcmp(words[i], n->scalar) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return node_error(l, n, path, "'%s' is not one of %s", n->scalar, expect);
+}
+
+/* A list of VIPs of one family (AF_INET: 4 bytes each, AF_INET6: 16) into
+ * *out (caller frees) and *out_count. */
+static int vips_read(struct loader *l, const struct ytree_node *n, const char *path, int family,
+		     uint8_t **out, size_t *out_count)
+{
+	const char *what = family == AF_INET ? "IPv4" : "IPv6";
+	size_t len = family == AF_INET ? 4 : 16;
+	struct ytree_node *const *items;
+	uint8_t *list;
+	size_t count;
+	int rc;
+
+	if (n->kind == YTREE_SEQ && n->count == 0)
+		return 0;
+	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
+		return rc;
+	list = xcalloc(count, len);
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		char ipath[96];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || is_null(it)) {
+			rc = node_error(l, it, ipath, "expected an %s address, got %s", what,
+					describe(it));
+			goto fail;
+		}
+		if (inet_pton(family, it->scalar, list + i * len) != 1) {
+			rc =
+			    node_error(l, it, ipath, "'%s' is not an %s address", it->scalar, what);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(list + j * len, list + i * len, len) == 0) {
+				rc = node_error(l, it, ipath, "duplicate address '%s'", it->scalar);
+				goto fail;
+			}
+		}
+	}
+	*out = list;
+	*out_count = count;
+	return 0;
+fail:
+	free(list);
+	return rc;
+}
+
+static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum { K_NAME, K_REGION, K_LAT, K_LON, K_IPV4, K_IPV6, K_CNAME, K_WEIGHT, K_COUNT };
+	static const char *const all_keys[K_COUNT + 1] = {
+	    "name", "region", "latitude", "longitude", "ipv4", "ipv6", "cname", "weight", NULL};
+	struct config *cfg = l->cfg;
+	struct config_datacenter *dc = &cfg->datacenters[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	uint8_t *vips;
+	int rc;
+
+	snprintf(path, sizeof(path), "datacenters[%zu]", index);
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path,
+				  "expected a mapping with name, latitude, "
+				  "longitude and addresses, got %s",
+				  describe(n));
+	dc->line = n->line;
+	dc->col = n->col;
+	dc->weight = 100;
+	if ((rc = map_read(l, n, path, all_keys, v)) != 0)
+		return rc;
+	if (v[K_NAME] == NULL)
+		return node_error(l, n, path, "missing required key 'name'");
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = ident_read(l, v[K_NAME], kpath, "a datacenter name")) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		if (strcmp(cfg->datacenters[i].name, v[K_NAME]->scalar) == 0)
+			return node_error(l, v[K_NAME], kpath,
+					  "duplicate datacenter '%s' (first at line %u)",
+					  v[K_NAME]->scalar, cfg->datacenters[i].line);
+	}
+	dc->name = xstrdup(v[K_NAME]->scalar);
+	if (v[K_REGION] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.region", path);
+		if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+			return rc;
+		dc->region = xstrdup(v[K_REGION]->scalar);
+	} else {
+		dc->region = xstrdup(dc->name);
+	}
+	if (v[K_LAT] == NULL)
+		return node_error(l, n, path, "missing required key 'latitude'");
+	if (v[K_LON] == NULL)
+		return node_error(l, n, path, "missing required key 'longitude'");
+	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
+	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &dc->lat)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
+	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &dc->lon)) != 0)
+		return rc;
+	if (v[K_IPV4] != NULL) {
+		vips = NULL;
+		snprintf(kpath, sizeof(kpath), "%s.ipv4", path);
+		if ((rc = vips_read(l, v[K_IPV4], kpath, AF_INET, &vips, &dc->ipv4_count)) != 0)
+			return rc;
+		dc->ipv4 = (uint8_t(*)[4])(void *)vips;
+	}
+	if (v[K_IPV6] != NULL) {
+		vips = NULL;
+		snprintf(kpath, sizeof(kpath), "%s.ipv6", path);
+		if ((rc = vips_read(l, v[K_IPV6], kpath, AF_INET6, &vips, &dc->ipv6_count)) != 0)
+			return rc;
+		dc->ipv6 = (uint8_t(*)[16])(void *)vips;
+	}
+	if (v[K_CNAME] != NULL) {
+		uint8_t wire[DNAME_MAXLEN];
+		char text[DNAME_STRLEN];
+
+		snprintf(kpath, sizeof(kpath), "%s.cname", path);
+		if (v[K_IPV4] != NULL || v[K_IPV6] != NULL)
+			return node_error(l, v[K_CNAME], kpath,
+					  "a datacenter has either cname or ipv4/ipv6 addresses, "
+					  "not both");
+		if ((rc = string_read(l, v[K_CNAME], kpath, "a domain name")) != 0)
+			return rc;
+		if (dname_from_str(v[K_CNAME]->scalar, wire) < 0)
+			return node_error(l, v[K_CNAME], kpath, "'%s' is not a valid domain name",
+					  v[K_CNAME]->scalar);
+		if (wire[0] == 0)
+			return node_error(l, v[K_CNAME], kpath, "the target must not be the root");
+		dname_to_str(wire, text, sizeof(text));
+		dc->cname = xstrdup(text);
+	} else if (dc->ipv4_count == 0 && dc->ipv6_count == 0) {
+		return node_error(l, n, path, "needs ipv4 or ipv6 addresses, or a cname");
+	}
+	if (v[K_WEIGHT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.weight", path);
+		if ((rc = uint_read(l, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A list of (possibly) absent sections reads as empty: "key:" or "key: []". */
+static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
+			const char *what)
+{
+	if (is_null(n) || n->kind == YTREE_SEQ)
+		return 0;
+	return node_error(l, n, path, "expected a list of %s, got %s", what, describe(n));
+}
+
+static int datacenters_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "datacenters", "datacenters")) != 0 || is_null(n))
+		return rc;
+	if (n->count > DATACENTER_MAX)
+		return node_error(l, n, "datacenters", "more than %d datacenters", DATACENTER_MAX);
+	cfg->datacenters = xcalloc(n->count, sizeof(*cfg->datacenters));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->datacenter_count = i + 1;
+		if ((rc = datacenter_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Index of the pool called name, or -1. */
+static long pool_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		if (cfg->pools[i].name != NULL && strcmp(cfg->pools[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* A list of datacenter names at path into *out (caller frees): each known,
+ * none twice. When pool is not NULL each must also be one of its
+ * datacenters. */
+static int dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
+			const struct config_pool *pool, size_t **out, size_t *out_count)
+{
+	struct ytree_node *const *items;
+	size_t count, *list;
+	int rc;
+
+	if ((rc = list_items(l, n, path, "datacenter names", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return node_error(l, n, path, "at least one datacenter is required");
+	if (count > LB_MAX_POOL_DCS)
+		return node_error(l, n, path, "more than %d datacenters", LB_MAX_POOL_DCS);
+	list = xcalloc(count, sizeof(*list));
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		char ipath[160];
+		long dc;
+		bool in_pool = pool == NULL;
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || is_null(it)) {
+			rc = node_error(l, it, ipath, "expected a datacenter name, got %s",
+					describe(it));
+			goto fail;
+		}
+		dc = config_datacenter_find(l->cfg, it->scalar);
+		if (dc < 0) {
+			rc = node_error(l, it, ipath, "unknown datacenter '%s'", it->scalar);
+			goto fail;
+		}
+		for (size_t j = 0; pool != NULL && j < pool->dc_count; j++)
+			in_pool = in_pool || pool->dcs[j] == (size_t)dc;
+		if (!in_pool) {
+			rc = node_error(l, it, ipath, "datacenter '%s' is not in pool '%s'",
+					it->scalar, pool->name);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (list[j] == (size_t)dc) {
+				rc = node_error(l, it, ipath, "duplicate datacenter '%s'",
+						it->scalar);
+				goto fail;
+			}
+		}
+		list[i] = (size_t)dc;
+	}
+	*out = list;
+	*out_count = count;
+	return 0;
+fail:
+	free(list);
+	return rc;
+}
+
+/* The countries or continents mapping of a pool. */
+static int overrides_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  struct config_pool *pool, bool continents, struct config_override **out,
+			  size_t *out_count)
+{
+	static const char *const continent_codes[] = {"AF", "AN", "AS", "EU",
+						      "NA", "OC", "SA", NULL};
+	struct config_override *list;
+	int rc;
+
+	if (is_null(n))
+		return 0;
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path,
+				  "expected a mapping of %s codes to datacenter lists, "
+				  "got %s",
+				  continents ? "continent" : "country", describe(n));
+	list = xcalloc(n->count, sizeof(*list));
+	*out = list;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct ytree_node *key = n->keys[i];
+		struct config_override *o = &list[i];
+		const char *code = key->scalar;
+		char ipath[160];
+		bool valid;
+
+		*out_count = i + 1;
+		valid =
+		    strlen(code) == 2 &&
+		    ((code[0] >= 'A' && code[0] <= 'Z') || (code[0] >= 'a' && code[0] <= 'z')) &&
+		    ((code[1] >= 'A' && code[1] <= 'Z') || (code[1] >= 'a' && code[1] <= 'z'));
+		if (valid) {
+			o->code[0] = (char)(code[0] & ~0x20);
+			o->code[1] = (char)(code[1] & ~0x20);
+			o->code[2] = '\0';
+		}
+		if (valid && continents) {
+			valid = false;
+			for (size_t c = 0; continent_codes[c] != NULL; c++)
+				valid = valid || strcmp(continent_codes[c], o->code) == 0;
+		}
+		if (!valid)
+			return ytree_error(l->tree, key, l->err,
+					   continents ? "%s: '%s' is not a continent code (AF, AN, "
+							"AS, EU, NA, OC or SA)"
+						      : "%s: '%s' is not a country code (two "
+							"letters, like GB)",
+					   path, code);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(list[j].code, o->code) == 0)
+				return ytree_error(l->tree, key, l->err,
+						   "%s: duplicate %s '%s' (first at line %u)", path,
+						   continents ? "continent" : "country", code,
+						   n->keys[j]->line);
+		}
+		snprintf(ipath, sizeof(ipath), "%s.%s", path, code);
+		if ((rc = dc_list_read(l, n->items[i], ipath, pool, &o->dcs, &o->dc_count)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_DCS,
+		K_POLICY,
+		K_ANSWERS,
+		K_TTL,
+		K_WEIGHTED,
+		K_COUNTRIES,
+		K_CONTINENTS,
+		K_ALL_DOWN,
+		K_FALLBACK,
+		K_COUNT
+	};
+	static const char *const keys[K_COUNT + 1] = {
+	    "name",      "datacenters", "policy",        "answers",  "ttl", "weighted",
+	    "countries", "continents",  "when_all_down", "fallback", NULL};
+	static const char *const policies[] = {"nearest", "failover", "weighted",
+					       "all",     "latency",  NULL};
+	static const char *const weighted[] = {"sticky", "random", NULL};
+	static const char *const all_down[] = {"fail_open", "empty", "fallback", NULL};
+	struct config *cfg = l->cfg;
+	struct config_pool *p = &cfg->pools[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	unsigned u;
+	int rc;
+
+	snprintf(path, sizeof(path), "pools[%zu]", index);
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path,
+				  "expected a mapping with name and datacenters, got %s",
+				  describe(n));
+	p->line = n->line;
+	p->col = n->col;
+	if ((rc = map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_NAME] == NULL)
+		return node_error(l, n, path, "missing required key 'name'");
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = ident_read(l, v[K_NAME], kpath, "a pool name")) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		if (strcmp(cfg->pools[i].name, v[K_NAME]->scalar) == 0)
+			return node_error(l, v[K_NAME], kpath,
+					  "duplicate pool '%s' (first at line %u)",
+					  v[K_NAME]->scalar, cfg->pools[i].line);
+	}
+	p->name = xstrdup(v[K_NAME]->scalar);
+	if (v[K_DCS] == NULL)
+		return node_error(l, n, path, "missing required key 'datacenters'");
+	snprintf(kpath, sizeof(kpath), "%s.datacenters", path);
+	if ((rc = dc_list_read(l, v[K_DCS], kpath, NULL, &p->dcs, &p->dc_count)) != 0)
+		return rc;
+
+	p->policy = POOL_NEAREST;
+	if (v[K_POLICY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.policy", path);
+		if ((rc = keyword_read(l, v[K_POLICY], kpath, policies,
+				       "nearest, failover, weighted, all or latency", &u)) != 0)
+			return rc;
+		p->policy = (enum pool_policy)u;
+		if (p->policy == POOL_LATENCY)
+			return node_error(l, v[K_POLICY], kpath,
+					  "policy 'latency' needs probe data; not available yet");
+	}
+	p->answers = p->policy == POOL_ALL ? LB_MAX_ANSWERS : 1;
+	if (v[K_ANSWERS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.answers", path);
+		if ((rc = uint_read(l, v[K_ANSWERS], kpath, 1, LB_MAX_ANSWERS, &p->answers)) != 0)
+			return rc;
+	}
+	p->ttl = 30;
+	if (v[K_TTL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.ttl", path);
+		if ((rc = uint_read(l, v[K_TTL], kpath, 0, 86400, &u)) != 0)
+			return rc;
+		p->ttl = u;
+	}
+	if (v[K_WEIGHTED] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.weighted", path);
+		if ((rc = keyword_read(l, v[K_WEIGHTED], kpath, weighted, "sticky or random",
+				       &u)) != 0)
+			return rc;
+		p->weighted_random = u == 1;
+	}
+	if (v[K_COUNTRIES] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.countries", path);
+		if ((rc = overrides_read(l, v[K_COUNTRIES], kpath, p, false, &p->countries,
+					 &p->country_count)) != 0)
+			return rc;
+	}
+	if (v[K_CONTINENTS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.continents", path);
+		if ((rc = overrides_read(l, v[K_CONTINENTS], kpath, p, true, &p->continents,
+					 &p->continent_count)) != 0)
+			return rc;
+	}
+	p->all_down = POOL_ALL_DOWN_FAIL_OPEN;
+	if (v[K_ALL_DOWN] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.when_all_down", path);
+		if ((rc = keyword_read(l, v[K_ALL_DOWN], kpath, all_down,
+				       "fail_open, empty or fallback", &u)) != 0)
+			return rc;
+		p->all_down = (enum pool_all_down)u;
+	}
+	if (p->all_down == POOL_ALL_DOWN_FALLBACK && v[K_FALLBACK] == NULL)
+		return node_error(l, n, path,
+				  "missing required key 'fallback' (when_all_down is fallback)");
+	if (v[K_FALLBACK] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.fallback", path);
+		if (p->all_down != POOL_ALL_DOWN_FALLBACK)
+			return node_error(l, v[K_FALLBACK], kpath,
+					  "fallback needs when_all_down: fallback");
+		if ((rc = string_read(l, v[K_FALLBACK], kpath, "a pool name")) != 0)
+			return rc;
+		/* Resolved once every pool is known. */
+		l->fallback[index] = v[K_FALLBACK];
+	}
+	return 0;
+}
+
+/* Write the fallback chain from pool start, steps pools long, as
+ * "a -> b -> c" into buf. */
+static void chain_format(const struct config *cfg, size_t start, size_t steps, char *buf,
+			 size_t len)
+{
+	size_t used = 0, p = start;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i <= steps && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i > 0 ? " -> " : "",
+				 cfg->pools[p].name);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		p = cfg->pools[p].fallback;
+	}
+}
+
+/* Resolve the fallback names; no cycles, no chain longer than
+ * LB_MAX_FALLBACKS. */
+static int fallbacks_resolve(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+	char path[64], chain[512];
+
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		long f;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		f = pool_find(cfg, l->fallback[i]->scalar);
+		snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+		if (f < 0)
+			return node_error(l, l->fallback[i], path, "unknown pool '%s'",
+					  l->fallback[i]->scalar);
+		cfg->pools[i].fallback = (size_t)f;
+	}
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		size_t p = i, steps = 0;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+		/* A chain without a cycle has fewer than pool_count steps. */
+		while (cfg->pools[p].all_down == POOL_ALL_DOWN_FALLBACK &&
+		       steps <= cfg->pool_count) {
+			p = cfg->pools[p].fallback;
+			steps++;
+			if (p == i) {
+				chain_format(cfg, i, steps, chain, sizeof(chain));
+				return node_error(l, l->fallback[i], path, "fallback cycle %s",
+						  chain);
+			}
+		}
+	}
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		size_t p = i, steps = 0;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		while (cfg->pools[p].all_down == POOL_ALL_DOWN_FALLBACK) {
+			p = cfg->pools[p].fallback;
+			steps++;
+		}
+		if (steps > LB_MAX_FALLBACKS) {
+			snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+			chain_format(cfg, i, steps, chain, sizeof(chain));
+			return node_error(l, l->fallback[i], path,
+					  "fallback chain %s has more than %d fallbacks", chain,
+					  LB_MAX_FALLBACKS);
+		}
+	}
+	return 0;
+}
+
+static int pools_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "pools", "pools")) != 0 || is_null(n))
+		return rc;
+	cfg->pools = xcalloc(n->count, sizeof(*cfg->pools));
+	l->fallback = xcalloc(n->count, sizeof(*l->fallback));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->pool_count = i + 1;
+		if ((rc = pool_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return fallbacks_resolve(l);
+}
+
+static int lbname_read(struct loader *l, const struct ytree_node *n, size_t index,
+		       uint8_t (*wire)[DNAME_MAXLEN])
+{
+	enum { K_NAME, K_POOL, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "pool", NULL};
+	struct config *cfg = l->cfg;
+	struct config_lbname *lb = &cfg->lbnames[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96], text[DNAME_STRLEN];
+	uint8_t offs[DNAME_MAXLABELS];
+	unsigned labels;
+	long zone = -1, pool;
+	int rc, len;
+
+	snprintf(path, sizeof(path), "names[%zu]", index);
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path, "expected a mapping with name and pool, got %s",
+				  describe(n));
+	lb->line = n->line;
+	lb->col = n->col;
+	if ((rc = map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_NAME] == NULL)
+		return node_error(l, n, path, "missing required key 'name'");
+	if (v[K_POOL] == NULL)
+		return node_error(l, n, path, "missing required key 'pool'");
+
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = string_read(l, v[K_NAME], kpath, "a domain name")) != 0)
+		return rc;
+	len = dname_from_str(v[K_NAME]->scalar, wire[index]);
+	if (len < 0)
+		return node_error(l, v[K_NAME], kpath, "'%s' is not a valid domain name",
+				  v[K_NAME]->scalar);
+	labels = dname_label_offsets(wire[index], offs);
+	for (unsigned i = 1; i < labels; i++) {
+		const uint8_t *lab = wire[index] + offs[i];
+
+		if (lab[0] == 1 && lab[1] == '*')
+			return node_error(l, v[K_NAME], kpath,
+					  "'%s': '*' may only be the first label",
+					  v[K_NAME]->scalar);
+	}
+	for (size_t i = 0; i < index; i++) {
+		if (dname_equal(wire[i], wire[index]))
+			return node_error(l, v[K_NAME], kpath,
+					  "duplicate name '%s' (first at line %u)",
+					  v[K_NAME]->scalar, cfg->lbnames[i].line);
+	}
+	/* The zone with the longest origin holding the name. */
+	for (size_t z = 0; z < cfg->zone_count; z++) {
+		if (dname_is_subdomain(wire[index], l->zone_wire[z]) &&
+		    (zone < 0 || l->zone_wire_len[z] > l->zone_wire_len[zone]))
+			zone = (long)z;
+	}
+	if (zone < 0)
+		return node_error(l, v[K_NAME], kpath, "'%s' is in none of the served zones",
+				  v[K_NAME]->scalar);
+	if (l->zone_wire_len[zone] == len)
+		return node_error(l, v[K_NAME], kpath,
+				  "'%s' is the apex of zone '%s'; load-balanced names go below it",
+				  v[K_NAME]->scalar, cfg->zones[zone].name);
+	lb->zone = (size_t)zone;
+	dname_to_str(wire[index], text, sizeof(text));
+	lb->name = xstrdup(text);
+
+	snprintf(kpath, sizeof(kpath), "%s.pool", path);
+	if ((rc = string_read(l, v[K_POOL], kpath, "a pool name")) != 0)
+		return rc;
+	pool = pool_find(cfg, v[K_POOL]->scalar);
+	if (pool < 0)
+		return node_error(l, v[K_POOL], kpath, "unknown pool '%s'", v[K_POOL]->scalar);
+	lb->pool = (size_t)pool;
+	return 0;
+}
+
+static int lbnames_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	uint8_t(*wire)[DNAME_MAXLEN];
+	int rc = 0;
+
+	if ((rc = section_list(l, n, "names", "load-balanced names")) != 0 || is_null(n))
+		return rc;
+	cfg->lbnames = xcalloc(n->count, sizeof(*cfg->lbnames));
+	wire = xcalloc(n->count, sizeof(*wire));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->lbname_count = i + 1;
+		if ((rc = lbname_read(l, n->items[i], i, wire)) != 0)
 			break;
 	}
 	free(wire);
-	free(wire_len);
 	return rc;
+}
+
+long config_datacenter_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		if (cfg->datacenters[i].name != NULL && strcmp(cfg->datacenters[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Both coordinates read, or neither; and at least one field. */
+static int geoip_check(struct loader *l, const struct ytree_node *geoip)
+{
+	struct config *cfg = l->cfg;
+	bool lat = cfg->geoip_latitude[0] != '\0', lon = cfg->geoip_longitude[0] != '\0';
+
+	if (lat != lon) {
+		size_t off = lat ? OFF(geoip_longitude) : OFF(geoip_latitude);
+
+		for (size_t i = 0; i < OPTION_COUNT; i++) {
+			if (options[i].offset == off)
+				return node_error(l, l->seen[i], options[i].key,
+						  "latitude and longitude are read together: set "
+						  "both or neither to \"\"");
+		}
+	}
+	if (!lat && cfg->geoip_country[0] == '\0' && cfg->geoip_continent[0] == '\0')
+		return node_error(l, geoip, "geoip", "every data path is \"\": nothing to read");
+	return 0;
 }
 
 static unsigned online_cpus(void)
@@ -608,7 +1505,8 @@ static char *host_name(void)
 static int tree_read(struct loader *l)
 {
 	const struct ytree_node *root = ytree_root(l->tree);
-	const struct ytree_node *zones = NULL;
+	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
+	const struct ytree_node *geoip = NULL;
 	struct config *cfg = l->cfg;
 	int rc;
 
@@ -620,21 +1518,42 @@ static int tree_read(struct loader *l)
 		const char *key = root->keys[k]->scalar;
 
 		rc = 0;
-		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0)
+		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
+		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
+		else if (strcmp(key, "datacenters") == 0)
+			dcs = root->items[k];
+		else if (strcmp(key, "pools") == 0)
+			pools = root->items[k];
+		else if (strcmp(key, "names") == 0)
+			names = root->items[k];
 		else
 			return ytree_error(l->tree, root->keys[k], l->err,
-					   "unknown key '%s' (expected server, log or zones)", key);
+					   "unknown key '%s' (expected server, log, api, geoip, "
+					   "zones, datacenters, pools or names)",
+					   key);
+		if (strcmp(key, "geoip") == 0)
+			geoip = root->items[k];
 		if (rc != 0)
 			return rc;
 	}
-	/* Zones last: they inherit server.allow_transfer. */
+	if (geoip != NULL && (rc = geoip_check(l, geoip)) != 0)
+		return rc;
+	/* Zones after the sections: they inherit server.allow_transfer. Then
+	 * each list after the ones it refers to. */
 	if (zones == NULL)
 		return ytree_error(l->tree, root, l->err, "missing required key 'zones'");
 	if ((rc = zones_read(l, zones)) != 0)
 		return rc;
+	if (dcs != NULL && (rc = datacenters_read(l, dcs)) != 0)
+		return rc;
+	if (pools != NULL && (rc = pools_read(l, pools)) != 0)
+		return rc;
+	if (names != NULL && (rc = lbnames_read(l, names)) != 0)
+		return rc;
+	/* Without api.listen there is no API: nothing listens that was not asked for. */
 
 	if (cfg->listen == NULL) {
 		cfg->listen = xcalloc(2, sizeof(*cfg->listen));
@@ -667,6 +1586,9 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 	defaults_apply(l.cfg);
 	rc = tree_read(&l);
 	free(l.allow_transfer);
+	free(l.zone_wire);
+	free(l.zone_wire_len);
+	free(l.fallback);
 	if (rc != 0) {
 		config_free(l.cfg);
 		return rc;
@@ -715,12 +1637,63 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].allow_transfer);
 	}
 	free(cfg->zones);
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		free(cfg->datacenters[i].name);
+		free(cfg->datacenters[i].region);
+		free(cfg->datacenters[i].ipv4);
+		free(cfg->datacenters[i].ipv6);
+		free(cfg->datacenters[i].cname);
+	}
+	free(cfg->datacenters);
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		struct config_pool *p = &cfg->pools[i];
+
+		free(p->name);
+		free(p->dcs);
+		for (size_t j = 0; j < p->country_count; j++)
+			free(p->countries[j].dcs);
+		free(p->countries);
+		for (size_t j = 0; j < p->continent_count; j++)
+			free(p->continents[j].dcs);
+		free(p->continents);
+	}
+	free(cfg->pools);
+	for (size_t i = 0; i < cfg->lbname_count; i++)
+		free(cfg->lbnames[i].name);
+	free(cfg->lbnames);
+	free(cfg->state_file);
+	free(cfg->api_listen);
+	free(cfg->api_admin_token);
+	free(cfg->geoip_database);
+	free(cfg->geoip_latitude);
+	free(cfg->geoip_longitude);
+	free(cfg->geoip_country);
+	free(cfg->geoip_continent);
 	free(cfg->listen);
 	free(cfg->path);
 	free(cfg->user);
 	free(cfg->identity);
 	free(cfg->version);
 	free(cfg);
+}
+
+/* What follows the table's options of a section in the listing. */
+static void print_section_tail(FILE *out, const char *key)
+{
+	if (strncmp(key, "server.", 7) == 0)
+		fprintf(out,
+			"server.allow_transfer: list of address prefixes, default []\n"
+			"    clients allowed AXFR/IXFR of zones that have no list of their own\n");
+	else if (strncmp(key, "log.", 4) == 0)
+		fprintf(out,
+			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
+			"none\n"
+			"    HTTP API addresses; port 0 picks a free port; [] disables the API\n"
+			"api.admin_token: string, default none\n"
+			"    bearer token of the write endpoints; none means writes are refused\n"
+			"api.admin_token_file: file name, default none\n"
+			"    file whose first line is the admin token (instead of "
+			"api.admin_token)\n");
 }
 
 void config_print_options(FILE *out)
@@ -732,11 +1705,9 @@ void config_print_options(FILE *out)
 		const struct option *o = &options[i];
 		char lo[32], hi[32];
 
-		if (i > 0 && strncmp(options[i - 1].key, "server.", 7) == 0 &&
-		    strncmp(o->key, "server.", 7) != 0)
-			fprintf(out, "server.allow_transfer: list of address prefixes, default []\n"
-				     "    clients allowed AXFR/IXFR of zones that have no list of "
-				     "their own\n");
+		if (i > 0 && strncmp(options[i - 1].key, o->key,
+				     (size_t)(strchr(o->key, '.') - o->key) + 1) != 0)
+			print_section_tail(out, options[i - 1].key);
 		fprintf(out, "%s: ", o->key);
 		switch (o->type) {
 		case OPT_UINT:
@@ -757,13 +1728,27 @@ void config_print_options(FILE *out)
 			if (o->flags & OPTF_HOSTNAME)
 				fprintf(out, "string, default the host name");
 			else if (o->def != NULL)
-				fprintf(out, "string, default \"%s\"", o->def);
+				fprintf(out, "%s, default \"%s\"",
+					(o->flags & OPTF_PATH) ? "file name" : "string", o->def);
 			else
-				fprintf(out, "string, default none");
+				fprintf(out, "%s, default none",
+					(o->flags & OPTF_PATH) ? "file name" : "string");
 			break;
 		}
 		fprintf(out, "\n    %s\n", o->help);
 	}
-	fprintf(out, "zones: list of {name, file, allow_transfer}, at least one\n"
-		     "    served zones; relative files resolve against the config file's folder\n");
+	print_section_tail(out, options[OPTION_COUNT - 1].key);
+	fprintf(out,
+		"zones: list of {name, file, allow_transfer}, at least one\n"
+		"    served zones; relative files resolve against the config file's folder\n"
+		"datacenters: list of {name, region, latitude, longitude, ipv4, ipv6, cname, "
+		"weight}, default []\n"
+		"    where services run: coordinates and VIPs (or a CNAME target); weight "
+		"1..1000000, default 100\n"
+		"pools: list of {name, datacenters, policy, answers, ttl, weighted, countries, "
+		"continents, when_all_down, fallback}, default []\n"
+		"    datacenters and how to pick among them: policy "
+		"nearest|failover|weighted|all, answers 1..16, ttl 0..86400 (default 30)\n"
+		"names: list of {name, pool}, default []\n"
+		"    load-balanced names, each inside a served zone, answered from a pool\n");
 }

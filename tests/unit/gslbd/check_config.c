@@ -1,6 +1,7 @@
 /* Unit tests of gslbd/config: every option read from a file, the defaults,
  * value syntax (integers, booleans, durations, addresses, prefixes, zone
- * names), and the exact "file:line:col: message" of each kind of error. */
+ * names), datacenters, pools and load-balanced names, and the exact
+ * "file:line:col: message" of each kind of error. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,21 @@
 
 /* A valid zones section for texts that test something else. */
 #define ZONE "zones:\n  - name: example.com\n    file: a.zone\n"
+/* Two datacenters after ZONE (lines 4..12). */
+#define DCS                                                                                        \
+	"datacenters:\n"                                                                           \
+	"  - name: us-east\n"                                                                      \
+	"    latitude: 40.71\n"                                                                    \
+	"    longitude: -74.01\n"                                                                  \
+	"    ipv4: 192.0.2.10\n"                                                                   \
+	"  - name: eu-west\n"                                                                      \
+	"    latitude: 53.35\n"                                                                    \
+	"    longitude: -6.26\n"                                                                   \
+	"    ipv6: \"2001:db8:20::1\"\n"
+/* A pool of both after ZONE DCS (lines 13..15). */
+#define POOL "pools:\n  - name: web\n    datacenters: [us-east, eu-west]\n"
+/* The start of a second pool (line 16..17), its keys at column 5. */
+#define POOL2 "  - name: p2\n    datacenters: [us-east, eu-west]\n"
 
 static struct config *cfg;
 static struct gslb_err err;
@@ -126,6 +142,32 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->zones[0].file, CONF_DIR "/example.com.zone");
 	ck_assert_uint_eq(cfg->zones[0].allow_transfer_count, 0);
 	ck_assert_ptr_null(cfg->zones[0].allow_transfer);
+
+	ck_assert_str_eq(cfg->state_file, LOCALSTATEDIR "/lib/gslbd/state.json");
+	ck_assert_uint_eq(cfg->api_listen_count, 0);
+	ck_assert_ptr_null(cfg->api_admin_token);
+	ck_assert_ptr_null(cfg->geoip_database);
+	ck_assert_str_eq(cfg->geoip_latitude, "location.latitude");
+	ck_assert_str_eq(cfg->geoip_longitude, "location.longitude");
+	ck_assert_str_eq(cfg->geoip_country, "country.iso_code");
+	ck_assert_str_eq(cfg->geoip_continent, "continent.code");
+	ck_assert_uint_eq(cfg->datacenter_count, 0);
+	ck_assert_ptr_null(cfg->datacenters);
+	ck_assert_uint_eq(cfg->pool_count, 0);
+	ck_assert_uint_eq(cfg->lbname_count, 0);
+	ck_assert_int_eq(config_datacenter_find(cfg, "us-east"), -1);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Pool and datacenter defaults. */
+	ck_assert_int_eq(load(ZONE DCS POOL), 0);
+	ck_assert_uint_eq(cfg->datacenters[0].weight, 100);
+	ck_assert_str_eq(cfg->datacenters[1].region, "eu-west");
+	ck_assert_int_eq(cfg->pools[0].policy, POOL_NEAREST);
+	ck_assert_uint_eq(cfg->pools[0].answers, 1);
+	ck_assert_uint_eq(cfg->pools[0].ttl, 30);
+	ck_assert(!cfg->pools[0].weighted_random);
+	ck_assert_int_eq(cfg->pools[0].all_down, POOL_ALL_DOWN_FAIL_OPEN);
 }
 END_TEST
 
@@ -137,6 +179,296 @@ static const struct {
     {"500ms", 500},  {"100ms", 100}, {"10s", 10000},     {"2m", 120000},
     {"1h", 3600000}, {"30", 30000},  {"\"45s\"", 45000}, {"3600", 3600000},
 };
+
+static void assert_ipv4(const uint8_t *a, const char *want)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET, a, buf, sizeof(buf)));
+	ck_assert_str_eq(buf, want);
+}
+
+static void assert_ipv6(const uint8_t *a, const char *want)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+	ck_assert_str_eq(buf, want);
+}
+
+/* The datacenter names of a list of indexes, joined by spaces. */
+static const char *dc_names(const size_t *dcs, size_t count)
+{
+	static char buf[256];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		ck_assert_uint_lt(dcs[i], cfg->datacenter_count);
+		strcat(buf, i > 0 ? " " : "");
+		strcat(buf, cfg->datacenters[dcs[i]].name);
+	}
+	return buf;
+}
+
+START_TEST(test_lb_file)
+{
+	const struct config_datacenter *dc;
+	const struct config_pool *p;
+	const struct config_lbname *n;
+
+	ck_assert_int_eq(config_load(CONF_DIR "/lb.conf", &cfg, &err), 0);
+	ck_assert_str_eq(err.msg, "");
+	ck_assert_str_eq(cfg->state_file, CONF_DIR "/state/gslbd.json");
+	ck_assert_uint_eq(cfg->api_listen_count, 3);
+	assert_addr(&cfg->api_listen[0], "127.0.0.1:0");
+	assert_addr(&cfg->api_listen[1], "[::1]:9000");
+	assert_addr(&cfg->api_listen[2], "192.0.2.1:8053");
+	/* First line of the file, blanks trimmed. */
+	ck_assert_str_eq(cfg->api_admin_token, "s3cret-Token_42");
+	ck_assert_str_eq(cfg->geoip_database, CONF_DIR "/../geo/test-city.mmdb");
+	ck_assert_str_eq(cfg->geoip_latitude, "loc.lat");
+	ck_assert_str_eq(cfg->geoip_longitude, "loc.lon");
+	ck_assert_str_eq(cfg->geoip_country, "country.iso_code");
+	ck_assert_str_eq(cfg->geoip_continent, "");
+
+	ck_assert_uint_eq(cfg->datacenter_count, 3);
+	dc = &cfg->datacenters[0];
+	ck_assert_str_eq(dc->name, "us-east");
+	ck_assert_str_eq(dc->region, "us-east");
+	ck_assert_double_eq_tol(dc->lat, 40.71, 1e-9);
+	ck_assert_double_eq_tol(dc->lon, -74.01, 1e-9);
+	ck_assert_uint_eq(dc->ipv4_count, 2);
+	assert_ipv4(dc->ipv4[0], "192.0.2.10");
+	assert_ipv4(dc->ipv4[1], "192.0.2.11");
+	ck_assert_uint_eq(dc->ipv6_count, 1);
+	assert_ipv6(dc->ipv6[0], "2001:db8:10::1");
+	ck_assert_ptr_null(dc->cname);
+	ck_assert_uint_eq(dc->weight, 100);
+	ck_assert_uint_eq(dc->line, 21);
+	ck_assert_uint_eq(dc->col, 5);
+	dc = &cfg->datacenters[1];
+	ck_assert_str_eq(dc->name, "eu-west");
+	ck_assert_str_eq(dc->region, "europe");
+	ck_assert_double_eq_tol(dc->lat, 53.35, 1e-9);
+	ck_assert_double_eq_tol(dc->lon, -6.26, 1e-9);
+	ck_assert_uint_eq(dc->ipv4_count, 1);
+	assert_ipv4(dc->ipv4[0], "198.51.100.10");
+	ck_assert_uint_eq(dc->ipv6_count, 1);
+	assert_ipv6(dc->ipv6[0], "2001:db8:20::1");
+	ck_assert_uint_eq(dc->weight, 300);
+	dc = &cfg->datacenters[2];
+	ck_assert_str_eq(dc->name, "ap-southeast");
+	ck_assert_double_eq_tol(dc->lat, 1.35, 1e-9);
+	ck_assert_double_eq_tol(dc->lon, 103.82, 1e-9);
+	ck_assert_uint_eq(dc->ipv4_count, 1);
+	assert_ipv4(dc->ipv4[0], "203.0.113.10");
+	ck_assert_uint_eq(dc->ipv6_count, 0);
+	ck_assert_ptr_null(dc->ipv6);
+	ck_assert_uint_eq(dc->weight, 1000000);
+	ck_assert_int_eq(config_datacenter_find(cfg, "eu-west"), 1);
+	ck_assert_int_eq(config_datacenter_find(cfg, "EU-WEST"), -1);
+	ck_assert_int_eq(config_datacenter_find(cfg, "nowhere"), -1);
+
+	ck_assert_uint_eq(cfg->pool_count, 6);
+	p = &cfg->pools[0];
+	ck_assert_str_eq(p->name, "web");
+	ck_assert_str_eq(dc_names(p->dcs, p->dc_count), "us-east eu-west ap-southeast");
+	ck_assert_int_eq(p->policy, POOL_NEAREST);
+	ck_assert_uint_eq(p->answers, 2);
+	ck_assert_uint_eq(p->ttl, 60);
+	ck_assert(!p->weighted_random);
+	ck_assert_uint_eq(p->country_count, 2);
+	ck_assert_str_eq(p->countries[0].code, "GB");
+	ck_assert_str_eq(dc_names(p->countries[0].dcs, p->countries[0].dc_count),
+			 "eu-west us-east");
+	/* Codes are upper-cased; a scalar is a list of one. */
+	ck_assert_str_eq(p->countries[1].code, "SG");
+	ck_assert_str_eq(dc_names(p->countries[1].dcs, p->countries[1].dc_count), "ap-southeast");
+	ck_assert_uint_eq(p->continent_count, 2);
+	ck_assert_str_eq(p->continents[0].code, "OC");
+	ck_assert_str_eq(dc_names(p->continents[0].dcs, p->continents[0].dc_count), "ap-southeast");
+	ck_assert_str_eq(p->continents[1].code, "NA");
+	ck_assert_str_eq(dc_names(p->continents[1].dcs, p->continents[1].dc_count), "us-east");
+	ck_assert_int_eq(p->all_down, POOL_ALL_DOWN_FALLBACK);
+	ck_assert_uint_eq(p->fallback, 1);
+	ck_assert_uint_eq(p->line, 39);
+	ck_assert_uint_eq(p->col, 5);
+	p = &cfg->pools[1];
+	ck_assert_str_eq(p->name, "backup");
+	ck_assert_str_eq(dc_names(p->dcs, p->dc_count), "ap-southeast us-east");
+	ck_assert_int_eq(p->policy, POOL_FAILOVER);
+	ck_assert_uint_eq(p->answers, 1);
+	ck_assert_uint_eq(p->ttl, 30);
+	ck_assert_uint_eq(p->country_count, 0);
+	ck_assert_uint_eq(p->continent_count, 0);
+	ck_assert_int_eq(p->all_down, POOL_ALL_DOWN_EMPTY);
+	p = &cfg->pools[2];
+	ck_assert_str_eq(p->name, "split");
+	ck_assert_int_eq(p->policy, POOL_WEIGHTED);
+	ck_assert(p->weighted_random);
+	ck_assert_uint_eq(p->ttl, 0);
+	ck_assert_int_eq(p->all_down, POOL_ALL_DOWN_FAIL_OPEN);
+	p = &cfg->pools[3];
+	ck_assert_int_eq(p->policy, POOL_WEIGHTED);
+	ck_assert(!p->weighted_random);
+	p = &cfg->pools[4];
+	ck_assert_str_eq(p->name, "every");
+	ck_assert_int_eq(p->policy, POOL_ALL);
+	/* "all" answers with up to 16 by default. */
+	ck_assert_uint_eq(p->answers, 16);
+	ck_assert_int_eq(p->all_down, POOL_ALL_DOWN_FAIL_OPEN);
+	p = &cfg->pools[5];
+	ck_assert_str_eq(p->name, "plain");
+	ck_assert_str_eq(dc_names(p->dcs, p->dc_count), "us-east");
+	ck_assert_int_eq(p->policy, POOL_NEAREST);
+	ck_assert_uint_eq(p->answers, 1);
+
+	ck_assert_uint_eq(cfg->lbname_count, 4);
+	n = &cfg->lbnames[0];
+	ck_assert_str_eq(n->name, "www.gslb.example.com.");
+	ck_assert_uint_eq(n->pool, 0);
+	/* The longest origin wins over example.com. */
+	ck_assert_uint_eq(n->zone, 1);
+	ck_assert_uint_eq(n->line, 72);
+	ck_assert_uint_eq(n->col, 5);
+	n = &cfg->lbnames[1];
+	ck_assert_str_eq(n->name, "*.apps.gslb.example.com.");
+	ck_assert_uint_eq(n->pool, 4);
+	ck_assert_uint_eq(n->zone, 1);
+	n = &cfg->lbnames[2];
+	ck_assert_str_eq(n->name, "api.example.com.");
+	ck_assert_uint_eq(n->pool, 2);
+	ck_assert_uint_eq(n->zone, 0);
+	n = &cfg->lbnames[3];
+	ck_assert_uint_eq(n->pool, 1);
+	ck_assert_uint_eq(n->zone, 1);
+}
+END_TEST
+
+START_TEST(test_lb_forms)
+{
+	/* A CNAME datacenter, sections written empty, an inline token. */
+	ck_assert_int_eq(load("api:\n"
+			      "  listen: []\n"
+			      "  admin_token: \"t0k3n!\"\n"
+			      "server:\n"
+			      "  state_file: \"\"\n"
+			      "geoip:\n"
+			      "  database: /srv/geo.mmdb\n"
+			      "  country: ''\n"
+			      "  continent: subdivisions.0.iso_code\n" ZONE "datacenters:\n"
+			      "  - name: cdn_1.a\n"
+			      "    latitude: -33.8e0\n"
+			      "    longitude: 180\n"
+			      "    cname: Edge.CDN.example.NET\n"
+			      "    ipv4: []\n"
+			      "pools:\n"
+			      "  - name: p\n"
+			      "    datacenters: cdn_1.a\n"
+			      "    countries: {}\n"
+			      "    continents:\n"
+			      "names: []\n"),
+			 GSLB_EPARSE);
+	ck_assert_str_eq(err.msg, "t.conf:17:12: datacenters[0].cname: a datacenter has either "
+				  "cname or ipv4/ipv6 addresses, not both");
+	ck_assert_int_eq(load("api:\n"
+			      "  listen: []\n"
+			      "  admin_token: \"t0k3n!\"\n"
+			      "server:\n"
+			      "  state_file: \"\"\n"
+			      "geoip:\n"
+			      "  database: /srv/geo.mmdb\n"
+			      "  country: ''\n"
+			      "  continent: subdivisions.0.iso_code\n" ZONE "datacenters:\n"
+			      "  - name: cdn_1.a\n"
+			      "    latitude: -33.8e0\n"
+			      "    longitude: 180\n"
+			      "    cname: Edge.CDN.example.NET\n"
+			      "pools:\n"
+			      "  - name: p\n"
+			      "    datacenters: cdn_1.a\n"
+			      "    countries: {}\n"
+			      "    continents:\n"
+			      "names: []\n"),
+			 0);
+	ck_assert_uint_eq(cfg->api_listen_count, 0);
+	ck_assert_str_eq(cfg->api_admin_token, "t0k3n!");
+	ck_assert_ptr_null(cfg->state_file);
+	ck_assert_str_eq(cfg->geoip_database, "/srv/geo.mmdb");
+	ck_assert_str_eq(cfg->geoip_country, "");
+	ck_assert_str_eq(cfg->geoip_continent, "subdivisions.0.iso_code");
+	ck_assert_uint_eq(cfg->datacenter_count, 1);
+	ck_assert_double_eq_tol(cfg->datacenters[0].lat, -33.8, 1e-9);
+	ck_assert_double_eq_tol(cfg->datacenters[0].lon, 180, 1e-9);
+	ck_assert_str_eq(cfg->datacenters[0].cname, "edge.cdn.example.net.");
+	ck_assert_uint_eq(cfg->datacenters[0].ipv4_count, 0);
+	ck_assert_uint_eq(cfg->datacenters[0].ipv6_count, 0);
+	ck_assert_uint_eq(cfg->pool_count, 1);
+	ck_assert_uint_eq(cfg->pools[0].country_count, 0);
+	ck_assert_uint_eq(cfg->pools[0].continent_count, 0);
+	ck_assert_uint_eq(cfg->lbname_count, 0);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Relative files without a base folder stay relative; a scalar API
+	 * address is a list of one; names in the root zone. */
+	ck_assert_int_eq(config_load_string("t.conf", NULL,
+					    "server:\n  state_file: s.json\n"
+					    "api:\n  listen: \"[::1]\"\n"
+					    "geoip:\n  database: g.mmdb\n"
+					    "zones:\n  - name: .\n    file: root.zone\n"
+					    "  - name: example\n    file: e.zone\n" DCS POOL
+					    "names:\n  - name: '*'\n    pool: web\n"
+					    "  - name: a.example.\n    pool: web\n",
+					    &cfg, &err),
+			 0);
+	ck_assert_str_eq(cfg->state_file, "s.json");
+	ck_assert_str_eq(cfg->geoip_database, "g.mmdb");
+	ck_assert_uint_eq(cfg->api_listen_count, 1);
+	assert_addr(&cfg->api_listen[0], "[::1]:8053");
+	ck_assert_uint_eq(cfg->lbname_count, 2);
+	ck_assert_str_eq(cfg->lbnames[0].name, "*.");
+	ck_assert_uint_eq(cfg->lbnames[0].zone, 0);
+	ck_assert_uint_eq(cfg->lbnames[1].zone, 1);
+}
+END_TEST
+
+/* The example shipped in zones/ loads and means what its comments say. */
+START_TEST(test_example)
+{
+	const struct config_pool *p;
+
+	ck_assert_int_eq(config_load(TEST_DATA_DIR "/../../zones/gslbd.conf.example", &cfg, &err),
+			 0);
+	ck_assert_str_eq(err.msg, "");
+	ck_assert_uint_eq(cfg->listen_count, 1);
+	assert_addr(&cfg->listen[0], "127.0.0.1:5300");
+	ck_assert_str_eq(cfg->state_file, "/tmp/gslbd-example-state.json");
+	ck_assert_uint_eq(cfg->api_listen_count, 1);
+	assert_addr(&cfg->api_listen[0], "127.0.0.1:8053");
+	ck_assert_str_eq(cfg->api_admin_token, "change-me");
+	ck_assert_str_eq(cfg->geoip_database,
+			 TEST_DATA_DIR "/../../zones/../tests/data/geo/test-city.mmdb");
+	ck_assert_int_eq(access(cfg->geoip_database, R_OK), 0);
+	ck_assert_uint_eq(cfg->zone_count, 2);
+	ck_assert_str_eq(cfg->zones[1].name, "gslb.example.com");
+	ck_assert_int_eq(access(cfg->zones[1].file, R_OK), 0);
+	ck_assert_uint_eq(cfg->datacenter_count, 3);
+	ck_assert_str_eq(cfg->datacenters[0].name, "us-east");
+	assert_ipv4(cfg->datacenters[0].ipv4[0], "192.0.2.10");
+	assert_ipv6(cfg->datacenters[1].ipv6[0], "2001:db8:20::1");
+	ck_assert_uint_eq(cfg->datacenters[2].ipv6_count, 0);
+	ck_assert_uint_eq(cfg->pool_count, 1);
+	p = &cfg->pools[0];
+	ck_assert_str_eq(dc_names(p->dcs, p->dc_count), "us-east eu-west ap-southeast");
+	ck_assert_int_eq(p->policy, POOL_NEAREST);
+	ck_assert_uint_eq(p->ttl, 30);
+	ck_assert_uint_eq(cfg->lbname_count, 1);
+	ck_assert_str_eq(cfg->lbnames[0].name, "www.gslb.example.com.");
+	ck_assert_uint_eq(cfg->lbnames[0].zone, 1);
+	ck_assert_uint_eq(cfg->lbnames[0].pool, 0);
+}
+END_TEST
 
 START_TEST(test_durations)
 {
@@ -239,6 +571,20 @@ START_TEST(test_free)
 	c->zones[0].allow_transfer = xcalloc(1, sizeof(*c->zones[0].allow_transfer));
 	c->zones[0].allow_transfer_count = 1;
 	c->zones[1].name = xstrdup("half.example");
+	c->datacenters = xcalloc(2, sizeof(*c->datacenters));
+	c->datacenter_count = 2;
+	c->datacenters[0].name = xstrdup("dc");
+	c->datacenters[0].ipv4 = xcalloc(1, sizeof(*c->datacenters[0].ipv4));
+	c->datacenters[0].ipv4_count = 1;
+	c->pools = xcalloc(2, sizeof(*c->pools));
+	c->pool_count = 2;
+	c->pools[0].name = xstrdup("p");
+	c->pools[0].countries = xcalloc(1, sizeof(*c->pools[0].countries));
+	c->pools[0].country_count = 1;
+	c->pools[0].countries[0].dcs = xcalloc(1, sizeof(size_t));
+	c->lbnames = xcalloc(1, sizeof(*c->lbnames));
+	c->lbname_count = 1;
+	c->geoip_latitude = xstrdup("lat");
 	config_free(c);
 }
 END_TEST
@@ -255,10 +601,22 @@ START_TEST(test_print_options)
 	    "server.tcp_max_queries: integer 0..1000000, default 0\n",
 	    "server.identity: string, default the host name\n",
 	    "server.version: string, default \"gslbd " PACKAGE_VERSION "\"\n",
+	    "server.state_file: file name, default \"" LOCALSTATEDIR "/lib/gslbd/state.json\"\n",
 	    "server.allow_transfer:",
 	    "log.level: error|warning|info|debug, default info\n",
 	    "log.syslog: boolean, default false\n",
+	    "api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default none\n",
+	    "api.admin_token: string, default none\n",
+	    "api.admin_token_file: file name, default none\n",
+	    "geoip.database: file name, default none\n",
+	    "geoip.latitude: string, default \"location.latitude\"\n",
+	    "geoip.longitude: string, default \"location.longitude\"\n",
+	    "geoip.country: string, default \"country.iso_code\"\n",
+	    "geoip.continent: string, default \"continent.code\"\n",
 	    "zones:",
+	    "datacenters:",
+	    "pools:",
+	    "names:",
 	};
 	char *buf = NULL;
 	size_t len = 0;
@@ -280,7 +638,9 @@ static const struct {
 	const char *msg;
 } bad[] = {
     /* Unknown keys at every level. */
-    {"zone:\n  - name: x\n", "t.conf:1:1: unknown key 'zone' (expected server, log or zones)"},
+    {"zone:\n  - name: x\n",
+     "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, zones, datacenters, "
+     "pools or names)"},
     {"server:\n  workers: 1\n  listn: 127.0.0.1\n" ZONE,
      "t.conf:3:3: unknown key 'listn' in server"},
     {"log:\n  levl: info\n" ZONE, "t.conf:2:3: unknown key 'levl' in log"},
@@ -391,6 +751,216 @@ static const struct {
     {"server:\n  workers: 1\n  workers: 2\n" ZONE,
      "t.conf:3:3: duplicate key 'workers' (first at line 2)"},
     {"server: &s\n  workers: 1\n" ZONE, "t.conf:1:9: anchors (&s) are not supported"},
+    /* server.state_file and api. */
+    {"server:\n  state_file: [a]\n" ZONE,
+     "t.conf:2:15: server.state_file: expected a string, got a list"},
+    {"api:\n  listen: [127.0.0.1:80, 'x:1']\n" ZONE,
+     "t.conf:2:26: api.listen[1]: 'x:1' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)"},
+    {"api:\n  listen: [127.0.0.1:80, 127.0.0.1:80]\n" ZONE,
+     "t.conf:2:26: api.listen[1]: duplicate address '127.0.0.1:80'"},
+    {"api:\n  listen: {}\n" ZONE,
+     "t.conf:2:11: api.listen: expected a list of addresses, got a mapping"},
+    {"api:\n  listn: 127.0.0.1\n" ZONE, "t.conf:2:3: unknown key 'listn' in api"},
+    {"api:\n  admin_token: a\n  admin_token_file: " CONF_DIR "/admin.token\n" ZONE,
+     "t.conf:3:3: api.admin_token_file: api.admin_token is set already (line 2); give one of them"},
+    {"api:\n  admin_token_file: " CONF_DIR "/admin.token\n  admin_token: a\n" ZONE,
+     "t.conf:3:3: api.admin_token: api.admin_token_file is set already (line 2); give one of them"},
+    {"api:\n  admin_token_file: no-such.token\n" ZONE,
+     "t.conf:2:21: api.admin_token_file: cannot read '/etc/gslbd/no-such.token': No such file or "
+     "directory"},
+    {"api:\n  admin_token_file: " CONF_DIR "/empty.conf\n" ZONE,
+     "t.conf:2:21: api.admin_token_file: '" CONF_DIR "/empty.conf' is empty"},
+    {"api:\n  admin_token_file: " CONF_DIR "/blank.token\n" ZONE,
+     "t.conf:2:21: api.admin_token_file: the first line of '" CONF_DIR "/blank.token' is empty"},
+    {"api:\n  admin_token_file: ''\n" ZONE,
+     "t.conf:2:21: api.admin_token_file: a file name must not be empty"},
+    {"api:\n  admin_token: ''\n" ZONE, "t.conf:2:16: api.admin_token: the token must be 1..1023 "
+				       "printable ASCII characters without spaces"},
+    {"api:\n  admin_token: 'two words'\n" ZONE,
+     "t.conf:2:16: api.admin_token: the token must be 1..1023 printable ASCII characters without "
+     "spaces"},
+    {"api:\n  admin_token: [a]\n" ZONE,
+     "t.conf:2:16: api.admin_token: expected a string, got a list"},
+    /* geoip. */
+    {"geoip:\n  latitude: location..latitude\n" ZONE,
+     "t.conf:2:13: geoip.latitude: data path 'location..latitude': empty key"},
+    {"geoip:\n  country: a.b.c.d.e.f.g\n" ZONE,
+     "t.conf:2:12: geoip.country: data path 'a.b.c.d.e.f.g': more than 6 keys"},
+    {"geoip:\n  continent: "
+     "k234567890123456789012345678901234567890123456789\n" ZONE,
+     "t.conf:2:14: geoip.continent: data path 'k234567890123456789012345678901234567890123456789': "
+     "key longer than 47 bytes"},
+    {"geoip:\n  longitude: ''\n" ZONE,
+     "t.conf:2:14: geoip.longitude: latitude and longitude are read together: set both or "
+     "neither to \"\""},
+    {"geoip:\n  latitude: ''\n  longitude: ''\n  country: ''\n  continent: ''\n" ZONE,
+     "t.conf:2:3: geoip: every data path is \"\": nothing to read"},
+    {"geoip:\n  database: [a]\n" ZONE,
+     "t.conf:2:13: geoip.database: expected a string, got a list"},
+    {"geoip:\n  databse: a.mmdb\n" ZONE, "t.conf:2:3: unknown key 'databse' in geoip"},
+    /* datacenters. */
+    {ZONE "datacenters: {}\n",
+     "t.conf:4:14: datacenters: expected a list of datacenters, got a mapping"},
+    {ZONE "datacenters:\n  - us-east\n", "t.conf:5:5: datacenters[0]: expected a mapping with "
+					 "name, latitude, longitude and addresses, got a scalar"},
+    {ZONE "datacenters:\n  - latitude: 1\n",
+     "t.conf:5:5: datacenters[0]: missing required key 'name'"},
+    {ZONE "datacenters:\n  - name: us east\n", "t.conf:5:11: datacenters[0].name: 'us east' is not "
+					       "a valid name (1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE "datacenters:\n  - name: "
+	  "a234567890123456789012345678901234567890123456789012345678901234\n",
+     "t.conf:5:11: datacenters[0].name: "
+     "'a234567890123456789012345678901234567890123456789012345678901234' is not a valid name "
+     "(1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE DCS "  - name: us-east\n    latitude: 1\n    longitude: 1\n    ipv4: 192.0.2.1\n",
+     "t.conf:13:11: datacenters[2].name: duplicate datacenter 'us-east' (first at line 5)"},
+    {ZONE "datacenters:\n  - name: a\n    region: 'x/y'\n",
+     "t.conf:6:13: datacenters[0].region: 'x/y' is not a valid name (1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE "datacenters:\n  - name: a\n    longitude: 1\n    ipv4: 192.0.2.1\n",
+     "t.conf:5:5: datacenters[0]: missing required key 'latitude'"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    ipv4: 192.0.2.1\n",
+     "t.conf:5:5: datacenters[0]: missing required key 'longitude'"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 90.5\n    longitude: 1\n",
+     "t.conf:6:15: datacenters[0].latitude: 90.5 is out of range (-90..90)"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: -180.01\n",
+     "t.conf:7:16: datacenters[0].longitude: -180.01 is out of range (-180..180)"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: '1'\n    longitude: 1\n",
+     "t.conf:6:15: datacenters[0].latitude: expected a number, got a quoted string"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: nan\n    longitude: 1\n",
+     "t.conf:6:15: datacenters[0].latitude: expected a number, got 'nan'"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1.2.3\n    longitude: 1\n",
+     "t.conf:6:15: datacenters[0].latitude: expected a number, got '1.2.3'"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n",
+     "t.conf:5:5: datacenters[0]: needs ipv4 or ipv6 addresses, or a cname"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n    ipv4: []\n",
+     "t.conf:5:5: datacenters[0]: needs ipv4 or ipv6 addresses, or a cname"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv4: [192.0.2.1, '2001:db8::1']\n",
+     "t.conf:8:23: datacenters[0].ipv4[1]: '2001:db8::1' is not an IPv4 address"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv6: 192.0.2.1\n",
+     "t.conf:8:11: datacenters[0].ipv6: '192.0.2.1' is not an IPv6 address"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv4: [192.0.2.1, 192.0.2.1]\n",
+     "t.conf:8:23: datacenters[0].ipv4[1]: duplicate address '192.0.2.1'"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv6: [[1]]\n",
+     "t.conf:8:12: datacenters[0].ipv6[0]: expected an IPv6 address, got a list"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv6: '2001:db8::1'\n    cname: x.example.net\n",
+     "t.conf:9:12: datacenters[0].cname: a datacenter has either cname or ipv4/ipv6 addresses, not "
+     "both"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    cname: x..example.net\n",
+     "t.conf:8:12: datacenters[0].cname: 'x..example.net' is not a valid domain name"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    cname: .\n",
+     "t.conf:8:12: datacenters[0].cname: the target must not be the root"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv4: 192.0.2.1\n    weight: 0\n",
+     "t.conf:9:13: datacenters[0].weight: 0 is out of range (1..1000000)"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv4: 192.0.2.1\n    weight: 1000001\n",
+     "t.conf:9:13: datacenters[0].weight: 1000001 is out of range (1..1000000)"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n"
+	  "    ipv4: 192.0.2.1\n    vips: 1\n",
+     "t.conf:9:5: unknown key 'vips' in datacenters[0]"},
+    /* pools. */
+    {ZONE DCS "pools: web\n", "t.conf:13:8: pools: expected a list of pools, got a scalar"},
+    {ZONE DCS "pools:\n  - name: web\n",
+     "t.conf:14:5: pools[0]: missing required key 'datacenters'"},
+    {ZONE DCS "pools:\n  - datacenters: us-east\n",
+     "t.conf:14:5: pools[0]: missing required key 'name'"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: [us-east, us-west]\n",
+     "t.conf:15:28: pools[0].datacenters[1]: unknown datacenter 'us-west'"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: [us-east, eu-west, us-east]\n",
+     "t.conf:15:37: pools[0].datacenters[2]: duplicate datacenter 'us-east'"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: []\n",
+     "t.conf:15:18: pools[0].datacenters: at least one datacenter is required"},
+    {ZONE DCS POOL POOL2 "  - name: web\n    datacenters: us-east\n",
+     "t.conf:18:11: pools[2].name: duplicate pool 'web' (first at line 14)"},
+    {ZONE DCS POOL "    policy: latency\n",
+     "t.conf:16:13: pools[0].policy: policy 'latency' needs probe data; not available yet"},
+    {ZONE DCS POOL "    policy: closest\n", "t.conf:16:13: pools[0].policy: 'closest' is not one "
+					    "of nearest, failover, weighted, all or latency"},
+    {ZONE DCS POOL "    answers: 0\n", "t.conf:16:14: pools[0].answers: 0 is out of range (1..16)"},
+    {ZONE DCS POOL "    answers: 17\n",
+     "t.conf:16:14: pools[0].answers: 17 is out of range (1..16)"},
+    {ZONE DCS POOL "    ttl: 86401\n",
+     "t.conf:16:10: pools[0].ttl: 86401 is out of range (0..86400)"},
+    {ZONE DCS POOL "    weighted: sometimes\n",
+     "t.conf:16:15: pools[0].weighted: 'sometimes' is not one of sticky or random"},
+    {ZONE DCS POOL "    when_all_down: panic\n",
+     "t.conf:16:20: pools[0].when_all_down: 'panic' is not one of fail_open, empty or fallback"},
+    {ZONE DCS POOL "    countries:\n      GBR: [eu-west]\n",
+     "t.conf:17:7: pools[0].countries: 'GBR' is not a country code (two letters, like GB)"},
+    {ZONE DCS POOL "    countries:\n      G1: [eu-west]\n",
+     "t.conf:17:7: pools[0].countries: 'G1' is not a country code (two letters, like GB)"},
+    {ZONE DCS POOL "    countries:\n      GB: [eu-west]\n      gb: [us-east]\n",
+     "t.conf:18:7: pools[0].countries: duplicate country 'gb' (first at line 17)"},
+    {ZONE DCS POOL "    countries: [GB]\n", "t.conf:16:16: pools[0].countries: expected a mapping "
+					    "of country codes to datacenter lists, got a list"},
+    {ZONE DCS POOL "    continents:\n      XX: [eu-west]\n",
+     "t.conf:17:7: pools[0].continents: 'XX' is not a continent code (AF, AN, AS, EU, NA, OC or "
+     "SA)"},
+    {ZONE DCS POOL "    continents:\n      EUR: eu-west\n",
+     "t.conf:17:7: pools[0].continents: 'EUR' is not a continent code (AF, AN, AS, EU, NA, OC or "
+     "SA)"},
+    {ZONE DCS POOL "    continents:\n      EU: [eu-west, ap-southeast]\n",
+     "t.conf:17:21: pools[0].continents.EU[1]: unknown datacenter 'ap-southeast'"},
+    {ZONE DCS "  - name: ap-southeast\n    latitude: 1.35\n    longitude: 103.82\n"
+	      "    ipv4: 203.0.113.10\n" POOL "    continents:\n      AS: [ap-southeast]\n",
+     "t.conf:21:12: pools[0].continents.AS[0]: datacenter 'ap-southeast' is not in pool 'web'"},
+    {ZONE DCS POOL "    countries:\n      GB: [eu-west, eu-west]\n",
+     "t.conf:17:21: pools[0].countries.GB[1]: duplicate datacenter 'eu-west'"},
+    {ZONE DCS POOL "    countries:\n      GB: []\n",
+     "t.conf:17:11: pools[0].countries.GB: at least one datacenter is required"},
+    {ZONE DCS POOL "    when_all_down: fallback\n",
+     "t.conf:14:5: pools[0]: missing required key 'fallback' (when_all_down is fallback)"},
+    {ZONE DCS POOL "    fallback: web\n",
+     "t.conf:16:15: pools[0].fallback: fallback needs when_all_down: fallback"},
+    {ZONE DCS POOL "    when_all_down: fallback\n    fallback: other\n",
+     "t.conf:17:15: pools[0].fallback: unknown pool 'other'"},
+    {ZONE DCS POOL "    when_all_down: fallback\n    fallback: web\n",
+     "t.conf:17:15: pools[0].fallback: fallback cycle web -> web"},
+    {ZONE DCS POOL "    when_all_down: fallback\n    fallback: p2\n" POOL2
+		   "    when_all_down: fallback\n    fallback: web\n",
+     "t.conf:17:15: pools[0].fallback: fallback cycle web -> p2 -> web"},
+    {ZONE DCS "pools:\n"
+	      "  - {name: a, datacenters: us-east, when_all_down: fallback, fallback: b}\n"
+	      "  - {name: b, datacenters: us-east, when_all_down: fallback, fallback: c}\n"
+	      "  - {name: c, datacenters: us-east, when_all_down: fallback, fallback: d}\n"
+	      "  - {name: d, datacenters: us-east, when_all_down: fallback, fallback: e}\n"
+	      "  - {name: e, datacenters: us-east, when_all_down: fallback, fallback: f}\n"
+	      "  - {name: f, datacenters: us-east}\n",
+     "t.conf:14:72: pools[0].fallback: fallback chain a -> b -> c -> d -> e -> f has more than 4 "
+     "fallbacks"},
+    {ZONE DCS POOL "    fallback_pool: x\n",
+     "t.conf:16:5: unknown key 'fallback_pool' in pools[0]"},
+    /* names. */
+    {ZONE DCS POOL "names: {}\n",
+     "t.conf:16:8: names: expected a list of load-balanced names, got a mapping"},
+    {ZONE DCS POOL "names:\n  - name: www.example.com\n",
+     "t.conf:17:5: names[0]: missing required key 'pool'"},
+    {ZONE DCS POOL "names:\n  - pool: web\n", "t.conf:17:5: names[0]: missing required key 'name'"},
+    {ZONE DCS POOL "names:\n  - name: www..example.com\n    pool: web\n",
+     "t.conf:17:11: names[0].name: 'www..example.com' is not a valid domain name"},
+    {ZONE DCS POOL "names:\n  - name: www.example.org\n    pool: web\n",
+     "t.conf:17:11: names[0].name: 'www.example.org' is in none of the served zones"},
+    {ZONE DCS POOL "names:\n  - name: example.com.\n    pool: web\n",
+     "t.conf:17:11: names[0].name: 'example.com.' is the apex of zone 'example.com'; load-balanced "
+     "names go below it"},
+    {ZONE DCS POOL "names:\n  - name: a.*.example.com\n    pool: web\n",
+     "t.conf:17:11: names[0].name: 'a.*.example.com': '*' may only be the first label"},
+    {ZONE DCS POOL "names:\n  - name: www.example.com\n    pool: web\n"
+		   "  - name: WWW.Example.Com.\n    pool: web\n",
+     "t.conf:19:11: names[1].name: duplicate name 'WWW.Example.Com.' (first at line 17)"},
+    {ZONE DCS POOL "names:\n  - name: www.example.com\n    pool: api\n",
+     "t.conf:18:11: names[0].pool: unknown pool 'api'"},
+    {ZONE "names:\n  - name: www.example.com\n    pool: web\n",
+     "t.conf:6:11: names[0].pool: unknown pool 'web'"},
+    {ZONE DCS POOL "names:\n  - name: www.example.com\n    pool: web\n    ttl: 5\n",
+     "t.conf:19:5: unknown key 'ttl' in names[0]"},
 };
 
 START_TEST(test_invalid_text)
@@ -446,6 +1016,9 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(valid, test_full_file);
 	tcase_add_test(valid, test_defaults);
+	tcase_add_test(valid, test_lb_file);
+	tcase_add_test(valid, test_lb_forms);
+	tcase_add_test(valid, test_example);
 	tcase_add_loop_test(valid, test_durations, 0, COUNT(durations));
 	tcase_add_loop_test(valid, test_bools, 0, COUNT(bools));
 	tcase_add_test(valid, test_scalar_forms);
