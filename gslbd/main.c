@@ -1,9 +1,10 @@
 /* gslbd: startup, signals, reloads and shutdown.
  *
- * The main thread loads the configuration and zones, binds the listeners,
- * publishes the first snapshot, starts the UDP workers and the TCP thread,
- * then runs its own event loop for signals (SIGHUP reloads, SIGTERM/SIGINT
- * stop) and the timer that frees replaced snapshots. */
+ * The main thread loads the configuration, zones and GeoIP data, binds the
+ * listeners, publishes the first snapshot, starts the UDP workers and the TCP
+ * thread, then runs its own event loop for signals (SIGHUP reloads,
+ * SIGTERM/SIGINT stop), the HTTP API and the timer that frees replaced
+ * snapshots. */
 #include <config.h>
 
 #include <errno.h>
@@ -21,7 +22,10 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "gslbd/api.h"
 #include "gslbd/config.h"
+#include "gslbd/control.h"
+#include "gslbd/explain.h"
 #include "gslbd/server.h"
 #include "gslbd/snapshot.h"
 #include "zones/zone.h"
@@ -30,14 +34,13 @@
 #define SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/gslbd/gslbd.conf"
-#define RECLAIM_INTERVAL_MS 50
+#define RECLAIM_INTERVAL_MS 100
 
 struct daemon {
-	const char *config_path;    /* -c */
-	bool debug;                 /* -d: force debug logging */
+	struct control ctl;         /* control plane */
 	struct event_base *base;    /* main loop */
-	struct server *server;      /* listeners and threads */
-	struct event *reclaim_ev;   /* frees replaced snapshots */
+	struct server *server;      /* DNS listeners and threads */
+	struct api *api;            /* HTTP API, or NULL */
 };
 
 static void usage(FILE *out)
@@ -45,42 +48,21 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: gslbd [-c FILE] [--port-file FILE] [-d]\n"
 		"       gslbd --check-config [-c FILE]\n"
+		"       gslbd --explain NAME CLIENT-IP [--ecs PREFIX] [--aaaa] [-c FILE]\n"
 		"       gslbd --help-config | -V | -h\n"
 		"\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"      --port-file FILE  write the bound addresses and ports there once listening\n"
-		"      --check-config  load the configuration and zones, report, and exit\n"
+		"      --check-config  load the configuration, zones and GeoIP data, report, and exit\n"
+		"      --explain NAME CLIENT-IP\n"
+		"                      show how NAME is answered for a resolver at CLIENT-IP\n"
+		"      --ecs PREFIX    with --explain: the query carries this EDNS Client Subnet\n"
+		"      --aaaa          with --explain: explain the AAAA answer instead of A\n"
 		"      --help-config   list every configuration option with default and range\n"
 		"  -d, --debug         log at debug level\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n",
 		DEFAULT_CONFIG);
-}
-
-/* Load the configuration and its zones into a new, unpublished snapshot. */
-static int load_snapshot(const char *path, struct snapshot **out, struct gslb_err *err)
-{
-	struct config *cfg = NULL;
-	struct zone_set *zones = NULL;
-	struct zone_source *src;
-	int rc;
-
-	rc = config_load(path, &cfg, err);
-	if (rc != 0)
-		return rc;
-	src = xcalloc(cfg->zone_count, sizeof(*src));
-	for (size_t i = 0; i < cfg->zone_count; i++) {
-		src[i].origin = cfg->zones[i].name;
-		src[i].path = cfg->zones[i].file;
-	}
-	rc = zone_set_load(src, cfg->zone_count, &zones, err);
-	free(src);
-	if (rc != 0) {
-		config_free(cfg);
-		return rc;
-	}
-	*out = snapshot_new(cfg, zones, NULL);
-	return 0;
 }
 
 static size_t total_records(const struct zone_set *zones)
@@ -92,56 +74,36 @@ static size_t total_records(const struct zone_set *zones)
 	return n;
 }
 
-static void schedule_reclaim(struct daemon *d)
-{
-	struct timeval tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
-
-	if (!evtimer_pending(d->reclaim_ev, NULL))
-		evtimer_add(d->reclaim_ev, &tv);
-}
-
 static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	if (snapshot_reclaim() > 0)
-		schedule_reclaim(arg);
-}
-
-static void reload(struct daemon *d)
-{
-	const struct snapshot *old = snapshot_current();
-	struct snapshot *snap;
-	struct gslb_err err = { "" };
-
-	log_info("reload: reading %s", d->config_path);
-	if (load_snapshot(d->config_path, &snap, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)old->generation);
-		return;
-	}
-	if (!server_matches(d->server, snap->config))
-		log_warn("reload: listen addresses and workers changed in %s; they take effect "
-			 "at the next restart", d->config_path);
-	if (snap->config->user != NULL &&
-	    (old->config->user == NULL || strcmp(snap->config->user, old->config->user) != 0))
-		log_warn("reload: user changed; it takes effect at the next restart");
-	if (!d->debug)
-		log_set_level(snap->config->log_level);
-	snapshot_publish(snap);
-	log_info("reload: ok generation=%llu zones=%zu records=%zu",
-		 (unsigned long long)snap->generation, zone_set_count(snap->zones),
-		 total_records(snap->zones));
-	schedule_reclaim(d);
+	(void)arg;
+	snapshot_reclaim();
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct gslb_err err = { "" };
 
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(d);
+		const struct snapshot *old = snapshot_current();
+		uint64_t gen = old->generation;
+		bool listeners_same;
+
+		log_info("reload: reading %s", d->ctl.config_path);
+		if (control_reload(&d->ctl, &err) != 0) {
+			log_err("reload failed: %s; keeping generation %llu", err.msg,
+				(unsigned long long)gen);
+			return;
+		}
+		listeners_same = server_matches(d->server, snapshot_current()->config);
+		if (!listeners_same)
+			log_warn("reload: listen addresses and workers changed in %s; they take "
+				 "effect at the next restart",
+				 d->ctl.config_path);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
@@ -180,33 +142,76 @@ static void drop_privileges(const char *user)
 	log_info("running as user %s (uid %ld)", user, (long)pw->pw_uid);
 }
 
+/* Write every bound socket to path, atomically. */
+static void write_port_file(const char *path, const struct daemon *d)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+
+	if (f == NULL)
+		log_fatal("%s: cannot write: %s", tmp, strerror(errno));
+	server_write_ports(d->server, f);
+	api_write_ports(d->api, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		log_fatal("%s: cannot write: %s", path, strerror(errno));
+	free(tmp);
+}
+
+static int run_explain(struct snapshot *snap, struct control *ctl, char **argv, int argc,
+		       const char *ecs, bool aaaa)
+{
+	struct explain_query q = { .ecs = ecs, .qtype = aaaa ? 28 : 1 };
+	struct gslb_err err = { "" };
+
+	if (argc != 2) {
+		fprintf(stderr, "gslbd: --explain takes NAME CLIENT-IP\n");
+		return 1;
+	}
+	q.name = argv[0];
+	q.client = argv[1];
+	if (control_load_admin(ctl, snap, &err) != 0) {
+		fprintf(stderr, "gslbd: %s\n", err.msg);
+		return 1;
+	}
+	control_apply_states(ctl, snap);
+	if (explain_print(stdout, snap, &q, &err) != 0) {
+		fprintf(stderr, "gslbd: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_PORT_FILE = 256, OPT_CHECK, OPT_HELP_CONFIG };
+	enum { OPT_PORT_FILE = 256, OPT_CHECK, OPT_HELP_CONFIG, OPT_EXPLAIN, OPT_ECS, OPT_AAAA };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "ecs", required_argument, NULL, OPT_ECS },
+		{ "aaaa", no_argument, NULL, OPT_AAAA },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .config_path = DEFAULT_CONFIG };
-	const char *port_file = NULL;
-	bool check_only = false;
+	struct daemon d = { .ctl = { .config_path = DEFAULT_CONFIG } };
+	const char *port_file = NULL, *ecs = NULL;
+	bool check_only = false, explain = false, aaaa = false;
 	struct snapshot *snap;
 	struct gslb_err err = { "" };
-	struct event *sig_ev[4];
+	struct event *sig_ev[4], *reclaim_ev;
 	static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
-	char where[1024];
-	int opt;
+	struct timeval reclaim_tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
+	char where[1024], http[512];
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "c:dVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			d.config_path = optarg;
+			d.ctl.config_path = optarg;
 			break;
 		case OPT_PORT_FILE:
 			port_file = optarg;
@@ -214,11 +219,20 @@ int main(int argc, char **argv)
 		case OPT_CHECK:
 			check_only = true;
 			break;
+		case OPT_EXPLAIN:
+			explain = true;
+			break;
+		case OPT_ECS:
+			ecs = optarg;
+			break;
+		case OPT_AAAA:
+			aaaa = true;
+			break;
 		case OPT_HELP_CONFIG:
 			config_print_options(stdout);
 			return 0;
 		case 'd':
-			d.debug = true;
+			d.ctl.debug = true;
 			break;
 		case 'V':
 			printf("gslbd %s\n", PACKAGE_VERSION);
@@ -231,64 +245,86 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !explain) {
 		usage(stderr);
 		return 1;
 	}
-	log_init("gslbd", false, d.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_init("gslbd", false, d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+	if (!check_only && !explain)
+		log_set_level(d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 
-	if (load_snapshot(d.config_path, &snap, &err) != 0) {
-		if (check_only) {
+	if (control_load(d.ctl.config_path, NULL, &snap, &err) != 0) {
+		if (check_only || explain) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 1;
 		}
 		log_fatal("%s", err.msg);
 	}
-	if (check_only) {
-		printf("%s: ok (%zu zones, %zu records)\n", d.config_path,
-		       zone_set_count(snap->zones), total_records(snap->zones));
+	if (check_only || explain) {
+		if (explain)
+			rc = run_explain(snap, &d.ctl, argv + optind, argc - optind, ecs, aaaa);
+		else if ((rc = control_load_admin(&d.ctl, snap, &err)) != 0)
+			fprintf(stderr, "%s\n", err.msg);
+		else
+			printf("%s: ok (%zu zones, %zu records, %zu load-balanced names, %zu "
+			       "datacenters)\n",
+			       d.ctl.config_path, zone_set_count(snap->zones),
+			       total_records(snap->zones), snap->config->lbname_count,
+			       snap->config->datacenter_count);
 		snapshot_free(snap);
-		return 0;
+		admin_table_free(d.ctl.admin);
+		return rc == 0 ? 0 : 1;
 	}
 	log_init("gslbd", snap->config->log_syslog,
-		 d.debug ? LOG_LEVEL_DEBUG : snap->config->log_level);
-	log_info("gslbd %s starting: config=%s zones=%zu records=%zu", PACKAGE_VERSION,
-		 d.config_path, zone_set_count(snap->zones), total_records(snap->zones));
+		 d.ctl.debug ? LOG_LEVEL_DEBUG : snap->config->log_level);
+	log_info("gslbd %s starting: config=%s zones=%zu records=%zu names=%zu datacenters=%zu",
+		 PACKAGE_VERSION, d.ctl.config_path, zone_set_count(snap->zones),
+		 total_records(snap->zones), snap->config->lbname_count,
+		 snap->config->datacenter_count);
+	if (control_load_admin(&d.ctl, snap, &err) != 0)
+		log_fatal("%s", err.msg);
+	control_apply_states(&d.ctl, snap);
 
 	if (evthread_use_pthreads() != 0)
 		log_fatal("libevent: no pthreads support");
 	event_set_log_callback(on_libevent_log);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (server_bind(snap->config, &d.server, &err) != 0)
-		log_fatal("%s", err.msg);
-	if (port_file != NULL && server_write_port_file(d.server, port_file, &err) != 0)
-		log_fatal("%s", err.msg);
-	drop_privileges(snap->config->user);
-
 	d.base = event_base_new();
 	if (d.base == NULL)
 		log_fatal("cannot create the main event loop");
+	if (server_bind(snap->config, &d.server, &err) != 0)
+		log_fatal("%s", err.msg);
+	if (api_start(d.base, snap->config, &d.ctl, &d.api, &err) != 0)
+		log_fatal("%s", err.msg);
+	if (port_file != NULL)
+		write_port_file(port_file, &d);
+	drop_privileges(snap->config->user);
+
 	for (int i = 0; i < 4; i++) {
 		sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);
 		if (sig_ev[i] == NULL || evsignal_add(sig_ev[i], NULL) != 0)
 			log_fatal("cannot handle signal %d", sigs[i]);
 	}
-	d.reclaim_ev = evtimer_new(d.base, on_reclaim, &d);
+	reclaim_ev = event_new(d.base, -1, EV_PERSIST, on_reclaim, NULL);
+	evtimer_add(reclaim_ev, &reclaim_tv);
 	snapshot_publish(snap);
 	if (server_start(d.server, &err) != 0)
 		log_fatal("%s", err.msg);
 	server_describe(d.server, where, sizeof(where));
-	log_info("ready: %s", where);
+	api_describe(d.api, http, sizeof(http));
+	log_info("ready: %s%s", where, http);
 
 	event_base_dispatch(d.base);
 
 	server_free(d.server);
+	api_free(d.api);
 	for (int i = 0; i < 4; i++)
 		event_free(sig_ev[i]);
-	event_free(d.reclaim_ev);
+	event_free(reclaim_ev);
 	event_base_free(d.base);
 	snapshot_shutdown();
+	admin_table_free(d.ctl.admin);
 	libevent_global_shutdown();
 	log_info("exiting");
 	return 0;

@@ -191,32 +191,15 @@ fail:
 	return rc;
 }
 
-int server_write_port_file(const struct server *srv, const char *path, struct gslb_err *err)
+void server_write_ports(const struct server *srv, FILE *out)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int e;
-
-	if (f == NULL) {
-		e = errno;
-		free(tmp);
-		return gslb_err_setc(err, -e, "%s: cannot write: %s", path, strerror(e));
-	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		char ip[NETADDR_STRLEN];
 		unsigned port = netaddr_port(&srv->ls[i].addr.u.sa);
 
 		netaddr_format_ip(&srv->ls[i].addr.u.sa, ip, sizeof(ip));
-		fprintf(f, "dns udp %s %u\ndns tcp %s %u\n", ip, port, ip, port);
+		fprintf(out, "dns udp %s %u\ndns tcp %s %u\n", ip, port, ip, port);
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		free(tmp);
-		return gslb_err_setc(err, -e, "%s: cannot write: %s", path, strerror(e));
-	}
-	free(tmp);
-	return 0;
 }
 
 void server_describe(const struct server *srv, char *buf, size_t len)

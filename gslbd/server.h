@@ -18,8 +18,8 @@ struct server;
 /* Bind every listener of cfg with workers UDP sockets each. Returns 0 with
  * *out (free with server_free()), or a negative code with err set. */
 int server_bind(const struct config *cfg, struct server **out, struct gslb_err *err);
-/* Write "dns udp ADDR PORT" / "dns tcp ADDR PORT" lines to path atomically. */
-int server_write_port_file(const struct server *srv, const char *path, struct gslb_err *err);
+/* Write "dns udp ADDR PORT" / "dns tcp ADDR PORT" lines to out. */
+void server_write_ports(const struct server *srv, FILE *out);
 /* "dns=127.0.0.1:5353 dns=[::1]:5353" for the ready line. */
 void server_describe(const struct server *srv, char *buf, size_t len);
 /* Start the worker threads. */

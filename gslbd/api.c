@@ -1,0 +1,309 @@
+#include <config.h>
+
+#include "gslbd/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/xalloc.h"
+#include "gslbd/admin.h"
+#include "gslbd/config.h"
+#include "gslbd/control.h"
+#include "gslbd/explain.h"
+#include "gslbd/snapshot.h"
+#include "zones/zone.h"
+
+#define API_MAX_BODY (1024 * 1024)
+#define API_MAX_HEADERS (16 * 1024)
+#define API_TIMEOUT_S 10
+
+struct api {
+	struct evhttp *http;      /* the server */
+	struct control *ctl;      /* control plane */
+	struct netaddr *bound;    /* bound addresses */
+	size_t bound_count;       /* entries at bound */
+};
+
+static void reply_json(struct evhttp_request *req, int code, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = json_dumps(body, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	evbuffer_add(buf, text, strlen(text));
+	evbuffer_add(buf, "\n", 1);
+	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", buf);
+	evbuffer_free(buf);
+	free(text);
+	json_decref(body);
+}
+
+static void reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+static void peer_text(struct evhttp_request *req, char *buf, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	const char *host = "?";
+	ev_uint16_t port = 0;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&host, &port);
+	snprintf(buf, len, "%s:%u", host, port);
+}
+
+static void handle_healthz(struct evhttp_request *req)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	evbuffer_add_printf(buf, "ok\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void handle_status(struct api *api, struct evhttp_request *req)
+{
+	const struct snapshot *snap = snapshot_current();
+	const struct config *cfg = snap->config;
+	json_t *dcs = json_array(), *zones = json_array(), *names = json_array();
+
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[i];
+		uint64_t since;
+		enum admin_state st = admin_table_get(api->ctl->admin, dc->name, &since);
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", dc->name, "region", dc->region,
+				      "state", snap->dc_state[i] == DC_STATE_UP ? "up" : "down",
+				      "admin", admin_state_name(st));
+
+		if (st != ADMIN_NONE)
+			json_object_set_new(o, "admin_since_ms", json_integer((json_int_t)since));
+		json_object_set_new(o, "reason",
+				    json_string(st == ADMIN_DRAIN      ? "drained by operator"
+						: st == ADMIN_FORCE_UP ? "forced up by operator"
+								       : "no health data yet"));
+		json_array_append_new(dcs, o);
+	}
+	for (size_t i = 0; i < zone_set_count(snap->zones); i++) {
+		const struct zone *z = zone_set_zone(snap->zones, i);
+		char name[DNAME_STRLEN];
+
+		dname_to_str(zone_origin(z), name, sizeof(name));
+		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name", name, "serial",
+						       (json_int_t)zone_serial(z), "records",
+						       (json_int_t)zone_rr_count(z)));
+	}
+	for (size_t i = 0; i < cfg->lbname_count; i++)
+		json_array_append_new(names, json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name,
+						       "pool", cfg->pools[cfg->lbnames[i].pool].name));
+	reply_json(req, 200,
+		   json_pack("{s:I, s:o, s:o, s:o}", "generation", (json_int_t)snap->generation,
+			     "datacenters", dcs, "zones", zones, "names", names));
+}
+
+static void handle_explain(struct evhttp_request *req)
+{
+	struct evkeyvalq params;
+	struct explain_query q = { 0 };
+	struct gslb_err err = { "" };
+	const char *qtype;
+	json_t *j;
+
+	if (evhttp_parse_query_str(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?: "",
+				   &params) != 0) {
+		reply_error(req, 400, "malformed query string");
+		return;
+	}
+	q.name = evhttp_find_header(&params, "name");
+	q.client = evhttp_find_header(&params, "client");
+	q.ecs = evhttp_find_header(&params, "ecs");
+	qtype = evhttp_find_header(&params, "qtype");
+	q.qtype = qtype != NULL && strcasecmp(qtype, "AAAA") == 0 ? 28 : 1;
+	if (q.name == NULL || q.client == NULL) {
+		reply_error(req, 400, "name and client are required");
+	} else if (qtype != NULL && strcasecmp(qtype, "A") != 0 && strcasecmp(qtype, "AAAA") != 0) {
+		reply_error(req, 400, "qtype must be A or AAAA");
+	} else if ((j = explain_json(snapshot_current(), &q, &err)) == NULL) {
+		reply_error(req, 400, err.msg);
+	} else {
+		reply_json(req, 200, j);
+	}
+	evhttp_clear_headers(&params);
+}
+
+/* Is the request authorised for writes? Replies and returns false if not. */
+static bool authorised(struct evhttp_request *req)
+{
+	const char *token = snapshot_current()->config->api_admin_token;
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+					      "Authorization");
+	char peer[NETADDR_STRLEN + 8];
+
+	peer_text(req, peer, sizeof(peer));
+	if (token == NULL) {
+		log_warn("api: write refused: peer=%s reason=no admin token configured", peer);
+		reply_error(req, 403, "no admin token is configured; write endpoints are disabled");
+		return false;
+	}
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != strlen(token) ||
+	    CRYPTO_memcmp(auth + 7, token, strlen(token)) != 0) {
+		log_warn("api: write refused: peer=%s reason=bad or missing admin token", peer);
+		reply_error(req, 401, "missing or wrong admin token");
+		return false;
+	}
+	return true;
+}
+
+/* POST /v1/datacenters/NAME/ACTION */
+static void handle_admin(struct api *api, struct evhttp_request *req, const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	enum admin_state st;
+	struct gslb_err err = { "" };
+	char dc[256];
+	int rc;
+
+	if (slash == NULL || (size_t)(slash - rest) >= sizeof(dc) || slash == rest) {
+		reply_error(req, 404, "use /v1/datacenters/NAME/drain|undrain|force-up");
+		return;
+	}
+	memcpy(dc, rest, (size_t)(slash - rest));
+	dc[slash - rest] = '\0';
+	if (admin_action_parse(slash + 1, &st) != 0) {
+		reply_error(req, 404, "action must be drain, undrain or force-up");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "use POST");
+		return;
+	}
+	if (!authorised(req))
+		return;
+	rc = control_admin_set(api->ctl, dc, st, &err);
+	if (rc == GSLB_ENOENT) {
+		reply_error(req, 404, err.msg);
+		return;
+	}
+	reply_json(req, rc == 0 ? 200 : 500,
+		   json_pack("{s:s, s:s, s:b, s:s?}", "datacenter", dc, "admin",
+			     admin_state_name(st), "persisted", rc == 0, "error",
+			     rc == 0 ? NULL : err.msg));
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+
+	if (path == NULL)
+		path = "/";
+	if (strncmp(path, "/v1/datacenters/", 16) == 0) {
+		handle_admin(api, req, path + 16);
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		reply_error(req, 405, "use GET");
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0)
+		handle_healthz(req);
+	else if (strcmp(path, "/v1/status") == 0)
+		handle_status(api, req);
+	else if (strcmp(path, "/v1/explain") == 0)
+		handle_explain(req);
+	else
+		reply_error(req, 404, "no such endpoint");
+}
+
+int api_start(struct event_base *base, const struct config *cfg, struct control *ctl,
+	      struct api **out, struct gslb_err *err)
+{
+	struct api *api;
+
+	*out = NULL;
+	if (cfg->api_listen_count == 0)
+		return 0;
+	api = xcalloc(1, sizeof(*api));
+	api->ctl = ctl;
+	api->http = evhttp_new(base);
+	if (api->http == NULL) {
+		free(api);
+		return gslb_err_setc(err, GSLB_EIO, "api: cannot create the HTTP server");
+	}
+	evhttp_set_max_body_size(api->http, API_MAX_BODY);
+	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
+	evhttp_set_timeout(api->http, API_TIMEOUT_S);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(api->http, handle, api);
+	api->bound = xcalloc(cfg->api_listen_count, sizeof(*api->bound));
+	for (size_t i = 0; i < cfg->api_listen_count; i++) {
+		char ip[NETADDR_STRLEN], text[NETADDR_STRLEN];
+		struct evhttp_bound_socket *bs;
+		struct netaddr *b = &api->bound[i];
+
+		netaddr_format_ip(&cfg->api_listen[i].u.sa, ip, sizeof(ip));
+		netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
+		bs = evhttp_bind_socket_with_handle(api->http, ip,
+						    netaddr_port(&cfg->api_listen[i].u.sa));
+		if (bs == NULL) {
+			api_free(api);
+			return gslb_err_setc(err, GSLB_EIO, "api %s: cannot listen: %s", text,
+					     strerror(errno));
+		}
+		b->len = sizeof(b->u);
+		getsockname(evhttp_bound_socket_get_fd(bs), &b->u.sa, &b->len);
+		api->bound_count++;
+	}
+	*out = api;
+	return 0;
+}
+
+void api_describe(const struct api *api, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; api != NULL && i < api->bound_count && used < len; i++) {
+		char a[NETADDR_STRLEN];
+		int n;
+
+		netaddr_format(&api->bound[i].u.sa, a, sizeof(a));
+		n = snprintf(buf + used, len - used, " http=%s", a);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void api_write_ports(const struct api *api, FILE *out)
+{
+	for (size_t i = 0; api != NULL && i < api->bound_count; i++) {
+		char ip[NETADDR_STRLEN];
+
+		netaddr_format_ip(&api->bound[i].u.sa, ip, sizeof(ip));
+		fprintf(out, "http tcp %s %u\n", ip, netaddr_port(&api->bound[i].u.sa));
+	}
+}
+
+void api_free(struct api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	free(api->bound);
+	free(api);
+}

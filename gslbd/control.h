@@ -1,0 +1,50 @@
+/* The control plane, on the main thread: loading configuration, zones and the
+ * GeoIP database into snapshots, reloads, operators' overrides (drain,
+ * force-up) with their state file, and the datacenter states every
+ * published snapshot carries. The HTTP API and the signal handlers call in
+ * here; nothing here runs on a DNS thread. */
+#ifndef GSLBD_GSLBD_CONTROL_H
+#define GSLBD_GSLBD_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "gslbd/admin.h"
+
+struct snapshot;
+struct geo_share;
+
+struct control {
+	const char *config_path;    /* the configuration file */
+	struct admin_table *admin;  /* operators' overrides */
+	bool debug;                 /* -d: keep debug logging across reloads */
+};
+
+/* Load config, zones (with the load-balanced names as dynamic nodes) and the
+ * GeoIP database into a new, unpublished snapshot. keep_geo, when not NULL,
+ * is reused if the configuration names the same database file and reopening
+ * it fails (a bad replacement file keeps the old data). Returns 0 or a
+ * negative code with err set. */
+int control_load(const char *path, struct geo_share *keep_geo, struct snapshot **out,
+		 struct gslb_err *err);
+
+/* Read the state file named by snap's config into c->admin (replacing it).
+ * Returns 0 or a negative code with err set (c->admin unchanged). */
+int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err);
+
+/* Fill snap->dc_state from the overrides (and, later, health). */
+void control_apply_states(const struct control *c, struct snapshot *snap);
+
+/* Reload configuration, zones, GeoIP data and state; publish on success.
+ * Returns 0, or a negative code with err set (the old snapshot stays). */
+int control_reload(struct control *c, struct gslb_err *err);
+
+/* Set an override and persist it, then publish a snapshot with the new
+ * states. Returns 0, GSLB_ENOENT for an unknown datacenter, or a negative
+ * code with err set when the state file cannot be written (the override
+ * still applies in memory). */
+int control_admin_set(struct control *c, const char *dc, enum admin_state st,
+		      struct gslb_err *err);
+
+#endif
