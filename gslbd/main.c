@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -249,6 +250,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	/* Zone loading allocates and frees ldns buffers per record; without a
+	 * high trim threshold glibc shrinks and regrows the heap for each. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	log_init("gslbd", false, d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	if (!check_only && !explain)
 		log_set_level(d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);

@@ -1,0 +1,638 @@
+#!/usr/bin/env bash
+# Benchmark gslbd against gdnsd and Knot DNS on loopback.
+#
+# Usage: tests/bench/run.sh [quick|big|all] [GSLBD]
+#   quick (default)  throughput, latency and CPU per query on a ~7,500-record
+#                    zone; one server at a time, server on CPU 0, dnsperf on
+#                    CPU 1
+#   big              a 1,000,000-record zone: time until the first answer and
+#                    peak RSS after a short query load
+#   all              both
+#   GSLBD            a gslbd binary or a build directory holding gslbd/gslbd;
+#                    default $GSLBD, else ./gslbd/gslbd (run from a build dir)
+#
+# Environment (defaults in brackets):
+#   SERVERS [gslbd gdnsd knot]  servers to run, in order; missing ones are
+#                               skipped
+#   DURATION [10]  seconds of the fixed-rate run
+#   MAX_DURATION [5] REPEAT [3]  seconds and count of the max-rate runs
+#                  (each max-rate figure is the median over the runs)
+#   WARMUP [3]     seconds of the warm-up run
+#   RATE [20000]   queries/second of the fixed-rate latency run
+#   CLIENTS [4]    dnsperf -c;  OUTSTANDING [100]  dnsperf -q
+#   HOSTS [3000]   host names in the quick zone
+#   BIG_RECORDS [1000000]  records in the big zone
+#   SERVER_CPU [0] CLIENT_CPU [1]  CPUs for taskset
+#   PERF [0]       1: after the measured runs, one more max-rate run under
+#                  perf record; top objects/functions go to the summary
+#   EDNS [0]       1: queries carry an EDNS0 OPT record (dnsperf -e)
+#   KEEP [0]       1: keep the work dir (configs, logs, dnsperf output)
+#   RESULTS        also copy results.txt to this path
+#
+# Everything the script starts is stopped on exit.
+#
+# Space-separated lists (SERVERS, per-run figures) are split on purpose.
+# shellcheck disable=SC2086
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+helper="$here/bench.py"
+
+mode=quick
+case "${1:-}" in
+quick | big | all)
+	mode=$1
+	shift
+	;;
+-h | --help)
+	sed -n '2,/^# Space/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+	exit 0
+	;;
+esac
+gslbd_arg=${1:-${GSLBD:-./gslbd/gslbd}}
+if [ -d "$gslbd_arg" ]; then
+	if [ -x "$gslbd_arg/gslbd/gslbd" ]; then
+		gslbd_arg=$gslbd_arg/gslbd/gslbd
+	else
+		gslbd_arg=$gslbd_arg/gslbd
+	fi
+fi
+GSLBD_BIN=$gslbd_arg
+case "$GSLBD_BIN" in
+/*) ;;
+*) GSLBD_BIN=$PWD/$GSLBD_BIN ;;
+esac
+
+SERVERS=${SERVERS:-gslbd gdnsd knot}
+DURATION=${DURATION:-10}
+MAX_DURATION=${MAX_DURATION:-5}
+REPEAT=${REPEAT:-3}
+WARMUP=${WARMUP:-3}
+RATE=${RATE:-20000}
+CLIENTS=${CLIENTS:-4}
+OUTSTANDING=${OUTSTANDING:-100}
+HOSTS=${HOSTS:-3000}
+BIG_RECORDS=${BIG_RECORDS:-1000000}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+PERF=${PERF:-0}
+EDNS=${EDNS:-0}
+KEEP=${KEEP:-0}
+ORIGIN=bench.example
+QUERY_COUNT=${QUERY_COUNT:-100000}
+READY_DEADLINE=${READY_DEADLINE:-300}
+
+for tool in python3 dnsperf taskset dig; do
+	command -v "$tool" >/dev/null || {
+		echo "run.sh: $tool not found" >&2
+		exit 1
+	}
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gslbd-bench.XXXXXX")
+SPID=
+PERF_PID=
+WAITER=
+CLIENT=
+
+cleanup() {
+	local rc=$?
+	if [ -n "$PERF_PID" ] && kill -0 "$PERF_PID" 2>/dev/null; then
+		kill -INT "$PERF_PID" 2>/dev/null || true
+		wait "$PERF_PID" 2>/dev/null || true
+	fi
+	local p
+	for p in $WAITER $CLIENT; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	stop_server
+	if [ "$KEEP" = 1 ]; then
+		echo "work dir kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Every command that matters goes to commands.txt as it runs.
+note_cmd() { printf '%s\n' "$*" >>"$WORK/commands.txt"; }
+
+now() { date +%s.%N; }
+
+# fmt EXPR: evaluate with awk, print with the given printf format.
+calc() { awk "BEGIN { v = $2; printf \"$1\", v }"; }
+
+# ---------------------------------------------------------------------------
+# Server configs. Each writer takes NAME ZONEFILE and sets PORT and the
+# start command in CMD (an array).
+
+conf_gslbd() {
+	local dir=$WORK/gslbd
+	mkdir -p "$dir"
+	cp "$2" "$dir/$ORIGIN.zone"
+	cat >"$dir/gslbd.conf" <<-EOF
+		server:
+		  listen:
+		    - 127.0.0.1:0
+		  workers: 1
+		  tcp_max_connections: 64
+		log:
+		  level: warning
+		zones:
+		  - name: $ORIGIN
+		    file: $ORIGIN.zone
+	EOF
+	rm -f "$dir/ports"
+	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
+	PORT=
+}
+
+conf_gdnsd() {
+	local dir=$WORK/gdnsd
+	PORT=$(python3 "$helper" freeport)
+	mkdir -p "$dir/zones"
+	cp "$2" "$dir/zones/$ORIGIN"
+	cat >"$dir/config" <<-EOF
+		options => {
+		  listen => [ 127.0.0.1 ]
+		  dns_port => $PORT
+		  udp_threads => 1
+		  tcp_threads => 1
+		  run_dir => $dir/run
+		  state_dir => $dir/state
+		}
+	EOF
+	CMD=(gdnsd -c "$dir" start)
+}
+
+conf_knot() {
+	local dir=$WORK/knot
+	PORT=$(python3 "$helper" freeport)
+	rm -rf "$dir"
+	mkdir -p "$dir/run" "$dir/db"
+	cp "$2" "$dir/$ORIGIN.zone"
+	local user=
+	[ "$(id -u)" = 0 ] && user="    user: root:root"
+	cat >"$dir/knot.conf" <<-EOF
+		server:
+		    rundir: "$dir/run"
+		$user
+		    listen: 127.0.0.1@$PORT
+		    udp-workers: 1
+		    tcp-workers: 1
+		    background-workers: 1
+		database:
+		    storage: "$dir/db"
+		log:
+		  - target: stderr
+		    any: warning
+		template:
+		  - id: default
+		    storage: "$dir"
+		    semantic-checks: off
+		    zonefile-sync: -1
+		    zonefile-load: whole
+		    journal-content: none
+		zone:
+		  - domain: $ORIGIN.
+		    file: "$ORIGIN.zone"
+	EOF
+	CMD=(knotd -c "$dir/knot.conf")
+}
+
+have_server() {
+	case "$1" in
+	gslbd) [ -x "$GSLBD_BIN" ] ;;
+	gdnsd) command -v gdnsd >/dev/null ;;
+	knot) command -v knotd >/dev/null ;;
+	*) return 1 ;;
+	esac
+}
+
+server_version() {
+	case "$1" in
+	gslbd) { "$GSLBD_BIN" -V 2>&1 || true; } | head -n1 ;;
+	gdnsd) { gdnsd -V 2>&1 || true; } | grep -m1 version ;;
+	knot) { knotd -V 2>&1 || true; } | head -n1 ;;
+	esac || true
+}
+
+# start_server NAME ZONEFILE: start pinned to SERVER_CPU, wait until it
+# answers the SOA; sets SPID, PORT, READY_MS.
+start_server() {
+	local name=$1 zone=$2 t0 t1 portspec deadline
+	"conf_$name" "$name" "$zone"
+	portspec=$PORT
+	[ "$name" = gslbd ] && portspec=@$WORK/gslbd/ports
+	# The poller starts first and says when it is up, so that the clock
+	# starts after the interpreter's own start-up, not before.
+	rm -f "$WORK/ready.up" "$WORK/ready.out" "$WORK/ready.pid"
+	python3 "$helper" wait 127.0.0.1 "$portspec" "$ORIGIN" "$READY_DEADLINE" \
+		"$WORK/ready.up" "$WORK/ready.pid" >"$WORK/ready.out" &
+	WAITER=$!
+	deadline=$(($(date +%s) + 30))
+	while [ ! -e "$WORK/ready.up" ]; do
+		if ! kill -0 "$WAITER" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+			log "the readiness poller did not start"
+			return 1
+		fi
+		sleep 0.01
+	done
+	note_cmd "taskset -c $SERVER_CPU ${CMD[*]}"
+	t0=$(now)
+	taskset -c "$SERVER_CPU" "${CMD[@]}" >"$WORK/$name.log" 2>&1 &
+	SPID=$!
+	echo "$SPID" >"$WORK/ready.pid"
+	if ! wait "$WAITER"; then
+		WAITER=
+		log "$name did not answer the SOA within ${READY_DEADLINE}s (or exited); log:"
+		tail -n 20 "$WORK/$name.log" >&2
+		return 1
+	fi
+	WAITER=
+	read -r t1 PORT <"$WORK/ready.out"
+	READY_MS=$(calc %.0f "($t1 - $t0) * 1000")
+	log "$name: pid $SPID, port $PORT, answering after $READY_MS ms"
+}
+
+stop_server() {
+	[ -n "$SPID" ] || return 0
+	local pid=$SPID
+	SPID=
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# dnsperf_run OUT ARGS...: run dnsperf on CLIENT_CPU against the server.
+dnsperf_run() {
+	local out=$1
+	shift
+	local cmd=(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -T 1
+		-c "$CLIENTS" -q "$OUTSTANDING")
+	[ "$EDNS" = 1 ] && cmd+=(-e)
+	cmd+=("$@")
+	note_cmd "${cmd[*]}"
+	# In the background, so that a signal runs the EXIT trap at once.
+	"${cmd[@]}" >"$out" 2>&1 &
+	CLIENT=$!
+	if ! wait "$CLIENT"; then
+		CLIENT=
+		log "dnsperf failed:"
+		tail -n 5 "$out" >&2
+		return 1
+	fi
+	CLIENT=
+}
+
+# cpu_of PID: utime+stime of PID in seconds; cpu_of PID user: utime only.
+cpu_of() {
+	local total user
+	read -r total user < <(python3 "$helper" cpu "$1")
+	if [ "${2:-}" = user ]; then echo "$user"; else echo "$total"; fi
+}
+
+# median V...: the median of the numbers (lower middle for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+rcodes_of() { sed -n 's/^ *Response codes: *//p' "$1"; }
+
+respsize_of() { sed -n 's/^ *Average packet size:.*response *//p' "$1"; }
+
+perf_start() {
+	[ "$PERF" = 1 ] && command -v perf >/dev/null || return 0
+	note_cmd "taskset -c $CLIENT_CPU perf record -g -o $WORK/perf-$1.data -p $SPID"
+	taskset -c "$CLIENT_CPU" perf record -q -g -o "$WORK/perf-$1.data" -p "$SPID" >/dev/null 2>&1 &
+	PERF_PID=$!
+	sleep 0.2
+}
+
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+	perf report -i "$WORK/perf-$1.data" --no-children --percent-limit 0.2 \
+		--stdio -g none --sort dso,symbol 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' >"$WORK/perf-$1.txt" || true
+	perf report -i "$WORK/perf-$1.data" --no-children --stdio -g none --sort dso 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | sed 's/[ -]*$//' >"$WORK/perf-$1-dso.txt" || true
+}
+
+# Spot check: a few names of each kind must get the same answer set
+# (rcode + sorted rdata) from every server; the first server is the
+# reference.
+spot_names() {
+	cat <<-EOF
+		$ORIGIN SOA
+		$ORIGIN NS
+		$ORIGIN MX
+		h0.$ORIGIN A
+		h3.$ORIGIN A
+		h2.$ORIGIN AAAA
+		h5.$ORIGIN TXT
+		www8.$ORIGIN A
+		www8.$ORIGIN AAAA
+		m10.$ORIGIN MX
+		foo.wild.$ORIGIN A
+		a.b.wild.$ORIGIN AAAA
+		nx1.$ORIGIN A
+		h1.$ORIGIN MX
+		ns1.$ORIGIN A
+	EOF
+}
+
+spot_answers() {
+	local q t
+	spot_names | while read -r q t; do
+		# Only records owned by the query name: servers may or may not
+		# chase an in-zone CNAME, both are correct.
+		printf '%s %s: %s %s\n' "$q" "$t" \
+			"$(dig +norec +time=2 +tries=1 @127.0.0.1 -p "$PORT" "$q" "$t" |
+				sed -n 's/.*status: \([A-Z]*\),.*/\1/p')" \
+			"$(dig +norec +noall +answer +time=2 +tries=1 @127.0.0.1 -p "$PORT" "$q" "$t" |
+				awk -v q="$q." 'tolower($1) == tolower(q) { $2 = ""; print }' |
+				sort | tr '\n' ' ')"
+	done
+}
+
+declare -A R
+
+# ---------------------------------------------------------------------------
+quick() {
+	local zone=$WORK/quick.zone queries=$WORK/quick.queries name c0 c1 b0 b1 n q a l
+	read -r _ QUICK_RECORDS < <(python3 "$helper" zone "$zone" "$ORIGIN" "$HOSTS")
+	python3 "$helper" queries "$queries" "$ORIGIN" "$HOSTS" "$QUERY_COUNT"
+	note_cmd "python3 $helper zone $zone $ORIGIN $HOSTS"
+	note_cmd "python3 $helper queries $queries $ORIGIN $HOSTS $QUERY_COUNT"
+	log "quick: zone $ORIGIN with $QUICK_RECORDS records, $QUERY_COUNT queries"
+	QUICK_SERVERS=
+	local ref=
+	for name in $SERVERS; do
+		if ! have_server "$name"; then
+			log "quick: skipping $name (not found)"
+			continue
+		fi
+		QUICK_SERVERS="$QUICK_SERVERS $name"
+		R[$name.version]=$(server_version "$name")
+		start_server "$name" "$zone"
+		R[$name.ready]=$READY_MS
+
+		spot_answers >"$WORK/spot-$name.txt"
+		if [ -z "$ref" ]; then
+			ref=$name
+		elif ! diff -u "$WORK/spot-$ref.txt" "$WORK/spot-$name.txt" \
+			>"$WORK/spot-$name.diff"; then
+			log "quick: WARNING $name answers differ from $ref:"
+			cat "$WORK/spot-$name.diff" >&2
+			R[$name.spot]="differs from $ref"
+		fi
+
+		log "quick: $name warm-up ${WARMUP}s"
+		dnsperf_run "$WORK/$name.warmup.out" -d "$queries" -l "$WARMUP"
+
+		# REPEAT max-rate runs of MAX_DURATION seconds; each figure is the
+		# median over the runs.
+		local r qps avg lost cpu usr util other u0 u1
+		qps='' avg='' lost='' cpu='' usr='' util='' other=''
+		for r in $(seq 1 "$REPEAT"); do
+			log "quick: $name max rate run $r/$REPEAT, ${MAX_DURATION}s"
+			c0=$(cpu_of "$SPID")
+			u0=$(cpu_of "$SPID" user)
+			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			dnsperf_run "$WORK/$name.max$r.out" -d "$queries" -l "$MAX_DURATION"
+			c1=$(cpu_of "$SPID")
+			u1=$(cpu_of "$SPID" user)
+			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			read -r q a l n < <(python3 "$helper" perf "$WORK/$name.max$r.out")
+			qps+=" $q" avg+=" $a" lost+=" $l"
+			cpu+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
+			usr+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
+			util+=" $(calc %.0f "($c1 - $c0) * 100 / $MAX_DURATION")"
+			# Busy time of the server's CPU not spent by the server: other
+			# processes, interrupts, steal. High values spoil the run.
+			other+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+		done
+		R[$name.qps]=$(median $qps)
+		R[$name.avg]=$(median $avg)
+		R[$name.lost]=$(median $lost)
+		R[$name.cpu]=$(calc %.2f "$(median $cpu)")
+		R[$name.usr]=$(calc %.2f "$(median $usr)")
+		R[$name.cpuutil]=$(median $util)
+		R[$name.other]=$(median $other)
+		R[$name.qpsall]=$(echo $qps | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
+		R[$name.cpuall]=$(echo $cpu | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+		R[$name.usrall]=$(echo $usr | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+		R[$name.rcodes]=$(rcodes_of "$WORK/$name.max1.out")
+		R[$name.rsize]=$(respsize_of "$WORK/$name.max1.out")
+
+		log "quick: $name fixed rate $RATE qps ${DURATION}s"
+		c0=$(cpu_of "$SPID")
+		dnsperf_run "$WORK/$name.rate.out" -d "$queries" -l "$DURATION" -Q "$RATE" -v
+		c1=$(cpu_of "$SPID")
+		read -r _ R[$name.ravg] R[$name.rlost] n \
+			< <(python3 "$helper" perf "$WORK/$name.rate.out")
+		read -r _ R[$name.p50] R[$name.p90] R[$name.p99] R[$name.p999] R[$name.pmax] \
+			< <(python3 "$helper" hist "$WORK/$name.rate.out")
+		R[$name.rcpu]=$(calc %.2f "($c1 - $c0) * 1e6 / $n")
+		read -r R[$name.hwm] R[$name.rss] < <(python3 "$helper" hwm "$SPID")
+
+		# Profile in a run of its own, so that perf does not disturb the
+		# figures above.
+		if [ "$PERF" = 1 ]; then
+			log "quick: $name max rate under perf, ${MAX_DURATION}s"
+			perf_start "$name"
+			dnsperf_run "$WORK/$name.perf.out" -d "$queries" -l "$MAX_DURATION"
+			perf_stop "$name"
+		fi
+		stop_server
+	done
+}
+
+big() {
+	local zone=$WORK/big.zone queries=$WORK/big.queries name hosts
+	log "big: generating a $BIG_RECORDS-record zone"
+	read -r hosts BIG_REAL < <(python3 "$helper" zone-records "$zone" "$ORIGIN" "$BIG_RECORDS")
+	python3 "$helper" queries "$queries" "$ORIGIN" "$hosts" "$QUERY_COUNT"
+	note_cmd "python3 $helper zone-records $zone $ORIGIN $BIG_RECORDS"
+	note_cmd "python3 $helper queries $queries $ORIGIN $hosts $QUERY_COUNT"
+	BIG_SIZE=$(du -m "$zone" | cut -f1)
+	BIG_SERVERS=
+	for name in $SERVERS; do
+		if ! have_server "$name"; then
+			log "big: skipping $name (not found)"
+			continue
+		fi
+		BIG_SERVERS="$BIG_SERVERS $name"
+		R[$name.version]=$(server_version "$name")
+		# Drop the page cache's advantage for nobody: the zone was just
+		# written, so every server reads it from cache alike.
+		start_server "$name" "$zone"
+		R[$name.bready]=$READY_MS
+		R[$name.bcpu0]=$(calc %.2f "$(cpu_of "$SPID")")
+		read -r R[$name.bhwm0] R[$name.brss0] < <(python3 "$helper" hwm "$SPID")
+		log "big: $name query load ${WARMUP}s"
+		dnsperf_run "$WORK/$name.big.out" -d "$queries" -l "$WARMUP"
+		read -r R[$name.bqps] _ _ _ < <(python3 "$helper" perf "$WORK/$name.big.out")
+		R[$name.brcodes]=$(rcodes_of "$WORK/$name.big.out")
+		read -r R[$name.bhwm] R[$name.brss] < <(python3 "$helper" hwm "$SPID")
+		stop_server
+	done
+}
+
+# ratio A B: A/B with two decimals, or "-".
+ratio() {
+	case "$1$2" in
+	*nan* | "" | *-*) echo - ;;
+	*) awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }' ;;
+	esac
+}
+
+us() {
+	if [ "$1" = nan ]; then
+		echo nan
+	else
+		calc %.0f "$1 * 1e6"
+	fi
+}
+
+report() {
+	local out=$WORK/results.txt name ref
+	{
+		echo "gslbd benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(uname -r)"
+		grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //' || true
+		echo "server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU (-T 1 -c $CLIENTS -q $OUTSTANDING$([ "$EDNS" = 1 ] && echo ' -e'))"
+		echo "background load before start: ${BACKGROUND}% of all CPUs"
+		for name in $SERVERS; do
+			[ -n "${R[$name.version]:-}" ] && echo "  $name: ${R[$name.version]}"
+		done
+		if [ -n "${QUICK_SERVERS:-}" ]; then
+			echo
+			echo "== quick: zone $ORIGIN, $QUICK_RECORDS records, $QUERY_COUNT-query mix;" \
+				"max rate: median of $REPEAT x ${MAX_DURATION}s, fixed rate: ${DURATION}s"
+			echo
+			printf '%-7s %9s %8s %9s %9s %5s | %7s %7s %7s %8s %9s %9s | %8s %8s\n' \
+				server qps avg_us cpu_us/q usr_us/q cpu% p50_us p90_us p99_us p99.9_us avg_us cpu_us/q ready_ms hwm_KiB
+			printf '%-7s %9s %8s %9s %9s %5s | %-57s |\n' "" "(max rate)" "" "" "" "" \
+				"(fixed rate $RATE qps, dnsperf -v per-query latency)"
+			for name in $QUICK_SERVERS; do
+				printf '%-7s %9.0f %8s %9s %9s %5s | %7s %7s %7s %8s %9s %9s | %8s %8s\n' \
+					"$name" "${R[$name.qps]}" "$(us "${R[$name.avg]}")" "${R[$name.cpu]}" "${R[$name.usr]}" \
+					"${R[$name.cpuutil]}" "${R[$name.p50]}" "${R[$name.p90]}" "${R[$name.p99]}" \
+					"${R[$name.p999]}" "$(us "${R[$name.ravg]}")" "${R[$name.rcpu]}" \
+					"${R[$name.ready]}" "${R[$name.hwm]}"
+			done
+			for ref in gdnsd knot; do
+				case " $QUICK_SERVERS " in *" gslbd "*) ;; *) break ;; esac
+				case " $QUICK_SERVERS " in *" $ref "*) ;; *) continue ;; esac
+				printf '%-7s %9s %8s %9s %9s %5s | %7s %7s %7s %8s %9s %9s | %8s %8s\n' \
+					"g/${ref:0:5}" \
+					"$(ratio "${R[gslbd.qps]}" "${R[$ref.qps]}")" \
+					"$(ratio "${R[gslbd.avg]}" "${R[$ref.avg]}")" \
+					"$(ratio "${R[gslbd.cpu]}" "${R[$ref.cpu]}")" \
+					"$(ratio "${R[gslbd.usr]}" "${R[$ref.usr]}")" "" \
+					"$(ratio "${R[gslbd.p50]}" "${R[$ref.p50]}")" \
+					"$(ratio "${R[gslbd.p90]}" "${R[$ref.p90]}")" \
+					"$(ratio "${R[gslbd.p99]}" "${R[$ref.p99]}")" \
+					"$(ratio "${R[gslbd.p999]}" "${R[$ref.p999]}")" \
+					"$(ratio "${R[gslbd.ravg]}" "${R[$ref.ravg]}")" \
+					"$(ratio "${R[gslbd.rcpu]}" "${R[$ref.rcpu]}")" \
+					"$(ratio "${R[gslbd.ready]}" "${R[$ref.ready]}")" \
+					"$(ratio "${R[gslbd.hwm]}" "${R[$ref.hwm]}")"
+			done
+			echo
+			for name in $QUICK_SERVERS; do
+				echo "  $name: max-rate runs qps ${R[$name.qpsall]}, cpu_us/q ${R[$name.cpuall]}, usr_us/q ${R[$name.usrall]}"
+				echo "  $name: lost ${R[$name.lost]} (max) / ${R[$name.rlost]} (fixed);" \
+					"CPU $SERVER_CPU used by others ${R[$name.other]}%;" \
+					"average response ${R[$name.rsize]} bytes;"
+				echo "    rcodes ${R[$name.rcodes]}${R[$name.spot]:+; SPOT CHECK ${R[$name.spot]}}"
+			done
+		fi
+		if [ -n "${BIG_SERVERS:-}" ]; then
+			echo
+			echo "== big: zone $ORIGIN, $BIG_REAL records, ${BIG_SIZE} MiB master file"
+			echo
+			printf '%-7s %9s %10s %11s %11s %11s %9s\n' server ready_ms load_cpu_s rss0_KiB hwm_KiB rss_KiB qps
+			for name in $BIG_SERVERS; do
+				printf '%-7s %9s %10s %11s %11s %11s %9.0f\n' "$name" "${R[$name.bready]}" "${R[$name.bcpu0]}" \
+					"${R[$name.brss0]}" "${R[$name.bhwm]}" "${R[$name.brss]}" "${R[$name.bqps]}"
+			done
+			for ref in gdnsd knot; do
+				case " $BIG_SERVERS " in *" gslbd "*) ;; *) break ;; esac
+				case " $BIG_SERVERS " in *" $ref "*) ;; *) continue ;; esac
+				printf '%-7s %9s %10s %11s %11s %11s %9s\n' "g/${ref:0:5}" \
+					"$(ratio "${R[gslbd.bready]}" "${R[$ref.bready]}")" \
+					"$(ratio "${R[gslbd.bcpu0]}" "${R[$ref.bcpu0]}")" \
+					"$(ratio "${R[gslbd.brss0]}" "${R[$ref.brss0]}")" \
+					"$(ratio "${R[gslbd.bhwm]}" "${R[$ref.bhwm]}")" \
+					"$(ratio "${R[gslbd.brss]}" "${R[$ref.brss]}")" \
+					"$(ratio "${R[gslbd.bqps]}" "${R[$ref.bqps]}")"
+			done
+			echo
+			for name in $BIG_SERVERS; do
+				echo "  $name: rcodes ${R[$name.brcodes]}"
+			done
+		fi
+		echo
+		echo "Legend: qps/avg_us = dnsperf at full speed (dnsperf usually saturates"
+		echo "its CPU first, so qps is capped by the client); cpu_us/q = server"
+		echo "utime+stime (/proc/PID/stat, all threads) per completed query; usr_us/q"
+		echo "= utime alone (the server's own code, without the kernel); cpu% ="
+		echo "server CPU use during the max-rate run; p50..p99.9 = per-query latency"
+		echo "at the fixed rate; ready_ms = spawn to first SOA answer; hwm = VmHWM;"
+		echo "rss0 = VmRSS right after the first answer; load_cpu_s = server CPU time"
+		echo "(all threads) spent until then; g/X = gslbd divided by X."
+		echo
+		echo "Commands:"
+		sed 's/^/  /' "$WORK/commands.txt"
+		if [ "$PERF" = 1 ]; then
+			for name in $SERVERS; do
+				[ -s "$WORK/perf-$name.txt" ] || continue
+				echo
+				echo "perf (extra max-rate run), $name, by object:"
+				head -n 6 "$WORK/perf-$name-dso.txt" | sed 's/^/  /'
+				echo "perf, $name, top symbols:"
+				head -n 20 "$WORK/perf-$name.txt" | sed 's/^/  /'
+				echo "perf, $name, top user-space symbols:"
+				grep -v '\[k\]' "$WORK/perf-$name.txt" | head -n 15 | sed 's/^/  /' || true
+			done
+		fi
+	} >"$out"
+	echo
+	cat "$out"
+	if [ -n "${RESULTS:-}" ]; then
+		cp "$out" "$RESULTS"
+	fi
+}
+
+: >"$WORK/commands.txt"
+log "work dir: $WORK; gslbd: $GSLBD_BIN"
+# Background load over one second before anything starts: the figures are
+# only comparable on an otherwise idle machine.
+bg0=$(python3 "$helper" cpubusy "")
+sleep 1
+bg1=$(python3 "$helper" cpubusy "")
+BACKGROUND=$(calc %.0f "($bg1 - $bg0) * 100 / $(nproc)")
+if [ "$BACKGROUND" -gt 10 ]; then
+	log "WARNING: the machine is ${BACKGROUND}% busy before the benchmark; figures will be noisy"
+fi
+case "$mode" in
+quick) quick ;;
+big) big ;;
+all)
+	quick
+	big
+	;;
+esac
+report
