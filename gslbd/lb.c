@@ -5,11 +5,19 @@
  * only the caller's struct lb_decision, keeps no state between calls and
  * allocates nothing. Pools hold at most LB_MAX_POOL_DCS datacenters, so the
  * candidates are ranked with an insertion sort (stable: ties keep the listed
- * order). */
+ * order).
+ *
+ * The latency policy reads the latency table of the snapshot: it takes the
+ * probe region nearest the client and ranks the pool's datacenters by that
+ * region's order (hysteresis is already applied when the table is built),
+ * then the datacenters the region has no RTT for, nearest first. Without a
+ * located client, a table, or an RTT from that region for any datacenter of
+ * the pool, it decides as nearest. */
 #include <config.h>
 
 #include "gslbd/lb.h"
 
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -17,6 +25,7 @@
 
 #include "geo/geo_db.h"
 #include "gslbd/config.h"
+#include "gslbd/health.h"
 
 /* The DNS type AAAA (RFC 3596). Every other qtype is decided as A. */
 #define QTYPE_AAAA 28
@@ -115,6 +124,8 @@ const char *lb_reason_name(enum lb_reason reason)
 		return "continent";
 	case LB_REASON_UNLOCATED:
 		return "unlocated";
+	case LB_REASON_LATENCY:
+		return "latency";
 	}
 	return "unknown";
 }
@@ -224,21 +235,97 @@ static const struct config_override *find_override(const struct config_override 
 	return NULL;
 }
 
-/* Stable insertion sort of the candidates: by distance ascending, or by
- * score descending. */
-static void sort_cands(struct lb_candidate *c, unsigned n, bool by_score)
+/* What the candidates are ranked by. */
+enum sort_key {
+	SORT_DISTANCE, /* distance_km ascending */
+	SORT_SCORE,    /* score descending */
+	SORT_RANK,     /* rank[] ascending (moved along with the candidates) */
+};
+
+static double cand_key(const struct lb_candidate *c, enum sort_key by, unsigned rank)
+{
+	switch (by) {
+	case SORT_DISTANCE:
+		return c->distance_km;
+	case SORT_SCORE:
+		return -c->score;
+	case SORT_RANK:
+		return (double)rank;
+	}
+	return 0.0;
+}
+
+/* Stable insertion sort of the n candidates at c by key. rank holds one
+ * entry per candidate for SORT_RANK and is NULL otherwise. */
+static void sort_cands(struct lb_candidate *c, unsigned *rank, unsigned n, enum sort_key by)
 {
 	for (unsigned i = 1; i < n; i++) {
 		struct lb_candidate x = c[i];
+		unsigned xr = rank != NULL ? rank[i] : 0;
+		double xk = cand_key(&x, by, xr);
 		unsigned j = i;
 
-		while (j > 0 && (by_score ? c[j - 1].score < x.score
-					  : c[j - 1].distance_km > x.distance_km)) {
+		while (j > 0 && cand_key(&c[j - 1], by, rank != NULL ? rank[j - 1] : 0) > xk) {
 			c[j] = c[j - 1];
+			if (rank != NULL)
+				rank[j] = rank[j - 1];
 			j--;
 		}
 		c[j] = x;
+		if (rank != NULL)
+			rank[j] = xr;
 	}
+}
+
+/* The probe region nearest to (lat, lon), or -1 when t has none. Ties go to
+ * the first region of the table. */
+static int nearest_region(const struct latency_table *t, double lat, double lon)
+{
+	int best = -1;
+	double best_km = 0.0;
+
+	if (t == NULL || t->regions == NULL)
+		return -1;
+	for (size_t i = 0; i < t->region_count && i <= (size_t)INT_MAX; i++) {
+		const struct latency_region *r = &t->regions[i];
+		double km = geo_distance_km(lat, lon, r->lat, r->lon);
+
+		if (best < 0 || km < best_km) {
+			best = (int)i;
+			best_km = km;
+		}
+	}
+	return best;
+}
+
+/* Rank the candidates (already in nearest order) by region r: the
+ * datacenters in r->order first, in that order, then the others as they are.
+ * Fills cands[].rtt_ms. Returns false, leaving the candidates as they were,
+ * when r ranks none of them. */
+static bool rank_latency(const struct latency_region *r, struct lb_decision *out)
+{
+	unsigned rank[LB_MAX_POOL_DCS];
+	bool any = false;
+
+	for (unsigned i = 0; i < out->cand_count; i++) {
+		rank[i] = UINT_MAX;
+		for (size_t k = 0; k < r->order_count && k < UINT_MAX; k++) {
+			if (r->order[k] == out->cands[i].dc) {
+				rank[i] = (unsigned)k;
+				any = true;
+				break;
+			}
+		}
+	}
+	if (!any)
+		return false;
+	for (unsigned i = 0; i < out->cand_count; i++) {
+		double rtt = r->rtt_ms != NULL ? r->rtt_ms[out->cands[i].dc] : -1.0;
+
+		out->cands[i].rtt_ms = rtt >= 0.0 ? rtt : -1.0;
+	}
+	sort_cands(out->cands, rank, out->cand_count, SORT_RANK);
+	return true;
 }
 
 static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
@@ -248,22 +335,25 @@ static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
 	return qtype == QTYPE_AAAA ? dc->ipv6_count > 0 : dc->ipv4_count > 0;
 }
 
-/* Fill out->cands with the ranked candidates of pool and out->reason.
+/* Fill out->cands with the ranked candidates of pool, out->reason and
+ * out->region (lat: the latency table, may be NULL).
  * Returns the ECS scope this ranking depends on; *any_family tells whether
  * some candidate can answer qtype at all. */
 static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
-			 const struct config_pool *pool, uint16_t qtype,
-			 const struct lb_client *client, uint64_t rnd, struct locate_state *ls,
-			 struct lb_decision *out, bool *any_family)
+			 const struct latency_table *lat, const struct config_pool *pool,
+			 uint16_t qtype, const struct lb_client *client, uint64_t rnd,
+			 struct locate_state *ls, struct lb_decision *out, bool *any_family)
 {
 	const struct config_override *ov = NULL;
 	const size_t *list = pool->dcs;
 	size_t n = pool->dc_count;
 	bool has_overrides = pool->country_count > 0 || pool->continent_count > 0;
-	bool nearest = pool->policy == POOL_NEAREST;
+	/* latency needs the location too: for its region, and as nearest */
+	bool nearest = pool->policy == POOL_NEAREST || pool->policy == POOL_LATENCY;
 	uint8_t scope = 0;
 
 	out->reason = LB_REASON_POLICY;
+	out->region = -1;
 	if (nearest || has_overrides) {
 		locate(geo, client, ls, out);
 		scope = ls->scope;
@@ -297,6 +387,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 		c->has_family = dc_has_family(dc, qtype);
 		c->distance_km = -1.0;
 		c->score = 0.0;
+		c->rtt_ms = -1.0;
 		if (nearest && out->loc.has_coords)
 			c->distance_km =
 			    geo_distance_km(out->loc.lat, out->loc.lon, dc->lat, dc->lon);
@@ -307,10 +398,20 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 
 	switch (pool->policy) {
 	case POOL_NEAREST:
-		if (out->loc.has_coords)
-			sort_cands(out->cands, out->cand_count, false);
-		else
+	case POOL_LATENCY:
+		if (!out->loc.has_coords) {
 			out->reason = LB_REASON_UNLOCATED;
+			break;
+		}
+		sort_cands(out->cands, NULL, out->cand_count, SORT_DISTANCE);
+		if (pool->policy == POOL_LATENCY) {
+			int r = nearest_region(lat, out->loc.lat, out->loc.lon);
+
+			if (r >= 0 && rank_latency(&lat->regions[r], out)) {
+				out->reason = LB_REASON_LATENCY;
+				out->region = r;
+			}
+		}
 		break;
 	case POOL_WEIGHTED: {
 		uint64_t key;
@@ -329,12 +430,11 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 		for (unsigned i = 0; i < out->cand_count; i++)
 			out->cands[i].score =
 			    rendezvous_score(key, &cfg->datacenters[out->cands[i].dc]);
-		sort_cands(out->cands, out->cand_count, true);
+		sort_cands(out->cands, NULL, out->cand_count, SORT_SCORE);
 		break;
 	}
 	case POOL_FAILOVER:
 	case POOL_ALL:
-	case POOL_LATENCY: /* rejected by the config loader; listed order */
 		break;
 	}
 	return scope;
@@ -373,14 +473,15 @@ static void choose(const struct config *cfg, const struct config_pool *pool,
 }
 
 void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
-	       size_t lbname, uint16_t qtype, const struct lb_client *client, uint64_t rnd,
-	       struct lb_decision *out)
+	       const struct latency_table *lat, size_t lbname, uint16_t qtype,
+	       const struct lb_client *client, uint64_t rnd, struct lb_decision *out)
 {
 	struct locate_state ls = {false, 0};
 	size_t pool_idx = cfg->lbnames[lbname].pool;
 	uint8_t scope = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->region = -1;
 	if (client->family == AF_INET || client->family == AF_INET6)
 		out->is_private = geo_addr_is_private(client->family, client->addr, NULL);
 
@@ -391,7 +492,8 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t
 
 		out->pool = pool_idx;
 		out->ttl = pool->ttl;
-		s = rank_pool(cfg, geo, dc_up, pool, qtype, client, rnd, &ls, out, &any_family);
+		s = rank_pool(cfg, geo, dc_up, lat, pool, qtype, client, rnd, &ls, out,
+			      &any_family);
 		if (s > scope)
 			scope = s;
 		if (!any_family) {

@@ -1,8 +1,9 @@
 /* Unit tests of the load-balancing policy engine (gslbd/lb.c): client
- * set-up from ECS or the resolver's address, every policy, overrides,
- * health, all-down handling, CNAME datacenters and the ECS scope of each
- * kind of decision. Client locations come from tests/data/geo/test-city.mmdb
- * (make-test-mmdb.pl lists its networks). */
+ * set-up from ECS or the resolver's address, every policy (latency with a
+ * hand-made latency table), overrides, health, all-down handling, CNAME
+ * datacenters and the ECS scope of each kind of decision. Client locations
+ * come from tests/data/geo/test-city.mmdb (make-test-mmdb.pl lists its
+ * networks). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/config.h"
+#include "gslbd/health.h"
 #include "gslbd/lb.h"
 #include "gslbd/snapshot.h"
 
@@ -46,8 +48,19 @@ enum {
 	P_CHAIN2,
 	P_CHAIN3,
 	P_CHAIN4,
-	P_CHAIN5, /* failover [us] */
+	P_CHAIN5,   /* failover [us] */
+	P_LATENCY,  /* latency [us, eu, ap], fallback -> P_FAILOVER */
+	P_LATENCY2, /* latency [us, eu, ap], answers 2 */
 	P_COUNT
+};
+
+/* Probe regions of the test latency table. */
+enum {
+	R_EU, /* eu-west, Dublin: eu-west, us-east, ap-southeast */
+	R_US, /* us-east, New York: us-east, eu-west, ap-southeast */
+	R_AP, /* ap-southeast, Singapore: ap-southeast only */
+	R_AF, /* af-south, Johannesburg: eu-west, ap-southeast, us-east */
+	R_COUNT
 };
 
 static struct config *cfg;
@@ -156,6 +169,10 @@ static void setup(void)
 	add_pool(P_CNAME_MULTI, "cname-multi", POOL_ALL, 2,
 		 (const int[]){DC_US, DC_CDN, DC_EU, -1});
 	add_pool(P_V4ONLY, "v4only", POOL_FAILOVER, 1, (const int[]){DC_AP, -1});
+	p = add_pool(P_LATENCY, "latency", POOL_LATENCY, 1, three);
+	p->all_down = POOL_ALL_DOWN_FALLBACK;
+	p->fallback = P_FAILOVER;
+	add_pool(P_LATENCY2, "latency2", POOL_LATENCY, 2, three);
 	for (size_t i = P_CHAIN0; i <= P_CHAIN5; i++) {
 		char name[16];
 
@@ -248,17 +265,30 @@ static struct lb_client client_of(const char *ip, int prefix)
 	return c;
 }
 
-static struct lb_decision decide_with(const struct geo_db *db, size_t pool, uint16_t qtype,
-				      const char *ip, int prefix, uint64_t rnd)
+static struct lb_decision decide_full(const struct geo_db *db, const struct latency_table *lat,
+				      size_t pool, uint16_t qtype, const char *ip, int prefix,
+				      uint64_t rnd)
 {
 	struct lb_decision d;
 	struct lb_client c = client_of(ip, prefix);
 
 	memset(&d, 0xa5, sizeof(d)); /* lb_decide must fill everything */
-	lb_decide(cfg, db, up, pool, qtype, &c, rnd, &d);
+	lb_decide(cfg, db, up, lat, pool, qtype, &c, rnd, &d);
 	ck_assert_uint_le(d.chosen_count, LB_MAX_ANSWERS);
 	ck_assert_uint_le(d.cand_count, LB_MAX_POOL_DCS);
+	ck_assert(d.region >= -1);
+	if (d.reason != LB_REASON_LATENCY) {
+		ck_assert_int_eq(d.region, -1);
+		for (unsigned i = 0; i < d.cand_count; i++)
+			ck_assert(d.cands[i].rtt_ms == -1.0);
+	}
 	return d;
+}
+
+static struct lb_decision decide_with(const struct geo_db *db, size_t pool, uint16_t qtype,
+				      const char *ip, int prefix, uint64_t rnd)
+{
+	return decide_full(db, NULL, pool, qtype, ip, prefix, rnd);
 }
 
 static struct lb_decision decide(size_t pool, uint16_t qtype, const char *ip, int prefix)
@@ -359,6 +389,7 @@ START_TEST(test_names)
 	ck_assert_str_eq(lb_reason_name(LB_REASON_COUNTRY), "country");
 	ck_assert_str_eq(lb_reason_name(LB_REASON_CONTINENT), "continent");
 	ck_assert_str_eq(lb_reason_name(LB_REASON_UNLOCATED), "unlocated");
+	ck_assert_str_eq(lb_reason_name(LB_REASON_LATENCY), "latency");
 }
 END_TEST
 
@@ -969,6 +1000,365 @@ START_TEST(test_scope)
 }
 END_TEST
 
+/* The latency table of the `latency` TCase, rebuilt before every test. RTTs
+ * in ms per datacenter (us, eu, ap, cdn), -1 for none. af-south keeps
+ * eu-west ahead of the slightly faster ap-southeast, as hysteresis does. */
+static uint16_t lat_order[R_COUNT][DC_COUNT];
+static double lat_rtt[R_COUNT][DC_COUNT];
+static struct latency_region lat_regions[R_COUNT];
+static struct latency_table lat_table;
+
+static void set_region(unsigned r, const char *name, double lat, double lon, const int *order,
+		       const double *rtt)
+{
+	struct latency_region *reg = &lat_regions[r];
+
+	reg->name = name;
+	reg->lat = lat;
+	reg->lon = lon;
+	reg->order = lat_order[r];
+	reg->order_count = 0;
+	while (order[reg->order_count] >= 0) {
+		lat_order[r][reg->order_count] = (uint16_t)order[reg->order_count];
+		reg->order_count++;
+	}
+	reg->rtt_ms = lat_rtt[r];
+	memcpy(lat_rtt[r], rtt, sizeof(lat_rtt[r]));
+}
+
+static void lat_setup(void)
+{
+	set_region(R_EU, "eu-west", 53.35, -6.26, (const int[]){DC_EU, DC_US, DC_AP, -1},
+		   (const double[DC_COUNT]){80.0, 5.0, 180.0, -1.0});
+	set_region(R_US, "us-east", 40.71, -74.01, (const int[]){DC_US, DC_EU, DC_AP, -1},
+		   (const double[DC_COUNT]){3.0, 75.0, 220.0, -1.0});
+	set_region(R_AP, "ap-southeast", 1.35, 103.82, (const int[]){DC_AP, -1},
+		   (const double[DC_COUNT]){-1.0, -1.0, 4.0, -1.0});
+	set_region(R_AF, "af-south", -26.20, 28.05, (const int[]){DC_EU, DC_AP, DC_US, -1},
+		   (const double[DC_COUNT]){230.0, 165.0, 160.0, -1.0});
+	lat_table.regions = lat_regions;
+	lat_table.region_count = R_COUNT;
+}
+
+static struct lb_decision decide_lat(size_t pool, uint16_t qtype, const char *ip, int prefix)
+{
+	return decide_full(geo, &lat_table, pool, qtype, ip, prefix, 0);
+}
+
+/* The candidates of d are exactly the datacenters at want, in that order. */
+static void assert_cands(const struct lb_decision *d, const int *want)
+{
+	unsigned n = 0;
+
+	while (want[n] >= 0) {
+		ck_assert_uint_lt(n, d->cand_count);
+		ck_assert_msg(d->cands[n].dc == want[n], "candidate %u is %s, want %s", n,
+			      cfg->datacenters[d->cands[n].dc].name,
+			      cfg->datacenters[want[n]].name);
+		n++;
+	}
+	ck_assert_uint_eq(d->cand_count, n);
+}
+
+START_TEST(test_latency_region)
+{
+	struct lb_decision d;
+
+	/* London: the eu-west region (Dublin) is the nearest */
+	d = decide_lat(P_LATENCY, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.region, R_EU);
+	ck_assert_uint_eq(d.pool, P_LATENCY);
+	ck_assert_uint_eq(d.ttl, 30 + P_LATENCY);
+	ck_assert(d.loc.found && !d.failed_open && !d.empty);
+	assert_cands(&d, (const int[]){DC_EU, DC_US, DC_AP, -1});
+	ck_assert(d.cands[0].rtt_ms == 5.0);
+	ck_assert(d.cands[1].rtt_ms == 80.0);
+	ck_assert(d.cands[2].rtt_ms == 180.0);
+	/* distances are still filled in, for explain */
+	ck_assert(d.cands[0].distance_km > 400 && d.cands[0].distance_km < 500);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert(d.cands[i].up && d.cands[i].has_family && d.cands[i].score == 0.0);
+
+	/* New York: the us-east region */
+	d = decide_lat(P_LATENCY, QT_A, "192.0.2.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.region, R_US);
+	assert_cands(&d, (const int[]){DC_US, DC_EU, DC_AP, -1});
+	ck_assert(d.cands[0].rtt_ms == 3.0);
+	d = decide_lat(P_LATENCY, QT_AAAA, "2001:db8:200::", 56);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.region, R_US);
+
+	/* Singapore: the ap-southeast region ranks only ap-southeast; the
+	 * others follow nearest first (eu-west before the listed us-east) */
+	d = decide_lat(P_LATENCY, QT_A, "203.0.113.0", 24);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.region, R_AP);
+	assert_cands(&d, (const int[]){DC_AP, DC_EU, DC_US, -1});
+	ck_assert(d.cands[0].rtt_ms == 4.0);
+	ck_assert(d.cands[1].rtt_ms == -1.0);
+	ck_assert(d.cands[2].rtt_ms == -1.0);
+	ck_assert(d.cands[1].distance_km < d.cands[2].distance_km);
+	/* Sydney has no region of its own: ap-southeast is the nearest */
+	d = decide_lat(P_LATENCY, QT_A, "45.0.1.0", 24);
+	ck_assert_int_eq(d.region, R_AP);
+	ck_assert_uint_eq(one(&d), DC_AP);
+
+	/* answers 2, and AAAA where ap-southeast has no IPv6 */
+	d = decide_lat(P_LATENCY2, QT_A, "203.0.113.0", 24);
+	ck_assert_uint_eq(d.chosen_count, 2);
+	ck_assert_uint_eq(d.chosen[0], DC_AP);
+	ck_assert_uint_eq(d.chosen[1], DC_EU);
+	d = decide_lat(P_LATENCY2, QT_AAAA, "81.2.69.0", 24);
+	ck_assert_uint_eq(d.chosen_count, 2);
+	ck_assert_uint_eq(d.chosen[0], DC_EU);
+	ck_assert_uint_eq(d.chosen[1], DC_US);
+	d = decide_lat(P_LATENCY, QT_AAAA, "203.0.113.0", 24);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert(!d.cands[0].has_family);
+}
+END_TEST
+
+/* The region's ranking wins over distance, and its order (hysteresis
+ * applied) over the raw RTTs. */
+START_TEST(test_latency_beats_distance)
+{
+	struct lb_decision d;
+
+	/* Johannesburg: ap-southeast is the nearest datacenter */
+	ck_assert_uint_eq(pick(P_NEAREST, QT_A, "41.0.0.0", 16), DC_AP);
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.region, R_AF);
+	assert_cands(&d, (const int[]){DC_EU, DC_AP, DC_US, -1});
+	ck_assert(d.cands[0].rtt_ms == 165.0);
+	ck_assert(d.cands[1].rtt_ms == 160.0);
+	ck_assert(d.cands[2].rtt_ms == 230.0);
+	ck_assert(d.cands[1].distance_km < d.cands[0].distance_km);
+
+	/* a new ranking moves the client */
+	lat_order[R_AF][0] = DC_US;
+	lat_order[R_AF][2] = DC_EU;
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_US);
+	assert_cands(&d, (const int[]){DC_US, DC_AP, DC_EU, -1});
+
+	/* a datacenter without a fresh RTT goes after every ranked one, even
+	 * when it is the nearest */
+	lat_order[R_EU][0] = DC_US;
+	lat_order[R_EU][1] = DC_AP;
+	lat_regions[R_EU].order_count = 2;
+	lat_rtt[R_EU][DC_EU] = -1.0;
+	d = decide_lat(P_LATENCY, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.region, R_EU);
+	assert_cands(&d, (const int[]){DC_US, DC_AP, DC_EU, -1});
+	ck_assert(d.cands[2].rtt_ms == -1.0);
+	ck_assert(d.cands[2].distance_km < d.cands[0].distance_km);
+
+	/* the ranking may list datacenters outside the pool: skipped */
+	cfg->pools[P_LATENCY].dcs[0] = DC_AP;
+	cfg->pools[P_LATENCY].dc_count = 2; /* [ap, eu] */
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	assert_cands(&d, (const int[]){DC_AP, DC_EU, -1});
+	cfg->pools[P_LATENCY].dcs[0] = DC_US;
+	cfg->pools[P_LATENCY].dc_count = 3;
+}
+END_TEST
+
+START_TEST(test_latency_down)
+{
+	struct lb_decision d;
+
+	up[DC_EU] = 0;
+	d = decide_lat(P_LATENCY, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_uint_eq(d.cands[0].dc, DC_EU);
+	ck_assert(!d.cands[0].up);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert(!d.failed_open);
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	d = decide_lat(P_LATENCY2, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(d.chosen_count, 2);
+	ck_assert_uint_eq(d.chosen[0], DC_AP);
+	ck_assert_uint_eq(d.chosen[1], DC_US);
+
+	/* all down: fail open in latency order (nearest would say ap) */
+	memset(up, 0, sizeof(up));
+	d = decide_lat(P_LATENCY2, QT_A, "41.0.0.0", 16);
+	ck_assert(d.failed_open);
+	ck_assert_uint_eq(d.chosen_count, 2);
+	ck_assert_uint_eq(d.chosen[0], DC_EU);
+	ck_assert_uint_eq(d.chosen[1], DC_AP);
+	/* fallback to a failover pool: decided there, no region */
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(d.pool, P_FAILOVER);
+	ck_assert(d.failed_open);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_POLICY);
+	ck_assert_int_eq(d.region, -1);
+	ck_assert_uint_eq(d.scope, 16); /* the latency pool looked at the client */
+
+	/* fallback into a latency pool */
+	cfg->pools[P_NEAREST].policy = POOL_LATENCY;
+	up[DC_AP] = 1;
+	d = decide_lat(P_FALLBACK, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(d.pool, P_NEAREST);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.region, R_EU);
+	assert_cands(&d, (const int[]){DC_EU, DC_US, DC_AP, -1});
+	ck_assert_uint_eq(d.scope, 24);
+}
+END_TEST
+
+/* Decides pool for ip/prefix with and without the latency table, and
+ * checks the latency-less decision is exactly nearest's. */
+static void assert_as_nearest(const struct latency_table *lat, const char *ip, int prefix)
+{
+	struct lb_decision d = decide_full(geo, lat, P_LATENCY, QT_A, ip, prefix, 0);
+	struct lb_decision n = decide(P_NEAREST, QT_A, ip, prefix);
+
+	ck_assert_int_ne(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.reason, n.reason);
+	ck_assert_int_eq(d.region, -1);
+	ck_assert_uint_eq(d.scope, n.scope);
+	ck_assert_uint_eq(d.cand_count, n.cand_count);
+	for (unsigned i = 0; i < d.cand_count; i++) {
+		ck_assert_uint_eq(d.cands[i].dc, n.cands[i].dc);
+		ck_assert(d.cands[i].distance_km == n.cands[i].distance_km);
+		ck_assert(d.cands[i].rtt_ms == -1.0);
+	}
+	ck_assert_uint_eq(one(&d), one(&n));
+}
+
+START_TEST(test_latency_no_data)
+{
+	struct latency_table empty = {NULL, 0};
+	struct lb_decision d;
+
+	/* no table yet, or one without regions: nearest */
+	assert_as_nearest(NULL, "81.2.69.0", 24);
+	assert_as_nearest(NULL, "41.0.0.0", 16);
+	d = decide_full(geo, NULL, P_LATENCY, QT_A, "41.0.0.0", 16, 0);
+	ck_assert_uint_eq(one(&d), DC_AP); /* af-south would say eu-west */
+	ck_assert_int_eq(d.reason, LB_REASON_POLICY);
+	assert_as_nearest(&empty, "41.0.0.0", 16);
+	empty.regions = lat_regions; /* region_count 0 still means none */
+	assert_as_nearest(&empty, "41.0.0.0", 16);
+
+	/* the nearest region has no RTT for any datacenter of the pool:
+	 * nearest, not another region */
+	lat_regions[R_AF].order_count = 0;
+	assert_as_nearest(&lat_table, "41.0.0.0", 16);
+	lat_order[R_AF][0] = DC_CDN;
+	lat_regions[R_AF].order_count = 1;
+	lat_rtt[R_AF][DC_CDN] = 2.0;
+	assert_as_nearest(&lat_table, "41.0.0.0", 16);
+	d = decide_lat(P_LATENCY, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	/* other regions are unaffected */
+	d = decide_lat(P_LATENCY, QT_A, "81.2.69.0", 24);
+	ck_assert_int_eq(d.region, R_EU);
+}
+END_TEST
+
+START_TEST(test_latency_unlocated)
+{
+	struct lb_decision d;
+
+	/* unknown, private, no database, no coordinates: the listed order */
+	d = decide_lat(P_LATENCY, QT_A, "8.8.8.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.reason, LB_REASON_UNLOCATED);
+	assert_cands(&d, (const int[]){DC_US, DC_EU, DC_AP, -1});
+	assert_as_nearest(&lat_table, "8.8.8.0", 24);
+	d = decide_lat(P_LATENCY, QT_A, "10.1.2.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert(d.is_private);
+	ck_assert_int_eq(d.reason, LB_REASON_UNLOCATED);
+	d = decide_full(NULL, &lat_table, P_LATENCY, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.reason, LB_REASON_UNLOCATED);
+	ck_assert_int_eq(d.region, -1);
+	d = decide_lat(P_LATENCY, QT_A, "62.0.0.0", 24); /* DE, no coordinates */
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert(d.loc.found);
+	ck_assert_int_eq(d.reason, LB_REASON_UNLOCATED);
+	ck_assert_int_eq(d.region, -1);
+}
+END_TEST
+
+/* ECS scope: the location decides, as for nearest. */
+START_TEST(test_latency_scope)
+{
+	static const struct {
+		const char *ip;
+		int prefix;
+	} clients[] = {
+	    {"81.2.69.0", 24},      {"81.2.69.0", 22},    {"45.0.0.0", 16},
+	    {"45.0.0.0", 12},       {"45.0.7.0", 24},     {"41.0.0.0", 24},
+	    {"37.0.0.0", 24},       {"81.2.0.0", 16},     {"8.8.8.0", 24},
+	    {"10.1.2.0", 24},       {"192.168.1.0", 24},  {"2001:db8:100:ff00::", 56},
+	    {"2001:db8:300::", 56}, {"fd00:1:2:3::", 56}, {"192.0.2.1", -1},
+	};
+
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+		struct lb_decision d =
+		    decide_lat(P_LATENCY, QT_A, clients[i].ip, clients[i].prefix);
+		struct lb_decision n = decide(P_NEAREST, QT_A, clients[i].ip, clients[i].prefix);
+
+		ck_assert_msg(d.scope == n.scope, "%s/%d: scope %u, nearest %u", clients[i].ip,
+			      clients[i].prefix, d.scope, n.scope);
+	}
+	ck_assert_uint_eq(decide_lat(P_LATENCY, QT_A, "81.2.69.0", 24).scope, 24);
+	ck_assert_uint_eq(decide_lat(P_LATENCY, QT_A, "45.0.7.0", 24).scope, 16);
+	ck_assert_uint_eq(decide_lat(P_LATENCY, QT_A, "10.1.2.0", 24).scope, 8);
+	ck_assert_uint_eq(decide_lat(P_LATENCY, QT_A, "8.8.8.0", 24).scope,
+			  region_prefix("8.8.8.0"));
+	ck_assert_uint_eq(decide_full(NULL, &lat_table, P_LATENCY, QT_A, "81.2.69.0", 24, 0).scope,
+			  0);
+	/* the same without a table */
+	ck_assert_uint_eq(decide_full(geo, NULL, P_LATENCY, QT_A, "81.2.69.0", 22, 0).scope, 22);
+}
+END_TEST
+
+START_TEST(test_latency_override)
+{
+	struct lb_decision d;
+
+	cfg->pools[P_OVERRIDE].policy = POOL_LATENCY;
+	/* GB -> [ap-southeast, eu-west], whatever eu-west's region says */
+	d = decide_lat(P_OVERRIDE, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	ck_assert_int_eq(d.reason, LB_REASON_COUNTRY);
+	assert_cands(&d, (const int[]){DC_AP, DC_EU, -1});
+	ck_assert_uint_eq(d.scope, 24);
+	/* Paris: continent EU -> [us-east, eu-west] */
+	d = decide_lat(P_OVERRIDE, QT_A, "37.0.0.0", 28);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.reason, LB_REASON_CONTINENT);
+	/* Sydney: continent OC -> [eu-west] */
+	d = decide_lat(P_OVERRIDE, QT_A, "45.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_CONTINENT);
+	/* no override for ZA (AF) or US (NA): latency */
+	d = decide_lat(P_OVERRIDE, QT_A, "41.0.0.0", 16);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_LATENCY);
+	ck_assert_int_eq(d.region, R_AF);
+	d = decide_lat(P_OVERRIDE, QT_A, "192.0.2.0", 24);
+	ck_assert_uint_eq(one(&d), DC_US);
+	ck_assert_int_eq(d.region, R_US);
+}
+END_TEST
+
 static Suite *lb_suite(void)
 {
 	Suite *s = suite_create("lb");
@@ -1002,6 +1392,18 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_nearest_down);
 	tcase_add_test(tc, test_all_down);
 	tcase_add_test(tc, test_fallback_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("latency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, lat_setup, NULL);
+	tcase_add_test(tc, test_latency_region);
+	tcase_add_test(tc, test_latency_beats_distance);
+	tcase_add_test(tc, test_latency_down);
+	tcase_add_test(tc, test_latency_no_data);
+	tcase_add_test(tc, test_latency_unlocated);
+	tcase_add_test(tc, test_latency_scope);
+	tcase_add_test(tc, test_latency_override);
 	suite_add_tcase(s, tc);
 	return s;
 }
