@@ -1,0 +1,907 @@
+/* gslbctl: the operator's command-line client of gslbd's HTTP API. It shows
+ * the status of datacenters, probes, zones and names, drains, undrains and
+ * forces up datacenters, explains a load-balancing decision and asks for a
+ * reload. One request per run, with libcurl (easy interface) and jansson.
+ *
+ * Exit status: 0 success, 1 the server refused (4xx/5xx, or an answer that
+ * cannot be understood), 2 usage error, 3 the server cannot be reached. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "common/xalloc.h"
+
+#define DEFAULT_URL        "http://127.0.0.1:8053"
+#define CONNECT_TIMEOUT_MS 2000L
+#define TOTAL_TIMEOUT_MS   10000L
+/* Longest response body accepted; status of a large deployment fits easily. */
+#define MAX_RESPONSE_LEN (64u * 1024 * 1024)
+/* Longest admin token read from a file. */
+#define MAX_TOKEN_LEN 4096
+
+enum exit_code {
+	EXIT_OK = 0,          /* success */
+	EXIT_REFUSED = 1,     /* the server answered with an error */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_UNREACHABLE = 3, /* no answer from the server */
+};
+
+/* Settings from the command line and the environment. */
+struct opts {
+	const char *url;   /* base URL without a trailing slash (owned by main) */
+	const char *token; /* admin token, or NULL */
+	const char *ecs;   /* explain: ECS prefix, or NULL */
+	bool aaaa;         /* explain: the AAAA answer */
+	bool json;         /* print the server's JSON as it is */
+};
+
+/* A response being received, then received. */
+struct response {
+	char *body;     /* NUL-terminated body (caller frees) */
+	size_t len;     /* bytes at body */
+	bool too_large; /* the body went over MAX_RESPONSE_LEN */
+	long code;      /* HTTP status */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: gslbctl [-s URL] [-t TOKEN | -T TOKEN-FILE] [--json] COMMAND [ARGS]\n"
+		"\n"
+		"commands:\n"
+		"  status             datacenters, probes, zones and names\n"
+		"  drain DC           stop answering with datacenter DC\n"
+		"  undrain DC         remove the operator's override of DC\n"
+		"  force-up DC        answer with DC whatever its health\n"
+		"  explain NAME CLIENT-IP [--ecs PREFIX] [--aaaa]\n"
+		"                     how NAME is answered for a resolver at CLIENT-IP\n"
+		"  reload             reload configuration, zones and GeoIP data\n"
+		"\n"
+		"options:\n"
+		"  -s, --server URL   the HTTP API (default $GSLBCTL_URL, else %s)\n"
+		"  -t, --token TOKEN  admin token (default $GSLBCTL_TOKEN)\n"
+		"  -T, --token-file FILE\n"
+		"                     read the admin token from the first line of FILE\n"
+		"      --json         print the server's JSON answer as it is\n"
+		"      --ecs PREFIX   explain: the query carries this EDNS Client Subnet\n"
+		"      --aaaa         explain: the AAAA answer instead of A\n"
+		"  -V, --version      print the version\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"exit status: 0 ok, 1 the server refused, 2 usage error, 3 server unreachable\n",
+		DEFAULT_URL);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gslbctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(gslbctl -h for help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Read the first line of path into a new string (*out, caller frees).
+ * Returns 0, or -1 with a message printed. */
+static int read_token_file(const char *path, char **out)
+{
+	char buf[MAX_TOKEN_LEN + 2];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "gslbctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fprintf(stderr, "gslbctl: %s: %s\n", path,
+			ferror(f) ? strerror(errno)
+				  : "empty file, expected the token on its first line");
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	if (n > MAX_TOKEN_LEN) {
+		fprintf(stderr, "gslbctl: %s: the token is longer than %d bytes\n", path,
+			MAX_TOKEN_LEN);
+		return -1;
+	}
+	if (n == 0) {
+		fprintf(stderr, "gslbctl: %s: the first line is empty\n", path);
+		return -1;
+	}
+	*out = xstrndup(buf, n);
+	return 0;
+}
+
+/* A token goes into a header line: no control characters. */
+static bool token_is_valid(const char *token)
+{
+	for (const unsigned char *p = (const unsigned char *)token; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct response *r = arg;
+	size_t n = size * nmemb;
+
+	if (n > MAX_RESPONSE_LEN - r->len) {
+		r->too_large = true;
+		return 0;
+	}
+	r->body = xreallocarray(r->body, r->len + n + 1, 1);
+	memcpy(r->body + r->len, data, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+/* One request: method "GET" or "POST" (empty body) to o->url + path, with
+ * the admin token when with_token. Fills *r (caller frees r->body). Returns
+ * EXIT_OK when an HTTP response came back (whatever its status), else
+ * EXIT_UNREACHABLE or EXIT_REFUSED with the reason printed. */
+static int request(const struct opts *o, const char *method, const char *path, bool with_token,
+		   struct response *r)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	char *url = xasprintf("%s%s", o->url, path);
+	char *auth = NULL;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	int ret = EXIT_OK;
+
+	memset(r, 0, sizeof(*r));
+	if (c == NULL) {
+		fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
+		free(url);
+		return EXIT_UNREACHABLE;
+	}
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (with_token && o->token != NULL) {
+		auth = xasprintf("Authorization: Bearer %s", o->token);
+		headers = curl_slist_append(headers, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "gslbctl/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	rc = curl_easy_perform(c);
+	if (r->too_large) {
+		fprintf(stderr, "gslbctl: %s %s: the response is larger than %u bytes\n", method,
+			url, MAX_RESPONSE_LEN);
+		ret = EXIT_REFUSED;
+	} else if (rc != CURLE_OK) {
+		fprintf(stderr, "gslbctl: cannot reach %s: %s\n", o->url,
+			errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		ret = EXIT_UNREACHABLE;
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+	}
+	if (r->body == NULL)
+		r->body = xstrdup("");
+	curl_easy_cleanup(c);
+	curl_slist_free_all(headers);
+	if (auth != NULL) {
+		/* the token should not linger in freed memory */
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	return ret;
+}
+
+/* Turn a response into its JSON document (*out, caller owns the reference).
+ * A 2xx with a JSON object gives EXIT_OK; anything else prints the reason
+ * (the server's "error" text with the HTTP status) and gives EXIT_REFUSED. */
+static int response_json(const struct response *r, const char *what, json_t **out)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->len, 0, &jerr);
+	const char *msg = json_string_value(json_object_get(j, "error"));
+
+	*out = NULL;
+	if (r->code < 200 || r->code > 299) {
+		if (msg == NULL) {
+			/* not our JSON: show the first line of a text body */
+			int n = r->body[0] == '<' ? 0 : (int)strcspn(r->body, "\r\n");
+
+			fprintf(stderr, "gslbctl: %s: the server refused (HTTP %ld)%s%.*s\n", what,
+				r->code, n > 0 ? ": " : "", n > 200 ? 200 : n, r->body);
+		} else {
+			fprintf(stderr, "gslbctl: %s: the server refused (HTTP %ld): %s\n", what,
+				r->code, msg);
+		}
+		json_decref(j);
+		return EXIT_REFUSED;
+	}
+	if (!json_is_object(j)) {
+		fprintf(stderr, "gslbctl: %s: the server's answer is not a JSON object%s%s\n", what,
+			j == NULL ? ": " : "", j == NULL ? jerr.text : "");
+		json_decref(j);
+		return EXIT_REFUSED;
+	}
+	*out = j;
+	return EXIT_OK;
+}
+
+/* Print the raw body for --json (with a final newline). */
+static void print_raw(const struct response *r)
+{
+	fputs(r->body, stdout);
+	if (r->len == 0 || r->body[r->len - 1] != '\n')
+		fputc('\n', stdout);
+}
+
+/* ---- text of JSON values ------------------------------------------------- */
+
+/* v as text in buf: strings as they are, numbers as short decimals, booleans
+ * yes/no, missing or null "-". Returns buf. */
+static const char *vtext(const json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.6g", json_real_value(v));
+	else if (json_is_true(v))
+		snprintf(buf, len, "yes");
+	else if (json_is_false(v))
+		snprintf(buf, len, "no");
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* Member key of o as text (see vtext). */
+static const char *mtext(const json_t *o, const char *key, char *buf, size_t len)
+{
+	return vtext(json_object_get(o, key), buf, len);
+}
+
+/* A number of milliseconds as "2.5ms", "71ms" or "3.2s"; "-" when missing
+ * or negative (no measurement). */
+static const char *ms_text(const json_t *v, char *buf, size_t len)
+{
+	double ms;
+
+	if (!json_is_number(v) || (ms = json_number_value(v)) < 0)
+		snprintf(buf, len, "-");
+	else if (ms < 10)
+		snprintf(buf, len, "%.1fms", ms);
+	else if (ms < 1000)
+		snprintf(buf, len, "%.0fms", ms);
+	else
+		snprintf(buf, len, "%.1fs", ms / 1000);
+	return buf;
+}
+
+/* ---- aligned tables ------------------------------------------------------ */
+
+/* Rows of text cells printed with every column padded to its widest cell. */
+struct table {
+	size_t cols;  /* cells per row */
+	size_t rows;  /* rows so far (the header is row 0) */
+	char **cells; /* rows * cols owned strings */
+};
+
+static void table_init(struct table *t, size_t cols)
+{
+	t->cols = cols;
+	t->rows = 0;
+	t->cells = NULL;
+}
+
+/* Add a row of t->cols strings (copied). */
+static void table_add(struct table *t, const char *const *cells)
+{
+	t->cells = xreallocarray(t->cells, (t->rows + 1) * t->cols, sizeof(*t->cells));
+	for (size_t i = 0; i < t->cols; i++)
+		t->cells[t->rows * t->cols + i] = xstrdup(cells[i] != NULL ? cells[i] : "-");
+	t->rows++;
+}
+
+/* Print with indent spaces before each row and free the cells. */
+static void table_print_fini(struct table *t, int indent)
+{
+	size_t *w = xcalloc(t->cols, sizeof(*w));
+
+	for (size_t r = 0; r < t->rows; r++)
+		for (size_t i = 0; i < t->cols; i++) {
+			size_t n = strlen(t->cells[r * t->cols + i]);
+
+			if (n > w[i])
+				w[i] = n;
+		}
+	for (size_t r = 0; r < t->rows; r++) {
+		printf("%*s", indent, "");
+		for (size_t i = 0; i < t->cols; i++) {
+			const char *s = t->cells[r * t->cols + i];
+
+			if (i + 1 == t->cols)
+				printf("%s\n", s);
+			else
+				printf("%-*s  ", (int)w[i], s);
+		}
+	}
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(w);
+	t->cells = NULL;
+	t->rows = 0;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+/* Does some element of the array a have member key? */
+static bool any_has(const json_t *a, const char *key)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+	{
+		if (json_object_get(v, key) != NULL)
+			return true;
+	}
+	return false;
+}
+
+static void print_datacenters(const json_t *dcs)
+{
+	bool health = any_has(dcs, "health");
+	struct table t;
+	size_t i;
+	json_t *dc;
+
+	table_init(&t, health ? 6 : 5);
+	if (health)
+		table_add(&t, (const char *[]){"DATACENTER", "REGION", "STATE", "HEALTH", "ADMIN",
+					       "REASON"});
+	else
+		table_add(&t, (const char *[]){"DATACENTER", "REGION", "STATE", "ADMIN", "REASON"});
+	json_array_foreach(dcs, i, dc)
+	{
+		char n[256], r[256], s[64], h[64], a[64], why[512];
+
+		mtext(dc, "name", n, sizeof(n));
+		mtext(dc, "region", r, sizeof(r));
+		mtext(dc, "state", s, sizeof(s));
+		mtext(dc, "health", h, sizeof(h));
+		mtext(dc, "admin", a, sizeof(a));
+		mtext(dc, "reason", why, sizeof(why));
+		if (health)
+			table_add(&t, (const char *[]){n, r, s, h, a, why});
+		else
+			table_add(&t, (const char *[]){n, r, s, a, why});
+	}
+	table_print_fini(&t, 0);
+}
+
+/* Each datacenter's "probes": what every probe said about it. */
+static void print_dc_probes(const json_t *dcs)
+{
+	size_t i;
+	json_t *dc;
+
+	json_array_foreach(dcs, i, dc)
+	{
+		const json_t *probes = json_object_get(dc, "probes");
+		struct table t;
+		char name[256];
+		size_t k;
+		json_t *p;
+
+		if (json_array_size(probes) == 0)
+			continue;
+		printf("\nprobes of %s:\n", mtext(dc, "name", name, sizeof(name)));
+		table_init(&t, 8);
+		table_add(&t, (const char *[]){"PROBE", "REGION", "VERDICT", "FRESH", "AGE", "RTT",
+					       "STATUS", "ERROR"});
+		json_array_foreach(probes, k, p)
+		{
+			char id[256], r[256], v[64], f[16], age[32], rtt[32], st[32], err[512];
+
+			table_add(&t, (const char *[]){
+					  mtext(p, "probe", id, sizeof(id)),
+					  mtext(p, "region", r, sizeof(r)),
+					  mtext(p, "verdict", v, sizeof(v)),
+					  mtext(p, "fresh", f, sizeof(f)),
+					  ms_text(json_object_get(p, "age_ms"), age, sizeof(age)),
+					  ms_text(json_object_get(p, "rtt_ms"), rtt, sizeof(rtt)),
+					  mtext(p, "last_status", st, sizeof(st)),
+					  mtext(p, "last_error", err, sizeof(err))});
+		}
+		table_print_fini(&t, 2);
+	}
+}
+
+/* The top-level "probes" (who reports, how recently) and "latency"
+ * (measured RTTs per region). */
+static void print_probes_latency(const json_t *root)
+{
+	const json_t *probes = json_object_get(root, "probes");
+	const json_t *latency = json_object_get(root, "latency");
+
+	if (json_array_size(probes) > 0) {
+		struct table t;
+		size_t i;
+		json_t *p;
+
+		printf("\nprobes:\n");
+		table_init(&t, 3);
+		table_add(&t, (const char *[]){"PROBE", "REGION", "LAST REPORT"});
+		json_array_foreach(probes, i, p)
+		{
+			char id[256], r[256], age[32];
+			const json_t *a = json_object_get(p, "last_report_age_ms");
+
+			ms_text(a, age, sizeof(age));
+			if (strcmp(age, "-") == 0)
+				snprintf(age, sizeof(age), "never");
+			else
+				strncat(age, " ago", sizeof(age) - strlen(age) - 1);
+			table_add(&t, (const char *[]){mtext(p, "id", id, sizeof(id)),
+						       mtext(p, "region", r, sizeof(r)), age});
+		}
+		table_print_fini(&t, 2);
+	}
+	if (json_is_object(latency) && json_object_size(latency) > 0) {
+		struct table t;
+		const char *region;
+		json_t *list;
+
+		printf("\nround-trip times by region:\n");
+		table_init(&t, 3);
+		table_add(&t, (const char *[]){"REGION", "DATACENTER", "RTT"});
+		json_object_foreach((json_t *)latency, region, list)
+		{
+			size_t k;
+			json_t *e;
+
+			json_array_foreach(list, k, e)
+			{
+				char dc[256], rtt[32];
+
+				table_add(&t, (const char *[]){
+						  region, mtext(e, "datacenter", dc, sizeof(dc)),
+						  ms_text(json_object_get(e, "rtt_ms"), rtt,
+							  sizeof(rtt))});
+			}
+		}
+		table_print_fini(&t, 2);
+	}
+}
+
+static void print_zones_names(const json_t *root)
+{
+	const json_t *zones = json_object_get(root, "zones");
+	const json_t *names = json_object_get(root, "names");
+	struct table t;
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(zones) > 0) {
+		printf("\n");
+		table_init(&t, 3);
+		table_add(&t, (const char *[]){"ZONE", "SERIAL", "RECORDS"});
+		json_array_foreach(zones, i, v)
+		{
+			char n[512], s[32], r[32];
+
+			table_add(&t, (const char *[]){mtext(v, "name", n, sizeof(n)),
+						       mtext(v, "serial", s, sizeof(s)),
+						       mtext(v, "records", r, sizeof(r))});
+		}
+		table_print_fini(&t, 0);
+	}
+	if (json_array_size(names) > 0) {
+		printf("\n");
+		table_init(&t, 2);
+		table_add(&t, (const char *[]){"NAME", "POOL"});
+		json_array_foreach(names, i, v)
+		{
+			char n[512], p[256];
+
+			table_add(&t, (const char *[]){mtext(v, "name", n, sizeof(n)),
+						       mtext(v, "pool", p, sizeof(p))});
+		}
+		table_print_fini(&t, 0);
+	}
+}
+
+static int cmd_status(const struct opts *o)
+{
+	struct response r;
+	json_t *j;
+	int rc = request(o, "GET", "/v1/status", false, &r);
+
+	if (rc == EXIT_OK)
+		rc = response_json(&r, "status", &j);
+	if (rc == EXIT_OK && o->json) {
+		print_raw(&r);
+		json_decref(j);
+	} else if (rc == EXIT_OK) {
+		const json_t *dcs = json_object_get(j, "datacenters");
+		char gen[32];
+
+		if (json_object_get(j, "generation") != NULL)
+			printf("generation: %s\n\n", mtext(j, "generation", gen, sizeof(gen)));
+		if (json_array_size(dcs) == 0)
+			printf("no datacenters\n");
+		else
+			print_datacenters(dcs);
+		print_dc_probes(dcs);
+		print_probes_latency(j);
+		print_zones_names(j);
+		json_decref(j);
+	}
+	free(r.body);
+	return rc;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static int cmd_admin(const struct opts *o, const char *action, const char *dc)
+{
+	CURL *c = curl_easy_init();
+	char *esc = c != NULL ? curl_easy_escape(c, dc, 0) : NULL;
+	char *path, *what;
+	struct response r = {0};
+	json_t *j = NULL;
+	int rc;
+
+	if (esc == NULL) {
+		fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
+		curl_easy_cleanup(c);
+		return EXIT_UNREACHABLE;
+	}
+	path = xasprintf("/v1/datacenters/%s/%s", esc, action);
+	what = xasprintf("%s %s", action, dc);
+	curl_free(esc);
+	curl_easy_cleanup(c);
+	rc = request(o, "POST", path, true, &r);
+	if (rc == EXIT_OK)
+		rc = response_json(&r, what, &j);
+	if (rc == EXIT_OK) {
+		if (o->json)
+			print_raw(&r);
+		else
+			printf("%s: %s\n", dc, action);
+	}
+	json_decref(j);
+	free(r.body);
+	free(path);
+	free(what);
+	return rc;
+}
+
+static int cmd_reload(const struct opts *o)
+{
+	struct response r;
+	json_t *j = NULL;
+	int rc = request(o, "POST", "/v1/reload", true, &r);
+
+	if (rc == EXIT_OK)
+		rc = response_json(&r, "reload", &j);
+	if (rc == EXIT_OK) {
+		char gen[32];
+
+		if (o->json)
+			print_raw(&r);
+		else
+			printf("reloaded: generation %s\n",
+			       mtext(j, "generation", gen, sizeof(gen)));
+	}
+	json_decref(j);
+	free(r.body);
+	return rc;
+}
+
+/* ---- explain ------------------------------------------------------------- */
+
+static void print_location(const json_t *j)
+{
+	const json_t *loc = json_object_get(j, "location");
+	char a[256], b[256], p[32];
+
+	mtext(loc, "prefix", p, sizeof(p));
+	if (loc == NULL) {
+		printf("location:  no GeoIP database\n");
+	} else if (json_is_true(json_object_get(loc, "private"))) {
+		printf("location:  private address\n");
+	} else if (!json_is_true(json_object_get(loc, "found"))) {
+		printf("location:  unknown (not in the database, network /%s)\n", p);
+	} else {
+		printf("location:  country=%s continent=%s", mtext(loc, "country", a, sizeof(a)),
+		       mtext(loc, "continent", b, sizeof(b)));
+		if (json_is_number(json_object_get(loc, "latitude")) &&
+		    json_is_number(json_object_get(loc, "longitude")))
+			printf(" lat=%.4f lon=%.4f",
+			       json_number_value(json_object_get(loc, "latitude")),
+			       json_number_value(json_object_get(loc, "longitude")));
+		printf(" network=/%s\n", p);
+	}
+}
+
+static void print_candidates(const json_t *j)
+{
+	const json_t *cands = json_object_get(j, "candidates");
+	size_t i;
+	json_t *v;
+
+	printf("candidates:\n");
+	if (json_array_size(cands) == 0)
+		printf("  (none)\n");
+	json_array_foreach(cands, i, v)
+	{
+		char dc[256], r[256], s[64], w[32], rtt[32];
+		const json_t *up = json_object_get(v, "up");
+		const json_t *x;
+
+		if (json_is_string(json_object_get(v, "state")))
+			mtext(v, "state", s, sizeof(s));
+		else
+			snprintf(s, sizeof(s), "%s", json_is_true(up) ? "up" : "down");
+		printf("  %zu. %-16s region=%-14s %-4s", i + 1,
+		       mtext(v, "datacenter", dc, sizeof(dc)), mtext(v, "region", r, sizeof(r)), s);
+		if (json_is_false(json_object_get(v, "has_family")))
+			printf(" (no address of this family)");
+		printf(" weight=%s", mtext(v, "weight", w, sizeof(w)));
+		if (json_is_number(x = json_object_get(v, "distance_km")))
+			printf(" distance=%.0fkm", json_number_value(x));
+		if ((x = json_object_get(v, "rtt_ms")) != NULL)
+			printf(" rtt=%s", ms_text(x, rtt, sizeof(rtt)));
+		if (json_is_number(x = json_object_get(v, "score")))
+			printf(" score=%.4g", json_number_value(x));
+		printf("\n");
+	}
+}
+
+static void print_answer(const json_t *j)
+{
+	const json_t *answer = json_object_get(j, "answer");
+	size_t i;
+	json_t *v;
+
+	printf("answer:   ");
+	if (json_array_size(answer) == 0)
+		printf(" (no records: NODATA)");
+	json_array_foreach(answer, i, v)
+	{
+		const json_t *cname = json_object_get(v, "cname");
+		char dc[256], buf[512];
+		size_t k;
+		json_t *a;
+
+		printf(" %s:", mtext(v, "datacenter", dc, sizeof(dc)));
+		if (cname != NULL)
+			printf(" CNAME %s", vtext(cname, buf, sizeof(buf)));
+		json_array_foreach(json_object_get(v, "addresses"), k, a)
+		    printf(" %s", vtext(a, buf, sizeof(buf)));
+	}
+	printf("\n");
+}
+
+static void print_explain(const json_t *j)
+{
+	const json_t *client = json_object_get(j, "client");
+	char a[512], b[64], c[256];
+
+	printf("name:      %s %s\n", mtext(j, "name", a, sizeof(a)),
+	       mtext(j, "qtype", b, sizeof(b)));
+	if (client != NULL)
+		printf("client:    %s/%s%s\n", mtext(client, "address", a, sizeof(a)),
+		       mtext(client, "prefix", b, sizeof(b)),
+		       json_is_true(json_object_get(client, "from_ecs")) ? " (from ECS)"
+									 : " (resolver address)");
+	print_location(j);
+	printf("pool:      %s (ordered by %s)\n", mtext(j, "pool", a, sizeof(a)),
+	       mtext(j, "reason", c, sizeof(c)));
+	print_candidates(j);
+	print_answer(j);
+	printf("ttl:       %s\n", mtext(j, "ttl", a, sizeof(a)));
+	printf("ecs scope: /%s\n", mtext(j, "ecs_scope", a, sizeof(a)));
+	if (json_is_true(json_object_get(j, "failed_open")))
+		printf("note:      every datacenter is down; answering with all (fail open)\n");
+}
+
+static int cmd_explain(const struct opts *o, const char *name, const char *client)
+{
+	CURL *c = curl_easy_init();
+	char *en = NULL, *ec = NULL, *ee = NULL, *path = NULL;
+	struct response r = {0};
+	json_t *j = NULL;
+	int rc = EXIT_OK;
+
+	if (c != NULL) {
+		en = curl_easy_escape(c, name, 0);
+		ec = curl_easy_escape(c, client, 0);
+		if (o->ecs != NULL)
+			ee = curl_easy_escape(c, o->ecs, 0);
+	}
+	if (en == NULL || ec == NULL || (o->ecs != NULL && ee == NULL)) {
+		fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
+		rc = EXIT_UNREACHABLE;
+	} else {
+		path = xasprintf("/v1/explain?name=%s&client=%s%s%s%s", en, ec,
+				 ee != NULL ? "&ecs=" : "", ee != NULL ? ee : "",
+				 o->aaaa ? "&qtype=AAAA" : "");
+		rc = request(o, "GET", path, false, &r);
+	}
+	if (rc == EXIT_OK)
+		rc = response_json(&r, "explain", &j);
+	if (rc == EXIT_OK) {
+		if (o->json)
+			print_raw(&r);
+		else
+			print_explain(j);
+	}
+	json_decref(j);
+	free(r.body);
+	free(path);
+	curl_free(en);
+	curl_free(ec);
+	curl_free(ee);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+/* Run the command argv[0..argc-1]. */
+static int run(const struct opts *o, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+
+	if ((o->ecs != NULL || o->aaaa) && strcmp(cmd, "explain") != 0)
+		return usage_error("--ecs and --aaaa go with explain only");
+	if (strcmp(cmd, "status") == 0) {
+		if (argc != 1)
+			return usage_error("status takes no arguments");
+		return cmd_status(o);
+	}
+	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0 ||
+	    strcmp(cmd, "force-up") == 0) {
+		if (argc != 2 || argv[1][0] == '\0')
+			return usage_error("%s takes one DATACENTER", cmd);
+		return cmd_admin(o, cmd, argv[1]);
+	}
+	if (strcmp(cmd, "explain") == 0) {
+		if (argc != 3)
+			return usage_error("explain takes NAME CLIENT-IP [--ecs PREFIX] [--aaaa]");
+		return cmd_explain(o, argv[1], argv[2]);
+	}
+	if (strcmp(cmd, "reload") == 0) {
+		if (argc != 1)
+			return usage_error("reload takes no arguments");
+		return cmd_reload(o);
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_ECS, OPT_AAAA };
+	static const struct option longopts[] = {
+	    {"server", required_argument, NULL, 's'},
+	    {"token", required_argument, NULL, 't'},
+	    {"token-file", required_argument, NULL, 'T'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"ecs", required_argument, NULL, OPT_ECS},
+	    {"aaaa", no_argument, NULL, OPT_AAAA},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {0};
+	const char *url = getenv("GSLBCTL_URL"), *token = NULL, *token_file = NULL;
+	char *url_copy, *file_token = NULL;
+	size_t n;
+	int opt, rc;
+
+	if (url == NULL || url[0] == '\0')
+		url = DEFAULT_URL;
+	while ((opt = getopt_long(argc, argv, "s:t:T:Vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			url = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_ECS:
+			o.ecs = optarg;
+			break;
+		case OPT_AAAA:
+			o.aaaa = true;
+			break;
+		case 'V':
+			printf("gslbctl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			fputs("(gslbctl -h for help)\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("a command is required");
+	if (token != NULL && token_file != NULL)
+		return usage_error("-t and -T exclude each other");
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return usage_error("the server URL '%s' is not http:// or https://", url);
+	if (token_file != NULL) {
+		if (read_token_file(token_file, &file_token) != 0)
+			return EXIT_USAGE;
+		token = file_token;
+	} else if (token == NULL) {
+		token = getenv("GSLBCTL_TOKEN");
+		if (token != NULL && token[0] == '\0')
+			token = NULL;
+	}
+	if (token != NULL && !token_is_valid(token)) {
+		rc = usage_error("the admin token holds control characters");
+		goto out;
+	}
+	/* the paths start with '/' */
+	url_copy = xstrdup(url);
+	n = strlen(url_copy);
+	while (n > 0 && url_copy[n - 1] == '/')
+		url_copy[--n] = '\0';
+	o.url = url_copy;
+	o.token = token;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
+		rc = EXIT_UNREACHABLE;
+	} else {
+		rc = run(&o, argc - optind, argv + optind);
+		curl_global_cleanup();
+	}
+	free(url_copy);
+out:
+	if (file_token != NULL) {
+		memset(file_token, 0, strlen(file_token));
+		free(file_token);
+	}
+	return rc;
+}
