@@ -34,6 +34,18 @@
 #define DATACENTER_MAX 65535
 /* Longest admin token, in bytes. */
 #define TOKEN_MAX_LEN 1023
+/* Probe secrets, in bytes. */
+#define SECRET_MIN_LEN 16
+#define SECRET_MAX_LEN 1024
+/* Longest check path and expected body, in bytes. */
+#define CHECK_PATH_MAX_LEN 1024
+/* Longest Host header of a check, in bytes. */
+#define CHECK_HOST_MAX_LEN 255
+/* HTTP status codes a check may expect. */
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+/* Milliseconds in a day (the "d" duration unit). */
+#define DAY_MS 86400000ULL
 
 enum opt_type {
 	OPT_UINT,     /* unsigned at offset; decimal digits, min..max */
@@ -41,6 +53,7 @@ enum opt_type {
 	OPT_STRING,   /* char * at offset, owned by the config */
 	OPT_DURATION, /* unsigned milliseconds at offset; min..max in ms */
 	OPT_LOGLEVEL, /* enum log_level at offset */
+	OPT_ENUM,     /* an enum at offset: the index of the value in words */
 };
 
 /* Option flags. */
@@ -51,56 +64,85 @@ enum opt_type {
 
 /* One scalar option of the file. */
 struct option {
-	const char *key;        /* "section.name" as written in the file */
-	enum opt_type type;     /* how the value is read and stored */
-	size_t offset;          /* member of struct config that holds it */
-	const char *def;        /* default in file syntax, NULL for none */
-	unsigned long long min; /* smallest value (UINT, DURATION in ms) */
-	unsigned long long max; /* largest value (UINT, DURATION in ms) */
-	unsigned flags;         /* OPTF_* */
-	const char *help;       /* one line for --help-config and the man page */
+	const char *key;          /* "section.name" as written in the file */
+	enum opt_type type;       /* how the value is read and stored */
+	size_t offset;            /* member of struct config that holds it */
+	const char *def;          /* default in file syntax, NULL for none */
+	unsigned long long min;   /* smallest value (UINT, DURATION in ms) */
+	unsigned long long max;   /* largest value (UINT, DURATION in ms) */
+	unsigned flags;           /* OPTF_* */
+	const char *help;         /* one line for --help-config and the man page */
+	const char *const *words; /* OPT_ENUM: the NULL-terminated values, in enum order */
 };
+
+/* OPT_ENUM members are stored through an unsigned lvalue. */
+_Static_assert(sizeof(enum health_unknown) == sizeof(unsigned), "enum options are unsigned-sized");
+
+static const char *const on_unknown_words[] = {"up", "down", NULL};
 
 #define OFF(member) offsetof(struct config, member)
 
 /* Every scalar option, grouped by section in the order they are printed.
  * The list-valued keys (server.listen, server.allow_transfer, api.listen,
- * zones, datacenters, pools, names) and the admin token keys, which read a
- * file or exclude each other, are read by code below. */
+ * zones, checks, datacenters, probes, pools, names) and the admin token
+ * keys, which read a file or exclude each other, are read by code below. */
 static const struct option options[] = {
     {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
-     "UDP worker threads; 0 means one per online CPU"},
+     "UDP worker threads; 0 means one per online CPU", NULL},
     {"server.user", OPT_STRING, OFF(user), NULL, 0, 0, OPTF_EMPTY_NULL,
-     "user to switch to after binding when started as root; none means stay"},
+     "user to switch to after binding when started as root; none means stay", NULL},
     {"server.udp_max_size", OPT_UINT, OFF(udp_max_size), "1232", 512, 65535, 0,
-     "largest UDP response sent to EDNS clients, in bytes"},
+     "largest UDP response sent to EDNS clients, in bytes", NULL},
     {"server.tcp_idle_timeout", OPT_DURATION, OFF(tcp_idle_timeout_ms), "10s", 100, 3600000, 0,
-     "close an idle or stalled TCP connection after this long"},
+     "close an idle or stalled TCP connection after this long", NULL},
     {"server.tcp_max_connections", OPT_UINT, OFF(tcp_max_connections), "512", 1, 65536, 0,
-     "concurrent TCP connections accepted"},
+     "concurrent TCP connections accepted", NULL},
     {"server.tcp_max_queries", OPT_UINT, OFF(tcp_max_queries), "0", 0, 1000000, 0,
-     "queries answered on one TCP connection before closing it; 0 means no limit"},
+     "queries answered on one TCP connection before closing it; 0 means no limit", NULL},
     {"server.identity", OPT_STRING, OFF(identity), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_HOSTNAME,
-     "CH TXT answer to id.server. and hostname.bind.; \"\" refuses those queries"},
+     "CH TXT answer to id.server. and hostname.bind.; \"\" refuses those queries", NULL},
     {"server.version", OPT_STRING, OFF(version), "gslbd " PACKAGE_VERSION, 0, 0, OPTF_EMPTY_NULL,
-     "CH TXT answer to version.server. and version.bind.; \"\" refuses those queries"},
+     "CH TXT answer to version.server. and version.bind.; \"\" refuses those queries", NULL},
     {"server.state_file", OPT_STRING, OFF(state_file), LOCALSTATEDIR "/lib/gslbd/state.json", 0, 0,
      OPTF_EMPTY_NULL | OPTF_PATH,
-     "file keeping datacenter drains and force-ups across restarts; \"\" keeps them in memory"},
+     "file keeping datacenter drains and force-ups across restarts; \"\" keeps them in memory",
+     NULL},
     {"log.level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0, 0,
-     "log threshold: error, warning, info or debug"},
+     "log threshold: error, warning, info or debug", NULL},
     {"log.syslog", OPT_BOOL, OFF(log_syslog), "false", 0, 0, 0,
-     "log to syslog (facility daemon) instead of stderr"},
+     "log to syslog (facility daemon) instead of stderr", NULL},
     {"geoip.database", OPT_STRING, OFF(geoip_database), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
-     "MaxMind DB (.mmdb) locating clients; none means every client is unlocated"},
+     "MaxMind DB (.mmdb) locating clients; none means every client is unlocated", NULL},
     {"geoip.latitude", OPT_STRING, OFF(geoip_latitude), "location.latitude", 0, 0, OPTF_GEOPATH,
-     "data path of the latitude in a database record; \"\" does not read it"},
+     "data path of the latitude in a database record; \"\" does not read it", NULL},
     {"geoip.longitude", OPT_STRING, OFF(geoip_longitude), "location.longitude", 0, 0, OPTF_GEOPATH,
-     "data path of the longitude in a database record; \"\" does not read it"},
+     "data path of the longitude in a database record; \"\" does not read it", NULL},
     {"geoip.country", OPT_STRING, OFF(geoip_country), "country.iso_code", 0, 0, OPTF_GEOPATH,
-     "data path of the ISO country code in a database record; \"\" does not read it"},
+     "data path of the ISO country code in a database record; \"\" does not read it", NULL},
     {"geoip.continent", OPT_STRING, OFF(geoip_continent), "continent.code", 0, 0, OPTF_GEOPATH,
-     "data path of the continent code in a database record; \"\" does not read it"},
+     "data path of the continent code in a database record; \"\" does not read it", NULL},
+    {"health.rise", OPT_UINT, OFF(health_rise), "2", 1, 100, 0,
+     "consecutive passed checks before a probe calls a datacenter up", NULL},
+    {"health.fall", OPT_UINT, OFF(health_fall), "3", 1, 100, 0,
+     "consecutive failed checks before a probe calls a datacenter down", NULL},
+    {"health.quorum", OPT_UINT, OFF(health_quorum), "0", 0, 1000, 0,
+     "fresh probes that must agree to change a datacenter's state; 0 means a strict majority",
+     NULL},
+    {"health.freshness", OPT_DURATION, OFF(health_freshness_ms), "10s", 1000, 3600000, 0,
+     "a probe's results older than this are not counted", NULL},
+    {"health.grace", OPT_DURATION, OFF(health_grace_ms), "30s", 0, DAY_MS, 0,
+     "with no fresh result a datacenter keeps its last state this long", NULL},
+    {"health.on_unknown", OPT_ENUM, OFF(health_on_unknown), "up", 0, 0, 0,
+     "after the grace period (and before any result) a datacenter is answered (up) or not (down)",
+     on_unknown_words},
+    {"reports.max_skew", OPT_DURATION, OFF(report_max_skew_ms), "30s", 1000, 3600000, 0,
+     "reports whose signed timestamp is further than this from gslbd's clock are refused", NULL},
+    {"reports.max_bytes", OPT_UINT, OFF(report_max_bytes), "1048576", 1024, 16777216, 0,
+     "largest report body accepted, in bytes", NULL},
+    {"latency.hysteresis_pct", OPT_UINT, OFF(latency_hysteresis_pct), "20", 0, 100, 0,
+     "latency policy: a datacenter takes the lead only when this many percent faster", NULL},
+    {"latency.hysteresis_ms", OPT_UINT, OFF(latency_hysteresis_ms), "5", 0, 1000, 0,
+     "latency policy: ... and at least this many milliseconds faster", NULL},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -160,11 +202,15 @@ static const char *describe(const struct ytree_node *n)
 /* Write a duration in the largest unit that divides it. */
 static void format_duration(unsigned long long ms, char *buf, size_t len)
 {
-	if (ms != 0 && ms % 3600000 == 0)
+	if (ms == 0)
+		snprintf(buf, len, "0");
+	else if (ms % DAY_MS == 0)
+		snprintf(buf, len, "%llud", ms / DAY_MS);
+	else if (ms % 3600000 == 0)
 		snprintf(buf, len, "%lluh", ms / 3600000);
-	else if (ms != 0 && ms % 60000 == 0)
+	else if (ms % 60000 == 0)
 		snprintf(buf, len, "%llum", ms / 60000);
-	else if (ms != 0 && ms % 1000 == 0)
+	else if (ms % 1000 == 0)
 		snprintf(buf, len, "%llus", ms / 1000);
 	else
 		snprintf(buf, len, "%llums", ms);
@@ -191,7 +237,7 @@ static bool read_digits(const char *s, unsigned long long *v, const char **end, 
 	return p != s;
 }
 
-/* Parse "500ms", "10s", "2m", "1h" or bare seconds into ms. Returns 0,
+/* Parse "500ms", "10s", "2m", "1h", "1d" or bare seconds into ms. Returns 0,
  * GSLB_EINVAL for bad syntax or GSLB_ERANGE past ULLONG_MAX. */
 static int parse_duration(const char *s, unsigned long long *ms)
 {
@@ -209,6 +255,8 @@ static int parse_duration(const char *s, unsigned long long *ms)
 		mult = 60000;
 	else if (strcmp(unit, "h") == 0)
 		mult = 3600000;
+	else if (strcmp(unit, "d") == 0)
+		mult = DAY_MS;
 	else
 		return GSLB_EINVAL;
 	if (overflow || v > ULLONG_MAX / mult)
@@ -233,6 +281,44 @@ static int parse_bool(const char *s, bool *out)
 		}
 	}
 	return GSLB_EINVAL;
+}
+
+/* Join the NULL-terminated words as "a, b or c" into buf. */
+static void words_join(const char *const *words, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; words[i] != NULL && used < len; i++) {
+		const char *sep = i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ";
+		int w = snprintf(buf + used, len - used, "%s%s", sep, words[i]);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* Read duration text s into *v and check it against min..max (ms). On
+ * error, writes the reason to why and returns GSLB_EPARSE. */
+static int duration_check(const char *s, unsigned long long min, unsigned long long max,
+			  unsigned long long *v, char *why, size_t why_len)
+{
+	char lo[32], hi[32];
+	int rc = parse_duration(s, v);
+
+	if (rc == GSLB_EINVAL) {
+		snprintf(why, why_len,
+			 "'%s' is not a duration (like 500ms, 10s, 2m, 1h, or seconds)", s);
+		return GSLB_EPARSE;
+	}
+	if (rc != 0 || *v < min || *v > max) {
+		format_duration(min, lo, sizeof(lo));
+		format_duration(max, hi, sizeof(hi));
+		snprintf(why, why_len, "%s is out of range (%s..%s)", s, lo, hi);
+		return GSLB_EPARSE;
+	}
+	return 0;
 }
 
 /* Store text s as the value of o in cfg. On error, writes the reason to why
@@ -264,23 +350,23 @@ static int option_set(const struct option *o, const char *s, bool quoted, struct
 		}
 		*(unsigned *)(void *)member = (unsigned)v;
 		return 0;
-	case OPT_DURATION: {
-		char lo[32], hi[32];
-		int rc = parse_duration(s, &v);
-
-		if (rc == GSLB_EINVAL) {
-			snprintf(why, why_len,
-				 "'%s' is not a duration (like 500ms, 10s, 2m, 1h, or seconds)", s);
+	case OPT_DURATION:
+		if (duration_check(s, o->min, o->max, &v, why, why_len) != 0)
 			return GSLB_EPARSE;
-		}
-		if (rc != 0 || v < o->min || v > o->max) {
-			format_duration(o->min, lo, sizeof(lo));
-			format_duration(o->max, hi, sizeof(hi));
-			snprintf(why, why_len, "%s is out of range (%s..%s)", s, lo, hi);
-			return GSLB_EPARSE;
-		}
 		*(unsigned *)(void *)member = (unsigned)v;
 		return 0;
+	case OPT_ENUM: {
+		char list[128];
+
+		for (unsigned i = 0; o->words[i] != NULL; i++) {
+			if (strcmp(o->words[i], s) == 0) {
+				*(unsigned *)(void *)member = i;
+				return 0;
+			}
+		}
+		words_join(o->words, list, sizeof(list));
+		snprintf(why, why_len, "'%s' is not one of %s", s, list);
+		return GSLB_EPARSE;
 	}
 	case OPT_BOOL:
 		if (quoted || parse_bool(s, &b) != 0) {
@@ -308,9 +394,10 @@ static int option_set(const struct option *o, const char *s, bool quoted, struct
 	return GSLB_EPARSE;
 }
 
-static const char *type_name(enum opt_type type)
+/* What option o takes, for "expected X" messages, into buf. */
+static const char *type_name(const struct option *o, char *buf, size_t len)
 {
-	switch (type) {
+	switch (o->type) {
 	case OPT_UINT:
 		return "an unsigned integer";
 	case OPT_BOOL:
@@ -321,8 +408,20 @@ static const char *type_name(enum opt_type type)
 		return "a duration";
 	case OPT_LOGLEVEL:
 		return "a log level";
+	case OPT_ENUM:
+		words_join(o->words, buf, len);
+		return buf;
 	}
 	return "a value";
+}
+
+/* Overwrite len bytes at p with zeros (secrets, before they are freed). */
+static void wipe(void *p, size_t len)
+{
+	volatile unsigned char *b = p;
+
+	while (len-- > 0)
+		*b++ = 0;
 }
 
 /* dir + "/" + file for a relative file and a known dir; else a copy of file. */
@@ -339,11 +438,11 @@ static char *path_resolve(const char *dir, const char *file)
 static int option_read(struct loader *l, const struct option *o, const struct ytree_node *n)
 {
 	char **member = (char **)(void *)((char *)l->cfg + o->offset);
-	char why[512];
+	char why[512], what[128];
 
 	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, o->key, "expected %s, got %s", type_name(o->type),
-				  describe(n));
+		return node_error(l, n, o->key, "expected %s, got %s",
+				  type_name(o, what, sizeof(what)), describe(n));
 	if (option_set(o, n->scalar, n->quoted, l->cfg, why, sizeof(why)) != 0)
 		return node_error(l, n, o->key, "%s", why);
 	if ((o->flags & OPTF_PATH) && *member != NULL) {
@@ -523,55 +622,74 @@ static bool token_is_valid(const char *s)
 	return true;
 }
 
-/* Read the admin token from the first line of the file named by n
- * (api.admin_token_file), without surrounding blanks. */
-static int token_file_read(struct loader *l, const struct ytree_node *n)
+/* Read the first line of the file named by n (a string at path; relative
+ * names resolve against the config's folder), without surrounding blanks,
+ * into *line, and the resolved name into *file (caller frees both, also on
+ * errors). A missing or empty file, an empty first line and one longer than
+ * max bytes are errors. */
+static int first_line_read(struct loader *l, const struct ytree_node *n, const char *path,
+			   size_t max, char **line, char **file)
 {
-	static const char path[] = "api.admin_token_file";
-	char line[TOKEN_MAX_LEN + 3];
-	char *file, *start, *end;
+	char *buf, *start, *end;
 	FILE *f;
 	int rc;
 
+	*line = NULL;
+	*file = NULL;
 	if ((rc = string_read(l, n, path, "a file name")) != 0)
 		return rc;
-	file = path_resolve(l->base_dir, n->scalar);
-	f = fopen(file, "r");
-	if (f == NULL) {
-		rc = node_error(l, n, path, "cannot read '%s': %s", file, strerror(errno));
-		goto out;
-	}
-	if (fgets(line, sizeof(line), f) == NULL) {
+	*file = path_resolve(l->base_dir, n->scalar);
+	f = fopen(*file, "r");
+	if (f == NULL)
+		return node_error(l, n, path, "cannot read '%s': %s", *file, strerror(errno));
+	/* Room for max bytes, "\r\n" and the NUL. */
+	buf = xmalloc(max + 3);
+	if (fgets(buf, (int)(max + 3), f) == NULL) {
 		if (ferror(f))
-			rc = node_error(l, n, path, "cannot read '%s': read error", file);
+			rc = node_error(l, n, path, "cannot read '%s': read error", *file);
 		else
-			rc = node_error(l, n, path, "'%s' is empty", file);
+			rc = node_error(l, n, path, "'%s' is empty", *file);
 		fclose(f);
-		goto out;
+		free(buf);
+		return rc;
 	}
 	fclose(f);
-	if (strchr(line, '\n') == NULL && strlen(line) > TOKEN_MAX_LEN) {
-		rc = node_error(l, n, path, "the first line of '%s' is longer than %d bytes", file,
-				TOKEN_MAX_LEN);
-		goto out;
+	if (strchr(buf, '\n') == NULL && strlen(buf) > max) {
+		free(buf);
+		return node_error(l, n, path, "the first line of '%s' is longer than %zu bytes",
+				  *file, max);
 	}
-	start = line + strspn(line, " \t\r\n");
+	start = buf + strspn(buf, " \t\r\n");
 	end = start + strlen(start);
 	while (end > start && strchr(" \t\r\n", end[-1]) != NULL)
 		end--;
 	*end = '\0';
 	if (*start == '\0') {
-		rc = node_error(l, n, path, "the first line of '%s' is empty", file);
-		goto out;
+		free(buf);
+		return node_error(l, n, path, "the first line of '%s' is empty", *file);
 	}
-	if (!token_is_valid(start)) {
+	*line = xstrdup(start);
+	free(buf);
+	return 0;
+}
+
+/* Read the admin token from the first line of the file named by n
+ * (api.admin_token_file), without surrounding blanks. */
+static int token_file_read(struct loader *l, const struct ytree_node *n)
+{
+	static const char path[] = "api.admin_token_file";
+	char *line, *file;
+	int rc;
+
+	rc = first_line_read(l, n, path, TOKEN_MAX_LEN, &line, &file);
+	if (rc == 0 && !token_is_valid(line))
 		rc = node_error(l, n, path,
 				"the token in '%s' must be printable ASCII without spaces", file);
-		goto out;
+	if (rc == 0) {
+		l->cfg->api_admin_token = line;
+		line = NULL;
 	}
-	l->cfg->api_admin_token = xstrdup(start);
-	rc = 0;
-out:
+	free(line);
 	free(file);
 	return rc;
 }
@@ -887,11 +1005,373 @@ fail:
 	return rc;
 }
 
+/* A list of (possibly) absent sections reads as empty: "key:" or "key: []". */
+static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
+			const char *what)
+{
+	if (is_null(n) || n->kind == YTREE_SEQ)
+		return 0;
+	return node_error(l, n, path, "expected a list of %s, got %s", what, describe(n));
+}
+
+/* A duration min..max (ms) at path. */
+static int duration_read(struct loader *l, const struct ytree_node *n, const char *path,
+			 unsigned long long min, unsigned long long max, unsigned *out)
+{
+	unsigned long long v;
+	char why[512];
+
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected a duration, got %s", describe(n));
+	if (duration_check(n->scalar, min, max, &v, why, sizeof(why)) != 0)
+		return node_error(l, n, path, "%s", why);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* A boolean at path. */
+static int bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out)
+{
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected true or false, got %s", describe(n));
+	if (n->quoted || parse_bool(n->scalar, out) != 0)
+		return node_error(l, n, path, "expected true or false, got %s'%s'",
+				  n->quoted ? "the quoted string " : "", n->scalar);
+	return 0;
+}
+
+/* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
+ * not a space)? */
+static bool text_is_valid(const char *s, const char *ok, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max)
+		return false;
+	if (ok != NULL)
+		return s[strspn(s, ok)] == '\0';
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* Index of the check called name, or -1. */
+static long check_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->check_count; i++) {
+		if (cfg->checks[i].name != NULL && strcmp(cfg->checks[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* One item of expect_status: "200" or "200-299", marked in want (indexed
+ * by code - STATUS_MIN). */
+static int status_item_read(struct loader *l, const struct ytree_node *n, const char *path,
+			    bool *want)
+{
+	unsigned long long lo, hi;
+	const char *end;
+	bool overflow, overflow2;
+
+	if (n->kind != YTREE_SCALAR || is_null(n))
+		return node_error(l, n, path, "expected a status code or range, got %s",
+				  describe(n));
+	if (!read_digits(n->scalar, &lo, &end, &overflow))
+		goto syntax;
+	hi = lo;
+	overflow2 = false;
+	if (*end == '-' && !read_digits(end + 1, &hi, &end, &overflow2))
+		goto syntax;
+	if (*end != '\0')
+		goto syntax;
+	if (overflow || overflow2 || lo < STATUS_MIN || hi > STATUS_MAX || hi < STATUS_MIN ||
+	    lo > STATUS_MAX)
+		return node_error(l, n, path, "%s is out of range (%d..%d)", n->scalar, STATUS_MIN,
+				  STATUS_MAX);
+	if (hi < lo)
+		return node_error(l, n, path, "'%s' is an empty range (the first code is larger)",
+				  n->scalar);
+	for (unsigned long long c = lo; c <= hi; c++)
+		want[c - STATUS_MIN] = true;
+	return 0;
+syntax:
+	return node_error(l, n, path, "'%s' is not a status code or range (like 200 or 200-299)",
+			  n->scalar);
+}
+
+/* expect_status of check c: codes and ranges, stored sorted, each once. */
+static int status_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       struct config_check *c)
+{
+	bool want[STATUS_MAX - STATUS_MIN + 1] = {0};
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if ((rc = list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return node_error(l, n, path, "at least one status code is required");
+	for (size_t i = 0; i < count; i++) {
+		char ipath[160];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if ((rc = status_item_read(l, list_item(n, items, i), ipath, want)) != 0)
+			return rc;
+	}
+	free(c->expect_status);
+	c->expect_status = xcalloc(STATUS_MAX - STATUS_MIN + 1, sizeof(*c->expect_status));
+	c->expect_status_count = 0;
+	for (unsigned code = STATUS_MIN; code <= STATUS_MAX; code++) {
+		if (want[code - STATUS_MIN])
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	return 0;
+}
+
+static int check_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_TYPE,
+		K_PORT,
+		K_PATH,
+		K_HOST,
+		K_STATUS,
+		K_BODY,
+		K_TLS,
+		K_INTERVAL,
+		K_TIMEOUT,
+		K_COUNT
+	};
+	static const char *const keys[K_COUNT + 1] = {
+	    "name",        "type",       "port",     "path",    "host", "expect_status",
+	    "expect_body", "tls_verify", "interval", "timeout", NULL};
+	static const char *const types[] = {"http", "https", "tcp", NULL};
+	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._~!$&'()*+,;=:@/%?";
+	static const char host_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._:[]";
+	struct config *cfg = l->cfg;
+	struct config_check *c = &cfg->checks[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	unsigned u;
+	int rc;
+
+	snprintf(path, sizeof(path), "checks[%zu]", index);
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path, "expected a mapping with name and type, got %s",
+				  describe(n));
+	c->line = n->line;
+	c->col = n->col;
+	if ((rc = map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_NAME] == NULL)
+		return node_error(l, n, path, "missing required key 'name'");
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = ident_read(l, v[K_NAME], kpath, "a check name")) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		if (strcmp(cfg->checks[i].name, v[K_NAME]->scalar) == 0)
+			return node_error(l, v[K_NAME], kpath,
+					  "duplicate check '%s' (first at line %u)",
+					  v[K_NAME]->scalar, cfg->checks[i].line);
+	}
+	c->name = xstrdup(v[K_NAME]->scalar);
+
+	c->type = CHECK_HTTP;
+	if (v[K_TYPE] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.type", path);
+		if ((rc = keyword_read(l, v[K_TYPE], kpath, types, "http, https or tcp", &u)) != 0)
+			return rc;
+		c->type = (enum check_type)u;
+	}
+	/* Keys that mean nothing for the type are mistakes, not defaults. */
+	for (size_t k = K_PATH; k <= K_TLS; k++) {
+		bool http_only = k != K_TLS;
+
+		if (v[k] == NULL || c->type == CHECK_HTTPS || (http_only && c->type == CHECK_HTTP))
+			continue;
+		snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[k]);
+		return node_error(l, v[k], kpath, "only %s checks have %s",
+				  http_only ? "http and https" : "https", keys[k]);
+	}
+
+	c->port = c->type == CHECK_HTTPS ? 443 : 80;
+	if (v[K_PORT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.port", path);
+		if ((rc = uint_read(l, v[K_PORT], kpath, 1, 65535, &c->port)) != 0)
+			return rc;
+	}
+	if (v[K_PATH] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.path", path);
+		if ((rc = string_read(l, v[K_PATH], kpath, "a request path")) != 0)
+			return rc;
+		if (v[K_PATH]->scalar[0] != '/' ||
+		    !text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
+			return node_error(l, v[K_PATH], kpath,
+					  "'%s' is not a request path ('/' first, then URL "
+					  "characters, no spaces; at most %d bytes)",
+					  v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
+		c->path = xstrdup(v[K_PATH]->scalar);
+	} else {
+		c->path = xstrdup("/");
+	}
+	if (v[K_HOST] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.host", path);
+		if ((rc = string_read(l, v[K_HOST], kpath, "a host name")) != 0)
+			return rc;
+		if (!text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
+			return node_error(
+			    l, v[K_HOST], kpath,
+			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
+			    v[K_HOST]->scalar, CHECK_HOST_MAX_LEN);
+		c->host = xstrdup(v[K_HOST]->scalar);
+	}
+	if (v[K_STATUS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_status", path);
+		if ((rc = status_read(l, v[K_STATUS], kpath, c)) != 0)
+			return rc;
+	} else {
+		c->expect_status = xcalloc(200, sizeof(*c->expect_status));
+		for (unsigned code = 200; code <= 399; code++)
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	if (v[K_BODY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_body", path);
+		if ((rc = string_read(l, v[K_BODY], kpath, "a string")) != 0)
+			return rc;
+		if (strlen(v[K_BODY]->scalar) > CHECK_PATH_MAX_LEN)
+			return node_error(l, v[K_BODY], kpath, "longer than %d bytes",
+					  CHECK_PATH_MAX_LEN);
+		c->expect_body = xstrdup(v[K_BODY]->scalar);
+	}
+	c->tls_verify = true;
+	if (v[K_TLS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.tls_verify", path);
+		if ((rc = bool_read(l, v[K_TLS], kpath, &c->tls_verify)) != 0)
+			return rc;
+	}
+	c->interval_ms = 2000;
+	if (v[K_INTERVAL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.interval", path);
+		if ((rc = duration_read(l, v[K_INTERVAL], kpath, 500, 3600000, &c->interval_ms)) !=
+		    0)
+			return rc;
+	}
+	c->timeout_ms = 1000;
+	if (v[K_TIMEOUT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.timeout", path);
+		if ((rc = duration_read(l, v[K_TIMEOUT], kpath, 100, 60000, &c->timeout_ms)) != 0)
+			return rc;
+	}
+	if (c->timeout_ms >= c->interval_ms) {
+		const struct ytree_node *at = v[K_TIMEOUT] != NULL ? v[K_TIMEOUT] : v[K_INTERVAL];
+		char t[32], i[32];
+
+		format_duration(c->timeout_ms, t, sizeof(t));
+		format_duration(c->interval_ms, i, sizeof(i));
+		snprintf(kpath, sizeof(kpath), "%s.%s", path,
+			 v[K_TIMEOUT] != NULL ? "timeout" : "interval");
+		return node_error(l, at, kpath,
+				  "the timeout (%s) must be shorter than the interval (%s)", t, i);
+	}
+	return 0;
+}
+
+static int checks_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "checks", "checks")) != 0 || is_null(n))
+		return rc;
+	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->check_count = i + 1;
+		if ((rc = check_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* datacenters[].check and check_address of dc (v: their value nodes, or
+ * NULL). check_address ends up "ADDR:PORT" or "[IPV6]:PORT" whenever the
+ * datacenter has a check: as written, with the check's port when it has
+ * none (or port 0), else the first IPv4 VIP (or IPv6 VIP) and that port. */
+static int dc_check_read(struct loader *l, const struct ytree_node *n, const char *path,
+			 struct config_datacenter *dc, const struct ytree_node *check,
+			 const struct ytree_node *address)
+{
+	const struct config_check *c;
+	struct netaddr a;
+	char kpath[96], text[NETADDR_STRLEN];
+	int rc;
+
+	dc->check = -1;
+	if (check == NULL) {
+		if (address != NULL) {
+			snprintf(kpath, sizeof(kpath), "%s.check_address", path);
+			return node_error(l, address, kpath, "check_address needs a check");
+		}
+		return 0;
+	}
+	snprintf(kpath, sizeof(kpath), "%s.check", path);
+	if ((rc = string_read(l, check, kpath, "a check name")) != 0)
+		return rc;
+	dc->check = check_find(l->cfg, check->scalar);
+	if (dc->check < 0)
+		return node_error(l, check, kpath, "unknown check '%s'", check->scalar);
+	c = &l->cfg->checks[dc->check];
+	if (address != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.check_address", path);
+		if ((rc = string_read(l, address, kpath, "an address")) != 0)
+			return rc;
+		if (netaddr_parse(address->scalar, 0, &a) != 0)
+			return node_error(l, address, kpath,
+					  "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
+					  address->scalar);
+	} else if (dc->cname != NULL) {
+		return node_error(l, n, path,
+				  "missing required key 'check_address' (a cname datacenter "
+				  "with a check)");
+	} else {
+		int family = dc->ipv4_count > 0 ? AF_INET : AF_INET6;
+
+		inet_ntop(family, family == AF_INET ? dc->ipv4[0] : dc->ipv6[0], text,
+			  sizeof(text));
+		if (netaddr_parse(text, 0, &a) != 0)
+			assert(!"a VIP does not parse");
+	}
+	if (netaddr_port(&a.u.sa) == 0)
+		netaddr_set_port(&a, (uint16_t)c->port);
+	netaddr_format(&a.u.sa, text, sizeof(text));
+	dc->check_address = xstrdup(text);
+	return 0;
+}
+
 static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t index)
 {
-	enum { K_NAME, K_REGION, K_LAT, K_LON, K_IPV4, K_IPV6, K_CNAME, K_WEIGHT, K_COUNT };
+	enum {
+		K_NAME,
+		K_REGION,
+		K_LAT,
+		K_LON,
+		K_IPV4,
+		K_IPV6,
+		K_CNAME,
+		K_WEIGHT,
+		K_CHECK,
+		K_CHECK_ADDR,
+		K_COUNT
+	};
 	static const char *const all_keys[K_COUNT + 1] = {
-	    "name", "region", "latitude", "longitude", "ipv4", "ipv6", "cname", "weight", NULL};
+	    "name",  "region", "latitude", "longitude",     "ipv4", "ipv6",
+	    "cname", "weight", "check",    "check_address", NULL};
 	struct config *cfg = l->cfg;
 	struct config_datacenter *dc = &cfg->datacenters[index];
 	const struct ytree_node *v[K_COUNT] = {0};
@@ -908,6 +1388,7 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 	dc->line = n->line;
 	dc->col = n->col;
 	dc->weight = 100;
+	dc->check = -1;
 	if ((rc = map_read(l, n, path, all_keys, v)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
@@ -980,16 +1461,7 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 		if ((rc = uint_read(l, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
 			return rc;
 	}
-	return 0;
-}
-
-/* A list of (possibly) absent sections reads as empty: "key:" or "key: []". */
-static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
-			const char *what)
-{
-	if (is_null(n) || n->kind == YTREE_SEQ)
-		return 0;
-	return node_error(l, n, path, "expected a list of %s, got %s", what, describe(n));
+	return dc_check_read(l, n, path, dc, v[K_CHECK], v[K_CHECK_ADDR]);
 }
 
 static int datacenters_read(struct loader *l, const struct ytree_node *n)
@@ -1005,6 +1477,148 @@ static int datacenters_read(struct loader *l, const struct ytree_node *n)
 	for (size_t i = 0; i < n->count; i++) {
 		cfg->datacenter_count = i + 1;
 		if ((rc = datacenter_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Is the secret at s, len bytes, free of control characters (so that a
+ * probe reading it from the first line of a file gets the same bytes)? */
+static bool secret_is_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The secret or secret_file of probe p: exactly one of the two nodes is
+ * given; path is the probe's, for messages. */
+static int secret_read(struct loader *l, const struct ytree_node *secret,
+		       const struct ytree_node *file, const char *path, struct config_probe *p)
+{
+	char kpath[96], *line = NULL, *name = NULL, where[640] = "";
+	const char *text;
+	size_t len;
+	int rc = 0;
+
+	if (file != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.secret_file", path);
+		if ((rc = first_line_read(l, file, kpath, SECRET_MAX_LEN, &line, &name)) != 0)
+			goto out;
+		snprintf(where, sizeof(where), " in '%s'", name);
+		text = line;
+	} else {
+		snprintf(kpath, sizeof(kpath), "%s.secret", path);
+		if (secret->kind != YTREE_SCALAR || is_null(secret)) {
+			rc = node_error(l, secret, kpath, "expected a string, got %s",
+					describe(secret));
+			goto out;
+		}
+		text = secret->scalar;
+	}
+	len = strlen(text);
+	if (len < SECRET_MIN_LEN || len > SECRET_MAX_LEN) {
+		rc = node_error(l, file != NULL ? file : secret, kpath,
+				"the secret%s is %zu bytes; it must be %d..%d", where, len,
+				SECRET_MIN_LEN, SECRET_MAX_LEN);
+		goto out;
+	}
+	if (!secret_is_text(text, len)) {
+		rc = node_error(l, file != NULL ? file : secret, kpath,
+				"the secret%s must not hold control characters", where);
+		goto out;
+	}
+	p->secret = xmalloc(len + 1);
+	memcpy(p->secret, text, len + 1);
+	p->secret_len = len;
+out:
+	if (line != NULL)
+		wipe(line, strlen(line));
+	free(line);
+	free(name);
+	return rc;
+}
+
+static int probe_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum { K_ID, K_REGION, K_LAT, K_LON, K_SECRET, K_SECRET_FILE, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {
+	    "id", "region", "latitude", "longitude", "secret", "secret_file", NULL};
+	struct config *cfg = l->cfg;
+	struct config_probe *p = &cfg->probes[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	int rc;
+
+	snprintf(path, sizeof(path), "probes[%zu]", index);
+	if (n->kind != YTREE_MAP)
+		return node_error(l, n, path,
+				  "expected a mapping with id, region, latitude, longitude and "
+				  "secret, got %s",
+				  describe(n));
+	p->line = n->line;
+	p->col = n->col;
+	if ((rc = map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_ID] == NULL)
+		return node_error(l, n, path, "missing required key 'id'");
+	snprintf(kpath, sizeof(kpath), "%s.id", path);
+	if ((rc = ident_read(l, v[K_ID], kpath, "a probe id")) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		if (strcmp(cfg->probes[i].id, v[K_ID]->scalar) == 0)
+			return node_error(l, v[K_ID], kpath,
+					  "duplicate probe '%s' (first at line %u)",
+					  v[K_ID]->scalar, cfg->probes[i].line);
+	}
+	p->id = xstrdup(v[K_ID]->scalar);
+	if (v[K_REGION] == NULL)
+		return node_error(l, n, path, "missing required key 'region'");
+	snprintf(kpath, sizeof(kpath), "%s.region", path);
+	if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+		return rc;
+	p->region = xstrdup(v[K_REGION]->scalar);
+	if (v[K_LAT] == NULL)
+		return node_error(l, n, path, "missing required key 'latitude'");
+	if (v[K_LON] == NULL)
+		return node_error(l, n, path, "missing required key 'longitude'");
+	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
+	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &p->lat)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
+	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &p->lon)) != 0)
+		return rc;
+	if (v[K_SECRET] != NULL && v[K_SECRET_FILE] != NULL) {
+		/* Point at the one written second. */
+		bool file_later = v[K_SECRET_FILE]->line > v[K_SECRET]->line ||
+				  (v[K_SECRET_FILE]->line == v[K_SECRET]->line &&
+				   v[K_SECRET_FILE]->col > v[K_SECRET]->col);
+		const struct ytree_node *first = file_later ? v[K_SECRET] : v[K_SECRET_FILE];
+
+		snprintf(kpath, sizeof(kpath), "%s.%s", path,
+			 file_later ? "secret_file" : "secret");
+		return node_error(l, file_later ? v[K_SECRET_FILE] : v[K_SECRET], kpath,
+				  "%s is set already (line %u); give one of them",
+				  file_later ? "secret" : "secret_file", first->line);
+	}
+	if (v[K_SECRET] == NULL && v[K_SECRET_FILE] == NULL)
+		return node_error(l, n, path, "missing required key 'secret' (or 'secret_file')");
+	return secret_read(l, v[K_SECRET], v[K_SECRET_FILE], path, p);
+}
+
+static int probes_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "probes", "probes")) != 0 || is_null(n))
+		return rc;
+	cfg->probes = xcalloc(n->count, sizeof(*cfg->probes));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->probe_count = i + 1;
+		if ((rc = probe_read(l, n->items[i], i)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1203,9 +1817,10 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 				       "nearest, failover, weighted, all or latency", &u)) != 0)
 			return rc;
 		p->policy = (enum pool_policy)u;
-		if (p->policy == POOL_LATENCY)
+		if (p->policy == POOL_LATENCY && cfg->probe_count == 0)
 			return node_error(l, v[K_POLICY], kpath,
-					  "policy 'latency' needs probe data; not available yet");
+					  "policy 'latency' needs probes to measure; none are "
+					  "configured");
 	}
 	p->answers = p->policy == POOL_ALL ? LB_MAX_ANSWERS : 1;
 	if (v[K_ANSWERS] != NULL) {
@@ -1481,6 +2096,22 @@ static int geoip_check(struct loader *l, const struct ytree_node *geoip)
 	return 0;
 }
 
+/* health.quorum can be met by the configured probes. */
+static int quorum_check(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+
+	if (cfg->health_quorum == 0 || cfg->health_quorum <= cfg->probe_count)
+		return 0;
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if (options[i].offset == OFF(health_quorum))
+			return node_error(l, l->seen[i], options[i].key,
+					  "%u is more than the %zu probes configured",
+					  cfg->health_quorum, cfg->probe_count);
+	}
+	return 0;
+}
+
 static unsigned online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1506,7 +2137,7 @@ static int tree_read(struct loader *l)
 {
 	const struct ytree_node *root = ytree_root(l->tree);
 	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
-	const struct ytree_node *geoip = NULL;
+	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL;
 	struct config *cfg = l->cfg;
 	int rc;
 
@@ -1519,7 +2150,9 @@ static int tree_read(struct loader *l)
 
 		rc = 0;
 		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
-		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0)
+		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
+		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
+		    strcmp(key, "latency") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
@@ -1529,10 +2162,15 @@ static int tree_read(struct loader *l)
 			pools = root->items[k];
 		else if (strcmp(key, "names") == 0)
 			names = root->items[k];
+		else if (strcmp(key, "checks") == 0)
+			checks = root->items[k];
+		else if (strcmp(key, "probes") == 0)
+			probes = root->items[k];
 		else
 			return ytree_error(l->tree, root->keys[k], l->err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
-					   "zones, datacenters, pools or names)",
+					   "health, reports, latency, zones, checks, datacenters, "
+					   "probes, pools or names)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -1547,7 +2185,13 @@ static int tree_read(struct loader *l)
 		return ytree_error(l->tree, root, l->err, "missing required key 'zones'");
 	if ((rc = zones_read(l, zones)) != 0)
 		return rc;
+	if (checks != NULL && (rc = checks_read(l, checks)) != 0)
+		return rc;
 	if (dcs != NULL && (rc = datacenters_read(l, dcs)) != 0)
+		return rc;
+	if (probes != NULL && (rc = probes_read(l, probes)) != 0)
+		return rc;
+	if ((rc = quorum_check(l)) != 0)
 		return rc;
 	if (pools != NULL && (rc = pools_read(l, pools)) != 0)
 		return rc;
@@ -1643,8 +2287,25 @@ void config_free(struct config *cfg)
 		free(cfg->datacenters[i].ipv4);
 		free(cfg->datacenters[i].ipv6);
 		free(cfg->datacenters[i].cname);
+		free(cfg->datacenters[i].check_address);
 	}
 	free(cfg->datacenters);
+	for (size_t i = 0; i < cfg->check_count; i++) {
+		free(cfg->checks[i].name);
+		free(cfg->checks[i].path);
+		free(cfg->checks[i].host);
+		free(cfg->checks[i].expect_status);
+		free(cfg->checks[i].expect_body);
+	}
+	free(cfg->checks);
+	for (size_t i = 0; i < cfg->probe_count; i++) {
+		free(cfg->probes[i].id);
+		free(cfg->probes[i].region);
+		if (cfg->probes[i].secret != NULL)
+			wipe(cfg->probes[i].secret, cfg->probes[i].secret_len);
+		free(cfg->probes[i].secret);
+	}
+	free(cfg->probes);
 	for (size_t i = 0; i < cfg->pool_count; i++) {
 		struct config_pool *p = &cfg->pools[i];
 
@@ -1724,6 +2385,11 @@ void config_print_options(FILE *out)
 		case OPT_LOGLEVEL:
 			fprintf(out, "error|warning|info|debug, default %s", o->def);
 			break;
+		case OPT_ENUM:
+			for (size_t w = 0; o->words[w] != NULL; w++)
+				fprintf(out, "%s%s", w > 0 ? "|" : "", o->words[w]);
+			fprintf(out, ", default %s", o->def);
+			break;
 		case OPT_STRING:
 			if (o->flags & OPTF_HOSTNAME)
 				fprintf(out, "string, default the host name");
@@ -1741,14 +2407,27 @@ void config_print_options(FILE *out)
 	fprintf(out,
 		"zones: list of {name, file, allow_transfer}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
+		"checks: list of {name, type, port, path, host, expect_status, expect_body, "
+		"tls_verify, interval, timeout}, default []\n"
+		"    health checks probes run: type http|https|tcp (default http), port "
+		"default 80 (443 for https), path default \"/\",\n"
+		"    expect_status codes or ranges 100..599 (default 200-399), interval "
+		"500ms..1h (default 2s), timeout 100ms..1m (default 1s, < interval)\n"
 		"datacenters: list of {name, region, latitude, longitude, ipv4, ipv6, cname, "
-		"weight}, default []\n"
+		"weight, check, check_address}, default []\n"
 		"    where services run: coordinates and VIPs (or a CNAME target); weight "
-		"1..1000000, default 100\n"
+		"1..1000000, default 100;\n"
+		"    check names a check, check_address ADDR[:PORT] default the first VIP and "
+		"the check's port\n"
+		"probes: list of {id, region, latitude, longitude, secret, secret_file}, "
+		"default []\n"
+		"    probe agents allowed to report; secret (or the first line of secret_file) "
+		"16..1024 bytes\n"
 		"pools: list of {name, datacenters, policy, answers, ttl, weighted, countries, "
 		"continents, when_all_down, fallback}, default []\n"
 		"    datacenters and how to pick among them: policy "
-		"nearest|failover|weighted|all, answers 1..16, ttl 0..86400 (default 30)\n"
+		"nearest|failover|weighted|all|latency, answers 1..16, ttl 0..86400 (default "
+		"30)\n"
 		"names: list of {name, pool}, default []\n"
 		"    load-balanced names, each inside a served zone, answered from a pool\n");
 }

@@ -28,6 +28,49 @@ struct config_zone {
 	unsigned col;                   /* column of that declaration */
 };
 
+/* Kinds of health check a probe runs. */
+enum check_type {
+	CHECK_HTTP,  /* HTTP GET, status (and body) checked */
+	CHECK_HTTPS, /* the same over TLS (certificate verified unless told not to) */
+	CHECK_TCP,   /* TCP connect */
+};
+
+/* A health check definition (gslbd.conf "checks"). */
+struct config_check {
+	char *name;                     /* unique name, referenced by datacenters */
+	enum check_type type;           /* http, https or tcp */
+	unsigned port;                  /* 1..65535; default 80 (http, tcp), 443 (https) */
+	char *path;                     /* http(s): request path, default "/" */
+	char *host;                     /* http(s): Host header and TLS SNI, or NULL (the address) */
+	unsigned *expect_status;        /* http(s): accepted status codes, default 200..399 */
+	size_t expect_status_count;     /* entries at expect_status */
+	char *expect_body;              /* http(s): substring the body must hold, or NULL */
+	bool tls_verify;                /* https: verify the certificate (default true) */
+	unsigned interval_ms;           /* time between checks (500ms..1h, default 2s) */
+	unsigned timeout_ms;            /* one check's deadline (100ms..1m, default 1s; < interval) */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* A probe agent allowed to report (gslbd.conf "probes"). */
+struct config_probe {
+	char *id;                       /* key id the probe signs with, unique */
+	char *region;                   /* region the probe measures from */
+	double lat;                     /* the probe's latitude (latency policy) */
+	double lon;                     /* the probe's longitude */
+	uint8_t *secret;                /* HMAC-SHA256 key bytes */
+	size_t secret_len;              /* bytes at secret (16..1024) */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* What a datacenter is when no probe has said anything fresh for longer
+ * than the grace period. */
+enum health_unknown {
+	HEALTH_UNKNOWN_UP,   /* keep answering it (default) */
+	HEALTH_UNKNOWN_DOWN, /* stop answering it */
+};
+
 /* A datacenter (gslbd.conf "datacenters"): where a service runs. */
 struct config_datacenter {
 	char *name;                     /* unique name, e.g. "us-east" */
@@ -40,6 +83,10 @@ struct config_datacenter {
 	size_t ipv6_count;              /* entries at ipv6 */
 	char *cname;                    /* CNAME target (presentation, absolute) instead of VIPs, or NULL */
 	unsigned weight;                /* share for the weighted policy (1..1000000, default 100) */
+	long check;                     /* index into config->checks, or -1: not probed */
+	char *check_address;            /* with a check: "ADDR:PORT" / "[V6]:PORT" probes connect to
+	                                 * (default: first IPv4, else IPv6 VIP, and the check's port;
+	                                 * required for CNAME datacenters); NULL without a check */
 	unsigned line;                  /* where it is declared */
 	unsigned col;                   /* column of that declaration */
 };
@@ -50,7 +97,7 @@ enum pool_policy {
 	POOL_FAILOVER, /* the listed order */
 	POOL_WEIGHTED, /* by weight, sticky per client subnet (or random per query) */
 	POOL_ALL,      /* every healthy one, in the listed order */
-	POOL_LATENCY,  /* probe-measured RTT (reserved: needs probes) */
+	POOL_LATENCY,  /* probe-measured RTT from the probe region nearest the client */
 };
 
 /* What a pool answers when every datacenter is down. */
@@ -116,6 +163,20 @@ struct config {
 	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
 	size_t api_listen_count;        /* entries at api_listen */
 	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
+	struct config_check *checks;    /* health check definitions */
+	size_t check_count;             /* entries at checks */
+	struct config_probe *probes;    /* probes allowed to report */
+	size_t probe_count;             /* entries at probes */
+	unsigned health_rise;           /* consecutive good results before a probe says up (1..100, default 2) */
+	unsigned health_fall;           /* consecutive bad results before a probe says down (1..100, default 3) */
+	unsigned health_quorum;         /* fresh probes that must agree; 0 = strict majority (default) */
+	unsigned health_freshness_ms;   /* results older than this are ignored (1s..1h, default 10s) */
+	unsigned health_grace_ms;       /* with no fresh data the last state holds this long (0..1d, default 30s) */
+	enum health_unknown health_on_unknown; /* then this decides (default up) */
+	unsigned report_max_skew_ms;    /* reports whose timestamp is further off are refused (1s..1h, default 30s) */
+	unsigned report_max_bytes;      /* largest report body (1KiB..16MiB, default 1MiB) */
+	unsigned latency_hysteresis_pct; /* latency policy: a new leader must be this much faster (0..100, default 20) */
+	unsigned latency_hysteresis_ms; /* ... and at least this many ms faster (0..1000, default 5) */
 	char *geoip_database;           /* MaxMind DB path, or NULL: no client locations */
 	char *geoip_latitude;           /* data path of the latitude ("location.latitude") */
 	char *geoip_longitude;          /* data path of the longitude ("location.longitude") */

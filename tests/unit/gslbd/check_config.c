@@ -1,7 +1,8 @@
 /* Unit tests of gslbd/config: every option read from a file, the defaults,
  * value syntax (integers, booleans, durations, addresses, prefixes, zone
- * names), datacenters, pools and load-balanced names, and the exact
- * "file:line:col: message" of each kind of error. */
+ * names), datacenters, pools, load-balanced names, checks, probes and the
+ * health, reports and latency options, and the exact "file:line:col:
+ * message" of each kind of error. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -35,6 +36,14 @@
 #define POOL "pools:\n  - name: web\n    datacenters: [us-east, eu-west]\n"
 /* The start of a second pool (line 16..17), its keys at column 5. */
 #define POOL2 "  - name: p2\n    datacenters: [us-east, eu-west]\n"
+/* A check after ZONE (lines 4..5), its keys at column 5. */
+#define CHECK "checks:\n  - name: web\n"
+/* A datacenter after ZONE (lines 4..8), its keys at column 5. */
+#define DC1 "datacenters:\n  - name: a\n    latitude: 1\n    longitude: 1\n    ipv4: 192.0.2.1\n"
+/* A probe, without its secret (4 lines), its keys at column 5. */
+#define PROBE(id) "  - id: " id "\n    region: eu-west\n    latitude: 53.35\n    longitude: -6.26\n"
+/* A secret long enough. */
+#define SECRET "    secret: 0123456789abcdef\n"
 
 static struct config *cfg;
 static struct gslb_err err;
@@ -156,6 +165,20 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->pool_count, 0);
 	ck_assert_uint_eq(cfg->lbname_count, 0);
 	ck_assert_int_eq(config_datacenter_find(cfg, "us-east"), -1);
+	ck_assert_uint_eq(cfg->check_count, 0);
+	ck_assert_ptr_null(cfg->checks);
+	ck_assert_uint_eq(cfg->probe_count, 0);
+	ck_assert_ptr_null(cfg->probes);
+	ck_assert_uint_eq(cfg->health_rise, 2);
+	ck_assert_uint_eq(cfg->health_fall, 3);
+	ck_assert_uint_eq(cfg->health_quorum, 0);
+	ck_assert_uint_eq(cfg->health_freshness_ms, 10000);
+	ck_assert_uint_eq(cfg->health_grace_ms, 30000);
+	ck_assert_int_eq(cfg->health_on_unknown, HEALTH_UNKNOWN_UP);
+	ck_assert_uint_eq(cfg->report_max_skew_ms, 30000);
+	ck_assert_uint_eq(cfg->report_max_bytes, 1048576);
+	ck_assert_uint_eq(cfg->latency_hysteresis_pct, 20);
+	ck_assert_uint_eq(cfg->latency_hysteresis_ms, 5);
 	config_free(cfg);
 	cfg = NULL;
 
@@ -168,6 +191,202 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->pools[0].ttl, 30);
 	ck_assert(!cfg->pools[0].weighted_random);
 	ck_assert_int_eq(cfg->pools[0].all_down, POOL_ALL_DOWN_FAIL_OPEN);
+	ck_assert_int_eq(cfg->datacenters[0].check, -1);
+	ck_assert_ptr_null(cfg->datacenters[0].check_address);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Check defaults, by type. */
+	ck_assert_int_eq(load(ZONE "checks:\n  - name: h\n  - name: s\n    type: https\n"
+				   "  - name: t\n    type: tcp\n"),
+			 0);
+	ck_assert_uint_eq(cfg->check_count, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct config_check *c = &cfg->checks[i];
+
+		ck_assert_int_eq(c->type, i == 0 ? CHECK_HTTP : i == 1 ? CHECK_HTTPS : CHECK_TCP);
+		ck_assert_uint_eq(c->port, i == 1 ? 443 : 80);
+		ck_assert_str_eq(c->path, "/");
+		ck_assert_ptr_null(c->host);
+		ck_assert_uint_eq(c->expect_status_count, 200);
+		for (unsigned j = 0; j < 200; j++)
+			ck_assert_uint_eq(c->expect_status[j], 200 + j);
+		ck_assert_ptr_null(c->expect_body);
+		ck_assert(c->tls_verify);
+		ck_assert_uint_eq(c->interval_ms, 2000);
+		ck_assert_uint_eq(c->timeout_ms, 1000);
+		ck_assert_uint_eq(c->line, i == 0 ? 5 : i == 1 ? 6 : 8);
+		ck_assert_uint_eq(c->col, 5);
+	}
+}
+END_TEST
+
+/* The expected status codes of check 0, joined by spaces. */
+static const char *status_list(void)
+{
+	static char buf[4096];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->checks[0].expect_status_count; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i > 0 ? " " : "",
+			 cfg->checks[0].expect_status[i]);
+	return buf;
+}
+
+START_TEST(test_health_file)
+{
+	const struct config_check *c;
+	const struct config_datacenter *dc;
+	const struct config_probe *p;
+
+	ck_assert_int_eq(config_load(CONF_DIR "/health.conf", &cfg, &err), 0);
+	ck_assert_str_eq(err.msg, "");
+	ck_assert_uint_eq(cfg->health_rise, 1);
+	ck_assert_uint_eq(cfg->health_fall, 5);
+	ck_assert_uint_eq(cfg->health_quorum, 2);
+	ck_assert_uint_eq(cfg->health_freshness_ms, 60000);
+	ck_assert_uint_eq(cfg->health_grace_ms, 86400000);
+	ck_assert_int_eq(cfg->health_on_unknown, HEALTH_UNKNOWN_DOWN);
+	ck_assert_uint_eq(cfg->report_max_skew_ms, 5000);
+	ck_assert_uint_eq(cfg->report_max_bytes, 1024);
+	ck_assert_uint_eq(cfg->latency_hysteresis_pct, 0);
+	ck_assert_uint_eq(cfg->latency_hysteresis_ms, 1000);
+
+	ck_assert_uint_eq(cfg->check_count, 4);
+	c = &cfg->checks[0];
+	ck_assert_str_eq(c->name, "web-http");
+	ck_assert_int_eq(c->type, CHECK_HTTP);
+	ck_assert_uint_eq(c->port, 8080);
+	ck_assert_str_eq(c->path, "/healthz?full=1");
+	ck_assert_str_eq(c->host, "www.example.com");
+	/* Ranges expanded, sorted, each code once. */
+	ck_assert_str_eq(status_list(), "200 201 202 204");
+	ck_assert_str_eq(c->expect_body, "ok");
+	ck_assert(c->tls_verify);
+	ck_assert_uint_eq(c->interval_ms, 2000);
+	ck_assert_uint_eq(c->timeout_ms, 1500);
+	ck_assert_uint_eq(c->line, 20);
+	ck_assert_uint_eq(c->col, 5);
+	c = &cfg->checks[1];
+	ck_assert_str_eq(c->name, "tls");
+	ck_assert_int_eq(c->type, CHECK_HTTPS);
+	ck_assert_uint_eq(c->port, 443);
+	ck_assert(!c->tls_verify);
+	ck_assert_uint_eq(c->interval_ms, 3600000);
+	ck_assert_uint_eq(c->timeout_ms, 60000);
+	c = &cfg->checks[2];
+	ck_assert_str_eq(c->name, "plain.tcp");
+	ck_assert_int_eq(c->type, CHECK_TCP);
+	ck_assert_uint_eq(c->port, 25);
+	c = &cfg->checks[3];
+	ck_assert_str_eq(c->name, "defaults");
+	ck_assert_int_eq(c->type, CHECK_HTTP);
+	ck_assert_uint_eq(c->port, 80);
+
+	ck_assert_uint_eq(cfg->datacenter_count, 5);
+	dc = &cfg->datacenters[0];
+	ck_assert_int_eq(dc->check, 0);
+	/* The first IPv4 VIP and the check's port. */
+	ck_assert_str_eq(dc->check_address, "192.0.2.10:8080");
+	dc = &cfg->datacenters[1];
+	ck_assert_int_eq(dc->check, 1);
+	/* No IPv4 VIP: the first IPv6 one. */
+	ck_assert_str_eq(dc->check_address, "[2001:db8:20::1]:443");
+	dc = &cfg->datacenters[2];
+	ck_assert_int_eq(dc->check, 2);
+	ck_assert_str_eq(dc->check_address, "127.0.0.1:18083");
+	dc = &cfg->datacenters[3];
+	ck_assert_str_eq(dc->cname, "edge.cdn.example.net.");
+	ck_assert_int_eq(dc->check, 3);
+	/* Without a port: the check's. */
+	ck_assert_str_eq(dc->check_address, "[::1]:80");
+	dc = &cfg->datacenters[4];
+	ck_assert_int_eq(dc->check, -1);
+	ck_assert_ptr_null(dc->check_address);
+
+	ck_assert_uint_eq(cfg->probe_count, 3);
+	p = &cfg->probes[0];
+	ck_assert_str_eq(p->id, "probe-us");
+	ck_assert_str_eq(p->region, "us-east");
+	ck_assert_double_eq_tol(p->lat, 40.71, 1e-9);
+	ck_assert_double_eq_tol(p->lon, -74.01, 1e-9);
+	ck_assert_uint_eq(p->secret_len, 16);
+	ck_assert_mem_eq(p->secret, "0123456789abcdef", 16);
+	ck_assert_uint_eq(p->line, 67);
+	ck_assert_uint_eq(p->col, 5);
+	p = &cfg->probes[1];
+	ck_assert_str_eq(p->id, "probe-eu");
+	ck_assert_str_eq(p->region, "eu-west");
+	ck_assert_double_eq_tol(p->lat, 53.35, 1e-9);
+	ck_assert_double_eq_tol(p->lon, -6.26, 1e-9);
+	/* The first line of the file, blanks trimmed. */
+	ck_assert_uint_eq(p->secret_len, 32);
+	ck_assert_mem_eq(p->secret, "test-only probe key, 32 bytes!!!", 32);
+	p = &cfg->probes[2];
+	ck_assert_str_eq(p->id, "probe.eu_2");
+	ck_assert_str_eq(p->region, "eu-west");
+	ck_assert_uint_eq(p->secret_len, 32);
+
+	ck_assert_uint_eq(cfg->pool_count, 1);
+	ck_assert_int_eq(cfg->pools[0].policy, POOL_LATENCY);
+	ck_assert_uint_eq(cfg->pools[0].answers, 1);
+}
+END_TEST
+
+START_TEST(test_health_forms)
+{
+	/* Bounds, a quoted keyword, a quorum of every probe, a flow mapping. */
+	ck_assert_int_eq(load("health:\n  grace: 0\n  on_unknown: \"down\"\n  quorum: 2\n"
+			      "  freshness: 3600\n" ZONE
+			      "checks:\n  - {name: s, type: https, host: '[::1]:8443', "
+			      "tls_verify: no, interval: 500ms, timeout: 100ms}\n"
+			      "probes:\n" PROBE("p1") SECRET PROBE("p2") SECRET),
+			 0);
+	ck_assert_uint_eq(cfg->health_grace_ms, 0);
+	ck_assert_int_eq(cfg->health_on_unknown, HEALTH_UNKNOWN_DOWN);
+	ck_assert_uint_eq(cfg->health_quorum, 2);
+	ck_assert_uint_eq(cfg->health_freshness_ms, 3600000);
+	ck_assert_str_eq(cfg->checks[0].host, "[::1]:8443");
+	ck_assert(!cfg->checks[0].tls_verify);
+	ck_assert_uint_eq(cfg->checks[0].interval_ms, 500);
+	ck_assert_uint_eq(cfg->checks[0].timeout_ms, 100);
+	ck_assert_uint_eq(cfg->probe_count, 2);
+	/* Sections written empty. */
+	config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("health:\nreports:\nlatency:\n" ZONE "checks: []\nprobes:\n"), 0);
+	ck_assert_uint_eq(cfg->check_count, 0);
+	ck_assert_uint_eq(cfg->probe_count, 0);
+	ck_assert_uint_eq(cfg->health_rise, 2);
+}
+END_TEST
+
+/* Status lists and the codes they mean. */
+static const struct {
+	const char *text;
+	const char *codes;
+} statuses[] = {
+    {"200", "200"},
+    {"[100, 599]", "100 599"},
+    {"\"204\"", "204"},
+    {"[200-203, 202-205]", "200 201 202 203 204 205"},
+    {"[301, 200-200, 302]", "200 301 302"},
+};
+
+START_TEST(test_statuses)
+{
+	char *text = xasprintf(ZONE CHECK "    expect_status: %s\n", statuses[_i].text);
+
+	ck_assert_int_eq(load(text), 0);
+	ck_assert_str_eq(status_list(), statuses[_i].codes);
+	free(text);
+	config_free(cfg);
+	cfg = NULL;
+	/* Every code at once. */
+	ck_assert_int_eq(load(ZONE CHECK "    expect_status: 100-599\n"), 0);
+	ck_assert_uint_eq(cfg->checks[0].expect_status_count, 500);
+	ck_assert_uint_eq(cfg->checks[0].expect_status[0], 100);
+	ck_assert_uint_eq(cfg->checks[0].expect_status[499], 599);
 }
 END_TEST
 
@@ -458,6 +677,39 @@ START_TEST(test_example)
 	assert_ipv4(cfg->datacenters[0].ipv4[0], "192.0.2.10");
 	assert_ipv6(cfg->datacenters[1].ipv6[0], "2001:db8:20::1");
 	ck_assert_uint_eq(cfg->datacenters[2].ipv6_count, 0);
+	ck_assert_uint_eq(cfg->check_count, 1);
+	ck_assert_str_eq(cfg->checks[0].name, "web");
+	ck_assert_int_eq(cfg->checks[0].type, CHECK_HTTP);
+	ck_assert_uint_eq(cfg->checks[0].port, 80);
+	ck_assert_str_eq(cfg->checks[0].path, "/");
+	ck_assert_uint_eq(cfg->checks[0].interval_ms, 1000);
+	ck_assert_uint_eq(cfg->checks[0].timeout_ms, 500);
+	for (size_t i = 0; i < 3; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "127.0.0.1:%zu", 18081 + i);
+		ck_assert_int_eq(cfg->datacenters[i].check, 0);
+		ck_assert_str_eq(cfg->datacenters[i].check_address, want);
+	}
+	ck_assert_uint_eq(cfg->probe_count, 3);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const ids[] = {"probe-us", "probe-eu", "probe-ap"};
+
+		ck_assert_str_eq(cfg->probes[i].id, ids[i]);
+		/* Probes stand where the datacenters of their region are. */
+		ck_assert_str_eq(cfg->probes[i].region, cfg->datacenters[i].region);
+		ck_assert_double_eq_tol(cfg->probes[i].lat, cfg->datacenters[i].lat, 1e-9);
+		ck_assert_double_eq_tol(cfg->probes[i].lon, cfg->datacenters[i].lon, 1e-9);
+		ck_assert_uint_ge(cfg->probes[i].secret_len, 16);
+		ck_assert_ptr_null(memchr(cfg->probes[i].secret, '\n', cfg->probes[i].secret_len));
+		ck_assert_mem_eq(cfg->probes[i].secret, "demo-only-", 10);
+	}
+	ck_assert_uint_eq(cfg->health_rise, 2);
+	ck_assert_uint_eq(cfg->health_fall, 2);
+	ck_assert_uint_eq(cfg->health_quorum, 0);
+	ck_assert_uint_eq(cfg->health_freshness_ms, 5000);
+	ck_assert_uint_eq(cfg->health_grace_ms, 15000);
+	ck_assert_int_eq(cfg->health_on_unknown, HEALTH_UNKNOWN_UP);
 	ck_assert_uint_eq(cfg->pool_count, 1);
 	p = &cfg->pools[0];
 	ck_assert_str_eq(dc_names(p->dcs, p->dc_count), "us-east eu-west ap-southeast");
@@ -584,6 +836,18 @@ START_TEST(test_free)
 	c->pools[0].countries[0].dcs = xcalloc(1, sizeof(size_t));
 	c->lbnames = xcalloc(1, sizeof(*c->lbnames));
 	c->lbname_count = 1;
+	c->datacenters[1].check_address = xstrdup("192.0.2.1:80");
+	c->checks = xcalloc(2, sizeof(*c->checks));
+	c->check_count = 2;
+	c->checks[0].name = xstrdup("web");
+	c->checks[0].path = xstrdup("/");
+	c->checks[0].expect_status = xcalloc(1, sizeof(unsigned));
+	c->checks[0].expect_status_count = 1;
+	c->probes = xcalloc(2, sizeof(*c->probes));
+	c->probe_count = 2;
+	c->probes[0].id = xstrdup("p");
+	c->probes[0].secret = (uint8_t *)xstrdup("0123456789abcdef");
+	c->probes[0].secret_len = 16;
 	c->geoip_latitude = xstrdup("lat");
 	config_free(c);
 }
@@ -613,8 +877,20 @@ START_TEST(test_print_options)
 	    "geoip.longitude: string, default \"location.longitude\"\n",
 	    "geoip.country: string, default \"country.iso_code\"\n",
 	    "geoip.continent: string, default \"continent.code\"\n",
+	    "health.rise: integer 1..100, default 2\n",
+	    "health.fall: integer 1..100, default 3\n",
+	    "health.quorum: integer 0..1000, default 0\n",
+	    "health.freshness: duration 1s..1h, default 10s\n",
+	    "health.grace: duration 0..1d, default 30s\n",
+	    "health.on_unknown: up|down, default up\n",
+	    "reports.max_skew: duration 1s..1h, default 30s\n",
+	    "reports.max_bytes: integer 1024..16777216, default 1048576\n",
+	    "latency.hysteresis_pct: integer 0..100, default 20\n",
+	    "latency.hysteresis_ms: integer 0..1000, default 5\n",
 	    "zones:",
+	    "checks:",
 	    "datacenters:",
+	    "probes:",
 	    "pools:",
 	    "names:",
 	};
@@ -639,8 +915,8 @@ static const struct {
 } bad[] = {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
-     "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, zones, datacenters, "
-     "pools or names)"},
+     "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
+     "zones, checks, datacenters, probes, pools or names)"},
     {"server:\n  workers: 1\n  listn: 127.0.0.1\n" ZONE,
      "t.conf:3:3: unknown key 'listn' in server"},
     {"log:\n  levl: info\n" ZONE, "t.conf:2:3: unknown key 'levl' in log"},
@@ -880,7 +1156,8 @@ static const struct {
     {ZONE DCS POOL POOL2 "  - name: web\n    datacenters: us-east\n",
      "t.conf:18:11: pools[2].name: duplicate pool 'web' (first at line 14)"},
     {ZONE DCS POOL "    policy: latency\n",
-     "t.conf:16:13: pools[0].policy: policy 'latency' needs probe data; not available yet"},
+     "t.conf:16:13: pools[0].policy: policy 'latency' needs probes to measure; none are "
+     "configured"},
     {ZONE DCS POOL "    policy: closest\n", "t.conf:16:13: pools[0].policy: 'closest' is not one "
 					    "of nearest, failover, weighted, all or latency"},
     {ZONE DCS POOL "    answers: 0\n", "t.conf:16:14: pools[0].answers: 0 is out of range (1..16)"},
@@ -961,6 +1238,158 @@ static const struct {
      "t.conf:6:11: names[0].pool: unknown pool 'web'"},
     {ZONE DCS POOL "names:\n  - name: www.example.com\n    pool: web\n    ttl: 5\n",
      "t.conf:19:5: unknown key 'ttl' in names[0]"},
+    /* checks. */
+    {ZONE "checks: web\n", "t.conf:4:9: checks: expected a list of checks, got a scalar"},
+    {ZONE "checks:\n  - web\n",
+     "t.conf:5:5: checks[0]: expected a mapping with name and type, got a scalar"},
+    {ZONE "checks:\n  - type: http\n", "t.conf:5:5: checks[0]: missing required key 'name'"},
+    {ZONE "checks:\n  - name: 'web check'\n",
+     "t.conf:5:11: checks[0].name: 'web check' is not a valid name (1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE CHECK "  - name: web\n",
+     "t.conf:6:11: checks[1].name: duplicate check 'web' (first at line 5)"},
+    {ZONE CHECK "    type: udp\n",
+     "t.conf:6:11: checks[0].type: 'udp' is not one of http, https or tcp"},
+    {ZONE CHECK "    port: 0\n", "t.conf:6:11: checks[0].port: 0 is out of range (1..65535)"},
+    {ZONE CHECK "    port: 65536\n",
+     "t.conf:6:11: checks[0].port: 65536 is out of range (1..65535)"},
+    {ZONE CHECK "    path: healthz\n",
+     "t.conf:6:11: checks[0].path: 'healthz' is not a request path ('/' first, then URL "
+     "characters, no spaces; at most 1024 bytes)"},
+    {ZONE CHECK "    path: '/a b'\n",
+     "t.conf:6:11: checks[0].path: '/a b' is not a request path ('/' first, then URL "
+     "characters, no spaces; at most 1024 bytes)"},
+    {ZONE CHECK "    path: ''\n", "t.conf:6:11: checks[0].path: a request path must not be empty"},
+    {ZONE CHECK "    host: 'www example'\n",
+     "t.conf:6:11: checks[0].host: 'www example' is not a host name (1..255 of A-Z a-z 0-9 - . _ "
+     ": [ ])"},
+    {ZONE CHECK "    expect_status: 200-\n",
+     "t.conf:6:20: checks[0].expect_status: '200-' is not a status code or range (like 200 or "
+     "200-299)"},
+    {ZONE CHECK "    expect_status: [200, 2xx]\n",
+     "t.conf:6:26: checks[0].expect_status[1]: '2xx' is not a status code or range (like 200 or "
+     "200-299)"},
+    {ZONE CHECK "    expect_status: [200, 300-299]\n",
+     "t.conf:6:26: checks[0].expect_status[1]: '300-299' is an empty range (the first code is "
+     "larger)"},
+    {ZONE CHECK "    expect_status: 600\n",
+     "t.conf:6:20: checks[0].expect_status: 600 is out of range (100..599)"},
+    {ZONE CHECK "    expect_status: 99-200\n",
+     "t.conf:6:20: checks[0].expect_status: 99-200 is out of range (100..599)"},
+    {ZONE CHECK "    expect_status: 500-99999999999999999999999\n",
+     "t.conf:6:20: checks[0].expect_status: 500-99999999999999999999999 is out of range "
+     "(100..599)"},
+    {ZONE CHECK "    expect_status: []\n",
+     "t.conf:6:20: checks[0].expect_status: at least one status code is required"},
+    {ZONE CHECK "    expect_status: [[200]]\n",
+     "t.conf:6:21: checks[0].expect_status[0]: expected a status code or range, got a list"},
+    {ZONE CHECK "    expect_body: ''\n",
+     "t.conf:6:18: checks[0].expect_body: a string must not be empty"},
+    {ZONE CHECK "    tls_verify: false\n",
+     "t.conf:6:17: checks[0].tls_verify: only https checks have tls_verify"},
+    {ZONE CHECK "    type: https\n    tls_verify: maybe\n",
+     "t.conf:7:17: checks[0].tls_verify: expected true or false, got 'maybe'"},
+    {ZONE CHECK "    type: tcp\n    path: /\n",
+     "t.conf:7:11: checks[0].path: only http and https checks have path"},
+    {ZONE CHECK "    type: tcp\n    expect_status: 200\n",
+     "t.conf:7:20: checks[0].expect_status: only http and https checks have expect_status"},
+    {ZONE CHECK "    timeout: 2s\n",
+     "t.conf:6:14: checks[0].timeout: the timeout (2s) must be shorter than the interval (2s)"},
+    {ZONE CHECK "    interval: 1s\n    timeout: 1500ms\n",
+     "t.conf:7:14: checks[0].timeout: the timeout (1500ms) must be shorter than the interval "
+     "(1s)"},
+    {ZONE CHECK "    interval: 500ms\n",
+     "t.conf:6:15: checks[0].interval: the timeout (1s) must be shorter than the interval "
+     "(500ms)"},
+    {ZONE CHECK "    interval: 499ms\n",
+     "t.conf:6:15: checks[0].interval: 499ms is out of range (500ms..1h)"},
+    {ZONE CHECK "    timeout: 61s\n",
+     "t.conf:6:14: checks[0].timeout: 61s is out of range (100ms..1m)"},
+    {ZONE CHECK "    timeout: soon\n",
+     "t.conf:6:14: checks[0].timeout: 'soon' is not a duration (like 500ms, 10s, 2m, 1h, or "
+     "seconds)"},
+    {ZONE CHECK "    retries: 3\n", "t.conf:6:5: unknown key 'retries' in checks[0]"},
+    /* datacenters[].check and check_address. */
+    {ZONE DC1 "    check: web\n", "t.conf:9:12: datacenters[0].check: unknown check 'web'"},
+    {ZONE CHECK DC1 "    check: [web]\n",
+     "t.conf:11:12: datacenters[0].check: expected a check name, got a list"},
+    {ZONE CHECK DC1 "    check: web\n    check_address: localhost:80\n",
+     "t.conf:12:20: datacenters[0].check_address: 'localhost:80' is not an address (ADDR, "
+     "ADDR:PORT or [IPV6]:PORT)"},
+    {ZONE CHECK DC1 "    check: web\n    check_address: 127.0.0.1:65536\n",
+     "t.conf:12:20: datacenters[0].check_address: '127.0.0.1:65536' is not an address (ADDR, "
+     "ADDR:PORT or [IPV6]:PORT)"},
+    {ZONE CHECK DC1 "    check_address: 127.0.0.1\n",
+     "t.conf:11:20: datacenters[0].check_address: check_address needs a check"},
+    {ZONE CHECK "datacenters:\n  - name: cdn\n    latitude: 1\n    longitude: 1\n"
+		"    cname: edge.example.net\n    check: web\n",
+     "t.conf:7:5: datacenters[0]: missing required key 'check_address' (a cname datacenter with "
+     "a check)"},
+    /* probes. */
+    {ZONE "probes: {}\n", "t.conf:4:9: probes: expected a list of probes, got a mapping"},
+    {ZONE "probes:\n  - probe-eu\n", "t.conf:5:5: probes[0]: expected a mapping with id, "
+				     "region, latitude, longitude and secret, got a scalar"},
+    {ZONE "probes:\n  - region: eu-west\n", "t.conf:5:5: probes[0]: missing required key 'id'"},
+    {ZONE "probes:\n  - id: 'probe/eu'\n",
+     "t.conf:5:9: probes[0].id: 'probe/eu' is not a valid name (1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE "probes:\n" PROBE("p") SECRET PROBE("p") SECRET,
+     "t.conf:10:9: probes[1].id: duplicate probe 'p' (first at line 5)"},
+    {ZONE "probes:\n  - id: p\n    latitude: 1\n    longitude: 1\n" SECRET,
+     "t.conf:5:5: probes[0]: missing required key 'region'"},
+    {ZONE "probes:\n  - id: p\n    region: eu-west\n    longitude: 1\n" SECRET,
+     "t.conf:5:5: probes[0]: missing required key 'latitude'"},
+    {ZONE "probes:\n  - id: p\n    region: eu-west\n    latitude: 1\n" SECRET,
+     "t.conf:5:5: probes[0]: missing required key 'longitude'"},
+    {ZONE "probes:\n  - id: p\n    region: eu-west\n    latitude: 91\n    longitude: 1\n" SECRET,
+     "t.conf:7:15: probes[0].latitude: 91 is out of range (-90..90)"},
+    {ZONE "probes:\n" PROBE("p"), "t.conf:5:5: probes[0]: missing required key 'secret' (or "
+				  "'secret_file')"},
+    {ZONE "probes:\n" PROBE("p") SECRET "    secret_file: " CONF_DIR "/probe.key\n",
+     "t.conf:10:18: probes[0].secret_file: secret is set already (line 9); give one of them"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: " CONF_DIR "/probe.key\n" SECRET,
+     "t.conf:10:13: probes[0].secret: secret_file is set already (line 9); give one of them"},
+    {ZONE "probes:\n" PROBE("p") "    secret: fifteen-bytes!!\n",
+     "t.conf:9:13: probes[0].secret: the secret is 15 bytes; it must be 16..1024"},
+    {ZONE "probes:\n" PROBE("p") "    secret: \"0123456789\\tabcdef\"\n",
+     "t.conf:9:13: probes[0].secret: the secret must not hold control characters"},
+    {ZONE "probes:\n" PROBE("p") "    secret: [a]\n",
+     "t.conf:9:13: probes[0].secret: expected a string, got a list"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: no-such.key\n",
+     "t.conf:9:18: probes[0].secret_file: cannot read '/etc/gslbd/no-such.key': No such file or "
+     "directory"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: " CONF_DIR "/short.key\n",
+     "t.conf:9:18: probes[0].secret_file: the secret in '" CONF_DIR
+     "/short.key' is 15 bytes; it must be 16..1024"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: " CONF_DIR "/long.key\n",
+     "t.conf:9:18: probes[0].secret_file: the first line of '" CONF_DIR
+     "/long.key' is longer than 1024 bytes"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: " CONF_DIR "/blank.token\n",
+     "t.conf:9:18: probes[0].secret_file: the first line of '" CONF_DIR "/blank.token' is empty"},
+    {ZONE "probes:\n" PROBE("p") SECRET "    key: x\n",
+     "t.conf:10:5: unknown key 'key' in probes[0]"},
+    /* health, reports, latency. */
+    {"health:\n  rise: 0\n" ZONE, "t.conf:2:9: health.rise: 0 is out of range (1..100)"},
+    {"health:\n  fall: 101\n" ZONE, "t.conf:2:9: health.fall: 101 is out of range (1..100)"},
+    {"health:\n  quorum: 1001\n" ZONE,
+     "t.conf:2:11: health.quorum: 1001 is out of range (0..1000)"},
+    {"health:\n  quorum: 2\n" ZONE "probes:\n" PROBE("p") SECRET,
+     "t.conf:2:11: health.quorum: 2 is more than the 1 probes configured"},
+    {"health:\n  freshness: 999ms\n" ZONE,
+     "t.conf:2:14: health.freshness: 999ms is out of range (1s..1h)"},
+    {"health:\n  grace: 25h\n" ZONE, "t.conf:2:10: health.grace: 25h is out of range (0..1d)"},
+    {"health:\n  on_unknown: maybe\n" ZONE,
+     "t.conf:2:15: health.on_unknown: 'maybe' is not one of up or down"},
+    {"health:\n  on_unknown: [up]\n" ZONE,
+     "t.conf:2:15: health.on_unknown: expected up or down, got a list"},
+    {"health:\n  raise: 2\n" ZONE, "t.conf:2:3: unknown key 'raise' in health"},
+    {"reports:\n  max_skew: 0s\n" ZONE,
+     "t.conf:2:13: reports.max_skew: 0s is out of range (1s..1h)"},
+    {"reports:\n  max_bytes: 16777217\n" ZONE,
+     "t.conf:2:14: reports.max_bytes: 16777217 is out of range (1024..16777216)"},
+    {"latency:\n  hysteresis_pct: 101\n" ZONE,
+     "t.conf:2:19: latency.hysteresis_pct: 101 is out of range (0..100)"},
+    {"latency:\n  hysteresis_ms: 1001\n" ZONE,
+     "t.conf:2:18: latency.hysteresis_ms: 1001 is out of range (0..1000)"},
+    {"latency: [1]\n" ZONE, "t.conf:1:10: latency: expected a mapping, got a list"},
 };
 
 START_TEST(test_invalid_text)
@@ -1017,6 +1446,9 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_full_file);
 	tcase_add_test(valid, test_defaults);
 	tcase_add_test(valid, test_lb_file);
+	tcase_add_test(valid, test_health_file);
+	tcase_add_test(valid, test_health_forms);
+	tcase_add_loop_test(valid, test_statuses, 0, COUNT(statuses));
 	tcase_add_test(valid, test_lb_forms);
 	tcase_add_test(valid, test_example);
 	tcase_add_loop_test(valid, test_durations, 0, COUNT(durations));
