@@ -279,8 +279,8 @@ static const struct lb_decision *decide(struct answer_ctx *c, size_t lbname, uin
 		none.sin_family = AF_INET;
 		lb_client_init(&client, 0, 0, NULL, (const struct sockaddr *)&none);
 	}
-	lb_decide(c->snap->config, c->snap->geo, c->snap->dc_state, lbname, qtype, &client,
-		  next_rnd(s), &s->lb);
+	lb_decide(c->snap->config, c->snap->geo, c->snap->dc_state, c->snap->latency, lbname, qtype,
+		  &client, next_rnd(s), &s->lb);
 	s->lb_count++;
 	return &s->lb;
 }
@@ -630,6 +630,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->rcode = -1;
 	res->qtype = 0;
 	res->zone = NULL;
+	res->truncated = false;
+	res->lb = NULL;
 	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0) {
 		res->action = ANSWER_DROP;
 		return;
@@ -702,6 +704,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->len = c.w->len;
 	res->rcode = c.rcode;
 	res->zone = c.zone;
+	res->truncated = (c.flags & WIRE_TC) != 0;
+	res->lb = scratch->lb_count > 0 && !res->truncated && !scratch->lb.empty ? &scratch->lb : NULL;
 }
 
 void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen)

@@ -30,6 +30,7 @@
 struct snapshot;
 struct zone;
 struct answer_scratch;
+struct lb_decision;
 
 /* Largest DNS message (TCP frame payload). */
 #define ANSWER_MAX_MSG 65535
@@ -46,6 +47,9 @@ struct answer_result {
 	int rcode;                  /* response code sent (extended, 0..4095), -1 when dropped */
 	uint16_t qtype;             /* question type, 0 when unparsed */
 	const struct zone *zone;    /* zone that answered, or NULL (borrowed from the snapshot) */
+	bool truncated;             /* TC was set */
+	const struct lb_decision *lb; /* the load-balancing decision answered with, or NULL
+	                               * (borrowed from the scratch until the next query) */
 };
 
 /* Per-thread working memory for the answer path. */

@@ -13,13 +13,18 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/sign.h"
 #include "common/netaddr.h"
 #include "common/xalloc.h"
 #include "gslbd/admin.h"
 #include "gslbd/config.h"
 #include "gslbd/control.h"
 #include "gslbd/explain.h"
+#include "gslbd/health.h"
+#include "gslbd/metrics.h"
+#include "gslbd/report.h"
 #include "gslbd/snapshot.h"
+#include "common/timeutil.h"
 #include "zones/zone.h"
 
 #define API_MAX_BODY (1024 * 1024)
@@ -74,11 +79,53 @@ static void handle_healthz(struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
+static const char *health_state_label(const struct control *ctl, size_t dc)
+{
+	if (ctl->health == NULL)
+		return "unknown";
+	switch (health_dc_state(ctl->health, dc)) {
+	case HEALTH_UP:
+		return "up";
+	case HEALTH_DOWN:
+		return "down";
+	default:
+		return "unknown";
+	}
+}
+
+/* What every probe says of datacenter dc. */
+static json_t *pair_views(const struct control *ctl, const struct config *cfg, size_t dc,
+			  uint64_t now)
+{
+	json_t *arr = json_array();
+
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		struct health_pair_view v;
+		json_t *o;
+
+		health_pair(ctl->health, p, dc, now, &v);
+		if (!v.has_result)
+			continue;
+		o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:i}", "probe", cfg->probes[p].id,
+			      "region", cfg->probes[p].region, "verdict",
+			      v.verdict == HEALTH_UP ? "up" : v.verdict == HEALTH_DOWN ? "down" : "unknown",
+			      "fresh", v.fresh, "age_ms", (json_int_t)v.age_ms, "last_ok", v.last_ok,
+			      "last_status", v.last_status);
+		json_object_set_new(o, "rtt_ms", v.rtt_ms >= 0 ? json_real(v.rtt_ms) : json_null());
+		if (v.last_error != NULL)
+			json_object_set_new(o, "last_error", json_string(v.last_error));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 static void handle_status(struct api *api, struct evhttp_request *req)
 {
 	const struct snapshot *snap = snapshot_current();
 	const struct config *cfg = snap->config;
 	json_t *dcs = json_array(), *zones = json_array(), *names = json_array();
+	json_t *probes = json_array(), *latency = json_object();
+	uint64_t now = time_mono_ms();
 
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		const struct config_datacenter *dc = &cfg->datacenters[i];
@@ -90,11 +137,37 @@ static void handle_status(struct api *api, struct evhttp_request *req)
 
 		if (st != ADMIN_NONE)
 			json_object_set_new(o, "admin_since_ms", json_integer((json_int_t)since));
+		json_object_set_new(o, "health", json_string(health_state_label(api->ctl, i)));
 		json_object_set_new(o, "reason",
 				    json_string(st == ADMIN_DRAIN      ? "drained by operator"
 						: st == ADMIN_FORCE_UP ? "forced up by operator"
-								       : "no health data yet"));
+						: api->ctl->health != NULL
+							? health_dc_reason(api->ctl->health, i)
+							: "no health data yet"));
+		json_object_set_new(o, "probes", pair_views(api->ctl, cfg, i, now));
 		json_array_append_new(dcs, o);
+	}
+	for (size_t p = 0; p < cfg->probe_count; p++) {
+		uint64_t age = api->ctl->health != NULL
+				       ? health_probe_age_ms(api->ctl->health, p, now)
+				       : UINT64_MAX;
+		json_t *o = json_pack("{s:s, s:s}", "id", cfg->probes[p].id, "region",
+				      cfg->probes[p].region);
+
+		json_object_set_new(o, "last_report_age_ms",
+				    age == UINT64_MAX ? json_null() : json_integer((json_int_t)age));
+		json_array_append_new(probes, o);
+	}
+	for (size_t r = 0; snap->latency != NULL && r < snap->latency->region_count; r++) {
+		const struct latency_region *reg = &snap->latency->regions[r];
+		json_t *order = json_array();
+
+		for (size_t k = 0; k < reg->order_count; k++)
+			json_array_append_new(order,
+					      json_pack("{s:s, s:f}", "datacenter",
+							cfg->datacenters[reg->order[k]].name, "rtt_ms",
+							reg->rtt_ms[reg->order[k]]));
+		json_object_set_new(latency, reg->name, order);
 	}
 	for (size_t i = 0; i < zone_set_count(snap->zones); i++) {
 		const struct zone *z = zone_set_zone(snap->zones, i);
@@ -109,8 +182,9 @@ static void handle_status(struct api *api, struct evhttp_request *req)
 		json_array_append_new(names, json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name,
 						       "pool", cfg->pools[cfg->lbnames[i].pool].name));
 	reply_json(req, 200,
-		   json_pack("{s:I, s:o, s:o, s:o}", "generation", (json_int_t)snap->generation,
-			     "datacenters", dcs, "zones", zones, "names", names));
+		   json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
+			     (json_int_t)snap->generation, "datacenters", dcs, "zones", zones, "names",
+			     names, "probes", probes, "latency", latency));
 }
 
 static void handle_explain(struct evhttp_request *req)
@@ -202,6 +276,210 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 			     rc == 0 ? NULL : err.msg));
 }
 
+/* The request body as one contiguous block (NULL and 0 when empty). */
+static const void *request_body(struct evhttp_request *req, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+
+	*len = evbuffer_get_length(in);
+	return *len > 0 ? evbuffer_pullup(in, -1) : NULL;
+}
+
+static void read_auth(struct evhttp_request *req, struct report_auth *auth)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+
+	auth->key = evhttp_find_header(h, SIGN_HEADER_KEY);
+	auth->timestamp = evhttp_find_header(h, SIGN_HEADER_TIMESTAMP);
+	auth->signature = evhttp_find_header(h, SIGN_HEADER_SIGNATURE);
+}
+
+static void handle_report(struct api *api, struct evhttp_request *req)
+{
+	struct report_auth auth;
+	const void *body;
+	size_t len, accepted = 0;
+	char why[256] = "", peer[NETADDR_STRLEN + 8];
+	enum report_verdict v;
+
+	read_auth(req, &auth);
+	body = request_body(req, &len);
+	v = control_report(api->ctl, &auth, body, len, &accepted, why, sizeof(why));
+	if (v == REPORT_OK) {
+		reply_json(req, 200, json_pack("{s:I}", "accepted", (json_int_t)accepted));
+		return;
+	}
+	peer_text(req, peer, sizeof(peer));
+	log_ratelimited(LOG_LEVEL_WARN, "report rejected: probe=%s peer=%s reason=%s: %s",
+			auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
+	reply_json(req, report_verdict_http(v),
+		   json_pack("{s:s, s:s}", "error", why, "reason", report_verdict_name(v)));
+}
+
+static void handle_probe_config(struct api *api, struct evhttp_request *req)
+{
+	const struct config *cfg = snapshot_current()->config;
+	struct report_auth auth;
+	struct evbuffer *buf;
+	const char *inm;
+	char why[256] = "";
+	size_t probe;
+	uint64_t ts;
+	enum report_verdict v;
+
+	read_auth(req, &auth);
+	v = report_verify(cfg, "GET", "/v1/probe-config", &auth, "", 0, time_wall_ms(), NULL, &probe,
+			  &ts, why, sizeof(why));
+	if (v != REPORT_OK) {
+		char peer[NETADDR_STRLEN + 8];
+
+		peer_text(req, peer, sizeof(peer));
+		log_ratelimited(LOG_LEVEL_WARN, "probe-config refused: probe=%s peer=%s reason=%s: %s",
+				auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
+		reply_json(req, report_verdict_http(v),
+			   json_pack("{s:s, s:s}", "error", why, "reason", report_verdict_name(v)));
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag",
+			  api->ctl->probe_config_etag);
+	inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+	if (inm != NULL && strcmp(inm, api->ctl->probe_config_etag) == 0) {
+		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		return;
+	}
+	buf = evbuffer_new();
+	evbuffer_add(buf, api->ctl->probe_config, strlen(api->ctl->probe_config));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void prom_escape(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+static void handle_metrics(struct api *api, struct evhttp_request *req)
+{
+	const struct snapshot *snap = snapshot_current();
+	const struct config *cfg = snap->config;
+	struct metrics_shard *sum = xmalloc(sizeof(*sum));
+	struct evbuffer *b = evbuffer_new();
+	uint64_t now = time_mono_ms();
+
+	metrics_sum(sum);
+	evbuffer_add_printf(b, "# HELP gslbd_dns_queries_total DNS queries answered, by zone, "
+			       "question type and response code.\n"
+			       "# TYPE gslbd_dns_queries_total counter\n");
+	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
+		char zname[DNAME_STRLEN];
+
+		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+			continue;
+		if (z < METRICS_MAX_ZONES)
+			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
+				     sizeof(zname));
+		else
+			snprintf(zname, sizeof(zname), "(none)");
+		for (unsigned q = 0; q < METRICS_QTYPES; q++) {
+			for (unsigned r = 0; r < METRICS_RCODES; r++) {
+				if (sum->queries[z][q][r] == 0)
+					continue;
+				evbuffer_add_printf(b, "gslbd_dns_queries_total{zone=\"");
+				prom_escape(b, zname);
+				evbuffer_add_printf(b, "\",qtype=\"%s\",rcode=\"%s\"} %llu\n",
+						    metrics_qtype_name(q), metrics_rcode_name(r),
+						    (unsigned long long)sum->queries[z][q][r]);
+			}
+		}
+	}
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_dns_dropped_total Packets not answered (malformed or "
+			    "responses).\n# TYPE gslbd_dns_dropped_total counter\n"
+			    "gslbd_dns_dropped_total %llu\n"
+			    "# HELP gslbd_dns_truncated_total UDP answers sent with TC set.\n"
+			    "# TYPE gslbd_dns_truncated_total counter\ngslbd_dns_truncated_total %llu\n",
+			    (unsigned long long)sum->dropped, (unsigned long long)sum->truncated);
+	evbuffer_add_printf(b, "# HELP gslbd_datacenter_answers_total Answers that carried the "
+			       "datacenter.\n# TYPE gslbd_datacenter_answers_total counter\n");
+	for (size_t i = 0; i < cfg->datacenter_count && i < METRICS_MAX_DCS; i++) {
+		evbuffer_add_printf(b, "gslbd_datacenter_answers_total{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)sum->dc_answers[i]);
+	}
+	evbuffer_add_printf(b, "# HELP gslbd_datacenter_up 1 when the datacenter may be answered "
+			       "(health and overrides).\n# TYPE gslbd_datacenter_up gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		evbuffer_add_printf(b, "gslbd_datacenter_up{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		evbuffer_add_printf(b, "\"} %d\n", snap->dc_state[i] == DC_STATE_UP);
+	}
+	evbuffer_add_printf(b, "# HELP gslbd_datacenter_state_changes_total Health state changes "
+			       "seen by the probe model.\n"
+			       "# TYPE gslbd_datacenter_state_changes_total counter\n");
+	for (size_t i = 0; api->ctl->health != NULL && i < cfg->datacenter_count; i++) {
+		evbuffer_add_printf(b, "gslbd_datacenter_state_changes_total{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		evbuffer_add_printf(b, "\"} %llu\n",
+				    (unsigned long long)health_dc_changes(api->ctl->health, i));
+	}
+	evbuffer_add_printf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
+			       "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");
+	for (size_t p = 0; api->ctl->health != NULL && p < cfg->probe_count; p++) {
+		uint64_t age = health_probe_age_ms(api->ctl->health, p, now);
+
+		if (age == UINT64_MAX)
+			continue;
+		evbuffer_add_printf(b, "gslbd_probe_report_age_seconds{probe=\"");
+		prom_escape(b, cfg->probes[p].id);
+		evbuffer_add_printf(b, "\"} %.3f\n", (double)age / 1000.0);
+	}
+	evbuffer_add_printf(b, "# HELP gslbd_reports_total Probe reports by result.\n"
+			       "# TYPE gslbd_reports_total counter\n");
+	for (int v = 0; v < REPORT_VERDICT_COUNT; v++)
+		evbuffer_add_printf(b, "gslbd_reports_total{result=\"%s\"} %llu\n",
+				    v == REPORT_OK ? "accepted" : report_verdict_name(v),
+				    (unsigned long long)api->ctl->reports[v]);
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_snapshot_generation Generation of the data being served.\n"
+			    "# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
+			    (unsigned long long)snap->generation);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+	free(sum);
+}
+
+static void handle_reload(struct api *api, struct evhttp_request *req)
+{
+	struct gslb_err err = { "" };
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		reply_error(req, 405, "use POST");
+		return;
+	}
+	if (!authorised(req))
+		return;
+	log_info("reload: requested through the API");
+	if (control_reload(api->ctl, &err) != 0) {
+		log_err("reload failed: %s; keeping generation %llu", err.msg,
+			(unsigned long long)snapshot_current()->generation);
+		reply_error(req, 500, err.msg);
+		return;
+	}
+	reply_json(req, 200, json_pack("{s:I}", "generation",
+				       (json_int_t)snapshot_current()->generation));
+}
+
 static void handle(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
@@ -214,6 +492,17 @@ static void handle(struct evhttp_request *req, void *arg)
 		handle_admin(api, req, path + 16);
 		return;
 	}
+	if (strcmp(path, "/v1/reports") == 0) {
+		if (cmd != EVHTTP_REQ_POST)
+			reply_error(req, 405, "use POST");
+		else
+			handle_report(api, req);
+		return;
+	}
+	if (strcmp(path, "/v1/reload") == 0) {
+		handle_reload(api, req);
+		return;
+	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		reply_error(req, 405, "use GET");
 		return;
@@ -224,6 +513,10 @@ static void handle(struct evhttp_request *req, void *arg)
 		handle_status(api, req);
 	else if (strcmp(path, "/v1/explain") == 0)
 		handle_explain(req);
+	else if (strcmp(path, "/v1/probe-config") == 0)
+		handle_probe_config(api, req);
+	else if (strcmp(path, "/metrics") == 0)
+		handle_metrics(api, req);
 	else
 		reply_error(req, 404, "no such endpoint");
 }
@@ -243,7 +536,11 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		free(api);
 		return gslb_err_setc(err, GSLB_EIO, "api: cannot create the HTTP server");
 	}
-	evhttp_set_max_body_size(api->http, API_MAX_BODY);
+	/* Twice the report limit, so that reports a little too large reach the
+	 * handler and are refused, logged and counted as too_large. */
+	evhttp_set_max_body_size(api->http, 2 * (ev_ssize_t)cfg->report_max_bytes > API_MAX_BODY
+						     ? 2 * (ev_ssize_t)cfg->report_max_bytes
+						     : API_MAX_BODY);
 	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
 	evhttp_set_timeout(api->http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);

@@ -6,6 +6,9 @@
  *   GET  /v1/status                                 datacenters, overrides, zones, names
  *   GET  /v1/explain?name=N&client=IP[&ecs=P][&qtype=A|AAAA]   a live decision
  *   POST /v1/datacenters/NAME/drain|undrain|force-up  (Authorization: Bearer TOKEN)
+ *   POST /v1/reload                                 (Authorization: Bearer TOKEN)
+ *   POST /v1/reports, GET /v1/probe-config          (signed by a probe, common/sign.h)
+ *   GET  /metrics                                   Prometheus text format
  *
  * Request bodies and headers are size-limited and connections time out. */
 #ifndef GSLBD_GSLBD_API_H

@@ -10,6 +10,9 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/config.h"
+#include "gslbd/health.h"
+#include "gslbd/metrics.h"
+#include "gslbd/report.h"
 #include "gslbd/snapshot.h"
 #include "zones/zone.h"
 
@@ -123,10 +126,113 @@ void control_apply_states(const struct control *c, struct snapshot *snap)
 
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		enum admin_state st = admin_table_get(c->admin, cfg->datacenters[i].name, NULL);
+		bool up;
 
-		/* Until probes report, a datacenter without an override is up. */
-		snap->dc_state[i] = st == ADMIN_DRAIN ? DC_STATE_DOWN : DC_STATE_UP;
+		if (st == ADMIN_DRAIN)
+			up = false;
+		else if (st == ADMIN_FORCE_UP || c->health == NULL)
+			up = true;
+		else
+			up = health_dc_answerable(c->health, i);
+		snap->dc_state[i] = up ? DC_STATE_UP : DC_STATE_DOWN;
 	}
+}
+
+/* The probe configuration served to probes follows the configuration. */
+static void make_probe_config(struct control *c, const struct config *cfg)
+{
+	free(c->probe_config);
+	c->probe_config = report_probe_config(cfg, c->probe_config_etag);
+}
+
+/* Carry replay timestamps over to a reloaded probe list, by probe id. */
+static uint64_t *remap_probe_ts(const struct control *c, const struct config *old,
+				const struct config *cfg)
+{
+	uint64_t *ts = xcalloc(cfg->probe_count + 1, sizeof(*ts));
+
+	for (size_t i = 0; old != NULL && i < cfg->probe_count; i++) {
+		for (size_t k = 0; k < old->probe_count; k++) {
+			if (strcmp(old->probes[k].id, cfg->probes[i].id) == 0)
+				ts[i] = c->probe_last_ts[k];
+		}
+	}
+	return ts;
+}
+
+void control_start(struct control *c, struct snapshot *snap)
+{
+	uint64_t now = time_mono_ms();
+
+	c->health = health_new(snap->config, now);
+	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
+	make_probe_config(c, snap->config);
+	control_apply_states(c, snap);
+	snap->latency = health_latency_build(c->health, now);
+}
+
+void control_fini(struct control *c)
+{
+	health_free(c->health);
+	c->health = NULL;
+	free(c->probe_last_ts);
+	c->probe_last_ts = NULL;
+	free(c->probe_config);
+	c->probe_config = NULL;
+	admin_table_free(c->admin);
+	c->admin = NULL;
+}
+
+/* Publish a snapshot like the current one with fresh datacenter states and
+ * latency rankings. */
+static void publish_states(struct control *c)
+{
+	const struct snapshot *cur = snapshot_current();
+	struct snapshot *snap;
+
+	snap = snapshot_derive(cur, xmalloc(cur->config->datacenter_count + 1),
+			       c->health != NULL ? health_latency_build(c->health, time_mono_ms())
+						 : NULL);
+	control_apply_states(c, snap);
+	for (size_t i = 0; i < cur->config->datacenter_count; i++) {
+		if (snap->dc_state[i] != cur->dc_state[i])
+			log_info("datacenter %s: now %s (%s)", cur->config->datacenters[i].name,
+				 snap->dc_state[i] == DC_STATE_UP ? "answered" : "not answered",
+				 c->health != NULL ? health_dc_reason(c->health, i) : "admin");
+	}
+	snapshot_publish(snap);
+}
+
+enum report_verdict control_report(struct control *c, const struct report_auth *auth,
+				   const void *body, size_t len, size_t *accepted, char *why,
+				   size_t why_len)
+{
+	const struct config *cfg = snapshot_current()->config;
+	struct health_result *results = NULL;
+	enum report_verdict v;
+	size_t probe = 0, count = 0;
+	uint64_t ts = 0;
+
+	*accepted = 0;
+	v = report_verify(cfg, "POST", "/v1/reports", auth, body, len, time_wall_ms(),
+			  c->probe_last_ts, &probe, &ts, why, why_len);
+	if (v == REPORT_OK)
+		v = report_parse(cfg, probe, body, len, &results, &count, why, why_len);
+	c->reports[v]++;
+	if (v != REPORT_OK)
+		return v;
+	c->probe_last_ts[probe] = ts;
+	*accepted = count;
+	if (health_report(c->health, probe, results, count, time_mono_ms()))
+		publish_states(c);
+	report_results_free(results, count);
+	return REPORT_OK;
+}
+
+void control_tick(struct control *c)
+{
+	if (c->health != NULL && health_tick(c->health, time_mono_ms()))
+		publish_states(c);
 }
 
 static size_t total_records(const struct zone_set *zones)
@@ -152,9 +258,19 @@ int control_reload(struct control *c, struct gslb_err *err)
 	}
 	if (rc != 0)
 		return rc;
+	if (c->health != NULL) {
+		uint64_t *ts = remap_probe_ts(c, old->config, snap->config);
+
+		free(c->probe_last_ts);
+		c->probe_last_ts = ts;
+		health_reconfigure(c->health, snap->config, time_mono_ms());
+		snap->latency = health_latency_build(c->health, time_mono_ms());
+		make_probe_config(c, snap->config);
+	}
 	control_apply_states(c, snap);
 	if (!c->debug)
 		log_set_level(snap->config->log_level);
+	metrics_bump_epoch();
 	snapshot_publish(snap);
 	log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu datacenters=%zu",
 		 (unsigned long long)snap->generation, zone_set_count(snap->zones),
@@ -168,7 +284,6 @@ int control_admin_set(struct control *c, const char *dc, enum admin_state st,
 {
 	const struct snapshot *cur = snapshot_current();
 	const struct config *cfg = cur->config;
-	struct snapshot *snap;
 	int rc = 0;
 
 	if (config_datacenter_find(cfg, dc) < 0)
@@ -181,8 +296,6 @@ int control_admin_set(struct control *c, const char *dc, enum admin_state st,
 		if (rc != 0)
 			log_err("admin: state not saved: %s", err->msg);
 	}
-	snap = snapshot_derive(cur, xmalloc(cfg->datacenter_count + 1));
-	control_apply_states(c, snap);
-	snapshot_publish(snap);
+	publish_states(c);
 	return rc;
 }

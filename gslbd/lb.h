@@ -11,7 +11,9 @@
  * Policies: nearest (great-circle distance), failover (listed order),
  * weighted (weighted rendezvous hashing of the client subnet, so a
  * datacenter that goes away moves only its own clients; or random per
- * query), all (every healthy one, up to `answers`); country and continent
+ * query), all (every healthy one, up to `answers`), latency (lowest
+ * probe-measured RTT from the probe region nearest the client, nearest when
+ * that region has no fresh data); country and continent
  * overrides give their own preference list. Only datacenters that can answer
  * the queried family count (a CNAME datacenter answers every family).
  * Unknown, private and unlocated clients get the pool's listed order. */
@@ -27,6 +29,7 @@
 #include "geo/geo_db.h"
 
 struct config;
+struct latency_table;
 
 #define LB_MAX_POOL_DCS 64  /* datacenters in one pool */
 #define LB_MAX_ANSWERS 16   /* datacenters in one answer */
@@ -57,6 +60,7 @@ enum lb_reason {
 	LB_REASON_COUNTRY,   /* a country override */
 	LB_REASON_CONTINENT, /* a continent override */
 	LB_REASON_UNLOCATED, /* no location (unknown, private or no database): listed order */
+	LB_REASON_LATENCY,   /* latency rankings of the nearest probe region */
 };
 
 /* One datacenter considered. */
@@ -66,6 +70,7 @@ struct lb_candidate {
 	bool has_family;       /* can answer the queried family */
 	double distance_km;    /* nearest: distance from the client; -1 when unknown */
 	double score;          /* weighted: rendezvous score (higher wins); 0 otherwise */
+	double rtt_ms;         /* latency: smoothed RTT from the region, -1 when none */
 };
 
 struct lb_decision {
@@ -73,6 +78,7 @@ struct lb_decision {
 	struct geo_location loc; /* the client's location (loc.found false when unknown) */
 	bool is_private;         /* the client address is in a private block */
 	enum lb_reason reason;   /* what ordered the candidates */
+	int region;              /* latency: index of the probe region used, -1 when none */
 	uint8_t scope;           /* ECS scope prefix length to echo */
 	uint32_t ttl;            /* TTL of the answer records */
 	bool cname;              /* answer with the CNAME of chosen[0] only */
@@ -86,11 +92,13 @@ struct lb_decision {
 
 /* Decide for load-balanced name lbname (index into cfg->lbnames) and qtype
  * (A or AAAA; other types are the caller's business). dc_up has one byte per
- * datacenter, non-zero when it may be answered. geo may be NULL. rnd is a
- * per-query random number (weighted random). */
+ * datacenter, non-zero when it may be answered. geo may be NULL. lat holds
+ * the latency rankings per probe region (NULL: none yet; the latency policy
+ * then orders as nearest). rnd is a per-query random number (weighted
+ * random). */
 void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
-	       size_t lbname, uint16_t qtype, const struct lb_client *client, uint64_t rnd,
-	       struct lb_decision *out);
+	       const struct latency_table *lat, size_t lbname, uint16_t qtype,
+	       const struct lb_client *client, uint64_t rnd, struct lb_decision *out);
 
 const char *lb_policy_name(int policy);
 const char *lb_reason_name(enum lb_reason reason);

@@ -27,6 +27,7 @@
 #include "gslbd/config.h"
 #include "gslbd/control.h"
 #include "gslbd/explain.h"
+#include "gslbd/metrics.h"
 #include "gslbd/server.h"
 #include "gslbd/snapshot.h"
 #include "zones/zone.h"
@@ -36,6 +37,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/gslbd/gslbd.conf"
 #define RECLAIM_INTERVAL_MS 100
+#define HEALTH_TICK_MS 250
 
 struct daemon {
 	struct control ctl;         /* control plane */
@@ -81,6 +83,15 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	snapshot_reclaim();
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	control_tick(&d->ctl);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -203,7 +214,8 @@ int main(int argc, char **argv)
 	bool check_only = false, explain = false, aaaa = false;
 	struct snapshot *snap;
 	struct gslb_err err = { "" };
-	struct event *sig_ev[4], *reclaim_ev;
+	struct event *sig_ev[4], *reclaim_ev, *tick_ev;
+	struct timeval tick_tv = { 0, HEALTH_TICK_MS * 1000 };
 	static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	struct timeval reclaim_tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
 	char where[1024], http[512];
@@ -287,7 +299,7 @@ int main(int argc, char **argv)
 		 snap->config->datacenter_count);
 	if (control_load_admin(&d.ctl, snap, &err) != 0)
 		log_fatal("%s", err.msg);
-	control_apply_states(&d.ctl, snap);
+	control_start(&d.ctl, snap);
 
 	if (evthread_use_pthreads() != 0)
 		log_fatal("libevent: no pthreads support");
@@ -312,6 +324,8 @@ int main(int argc, char **argv)
 	}
 	reclaim_ev = event_new(d.base, -1, EV_PERSIST, on_reclaim, NULL);
 	evtimer_add(reclaim_ev, &reclaim_tv);
+	tick_ev = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+	evtimer_add(tick_ev, &tick_tv);
 	snapshot_publish(snap);
 	if (server_start(d.server, &err) != 0)
 		log_fatal("%s", err.msg);
@@ -326,9 +340,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		event_free(sig_ev[i]);
 	event_free(reclaim_ev);
+	event_free(tick_ev);
 	event_base_free(d.base);
 	snapshot_shutdown();
-	admin_table_free(d.ctl.admin);
+	control_fini(&d.ctl);
+	metrics_shutdown();
 	libevent_global_shutdown();
 	log_info("exiting");
 	return 0;

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/config.h"
+#include "gslbd/metrics.h"
 #include "gslbd/snapshot.h"
 #include "gslbd/tcp.h"
 #include "gslbd/udp.h"
@@ -232,13 +233,14 @@ int server_start(struct server *srv, struct gslb_err *err)
 			socks[i].use_pktinfo = srv->ls[i].wildcard;
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
 		}
-		srv->udp[w] = udp_worker_new(w, socks, srv->ls_count, snapshot_reader_new());
+		srv->udp[w] = udp_worker_new(w, socks, srv->ls_count, snapshot_reader_new(),
+					     metrics_shard_new());
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		tcp_fds[i] = srv->ls[i].tcp_fd;
 		srv->ls[i].tcp_fd = -1;
 	}
-	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new());
+	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new(), metrics_shard_new());
 	for (unsigned w = 0; w < srv->workers && rc == 0; w++)
 		rc = udp_worker_start(srv->udp[w], err);
 	if (rc == 0)

@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/config.h"
+#include "gslbd/health.h"
 #include "zones/zone.h"
 
 /* Reader states: 0 while offline, otherwise the generation that was current
@@ -78,7 +79,8 @@ const struct geo_db *geo_share_db(const struct geo_share *g)
 	return g != NULL ? g->db : NULL;
 }
 
-static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_state)
+static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_state,
+				       struct latency_table *latency)
 {
 	struct snapshot *snap = xcalloc(1, sizeof(*snap));
 
@@ -88,6 +90,7 @@ static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_s
 	snap->zones = data->zones;
 	snap->geo = geo_share_db(data->geo);
 	snap->dc_state = dc_state;
+	snap->latency = latency;
 	atomic_init(&snap->refs, 0);
 	return snap;
 }
@@ -101,12 +104,13 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 	data->zones = zones;
 	data->geo = geo;
 	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
-	return snapshot_alloc(data, dc_state);
+	return snapshot_alloc(data, dc_state, NULL);
 }
 
-struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state)
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
+				 struct latency_table *latency)
 {
-	return snapshot_alloc(base->data, dc_state);
+	return snapshot_alloc(base->data, dc_state, latency);
 }
 
 struct geo_share *snapshot_geo_share(const struct snapshot *snap)
@@ -125,6 +129,7 @@ void snapshot_free(struct snapshot *snap)
 		free(snap->data);
 	}
 	free(snap->dc_state);
+	latency_table_free(snap->latency);
 	free(snap);
 }
 

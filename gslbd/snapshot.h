@@ -29,6 +29,7 @@ struct snapshot {
 	struct zone_set *zones;    /* borrowed from data; zone i is config->zones[i] */
 	const struct geo_db *geo;  /* borrowed from data; NULL without a GeoIP database */
 	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
+	struct latency_table *latency; /* owned: rankings per probe region, or NULL */
 	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
 	                             * only in dc_state (reference counted, main thread) */
 	uint64_t generation;       /* 1 for the first snapshot, +1 per publish */
@@ -47,8 +48,10 @@ const struct geo_db *geo_share_db(const struct geo_share *g);
  * geo (NULL for none). Every datacenter starts DC_STATE_UP. Main thread. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
 /* New snapshot sharing base's config, zones and geo, with dc_state (taking
- * ownership; config->datacenter_count bytes). Main thread. */
-struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state);
+ * ownership; config->datacenter_count bytes) and latency (taking ownership;
+ * may be NULL). Main thread. */
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
+				 struct latency_table *latency);
 /* The geo share of a snapshot (NULL for none); borrowed. */
 struct geo_share *snapshot_geo_share(const struct snapshot *snap);
 /* Free an unpublished snapshot and what it owns (NULL is fine). */

@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "gslbd/answer.h"
 #include "gslbd/config.h"
+#include "gslbd/metrics.h"
 #include "gslbd/snapshot.h"
 #include "zones/zone.h"
 
@@ -47,6 +48,7 @@ struct tcp_server {
 	struct event_base *base;          /* its loop */
 	struct snapshot_reader *reader;   /* QSBR registration */
 	struct answer_scratch *scratch;   /* answer path working memory */
+	struct metrics_shard *metrics;    /* this thread's counters */
 	int *fds;                         /* listening sockets */
 	size_t fd_count;                  /* entries at fds */
 	struct evconnlistener **listeners; /* one per fd */
@@ -133,6 +135,7 @@ static void conn_process(struct tcp_conn *c)
 		answer_query(snap, srv->query, len, &c->peer.u.sa, true, srv->resp + 2,
 			     ANSWER_MAX_MSG, srv->scratch, &res);
 		atomic_fetch_add_explicit(&srv->stats.queries, 1, memory_order_relaxed);
+		metrics_count_result(srv->metrics, &res);
 		c->queries++;
 		if (res.action == ANSWER_DROP) {
 			/* RFC 7766 section 6.2.4 lets us close on a bad message. */
@@ -288,11 +291,13 @@ static void tcp_accept_error(struct evconnlistener *l, void *arg)
 	log_ratelimited(LOG_LEVEL_WARN, "tcp: accept: %s", evutil_socket_error_to_string(e));
 }
 
-struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader)
+struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
+				  struct metrics_shard *metrics)
 {
 	struct tcp_server *srv = xcalloc(1, sizeof(*srv));
 
 	srv->reader = reader;
+	srv->metrics = metrics;
 	srv->scratch = answer_scratch_new();
 	srv->fds = xcalloc(count, sizeof(*srv->fds));
 	memcpy(srv->fds, fds, count * sizeof(*fds));

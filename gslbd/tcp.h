@@ -13,6 +13,7 @@
 #include "common/err.h"
 
 struct snapshot_reader;
+struct metrics_shard;
 struct tcp_server;
 
 /* Counters, read by other threads (relaxed). */
@@ -25,8 +26,10 @@ struct tcp_stats {
 };
 
 /* New server on count listening sockets (bound and listening; takes
- * ownership of the fds). Limits come from the current snapshot's config. */
-struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader);
+ * ownership of the fds), counting into metrics (borrowed). Limits come from
+ * the current snapshot's config. */
+struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
+				  struct metrics_shard *metrics);
 int tcp_server_start(struct tcp_server *srv, struct gslb_err *err);
 /* Stop the thread, close every connection and join. */
 void tcp_server_stop(struct tcp_server *srv);

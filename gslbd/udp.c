@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/answer.h"
+#include "gslbd/metrics.h"
 #include "gslbd/snapshot.h"
 
 #define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
@@ -36,6 +37,7 @@ struct udp_worker {
 	struct event_base *base;           /* the worker's own loop */
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
+	struct metrics_shard *metrics;     /* this thread's counters */
 	struct udp_sock *socks;            /* served sockets */
 	size_t sock_count;                 /* entries at socks */
 	struct udp_stats stats;            /* counters */
@@ -52,12 +54,13 @@ struct udp_worker {
 };
 
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *socks, size_t count,
-				  struct snapshot_reader *reader)
+				  struct snapshot_reader *reader, struct metrics_shard *metrics)
 {
 	struct udp_worker *w = xcalloc(1, sizeof(*w));
 
 	w->id = id;
 	w->reader = reader;
+	w->metrics = metrics;
 	w->scratch = answer_scratch_new();
 	w->in_bufs = xmalloc(UDP_BATCH * sizeof(*w->in_bufs));
 	w->out_bufs = xmalloc(UDP_BATCH * sizeof(*w->out_bufs));
@@ -151,6 +154,7 @@ static int udp_batch(struct udp_worker *w, struct udp_sock *s)
 		answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len,
 			     (const struct sockaddr *)&w->peers[i], false, w->out_bufs[out],
 			     ANSWER_MAX_MSG, w->scratch, &res);
+		metrics_count_result(w->metrics, &res);
 		if (res.action != ANSWER_SEND) {
 			atomic_fetch_add_explicit(&w->stats.dropped, 1, memory_order_relaxed);
 			continue;

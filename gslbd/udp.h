@@ -13,6 +13,7 @@
 #include "common/err.h"
 
 struct snapshot_reader;
+struct metrics_shard;
 struct udp_worker;
 
 /* One socket a worker serves. */
@@ -29,9 +30,10 @@ struct udp_stats {
 	_Atomic uint64_t send_errors; /* responses the kernel refused */
 };
 
-/* New worker serving count sockets (takes ownership of the fds). */
+/* New worker serving count sockets (takes ownership of the fds), counting
+ * into metrics (borrowed). */
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *socks, size_t count,
-				  struct snapshot_reader *reader);
+				  struct snapshot_reader *reader, struct metrics_shard *metrics);
 /* Start its thread. Returns 0 or a negative errno with err set. */
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err);
 /* Ask the thread to stop and join it. */
