@@ -1,6 +1,7 @@
 /* Fuzz target for the answer path: arbitrary bytes as a query, over UDP and
  * over TCP, against a zone that exercises every lookup case. Any crash,
- * sanitizer report or response that ldns cannot parse back is a bug. With
+ * sanitizer report or response that ldns cannot parse back is a bug. The
+ * configuration (fuzz.conf) adds load-balanced names under every policy. With
  * libFuzzer: `make fuzz`; otherwise tests/fuzz/replay.c replays the corpus. */
 #include <config.h>
 
@@ -12,11 +13,9 @@
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 
-#include "common/xalloc.h"
 #include "gslbd/answer.h"
-#include "gslbd/config.h"
+#include "gslbd/control.h"
 #include "gslbd/snapshot.h"
-#include "zones/zone.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,30 +25,14 @@ static uint8_t resp[ANSWER_MAX_MSG];
 
 static void setup(void)
 {
-	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct zone_source src = { .origin = "fuzz.example", .path = FUZZ_DATA_DIR "/fuzz.zone" };
-	struct zone_set *zones;
 	struct gslb_err err;
 
-	cfg->udp_max_size = 1232;
-	cfg->workers = 1;
-	cfg->tcp_idle_timeout_ms = 1000;
-	cfg->tcp_max_connections = 10;
-	cfg->identity = xstrdup("fuzz");
-	cfg->version = xstrdup("gslbd fuzz");
-	cfg->zone_count = 1;
-	cfg->zones = xcalloc(1, sizeof(*cfg->zones));
-	cfg->zones[0].name = xstrdup(src.origin);
-	cfg->zones[0].file = xstrdup(src.path);
-	cfg->zones[0].allow_transfer = xcalloc(1, sizeof(struct netprefix));
-	cfg->zones[0].allow_transfer_count = 1;
-	if (netprefix_parse("127.0.0.0/8", &cfg->zones[0].allow_transfer[0]) != 0)
-		abort();
-	if (zone_set_load(&src, 1, &zones, &err) != 0) {
+	if (control_load(FUZZ_DATA_DIR "/fuzz.conf", NULL, &snap, &err) != 0) {
 		fprintf(stderr, "fuzz setup: %s\n", err.msg);
 		abort();
 	}
-	snap = snapshot_new(cfg, zones, NULL);
+	/* Drain one datacenter so that health filtering is exercised too. */
+	snap->dc_state[1] = DC_STATE_DOWN;
 	scratch = answer_scratch_new();
 }
 

@@ -82,6 +82,17 @@ cases = {
     "truncated-question": query("www.fuzz.example")[:20],
     "trailing": query("www.fuzz.example") + b"\x00\x00",
     "case": query("WwW.FuZz.ExAmPlE"),
+    "lb-ecs-london": query("lb.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([81, 2, 69])))),
+    "lb-ecs-v6": query("lb.fuzz.example", 28, opt=opt_rr(options=ecs(2, 48, 0, bytes([0x20, 1, 0xd, 0xb8, 1, 0])))),
+    "lb-ecs-private": query("lb.fuzz.example", opt=opt_rr(options=ecs(1, 16, 0, bytes([10, 1])))),
+    "lb-ecs-zero": query("lb.fuzz.example", opt=opt_rr(options=ecs(1, 0, 0, b""))),
+    "lb-noecs": query("lb.fuzz.example"),
+    "lb-mx": query("lb.fuzz.example", 15, opt=opt_rr(options=ecs(1, 24, 0, bytes([192, 0, 2])))),
+    "lb-weighted": query("w.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([1, 2, 3])))),
+    "lb-all-aaaa": query("all.fuzz.example", 28),
+    "lb-any": query("all.fuzz.example", 255),
+    "lb-cname-wild": query("x.y.dyn.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([45, 0, 0])))),
+    "lb-below": query("a.lb.fuzz.example"),
 }
 # Two OPT records need the additional count fixed.
 two = bytearray(query("fuzz.example", opt=opt_rr() + opt_rr()))
