@@ -1,0 +1,402 @@
+#include <config.h>
+
+#include "probes/checks.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+
+/* Longest host name, path or expected body accepted, in bytes. */
+#define HOST_MAX_LEN 253
+#define PATH_MAX_LEN 2048
+#define BODY_MAX_LEN 1024
+
+/* Bounds of the intervals and timeouts accepted from a server, in ms. */
+#define INTERVAL_MIN_MS 100
+#define INTERVAL_MAX_MS 86400000
+#define TIMEOUT_MIN_MS  10
+#define TIMEOUT_MAX_MS  3600000
+
+/* Printable ASCII without spaces? */
+static bool is_printable(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* A host name usable in a URL: letters, digits, '.', '-', '_'. */
+static bool is_hostname(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > HOST_MAX_LEN)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Optional string member key of o: *out is a copy, or NULL when absent or
+ * null. Returns 0 or an error for other types. */
+static int opt_string(const json_t *o, const char *key, const char *where, char **out,
+		      struct gslb_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return gslb_err_set(err, "%s.%s: expected a string", where, key);
+	*out = xstrndup(json_string_value(v), json_string_length(v));
+	if (strlen(*out) != json_string_length(v))
+		return gslb_err_set(err, "%s.%s: contains a NUL", where, key);
+	return 0;
+}
+
+/* Optional integer member in min..max; *out untouched when absent. */
+static int opt_uint(const json_t *o, const char *key, const char *where, json_int_t min,
+		    json_int_t max, unsigned *out, struct gslb_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return gslb_err_set(err, "%s.%s: expected an integer %lld..%lld", where, key,
+				    (long long)min, (long long)max);
+	*out = (unsigned)json_integer_value(v);
+	return 0;
+}
+
+/* One expect_status entry: 200, "200" or "200-299". */
+static int status_range_read(const json_t *v, const char *where, size_t i,
+			     struct pcheck_status_range *r, struct gslb_err *err)
+{
+	long lo, hi;
+
+	if (json_is_integer(v)) {
+		lo = hi = (long)json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+
+		lo = strtol(s, &end, 10);
+		hi = lo;
+		if (end != s && *end == '-') {
+			const char *s2 = end + 1;
+
+			hi = strtol(s2, &end, 10);
+			if (end == s2)
+				end = (char *)s2 - 1;
+		}
+		if (end == s || *end != '\0')
+			return gslb_err_set(
+			    err, "%s.expect_status[%zu]: '%s' is not a code or range", where, i, s);
+	} else {
+		return gslb_err_set(err, "%s.expect_status[%zu]: expected a code or \"lo-hi\"",
+				    where, i);
+	}
+	if (lo < 100 || hi > 999 || lo > hi)
+		return gslb_err_set(err, "%s.expect_status[%zu]: codes must be 100..999, low first",
+				    where, i);
+	r->lo = (uint16_t)lo;
+	r->hi = (uint16_t)hi;
+	return 0;
+}
+
+static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gslb_err *err)
+{
+	char where[48];
+	const json_t *v;
+	const char *type;
+	unsigned port = 0;
+	struct in6_addr a6;
+	struct in_addr a4;
+	int rc;
+
+	snprintf(where, sizeof(where), "checks[%zu]", index);
+	c->tls_verify = true;
+	c->interval_ms = 2000;
+	c->timeout_ms = 1000;
+	if (!json_is_object(o))
+		return gslb_err_set(err, "%s: expected an object", where);
+	if ((rc = opt_string(o, "datacenter", where, &c->datacenter, err)) != 0)
+		return rc;
+	if (c->datacenter == NULL || c->datacenter[0] == '\0')
+		return gslb_err_set(err, "%s.datacenter: required", where);
+	v = json_object_get(o, "type");
+	type = json_is_string(v) ? json_string_value(v) : "";
+	if (strcmp(type, "http") == 0)
+		c->type = PCHECK_HTTP;
+	else if (strcmp(type, "https") == 0)
+		c->type = PCHECK_HTTPS;
+	else if (strcmp(type, "tcp") == 0)
+		c->type = PCHECK_TCP;
+	else
+		return gslb_err_set(err, "%s.type: expected \"http\", \"https\" or \"tcp\"", where);
+	if ((rc = opt_string(o, "address", where, &c->address, err)) != 0)
+		return rc;
+	if (c->address == NULL)
+		return gslb_err_set(err, "%s.address: required", where);
+	if (inet_pton(AF_INET, c->address, &a4) == 1)
+		c->is_ipv6 = false;
+	else if (inet_pton(AF_INET6, c->address, &a6) == 1)
+		c->is_ipv6 = true;
+	else
+		return gslb_err_set(err, "%s.address: '%s' is not a numeric IP address", where,
+				    c->address);
+	port = c->type == PCHECK_HTTPS ? 443 : 80;
+	if ((rc = opt_uint(o, "port", where, 1, 65535, &port, err)) != 0)
+		return rc;
+	c->port = (uint16_t)port;
+	if ((rc = opt_string(o, "path", where, &c->path, err)) != 0)
+		return rc;
+	if (c->path == NULL)
+		c->path = xstrdup("/");
+	if (c->path[0] != '/' || strlen(c->path) > PATH_MAX_LEN || !is_printable(c->path) ||
+	    strchr(c->path, '#') != NULL)
+		return gslb_err_set(err, "%s.path: must start with '/', printable, no spaces",
+				    where);
+	if ((rc = opt_string(o, "host", where, &c->host, err)) != 0)
+		return rc;
+	if (c->host != NULL && c->host[0] == '\0') {
+		free(c->host);
+		c->host = NULL;
+	}
+	if (c->host != NULL && !is_hostname(c->host))
+		return gslb_err_set(err, "%s.host: '%s' is not a host name", where, c->host);
+	v = json_object_get(o, "expect_status");
+	if (v == NULL || json_is_null(v)) {
+		c->expect = xcalloc(1, sizeof(*c->expect));
+		c->expect[0] = (struct pcheck_status_range){200, 399};
+		c->expect_count = 1;
+	} else if (json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= 1000) {
+		c->expect = xcalloc(json_array_size(v), sizeof(*c->expect));
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			rc = status_range_read(json_array_get(v, i), where, i, &c->expect[i], err);
+			if (rc != 0)
+				return rc;
+			c->expect_count++;
+		}
+	} else {
+		return gslb_err_set(err, "%s.expect_status: expected a list of 1..1000 codes",
+				    where);
+	}
+	if ((rc = opt_string(o, "expect_body", where, &c->expect_body, err)) != 0)
+		return rc;
+	if (c->expect_body != NULL && c->expect_body[0] == '\0') {
+		free(c->expect_body);
+		c->expect_body = NULL;
+	}
+	if (c->expect_body != NULL && strlen(c->expect_body) > BODY_MAX_LEN)
+		return gslb_err_set(err, "%s.expect_body: longer than %d bytes", where,
+				    BODY_MAX_LEN);
+	v = json_object_get(o, "tls_verify");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v))
+			return gslb_err_set(err, "%s.tls_verify: expected true or false", where);
+		c->tls_verify = json_is_true(v);
+	}
+	if ((rc = opt_uint(o, "interval_ms", where, INTERVAL_MIN_MS, INTERVAL_MAX_MS,
+			   &c->interval_ms, err)) != 0)
+		return rc;
+	if ((rc = opt_uint(o, "timeout_ms", where, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS, &c->timeout_ms,
+			   err)) != 0)
+		return rc;
+	return 0;
+}
+
+int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, struct gslb_err *err)
+{
+	struct pcheck_list *l;
+	json_error_t jerr;
+	const json_t *checks;
+	json_t *root;
+	unsigned interval = 0;
+	int rc;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return gslb_err_set(err, "line %d column %d: %s", jerr.line, jerr.column,
+				    jerr.text);
+	l = xcalloc(1, sizeof(*l));
+	if (!json_is_object(root)) {
+		rc = gslb_err_set(err, "expected an object");
+		goto fail;
+	}
+	checks = json_object_get(root, "checks");
+	if (!json_is_array(checks)) {
+		rc = gslb_err_set(err, "checks: expected a list");
+		goto fail;
+	}
+	if (json_array_size(checks) > PCHECK_MAX) {
+		rc = gslb_err_set(err, "checks: more than %d", PCHECK_MAX);
+		goto fail;
+	}
+	if ((rc = opt_uint(root, "interval_ms", "(top)", INTERVAL_MIN_MS, INTERVAL_MAX_MS,
+			   &interval, err)) != 0)
+		goto fail;
+	if (json_array_size(checks) > 0)
+		l->checks = xcalloc(json_array_size(checks), sizeof(*l->checks));
+	for (size_t i = 0; i < json_array_size(checks); i++) {
+		l->count++;
+		if ((rc = check_read(json_array_get(checks, i), i, &l->checks[i], err)) != 0)
+			goto fail;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(l->checks[j].datacenter, l->checks[i].datacenter) == 0) {
+				rc = gslb_err_set(err,
+						  "checks[%zu].datacenter: '%s' is listed twice", i,
+						  l->checks[i].datacenter);
+				goto fail;
+			}
+		}
+	}
+	if (json_object_get(root, "interval_ms") == NULL) {
+		for (size_t i = 0; i < l->count; i++) {
+			if (interval == 0 || l->checks[i].interval_ms < interval)
+				interval = l->checks[i].interval_ms;
+		}
+	}
+	l->interval_ms = interval != 0 ? interval : 2000;
+	json_decref(root);
+	*out = l;
+	return 0;
+fail:
+	json_decref(root);
+	pcheck_list_free(l);
+	return rc;
+}
+
+void pcheck_list_free(struct pcheck_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->count; i++) {
+		struct pcheck *c = &l->checks[i];
+
+		free(c->datacenter);
+		free(c->address);
+		free(c->path);
+		free(c->host);
+		free(c->expect);
+		free(c->expect_body);
+	}
+	free(l->checks);
+	free(l);
+}
+
+bool pcheck_status_ok(const struct pcheck *c, long status)
+{
+	for (size_t i = 0; i < c->expect_count; i++) {
+		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
+			return true;
+	}
+	return false;
+}
+
+bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len)
+{
+	size_t n;
+
+	if (c->expect_body == NULL)
+		return true;
+	n = strlen(c->expect_body);
+	if (body == NULL || n > len)
+		return false;
+	for (size_t i = 0; i + n <= len; i++) {
+		if (memcmp(body + i, c->expect_body, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
+		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
+		     struct pcheck_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->rtt_ms = rtt_ms;
+	r->status = (status > 0 && status < 1000) ? (int)status : 0;
+	if (transport_error != NULL) {
+		/* Keep it printable ASCII: it goes into JSON as is. */
+		snprintf(r->error, sizeof(r->error), "%s", transport_error);
+		for (char *p = r->error; *p != '\0'; p++) {
+			if (*p < 0x20 || *p >= 0x7f)
+				*p = '?';
+		}
+		if (r->error[0] == '\0')
+			snprintf(r->error, sizeof(r->error), "failed");
+		return;
+	}
+	if (c->type == PCHECK_TCP) {
+		r->status = 0;
+		r->ok = true;
+		return;
+	}
+	if (!pcheck_status_ok(c, status)) {
+		snprintf(r->error, sizeof(r->error), "unexpected status %ld", status);
+		return;
+	}
+	if (!pcheck_body_ok(c, body, body_len)) {
+		snprintf(r->error, sizeof(r->error), "body does not contain the expected text%s",
+			 body_truncated ? " (in its first bytes)" : "");
+		return;
+	}
+	r->ok = true;
+}
+
+char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
+			size_t *len)
+{
+	json_t *root = json_object(), *results = json_array();
+	char *text;
+
+	if (root == NULL || results == NULL)
+		goto oom;
+	json_object_set_new(root, "probe", json_string(probe_id));
+	for (size_t i = 0; i < count; i++) {
+		const struct pcheck_result *r = items[i].res;
+		json_t *o = json_object();
+		double rtt = -1.0;
+
+		if (r->rtt_ms >= 0 && r->rtt_ms < 1e9) /* also false for NaN */
+			rtt = (double)(long long)(r->rtt_ms * 1000.0 + 0.5) / 1000.0;
+
+		if (o == NULL)
+			goto oom;
+		json_object_set_new(o, "datacenter", json_string(items[i].datacenter));
+		json_object_set_new(o, "ok", json_boolean(r->ok));
+		json_object_set_new(o, "rtt_ms", json_real(rtt));
+		json_object_set_new(o, "status", json_integer(r->status));
+		json_object_set_new(
+		    o, "error", r->ok || r->error[0] == '\0' ? json_null() : json_string(r->error));
+		if (json_array_append_new(results, o) != 0)
+			goto oom;
+	}
+	json_object_set_new(root, "results", results);
+	results = NULL;
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	if (text == NULL)
+		goto oom;
+	json_decref(root);
+	*len = strlen(text);
+	return text;
+oom:
+	/* jansson fails only when it cannot allocate (or on invalid UTF-8,
+	 * which json_string() rejects: datacenter names and error texts are
+	 * ASCII); treat it as xmalloc() does. */
+	abort();
+}

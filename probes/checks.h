@@ -1,0 +1,108 @@
+/* The checks a probe runs, as gslbd serves them (GET /v1/probe-config), the
+ * verdict of one run, and the report body the probe posts (POST
+ * /v1/reports). Pure functions, no I/O, so they are tested alone; the
+ * event loop lives in probes/agent.c. Any thread.
+ *
+ * Probe config:
+ *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
+ *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
+ *     "expect_status": [200, "300-399"], "expect_body": "ok", "tls_verify": true,
+ *     "interval_ms": 2000, "timeout_ms": 1000}, ...]}
+ * Report:
+ *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
+ *     "rtt_ms": 12.5, "status": 200, "error": null}, ...]} */
+#ifndef GSLBD_PROBES_CHECKS_H
+#define GSLBD_PROBES_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* Most checks accepted in one probe config. */
+#define PCHECK_MAX 100000
+/* Room for an error text in a result, with the NUL. */
+#define PCHECK_ERROR_LEN 128
+
+enum pcheck_type {
+	PCHECK_HTTP,  /* HTTP GET; status and body checked */
+	PCHECK_HTTPS, /* the same over TLS */
+	PCHECK_TCP,   /* TCP connect only */
+};
+
+/* Accepted HTTP status codes lo..hi (inclusive). */
+struct pcheck_status_range {
+	uint16_t lo; /* first accepted code */
+	uint16_t hi; /* last accepted code */
+};
+
+/* One check: what to connect to and what counts as healthy. */
+struct pcheck {
+	char *datacenter;                   /* datacenter the result is about */
+	enum pcheck_type type;              /* http, https or tcp */
+	char *address;                      /* numeric IPv4 or IPv6 address to connect to */
+	bool is_ipv6;                       /* address is IPv6 (bracketed in URLs) */
+	uint16_t port;                      /* TCP port, 1..65535 */
+	char *path;                         /* http(s): request path, starts with '/' */
+	char *host;                         /* http(s): Host header and SNI, or NULL: the address */
+	struct pcheck_status_range *expect; /* http(s): accepted status ranges */
+	size_t expect_count;                /* entries at expect (>= 1) */
+	char *expect_body;                  /* http(s): substring the body must hold, or NULL */
+	bool tls_verify;                    /* https: verify the peer certificate and name */
+	unsigned interval_ms;               /* time between runs */
+	unsigned timeout_ms;                /* deadline of one run (< interval_ms) */
+};
+
+/* A probe config. */
+struct pcheck_list {
+	unsigned interval_ms;  /* report cycle: top-level interval_ms, else the smallest check's */
+	struct pcheck *checks; /* the checks, in the server's order */
+	size_t count;          /* entries at checks */
+};
+
+/* Parse a probe config (len bytes of JSON). Returns 0 with *out (caller
+ * frees with pcheck_list_free()), or GSLB_EPARSE with err naming the
+ * member ("checks[2].port: expected an integer 1..65535"). Unknown members
+ * are ignored (newer servers may add some); a missing expect_status means
+ * 200-399, a missing path "/", a missing tls_verify true. An empty list is
+ * valid. */
+int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, struct gslb_err *err);
+/* Accepts NULL. */
+void pcheck_list_free(struct pcheck_list *l);
+
+/* The outcome of one run of a check. */
+struct pcheck_result {
+	bool ok;                      /* the check passed */
+	double rtt_ms;                /* TCP connect time in ms, or -1: no connection */
+	int status;                   /* HTTP status, 0 when none (tcp, or no answer) */
+	char error[PCHECK_ERROR_LEN]; /* why it failed; empty when ok */
+};
+
+/* Is status one of the accepted codes of c? */
+bool pcheck_status_ok(const struct pcheck *c, long status);
+/* Does body (len bytes, may hold NULs) contain c's expected text? True when
+ * c expects none. */
+bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len);
+
+/* The verdict of one run. transport_error is NULL when the exchange (the
+ * connect for tcp, the whole response for http) completed, else why it did
+ * not; status and body are what came back (0 / NULL when nothing);
+ * body_truncated says body is only the start of a longer one. rtt_ms is
+ * the connect time or -1. */
+void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
+		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
+		     struct pcheck_result *r);
+
+/* One result of a report. */
+struct report_item {
+	const char *datacenter;          /* borrowed */
+	const struct pcheck_result *res; /* borrowed */
+};
+
+/* The report body for probe_id (compact JSON, caller frees; *len set to
+ * its length without the NUL). rtt_ms is rounded to microseconds. */
+char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
+			size_t *len);
+
+#endif

@@ -1,0 +1,268 @@
+#!/bin/bash
+# gslb-probe against small real HTTP servers (tests/unit/probes/httpd): a
+# backend to check and fake gslbd servers that serve /v1/probe-config and
+# record the signed reports they verify. Checks that --once fetches the
+# config (skipping a dead server), runs every check, and posts one signed
+# report to every server on its own; that a dead or refusing server does
+# not stop the others; that refusals are not retried but server errors are
+# (boundedly); that the cached config is used when no server answers; and
+# that the daemon keeps reporting each cycle and stops cleanly on SIGTERM.
+#
+# Environment (set by make check): top_srcdir, top_builddir, TEST_WRAPPER.
+# Exit codes: 0 pass, 1 fail, 77 skip. Nothing sleeps to synchronise.
+
+set -u
+
+: "${top_srcdir:?top_srcdir must be set (run through make check)}"
+: "${top_builddir:?top_builddir must be set (run through make check)}"
+TEST_WRAPPER=${TEST_WRAPPER-}
+
+PROBE=$top_builddir/probes/gslb-probe
+HTTPD=$top_builddir/tests/unit/probes/httpd
+DATA=$top_srcdir/tests/data/probe
+[ -x "$PROBE" ] || { echo "FAIL: $PROBE not built"; exit 1; }
+[ -x "$HTTPD" ] || { echo "FAIL: $HTTPD not built"; exit 1; }
+
+if [ -n "${INTEG_TIME_FACTOR:-}" ]; then
+	TF=$INTEG_TIME_FACTOR
+elif [ -n "$TEST_WRAPPER" ]; then
+	TF=10
+else
+	TF=1
+fi
+
+WORK=$top_builddir/tests/integration/tmp.$$-probe
+rm -rf "$WORK"
+mkdir -p "$WORK"
+BG_PIDS=
+P_PID=
+SECRET=integration-test-secret-0123456789
+
+on_exit() {
+	local rc=$?
+	local p
+
+	[ -n "$P_PID" ] && kill -TERM "$P_PID" 2>/dev/null
+	for p in $BG_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ -z "${KEEP:-}" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
+		rm -rf "$WORK"
+	else
+		echo "work dir kept: $WORK"
+	fi
+	exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+now_ms() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME/[.,]/}
+		echo $((t / 1000))
+	else
+		echo $(($(date +%s%N) / 1000000))
+	fi
+}
+
+# wait_file FILE SECONDS: poll until FILE exists.
+wait_file() {
+	local deadline=$(($(now_ms) + $2 * 1000 * TF))
+
+	while [ ! -e "$1" ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# start_httpd NAME ARGS...: run httpd with its own dir $WORK/NAME, set
+# PORT to its port.
+start_httpd() {
+	local name=$1
+
+	shift
+	mkdir -p "$WORK/$name"
+	"$HTTPD" -p "$WORK/$name/port" -d "$WORK/$name" "$@" 2>"$WORK/$name/stderr" &
+	BG_PIDS="$BG_PIDS $!"
+	wait_file "$WORK/$name/port" 5 || fail "httpd $name did not start"
+	PORT=$(cat "$WORK/$name/port")
+}
+
+# write_conf FILE SERVER_URL... (more keys from $EXTRA)
+write_conf() {
+	local file=$1 s
+
+	shift
+	{
+		echo "probe:"
+		echo "  id: probe-test"
+		echo "  secret_file: probe.key"
+		echo "  max_concurrent: 3"
+		[ -n "${CACHE:-}" ] && echo "  cache_file: $CACHE"
+		echo "servers:"
+		for s in "$@"; do
+			echo "  - $s"
+		done
+		echo "report:"
+		echo "  timeout: $((2 * TF))s"
+		echo "  retries: ${RETRIES:-2}"
+		echo "config_refresh: 1s"
+		echo "log:"
+		echo "  level: debug"
+	} >"$file"
+}
+
+# run_once CONF LOG: gslb-probe --once; sets RC.
+run_once() {
+	$TEST_WRAPPER "$PROBE" -c "$1" --once >"$2" 2>&1
+	RC=$?
+}
+
+# assert_result FILE DATACENTER OK_JSON [STATUS]
+assert_result() {
+	grep -q "{\"datacenter\":\"$2\",\"ok\":$3," "$1" ||
+		fail "$1: no result datacenter=$2 ok=$3: $(cat "$1")"
+	if [ -n "${4:-}" ]; then
+		grep -q "{\"datacenter\":\"$2\",\"ok\":$3,\"rtt_ms\":[-0-9.]*,\"status\":$4," "$1" ||
+			fail "$1: datacenter=$2 status is not $4: $(cat "$1")"
+	fi
+}
+
+printf '%s\n' "$SECRET" >"$WORK/probe.key"
+
+# ---- backend and the config the fake servers hand out ---------------------
+start_httpd backend -C "$WORK/closed-port"
+BACKEND=$PORT
+CLOSED=$(cat "$WORK/closed-port")
+sed -e "s/@BACKEND@/$BACKEND/g" -e "s/@CLOSED@/$CLOSED/g" \
+	-e "s/@SLOW_TIMEOUT@/$((300 * TF))/g" \
+	"$DATA/probe-config.json.in" >"$WORK/probe-config.json"
+
+start_httpd s1 -k probe-test -s "$SECRET" -c "$WORK/probe-config.json"
+S1=$PORT
+start_httpd s2 -k probe-test -s "$SECRET" -c "$WORK/probe-config.json"
+S2=$PORT
+DEAD=http://127.0.0.1:$CLOSED
+
+# ---- 1: --once, a dead server first, two live ones --------------------------
+write_conf "$WORK/p1.yaml" "$DEAD" "http://127.0.0.1:$S1" "http://127.0.0.1:$S2/"
+start=$(now_ms)
+run_once "$WORK/p1.yaml" "$WORK/p1.log"
+[ "$RC" -eq 1 ] || fail "--once with a dead server should exit 1, got $RC: $(cat "$WORK/p1.log")"
+grep -q "ready: probe=probe-test servers=3 checks=6" "$WORK/p1.log" ||
+	fail "no ready line: $(cat "$WORK/p1.log")"
+grep -q "report failed: server=$DEAD " "$WORK/p1.log" ||
+	fail "dead server failure not logged: $(cat "$WORK/p1.log")"
+for s in s1 s2; do
+	r=$WORK/$s/report.1.json
+	[ -e "$r" ] || fail "$s got no verified report: $(cat "$WORK/p1.log")"
+	[ ! -e "$WORK/$s/report.2.json" ] || fail "$s got two reports"
+	[ ! -e "$WORK/$s/rejected.1" ] || fail "$s rejected a signature"
+	grep -q '^{"probe":"probe-test","results":\[' "$r" || fail "bad report body: $(cat "$r")"
+	assert_result "$r" live true 200
+	assert_result "$r" tcp-live true 0
+	assert_result "$r" wrong-status false 503
+	assert_result "$r" wrong-body false 200
+	assert_result "$r" closed false 0
+	assert_result "$r" slow false
+	grep -q '"datacenter":"closed","ok":false,"rtt_ms":-1.0,' "$r" ||
+		fail "closed port should have rtt_ms -1: $(cat "$r")"
+	grep -qi '^X-GSLB-Key: probe-test' "$WORK/$s/report.1.hdr" || fail "no key header"
+	grep -qi '^Content-Type: application/json' "$WORK/$s/report.1.hdr" ||
+		fail "no content type"
+done
+# The config came from s1 (the dead server was skipped), signed.
+grep -q "GET /v1/probe-config" "$WORK/s1/requests.log" || fail "s1 served no config"
+grep -q "GET /v1/probe-config" "$WORK/s2/requests.log" && fail "s2 should not be asked for the config"
+# Host names the check's host while the connection goes to the address.
+grep -q "GET /body/all-ok host=backend.test:$BACKEND" "$WORK/backend/requests.log" ||
+	fail "check Host header: $(cat "$WORK/backend/requests.log")"
+# A check's timeout bounds the run (the slow backend answers after 30s).
+[ $(($(now_ms) - start)) -lt $((10000 * TF)) ] || fail "--once took too long"
+echo "ok 1: --once reports to every live server past a dead one"
+
+# ---- 2: every server accepts -> exit 0 -----------------------------------------
+write_conf "$WORK/p2.yaml" "http://127.0.0.1:$S1" "http://127.0.0.1:$S2"
+run_once "$WORK/p2.yaml" "$WORK/p2.log"
+[ "$RC" -eq 0 ] || fail "--once with live servers should exit 0, got $RC: $(cat "$WORK/p2.log")"
+[ -e "$WORK/s1/report.2.json" ] && [ -e "$WORK/s2/report.2.json" ] || fail "second reports missing"
+echo "ok 2: --once exits 0 when every server accepts"
+
+# ---- 3: a wrong secret is refused (401) and not retried ---------------------------
+start_httpd bad -k probe-test -s "another-secret-0123456789" -c "$WORK/probe-config.json"
+BAD=$PORT
+write_conf "$WORK/p3.yaml" "http://127.0.0.1:$S1" "http://127.0.0.1:$BAD"
+run_once "$WORK/p3.yaml" "$WORK/p3.log"
+[ "$RC" -eq 1 ] || fail "a refused report should make --once exit 1, got $RC"
+[ -e "$WORK/bad/rejected.1" ] || fail "bad server saw no report"
+[ ! -e "$WORK/bad/rejected.2" ] || fail "a 401 was retried"
+grep -q "report failed: server=http://127.0.0.1:$BAD attempts=1 reason=HTTP 401 bad_signature" \
+	"$WORK/p3.log" || fail "401 reason not logged: $(cat "$WORK/p3.log")"
+[ -e "$WORK/s1/report.3.json" ] || fail "s1 did not get its report next to a refusing server"
+echo "ok 3: refusals are logged with the reason and not retried"
+
+# ---- 4: 5xx is retried, boundedly; 409 is not -----------------------------------
+start_httpd e500 -k probe-test -s "$SECRET" -r 500
+E500=$PORT
+start_httpd e409 -k probe-test -s "$SECRET" -r 409
+E409=$PORT
+RETRIES=2 write_conf "$WORK/p4.yaml" "http://127.0.0.1:$S1" "http://127.0.0.1:$E500" \
+	"http://127.0.0.1:$E409"
+run_once "$WORK/p4.yaml" "$WORK/p4.log"
+[ "$RC" -eq 1 ] || fail "5xx/409 servers should make --once exit 1, got $RC"
+[ -e "$WORK/e500/report.3.json" ] || fail "500 was not retried twice: $(cat "$WORK/p4.log")"
+[ ! -e "$WORK/e500/report.4.json" ] || fail "500 was retried more than twice"
+[ -e "$WORK/e409/report.1.json" ] || fail "409 server saw no report"
+[ ! -e "$WORK/e409/report.2.json" ] || fail "409 was retried"
+# Each attempt is signed afresh.
+t1=$(grep -i '^X-GSLB-Timestamp' "$WORK/e500/report.1.hdr")
+t2=$(grep -i '^X-GSLB-Timestamp' "$WORK/e500/report.2.hdr")
+[ "$t1" != "$t2" ] || fail "a retry reused the timestamp"
+echo "ok 4: server errors are retried (bounded, re-signed), 409 is not"
+
+# ---- 5: the cached config is used when no server answers ---------------------------
+CACHE=$WORK/cache.json write_conf "$WORK/p5.yaml" "http://127.0.0.1:$S1"
+run_once "$WORK/p5.yaml" "$WORK/p5a.log"
+[ "$RC" -eq 0 ] || fail "p5a: expected 0, got $RC"
+cmp -s "$WORK/cache.json" "$WORK/probe-config.json" || fail "cache file differs from the config"
+CACHE=$WORK/cache.json write_conf "$WORK/p5b.yaml" "$DEAD"
+run_once "$WORK/p5b.yaml" "$WORK/p5b.log"
+[ "$RC" -eq 1 ] || fail "p5b: expected 1 (dead server), got $RC"
+grep -q "using the cached probe config $WORK/cache.json (checks=6)" "$WORK/p5b.log" ||
+	fail "cache not used: $(cat "$WORK/p5b.log")"
+grep -q "ready: probe=probe-test servers=1 checks=6" "$WORK/p5b.log" || fail "no ready from cache"
+write_conf "$WORK/p5c.yaml" "$DEAD"
+run_once "$WORK/p5c.yaml" "$WORK/p5c.log"
+[ "$RC" -eq 1 ] || fail "p5c: no config at all should exit 1, got $RC"
+grep -q "no probe config: no server answered" "$WORK/p5c.log" || fail "p5c: no error line"
+echo "ok 5: cached config used when no server answers"
+
+# ---- 6: daemon mode reports every cycle and stops on SIGTERM ----------------------
+mkdir -p "$WORK/s3"
+start_httpd s3 -k probe-test -s "$SECRET" -c "$WORK/probe-config.json"
+S3=$PORT
+write_conf "$WORK/p6.yaml" "http://127.0.0.1:$S3" "$DEAD"
+$TEST_WRAPPER "$PROBE" -c "$WORK/p6.yaml" >"$WORK/p6.log" 2>&1 &
+P_PID=$!
+wait_file "$WORK/s3/report.3.json" 10 || fail "daemon did not report three times: $(cat "$WORK/p6.log")"
+# The config is re-fetched with If-None-Match (config_refresh: 1s).
+deadline=$(($(now_ms) + 10000 * TF))
+while [ "$(grep -c 'GET /v1/probe-config' "$WORK/s3/requests.log")" -lt 2 ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "config not refreshed"
+	sleep 0.02
+done
+kill -TERM "$P_PID"
+wait "$P_PID"
+rc=$?
+P_PID=
+[ "$rc" -eq 0 ] || fail "SIGTERM: exit $rc: $(tail -5 "$WORK/p6.log")"
+grep -q "probe config unchanged" "$WORK/p6.log" || fail "no 304 on refresh: $(cat "$WORK/p6.log")"
+assert_result "$WORK/s3/report.2.json" live true 200
+echo "ok 6: daemon reports each cycle, refreshes with If-None-Match, exits 0 on SIGTERM"
+exit 0

@@ -1,0 +1,490 @@
+/* Unit tests of probes/: probe.yaml loading (values, defaults, and every
+ * error with its position), probe-config parsing, check verdicts and the
+ * report body. */
+#include "config.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "probes/checks.h"
+#include "probes/probe_conf.h"
+
+static struct probe_conf *conf;
+static struct pcheck_list *list;
+static struct gslb_err err;
+static char tmpdir[256];
+
+static void setup(void)
+{
+	conf = NULL;
+	list = NULL;
+	memset(&err, 0, sizeof(err));
+	snprintf(tmpdir, sizeof(tmpdir), "tmp-check-probes.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char path[512];
+
+	probe_conf_free(conf);
+	pcheck_list_free(list);
+	snprintf(path, sizeof(path), "%s/probe.key", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
+static int load(const char *text)
+{
+	return probe_conf_load_string("p.yaml", text, strlen(text), tmpdir, &conf, &err);
+}
+
+static void load_fails(const char *text, const char *msg)
+{
+	ck_assert_int_eq(load(text), GSLB_EPARSE);
+	ck_assert_ptr_null(conf);
+	ck_assert_str_eq(err.msg, msg);
+}
+
+static void write_key(const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/probe.key", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define SECRET "0123456789abcdef"
+
+/* ---- probe.yaml --------------------------------------------------------- */
+
+START_TEST(test_conf_full)
+{
+	ck_assert_int_eq(load("probe:\n"
+			      "  id: probe-eu\n"
+			      "  secret: \"" SECRET "xyz\"\n"
+			      "  cache_file: cache/probe-eu.json\n"
+			      "  max_concurrent: 10\n"
+			      "servers:\n"
+			      "  - http://127.0.0.1:8053/\n"
+			      "  - https://gslb2.example.com\n"
+			      "report:\n"
+			      "  timeout: 500ms\n"
+			      "  retries: 0\n"
+			      "config_refresh: 2m\n"
+			      "log:\n"
+			      "  level: debug\n"
+			      "  syslog: true\n"),
+			 0);
+	ck_assert_str_eq(conf->id, "probe-eu");
+	ck_assert_uint_eq(conf->secret_len, 19);
+	ck_assert_int_eq(memcmp(conf->secret, SECRET "xyz", 19), 0);
+	ck_assert_str_eq(conf->cache_file + strlen(tmpdir), "/cache/probe-eu.json");
+	ck_assert_uint_eq(conf->max_concurrent, 10);
+	ck_assert_uint_eq(conf->server_count, 2);
+	ck_assert_str_eq(conf->servers[0], "http://127.0.0.1:8053");
+	ck_assert_str_eq(conf->servers[1], "https://gslb2.example.com");
+	ck_assert_uint_eq(conf->report_timeout_ms, 500);
+	ck_assert_uint_eq(conf->report_retries, 0);
+	ck_assert_uint_eq(conf->config_refresh_ms, 120000);
+	ck_assert_int_eq(conf->log_level, LOG_LEVEL_DEBUG);
+	ck_assert(conf->log_syslog);
+}
+END_TEST
+
+START_TEST(test_conf_defaults_and_secret_file)
+{
+	write_key("  " SECRET "  \nsecond line ignored\n");
+	ck_assert_int_eq(load("probe:\n  id: p1\n  secret_file: probe.key\n"
+			      "servers: [\"http://[::1]:8053\"]\n"),
+			 0);
+	ck_assert_uint_eq(conf->secret_len, 16);
+	ck_assert_int_eq(memcmp(conf->secret, SECRET, 16), 0);
+	ck_assert_ptr_null(conf->cache_file);
+	ck_assert_uint_eq(conf->max_concurrent, 256);
+	ck_assert_uint_eq(conf->report_timeout_ms, 2000);
+	ck_assert_uint_eq(conf->report_retries, 2);
+	ck_assert_uint_eq(conf->config_refresh_ms, 30000);
+	ck_assert_int_eq(conf->log_level, LOG_LEVEL_INFO);
+	ck_assert(!conf->log_syslog);
+	ck_assert_str_eq(conf->servers[0], "http://[::1]:8053");
+}
+END_TEST
+
+START_TEST(test_conf_invalid)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nbogus: 1\n",
+	     "p.yaml:3:1: unknown key 'bogus'"},
+	    {"probe:\n  id: p\n  secret: \"" SECRET "\"\n  colour: red\nservers: [http://a]\n",
+	     "p.yaml:4:3: unknown key 'colour' in probe"},
+	    {"probe:\n  id: p\n  secret: short\nservers: [http://a]\n",
+	     "p.yaml:3:11: probe.secret: the secret must be 16..1024 bytes, not 5"},
+	    {"probe:\n  id: p\n  secret: \"" SECRET "\"\n  secret_file: k\nservers: [http://a]\n",
+	     "p.yaml:4:3: probe.secret_file: probe.secret is set already (line 3); give one "
+	     "of them"},
+	    {"probe:\n  id: \"bad id\"\n  secret: \"" SECRET "\"\nservers: [http://a]\n",
+	     "p.yaml:2:7: probe.id: 'bad id' is not a probe id ([A-Za-z0-9_.-], 1..63 "
+	     "characters)"},
+	    {"probe:\n  secret: \"" SECRET "\"\nservers: [http://a]\n",
+	     "p.yaml:2:3: probe: probe.id is required"},
+	    {"probe:\n  id: p\nservers: [http://a]\n",
+	     "p.yaml:2:3: probe: probe.secret or probe.secret_file is required"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\n", "p.yaml:1:1: servers: at least one "
+							 "server is required"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: []\n",
+	     "p.yaml:2:10: servers: at least one server is required"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers:\n  - ftp://a\n",
+	     "p.yaml:3:5: servers[0]: 'ftp://a' is not an http:// or https:// URL"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers:\n  - http://a\n  - http://a/\n",
+	     "p.yaml:4:5: servers[1]: 'http://a/' is listed twice"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a?x=1]\n",
+	     "p.yaml:2:11: servers[0]: 'http://a?x=1' must be printable ASCII without spaces, "
+	     "query or fragment"},
+	    {"probe: {id: p, secret: \"" SECRET "\", max_concurrent: 0}\nservers: [http://a]\n",
+	     "p.yaml:1:60: probe.max_concurrent: 0 is out of range (1..10000)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nreport:\n"
+	     "  timeout: 2 s\n",
+	     "p.yaml:4:12: report.timeout: '2 s' is not a duration (like 500ms, 10s, 2m, 1h, or "
+	     "seconds)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nreport:\n"
+	     "  timeout: 2m\n",
+	     "p.yaml:4:12: report.timeout: 2m is out of range (100ms..1m)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nreport:\n"
+	     "  retries: 11\n",
+	     "p.yaml:4:12: report.retries: 11 is out of range (0..10)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nreport:\n"
+	     "  retry: 1\n",
+	     "p.yaml:4:3: unknown key 'retry' in report"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nconfig_refresh: 0s\n",
+	     "p.yaml:3:17: config_refresh: 0s is out of range (1s..1h)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nlog: {level: loud}\n",
+	     "p.yaml:3:14: log.level: 'loud' is not a log level (error, warning, info or "
+	     "debug)"},
+	    {"probe: {id: p, secret: \"" SECRET "\"}\nservers: [http://a]\nlog: {syslog: maybe}\n",
+	     "p.yaml:3:15: log.syslog: expected true or false, got a scalar"},
+	    {"probe: [1]\nservers: [http://a]\n", "p.yaml:1:8: probe: expected a mapping, got a "
+						  "list"},
+	    {"probe:\n  id: p\n  secret_file: missing.key\nservers: [http://a]\n",
+	     NULL /* checked by prefix below */},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (cases[i].msg == NULL) {
+			ck_assert_int_eq(load(cases[i].text), GSLB_EPARSE);
+			static const char want[] = "p.yaml:3:16: probe.secret_file: cannot read '";
+
+			ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0 &&
+					  strstr(err.msg, "missing.key': ") != NULL,
+				      "%s", err.msg);
+			continue;
+		}
+		load_fails(cases[i].text, cases[i].msg);
+	}
+}
+END_TEST
+
+START_TEST(test_conf_secret_file_short)
+{
+	write_key("tooshort\n");
+	memset(&err, 0, sizeof(err));
+	load_fails("probe:\n  id: p1\n  secret_file: probe.key\nservers: [http://a]\n",
+		   "p.yaml:3:16: probe.secret_file: the secret in 'probe.key' must be 16..1024 "
+		   "bytes, not 8");
+}
+END_TEST
+
+START_TEST(test_conf_file_positions)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/probe.key", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("probe:\n  id: p\n  secret: \"" SECRET "\"\nservers:\n  - 42\n", f);
+	fclose(f);
+	ck_assert_int_eq(probe_conf_load(path, &conf, &err), GSLB_EPARSE);
+	ck_assert_str_eq(strstr(err.msg, "probe.key:"),
+			 "probe.key:5:5: servers[0]: '42' is not an http:// or https:// URL");
+	ck_assert_int_eq(strncmp(err.msg, tmpdir, strlen(tmpdir)), 0);
+}
+END_TEST
+
+/* ---- probe config ------------------------------------------------------- */
+
+static const char config_json[] =
+    "{\"interval_ms\": 1500, \"checks\": ["
+    "{\"datacenter\": \"us-east\", \"type\": \"http\", \"address\": \"192.0.2.10\", "
+    "\"port\": 8080, \"path\": \"/healthz\", \"host\": \"www.example.com\", "
+    "\"expect_status\": [200, 204, \"300-302\"], \"expect_body\": \"ok\", "
+    "\"interval_ms\": 2000, \"timeout_ms\": 1000, \"new_member\": 1},"
+    "{\"datacenter\": \"eu-west\", \"type\": \"https\", \"address\": \"2001:db8::1\", "
+    "\"tls_verify\": false, \"host\": null, \"expect_body\": null},"
+    "{\"datacenter\": \"ap\", \"type\": \"tcp\", \"address\": \"198.51.100.1\", "
+    "\"port\": 22, \"interval_ms\": 500, \"timeout_ms\": 200}]}";
+
+START_TEST(test_pconfig_valid)
+{
+	const struct pcheck *c;
+
+	ck_assert_int_eq(pcheck_list_parse(config_json, strlen(config_json), &list, &err), 0);
+	ck_assert_uint_eq(list->count, 3);
+	ck_assert_uint_eq(list->interval_ms, 1500);
+	c = &list->checks[0];
+	ck_assert_str_eq(c->datacenter, "us-east");
+	ck_assert_int_eq(c->type, PCHECK_HTTP);
+	ck_assert_str_eq(c->address, "192.0.2.10");
+	ck_assert(!c->is_ipv6);
+	ck_assert_uint_eq(c->port, 8080);
+	ck_assert_str_eq(c->path, "/healthz");
+	ck_assert_str_eq(c->host, "www.example.com");
+	ck_assert_uint_eq(c->expect_count, 3);
+	ck_assert_uint_eq(c->expect[2].lo, 300);
+	ck_assert_uint_eq(c->expect[2].hi, 302);
+	ck_assert_str_eq(c->expect_body, "ok");
+	ck_assert(c->tls_verify);
+	ck_assert_uint_eq(c->interval_ms, 2000);
+	ck_assert_uint_eq(c->timeout_ms, 1000);
+	c = &list->checks[1];
+	ck_assert_int_eq(c->type, PCHECK_HTTPS);
+	ck_assert(c->is_ipv6);
+	ck_assert_uint_eq(c->port, 443);
+	ck_assert_str_eq(c->path, "/");
+	ck_assert_ptr_null(c->host);
+	ck_assert_ptr_null(c->expect_body);
+	ck_assert(!c->tls_verify);
+	ck_assert_uint_eq(c->expect_count, 1);
+	ck_assert_uint_eq(c->expect[0].lo, 200);
+	ck_assert_uint_eq(c->expect[0].hi, 399);
+	c = &list->checks[2];
+	ck_assert_int_eq(c->type, PCHECK_TCP);
+	ck_assert_uint_eq(c->port, 22);
+}
+END_TEST
+
+START_TEST(test_pconfig_interval_default)
+{
+	static const char text[] =
+	    "{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": \"192.0.2.1\","
+	    " \"interval_ms\": 3000}, {\"datacenter\": \"b\", \"type\": \"tcp\", \"address\":"
+	    " \"192.0.2.2\", \"interval_ms\": 700}]}";
+
+	ck_assert_int_eq(pcheck_list_parse(text, strlen(text), &list, &err), 0);
+	ck_assert_uint_eq(list->interval_ms, 700);
+	pcheck_list_free(list);
+	list = NULL;
+	ck_assert_int_eq(pcheck_list_parse("{\"checks\": []}", 14, &list, &err), 0);
+	ck_assert_uint_eq(list->count, 0);
+	ck_assert_uint_eq(list->interval_ms, 2000);
+}
+END_TEST
+
+START_TEST(test_pconfig_invalid)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+	    {"[]", "expected an object"},
+	    {"{}", "checks: expected a list"},
+	    {"{\"checks\": [1]}", "checks[0]: expected an object"},
+	    {"{\"checks\": [{\"type\": \"tcp\", \"address\": \"192.0.2.1\"}]}",
+	     "checks[0].datacenter: required"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"icmp\", \"address\": "
+	     "\"192.0.2.1\"}]}",
+	     "checks[0].type: expected \"http\", \"https\" or \"tcp\""},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
+	     "\"www.example.com\"}]}",
+	     "checks[0].address: 'www.example.com' is not a numeric IP address"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": \"192.0.2.1\","
+	     " \"port\": 0}]}",
+	     "checks[0].port: expected an integer 1..65535"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"path\": \"x\"}]}",
+	     "checks[0].path: must start with '/', printable, no spaces"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"host\": \"a b\"}]}",
+	     "checks[0].host: 'a b' is not a host name"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"expect_status\": [\"299-200\"]}]}",
+	     "checks[0].expect_status[0]: codes must be 100..999, low first"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"expect_status\": []}]}",
+	     "checks[0].expect_status: expected a list of 1..1000 codes"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"tls_verify\": \"no\"}]}",
+	     "checks[0].tls_verify: expected true or false"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
+	     "\"192.0.2.1\"}, {\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
+	     "\"192.0.2.2\"}]}",
+	     "checks[1].datacenter: 'a' is listed twice"},
+	    {"{\"checks\": [], \"interval_ms\": 5}", "(top).interval_ms: expected an integer "
+						     "100..86400000"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		ck_assert_int_eq(
+		    pcheck_list_parse(cases[i].text, strlen(cases[i].text), &list, &err),
+		    GSLB_EPARSE);
+		ck_assert_ptr_null(list);
+		ck_assert_str_eq(err.msg, cases[i].msg);
+	}
+	ck_assert_int_eq(pcheck_list_parse("{\"checks\": ", 11, &list, &err), GSLB_EPARSE);
+	ck_assert_ptr_null(list);
+	ck_assert_int_eq(strncmp(err.msg, "line 1 column ", 14), 0);
+}
+END_TEST
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+START_TEST(test_evaluate)
+{
+	struct pcheck_result r;
+	const struct pcheck *http, *https, *tcp;
+
+	ck_assert_int_eq(pcheck_list_parse(config_json, strlen(config_json), &list, &err), 0);
+	http = &list->checks[0];
+	https = &list->checks[1];
+	tcp = &list->checks[2];
+
+	ck_assert(pcheck_status_ok(http, 200));
+	ck_assert(pcheck_status_ok(http, 301));
+	ck_assert(!pcheck_status_ok(http, 303));
+	ck_assert(!pcheck_status_ok(http, 500));
+	ck_assert(pcheck_status_ok(https, 399));
+	ck_assert(!pcheck_status_ok(https, 404));
+
+	ck_assert(pcheck_body_ok(http, "all ok\n", 7));
+	ck_assert(!pcheck_body_ok(http, "o k", 3));
+	ck_assert(pcheck_body_ok(http, "\0\0ok", 4));
+	ck_assert(!pcheck_body_ok(http, NULL, 0));
+	ck_assert(pcheck_body_ok(https, NULL, 0));
+
+	pcheck_evaluate(http, NULL, 200, "status: ok", 10, false, 1.25, &r);
+	ck_assert(r.ok);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.error, "");
+	ck_assert(r.rtt_ms == 1.25);
+
+	pcheck_evaluate(http, NULL, 503, "ok", 2, false, 1.0, &r);
+	ck_assert(!r.ok);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_str_eq(r.error, "unexpected status 503");
+
+	pcheck_evaluate(http, NULL, 200, "fine", 4, true, 1.0, &r);
+	ck_assert(!r.ok);
+	ck_assert_str_eq(r.error, "body does not contain the expected text (in its first bytes)");
+
+	pcheck_evaluate(http, "Connection refused\x01\xff", 0, NULL, 0, false, -1, &r);
+	ck_assert(!r.ok);
+	ck_assert(r.rtt_ms == -1);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.error, "Connection refused??");
+
+	pcheck_evaluate(tcp, NULL, 0, NULL, 0, false, 0.5, &r);
+	ck_assert(r.ok);
+	pcheck_evaluate(tcp, "", 0, NULL, 0, false, -1, &r);
+	ck_assert(!r.ok);
+	ck_assert_str_eq(r.error, "failed");
+}
+END_TEST
+
+/* ---- report body ---------------------------------------------------------- */
+
+START_TEST(test_report_body)
+{
+	struct pcheck_result ok = {.ok = true, .rtt_ms = 12.3456789, .status = 200};
+	struct pcheck_result bad = {.ok = false, .rtt_ms = -1, .status = 0};
+	struct report_item items[2] = {{"us-east", &ok}, {"eu-west", &bad}};
+	json_t *root, *res, *o;
+	char *text;
+	size_t len;
+
+	snprintf(bad.error, sizeof(bad.error), "connect \"timeout\"");
+	text = report_body_build("probe-eu", items, 2, &len);
+	ck_assert_uint_eq(len, strlen(text));
+	root = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_str_eq(json_string_value(json_object_get(root, "probe")), "probe-eu");
+	res = json_object_get(root, "results");
+	ck_assert_uint_eq(json_array_size(res), 2);
+	o = json_array_get(res, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "datacenter")), "us-east");
+	ck_assert(json_is_true(json_object_get(o, "ok")));
+	ck_assert(json_real_value(json_object_get(o, "rtt_ms")) == 12.346);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "status")), 200);
+	ck_assert(json_is_null(json_object_get(o, "error")));
+	o = json_array_get(res, 1);
+	ck_assert(json_is_false(json_object_get(o, "ok")));
+	ck_assert(json_real_value(json_object_get(o, "rtt_ms")) == -1);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "error")), "connect \"timeout\"");
+	json_decref(root);
+	free(text);
+
+	text = report_body_build("p", NULL, 0, &len);
+	ck_assert_str_eq(text, "{\"probe\":\"p\",\"results\":[]}");
+	free(text);
+}
+END_TEST
+
+static Suite *probes_suite(void)
+{
+	Suite *s = suite_create("probes");
+	TCase *tc;
+
+	tc = tcase_create("conf_valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conf_full);
+	tcase_add_test(tc, test_conf_defaults_and_secret_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("conf_invalid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conf_invalid);
+	tcase_add_test(tc, test_conf_secret_file_short);
+	tcase_add_test(tc, test_conf_file_positions);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pconfig_valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pconfig_valid);
+	tcase_add_test(tc, test_pconfig_interval_default);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pconfig_invalid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pconfig_invalid);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("evaluate");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_evaluate);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("report");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_report_body);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(probes_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
