@@ -1,5 +1,5 @@
 #!/bin/bash
-# gslb-probe against small real HTTP servers (tests/unit/probes/httpd): a
+# gslb-probe against small real HTTP servers (tests/tools/httpd): a
 # backend to check and fake gslbd servers that serve /v1/probe-config and
 # record the signed reports they verify. Checks that --once fetches the
 # config (skipping a dead server), runs every check, and posts one signed
@@ -18,7 +18,7 @@ set -u
 TEST_WRAPPER=${TEST_WRAPPER-}
 
 PROBE=$top_builddir/probes/gslb-probe
-HTTPD=$top_builddir/tests/unit/probes/httpd
+HTTPD=$top_builddir/tests/tools/httpd
 DATA=$top_srcdir/tests/data/probe
 [ -x "$PROBE" ] || { echo "FAIL: $PROBE not built"; exit 1; }
 [ -x "$HTTPD" ] || { echo "FAIL: $HTTPD not built"; exit 1; }

@@ -1,11 +1,14 @@
-/* A small HTTP/1.1 server for the gslb-probe integration test: a backend to
- * check and a stand-in for gslbd's probe endpoints. One thread, poll(),
- * every answer closes the connection.
+/* A small HTTP/1.1 server for tests and the demo: a datacenter backend for
+ * probes to check, and a stand-in for gslbd's probe endpoints. One thread,
+ * poll(), every answer closes the connection.
  *
- *   httpd -p PORT_FILE -d DIR [-k KEY_ID -s SECRET] [-c CONFIG_JSON]
- *         [-r STATUS] [-C CLOSED_PORT_FILE]
+ *   httpd [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] [-k KEY_ID -s SECRET]
+ *         [-c CONFIG_JSON] [-r STATUS] [-C CLOSED_PORT_FILE]
  *
- * Listens on 127.0.0.1 port 0 and writes the port to PORT_FILE. Paths:
+ * Listens on 127.0.0.1, port PORT (-l) or any free port, and writes the port
+ * to PORT_FILE (-p). -D delays every answer by DELAY_MS (a slow datacenter).
+ * Paths:
+ *   GET /                 answers 200 "ok"
  *   GET /status/NNN       answers status NNN
  *   GET /body/TEXT        answers 200 with TEXT
  *   GET /delay/MS         answers 200 "late" after MS milliseconds
@@ -20,7 +23,7 @@
  * Every request line and Host header is appended to DIR/requests.log.
  * -C binds a second port without listening (connections to it are refused)
  * and writes it to CLOSED_PORT_FILE. Stops on SIGTERM or SIGINT. */
-#include "config.h"
+#include <config.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +63,7 @@ static const char *key_id;
 static const char *secret;
 static char *config_json;
 static int forced_status;
+static uint64_t global_delay_ms; /* -D: added to every answer */
 static unsigned report_count;
 static unsigned rejected_count;
 
@@ -184,7 +188,7 @@ static void respond(struct client *c, int status, const char *extra_headers, con
 		     status, blen, extra_headers, body);
 	c->resp_len = (size_t)n;
 	c->resp_off = 0;
-	c->ready_at = now_ms() + delay_ms;
+	c->ready_at = now_ms() + delay_ms + global_delay_ms;
 }
 
 /* The request in c is complete: build the answer. */
@@ -248,6 +252,8 @@ static void handle(struct client *c, size_t hdr_len, size_t body_len)
 				respond(c, 200, "Content-Type: application/json\r\n",
 					"{\"accepted\":1}", 0);
 		}
+	} else if (strcmp(path, "/") == 0) {
+		respond(c, 200, "", "ok\n", 0);
 	} else {
 		respond(c, 404, "", "not found\n", 0);
 	}
@@ -290,9 +296,9 @@ static void client_close(struct client *c)
 	c->fd = -1;
 }
 
-static int bind_loopback(bool do_listen, const char *port_file)
+static int bind_loopback(bool do_listen, const char *port_file, unsigned port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	socklen_t len = sizeof(sin);
 	char text[32];
 	int fd, one = 1;
@@ -309,7 +315,8 @@ static int bind_loopback(bool do_listen, const char *port_file)
 	if (getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
 		die("getsockname");
 	snprintf(text, sizeof(text), "%u\n", (unsigned)ntohs(sin.sin_port));
-	write_file(port_file, text, strlen(text));
+	if (port_file != NULL)
+		write_file(port_file, text, strlen(text));
 	return fd;
 }
 
@@ -319,8 +326,16 @@ int main(int argc, char **argv)
 	const char *port_file = NULL, *closed_file = NULL;
 	int opt, lfd, closed_fd = -1;
 
-	while ((opt = getopt(argc, argv, "p:d:k:s:c:r:C:")) != -1) {
+	unsigned port = 0;
+
+	while ((opt = getopt(argc, argv, "p:l:D:d:k:s:c:r:C:")) != -1) {
 		switch (opt) {
+		case 'l':
+			port = (unsigned)atoi(optarg);
+			break;
+		case 'D':
+			global_delay_ms = strtoull(optarg, NULL, 10);
+			break;
 		case 'p':
 			port_file = optarg;
 			break;
@@ -343,13 +358,14 @@ int main(int argc, char **argv)
 			closed_file = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: httpd -p PORT_FILE -d DIR [-k KEY -s SECRET] "
-					"[-c CONFIG] [-r STATUS] [-C CLOSED_PORT_FILE]\n");
+			fprintf(stderr, "usage: httpd [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] "
+					"[-k KEY -s SECRET] [-c CONFIG] [-r STATUS] "
+					"[-C CLOSED_PORT_FILE]\n");
 			return 2;
 		}
 	}
-	if (port_file == NULL || (key_id != NULL) != (secret != NULL)) {
-		fprintf(stderr, "httpd: -p is required; -k and -s go together\n");
+	if ((port_file == NULL && port == 0) || (key_id != NULL) != (secret != NULL)) {
+		fprintf(stderr, "httpd: -p or -l is required; -k and -s go together\n");
 		return 2;
 	}
 	signal(SIGTERM, on_signal);
@@ -360,8 +376,8 @@ int main(int argc, char **argv)
 		clients[i].fd = -1;
 	}
 	if (closed_file != NULL)
-		closed_fd = bind_loopback(false, closed_file);
-	lfd = bind_loopback(true, port_file);
+		closed_fd = bind_loopback(false, closed_file, 0);
+	lfd = bind_loopback(true, port_file, port);
 	while (!stop) {
 		struct pollfd pfd[MAX_CLIENTS + 1];
 		int map[MAX_CLIENTS + 1], n = 0, timeout = -1;
