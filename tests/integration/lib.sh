@@ -441,3 +441,308 @@ RC_FORMERR=1
 RC_NXDOMAIN=3
 RC_NOTIMP=4
 RC_REFUSED=5
+
+# ---- load-balanced names and the HTTP API ----------------------------------
+
+GEO_DATA=$DATA/geo
+GEO_DB_DIR=$top_srcdir/tests/data/geo
+
+# render_geo_config OUT [MMDB]: render geo/gslbd-geo.conf.in (see
+# render_config) with the zones of tests/data/integ/geo beside it in the work
+# dir and geo.mmdb a copy of MMDB (default tests/data/geo/test-city.mmdb; a
+# symbolic link when MMDB is not under the source tree, e.g. a large GeoLite2
+# file).
+render_geo_config() {
+	local out=$1 db=${2:-$GEO_DB_DIR/test-city.mmdb} z
+
+	for z in "$GEO_DATA"/*.zone; do
+		[ -f "$WORK/${z##*/}" ] || cp "$z" "$WORK/${z##*/}"
+		chmod u+w "$WORK/${z##*/}"
+	done
+	rm -f "$WORK/geo.mmdb"
+	case $db in
+	"$top_srcdir"/*) cp "$db" "$WORK/geo.mmdb" && chmod u+w "$WORK/geo.mmdb" ;;
+	*) ln -s "$db" "$WORK/geo.mmdb" ;;
+	esac || fail "cannot put $db in the work dir"
+	render_config "$out" TEMPLATE=geo/gslbd-geo.conf.in
+}
+
+# need_api_tools: skip (77) without curl and jq.
+need_api_tools() {
+	command -v curl >/dev/null 2>&1 || skip "curl not found (Debian package curl)"
+	command -v jq >/dev/null 2>&1 || skip "jq not found (Debian package jq)"
+}
+
+# api_port: set G_HTTP to the API's 127.0.0.1 port from the port file of the
+# running gslbd (fails when it has none).
+api_port() {
+	G_HTTP=$(awk '$1 == "http" && $2 == "tcp" && $3 == "127.0.0.1" { print $4; exit }' "$G_PORTFILE")
+	[ -n "$G_HTTP" ] || fail "no 'http tcp 127.0.0.1' line in the port file: $(cat "$G_PORTFILE")"
+	grep -q "ready:.* http=127\.0\.0\.1:$G_HTTP" "$G_LOG" ||
+		fail "the ready line does not list http=127.0.0.1:$G_HTTP"
+}
+
+# api_get PATH / api_post PATH [TOKEN]: one request to the API (api_port
+# first). Sets API_CODE (HTTP status, 000 without a response) and API_BODY;
+# the command is in API_CMD. TOKEN, when given, goes in Authorization: Bearer.
+api_get() {
+	API_CMD="curl GET http://127.0.0.1:$G_HTTP$1"
+	api_request "$1" -X GET
+}
+
+api_post() {
+	API_CMD="curl POST http://127.0.0.1:$G_HTTP$1${2:+ (token $2)}"
+	if [ -n "${2:-}" ]; then
+		api_request "$1" -X POST -H "Authorization: Bearer $2"
+	else
+		api_request "$1" -X POST
+	fi
+}
+
+api_request() {
+	local path=$1 body=$WORK/api-body.$$
+	shift
+	API_CODE=$(curl -s -o "$body" -w '%{http_code}' --max-time $((5 * TF)) "$@" \
+		"http://127.0.0.1:$G_HTTP$path")
+	API_BODY=$(cat "$body" 2>/dev/null)
+	rm -f "$body"
+}
+
+# Fail showing the API request and its response.
+api_fail() {
+	echo "request: $API_CMD"
+	echo "---- response $API_CODE"
+	echo "$API_BODY"
+	echo "----"
+	fail "$*"
+}
+
+assert_api_code() {
+	[ "$API_CODE" = "$1" ] || api_fail "HTTP status: expected $1, got $API_CODE"
+}
+
+# api_jq FILTER: jq -r FILTER on API_BODY.
+api_jq() {
+	echo "$API_BODY" | jq -r "$1"
+}
+
+# assert_api_jq FILTER VALUE: jq -r FILTER on API_BODY prints exactly VALUE.
+assert_api_jq() {
+	local got
+	got=$(api_jq "$1" 2>&1)
+	[ "$got" = "$2" ] || api_fail "$1: expected '$2', got '$got'"
+}
+
+# answer_addrs: the A/AAAA rdata of the answer section, one per line, in
+# order.
+answer_addrs() {
+	section answer | awk '$4 == "A" || $4 == "AAAA" { print $5 }'
+}
+
+# assert_addrs "ADDR ADDR...": the answer's A/AAAA records are exactly these,
+# in this order.
+assert_addrs() {
+	local got
+	got=$(answer_addrs | tr '\n' ' ')
+	[ "${got% }" = "$1" ] || qfail "answer addresses: expected '$1', got '${got% }'"
+}
+
+# ecs_scope: "ADDR/SOURCE/SCOPE" of the CLIENT-SUBNET option dig printed, or
+# empty when the response has none.
+ecs_scope() {
+	opt_lines | sed -n 's/^; CLIENT-SUBNET: \([^ ]*\).*/\1/p' | head -n 1
+}
+
+assert_ecs() {
+	local got
+	got=$(ecs_scope)
+	[ "$got" = "$1" ] || qfail "CLIENT-SUBNET: expected '$1', got '$got'"
+}
+
+# ---- probes, backends and signed requests ----------------------------------
+# For the tests with real probe agents (failover.sh, security.sh, twin.sh):
+# tests/tools/httpd backends stand in for datacenters, gslb-probe processes
+# (under TEST_WRAPPER, like the daemon) for probe regions, and requests are
+# signed here with openssl as common/sign.h describes.
+
+PROBE_BIN=$top_builddir/probes/gslb-probe
+HTTPD_BIN=$top_builddir/tests/tools/httpd
+PROBE_IDS="probe-us probe-eu probe-ap"
+PROBE_TOKEN=failover-t0ken-0123456789
+declare -A BACKEND_PID BACKEND_PORT PROBE_PID
+
+# need_probe_tools: skip (77) without curl, jq or openssl; fail when
+# gslb-probe or httpd is not built.
+need_probe_tools() {
+	need_api_tools
+	command -v openssl >/dev/null 2>&1 || skip "openssl not found (Debian package openssl)"
+	[ -x "$PROBE_BIN" ] || fail "$PROBE_BIN not built"
+	[ -x "$HTTPD_BIN" ] || fail "$HTTPD_BIN not built"
+}
+
+# probe_secret ID: the secret of a probe (also written to $WORK/ID.key).
+probe_secret() {
+	echo "secret-of-$1-0123456789"
+}
+
+bg_forget() {
+	local p out=
+	for p in $BG_PIDS; do
+		[ "$p" = "$1" ] || out="$out $p"
+	done
+	BG_PIDS=$out
+}
+
+# backend_start NAME [PORT]: a tests/tools/httpd on 127.0.0.1 (any free
+# port, or PORT) standing in for datacenter NAME; BACKEND_PORT[NAME] is set.
+backend_start() {
+	local name=$1 port=${2:-} pf=$WORK/backend-$1.port
+	rm -f "$pf"
+	mkdir -p "$WORK/backend-$name"
+	if [ -n "$port" ]; then
+		"$HTTPD_BIN" -l "$port" -p "$pf" -d "$WORK/backend-$name" 2>>"$WORK/backend-$name.err" &
+	else
+		"$HTTPD_BIN" -p "$pf" -d "$WORK/backend-$name" 2>>"$WORK/backend-$name.err" &
+	fi
+	BACKEND_PID[$name]=$!
+	BG_PIDS="$BG_PIDS $!"
+	wait_until "[ -s '$pf' ]" 5 || fail "backend $name did not start: $(cat "$WORK/backend-$name.err")"
+	BACKEND_PORT[$name]=$(cat "$pf")
+	[ -z "$port" ] || [ "${BACKEND_PORT[$name]}" = "$port" ] ||
+		fail "backend $name listens on ${BACKEND_PORT[$name]}, not $port"
+}
+
+# backend_stop NAME: SIGTERM and wait for it.
+backend_stop() {
+	local pid=${BACKEND_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	wait_exit "$pid" 5 || fail "backend $1 still running after SIGTERM"
+	bg_forget "$pid"
+	BACKEND_PID[$1]=
+}
+
+# render_probe_config OUT [VAR=VALUE...]: render failover/gslbd.conf.in with
+# the backends' ports (backend_start us-east, eu-west and ap-southeast
+# first), the probe secrets in $WORK/ID.key, the zone and geo.mmdb beside
+# it. Variables: API_PORT (default 0), STATE_FILE (state.json), FRESHNESS
+# (3s), MAX_BYTES (1048576).
+render_probe_config() {
+	local out=$1 api=0 state=state.json fresh=3s maxb=1048576 kv id
+	shift
+	for kv in "$@"; do
+		case $kv in
+		API_PORT=*) api=${kv#*=} ;;
+		STATE_FILE=*) state=${kv#*=} ;;
+		FRESHNESS=*) fresh=${kv#*=} ;;
+		MAX_BYTES=*) maxb=${kv#*=} ;;
+		*) fail "render_probe_config: unknown setting $kv" ;;
+		esac
+	done
+	for id in $PROBE_IDS; do
+		probe_secret "$id" >"$WORK/$id.key"
+	done
+	cp "$DATA/failover/gslb.example.net.zone" "$WORK/" &&
+		cp "$GEO_DB_DIR/test-city.mmdb" "$WORK/geo.mmdb" &&
+		chmod u+w "$WORK/gslb.example.net.zone" "$WORK/geo.mmdb" ||
+		fail "cannot copy the zone and GeoIP database to $WORK"
+	render_config "$out.tmp" TEMPLATE=failover/gslbd.conf.in
+	sed -e "s|@API_PORT@|$api|" -e "s|@STATE_FILE@|$state|" -e "s|@FRESHNESS@|$fresh|" \
+		-e "s|@MAX_BYTES@|$maxb|" -e "s|@TOKEN@|$PROBE_TOKEN|" \
+		-e "s|@US_PORT@|${BACKEND_PORT[us-east]:-1}|" \
+		-e "s|@EU_PORT@|${BACKEND_PORT[eu-west]:-1}|" \
+		-e "s|@AP_PORT@|${BACKEND_PORT[ap-southeast]:-1}|" "$out.tmp" >"$out" &&
+		rm -f "$out.tmp" || fail "cannot render $out"
+}
+
+# probe_start ID URL...: run gslb-probe ID (under TEST_WRAPPER) reporting to
+# the gslbd API URLs; its log is $WORK/ID.log. Waits for its ready line.
+probe_start() {
+	local id=$1 conf=$WORK/$1.yaml log=$WORK/$1.log u
+	shift
+	{
+		echo "probe:"
+		echo "  id: $id"
+		echo "  secret_file: $id.key"
+		echo "servers:"
+		for u in "$@"; do
+			echo "  - $u"
+		done
+		echo "report:"
+		echo "  timeout: $((2 * TF))s"
+		echo "  retries: 1"
+		echo "config_refresh: 30s"
+		echo "log:"
+		echo "  level: info"
+	} >"$conf"
+	: >"$log"
+	# shellcheck disable=SC2086 # TEST_WRAPPER is a command line on purpose
+	$TEST_WRAPPER "$PROBE_BIN" -c "$conf" >>"$log" 2>&1 &
+	PROBE_PID[$id]=$!
+	BG_PIDS="$BG_PIDS $!"
+	wait_until "grep -q 'ready: probe=$id' '$log'" 10 ||
+		fail "probe $id not ready: $(tail -n 5 "$log")"
+}
+
+# probe_stop ID: SIGTERM, assert a clean exit (and no valgrind errors).
+probe_stop() {
+	local id=$1 pid=${PROBE_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	wait_exit "$pid" 10 || fail "probe $id still running after SIGTERM"
+	bg_forget "$pid"
+	PROBE_PID[$id]=
+	[ "$WAIT_RC" -eq 0 ] || fail "probe $id exited with $WAIT_RC: $(tail -n 20 "$WORK/$id.log")"
+	case $TEST_WRAPPER in
+	*valgrind*)
+		if grep -q 'definitely lost: [1-9]' "$WORK/$id.log"; then
+			fail "valgrind reports definite leaks in probe $id"
+		fi
+		;;
+	esac
+}
+
+# sign SECRET METHOD PATH TS FILE: hex HMAC-SHA256 of the request (FILE
+# holds the body; /dev/null for none).
+sign() {
+	{
+		printf '%s\n%s\n%s\n' "$2" "$3" "$4"
+		cat "$5"
+	} | openssl dgst -sha256 -hmac "$1" -r | cut -d' ' -f1
+}
+
+# signed_post KEY SECRET FILE [TS] [PORT]: POST FILE to /v1/reports (of the
+# API on PORT, default G_HTTP) signed as KEY with SECRET at TS (default now).
+# Sets API_CODE, API_BODY, API_CMD and SIGNED_TS. Safe in a subshell.
+signed_post() {
+	local key=$1 secret=$2 file=$3 port=${5:-$G_HTTP} sig out
+	SIGNED_TS=${4:-$(now_ms)}
+	sig=$(sign "$secret" POST /v1/reports "$SIGNED_TS" "$file")
+	API_CMD="curl POST http://127.0.0.1:$port/v1/reports (key $key, ts $SIGNED_TS, body $file)"
+	out=$(mktemp "$WORK/signed.XXXXXX")
+	API_CODE=$(curl -s -o "$out" -w '%{http_code}' --max-time $((5 * TF)) -X POST \
+		-H "Content-Type: application/json" -H "X-GSLB-Key: $key" \
+		-H "X-GSLB-Timestamp: $SIGNED_TS" -H "X-GSLB-Signature: $sig" \
+		--data-binary "@$file" "http://127.0.0.1:$port/v1/reports")
+	API_BODY=$(cat "$out")
+	rm -f "$out"
+}
+
+# metric NAME{LABELS}: its value in /metrics (empty when absent).
+metric() {
+	curl -s --max-time $((5 * TF)) "http://127.0.0.1:$G_HTTP/metrics" |
+		awk -v m="$1" '$1 == m { print $2; exit }'
+}
+
+# dc_field DC FILTER: jq FILTER on datacenter DC of the /v1/status answer
+# in API_BODY (api_get /v1/status first).
+dc_field() {
+	api_jq ".datacenters[] | select(.name == \"$1\") | $2"
+}
+
+# all_dcs_up [PORT]: every datacenter's health is up and every probe's
+# verdict on it is a fresh up (in /v1/status of the API on PORT).
+all_dcs_up() {
+	curl -s --max-time $((5 * TF)) "http://127.0.0.1:${1:-$G_HTTP}/v1/status" |
+		jq -e --argjson n "$(echo $PROBE_IDS | wc -w)" '.datacenters | length > 0 and
+			all(.health == "up" and (.probes | length == $n and
+				all(.fresh and .verdict == "up")))' >/dev/null 2>&1
+}
