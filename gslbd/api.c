@@ -246,6 +246,7 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 	const char *slash = strchr(rest, '/');
 	enum admin_state st;
 	struct gslb_err err = { "" };
+	json_t *body;
 	char dc[256];
 	int rc;
 
@@ -270,10 +271,11 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 		reply_error(req, 404, err.msg);
 		return;
 	}
-	reply_json(req, rc == 0 ? 200 : 500,
-		   json_pack("{s:s, s:s, s:b, s:s?}", "datacenter", dc, "admin",
-			     admin_state_name(st), "persisted", rc == 0, "error",
-			     rc == 0 ? NULL : err.msg));
+	body = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "admin", admin_state_name(st),
+			 "persisted", rc == 0 && snapshot_current()->config->state_file != NULL);
+	if (rc != 0)
+		json_object_set_new(body, "error", json_string(err.msg));
+	reply_json(req, rc == 0 ? 200 : 500, body);
 }
 
 /* The request body as one contiguous block (NULL and 0 when empty). */
