@@ -195,10 +195,18 @@ static void publish_states(struct control *c)
 						 : NULL);
 	control_apply_states(c, snap);
 	for (size_t i = 0; i < cur->config->datacenter_count; i++) {
-		if (snap->dc_state[i] != cur->dc_state[i])
-			log_info("datacenter %s: now %s (%s)", cur->config->datacenters[i].name,
-				 snap->dc_state[i] == DC_STATE_UP ? "answered" : "not answered",
-				 c->health != NULL ? health_dc_reason(c->health, i) : "admin");
+		const char *name = cur->config->datacenters[i].name;
+		enum admin_state st;
+
+		if (snap->dc_state[i] == cur->dc_state[i])
+			continue;
+		st = admin_table_get(c->admin, name, NULL);
+		log_info("datacenter %s: now %s (%s)", name,
+			 snap->dc_state[i] == DC_STATE_UP ? "answered" : "not answered",
+			 st == ADMIN_DRAIN      ? "drained by operator"
+			 : st == ADMIN_FORCE_UP ? "forced up by operator"
+			 : c->health != NULL    ? health_dc_reason(c->health, i)
+						: "admin");
 	}
 	snapshot_publish(snap);
 }
