@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/netaddr.h"
+#include "common/hash.h"
 #include "common/xalloc.h"
 #include "gslbd/answer-internal.h"
 #include "gslbd/config.h"
@@ -35,17 +36,6 @@ struct answer_ctx {
 	struct wire_mark after_question; /* where a truncated response is cut back to */
 };
 
-/* splitmix64 finaliser: spreads a seed over all 64 bits. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 struct answer_scratch *answer_scratch_new(void)
 {
 	struct answer_scratch *s = xcalloc(1, sizeof(struct answer_scratch));
@@ -54,8 +44,8 @@ struct answer_scratch *answer_scratch_new(void)
 	/* Weighted-random pools only need numbers that differ between
 	 * queries and threads, not secrecy. */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	s->rnd = mix64((uint64_t)(uintptr_t)s ^
-		       mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
+	s->rnd = hash_mix64((uint64_t)(uintptr_t)s ^
+			    hash_mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
 	if (s->rnd == 0)
 		s->rnd = UINT64_C(0x9e3779b97f4a7c15);
 	return s;

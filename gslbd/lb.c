@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/hash.h"
 #include "geo/geo_db.h"
 #include "gslbd/config.h"
 #include "gslbd/health.h"
@@ -130,17 +131,6 @@ const char *lb_reason_name(enum lb_reason reason)
 	return "unknown";
 }
 
-/* splitmix64's finalizer: a bijective 64-bit mixer with full avalanche. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 /* A datacenter's hash: FNV-1a over its name, mixed. Depends on the name
  * only, so renumbering datacenters in the config moves no client. */
 static uint64_t name_hash(const char *name)
@@ -151,7 +141,7 @@ static uint64_t name_hash(const char *name)
 		h ^= *p;
 		h *= UINT64_C(0x100000001b3);
 	}
-	return mix64(h);
+	return hash_mix64(h);
 }
 
 static uint64_t load_be64(const uint8_t *b)
@@ -174,9 +164,9 @@ static uint64_t subnet_key(const struct lb_client *c)
 
 	memcpy(a, c->addr, sizeof(a));
 	mask_bits(a, sizeof(a), prefix);
-	k = mix64(load_be64(a) ^ ((uint64_t)(unsigned)c->family << 56) ^
+	k = hash_mix64(load_be64(a) ^ ((uint64_t)(unsigned)c->family << 56) ^
 		  UINT64_C(0x9e3779b97f4a7c15));
-	return mix64(k ^ load_be64(a + 8));
+	return hash_mix64(k ^ load_be64(a + 8));
 }
 
 /* Rendezvous score of a datacenter for key: -weight / ln(u), u uniform in
@@ -184,7 +174,7 @@ static uint64_t subnet_key(const struct lb_client *c)
  * any set is drawn with probability proportional to weight. */
 static double rendezvous_score(uint64_t key, const struct config_datacenter *dc)
 {
-	uint64_t h = mix64(key ^ name_hash(dc->name));
+	uint64_t h = hash_mix64(key ^ name_hash(dc->name));
 	double u = (double)(h >> 11) * TWO_POW_MINUS_53;
 
 	if (u == 0.0)
@@ -417,7 +407,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 		uint64_t key;
 
 		if (pool->weighted_random) {
-			key = mix64(rnd ^ UINT64_C(0xd6e8feb86659fd93));
+			key = hash_mix64(rnd ^ UINT64_C(0xd6e8feb86659fd93));
 		} else {
 			uint8_t sticky =
 			    min_u8(client->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX,
