@@ -35,7 +35,8 @@ struct server {
 	struct listener *ls;       /* one per configured address */
 	size_t ls_count;           /* entries at ls */
 	unsigned workers;          /* UDP workers */
-	struct udp_worker **udp;   /* the workers, once started */
+	struct udp_worker **udp;   /* the workers, once started: workers per address */
+	size_t udp_count;          /* entries at udp */
 	struct tcp_server *tcp;    /* the TCP thread, once started */
 };
 
@@ -223,39 +224,37 @@ void server_describe(const struct server *srv, char *buf, size_t len)
 int server_start(struct server *srv, struct gslb_err *err)
 {
 	int *tcp_fds = xcalloc(srv->ls_count, sizeof(*tcp_fds));
-	struct udp_socket *socks = xcalloc(srv->ls_count, sizeof(*socks));
 	int rc = 0;
 
-	srv->udp = xcalloc(srv->workers, sizeof(*srv->udp));
-	for (unsigned w = 0; w < srv->workers; w++) {
-		for (size_t i = 0; i < srv->ls_count; i++) {
-			socks[i].fd = srv->ls[i].udp_fds[w];
-			socks[i].use_pktinfo = srv->ls[i].wildcard;
+	/* One thread per UDP socket: workers for each listen address. */
+	srv->udp_count = srv->workers * srv->ls_count;
+	srv->udp = xcalloc(srv->udp_count, sizeof(*srv->udp));
+	for (size_t i = 0, n = 0; i < srv->ls_count; i++) {
+		for (unsigned w = 0; w < srv->workers; w++, n++) {
+			struct udp_socket sock = { srv->ls[i].udp_fds[w], srv->ls[i].wildcard };
+
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
+			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),
+						     metrics_shard_new());
 		}
-		srv->udp[w] = udp_worker_new(w, socks, srv->ls_count, snapshot_reader_new(),
-					     metrics_shard_new());
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		tcp_fds[i] = srv->ls[i].tcp_fd;
 		srv->ls[i].tcp_fd = -1;
 	}
 	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new(), metrics_shard_new());
-	for (unsigned w = 0; w < srv->workers && rc == 0; w++)
-		rc = udp_worker_start(srv->udp[w], err);
+	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
+		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)
 		rc = tcp_server_start(srv->tcp, err);
 	free(tcp_fds);
-	free(socks);
 	return rc;
 }
 
 void server_stop(struct server *srv)
 {
-	if (srv->udp != NULL) {
-		for (unsigned w = 0; w < srv->workers; w++)
-			udp_worker_stop(srv->udp[w]);
-	}
+	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
+		udp_worker_stop(srv->udp[n]);
 	tcp_server_stop(srv->tcp);
 }
 
@@ -280,8 +279,8 @@ void server_totals(const struct server *srv, uint64_t *udp_received, uint64_t *u
 		   uint64_t *tcp_queries)
 {
 	*udp_received = *udp_answered = *tcp_queries = 0;
-	for (unsigned w = 0; srv->udp != NULL && w < srv->workers; w++) {
-		const struct udp_stats *st = udp_worker_stats(srv->udp[w]);
+	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++) {
+		const struct udp_stats *st = udp_worker_stats(srv->udp[n]);
 
 		*udp_received += atomic_load_explicit(&st->received, memory_order_relaxed);
 		*udp_answered += atomic_load_explicit(&st->answered, memory_order_relaxed);
@@ -296,8 +295,8 @@ void server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	server_stop(srv);
-	for (unsigned w = 0; srv->udp != NULL && w < srv->workers; w++)
-		udp_worker_free(srv->udp[w]);
+	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
+		udp_worker_free(srv->udp[n]);
 	tcp_server_free(srv->tcp);
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		if (srv->ls[i].udp_fds != NULL)

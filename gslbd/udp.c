@@ -3,6 +3,8 @@
 #include "gslbd/udp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -20,26 +21,20 @@
 
 #define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
 #define UDP_MAX_QUERY 4096    /* larger queries are truncated by the kernel and dropped */
-#define UDP_ROUNDS 64         /* batches per wakeup before letting the loop breathe */
+#define UDP_WAKE_S 1          /* receive timeout: how often a blocked worker looks at its stop flag */
+#define UDP_WAKE_SIGNAL SIGUSR2 /* interrupts a blocked worker that must stop */
 #define UDP_CMSG_LEN 128      /* room for IP_PKTINFO / IPV6_PKTINFO */
-
-struct udp_sock {
-	struct udp_worker *w;   /* back pointer */
-	int fd;                 /* the socket */
-	bool use_pktinfo;       /* reply with the query's destination address */
-	struct event *ev;       /* read event on the worker's base */
-};
 
 struct udp_worker {
 	unsigned id;                       /* worker number, for logs */
 	pthread_t thread;                  /* the worker thread */
 	bool started;                      /* thread was created */
-	struct event_base *base;           /* the worker's own loop */
+	_Atomic bool stop;                 /* asked to stop */
+	int fd;                            /* the socket (blocking; the worker closes it) */
+	bool use_pktinfo;                  /* bound to a wildcard address: reply from the query's destination */
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
-	struct udp_sock *socks;            /* served sockets */
-	size_t sock_count;                 /* entries at socks */
 	struct udp_stats stats;            /* counters */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
@@ -53,23 +48,32 @@ struct udp_worker {
 	uint8_t (*out_bufs)[ANSWER_MAX_MSG];    /* UDP_BATCH response buffers */
 };
 
-struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *socks, size_t count,
+struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 				  struct snapshot_reader *reader, struct metrics_shard *metrics)
 {
 	struct udp_worker *w = xcalloc(1, sizeof(*w));
+	struct timeval tv = { UDP_WAKE_S, 0 };
 
 	w->id = id;
 	w->reader = reader;
 	w->metrics = metrics;
+	w->fd = sock->fd;
+	w->use_pktinfo = sock->use_pktinfo;
 	w->scratch = answer_scratch_new();
 	w->in_bufs = xmalloc(UDP_BATCH * sizeof(*w->in_bufs));
 	w->out_bufs = xmalloc(UDP_BATCH * sizeof(*w->out_bufs));
-	w->socks = xcalloc(count, sizeof(*w->socks));
-	w->sock_count = count;
-	for (size_t i = 0; i < count; i++) {
-		w->socks[i].w = w;
-		w->socks[i].fd = socks[i].fd;
-		w->socks[i].use_pktinfo = socks[i].use_pktinfo;
+	/* The worker blocks in recvmmsg(); a receive timeout bounds how long a
+	 * stop request can go unnoticed should its wake-up signal be missed. */
+	fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (int i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *h = &w->in_msgs[i].msg_hdr;
+
+		w->in_iov[i].iov_base = w->in_bufs[i];
+		w->in_iov[i].iov_len = UDP_MAX_QUERY;
+		h->msg_iov = &w->in_iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &w->peers[i];
 	}
 	return w;
 }
@@ -113,35 +117,13 @@ static socklen_t reply_cmsg(const struct msghdr *in, uint8_t *out, size_t out_le
 	return 0;
 }
 
-/* Read, answer and send one batch. Returns the number of datagrams read,
- * or -1 when the socket has nothing more. */
-static int udp_batch(struct udp_worker *w, struct udp_sock *s)
+/* Answer the n datagrams just read and send the responses. */
+static void udp_answer(struct udp_worker *w, int n)
 {
-	const struct snapshot *snap;
-	int n, out = 0;
+	const struct snapshot *snap = snapshot_current();
+	int out = 0;
 
-	for (int i = 0; i < UDP_BATCH; i++) {
-		struct msghdr *h = &w->in_msgs[i].msg_hdr;
-
-		w->in_iov[i].iov_base = w->in_bufs[i];
-		w->in_iov[i].iov_len = UDP_MAX_QUERY;
-		h->msg_name = &w->peers[i];
-		h->msg_namelen = sizeof(w->peers[i]);
-		h->msg_iov = &w->in_iov[i];
-		h->msg_iovlen = 1;
-		h->msg_control = s->use_pktinfo ? w->in_cmsg[i] : NULL;
-		h->msg_controllen = s->use_pktinfo ? UDP_CMSG_LEN : 0;
-		h->msg_flags = 0;
-	}
-	n = recvmmsg(s->fd, w->in_msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_ratelimited(LOG_LEVEL_WARN, "udp worker %u: recvmmsg: %s", w->id,
-					strerror(errno));
-		return -1;
-	}
 	atomic_fetch_add_explicit(&w->stats.received, (uint64_t)n, memory_order_relaxed);
-	snap = snapshot_current();
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 		struct msghdr *o = &w->out_msgs[out].msg_hdr;
@@ -168,7 +150,7 @@ static int udp_batch(struct udp_worker *w, struct udp_sock *s)
 		o->msg_control = NULL;
 		o->msg_controllen = 0;
 		o->msg_flags = 0;
-		if (s->use_pktinfo) {
+		if (w->use_pktinfo) {
 			socklen_t clen = reply_cmsg(h, w->out_cmsg[out], UDP_CMSG_LEN);
 
 			if (clen > 0) {
@@ -179,7 +161,7 @@ static int udp_batch(struct udp_worker *w, struct udp_sock *s)
 		out++;
 	}
 	for (int sent = 0; sent < out;) {
-		int k = sendmmsg(s->fd, w->out_msgs + sent, (unsigned)(out - sent), 0);
+		int k = sendmmsg(w->fd, w->out_msgs + sent, (unsigned)(out - sent), MSG_DONTWAIT);
 
 		if (k < 0) {
 			if (errno == EINTR)
@@ -194,49 +176,59 @@ static int udp_batch(struct udp_worker *w, struct udp_sock *s)
 		atomic_fetch_add_explicit(&w->stats.answered, (uint64_t)k, memory_order_relaxed);
 		sent += k;
 	}
-	return n;
 }
 
-static void udp_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct udp_sock *s = arg;
-	struct udp_worker *w = s->w;
-
-	(void)fd;
-	(void)what;
-	for (int round = 0; round < UDP_ROUNDS; round++) {
-		int n;
-
-		snapshot_reader_online(w->reader);
-		n = udp_batch(w, s);
-		snapshot_reader_offline(w->reader);
-		if (n < UDP_BATCH)
-			break;
-	}
-}
-
+/* The worker: block until at least one datagram arrives, take what else is
+ * queued (MSG_WAITFORONE), answer the batch, repeat. Two system calls per
+ * batch and no event loop. Offline (for snapshot reclamation) while blocked. */
 static void *udp_main(void *arg)
 {
 	struct udp_worker *w = arg;
 
-	event_base_dispatch(w->base);
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		int n;
+
+		for (int i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *h = &w->in_msgs[i].msg_hdr;
+
+			h->msg_namelen = sizeof(w->peers[i]);
+			h->msg_control = w->use_pktinfo ? w->in_cmsg[i] : NULL;
+			h->msg_controllen = w->use_pktinfo ? UDP_CMSG_LEN : 0;
+			h->msg_flags = 0;
+		}
+		n = recvmmsg(w->fd, w->in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_ratelimited(LOG_LEVEL_WARN, "udp worker %u: recvmmsg: %s", w->id,
+						strerror(errno));
+			continue;
+		}
+		snapshot_reader_online(w->reader);
+		udp_answer(w, n);
+		snapshot_reader_offline(w->reader);
+	}
 	return NULL;
+}
+
+/* SIGUSR2 only interrupts a worker's blocking recvmmsg(). */
+static void on_wake(int sig)
+{
+	(void)sig;
 }
 
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err)
 {
+	static bool handler_set;
 	int rc;
 
-	w->base = event_base_new();
-	if (w->base == NULL)
-		return gslb_err_setc(err, GSLB_EIO, "udp worker %u: cannot create event loop", w->id);
-	for (size_t i = 0; i < w->sock_count; i++) {
-		struct udp_sock *s = &w->socks[i];
+	if (!handler_set) {
+		struct sigaction sa;
 
-		s->ev = event_new(w->base, s->fd, EV_READ | EV_PERSIST, udp_readable, s);
-		if (s->ev == NULL || event_add(s->ev, NULL) != 0)
-			return gslb_err_setc(err, GSLB_EIO, "udp worker %u: cannot add read event",
-					     w->id);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_wake; /* no SA_RESTART: recvmmsg() returns EINTR */
+		sigemptyset(&sa.sa_mask);
+		sigaction(UDP_WAKE_SIGNAL, &sa, NULL);
+		handler_set = true;
 	}
 	rc = pthread_create(&w->thread, NULL, udp_main, w);
 	if (rc != 0)
@@ -250,7 +242,8 @@ void udp_worker_stop(struct udp_worker *w)
 {
 	if (w == NULL || !w->started)
 		return;
-	event_base_loopbreak(w->base);
+	atomic_store(&w->stop, true);
+	pthread_kill(w->thread, UDP_WAKE_SIGNAL);
 	pthread_join(w->thread, NULL);
 	w->started = false;
 }
@@ -265,17 +258,10 @@ void udp_worker_free(struct udp_worker *w)
 	if (w == NULL)
 		return;
 	udp_worker_stop(w);
-	for (size_t i = 0; i < w->sock_count; i++) {
-		if (w->socks[i].ev != NULL)
-			event_free(w->socks[i].ev);
-		if (w->socks[i].fd >= 0)
-			close(w->socks[i].fd);
-	}
-	if (w->base != NULL)
-		event_base_free(w->base);
+	if (w->fd >= 0)
+		close(w->fd);
 	answer_scratch_free(w->scratch);
 	free(w->in_bufs);
 	free(w->out_bufs);
-	free(w->socks);
 	free(w);
 }

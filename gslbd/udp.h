@@ -1,8 +1,9 @@
-/* UDP workers: each thread owns an event loop and one SO_REUSEPORT socket per
- * listen address, reads queries in batches with recvmmsg(), answers them with
- * answer_query() from the current snapshot and sends the responses with
- * sendmmsg(). No lock and no allocation per query. Create, start and stop
- * from the main thread. */
+/* UDP workers: each thread owns one SO_REUSEPORT socket (so a server has
+ * workers x listen addresses of them), blocks in recvmmsg() for a batch of
+ * queries, answers them with answer_query() from the current snapshot and
+ * sends the responses with sendmmsg(): two system calls per batch, no event
+ * loop, no lock and no allocation per query. Create, start and stop from the
+ * main thread; stopping interrupts the blocked call with SIGUSR2. */
 #ifndef GSLBD_GSLBD_UDP_H
 #define GSLBD_GSLBD_UDP_H
 
@@ -18,7 +19,7 @@ struct udp_worker;
 
 /* One socket a worker serves. */
 struct udp_socket {
-	int fd;            /* bound, non-blocking UDP socket (the worker closes it) */
+	int fd;            /* bound UDP socket (the worker makes it blocking and closes it) */
 	bool use_pktinfo;  /* bound to a wildcard address: reply from the query's destination */
 };
 
@@ -30,9 +31,9 @@ struct udp_stats {
 	_Atomic uint64_t send_errors; /* responses the kernel refused */
 };
 
-/* New worker serving count sockets (takes ownership of the fds), counting
- * into metrics (borrowed). */
-struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *socks, size_t count,
+/* New worker serving sock (takes ownership of its fd), counting into metrics
+ * (borrowed). */
+struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 				  struct snapshot_reader *reader, struct metrics_shard *metrics);
 /* Start its thread. Returns 0 or a negative errno with err set. */
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err);
