@@ -1145,12 +1145,14 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		K_TLS,
 		K_INTERVAL,
 		K_TIMEOUT,
+		K_RTT,
 		K_COUNT
 	};
 	static const char *const keys[K_COUNT + 1] = {
 	    "name",        "type",       "port",     "path",    "host", "expect_status",
-	    "expect_body", "tls_verify", "interval", "timeout", NULL};
+	    "expect_body", "tls_verify", "interval", "timeout", "rtt",  NULL};
 	static const char *const types[] = {"http", "https", "tcp", NULL};
+	static const char *const rtts[] = {"connect", "first_byte", NULL};
 	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 					 "0123456789-._~!$&'()*+,;=:@/%?";
 	static const char host_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -1279,6 +1281,19 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 			 v[K_TIMEOUT] != NULL ? "timeout" : "interval");
 		return node_error(l, at, kpath,
 				  "the timeout (%s) must be shorter than the interval (%s)", t, i);
+	}
+	/* What rtt_ms measures: the TCP connect (any type) or, for HTTP, the
+	 * time until the response starts (a slow backend shows, not only a
+	 * long path). */
+	c->rtt_first_byte = false;
+	if (v[K_RTT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.rtt", path);
+		if ((rc = keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte", &u)) != 0)
+			return rc;
+		if (u == 1 && c->type == CHECK_TCP)
+			return node_error(l, v[K_RTT], kpath,
+					  "only http and https checks have rtt: first_byte");
+		c->rtt_first_byte = u == 1;
 	}
 	return 0;
 }
@@ -2408,11 +2423,13 @@ void config_print_options(FILE *out)
 		"zones: list of {name, file, allow_transfer}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
 		"checks: list of {name, type, port, path, host, expect_status, expect_body, "
-		"tls_verify, interval, timeout}, default []\n"
+		"tls_verify, interval, timeout, rtt}, default []\n"
 		"    health checks probes run: type http|https|tcp (default http), port "
 		"default 80 (443 for https), path default \"/\",\n"
 		"    expect_status codes or ranges 100..599 (default 200-399), interval "
-		"500ms..1h (default 2s), timeout 100ms..1m (default 1s, < interval)\n"
+		"500ms..1h (default 2s), timeout 100ms..1m (default 1s, < interval),\n"
+		"    rtt connect|first_byte (default connect; first_byte for http and https "
+		"only)\n"
 		"datacenters: list of {name, region, latitude, longitude, ipv4, ipv6, cname, "
 		"weight, check, check_address}, default []\n"
 		"    where services run: coordinates and VIPs (or a CNAME target); weight "

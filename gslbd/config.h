@@ -48,6 +48,7 @@ struct config_check {
 	bool tls_verify;                /* https: verify the certificate (default true) */
 	unsigned interval_ms;           /* time between checks (500ms..1h, default 2s) */
 	unsigned timeout_ms;            /* one check's deadline (100ms..1m, default 1s; < interval) */
+	bool rtt_first_byte;            /* http(s): RTT to the response's first byte, not the connect */
 	unsigned line;                  /* where it is declared */
 	unsigned col;                   /* column of that declaration */
 };

@@ -501,6 +501,9 @@ static json_t *check_json(const struct config_datacenter *dc, const struct confi
 	if (c->expect_body != NULL)
 		set(o, "expect_body", json_string(c->expect_body));
 	set(o, "tls_verify", json_boolean(c->tls_verify));
+	/* Only when set, so probes that predate it see the same config. */
+	if (c->rtt_first_byte)
+		set(o, "rtt", json_string("first_byte"));
 	return o;
 }
 

@@ -74,7 +74,8 @@ void report_results_free(struct health_result *results, size_t count);
  *   {"interval_ms": ..., "checks": [{"datacenter": "us-east", "type": "http",
  *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
  *     "expect_status": [200], "expect_body": "ok", "tls_verify": true,
- *     "interval_ms": 2000, "timeout_ms": 1000}, ...]}
+ *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte"}, ...]}
+ * ("rtt" only when the check measures time to first byte instead of connect).
  * Every probe runs every check. */
 char *report_probe_config(const struct config *cfg, char *etag);
 

@@ -510,6 +510,30 @@ static void on_check_timer(evutil_socket_t fd, short what, void *arg)
 
 static void report_send_all(struct agent *a);
 
+/* The RTT of a finished check in ms: the TCP connect time, or with
+ * first_byte the time from the start until the first response byte (the
+ * server's answer time included). -1 when that point was not reached. */
+static double xfer_rtt_ms(struct xfer *x, bool first_byte)
+{
+#if LIBCURL_VERSION_NUM >= 0x073D00
+	curl_off_t us = 0;
+
+	if (first_byte)
+		curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &us);
+	else
+		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &us);
+	return us > 0 ? (double)us / 1000.0 : -1.0;
+#else
+	double secs = 0;
+
+	if (first_byte)
+		curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME, &secs);
+	else
+		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME, &secs);
+	return secs > 0 ? secs * 1000.0 : -1.0;
+#endif
+}
+
 static void check_done(struct xfer *x, CURLcode rc)
 {
 	struct agent *a = x->a;
@@ -517,25 +541,14 @@ static void check_done(struct xfer *x, CURLcode rc)
 	const struct pcheck *c = &a->checks->checks[x->index];
 	struct pcheck_result r;
 	long status = 0;
-	double rtt = -1;
+	bool first_byte = c->rtt_first_byte && c->type != PCHECK_TCP;
+	double rtt = xfer_rtt_ms(x, first_byte);
 	bool was_ok = st->has_result && st->last.ok;
-#if LIBCURL_VERSION_NUM >= 0x073D00
-	curl_off_t us = 0;
 
-	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &us);
-	if (us > 0)
-		rtt = (double)us / 1000.0;
-#else
-	double secs = 0;
-
-	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME, &secs);
-	if (secs > 0)
-		rtt = secs * 1000.0;
-#endif
 	if (c->type != PCHECK_TCP)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (rtt < 0 && (rc == CURLE_OK || status > 0))
-		rtt = 0.001; /* connected faster than the clock's resolution */
+	if (rtt < 0 && (first_byte ? status > 0 : rc == CURLE_OK || status > 0))
+		rtt = 0.001; /* faster than the clock's resolution */
 	pcheck_evaluate(c, rc == CURLE_OK ? NULL : xfer_error(x, rc), status, x->body, x->body_len,
 			x->truncated, rtt, &r);
 	st->last = r;

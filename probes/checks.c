@@ -216,6 +216,19 @@ static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gs
 	if ((rc = opt_uint(o, "timeout_ms", where, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS, &c->timeout_ms,
 			   err)) != 0)
 		return rc;
+	v = json_object_get(o, "rtt");
+	if (v != NULL && !json_is_null(v)) {
+		const char *rtt = json_is_string(v) ? json_string_value(v) : "";
+
+		if (strcmp(rtt, "first_byte") == 0)
+			c->rtt_first_byte = true;
+		else if (strcmp(rtt, "connect") != 0)
+			return gslb_err_set(err, "%s.rtt: expected \"connect\" or \"first_byte\"",
+					    where);
+		if (c->rtt_first_byte && c->type == PCHECK_TCP)
+			return gslb_err_set(err, "%s.rtt: \"first_byte\" needs an http(s) check",
+					    where);
+	}
 	return 0;
 }
 

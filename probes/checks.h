@@ -7,7 +7,8 @@
  *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
  *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
  *     "expect_status": [200, "300-399"], "expect_body": "ok", "tls_verify": true,
- *     "interval_ms": 2000, "timeout_ms": 1000}, ...]}
+ *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte"}, ...]}
+ * ("rtt": "connect", the default, or "first_byte": what rtt_ms measures.)
  * Report:
  *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
  *     "rtt_ms": 12.5, "status": 200, "error": null}, ...]} */
@@ -52,6 +53,7 @@ struct pcheck {
 	bool tls_verify;                    /* https: verify the peer certificate and name */
 	unsigned interval_ms;               /* time between runs */
 	unsigned timeout_ms;                /* deadline of one run (< interval_ms) */
+	bool rtt_first_byte;                /* http(s): rtt_ms is the time to the first byte */
 };
 
 /* A probe config. */
@@ -65,7 +67,8 @@ struct pcheck_list {
  * frees with pcheck_list_free()), or GSLB_EPARSE with err naming the
  * member ("checks[2].port: expected an integer 1..65535"). Unknown members
  * are ignored (newer servers may add some); a missing expect_status means
- * 200-399, a missing path "/", a missing tls_verify true. An empty list is
+ * 200-399, a missing path "/", a missing tls_verify true, a missing rtt
+ * "connect" ("first_byte" on a tcp check is an error). An empty list is
  * valid. */
 int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, struct gslb_err *err);
 /* Accepts NULL. */
@@ -74,7 +77,7 @@ void pcheck_list_free(struct pcheck_list *l);
 /* The outcome of one run of a check. */
 struct pcheck_result {
 	bool ok;                      /* the check passed */
-	double rtt_ms;                /* TCP connect time in ms, or -1: no connection */
+	double rtt_ms;                /* connect (or first byte) time in ms, or -1: not reached */
 	int status;                   /* HTTP status, 0 when none (tcp, or no answer) */
 	char error[PCHECK_ERROR_LEN]; /* why it failed; empty when ok */
 };
@@ -89,7 +92,7 @@ bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len);
  * connect for tcp, the whole response for http) completed, else why it did
  * not; status and body are what came back (0 / NULL when nothing);
  * body_truncated says body is only the start of a longer one. rtt_ms is
- * the connect time or -1. */
+ * the connect time (or the first byte's, see rtt_first_byte) or -1. */
 void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
 		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
 		     struct pcheck_result *r);

@@ -215,6 +215,7 @@ START_TEST(test_defaults)
 		ck_assert(c->tls_verify);
 		ck_assert_uint_eq(c->interval_ms, 2000);
 		ck_assert_uint_eq(c->timeout_ms, 1000);
+		ck_assert(!c->rtt_first_byte);
 		ck_assert_uint_eq(c->line, i == 0 ? 5 : i == 1 ? 6 : 8);
 		ck_assert_uint_eq(c->col, 5);
 	}
@@ -351,6 +352,19 @@ START_TEST(test_health_forms)
 	ck_assert_uint_eq(cfg->checks[0].interval_ms, 500);
 	ck_assert_uint_eq(cfg->checks[0].timeout_ms, 100);
 	ck_assert_uint_eq(cfg->probe_count, 2);
+	/* What the RTT measures: first_byte for http(s), connect for any type. */
+	config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load(ZONE "checks:\n  - {name: a, rtt: first_byte}\n"
+				   "  - {name: b, type: https, rtt: first_byte}\n"
+				   "  - {name: c, type: tcp, rtt: connect}\n"
+				   "  - {name: d, rtt: connect}\n"),
+			 0);
+	ck_assert_uint_eq(cfg->check_count, 4);
+	ck_assert(cfg->checks[0].rtt_first_byte);
+	ck_assert(cfg->checks[1].rtt_first_byte);
+	ck_assert(!cfg->checks[2].rtt_first_byte);
+	ck_assert(!cfg->checks[3].rtt_first_byte);
 	/* Sections written empty. */
 	config_free(cfg);
 	cfg = NULL;
@@ -682,8 +696,8 @@ START_TEST(test_example)
 	ck_assert_int_eq(cfg->checks[0].type, CHECK_HTTP);
 	ck_assert_uint_eq(cfg->checks[0].port, 80);
 	ck_assert_str_eq(cfg->checks[0].path, "/");
-	ck_assert_uint_eq(cfg->checks[0].interval_ms, 1000);
-	ck_assert_uint_eq(cfg->checks[0].timeout_ms, 500);
+	ck_assert_uint_eq(cfg->checks[0].interval_ms, 500);
+	ck_assert_uint_eq(cfg->checks[0].timeout_ms, 300);
 	for (size_t i = 0; i < 3; i++) {
 		char want[32];
 
@@ -1307,6 +1321,12 @@ static const struct {
     {ZONE CHECK "    timeout: soon\n",
      "t.conf:6:14: checks[0].timeout: 'soon' is not a duration (like 500ms, 10s, 2m, 1h, or "
      "seconds)"},
+    {ZONE CHECK "    type: tcp\n    rtt: first_byte\n",
+     "t.conf:7:10: checks[0].rtt: only http and https checks have rtt: first_byte"},
+    {ZONE CHECK "    rtt: total\n",
+     "t.conf:6:10: checks[0].rtt: 'total' is not one of connect or first_byte"},
+    {ZONE CHECK "    rtt: [connect]\n",
+     "t.conf:6:10: checks[0].rtt: expected connect or first_byte, got a list"},
     {ZONE CHECK "    retries: 3\n", "t.conf:6:5: unknown key 'retries' in checks[0]"},
     /* datacenters[].check and check_address. */
     {ZONE DC1 "    check: web\n", "t.conf:9:12: datacenters[0].check: unknown check 'web'"},

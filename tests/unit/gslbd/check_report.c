@@ -906,6 +906,30 @@ START_TEST(test_probe_config_addresses)
 }
 END_TEST
 
+/* "rtt" is written only for first_byte checks; the default (connect) is
+ * left out, so configs without it keep their text and tag. */
+START_TEST(test_probe_config_rtt)
+{
+	char etag1[64], etag2[64];
+	char *t1 = report_probe_config(cfg, etag1), *t2;
+	json_t *root, *checks;
+
+	ck_assert_ptr_null(strstr(t1, "\"rtt\""));
+	cfg->checks[CK_HTTP].rtt_first_byte = true;
+	t2 = report_probe_config(cfg, etag2);
+	ck_assert_str_ne(etag1, etag2);
+	root = json_loads(t2, JSON_REJECT_DUPLICATES, NULL);
+	ck_assert_ptr_nonnull(root);
+	checks = json_object_get(root, "checks");
+	ck_assert_str_eq(str_of(find_check(checks, "us-east"), "rtt"), "first_byte");
+	ck_assert_ptr_null(json_object_get(find_check(checks, "ap-south"), "rtt"));
+	ck_assert_ptr_null(json_object_get(find_check(checks, "eu-west"), "rtt"));
+	json_decref(root);
+	free(t1);
+	free(t2);
+}
+END_TEST
+
 START_TEST(test_probe_config_etag)
 {
 	char etag1[64], etag2[64], etag3[64], hex[33];
@@ -963,6 +987,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_probe_config);
 	tcase_add_test(tc, test_probe_config_addresses);
 	tcase_add_test(tc, test_probe_config_etag);
+	tcase_add_test(tc, test_probe_config_rtt);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");

@@ -233,9 +233,9 @@ static const char config_json[] =
     "\"expect_status\": [200, 204, \"300-302\"], \"expect_body\": \"ok\", "
     "\"interval_ms\": 2000, \"timeout_ms\": 1000, \"new_member\": 1},"
     "{\"datacenter\": \"eu-west\", \"type\": \"https\", \"address\": \"2001:db8::1\", "
-    "\"tls_verify\": false, \"host\": null, \"expect_body\": null},"
+    "\"tls_verify\": false, \"host\": null, \"expect_body\": null, \"rtt\": \"first_byte\"},"
     "{\"datacenter\": \"ap\", \"type\": \"tcp\", \"address\": \"198.51.100.1\", "
-    "\"port\": 22, \"interval_ms\": 500, \"timeout_ms\": 200}]}";
+    "\"port\": 22, \"interval_ms\": 500, \"timeout_ms\": 200, \"rtt\": \"connect\"}]}";
 
 START_TEST(test_pconfig_valid)
 {
@@ -259,8 +259,10 @@ START_TEST(test_pconfig_valid)
 	ck_assert(c->tls_verify);
 	ck_assert_uint_eq(c->interval_ms, 2000);
 	ck_assert_uint_eq(c->timeout_ms, 1000);
+	ck_assert(!c->rtt_first_byte); /* rtt left out: connect */
 	c = &list->checks[1];
 	ck_assert_int_eq(c->type, PCHECK_HTTPS);
+	ck_assert(c->rtt_first_byte);
 	ck_assert(c->is_ipv6);
 	ck_assert_uint_eq(c->port, 443);
 	ck_assert_str_eq(c->path, "/");
@@ -273,6 +275,7 @@ START_TEST(test_pconfig_valid)
 	c = &list->checks[2];
 	ck_assert_int_eq(c->type, PCHECK_TCP);
 	ck_assert_uint_eq(c->port, 22);
+	ck_assert(!c->rtt_first_byte);
 }
 END_TEST
 
@@ -328,6 +331,15 @@ START_TEST(test_pconfig_invalid)
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"tls_verify\": \"no\"}]}",
 	     "checks[0].tls_verify: expected true or false"},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"rtt\": \"total\"}]}",
+	     "checks[0].rtt: expected \"connect\" or \"first_byte\""},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+	     "\"192.0.2.1\", \"rtt\": 1}]}",
+	     "checks[0].rtt: expected \"connect\" or \"first_byte\""},
+	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
+	     "\"192.0.2.1\", \"rtt\": \"first_byte\"}]}",
+	     "checks[0].rtt: \"first_byte\" needs an http(s) check"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
 	     "\"192.0.2.1\"}, {\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": "
 	     "\"192.0.2.2\"}]}",
