@@ -119,6 +119,27 @@ static json_t *pair_views(const struct control *ctl, const struct config *cfg, s
 	return arr;
 }
 
+/* Mean smoothed RTT to dc of the fresh probes of region, or -1. */
+static double region_rtt(const struct control *ctl, const struct config *cfg, const char *region,
+			 size_t dc, uint64_t now)
+{
+	double sum = 0;
+	unsigned n = 0;
+
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		struct health_pair_view v;
+
+		if (strcmp(cfg->probes[p].region, region) != 0)
+			continue;
+		health_pair(ctl->health, p, dc, now, &v);
+		if (v.fresh && v.rtt_ms >= 0) {
+			sum += v.rtt_ms;
+			n++;
+		}
+	}
+	return n > 0 ? sum / n : -1;
+}
+
 static void handle_status(struct api *api, struct evhttp_request *req)
 {
 	const struct snapshot *snap = snapshot_current();
@@ -158,15 +179,21 @@ static void handle_status(struct api *api, struct evhttp_request *req)
 				    age == UINT64_MAX ? json_null() : json_integer((json_int_t)age));
 		json_array_append_new(probes, o);
 	}
+	/* Each region's ranking as DNS uses it (the snapshot's), with the
+	 * current smoothed RTTs: the snapshot's own RTTs date from the last
+	 * change of order. */
 	for (size_t r = 0; snap->latency != NULL && r < snap->latency->region_count; r++) {
 		const struct latency_region *reg = &snap->latency->regions[r];
 		json_t *order = json_array();
 
-		for (size_t k = 0; k < reg->order_count; k++)
+		for (size_t k = 0; k < reg->order_count; k++) {
+			double rtt = region_rtt(api->ctl, cfg, reg->name, reg->order[k], now);
+
 			json_array_append_new(order,
-					      json_pack("{s:s, s:f}", "datacenter",
+					      json_pack("{s:s, s:o}", "datacenter",
 							cfg->datacenters[reg->order[k]].name, "rtt_ms",
-							reg->rtt_ms[reg->order[k]]));
+							rtt >= 0 ? json_real(rtt) : json_null()));
+		}
 		json_object_set_new(latency, reg->name, order);
 	}
 	for (size_t i = 0; i < zone_set_count(snap->zones); i++) {

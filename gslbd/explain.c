@@ -8,6 +8,7 @@
 
 #include "common/netaddr.h"
 #include "gslbd/config.h"
+#include "gslbd/health.h"
 #include "gslbd/lb.h"
 #include "gslbd/snapshot.h"
 #include "zones/zone.h"
@@ -95,6 +96,9 @@ json_t *explain_json(const struct snapshot *snap, const struct explain_query *q,
 			 cfg->pools[d.pool].name, "reason", lb_reason_name(d.reason), "ttl",
 			 (int)d.ttl, "ecs_scope", d.scope, "failed_open", d.failed_open, "empty",
 			 d.empty);
+	if (d.region >= 0 && snap->latency != NULL && (size_t)d.region < snap->latency->region_count)
+		json_object_set_new(root, "probe_region",
+				    json_string(snap->latency->regions[d.region].name));
 	if (d.loc.found || d.is_private || snap->geo != NULL) {
 		json_t *loc = json_pack("{s:b, s:b, s:i}", "found", d.loc.found, "private",
 					d.is_private, "prefix", d.loc.prefix_len);
@@ -121,6 +125,8 @@ json_t *explain_json(const struct snapshot *snap, const struct explain_query *q,
 			json_object_set_new(o, "distance_km", json_real(k->distance_km));
 		if (k->score != 0)
 			json_object_set_new(o, "score", json_real(k->score));
+		if (k->rtt_ms >= 0)
+			json_object_set_new(o, "rtt_ms", json_real(k->rtt_ms));
 		json_array_append_new(cands, o);
 	}
 	json_object_set_new(root, "candidates", cands);
@@ -189,9 +195,12 @@ int explain_print(FILE *out, const struct snapshot *snap, const struct explain_q
 		fprintf(out, " network=/%d\n",
 			(int)json_integer_value(json_object_get(loc, "prefix")));
 	}
-	fprintf(out, "pool:      %s (ordered by %s)\n",
-		json_string_value(json_object_get(j, "pool")),
+	fprintf(out, "pool:      %s (ordered by %s", json_string_value(json_object_get(j, "pool")),
 		json_string_value(json_object_get(j, "reason")));
+	if (json_object_get(j, "probe_region") != NULL)
+		fprintf(out, " from probe region %s",
+			json_string_value(json_object_get(j, "probe_region")));
+	fprintf(out, ")\n");
 	fprintf(out, "candidates:\n");
 	json_array_foreach(json_object_get(j, "candidates"), i, v) {
 		fprintf(out, "  %zu. %-16s region=%-14s %-4s%s weight=%d", i + 1,
@@ -205,6 +214,8 @@ int explain_print(FILE *out, const struct snapshot *snap, const struct explain_q
 				json_real_value(json_object_get(v, "distance_km")));
 		if (json_object_get(v, "score") != NULL)
 			fprintf(out, " score=%.4g", json_real_value(json_object_get(v, "score")));
+		if (json_object_get(v, "rtt_ms") != NULL)
+			fprintf(out, " rtt=%.1fms", json_real_value(json_object_get(v, "rtt_ms")));
 		fputc('\n', out);
 	}
 	fprintf(out, "answer:   ");
