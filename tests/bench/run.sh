@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark gslbd against gdnsd and Knot DNS on loopback.
 #
-# Usage: tests/bench/run.sh [quick|big|all] [GSLBD]
+# Usage: tests/bench/run.sh [MODE...] [GSLBD]
 #   quick (default)  throughput, latency and CPU per query on a ~7,500-record
 #                    zone; one server at a time, server on CPU 0, dnsperf on
 #                    CPU 1
 #   big              a 1,000,000-record zone: time until the first answer and
 #                    peak RSS after a short query load
-#   all              both
+#   geo              a load-balanced name (3 datacenters, policy nearest)
+#                    queried with EDNS Client Subnet from many /24s: gslbd
+#                    against gdnsd's plugin_geoip on the same MaxMind DB
+#   reports          gslbd alone: DNS throughput and CPU per query with and
+#                    without 50 probes POSTing signed reports on the HTTP API
+#   all              quick and big
+#   Several modes may be given (e.g. "geo reports").
 #   GSLBD            a gslbd binary or a build directory holding gslbd/gslbd;
 #                    default $GSLBD, else ./gslbd/gslbd (run from a build dir)
 #
@@ -22,6 +28,15 @@
 #   CLIENTS [4]    dnsperf -c;  OUTSTANDING [100]  dnsperf -q
 #   HOSTS [3000]   host names in the quick zone
 #   BIG_RECORDS [1000000]  records in the big zone
+#   GEO_NETWORKS [10000]  /24 networks in the generated City database
+#   GEO_SUBNETS [100 10000]  distinct client /24s of the two geo query files
+#                  (the CPU per query of both is compared)
+#   GEO_CHECK [500]  networks whose answers are checked before measuring
+#   GSLBD_GEOLITE2_CITY  a GeoLite2-City.mmdb: geo mode also reports the
+#                  servers' memory with it
+#   REPORT_DCS [30] REPORT_PROBES [50]  datacenters and probes (reports mode)
+#   REPORT_CPUS [$SERVER_CPU]  CPU sets gslbd is pinned to in reports mode,
+#                  one pass each (e.g. "0 0,1")
 #   SERVER_CPU [0] CLIENT_CPU [1]  CPUs for taskset
 #   PERF [0]       1: after the measured runs, one more max-rate run under
 #                  perf record; top objects/functions go to the summary
@@ -39,17 +54,20 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 helper="$here/bench.py"
 
-mode=quick
-case "${1:-}" in
-quick | big | all)
-	mode=$1
+modes=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	quick | big | geo | reports) modes="$modes $1" ;;
+	all) modes="$modes quick big" ;;
+	-h | --help)
+		sed -n '2,/^# Space/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*) break ;;
+	esac
 	shift
-	;;
--h | --help)
-	sed -n '2,/^# Space/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-	exit 0
-	;;
-esac
+done
+modes=${modes:-quick}
 gslbd_arg=${1:-${GSLBD:-./gslbd/gslbd}}
 if [ -d "$gslbd_arg" ]; then
 	if [ -x "$gslbd_arg/gslbd/gslbd" ]; then
@@ -74,12 +92,20 @@ CLIENTS=${CLIENTS:-4}
 OUTSTANDING=${OUTSTANDING:-100}
 HOSTS=${HOSTS:-3000}
 BIG_RECORDS=${BIG_RECORDS:-1000000}
+GEO_NETWORKS=${GEO_NETWORKS:-10000}
+GEO_SUBNETS=${GEO_SUBNETS:-100 10000}
+GEO_CHECK=${GEO_CHECK:-500}
+REPORT_DCS=${REPORT_DCS:-30}
+REPORT_PROBES=${REPORT_PROBES:-50}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+REPORT_CPUS=${REPORT_CPUS:-$SERVER_CPU}
 PERF=${PERF:-0}
 EDNS=${EDNS:-0}
 KEEP=${KEEP:-0}
 ORIGIN=bench.example
+# 1: the query files are dnsperf -B binary files (geo, reports).
+BINARY=0
 QUERY_COUNT=${QUERY_COUNT:-100000}
 READY_DEADLINE=${READY_DEADLINE:-300}
 
@@ -95,6 +121,11 @@ SPID=
 PERF_PID=
 WAITER=
 CLIENT=
+GEN=
+# Config variant: conf_NAME$VARIANT writes the server's config.
+VARIANT=
+# Pin the server to this CPU list (start_server).
+PIN=
 
 cleanup() {
 	local rc=$?
@@ -103,7 +134,7 @@ cleanup() {
 		wait "$PERF_PID" 2>/dev/null || true
 	fi
 	local p
-	for p in $WAITER $CLIENT; do
+	for p in $WAITER $CLIENT $GEN; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -227,9 +258,9 @@ server_version() {
 # answers the SOA; sets SPID, PORT, READY_MS.
 start_server() {
 	local name=$1 zone=$2 t0 t1 portspec deadline
-	"conf_$name" "$name" "$zone"
+	"conf_$name$VARIANT" "$name" "$zone"
 	portspec=$PORT
-	[ "$name" = gslbd ] && portspec=@$WORK/gslbd/ports
+	[ "$name" = gslbd ] && portspec=@$WORK/gslbd${VARIANT//_/-}/ports
 	# The poller starts first and says when it is up, so that the clock
 	# starts after the interpreter's own start-up, not before.
 	rm -f "$WORK/ready.up" "$WORK/ready.out" "$WORK/ready.pid"
@@ -244,9 +275,9 @@ start_server() {
 		fi
 		sleep 0.01
 	done
-	note_cmd "taskset -c $SERVER_CPU ${CMD[*]}"
+	note_cmd "taskset -c ${PIN:-$SERVER_CPU} ${CMD[*]}"
 	t0=$(now)
-	taskset -c "$SERVER_CPU" "${CMD[@]}" >"$WORK/$name.log" 2>&1 &
+	taskset -c "${PIN:-$SERVER_CPU}" "${CMD[@]}" >"$WORK/$name.log" 2>&1 &
 	SPID=$!
 	echo "$SPID" >"$WORK/ready.pid"
 	if ! wait "$WAITER"; then
@@ -280,7 +311,8 @@ dnsperf_run() {
 	shift
 	local cmd=(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -T 1
 		-c "$CLIENTS" -q "$OUTSTANDING")
-	[ "$EDNS" = 1 ] && cmd+=(-e)
+	[ "$EDNS" = 1 ] && [ "$BINARY" = 0 ] && cmd+=(-e)
+	[ "$BINARY" = 1 ] && cmd+=(-B)
 	cmd+=("$@")
 	note_cmd "${cmd[*]}"
 	# In the background, so that a signal runs the EXIT trap at once.
@@ -490,6 +522,447 @@ big() {
 	done
 }
 
+# ---------------------------------------------------------------------------
+# geo: one load-balanced name, three datacenters, policy nearest, queried
+# with ECS from many /24s; gslbd against gdnsd's plugin_geoip.
+
+GEO_NAME=www.$ORIGIN
+# name latitude longitude VIP
+GEO_DCS="us-east 40.71 -74.01 192.0.2.10
+eu-west 53.35 -6.26 198.51.100.10
+ap-southeast 1.35 103.82 203.0.113.10"
+
+# The small zone around the load-balanced name.
+geo_zone() {
+	cat <<-EOF
+		\$ORIGIN $ORIGIN.
+		\$TTL 3600
+		@ 300 IN SOA ns1 hostmaster 2024010101 7200 3600 1209600 300
+		@ IN NS ns1
+		ns1 IN A 192.0.2.53
+		h1 IN A 192.0.2.1
+	EOF
+}
+
+# conf_*_geo NAME MMDB: the mmdb comes as the "zone" argument.
+conf_gslbd_geo() {
+	local dir=$WORK/gslbd-geo mmdb=$2 n lat lon vip
+	mkdir -p "$dir"
+	geo_zone >"$dir/$ORIGIN.zone"
+	{
+		cat <<-EOF
+			server:
+			  listen:
+			    - 127.0.0.1:0
+			  workers: 1
+			  tcp_max_connections: 64
+			  state_file: ""
+			log:
+			  level: warning
+			geoip:
+			  database: $mmdb
+			zones:
+			  - name: $ORIGIN
+			    file: $ORIGIN.zone
+			datacenters:
+		EOF
+		while read -r n lat lon vip; do
+			printf '  - name: %s\n    latitude: %s\n    longitude: %s\n    ipv4: %s\n' \
+				"$n" "$lat" "$lon" "$vip"
+		done <<<"$GEO_DCS"
+		cat <<-EOF
+			pools:
+			  - name: web
+			    datacenters: [us-east, eu-west, ap-southeast]
+			    policy: nearest
+			    ttl: 30
+			names:
+			  - name: $GEO_NAME
+			    pool: web
+		EOF
+	} >"$dir/gslbd.conf"
+	rm -f "$dir/ports"
+	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
+	PORT=
+}
+
+conf_gdnsd_geo() {
+	local dir=$WORK/gdnsd-geo mmdb=$2 n lat lon vip coords='' dcmap=''
+	PORT=$(python3 "$helper" freeport)
+	rm -rf "$dir"
+	mkdir -p "$dir/zones" "$dir/geoip"
+	# gdnsd reads GeoIP databases from its config's geoip/ folder.
+	ln "$mmdb" "$dir/geoip/bench.mmdb" 2>/dev/null || cp "$mmdb" "$dir/geoip/bench.mmdb"
+	{
+		geo_zone
+		echo "www 30 DYNA geoip!web"
+	} >"$dir/zones/$ORIGIN"
+	while read -r n lat lon vip; do
+		coords+="          $n => [ $lat, $lon ]"$'\n'
+		dcmap+="          $n => $vip"$'\n'
+	done <<<"$GEO_DCS"
+	cat >"$dir/config" <<-EOF
+		options => {
+		  listen => [ 127.0.0.1 ]
+		  dns_port => $PORT
+		  udp_threads => 1
+		  tcp_threads => 1
+		  run_dir => $dir/run
+		  state_dir => $dir/state
+		}
+		plugins => {
+		  geoip => {
+		    maps => {
+		      m => {
+		        geoip2_db => bench.mmdb
+		        datacenters => [ us-east, eu-west, ap-southeast ]
+		        auto_dc_coords => {
+		$coords        }
+		      }
+		    }
+		    resources => {
+		      web => {
+		        map => m
+		        dcmap => {
+		$dcmap        }
+		      }
+		    }
+		  }
+		}
+	EOF
+	CMD=(gdnsd -c "$dir" start)
+}
+
+# max_runs NAME TAG QUERYFILE...: REPEAT max-rate runs of MAX_DURATION
+# seconds, the query files taken in turn (interleaved, so that a drift in
+# the background load touches all of them alike). For each file index i:
+# R[NAME.TAG.i.qps|cpu|usr|other|lost] (medians) and R[NAME.TAG.i.cpuall]
+# (every run).
+max_runs() {
+	local name=$1 tag=$2
+	shift 2
+	local files=("$@") r i c0 c1 u0 u1 b0 b1 q a l n
+	declare -A acc=()
+	for r in $(seq 1 "$REPEAT"); do
+		for i in "${!files[@]}"; do
+			log "$tag: $name max rate run $r/$REPEAT, file $((i + 1))/${#files[@]}, ${MAX_DURATION}s"
+			c0=$(cpu_of "$SPID")
+			u0=$(cpu_of "$SPID" user)
+			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			dnsperf_run "$WORK/$name.$tag.$i.max$r.out" -d "${files[$i]}" -l "$MAX_DURATION"
+			c1=$(cpu_of "$SPID")
+			u1=$(cpu_of "$SPID" user)
+			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			read -r q a l n < <(python3 "$helper" perf "$WORK/$name.$tag.$i.max$r.out")
+			acc[$i.qps]+=" $q" acc[$i.lost]+=" $l"
+			acc[$i.cpu]+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
+			acc[$i.usr]+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
+			acc[$i.other]+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+		done
+	done
+	for i in "${!files[@]}"; do
+		R[$name.$tag.$i.qps]=$(median ${acc[$i.qps]})
+		R[$name.$tag.$i.lost]=$(median ${acc[$i.lost]})
+		R[$name.$tag.$i.cpu]=$(calc %.2f "$(median ${acc[$i.cpu]})")
+		R[$name.$tag.$i.usr]=$(calc %.2f "$(median ${acc[$i.usr]})")
+		R[$name.$tag.$i.other]=$(median ${acc[$i.other]})
+		R[$name.$tag.$i.qpsall]=$(echo ${acc[$i.qps]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
+		R[$name.$tag.$i.cpuall]=$(echo ${acc[$i.cpu]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+	done
+}
+
+# rate_run NAME TAG QUERYFILE: one fixed-rate run; R[NAME.TAG.p50|p99|
+# p999|ravg|rcpu|rlost].
+rate_run() {
+	local name=$1 tag=$2 file=$3 c0 c1 n
+	log "$tag: $name fixed rate $RATE qps ${DURATION}s"
+	c0=$(cpu_of "$SPID")
+	dnsperf_run "$WORK/$name.$tag.rate.out" -d "$file" -l "$DURATION" -Q "$RATE" -v
+	c1=$(cpu_of "$SPID")
+	read -r _ R[$name.$tag.ravg] R[$name.$tag.rlost] n \
+		< <(python3 "$helper" perf "$WORK/$name.$tag.rate.out")
+	read -r _ R[$name.$tag.p50] _ R[$name.$tag.p99] R[$name.$tag.p999] _ \
+		< <(python3 "$helper" hist "$WORK/$name.$tag.rate.out")
+	R[$name.$tag.rcpu]=$(calc %.2f "($c1 - $c0) * 1e6 / $n")
+}
+
+geo_prepare() {
+	[ -n "${GEO_MMDB:-}" ] && return 0
+	if ! perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null; then
+		log "geo: needs perl with MaxMind::DB::Writer (Debian: libmaxmind-db-writer-perl)"
+		return 1
+	fi
+	local s
+	GEO_NETS=$WORK/geo-networks.tsv
+	GEO_MMDB=$WORK/bench-city.mmdb
+	GEO_DCFILE=$WORK/geo-dcs.txt
+	printf '%s\n' "$GEO_DCS" >"$GEO_DCFILE"
+	python3 "$helper" geo-networks "$GEO_NETS" "$GEO_NETWORKS" >/dev/null
+	note_cmd "python3 $helper geo-networks $GEO_NETS $GEO_NETWORKS"
+	perl "$here/make-bench-mmdb.pl" "$GEO_NETS" "$GEO_MMDB" >/dev/null
+	note_cmd "perl $here/make-bench-mmdb.pl $GEO_NETS $GEO_MMDB"
+	GEO_MMDB_KIB=$(($(stat -c %s "$GEO_MMDB") / 1024))
+	GEO_QFILES=()
+	for s in $GEO_SUBNETS; do
+		python3 "$helper" geo-queries "$WORK/geo-$s.bin" "$GEO_NETS" "$GEO_NAME" "$s" \
+			"$QUERY_COUNT" >/dev/null
+		note_cmd "python3 $helper geo-queries $WORK/geo-$s.bin $GEO_NETS $GEO_NAME $s $QUERY_COUNT"
+		GEO_QFILES+=("$WORK/geo-$s.bin")
+	done
+	log "geo: $GEO_NETWORKS networks, ${GEO_MMDB_KIB} KiB mmdb, query files for $GEO_SUBNETS client /24s"
+}
+
+geo() {
+	local name ref=''
+	geo_prepare
+	GEO_SERVERS=
+	BINARY=1
+	VARIANT=_geo
+	for name in $SERVERS; do
+		case "$name" in gslbd | gdnsd) ;; *) continue ;; esac
+		if ! have_server "$name"; then
+			log "geo: skipping $name (not found)"
+			continue
+		fi
+		GEO_SERVERS="$GEO_SERVERS $name"
+		R[$name.version]=$(server_version "$name")
+		start_server "$name" "$GEO_MMDB"
+		R[$name.geo.ready]=$READY_MS
+
+		# Every answer must be the datacenter nearest to the network's
+		# coordinates (computed here), for both servers.
+		python3 "$helper" geo-check 127.0.0.1 "$PORT" "$GEO_NAME" "$GEO_NETS" "$GEO_DCFILE" \
+			"$GEO_CHECK" >"$WORK/geo-check-$name.txt"
+		note_cmd "python3 $helper geo-check 127.0.0.1 $PORT $GEO_NAME $GEO_NETS $GEO_DCFILE $GEO_CHECK"
+		R[$name.geo.check]=$(tail -n 1 "$WORK/geo-check-$name.txt")
+		R[$name.geo.scopes]=$(sed '$d' "$WORK/geo-check-$name.txt" | awk '{ print "/" $4 }' |
+			sort | uniq -c | sort -rn | head -n 4 | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
+		log "geo: $name answers: ${R[$name.geo.check]} nearest as expected"
+		if [ -z "$ref" ]; then
+			ref=$name
+		elif ! diff <(awk '{ print $1, $3 }' "$WORK/geo-check-$ref.txt") \
+			<(awk '{ print $1, $3 }' "$WORK/geo-check-$name.txt") >"$WORK/geo-check-$name.diff"; then
+			R[$name.geo.diff]="$(grep -c '^>' "$WORK/geo-check-$name.diff") answers differ from $ref"
+			log "geo: WARNING $name: ${R[$name.geo.diff]}"
+		fi
+
+		log "geo: $name warm-up ${WARMUP}s"
+		dnsperf_run "$WORK/$name.geo.warmup.out" -d "${GEO_QFILES[-1]}" -l "$WARMUP"
+		max_runs "$name" geo "${GEO_QFILES[@]}"
+		rate_run "$name" geo "${GEO_QFILES[-1]}"
+		R[$name.geo.rcodes]=$(rcodes_of "$WORK/$name.geo.0.max1.out")
+		read -r R[$name.geo.hwm] R[$name.geo.rss] < <(python3 "$helper" hwm "$SPID")
+		if [ "$PERF" = 1 ]; then
+			log "geo: $name max rate under perf, ${MAX_DURATION}s"
+			perf_start "$name-geo"
+			dnsperf_run "$WORK/$name.geo.perf.out" -d "${GEO_QFILES[-1]}" -l "$MAX_DURATION"
+			perf_stop "$name-geo"
+		fi
+		stop_server
+
+		# Memory with a real GeoLite2-City database, when there is one.
+		if [ -n "${GSLBD_GEOLITE2_CITY:-}" ] && [ -r "$GSLBD_GEOLITE2_CITY" ]; then
+			start_server "$name" "$GSLBD_GEOLITE2_CITY"
+			R[$name.geolite.ready]=$READY_MS
+			dnsperf_run "$WORK/$name.geolite.out" -d "${GEO_QFILES[-1]}" -l "$WARMUP"
+			read -r R[$name.geolite.hwm] R[$name.geolite.rss] < <(python3 "$helper" hwm "$SPID")
+			stop_server
+		fi
+	done
+	BINARY=0
+	VARIANT=
+}
+
+# ---------------------------------------------------------------------------
+# reports: gslbd with REPORT_DCS datacenters (one pool, every datacenter
+# checked) and REPORT_PROBES probes; DNS load with and without the probes
+# POSTing signed reports (each probe once a second, a result for every
+# datacenter).
+
+conf_gslbd_reports() {
+	local dir=$WORK/gslbd-reports i lat lon names=''
+	mkdir -p "$dir"
+	geo_zone >"$dir/$ORIGIN.zone"
+	: >"$dir/probes.txt"
+	: >"$dir/dcs.txt"
+	{
+		cat <<-EOF
+			server:
+			  listen:
+			    - 127.0.0.1:0
+			  workers: 1
+			  tcp_max_connections: 64
+			  state_file: ""
+			log:
+			  level: warning
+			api:
+			  listen: 127.0.0.1:0
+			geoip:
+			  database: $GEO_MMDB
+			zones:
+			  - name: $ORIGIN
+			    file: $ORIGIN.zone
+			checks:
+			  - name: web
+			    type: http
+			    port: 80
+			    path: /healthz
+			    interval: 1s
+			    timeout: 500ms
+			datacenters:
+		EOF
+		for i in $(seq 0 $((REPORT_DCS - 1))); do
+			# Spread over the world on a grid, deterministic.
+			lat=$(((i * 37) % 120 - 55))
+			lon=$(((i * 71) % 360 - 180))
+			printf '  - name: dc%02d\n    latitude: %s\n    longitude: %s\n    ipv4: 192.0.2.%d\n    check: web\n' \
+				"$i" "$lat" "$lon" "$((i + 1))"
+			printf 'dc%02d\n' "$i" >>"$dir/dcs.txt"
+			names+="${names:+, }dc$(printf %02d "$i")"
+		done
+		echo "probes:"
+		for i in $(seq 0 $((REPORT_PROBES - 1))); do
+			printf '  - id: probe%02d\n    region: r%d\n    latitude: %d\n    longitude: %d\n    secret: bench-probe-secret-%02d\n' \
+				"$i" "$((i % 5))" "$(((i * 13) % 120 - 55))" "$(((i * 29) % 360 - 180))" "$i"
+			printf 'probe%02d bench-probe-secret-%02d\n' "$i" "$i" >>"$dir/probes.txt"
+		done
+		cat <<-EOF
+			pools:
+			  - name: web
+			    datacenters: [$names]
+			    policy: nearest
+			    ttl: 30
+			names:
+			  - name: $GEO_NAME
+			    pool: web
+		EOF
+	} >"$dir/gslbd.conf"
+	rm -f "$dir/ports"
+	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
+	PORT=
+}
+
+gen_start() {
+	local dir=$WORK/gslbd-reports
+	note_cmd "taskset -c $CLIENT_CPU python3 $helper reports $API_URL $dir/probes.txt $dir/dcs.txt"
+	taskset -c "$CLIENT_CPU" python3 "$helper" reports "$API_URL" "$dir/probes.txt" "$dir/dcs.txt" \
+		>"$WORK/reports-gen.out" 2>&1 &
+	GEN=$!
+	# Let it reach its steady rate (and the datacenters get their first
+	# verdicts) before the DNS load starts.
+	sleep 2
+}
+
+# gen_stop: stop the generator; its counts (sent ok failed statuses) are
+# added to GEN_TOTAL.
+gen_stop() {
+	local s o f st
+	kill -TERM "$GEN" 2>/dev/null || true
+	wait "$GEN" 2>/dev/null || true
+	GEN=
+	read -r s o f st <"$WORK/reports-gen.out" || true
+	GEN_SENT=$((GEN_SENT + ${s:-0}))
+	GEN_OK=$((GEN_OK + ${o:-0}))
+	GEN_FAILED=$((GEN_FAILED + ${f:-0}))
+	[ "${st:--}" = - ] || GEN_STATUS="$GEN_STATUS $st"
+}
+
+# main_cpu PID: CPU seconds of the main thread (the API, TCP, reloads).
+main_cpu() { python3 "$helper" tasks "$1" | awk -v p="$1" '$1 == p { print $3 }'; }
+
+reports_pass() {
+	local cpus=$1 tag=rep$2 r phase c0 c1 m0 m1 b0 b1 q a l n g0 g1 a0 a1 t0 t1 qfile
+	PIN=$cpus
+	VARIANT=_reports
+	BINARY=1
+	qfile=${GEO_QFILES[-1]}
+	start_server gslbd "$GEO_MMDB"
+	API_URL=http://127.0.0.1:$(awk '$1 == "http" { print $4; exit }' "$WORK/gslbd-reports/ports")
+	R[$tag.cpus]=$cpus
+	dnsperf_run "$WORK/$tag.warmup.out" -d "$qfile" -l "$WARMUP"
+	GEN_SENT=0 GEN_OK=0 GEN_FAILED=0 GEN_STATUS=
+	a0=$(python3 "$helper" metric "$API_URL" 'gslbd_reports_total{result="accepted"}')
+	g0=$(python3 "$helper" metric "$API_URL" gslbd_snapshot_generation)
+	declare -A acc=()
+	for r in $(seq 1 "$REPEAT"); do
+		for phase in off on; do
+			[ "$phase" = on ] && gen_start
+			log "reports: cpus $cpus, reports $phase, max rate run $r/$REPEAT, ${MAX_DURATION}s"
+			c0=$(cpu_of "$SPID")
+			m0=$(main_cpu "$SPID")
+			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			t0=$(now)
+			dnsperf_run "$WORK/$tag.$phase.max$r.out" -d "$qfile" -l "$MAX_DURATION"
+			t1=$(now)
+			c1=$(cpu_of "$SPID")
+			m1=$(main_cpu "$SPID")
+			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			[ "$phase" = on ] && gen_stop
+			read -r q a l n < <(python3 "$helper" perf "$WORK/$tag.$phase.max$r.out")
+			acc[$phase.qps]+=" $q" acc[$phase.lost]+=" $l"
+			acc[$phase.cpu]+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
+			# The worker's share: everything but the main thread.
+			acc[$phase.wcpu]+=" $(calc %.3f "(($c1 - $c0) - ($m1 - $m0)) * 1e6 / $n")"
+			# Main-thread CPU per second of the run (the API's cost).
+			acc[$phase.main]+=" $(calc %.1f "($m1 - $m0) * 1000 / ($t1 - $t0)")"
+			acc[$phase.other]+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+		done
+	done
+	for phase in off on; do
+		R[$tag.$phase.qps]=$(median ${acc[$phase.qps]})
+		R[$tag.$phase.lost]=$(median ${acc[$phase.lost]})
+		R[$tag.$phase.cpu]=$(calc %.2f "$(median ${acc[$phase.cpu]})")
+		R[$tag.$phase.wcpu]=$(calc %.2f "$(median ${acc[$phase.wcpu]})")
+		R[$tag.$phase.main]=$(median ${acc[$phase.main]})
+		R[$tag.$phase.other]=$(median ${acc[$phase.other]})
+		R[$tag.$phase.qpsall]=$(echo ${acc[$phase.qps]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
+		R[$tag.$phase.cpuall]=$(echo ${acc[$phase.cpu]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+	done
+	rate_run "$tag" off "$qfile"
+	gen_start
+	rate_run "$tag" on "$qfile"
+	gen_stop
+	a1=$(python3 "$helper" metric "$API_URL" 'gslbd_reports_total{result="accepted"}')
+	g1=$(python3 "$helper" metric "$API_URL" gslbd_snapshot_generation)
+	R[$tag.accepted]=$((a1 - a0))
+	R[$tag.generations]=$((g1 - g0))
+	R[$tag.sent]=$GEN_SENT
+	R[$tag.genok]=$GEN_OK
+	R[$tag.genfailed]=$GEN_FAILED
+	R[$tag.status]=${GEN_STATUS:- -}
+	python3 "$helper" metric "$API_URL" 'gslbd_datacenter_up{datacenter="dc00"}' >"$WORK/$tag.up"
+	R[$tag.dc00up]=$(cat "$WORK/$tag.up")
+	read -r R[$tag.hwm] _ < <(python3 "$helper" hwm "$SPID")
+	if [ "$PERF" = 1 ]; then
+		gen_start
+		log "reports: max rate with reports under perf, ${MAX_DURATION}s"
+		perf_start "$tag"
+		dnsperf_run "$WORK/$tag.perf.out" -d "$qfile" -l "$MAX_DURATION"
+		perf_stop "$tag"
+		gen_stop
+	fi
+	stop_server
+	PIN=
+	VARIANT=
+	BINARY=0
+}
+
+reports() {
+	local cpus k=0
+	if ! have_server gslbd; then
+		log "reports: gslbd not found"
+		return 1
+	fi
+	geo_prepare
+	R[gslbd.version]=$(server_version gslbd)
+	REPORT_TAGS=
+	for cpus in $REPORT_CPUS; do
+		reports_pass "$cpus" "$k"
+		REPORT_TAGS="$REPORT_TAGS rep$k"
+		k=$((k + 1))
+	done
+}
+
 # ratio A B: A/B with two decimals, or "-".
 ratio() {
 	case "$1$2" in
@@ -584,6 +1057,112 @@ report() {
 				echo "  $name: rcodes ${R[$name.brcodes]}"
 			done
 		fi
+		if [ -n "${GEO_SERVERS:-}" ]; then
+			local subs i s
+			read -ra subs <<<"$GEO_SUBNETS"
+			echo
+			echo "== geo: $GEO_NAME, 3 datacenters, policy nearest, TTL 30; A queries with ECS"
+			echo "   (/24) from ${subs[*]} distinct client /24s; generated City mmdb with"
+			echo "   $GEO_NETWORKS /24 networks (${GEO_MMDB_KIB} KiB); max rate: median of $REPEAT x ${MAX_DURATION}s,"
+			echo "   fixed rate: $RATE qps ${DURATION}s with the ${subs[-1]}-subnet file"
+			echo
+			printf '%-7s %8s %9s %9s %9s | %7s %7s %8s %9s | %8s %8s\n' \
+				server subnets qps cpu_us/q usr_us/q p50_us p99_us p99.9_us cpu_us/q ready_ms hwm_KiB
+			for name in $GEO_SERVERS; do
+				for i in "${!subs[@]}"; do
+					if [ "$i" = $((${#subs[@]} - 1)) ]; then
+						printf '%-7s %8s %9.0f %9s %9s | %7s %7s %8s %9s | %8s %8s\n' \
+							"$name" "${subs[$i]}" "${R[$name.geo.$i.qps]}" "${R[$name.geo.$i.cpu]}" \
+							"${R[$name.geo.$i.usr]}" "${R[$name.geo.p50]}" "${R[$name.geo.p99]}" \
+							"${R[$name.geo.p999]}" "${R[$name.geo.rcpu]}" "${R[$name.geo.ready]}" \
+							"${R[$name.geo.hwm]}"
+					else
+						printf '%-7s %8s %9.0f %9s %9s |\n' "$name" "${subs[$i]}" \
+							"${R[$name.geo.$i.qps]}" "${R[$name.geo.$i.cpu]}" "${R[$name.geo.$i.usr]}"
+					fi
+				done
+			done
+			case " $GEO_SERVERS " in
+			*" gslbd "*" gdnsd "* | *" gdnsd "*" gslbd "*)
+				for i in "${!subs[@]}"; do
+					if [ "$i" = $((${#subs[@]} - 1)) ]; then
+						printf '%-7s %8s %9s %9s %9s | %7s %7s %8s %9s | %8s %8s\n' g/gdnsd "${subs[$i]}" \
+							"$(ratio "${R[gslbd.geo.$i.qps]}" "${R[gdnsd.geo.$i.qps]}")" \
+							"$(ratio "${R[gslbd.geo.$i.cpu]}" "${R[gdnsd.geo.$i.cpu]}")" \
+							"$(ratio "${R[gslbd.geo.$i.usr]}" "${R[gdnsd.geo.$i.usr]}")" \
+							"$(ratio "${R[gslbd.geo.p50]}" "${R[gdnsd.geo.p50]}")" \
+							"$(ratio "${R[gslbd.geo.p99]}" "${R[gdnsd.geo.p99]}")" \
+							"$(ratio "${R[gslbd.geo.p999]}" "${R[gdnsd.geo.p999]}")" \
+							"$(ratio "${R[gslbd.geo.rcpu]}" "${R[gdnsd.geo.rcpu]}")" \
+							"$(ratio "${R[gslbd.geo.ready]}" "${R[gdnsd.geo.ready]}")" \
+							"$(ratio "${R[gslbd.geo.hwm]}" "${R[gdnsd.geo.hwm]}")"
+					else
+						printf '%-7s %8s %9s %9s %9s |\n' g/gdnsd "${subs[$i]}" \
+							"$(ratio "${R[gslbd.geo.$i.qps]}" "${R[gdnsd.geo.$i.qps]}")" \
+							"$(ratio "${R[gslbd.geo.$i.cpu]}" "${R[gdnsd.geo.$i.cpu]}")" \
+							"$(ratio "${R[gslbd.geo.$i.usr]}" "${R[gdnsd.geo.$i.usr]}")"
+					fi
+				done
+				;;
+			esac
+			echo
+			for name in $GEO_SERVERS; do
+				echo "  $name: answers checked against the nearest datacenter: ${R[$name.geo.check]}${R[$name.geo.diff]:+; ${R[$name.geo.diff]}}"
+				echo "    ECS scopes returned (most common): ${R[$name.geo.scopes]}"
+				for i in "${!subs[@]}"; do
+					echo "    ${subs[$i]} subnets: max-rate qps ${R[$name.geo.$i.qpsall]}, cpu_us/q ${R[$name.geo.$i.cpuall]}; CPU $SERVER_CPU used by others ${R[$name.geo.$i.other]}%"
+				done
+				echo "    growth of cpu_us/q from ${subs[0]} to ${subs[-1]} subnets: $(ratio "${R[$name.geo.$((${#subs[@]} - 1)).cpu]}" "${R[$name.geo.0.cpu]}")x;" \
+					"lost ${R[$name.geo.0.lost]} (max) / ${R[$name.geo.rlost]} (fixed); rcodes ${R[$name.geo.rcodes]}"
+			done
+			if [ -n "${GSLBD_GEOLITE2_CITY:-}" ] && [ -r "$GSLBD_GEOLITE2_CITY" ]; then
+				echo "  With $GSLBD_GEOLITE2_CITY ($(($(stat -c %s "$GSLBD_GEOLITE2_CITY") / 1024)) KiB):"
+				for name in $GEO_SERVERS; do
+					echo "    $name: ready_ms ${R[$name.geolite.ready]}, hwm_KiB ${R[$name.geolite.hwm]}, rss_KiB ${R[$name.geolite.rss]}"
+				done
+			else
+				echo "  No GeoLite2-City database (set GSLBD_GEOLITE2_CITY): memory with a"
+				echo "  full-size database was not measured."
+			fi
+		fi
+		if [ -n "${REPORT_TAGS:-}" ]; then
+			local tag
+			echo
+			echo "== reports: gslbd, $REPORT_DCS datacenters in one pool (all checked), $REPORT_PROBES probes;"
+			echo "   load: every probe POSTs a signed report with $REPORT_DCS results each second"
+			echo "   ($REPORT_PROBES POSTs/s, one keep-alive connection, generator on CPU $CLIENT_CPU"
+			echo "   with dnsperf); DNS: the geo query file; median of $REPEAT x ${MAX_DURATION}s,"
+			echo "   runs without and with reports alternating; fixed rate $RATE qps ${DURATION}s"
+			echo
+			printf '%-6s %-7s %9s %9s %9s %8s | %7s %7s %8s %9s\n' \
+				cpus reports qps cpu_us/q wrk_us/q main_ms/s p50_us p99_us p99.9_us cpu_us/q
+			for tag in $REPORT_TAGS; do
+				for phase in off on; do
+					printf '%-6s %-7s %9.0f %9s %9s %8s | %7s %7s %8s %9s\n' "${R[$tag.cpus]}" "$phase" \
+						"${R[$tag.$phase.qps]}" "${R[$tag.$phase.cpu]}" "${R[$tag.$phase.wcpu]}" \
+						"${R[$tag.$phase.main]}" "${R[$tag.$phase.p50]}" "${R[$tag.$phase.p99]}" \
+						"${R[$tag.$phase.p999]}" "${R[$tag.$phase.rcpu]}"
+				done
+				printf '%-6s %-7s %9s %9s %9s %8s | %7s %7s %8s %9s\n' "${R[$tag.cpus]}" on/off \
+					"$(ratio "${R[$tag.on.qps]}" "${R[$tag.off.qps]}")" \
+					"$(ratio "${R[$tag.on.cpu]}" "${R[$tag.off.cpu]}")" \
+					"$(ratio "${R[$tag.on.wcpu]}" "${R[$tag.off.wcpu]}")" "" \
+					"$(ratio "${R[$tag.on.p50]}" "${R[$tag.off.p50]}")" \
+					"$(ratio "${R[$tag.on.p99]}" "${R[$tag.off.p99]}")" \
+					"$(ratio "${R[$tag.on.p999]}" "${R[$tag.off.p999]}")" \
+					"$(ratio "${R[$tag.on.rcpu]}" "${R[$tag.off.rcpu]}")"
+			done
+			echo
+			for tag in $REPORT_TAGS; do
+				echo "  cpus ${R[$tag.cpus]}: reports sent ${R[$tag.sent]}, HTTP 200 ${R[$tag.genok]}, failed ${R[$tag.genfailed]} (statuses${R[$tag.status]});"
+				echo "    gslbd_reports_total{result=\"accepted\"} grew by ${R[$tag.accepted]};" \
+					"snapshots published ${R[$tag.generations]}; dc00 up=${R[$tag.dc00up]}; hwm_KiB ${R[$tag.hwm]}"
+				for phase in off on; do
+					echo "    reports $phase: max-rate qps ${R[$tag.$phase.qpsall]}, cpu_us/q ${R[$tag.$phase.cpuall]};" \
+						"lost ${R[$tag.$phase.lost]}; CPU $SERVER_CPU used by others ${R[$tag.$phase.other]}%"
+				done
+			done
+		fi
 		echo
 		echo "Legend: qps/avg_us = dnsperf at full speed (dnsperf usually saturates"
 		echo "its CPU first, so qps is capped by the client); cpu_us/q = server"
@@ -593,11 +1172,15 @@ report() {
 		echo "at the fixed rate; ready_ms = spawn to first SOA answer; hwm = VmHWM;"
 		echo "rss0 = VmRSS right after the first answer; load_cpu_s = server CPU time"
 		echo "(all threads) spent until then; g/X = gslbd divided by X."
+		echo "geo: subnets = distinct client /24s in the ECS options of the query file."
+		echo "reports: wrk_us/q = CPU per query of every thread but the main one (the"
+		echo "UDP worker); main_ms/s = main-thread CPU (HTTP API, TCP) in ms per second"
+		echo "of run; on/off = with reports divided by without."
 		echo
 		echo "Commands:"
 		sed 's/^/  /' "$WORK/commands.txt"
 		if [ "$PERF" = 1 ]; then
-			for name in $SERVERS; do
+			for name in $SERVERS gslbd-geo gdnsd-geo ${REPORT_TAGS:-}; do
 				[ -s "$WORK/perf-$name.txt" ] || continue
 				echo
 				echo "perf (extra max-rate run), $name, by object:"
@@ -627,12 +1210,7 @@ BACKGROUND=$(calc %.0f "($bg1 - $bg0) * 100 / $(nproc)")
 if [ "$BACKGROUND" -gt 10 ]; then
 	log "WARNING: the machine is ${BACKGROUND}% busy before the benchmark; figures will be noisy"
 fi
-case "$mode" in
-quick) quick ;;
-big) big ;;
-all)
-	quick
-	big
-	;;
-esac
+for mode in $modes; do
+	"$mode"
+done
 report
