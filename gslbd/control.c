@@ -160,6 +160,16 @@ static uint64_t *remap_probe_ts(const struct control *c, const struct config *ol
 	return ts;
 }
 
+/* Does any pool order by latency? Only then do rankings matter to DNS. */
+static bool uses_latency(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		if (cfg->pools[i].policy == POOL_LATENCY)
+			return true;
+	}
+	return false;
+}
+
 void control_start(struct control *c, struct snapshot *snap)
 {
 	uint64_t now = time_mono_ms();
@@ -168,7 +178,8 @@ void control_start(struct control *c, struct snapshot *snap)
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
 	make_probe_config(c, snap->config);
 	control_apply_states(c, snap);
-	snap->latency = health_latency_build(c->health, now);
+	if (uses_latency(snap->config))
+		snap->latency = health_latency_build(c->health, now);
 }
 
 void control_fini(struct control *c)
@@ -184,16 +195,22 @@ void control_fini(struct control *c)
 }
 
 /* Publish a snapshot like the current one with fresh datacenter states and
- * latency rankings. */
+ * latency rankings, unless nothing DNS reads would change. */
 static void publish_states(struct control *c)
 {
 	const struct snapshot *cur = snapshot_current();
+	bool latency = c->health != NULL && uses_latency(cur->config);
 	struct snapshot *snap;
 
-	snap = snapshot_derive(cur, xmalloc(cur->config->datacenter_count + 1),
-			       c->health != NULL ? health_latency_build(c->health, time_mono_ms())
-						 : NULL);
+	snap = snapshot_derive(cur, xmalloc(cur->config->datacenter_count + 1), NULL);
 	control_apply_states(c, snap);
+	if (!latency &&
+	    memcmp(snap->dc_state, cur->dc_state, cur->config->datacenter_count) == 0) {
+		snapshot_free(snap);
+		return;
+	}
+	if (latency)
+		snap->latency = health_latency_build(c->health, time_mono_ms());
 	for (size_t i = 0; i < cur->config->datacenter_count; i++) {
 		const char *name = cur->config->datacenters[i].name;
 		enum admin_state st;
@@ -272,7 +289,8 @@ int control_reload(struct control *c, struct gslb_err *err)
 		free(c->probe_last_ts);
 		c->probe_last_ts = ts;
 		health_reconfigure(c->health, snap->config, time_mono_ms());
-		snap->latency = health_latency_build(c->health, time_mono_ms());
+		if (uses_latency(snap->config))
+			snap->latency = health_latency_build(c->health, time_mono_ms());
 		make_probe_config(c, snap->config);
 	}
 	control_apply_states(c, snap);
