@@ -8,6 +8,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "common/err.h"
 
 #define LOG_RL_PER_SECOND 5
@@ -123,4 +125,14 @@ void log_rl_msg(struct log_rl *rl, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
+}
+
+void log_libevent_message(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_err("libevent: %s", msg);
+	else if (severity == EVENT_LOG_WARN)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
 }

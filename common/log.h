@@ -39,6 +39,11 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((
 			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
 	} while (0)
 
+/* Log one of libevent's own messages (severity an EVENT_LOG_* value) as
+ * "libevent: msg" at the matching level. Pass it to
+ * event_set_log_callback() before creating an event_base. */
+void log_libevent_message(int severity, const char *msg);
+
 /* Log at error level and exit(1). Startup code only. */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -3,10 +3,12 @@
 #include "common/yamltree.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "common/err.h"
@@ -245,8 +247,9 @@ fail:
 	return rc;
 }
 
-/* Is n a plain scalar YAML reads as null? */
-static bool is_null(const struct ytree_node *n)
+/* Is n a plain scalar the YAML core schema reads as null? (Stricter about
+ * case than ytree_node_is_null(), which the loaders use for values.) */
+static bool is_core_null(const struct ytree_node *n)
 {
 	return n->kind == YTREE_SCALAR && !n->quoted &&
 	       (n->scalar[0] == '\0' || strcmp(n->scalar, "~") == 0 ||
@@ -277,7 +280,7 @@ static int build_stream(struct builder *b, struct ytree_node **root)
 		return rc;
 	if ((rc = build_node(b, &ev, 0, root)) != 0)
 		return rc;
-	if (is_null(*root)) {
+	if (is_core_null(*root)) {
 		/* "---" alone: an empty document, read as an empty mapping. */
 		(*root)->kind = YTREE_MAP;
 		free((char *)(*root)->scalar);
@@ -392,16 +395,284 @@ const struct ytree_node *ytree_map_get(const struct ytree_node *map, const char 
 	return NULL;
 }
 
-int ytree_error(const struct ytree *t, const struct ytree_node *n, struct gslb_err *err,
-		const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
+/* Set err to "name:line:col: [path: ]message" for node n, or "name: ..."
+ * when n is NULL; path may be NULL. Returns GSLB_EPARSE. */
+static int error_va(const struct ytree *t, const struct ytree_node *n, struct gslb_err *err,
+		    const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+static int error_va(const struct ytree *t, const struct ytree_node *n, struct gslb_err *err,
+		    const char *path, const char *fmt, va_list ap)
+{
+	char msg[768] = "";
+	int used = 0;
+
+	if (path != NULL)
+		used = snprintf(msg, sizeof(msg), "%s: ", path);
+	if (used < 0 || (size_t)used >= sizeof(msg))
+		used = (int)strlen(msg);
+	vsnprintf(msg + used, sizeof(msg) - (size_t)used, fmt, ap);
 	if (n == NULL)
 		return gslb_err_set(err, "%s: %s", t->name, msg);
 	return gslb_err_set(err, "%s:%u:%u: %s", t->name, n->line, n->col, msg);
+}
+
+int ytree_error(const struct ytree *t, const struct ytree_node *n, struct gslb_err *err,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = error_va(t, n, err, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int ytree_error_path(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = error_va(r->tree, n, r->err, path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+bool ytree_node_is_null(const struct ytree_node *n)
+{
+	return n->kind == YTREE_SCALAR && !n->quoted &&
+	       (n->scalar[0] == '\0' || strcmp(n->scalar, "~") == 0 ||
+		strcasecmp(n->scalar, "null") == 0);
+}
+
+const char *ytree_node_describe(const struct ytree_node *n)
+{
+	if (n->kind == YTREE_MAP)
+		return "a mapping";
+	if (n->kind == YTREE_SEQ)
+		return "a list";
+	if (ytree_node_is_null(n))
+		return "no value";
+	return n->quoted ? "a quoted string" : "a scalar";
+}
+
+int ytree_read_string(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		      const char *what)
+{
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(r, n, path, "expected %s, got %s", what,
+					ytree_node_describe(n));
+	if (n->scalar[0] == '\0')
+		return ytree_error_path(r, n, path, "%s must not be empty", what);
+	return 0;
+}
+
+int ytree_read_uint(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		    unsigned long long min, unsigned long long max, unsigned *out)
+{
+	unsigned long long v;
+	const char *end;
+	bool overflow;
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(r, n, path, "expected an unsigned integer, got %s",
+					ytree_node_describe(n));
+	if (n->quoted)
+		return ytree_error_path(r, n, path,
+					"expected an unsigned integer, got a quoted string");
+	if (!ytree_scan_digits(n->scalar, &v, &end, &overflow) || *end != '\0')
+		return ytree_error_path(r, n, path, "expected an unsigned integer, got '%s'",
+					n->scalar);
+	if (overflow || v < min || v > max)
+		return ytree_error_path(r, n, path, "%s is out of range (%llu..%llu)", n->scalar,
+					min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int ytree_read_duration(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+			unsigned long long min, unsigned long long max, unsigned *out)
+{
+	unsigned long long v;
+	char why[512];
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(r, n, path, "expected a duration, got %s",
+					ytree_node_describe(n));
+	if (ytree_parse_duration(n->scalar, min, max, &v, why, sizeof(why)) != 0)
+		return ytree_error_path(r, n, path, "%s", why);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int ytree_read_first_line(const struct ytree_reader *r, const struct ytree_node *n,
+			  const char *path, size_t max, char **line, char **file)
+{
+	char *buf, *start, *end;
+	FILE *f;
+	int rc;
+
+	*line = NULL;
+	*file = NULL;
+	if ((rc = ytree_read_string(r, n, path, "a file name")) != 0)
+		return rc;
+	*file = ytree_path_resolve(r->base_dir, n->scalar);
+	f = fopen(*file, "r");
+	if (f == NULL)
+		return ytree_error_path(r, n, path, "cannot read '%s': %s", *file, strerror(errno));
+	/* Room for max bytes, "\r\n" and the NUL. */
+	buf = xmalloc(max + 3);
+	if (fgets(buf, (int)(max + 3), f) == NULL) {
+		if (ferror(f))
+			rc = ytree_error_path(r, n, path, "cannot read '%s': read error", *file);
+		else
+			rc = ytree_error_path(r, n, path, "'%s' is empty", *file);
+		fclose(f);
+		goto out;
+	}
+	fclose(f);
+	if (strchr(buf, '\n') == NULL && strlen(buf) > max) {
+		rc = ytree_error_path(r, n, path, "the first line of '%s' is longer than %zu bytes",
+				      *file, max);
+		goto out;
+	}
+	start = buf + strspn(buf, " \t\r\n");
+	end = start + strlen(start);
+	while (end > start && strchr(" \t\r\n", end[-1]) != NULL)
+		end--;
+	*end = '\0';
+	if (*start == '\0') {
+		rc = ytree_error_path(r, n, path, "the first line of '%s' is empty", *file);
+		goto out;
+	}
+	*line = xstrdup(start);
+out:
+	/* The line may be a secret: leave no copy behind in freed memory. */
+	explicit_bzero(buf, max + 3);
+	free(buf);
+	return rc;
+}
+
+bool ytree_scan_digits(const char *s, unsigned long long *v, const char **end, bool *overflow)
+{
+	const char *p = s;
+
+	*v = 0;
+	*overflow = false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (*v > (ULLONG_MAX - d) / 10)
+			*overflow = true;
+		else
+			*v = *v * 10 + d;
+	}
+	*end = p;
+	return p != s;
+}
+
+int ytree_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on"};
+	static const char *const no[] = {"false", "no", "off"};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return GSLB_EINVAL;
+}
+
+/* Milliseconds in a day (the "d" duration unit). */
+#define DAY_MS 86400000ULL
+
+void ytree_format_duration(unsigned long long ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		snprintf(buf, len, "0");
+	else if (ms % DAY_MS == 0)
+		snprintf(buf, len, "%llud", ms / DAY_MS);
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%lluh", ms / 3600000);
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%llum", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", ms / 1000);
+	else
+		snprintf(buf, len, "%llums", ms);
+}
+
+/* Leading digits of s, then a unit, into *ms. Returns 0, GSLB_EINVAL for
+ * bad syntax or GSLB_ERANGE past ULLONG_MAX. */
+static int duration_parse(const char *s, unsigned long long *ms)
+{
+	unsigned long long v, mult;
+	const char *unit;
+	bool overflow;
+
+	if (!ytree_scan_digits(s, &v, &unit, &overflow))
+		return GSLB_EINVAL;
+	if (strcmp(unit, "ms") == 0)
+		mult = 1;
+	else if (strcmp(unit, "s") == 0 || *unit == '\0')
+		mult = 1000;
+	else if (strcmp(unit, "m") == 0)
+		mult = 60000;
+	else if (strcmp(unit, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(unit, "d") == 0)
+		mult = DAY_MS;
+	else
+		return GSLB_EINVAL;
+	if (overflow || v > ULLONG_MAX / mult)
+		return GSLB_ERANGE;
+	*ms = v * mult;
+	return 0;
+}
+
+int ytree_parse_duration(const char *s, unsigned long long min, unsigned long long max,
+			 unsigned long long *ms, char *why, size_t why_len)
+{
+	char lo[32], hi[32];
+	int rc = duration_parse(s, ms);
+
+	if (rc == GSLB_EINVAL) {
+		snprintf(why, why_len,
+			 "'%s' is not a duration (like 500ms, 10s, 2m, 1h, or seconds)", s);
+		return GSLB_EPARSE;
+	}
+	if (rc != 0 || *ms < min || *ms > max) {
+		ytree_format_duration(min, lo, sizeof(lo));
+		ytree_format_duration(max, hi, sizeof(hi));
+		snprintf(why, why_len, "%s is out of range (%s..%s)", s, lo, hi);
+		return GSLB_EPARSE;
+	}
+	return 0;
+}
+
+char *ytree_path_resolve(const char *dir, const char *file)
+{
+	if (file[0] == '/' || dir == NULL || dir[0] == '\0')
+		return xstrdup(file);
+	if (strcmp(dir, "/") == 0)
+		return xasprintf("/%s", file);
+	return xasprintf("%s/%s", dir, file);
+}
+
+char *ytree_path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return NULL;
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 }

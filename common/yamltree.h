@@ -49,4 +49,70 @@ const struct ytree_node *ytree_map_get(const struct ytree_node *map, const char 
 int ytree_error(const struct ytree *t, const struct ytree_node *n, struct gslb_err *err,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Typed reads for config loaders. A loader keeps one ytree_reader for the
+ * file it reads; every error below is "name:line:col: path: message" for the
+ * node read, path being the dotted key ("probe.id", "servers[2]") the
+ * messages name, and comes back as GSLB_EPARSE. */
+struct ytree_reader {
+	const struct ytree *tree; /* the document read (its name goes into messages) */
+	const char *base_dir;     /* relative file names resolve here, or NULL */
+	struct gslb_err *err;     /* where the error goes */
+};
+
+/* Set r->err to "name:line:col: path: <fmt>" for node n (or "name: path:
+ * <fmt>" when n is NULL); returns GSLB_EPARSE. */
+int ytree_error_path(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Is n a plain scalar read as null: empty, "~" or "null" in any case? */
+bool ytree_node_is_null(const struct ytree_node *n);
+/* What n is, for "expected X, got Y" messages: "a mapping", "a list",
+ * "no value", "a quoted string" or "a scalar". Static storage. */
+const char *ytree_node_describe(const struct ytree_node *n);
+
+/* Check that n is a non-empty string scalar; what names the value in
+ * messages ("a file name"). Returns 0 or GSLB_EPARSE. */
+int ytree_read_string(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		      const char *what);
+/* An unquoted unsigned decimal integer in min..max into *out (untouched on
+ * error). Returns 0 or GSLB_EPARSE. */
+int ytree_read_uint(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		    unsigned long long min, unsigned long long max, unsigned *out);
+/* A duration (see ytree_parse_duration()) in min..max milliseconds into
+ * *out (untouched on error). Returns 0 or GSLB_EPARSE. */
+int ytree_read_duration(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+			unsigned long long min, unsigned long long max, unsigned *out);
+/* The first line of the file named by string node n (relative names resolve
+ * against r->base_dir), without its line ending and surrounding blanks, into
+ * *line, and the resolved name into *file. The caller owns and frees both,
+ * also on errors (either may be NULL then); a secret in *line is the
+ * caller's to wipe. A file that cannot be read, is empty, or whose first
+ * line is blank or longer than max bytes is an error. Returns 0 or
+ * GSLB_EPARSE. */
+int ytree_read_first_line(const struct ytree_reader *r, const struct ytree_node *n,
+			  const char *path, size_t max, char **line, char **file);
+
+/* Leading decimal digits of s into *v, and *end just after them. Returns
+ * false when there are none; *overflow tells a value past ULLONG_MAX. */
+bool ytree_scan_digits(const char *s, unsigned long long *v, const char **end, bool *overflow);
+/* Parse true/yes/on or false/no/off, in any case. Returns 0 or GSLB_EINVAL
+ * (*out untouched then). */
+int ytree_parse_bool(const char *s, bool *out);
+/* Parse a duration, "500ms", "10s", "2m", "1h", "1d" or bare seconds, into
+ * *ms and check it against min..max (ms). Returns 0, or GSLB_EPARSE with
+ * the reason written to why ("'x' is not a duration (...)" or "x is out of
+ * range (1s..1h)"). */
+int ytree_parse_duration(const char *s, unsigned long long min, unsigned long long max,
+			 unsigned long long *ms, char *why, size_t why_len);
+/* Write ms in the largest unit that divides it: "0", "2d", "1h", "5m",
+ * "10s" or "250ms". */
+void ytree_format_duration(unsigned long long ms, char *buf, size_t len);
+
+/* dir + "/" + file for a relative file and a non-empty dir (NULL allowed);
+ * else a copy of file. Caller frees. */
+char *ytree_path_resolve(const char *dir, const char *file);
+/* The folder of path ("/" for a file at the root), or NULL when path has
+ * no slash. Caller frees. */
+char *ytree_path_dir(const char *path);
+
 #endif

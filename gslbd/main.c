@@ -122,16 +122,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
-static void on_libevent_log(int severity, const char *msg)
-{
-	if (severity >= EVENT_LOG_ERR)
-		log_err("libevent: %s", msg);
-	else if (severity == EVENT_LOG_WARN)
-		log_warn("libevent: %s", msg);
-	else
-		log_debug("libevent: %s", msg);
-}
-
 static void drop_privileges(const char *user)
 {
 	struct passwd *pw;
@@ -303,7 +293,7 @@ int main(int argc, char **argv)
 
 	if (evthread_use_pthreads() != 0)
 		log_fatal("libevent: no pthreads support");
-	event_set_log_callback(on_libevent_log);
+	event_set_log_callback(log_libevent_message);
 	signal(SIGPIPE, SIG_IGN);
 
 	d.base = event_base_new();

@@ -1092,16 +1092,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(a->base);
 }
 
-static void on_libevent_log(int severity, const char *msg)
-{
-	if (severity >= EVENT_LOG_ERR)
-		log_err("libevent: %s", msg);
-	else if (severity == EVENT_LOG_WARN)
-		log_warn("libevent: %s", msg);
-	else
-		log_debug("libevent: %s", msg);
-}
-
 int agent_new(const struct probe_conf *conf, bool once, struct agent **out, struct gslb_err *err)
 {
 	struct agent *a = xcalloc(1, sizeof(*a));
@@ -1111,7 +1101,7 @@ int agent_new(const struct probe_conf *conf, bool once, struct agent **out, stru
 	a->exit_code = 1;
 	a->accepted = xcalloc(conf->server_count, sizeof(*a->accepted));
 	srandom((unsigned)(time_wall_ms() ^ ((uint64_t)getpid() << 16)));
-	event_set_log_callback(on_libevent_log);
+	event_set_log_callback(log_libevent_message);
 	a->base = event_base_new();
 	a->multi = curl_multi_init();
 	if (a->base == NULL || a->multi == NULL)
