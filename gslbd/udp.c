@@ -36,6 +36,7 @@ struct udp_worker {
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
 	struct udp_stats stats;            /* counters */
+	int in_dirty;                      /* in_msgs[0..in_dirty) were filled by the last receive */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
@@ -74,7 +75,9 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 		h->msg_iov = &w->in_iov[i];
 		h->msg_iovlen = 1;
 		h->msg_name = &w->peers[i];
+		h->msg_control = w->use_pktinfo ? w->in_cmsg[i] : NULL;
 	}
+	w->in_dirty = UDP_BATCH; /* lengths and flags are set before the first receive */
 	return w;
 }
 
@@ -188,21 +191,25 @@ static void *udp_main(void *arg)
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		int n;
 
-		for (int i = 0; i < UDP_BATCH; i++) {
+		/* The kernel rewrote the lengths and flags of the headers it
+		 * filled, and only those: reset them alone. */
+		for (int i = 0; i < w->in_dirty; i++) {
 			struct msghdr *h = &w->in_msgs[i].msg_hdr;
 
 			h->msg_namelen = sizeof(w->peers[i]);
-			h->msg_control = w->use_pktinfo ? w->in_cmsg[i] : NULL;
 			h->msg_controllen = w->use_pktinfo ? UDP_CMSG_LEN : 0;
 			h->msg_flags = 0;
 		}
+		w->in_dirty = 0;
 		n = recvmmsg(w->fd, w->in_msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
 		if (n <= 0) {
+			w->in_dirty = UDP_BATCH; /* nothing received; reset all, to be safe */
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_ratelimited(LOG_LEVEL_WARN, "udp worker %u: recvmmsg: %s", w->id,
 						strerror(errno));
 			continue;
 		}
+		w->in_dirty = n;
 		snapshot_reader_online(w->reader);
 		udp_answer(w, n);
 		snapshot_reader_offline(w->reader);

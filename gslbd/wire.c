@@ -20,6 +20,66 @@ static inline void set32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* Lower the ASCII letters of the eight bytes in w (SWAR: per byte, no
+ * carries between bytes since each addition stays below 0x100). */
+static inline uint64_t lower64(uint64_t w)
+{
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	uint64_t low7 = w & ~high;
+	uint64_t ge_a = low7 + UINT64_C(0x3f3f3f3f3f3f3f3f); /* high bit: >= 'A' */
+	uint64_t gt_z = low7 + UINT64_C(0x2525252525252525); /* high bit: > 'Z' */
+
+	return w | ((ge_a & ~gt_z & ~w & high) >> 2);
+}
+
+/* The question name at pkt[WIRE_HEADER_LEN]: uncompressed, so it is checked
+ * by its length bytes alone and then copied to out lowered a word at a time
+ * (length bytes are below 64 and stay as they are). Returns its length, or
+ * -1 for what dname_unpack() rejects and for any compression pointer (which
+ * the question may not use). */
+static int parse_qname(const uint8_t *pkt, size_t len, uint8_t *out)
+{
+	const uint8_t *name = pkt + WIRE_HEADER_LEN;
+	size_t p = WIRE_HEADER_LEN;
+	size_t n, i;
+	uint64_t w;
+
+	for (;;) {
+		uint8_t c;
+
+		if (p >= len)
+			return -1;
+		c = pkt[p];
+		if (c == 0)
+			break;
+		if ((c & 0xc0) != 0)
+			return -1;
+		p += 1 + (size_t)c;
+		/* The labels so far plus the root label must fit. */
+		if (p - WIRE_HEADER_LEN + 1 > DNAME_MAXLEN)
+			return -1;
+	}
+	n = p - WIRE_HEADER_LEN + 1;
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			out[i] = (uint8_t)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A')
+									  : name[i]);
+		return (int)n;
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, name + i, 8);
+		w = lower64(w);
+		memcpy(out + i, &w, 8);
+	}
+	if (i < n) {
+		/* The last eight bytes, overlapping what is done. */
+		memcpy(&w, name + n - 8, 8);
+		w = lower64(w);
+		memcpy(out + n - 8, &w, 8);
+	}
+	return (int)n;
+}
+
 /* Check a Client Subnet option (RFC 7871 section 6 and 7.1) and store it. */
 static int parse_ecs(struct wire_query *q, const uint8_t *d, uint16_t olen)
 {
@@ -111,8 +171,11 @@ int wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->auth_has_soa = false;
 	if (q->qdcount != 1)
 		return WIRE_QUERY_FORMERR;
-	n = dname_unpack(pkt, len, &pos, q->lname, true);
-	if (n < 0 || pos - WIRE_HEADER_LEN != (size_t)n || len - pos < 4)
+	n = parse_qname(pkt, len, q->lname);
+	if (n < 0)
+		return WIRE_QUERY_FORMERR;
+	pos += (size_t)n;
+	if (len - pos < 4)
 		return WIRE_QUERY_FORMERR;
 	q->qname = pkt + WIRE_HEADER_LEN;
 	q->qname_len = (uint8_t)n;
@@ -184,6 +247,18 @@ static inline bool label_equal(const uint8_t *a, const uint8_t *b)
 
 	if (n != b[0])
 		return false;
+	if (n >= 4) {
+		uint32_t x, y, u, v;
+
+		/* Same bytes (the usual case when equal): two overlapping
+		 * words cover the label. */
+		memcpy(&x, a + 1, 4);
+		memcpy(&y, b + 1, 4);
+		memcpy(&u, a + n - 3, 4);
+		memcpy(&v, b + n - 3, 4);
+		if (n <= 8 && x == y && u == v)
+			return true;
+	}
 	for (unsigned i = 1; i <= n; i++) {
 		if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
 			return false;

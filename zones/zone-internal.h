@@ -36,6 +36,8 @@ struct zone_set {
 	size_t count;        /* entries at zones */
 	uint32_t *table;     /* zone indexes by origin hash, ZONE_SLOT_EMPTY when free */
 	uint32_t table_mask; /* table size - 1 */
+	size_t origin_min;   /* length of the shortest origin (0 without zones) */
+	size_t origin_max;   /* length of the longest origin (0 without zones) */
 };
 
 #endif

@@ -525,6 +525,43 @@ static inline uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Equality of two names of len bytes, a word at a time for the short names
+ * of the lookup path (cheaper than a call to memcmp). */
+static inline bool name_eq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+
+	while (len > 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+		a += 8;
+		b += 8;
+		len -= 8;
+	}
+	if (len == 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	if (len >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + len - 4, 4);
+		memcpy(&v, b + len - 4, 4);
+		return u == v;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return false;
+	}
+	return true;
+}
+
 static const struct zone_node *table_find(const struct zone *z, const uint8_t *lname, size_t len)
 {
 	uint32_t mask = z->table_mask;
@@ -537,7 +574,7 @@ static const struct zone_node *table_find(const struct zone *z, const uint8_t *l
 		if (i == ZONE_SLOT_EMPTY)
 			return NULL;
 		n = &z->nodes[i];
-		if (n->name_len == len && memcmp(n->name, lname, len) == 0)
+		if (n->name_len == len && name_eq(n->name, lname, len))
 			return n;
 		slot = (slot + 1) & mask;
 	}
@@ -880,7 +917,7 @@ static size_t set_slot(const struct zone_set *set, const uint8_t *lname, size_t 
 		if (set->zones[i].node_count > 0) {
 			const struct zone_node *apex = &set->zones[i].nodes[0];
 
-			if (apex->name_len == len && memcmp(apex->name, lname, len) == 0)
+			if (apex->name_len == len && name_eq(apex->name, lname, len))
 				return slot;
 		}
 		slot = (slot + 1) & mask;
@@ -931,6 +968,10 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 			goto fail;
 		}
 		set->table[set_slot(set, z->nodes[0].name, len)] = (uint32_t)i;
+		if (i == 0 || len < set->origin_min)
+			set->origin_min = len;
+		if (len > set->origin_max)
+			set->origin_max = len;
 	}
 	set->count = count;
 	free(origins);
@@ -972,16 +1013,31 @@ const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lnam
 {
 	size_t o = 0;
 
-	/* Longest suffix first. */
-	for (;;) {
+	if (set->count == 0)
+		return NULL;
+	/* Suffixes longer than every origin cannot match: skip them unhashed
+	 * (lname[o] is not the root while len - o > origin_max >= 1). */
+	while (len - o > set->origin_max)
+		o += 1 + (size_t)lname[o];
+	if (set->count == 1) {
+		const struct zone_node *apex = &set->zones[0].nodes[0];
+
+		/* One zone: compare, no hash. */
+		if (len - o == apex->name_len && name_eq(apex->name, lname + o, len - o))
+			return &set->zones[0];
+		return NULL;
+	}
+	/* Then the longest suffix first, down to the shortest origin. */
+	while (len - o >= set->origin_min) {
 		uint32_t i = set->table[set_slot(set, lname + o, len - o)];
 
 		if (i != ZONE_SLOT_EMPTY)
 			return &set->zones[i];
 		if (lname[o] == 0)
-			return NULL;
+			break;
 		o += 1 + (size_t)lname[o];
 	}
+	return NULL;
 }
 
 const uint8_t *zone_origin(const struct zone *z)
