@@ -75,6 +75,70 @@ static size_t ecs(uint8_t *out, uint16_t family, uint8_t source, uint8_t scope, 
 	return 8 + alen;
 }
 
+/* A question of the given wire name (len bytes) for type A. */
+static void question(struct pkt *p, const uint8_t *name, size_t len)
+{
+	p->len = 0;
+	put16(p, 0x1234);
+	put16(p, 0);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 0);
+	put16(p, 0);
+	put_bytes(p, name, len);
+	put16(p, 1);
+	put16(p, 1);
+}
+
+/* Names whose labels span the word-at-a-time copy: long mixed-case labels
+ * are lowered exactly, 255 bytes is the limit, labels of 64 are refused. */
+START_TEST(test_parse_long_names)
+{
+	uint8_t name[300], want[300];
+	struct wire_query q;
+	struct pkt p;
+	size_t len = 0;
+
+	/* 63 + 63 + 63 + 61 label bytes, with length bytes and root: 255. */
+	for (int l = 0; l < 4; l++) {
+		unsigned n = l < 3 ? 63 : 61;
+
+		name[len] = want[len] = (uint8_t)n;
+		len++;
+		for (unsigned i = 0; i < n; i++, len++) {
+			name[len] = (uint8_t)((i % 2) ? 'A' + (i % 26) : 'a' + (i % 26));
+			want[len] = (uint8_t)('a' + (i % 26));
+		}
+	}
+	name[len] = want[len] = 0;
+	len++;
+	ck_assert_uint_eq(len, 255);
+	question(&p, name, len);
+	ck_assert_int_eq(wire_query_parse(p.b, p.len, &q), WIRE_QUERY_OK);
+	ck_assert_uint_eq(q.qname_len, 255);
+	ck_assert(memcmp(q.qname, name, len) == 0);
+	ck_assert(memcmp(q.lname, want, len) == 0);
+	/* One byte more (the last label 62 long): 256, refused. */
+	name[len - 62 - 1] = 62;
+	memmove(name + len - 62 + 62, name + len - 1, 1);
+	name[len - 1] = 'x';
+	name[len] = 0;
+	question(&p, name, len + 1);
+	ck_assert_int_eq(wire_query_parse(p.b, p.len, &q), WIRE_QUERY_FORMERR);
+	/* A label of 64 bytes. */
+	name[0] = 64;
+	memset(name + 1, 'Q', 64);
+	name[65] = 0;
+	question(&p, name, 66);
+	ck_assert_int_eq(wire_query_parse(p.b, p.len, &q), WIRE_QUERY_FORMERR);
+	/* Non-letters are kept as they are; only A-Z are lowered. */
+	memcpy(name, "\x0b@[`{Z_9-\xc3\x89Z\0", 13);
+	question(&p, name, 13);
+	ck_assert_int_eq(wire_query_parse(p.b, p.len, &q), WIRE_QUERY_OK);
+	ck_assert(memcmp(q.lname, "\x0b@[`{z_9-\xc3\x89z\0", 13) == 0);
+}
+END_TEST
+
 START_TEST(test_parse_plain)
 {
 	struct wire_query q;
@@ -429,6 +493,7 @@ static Suite *wire_suite(void)
 	TCase *invalid = tcase_create("invalid");
 
 	tcase_add_test(valid, test_parse_plain);
+	tcase_add_test(valid, test_parse_long_names);
 	tcase_add_test(valid, test_parse_edns_ecs);
 	tcase_add_test(valid, test_parse_other_sections);
 	tcase_add_test(valid, test_writer_compression);
