@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,7 +35,13 @@ struct geo_db {
 	/* NULL-terminated key lists for MMDB_aget_value(), one per field;
 	 * paths[f][0] == NULL when the field is not read */
 	const char *paths[FIELD_COUNT][GEO_PATH_MAX_KEYS + 1];
+	uint32_t gen; /* generation of this open, never 0: tags struct geo_cache entries */
 };
+
+_Static_assert(GEO_CACHE_BITS >= 1 && GEO_CACHE_BITS <= 16, "GEO_CACHE_BITS out of range");
+
+/* The generation of the last open database. */
+static atomic_uint_least32_t last_gen;
 
 static const struct geo_path *layout_field(const struct geo_layout *l, int f)
 {
@@ -210,6 +217,9 @@ int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db
 	}
 	db->path = xstrdup(path);
 	db->layout = *layout;
+	do
+		db->gen = (uint32_t)(atomic_fetch_add(&last_gen, 1) + 1);
+	while (db->gen == 0);
 	for (int f = 0; f < FIELD_COUNT; f++) {
 		const struct geo_path *p = layout_field(&db->layout, f);
 
@@ -321,8 +331,72 @@ static bool is_v4_mapped(const uint8_t *a)
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
+void geo_cache_init(struct geo_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+/* Decode the record at entry into *out (found already set). */
+static void decode_record(const struct geo_db *db, MMDB_entry_s *entry, struct geo_location *out)
+{
+	double lat, lon;
+
+	if (read_number(entry, db->paths[FIELD_LAT], &lat) &&
+	    read_number(entry, db->paths[FIELD_LON], &lon) && isfinite(lat) && isfinite(lon) &&
+	    lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0) {
+		out->has_coords = true;
+		out->lat = lat;
+		out->lon = lon;
+	}
+	read_code(entry, db->paths[FIELD_COUNTRY], out->country);
+	read_code(entry, db->paths[FIELD_CONTINENT], out->continent);
+}
+
+/* The slot of record id in a struct geo_cache. Offsets of neighbouring
+ * records differ by small multiples of the record size: Fibonacci hashing
+ * spreads them. */
+static size_t cache_slot(uint32_t id)
+{
+	return (size_t)((uint32_t)(id * UINT32_C(2654435769)) >> (32 - GEO_CACHE_BITS));
+}
+
+/* Decode the record at entry into *out through cache (NULL: none). */
+static void decode_cached(const struct geo_db *db, struct geo_cache *cache, MMDB_entry_s *entry,
+			  struct geo_location *out)
+{
+	struct geo_cache_entry *e;
+
+	if (cache == NULL) {
+		decode_record(db, entry, out);
+		return;
+	}
+	e = &cache->entries[cache_slot(out->record_id)];
+	if (e->gen != db->gen || e->record_id != out->record_id) {
+		decode_record(db, entry, out);
+		e->gen = db->gen;
+		e->record_id = out->record_id;
+		e->lat = out->lat;
+		e->lon = out->lon;
+		memcpy(e->country, out->country, sizeof(e->country));
+		memcpy(e->continent, out->continent, sizeof(e->continent));
+		e->has_coords = out->has_coords;
+		return;
+	}
+	out->has_coords = e->has_coords;
+	out->lat = e->lat;
+	out->lon = e->lon;
+	memcpy(out->country, e->country, sizeof(out->country));
+	memcpy(out->continent, e->continent, sizeof(out->continent));
+}
+
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out)
+{
+	return geo_db_lookup_cached(db, NULL, family, addr, out);
+}
+
+int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int family,
+			 const uint8_t *addr, struct geo_location *out)
 {
 	union {
 		struct sockaddr sa;
@@ -332,7 +406,6 @@ int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 	MMDB_lookup_result_s res;
 	unsigned bias = 0, netmask;
 	int status;
-	double lat, lon;
 
 	memset(out, 0, sizeof(*out));
 	if (family == AF_INET6 && is_v4_mapped(addr)) {
@@ -375,15 +448,7 @@ int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 
 	out->found = true;
 	out->record_id = res.entry.offset;
-	if (read_number(&res.entry, db->paths[FIELD_LAT], &lat) &&
-	    read_number(&res.entry, db->paths[FIELD_LON], &lon) && isfinite(lat) && isfinite(lon) &&
-	    lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0) {
-		out->has_coords = true;
-		out->lat = lat;
-		out->lon = lon;
-	}
-	read_code(&res.entry, db->paths[FIELD_COUNTRY], out->country);
-	read_code(&res.entry, db->paths[FIELD_CONTINENT], out->continent);
+	decode_cached(db, cache, &res.entry, out);
 	return 0;
 }
 
@@ -465,4 +530,25 @@ double geo_distance_km(double lat1, double lon1, double lat2, double lon2)
 	else if (a < 0.0)
 		a = 0.0;
 	return 2.0 * GEO_EARTH_RADIUS_KM * asin(sqrt(a));
+}
+
+void geo_unit_vector(double lat, double lon, double out[3])
+{
+	const double rad = 3.14159265358979323846 / 180.0;
+	double phi = lat * rad, lambda = lon * rad;
+	double c = cos(phi);
+
+	out[0] = c * cos(lambda);
+	out[1] = c * sin(lambda);
+	out[2] = sin(phi);
+}
+
+double geo_chord2_km(double chord2)
+{
+	/* The chord is 2 sin(angle / 2); rounding can push it a hair past 2. */
+	double half = sqrt(chord2 > 0.0 ? chord2 : 0.0) / 2.0;
+
+	if (half > 1.0)
+		half = 1.0;
+	return 2.0 * GEO_EARTH_RADIUS_KM * asin(half);
 }

@@ -105,6 +105,42 @@ void geo_db_close(struct geo_db *db);
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out);
 
+/* Entries of a struct geo_cache: 2^GEO_CACHE_BITS (at most 2^16). */
+#define GEO_CACHE_BITS 12
+#define GEO_CACHE_SIZE (1u << GEO_CACHE_BITS)
+
+/* One decoded record in a struct geo_cache. */
+struct geo_cache_entry {
+	uint32_t gen;       /* geo_db generation it was decoded from; 0: empty */
+	uint32_t record_id; /* the record's offset in that database's data section */
+	double lat;         /* as struct geo_location */
+	double lon;         /* as struct geo_location */
+	char country[3];    /* as struct geo_location */
+	char continent[3];  /* as struct geo_location */
+	bool has_coords;    /* as struct geo_location */
+};
+
+/* Decoded records, so that the many networks sharing a record are decoded
+ * once: a direct-mapped table keyed by record, owned by its caller (one per
+ * thread: no locks) and tied to no database. Every open of a database gets a
+ * new generation number, so entries of a closed or reloaded database (even
+ * at the same address) never match. Zero-filled memory (or
+ * geo_cache_init()) is an empty cache; about 128 KiB. */
+struct geo_cache {
+	struct geo_cache_entry entries[GEO_CACHE_SIZE]; /* indexed by a hash of record_id */
+};
+
+/* Empty c. */
+void geo_cache_init(struct geo_cache *c);
+
+/* geo_db_lookup() through cache (NULL: no cache): the search tree is still
+ * walked (for found and prefix_len), but a record decoded before is copied
+ * from the cache instead of read from the database. Fills *out exactly as
+ * geo_db_lookup() does, with the same return codes. Does not allocate; any
+ * thread, each with its own cache. */
+int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int family,
+			 const uint8_t *addr, struct geo_location *out);
+
 /* The path the database was opened from; borrowed until geo_db_close(). */
 const char *geo_db_path(const struct geo_db *db);
 /* The metadata's database_type (e.g. "GeoIP2-City"); borrowed until
@@ -126,6 +162,26 @@ bool geo_addr_is_private(int family, const uint8_t *addr, uint8_t *block_len);
 /* Great-circle distance in kilometres between two points given in degrees,
  * by the haversine formula on a sphere of radius GEO_EARTH_RADIUS_KM. */
 double geo_distance_km(double lat1, double lon1, double lat2, double lon2);
+
+/* The unit vector of a point given in degrees, in out[3] (x towards 0N 0E,
+ * y towards 0N 90E, z towards the north pole). Comparing the squared chord
+ * |a - b|^2 of two such vectors orders points by great-circle distance
+ * without trigonometry. */
+void geo_unit_vector(double lat, double lon, double out[3]);
+
+/* |a - b|^2 of two unit vectors: 0 (same point) .. 4 (antipodes), growing
+ * with the great-circle distance. */
+static inline double geo_chord2(const double a[3], const double b[3])
+{
+	double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+
+	return dx * dx + dy * dy + dz * dz;
+}
+
+/* Great-circle distance in kilometres for a squared chord from
+ * geo_chord2() (on the same sphere as geo_distance_km(), and equal to it
+ * up to rounding). */
+double geo_chord2_km(double chord2);
 
 /* Mean Earth radius (IUGG), kilometres. */
 #define GEO_EARTH_RADIUS_KM 6371.0088

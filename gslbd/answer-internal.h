@@ -41,6 +41,7 @@ struct answer_scratch {
 					     * the previous one may own the next record) */
 	unsigned lb_count;                  /* load-balancing decisions of the last query */
 	struct lb_decision lb;              /* the last of them (valid when lb_count > 0) */
+	struct geo_cache geo_cache;         /* decoded GeoIP records (zero-filled: empty) */
 };
 
 #endif

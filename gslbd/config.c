@@ -7,13 +7,10 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -149,8 +146,7 @@ static const struct option options[] = {
 
 /* State of one load. */
 struct loader {
-	const struct ytree *tree;                    /* the parsed file */
-	const char *base_dir;                        /* relative zone files resolve here, or NULL */
+	struct ytree_reader r;                       /* the parsed file, its folder, the error */
 	struct config *cfg;                          /* the config being built */
 	const struct ytree_node *seen[OPTION_COUNT]; /* value node of each option the file sets */
 	bool has_allow_transfer;                     /* server.allow_transfer was given */
@@ -161,127 +157,7 @@ struct loader {
 	uint8_t (*zone_wire)[DNAME_MAXLEN];          /* canonical origin of each zone */
 	int *zone_wire_len;                          /* length of each at zone_wire */
 	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
-	struct gslb_err *err;               /* where the error goes */
 };
-
-/* Report a problem with node n: "file:line:col: path: message". */
-static int node_error(struct loader *l, const struct ytree_node *n, const char *path,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int node_error(struct loader *l, const struct ytree_node *n, const char *path,
-		      const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ytree_error(l->tree, n, l->err, "%s: %s", path, msg);
-}
-
-static bool is_null(const struct ytree_node *n)
-{
-	return n->kind == YTREE_SCALAR && !n->quoted &&
-	       (n->scalar[0] == '\0' || strcmp(n->scalar, "~") == 0 ||
-		strcasecmp(n->scalar, "null") == 0);
-}
-
-/* What a node is, for "expected X, got Y" messages. */
-static const char *describe(const struct ytree_node *n)
-{
-	if (n->kind == YTREE_MAP)
-		return "a mapping";
-	if (n->kind == YTREE_SEQ)
-		return "a list";
-	if (is_null(n))
-		return "no value";
-	return n->quoted ? "a quoted string" : "a scalar";
-}
-
-/* Write a duration in the largest unit that divides it. */
-static void format_duration(unsigned long long ms, char *buf, size_t len)
-{
-	if (ms == 0)
-		snprintf(buf, len, "0");
-	else if (ms % DAY_MS == 0)
-		snprintf(buf, len, "%llud", ms / DAY_MS);
-	else if (ms % 3600000 == 0)
-		snprintf(buf, len, "%lluh", ms / 3600000);
-	else if (ms % 60000 == 0)
-		snprintf(buf, len, "%llum", ms / 60000);
-	else if (ms % 1000 == 0)
-		snprintf(buf, len, "%llus", ms / 1000);
-	else
-		snprintf(buf, len, "%llums", ms);
-}
-
-/* Leading decimal digits of s into *v; *end after them. Returns false when
- * there are none; *overflow tells a value past ULLONG_MAX. */
-static bool read_digits(const char *s, unsigned long long *v, const char **end, bool *overflow)
-{
-	const char *p = s;
-
-	*v = 0;
-	*overflow = false;
-	while (*p >= '0' && *p <= '9') {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (*v > (ULLONG_MAX - d) / 10)
-			*overflow = true;
-		else
-			*v = *v * 10 + d;
-		p++;
-	}
-	*end = p;
-	return p != s;
-}
-
-/* Parse "500ms", "10s", "2m", "1h", "1d" or bare seconds into ms. Returns 0,
- * GSLB_EINVAL for bad syntax or GSLB_ERANGE past ULLONG_MAX. */
-static int parse_duration(const char *s, unsigned long long *ms)
-{
-	unsigned long long v, mult;
-	const char *unit;
-	bool overflow;
-
-	if (!read_digits(s, &v, &unit, &overflow))
-		return GSLB_EINVAL;
-	if (strcmp(unit, "ms") == 0)
-		mult = 1;
-	else if (strcmp(unit, "s") == 0 || *unit == '\0')
-		mult = 1000;
-	else if (strcmp(unit, "m") == 0)
-		mult = 60000;
-	else if (strcmp(unit, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(unit, "d") == 0)
-		mult = DAY_MS;
-	else
-		return GSLB_EINVAL;
-	if (overflow || v > ULLONG_MAX / mult)
-		return GSLB_ERANGE;
-	*ms = v * mult;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"true", "yes", "on"};
-	static const char *const no[] = {"false", "no", "off"};
-
-	for (size_t i = 0; i < 3; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return GSLB_EINVAL;
-}
 
 /* Join the NULL-terminated words as "a, b or c" into buf. */
 static void words_join(const char *const *words, char *buf, size_t len)
@@ -297,28 +173,6 @@ static void words_join(const char *const *words, char *buf, size_t len)
 			break;
 		used += (size_t)w;
 	}
-}
-
-/* Read duration text s into *v and check it against min..max (ms). On
- * error, writes the reason to why and returns GSLB_EPARSE. */
-static int duration_check(const char *s, unsigned long long min, unsigned long long max,
-			  unsigned long long *v, char *why, size_t why_len)
-{
-	char lo[32], hi[32];
-	int rc = parse_duration(s, v);
-
-	if (rc == GSLB_EINVAL) {
-		snprintf(why, why_len,
-			 "'%s' is not a duration (like 500ms, 10s, 2m, 1h, or seconds)", s);
-		return GSLB_EPARSE;
-	}
-	if (rc != 0 || *v < min || *v > max) {
-		format_duration(min, lo, sizeof(lo));
-		format_duration(max, hi, sizeof(hi));
-		snprintf(why, why_len, "%s is out of range (%s..%s)", s, lo, hi);
-		return GSLB_EPARSE;
-	}
-	return 0;
 }
 
 /* Store text s as the value of o in cfg. On error, writes the reason to why
@@ -339,7 +193,7 @@ static int option_set(const struct option *o, const char *s, bool quoted, struct
 			snprintf(why, why_len, "expected an unsigned integer, got a quoted string");
 			return GSLB_EPARSE;
 		}
-		if (!read_digits(s, &v, &end, &overflow) || *end != '\0') {
+		if (!ytree_scan_digits(s, &v, &end, &overflow) || *end != '\0') {
 			snprintf(why, why_len, "expected an unsigned integer, got '%s'", s);
 			return GSLB_EPARSE;
 		}
@@ -351,7 +205,7 @@ static int option_set(const struct option *o, const char *s, bool quoted, struct
 		*(unsigned *)(void *)member = (unsigned)v;
 		return 0;
 	case OPT_DURATION:
-		if (duration_check(s, o->min, o->max, &v, why, why_len) != 0)
+		if (ytree_parse_duration(s, o->min, o->max, &v, why, why_len) != 0)
 			return GSLB_EPARSE;
 		*(unsigned *)(void *)member = (unsigned)v;
 		return 0;
@@ -369,7 +223,7 @@ static int option_set(const struct option *o, const char *s, bool quoted, struct
 		return GSLB_EPARSE;
 	}
 	case OPT_BOOL:
-		if (quoted || parse_bool(s, &b) != 0) {
+		if (quoted || ytree_parse_bool(s, &b) != 0) {
 			snprintf(why, why_len, "expected true or false, got %s'%s'",
 				 quoted ? "the quoted string " : "", s);
 			return GSLB_EPARSE;
@@ -424,29 +278,19 @@ static void wipe(void *p, size_t len)
 		*b++ = 0;
 }
 
-/* dir + "/" + file for a relative file and a known dir; else a copy of file. */
-static char *path_resolve(const char *dir, const char *file)
-{
-	if (file[0] == '/' || dir == NULL || dir[0] == '\0')
-		return xstrdup(file);
-	if (strcmp(dir, "/") == 0)
-		return xasprintf("/%s", file);
-	return xasprintf("%s/%s", dir, file);
-}
-
 /* Read the value node n of option o. */
 static int option_read(struct loader *l, const struct option *o, const struct ytree_node *n)
 {
 	char **member = (char **)(void *)((char *)l->cfg + o->offset);
 	char why[512], what[128];
 
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, o->key, "expected %s, got %s",
-				  type_name(o, what, sizeof(what)), describe(n));
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, o->key, "expected %s, got %s",
+					type_name(o, what, sizeof(what)), ytree_node_describe(n));
 	if (option_set(o, n->scalar, n->quoted, l->cfg, why, sizeof(why)) != 0)
-		return node_error(l, n, o->key, "%s", why);
+		return ytree_error_path(&l->r, n, o->key, "%s", why);
 	if ((o->flags & OPTF_PATH) && *member != NULL) {
-		char *resolved = path_resolve(l->base_dir, *member);
+		char *resolved = ytree_path_resolve(l->r.base_dir, *member);
 
 		free(*member);
 		*member = resolved;
@@ -456,7 +300,7 @@ static int option_read(struct loader *l, const struct option *o, const struct yt
 		struct gslb_err gerr = {{0}};
 
 		if (geo_layout_parse_path(*member, &gp, &gerr) != 0)
-			return node_error(l, n, o->key, "%s", gerr.msg);
+			return ytree_error_path(&l->r, n, o->key, "%s", gerr.msg);
 	}
 	return 0;
 }
@@ -484,12 +328,13 @@ static int list_items(struct loader *l, const struct ytree_node *n, const char *
 		*count = n->count;
 		return 0;
 	}
-	if (n->kind == YTREE_SCALAR && !is_null(n)) {
+	if (n->kind == YTREE_SCALAR && !ytree_node_is_null(n)) {
 		*items = NULL;
 		*count = 1;
 		return 0;
 	}
-	return node_error(l, n, path, "expected a list of %s, got %s", what, describe(n));
+	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
+				ytree_node_describe(n));
 }
 
 /* Item i of a list value (see list_items()). */
@@ -529,7 +374,7 @@ static int listen_read(struct loader *l, const struct ytree_node *n, const char 
 	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
-		return node_error(l, n, path, "at least one address is required");
+		return ytree_error_path(&l->r, n, path, "at least one address is required");
 	free(*list);
 	*list = xcalloc(count, sizeof(**list));
 	*list_count = 0;
@@ -539,19 +384,19 @@ static int listen_read(struct loader *l, const struct ytree_node *n, const char 
 		char ipath[64];
 
 		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || is_null(it))
-			return node_error(l, it, ipath, "expected an address, got %s",
-					  describe(it));
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
+			return ytree_error_path(&l->r, it, ipath, "expected an address, got %s",
+						ytree_node_describe(it));
 		if (netaddr_parse(it->scalar, default_port, a) != 0)
-			return node_error(l, it, ipath,
-					  "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
-					  it->scalar);
+			return ytree_error_path(
+			    &l->r, it, ipath,
+			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
 		for (size_t j = 0; j < i; j++) {
 			/* Port 0 asks for any free port, so repeating it is fine. */
 			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
 			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
-				return node_error(l, it, ipath, "duplicate address '%s'",
-						  it->scalar);
+				return ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
+							it->scalar);
 		}
 		(*list_count)++;
 	}
@@ -575,16 +420,17 @@ static int prefixes_read(struct loader *l, const struct ytree_node *n, const cha
 		char ipath[160];
 
 		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || is_null(it)) {
-			rc = node_error(l, it, ipath, "expected an address prefix, got %s",
-					describe(it));
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc =
+			    ytree_error_path(&l->r, it, ipath, "expected an address prefix, got %s",
+					     ytree_node_describe(it));
 			goto fail;
 		}
 		if (netprefix_parse(it->scalar, &list[i]) != 0) {
-			rc = node_error(l, it, ipath,
-					"'%s' is not an address prefix (like 192.0.2.0/24, "
-					"2001:db8::/32 or one address)",
-					it->scalar);
+			rc = ytree_error_path(&l->r, it, ipath,
+					      "'%s' is not an address prefix (like 192.0.2.0/24, "
+					      "2001:db8::/32 or one address)",
+					      it->scalar);
 			goto fail;
 		}
 	}
@@ -594,17 +440,6 @@ static int prefixes_read(struct loader *l, const struct ytree_node *n, const cha
 fail:
 	free(list);
 	return rc;
-}
-
-/* A non-empty string value, or an error. */
-static int string_read(struct loader *l, const struct ytree_node *n, const char *path,
-		       const char *what)
-{
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected %s, got %s", what, describe(n));
-	if (n->scalar[0] == '\0')
-		return node_error(l, n, path, "%s must not be empty", what);
-	return 0;
 }
 
 /* Is s a usable bearer token: 1..TOKEN_MAX_LEN printable ASCII characters
@@ -622,57 +457,6 @@ static bool token_is_valid(const char *s)
 	return true;
 }
 
-/* Read the first line of the file named by n (a string at path; relative
- * names resolve against the config's folder), without surrounding blanks,
- * into *line, and the resolved name into *file (caller frees both, also on
- * errors). A missing or empty file, an empty first line and one longer than
- * max bytes are errors. */
-static int first_line_read(struct loader *l, const struct ytree_node *n, const char *path,
-			   size_t max, char **line, char **file)
-{
-	char *buf, *start, *end;
-	FILE *f;
-	int rc;
-
-	*line = NULL;
-	*file = NULL;
-	if ((rc = string_read(l, n, path, "a file name")) != 0)
-		return rc;
-	*file = path_resolve(l->base_dir, n->scalar);
-	f = fopen(*file, "r");
-	if (f == NULL)
-		return node_error(l, n, path, "cannot read '%s': %s", *file, strerror(errno));
-	/* Room for max bytes, "\r\n" and the NUL. */
-	buf = xmalloc(max + 3);
-	if (fgets(buf, (int)(max + 3), f) == NULL) {
-		if (ferror(f))
-			rc = node_error(l, n, path, "cannot read '%s': read error", *file);
-		else
-			rc = node_error(l, n, path, "'%s' is empty", *file);
-		fclose(f);
-		free(buf);
-		return rc;
-	}
-	fclose(f);
-	if (strchr(buf, '\n') == NULL && strlen(buf) > max) {
-		free(buf);
-		return node_error(l, n, path, "the first line of '%s' is longer than %zu bytes",
-				  *file, max);
-	}
-	start = buf + strspn(buf, " \t\r\n");
-	end = start + strlen(start);
-	while (end > start && strchr(" \t\r\n", end[-1]) != NULL)
-		end--;
-	*end = '\0';
-	if (*start == '\0') {
-		free(buf);
-		return node_error(l, n, path, "the first line of '%s' is empty", *file);
-	}
-	*line = xstrdup(start);
-	free(buf);
-	return 0;
-}
-
 /* Read the admin token from the first line of the file named by n
  * (api.admin_token_file), without surrounding blanks. */
 static int token_file_read(struct loader *l, const struct ytree_node *n)
@@ -681,10 +465,11 @@ static int token_file_read(struct loader *l, const struct ytree_node *n)
 	char *line, *file;
 	int rc;
 
-	rc = first_line_read(l, n, path, TOKEN_MAX_LEN, &line, &file);
+	rc = ytree_read_first_line(&l->r, n, path, TOKEN_MAX_LEN, &line, &file);
 	if (rc == 0 && !token_is_valid(line))
-		rc = node_error(l, n, path,
-				"the token in '%s' must be printable ASCII without spaces", file);
+		rc = ytree_error_path(&l->r, n, path,
+				      "the token in '%s' must be printable ASCII without spaces",
+				      file);
 	if (rc == 0) {
 		l->cfg->api_admin_token = line;
 		line = NULL;
@@ -698,20 +483,21 @@ static int token_file_read(struct loader *l, const struct ytree_node *n)
 static int token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
 {
 	if (l->token_key != NULL)
-		return ytree_error(l->tree, key, l->err,
+		return ytree_error(l->r.tree, key, l->r.err,
 				   "api.%s: api.%s is set already (line %u); give one of them",
 				   key->scalar, l->token_key->scalar, l->token_key->line);
 	l->token_key = key;
 	if (strcmp(key->scalar, "admin_token_file") == 0)
 		return token_file_read(l, n);
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, "api.admin_token", "expected a string, got %s",
-				  describe(n));
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, "api.admin_token", "expected a string, got %s",
+					ytree_node_describe(n));
 	if (!token_is_valid(n->scalar))
-		return node_error(l, n, "api.admin_token",
-				  "the token must be 1..%d printable ASCII characters without "
-				  "spaces",
-				  TOKEN_MAX_LEN);
+		return ytree_error_path(
+		    &l->r, n, "api.admin_token",
+		    "the token must be 1..%d printable ASCII characters without "
+		    "spaces",
+		    TOKEN_MAX_LEN);
 	l->cfg->api_admin_token = xstrdup(n->scalar);
 	return 0;
 }
@@ -721,10 +507,11 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 {
 	size_t slen = strlen(section);
 
-	if (is_null(n))
+	if (ytree_node_is_null(n))
 		return 0;
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, section, "expected a mapping, got %s", describe(n));
+		return ytree_error_path(&l->r, n, section, "expected a mapping, got %s",
+					ytree_node_describe(n));
 	for (size_t k = 0; k < n->count; k++) {
 		const struct ytree_node *key = n->keys[k], *val = n->items[k];
 		bool known = false;
@@ -765,7 +552,7 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 			}
 		}
 		if (!known)
-			return ytree_error(l->tree, key, l->err, "unknown key '%s' in %s",
+			return ytree_error(l->r.tree, key, l->r.err, "unknown key '%s' in %s",
 					   key->scalar, section);
 		if (rc != 0)
 			return rc;
@@ -784,8 +571,9 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 
 	snprintf(path, sizeof(path), "zones[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path, "expected a mapping with name and file, got %s",
-				  describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with name and file, got %s",
+					ytree_node_describe(n));
 	z->line = n->line;
 	z->col = n->col;
 	for (size_t k = 0; k < n->count; k++) {
@@ -798,32 +586,34 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		else if (strcmp(key, "allow_transfer") == 0)
 			xfr = n->items[k];
 		else
-			return ytree_error(l->tree, n->keys[k], l->err, "unknown key '%s' in %s",
-					   key, path);
+			return ytree_error(l->r.tree, n->keys[k], l->r.err,
+					   "unknown key '%s' in %s", key, path);
 	}
 	if (name == NULL)
-		return node_error(l, n, path, "missing required key 'name'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	if (file == NULL)
-		return node_error(l, n, path, "missing required key 'file'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'file'");
 
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
-	if ((rc = string_read(l, name, kpath, "a zone name")) != 0)
+	if ((rc = ytree_read_string(&l->r, name, kpath, "a zone name")) != 0)
 		return rc;
 	wire_len[index] = dname_from_str(name->scalar, wire[index]);
 	if (wire_len[index] < 0)
-		return node_error(l, name, kpath, "'%s' is not a valid domain name", name->scalar);
+		return ytree_error_path(&l->r, name, kpath, "'%s' is not a valid domain name",
+					name->scalar);
 	for (size_t i = 0; i < index; i++) {
 		if (wire_len[i] == wire_len[index] &&
 		    memcmp(wire[i], wire[index], (size_t)wire_len[index]) == 0)
-			return node_error(l, name, kpath, "duplicate zone '%s' (first at line %u)",
-					  name->scalar, cfg->zones[i].line);
+			return ytree_error_path(&l->r, name, kpath,
+						"duplicate zone '%s' (first at line %u)",
+						name->scalar, cfg->zones[i].line);
 	}
 	z->name = xstrdup(name->scalar);
 
 	snprintf(kpath, sizeof(kpath), "%s.file", path);
-	if ((rc = string_read(l, file, kpath, "a file name")) != 0)
+	if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
 		return rc;
-	z->file = path_resolve(l->base_dir, file->scalar);
+	z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
 
 	if (xfr != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.allow_transfer", path);
@@ -844,9 +634,10 @@ static int zones_read(struct loader *l, const struct ytree_node *n)
 	int rc = 0;
 
 	if (n->kind != YTREE_SEQ)
-		return node_error(l, n, "zones", "expected a list of zones, got %s", describe(n));
+		return ytree_error_path(&l->r, n, "zones", "expected a list of zones, got %s",
+					ytree_node_describe(n));
 	if (n->count == 0)
-		return node_error(l, n, "zones", "at least one zone is required");
+		return ytree_error_path(&l->r, n, "zones", "at least one zone is required");
 	cfg->zones = xcalloc(n->count, sizeof(*cfg->zones));
 	/* Origins stay in the loader: names are placed in zones with them. */
 	l->zone_wire = xcalloc(n->count, sizeof(*l->zone_wire));
@@ -872,31 +663,10 @@ static int map_read(struct loader *l, const struct ytree_node *n, const char *pa
 		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
 			i++;
 		if (keys[i] == NULL)
-			return ytree_error(l->tree, n->keys[k], l->err, "unknown key '%s' in %s",
-					   key, path);
+			return ytree_error(l->r.tree, n->keys[k], l->r.err,
+					   "unknown key '%s' in %s", key, path);
 		vals[i] = n->items[k];
 	}
-	return 0;
-}
-
-/* An unsigned integer min..max. */
-static int uint_read(struct loader *l, const struct ytree_node *n, const char *path,
-		     unsigned long long min, unsigned long long max, unsigned *out)
-{
-	unsigned long long v;
-	const char *end;
-	bool overflow;
-
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected an unsigned integer, got %s", describe(n));
-	if (n->quoted)
-		return node_error(l, n, path, "expected an unsigned integer, got a quoted string");
-	if (!read_digits(n->scalar, &v, &end, &overflow) || *end != '\0')
-		return node_error(l, n, path, "expected an unsigned integer, got '%s'", n->scalar);
-	if (overflow || v < min || v > max)
-		return node_error(l, n, path, "%s is out of range (%llu..%llu)", n->scalar, min,
-				  max);
-	*out = (unsigned)v;
 	return 0;
 }
 
@@ -908,19 +678,20 @@ static int degrees_read(struct loader *l, const struct ytree_node *n, const char
 	char *end;
 	double v;
 
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected a number, got %s", describe(n));
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected a number, got %s",
+					ytree_node_describe(n));
 	if (n->quoted)
-		return node_error(l, n, path, "expected a number, got a quoted string");
+		return ytree_error_path(&l->r, n, path, "expected a number, got a quoted string");
 	/* strtod() also takes hexadecimal, "inf" and "nan": allow decimal only. */
 	if (s[strspn(s, "0123456789+-.eE")] != '\0')
-		return node_error(l, n, path, "expected a number, got '%s'", s);
+		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0')
-		return node_error(l, n, path, "expected a number, got '%s'", s);
+		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
 	if (!isfinite(v) || v < min || v > max)
-		return node_error(l, n, path, "%s is out of range (%g..%g)", s, min, max);
+		return ytree_error_path(&l->r, n, path, "%s is out of range (%g..%g)", s, min, max);
 	*out = v;
 	return 0;
 }
@@ -933,12 +704,12 @@ static int ident_read(struct loader *l, const struct ytree_node *n, const char *
 				 "0123456789_.-";
 	int rc;
 
-	if ((rc = string_read(l, n, path, what)) != 0)
+	if ((rc = ytree_read_string(&l->r, n, path, what)) != 0)
 		return rc;
 	if (n->scalar[strspn(n->scalar, ok)] != '\0' || strlen(n->scalar) > NAME_MAX_LEN)
-		return node_error(l, n, path,
-				  "'%s' is not a valid name (1..%d of A-Z a-z 0-9 _ . -)",
-				  n->scalar, NAME_MAX_LEN);
+		return ytree_error_path(&l->r, n, path,
+					"'%s' is not a valid name (1..%d of A-Z a-z 0-9 _ . -)",
+					n->scalar, NAME_MAX_LEN);
 	return 0;
 }
 
@@ -947,15 +718,16 @@ static int ident_read(struct loader *l, const struct ytree_node *n, const char *
 static int keyword_read(struct loader *l, const struct ytree_node *n, const char *path,
 			const char *const *words, const char *expect, unsigned *out)
 {
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected %s, got %s", expect, describe(n));
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected %s, got %s", expect,
+					ytree_node_describe(n));
 	for (unsigned i = 0; words[i] != NULL; i++) {
 		if (strcmp(words[i], n->scalar) == 0) {
 			*out = i;
 			return 0;
 		}
 	}
-	return node_error(l, n, path, "'%s' is not one of %s", n->scalar, expect);
+	return ytree_error_path(&l->r, n, path, "'%s' is not one of %s", n->scalar, expect);
 }
 
 /* A list of VIPs of one family (AF_INET: 4 bytes each, AF_INET6: 16) into
@@ -980,19 +752,20 @@ static int vips_read(struct loader *l, const struct ytree_node *n, const char *p
 		char ipath[96];
 
 		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || is_null(it)) {
-			rc = node_error(l, it, ipath, "expected an %s address, got %s", what,
-					describe(it));
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc = ytree_error_path(&l->r, it, ipath, "expected an %s address, got %s",
+					      what, ytree_node_describe(it));
 			goto fail;
 		}
 		if (inet_pton(family, it->scalar, list + i * len) != 1) {
-			rc =
-			    node_error(l, it, ipath, "'%s' is not an %s address", it->scalar, what);
+			rc = ytree_error_path(&l->r, it, ipath, "'%s' is not an %s address",
+					      it->scalar, what);
 			goto fail;
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (memcmp(list + j * len, list + i * len, len) == 0) {
-				rc = node_error(l, it, ipath, "duplicate address '%s'", it->scalar);
+				rc = ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
+						      it->scalar);
 				goto fail;
 			}
 		}
@@ -1009,34 +782,21 @@ fail:
 static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
 			const char *what)
 {
-	if (is_null(n) || n->kind == YTREE_SEQ)
+	if (ytree_node_is_null(n) || n->kind == YTREE_SEQ)
 		return 0;
-	return node_error(l, n, path, "expected a list of %s, got %s", what, describe(n));
-}
-
-/* A duration min..max (ms) at path. */
-static int duration_read(struct loader *l, const struct ytree_node *n, const char *path,
-			 unsigned long long min, unsigned long long max, unsigned *out)
-{
-	unsigned long long v;
-	char why[512];
-
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected a duration, got %s", describe(n));
-	if (duration_check(n->scalar, min, max, &v, why, sizeof(why)) != 0)
-		return node_error(l, n, path, "%s", why);
-	*out = (unsigned)v;
-	return 0;
+	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
+				ytree_node_describe(n));
 }
 
 /* A boolean at path. */
 static int bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out)
 {
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected true or false, got %s", describe(n));
-	if (n->quoted || parse_bool(n->scalar, out) != 0)
-		return node_error(l, n, path, "expected true or false, got %s'%s'",
-				  n->quoted ? "the quoted string " : "", n->scalar);
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected true or false, got %s",
+					ytree_node_describe(n));
+	if (n->quoted || ytree_parse_bool(n->scalar, out) != 0)
+		return ytree_error_path(&l->r, n, path, "expected true or false, got %s'%s'",
+					n->quoted ? "the quoted string " : "", n->scalar);
 	return 0;
 }
 
@@ -1076,30 +836,30 @@ static int status_item_read(struct loader *l, const struct ytree_node *n, const 
 	const char *end;
 	bool overflow, overflow2;
 
-	if (n->kind != YTREE_SCALAR || is_null(n))
-		return node_error(l, n, path, "expected a status code or range, got %s",
-				  describe(n));
-	if (!read_digits(n->scalar, &lo, &end, &overflow))
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected a status code or range, got %s",
+					ytree_node_describe(n));
+	if (!ytree_scan_digits(n->scalar, &lo, &end, &overflow))
 		goto syntax;
 	hi = lo;
 	overflow2 = false;
-	if (*end == '-' && !read_digits(end + 1, &hi, &end, &overflow2))
+	if (*end == '-' && !ytree_scan_digits(end + 1, &hi, &end, &overflow2))
 		goto syntax;
 	if (*end != '\0')
 		goto syntax;
 	if (overflow || overflow2 || lo < STATUS_MIN || hi > STATUS_MAX || hi < STATUS_MIN ||
 	    lo > STATUS_MAX)
-		return node_error(l, n, path, "%s is out of range (%d..%d)", n->scalar, STATUS_MIN,
-				  STATUS_MAX);
+		return ytree_error_path(&l->r, n, path, "%s is out of range (%d..%d)", n->scalar,
+					STATUS_MIN, STATUS_MAX);
 	if (hi < lo)
-		return node_error(l, n, path, "'%s' is an empty range (the first code is larger)",
-				  n->scalar);
+		return ytree_error_path(
+		    &l->r, n, path, "'%s' is an empty range (the first code is larger)", n->scalar);
 	for (unsigned long long c = lo; c <= hi; c++)
 		want[c - STATUS_MIN] = true;
 	return 0;
 syntax:
-	return node_error(l, n, path, "'%s' is not a status code or range (like 200 or 200-299)",
-			  n->scalar);
+	return ytree_error_path(
+	    &l->r, n, path, "'%s' is not a status code or range (like 200 or 200-299)", n->scalar);
 }
 
 /* expect_status of check c: codes and ranges, stored sorted, each once. */
@@ -1114,7 +874,7 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 	if ((rc = list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
-		return node_error(l, n, path, "at least one status code is required");
+		return ytree_error_path(&l->r, n, path, "at least one status code is required");
 	for (size_t i = 0; i < count; i++) {
 		char ipath[160];
 
@@ -1166,22 +926,23 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 
 	snprintf(path, sizeof(path), "checks[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path, "expected a mapping with name and type, got %s",
-				  describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with name and type, got %s",
+					ytree_node_describe(n));
 	c->line = n->line;
 	c->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
-		return node_error(l, n, path, "missing required key 'name'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
 	if ((rc = ident_read(l, v[K_NAME], kpath, "a check name")) != 0)
 		return rc;
 	for (size_t i = 0; i < index; i++) {
 		if (strcmp(cfg->checks[i].name, v[K_NAME]->scalar) == 0)
-			return node_error(l, v[K_NAME], kpath,
-					  "duplicate check '%s' (first at line %u)",
-					  v[K_NAME]->scalar, cfg->checks[i].line);
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"duplicate check '%s' (first at line %u)",
+						v[K_NAME]->scalar, cfg->checks[i].line);
 	}
 	c->name = xstrdup(v[K_NAME]->scalar);
 
@@ -1199,37 +960,37 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		if (v[k] == NULL || c->type == CHECK_HTTPS || (http_only && c->type == CHECK_HTTP))
 			continue;
 		snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[k]);
-		return node_error(l, v[k], kpath, "only %s checks have %s",
-				  http_only ? "http and https" : "https", keys[k]);
+		return ytree_error_path(&l->r, v[k], kpath, "only %s checks have %s",
+					http_only ? "http and https" : "https", keys[k]);
 	}
 
 	c->port = c->type == CHECK_HTTPS ? 443 : 80;
 	if (v[K_PORT] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.port", path);
-		if ((rc = uint_read(l, v[K_PORT], kpath, 1, 65535, &c->port)) != 0)
+		if ((rc = ytree_read_uint(&l->r, v[K_PORT], kpath, 1, 65535, &c->port)) != 0)
 			return rc;
 	}
 	if (v[K_PATH] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.path", path);
-		if ((rc = string_read(l, v[K_PATH], kpath, "a request path")) != 0)
+		if ((rc = ytree_read_string(&l->r, v[K_PATH], kpath, "a request path")) != 0)
 			return rc;
 		if (v[K_PATH]->scalar[0] != '/' ||
 		    !text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
-			return node_error(l, v[K_PATH], kpath,
-					  "'%s' is not a request path ('/' first, then URL "
-					  "characters, no spaces; at most %d bytes)",
-					  v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
+			return ytree_error_path(&l->r, v[K_PATH], kpath,
+						"'%s' is not a request path ('/' first, then URL "
+						"characters, no spaces; at most %d bytes)",
+						v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
 		c->path = xstrdup(v[K_PATH]->scalar);
 	} else {
 		c->path = xstrdup("/");
 	}
 	if (v[K_HOST] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.host", path);
-		if ((rc = string_read(l, v[K_HOST], kpath, "a host name")) != 0)
+		if ((rc = ytree_read_string(&l->r, v[K_HOST], kpath, "a host name")) != 0)
 			return rc;
 		if (!text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
-			return node_error(
-			    l, v[K_HOST], kpath,
+			return ytree_error_path(
+			    &l->r, v[K_HOST], kpath,
 			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
 			    v[K_HOST]->scalar, CHECK_HOST_MAX_LEN);
 		c->host = xstrdup(v[K_HOST]->scalar);
@@ -1245,11 +1006,11 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	}
 	if (v[K_BODY] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.expect_body", path);
-		if ((rc = string_read(l, v[K_BODY], kpath, "a string")) != 0)
+		if ((rc = ytree_read_string(&l->r, v[K_BODY], kpath, "a string")) != 0)
 			return rc;
 		if (strlen(v[K_BODY]->scalar) > CHECK_PATH_MAX_LEN)
-			return node_error(l, v[K_BODY], kpath, "longer than %d bytes",
-					  CHECK_PATH_MAX_LEN);
+			return ytree_error_path(&l->r, v[K_BODY], kpath, "longer than %d bytes",
+						CHECK_PATH_MAX_LEN);
 		c->expect_body = xstrdup(v[K_BODY]->scalar);
 	}
 	c->tls_verify = true;
@@ -1261,26 +1022,28 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	c->interval_ms = 2000;
 	if (v[K_INTERVAL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.interval", path);
-		if ((rc = duration_read(l, v[K_INTERVAL], kpath, 500, 3600000, &c->interval_ms)) !=
-		    0)
+		if ((rc = ytree_read_duration(&l->r, v[K_INTERVAL], kpath, 500, 3600000,
+					      &c->interval_ms)) != 0)
 			return rc;
 	}
 	c->timeout_ms = 1000;
 	if (v[K_TIMEOUT] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.timeout", path);
-		if ((rc = duration_read(l, v[K_TIMEOUT], kpath, 100, 60000, &c->timeout_ms)) != 0)
+		if ((rc = ytree_read_duration(&l->r, v[K_TIMEOUT], kpath, 100, 60000,
+					      &c->timeout_ms)) != 0)
 			return rc;
 	}
 	if (c->timeout_ms >= c->interval_ms) {
 		const struct ytree_node *at = v[K_TIMEOUT] != NULL ? v[K_TIMEOUT] : v[K_INTERVAL];
 		char t[32], i[32];
 
-		format_duration(c->timeout_ms, t, sizeof(t));
-		format_duration(c->interval_ms, i, sizeof(i));
+		ytree_format_duration(c->timeout_ms, t, sizeof(t));
+		ytree_format_duration(c->interval_ms, i, sizeof(i));
 		snprintf(kpath, sizeof(kpath), "%s.%s", path,
 			 v[K_TIMEOUT] != NULL ? "timeout" : "interval");
-		return node_error(l, at, kpath,
-				  "the timeout (%s) must be shorter than the interval (%s)", t, i);
+		return ytree_error_path(&l->r, at, kpath,
+					"the timeout (%s) must be shorter than the interval (%s)",
+					t, i);
 	}
 	/* What rtt_ms measures: the TCP connect (any type) or, for HTTP, the
 	 * time until the response starts (a slow backend shows, not only a
@@ -1291,8 +1054,8 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		if ((rc = keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte", &u)) != 0)
 			return rc;
 		if (u == 1 && c->type == CHECK_TCP)
-			return node_error(l, v[K_RTT], kpath,
-					  "only http and https checks have rtt: first_byte");
+			return ytree_error_path(&l->r, v[K_RTT], kpath,
+						"only http and https checks have rtt: first_byte");
 		c->rtt_first_byte = u == 1;
 	}
 	return 0;
@@ -1303,7 +1066,7 @@ static int checks_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "checks", "checks")) != 0 || is_null(n))
+	if ((rc = section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
 	for (size_t i = 0; i < n->count; i++) {
@@ -1331,29 +1094,31 @@ static int dc_check_read(struct loader *l, const struct ytree_node *n, const cha
 	if (check == NULL) {
 		if (address != NULL) {
 			snprintf(kpath, sizeof(kpath), "%s.check_address", path);
-			return node_error(l, address, kpath, "check_address needs a check");
+			return ytree_error_path(&l->r, address, kpath,
+						"check_address needs a check");
 		}
 		return 0;
 	}
 	snprintf(kpath, sizeof(kpath), "%s.check", path);
-	if ((rc = string_read(l, check, kpath, "a check name")) != 0)
+	if ((rc = ytree_read_string(&l->r, check, kpath, "a check name")) != 0)
 		return rc;
 	dc->check = check_find(l->cfg, check->scalar);
 	if (dc->check < 0)
-		return node_error(l, check, kpath, "unknown check '%s'", check->scalar);
+		return ytree_error_path(&l->r, check, kpath, "unknown check '%s'", check->scalar);
 	c = &l->cfg->checks[dc->check];
 	if (address != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.check_address", path);
-		if ((rc = string_read(l, address, kpath, "an address")) != 0)
+		if ((rc = ytree_read_string(&l->r, address, kpath, "an address")) != 0)
 			return rc;
 		if (netaddr_parse(address->scalar, 0, &a) != 0)
-			return node_error(l, address, kpath,
-					  "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
-					  address->scalar);
+			return ytree_error_path(
+			    &l->r, address, kpath,
+			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
+			    address->scalar);
 	} else if (dc->cname != NULL) {
-		return node_error(l, n, path,
-				  "missing required key 'check_address' (a cname datacenter "
-				  "with a check)");
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'check_address' (a cname datacenter "
+					"with a check)");
 	} else {
 		int family = dc->ipv4_count > 0 ? AF_INET : AF_INET6;
 
@@ -1396,10 +1161,10 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 
 	snprintf(path, sizeof(path), "datacenters[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path,
-				  "expected a mapping with name, latitude, "
-				  "longitude and addresses, got %s",
-				  describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with name, latitude, "
+					"longitude and addresses, got %s",
+					ytree_node_describe(n));
 	dc->line = n->line;
 	dc->col = n->col;
 	dc->weight = 100;
@@ -1407,15 +1172,15 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 	if ((rc = map_read(l, n, path, all_keys, v)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
-		return node_error(l, n, path, "missing required key 'name'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
 	if ((rc = ident_read(l, v[K_NAME], kpath, "a datacenter name")) != 0)
 		return rc;
 	for (size_t i = 0; i < index; i++) {
 		if (strcmp(cfg->datacenters[i].name, v[K_NAME]->scalar) == 0)
-			return node_error(l, v[K_NAME], kpath,
-					  "duplicate datacenter '%s' (first at line %u)",
-					  v[K_NAME]->scalar, cfg->datacenters[i].line);
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"duplicate datacenter '%s' (first at line %u)",
+						v[K_NAME]->scalar, cfg->datacenters[i].line);
 	}
 	dc->name = xstrdup(v[K_NAME]->scalar);
 	if (v[K_REGION] != NULL) {
@@ -1427,15 +1192,16 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 		dc->region = xstrdup(dc->name);
 	}
 	if (v[K_LAT] == NULL)
-		return node_error(l, n, path, "missing required key 'latitude'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'latitude'");
 	if (v[K_LON] == NULL)
-		return node_error(l, n, path, "missing required key 'longitude'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
 	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
 	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &dc->lat)) != 0)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
 	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &dc->lon)) != 0)
 		return rc;
+	config_datacenter_set_position(dc, dc->lat, dc->lon);
 	if (v[K_IPV4] != NULL) {
 		vips = NULL;
 		snprintf(kpath, sizeof(kpath), "%s.ipv4", path);
@@ -1456,24 +1222,27 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 
 		snprintf(kpath, sizeof(kpath), "%s.cname", path);
 		if (v[K_IPV4] != NULL || v[K_IPV6] != NULL)
-			return node_error(l, v[K_CNAME], kpath,
-					  "a datacenter has either cname or ipv4/ipv6 addresses, "
-					  "not both");
-		if ((rc = string_read(l, v[K_CNAME], kpath, "a domain name")) != 0)
+			return ytree_error_path(
+			    &l->r, v[K_CNAME], kpath,
+			    "a datacenter has either cname or ipv4/ipv6 addresses, "
+			    "not both");
+		if ((rc = ytree_read_string(&l->r, v[K_CNAME], kpath, "a domain name")) != 0)
 			return rc;
 		if (dname_from_str(v[K_CNAME]->scalar, wire) < 0)
-			return node_error(l, v[K_CNAME], kpath, "'%s' is not a valid domain name",
-					  v[K_CNAME]->scalar);
+			return ytree_error_path(&l->r, v[K_CNAME], kpath,
+						"'%s' is not a valid domain name",
+						v[K_CNAME]->scalar);
 		if (wire[0] == 0)
-			return node_error(l, v[K_CNAME], kpath, "the target must not be the root");
+			return ytree_error_path(&l->r, v[K_CNAME], kpath,
+						"the target must not be the root");
 		dname_to_str(wire, text, sizeof(text));
 		dc->cname = xstrdup(text);
 	} else if (dc->ipv4_count == 0 && dc->ipv6_count == 0) {
-		return node_error(l, n, path, "needs ipv4 or ipv6 addresses, or a cname");
+		return ytree_error_path(&l->r, n, path, "needs ipv4 or ipv6 addresses, or a cname");
 	}
 	if (v[K_WEIGHT] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.weight", path);
-		if ((rc = uint_read(l, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
+		if ((rc = ytree_read_uint(&l->r, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
 			return rc;
 	}
 	return dc_check_read(l, n, path, dc, v[K_CHECK], v[K_CHECK_ADDR]);
@@ -1484,10 +1253,11 @@ static int datacenters_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "datacenters", "datacenters")) != 0 || is_null(n))
+	if ((rc = section_list(l, n, "datacenters", "datacenters")) != 0 || ytree_node_is_null(n))
 		return rc;
 	if (n->count > DATACENTER_MAX)
-		return node_error(l, n, "datacenters", "more than %d datacenters", DATACENTER_MAX);
+		return ytree_error_path(&l->r, n, "datacenters", "more than %d datacenters",
+					DATACENTER_MAX);
 	cfg->datacenters = xcalloc(n->count, sizeof(*cfg->datacenters));
 	for (size_t i = 0; i < n->count; i++) {
 		cfg->datacenter_count = i + 1;
@@ -1520,29 +1290,30 @@ static int secret_read(struct loader *l, const struct ytree_node *secret,
 
 	if (file != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.secret_file", path);
-		if ((rc = first_line_read(l, file, kpath, SECRET_MAX_LEN, &line, &name)) != 0)
+		if ((rc = ytree_read_first_line(&l->r, file, kpath, SECRET_MAX_LEN, &line,
+						&name)) != 0)
 			goto out;
 		snprintf(where, sizeof(where), " in '%s'", name);
 		text = line;
 	} else {
 		snprintf(kpath, sizeof(kpath), "%s.secret", path);
-		if (secret->kind != YTREE_SCALAR || is_null(secret)) {
-			rc = node_error(l, secret, kpath, "expected a string, got %s",
-					describe(secret));
+		if (secret->kind != YTREE_SCALAR || ytree_node_is_null(secret)) {
+			rc = ytree_error_path(&l->r, secret, kpath, "expected a string, got %s",
+					      ytree_node_describe(secret));
 			goto out;
 		}
 		text = secret->scalar;
 	}
 	len = strlen(text);
 	if (len < SECRET_MIN_LEN || len > SECRET_MAX_LEN) {
-		rc = node_error(l, file != NULL ? file : secret, kpath,
-				"the secret%s is %zu bytes; it must be %d..%d", where, len,
-				SECRET_MIN_LEN, SECRET_MAX_LEN);
+		rc = ytree_error_path(&l->r, file != NULL ? file : secret, kpath,
+				      "the secret%s is %zu bytes; it must be %d..%d", where, len,
+				      SECRET_MIN_LEN, SECRET_MAX_LEN);
 		goto out;
 	}
 	if (!secret_is_text(text, len)) {
-		rc = node_error(l, file != NULL ? file : secret, kpath,
-				"the secret%s must not hold control characters", where);
+		rc = ytree_error_path(&l->r, file != NULL ? file : secret, kpath,
+				      "the secret%s must not hold control characters", where);
 		goto out;
 	}
 	p->secret = xmalloc(len + 1);
@@ -1569,36 +1340,37 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 
 	snprintf(path, sizeof(path), "probes[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path,
-				  "expected a mapping with id, region, latitude, longitude and "
-				  "secret, got %s",
-				  describe(n));
+		return ytree_error_path(
+		    &l->r, n, path,
+		    "expected a mapping with id, region, latitude, longitude and "
+		    "secret, got %s",
+		    ytree_node_describe(n));
 	p->line = n->line;
 	p->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
 	if (v[K_ID] == NULL)
-		return node_error(l, n, path, "missing required key 'id'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'id'");
 	snprintf(kpath, sizeof(kpath), "%s.id", path);
 	if ((rc = ident_read(l, v[K_ID], kpath, "a probe id")) != 0)
 		return rc;
 	for (size_t i = 0; i < index; i++) {
 		if (strcmp(cfg->probes[i].id, v[K_ID]->scalar) == 0)
-			return node_error(l, v[K_ID], kpath,
-					  "duplicate probe '%s' (first at line %u)",
-					  v[K_ID]->scalar, cfg->probes[i].line);
+			return ytree_error_path(&l->r, v[K_ID], kpath,
+						"duplicate probe '%s' (first at line %u)",
+						v[K_ID]->scalar, cfg->probes[i].line);
 	}
 	p->id = xstrdup(v[K_ID]->scalar);
 	if (v[K_REGION] == NULL)
-		return node_error(l, n, path, "missing required key 'region'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'region'");
 	snprintf(kpath, sizeof(kpath), "%s.region", path);
 	if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
 		return rc;
 	p->region = xstrdup(v[K_REGION]->scalar);
 	if (v[K_LAT] == NULL)
-		return node_error(l, n, path, "missing required key 'latitude'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'latitude'");
 	if (v[K_LON] == NULL)
-		return node_error(l, n, path, "missing required key 'longitude'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
 	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
 	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &p->lat)) != 0)
 		return rc;
@@ -1614,12 +1386,13 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 
 		snprintf(kpath, sizeof(kpath), "%s.%s", path,
 			 file_later ? "secret_file" : "secret");
-		return node_error(l, file_later ? v[K_SECRET_FILE] : v[K_SECRET], kpath,
-				  "%s is set already (line %u); give one of them",
-				  file_later ? "secret" : "secret_file", first->line);
+		return ytree_error_path(&l->r, file_later ? v[K_SECRET_FILE] : v[K_SECRET], kpath,
+					"%s is set already (line %u); give one of them",
+					file_later ? "secret" : "secret_file", first->line);
 	}
 	if (v[K_SECRET] == NULL && v[K_SECRET_FILE] == NULL)
-		return node_error(l, n, path, "missing required key 'secret' (or 'secret_file')");
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'secret' (or 'secret_file')");
 	return secret_read(l, v[K_SECRET], v[K_SECRET_FILE], path, p);
 }
 
@@ -1628,7 +1401,7 @@ static int probes_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "probes", "probes")) != 0 || is_null(n))
+	if ((rc = section_list(l, n, "probes", "probes")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->probes = xcalloc(n->count, sizeof(*cfg->probes));
 	for (size_t i = 0; i < n->count; i++) {
@@ -1662,9 +1435,10 @@ static int dc_list_read(struct loader *l, const struct ytree_node *n, const char
 	if ((rc = list_items(l, n, path, "datacenter names", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
-		return node_error(l, n, path, "at least one datacenter is required");
+		return ytree_error_path(&l->r, n, path, "at least one datacenter is required");
 	if (count > LB_MAX_POOL_DCS)
-		return node_error(l, n, path, "more than %d datacenters", LB_MAX_POOL_DCS);
+		return ytree_error_path(&l->r, n, path, "more than %d datacenters",
+					LB_MAX_POOL_DCS);
 	list = xcalloc(count, sizeof(*list));
 	for (size_t i = 0; i < count; i++) {
 		const struct ytree_node *it = list_item(n, items, i);
@@ -1673,27 +1447,30 @@ static int dc_list_read(struct loader *l, const struct ytree_node *n, const char
 		bool in_pool = pool == NULL;
 
 		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || is_null(it)) {
-			rc = node_error(l, it, ipath, "expected a datacenter name, got %s",
-					describe(it));
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc =
+			    ytree_error_path(&l->r, it, ipath, "expected a datacenter name, got %s",
+					     ytree_node_describe(it));
 			goto fail;
 		}
 		dc = config_datacenter_find(l->cfg, it->scalar);
 		if (dc < 0) {
-			rc = node_error(l, it, ipath, "unknown datacenter '%s'", it->scalar);
+			rc = ytree_error_path(&l->r, it, ipath, "unknown datacenter '%s'",
+					      it->scalar);
 			goto fail;
 		}
 		for (size_t j = 0; pool != NULL && j < pool->dc_count; j++)
 			in_pool = in_pool || pool->dcs[j] == (size_t)dc;
 		if (!in_pool) {
-			rc = node_error(l, it, ipath, "datacenter '%s' is not in pool '%s'",
-					it->scalar, pool->name);
+			rc = ytree_error_path(&l->r, it, ipath,
+					      "datacenter '%s' is not in pool '%s'", it->scalar,
+					      pool->name);
 			goto fail;
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (list[j] == (size_t)dc) {
-				rc = node_error(l, it, ipath, "duplicate datacenter '%s'",
-						it->scalar);
+				rc = ytree_error_path(&l->r, it, ipath, "duplicate datacenter '%s'",
+						      it->scalar);
 				goto fail;
 			}
 		}
@@ -1717,13 +1494,14 @@ static int overrides_read(struct loader *l, const struct ytree_node *n, const ch
 	struct config_override *list;
 	int rc;
 
-	if (is_null(n))
+	if (ytree_node_is_null(n))
 		return 0;
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path,
-				  "expected a mapping of %s codes to datacenter lists, "
-				  "got %s",
-				  continents ? "continent" : "country", describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping of %s codes to datacenter lists, "
+					"got %s",
+					continents ? "continent" : "country",
+					ytree_node_describe(n));
 	list = xcalloc(n->count, sizeof(*list));
 	*out = list;
 	for (size_t i = 0; i < n->count; i++) {
@@ -1749,7 +1527,7 @@ static int overrides_read(struct loader *l, const struct ytree_node *n, const ch
 				valid = valid || strcmp(continent_codes[c], o->code) == 0;
 		}
 		if (!valid)
-			return ytree_error(l->tree, key, l->err,
+			return ytree_error(l->r.tree, key, l->r.err,
 					   continents ? "%s: '%s' is not a continent code (AF, AN, "
 							"AS, EU, NA, OC or SA)"
 						      : "%s: '%s' is not a country code (two "
@@ -1757,7 +1535,7 @@ static int overrides_read(struct loader *l, const struct ytree_node *n, const ch
 					   path, code);
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(list[j].code, o->code) == 0)
-				return ytree_error(l->tree, key, l->err,
+				return ytree_error(l->r.tree, key, l->r.err,
 						   "%s: duplicate %s '%s' (first at line %u)", path,
 						   continents ? "continent" : "country", code,
 						   n->keys[j]->line);
@@ -1800,27 +1578,27 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 
 	snprintf(path, sizeof(path), "pools[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path,
-				  "expected a mapping with name and datacenters, got %s",
-				  describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with name and datacenters, got %s",
+					ytree_node_describe(n));
 	p->line = n->line;
 	p->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
-		return node_error(l, n, path, "missing required key 'name'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
 	if ((rc = ident_read(l, v[K_NAME], kpath, "a pool name")) != 0)
 		return rc;
 	for (size_t i = 0; i < index; i++) {
 		if (strcmp(cfg->pools[i].name, v[K_NAME]->scalar) == 0)
-			return node_error(l, v[K_NAME], kpath,
-					  "duplicate pool '%s' (first at line %u)",
-					  v[K_NAME]->scalar, cfg->pools[i].line);
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"duplicate pool '%s' (first at line %u)",
+						v[K_NAME]->scalar, cfg->pools[i].line);
 	}
 	p->name = xstrdup(v[K_NAME]->scalar);
 	if (v[K_DCS] == NULL)
-		return node_error(l, n, path, "missing required key 'datacenters'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'datacenters'");
 	snprintf(kpath, sizeof(kpath), "%s.datacenters", path);
 	if ((rc = dc_list_read(l, v[K_DCS], kpath, NULL, &p->dcs, &p->dc_count)) != 0)
 		return rc;
@@ -1833,20 +1611,22 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 			return rc;
 		p->policy = (enum pool_policy)u;
 		if (p->policy == POOL_LATENCY && cfg->probe_count == 0)
-			return node_error(l, v[K_POLICY], kpath,
-					  "policy 'latency' needs probes to measure; none are "
-					  "configured");
+			return ytree_error_path(
+			    &l->r, v[K_POLICY], kpath,
+			    "policy 'latency' needs probes to measure; none are "
+			    "configured");
 	}
 	p->answers = p->policy == POOL_ALL ? LB_MAX_ANSWERS : 1;
 	if (v[K_ANSWERS] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.answers", path);
-		if ((rc = uint_read(l, v[K_ANSWERS], kpath, 1, LB_MAX_ANSWERS, &p->answers)) != 0)
+		if ((rc = ytree_read_uint(&l->r, v[K_ANSWERS], kpath, 1, LB_MAX_ANSWERS,
+					  &p->answers)) != 0)
 			return rc;
 	}
 	p->ttl = 30;
 	if (v[K_TTL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.ttl", path);
-		if ((rc = uint_read(l, v[K_TTL], kpath, 0, 86400, &u)) != 0)
+		if ((rc = ytree_read_uint(&l->r, v[K_TTL], kpath, 0, 86400, &u)) != 0)
 			return rc;
 		p->ttl = u;
 	}
@@ -1878,14 +1658,14 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 		p->all_down = (enum pool_all_down)u;
 	}
 	if (p->all_down == POOL_ALL_DOWN_FALLBACK && v[K_FALLBACK] == NULL)
-		return node_error(l, n, path,
-				  "missing required key 'fallback' (when_all_down is fallback)");
+		return ytree_error_path(
+		    &l->r, n, path, "missing required key 'fallback' (when_all_down is fallback)");
 	if (v[K_FALLBACK] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.fallback", path);
 		if (p->all_down != POOL_ALL_DOWN_FALLBACK)
-			return node_error(l, v[K_FALLBACK], kpath,
-					  "fallback needs when_all_down: fallback");
-		if ((rc = string_read(l, v[K_FALLBACK], kpath, "a pool name")) != 0)
+			return ytree_error_path(&l->r, v[K_FALLBACK], kpath,
+						"fallback needs when_all_down: fallback");
+		if ((rc = ytree_read_string(&l->r, v[K_FALLBACK], kpath, "a pool name")) != 0)
 			return rc;
 		/* Resolved once every pool is known. */
 		l->fallback[index] = v[K_FALLBACK];
@@ -1927,8 +1707,8 @@ static int fallbacks_resolve(struct loader *l)
 		f = pool_find(cfg, l->fallback[i]->scalar);
 		snprintf(path, sizeof(path), "pools[%zu].fallback", i);
 		if (f < 0)
-			return node_error(l, l->fallback[i], path, "unknown pool '%s'",
-					  l->fallback[i]->scalar);
+			return ytree_error_path(&l->r, l->fallback[i], path, "unknown pool '%s'",
+						l->fallback[i]->scalar);
 		cfg->pools[i].fallback = (size_t)f;
 	}
 	for (size_t i = 0; i < cfg->pool_count; i++) {
@@ -1944,8 +1724,8 @@ static int fallbacks_resolve(struct loader *l)
 			steps++;
 			if (p == i) {
 				chain_format(cfg, i, steps, chain, sizeof(chain));
-				return node_error(l, l->fallback[i], path, "fallback cycle %s",
-						  chain);
+				return ytree_error_path(&l->r, l->fallback[i], path,
+							"fallback cycle %s", chain);
 			}
 		}
 	}
@@ -1961,9 +1741,9 @@ static int fallbacks_resolve(struct loader *l)
 		if (steps > LB_MAX_FALLBACKS) {
 			snprintf(path, sizeof(path), "pools[%zu].fallback", i);
 			chain_format(cfg, i, steps, chain, sizeof(chain));
-			return node_error(l, l->fallback[i], path,
-					  "fallback chain %s has more than %d fallbacks", chain,
-					  LB_MAX_FALLBACKS);
+			return ytree_error_path(&l->r, l->fallback[i], path,
+						"fallback chain %s has more than %d fallbacks",
+						chain, LB_MAX_FALLBACKS);
 		}
 	}
 	return 0;
@@ -1974,7 +1754,7 @@ static int pools_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "pools", "pools")) != 0 || is_null(n))
+	if ((rc = section_list(l, n, "pools", "pools")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->pools = xcalloc(n->count, sizeof(*cfg->pools));
 	l->fallback = xcalloc(n->count, sizeof(*l->fallback));
@@ -2002,38 +1782,39 @@ static int lbname_read(struct loader *l, const struct ytree_node *n, size_t inde
 
 	snprintf(path, sizeof(path), "names[%zu]", index);
 	if (n->kind != YTREE_MAP)
-		return node_error(l, n, path, "expected a mapping with name and pool, got %s",
-				  describe(n));
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with name and pool, got %s",
+					ytree_node_describe(n));
 	lb->line = n->line;
 	lb->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
-		return node_error(l, n, path, "missing required key 'name'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	if (v[K_POOL] == NULL)
-		return node_error(l, n, path, "missing required key 'pool'");
+		return ytree_error_path(&l->r, n, path, "missing required key 'pool'");
 
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
-	if ((rc = string_read(l, v[K_NAME], kpath, "a domain name")) != 0)
+	if ((rc = ytree_read_string(&l->r, v[K_NAME], kpath, "a domain name")) != 0)
 		return rc;
 	len = dname_from_str(v[K_NAME]->scalar, wire[index]);
 	if (len < 0)
-		return node_error(l, v[K_NAME], kpath, "'%s' is not a valid domain name",
-				  v[K_NAME]->scalar);
+		return ytree_error_path(&l->r, v[K_NAME], kpath, "'%s' is not a valid domain name",
+					v[K_NAME]->scalar);
 	labels = dname_label_offsets(wire[index], offs);
 	for (unsigned i = 1; i < labels; i++) {
 		const uint8_t *lab = wire[index] + offs[i];
 
 		if (lab[0] == 1 && lab[1] == '*')
-			return node_error(l, v[K_NAME], kpath,
-					  "'%s': '*' may only be the first label",
-					  v[K_NAME]->scalar);
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"'%s': '*' may only be the first label",
+						v[K_NAME]->scalar);
 	}
 	for (size_t i = 0; i < index; i++) {
 		if (dname_equal(wire[i], wire[index]))
-			return node_error(l, v[K_NAME], kpath,
-					  "duplicate name '%s' (first at line %u)",
-					  v[K_NAME]->scalar, cfg->lbnames[i].line);
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"duplicate name '%s' (first at line %u)",
+						v[K_NAME]->scalar, cfg->lbnames[i].line);
 	}
 	/* The zone with the longest origin holding the name. */
 	for (size_t z = 0; z < cfg->zone_count; z++) {
@@ -2042,22 +1823,24 @@ static int lbname_read(struct loader *l, const struct ytree_node *n, size_t inde
 			zone = (long)z;
 	}
 	if (zone < 0)
-		return node_error(l, v[K_NAME], kpath, "'%s' is in none of the served zones",
-				  v[K_NAME]->scalar);
+		return ytree_error_path(&l->r, v[K_NAME], kpath,
+					"'%s' is in none of the served zones", v[K_NAME]->scalar);
 	if (l->zone_wire_len[zone] == len)
-		return node_error(l, v[K_NAME], kpath,
-				  "'%s' is the apex of zone '%s'; load-balanced names go below it",
-				  v[K_NAME]->scalar, cfg->zones[zone].name);
+		return ytree_error_path(
+		    &l->r, v[K_NAME], kpath,
+		    "'%s' is the apex of zone '%s'; load-balanced names go below it",
+		    v[K_NAME]->scalar, cfg->zones[zone].name);
 	lb->zone = (size_t)zone;
 	dname_to_str(wire[index], text, sizeof(text));
 	lb->name = xstrdup(text);
 
 	snprintf(kpath, sizeof(kpath), "%s.pool", path);
-	if ((rc = string_read(l, v[K_POOL], kpath, "a pool name")) != 0)
+	if ((rc = ytree_read_string(&l->r, v[K_POOL], kpath, "a pool name")) != 0)
 		return rc;
 	pool = pool_find(cfg, v[K_POOL]->scalar);
 	if (pool < 0)
-		return node_error(l, v[K_POOL], kpath, "unknown pool '%s'", v[K_POOL]->scalar);
+		return ytree_error_path(&l->r, v[K_POOL], kpath, "unknown pool '%s'",
+					v[K_POOL]->scalar);
 	lb->pool = (size_t)pool;
 	return 0;
 }
@@ -2068,7 +1851,7 @@ static int lbnames_read(struct loader *l, const struct ytree_node *n)
 	uint8_t(*wire)[DNAME_MAXLEN];
 	int rc = 0;
 
-	if ((rc = section_list(l, n, "names", "load-balanced names")) != 0 || is_null(n))
+	if ((rc = section_list(l, n, "names", "load-balanced names")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->lbnames = xcalloc(n->count, sizeof(*cfg->lbnames));
 	wire = xcalloc(n->count, sizeof(*wire));
@@ -2090,6 +1873,13 @@ long config_datacenter_find(const struct config *cfg, const char *name)
 	return -1;
 }
 
+void config_datacenter_set_position(struct config_datacenter *dc, double lat, double lon)
+{
+	dc->lat = lat;
+	dc->lon = lon;
+	geo_unit_vector(lat, lon, dc->xyz);
+}
+
 /* Both coordinates read, or neither; and at least one field. */
 static int geoip_check(struct loader *l, const struct ytree_node *geoip)
 {
@@ -2101,13 +1891,15 @@ static int geoip_check(struct loader *l, const struct ytree_node *geoip)
 
 		for (size_t i = 0; i < OPTION_COUNT; i++) {
 			if (options[i].offset == off)
-				return node_error(l, l->seen[i], options[i].key,
-						  "latitude and longitude are read together: set "
-						  "both or neither to \"\"");
+				return ytree_error_path(
+				    &l->r, l->seen[i], options[i].key,
+				    "latitude and longitude are read together: set "
+				    "both or neither to \"\"");
 		}
 	}
 	if (!lat && cfg->geoip_country[0] == '\0' && cfg->geoip_continent[0] == '\0')
-		return node_error(l, geoip, "geoip", "every data path is \"\": nothing to read");
+		return ytree_error_path(&l->r, geoip, "geoip",
+					"every data path is \"\": nothing to read");
 	return 0;
 }
 
@@ -2120,9 +1912,9 @@ static int quorum_check(struct loader *l)
 		return 0;
 	for (size_t i = 0; i < OPTION_COUNT; i++) {
 		if (options[i].offset == OFF(health_quorum))
-			return node_error(l, l->seen[i], options[i].key,
-					  "%u is more than the %zu probes configured",
-					  cfg->health_quorum, cfg->probe_count);
+			return ytree_error_path(&l->r, l->seen[i], options[i].key,
+						"%u is more than the %zu probes configured",
+						cfg->health_quorum, cfg->probe_count);
 	}
 	return 0;
 }
@@ -2150,16 +1942,16 @@ static char *host_name(void)
 
 static int tree_read(struct loader *l)
 {
-	const struct ytree_node *root = ytree_root(l->tree);
+	const struct ytree_node *root = ytree_root(l->r.tree);
 	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
 	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL;
 	struct config *cfg = l->cfg;
 	int rc;
 
 	if (root->kind != YTREE_MAP)
-		return ytree_error(l->tree, root, l->err,
+		return ytree_error(l->r.tree, root, l->r.err,
 				   "expected a mapping with server, log and zones, got %s",
-				   describe(root));
+				   ytree_node_describe(root));
 	for (size_t k = 0; k < root->count; k++) {
 		const char *key = root->keys[k]->scalar;
 
@@ -2182,7 +1974,7 @@ static int tree_read(struct loader *l)
 		else if (strcmp(key, "probes") == 0)
 			probes = root->items[k];
 		else
-			return ytree_error(l->tree, root->keys[k], l->err,
+			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
 					   "health, reports, latency, zones, checks, datacenters, "
 					   "probes, pools or names)",
@@ -2197,7 +1989,7 @@ static int tree_read(struct loader *l)
 	/* Zones after the sections: they inherit server.allow_transfer. Then
 	 * each list after the ones it refers to. */
 	if (zones == NULL)
-		return ytree_error(l->tree, root, l->err, "missing required key 'zones'");
+		return ytree_error(l->r.tree, root, l->r.err, "missing required key 'zones'");
 	if ((rc = zones_read(l, zones)) != 0)
 		return rc;
 	if (checks != NULL && (rc = checks_read(l, checks)) != 0)
@@ -2237,7 +2029,7 @@ static int tree_read(struct loader *l)
 static int load_tree(const struct ytree *tree, const char *name, const char *base_dir,
 		     struct config **out, struct gslb_err *err)
 {
-	struct loader l = {.tree = tree, .base_dir = base_dir, .err = err};
+	struct loader l = {.r = {.tree = tree, .base_dir = base_dir, .err = err}};
 	int rc;
 
 	l.cfg = xcalloc(1, sizeof(*l.cfg));
@@ -2258,15 +2050,13 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 
 int config_load(const char *path, struct config **out, struct gslb_err *err)
 {
-	const char *slash = strrchr(path, '/');
 	struct ytree *tree;
-	char *dir = NULL;
+	char *dir;
 	int rc;
 
 	if ((rc = ytree_load_file(path, &tree, err)) != 0)
 		return rc;
-	if (slash != NULL)
-		dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	dir = ytree_path_dir(path);
 	rc = load_tree(tree, path, dir, out, err);
 	free(dir);
 	ytree_free(tree);
@@ -2390,8 +2180,8 @@ void config_print_options(FILE *out)
 			fprintf(out, "integer %llu..%llu, default %s", o->min, o->max, o->def);
 			break;
 		case OPT_DURATION:
-			format_duration(o->min, lo, sizeof(lo));
-			format_duration(o->max, hi, sizeof(hi));
+			ytree_format_duration(o->min, lo, sizeof(lo));
+			ytree_format_duration(o->max, hi, sizeof(hi));
 			fprintf(out, "duration %s..%s, default %s", lo, hi, o->def);
 			break;
 		case OPT_BOOL:

@@ -78,6 +78,9 @@ struct config_datacenter {
 	char *region;                   /* region it belongs to (default: its name) */
 	double lat;                     /* latitude, degrees north (-90..90) */
 	double lon;                     /* longitude, degrees east (-180..180) */
+	double xyz[3];                  /* unit vector of (lat, lon), geo_unit_vector(): the nearest
+	                                 * policy ranks by it; set lat, lon and xyz together with
+	                                 * config_datacenter_set_position() */
 	uint8_t (*ipv4)[4];             /* IPv4 VIPs, network order */
 	size_t ipv4_count;              /* entries at ipv4 */
 	uint8_t (*ipv6)[16];            /* IPv6 VIPs, network order */
@@ -193,6 +196,9 @@ struct config {
 
 /* Index of the datacenter called name, or -1. */
 long config_datacenter_find(const struct config *cfg, const char *name);
+
+/* Set dc's position: lat and lon (degrees) and the matching xyz. */
+void config_datacenter_set_position(struct config_datacenter *dc, double lat, double lon);
 
 /* Load and validate path. Returns 0 with *out (caller owns; config_free()),
  * or a negative GSLB_E* code with err "file:line:col: message" and *out

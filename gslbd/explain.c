@@ -67,8 +67,8 @@ static int decide(const struct snapshot *snap, const struct explain_query *q,
 	if (rc == 0)
 		rc = make_client(q, c, err);
 	if (rc == 0)
-		lb_decide(snap->config, snap->geo, snap->dc_state, snap->latency, lbname, q->qtype, c, 0,
-			  d);
+		lb_decide(snap->config, snap->geo, NULL, snap->dc_state, snap->latency, lbname,
+			  q->qtype, c, 0, d);
 	return rc;
 }
 

@@ -4,8 +4,11 @@
  * it reads only the config, the health bytes and the GeoIP database, writes
  * only the caller's struct lb_decision, keeps no state between calls and
  * allocates nothing. Pools hold at most LB_MAX_POOL_DCS datacenters, so the
- * candidates are ranked with an insertion sort (stable: ties keep the listed
- * order).
+ * candidates are ranked with an insertion sort on a precomputed key (stable:
+ * ties keep the listed order). Nearest ranks by the squared chord between
+ * the client's unit vector and each datacenter's (config_datacenter.xyz),
+ * which orders as the great-circle distance does, so the only trigonometry
+ * per candidate is the asin() of its distance_km.
  *
  * The latency policy reads the latency table of the snapshot: it takes the
  * probe region nearest the client and ranks the pool's datacenters by that
@@ -20,6 +23,7 @@
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -184,8 +188,9 @@ static double rendezvous_score(uint64_t key, const struct config_datacenter *dc)
 
 /* Where the client is, looked up at most once per decision. */
 struct locate_state {
-	bool done;     /* the lookup (or the decision not to) has been made */
-	uint8_t scope; /* ECS scope of a location-dependent decision */
+	bool done;         /* the lookup (or the decision not to) has been made */
+	uint8_t scope;     /* ECS scope of a location-dependent decision */
+	uint8_t block_len; /* when out->is_private: prefix length of the private block */
 };
 
 static uint8_t min_u8(unsigned a, unsigned b)
@@ -193,23 +198,21 @@ static uint8_t min_u8(unsigned a, unsigned b)
 	return (uint8_t)(a < b ? a : b);
 }
 
-static void locate(const struct geo_db *geo, const struct lb_client *client,
-		   struct locate_state *ls, struct lb_decision *out)
+static void locate(const struct geo_db *geo, struct geo_cache *cache,
+		   const struct lb_client *client, struct locate_state *ls, struct lb_decision *out)
 {
-	uint8_t block_len = 0;
-
 	if (ls->done)
 		return;
 	ls->done = true;
 	ls->scope = 0;
 	if (geo == NULL || (client->family != AF_INET && client->family != AF_INET6))
 		return; /* nothing can depend on a location we cannot have */
-	if (geo_addr_is_private(client->family, client->addr, &block_len)) {
-		ls->scope = min_u8(block_len, client->prefix);
+	if (out->is_private) {
+		ls->scope = min_u8(ls->block_len, client->prefix);
 		return;
 	}
 	/* On an error the lookup leaves "not found, prefix_len 0": scope 0. */
-	(void)geo_db_lookup(geo, client->family, client->addr, &out->loc);
+	(void)geo_db_lookup_cached(geo, cache, client->family, client->addr, &out->loc);
 	ls->scope = min_u8(out->loc.prefix_len, client->prefix);
 }
 
@@ -225,46 +228,32 @@ static const struct config_override *find_override(const struct config_override 
 	return NULL;
 }
 
-/* What the candidates are ranked by. */
-enum sort_key {
-	SORT_DISTANCE, /* distance_km ascending */
-	SORT_SCORE,    /* score descending */
-	SORT_RANK,     /* rank[] ascending (moved along with the candidates) */
-};
+_Static_assert(LB_MAX_POOL_DCS <= 256, "candidate indexes are bytes");
 
-static double cand_key(const struct lb_candidate *c, enum sort_key by, unsigned rank)
+/* Stable sort of the n candidates at c by key[] ascending (one entry per
+ * candidate, read only). An insertion sort of their indexes, then one pass
+ * moving the candidates, which are bigger than an index. */
+static void sort_cands(struct lb_candidate *c, const double *key, unsigned n)
 {
-	switch (by) {
-	case SORT_DISTANCE:
-		return c->distance_km;
-	case SORT_SCORE:
-		return -c->score;
-	case SORT_RANK:
-		return (double)rank;
-	}
-	return 0.0;
-}
+	uint8_t idx[LB_MAX_POOL_DCS];
+	struct lb_candidate sorted[LB_MAX_POOL_DCS];
+	bool moved = false;
 
-/* Stable insertion sort of the n candidates at c by key. rank holds one
- * entry per candidate for SORT_RANK and is NULL otherwise. */
-static void sort_cands(struct lb_candidate *c, unsigned *rank, unsigned n, enum sort_key by)
-{
-	for (unsigned i = 1; i < n; i++) {
-		struct lb_candidate x = c[i];
-		unsigned xr = rank != NULL ? rank[i] : 0;
-		double xk = cand_key(&x, by, xr);
+	for (unsigned i = 0; i < n; i++) {
 		unsigned j = i;
 
-		while (j > 0 && cand_key(&c[j - 1], by, rank != NULL ? rank[j - 1] : 0) > xk) {
-			c[j] = c[j - 1];
-			if (rank != NULL)
-				rank[j] = rank[j - 1];
+		while (j > 0 && key[idx[j - 1]] > key[i]) {
+			idx[j] = idx[j - 1];
 			j--;
 		}
-		c[j] = x;
-		if (rank != NULL)
-			rank[j] = xr;
+		idx[j] = (uint8_t)i;
+		moved = moved || j != i;
 	}
+	if (!moved)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		sorted[i] = c[idx[i]];
+	memcpy(c, sorted, n * sizeof(*c));
 }
 
 /* The probe region nearest to (lat, lon), or -1 when t has none. Ties go to
@@ -294,14 +283,14 @@ static int nearest_region(const struct latency_table *t, double lat, double lon)
  * when r ranks none of them. */
 static bool rank_latency(const struct latency_region *r, struct lb_decision *out)
 {
-	unsigned rank[LB_MAX_POOL_DCS];
+	double rank[LB_MAX_POOL_DCS];
 	bool any = false;
 
 	for (unsigned i = 0; i < out->cand_count; i++) {
-		rank[i] = UINT_MAX;
+		rank[i] = (double)UINT_MAX;
 		for (size_t k = 0; k < r->order_count && k < UINT_MAX; k++) {
 			if (r->order[k] == out->cands[i].dc) {
-				rank[i] = (unsigned)k;
+				rank[i] = (double)k;
 				any = true;
 				break;
 			}
@@ -314,8 +303,18 @@ static bool rank_latency(const struct latency_region *r, struct lb_decision *out
 
 		out->cands[i].rtt_ms = rtt >= 0.0 ? rtt : -1.0;
 	}
-	sort_cands(out->cands, rank, out->cand_count, SORT_RANK);
+	sort_cands(out->cands, rank, out->cand_count);
 	return true;
+}
+
+/* The unit vector of dc: its xyz, or when that was never set (all zero,
+ * which no unit vector is) computed into tmp. */
+static const double *dc_xyz(const struct config_datacenter *dc, double tmp[3])
+{
+	if (dc->xyz[0] != 0.0 || dc->xyz[1] != 0.0 || dc->xyz[2] != 0.0)
+		return dc->xyz;
+	geo_unit_vector(dc->lat, dc->lon, tmp);
+	return tmp;
 }
 
 static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
@@ -329,11 +328,15 @@ static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
  * out->region (lat: the latency table, may be NULL).
  * Returns the ECS scope this ranking depends on; *any_family tells whether
  * some candidate can answer qtype at all. */
-static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
+static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
+			 struct geo_cache *cache, const uint8_t *dc_up,
 			 const struct latency_table *lat, const struct config_pool *pool,
 			 uint16_t qtype, const struct lb_client *client, uint64_t rnd,
 			 struct locate_state *ls, struct lb_decision *out, bool *any_family)
 {
+	double key[LB_MAX_POOL_DCS]; /* sort keys, one per candidate */
+	double where[3];             /* the client's unit vector (when located) */
+	bool by_distance;
 	const struct config_override *ov = NULL;
 	const size_t *list = pool->dcs;
 	size_t n = pool->dc_count;
@@ -345,7 +348,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 	out->reason = LB_REASON_POLICY;
 	out->region = -1;
 	if (nearest || has_overrides) {
-		locate(geo, client, ls, out);
+		locate(geo, cache, client, ls, out);
 		scope = ls->scope;
 	}
 	if (has_overrides && out->loc.found) {
@@ -366,11 +369,15 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 	if (n > LB_MAX_POOL_DCS)
 		n = LB_MAX_POOL_DCS;
 
+	by_distance = nearest && out->loc.has_coords;
+	if (by_distance)
+		geo_unit_vector(out->loc.lat, out->loc.lon, where);
 	*any_family = false;
 	out->cand_count = (unsigned)n;
 	for (size_t i = 0; i < n; i++) {
 		struct lb_candidate *c = &out->cands[i];
 		const struct config_datacenter *dc = &cfg->datacenters[list[i]];
+		double xyz[3];
 
 		c->dc = (uint16_t)list[i];
 		c->up = dc_up[list[i]] != 0;
@@ -378,9 +385,10 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 		c->distance_km = -1.0;
 		c->score = 0.0;
 		c->rtt_ms = -1.0;
-		if (nearest && out->loc.has_coords)
-			c->distance_km =
-			    geo_distance_km(out->loc.lat, out->loc.lon, dc->lat, dc->lon);
+		if (by_distance) {
+			key[i] = geo_chord2(where, dc_xyz(dc, xyz));
+			c->distance_km = geo_chord2_km(key[i]);
+		}
 		*any_family = *any_family || c->has_family;
 	}
 	if (ov != NULL)
@@ -393,7 +401,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 			out->reason = LB_REASON_UNLOCATED;
 			break;
 		}
-		sort_cands(out->cands, NULL, out->cand_count, SORT_DISTANCE);
+		sort_cands(out->cands, key, out->cand_count);
 		if (pool->policy == POOL_LATENCY) {
 			int r = nearest_region(lat, out->loc.lat, out->loc.lon);
 
@@ -404,23 +412,25 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo, con
 		}
 		break;
 	case POOL_WEIGHTED: {
-		uint64_t key;
+		uint64_t hkey;
 
 		if (pool->weighted_random) {
-			key = hash_mix64(rnd ^ UINT64_C(0xd6e8feb86659fd93));
+			hkey = hash_mix64(rnd ^ UINT64_C(0xd6e8feb86659fd93));
 		} else {
 			uint8_t sticky =
 			    min_u8(client->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX,
 				   client->prefix);
 
-			key = subnet_key(client);
+			hkey = subnet_key(client);
 			if (sticky > scope)
 				scope = sticky;
 		}
-		for (unsigned i = 0; i < out->cand_count; i++)
+		for (unsigned i = 0; i < out->cand_count; i++) {
 			out->cands[i].score =
-			    rendezvous_score(key, &cfg->datacenters[out->cands[i].dc]);
-		sort_cands(out->cands, NULL, out->cand_count, SORT_SCORE);
+			    rendezvous_score(hkey, &cfg->datacenters[out->cands[i].dc]);
+			key[i] = -out->cands[i].score;
+		}
+		sort_cands(out->cands, key, out->cand_count);
 		break;
 	}
 	case POOL_FAILOVER:
@@ -462,18 +472,19 @@ static void choose(const struct config *cfg, const struct config_pool *pool,
 	}
 }
 
-void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
-	       const struct latency_table *lat, size_t lbname, uint16_t qtype,
+void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_cache *cache,
+	       const uint8_t *dc_up, const struct latency_table *lat, size_t lbname, uint16_t qtype,
 	       const struct lb_client *client, uint64_t rnd, struct lb_decision *out)
 {
-	struct locate_state ls = {false, 0};
+	struct locate_state ls = {false, 0, 0};
 	size_t pool_idx = cfg->lbnames[lbname].pool;
 	uint8_t scope = 0;
 
-	memset(out, 0, sizeof(*out));
+	/* Candidates past cand_count are never read: leave them be. */
+	memset(out, 0, offsetof(struct lb_decision, cands));
 	out->region = -1;
 	if (client->family == AF_INET || client->family == AF_INET6)
-		out->is_private = geo_addr_is_private(client->family, client->addr, NULL);
+		out->is_private = geo_addr_is_private(client->family, client->addr, &ls.block_len);
 
 	for (unsigned hop = 0;; hop++) {
 		const struct config_pool *pool = &cfg->pools[pool_idx];
@@ -482,7 +493,7 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t
 
 		out->pool = pool_idx;
 		out->ttl = pool->ttl;
-		s = rank_pool(cfg, geo, dc_up, lat, pool, qtype, client, rnd, &ls, out,
+		s = rank_pool(cfg, geo, cache, dc_up, lat, pool, qtype, client, rnd, &ls, out,
 			      &any_family);
 		if (s > scope)
 			scope = s;

@@ -87,18 +87,22 @@ struct lb_decision {
 	unsigned chosen_count;   /* datacenters to answer with */
 	uint16_t chosen[LB_MAX_ANSWERS]; /* their indexes into config->datacenters, in answer order */
 	unsigned cand_count;     /* candidates considered in the final pool */
-	struct lb_candidate cands[LB_MAX_POOL_DCS]; /* in the order the policy ranked them */
+	struct lb_candidate cands[LB_MAX_POOL_DCS]; /* the first cand_count, in the order the
+						     * policy ranked them (the rest unset) */
 };
 
 /* Decide for load-balanced name lbname (index into cfg->lbnames) and qtype
  * (A or AAAA; other types are the caller's business). dc_up has one byte per
- * datacenter, non-zero when it may be answered. geo may be NULL. lat holds
+ * datacenter, non-zero when it may be answered. geo may be NULL. cache
+ * (NULL: none) keeps decoded GeoIP records between calls; it belongs to the
+ * calling thread. lat holds
  * the latency rankings per probe region (NULL: none yet; the latency policy
  * then orders as nearest). rnd is a per-query random number (weighted
  * random). */
-void lb_decide(const struct config *cfg, const struct geo_db *geo, const uint8_t *dc_up,
-	       const struct latency_table *lat, size_t lbname, uint16_t qtype,
-	       const struct lb_client *client, uint64_t rnd, struct lb_decision *out);
+void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_cache *cache,
+	       const uint8_t *dc_up, const struct latency_table *lat, size_t lbname,
+	       uint16_t qtype, const struct lb_client *client, uint64_t rnd,
+	       struct lb_decision *out);
 
 const char *lb_policy_name(int policy);
 const char *lb_reason_name(enum lb_reason reason);

@@ -516,6 +516,203 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* The record cache. */
+
+/* Every address the tests above look up, found or not. */
+static const char *const cache_ips[] = {
+    "81.2.69.160",   "81.2.69.0",       "2.125.160.216",   "198.51.100.7",     "192.0.2.1",
+    "203.0.113.200", "45.0.12.34",      "177.0.200.1",     "41.0.0.1",         "37.0.0.15",
+    "62.0.0.5",      "2001:db8:100::1", "2001:db8:300::1", "::ffff:192.0.2.1", "2002:2d00:1::",
+    "8.8.8.8",       "10.1.2.3",        "2001:db8::1",     "2a00::1",          "::ffff:8.8.8.8",
+};
+
+static void assert_same_location(const struct geo_location *a, const struct geo_location *b,
+				 const char *ip)
+{
+	ck_assert_msg(a->found == b->found && a->has_coords == b->has_coords, "%s", ip);
+	ck_assert_msg(a->lat == b->lat && a->lon == b->lon, "%s", ip);
+	ck_assert_msg(strcmp(a->country, b->country) == 0, "%s", ip);
+	ck_assert_msg(strcmp(a->continent, b->continent) == 0, "%s", ip);
+	ck_assert_msg(a->prefix_len == b->prefix_len && a->record_id == b->record_id, "%s", ip);
+}
+
+static struct geo_location lookup_cached(const struct geo_db *db, struct geo_cache *cache,
+					 const char *ip)
+{
+	struct geo_location loc;
+	uint8_t addr[16];
+	int family = parse_ip(ip, addr);
+
+	memset(&loc, 0xa5, sizeof(loc));
+	ck_assert_msg(geo_db_lookup_cached(db, cache, family, addr, &loc) == 0, "lookup %s failed",
+		      ip);
+	return loc;
+}
+
+/* The cache entry holding record id, or NULL. */
+static struct geo_cache_entry *cache_find(struct geo_cache *cache, uint32_t id)
+{
+	for (size_t i = 0; i < GEO_CACHE_SIZE; i++) {
+		if (cache->entries[i].gen != 0 && cache->entries[i].record_id == id)
+			return &cache->entries[i];
+	}
+	return NULL;
+}
+
+START_TEST(test_cache_same_as_uncached)
+{
+	struct geo_cache *cache = calloc(1, sizeof(*cache));
+	size_t n = sizeof(cache_ips) / sizeof(cache_ips[0]);
+
+	ck_assert_ptr_nonnull(cache);
+	/* Three rounds: misses, then hits, all interleaved with the flat
+	 * database sharing the same cache. */
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < n; i++) {
+			struct geo_location want = lookup(city, cache_ips[i]);
+			struct geo_location got = lookup_cached(city, cache, cache_ips[i]);
+
+			assert_same_location(&got, &want, cache_ips[i]);
+			if (strchr(cache_ips[i], ':') == NULL) {
+				want = lookup(flat, cache_ips[i]);
+				got = lookup_cached(flat, cache, cache_ips[i]);
+				assert_same_location(&got, &want, cache_ips[i]);
+			}
+		}
+		for (size_t i = 0; i < sizeof(city_cases) / sizeof(city_cases[0]); i++) {
+			struct geo_location want = lookup(city, city_cases[i].ip);
+			struct geo_location got = lookup_cached(city, cache, city_cases[i].ip);
+
+			assert_same_location(&got, &want, city_cases[i].ip);
+		}
+	}
+	/* No cache at all is geo_db_lookup(). */
+	for (size_t i = 0; i < n; i++) {
+		struct geo_location want = lookup(city, cache_ips[i]);
+		struct geo_location got = lookup_cached(city, NULL, cache_ips[i]);
+
+		assert_same_location(&got, &want, cache_ips[i]);
+	}
+	free(cache);
+}
+END_TEST
+
+START_TEST(test_cache_hit_and_invalidation)
+{
+	struct geo_cache *cache = malloc(sizeof(*cache));
+	struct geo_cache_entry *e;
+	struct geo_location loc;
+	struct gslb_err err = {""};
+	uint8_t addr[16];
+
+	ck_assert_ptr_nonnull(cache);
+	memset(cache, 0x5a, sizeof(*cache));
+	geo_cache_init(cache);
+	for (size_t i = 0; i < GEO_CACHE_SIZE; i++)
+		ck_assert_uint_eq(cache->entries[i].gen, 0);
+
+	/* A miss fills an entry; a hit is served from it (changed here to
+	 * tell the two apart), for every network sharing the record. */
+	loc = lookup_cached(city, cache, "81.2.69.160");
+	ck_assert_str_eq(loc.country, "GB");
+	e = cache_find(cache, loc.record_id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert(e->has_coords);
+	ck_assert_str_eq(e->country, "GB");
+	memcpy(e->country, "ZZ", 3);
+	e->lat = 1.5;
+	ck_assert_str_eq(lookup_cached(city, cache, "81.2.69.1").country, "ZZ");
+	ck_assert(lookup_cached(city, cache, "2001:db8:100::1").lat == 1.5);
+	/* Not-found addresses leave the cache alone. */
+	loc = lookup_cached(city, cache, "8.8.8.8");
+	ck_assert(!loc.found);
+	ck_assert_str_eq(loc.country, "");
+
+	/* Another database with a record at the same offset does not see it:
+	 * every slot claims flat's record, decoded from city. */
+	loc = lookup(flat, "192.0.2.77");
+	for (size_t i = 0; i < GEO_CACHE_SIZE; i++) {
+		cache->entries[i] = *e;
+		cache->entries[i].record_id = loc.record_id;
+	}
+	loc = lookup_cached(flat, cache, "192.0.2.77");
+	ck_assert_str_eq(loc.country, "US");
+	ck_assert_double_eq_tol(loc.lat, 40.7128, 1e-9);
+	/* ...and replaces the one stale entry in its slot */
+	{
+		size_t us = 0;
+
+		for (size_t i = 0; i < GEO_CACHE_SIZE; i++)
+			us += strcmp(cache->entries[i].country, "US") == 0;
+		ck_assert_uint_eq(us, 1);
+	}
+	geo_cache_init(cache);
+
+	/* Neither does the same file opened again, wherever it is mapped. */
+	loc = lookup_cached(city, cache, "192.0.2.1");
+	e = cache_find(cache, loc.record_id);
+	ck_assert_ptr_nonnull(e);
+	memcpy(e->country, "ZZ", 3);
+	ck_assert_str_eq(lookup_cached(city, cache, "192.0.2.1").country, "ZZ");
+	geo_db_close(city);
+	city = NULL;
+	ck_assert_msg(geo_db_open(CITY_DB, NULL, &city, &err) == 0, "%s", err.msg);
+	loc = lookup_cached(city, cache, "192.0.2.1");
+	ck_assert_str_eq(loc.country, "US");
+	ck_assert_double_eq_tol(loc.lon, -74.0060, 1e-9);
+
+	/* Errors fill nothing. */
+	memset(addr, 0, sizeof(addr));
+	ck_assert_int_eq(geo_db_lookup_cached(city, cache, AF_UNIX, addr, &loc), GSLB_EINVAL);
+	ck_assert(!loc.found);
+	free(cache);
+}
+END_TEST
+
+START_TEST(test_unit_vector)
+{
+	static const double pts[][2] = {
+	    {51.5074, -0.1278}, {40.7128, -74.0060}, {-33.8688, 151.2093}, {1.3521, 103.8198},
+	    {90.0, 0.0},        {-90.0, 45.0},       {0.0, 180.0},         {0.0, -179.5},
+	    {53.35, -6.26},     {53.3498, -6.2603},  {40.0, -74.0},        {-40.0, 106.0},
+	};
+	size_t n = sizeof(pts) / sizeof(pts[0]);
+	double v[3];
+
+	geo_unit_vector(0.0, 0.0, v);
+	ck_assert_double_eq_tol(v[0], 1.0, 1e-15);
+	geo_unit_vector(0.0, 90.0, v);
+	ck_assert_double_eq_tol(v[1], 1.0, 1e-15);
+	geo_unit_vector(90.0, 0.0, v);
+	ck_assert_double_eq_tol(v[2], 1.0, 1e-15);
+	/* The chord gives the haversine distance, and orders as it does. */
+	for (size_t i = 0; i < n; i++) {
+		double a[3];
+
+		geo_unit_vector(pts[i][0], pts[i][1], a);
+		ck_assert_double_eq_tol(a[0] * a[0] + a[1] * a[1] + a[2] * a[2], 1.0, 1e-12);
+		for (size_t j = 0; j < n; j++) {
+			double b[3],
+			    hj = geo_distance_km(pts[i][0], pts[i][1], pts[j][0], pts[j][1]);
+
+			geo_unit_vector(pts[j][0], pts[j][1], b);
+			ck_assert_double_eq_tol(geo_chord2_km(geo_chord2(a, b)), hj, 1e-6);
+			for (size_t k = 0; k < n; k++) {
+				double c[3], hk = geo_distance_km(pts[i][0], pts[i][1], pts[k][0],
+								  pts[k][1]);
+
+				geo_unit_vector(pts[k][0], pts[k][1], c);
+				if (hj < hk - 1e-6)
+					ck_assert(geo_chord2(a, b) < geo_chord2(a, c));
+			}
+		}
+	}
+	ck_assert(geo_chord2_km(0.0) == 0.0);
+	ck_assert(geo_chord2_km(-1e-17) == 0.0);
+	ck_assert_double_eq_tol(geo_chord2_km(4.0 + 1e-15), M_PI * GEO_EARTH_RADIUS_KM, 1e-9);
+}
+END_TEST
+
 /* Invalid input. */
 
 START_TEST(test_open_missing)
@@ -676,6 +873,9 @@ static Suite *geo_suite(void)
 	tcase_add_loop_test(tc, test_private, 0, sizeof(private_cases) / sizeof(private_cases[0]));
 	tcase_add_test(tc, test_distance);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_test(tc, test_cache_same_as_uncached);
+	tcase_add_test(tc, test_cache_hit_and_invalidation);
+	tcase_add_test(tc, test_unit_vector);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");

@@ -844,8 +844,7 @@ static void set_dc(struct config *cfg, int i, const char *name, double lat, doub
 {
 	cfg->datacenters[i].name = xstrdup(name);
 	cfg->datacenters[i].region = xstrdup(name);
-	cfg->datacenters[i].lat = lat;
-	cfg->datacenters[i].lon = lon;
+	config_datacenter_set_position(&cfg->datacenters[i], lat, lon);
 	cfg->datacenters[i].weight = 100;
 }
 

@@ -74,8 +74,7 @@ static void add_dc(size_t i, const char *name, double lat, double lon, const cha
 
 	dc->name = xstrdup(name);
 	dc->region = xstrdup(name);
-	dc->lat = lat;
-	dc->lon = lon;
+	config_datacenter_set_position(dc, lat, lon);
 	dc->weight = 100;
 	if (v4 != NULL) {
 		dc->ipv4 = xcalloc(1, sizeof(*dc->ipv4));
@@ -273,7 +272,7 @@ static struct lb_decision decide_full(const struct geo_db *db, const struct late
 	struct lb_client c = client_of(ip, prefix);
 
 	memset(&d, 0xa5, sizeof(d)); /* lb_decide must fill everything */
-	lb_decide(cfg, db, up, lat, pool, qtype, &c, rnd, &d);
+	lb_decide(cfg, db, NULL, up, lat, pool, qtype, &c, rnd, &d);
 	ck_assert_uint_le(d.chosen_count, LB_MAX_ANSWERS);
 	ck_assert_uint_le(d.cand_count, LB_MAX_POOL_DCS);
 	ck_assert(d.region >= -1);
@@ -522,8 +521,8 @@ START_TEST(test_nearest_answers)
 	ck_assert_uint_eq(d.chosen[1], DC_EU);
 
 	/* equal distances keep the listed order */
-	cfg->datacenters[DC_US].lat = cfg->datacenters[DC_AP].lat = 53.35;
-	cfg->datacenters[DC_US].lon = cfg->datacenters[DC_AP].lon = -6.26;
+	config_datacenter_set_position(&cfg->datacenters[DC_US], 53.35, -6.26);
+	config_datacenter_set_position(&cfg->datacenters[DC_AP], 53.35, -6.26);
 	d = decide(P_NEAREST, QT_A, "192.0.2.0", 24);
 	ck_assert_uint_eq(d.cands[0].dc, DC_US);
 	ck_assert_uint_eq(d.cands[1].dc, DC_EU);
@@ -1359,6 +1358,115 @@ START_TEST(test_latency_override)
 }
 END_TEST
 
+/* The same decision with a GeoIP record cache as without, on a miss and
+ * on a hit, for every policy that locates the client. */
+START_TEST(test_cache_same_decisions)
+{
+	static const char *const ips[] = {"81.2.69.160", "81.2.69.7",  "192.0.2.1",
+					  "203.0.113.9", "45.0.12.34", "2001:db8:100::1",
+					  "62.0.0.5",    "8.8.8.8",    "10.1.2.3"};
+	static const int pools[] = {P_NEAREST, P_NEAREST2, P_OVERRIDE, P_LATENCY, P_WEIGHTED};
+	struct geo_cache *cache = xcalloc(1, sizeof(*cache));
+
+	for (int round = 0; round < 2; round++) {
+		for (size_t p = 0; p < sizeof(pools) / sizeof(pools[0]); p++) {
+			for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+				struct lb_client c = client_of(ips[i], -1);
+				struct lb_decision a, b;
+
+				lb_decide(cfg, geo, NULL, up, &lat_table, (size_t)pools[p], QT_A,
+					  &c, 0, &a);
+				lb_decide(cfg, geo, cache, up, &lat_table, (size_t)pools[p], QT_A,
+					  &c, 0, &b);
+				ck_assert_msg(memcmp(&a.loc, &b.loc, sizeof(a.loc)) == 0, "%s",
+					      ips[i]);
+				ck_assert_int_eq(a.reason, b.reason);
+				ck_assert_int_eq(a.region, b.region);
+				ck_assert_uint_eq(a.scope, b.scope);
+				ck_assert_uint_eq(a.chosen_count, b.chosen_count);
+				ck_assert_uint_eq(a.cand_count, b.cand_count);
+				for (unsigned k = 0; k < a.cand_count; k++) {
+					ck_assert_uint_eq(a.cands[k].dc, b.cands[k].dc);
+					ck_assert(a.cands[k].distance_km == b.cands[k].distance_km);
+				}
+				for (unsigned k = 0; k < a.chosen_count; k++)
+					ck_assert_uint_eq(a.chosen[k], b.chosen[k]);
+			}
+		}
+	}
+	free(cache);
+}
+END_TEST
+
+/* A big pool: nearest ranks all of its datacenters as the haversine
+ * distance does, ties in the listed order. */
+START_TEST(test_nearest_many)
+{
+	enum { MANY = LB_MAX_POOL_DCS };
+	struct config_pool *p = &cfg->pools[P_NEAREST];
+	uint8_t many_up[MANY];
+	unsigned ref[MANY];
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	struct lb_client c = client_of("81.2.69.160", -1);
+	struct lb_decision d;
+	double ref_km[MANY];
+
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		free(cfg->datacenters[i].name);
+		free(cfg->datacenters[i].region);
+		free(cfg->datacenters[i].ipv4);
+		free(cfg->datacenters[i].ipv6);
+		free(cfg->datacenters[i].cname);
+	}
+	free(cfg->datacenters);
+	cfg->datacenter_count = MANY;
+	cfg->datacenters = xcalloc(MANY, sizeof(*cfg->datacenters));
+	free(p->dcs);
+	p->dcs = xcalloc(MANY, sizeof(*p->dcs));
+	p->dc_count = MANY;
+	for (unsigned i = 0; i < MANY; i++) {
+		char name[16];
+		double lat, lon;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		lat = (double)(x % 1600) / 10.0 - 80.0;
+		lon = (double)((x >> 20) % 3600) / 10.0 - 180.0;
+		if (i % 9 == 4) { /* some share a place with the one before */
+			lat = cfg->datacenters[i - 1].lat;
+			lon = cfg->datacenters[i - 1].lon;
+		}
+		snprintf(name, sizeof(name), "dc%u", i);
+		add_dc(i, name, lat, lon, "192.0.2.10", NULL, NULL);
+		p->dcs[i] = MANY - 1 - i; /* listed backwards */
+		many_up[i] = 1;
+	}
+	lb_decide(cfg, geo, NULL, many_up, NULL, P_NEAREST, QT_A, &c, 0, &d);
+	ck_assert_uint_eq(d.cand_count, MANY);
+	/* reference: stable insertion sort of the listed order by haversine */
+	for (unsigned i = 0; i < MANY; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
+		double km = geo_distance_km(d.loc.lat, d.loc.lon, dc->lat, dc->lon);
+		unsigned j = i;
+
+		while (j > 0 && ref_km[j - 1] > km) {
+			ref[j] = ref[j - 1];
+			ref_km[j] = ref_km[j - 1];
+			j--;
+		}
+		ref[j] = (unsigned)p->dcs[i];
+		ref_km[j] = km;
+	}
+	for (unsigned i = 0; i < MANY; i++) {
+		ck_assert_msg(d.cands[i].dc == ref[i], "rank %u: dc%u, expected dc%u", i,
+			      d.cands[i].dc, ref[i]);
+		ck_assert_double_eq_tol(d.cands[i].distance_km, ref_km[i], 1e-6);
+	}
+	ck_assert_uint_eq(d.chosen[0], ref[0]);
+}
+END_TEST
+
 static Suite *lb_suite(void)
 {
 	Suite *s = suite_create("lb");
@@ -1404,6 +1512,8 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_latency_unlocated);
 	tcase_add_test(tc, test_latency_scope);
 	tcase_add_test(tc, test_latency_override);
+	tcase_add_test(tc, test_cache_same_decisions);
+	tcase_add_test(tc, test_nearest_many);
 	suite_add_tcase(s, tc);
 	return s;
 }
