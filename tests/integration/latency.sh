@@ -9,7 +9,7 @@
 #   slow         eu-west now takes 300 ms: London moves to us-east (the next
 #                fastest), while eu-west stays healthy
 #   hysteresis   ap-southeast now takes 90 ms: faster than us-east, but by
-#                less than max(20 %, 5 ms), so London stays on us-east
+#                less than max(40 %, 10 ms), so London stays on us-east
 #   clear win    ap-southeast answers at once: London moves to it
 #
 # and /v1/status shows the per-region rankings with rtt_ms, /v1/explain
@@ -48,7 +48,8 @@ fi
 D_US=$((100 * SCALE))
 D_AP=$((200 * SCALE))
 D_SLOW=$((300 * SCALE))
-# Faster than us-east, by half of the hysteresis (20 %).
+# Faster than us-east by 10 %: a quarter of the hysteresis (40 %), so that a
+# loaded machine's noise cannot push it over.
 D_NEAR=$((90 * SCALE))
 
 declare -A B_PID B_PORT P_PID
