@@ -892,6 +892,38 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
+/* Read the identifier of entry index of a list of named mappings (key
+ * `key`, e.g. "name"): required, an identifier (what_id: "a check name"),
+ * and unlike those of the earlier entries: the char * at name_off of each
+ * stride-byte element from first, whose line is the unsigned at line_off.
+ * what names the kind in "duplicate check 'web' (first at line 5)". On
+ * success *out is a copy of the identifier. */
+static int entry_id_read(struct loader *l, const struct ytree_node *entry,
+			 const struct ytree_node *id, const char *path, const char *key,
+			 const char *what, const char *what_id, const void *first, size_t stride,
+			 size_t name_off, size_t line_off, size_t index, char **out)
+{
+	char kpath[96];
+	int rc;
+
+	if (id == NULL)
+		return ytree_error_path(&l->r, entry, path, "missing required key '%s'", key);
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
+	if ((rc = ident_read(l, id, kpath, what_id)) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		const char *e = (const char *)first + i * stride;
+		const char *name = *(char *const *)(const void *)(e + name_off);
+
+		if (strcmp(name, id->scalar) == 0)
+			return ytree_error_path(
+			    &l->r, id, kpath, "duplicate %s '%s' (first at line %u)", what,
+			    id->scalar, *(const unsigned *)(const void *)(e + line_off));
+	}
+	*out = xstrdup(id->scalar);
+	return 0;
+}
+
 static int check_read(struct loader *l, const struct ytree_node *n, size_t index)
 {
 	enum {
@@ -933,18 +965,10 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	c->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
-	if (v[K_NAME] == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
-	snprintf(kpath, sizeof(kpath), "%s.name", path);
-	if ((rc = ident_read(l, v[K_NAME], kpath, "a check name")) != 0)
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name", cfg->checks,
+				sizeof(*cfg->checks), offsetof(struct config_check, name),
+				offsetof(struct config_check, line), index, &c->name)) != 0)
 		return rc;
-	for (size_t i = 0; i < index; i++) {
-		if (strcmp(cfg->checks[i].name, v[K_NAME]->scalar) == 0)
-			return ytree_error_path(&l->r, v[K_NAME], kpath,
-						"duplicate check '%s' (first at line %u)",
-						v[K_NAME]->scalar, cfg->checks[i].line);
-	}
-	c->name = xstrdup(v[K_NAME]->scalar);
 
 	c->type = CHECK_HTTP;
 	if (v[K_TYPE] != NULL) {
@@ -1171,18 +1195,11 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 	dc->check = -1;
 	if ((rc = map_read(l, n, path, all_keys, v)) != 0)
 		return rc;
-	if (v[K_NAME] == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
-	snprintf(kpath, sizeof(kpath), "%s.name", path);
-	if ((rc = ident_read(l, v[K_NAME], kpath, "a datacenter name")) != 0)
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "datacenter", "a datacenter name",
+				cfg->datacenters, sizeof(*cfg->datacenters),
+				offsetof(struct config_datacenter, name),
+				offsetof(struct config_datacenter, line), index, &dc->name)) != 0)
 		return rc;
-	for (size_t i = 0; i < index; i++) {
-		if (strcmp(cfg->datacenters[i].name, v[K_NAME]->scalar) == 0)
-			return ytree_error_path(&l->r, v[K_NAME], kpath,
-						"duplicate datacenter '%s' (first at line %u)",
-						v[K_NAME]->scalar, cfg->datacenters[i].line);
-	}
-	dc->name = xstrdup(v[K_NAME]->scalar);
 	if (v[K_REGION] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.region", path);
 		if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
@@ -1349,18 +1366,10 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 	p->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
-	if (v[K_ID] == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'id'");
-	snprintf(kpath, sizeof(kpath), "%s.id", path);
-	if ((rc = ident_read(l, v[K_ID], kpath, "a probe id")) != 0)
+	if ((rc = entry_id_read(l, n, v[K_ID], path, "id", "probe", "a probe id", cfg->probes,
+				sizeof(*cfg->probes), offsetof(struct config_probe, id),
+				offsetof(struct config_probe, line), index, &p->id)) != 0)
 		return rc;
-	for (size_t i = 0; i < index; i++) {
-		if (strcmp(cfg->probes[i].id, v[K_ID]->scalar) == 0)
-			return ytree_error_path(&l->r, v[K_ID], kpath,
-						"duplicate probe '%s' (first at line %u)",
-						v[K_ID]->scalar, cfg->probes[i].line);
-	}
-	p->id = xstrdup(v[K_ID]->scalar);
 	if (v[K_REGION] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'region'");
 	snprintf(kpath, sizeof(kpath), "%s.region", path);
@@ -1585,18 +1594,10 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	p->col = n->col;
 	if ((rc = map_read(l, n, path, keys, v)) != 0)
 		return rc;
-	if (v[K_NAME] == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
-	snprintf(kpath, sizeof(kpath), "%s.name", path);
-	if ((rc = ident_read(l, v[K_NAME], kpath, "a pool name")) != 0)
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "pool", "a pool name", cfg->pools,
+				sizeof(*cfg->pools), offsetof(struct config_pool, name),
+				offsetof(struct config_pool, line), index, &p->name)) != 0)
 		return rc;
-	for (size_t i = 0; i < index; i++) {
-		if (strcmp(cfg->pools[i].name, v[K_NAME]->scalar) == 0)
-			return ytree_error_path(&l->r, v[K_NAME], kpath,
-						"duplicate pool '%s' (first at line %u)",
-						v[K_NAME]->scalar, cfg->pools[i].line);
-	}
-	p->name = xstrdup(v[K_NAME]->scalar);
 	if (v[K_DCS] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'datacenters'");
 	snprintf(kpath, sizeof(kpath), "%s.datacenters", path);
