@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -21,7 +22,7 @@
 
 #define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
 #define UDP_MAX_QUERY 4096    /* larger queries are truncated by the kernel and dropped */
-#define UDP_WAKE_S 1          /* receive timeout: how often a blocked worker looks at its stop flag */
+#define UDP_WAKE_RETRY_MS 20  /* how often stopping repeats the wake-up signal */
 #define UDP_WAKE_SIGNAL SIGUSR2 /* interrupts a blocked worker that must stop */
 #define UDP_CMSG_LEN 128      /* room for IP_PKTINFO / IPV6_PKTINFO */
 
@@ -53,7 +54,6 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 				  struct snapshot_reader *reader, struct metrics_shard *metrics)
 {
 	struct udp_worker *w = xcalloc(1, sizeof(*w));
-	struct timeval tv = { UDP_WAKE_S, 0 };
 
 	w->id = id;
 	w->reader = reader;
@@ -63,10 +63,9 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 	w->scratch = answer_scratch_new();
 	w->in_bufs = xmalloc(UDP_BATCH * sizeof(*w->in_bufs));
 	w->out_bufs = xmalloc(UDP_BATCH * sizeof(*w->out_bufs));
-	/* The worker blocks in recvmmsg(); a receive timeout bounds how long a
-	 * stop request can go unnoticed should its wake-up signal be missed. */
+	/* The worker blocks in recvmmsg() with no timeout (a receive timeout
+	 * would arm a kernel timer for every wait); udp_worker_stop() wakes it. */
 	fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 
@@ -250,8 +249,21 @@ void udp_worker_stop(struct udp_worker *w)
 	if (w == NULL || !w->started)
 		return;
 	atomic_store(&w->stop, true);
-	pthread_kill(w->thread, UDP_WAKE_SIGNAL);
-	pthread_join(w->thread, NULL);
+	/* A signal that lands just before the worker enters recvmmsg() is
+	 * missed, so repeat it until the thread has gone. */
+	for (;;) {
+		struct timespec deadline;
+
+		pthread_kill(w->thread, UDP_WAKE_SIGNAL);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += UDP_WAKE_RETRY_MS * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(w->thread, NULL, &deadline) == 0)
+			break;
+	}
 	w->started = false;
 }
 
