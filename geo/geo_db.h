@@ -106,7 +106,7 @@ int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out);
 
 /* Entries of a struct geo_cache: 2^GEO_CACHE_BITS (at most 2^16). */
-#define GEO_CACHE_BITS 12
+#define GEO_CACHE_BITS 16
 #define GEO_CACHE_SIZE (1u << GEO_CACHE_BITS)
 
 /* One decoded record in a struct geo_cache. */
@@ -125,7 +125,8 @@ struct geo_cache_entry {
  * thread: no locks) and tied to no database. Every open of a database gets a
  * new generation number, so entries of a closed or reloaded database (even
  * at the same address) never match. Zero-filled memory (or
- * geo_cache_init()) is an empty cache; about 128 KiB. */
+ * geo_cache_init()) is an empty cache; 2 MiB of address space, of which
+ * only the entries in use become resident. */
 struct geo_cache {
 	struct geo_cache_entry entries[GEO_CACHE_SIZE]; /* indexed by a hash of record_id */
 };
