@@ -114,32 +114,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (size_t i = 0; i < cfg->probe_count; i++) {
-		free(cfg->probes[i].id);
-		free(cfg->probes[i].region);
-		free(cfg->probes[i].secret);
-	}
-	free(cfg->probes);
-	for (size_t i = 0; i < cfg->check_count; i++) {
-		free(cfg->checks[i].name);
-		free(cfg->checks[i].path);
-		free(cfg->checks[i].host);
-		free(cfg->checks[i].expect_status);
-		free(cfg->checks[i].expect_body);
-	}
-	free(cfg->checks);
-	for (size_t i = 0; i < cfg->datacenter_count; i++) {
-		struct config_datacenter *dc = &cfg->datacenters[i];
-
-		free(dc->name);
-		free(dc->region);
-		free(dc->ipv4);
-		free(dc->ipv6);
-		free(dc->cname);
-		free(dc->check_address);
-	}
-	free(cfg->datacenters);
-	free(cfg);
+	/* config_free() frees hand-built configs too. */
+	config_free(cfg);
 	cfg = NULL;
 }
 
