@@ -481,6 +481,9 @@ static void handle_metrics(struct api *api, struct evhttp_request *req)
 			    "# HELP gslbd_snapshot_generation Generation of the data being served.\n"
 			    "# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
 			    (unsigned long long)snap->generation);
+	for (int e = 0; e < METRICS_EVENTS; e++)
+		evbuffer_add_printf(b, "# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
+				    metrics_event_name(e), (unsigned long long)sum->events[e]);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

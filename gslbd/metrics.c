@@ -100,6 +100,22 @@ void metrics_count_truncated(struct metrics_shard *s)
 	add(&s->truncated, 1);
 }
 
+void metrics_count_event(struct metrics_shard *s, enum metrics_event e)
+{
+	add(&s->events[e], 1);
+}
+
+const char *metrics_event_name(enum metrics_event e)
+{
+	static const char *const names[METRICS_EVENTS] = {
+		"gslbd_udp_send_errors_total", "gslbd_tcp_connections_accepted_total",
+		"gslbd_tcp_connections_refused_total", "gslbd_tcp_connections_timed_out_total",
+		"gslbd_zone_transfers_total",
+	};
+
+	return names[e];
+}
+
 void metrics_count_result(struct metrics_shard *s, const struct answer_result *res)
 {
 	if (res->action == ANSWER_DROP) {
@@ -146,6 +162,8 @@ void metrics_sum(struct metrics_shard *out)
 		for (size_t d = 0; d < METRICS_MAX_DCS; d++)
 			out->dc_answers[d] +=
 				atomic_load_explicit(&s->dc_answers[d], memory_order_relaxed);
+		for (size_t e = 0; e < METRICS_EVENTS; e++)
+			out->events[e] += atomic_load_explicit(&s->events[e], memory_order_relaxed);
 	}
 }
 

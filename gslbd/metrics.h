@@ -19,6 +19,16 @@
 #define METRICS_QTYPES 14       /* A NS CNAME SOA PTR MX TXT AAAA SRV DS ANY AXFR IXFR other */
 #define METRICS_RCODES 7        /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED other */
 
+/* Transport events counted per thread. */
+enum metrics_event {
+	METRICS_UDP_SEND_ERROR,   /* a response the kernel refused to send */
+	METRICS_TCP_ACCEPTED,     /* TCP connections accepted */
+	METRICS_TCP_REFUSED,      /* TCP connections closed at once: limit reached */
+	METRICS_TCP_TIMEOUT,      /* TCP connections closed idle or stalled */
+	METRICS_XFR,              /* zone transfers started */
+	METRICS_EVENTS
+};
+
 struct metrics_shard {
 	_Atomic uint64_t epoch;  /* zone epoch the per-zone counters belong to */
 	_Atomic uint64_t queries[METRICS_MAX_ZONES + 1][METRICS_QTYPES][METRICS_RCODES];
@@ -26,6 +36,7 @@ struct metrics_shard {
 	_Atomic uint64_t dropped;              /* queries not answered */
 	_Atomic uint64_t truncated;            /* UDP answers with TC set */
 	_Atomic uint64_t dc_answers[METRICS_MAX_DCS]; /* times each datacenter was in an answer */
+	_Atomic uint64_t events[METRICS_EVENTS];      /* enum metrics_event */
 };
 
 /* Register a shard for a DNS thread (main thread, before it starts). */
@@ -44,6 +55,9 @@ void metrics_count_result(struct metrics_shard *s, const struct answer_result *r
 void metrics_count_dc(struct metrics_shard *s, size_t dc);
 void metrics_count_dropped(struct metrics_shard *s);
 void metrics_count_truncated(struct metrics_shard *s);
+void metrics_count_event(struct metrics_shard *s, enum metrics_event e);
+/* Metric name and help of an event (for /metrics). */
+const char *metrics_event_name(enum metrics_event e);
 /* Current zone epoch; metrics_bump_epoch() after a reload changed zones. */
 uint64_t metrics_epoch(void);
 void metrics_bump_epoch(void);

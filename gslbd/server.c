@@ -275,21 +275,6 @@ int server_matches(const struct server *srv, const struct config *cfg)
 	return 1;
 }
 
-void server_totals(const struct server *srv, uint64_t *udp_received, uint64_t *udp_answered,
-		   uint64_t *tcp_queries)
-{
-	*udp_received = *udp_answered = *tcp_queries = 0;
-	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++) {
-		const struct udp_stats *st = udp_worker_stats(srv->udp[n]);
-
-		*udp_received += atomic_load_explicit(&st->received, memory_order_relaxed);
-		*udp_answered += atomic_load_explicit(&st->answered, memory_order_relaxed);
-	}
-	if (srv->tcp != NULL)
-		*tcp_queries = atomic_load_explicit(&tcp_server_stats(srv->tcp)->queries,
-						    memory_order_relaxed);
-}
-
 void server_free(struct server *srv)
 {
 	if (srv == NULL)

@@ -28,9 +28,6 @@ int server_start(struct server *srv, struct gslb_err *err);
 void server_stop(struct server *srv);
 /* Does cfg ask for the same listeners and workers as the running server? */
 int server_matches(const struct server *srv, const struct config *cfg);
-/* Sum of the counters of every thread (for logs and, later, metrics). */
-void server_totals(const struct server *srv, uint64_t *udp_received, uint64_t *udp_answered,
-		   uint64_t *tcp_queries);
 void server_free(struct server *srv);
 
 #endif

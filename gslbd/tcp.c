@@ -54,7 +54,6 @@ struct tcp_server {
 	struct evconnlistener **listeners; /* one per fd */
 	struct tcp_conn *conns;           /* open connections */
 	unsigned conn_count;              /* entries in conns */
-	struct tcp_stats stats;           /* counters */
 	uint8_t query[ANSWER_MAX_MSG];    /* the message being answered */
 	uint8_t resp[2 + ANSWER_MAX_MSG]; /* length prefix + response */
 };
@@ -134,7 +133,6 @@ static void conn_process(struct tcp_conn *c)
 		evbuffer_remove(in, srv->query, len);
 		answer_query(snap, srv->query, len, &c->peer.u.sa, true, srv->resp + 2,
 			     ANSWER_MAX_MSG, srv->scratch, &res);
-		atomic_fetch_add_explicit(&srv->stats.queries, 1, memory_order_relaxed);
 		metrics_count_result(srv->metrics, &res);
 		c->queries++;
 		if (res.action == ANSWER_DROP) {
@@ -148,7 +146,7 @@ static void conn_process(struct tcp_conn *c)
 			netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
 			dname_to_str(zone_origin(res.zone), zone, sizeof(zone));
 			log_info("transfer started: zone=%s client=%s", zone, peer);
-			atomic_fetch_add_explicit(&srv->stats.transfers, 1, memory_order_relaxed);
+			metrics_count_event(srv->metrics, METRICS_XFR);
 			snapshot_ref(snap);
 			c->xfr_snap = snap;
 			c->in_xfr = true;
@@ -219,7 +217,7 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		atomic_fetch_add_explicit(&c->srv->stats.timeouts, 1, memory_order_relaxed);
+		metrics_count_event(c->srv->metrics, METRICS_TCP_TIMEOUT);
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
 			/* The client stopped reading: reset rather than close, so the
 			 * kernel drops the unsent answers instead of keeping them. */
@@ -252,7 +250,7 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	tv.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
 	if (srv->conn_count >= cfg->tcp_max_connections) {
 		snapshot_reader_offline(srv->reader);
-		atomic_fetch_add_explicit(&srv->stats.refused, 1, memory_order_relaxed);
+		metrics_count_event(srv->metrics, METRICS_TCP_REFUSED);
 		log_ratelimited(LOG_LEVEL_WARN, "tcp: connection limit (%u) reached, refusing",
 				cfg->tcp_max_connections);
 		close(fd);
@@ -278,7 +276,7 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 		srv->conns->prev = c;
 	srv->conns = c;
 	srv->conn_count++;
-	atomic_fetch_add_explicit(&srv->stats.accepted, 1, memory_order_relaxed);
+	metrics_count_event(srv->metrics, METRICS_TCP_ACCEPTED);
 }
 
 static void tcp_accept_error(struct evconnlistener *l, void *arg)
@@ -343,11 +341,6 @@ void tcp_server_stop(struct tcp_server *srv)
 	event_base_loopbreak(srv->base);
 	pthread_join(srv->thread, NULL);
 	srv->started = false;
-}
-
-const struct tcp_stats *tcp_server_stats(const struct tcp_server *srv)
-{
-	return &srv->stats;
 }
 
 void tcp_server_free(struct tcp_server *srv)

@@ -16,15 +16,6 @@ struct snapshot_reader;
 struct metrics_shard;
 struct tcp_server;
 
-/* Counters, read by other threads (relaxed). */
-struct tcp_stats {
-	_Atomic uint64_t accepted; /* connections accepted */
-	_Atomic uint64_t refused;  /* connections closed at once: limit reached */
-	_Atomic uint64_t timeouts; /* connections closed idle or stalled */
-	_Atomic uint64_t queries;  /* messages answered */
-	_Atomic uint64_t transfers; /* zone transfers started */
-};
-
 /* New server on count listening sockets (bound and listening; takes
  * ownership of the fds), counting into metrics (borrowed). Limits come from
  * the current snapshot's config. */
@@ -33,7 +24,6 @@ struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_
 int tcp_server_start(struct tcp_server *srv, struct gslb_err *err);
 /* Stop the thread, close every connection and join. */
 void tcp_server_stop(struct tcp_server *srv);
-const struct tcp_stats *tcp_server_stats(const struct tcp_server *srv);
 void tcp_server_free(struct tcp_server *srv);
 
 #endif

@@ -36,7 +36,6 @@ struct udp_worker {
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
-	struct udp_stats stats;            /* counters */
 	int in_dirty;                      /* in_msgs[0..in_dirty) were filled by the last receive */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
@@ -125,24 +124,21 @@ static void udp_answer(struct udp_worker *w, int n)
 	const struct snapshot *snap = snapshot_current();
 	int out = 0;
 
-	atomic_fetch_add_explicit(&w->stats.received, (uint64_t)n, memory_order_relaxed);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 		struct msghdr *o = &w->out_msgs[out].msg_hdr;
 		struct answer_result res;
 
 		if (h->msg_flags & MSG_TRUNC) {
-			atomic_fetch_add_explicit(&w->stats.dropped, 1, memory_order_relaxed);
+			metrics_count_dropped(w->metrics);
 			continue;
 		}
 		answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len,
 			     (const struct sockaddr *)&w->peers[i], false, w->out_bufs[out],
 			     ANSWER_MAX_MSG, w->scratch, &res);
 		metrics_count_result(w->metrics, &res);
-		if (res.action != ANSWER_SEND) {
-			atomic_fetch_add_explicit(&w->stats.dropped, 1, memory_order_relaxed);
+		if (res.action != ANSWER_SEND)
 			continue;
-		}
 		w->out_iov[out].iov_base = w->out_bufs[out];
 		w->out_iov[out].iov_len = res.len;
 		o->msg_name = &w->peers[i];
@@ -171,11 +167,10 @@ static void udp_answer(struct udp_worker *w, int n)
 			/* Skip the datagram the kernel refused and go on with the rest. */
 			log_ratelimited(LOG_LEVEL_WARN, "udp worker %u: sendmmsg: %s", w->id,
 					strerror(errno));
-			atomic_fetch_add_explicit(&w->stats.send_errors, 1, memory_order_relaxed);
+			metrics_count_event(w->metrics, METRICS_UDP_SEND_ERROR);
 			sent++;
 			continue;
 		}
-		atomic_fetch_add_explicit(&w->stats.answered, (uint64_t)k, memory_order_relaxed);
 		sent += k;
 	}
 }
@@ -265,11 +260,6 @@ void udp_worker_stop(struct udp_worker *w)
 			break;
 	}
 	w->started = false;
-}
-
-const struct udp_stats *udp_worker_stats(const struct udp_worker *w)
-{
-	return &w->stats;
 }
 
 void udp_worker_free(struct udp_worker *w)

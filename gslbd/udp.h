@@ -23,14 +23,6 @@ struct udp_socket {
 	bool use_pktinfo;  /* bound to a wildcard address: reply from the query's destination */
 };
 
-/* Per-worker counters, read by other threads (relaxed). */
-struct udp_stats {
-	_Atomic uint64_t received; /* datagrams read */
-	_Atomic uint64_t answered; /* responses sent */
-	_Atomic uint64_t dropped;  /* datagrams not answered (malformed, QR=1, ...) */
-	_Atomic uint64_t send_errors; /* responses the kernel refused */
-};
-
 /* New worker serving sock (takes ownership of its fd), counting into metrics
  * (borrowed). */
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
@@ -39,7 +31,6 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err);
 /* Ask the thread to stop and join it. */
 void udp_worker_stop(struct udp_worker *w);
-const struct udp_stats *udp_worker_stats(const struct udp_worker *w);
 void udp_worker_free(struct udp_worker *w);
 
 #endif
