@@ -6,7 +6,8 @@
 # report to every server on its own; that a dead or refusing server does
 # not stop the others; that refusals are not retried but server errors are
 # (boundedly); that the cached config is used when no server answers; and
-# that the daemon keeps reporting each cycle and stops cleanly on SIGTERM.
+# that the daemon keeps reporting each cycle and stops cleanly on SIGTERM;
+# and HTTPS checks against openssl s_server, verifying or not.
 #
 # Environment (set by make check): top_srcdir, top_builddir, TEST_WRAPPER.
 # Exit codes: 0 pass, 1 fail, 77 skip. Nothing sleeps to synchronise.
@@ -265,4 +266,48 @@ P_PID=
 grep -q "probe config unchanged" "$WORK/p6.log" || fail "no 304 on refresh: $(cat "$WORK/p6.log")"
 assert_result "$WORK/s3/report.2.json" live true 200
 echo "ok 6: daemon reports each cycle, refreshes with If-None-Match, exits 0 on SIGTERM"
+
+# ---- 7: HTTPS checks against a real TLS server ---------------------------------------
+# openssl s_server with a self-signed certificate for backend.test: a check
+# that does not verify the certificate passes (SNI and Host backend.test,
+# pinned to 127.0.0.1), one that verifies it fails, and plain HTTP to the
+# TLS port fails.
+DNSTEST=$top_builddir/tests/tools/dnstest
+if ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 || [ ! -x "$DNSTEST" ]; then
+	echo "skip 7: openssl, curl or dnstest missing"
+	exit 0
+fi
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=backend.test" \
+	-addext "subjectAltName=DNS:backend.test" \
+	-keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" >"$WORK/openssl-req.log" 2>&1 ||
+	fail "openssl req: $(cat "$WORK/openssl-req.log")"
+TLS=$("$DNSTEST" freeport 127.0.0.1) || fail "no free port"
+openssl s_server -accept "127.0.0.1:$TLS" -www -quiet -cert "$WORK/tls-cert.pem" \
+	-key "$WORK/tls-key.pem" >"$WORK/s_server.log" 2>&1 </dev/null &
+BG_PIDS="$BG_PIDS $!"
+deadline=$(($(now_ms) + 10000 * TF))
+until [ "$(curl -sk -o /dev/null -w '%{http_code}' --resolve "backend.test:$TLS:127.0.0.1" \
+	"https://backend.test:$TLS/")" = 200 ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "openssl s_server did not answer: $(cat "$WORK/s_server.log")"
+	sleep 0.05
+done
+TLS_TIMEOUT=$((2000 * TF))
+printf '%s\n' \
+	'{"interval_ms": 500, "checks": [' \
+	" {\"datacenter\": \"tls-insecure\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": false, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}," \
+	" {\"datacenter\": \"tls-verify\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}," \
+	" {\"datacenter\": \"plain-to-tls\", \"type\": \"http\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}" \
+	']}' >"$WORK/probe-config-tls.json"
+start_httpd s4 -k probe-test -s "$SECRET" -c "$WORK/probe-config-tls.json"
+S4=$PORT
+write_conf "$WORK/p7.yaml" "http://127.0.0.1:$S4"
+run_once "$WORK/p7.yaml" "$WORK/p7.log"
+[ "$RC" -eq 0 ] || fail "p7: --once exit $RC: $(tail -5 "$WORK/p7.log")"
+[ -e "$WORK/s4/report.1.json" ] || fail "p7: no report"
+assert_result "$WORK/s4/report.1.json" tls-insecure true 200
+assert_result "$WORK/s4/report.1.json" tls-verify false
+assert_result "$WORK/s4/report.1.json" plain-to-tls false
+grep -q '"datacenter":"tls-verify","ok":false,[^}]*"error":"[^"]*[Cc]ertificate' "$WORK/s4/report.1.json" ||
+	fail "p7: tls-verify should fail on the certificate: $(cat "$WORK/s4/report.1.json")"
+echo "ok 7: HTTPS checks with and without certificate verification"
 exit 0
