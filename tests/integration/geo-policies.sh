@@ -46,14 +46,17 @@ lb() {
 # per query: the first address of its answer ("-" when empty), so us-east
 # (two addresses) is 192.0.2.10. Fails on a lost or failed query.
 batch() {
-	local name=$1 type=$2 file=$WORK/batch.txt out e n
+	local name=$1 type=$2 file=$WORK/batch.txt out e n try
 	shift 2
 	: >"$file"
 	for e in "$@"; do
 		echo "+subnet=$e $name $type" >>"$file"
 	done
-	out=$(dig @127.0.0.1 -p "$G_UDP" +norecurse +time="$DIG_TIME" +tries=2 \
-		+noall +comments +answer -f "$file" 2>&1)
+	for try in 1 2 3 4 5; do
+		out=$(dig @127.0.0.1 -p "$G_UDP" +norecurse +time="$DIG_TIME" +tries=2 \
+			+noall +comments +answer -f "$file" 2>&1)
+		dig_reflected "$out" || break
+	done
 	n=$(echo "$out" | grep -c -- '->>HEADER<<-.*status: NOERROR')
 	[ "$n" -eq $# ] || {
 		echo "$out" | tail -n 20

@@ -274,8 +274,25 @@ q() {
 		port=${Q_UDP:-$G_UDP}
 	fi
 	QCMD="dig @$addr -p $port +norecurse +time=$DIG_TIME +tries=1 $*"
-	OUT=$(dig "@$addr" -p "$port" +norecurse +time="$DIG_TIME" +tries=1 "$@" 2>&1)
-	QRC=$?
+	local try
+	for try in 1 2 3 4 5; do
+		OUT=$(dig "@$addr" -p "$port" +norecurse +time="$DIG_TIME" +tries=1 "$@" 2>&1)
+		QRC=$?
+		dig_reflected "$OUT" || break
+	done
+}
+
+# dig_reflected OUTPUT: true when dig read back its own query. dig sets
+# SO_REUSEPORT on its UDP socket, so when both it and the server run as the
+# same user the kernel may give dig the server's port as its source port;
+# the connected socket then wins the delivery of its own datagram and dig
+# prints the query as the "response" (QR clear). Not the server's doing:
+# callers ask again.
+dig_reflected() {
+	case $1 in
+	*"Warning: query response not set"*) return 0 ;;
+	esac
+	return 1
 }
 
 show_query() {
