@@ -3,9 +3,10 @@
 # set GSLBD_GEOLITE2_CITY to its .mmdb file to run this test; it is skipped
 # otherwise (the database is not distributed with gslbd).
 #
-# The probes are networks that MaxMind's own documentation and test database
-# (MaxMind-DB, source-data/GeoIP2-City-Test.json) use, in Great Britain, the
-# United States and East/South-East Asia. Databases change, so each probe's
+# The probes are residential networks in London, New York and Singapore
+# (IPv4 and IPv6) and networks that MaxMind's own documentation and test
+# database (MaxMind-DB, source-data/GeoIP2-City-Test.json) use, in Great
+# Britain, the United States and East Asia. Databases change, so each probe's
 # country is read from the database first (mmdblookup when installed, else
 # gslbd's --explain) and the expected datacenter follows from it; every one
 # of the three datacenters must be expected by at least one probe.
@@ -18,6 +19,7 @@ fi
 DB=${GSLBD_GEOLITE2_CITY:-}
 [ -n "$DB" ] || skip "set GSLBD_GEOLITE2_CITY to a GeoLite2-City .mmdb file to run this test"
 [ -r "$DB" ] || skip "GSLBD_GEOLITE2_CITY=$DB is not readable"
+command -v python3 >/dev/null 2>&1 || skip "python3 not found (Debian package python3)"
 case $DB in
 /*) ;;
 *) DB=$PWD/$DB ;;
@@ -39,7 +41,11 @@ country() {
 		c=$(mmdblookup --file "$DB" --ip "$1" country iso_code 2>/dev/null |
 			sed -n 's/^ *"\([A-Z][A-Z]\)" <utf8_string>.*/\1/p')
 	else
-		c=$("$GSLBD" -c "$CONF" --explain www.gslb.example.com 127.0.0.1 --ecs "$1/32" 2>/dev/null |
+		case $1 in
+		*:*) set -- "$1/128" ;;
+		*) set -- "$1/32" ;;
+		esac
+		c=$("$GSLBD" -c "$CONF" --explain www.gslb.example.com 127.0.0.1 --ecs "$1" 2>/dev/null |
 			sed -n 's/^location: *country=\([A-Z][A-Z]\) .*/\1/p')
 	fi
 	echo "$c"
@@ -55,21 +61,69 @@ expect_for() {
 	esac
 }
 
-# ECS prefixes. The documentation ranges at the end are only in the test
+# loc ADDR: "LAT LON COUNTRY" of the record the database gives ADDR, from
+# libmaxminddb's own mmdblookup (empty without it or without a record).
+loc() {
+	command -v mmdblookup >/dev/null 2>&1 || return 0
+	mmdblookup --file "$DB" --ip "$1" location 2>/dev/null | awk -v cc="$(country "$1")" '
+		/"latitude"/ { getline; lat = $1 }
+		/"longitude"/ { getline; lon = $1 }
+		END { if (lat != "") print lat, lon, cc }'
+}
+
+# city ADDR: the English city name the database gives ADDR (for the log).
+city() {
+	command -v mmdblookup >/dev/null 2>&1 || return 0
+	mmdblookup --file "$DB" --ip "$1" city names en 2>/dev/null |
+		sed -n 's/^ *"\(.*\)" <utf8_string>.*/\1/p'
+}
+
+# last_addr PREFIX: the last address of a network ("10.1.0.0/16" -> 10.1.255.255).
+last_addr() {
+	python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1], strict=False)[-1])' "$1"
+}
+
+# first_addr ADDR/LEN: ADDR cut to LEN bits, as gslbd looks it up.
+first_addr() {
+	python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1], strict=False)[0])' "$1"
+}
+
+# The datacenter answering AAAA (its IPv6 address) for most of a country:
+# ap-southeast has no IPv6 address, so Asia gets the nearer of the other two.
+US6=2001:db8:10::1
+EU6=2001:db8:20::1
+expect6_for() {
+	case $1 in
+	GB | IE | FR | DE | NL | BE | ES | PT | SE | NO | DK | IS) echo "$EU6" ;;
+	US | CA) echo "$US6" ;;
+	SG | MY | ID | TH | VN | PH | CN | HK | TW | JP | KR | IN) echo "$EU6" ;;
+	*) echo "" ;;
+	esac
+}
+
+# ECS prefixes: residential networks in London, New York (Brooklyn) and
+# Singapore, IPv4 and IPv6; networks that MaxMind's documentation and test
+# database use; and documentation ranges, which are only in the test
 # database of this tree, so that pointing GSLBD_GEOLITE2_CITY at
 # tests/data/geo/test-city.mmdb (the same layout) checks this script.
-PROBES="81.2.69.160/27 2.125.160.216/29 216.160.83.56/29 214.0.0.0/24 \
+PROBES="217.138.1.0/24 66.108.1.0/24 116.14.1.0/24 \
+2a00:23c4:1::/56 2604:2000:1::/56 2406:3003:1::/56 \
+81.2.69.160/27 2.125.160.216/29 216.160.83.56/29 214.0.0.0/24 \
 175.16.199.0/24 202.196.224.0/20 8.8.8.0/24 192.0.2.0/24 203.0.113.0/24"
 
 seen=
 checked=0
 for p in $PROBES; do
-	# gslbd looks up the ECS address cut to /24.
-	addr=${p%/*}
-	[ "${p#*/}" -le 24 ] || addr=${addr%.*}.0
+	# gslbd looks up the ECS address cut to /24 (IPv4) or /56 (IPv6).
+	case $p in
+	*:*) [ "${p#*/}" -le 56 ] && cut=$p || cut=${p%/*}/56 ;;
+	*) [ "${p#*/}" -le 24 ] && cut=$p || cut=${p%/*}/24 ;;
+	esac
+	addr=$(first_addr "$cut")
 	cc=$(country "$addr")
 	want=$(expect_for "$cc")
-	step "$p (country ${cc:-none})"
+	want6=$(expect6_for "$cc")
+	step "$p (country ${cc:-none}, city $(city "$addr"))"
 	if [ -z "$want" ]; then
 		echo "not checked: no expectation for country '${cc:-none}'"
 		continue
@@ -83,7 +137,24 @@ for p in $PROBES; do
 	"$p"/[0-9]*) ;;
 	*) qfail "CLIENT-SUBNET: expected $p/SCOPE, got '$scope'" ;;
 	esac
-	[ "${scope##*/}" -ge 1 ] || qfail "scope 0 for a located client"
+	scope=${scope##*/}
+	[ "$scope" -ge 1 ] || qfail "scope 0 for a located client"
+	# The scope is the database network that holds the client: no wider
+	# than the record reaches. Its last address has the same location.
+	if [ "$scope" -le "${cut#*/}" ]; then
+		edge=$(last_addr "$addr/$scope")
+		here=$(loc "$addr")
+		there=$(loc "$edge")
+		[ "$here" = "$there" ] ||
+			qfail "scope /$scope: $addr is at '$here' but $edge, in the same /$scope, is at '$there'"
+	fi
+	if [ -n "$want6" ]; then
+		q +subnet="$p" www.gslb.example.com AAAA
+		assert_rcode NOERROR
+		assert_addrs "$want6"
+		[ "$(ecs_scope)" = "$p/$scope" ] || qfail "AAAA: scope differs from A's /$scope"
+	fi
+	echo "A $want, AAAA ${want6:-(not checked)}, scope /$scope"
 	seen="$seen $want"
 	checked=$((checked + 1))
 done
