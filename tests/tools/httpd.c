@@ -188,7 +188,11 @@ static void respond(struct client *c, int status, const char *extra_headers, con
 		     status, blen, extra_headers, body);
 	c->resp_len = (size_t)n;
 	c->resp_off = 0;
+	/* now_ms() truncates: one more millisecond makes the delay at least
+	 * what was asked, never a fraction less. */
 	c->ready_at = now_ms() + delay_ms + global_delay_ms;
+	if (delay_ms + global_delay_ms > 0)
+		c->ready_at++;
 }
 
 /* The request in c is complete: build the answer. */
