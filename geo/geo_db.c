@@ -14,6 +14,7 @@
 #include <maxminddb.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/xalloc.h"
 
 /* The fields of a layout, in the order of struct geo_layout. */
@@ -39,6 +40,9 @@ struct geo_db {
 };
 
 _Static_assert(GEO_CACHE_BITS >= 1 && GEO_CACHE_BITS <= 16, "GEO_CACHE_BITS out of range");
+_Static_assert(GEO_NET_CACHE_BITS >= 2 && GEO_NET_CACHE_BITS <= 16,
+	       "GEO_NET_CACHE_BITS out of range");
+_Static_assert(sizeof(struct geo_net_entry) == 64, "a geo_net_entry is one cache line");
 
 /* The generation of the last open database. */
 static atomic_uint_least32_t last_gen;
@@ -389,6 +393,57 @@ static void decode_cached(const struct geo_db *db, struct geo_cache *cache, MMDB
 	memcpy(out->continent, e->continent, sizeof(out->continent));
 }
 
+/* The first entry of the set of an address in a struct geo_cache's nets. */
+static size_t net_set(bool v6, const uint8_t *addr)
+{
+	uint64_t a = 0, b = 0;
+
+	if (v6) {
+		memcpy(&a, addr, 8);
+		memcpy(&b, addr + 8, 8);
+	} else {
+		uint32_t v;
+
+		memcpy(&v, addr, 4);
+		a = v;
+	}
+	return (size_t)(hash_mix64(a ^ hash_mix64(b + v6)) >> (64 - (GEO_NET_CACHE_BITS - 1))) * 2;
+}
+
+/* The entry of set (two entries) holding addr for db, or NULL. */
+static const struct geo_net_entry *net_find(const struct geo_db *db, const struct geo_net_entry *set,
+					    bool v6, const uint8_t *addr)
+{
+	for (int w = 0; w < 2; w++) {
+		const struct geo_net_entry *n = &set[w];
+
+		if (n->gen == db->gen && n->v6 == v6 && memcmp(n->addr, addr, v6 ? 16 : 4) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* Put what a lookup of addr gave into set: the newer entry first. */
+static void net_store(const struct geo_db *db, struct geo_net_entry *set, bool v6,
+		      const uint8_t *addr, unsigned netmask, const struct geo_location *loc)
+{
+	struct geo_net_entry *n = &set[0];
+
+	set[1] = set[0];
+	memset(n, 0, sizeof(*n));
+	n->gen = db->gen;
+	n->record_id = loc->record_id;
+	memcpy(n->addr, addr, v6 ? 16 : 4);
+	n->v6 = v6;
+	n->netmask = (uint8_t)netmask;
+	n->found = loc->found;
+	n->has_coords = loc->has_coords;
+	memcpy(n->country, loc->country, sizeof(n->country));
+	memcpy(n->continent, loc->continent, sizeof(n->continent));
+	n->lat = loc->lat;
+	n->lon = loc->lon;
+}
+
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out)
 {
@@ -404,6 +459,7 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		struct sockaddr_in6 sin6;
 	} u;
 	MMDB_lookup_result_s res;
+	struct geo_net_entry *set = NULL; /* the address's set in cache->nets */
 	unsigned bias = 0, netmask;
 	int status;
 
@@ -427,6 +483,24 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		return GSLB_EINVAL;
 	}
 
+	if (cache != NULL) {
+		const struct geo_net_entry *n;
+
+		set = &cache->nets[net_set(family == AF_INET6, addr)];
+		n = net_find(db, set, family == AF_INET6, addr);
+		if (n != NULL) {
+			out->found = n->found;
+			out->has_coords = n->has_coords;
+			out->lat = n->lat;
+			out->lon = n->lon;
+			memcpy(out->country, n->country, sizeof(out->country));
+			memcpy(out->continent, n->continent, sizeof(out->continent));
+			out->prefix_len = (uint8_t)(n->netmask + bias);
+			out->record_id = n->record_id;
+			goto done;
+		}
+	}
+
 	res = MMDB_lookup_sockaddr(&db->mmdb, &u.sa, &status);
 	if (status != MMDB_SUCCESS)
 		return GSLB_EIO;
@@ -443,12 +517,16 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 	else if (netmask > 128)
 		netmask = 128;
 	out->prefix_len = (uint8_t)(netmask + bias);
-	if (!res.found_entry)
-		return 0;
-
-	out->found = true;
-	out->record_id = res.entry.offset;
-	decode_cached(db, cache, &res.entry, out);
+	if (res.found_entry) {
+		out->found = true;
+		out->record_id = res.entry.offset;
+		decode_cached(db, cache, &res.entry, out);
+	}
+	if (set != NULL)
+		net_store(db, set, family == AF_INET6, addr, netmask, out);
+done:
+	if (out->has_coords)
+		geo_unit_vector(out->lat, out->lon, out->xyz);
 	return 0;
 }
 

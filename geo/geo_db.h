@@ -54,6 +54,7 @@ struct geo_location {
 			       can memoise per record; meaningful for one open
 			       database only; 0 when !found, but 0 is also a
 			       valid id, so test found first */
+	double xyz[3];      /* geo_unit_vector(lat, lon) when has_coords, else 0 */
 };
 
 struct geo_db;
@@ -105,9 +106,11 @@ void geo_db_close(struct geo_db *db);
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out);
 
-/* Entries of a struct geo_cache: 2^GEO_CACHE_BITS (at most 2^16). */
-#define GEO_CACHE_BITS 16
+/* Entries of the two tables of a struct geo_cache. */
+#define GEO_CACHE_BITS 13 /* decoded records (at most 2^16) */
 #define GEO_CACHE_SIZE (1u << GEO_CACHE_BITS)
+#define GEO_NET_CACHE_BITS 14 /* looked-up addresses, in sets of two (2..16) */
+#define GEO_NET_CACHE_SIZE (1u << GEO_NET_CACHE_BITS)
 
 /* One decoded record in a struct geo_cache. */
 struct geo_cache_entry {
@@ -120,23 +123,42 @@ struct geo_cache_entry {
 	bool has_coords;    /* as struct geo_location */
 };
 
-/* Decoded records, so that the many networks sharing a record are decoded
- * once: a direct-mapped table keyed by record, owned by its caller (one per
- * thread: no locks) and tied to no database. Every open of a database gets a
- * new generation number, so entries of a closed or reloaded database (even
- * at the same address) never match. Zero-filled memory (or
- * geo_cache_init()) is an empty cache; 2 MiB of address space, of which
- * only the entries in use become resident. */
+/* One looked-up address in a struct geo_cache, with all its lookup gave:
+ * a hit reads this one entry and nothing else. */
+struct geo_net_entry {
+	uint32_t gen;       /* geo_db generation of the lookup; 0: empty */
+	uint32_t record_id; /* as struct geo_location */
+	uint8_t addr[16];   /* the address (4 bytes used for IPv4) */
+	uint8_t v6;         /* 1: addr is IPv6 */
+	uint8_t netmask;    /* prefix length of the network (IPv4-mapped: without the 96) */
+	bool found;         /* as struct geo_location */
+	bool has_coords;    /* as struct geo_location */
+	char country[3];    /* as struct geo_location */
+	char continent[3];  /* as struct geo_location */
+	double lat;         /* as struct geo_location */
+	double lon;         /* as struct geo_location */
+	uint8_t pad[8];     /* to 64 bytes */
+};
+
+/* What lookups have learnt, so that repeated clients skip the search tree
+ * and the many networks sharing a record are decoded once: addresses (two
+ * ways per set, the newer first) and decoded records (direct-mapped),
+ * owned by the caller (one per thread: no locks) and tied to no database.
+ * Every open of a database gets a new generation number, so entries of a
+ * closed or reloaded database (even at the same address) never match.
+ * Zero-filled memory (or geo_cache_init()) is an empty cache; 1.3 MiB of
+ * address space, of which only the entries in use become resident. */
 struct geo_cache {
+	struct geo_net_entry nets[GEO_NET_CACHE_SIZE];  /* sets of two, by a hash of the address */
 	struct geo_cache_entry entries[GEO_CACHE_SIZE]; /* indexed by a hash of record_id */
 };
 
 /* Empty c. */
 void geo_cache_init(struct geo_cache *c);
 
-/* geo_db_lookup() through cache (NULL: no cache): the search tree is still
- * walked (for found and prefix_len), but a record decoded before is copied
- * from the cache instead of read from the database. Fills *out exactly as
+/* geo_db_lookup() through cache (NULL: no cache): an address looked up
+ * before skips the search tree, and a record decoded before is copied from
+ * the cache instead of read from the database. Fills *out exactly as
  * geo_db_lookup() does, with the same return codes. Does not allocate; any
  * thread, each with its own cache. */
 int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int family,

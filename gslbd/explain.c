@@ -66,9 +66,11 @@ static int decide(const struct snapshot *snap, const struct explain_query *q,
 
 	if (rc == 0)
 		rc = make_client(q, c, err);
-	if (rc == 0)
+	if (rc == 0) {
 		lb_decide(snap->config, snap->geo, NULL, snap->dc_state, snap->latency, lbname,
 			  q->qtype, c, 0, d);
+		lb_decision_distances(d);
+	}
 	return rc;
 }
 

@@ -7,8 +7,9 @@
  * candidates are ranked with an insertion sort on a precomputed key (stable:
  * ties keep the listed order). Nearest ranks by the squared chord between
  * the client's unit vector and each datacenter's (config_datacenter.xyz),
- * which orders as the great-circle distance does, so the only trigonometry
- * per candidate is the asin() of its distance_km.
+ * which orders as the great-circle distance does, so ranking needs no
+ * trigonometry: the client's unit vector comes with its GeoIP record, and
+ * kilometres are computed only for explain (lb_decision_distances()).
  *
  * The latency policy reads the latency table of the snapshot: it takes the
  * probe region nearest the client and ranks the pool's datacenters by that
@@ -335,7 +336,6 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 			 struct locate_state *ls, struct lb_decision *out, bool *any_family)
 {
 	double key[LB_MAX_POOL_DCS]; /* sort keys, one per candidate */
-	double where[3];             /* the client's unit vector (when located) */
 	bool by_distance;
 	const struct config_override *ov = NULL;
 	const size_t *list = pool->dcs;
@@ -370,8 +370,6 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 		n = LB_MAX_POOL_DCS;
 
 	by_distance = nearest && out->loc.has_coords;
-	if (by_distance)
-		geo_unit_vector(out->loc.lat, out->loc.lon, where);
 	*any_family = false;
 	out->cand_count = (unsigned)n;
 	for (size_t i = 0; i < n; i++) {
@@ -382,12 +380,13 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 		c->dc = (uint16_t)list[i];
 		c->up = dc_up[list[i]] != 0;
 		c->has_family = dc_has_family(dc, qtype);
+		c->chord2 = -1.0;
 		c->distance_km = -1.0;
 		c->score = 0.0;
 		c->rtt_ms = -1.0;
 		if (by_distance) {
-			key[i] = geo_chord2(where, dc_xyz(dc, xyz));
-			c->distance_km = geo_chord2_km(key[i]);
+			key[i] = geo_chord2(out->loc.xyz, dc_xyz(dc, xyz));
+			c->chord2 = key[i];
 		}
 		*any_family = *any_family || c->has_family;
 	}
@@ -522,4 +521,13 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 		break;
 	}
 	out->scope = scope;
+}
+
+void lb_decision_distances(struct lb_decision *d)
+{
+	for (unsigned i = 0; i < d->cand_count && i < LB_MAX_POOL_DCS; i++) {
+		struct lb_candidate *c = &d->cands[i];
+
+		c->distance_km = c->chord2 >= 0.0 ? geo_chord2_km(c->chord2) : -1.0;
+	}
 }

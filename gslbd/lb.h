@@ -68,7 +68,9 @@ struct lb_candidate {
 	uint16_t dc;           /* index into config->datacenters */
 	bool up;               /* eligible by health and admin state */
 	bool has_family;       /* can answer the queried family */
-	double distance_km;    /* nearest: distance from the client; -1 when unknown */
+	double chord2;         /* nearest: squared chord to the client (geo_chord2()); -1 when unknown */
+	double distance_km;    /* that distance in km, -1 when unknown: filled only by
+				  lb_decision_distances() (explain), not on the DNS path */
 	double score;          /* weighted: rendezvous score (higher wins); 0 otherwise */
 	double rtt_ms;         /* latency: smoothed RTT from the region, -1 when none */
 };
@@ -94,8 +96,8 @@ struct lb_decision {
 /* Decide for load-balanced name lbname (index into cfg->lbnames) and qtype
  * (A or AAAA; other types are the caller's business). dc_up has one byte per
  * datacenter, non-zero when it may be answered. geo may be NULL. cache
- * (NULL: none) keeps decoded GeoIP records between calls; it belongs to the
- * calling thread. lat holds
+ * (NULL: none) keeps GeoIP lookups and decoded records between calls; it
+ * belongs to the calling thread. lat holds
  * the latency rankings per probe region (NULL: none yet; the latency policy
  * then orders as nearest). rnd is a per-query random number (weighted
  * random). */
@@ -103,6 +105,10 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	       const uint8_t *dc_up, const struct latency_table *lat, size_t lbname,
 	       uint16_t qtype, const struct lb_client *client, uint64_t rnd,
 	       struct lb_decision *out);
+
+/* Fill cands[].distance_km (kilometres from the client) from their chord2,
+ * for explain: the DNS path ranks without them. */
+void lb_decision_distances(struct lb_decision *d);
 
 const char *lb_policy_name(int policy);
 const char *lb_reason_name(enum lb_reason reason);

@@ -531,6 +531,7 @@ static void assert_same_location(const struct geo_location *a, const struct geo_
 {
 	ck_assert_msg(a->found == b->found && a->has_coords == b->has_coords, "%s", ip);
 	ck_assert_msg(a->lat == b->lat && a->lon == b->lon, "%s", ip);
+	ck_assert_msg(memcmp(a->xyz, b->xyz, sizeof(a->xyz)) == 0, "%s", ip);
 	ck_assert_msg(strcmp(a->country, b->country) == 0, "%s", ip);
 	ck_assert_msg(strcmp(a->continent, b->continent) == 0, "%s", ip);
 	ck_assert_msg(a->prefix_len == b->prefix_len && a->record_id == b->record_id, "%s", ip);
@@ -653,11 +654,11 @@ START_TEST(test_cache_hit_and_invalidation)
 	e = cache_find(cache, loc.record_id);
 	ck_assert_ptr_nonnull(e);
 	memcpy(e->country, "ZZ", 3);
-	ck_assert_str_eq(lookup_cached(city, cache, "192.0.2.1").country, "ZZ");
+	ck_assert_str_eq(lookup_cached(city, cache, "192.0.2.2").country, "ZZ");
 	geo_db_close(city);
 	city = NULL;
 	ck_assert_msg(geo_db_open(CITY_DB, NULL, &city, &err) == 0, "%s", err.msg);
-	loc = lookup_cached(city, cache, "192.0.2.1");
+	loc = lookup_cached(city, cache, "192.0.2.2");
 	ck_assert_str_eq(loc.country, "US");
 	ck_assert_double_eq_tol(loc.lon, -74.0060, 1e-9);
 
@@ -665,6 +666,103 @@ START_TEST(test_cache_hit_and_invalidation)
 	memset(addr, 0, sizeof(addr));
 	ck_assert_int_eq(geo_db_lookup_cached(city, cache, AF_UNIX, addr, &loc), GSLB_EINVAL);
 	ck_assert(!loc.found);
+	free(cache);
+}
+END_TEST
+
+/* The nets entry holding addr (family's length), or NULL. */
+static struct geo_net_entry *net_find(struct geo_cache *cache, const char *ip)
+{
+	uint8_t addr[16];
+	int family = parse_ip(ip, addr);
+	size_t len = family == AF_INET6 ? 16 : 4;
+
+	for (size_t i = 0; i < GEO_NET_CACHE_SIZE; i++) {
+		struct geo_net_entry *n = &cache->nets[i];
+
+		if (n->gen != 0 && n->v6 == (family == AF_INET6) && memcmp(n->addr, addr, len) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+START_TEST(test_cache_nets)
+{
+	struct geo_cache *cache = calloc(1, sizeof(*cache));
+	struct geo_net_entry *n;
+	struct geo_location gb, us, loc;
+
+	ck_assert_ptr_nonnull(cache);
+	gb = lookup(city, "81.2.69.160");
+	us = lookup(city, "192.0.2.1");
+	ck_assert_str_eq(gb.country, "GB");
+	ck_assert_str_eq(us.country, "US");
+
+	/* A lookup remembers all it found; the next lookup of the same
+	 * address reads only that (changed here to tell the two apart). */
+	loc = lookup_cached(city, cache, "81.2.69.160");
+	assert_same_location(&loc, &gb, "81.2.69.160");
+	n = net_find(cache, "81.2.69.160");
+	ck_assert_ptr_nonnull(n);
+	ck_assert(n->found && n->has_coords);
+	ck_assert_uint_eq(n->record_id, gb.record_id);
+	ck_assert_uint_eq(n->netmask, gb.prefix_len);
+	ck_assert_str_eq(n->country, "GB");
+	memcpy(n->country, "ZZ", 3);
+	n->netmask = 9;
+	n->lat = us.lat;
+	n->lon = us.lon;
+	loc = lookup_cached(city, cache, "81.2.69.160");
+	ck_assert_str_eq(loc.country, "ZZ");
+	ck_assert_uint_eq(loc.prefix_len, 9);
+	ck_assert_uint_eq(loc.record_id, gb.record_id);
+	ck_assert(memcmp(loc.xyz, us.xyz, sizeof(loc.xyz)) == 0);
+	/* ...and so does its IPv4-mapped form, counted in IPv6 bits. */
+	loc = lookup_cached(city, cache, "::ffff:81.2.69.160");
+	ck_assert_str_eq(loc.country, "ZZ");
+	ck_assert_uint_eq(loc.prefix_len, 96 + 9);
+	/* Another address, and an IPv6 address starting with the same bytes,
+	 * take the tree. */
+	loc = lookup_cached(city, cache, "81.2.69.161");
+	ck_assert_str_eq(loc.country, "GB");
+	loc = lookup_cached(city, cache, "5102:45a0::");
+	ck_assert(net_find(cache, "5102:45a0::") != NULL);
+	ck_assert_str_eq(net_find(cache, "81.2.69.160")->country, "ZZ");
+
+	/* Room for many clients: of 5000 addresses looked up in turn, nearly
+	 * all are still there (two ways per set: a direct-mapped table of the
+	 * same size would keep about 86%), each once, the last one surely. */
+	{
+		unsigned held = 0;
+		char ip[32];
+
+		geo_cache_init(cache);
+		for (unsigned i = 0; i < 5000; i++) {
+			snprintf(ip, sizeof(ip), "45.%u.%u.1", i / 250, i % 250);
+			(void)lookup_cached(city, cache, ip);
+		}
+		for (size_t i = 0; i < GEO_NET_CACHE_SIZE; i++)
+			held += cache->nets[i].gen != 0;
+		ck_assert_msg(held >= 4700 && held <= 5000, "%u of 5000 addresses cached", held);
+		n = net_find(cache, ip);
+		ck_assert_ptr_nonnull(n);
+		n->netmask = 1;
+		ck_assert_uint_eq(lookup_cached(city, cache, ip).prefix_len, 1);
+		geo_cache_init(cache);
+	}
+
+	/* Not found is remembered too, prefix and all. */
+	loc = lookup_cached(city, cache, "8.8.8.8");
+	ck_assert(!loc.found);
+	n = net_find(cache, "8.8.8.8");
+	ck_assert_ptr_nonnull(n);
+	ck_assert(!n->found);
+	ck_assert_uint_eq(lookup_cached(city, cache, "8.8.8.8").prefix_len, loc.prefix_len);
+
+	/* The flat database, another generation, does not see city's entry. */
+	gb = lookup(flat, "81.2.69.160");
+	loc = lookup_cached(flat, cache, "81.2.69.160");
+	assert_same_location(&loc, &gb, "flat 81.2.69.160");
 	free(cache);
 }
 END_TEST
@@ -875,6 +973,7 @@ static Suite *geo_suite(void)
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_cache_same_as_uncached);
 	tcase_add_test(tc, test_cache_hit_and_invalidation);
+	tcase_add_test(tc, test_cache_nets);
 	tcase_add_test(tc, test_unit_vector);
 	suite_add_tcase(s, tc);
 

@@ -273,6 +273,7 @@ static struct lb_decision decide_full(const struct geo_db *db, const struct late
 
 	memset(&d, 0xa5, sizeof(d)); /* lb_decide must fill everything */
 	lb_decide(cfg, db, NULL, up, lat, pool, qtype, &c, rnd, &d);
+	lb_decision_distances(&d);
 	ck_assert_uint_le(d.chosen_count, LB_MAX_ANSWERS);
 	ck_assert_uint_le(d.cand_count, LB_MAX_POOL_DCS);
 	ck_assert(d.region >= -1);
@@ -1387,7 +1388,7 @@ START_TEST(test_cache_same_decisions)
 				ck_assert_uint_eq(a.cand_count, b.cand_count);
 				for (unsigned k = 0; k < a.cand_count; k++) {
 					ck_assert_uint_eq(a.cands[k].dc, b.cands[k].dc);
-					ck_assert(a.cands[k].distance_km == b.cands[k].distance_km);
+					ck_assert(a.cands[k].chord2 == b.cands[k].chord2);
 				}
 				for (unsigned k = 0; k < a.chosen_count; k++)
 					ck_assert_uint_eq(a.chosen[k], b.chosen[k]);
@@ -1443,6 +1444,7 @@ START_TEST(test_nearest_many)
 		many_up[i] = 1;
 	}
 	lb_decide(cfg, geo, NULL, many_up, NULL, P_NEAREST, QT_A, &c, 0, &d);
+	lb_decision_distances(&d);
 	ck_assert_uint_eq(d.cand_count, MANY);
 	/* reference: stable insertion sort of the listed order by haversine */
 	for (unsigned i = 0; i < MANY; i++) {
