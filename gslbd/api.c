@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include "gslbd/accept_guard.h"
 #include "gslbd/api.h"
 
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -35,7 +37,8 @@ struct api {
 	struct evhttp *http;      /* the server */
 	struct control *ctl;      /* control plane */
 	struct netaddr *bound;    /* bound addresses */
-	size_t bound_count;       /* entries at bound */
+	struct accept_guard **guards; /* one per bound address */
+	size_t bound_count;       /* entries at bound and guards */
 };
 
 static void reply_json(struct evhttp_request *req, int code, json_t *body)
@@ -578,6 +581,7 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(api->http, handle, api);
 	api->bound = xcalloc(cfg->api_listen_count, sizeof(*api->bound));
+	api->guards = xcalloc(cfg->api_listen_count, sizeof(*api->guards));
 	for (size_t i = 0; i < cfg->api_listen_count; i++) {
 		char ip[NETADDR_STRLEN], text[NETADDR_STRLEN];
 		struct evhttp_bound_socket *bs;
@@ -594,6 +598,7 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		}
 		b->len = sizeof(b->u);
 		getsockname(evhttp_bound_socket_get_fd(bs), &b->u.sa, &b->len);
+		api->guards[i] = accept_guard_new(base, evhttp_bound_socket_get_listener(bs), "api");
 		api->bound_count++;
 	}
 	*out = api;
@@ -631,8 +636,11 @@ void api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
+	for (size_t i = 0; i < api->bound_count; i++)
+		accept_guard_free(api->guards[i]);
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	free(api->guards);
 	free(api->bound);
 	free(api);
 }

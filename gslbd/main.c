@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -120,6 +121,19 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("signal %d: exiting", (int)sig);
 	event_base_loopbreak(d->base);
+}
+
+/* Every TCP and API connection takes a descriptor: use all the hard limit
+ * allows (the soft limit is often 1024). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open file limit: %s", strerror(errno));
 }
 
 static void drop_privileges(const char *user)
@@ -295,6 +309,7 @@ int main(int argc, char **argv)
 		log_fatal("libevent: no pthreads support");
 	event_set_log_callback(log_libevent_message);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	d.base = event_base_new();
 	if (d.base == NULL)

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "common/xalloc.h"
+#include "gslbd/accept_guard.h"
 #include "gslbd/answer.h"
 #include "gslbd/config.h"
 #include "gslbd/metrics.h"
@@ -52,6 +53,7 @@ struct tcp_server {
 	int *fds;                         /* listening sockets */
 	size_t fd_count;                  /* entries at fds */
 	struct evconnlistener **listeners; /* one per fd */
+	struct accept_guard **guards;      /* one per listener */
 	struct tcp_conn *conns;           /* open connections */
 	unsigned conn_count;              /* entries in conns */
 	uint8_t query[ANSWER_MAX_MSG];    /* the message being answered */
@@ -279,16 +281,6 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	metrics_count_event(srv->metrics, METRICS_TCP_ACCEPTED);
 }
 
-static void tcp_accept_error(struct evconnlistener *l, void *arg)
-{
-	int e = EVUTIL_SOCKET_ERROR();
-
-	(void)l;
-	(void)arg;
-	/* EMFILE and friends: log and keep the listener; libevent retries. */
-	log_ratelimited(LOG_LEVEL_WARN, "tcp: accept: %s", evutil_socket_error_to_string(e));
-}
-
 struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
 				  struct metrics_shard *metrics)
 {
@@ -301,6 +293,7 @@ struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_
 	memcpy(srv->fds, fds, count * sizeof(*fds));
 	srv->fd_count = count;
 	srv->listeners = xcalloc(count, sizeof(*srv->listeners));
+	srv->guards = xcalloc(count, sizeof(*srv->guards));
 	return srv;
 }
 
@@ -325,7 +318,7 @@ int tcp_server_start(struct tcp_server *srv, struct gslb_err *err)
 		if (srv->listeners[i] == NULL)
 			return gslb_err_setc(err, GSLB_EIO, "tcp: cannot listen");
 		srv->fds[i] = -1; /* the listener owns it now */
-		evconnlistener_set_error_cb(srv->listeners[i], tcp_accept_error);
+		srv->guards[i] = accept_guard_new(srv->base, srv->listeners[i], "tcp");
 	}
 	rc = pthread_create(&srv->thread, NULL, tcp_main, srv);
 	if (rc != 0)
@@ -351,6 +344,7 @@ void tcp_server_free(struct tcp_server *srv)
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
 	for (size_t i = 0; i < srv->fd_count; i++) {
+		accept_guard_free(srv->guards[i]);
 		if (srv->listeners[i] != NULL)
 			evconnlistener_free(srv->listeners[i]);
 		if (srv->fds[i] >= 0)
@@ -360,6 +354,7 @@ void tcp_server_free(struct tcp_server *srv)
 		event_base_free(srv->base);
 	answer_scratch_free(srv->scratch);
 	free(srv->listeners);
+	free(srv->guards);
 	free(srv->fds);
 	free(srv);
 }
