@@ -7,7 +7,8 @@
 # not stop the others; that refusals are not retried but server errors are
 # (boundedly); that the cached config is used when no server answers; and
 # that the daemon keeps reporting each cycle and stops cleanly on SIGTERM;
-# and HTTPS checks against openssl s_server, verifying or not.
+# HTTPS checks against openssl s_server, verifying or not; and HTTP and TCP
+# checks of a backend on ::1.
 #
 # Environment (set by make check): top_srcdir, top_builddir, TEST_WRAPPER.
 # Exit codes: 0 pass, 1 fail, 77 skip. Nothing sleeps to synchronise.
@@ -310,4 +311,33 @@ assert_result "$WORK/s4/report.1.json" plain-to-tls false
 grep -q '"datacenter":"tls-verify","ok":false,[^}]*"error":"[^"]*[Cc]ertificate' "$WORK/s4/report.1.json" ||
 	fail "p7: tls-verify should fail on the certificate: $(cat "$WORK/s4/report.1.json")"
 echo "ok 7: HTTPS checks with and without certificate verification"
+
+# ---- 8: checks of a datacenter at an IPv6 address ----------------------------
+if [ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6; then
+	start_httpd backend6 -6 -C "$WORK/closed-port6"
+	B6=$PORT
+	C6=$(cat "$WORK/closed-port6")
+	printf '%s\n' \
+		'{"interval_ms": 500, "checks": [' \
+		" {\"datacenter\": \"v6-http\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/body/all-ok\", \"expect_body\": \"ok\", \"interval_ms\": 500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-host\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/status/204\", \"host\": \"backend6.test\", \"expect_status\": [204], \"interval_ms\": 500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-tcp\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $B6, \"interval_ms\": 500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-closed\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $C6, \"interval_ms\": 500, \"timeout_ms\": 2000}" \
+		']}' >"$WORK/probe-config-v6.json"
+	start_httpd s5 -k probe-test -s "$SECRET" -c "$WORK/probe-config-v6.json"
+	write_conf "$WORK/p8.yaml" "http://127.0.0.1:$PORT"
+	run_once "$WORK/p8.yaml" "$WORK/p8.log"
+	[ "$RC" -eq 0 ] || fail "p8: --once exit $RC: $(tail -5 "$WORK/p8.log")"
+	r=$WORK/s5/report.1.json
+	[ -e "$r" ] || fail "p8: no report"
+	assert_result "$r" v6-http true 200
+	assert_result "$r" v6-host true 204
+	assert_result "$r" v6-tcp true 0
+	assert_result "$r" v6-closed false 0
+	grep -q "GET /status/204 host=backend6.test:$B6" "$WORK/backend6/requests.log" ||
+		fail "p8: the Host header of v6-host: $(cat "$WORK/backend6/requests.log")"
+	echo "ok 8: HTTP and TCP checks of IPv6 addresses"
+else
+	echo "skipped 8: no IPv6 loopback"
+fi
 exit 0

@@ -2,10 +2,10 @@
  * probes to check, and a stand-in for gslbd's probe endpoints. One thread,
  * poll(), every answer closes the connection.
  *
- *   httpd [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] [-k KEY_ID -s SECRET]
+ *   httpd [-6] [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] [-k KEY_ID -s SECRET]
  *         [-c CONFIG_JSON] [-r STATUS] [-C CLOSED_PORT_FILE]
  *
- * Listens on 127.0.0.1, port PORT (-l) or any free port, and writes the port
+ * Listens on 127.0.0.1 (::1 with -6), port PORT (-l) or any free port, and writes the port
  * to PORT_FILE (-p). -D delays every answer by DELAY_MS (a slow datacenter).
  * Paths:
  *   GET /                 answers 200 "ok"
@@ -300,25 +300,41 @@ static void client_close(struct client *c)
 	c->fd = -1;
 }
 
+static bool use_ipv6; /* -6: listen on ::1 */
+
 static int bind_loopback(bool do_listen, const char *port_file, unsigned port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	socklen_t len = sizeof(sin);
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	socklen_t len = sizeof(u);
 	char text[32];
 	int fd, one = 1;
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&u, 0, sizeof(u));
+	if (use_ipv6) {
+		u.sin6.sin6_family = AF_INET6;
+		u.sin6.sin6_port = htons((uint16_t)port);
+		u.sin6.sin6_addr = in6addr_loopback;
+	} else {
+		u.sin.sin_family = AF_INET;
+		u.sin.sin_port = htons((uint16_t)port);
+		u.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	fd = socket(u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+	if (bind(fd, &u.sa, use_ipv6 ? sizeof(u.sin6) : sizeof(u.sin)) != 0)
 		die("bind");
 	if (do_listen && listen(fd, 64) != 0)
 		die("listen");
-	if (getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+	if (getsockname(fd, &u.sa, &len) != 0)
 		die("getsockname");
-	snprintf(text, sizeof(text), "%u\n", (unsigned)ntohs(sin.sin_port));
+	snprintf(text, sizeof(text), "%u\n",
+		 (unsigned)ntohs(use_ipv6 ? u.sin6.sin6_port : u.sin.sin_port));
 	if (port_file != NULL)
 		write_file(port_file, text, strlen(text));
 	return fd;
@@ -332,8 +348,11 @@ int main(int argc, char **argv)
 
 	unsigned port = 0;
 
-	while ((opt = getopt(argc, argv, "p:l:D:d:k:s:c:r:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "6p:l:D:d:k:s:c:r:C:")) != -1) {
 		switch (opt) {
+		case '6':
+			use_ipv6 = true;
+			break;
 		case 'l':
 			port = (unsigned)atoi(optarg);
 			break;
@@ -362,7 +381,7 @@ int main(int argc, char **argv)
 			closed_file = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: httpd [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] "
+			fprintf(stderr, "usage: httpd [-6] [-p PORT_FILE] [-l PORT] [-D DELAY_MS] [-d DIR] "
 					"[-k KEY -s SECRET] [-c CONFIG] [-r STATUS] "
 					"[-C CLOSED_PORT_FILE]\n");
 			return 2;
