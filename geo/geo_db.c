@@ -417,7 +417,9 @@ static const struct geo_net_entry *net_find(const struct geo_db *db, const struc
 	for (int w = 0; w < 2; w++) {
 		const struct geo_net_entry *n = &set[w];
 
-		if (n->gen == db->gen && n->v6 == v6 && memcmp(n->addr, addr, v6 ? 16 : 4) == 0)
+		/* Constant lengths: the compiler inlines the comparisons. */
+		if (n->gen == db->gen && n->v6 == v6 &&
+		    (v6 ? memcmp(n->addr, addr, 16) : memcmp(n->addr, addr, 4)) == 0)
 			return n;
 	}
 	return NULL;
