@@ -444,6 +444,7 @@ static void net_store(const struct geo_db *db, struct geo_net_entry *set, bool v
 	memcpy(n->continent, loc->continent, sizeof(n->continent));
 	n->lat = loc->lat;
 	n->lon = loc->lon;
+	memcpy(n->xyz, loc->xyz, sizeof(n->xyz));
 }
 
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
@@ -495,11 +496,12 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 			out->has_coords = n->has_coords;
 			out->lat = n->lat;
 			out->lon = n->lon;
-			memcpy(out->country, n->country, sizeof(out->country));
-			memcpy(out->continent, n->continent, sizeof(out->continent));
+			memcpy(out->xyz, n->xyz, sizeof(out->xyz));
+			memcpy(out->country, n->country, sizeof(n->country));
+			memcpy(out->continent, n->continent, sizeof(n->continent));
 			out->prefix_len = (uint8_t)(n->netmask + bias);
 			out->record_id = n->record_id;
-			goto done;
+			return 0;
 		}
 	}
 
@@ -524,11 +526,15 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		out->record_id = res.entry.offset;
 		decode_cached(db, cache, &res.entry, out);
 	}
+	if (out->has_coords) {
+		double v[3];
+
+		geo_unit_vector(out->lat, out->lon, v);
+		for (int i = 0; i < 3; i++)
+			out->xyz[i] = (float)v[i];
+	}
 	if (set != NULL)
 		net_store(db, set, family == AF_INET6, addr, netmask, out);
-done:
-	if (out->has_coords)
-		geo_unit_vector(out->lat, out->lon, out->xyz);
 	return 0;
 }
 
@@ -557,8 +563,12 @@ static bool block_contains(const struct block *b, const uint8_t *addr)
 {
 	unsigned full = b->len / 8, rest = b->len % 8;
 
-	if (memcmp(b->addr, addr, full) != 0)
-		return false;
+	/* Bytes, not memcmp(): the first byte tells for nearly every address,
+	 * and this runs for every located client. */
+	for (unsigned i = 0; i < full; i++) {
+		if (b->addr[i] != addr[i])
+			return false;
+	}
 	if (rest == 0)
 		return true;
 	return ((b->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;

@@ -54,7 +54,8 @@ struct geo_location {
 			       can memoise per record; meaningful for one open
 			       database only; 0 when !found, but 0 is also a
 			       valid id, so test found first */
-	double xyz[3];      /* geo_unit_vector(lat, lon) when has_coords, else 0 */
+	float xyz[3];       /* geo_unit_vector(lat, lon) in float precision (under a
+			       metre) when has_coords, else 0 */
 };
 
 struct geo_db;
@@ -133,11 +134,12 @@ struct geo_net_entry {
 	uint8_t netmask;    /* prefix length of the network (IPv4-mapped: without the 96) */
 	bool found;         /* as struct geo_location */
 	bool has_coords;    /* as struct geo_location */
-	char country[3];    /* as struct geo_location */
-	char continent[3];  /* as struct geo_location */
+	char country[2];    /* as struct geo_location, without the NUL */
+	char continent[2];  /* as struct geo_location, without the NUL */
 	double lat;         /* as struct geo_location */
 	double lon;         /* as struct geo_location */
-	uint8_t pad[8];     /* to 64 bytes */
+	float xyz[3];       /* as struct geo_location */
+	uint8_t pad[4];     /* to 64 bytes */
 };
 
 /* What lookups have learnt, so that repeated clients skip the search tree

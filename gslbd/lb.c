@@ -336,6 +336,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 			 struct locate_state *ls, struct lb_decision *out, bool *any_family)
 {
 	double key[LB_MAX_POOL_DCS]; /* sort keys, one per candidate */
+	double where[3];             /* the client's unit vector (when located) */
 	bool by_distance;
 	const struct config_override *ov = NULL;
 	const size_t *list = pool->dcs;
@@ -370,6 +371,8 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 		n = LB_MAX_POOL_DCS;
 
 	by_distance = nearest && out->loc.has_coords;
+	for (int k = 0; k < 3; k++)
+		where[k] = out->loc.xyz[k];
 	*any_family = false;
 	out->cand_count = (unsigned)n;
 	for (size_t i = 0; i < n; i++) {
@@ -385,7 +388,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 		c->score = 0.0;
 		c->rtt_ms = -1.0;
 		if (by_distance) {
-			key[i] = geo_chord2(out->loc.xyz, dc_xyz(dc, xyz));
+			key[i] = geo_chord2(where, dc_xyz(dc, xyz));
 			c->chord2 = key[i];
 		}
 		*any_family = *any_family || c->has_family;

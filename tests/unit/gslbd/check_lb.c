@@ -1463,7 +1463,8 @@ START_TEST(test_nearest_many)
 	for (unsigned i = 0; i < MANY; i++) {
 		ck_assert_msg(d.cands[i].dc == ref[i], "rank %u: dc%u, expected dc%u", i,
 			      d.cands[i].dc, ref[i]);
-		ck_assert_double_eq_tol(d.cands[i].distance_km, ref_km[i], 1e-6);
+		/* The client's unit vector is kept in float precision. */
+		ck_assert_double_eq_tol(d.cands[i].distance_km, ref_km[i], 1e-3);
 	}
 	ck_assert_uint_eq(d.chosen[0], ref[0]);
 }
