@@ -12,6 +12,12 @@
 #                    against gdnsd's plugin_geoip on the same MaxMind DB
 #   reports          gslbd alone: DNS throughput and CPU per query with and
 #                    without 50 probes POSTing signed reports on the HTTP API
+#   paired           gslbd and gdnsd side by side on CPU 0 (one idle while
+#                    the other is measured), max-rate runs alternating
+#                    between them for ROUNDS rounds, on the quick zone and
+#                    on the geo scenario (10,000 subnets): the median of the
+#                    per-round CPU-per-query ratios, which a drifting
+#                    background load touches alike
 #   all              quick and big
 #   Several modes may be given (e.g. "geo reports").
 #   GSLBD            a gslbd binary or a build directory holding gslbd/gslbd;
@@ -34,6 +40,7 @@
 #   GEO_CHECK [500]  networks whose answers are checked before measuring
 #   GSLBD_GEOLITE2_CITY  a GeoLite2-City.mmdb: geo mode also reports the
 #                  servers' memory with it
+#   ROUNDS [7]     rounds of the paired mode (MAX_DURATION seconds per run)
 #   REPORT_DCS [30] REPORT_PROBES [50]  datacenters and probes (reports mode)
 #   REPORT_CPUS [$SERVER_CPU]  CPU sets gslbd is pinned to in reports mode,
 #                  one pass each (e.g. "0 0,1")
@@ -57,7 +64,7 @@ helper="$here/bench.py"
 modes=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	quick | big | geo | reports) modes="$modes $1" ;;
+	quick | big | geo | reports | paired) modes="$modes $1" ;;
 	all) modes="$modes quick big" ;;
 	-h | --help)
 		sed -n '2,/^# Space/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -95,6 +102,7 @@ BIG_RECORDS=${BIG_RECORDS:-1000000}
 GEO_NETWORKS=${GEO_NETWORKS:-10000}
 GEO_SUBNETS=${GEO_SUBNETS:-100 10000}
 GEO_CHECK=${GEO_CHECK:-500}
+ROUNDS=${ROUNDS:-7}
 REPORT_DCS=${REPORT_DCS:-30}
 REPORT_PROBES=${REPORT_PROBES:-50}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -122,6 +130,7 @@ PERF_PID=
 WAITER=
 CLIENT=
 GEN=
+PAIRED_PIDS=
 # Config variant: conf_NAME$VARIANT writes the server's config.
 VARIANT=
 # Pin the server to this CPU list (start_server).
@@ -139,6 +148,10 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	stop_server
+	for p in $PAIRED_PIDS; do
+		SPID=$p
+		stop_server
+	done
 	if [ "$KEEP" = 1 ]; then
 		echo "work dir kept: $WORK"
 	else
@@ -401,13 +414,19 @@ spot_answers() {
 declare -A R
 
 # ---------------------------------------------------------------------------
+# quick_prepare: the quick zone and query mix (once).
+quick_prepare() {
+	[ -n "${QUICK_RECORDS:-}" ] && return 0
+	read -r _ QUICK_RECORDS < <(python3 "$helper" zone "$WORK/quick.zone" "$ORIGIN" "$HOSTS")
+	python3 "$helper" queries "$WORK/quick.queries" "$ORIGIN" "$HOSTS" "$QUERY_COUNT"
+	note_cmd "python3 $helper zone $WORK/quick.zone $ORIGIN $HOSTS"
+	note_cmd "python3 $helper queries $WORK/quick.queries $ORIGIN $HOSTS $QUERY_COUNT"
+	log "quick: zone $ORIGIN with $QUICK_RECORDS records, $QUERY_COUNT queries"
+}
+
 quick() {
 	local zone=$WORK/quick.zone queries=$WORK/quick.queries name c0 c1 b0 b1 n q a l
-	read -r _ QUICK_RECORDS < <(python3 "$helper" zone "$zone" "$ORIGIN" "$HOSTS")
-	python3 "$helper" queries "$queries" "$ORIGIN" "$HOSTS" "$QUERY_COUNT"
-	note_cmd "python3 $helper zone $zone $ORIGIN $HOSTS"
-	note_cmd "python3 $helper queries $queries $ORIGIN $HOSTS $QUERY_COUNT"
-	log "quick: zone $ORIGIN with $QUICK_RECORDS records, $QUERY_COUNT queries"
+	quick_prepare
 	QUICK_SERVERS=
 	local ref=
 	for name in $SERVERS; do
@@ -774,6 +793,85 @@ geo() {
 }
 
 # ---------------------------------------------------------------------------
+# paired: gslbd and gdnsd started side by side, both pinned to SERVER_CPU;
+# in each of ROUNDS rounds one max-rate run against each (the order swapped
+# every round), so that both see the same background. Per scenario:
+# R[paired.SCEN.NAME.cpu|usr|qps] (medians), R[paired.SCEN.ratio|rmin|rmax]
+# (median, lowest and highest per-round gslbd/gdnsd CPU per query) and
+# R[paired.SCEN.ratios] (every round).
+
+# paired_scenario SCEN DATA QUERYFILE: one scenario (VARIANT and BINARY set
+# by the caller); DATA is the zone or the GeoIP database.
+paired_scenario() {
+	local scen=$1 data=$2 file=$3 name r order c0 c1 u0 u1 q n
+	declare -A pid=() port=() acc=()
+	for name in gslbd gdnsd; do
+		start_server "$name" "$data" || return 1
+		pid[$name]=$SPID
+		port[$name]=$PORT
+		PAIRED_PIDS="$PAIRED_PIDS $SPID"
+		SPID=
+	done
+	for name in gslbd gdnsd; do
+		SPID=${pid[$name]} PORT=${port[$name]}
+		log "paired: $scen: $name warm-up ${WARMUP}s"
+		dnsperf_run "$WORK/paired.$scen.$name.warmup.out" -d "$file" -l "$WARMUP"
+	done
+	for r in $(seq 1 "$ROUNDS"); do
+		order="gslbd gdnsd"
+		[ $((r % 2)) = 0 ] && order="gdnsd gslbd"
+		for name in $order; do
+			SPID=${pid[$name]} PORT=${port[$name]}
+			log "paired: $scen: round $r/$ROUNDS, $name, ${MAX_DURATION}s"
+			c0=$(cpu_of "$SPID")
+			u0=$(cpu_of "$SPID" user)
+			dnsperf_run "$WORK/paired.$scen.$name.$r.out" -d "$file" -l "$MAX_DURATION"
+			c1=$(cpu_of "$SPID")
+			u1=$(cpu_of "$SPID" user)
+			read -r q _ _ n < <(python3 "$helper" perf "$WORK/paired.$scen.$name.$r.out")
+			acc[$name.$r]=$(calc %.3f "($c1 - $c0) * 1e6 / $n")
+			acc[$name.cpu]+=" ${acc[$name.$r]}"
+			acc[$name.usr]+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
+			acc[$name.qps]+=" $q"
+		done
+		acc[ratio]+=" $(calc %.3f "${acc[gslbd.$r]} / ${acc[gdnsd.$r]}")"
+	done
+	for name in gslbd gdnsd; do
+		R[paired.$scen.$name.cpu]=$(calc %.2f "$(median ${acc[$name.cpu]})")
+		R[paired.$scen.$name.usr]=$(calc %.2f "$(median ${acc[$name.usr]})")
+		R[paired.$scen.$name.qps]=$(calc %.0f "$(median ${acc[$name.qps]})")
+		SPID=${pid[$name]}
+		stop_server
+	done
+	PAIRED_PIDS=
+	R[paired.$scen.ratio]=$(calc %.2f "$(median ${acc[ratio]})")
+	R[paired.$scen.rmin]=$(printf '%s\n' ${acc[ratio]} | sort -g | head -n 1)
+	R[paired.$scen.rmax]=$(printf '%s\n' ${acc[ratio]} | sort -g | tail -n 1)
+	R[paired.$scen.ratios]=$(echo ${acc[ratio]})
+}
+
+paired() {
+	local name
+	for name in gslbd gdnsd; do
+		if ! have_server "$name"; then
+			log "paired: needs gslbd and gdnsd ($name not found)"
+			return 1
+		fi
+		R[$name.version]=$(server_version "$name")
+	done
+	quick_prepare
+	paired_scenario quick "$WORK/quick.zone" "$WORK/quick.queries"
+	if geo_prepare; then
+		BINARY=1
+		VARIANT=_geo
+		paired_scenario geo "$GEO_MMDB" "${GEO_QFILES[-1]}"
+		BINARY=0
+		VARIANT=
+	fi
+	PAIRED_DONE=1
+}
+
+# ---------------------------------------------------------------------------
 # reports: gslbd with REPORT_DCS datacenters (one pool, every datacenter
 # checked) and REPORT_PROBES probes; DNS load with and without the probes
 # POSTing signed reports (each probe once a second, a result for every
@@ -1124,6 +1222,30 @@ report() {
 				echo "  No GeoLite2-City database (set GSLBD_GEOLITE2_CITY): memory with a"
 				echo "  full-size database was not measured."
 			fi
+		fi
+		if [ -n "${PAIRED_DONE:-}" ]; then
+			local scen
+			echo
+			echo "== paired: gslbd and gdnsd side by side on CPU $SERVER_CPU, $ROUNDS rounds of one"
+			echo "   ${MAX_DURATION}s max-rate run each (order swapped every round)"
+			echo
+			printf '%-22s %9s %9s %9s %9s | %7s %7s %7s\n' scenario \
+				gslbd_cpu gdnsd_cpu gslbd_usr gdnsd_usr 'g/d' min max
+			for scen in quick geo; do
+				[ -n "${R[paired.$scen.ratio]:-}" ] || continue
+				printf '%-22s %9s %9s %9s %9s | %7s %7s %7s\n' \
+					"$([ $scen = quick ] && echo "quick (static zone)" || echo "geo (${GEO_SUBNETS##* } subnets)")" \
+					"${R[paired.$scen.gslbd.cpu]}" "${R[paired.$scen.gdnsd.cpu]}" \
+					"${R[paired.$scen.gslbd.usr]}" "${R[paired.$scen.gdnsd.usr]}" \
+					"${R[paired.$scen.ratio]}" "${R[paired.$scen.rmin]}" "${R[paired.$scen.rmax]}"
+			done
+			for scen in quick geo; do
+				[ -n "${R[paired.$scen.ratio]:-}" ] || continue
+				echo "  $scen: per-round gslbd/gdnsd CPU per query: ${R[paired.$scen.ratios]};" \
+					"qps (dnsperf-capped) ${R[paired.$scen.gslbd.qps]} vs ${R[paired.$scen.gdnsd.qps]}"
+			done
+			echo "  (cpu/usr: server CPU and user CPU per query in us, medians over the rounds;"
+			echo "  g/d: median of the per-round ratios, min and max of them)"
 		fi
 		if [ -n "${REPORT_TAGS:-}" ]; then
 			local tag
