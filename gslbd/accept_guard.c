@@ -20,9 +20,17 @@ struct accept_guard {
 	struct event *resume;            /* re-enables the listener after a pause */
 	const char *what;                /* for logs */
 	bool paused;                     /* disabled by the guard */
-	_Atomic uint64_t pauses;         /* pauses so far */
+	_Atomic uint64_t *pauses;        /* pauses of every guard with this name */
 	struct accept_guard *next;       /* in the registry */
 };
+
+/* Pause counters by guard name, kept across guards (a reload or restart of
+ * a listener does not reset them). */
+#define GUARD_NAMES 4
+static struct {
+	const char *what;
+	_Atomic uint64_t pauses;
+} counters[GUARD_NAMES];
 
 /* The error callback of a listener gets the listener's accept argument,
  * which belongs to its owner (evhttp's, for the API): guards are found by
@@ -67,7 +75,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	}
 	log_ratelimited(LOG_LEVEL_WARN, "%s: accept: %s; not accepting for %d ms", g->what,
 			strerror(e), ACCEPT_GUARD_PAUSE_MS);
-	atomic_fetch_add_explicit(&g->pauses, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(g->pauses, 1, memory_order_relaxed);
 	if (!g->paused) {
 		g->paused = true;
 		evconnlistener_disable(l);
@@ -86,6 +94,14 @@ struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlist
 	if (g->resume == NULL)
 		log_fatal("accept guard: cannot create a timer");
 	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < GUARD_NAMES && g->pauses == NULL; i++) {
+		if (counters[i].what == NULL || strcmp(counters[i].what, what) == 0) {
+			counters[i].what = what;
+			g->pauses = &counters[i].pauses;
+		}
+	}
+	if (g->pauses == NULL)
+		log_fatal("accept guard: more than %d listener kinds", GUARD_NAMES);
 	g->next = registry;
 	registry = g;
 	pthread_mutex_unlock(&registry_lock);
@@ -93,9 +109,17 @@ struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlist
 	return g;
 }
 
-uint64_t accept_guard_pauses(const struct accept_guard *g)
+uint64_t accept_guard_pauses(const char *what)
 {
-	return g == NULL ? 0 : atomic_load_explicit(&g->pauses, memory_order_relaxed);
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	for (int i = 0; i < GUARD_NAMES && counters[i].what != NULL; i++) {
+		if (strcmp(counters[i].what, what) == 0)
+			n = atomic_load_explicit(&counters[i].pauses, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return n;
 }
 
 void accept_guard_free(struct accept_guard *g)

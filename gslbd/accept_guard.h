@@ -24,8 +24,9 @@ struct accept_guard;
 struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlistener *l,
 				      const char *what);
 
-/* Pauses so far (any thread; for tests and metrics). */
-uint64_t accept_guard_pauses(const struct accept_guard *g);
+/* Pauses so far of the guards named what, freed ones included (any
+ * thread; for /metrics). */
+uint64_t accept_guard_pauses(const char *what);
 
 /* Re-enable the listener if paused, and free (NULL is fine). */
 void accept_guard_free(struct accept_guard *g);

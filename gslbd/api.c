@@ -487,6 +487,14 @@ static void handle_metrics(struct api *api, struct evhttp_request *req)
 	for (int e = 0; e < METRICS_EVENTS; e++)
 		evbuffer_add_printf(b, "# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
 				    metrics_event_name(e), (unsigned long long)sum->events[e]);
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_accept_paused_total Times a listener stopped accepting "
+			    "for %d ms: no file descriptor or memory left.\n"
+			    "# TYPE gslbd_accept_paused_total counter\n"
+			    "gslbd_accept_paused_total{listener=\"tcp\"} %llu\n"
+			    "gslbd_accept_paused_total{listener=\"api\"} %llu\n",
+			    ACCEPT_GUARD_PAUSE_MS, (unsigned long long)accept_guard_pauses("tcp"),
+			    (unsigned long long)accept_guard_pauses("api"));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -82,5 +82,14 @@ wait_until "api_get /healthz; [ \"\$API_CODE\" = 200 ]" 15 ||
 wait_until "q +tcp www.gslb.example.com SOA; [ \"\$(got_rcode)\" = NOERROR ]" 15 ||
 	qfail "DNS over TCP does not answer after the descriptors were freed"
 
+step "the pauses are counted in /metrics"
+api_get /metrics
+[ "$API_CODE" = 200 ] || api_fail "GET /metrics"
+for l in api tcp; do
+	n=$(echo "$API_BODY" | sed -n "s/^gslbd_accept_paused_total{listener=\"$l\"} //p")
+	[ -n "$n" ] && [ "$n" -ge 1 ] || api_fail "gslbd_accept_paused_total{listener=\"$l\"} is '$n', expected >= 1"
+	echo "listener $l paused $n times"
+done
+
 gslbd_stop
 echo "PASS"
