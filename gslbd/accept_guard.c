@@ -18,19 +18,13 @@
 struct accept_guard {
 	struct evconnlistener *listener; /* guarded (borrowed) */
 	struct event *resume;            /* re-enables the listener after a pause */
-	const char *what;                /* for logs */
+	enum accept_guard_kind kind;     /* for logs and counts */
 	bool paused;                     /* disabled by the guard */
-	_Atomic uint64_t *pauses;        /* pauses of every guard with this name */
 	struct accept_guard *next;       /* in the registry */
 };
 
-/* Pause counters by guard name, kept across guards (a reload or restart of
- * a listener does not reset them). */
-#define GUARD_NAMES 4
-static struct {
-	const char *what;
-	_Atomic uint64_t pauses;
-} counters[GUARD_NAMES];
+/* Pauses by kind, kept across guards (a new listener does not reset them). */
+static _Atomic uint64_t pauses[ACCEPT_GUARD_KINDS];
 
 /* The error callback of a listener gets the listener's accept argument,
  * which belongs to its owner (evhttp's, for the API): guards are found by
@@ -38,6 +32,11 @@ static struct {
  * accept errors. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct accept_guard *registry;
+
+const char *accept_guard_kind_name(enum accept_guard_kind kind)
+{
+	return kind == ACCEPT_GUARD_TCP ? "tcp" : "api";
+}
 
 static struct accept_guard *find_guard(const struct evconnlistener *l)
 {
@@ -70,12 +69,13 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	if (g == NULL)
 		return;
 	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
-		log_ratelimited(LOG_LEVEL_WARN, "%s: accept: %s", g->what, strerror(e));
+		log_ratelimited(LOG_LEVEL_WARN, "%s: accept: %s", accept_guard_kind_name(g->kind),
+				strerror(e));
 		return;
 	}
-	log_ratelimited(LOG_LEVEL_WARN, "%s: accept: %s; not accepting for %d ms", g->what,
-			strerror(e), ACCEPT_GUARD_PAUSE_MS);
-	atomic_fetch_add_explicit(g->pauses, 1, memory_order_relaxed);
+	log_ratelimited(LOG_LEVEL_WARN, "%s: accept: %s; not accepting for %d ms",
+			accept_guard_kind_name(g->kind), strerror(e), ACCEPT_GUARD_PAUSE_MS);
+	atomic_fetch_add_explicit(&pauses[g->kind], 1, memory_order_relaxed);
 	if (!g->paused) {
 		g->paused = true;
 		evconnlistener_disable(l);
@@ -84,24 +84,16 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 }
 
 struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlistener *l,
-				      const char *what)
+				      enum accept_guard_kind kind)
 {
 	struct accept_guard *g = xcalloc(1, sizeof(*g));
 
 	g->listener = l;
-	g->what = what;
+	g->kind = kind;
 	g->resume = evtimer_new(base, resume_cb, g);
 	if (g->resume == NULL)
 		log_fatal("accept guard: cannot create a timer");
 	pthread_mutex_lock(&registry_lock);
-	for (int i = 0; i < GUARD_NAMES && g->pauses == NULL; i++) {
-		if (counters[i].what == NULL || strcmp(counters[i].what, what) == 0) {
-			counters[i].what = what;
-			g->pauses = &counters[i].pauses;
-		}
-	}
-	if (g->pauses == NULL)
-		log_fatal("accept guard: more than %d listener kinds", GUARD_NAMES);
 	g->next = registry;
 	registry = g;
 	pthread_mutex_unlock(&registry_lock);
@@ -109,17 +101,9 @@ struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlist
 	return g;
 }
 
-uint64_t accept_guard_pauses(const char *what)
+uint64_t accept_guard_pauses(enum accept_guard_kind kind)
 {
-	uint64_t n = 0;
-
-	pthread_mutex_lock(&registry_lock);
-	for (int i = 0; i < GUARD_NAMES && counters[i].what != NULL; i++) {
-		if (strcmp(counters[i].what, what) == 0)
-			n = atomic_load_explicit(&counters[i].pauses, memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return n;
+	return atomic_load_explicit(&pauses[kind], memory_order_relaxed);
 }
 
 void accept_guard_free(struct accept_guard *g)

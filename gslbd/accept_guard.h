@@ -19,14 +19,24 @@ struct accept_guard;
 
 #define ACCEPT_GUARD_PAUSE_MS 100
 
-/* Guard l (borrowed; it must outlive the guard), whose loop is base; what
- * names it in logs ("tcp", "api"). Replaces l's error callback. */
-struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlistener *l,
-				      const char *what);
+/* What a listener serves; names it in logs and in /metrics. */
+enum accept_guard_kind {
+	ACCEPT_GUARD_TCP, /* DNS over TCP */
+	ACCEPT_GUARD_API, /* the HTTP API */
+	ACCEPT_GUARD_KINDS
+};
 
-/* Pauses so far of the guards named what, freed ones included (any
+/* "tcp" or "api". */
+const char *accept_guard_kind_name(enum accept_guard_kind kind);
+
+/* Guard l (borrowed; it must outlive the guard), whose loop is base.
+ * Replaces l's error callback. */
+struct accept_guard *accept_guard_new(struct event_base *base, struct evconnlistener *l,
+				      enum accept_guard_kind kind);
+
+/* Pauses so far of the listeners of a kind, freed ones included (any
  * thread; for /metrics). */
-uint64_t accept_guard_pauses(const char *what);
+uint64_t accept_guard_pauses(enum accept_guard_kind kind);
 
 /* Re-enable the listener if paused, and free (NULL is fine). */
 void accept_guard_free(struct accept_guard *g);

@@ -490,11 +490,12 @@ static void handle_metrics(struct api *api, struct evhttp_request *req)
 	evbuffer_add_printf(b,
 			    "# HELP gslbd_accept_paused_total Times a listener stopped accepting "
 			    "for %d ms: no file descriptor or memory left.\n"
-			    "# TYPE gslbd_accept_paused_total counter\n"
-			    "gslbd_accept_paused_total{listener=\"tcp\"} %llu\n"
-			    "gslbd_accept_paused_total{listener=\"api\"} %llu\n",
-			    ACCEPT_GUARD_PAUSE_MS, (unsigned long long)accept_guard_pauses("tcp"),
-			    (unsigned long long)accept_guard_pauses("api"));
+			    "# TYPE gslbd_accept_paused_total counter\n",
+			    ACCEPT_GUARD_PAUSE_MS);
+	for (int k = 0; k < ACCEPT_GUARD_KINDS; k++)
+		evbuffer_add_printf(b, "gslbd_accept_paused_total{listener=\"%s\"} %llu\n",
+				    accept_guard_kind_name(k),
+				    (unsigned long long)accept_guard_pauses(k));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -606,7 +607,8 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		}
 		b->len = sizeof(b->u);
 		getsockname(evhttp_bound_socket_get_fd(bs), &b->u.sa, &b->len);
-		api->guards[i] = accept_guard_new(base, evhttp_bound_socket_get_listener(bs), "api");
+		api->guards[i] = accept_guard_new(base, evhttp_bound_socket_get_listener(bs),
+						 ACCEPT_GUARD_API);
 		api->bound_count++;
 	}
 	*out = api;

@@ -318,7 +318,7 @@ int tcp_server_start(struct tcp_server *srv, struct gslb_err *err)
 		if (srv->listeners[i] == NULL)
 			return gslb_err_setc(err, GSLB_EIO, "tcp: cannot listen");
 		srv->fds[i] = -1; /* the listener owns it now */
-		srv->guards[i] = accept_guard_new(srv->base, srv->listeners[i], "tcp");
+		srv->guards[i] = accept_guard_new(srv->base, srv->listeners[i], ACCEPT_GUARD_TCP);
 	}
 	rc = pthread_create(&srv->thread, NULL, tcp_main, srv);
 	if (rc != 0)
