@@ -472,19 +472,11 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		addr += 12;
 		bias = 96;
 	}
-	memset(&u, 0, sizeof(u));
-	if (family == AF_INET) {
-		u.sin.sin_family = AF_INET;
-		memcpy(&u.sin.sin_addr, addr, 4);
-	} else if (family == AF_INET6) {
-		/* An IPv4 tree knows nothing of IPv6: the whole space is empty. */
-		if (db->mmdb.metadata.ip_version != 6)
-			return 0;
-		u.sin6.sin6_family = AF_INET6;
-		memcpy(&u.sin6.sin6_addr, addr, 16);
-	} else {
+	if (family != AF_INET && family != AF_INET6)
 		return GSLB_EINVAL;
-	}
+	/* An IPv4 tree knows nothing of IPv6: the whole space is empty. */
+	if (family == AF_INET6 && db->mmdb.metadata.ip_version != 6)
+		return 0;
 
 	if (cache != NULL) {
 		const struct geo_net_entry *n;
@@ -505,6 +497,14 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		}
 	}
 
+	memset(&u, 0, sizeof(u));
+	if (family == AF_INET) {
+		u.sin.sin_family = AF_INET;
+		memcpy(&u.sin.sin_addr, addr, 4);
+	} else {
+		u.sin6.sin6_family = AF_INET6;
+		memcpy(&u.sin6.sin6_addr, addr, 16);
+	}
 	res = MMDB_lookup_sockaddr(&db->mmdb, &u.sa, &status);
 	if (status != MMDB_SUCCESS)
 		return GSLB_EIO;

@@ -371,7 +371,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct geo_db *geo,
 		n = LB_MAX_POOL_DCS;
 
 	by_distance = nearest && out->loc.has_coords;
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; by_distance && k < 3; k++)
 		where[k] = out->loc.xyz[k];
 	*any_family = false;
 	out->cand_count = (unsigned)n;
