@@ -560,35 +560,27 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 	return 0;
 }
 
+static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
+		      const char *expect, const char *const *keys, const struct ytree_node **vals,
+		      char *path, size_t path_len, unsigned *line, unsigned *col);
+
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
+	enum { K_NAME, K_FILE, K_XFR, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
-	const struct ytree_node *name = NULL, *file = NULL, *xfr = NULL;
+	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
 	char path[64], kpath[96];
 	int rc;
 
-	snprintf(path, sizeof(path), "zones[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path,
-					"expected a mapping with name and file, got %s",
-					ytree_node_describe(n));
-	z->line = n->line;
-	z->col = n->col;
-	for (size_t k = 0; k < n->count; k++) {
-		const char *key = n->keys[k]->scalar;
-
-		if (strcmp(key, "name") == 0)
-			name = n->items[k];
-		else if (strcmp(key, "file") == 0)
-			file = n->items[k];
-		else if (strcmp(key, "allow_transfer") == 0)
-			xfr = n->items[k];
-		else
-			return ytree_error(l->r.tree, n->keys[k], l->r.err,
-					   "unknown key '%s' in %s", key, path);
-	}
+	if ((rc = entry_open(l, n, "zones", index, "name and file", keys, v, path, sizeof(path),
+			     &z->line, &z->col)) != 0)
+		return rc;
+	name = v[K_NAME];
+	file = v[K_FILE];
+	xfr = v[K_XFR];
 	if (name == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
 	if (file == NULL)
@@ -668,6 +660,23 @@ static int map_read(struct loader *l, const struct ytree_node *n, const char *pa
 		vals[i] = n->items[k];
 	}
 	return 0;
+}
+
+/* Open entry index of the list named list (zones, checks, ...): its path
+ * "list[index]" into path (path_len bytes), its position into *line and
+ * *col, and its pairs into vals by keys (map_read()). n must be a mapping;
+ * expect names its required keys in the error otherwise. */
+static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
+		      const char *expect, const char *const *keys, const struct ytree_node **vals,
+		      char *path, size_t path_len, unsigned *line, unsigned *col)
+{
+	snprintf(path, path_len, "%s[%zu]", list, index);
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path, "expected a mapping with %s, got %s",
+					expect, ytree_node_describe(n));
+	*line = n->line;
+	*col = n->col;
+	return map_read(l, n, path, keys, vals);
 }
 
 /* A decimal number (sign, digits, fraction, exponent) min..max. */
@@ -956,14 +965,8 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	unsigned u;
 	int rc;
 
-	snprintf(path, sizeof(path), "checks[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path,
-					"expected a mapping with name and type, got %s",
-					ytree_node_describe(n));
-	c->line = n->line;
-	c->col = n->col;
-	if ((rc = map_read(l, n, path, keys, v)) != 0)
+	if ((rc = entry_open(l, n, "checks", index, "name and type", keys, v, path, sizeof(path),
+			     &c->line, &c->col)) != 0)
 		return rc;
 	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name", cfg->checks,
 				sizeof(*cfg->checks), offsetof(struct config_check, name),
@@ -1183,17 +1186,11 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 	uint8_t *vips;
 	int rc;
 
-	snprintf(path, sizeof(path), "datacenters[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path,
-					"expected a mapping with name, latitude, "
-					"longitude and addresses, got %s",
-					ytree_node_describe(n));
-	dc->line = n->line;
-	dc->col = n->col;
 	dc->weight = 100;
 	dc->check = -1;
-	if ((rc = map_read(l, n, path, all_keys, v)) != 0)
+	if ((rc = entry_open(l, n, "datacenters", index,
+			     "name, latitude, longitude and addresses", all_keys, v, path,
+			     sizeof(path), &dc->line, &dc->col)) != 0)
 		return rc;
 	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "datacenter", "a datacenter name",
 				cfg->datacenters, sizeof(*cfg->datacenters),
@@ -1355,16 +1352,8 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 	char path[64], kpath[96];
 	int rc;
 
-	snprintf(path, sizeof(path), "probes[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(
-		    &l->r, n, path,
-		    "expected a mapping with id, region, latitude, longitude and "
-		    "secret, got %s",
-		    ytree_node_describe(n));
-	p->line = n->line;
-	p->col = n->col;
-	if ((rc = map_read(l, n, path, keys, v)) != 0)
+	if ((rc = entry_open(l, n, "probes", index, "id, region, latitude, longitude and secret",
+			     keys, v, path, sizeof(path), &p->line, &p->col)) != 0)
 		return rc;
 	if ((rc = entry_id_read(l, n, v[K_ID], path, "id", "probe", "a probe id", cfg->probes,
 				sizeof(*cfg->probes), offsetof(struct config_probe, id),
@@ -1585,14 +1574,8 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	unsigned u;
 	int rc;
 
-	snprintf(path, sizeof(path), "pools[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path,
-					"expected a mapping with name and datacenters, got %s",
-					ytree_node_describe(n));
-	p->line = n->line;
-	p->col = n->col;
-	if ((rc = map_read(l, n, path, keys, v)) != 0)
+	if ((rc = entry_open(l, n, "pools", index, "name and datacenters", keys, v, path,
+			     sizeof(path), &p->line, &p->col)) != 0)
 		return rc;
 	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "pool", "a pool name", cfg->pools,
 				sizeof(*cfg->pools), offsetof(struct config_pool, name),
@@ -1781,14 +1764,8 @@ static int lbname_read(struct loader *l, const struct ytree_node *n, size_t inde
 	long zone = -1, pool;
 	int rc, len;
 
-	snprintf(path, sizeof(path), "names[%zu]", index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path,
-					"expected a mapping with name and pool, got %s",
-					ytree_node_describe(n));
-	lb->line = n->line;
-	lb->col = n->col;
-	if ((rc = map_read(l, n, path, keys, v)) != 0)
+	if ((rc = entry_open(l, n, "names", index, "name and pool", keys, v, path, sizeof(path),
+			     &lb->line, &lb->col)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
