@@ -45,6 +45,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,9 +392,9 @@ static int cmd_tcp(int argc, char **argv)
 	return 0;
 }
 
-/* Wait up to max_ms for the peer to close (FIN or RST) without reading the
- * data it may have sent; print "closed MS" or "open MS". */
-static void wait_close(int fd, long start, long max_ms)
+/* Wait until start + max_ms for the peer to close (FIN or RST) without
+ * reading the data it may have sent. True when it closed. */
+static bool peer_closes(int fd, long start, long max_ms)
 {
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
@@ -401,17 +402,21 @@ static void wait_close(int fd, long start, long max_ms)
 		int rc;
 
 		if (left <= 0)
-			break;
+			return false;
 		rc = poll(&pfd, 1, (int)left);
 		if (rc < 0 && errno == EINTR)
 			continue;
-		if (rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
-			printf("closed %ld\n", now_ms() - start);
-			fflush(stdout);
-			return;
-		}
+		if (rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+			return true;
 	}
-	printf("open %ld\n", now_ms() - start);
+}
+
+/* peer_closes(), then print "closed MS" or "open MS". */
+static void wait_close(int fd, long start, long max_ms)
+{
+	bool closed = peer_closes(fd, start, max_ms);
+
+	printf("%s %ld\n", closed ? "closed" : "open", now_ms() - start);
 	fflush(stdout);
 }
 
@@ -486,21 +491,10 @@ done:
 	fflush(stdout);
 	/* Hold without reading. A FIN queued behind responses we do not read
 	 * cannot reach us, so a close shows here only when the server resets. */
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
-		long left = t0 + hold_ms - now_ms();
-		int rc;
-
-		if (left <= 0)
-			break;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
-			printf("closed %ld\n", now_ms() - t0);
-			close(fd);
-			return 0;
-		}
+	if (peer_closes(fd, t0, hold_ms)) {
+		printf("closed %ld\n", now_ms() - t0);
+		close(fd);
+		return 0;
 	}
 	/* Now read everything: a server that closed during the hold ends the
 	 * stream right after the queued responses. */
