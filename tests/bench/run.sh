@@ -176,6 +176,14 @@ calc() { awk "BEGIN { v = $2; printf \"$1\", v }"; }
 # Server configs. Each writer takes NAME ZONEFILE and sets PORT and the
 # start command in CMD (an array).
 
+# gslbd_cmd DIR: run gslbd on DIR/gslbd.conf, reporting its ports in
+# DIR/ports (start_server reads the port from there).
+gslbd_cmd() {
+	rm -f "$1/ports"
+	CMD=("$GSLBD_BIN" -c "$1/gslbd.conf" --port-file "$1/ports")
+	PORT=
+}
+
 conf_gslbd() {
 	local dir=$WORK/gslbd
 	mkdir -p "$dir"
@@ -192,9 +200,7 @@ conf_gslbd() {
 		  - name: $ORIGIN
 		    file: $ORIGIN.zone
 	EOF
-	rm -f "$dir/ports"
-	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
-	PORT=
+	gslbd_cmd "$dir"
 }
 
 conf_gdnsd() {
@@ -350,6 +356,45 @@ cpu_of() {
 # median V...: the median of the numbers (lower middle for an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# fmt_list FORMAT V...: the numbers in FORMAT, space-separated.
+fmt_list() {
+	local f=$1
+	shift
+	echo "$@" | awk -v f="$f" '{ for (i = 1; i <= NF; i++) printf "%s" f, (i > 1 ? " " : ""), $i }'
+}
+
+# main_cpu PID: CPU seconds of PID's main thread.
+main_cpu() { python3 "$helper" tasks "$1" | awk -v p="$1" '$1 == p { print $3 }'; }
+
+# max_run OUT QUERYFILE: one max-rate run of MAX_DURATION seconds against
+# the server SPID on PORT, dnsperf output in OUT. Sets RUN_QPS, RUN_AVG
+# (latency, us), RUN_LOST, RUN_CPU and RUN_USR (server CPU and user CPU,
+# us per query), RUN_WCPU (us per query of every thread but the main one),
+# RUN_MAIN (main-thread CPU, ms per second), RUN_UTIL (server CPU %) and
+# RUN_OTHER (% of SERVER_CPU busy with anything else: other processes,
+# interrupts, steal; high values spoil the run).
+max_run() {
+	local out=$1 file=$2 c0 c1 u0 u1 m0 m1 b0 b1 t0 t1 n
+	c0=$(cpu_of "$SPID")
+	u0=$(cpu_of "$SPID" user)
+	m0=$(main_cpu "$SPID")
+	b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
+	t0=$(now)
+	dnsperf_run "$out" -d "$file" -l "$MAX_DURATION"
+	t1=$(now)
+	c1=$(cpu_of "$SPID")
+	u1=$(cpu_of "$SPID" user)
+	m1=$(main_cpu "$SPID")
+	b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
+	read -r RUN_QPS RUN_AVG RUN_LOST n < <(python3 "$helper" perf "$out")
+	RUN_CPU=$(calc %.3f "($c1 - $c0) * 1e6 / $n")
+	RUN_USR=$(calc %.3f "($u1 - $u0) * 1e6 / $n")
+	RUN_WCPU=$(calc %.3f "(($c1 - $c0) - ($m1 - $m0)) * 1e6 / $n")
+	RUN_MAIN=$(calc %.1f "($m1 - $m0) * 1000 / ($t1 - $t0)")
+	RUN_UTIL=$(calc %.0f "($c1 - $c0) * 100 / $MAX_DURATION")
+	RUN_OTHER=$(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")
+}
+
 rcodes_of() { sed -n 's/^ *Response codes: *//p' "$1"; }
 
 respsize_of() { sed -n 's/^ *Average packet size:.*response *//p' "$1"; }
@@ -425,7 +470,7 @@ quick_prepare() {
 }
 
 quick() {
-	local zone=$WORK/quick.zone queries=$WORK/quick.queries name c0 c1 b0 b1 n q a l
+	local zone=$WORK/quick.zone queries=$WORK/quick.queries name c0 c1 n
 	quick_prepare
 	QUICK_SERVERS=
 	local ref=
@@ -454,25 +499,13 @@ quick() {
 
 		# REPEAT max-rate runs of MAX_DURATION seconds; each figure is the
 		# median over the runs.
-		local r qps avg lost cpu usr util other u0 u1
+		local r qps avg lost cpu usr util other
 		qps='' avg='' lost='' cpu='' usr='' util='' other=''
 		for r in $(seq 1 "$REPEAT"); do
 			log "quick: $name max rate run $r/$REPEAT, ${MAX_DURATION}s"
-			c0=$(cpu_of "$SPID")
-			u0=$(cpu_of "$SPID" user)
-			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
-			dnsperf_run "$WORK/$name.max$r.out" -d "$queries" -l "$MAX_DURATION"
-			c1=$(cpu_of "$SPID")
-			u1=$(cpu_of "$SPID" user)
-			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
-			read -r q a l n < <(python3 "$helper" perf "$WORK/$name.max$r.out")
-			qps+=" $q" avg+=" $a" lost+=" $l"
-			cpu+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
-			usr+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
-			util+=" $(calc %.0f "($c1 - $c0) * 100 / $MAX_DURATION")"
-			# Busy time of the server's CPU not spent by the server: other
-			# processes, interrupts, steal. High values spoil the run.
-			other+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+			max_run "$WORK/$name.max$r.out" "$queries"
+			qps+=" $RUN_QPS" avg+=" $RUN_AVG" lost+=" $RUN_LOST" cpu+=" $RUN_CPU"
+			usr+=" $RUN_USR" util+=" $RUN_UTIL" other+=" $RUN_OTHER"
 		done
 		R[$name.qps]=$(median $qps)
 		R[$name.avg]=$(median $avg)
@@ -481,9 +514,9 @@ quick() {
 		R[$name.usr]=$(calc %.2f "$(median $usr)")
 		R[$name.cpuutil]=$(median $util)
 		R[$name.other]=$(median $other)
-		R[$name.qpsall]=$(echo $qps | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
-		R[$name.cpuall]=$(echo $cpu | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
-		R[$name.usrall]=$(echo $usr | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+		R[$name.qpsall]=$(fmt_list %.0f $qps)
+		R[$name.cpuall]=$(fmt_list %.2f $cpu)
+		R[$name.usrall]=$(fmt_list %.2f $usr)
 		R[$name.rcodes]=$(rcodes_of "$WORK/$name.max1.out")
 		R[$name.rsize]=$(respsize_of "$WORK/$name.max1.out")
 
@@ -600,9 +633,7 @@ conf_gslbd_geo() {
 			    pool: web
 		EOF
 	} >"$dir/gslbd.conf"
-	rm -f "$dir/ports"
-	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
-	PORT=
+	gslbd_cmd "$dir"
 }
 
 conf_gdnsd_geo() {
@@ -660,23 +691,14 @@ conf_gdnsd_geo() {
 max_runs() {
 	local name=$1 tag=$2
 	shift 2
-	local files=("$@") r i c0 c1 u0 u1 b0 b1 q a l n
+	local files=("$@") r i
 	declare -A acc=()
 	for r in $(seq 1 "$REPEAT"); do
 		for i in "${!files[@]}"; do
 			log "$tag: $name max rate run $r/$REPEAT, file $((i + 1))/${#files[@]}, ${MAX_DURATION}s"
-			c0=$(cpu_of "$SPID")
-			u0=$(cpu_of "$SPID" user)
-			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
-			dnsperf_run "$WORK/$name.$tag.$i.max$r.out" -d "${files[$i]}" -l "$MAX_DURATION"
-			c1=$(cpu_of "$SPID")
-			u1=$(cpu_of "$SPID" user)
-			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
-			read -r q a l n < <(python3 "$helper" perf "$WORK/$name.$tag.$i.max$r.out")
-			acc[$i.qps]+=" $q" acc[$i.lost]+=" $l"
-			acc[$i.cpu]+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
-			acc[$i.usr]+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
-			acc[$i.other]+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+			max_run "$WORK/$name.$tag.$i.max$r.out" "${files[$i]}"
+			acc[$i.qps]+=" $RUN_QPS" acc[$i.lost]+=" $RUN_LOST" acc[$i.cpu]+=" $RUN_CPU"
+			acc[$i.usr]+=" $RUN_USR" acc[$i.other]+=" $RUN_OTHER"
 		done
 	done
 	for i in "${!files[@]}"; do
@@ -685,8 +707,8 @@ max_runs() {
 		R[$name.$tag.$i.cpu]=$(calc %.2f "$(median ${acc[$i.cpu]})")
 		R[$name.$tag.$i.usr]=$(calc %.2f "$(median ${acc[$i.usr]})")
 		R[$name.$tag.$i.other]=$(median ${acc[$i.other]})
-		R[$name.$tag.$i.qpsall]=$(echo ${acc[$i.qps]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
-		R[$name.$tag.$i.cpuall]=$(echo ${acc[$i.cpu]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+		R[$name.$tag.$i.qpsall]=$(fmt_list %.0f ${acc[$i.qps]})
+		R[$name.$tag.$i.cpuall]=$(fmt_list %.2f ${acc[$i.cpu]})
 	done
 }
 
@@ -803,7 +825,7 @@ geo() {
 # paired_scenario SCEN DATA QUERYFILE: one scenario (VARIANT and BINARY set
 # by the caller); DATA is the zone or the GeoIP database.
 paired_scenario() {
-	local scen=$1 data=$2 file=$3 name r order c0 c1 u0 u1 q n
+	local scen=$1 data=$2 file=$3 name r order
 	declare -A pid=() port=() acc=()
 	for name in gslbd gdnsd; do
 		start_server "$name" "$data" || return 1
@@ -823,16 +845,9 @@ paired_scenario() {
 		for name in $order; do
 			SPID=${pid[$name]} PORT=${port[$name]}
 			log "paired: $scen: round $r/$ROUNDS, $name, ${MAX_DURATION}s"
-			c0=$(cpu_of "$SPID")
-			u0=$(cpu_of "$SPID" user)
-			dnsperf_run "$WORK/paired.$scen.$name.$r.out" -d "$file" -l "$MAX_DURATION"
-			c1=$(cpu_of "$SPID")
-			u1=$(cpu_of "$SPID" user)
-			read -r q _ _ n < <(python3 "$helper" perf "$WORK/paired.$scen.$name.$r.out")
-			acc[$name.$r]=$(calc %.3f "($c1 - $c0) * 1e6 / $n")
-			acc[$name.cpu]+=" ${acc[$name.$r]}"
-			acc[$name.usr]+=" $(calc %.3f "($u1 - $u0) * 1e6 / $n")"
-			acc[$name.qps]+=" $q"
+			max_run "$WORK/paired.$scen.$name.$r.out" "$file"
+			acc[$name.$r]=$RUN_CPU
+			acc[$name.cpu]+=" $RUN_CPU" acc[$name.usr]+=" $RUN_USR" acc[$name.qps]+=" $RUN_QPS"
 		done
 		acc[ratio]+=" $(calc %.3f "${acc[gslbd.$r]} / ${acc[gdnsd.$r]}")"
 	done
@@ -935,9 +950,7 @@ conf_gslbd_reports() {
 			    pool: web
 		EOF
 	} >"$dir/gslbd.conf"
-	rm -f "$dir/ports"
-	CMD=("$GSLBD_BIN" -c "$dir/gslbd.conf" --port-file "$dir/ports")
-	PORT=
+	gslbd_cmd "$dir"
 }
 
 gen_start() {
@@ -966,10 +979,8 @@ gen_stop() {
 }
 
 # main_cpu PID: CPU seconds of the main thread (the API, TCP, reloads).
-main_cpu() { python3 "$helper" tasks "$1" | awk -v p="$1" '$1 == p { print $3 }'; }
-
 reports_pass() {
-	local cpus=$1 tag=rep$2 r phase c0 c1 m0 m1 b0 b1 q a l n g0 g1 a0 a1 t0 t1 qfile
+	local cpus=$1 tag=rep$2 r phase g0 g1 a0 a1 qfile
 	PIN=$cpus
 	VARIANT=_reports
 	BINARY=1
@@ -986,24 +997,12 @@ reports_pass() {
 		for phase in off on; do
 			[ "$phase" = on ] && gen_start
 			log "reports: cpus $cpus, reports $phase, max rate run $r/$REPEAT, ${MAX_DURATION}s"
-			c0=$(cpu_of "$SPID")
-			m0=$(main_cpu "$SPID")
-			b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
-			t0=$(now)
-			dnsperf_run "$WORK/$tag.$phase.max$r.out" -d "$qfile" -l "$MAX_DURATION"
-			t1=$(now)
-			c1=$(cpu_of "$SPID")
-			m1=$(main_cpu "$SPID")
-			b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
+			max_run "$WORK/$tag.$phase.max$r.out" "$qfile"
 			[ "$phase" = on ] && gen_stop
-			read -r q a l n < <(python3 "$helper" perf "$WORK/$tag.$phase.max$r.out")
-			acc[$phase.qps]+=" $q" acc[$phase.lost]+=" $l"
-			acc[$phase.cpu]+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
-			# The worker's share: everything but the main thread.
-			acc[$phase.wcpu]+=" $(calc %.3f "(($c1 - $c0) - ($m1 - $m0)) * 1e6 / $n")"
-			# Main-thread CPU per second of the run (the API's cost).
-			acc[$phase.main]+=" $(calc %.1f "($m1 - $m0) * 1000 / ($t1 - $t0)")"
-			acc[$phase.other]+=" $(calc %.0f "(($b1 - $b0) - ($c1 - $c0)) * 100 / $MAX_DURATION")"
+			# wcpu: the worker's share (everything but the main thread);
+			# main: main-thread CPU per second of the run (the API's cost).
+			acc[$phase.qps]+=" $RUN_QPS" acc[$phase.lost]+=" $RUN_LOST" acc[$phase.cpu]+=" $RUN_CPU"
+			acc[$phase.wcpu]+=" $RUN_WCPU" acc[$phase.main]+=" $RUN_MAIN" acc[$phase.other]+=" $RUN_OTHER"
 		done
 	done
 	for phase in off on; do
@@ -1013,8 +1012,8 @@ reports_pass() {
 		R[$tag.$phase.wcpu]=$(calc %.2f "$(median ${acc[$phase.wcpu]})")
 		R[$tag.$phase.main]=$(median ${acc[$phase.main]})
 		R[$tag.$phase.other]=$(median ${acc[$phase.other]})
-		R[$tag.$phase.qpsall]=$(echo ${acc[$phase.qps]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? " " : ""), $i }')
-		R[$tag.$phase.cpuall]=$(echo ${acc[$phase.cpu]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.2f", (i > 1 ? " " : ""), $i }')
+		R[$tag.$phase.qpsall]=$(fmt_list %.0f ${acc[$phase.qps]})
+		R[$tag.$phase.cpuall]=$(fmt_list %.2f ${acc[$phase.cpu]})
 	done
 	rate_run "$tag" off "$qfile"
 	gen_start
