@@ -11,11 +11,6 @@ fi
 need_api_tools
 
 SOA='gslb.example.com. 60 IN SOA ns1.gslb.example.com. hostmaster.gslb.example.com. 2024060101 7200 3600 1209600 60'
-US4='192.0.2.10 192.0.2.11'
-EU4='198.51.100.10'
-AP4='203.0.113.10'
-US6='2001:db8:10::1'
-EU6='2001:db8:20::1'
 TOKEN=t0ken
 STATE=$WORK/state.json
 

@@ -25,10 +25,6 @@ case $DB in
 *) DB=$PWD/$DB ;;
 esac
 
-US4='192.0.2.10 192.0.2.11'
-EU4='198.51.100.10'
-AP4='203.0.113.10'
-
 CONF=$WORK/gslbd.conf
 render_geo_config "$CONF" "$DB"
 out=$("$GSLBD" -c "$CONF" --check-config 2>&1) || fail "$DB is not accepted: $out"
@@ -90,8 +86,6 @@ first_addr() {
 
 # The datacenter answering AAAA (its IPv6 address) for most of a country:
 # ap-southeast has no IPv6 address, so Asia gets the nearer of the other two.
-US6=2001:db8:10::1
-EU6=2001:db8:20::1
 expect6_for() {
 	case $1 in
 	GB | IE | FR | DE | NL | BE | ES | PT | SE | NO | DK | IS) echo "$EU6" ;;

@@ -464,6 +464,15 @@ RC_REFUSED=5
 GEO_DATA=$DATA/geo
 GEO_DB_DIR=$top_srcdir/tests/data/geo
 
+# The answers of the datacenters of geo/gslbd-geo.conf.in: us-east's and
+# eu-west's IPv4 and IPv6 addresses and ap-southeast's IPv4 address (it has
+# no IPv6). Scripts with configs of their own set these to theirs.
+US4='192.0.2.10 192.0.2.11'
+EU4='198.51.100.10'
+AP4='203.0.113.10'
+US6='2001:db8:10::1'
+EU6='2001:db8:20::1'
+
 # render_geo_config OUT [MMDB]: render geo/gslbd-geo.conf.in (see
 # render_config) with the zones of tests/data/integ/geo beside it in the work
 # dir and geo.mmdb a copy of MMDB (default tests/data/geo/test-city.mmdb; a
