@@ -5,7 +5,8 @@
 #
 # Environment (set by make check): top_srcdir, top_builddir, TEST_WRAPPER
 # (e.g. valgrind; the daemon runs under it). INTEG_TIME_FACTOR multiplies
-# every deadline (default 1, or 10 when TEST_WRAPPER is set).
+# every deadline (default 1, or 10 when TEST_WRAPPER is set). KEEP=1 keeps
+# the work dir of a test that passed.
 #
 # Exit codes: 0 pass, 1 fail, 77 skip (a client or tool is missing).
 # Nothing sleeps to synchronise: everything polls with a deadline.
@@ -61,7 +62,7 @@ on_exit() {
 		kill -TERM "$G_PID" 2>/dev/null
 		wait "$G_PID" 2>/dev/null
 	fi
-	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+	if [ -z "${KEEP:-}" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
 		rm -rf "$WORK"
 	else
 		echo "work dir kept: $WORK"

@@ -10,77 +10,21 @@
 # HTTPS checks against openssl s_server, verifying or not; and HTTP and TCP
 # checks of a backend on ::1.
 #
-# Environment (set by make check): top_srcdir, top_builddir, TEST_WRAPPER.
 # Exit codes: 0 pass, 1 fail, 77 skip. Nothing sleeps to synchronise.
-
-set -u
-
-: "${top_srcdir:?top_srcdir must be set (run through make check)}"
-: "${top_builddir:?top_builddir must be set (run through make check)}"
-TEST_WRAPPER=${TEST_WRAPPER-}
+. "$top_srcdir/tests/integration/lib.sh"
 
 PROBE=$top_builddir/probes/gslb-probe
 HTTPD=$top_builddir/tests/tools/httpd
-DATA=$top_srcdir/tests/data/probe
+PROBE_DATA=$top_srcdir/tests/data/probe
 [ -x "$PROBE" ] || { echo "FAIL: $PROBE not built"; exit 1; }
 [ -x "$HTTPD" ] || { echo "FAIL: $HTTPD not built"; exit 1; }
 
-if [ -n "${INTEG_TIME_FACTOR:-}" ]; then
-	TF=$INTEG_TIME_FACTOR
-elif [ -n "$TEST_WRAPPER" ]; then
-	TF=10
-else
-	TF=1
-fi
-
-WORK=$top_builddir/tests/integration/tmp.$$-probe
-rm -rf "$WORK"
-mkdir -p "$WORK"
-BG_PIDS=
 P_PID=
 SECRET=integration-test-secret-0123456789
 
-on_exit() {
-	local rc=$?
-	local p
-
-	[ -n "$P_PID" ] && kill -TERM "$P_PID" 2>/dev/null
-	for p in $BG_PIDS; do
-		kill -TERM "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	if [ -z "${KEEP:-}" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
-		rm -rf "$WORK"
-	else
-		echo "work dir kept: $WORK"
-	fi
-	exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-now_ms() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		local t=${EPOCHREALTIME/[.,]/}
-		echo $((t / 1000))
-	else
-		echo $(($(date +%s%N) / 1000000))
-	fi
-}
-
 # wait_file FILE SECONDS: poll until FILE exists.
 wait_file() {
-	local deadline=$(($(now_ms) + $2 * 1000 * TF))
-
-	while [ ! -e "$1" ]; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
+	wait_until "[ -e '$1' ]" "$2"
 }
 
 # start_httpd NAME ARGS...: run httpd with its own dir $WORK/NAME, set
@@ -144,7 +88,7 @@ BACKEND=$PORT
 CLOSED=$(cat "$WORK/closed-port")
 sed -e "s/@BACKEND@/$BACKEND/g" -e "s/@CLOSED@/$CLOSED/g" \
 	-e "s/@SLOW_TIMEOUT@/$((300 * TF))/g" \
-	"$DATA/probe-config.json.in" >"$WORK/probe-config.json"
+	"$PROBE_DATA/probe-config.json.in" >"$WORK/probe-config.json"
 
 start_httpd s1 -k probe-test -s "$SECRET" -c "$WORK/probe-config.json"
 S1=$PORT
@@ -252,6 +196,7 @@ S3=$PORT
 write_conf "$WORK/p6.yaml" "http://127.0.0.1:$S3" "$DEAD"
 $TEST_WRAPPER "$PROBE" -c "$WORK/p6.yaml" >"$WORK/p6.log" 2>&1 &
 P_PID=$!
+BG_PIDS="$BG_PIDS $P_PID"
 wait_file "$WORK/s3/report.3.json" 10 || fail "daemon did not report three times: $(cat "$WORK/p6.log")"
 # The config is re-fetched with If-None-Match (config_refresh: 1s).
 deadline=$(($(now_ms) + 10000 * TF))
@@ -273,7 +218,6 @@ echo "ok 6: daemon reports each cycle, refreshes with If-None-Match, exits 0 on 
 # that does not verify the certificate passes (SNI and Host backend.test,
 # pinned to 127.0.0.1), one that verifies it fails, and plain HTTP to the
 # TLS port fails.
-DNSTEST=$top_builddir/tests/tools/dnstest
 if ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 || [ ! -x "$DNSTEST" ]; then
 	echo "skip 7: openssl, curl or dnstest missing"
 	exit 0
@@ -313,7 +257,7 @@ grep -q '"datacenter":"tls-verify","ok":false,[^}]*"error":"[^"]*[Cc]ertificate'
 echo "ok 7: HTTPS checks with and without certificate verification"
 
 # ---- 8: checks of a datacenter at an IPv6 address ----------------------------
-if [ -r /proc/net/if_inet6 ] && grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6; then
+if have_ipv6; then
 	start_httpd backend6 -6 -C "$WORK/closed-port6"
 	B6=$PORT
 	C6=$(cat "$WORK/closed-port6")
