@@ -235,11 +235,6 @@ void wire_writer_init(struct wire_writer *w, uint8_t *buf, size_t limit, uint16_
 	memset(buf + 4, 0, 8);
 }
 
-static inline uint8_t lower(uint8_t c)
-{
-	return (uint8_t)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-}
-
 /* Case-insensitive equality of two labels (each starting at its length byte). */
 static inline bool label_equal(const uint8_t *a, const uint8_t *b)
 {
@@ -260,7 +255,7 @@ static inline bool label_equal(const uint8_t *a, const uint8_t *b)
 			return true;
 	}
 	for (unsigned i = 1; i <= n; i++) {
-		if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
+		if (a[i] != b[i] && dname_lower_byte(a[i]) != dname_lower_byte(b[i]))
 			return false;
 	}
 	return true;

@@ -7,11 +7,6 @@
 
 #include "common/err.h"
 
-static inline uint8_t lower_byte(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
-}
-
 int dname_unpack(const uint8_t *pkt, size_t pkt_len, size_t *pos, uint8_t *out, bool lower)
 {
 	size_t p = *pos;
@@ -60,7 +55,7 @@ int dname_unpack(const uint8_t *pkt, size_t pkt_len, size_t *pos, uint8_t *out, 
 		out[n] = c;
 		if (lower) {
 			for (size_t i = 1; i <= c; i++)
-				out[n + i] = lower_byte(pkt[p + i]);
+				out[n + i] = dname_lower_byte(pkt[p + i]);
 		} else {
 			memcpy(out + n + 1, pkt + p + 1, c);
 		}
@@ -113,7 +108,7 @@ void dname_lower(uint8_t *name)
 		uint8_t len = name[n];
 
 		for (size_t i = 1; i <= len; i++)
-			name[n + i] = lower_byte(name[n + i]);
+			name[n + i] = dname_lower_byte(name[n + i]);
 		n += 1 + (size_t)len;
 	}
 }
@@ -130,7 +125,7 @@ bool dname_equal(const uint8_t *a, const uint8_t *b)
 		if (len == 0)
 			return true;
 		for (size_t i = 1; i <= len; i++) {
-			if (lower_byte(a[n + i]) != lower_byte(b[n + i]))
+			if (dname_lower_byte(a[n + i]) != dname_lower_byte(b[n + i]))
 				return false;
 		}
 		n += 1 + (size_t)len;
@@ -230,7 +225,7 @@ int dname_compare(const uint8_t *a, const uint8_t *b)
 		unsigned min = la[0] < lb[0] ? la[0] : lb[0];
 
 		for (unsigned k = 1; k <= min; k++) {
-			uint8_t ca = lower_byte(la[k]), cb = lower_byte(lb[k]);
+			uint8_t ca = dname_lower_byte(la[k]), cb = dname_lower_byte(lb[k]);
 
 			if (ca != cb)
 				return ca < cb ? -1 : 1;
@@ -283,7 +278,7 @@ int dname_from_str(const char *s, uint8_t *out)
 			}
 			if (llen == DNAME_MAXLABELLEN || n >= DNAME_MAXLEN - 1)
 				return GSLB_EPARSE;
-			out[n++] = lower_byte((uint8_t)c);
+			out[n++] = dname_lower_byte((uint8_t)c);
 			llen++;
 		}
 		if (llen == 0)

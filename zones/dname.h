@@ -34,6 +34,13 @@ unsigned dname_label_count(const uint8_t *name);
  * included). offs needs DNAME_MAXLABELS entries. */
 unsigned dname_label_offsets(const uint8_t *name, uint8_t *offs);
 
+/* One byte with an ASCII capital lowered (DNS names compare ASCII letters
+ * without case, RFC 4343). */
+static inline uint8_t dname_lower_byte(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
 /* Lower ASCII letters of a name in place. */
 void dname_lower(uint8_t *name);
 /* Case-insensitive equality of two uncompressed names. */
