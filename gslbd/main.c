@@ -24,13 +24,13 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "gslbd/api.h"
-#include "gslbd/config.h"
-#include "gslbd/control.h"
-#include "gslbd/explain.h"
-#include "gslbd/metrics.h"
-#include "gslbd/server.h"
-#include "gslbd/snapshot.h"
+#include "gslbd/net/api.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/control.h"
+#include "gslbd/control/explain.h"
+#include "gslbd/control/metrics.h"
+#include "gslbd/net/server.h"
+#include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
 #ifndef SYSCONFDIR

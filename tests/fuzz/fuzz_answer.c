@@ -13,9 +13,9 @@
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 
-#include "gslbd/answer.h"
-#include "gslbd/control.h"
-#include "gslbd/snapshot.h"
+#include "gslbd/dns/answer.h"
+#include "gslbd/control/control.h"
+#include "gslbd/dns/snapshot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,8 +18,8 @@
 
 #include "common/sign.h"
 #include "common/xalloc.h"
-#include "gslbd/config.h"
-#include "gslbd/report.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -103,7 +103,7 @@ esac
 changes1=$(metric_dc gslbd_datacenter_state_changes_total eu-west)
 [ "$changes1" -gt "$changes0" ] ||
 	fail "gslbd_datacenter_state_changes_total{eu-west} did not grow ($changes0 -> $changes1)"
-GSLBCTL=$top_builddir/gslbd/gslbctl
+GSLBCTL=$top_builddir/ctl/gslbctl
 if [ -x "$GSLBCTL" ]; then
 	"$GSLBCTL" -s "$URL" status >"$WORK/ctl.out" 2>&1 || fail "gslbctl status failed: $(cat "$WORK/ctl.out")"
 	row=$(awk '$1 == "eu-west" { print; exit }' "$WORK/ctl.out")

@@ -12,7 +12,7 @@ fi
 . "$top_srcdir/tests/integration/lib.sh"
 need_api_tools
 
-GSLBCTL=${GSLBCTL_BIN:-$top_builddir/gslbd/gslbctl}
+GSLBCTL=${GSLBCTL_BIN:-$top_builddir/ctl/gslbctl}
 [ -x "$GSLBCTL" ] || fail "$GSLBCTL not built"
 TOKEN=ctl-t0ken-0123456789
 unset GSLBCTL_URL GSLBCTL_TOKEN

@@ -1,6 +1,6 @@
 /* Unit tests of common/yamltree: tree shape, positions, quoting and the
  * errors (syntax, duplicate keys, aliases, several documents). */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Unit tests of probes/: probe.yaml loading (values, defaults, and every
  * error with its position), probe-config parsing, check verdicts and the
  * report body. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <jansson.h>

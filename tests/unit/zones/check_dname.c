@@ -1,6 +1,6 @@
 /* Unit tests of zones/dname: wire names from packets and strings,
  * canonical order and the small helpers. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdlib.h>

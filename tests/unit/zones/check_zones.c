@@ -1,6 +1,6 @@
 /* Unit tests of zones/zone: loading master files into a zone set, the
  * compiled structure, lookups (RFC 1034 4.3.2, RFC 4592) and load errors. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <stdio.h>

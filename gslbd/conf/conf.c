@@ -1,0 +1,2216 @@
+#include <config.h>
+
+#include "gslbd/conf/conf.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/xalloc.h"
+#include "common/yamltree.h"
+#include "geo/geo_db.h"
+#include "gslbd/dns/lb.h"
+#include "zones/dname.h"
+
+#define DNS_PORT 53
+#define API_PORT 8053
+
+/* Longest datacenter, region or pool name, in bytes. */
+#define NAME_MAX_LEN 63
+/* Most datacenters in one file (indexes fit in uint16_t). */
+#define DATACENTER_MAX 65535
+/* Longest admin token, in bytes. */
+#define TOKEN_MAX_LEN 1023
+/* Probe secrets, in bytes. */
+#define SECRET_MIN_LEN 16
+#define SECRET_MAX_LEN 1024
+/* Longest check path and expected body, in bytes. */
+#define CHECK_PATH_MAX_LEN 1024
+/* Longest Host header of a check, in bytes. */
+#define CHECK_HOST_MAX_LEN 255
+/* HTTP status codes a check may expect. */
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+/* Milliseconds in a day (the "d" duration unit). */
+#define DAY_MS 86400000ULL
+
+enum opt_type {
+	OPT_UINT,     /* unsigned at offset; decimal digits, min..max */
+	OPT_BOOL,     /* bool at offset; true/false, yes/no, on/off */
+	OPT_STRING,   /* char * at offset, owned by the config */
+	OPT_DURATION, /* unsigned milliseconds at offset; min..max in ms */
+	OPT_LOGLEVEL, /* enum log_level at offset */
+	OPT_ENUM,     /* an enum at offset: the index of the value in words */
+};
+
+/* Option flags. */
+#define OPTF_EMPTY_NULL 0x1u /* "" is stored as NULL */
+#define OPTF_HOSTNAME   0x2u /* when absent, the default is the host name */
+#define OPTF_PATH       0x4u /* a file name: relative ones resolve against the config's folder */
+#define OPTF_GEOPATH    0x8u /* a dotted data path checked with geo_layout_parse_path() */
+
+/* One scalar option of the file. */
+struct option {
+	const char *key;          /* "section.name" as written in the file */
+	enum opt_type type;       /* how the value is read and stored */
+	size_t offset;            /* member of struct config that holds it */
+	const char *def;          /* default in file syntax, NULL for none */
+	unsigned long long min;   /* smallest value (UINT, DURATION in ms) */
+	unsigned long long max;   /* largest value (UINT, DURATION in ms) */
+	unsigned flags;           /* OPTF_* */
+	const char *help;         /* one line for --help-config and the man page */
+	const char *const *words; /* OPT_ENUM: the NULL-terminated values, in enum order */
+};
+
+/* OPT_ENUM members are stored through an unsigned lvalue. */
+_Static_assert(sizeof(enum health_unknown) == sizeof(unsigned), "enum options are unsigned-sized");
+
+static const char *const on_unknown_words[] = {"up", "down", NULL};
+
+#define OFF(member) offsetof(struct config, member)
+
+/* Every scalar option, grouped by section in the order they are printed.
+ * The list-valued keys (server.listen, server.allow_transfer, api.listen,
+ * zones, checks, datacenters, probes, pools, names) and the admin token
+ * keys, which read a file or exclude each other, are read by code below. */
+static const struct option options[] = {
+    {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
+     "UDP worker threads; 0 means one per online CPU", NULL},
+    {"server.user", OPT_STRING, OFF(user), NULL, 0, 0, OPTF_EMPTY_NULL,
+     "user to switch to after binding when started as root; none means stay", NULL},
+    {"server.udp_max_size", OPT_UINT, OFF(udp_max_size), "1232", 512, 65535, 0,
+     "largest UDP response sent to EDNS clients, in bytes", NULL},
+    {"server.tcp_idle_timeout", OPT_DURATION, OFF(tcp_idle_timeout_ms), "10s", 100, 3600000, 0,
+     "close an idle or stalled TCP connection after this long", NULL},
+    {"server.tcp_max_connections", OPT_UINT, OFF(tcp_max_connections), "512", 1, 65536, 0,
+     "concurrent TCP connections accepted", NULL},
+    {"server.tcp_max_queries", OPT_UINT, OFF(tcp_max_queries), "0", 0, 1000000, 0,
+     "queries answered on one TCP connection before closing it; 0 means no limit", NULL},
+    {"server.identity", OPT_STRING, OFF(identity), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_HOSTNAME,
+     "CH TXT answer to id.server. and hostname.bind.; \"\" refuses those queries", NULL},
+    {"server.version", OPT_STRING, OFF(version), "gslbd " PACKAGE_VERSION, 0, 0, OPTF_EMPTY_NULL,
+     "CH TXT answer to version.server. and version.bind.; \"\" refuses those queries", NULL},
+    {"server.state_file", OPT_STRING, OFF(state_file), LOCALSTATEDIR "/lib/gslbd/state.json", 0, 0,
+     OPTF_EMPTY_NULL | OPTF_PATH,
+     "file keeping datacenter drains and force-ups across restarts; \"\" keeps them in memory",
+     NULL},
+    {"log.level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0, 0,
+     "log threshold: error, warning, info or debug", NULL},
+    {"log.syslog", OPT_BOOL, OFF(log_syslog), "false", 0, 0, 0,
+     "log to syslog (facility daemon) instead of stderr", NULL},
+    {"geoip.database", OPT_STRING, OFF(geoip_database), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "MaxMind DB (.mmdb) locating clients; none means every client is unlocated", NULL},
+    {"geoip.latitude", OPT_STRING, OFF(geoip_latitude), "location.latitude", 0, 0, OPTF_GEOPATH,
+     "data path of the latitude in a database record; \"\" does not read it", NULL},
+    {"geoip.longitude", OPT_STRING, OFF(geoip_longitude), "location.longitude", 0, 0, OPTF_GEOPATH,
+     "data path of the longitude in a database record; \"\" does not read it", NULL},
+    {"geoip.country", OPT_STRING, OFF(geoip_country), "country.iso_code", 0, 0, OPTF_GEOPATH,
+     "data path of the ISO country code in a database record; \"\" does not read it", NULL},
+    {"geoip.continent", OPT_STRING, OFF(geoip_continent), "continent.code", 0, 0, OPTF_GEOPATH,
+     "data path of the continent code in a database record; \"\" does not read it", NULL},
+    {"health.rise", OPT_UINT, OFF(health_rise), "2", 1, 100, 0,
+     "consecutive passed checks before a probe calls a datacenter up", NULL},
+    {"health.fall", OPT_UINT, OFF(health_fall), "3", 1, 100, 0,
+     "consecutive failed checks before a probe calls a datacenter down", NULL},
+    {"health.quorum", OPT_UINT, OFF(health_quorum), "0", 0, 1000, 0,
+     "fresh probes that must agree to change a datacenter's state; 0 means a strict majority",
+     NULL},
+    {"health.freshness", OPT_DURATION, OFF(health_freshness_ms), "10s", 1000, 3600000, 0,
+     "a probe's results older than this are not counted", NULL},
+    {"health.grace", OPT_DURATION, OFF(health_grace_ms), "30s", 0, DAY_MS, 0,
+     "with no fresh result a datacenter keeps its last state this long", NULL},
+    {"health.on_unknown", OPT_ENUM, OFF(health_on_unknown), "up", 0, 0, 0,
+     "after the grace period (and before any result) a datacenter is answered (up) or not (down)",
+     on_unknown_words},
+    {"reports.max_skew", OPT_DURATION, OFF(report_max_skew_ms), "30s", 1000, 3600000, 0,
+     "reports whose signed timestamp is further than this from gslbd's clock are refused", NULL},
+    {"reports.max_bytes", OPT_UINT, OFF(report_max_bytes), "1048576", 1024, 16777216, 0,
+     "largest report body accepted, in bytes", NULL},
+    {"latency.hysteresis_pct", OPT_UINT, OFF(latency_hysteresis_pct), "20", 0, 100, 0,
+     "latency policy: a datacenter takes the lead only when this many percent faster", NULL},
+    {"latency.hysteresis_ms", OPT_UINT, OFF(latency_hysteresis_ms), "5", 0, 1000, 0,
+     "latency policy: ... and at least this many milliseconds faster", NULL},
+};
+
+#define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
+
+/* State of one load. */
+struct loader {
+	struct ytree_reader r;                       /* the parsed file, its folder, the error */
+	struct config *cfg;                          /* the config being built */
+	const struct ytree_node *seen[OPTION_COUNT]; /* value node of each option the file sets */
+	bool has_allow_transfer;                     /* server.allow_transfer was given */
+	struct netprefix *allow_transfer;            /* server.allow_transfer */
+	size_t allow_transfer_count;                 /* entries at allow_transfer */
+	bool has_api_listen;                         /* api.listen was given */
+	const struct ytree_node *token_key;          /* first admin token key seen, or NULL */
+	uint8_t (*zone_wire)[DNAME_MAXLEN];          /* canonical origin of each zone */
+	int *zone_wire_len;                          /* length of each at zone_wire */
+	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
+};
+
+/* Join the NULL-terminated words as "a, b or c" into buf. */
+static void words_join(const char *const *words, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; words[i] != NULL && used < len; i++) {
+		const char *sep = i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ";
+		int w = snprintf(buf + used, len - used, "%s%s", sep, words[i]);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* Store text s as the value of o in cfg. On error, writes the reason to why
+ * and returns GSLB_EPARSE. quoted: s was written quoted (so it is a string
+ * in YAML, never a number or boolean). */
+static int option_set(const struct option *o, const char *s, bool quoted, struct config *cfg,
+		      char *why, size_t why_len)
+{
+	char *member = (char *)cfg + o->offset;
+	unsigned long long v;
+	const char *end;
+	bool overflow, b;
+	enum log_level level;
+
+	switch (o->type) {
+	case OPT_UINT:
+		if (quoted) {
+			snprintf(why, why_len, "expected an unsigned integer, got a quoted string");
+			return GSLB_EPARSE;
+		}
+		if (!ytree_scan_digits(s, &v, &end, &overflow) || *end != '\0') {
+			snprintf(why, why_len, "expected an unsigned integer, got '%s'", s);
+			return GSLB_EPARSE;
+		}
+		if (overflow || v < o->min || v > o->max) {
+			snprintf(why, why_len, "%s is out of range (%llu..%llu)", s, o->min,
+				 o->max);
+			return GSLB_EPARSE;
+		}
+		*(unsigned *)(void *)member = (unsigned)v;
+		return 0;
+	case OPT_DURATION:
+		if (ytree_parse_duration(s, o->min, o->max, &v, why, why_len) != 0)
+			return GSLB_EPARSE;
+		*(unsigned *)(void *)member = (unsigned)v;
+		return 0;
+	case OPT_ENUM: {
+		char list[128];
+
+		for (unsigned i = 0; o->words[i] != NULL; i++) {
+			if (strcmp(o->words[i], s) == 0) {
+				*(unsigned *)(void *)member = i;
+				return 0;
+			}
+		}
+		words_join(o->words, list, sizeof(list));
+		snprintf(why, why_len, "'%s' is not one of %s", s, list);
+		return GSLB_EPARSE;
+	}
+	case OPT_BOOL:
+		if (quoted || ytree_parse_bool(s, &b) != 0) {
+			snprintf(why, why_len, "expected true or false, got %s'%s'",
+				 quoted ? "the quoted string " : "", s);
+			return GSLB_EPARSE;
+		}
+		*(bool *)(void *)member = b;
+		return 0;
+	case OPT_LOGLEVEL:
+		if (log_level_parse(s, &level) != 0) {
+			snprintf(why, why_len,
+				 "'%s' is not a log level (error, warning, info or debug)", s);
+			return GSLB_EPARSE;
+		}
+		*(enum log_level *)(void *)member = level;
+		return 0;
+	case OPT_STRING:
+		free(*(char **)(void *)member);
+		*(char **)(void *)member =
+		    (*s == '\0' && (o->flags & OPTF_EMPTY_NULL)) ? NULL : xstrdup(s);
+		return 0;
+	}
+	snprintf(why, why_len, "unknown option type");
+	return GSLB_EPARSE;
+}
+
+/* What option o takes, for "expected X" messages, into buf. */
+static const char *type_name(const struct option *o, char *buf, size_t len)
+{
+	switch (o->type) {
+	case OPT_UINT:
+		return "an unsigned integer";
+	case OPT_BOOL:
+		return "true or false";
+	case OPT_STRING:
+		return "a string";
+	case OPT_DURATION:
+		return "a duration";
+	case OPT_LOGLEVEL:
+		return "a log level";
+	case OPT_ENUM:
+		words_join(o->words, buf, len);
+		return buf;
+	}
+	return "a value";
+}
+
+/* Overwrite len bytes at p with zeros (secrets, before they are freed). */
+static void wipe(void *p, size_t len)
+{
+	volatile unsigned char *b = p;
+
+	while (len-- > 0)
+		*b++ = 0;
+}
+
+/* Read the value node n of option o. */
+static int option_read(struct loader *l, const struct option *o, const struct ytree_node *n)
+{
+	char **member = (char **)(void *)((char *)l->cfg + o->offset);
+	char why[512], what[128];
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, o->key, "expected %s, got %s",
+					type_name(o, what, sizeof(what)), ytree_node_describe(n));
+	if (option_set(o, n->scalar, n->quoted, l->cfg, why, sizeof(why)) != 0)
+		return ytree_error_path(&l->r, n, o->key, "%s", why);
+	if ((o->flags & OPTF_PATH) && *member != NULL) {
+		char *resolved = ytree_path_resolve(l->r.base_dir, *member);
+
+		free(*member);
+		*member = resolved;
+	}
+	if (o->flags & OPTF_GEOPATH) {
+		struct geo_path gp;
+		struct gslb_err gerr = {{0}};
+
+		if (geo_layout_parse_path(*member, &gp, &gerr) != 0)
+			return ytree_error_path(&l->r, n, o->key, "%s", gerr.msg);
+	}
+	return 0;
+}
+
+static void defaults_apply(struct config *cfg)
+{
+	char why[512];
+
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if (options[i].def == NULL)
+			continue;
+		if (option_set(&options[i], options[i].def, false, cfg, why, sizeof(why)) != 0)
+			assert(!"bad default in the option table");
+	}
+}
+
+/* Items of a list value: a sequence, or one scalar standing for a list of
+ * one. Sets *items (NULL for a scalar) and *count. Returns 0 or an error
+ * for other kinds. */
+static int list_items(struct loader *l, const struct ytree_node *n, const char *path,
+		      const char *what, struct ytree_node *const **items, size_t *count)
+{
+	if (n->kind == YTREE_SEQ) {
+		*items = n->items;
+		*count = n->count;
+		return 0;
+	}
+	if (n->kind == YTREE_SCALAR && !ytree_node_is_null(n)) {
+		*items = NULL;
+		*count = 1;
+		return 0;
+	}
+	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
+				ytree_node_describe(n));
+}
+
+/* Item i of a list value (see list_items()). */
+static const struct ytree_node *list_item(const struct ytree_node *n,
+					  struct ytree_node *const *items, size_t i)
+{
+	return items != NULL ? items[i] : n;
+}
+
+/* Path of item i of a list for messages: "path[i]", or path for a scalar. */
+static void item_path(char *buf, size_t len, const char *path, struct ytree_node *const *items,
+		      size_t i)
+{
+	if (items != NULL)
+		snprintf(buf, len, "%s[%zu]", path, i);
+	else
+		snprintf(buf, len, "%s", path);
+}
+
+/* Read a list of listen addresses at path into *list (replacing what is
+ * there; *list_count counts the entries read so far, for config_free()).
+ * Addresses without a port get default_port; may_be_empty allows []. */
+static int listen_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       uint16_t default_port, bool may_be_empty, struct netaddr **list,
+		       size_t *list_count)
+{
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if (may_be_empty && n->kind == YTREE_SEQ && n->count == 0) {
+		free(*list);
+		*list = NULL;
+		*list_count = 0;
+		return 0;
+	}
+	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path, "at least one address is required");
+	free(*list);
+	*list = xcalloc(count, sizeof(**list));
+	*list_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		struct netaddr *a = &(*list)[i];
+		char ipath[64];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
+			return ytree_error_path(&l->r, it, ipath, "expected an address, got %s",
+						ytree_node_describe(it));
+		if (netaddr_parse(it->scalar, default_port, a) != 0)
+			return ytree_error_path(
+			    &l->r, it, ipath,
+			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
+		for (size_t j = 0; j < i; j++) {
+			/* Port 0 asks for any free port, so repeating it is fine. */
+			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
+			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
+				return ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
+							it->scalar);
+		}
+		(*list_count)++;
+	}
+	return 0;
+}
+
+/* Read a list of prefixes; *out (caller frees) gets them. */
+static int prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
+			 struct netprefix **out, size_t *out_count)
+{
+	struct ytree_node *const *items;
+	struct netprefix *list;
+	size_t count;
+	int rc;
+
+	if ((rc = list_items(l, n, path, "address prefixes", &items, &count)) != 0)
+		return rc;
+	list = xcalloc(count, sizeof(*list));
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		char ipath[160];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc =
+			    ytree_error_path(&l->r, it, ipath, "expected an address prefix, got %s",
+					     ytree_node_describe(it));
+			goto fail;
+		}
+		if (netprefix_parse(it->scalar, &list[i]) != 0) {
+			rc = ytree_error_path(&l->r, it, ipath,
+					      "'%s' is not an address prefix (like 192.0.2.0/24, "
+					      "2001:db8::/32 or one address)",
+					      it->scalar);
+			goto fail;
+		}
+	}
+	*out = list;
+	*out_count = count;
+	return 0;
+fail:
+	free(list);
+	return rc;
+}
+
+/* Is s a usable bearer token: 1..TOKEN_MAX_LEN printable ASCII characters
+ * without spaces? */
+static bool token_is_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > TOKEN_MAX_LEN)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* Read the admin token from the first line of the file named by n
+ * (api.admin_token_file), without surrounding blanks. */
+static int token_file_read(struct loader *l, const struct ytree_node *n)
+{
+	static const char path[] = "api.admin_token_file";
+	char *line, *file;
+	int rc;
+
+	rc = ytree_read_first_line(&l->r, n, path, TOKEN_MAX_LEN, &line, &file);
+	if (rc == 0 && !token_is_valid(line))
+		rc = ytree_error_path(&l->r, n, path,
+				      "the token in '%s' must be printable ASCII without spaces",
+				      file);
+	if (rc == 0) {
+		l->cfg->api_admin_token = line;
+		line = NULL;
+	}
+	free(line);
+	free(file);
+	return rc;
+}
+
+/* api.admin_token or api.admin_token_file, whose key is key. */
+static int token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
+{
+	if (l->token_key != NULL)
+		return ytree_error(l->r.tree, key, l->r.err,
+				   "api.%s: api.%s is set already (line %u); give one of them",
+				   key->scalar, l->token_key->scalar, l->token_key->line);
+	l->token_key = key;
+	if (strcmp(key->scalar, "admin_token_file") == 0)
+		return token_file_read(l, n);
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, "api.admin_token", "expected a string, got %s",
+					ytree_node_describe(n));
+	if (!token_is_valid(n->scalar))
+		return ytree_error_path(
+		    &l->r, n, "api.admin_token",
+		    "the token must be 1..%d printable ASCII characters without "
+		    "spaces",
+		    TOKEN_MAX_LEN);
+	l->cfg->api_admin_token = xstrdup(n->scalar);
+	return 0;
+}
+
+/* Read a mapping section (server, log, api, geoip) of scalar options. */
+static int section_read(struct loader *l, const char *section, const struct ytree_node *n)
+{
+	size_t slen = strlen(section);
+
+	if (ytree_node_is_null(n))
+		return 0;
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, section, "expected a mapping, got %s",
+					ytree_node_describe(n));
+	for (size_t k = 0; k < n->count; k++) {
+		const struct ytree_node *key = n->keys[k], *val = n->items[k];
+		bool known = false;
+		int rc = 0;
+
+		for (size_t i = 0; i < OPTION_COUNT; i++) {
+			if (strncmp(options[i].key, section, slen) == 0 &&
+			    options[i].key[slen] == '.' &&
+			    strcmp(options[i].key + slen + 1, key->scalar) == 0) {
+				known = true;
+				l->seen[i] = val;
+				rc = option_read(l, &options[i], val);
+				break;
+			}
+		}
+		if (!known && strcmp(section, "server") == 0) {
+			if (strcmp(key->scalar, "listen") == 0) {
+				known = true;
+				rc = listen_read(l, val, "server.listen", DNS_PORT, false,
+						 &l->cfg->listen, &l->cfg->listen_count);
+			} else if (strcmp(key->scalar, "allow_transfer") == 0) {
+				known = true;
+				l->has_allow_transfer = true;
+				rc = prefixes_read(l, val, "server.allow_transfer",
+						   &l->allow_transfer, &l->allow_transfer_count);
+			}
+		}
+		if (!known && strcmp(section, "api") == 0) {
+			if (strcmp(key->scalar, "listen") == 0) {
+				known = true;
+				l->has_api_listen = true;
+				rc = listen_read(l, val, "api.listen", API_PORT, true,
+						 &l->cfg->api_listen, &l->cfg->api_listen_count);
+			} else if (strcmp(key->scalar, "admin_token") == 0 ||
+				   strcmp(key->scalar, "admin_token_file") == 0) {
+				known = true;
+				rc = token_read(l, key, val);
+			}
+		}
+		if (!known)
+			return ytree_error(l->r.tree, key, l->r.err, "unknown key '%s' in %s",
+					   key->scalar, section);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
+		      const char *expect, const char *const *keys, const struct ytree_node **vals,
+		      char *path, size_t path_len, unsigned *line, unsigned *col);
+
+static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
+		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
+{
+	enum { K_NAME, K_FILE, K_XFR, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", NULL};
+	struct config *cfg = l->cfg;
+	struct config_zone *z = &cfg->zones[index];
+	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
+	char path[64], kpath[96];
+	int rc;
+
+	if ((rc = entry_open(l, n, "zones", index, "name and file", keys, v, path, sizeof(path),
+			     &z->line, &z->col)) != 0)
+		return rc;
+	name = v[K_NAME];
+	file = v[K_FILE];
+	xfr = v[K_XFR];
+	if (name == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
+	if (file == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'file'");
+
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = ytree_read_string(&l->r, name, kpath, "a zone name")) != 0)
+		return rc;
+	wire_len[index] = dname_from_str(name->scalar, wire[index]);
+	if (wire_len[index] < 0)
+		return ytree_error_path(&l->r, name, kpath, "'%s' is not a valid domain name",
+					name->scalar);
+	for (size_t i = 0; i < index; i++) {
+		if (wire_len[i] == wire_len[index] &&
+		    memcmp(wire[i], wire[index], (size_t)wire_len[index]) == 0)
+			return ytree_error_path(&l->r, name, kpath,
+						"duplicate zone '%s' (first at line %u)",
+						name->scalar, cfg->zones[i].line);
+	}
+	z->name = xstrdup(name->scalar);
+
+	snprintf(kpath, sizeof(kpath), "%s.file", path);
+	if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
+		return rc;
+	z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+
+	if (xfr != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.allow_transfer", path);
+		return prefixes_read(l, xfr, kpath, &z->allow_transfer, &z->allow_transfer_count);
+	}
+	if (l->allow_transfer_count > 0) {
+		z->allow_transfer = xcalloc(l->allow_transfer_count, sizeof(*z->allow_transfer));
+		memcpy(z->allow_transfer, l->allow_transfer,
+		       l->allow_transfer_count * sizeof(*z->allow_transfer));
+		z->allow_transfer_count = l->allow_transfer_count;
+	}
+	return 0;
+}
+
+static int zones_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc = 0;
+
+	if (n->kind != YTREE_SEQ)
+		return ytree_error_path(&l->r, n, "zones", "expected a list of zones, got %s",
+					ytree_node_describe(n));
+	if (n->count == 0)
+		return ytree_error_path(&l->r, n, "zones", "at least one zone is required");
+	cfg->zones = xcalloc(n->count, sizeof(*cfg->zones));
+	/* Origins stay in the loader: names are placed in zones with them. */
+	l->zone_wire = xcalloc(n->count, sizeof(*l->zone_wire));
+	l->zone_wire_len = xcalloc(n->count, sizeof(*l->zone_wire_len));
+	for (size_t i = 0; i < n->count; i++) {
+		/* Counted before reading, so config_free() sees half-read zones. */
+		cfg->zone_count = i + 1;
+		if ((rc = zone_read(l, n->items[i], i, l->zone_wire, l->zone_wire_len)) != 0)
+			break;
+	}
+	return rc;
+}
+
+/* Sort the pairs of mapping n into vals[i] for keys[i] (a NULL-terminated
+ * list, vals as long and zeroed by the caller). Unknown keys are errors. */
+static int map_read(struct loader *l, const struct ytree_node *n, const char *path,
+		    const char *const *keys, const struct ytree_node **vals)
+{
+	for (size_t k = 0; k < n->count; k++) {
+		const char *key = n->keys[k]->scalar;
+		size_t i = 0;
+
+		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
+			i++;
+		if (keys[i] == NULL)
+			return ytree_error(l->r.tree, n->keys[k], l->r.err,
+					   "unknown key '%s' in %s", key, path);
+		vals[i] = n->items[k];
+	}
+	return 0;
+}
+
+/* Open entry index of the list named list (zones, checks, ...): its path
+ * "list[index]" into path (path_len bytes), its position into *line and
+ * *col, and its pairs into vals by keys (map_read()). n must be a mapping;
+ * expect names its required keys in the error otherwise. */
+static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
+		      const char *expect, const char *const *keys, const struct ytree_node **vals,
+		      char *path, size_t path_len, unsigned *line, unsigned *col)
+{
+	snprintf(path, path_len, "%s[%zu]", list, index);
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path, "expected a mapping with %s, got %s",
+					expect, ytree_node_describe(n));
+	*line = n->line;
+	*col = n->col;
+	return map_read(l, n, path, keys, vals);
+}
+
+/* A decimal number (sign, digits, fraction, exponent) min..max. */
+static int degrees_read(struct loader *l, const struct ytree_node *n, const char *path, double min,
+			double max, double *out)
+{
+	const char *s = n->scalar;
+	char *end;
+	double v;
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected a number, got %s",
+					ytree_node_describe(n));
+	if (n->quoted)
+		return ytree_error_path(&l->r, n, path, "expected a number, got a quoted string");
+	/* strtod() also takes hexadecimal, "inf" and "nan": allow decimal only. */
+	if (s[strspn(s, "0123456789+-.eE")] != '\0')
+		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
+	if (!isfinite(v) || v < min || v > max)
+		return ytree_error_path(&l->r, n, path, "%s is out of range (%g..%g)", s, min, max);
+	*out = v;
+	return 0;
+}
+
+/* A name of a datacenter, region or pool: 1..NAME_MAX_LEN of [A-Za-z0-9_.-]. */
+static int ident_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      const char *what)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_.-";
+	int rc;
+
+	if ((rc = ytree_read_string(&l->r, n, path, what)) != 0)
+		return rc;
+	if (n->scalar[strspn(n->scalar, ok)] != '\0' || strlen(n->scalar) > NAME_MAX_LEN)
+		return ytree_error_path(&l->r, n, path,
+					"'%s' is not a valid name (1..%d of A-Z a-z 0-9 _ . -)",
+					n->scalar, NAME_MAX_LEN);
+	return 0;
+}
+
+/* One of the NULL-terminated words; *out gets its index. expect lists them
+ * for the message. */
+static int keyword_read(struct loader *l, const struct ytree_node *n, const char *path,
+			const char *const *words, const char *expect, unsigned *out)
+{
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected %s, got %s", expect,
+					ytree_node_describe(n));
+	for (unsigned i = 0; words[i] != NULL; i++) {
+		if (strcmp(words[i], n->scalar) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return ytree_error_path(&l->r, n, path, "'%s' is not one of %s", n->scalar, expect);
+}
+
+/* A list of VIPs of one family (AF_INET: 4 bytes each, AF_INET6: 16) into
+ * *out (caller frees) and *out_count. */
+static int vips_read(struct loader *l, const struct ytree_node *n, const char *path, int family,
+		     uint8_t **out, size_t *out_count)
+{
+	const char *what = family == AF_INET ? "IPv4" : "IPv6";
+	size_t len = family == AF_INET ? 4 : 16;
+	struct ytree_node *const *items;
+	uint8_t *list;
+	size_t count;
+	int rc;
+
+	if (n->kind == YTREE_SEQ && n->count == 0)
+		return 0;
+	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
+		return rc;
+	list = xcalloc(count, len);
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		char ipath[96];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc = ytree_error_path(&l->r, it, ipath, "expected an %s address, got %s",
+					      what, ytree_node_describe(it));
+			goto fail;
+		}
+		if (inet_pton(family, it->scalar, list + i * len) != 1) {
+			rc = ytree_error_path(&l->r, it, ipath, "'%s' is not an %s address",
+					      it->scalar, what);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(list + j * len, list + i * len, len) == 0) {
+				rc = ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
+						      it->scalar);
+				goto fail;
+			}
+		}
+	}
+	*out = list;
+	*out_count = count;
+	return 0;
+fail:
+	free(list);
+	return rc;
+}
+
+/* A list of (possibly) absent sections reads as empty: "key:" or "key: []". */
+static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
+			const char *what)
+{
+	if (ytree_node_is_null(n) || n->kind == YTREE_SEQ)
+		return 0;
+	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
+				ytree_node_describe(n));
+}
+
+/* A boolean at path. */
+static int bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out)
+{
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected true or false, got %s",
+					ytree_node_describe(n));
+	if (n->quoted || ytree_parse_bool(n->scalar, out) != 0)
+		return ytree_error_path(&l->r, n, path, "expected true or false, got %s'%s'",
+					n->quoted ? "the quoted string " : "", n->scalar);
+	return 0;
+}
+
+/* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
+ * not a space)? */
+static bool text_is_valid(const char *s, const char *ok, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max)
+		return false;
+	if (ok != NULL)
+		return s[strspn(s, ok)] == '\0';
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* Index of the check called name, or -1. */
+static long check_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->check_count; i++) {
+		if (cfg->checks[i].name != NULL && strcmp(cfg->checks[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* One item of expect_status: "200" or "200-299", marked in want (indexed
+ * by code - STATUS_MIN). */
+static int status_item_read(struct loader *l, const struct ytree_node *n, const char *path,
+			    bool *want)
+{
+	unsigned long long lo, hi;
+	const char *end;
+	bool overflow, overflow2;
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected a status code or range, got %s",
+					ytree_node_describe(n));
+	if (!ytree_scan_digits(n->scalar, &lo, &end, &overflow))
+		goto syntax;
+	hi = lo;
+	overflow2 = false;
+	if (*end == '-' && !ytree_scan_digits(end + 1, &hi, &end, &overflow2))
+		goto syntax;
+	if (*end != '\0')
+		goto syntax;
+	if (overflow || overflow2 || lo < STATUS_MIN || hi > STATUS_MAX || hi < STATUS_MIN ||
+	    lo > STATUS_MAX)
+		return ytree_error_path(&l->r, n, path, "%s is out of range (%d..%d)", n->scalar,
+					STATUS_MIN, STATUS_MAX);
+	if (hi < lo)
+		return ytree_error_path(
+		    &l->r, n, path, "'%s' is an empty range (the first code is larger)", n->scalar);
+	for (unsigned long long c = lo; c <= hi; c++)
+		want[c - STATUS_MIN] = true;
+	return 0;
+syntax:
+	return ytree_error_path(
+	    &l->r, n, path, "'%s' is not a status code or range (like 200 or 200-299)", n->scalar);
+}
+
+/* expect_status of check c: codes and ranges, stored sorted, each once. */
+static int status_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       struct config_check *c)
+{
+	bool want[STATUS_MAX - STATUS_MIN + 1] = {0};
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if ((rc = list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path, "at least one status code is required");
+	for (size_t i = 0; i < count; i++) {
+		char ipath[160];
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if ((rc = status_item_read(l, list_item(n, items, i), ipath, want)) != 0)
+			return rc;
+	}
+	free(c->expect_status);
+	c->expect_status = xcalloc(STATUS_MAX - STATUS_MIN + 1, sizeof(*c->expect_status));
+	c->expect_status_count = 0;
+	for (unsigned code = STATUS_MIN; code <= STATUS_MAX; code++) {
+		if (want[code - STATUS_MIN])
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	return 0;
+}
+
+/* Read the identifier of entry index of a list of named mappings (key
+ * `key`, e.g. "name"): required, an identifier (what_id: "a check name"),
+ * and unlike those of the earlier entries: the char * at name_off of each
+ * stride-byte element from first, whose line is the unsigned at line_off.
+ * what names the kind in "duplicate check 'web' (first at line 5)". On
+ * success *out is a copy of the identifier. */
+static int entry_id_read(struct loader *l, const struct ytree_node *entry,
+			 const struct ytree_node *id, const char *path, const char *key,
+			 const char *what, const char *what_id, const void *first, size_t stride,
+			 size_t name_off, size_t line_off, size_t index, char **out)
+{
+	char kpath[96];
+	int rc;
+
+	if (id == NULL)
+		return ytree_error_path(&l->r, entry, path, "missing required key '%s'", key);
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
+	if ((rc = ident_read(l, id, kpath, what_id)) != 0)
+		return rc;
+	for (size_t i = 0; i < index; i++) {
+		const char *e = (const char *)first + i * stride;
+		const char *name = *(char *const *)(const void *)(e + name_off);
+
+		if (strcmp(name, id->scalar) == 0)
+			return ytree_error_path(
+			    &l->r, id, kpath, "duplicate %s '%s' (first at line %u)", what,
+			    id->scalar, *(const unsigned *)(const void *)(e + line_off));
+	}
+	*out = xstrdup(id->scalar);
+	return 0;
+}
+
+static int check_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_TYPE,
+		K_PORT,
+		K_PATH,
+		K_HOST,
+		K_STATUS,
+		K_BODY,
+		K_TLS,
+		K_INTERVAL,
+		K_TIMEOUT,
+		K_RTT,
+		K_COUNT
+	};
+	static const char *const keys[K_COUNT + 1] = {
+	    "name",        "type",       "port",     "path",    "host", "expect_status",
+	    "expect_body", "tls_verify", "interval", "timeout", "rtt",  NULL};
+	static const char *const types[] = {"http", "https", "tcp", NULL};
+	static const char *const rtts[] = {"connect", "first_byte", NULL};
+	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._~!$&'()*+,;=:@/%?";
+	static const char host_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._:[]";
+	struct config *cfg = l->cfg;
+	struct config_check *c = &cfg->checks[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	unsigned u;
+	int rc;
+
+	if ((rc = entry_open(l, n, "checks", index, "name and type", keys, v, path, sizeof(path),
+			     &c->line, &c->col)) != 0)
+		return rc;
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name", cfg->checks,
+				sizeof(*cfg->checks), offsetof(struct config_check, name),
+				offsetof(struct config_check, line), index, &c->name)) != 0)
+		return rc;
+
+	c->type = CHECK_HTTP;
+	if (v[K_TYPE] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.type", path);
+		if ((rc = keyword_read(l, v[K_TYPE], kpath, types, "http, https or tcp", &u)) != 0)
+			return rc;
+		c->type = (enum check_type)u;
+	}
+	/* Keys that mean nothing for the type are mistakes, not defaults. */
+	for (size_t k = K_PATH; k <= K_TLS; k++) {
+		bool http_only = k != K_TLS;
+
+		if (v[k] == NULL || c->type == CHECK_HTTPS || (http_only && c->type == CHECK_HTTP))
+			continue;
+		snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[k]);
+		return ytree_error_path(&l->r, v[k], kpath, "only %s checks have %s",
+					http_only ? "http and https" : "https", keys[k]);
+	}
+
+	c->port = c->type == CHECK_HTTPS ? 443 : 80;
+	if (v[K_PORT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.port", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_PORT], kpath, 1, 65535, &c->port)) != 0)
+			return rc;
+	}
+	if (v[K_PATH] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.path", path);
+		if ((rc = ytree_read_string(&l->r, v[K_PATH], kpath, "a request path")) != 0)
+			return rc;
+		if (v[K_PATH]->scalar[0] != '/' ||
+		    !text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
+			return ytree_error_path(&l->r, v[K_PATH], kpath,
+						"'%s' is not a request path ('/' first, then URL "
+						"characters, no spaces; at most %d bytes)",
+						v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
+		c->path = xstrdup(v[K_PATH]->scalar);
+	} else {
+		c->path = xstrdup("/");
+	}
+	if (v[K_HOST] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.host", path);
+		if ((rc = ytree_read_string(&l->r, v[K_HOST], kpath, "a host name")) != 0)
+			return rc;
+		if (!text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
+			return ytree_error_path(
+			    &l->r, v[K_HOST], kpath,
+			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
+			    v[K_HOST]->scalar, CHECK_HOST_MAX_LEN);
+		c->host = xstrdup(v[K_HOST]->scalar);
+	}
+	if (v[K_STATUS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_status", path);
+		if ((rc = status_read(l, v[K_STATUS], kpath, c)) != 0)
+			return rc;
+	} else {
+		c->expect_status = xcalloc(200, sizeof(*c->expect_status));
+		for (unsigned code = 200; code <= 399; code++)
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	if (v[K_BODY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_body", path);
+		if ((rc = ytree_read_string(&l->r, v[K_BODY], kpath, "a string")) != 0)
+			return rc;
+		if (strlen(v[K_BODY]->scalar) > CHECK_PATH_MAX_LEN)
+			return ytree_error_path(&l->r, v[K_BODY], kpath, "longer than %d bytes",
+						CHECK_PATH_MAX_LEN);
+		c->expect_body = xstrdup(v[K_BODY]->scalar);
+	}
+	c->tls_verify = true;
+	if (v[K_TLS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.tls_verify", path);
+		if ((rc = bool_read(l, v[K_TLS], kpath, &c->tls_verify)) != 0)
+			return rc;
+	}
+	c->interval_ms = 2000;
+	if (v[K_INTERVAL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.interval", path);
+		if ((rc = ytree_read_duration(&l->r, v[K_INTERVAL], kpath, 500, 3600000,
+					      &c->interval_ms)) != 0)
+			return rc;
+	}
+	c->timeout_ms = 1000;
+	if (v[K_TIMEOUT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.timeout", path);
+		if ((rc = ytree_read_duration(&l->r, v[K_TIMEOUT], kpath, 100, 60000,
+					      &c->timeout_ms)) != 0)
+			return rc;
+	}
+	if (c->timeout_ms >= c->interval_ms) {
+		const struct ytree_node *at = v[K_TIMEOUT] != NULL ? v[K_TIMEOUT] : v[K_INTERVAL];
+		char t[32], i[32];
+
+		ytree_format_duration(c->timeout_ms, t, sizeof(t));
+		ytree_format_duration(c->interval_ms, i, sizeof(i));
+		snprintf(kpath, sizeof(kpath), "%s.%s", path,
+			 v[K_TIMEOUT] != NULL ? "timeout" : "interval");
+		return ytree_error_path(&l->r, at, kpath,
+					"the timeout (%s) must be shorter than the interval (%s)",
+					t, i);
+	}
+	/* What rtt_ms measures: the TCP connect (any type) or, for HTTP, the
+	 * time until the response starts (a slow backend shows, not only a
+	 * long path). */
+	c->rtt_first_byte = false;
+	if (v[K_RTT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.rtt", path);
+		if ((rc = keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte", &u)) != 0)
+			return rc;
+		if (u == 1 && c->type == CHECK_TCP)
+			return ytree_error_path(&l->r, v[K_RTT], kpath,
+						"only http and https checks have rtt: first_byte");
+		c->rtt_first_byte = u == 1;
+	}
+	return 0;
+}
+
+static int checks_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
+		return rc;
+	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->check_count = i + 1;
+		if ((rc = check_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* datacenters[].check and check_address of dc (v: their value nodes, or
+ * NULL). check_address ends up "ADDR:PORT" or "[IPV6]:PORT" whenever the
+ * datacenter has a check: as written, with the check's port when it has
+ * none (or port 0), else the first IPv4 VIP (or IPv6 VIP) and that port. */
+static int dc_check_read(struct loader *l, const struct ytree_node *n, const char *path,
+			 struct config_datacenter *dc, const struct ytree_node *check,
+			 const struct ytree_node *address)
+{
+	const struct config_check *c;
+	struct netaddr a;
+	char kpath[96], text[NETADDR_STRLEN];
+	int rc;
+
+	dc->check = -1;
+	if (check == NULL) {
+		if (address != NULL) {
+			snprintf(kpath, sizeof(kpath), "%s.check_address", path);
+			return ytree_error_path(&l->r, address, kpath,
+						"check_address needs a check");
+		}
+		return 0;
+	}
+	snprintf(kpath, sizeof(kpath), "%s.check", path);
+	if ((rc = ytree_read_string(&l->r, check, kpath, "a check name")) != 0)
+		return rc;
+	dc->check = check_find(l->cfg, check->scalar);
+	if (dc->check < 0)
+		return ytree_error_path(&l->r, check, kpath, "unknown check '%s'", check->scalar);
+	c = &l->cfg->checks[dc->check];
+	if (address != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.check_address", path);
+		if ((rc = ytree_read_string(&l->r, address, kpath, "an address")) != 0)
+			return rc;
+		if (netaddr_parse(address->scalar, 0, &a) != 0)
+			return ytree_error_path(
+			    &l->r, address, kpath,
+			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
+			    address->scalar);
+	} else if (dc->cname != NULL) {
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'check_address' (a cname datacenter "
+					"with a check)");
+	} else {
+		int family = dc->ipv4_count > 0 ? AF_INET : AF_INET6;
+
+		inet_ntop(family, family == AF_INET ? dc->ipv4[0] : dc->ipv6[0], text,
+			  sizeof(text));
+		if (netaddr_parse(text, 0, &a) != 0)
+			assert(!"a VIP does not parse");
+	}
+	if (netaddr_port(&a.u.sa) == 0)
+		netaddr_set_port(&a, (uint16_t)c->port);
+	netaddr_format(&a.u.sa, text, sizeof(text));
+	dc->check_address = xstrdup(text);
+	return 0;
+}
+
+static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_REGION,
+		K_LAT,
+		K_LON,
+		K_IPV4,
+		K_IPV6,
+		K_CNAME,
+		K_WEIGHT,
+		K_CHECK,
+		K_CHECK_ADDR,
+		K_COUNT
+	};
+	static const char *const all_keys[K_COUNT + 1] = {
+	    "name",  "region", "latitude", "longitude",     "ipv4", "ipv6",
+	    "cname", "weight", "check",    "check_address", NULL};
+	struct config *cfg = l->cfg;
+	struct config_datacenter *dc = &cfg->datacenters[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	uint8_t *vips;
+	int rc;
+
+	dc->weight = 100;
+	dc->check = -1;
+	if ((rc = entry_open(l, n, "datacenters", index,
+			     "name, latitude, longitude and addresses", all_keys, v, path,
+			     sizeof(path), &dc->line, &dc->col)) != 0)
+		return rc;
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "datacenter", "a datacenter name",
+				cfg->datacenters, sizeof(*cfg->datacenters),
+				offsetof(struct config_datacenter, name),
+				offsetof(struct config_datacenter, line), index, &dc->name)) != 0)
+		return rc;
+	if (v[K_REGION] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.region", path);
+		if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+			return rc;
+		dc->region = xstrdup(v[K_REGION]->scalar);
+	} else {
+		dc->region = xstrdup(dc->name);
+	}
+	if (v[K_LAT] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'latitude'");
+	if (v[K_LON] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
+	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
+	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &dc->lat)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
+	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &dc->lon)) != 0)
+		return rc;
+	config_datacenter_set_position(dc, dc->lat, dc->lon);
+	if (v[K_IPV4] != NULL) {
+		vips = NULL;
+		snprintf(kpath, sizeof(kpath), "%s.ipv4", path);
+		if ((rc = vips_read(l, v[K_IPV4], kpath, AF_INET, &vips, &dc->ipv4_count)) != 0)
+			return rc;
+		dc->ipv4 = (uint8_t(*)[4])(void *)vips;
+	}
+	if (v[K_IPV6] != NULL) {
+		vips = NULL;
+		snprintf(kpath, sizeof(kpath), "%s.ipv6", path);
+		if ((rc = vips_read(l, v[K_IPV6], kpath, AF_INET6, &vips, &dc->ipv6_count)) != 0)
+			return rc;
+		dc->ipv6 = (uint8_t(*)[16])(void *)vips;
+	}
+	if (v[K_CNAME] != NULL) {
+		uint8_t wire[DNAME_MAXLEN];
+		char text[DNAME_STRLEN];
+
+		snprintf(kpath, sizeof(kpath), "%s.cname", path);
+		if (v[K_IPV4] != NULL || v[K_IPV6] != NULL)
+			return ytree_error_path(
+			    &l->r, v[K_CNAME], kpath,
+			    "a datacenter has either cname or ipv4/ipv6 addresses, "
+			    "not both");
+		if ((rc = ytree_read_string(&l->r, v[K_CNAME], kpath, "a domain name")) != 0)
+			return rc;
+		if (dname_from_str(v[K_CNAME]->scalar, wire) < 0)
+			return ytree_error_path(&l->r, v[K_CNAME], kpath,
+						"'%s' is not a valid domain name",
+						v[K_CNAME]->scalar);
+		if (wire[0] == 0)
+			return ytree_error_path(&l->r, v[K_CNAME], kpath,
+						"the target must not be the root");
+		dname_to_str(wire, text, sizeof(text));
+		dc->cname = xstrdup(text);
+	} else if (dc->ipv4_count == 0 && dc->ipv6_count == 0) {
+		return ytree_error_path(&l->r, n, path, "needs ipv4 or ipv6 addresses, or a cname");
+	}
+	if (v[K_WEIGHT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.weight", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
+			return rc;
+	}
+	return dc_check_read(l, n, path, dc, v[K_CHECK], v[K_CHECK_ADDR]);
+}
+
+static int datacenters_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "datacenters", "datacenters")) != 0 || ytree_node_is_null(n))
+		return rc;
+	if (n->count > DATACENTER_MAX)
+		return ytree_error_path(&l->r, n, "datacenters", "more than %d datacenters",
+					DATACENTER_MAX);
+	cfg->datacenters = xcalloc(n->count, sizeof(*cfg->datacenters));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->datacenter_count = i + 1;
+		if ((rc = datacenter_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Is the secret at s, len bytes, free of control characters (so that a
+ * probe reading it from the first line of a file gets the same bytes)? */
+static bool secret_is_text(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The secret or secret_file of probe p: exactly one of the two nodes is
+ * given; path is the probe's, for messages. */
+static int secret_read(struct loader *l, const struct ytree_node *secret,
+		       const struct ytree_node *file, const char *path, struct config_probe *p)
+{
+	char kpath[96], *line = NULL, *name = NULL, where[640] = "";
+	const char *text;
+	size_t len;
+	int rc = 0;
+
+	if (file != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.secret_file", path);
+		if ((rc = ytree_read_first_line(&l->r, file, kpath, SECRET_MAX_LEN, &line,
+						&name)) != 0)
+			goto out;
+		snprintf(where, sizeof(where), " in '%s'", name);
+		text = line;
+	} else {
+		snprintf(kpath, sizeof(kpath), "%s.secret", path);
+		if (secret->kind != YTREE_SCALAR || ytree_node_is_null(secret)) {
+			rc = ytree_error_path(&l->r, secret, kpath, "expected a string, got %s",
+					      ytree_node_describe(secret));
+			goto out;
+		}
+		text = secret->scalar;
+	}
+	len = strlen(text);
+	if (len < SECRET_MIN_LEN || len > SECRET_MAX_LEN) {
+		rc = ytree_error_path(&l->r, file != NULL ? file : secret, kpath,
+				      "the secret%s is %zu bytes; it must be %d..%d", where, len,
+				      SECRET_MIN_LEN, SECRET_MAX_LEN);
+		goto out;
+	}
+	if (!secret_is_text(text, len)) {
+		rc = ytree_error_path(&l->r, file != NULL ? file : secret, kpath,
+				      "the secret%s must not hold control characters", where);
+		goto out;
+	}
+	p->secret = xmalloc(len + 1);
+	memcpy(p->secret, text, len + 1);
+	p->secret_len = len;
+out:
+	if (line != NULL)
+		wipe(line, strlen(line));
+	free(line);
+	free(name);
+	return rc;
+}
+
+static int probe_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum { K_ID, K_REGION, K_LAT, K_LON, K_SECRET, K_SECRET_FILE, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {
+	    "id", "region", "latitude", "longitude", "secret", "secret_file", NULL};
+	struct config *cfg = l->cfg;
+	struct config_probe *p = &cfg->probes[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	int rc;
+
+	if ((rc = entry_open(l, n, "probes", index, "id, region, latitude, longitude and secret",
+			     keys, v, path, sizeof(path), &p->line, &p->col)) != 0)
+		return rc;
+	if ((rc = entry_id_read(l, n, v[K_ID], path, "id", "probe", "a probe id", cfg->probes,
+				sizeof(*cfg->probes), offsetof(struct config_probe, id),
+				offsetof(struct config_probe, line), index, &p->id)) != 0)
+		return rc;
+	if (v[K_REGION] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'region'");
+	snprintf(kpath, sizeof(kpath), "%s.region", path);
+	if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+		return rc;
+	p->region = xstrdup(v[K_REGION]->scalar);
+	if (v[K_LAT] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'latitude'");
+	if (v[K_LON] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
+	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
+	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &p->lat)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
+	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &p->lon)) != 0)
+		return rc;
+	if (v[K_SECRET] != NULL && v[K_SECRET_FILE] != NULL) {
+		/* Point at the one written second. */
+		bool file_later = v[K_SECRET_FILE]->line > v[K_SECRET]->line ||
+				  (v[K_SECRET_FILE]->line == v[K_SECRET]->line &&
+				   v[K_SECRET_FILE]->col > v[K_SECRET]->col);
+		const struct ytree_node *first = file_later ? v[K_SECRET] : v[K_SECRET_FILE];
+
+		snprintf(kpath, sizeof(kpath), "%s.%s", path,
+			 file_later ? "secret_file" : "secret");
+		return ytree_error_path(&l->r, file_later ? v[K_SECRET_FILE] : v[K_SECRET], kpath,
+					"%s is set already (line %u); give one of them",
+					file_later ? "secret" : "secret_file", first->line);
+	}
+	if (v[K_SECRET] == NULL && v[K_SECRET_FILE] == NULL)
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'secret' (or 'secret_file')");
+	return secret_read(l, v[K_SECRET], v[K_SECRET_FILE], path, p);
+}
+
+static int probes_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "probes", "probes")) != 0 || ytree_node_is_null(n))
+		return rc;
+	cfg->probes = xcalloc(n->count, sizeof(*cfg->probes));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->probe_count = i + 1;
+		if ((rc = probe_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Index of the pool called name, or -1. */
+static long pool_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		if (cfg->pools[i].name != NULL && strcmp(cfg->pools[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* A list of datacenter names at path into *out (caller frees): each known,
+ * none twice. When pool is not NULL each must also be one of its
+ * datacenters. */
+static int dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
+			const struct config_pool *pool, size_t **out, size_t *out_count)
+{
+	struct ytree_node *const *items;
+	size_t count, *list;
+	int rc;
+
+	if ((rc = list_items(l, n, path, "datacenter names", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path, "at least one datacenter is required");
+	if (count > LB_MAX_POOL_DCS)
+		return ytree_error_path(&l->r, n, path, "more than %d datacenters",
+					LB_MAX_POOL_DCS);
+	list = xcalloc(count, sizeof(*list));
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = list_item(n, items, i);
+		char ipath[160];
+		long dc;
+		bool in_pool = pool == NULL;
+
+		item_path(ipath, sizeof(ipath), path, items, i);
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
+			rc =
+			    ytree_error_path(&l->r, it, ipath, "expected a datacenter name, got %s",
+					     ytree_node_describe(it));
+			goto fail;
+		}
+		dc = config_datacenter_find(l->cfg, it->scalar);
+		if (dc < 0) {
+			rc = ytree_error_path(&l->r, it, ipath, "unknown datacenter '%s'",
+					      it->scalar);
+			goto fail;
+		}
+		for (size_t j = 0; pool != NULL && j < pool->dc_count; j++)
+			in_pool = in_pool || pool->dcs[j] == (size_t)dc;
+		if (!in_pool) {
+			rc = ytree_error_path(&l->r, it, ipath,
+					      "datacenter '%s' is not in pool '%s'", it->scalar,
+					      pool->name);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (list[j] == (size_t)dc) {
+				rc = ytree_error_path(&l->r, it, ipath, "duplicate datacenter '%s'",
+						      it->scalar);
+				goto fail;
+			}
+		}
+		list[i] = (size_t)dc;
+	}
+	*out = list;
+	*out_count = count;
+	return 0;
+fail:
+	free(list);
+	return rc;
+}
+
+/* The countries or continents mapping of a pool. */
+static int overrides_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  struct config_pool *pool, bool continents, struct config_override **out,
+			  size_t *out_count)
+{
+	static const char *const continent_codes[] = {"AF", "AN", "AS", "EU",
+						      "NA", "OC", "SA", NULL};
+	struct config_override *list;
+	int rc;
+
+	if (ytree_node_is_null(n))
+		return 0;
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping of %s codes to datacenter lists, "
+					"got %s",
+					continents ? "continent" : "country",
+					ytree_node_describe(n));
+	list = xcalloc(n->count, sizeof(*list));
+	*out = list;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct ytree_node *key = n->keys[i];
+		struct config_override *o = &list[i];
+		const char *code = key->scalar;
+		char ipath[160];
+		bool valid;
+
+		*out_count = i + 1;
+		valid =
+		    strlen(code) == 2 &&
+		    ((code[0] >= 'A' && code[0] <= 'Z') || (code[0] >= 'a' && code[0] <= 'z')) &&
+		    ((code[1] >= 'A' && code[1] <= 'Z') || (code[1] >= 'a' && code[1] <= 'z'));
+		if (valid) {
+			o->code[0] = (char)(code[0] & ~0x20);
+			o->code[1] = (char)(code[1] & ~0x20);
+			o->code[2] = '\0';
+		}
+		if (valid && continents) {
+			valid = false;
+			for (size_t c = 0; continent_codes[c] != NULL; c++)
+				valid = valid || strcmp(continent_codes[c], o->code) == 0;
+		}
+		if (!valid)
+			return ytree_error(l->r.tree, key, l->r.err,
+					   continents ? "%s: '%s' is not a continent code (AF, AN, "
+							"AS, EU, NA, OC or SA)"
+						      : "%s: '%s' is not a country code (two "
+							"letters, like GB)",
+					   path, code);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(list[j].code, o->code) == 0)
+				return ytree_error(l->r.tree, key, l->r.err,
+						   "%s: duplicate %s '%s' (first at line %u)", path,
+						   continents ? "continent" : "country", code,
+						   n->keys[j]->line);
+		}
+		snprintf(ipath, sizeof(ipath), "%s.%s", path, code);
+		if ((rc = dc_list_read(l, n->items[i], ipath, pool, &o->dcs, &o->dc_count)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_DCS,
+		K_POLICY,
+		K_ANSWERS,
+		K_TTL,
+		K_WEIGHTED,
+		K_COUNTRIES,
+		K_CONTINENTS,
+		K_ALL_DOWN,
+		K_FALLBACK,
+		K_COUNT
+	};
+	static const char *const keys[K_COUNT + 1] = {
+	    "name",      "datacenters", "policy",        "answers",  "ttl", "weighted",
+	    "countries", "continents",  "when_all_down", "fallback", NULL};
+	static const char *const policies[] = {"nearest", "failover", "weighted",
+					       "all",     "latency",  NULL};
+	static const char *const weighted[] = {"sticky", "random", NULL};
+	static const char *const all_down[] = {"fail_open", "empty", "fallback", NULL};
+	struct config *cfg = l->cfg;
+	struct config_pool *p = &cfg->pools[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	unsigned u;
+	int rc;
+
+	if ((rc = entry_open(l, n, "pools", index, "name and datacenters", keys, v, path,
+			     sizeof(path), &p->line, &p->col)) != 0)
+		return rc;
+	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "pool", "a pool name", cfg->pools,
+				sizeof(*cfg->pools), offsetof(struct config_pool, name),
+				offsetof(struct config_pool, line), index, &p->name)) != 0)
+		return rc;
+	if (v[K_DCS] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'datacenters'");
+	snprintf(kpath, sizeof(kpath), "%s.datacenters", path);
+	if ((rc = dc_list_read(l, v[K_DCS], kpath, NULL, &p->dcs, &p->dc_count)) != 0)
+		return rc;
+
+	p->policy = POOL_NEAREST;
+	if (v[K_POLICY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.policy", path);
+		if ((rc = keyword_read(l, v[K_POLICY], kpath, policies,
+				       "nearest, failover, weighted, all or latency", &u)) != 0)
+			return rc;
+		p->policy = (enum pool_policy)u;
+		if (p->policy == POOL_LATENCY && cfg->probe_count == 0)
+			return ytree_error_path(
+			    &l->r, v[K_POLICY], kpath,
+			    "policy 'latency' needs probes to measure; none are "
+			    "configured");
+	}
+	p->answers = p->policy == POOL_ALL ? LB_MAX_ANSWERS : 1;
+	if (v[K_ANSWERS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.answers", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_ANSWERS], kpath, 1, LB_MAX_ANSWERS,
+					  &p->answers)) != 0)
+			return rc;
+	}
+	p->ttl = 30;
+	if (v[K_TTL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.ttl", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_TTL], kpath, 0, 86400, &u)) != 0)
+			return rc;
+		p->ttl = u;
+	}
+	if (v[K_WEIGHTED] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.weighted", path);
+		if ((rc = keyword_read(l, v[K_WEIGHTED], kpath, weighted, "sticky or random",
+				       &u)) != 0)
+			return rc;
+		p->weighted_random = u == 1;
+	}
+	if (v[K_COUNTRIES] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.countries", path);
+		if ((rc = overrides_read(l, v[K_COUNTRIES], kpath, p, false, &p->countries,
+					 &p->country_count)) != 0)
+			return rc;
+	}
+	if (v[K_CONTINENTS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.continents", path);
+		if ((rc = overrides_read(l, v[K_CONTINENTS], kpath, p, true, &p->continents,
+					 &p->continent_count)) != 0)
+			return rc;
+	}
+	p->all_down = POOL_ALL_DOWN_FAIL_OPEN;
+	if (v[K_ALL_DOWN] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.when_all_down", path);
+		if ((rc = keyword_read(l, v[K_ALL_DOWN], kpath, all_down,
+				       "fail_open, empty or fallback", &u)) != 0)
+			return rc;
+		p->all_down = (enum pool_all_down)u;
+	}
+	if (p->all_down == POOL_ALL_DOWN_FALLBACK && v[K_FALLBACK] == NULL)
+		return ytree_error_path(
+		    &l->r, n, path, "missing required key 'fallback' (when_all_down is fallback)");
+	if (v[K_FALLBACK] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.fallback", path);
+		if (p->all_down != POOL_ALL_DOWN_FALLBACK)
+			return ytree_error_path(&l->r, v[K_FALLBACK], kpath,
+						"fallback needs when_all_down: fallback");
+		if ((rc = ytree_read_string(&l->r, v[K_FALLBACK], kpath, "a pool name")) != 0)
+			return rc;
+		/* Resolved once every pool is known. */
+		l->fallback[index] = v[K_FALLBACK];
+	}
+	return 0;
+}
+
+/* Write the fallback chain from pool start, steps pools long, as
+ * "a -> b -> c" into buf. */
+static void chain_format(const struct config *cfg, size_t start, size_t steps, char *buf,
+			 size_t len)
+{
+	size_t used = 0, p = start;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i <= steps && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i > 0 ? " -> " : "",
+				 cfg->pools[p].name);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+		p = cfg->pools[p].fallback;
+	}
+}
+
+/* Resolve the fallback names; no cycles, no chain longer than
+ * LB_MAX_FALLBACKS. */
+static int fallbacks_resolve(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+	char path[64], chain[512];
+
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		long f;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		f = pool_find(cfg, l->fallback[i]->scalar);
+		snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+		if (f < 0)
+			return ytree_error_path(&l->r, l->fallback[i], path, "unknown pool '%s'",
+						l->fallback[i]->scalar);
+		cfg->pools[i].fallback = (size_t)f;
+	}
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		size_t p = i, steps = 0;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+		/* A chain without a cycle has fewer than pool_count steps. */
+		while (cfg->pools[p].all_down == POOL_ALL_DOWN_FALLBACK &&
+		       steps <= cfg->pool_count) {
+			p = cfg->pools[p].fallback;
+			steps++;
+			if (p == i) {
+				chain_format(cfg, i, steps, chain, sizeof(chain));
+				return ytree_error_path(&l->r, l->fallback[i], path,
+							"fallback cycle %s", chain);
+			}
+		}
+	}
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		size_t p = i, steps = 0;
+
+		if (l->fallback[i] == NULL)
+			continue;
+		while (cfg->pools[p].all_down == POOL_ALL_DOWN_FALLBACK) {
+			p = cfg->pools[p].fallback;
+			steps++;
+		}
+		if (steps > LB_MAX_FALLBACKS) {
+			snprintf(path, sizeof(path), "pools[%zu].fallback", i);
+			chain_format(cfg, i, steps, chain, sizeof(chain));
+			return ytree_error_path(&l->r, l->fallback[i], path,
+						"fallback chain %s has more than %d fallbacks",
+						chain, LB_MAX_FALLBACKS);
+		}
+	}
+	return 0;
+}
+
+static int pools_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = section_list(l, n, "pools", "pools")) != 0 || ytree_node_is_null(n))
+		return rc;
+	cfg->pools = xcalloc(n->count, sizeof(*cfg->pools));
+	l->fallback = xcalloc(n->count, sizeof(*l->fallback));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->pool_count = i + 1;
+		if ((rc = pool_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return fallbacks_resolve(l);
+}
+
+static int lbname_read(struct loader *l, const struct ytree_node *n, size_t index,
+		       uint8_t (*wire)[DNAME_MAXLEN])
+{
+	enum { K_NAME, K_POOL, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "pool", NULL};
+	struct config *cfg = l->cfg;
+	struct config_lbname *lb = &cfg->lbnames[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96], text[DNAME_STRLEN];
+	uint8_t offs[DNAME_MAXLABELS];
+	unsigned labels;
+	long zone = -1, pool;
+	int rc, len;
+
+	if ((rc = entry_open(l, n, "names", index, "name and pool", keys, v, path, sizeof(path),
+			     &lb->line, &lb->col)) != 0)
+		return rc;
+	if (v[K_NAME] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
+	if (v[K_POOL] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'pool'");
+
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if ((rc = ytree_read_string(&l->r, v[K_NAME], kpath, "a domain name")) != 0)
+		return rc;
+	len = dname_from_str(v[K_NAME]->scalar, wire[index]);
+	if (len < 0)
+		return ytree_error_path(&l->r, v[K_NAME], kpath, "'%s' is not a valid domain name",
+					v[K_NAME]->scalar);
+	labels = dname_label_offsets(wire[index], offs);
+	for (unsigned i = 1; i < labels; i++) {
+		const uint8_t *lab = wire[index] + offs[i];
+
+		if (lab[0] == 1 && lab[1] == '*')
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"'%s': '*' may only be the first label",
+						v[K_NAME]->scalar);
+	}
+	for (size_t i = 0; i < index; i++) {
+		if (dname_equal(wire[i], wire[index]))
+			return ytree_error_path(&l->r, v[K_NAME], kpath,
+						"duplicate name '%s' (first at line %u)",
+						v[K_NAME]->scalar, cfg->lbnames[i].line);
+	}
+	/* The zone with the longest origin holding the name. */
+	for (size_t z = 0; z < cfg->zone_count; z++) {
+		if (dname_is_subdomain(wire[index], l->zone_wire[z]) &&
+		    (zone < 0 || l->zone_wire_len[z] > l->zone_wire_len[zone]))
+			zone = (long)z;
+	}
+	if (zone < 0)
+		return ytree_error_path(&l->r, v[K_NAME], kpath,
+					"'%s' is in none of the served zones", v[K_NAME]->scalar);
+	if (l->zone_wire_len[zone] == len)
+		return ytree_error_path(
+		    &l->r, v[K_NAME], kpath,
+		    "'%s' is the apex of zone '%s'; load-balanced names go below it",
+		    v[K_NAME]->scalar, cfg->zones[zone].name);
+	lb->zone = (size_t)zone;
+	dname_to_str(wire[index], text, sizeof(text));
+	lb->name = xstrdup(text);
+
+	snprintf(kpath, sizeof(kpath), "%s.pool", path);
+	if ((rc = ytree_read_string(&l->r, v[K_POOL], kpath, "a pool name")) != 0)
+		return rc;
+	pool = pool_find(cfg, v[K_POOL]->scalar);
+	if (pool < 0)
+		return ytree_error_path(&l->r, v[K_POOL], kpath, "unknown pool '%s'",
+					v[K_POOL]->scalar);
+	lb->pool = (size_t)pool;
+	return 0;
+}
+
+static int lbnames_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	uint8_t(*wire)[DNAME_MAXLEN];
+	int rc = 0;
+
+	if ((rc = section_list(l, n, "names", "load-balanced names")) != 0 || ytree_node_is_null(n))
+		return rc;
+	cfg->lbnames = xcalloc(n->count, sizeof(*cfg->lbnames));
+	wire = xcalloc(n->count, sizeof(*wire));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->lbname_count = i + 1;
+		if ((rc = lbname_read(l, n->items[i], i, wire)) != 0)
+			break;
+	}
+	free(wire);
+	return rc;
+}
+
+long config_datacenter_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		if (cfg->datacenters[i].name != NULL && strcmp(cfg->datacenters[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+void config_datacenter_set_position(struct config_datacenter *dc, double lat, double lon)
+{
+	dc->lat = lat;
+	dc->lon = lon;
+	geo_unit_vector(lat, lon, dc->xyz);
+}
+
+/* Both coordinates read, or neither; and at least one field. */
+static int geoip_check(struct loader *l, const struct ytree_node *geoip)
+{
+	struct config *cfg = l->cfg;
+	bool lat = cfg->geoip_latitude[0] != '\0', lon = cfg->geoip_longitude[0] != '\0';
+
+	if (lat != lon) {
+		size_t off = lat ? OFF(geoip_longitude) : OFF(geoip_latitude);
+
+		for (size_t i = 0; i < OPTION_COUNT; i++) {
+			if (options[i].offset == off)
+				return ytree_error_path(
+				    &l->r, l->seen[i], options[i].key,
+				    "latitude and longitude are read together: set "
+				    "both or neither to \"\"");
+		}
+	}
+	if (!lat && cfg->geoip_country[0] == '\0' && cfg->geoip_continent[0] == '\0')
+		return ytree_error_path(&l->r, geoip, "geoip",
+					"every data path is \"\": nothing to read");
+	return 0;
+}
+
+/* health.quorum can be met by the configured probes. */
+static int quorum_check(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+
+	if (cfg->health_quorum == 0 || cfg->health_quorum <= cfg->probe_count)
+		return 0;
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if (options[i].offset == OFF(health_quorum))
+			return ytree_error_path(&l->r, l->seen[i], options[i].key,
+						"%u is more than the %zu probes configured",
+						cfg->health_quorum, cfg->probe_count);
+	}
+	return 0;
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	if (n > 256)
+		return 256;
+	return (unsigned)n;
+}
+
+static char *host_name(void)
+{
+	char buf[256];
+
+	if (gethostname(buf, sizeof(buf)) != 0)
+		return NULL;
+	buf[sizeof(buf) - 1] = '\0';
+	return buf[0] != '\0' ? xstrdup(buf) : NULL;
+}
+
+static int tree_read(struct loader *l)
+{
+	const struct ytree_node *root = ytree_root(l->r.tree);
+	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
+	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL;
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if (root->kind != YTREE_MAP)
+		return ytree_error(l->r.tree, root, l->r.err,
+				   "expected a mapping with server, log and zones, got %s",
+				   ytree_node_describe(root));
+	for (size_t k = 0; k < root->count; k++) {
+		const char *key = root->keys[k]->scalar;
+
+		rc = 0;
+		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
+		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
+		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
+		    strcmp(key, "latency") == 0)
+			rc = section_read(l, key, root->items[k]);
+		else if (strcmp(key, "zones") == 0)
+			zones = root->items[k];
+		else if (strcmp(key, "datacenters") == 0)
+			dcs = root->items[k];
+		else if (strcmp(key, "pools") == 0)
+			pools = root->items[k];
+		else if (strcmp(key, "names") == 0)
+			names = root->items[k];
+		else if (strcmp(key, "checks") == 0)
+			checks = root->items[k];
+		else if (strcmp(key, "probes") == 0)
+			probes = root->items[k];
+		else
+			return ytree_error(l->r.tree, root->keys[k], l->r.err,
+					   "unknown key '%s' (expected server, log, api, geoip, "
+					   "health, reports, latency, zones, checks, datacenters, "
+					   "probes, pools or names)",
+					   key);
+		if (strcmp(key, "geoip") == 0)
+			geoip = root->items[k];
+		if (rc != 0)
+			return rc;
+	}
+	if (geoip != NULL && (rc = geoip_check(l, geoip)) != 0)
+		return rc;
+	/* Zones after the sections: they inherit server.allow_transfer. Then
+	 * each list after the ones it refers to. */
+	if (zones == NULL)
+		return ytree_error(l->r.tree, root, l->r.err, "missing required key 'zones'");
+	if ((rc = zones_read(l, zones)) != 0)
+		return rc;
+	if (checks != NULL && (rc = checks_read(l, checks)) != 0)
+		return rc;
+	if (dcs != NULL && (rc = datacenters_read(l, dcs)) != 0)
+		return rc;
+	if (probes != NULL && (rc = probes_read(l, probes)) != 0)
+		return rc;
+	if ((rc = quorum_check(l)) != 0)
+		return rc;
+	if (pools != NULL && (rc = pools_read(l, pools)) != 0)
+		return rc;
+	if (names != NULL && (rc = lbnames_read(l, names)) != 0)
+		return rc;
+	/* Without api.listen there is no API: nothing listens that was not asked for. */
+
+	if (cfg->listen == NULL) {
+		cfg->listen = xcalloc(2, sizeof(*cfg->listen));
+		if (netaddr_parse("0.0.0.0", DNS_PORT, &cfg->listen[0]) != 0 ||
+		    netaddr_parse("::", DNS_PORT, &cfg->listen[1]) != 0)
+			assert(!"default listen addresses do not parse");
+		cfg->listen_count = 2;
+	}
+	if (cfg->workers == 0)
+		cfg->workers = online_cpus();
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		if ((options[i].flags & OPTF_HOSTNAME) && !l->seen[i]) {
+			char **member = (char **)(void *)((char *)cfg + options[i].offset);
+
+			free(*member);
+			*member = host_name();
+		}
+	}
+	return 0;
+}
+
+static int load_tree(const struct ytree *tree, const char *name, const char *base_dir,
+		     struct config **out, struct gslb_err *err)
+{
+	struct loader l = {.r = {.tree = tree, .base_dir = base_dir, .err = err}};
+	int rc;
+
+	l.cfg = xcalloc(1, sizeof(*l.cfg));
+	l.cfg->path = xstrdup(name);
+	defaults_apply(l.cfg);
+	rc = tree_read(&l);
+	free(l.allow_transfer);
+	free(l.zone_wire);
+	free(l.zone_wire_len);
+	free(l.fallback);
+	if (rc != 0) {
+		config_free(l.cfg);
+		return rc;
+	}
+	*out = l.cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, struct gslb_err *err)
+{
+	struct ytree *tree;
+	char *dir;
+	int rc;
+
+	if ((rc = ytree_load_file(path, &tree, err)) != 0)
+		return rc;
+	dir = ytree_path_dir(path);
+	rc = load_tree(tree, path, dir, out, err);
+	free(dir);
+	ytree_free(tree);
+	return rc;
+}
+
+int config_load_string(const char *name, const char *base_dir, const char *text,
+		       struct config **out, struct gslb_err *err)
+{
+	struct ytree *tree;
+	int rc;
+
+	if ((rc = ytree_load_string(name, text, strlen(text), &tree, err)) != 0)
+		return rc;
+	rc = load_tree(tree, name, base_dir, out, err);
+	ytree_free(tree);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		free(cfg->zones[i].name);
+		free(cfg->zones[i].file);
+		free(cfg->zones[i].allow_transfer);
+	}
+	free(cfg->zones);
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		free(cfg->datacenters[i].name);
+		free(cfg->datacenters[i].region);
+		free(cfg->datacenters[i].ipv4);
+		free(cfg->datacenters[i].ipv6);
+		free(cfg->datacenters[i].cname);
+		free(cfg->datacenters[i].check_address);
+	}
+	free(cfg->datacenters);
+	for (size_t i = 0; i < cfg->check_count; i++) {
+		free(cfg->checks[i].name);
+		free(cfg->checks[i].path);
+		free(cfg->checks[i].host);
+		free(cfg->checks[i].expect_status);
+		free(cfg->checks[i].expect_body);
+	}
+	free(cfg->checks);
+	for (size_t i = 0; i < cfg->probe_count; i++) {
+		free(cfg->probes[i].id);
+		free(cfg->probes[i].region);
+		if (cfg->probes[i].secret != NULL)
+			wipe(cfg->probes[i].secret, cfg->probes[i].secret_len);
+		free(cfg->probes[i].secret);
+	}
+	free(cfg->probes);
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		struct config_pool *p = &cfg->pools[i];
+
+		free(p->name);
+		free(p->dcs);
+		for (size_t j = 0; j < p->country_count; j++)
+			free(p->countries[j].dcs);
+		free(p->countries);
+		for (size_t j = 0; j < p->continent_count; j++)
+			free(p->continents[j].dcs);
+		free(p->continents);
+	}
+	free(cfg->pools);
+	for (size_t i = 0; i < cfg->lbname_count; i++)
+		free(cfg->lbnames[i].name);
+	free(cfg->lbnames);
+	free(cfg->state_file);
+	free(cfg->api_listen);
+	free(cfg->api_admin_token);
+	free(cfg->geoip_database);
+	free(cfg->geoip_latitude);
+	free(cfg->geoip_longitude);
+	free(cfg->geoip_country);
+	free(cfg->geoip_continent);
+	free(cfg->listen);
+	free(cfg->path);
+	free(cfg->user);
+	free(cfg->identity);
+	free(cfg->version);
+	free(cfg);
+}
+
+/* What follows the table's options of a section in the listing. */
+static void print_section_tail(FILE *out, const char *key)
+{
+	if (strncmp(key, "server.", 7) == 0)
+		fprintf(out,
+			"server.allow_transfer: list of address prefixes, default []\n"
+			"    clients allowed AXFR/IXFR of zones that have no list of their own\n");
+	else if (strncmp(key, "log.", 4) == 0)
+		fprintf(out,
+			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
+			"none\n"
+			"    HTTP API addresses; port 0 picks a free port; [] disables the API\n"
+			"api.admin_token: string, default none\n"
+			"    bearer token of the write endpoints; none means writes are refused\n"
+			"api.admin_token_file: file name, default none\n"
+			"    file whose first line is the admin token (instead of "
+			"api.admin_token)\n");
+}
+
+void config_print_options(FILE *out)
+{
+	fprintf(out, "server.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
+		     "[0.0.0.0:53, \"[::]:53\"]\n"
+		     "    DNS listen addresses, UDP and TCP on each; port 0 picks a free port\n");
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const struct option *o = &options[i];
+		char lo[32], hi[32];
+
+		if (i > 0 && strncmp(options[i - 1].key, o->key,
+				     (size_t)(strchr(o->key, '.') - o->key) + 1) != 0)
+			print_section_tail(out, options[i - 1].key);
+		fprintf(out, "%s: ", o->key);
+		switch (o->type) {
+		case OPT_UINT:
+			fprintf(out, "integer %llu..%llu, default %s", o->min, o->max, o->def);
+			break;
+		case OPT_DURATION:
+			ytree_format_duration(o->min, lo, sizeof(lo));
+			ytree_format_duration(o->max, hi, sizeof(hi));
+			fprintf(out, "duration %s..%s, default %s", lo, hi, o->def);
+			break;
+		case OPT_BOOL:
+			fprintf(out, "boolean, default %s", o->def);
+			break;
+		case OPT_LOGLEVEL:
+			fprintf(out, "error|warning|info|debug, default %s", o->def);
+			break;
+		case OPT_ENUM:
+			for (size_t w = 0; o->words[w] != NULL; w++)
+				fprintf(out, "%s%s", w > 0 ? "|" : "", o->words[w]);
+			fprintf(out, ", default %s", o->def);
+			break;
+		case OPT_STRING:
+			if (o->flags & OPTF_HOSTNAME)
+				fprintf(out, "string, default the host name");
+			else if (o->def != NULL)
+				fprintf(out, "%s, default \"%s\"",
+					(o->flags & OPTF_PATH) ? "file name" : "string", o->def);
+			else
+				fprintf(out, "%s, default none",
+					(o->flags & OPTF_PATH) ? "file name" : "string");
+			break;
+		}
+		fprintf(out, "\n    %s\n", o->help);
+	}
+	print_section_tail(out, options[OPTION_COUNT - 1].key);
+	fprintf(out,
+		"zones: list of {name, file, allow_transfer}, at least one\n"
+		"    served zones; relative files resolve against the config file's folder\n"
+		"checks: list of {name, type, port, path, host, expect_status, expect_body, "
+		"tls_verify, interval, timeout, rtt}, default []\n"
+		"    health checks probes run: type http|https|tcp (default http), port "
+		"default 80 (443 for https), path default \"/\",\n"
+		"    expect_status codes or ranges 100..599 (default 200-399), interval "
+		"500ms..1h (default 2s), timeout 100ms..1m (default 1s, < interval),\n"
+		"    rtt connect|first_byte (default connect; first_byte for http and https "
+		"only)\n"
+		"datacenters: list of {name, region, latitude, longitude, ipv4, ipv6, cname, "
+		"weight, check, check_address}, default []\n"
+		"    where services run: coordinates and VIPs (or a CNAME target); weight "
+		"1..1000000, default 100;\n"
+		"    check names a check, check_address ADDR[:PORT] default the first VIP and "
+		"the check's port\n"
+		"probes: list of {id, region, latitude, longitude, secret, secret_file}, "
+		"default []\n"
+		"    probe agents allowed to report; secret (or the first line of secret_file) "
+		"16..1024 bytes\n"
+		"pools: list of {name, datacenters, policy, answers, ttl, weighted, countries, "
+		"continents, when_all_down, fallback}, default []\n"
+		"    datacenters and how to pick among them: policy "
+		"nearest|failover|weighted|all|latency, answers 1..16, ttl 0..86400 (default "
+		"30)\n"
+		"names: list of {name, pool}, default []\n"
+		"    load-balanced names, each inside a served zone, answered from a pool\n");
+}

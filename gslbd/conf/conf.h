@@ -1,0 +1,217 @@
+/* gslbd's configuration: the YAML file (gslbd.conf(5)) loaded and validated
+ * into an immutable struct config.
+ *
+ * One table in config.c describes every scalar option (key, type, default,
+ * bounds, help); the loader, the defaults, --check-config and the man page
+ * follow it. A reload builds a new struct config and swaps it in; the live one
+ * is never edited. Load from one thread at a time; a loaded config is
+ * read-only and may be read from any thread. */
+#ifndef GSLBD_CONF_CONF_H
+#define GSLBD_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+
+/* One served zone. */
+struct config_zone {
+	char *name;                     /* zone origin, presentation format, as written */
+	char *file;                     /* master file path, resolved against the config file's folder */
+	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
+	size_t allow_transfer_count;    /* entries at allow_transfer */
+	unsigned line;                  /* where the zone is declared (for later messages) */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* Kinds of health check a probe runs. */
+enum check_type {
+	CHECK_HTTP,  /* HTTP GET, status (and body) checked */
+	CHECK_HTTPS, /* the same over TLS (certificate verified unless told not to) */
+	CHECK_TCP,   /* TCP connect */
+};
+
+/* A health check definition (gslbd.conf "checks"). */
+struct config_check {
+	char *name;                     /* unique name, referenced by datacenters */
+	enum check_type type;           /* http, https or tcp */
+	unsigned port;                  /* 1..65535; default 80 (http, tcp), 443 (https) */
+	char *path;                     /* http(s): request path, default "/" */
+	char *host;                     /* http(s): Host header and TLS SNI, or NULL (the address) */
+	unsigned *expect_status;        /* http(s): accepted status codes, default 200..399 */
+	size_t expect_status_count;     /* entries at expect_status */
+	char *expect_body;              /* http(s): substring the body must hold, or NULL */
+	bool tls_verify;                /* https: verify the certificate (default true) */
+	unsigned interval_ms;           /* time between checks (500ms..1h, default 2s) */
+	unsigned timeout_ms;            /* one check's deadline (100ms..1m, default 1s; < interval) */
+	bool rtt_first_byte;            /* http(s): RTT to the response's first byte, not the connect */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* A probe agent allowed to report (gslbd.conf "probes"). */
+struct config_probe {
+	char *id;                       /* key id the probe signs with, unique */
+	char *region;                   /* region the probe measures from */
+	double lat;                     /* the probe's latitude (latency policy) */
+	double lon;                     /* the probe's longitude */
+	uint8_t *secret;                /* HMAC-SHA256 key bytes */
+	size_t secret_len;              /* bytes at secret (16..1024) */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* What a datacenter is when no probe has said anything fresh for longer
+ * than the grace period. */
+enum health_unknown {
+	HEALTH_UNKNOWN_UP,   /* keep answering it (default) */
+	HEALTH_UNKNOWN_DOWN, /* stop answering it */
+};
+
+/* A datacenter (gslbd.conf "datacenters"): where a service runs. */
+struct config_datacenter {
+	char *name;                     /* unique name, e.g. "us-east" */
+	char *region;                   /* region it belongs to (default: its name) */
+	double lat;                     /* latitude, degrees north (-90..90) */
+	double lon;                     /* longitude, degrees east (-180..180) */
+	double xyz[3];                  /* unit vector of (lat, lon), geo_unit_vector(): the nearest
+	                                 * policy ranks by it; set lat, lon and xyz together with
+	                                 * config_datacenter_set_position() */
+	uint8_t (*ipv4)[4];             /* IPv4 VIPs, network order */
+	size_t ipv4_count;              /* entries at ipv4 */
+	uint8_t (*ipv6)[16];            /* IPv6 VIPs, network order */
+	size_t ipv6_count;              /* entries at ipv6 */
+	char *cname;                    /* CNAME target (presentation, absolute) instead of VIPs, or NULL */
+	unsigned weight;                /* share for the weighted policy (1..1000000, default 100) */
+	long check;                     /* index into config->checks, or -1: not probed */
+	char *check_address;            /* with a check: "ADDR:PORT" / "[V6]:PORT" probes connect to
+	                                 * (default: first IPv4, else IPv6 VIP, and the check's port;
+	                                 * required for CNAME datacenters); NULL without a check */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* How a pool orders its datacenters. */
+enum pool_policy {
+	POOL_NEAREST,  /* great-circle distance from the client's location */
+	POOL_FAILOVER, /* the listed order */
+	POOL_WEIGHTED, /* by weight, sticky per client subnet (or random per query) */
+	POOL_ALL,      /* every healthy one, in the listed order */
+	POOL_LATENCY,  /* probe-measured RTT from the probe region nearest the client */
+};
+
+/* What a pool answers when every datacenter is down. */
+enum pool_all_down {
+	POOL_ALL_DOWN_FAIL_OPEN, /* answer as if all were up */
+	POOL_ALL_DOWN_EMPTY,     /* NOERROR with no address (NODATA) */
+	POOL_ALL_DOWN_FALLBACK,  /* ask the fallback pool */
+};
+
+/* A per-country or per-continent preference list of a pool. */
+struct config_override {
+	char code[3];                   /* upper-case ISO country or continent code */
+	size_t *dcs;                    /* indexes into config->datacenters, preferred first */
+	size_t dc_count;                /* entries at dcs */
+};
+
+/* A pool (gslbd.conf "pools"): datacenters and the policy that picks among them. */
+struct config_pool {
+	char *name;                     /* unique name */
+	size_t *dcs;                    /* indexes into config->datacenters, in the order written */
+	size_t dc_count;                /* entries at dcs (1..64) */
+	enum pool_policy policy;        /* ordering policy */
+	unsigned answers;               /* datacenters answered at most (1..16; default 1, "all" default 16) */
+	uint32_t ttl;                   /* TTL of the answers (0..86400, default 30) */
+	bool weighted_random;           /* weighted: random per query instead of sticky per subnet */
+	struct config_override *countries; /* overrides by client country */
+	size_t country_count;           /* entries at countries */
+	struct config_override *continents; /* overrides by client continent */
+	size_t continent_count;         /* entries at continents */
+	enum pool_all_down all_down;    /* behaviour when every datacenter is down */
+	size_t fallback;                /* POOL_ALL_DOWN_FALLBACK: index into config->pools */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* A load-balanced name (gslbd.conf "names"): an owner bound to a pool. */
+struct config_lbname {
+	char *name;                     /* owner (presentation, absolute), may start with "*." */
+	size_t pool;                    /* index into config->pools */
+	size_t zone;                    /* index into config->zones of the zone holding it */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+struct config {
+	char *path;                     /* the file this was loaded from */
+	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
+	size_t listen_count;            /* entries at listen, >= 1 */
+	unsigned workers;               /* UDP worker threads; 0 in the file means one per online CPU,
+	                                 * resolved at load time so this is >= 1 */
+	char *user;                     /* user to switch to after binding, or NULL to stay */
+	unsigned udp_max_size;          /* largest UDP response we send with EDNS (512..65535, default 1232) */
+	unsigned tcp_idle_timeout_ms;   /* close an idle or stalled TCP connection after this long */
+	unsigned tcp_max_connections;   /* concurrent TCP connections accepted */
+	unsigned tcp_max_queries;       /* queries answered on one connection before closing it (0 = no limit) */
+	char *identity;                 /* CH TXT id.server / hostname.bind answer; NULL = refuse */
+	char *version;                  /* CH TXT version.server / version.bind answer; NULL = refuse */
+	enum log_level log_level;       /* log threshold */
+	bool log_syslog;                /* log to syslog instead of stderr */
+	struct config_zone *zones;      /* served zones */
+	size_t zone_count;              /* entries at zones */
+	char *state_file;               /* admin state (drains) file, or NULL for none */
+	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
+	size_t api_listen_count;        /* entries at api_listen */
+	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
+	struct config_check *checks;    /* health check definitions */
+	size_t check_count;             /* entries at checks */
+	struct config_probe *probes;    /* probes allowed to report */
+	size_t probe_count;             /* entries at probes */
+	unsigned health_rise;           /* consecutive good results before a probe says up (1..100, default 2) */
+	unsigned health_fall;           /* consecutive bad results before a probe says down (1..100, default 3) */
+	unsigned health_quorum;         /* fresh probes that must agree; 0 = strict majority (default) */
+	unsigned health_freshness_ms;   /* results older than this are ignored (1s..1h, default 10s) */
+	unsigned health_grace_ms;       /* with no fresh data the last state holds this long (0..1d, default 30s) */
+	enum health_unknown health_on_unknown; /* then this decides (default up) */
+	unsigned report_max_skew_ms;    /* reports whose timestamp is further off are refused (1s..1h, default 30s) */
+	unsigned report_max_bytes;      /* largest report body (1KiB..16MiB, default 1MiB) */
+	unsigned latency_hysteresis_pct; /* latency policy: a new leader must be this much faster (0..100, default 20) */
+	unsigned latency_hysteresis_ms; /* ... and at least this many ms faster (0..1000, default 5) */
+	char *geoip_database;           /* MaxMind DB path, or NULL: no client locations */
+	char *geoip_latitude;           /* data path of the latitude ("location.latitude") */
+	char *geoip_longitude;          /* data path of the longitude ("location.longitude") */
+	char *geoip_country;            /* data path of the country code ("country.iso_code") */
+	char *geoip_continent;          /* data path of the continent code ("continent.code") */
+	struct config_datacenter *datacenters; /* every datacenter */
+	size_t datacenter_count;        /* entries at datacenters (0..65535) */
+	struct config_pool *pools;      /* every pool */
+	size_t pool_count;              /* entries at pools */
+	struct config_lbname *lbnames;  /* every load-balanced name */
+	size_t lbname_count;            /* entries at lbnames */
+};
+
+/* Index of the datacenter called name, or -1. */
+long config_datacenter_find(const struct config *cfg, const char *name);
+
+/* Set dc's position: lat and lon (degrees) and the matching xyz. */
+void config_datacenter_set_position(struct config_datacenter *dc, double lat, double lon);
+
+/* Load and validate path. Returns 0 with *out (caller owns; config_free()),
+ * or a negative GSLB_E* code with err "file:line:col: message" and *out
+ * untouched. Unknown keys, wrong types and out-of-range values are errors. */
+int config_load(const char *path, struct config **out, struct gslb_err *err);
+/* Same from text (tests); name stands for the file in messages and relative
+ * zone paths resolve against base_dir. */
+int config_load_string(const char *name, const char *base_dir, const char *text,
+		       struct config **out, struct gslb_err *err);
+void config_free(struct config *cfg);
+
+/* Print every option with its type, default, range and help (for
+ * gslbd --help-config and the man page). */
+void config_print_options(FILE *out);
+
+#endif

@@ -1,0 +1,247 @@
+#include <config.h>
+
+#include "gslbd/dns/snapshot.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "geo/geo_db.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/health.h"
+#include "zones/zone.h"
+
+/* Reader states: 0 while offline, otherwise the generation that was current
+ * when the reader came online. Readers are registered before their threads
+ * start, so the array is only appended to by the main thread while no reader
+ * runs. */
+#define READER_OFFLINE 0
+#define READERS_MAX 1024
+
+struct snapshot_reader {
+	_Atomic uint64_t state; /* READER_OFFLINE or the generation seen when going online */
+};
+
+/* A replaced snapshot waiting until no reader can see it. */
+struct retired {
+	struct snapshot *snap; /* the old snapshot */
+	uint64_t until;        /* readers online since before this generation may hold it */
+	struct retired *next;  /* next older entry */
+};
+
+static struct snapshot_reader *readers[READERS_MAX];
+static size_t reader_count;
+static _Atomic(struct snapshot *) current;
+static _Atomic uint64_t current_generation;
+static struct retired *retired_list; /* main thread only */
+
+struct geo_share {
+	struct geo_db *db; /* owned */
+	unsigned refs;     /* holders; main thread only */
+};
+
+/* What snapshots that differ only in datacenter states share. */
+struct snapshot_data {
+	struct config *config;   /* owned */
+	struct zone_set *zones;  /* owned */
+	struct geo_share *geo;   /* one reference, or NULL */
+	unsigned refs;           /* snapshots using it; main thread only */
+};
+
+struct geo_share *geo_share_new(struct geo_db *db)
+{
+	struct geo_share *g = xcalloc(1, sizeof(*g));
+
+	g->db = db;
+	g->refs = 1;
+	return g;
+}
+
+struct geo_share *geo_share_ref(struct geo_share *g)
+{
+	if (g != NULL)
+		g->refs++;
+	return g;
+}
+
+void geo_share_unref(struct geo_share *g)
+{
+	if (g == NULL || --g->refs > 0)
+		return;
+	geo_db_close(g->db);
+	free(g);
+}
+
+const struct geo_db *geo_share_db(const struct geo_share *g)
+{
+	return g != NULL ? g->db : NULL;
+}
+
+static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_state,
+				       struct latency_table *latency)
+{
+	struct snapshot *snap = xcalloc(1, sizeof(*snap));
+
+	data->refs++;
+	snap->data = data;
+	snap->config = data->config;
+	snap->zones = data->zones;
+	snap->geo = geo_share_db(data->geo);
+	snap->dc_state = dc_state;
+	snap->latency = latency;
+	atomic_init(&snap->refs, 0);
+	return snap;
+}
+
+struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo)
+{
+	struct snapshot_data *data = xcalloc(1, sizeof(*data));
+	uint8_t *dc_state = xmalloc(cfg->datacenter_count + 1);
+
+	data->config = cfg;
+	data->zones = zones;
+	data->geo = geo;
+	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
+	return snapshot_alloc(data, dc_state, NULL);
+}
+
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
+				 struct latency_table *latency)
+{
+	return snapshot_alloc(base->data, dc_state, latency);
+}
+
+struct geo_share *snapshot_geo_share(const struct snapshot *snap)
+{
+	return snap->data->geo;
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	if (--snap->data->refs == 0) {
+		config_free(snap->data->config);
+		zone_set_free(snap->data->zones);
+		geo_share_unref(snap->data->geo);
+		free(snap->data);
+	}
+	free(snap->dc_state);
+	latency_table_free(snap->latency);
+	free(snap);
+}
+
+struct snapshot_reader *snapshot_reader_new(void)
+{
+	struct snapshot_reader *r;
+
+	if (reader_count == READERS_MAX)
+		log_fatal("too many snapshot readers (%d)", READERS_MAX);
+	r = xcalloc(1, sizeof(*r));
+	atomic_init(&r->state, READER_OFFLINE);
+	readers[reader_count++] = r;
+	return r;
+}
+
+void snapshot_reader_online(struct snapshot_reader *r)
+{
+	/* Sequentially consistent: the state store is ordered before the
+	 * reader's later load of `current`, against the main thread's store of
+	 * `current` and its later loads of the states (see snapshot_reclaim). */
+	atomic_store(&r->state, atomic_load(&current_generation));
+}
+
+void snapshot_reader_offline(struct snapshot_reader *r)
+{
+	atomic_store_explicit(&r->state, READER_OFFLINE, memory_order_release);
+}
+
+const struct snapshot *snapshot_current(void)
+{
+	return atomic_load(&current);
+}
+
+void snapshot_ref(const struct snapshot *snap)
+{
+	struct snapshot *s = (struct snapshot *)snap;
+
+	atomic_fetch_add(&s->refs, 1);
+}
+
+void snapshot_unref(const struct snapshot *snap)
+{
+	struct snapshot *s = (struct snapshot *)snap;
+
+	atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release);
+}
+
+void snapshot_publish(struct snapshot *snap)
+{
+	struct snapshot *old;
+	uint64_t gen = atomic_load(&current_generation) + 1;
+
+	snap->generation = gen;
+	old = atomic_exchange(&current, snap);
+	atomic_store(&current_generation, gen);
+	if (old != NULL) {
+		struct retired *r = xmalloc(sizeof(*r));
+
+		r->snap = old;
+		r->until = gen;
+		r->next = retired_list;
+		retired_list = r;
+	}
+}
+
+/* May a reader still see snapshots retired at generation until? A reader
+ * that is offline holds none; one that came online at generation >= until
+ * loaded `current` after it had been replaced. */
+static bool readers_past(uint64_t until)
+{
+	for (size_t i = 0; i < reader_count; i++) {
+		uint64_t st = atomic_load(&readers[i]->state);
+
+		if (st != READER_OFFLINE && st < until)
+			return false;
+	}
+	return true;
+}
+
+unsigned snapshot_reclaim(void)
+{
+	struct retired **pp = &retired_list;
+	unsigned waiting = 0;
+
+	while (*pp != NULL) {
+		struct retired *r = *pp;
+
+		if (readers_past(r->until) &&
+		    atomic_load_explicit(&r->snap->refs, memory_order_acquire) == 0) {
+			*pp = r->next;
+			log_debug("snapshot generation %llu freed", (unsigned long long)r->snap->generation);
+			snapshot_free(r->snap);
+			free(r);
+		} else {
+			waiting++;
+			pp = &r->next;
+		}
+	}
+	return waiting;
+}
+
+void snapshot_shutdown(void)
+{
+	while (retired_list != NULL) {
+		struct retired *r = retired_list;
+
+		retired_list = r->next;
+		snapshot_free(r->snap);
+		free(r);
+	}
+	snapshot_free(atomic_exchange(&current, NULL));
+	for (size_t i = 0; i < reader_count; i++)
+		free(readers[i]);
+	reader_count = 0;
+}

@@ -1,0 +1,89 @@
+/* The immutable snapshot the DNS path reads, and its safe reclamation.
+ *
+ * The main thread builds a struct snapshot (config + compiled zones, later
+ * health and rankings), then publishes it with one atomic pointer store.
+ * Reader threads (UDP workers, the TCP thread) bracket their work with
+ * snapshot_reader_online()/offline() and read snapshot_current() in between:
+ * no lock, no allocation. A replaced snapshot is freed by the main thread in
+ * snapshot_reclaim() once every reader has been offline or has come online
+ * again since the swap (quiescent-state based reclamation), and no transfer
+ * holds a reference. */
+#ifndef GSLBD_DNS_SNAPSHOT_H
+#define GSLBD_DNS_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct zone_set;
+struct geo_db;
+struct snapshot_data;
+
+/* Datacenter states in snapshot.dc_state. */
+#define DC_STATE_UP 1      /* may be answered */
+#define DC_STATE_DOWN 0    /* must not be answered (drained or failed) */
+
+struct snapshot {
+	struct config *config;     /* borrowed from data; read-only */
+	struct zone_set *zones;    /* borrowed from data; zone i is config->zones[i] */
+	const struct geo_db *geo;  /* borrowed from data; NULL without a GeoIP database */
+	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
+	struct latency_table *latency; /* owned: rankings per probe region, or NULL */
+	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
+	                             * only in dc_state (reference counted, main thread) */
+	uint64_t generation;       /* 1 for the first snapshot, +1 per publish */
+	_Atomic unsigned long refs; /* long-lived holders (zone transfers); see snapshot_ref() */
+};
+
+/* A GeoIP database shared by every snapshot that uses it, so that a reload
+ * that does not change the file keeps it (main thread only). */
+struct geo_share;
+struct geo_share *geo_share_new(struct geo_db *db); /* takes ownership of db */
+struct geo_share *geo_share_ref(struct geo_share *g);
+void geo_share_unref(struct geo_share *g);          /* closes the db at the last ref */
+const struct geo_db *geo_share_db(const struct geo_share *g);
+
+/* New snapshot taking ownership of cfg and zones, and of one reference to
+ * geo (NULL for none). Every datacenter starts DC_STATE_UP. Main thread. */
+struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
+/* New snapshot sharing base's config, zones and geo, with dc_state (taking
+ * ownership; config->datacenter_count bytes) and latency (taking ownership;
+ * may be NULL). Main thread. */
+struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
+				 struct latency_table *latency);
+/* The geo share of a snapshot (NULL for none); borrowed. */
+struct geo_share *snapshot_geo_share(const struct snapshot *snap);
+/* Free an unpublished snapshot and what it owns (NULL is fine). */
+void snapshot_free(struct snapshot *snap);
+
+/* One reader thread's registration. */
+struct snapshot_reader;
+
+/* Register a reader. Call from the main thread before the reader thread
+ * starts; the reader starts offline. */
+struct snapshot_reader *snapshot_reader_new(void);
+/* Mark the calling reader as using snapshots / done with them. The pointer
+ * from snapshot_current() is valid only while online. */
+void snapshot_reader_online(struct snapshot_reader *r);
+void snapshot_reader_offline(struct snapshot_reader *r);
+
+/* The current snapshot (borrowed; valid until snapshot_reader_offline()),
+ * or NULL before the first publish. */
+const struct snapshot *snapshot_current(void);
+
+/* Keep snap alive past snapshot_reader_offline() (for a zone transfer that
+ * spans many events); balance with snapshot_unref(). Any reader thread, while
+ * online when taking the reference. */
+void snapshot_ref(const struct snapshot *snap);
+void snapshot_unref(const struct snapshot *snap);
+
+/* Publish snap (takes ownership) as current and retire the old one. Main thread. */
+void snapshot_publish(struct snapshot *snap);
+/* Free retired snapshots that no reader can still see. Returns how many are
+ * still waiting. Main thread, called from a timer. */
+unsigned snapshot_reclaim(void);
+/* At exit, after every reader thread has stopped: free everything. */
+void snapshot_shutdown(void);
+
+#endif

@@ -1,0 +1,360 @@
+#include <config.h>
+
+#include "gslbd/net/tcp.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/xalloc.h"
+#include "gslbd/net/accept_guard.h"
+#include "gslbd/dns/answer.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/metrics.h"
+#include "gslbd/dns/snapshot.h"
+#include "zones/zone.h"
+
+/* Stop reading a connection's queries while this much output waits, and
+ * go on when it has drained below the low mark (also the transfer chunking). */
+#define TCP_OUT_HIGH (256 * 1024)
+#define TCP_OUT_LOW (64 * 1024)
+
+struct tcp_conn {
+	struct tcp_server *srv;       /* owner */
+	struct bufferevent *bev;      /* socket + buffers */
+	struct netaddr peer;          /* client address */
+	unsigned queries;             /* messages answered so far */
+	bool closing;                 /* close once the output has drained */
+	bool read_paused;             /* reading stopped until the output drains */
+	bool in_xfr;                  /* a zone transfer is being streamed */
+	const struct snapshot *xfr_snap; /* snapshot held for the transfer */
+	struct xfr_state xfr;         /* transfer cursor */
+	struct tcp_conn *prev, *next; /* list of open connections */
+};
+
+struct tcp_server {
+	pthread_t thread;                 /* the TCP thread */
+	bool started;                     /* thread created */
+	struct event_base *base;          /* its loop */
+	struct snapshot_reader *reader;   /* QSBR registration */
+	struct answer_scratch *scratch;   /* answer path working memory */
+	struct metrics_shard *metrics;    /* this thread's counters */
+	int *fds;                         /* listening sockets */
+	size_t fd_count;                  /* entries at fds */
+	struct evconnlistener **listeners; /* one per fd */
+	struct accept_guard **guards;      /* one per listener */
+	struct tcp_conn *conns;           /* open connections */
+	unsigned conn_count;              /* entries in conns */
+	uint8_t query[ANSWER_MAX_MSG];    /* the message being answered */
+	uint8_t resp[2 + ANSWER_MAX_MSG]; /* length prefix + response */
+};
+
+static void conn_free(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+
+	if (c->in_xfr)
+		snapshot_unref(c->xfr_snap);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->conn_count--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static const struct config *current_config(void)
+{
+	return snapshot_current()->config;
+}
+
+/* Send transfer messages until the output is above the high mark or the
+ * transfer is over. */
+static void conn_xfr_fill(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	while (c->in_xfr && evbuffer_get_length(out) < TCP_OUT_HIGH) {
+		size_t len = xfr_next(&c->xfr, srv->resp + 2, ANSWER_MAX_MSG, srv->scratch);
+
+		if (len == 0) {
+			c->in_xfr = false;
+			snapshot_unref(c->xfr_snap);
+			c->xfr_snap = NULL;
+			if (!c->closing)
+				bufferevent_enable(c->bev, EV_READ);
+			break;
+		}
+		srv->resp[0] = (uint8_t)(len >> 8);
+		srv->resp[1] = (uint8_t)len;
+		evbuffer_add(out, srv->resp, len + 2);
+	}
+}
+
+/* Answer every complete message in the input buffer, in order. */
+static void conn_process(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const struct snapshot *snap = snapshot_current();
+	const struct config *cfg = snap->config;
+
+	while (!c->in_xfr && !c->closing) {
+		uint8_t hdr[2];
+		size_t len;
+		struct answer_result res;
+
+		if (evbuffer_get_length(out) >= TCP_OUT_HIGH) {
+			/* The client is not reading: stop reading its queries. */
+			bufferevent_disable(c->bev, EV_READ);
+			c->read_paused = true;
+			return;
+		}
+		if (evbuffer_copyout(in, hdr, 2) < 2)
+			break;
+		len = (size_t)hdr[0] << 8 | hdr[1];
+		if (evbuffer_get_length(in) < len + 2)
+			break;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, srv->query, len);
+		answer_query(snap, srv->query, len, &c->peer.u.sa, true, srv->resp + 2,
+			     ANSWER_MAX_MSG, srv->scratch, &res);
+		metrics_count_result(srv->metrics, &res);
+		c->queries++;
+		if (res.action == ANSWER_DROP) {
+			/* RFC 7766 section 6.2.4 lets us close on a bad message. */
+			c->closing = true;
+			break;
+		}
+		if (res.action == ANSWER_XFR) {
+			char peer[NETADDR_STRLEN], zone[DNAME_STRLEN];
+
+			netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
+			dname_to_str(zone_origin(res.zone), zone, sizeof(zone));
+			log_info("transfer started: zone=%s client=%s", zone, peer);
+			metrics_count_event(srv->metrics, METRICS_XFR);
+			snapshot_ref(snap);
+			c->xfr_snap = snap;
+			c->in_xfr = true;
+			xfr_begin(&c->xfr, res.zone, srv->query, len);
+			bufferevent_disable(c->bev, EV_READ);
+			conn_xfr_fill(c);
+			return;
+		}
+		srv->resp[0] = (uint8_t)(res.len >> 8);
+		srv->resp[1] = (uint8_t)res.len;
+		evbuffer_add(out, srv->resp, res.len + 2);
+		if (cfg->tcp_max_queries != 0 && c->queries >= cfg->tcp_max_queries)
+			c->closing = true;
+	}
+	if (c->closing) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(out) == 0)
+			conn_free(c);
+	}
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct tcp_server *srv = c->srv;
+
+	(void)bev;
+	snapshot_reader_online(srv->reader);
+	conn_process(c);
+	snapshot_reader_offline(srv->reader);
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct tcp_server *srv = c->srv;
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (c->in_xfr) {
+		/* The held snapshot keeps the zone alive; no need to go online. */
+		conn_xfr_fill(c);
+		return;
+	}
+	if (c->closing) {
+		if (evbuffer_get_length(out) == 0)
+			conn_free(c);
+		return;
+	}
+	if (!c->read_paused)
+		return;
+	/* Output drained below the low mark: go on with queued queries. */
+	c->read_paused = false;
+	bufferevent_enable(bev, EV_READ);
+	snapshot_reader_online(srv->reader);
+	conn_process(c);
+	snapshot_reader_offline(srv->reader);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (c->in_xfr || evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+		/* The client closed its side: finish sending what it asked for. */
+		c->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		metrics_count_event(c->srv->metrics, METRICS_TCP_TIMEOUT);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			/* The client stopped reading: reset rather than close, so the
+			 * kernel drops the unsent answers instead of keeping them. */
+			struct linger lg = { 1, 0 };
+
+			setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		if (log_get_level() >= LOG_LEVEL_DEBUG) {
+			char peer[NETADDR_STRLEN];
+
+			netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
+			log_debug("tcp: closing idle or stalled connection from %s", peer);
+		}
+	}
+	conn_free(c);
+}
+
+static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		       int salen, void *arg)
+{
+	struct tcp_server *srv = arg;
+	const struct config *cfg;
+	struct tcp_conn *c;
+	struct timeval tv;
+
+	(void)l;
+	snapshot_reader_online(srv->reader);
+	cfg = current_config();
+	tv.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
+	tv.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
+	if (srv->conn_count >= cfg->tcp_max_connections) {
+		snapshot_reader_offline(srv->reader);
+		metrics_count_event(srv->metrics, METRICS_TCP_REFUSED);
+		log_ratelimited(LOG_LEVEL_WARN, "tcp: connection limit (%u) reached, refusing",
+				cfg->tcp_max_connections);
+		close(fd);
+		return;
+	}
+	snapshot_reader_offline(srv->reader);
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	memcpy(&c->peer.u, sa, (size_t)salen < sizeof(c->peer.u) ? (size_t)salen : sizeof(c->peer.u));
+	c->peer.len = (socklen_t)salen;
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUT_LOW, 0);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->conn_count++;
+	metrics_count_event(srv->metrics, METRICS_TCP_ACCEPTED);
+}
+
+struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
+				  struct metrics_shard *metrics)
+{
+	struct tcp_server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->reader = reader;
+	srv->metrics = metrics;
+	srv->scratch = answer_scratch_new();
+	srv->fds = xcalloc(count, sizeof(*srv->fds));
+	memcpy(srv->fds, fds, count * sizeof(*fds));
+	srv->fd_count = count;
+	srv->listeners = xcalloc(count, sizeof(*srv->listeners));
+	srv->guards = xcalloc(count, sizeof(*srv->guards));
+	return srv;
+}
+
+static void *tcp_main(void *arg)
+{
+	struct tcp_server *srv = arg;
+
+	event_base_dispatch(srv->base);
+	return NULL;
+}
+
+int tcp_server_start(struct tcp_server *srv, struct gslb_err *err)
+{
+	int rc;
+
+	srv->base = event_base_new();
+	if (srv->base == NULL)
+		return gslb_err_setc(err, GSLB_EIO, "tcp: cannot create event loop");
+	for (size_t i = 0; i < srv->fd_count; i++) {
+		srv->listeners[i] = evconnlistener_new(srv->base, tcp_accept, srv,
+						       LEV_OPT_CLOSE_ON_FREE, -1, srv->fds[i]);
+		if (srv->listeners[i] == NULL)
+			return gslb_err_setc(err, GSLB_EIO, "tcp: cannot listen");
+		srv->fds[i] = -1; /* the listener owns it now */
+		srv->guards[i] = accept_guard_new(srv->base, srv->listeners[i], ACCEPT_GUARD_TCP);
+	}
+	rc = pthread_create(&srv->thread, NULL, tcp_main, srv);
+	if (rc != 0)
+		return gslb_err_setc(err, -rc, "tcp: pthread_create: %s", strerror(rc));
+	srv->started = true;
+	return 0;
+}
+
+void tcp_server_stop(struct tcp_server *srv)
+{
+	if (srv == NULL || !srv->started)
+		return;
+	event_base_loopbreak(srv->base);
+	pthread_join(srv->thread, NULL);
+	srv->started = false;
+}
+
+void tcp_server_free(struct tcp_server *srv)
+{
+	if (srv == NULL)
+		return;
+	tcp_server_stop(srv);
+	while (srv->conns != NULL)
+		conn_free(srv->conns);
+	for (size_t i = 0; i < srv->fd_count; i++) {
+		accept_guard_free(srv->guards[i]);
+		if (srv->listeners[i] != NULL)
+			evconnlistener_free(srv->listeners[i]);
+		if (srv->fds[i] >= 0)
+			close(srv->fds[i]);
+	}
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	answer_scratch_free(srv->scratch);
+	free(srv->listeners);
+	free(srv->guards);
+	free(srv->fds);
+	free(srv);
+}

@@ -1,0 +1,29 @@
+/* DNS over TCP (RFC 7766) on its own thread and event loop: 2-byte framing,
+ * pipelined queries answered in order, an idle timeout that also closes
+ * connections stalled half-way through a message or that stop reading,
+ * output back-pressure per connection, a connection limit, and zone transfers
+ * streamed in bounded chunks. Create, start and stop from the main thread. */
+#ifndef GSLBD_NET_TCP_H
+#define GSLBD_NET_TCP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct snapshot_reader;
+struct metrics_shard;
+struct tcp_server;
+
+/* New server on count listening sockets (bound and listening; takes
+ * ownership of the fds), counting into metrics (borrowed). Limits come from
+ * the current snapshot's config. */
+struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
+				  struct metrics_shard *metrics);
+int tcp_server_start(struct tcp_server *srv, struct gslb_err *err);
+/* Stop the thread, close every connection and join. */
+void tcp_server_stop(struct tcp_server *srv);
+void tcp_server_free(struct tcp_server *srv);
+
+#endif
