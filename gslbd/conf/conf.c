@@ -17,7 +17,6 @@
 #include "common/xalloc.h"
 #include "common/yamltree.h"
 #include "geo/geo_db.h"
-#include "gslbd/dns/lb.h"
 #include "zones/dname.h"
 
 #define DNS_PORT 53

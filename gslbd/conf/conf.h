@@ -18,6 +18,11 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 
+/* Limits of pools, read here and relied on by the policies (gslbd/dns/lb.c). */
+#define LB_MAX_POOL_DCS 64  /* datacenters in one pool */
+#define LB_MAX_ANSWERS 16   /* datacenters in one answer */
+#define LB_MAX_FALLBACKS 4  /* fallback pools followed at most */
+
 /* One served zone. */
 struct config_zone {
 	char *name;                     /* zone origin, presentation format, as written */

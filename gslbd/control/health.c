@@ -880,15 +880,3 @@ struct latency_table *health_latency_build(struct health *h, uint64_t now_ms)
 	}
 	return t;
 }
-
-void latency_table_free(struct latency_table *t)
-{
-	if (t == NULL)
-		return;
-	for (size_t i = 0; i < t->region_count; i++) {
-		free(t->regions[i].order);
-		free(t->regions[i].rtt_ms);
-	}
-	free(t->regions);
-	free(t);
-}

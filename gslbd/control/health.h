@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gslbd/dns/latency.h"
+
 struct config;
 struct health;
 
@@ -80,24 +82,10 @@ void health_pair(const struct health *h, size_t probe, size_t dc, uint64_t now_m
 /* Age of the probe's last accepted report, or UINT64_MAX if none. */
 uint64_t health_probe_age_ms(const struct health *h, size_t probe, uint64_t now_ms);
 
-/* Latency rankings per probe region, for the latency policy. */
-struct latency_region {
-	const char *name;          /* region name (borrowed from the config) */
-	double lat;                /* mean position of the region's probes */
-	double lon;
-	uint16_t *order;           /* datacenters with fresh RTT data, best first (hysteresis applied) */
-	size_t order_count;        /* entries at order */
-	double *rtt_ms;            /* per config->datacenters entry: smoothed RTT, < 0 if none */
-};
-struct latency_table {
-	struct latency_region *regions; /* one per distinct probe region */
-	size_t region_count;            /* entries at regions */
-};
 /* Build the rankings from the current data (fresh pairs only), keeping the
  * previous leaders unless a datacenter is faster by more than
  * max(hysteresis_pct %, hysteresis_ms). Caller owns the result; free with
- * latency_table_free(). */
+ * latency_table_free() (gslbd/dns/latency.h). */
 struct latency_table *health_latency_build(struct health *h, uint64_t now_ms);
-void latency_table_free(struct latency_table *t);
 
 #endif

@@ -31,7 +31,7 @@
 #include "common/hash.h"
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
-#include "gslbd/control/health.h"
+#include "gslbd/dns/latency.h"
 
 /* The DNS type AAAA (RFC 3596). Every other qtype is decided as A. */
 #define QTYPE_AAAA 28

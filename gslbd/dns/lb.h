@@ -27,13 +27,10 @@
 
 #include "common/err.h"
 #include "geo/geo_db.h"
+#include "gslbd/conf/conf.h" /* LB_MAX_* */
 
 struct config;
 struct latency_table;
-
-#define LB_MAX_POOL_DCS 64  /* datacenters in one pool */
-#define LB_MAX_ANSWERS 16   /* datacenters in one answer */
-#define LB_MAX_FALLBACKS 4  /* fallback pools followed at most */
 
 /* ECS source prefixes are cut to these before the lookup (RFC 7871 11.1). */
 #define LB_ECS_V4_MAX 24

@@ -10,7 +10,7 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
-#include "gslbd/control/health.h"
+#include "gslbd/dns/latency.h"
 #include "zones/zone.h"
 
 /* Reader states: 0 while offline, otherwise the generation that was current

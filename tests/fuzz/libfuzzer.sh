@@ -13,11 +13,11 @@ if [ ! -f Makefile ]; then
 	"$src/configure" -q CC=clang --enable-debug --enable-sanitizers \
 		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link"
 fi
-make -j"$(nproc)" gslbd/libgslbd.a zones/libzones.a geo/libgeo.a common/libcommon.a >/dev/null
+make -j"$(nproc)" gslbd/control/libcontrol.a gslbd/dns/libdns.a gslbd/conf/libconf.a zones/libzones.a geo/libgeo.a common/libcommon.a >/dev/null
 # shellcheck disable=SC2046
 clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" -I. \
 	-DFUZZ_DATA_DIR="\"$src/tests/fuzz\"" "$src/tests/fuzz/fuzz_$target.c" \
-	gslbd/libgslbd.a zones/libzones.a geo/libgeo.a common/libcommon.a \
+	gslbd/control/libcontrol.a gslbd/dns/libdns.a gslbd/conf/libconf.a zones/libzones.a geo/libgeo.a common/libcommon.a \
 	$(pkg-config --libs ldns libevent libevent_pthreads yaml-0.1 jansson libmaxminddb libcrypto) -lm -lpthread \
 	-o "fuzz_$target"
 mkdir -p "corpus-$target"
