@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/xalloc.h"
+#include "geo/geo-internal.h"
 
 /* The fields of a layout, in the order of struct geo_layout. */
 enum {
@@ -277,6 +278,36 @@ uint64_t geo_db_build_epoch(const struct geo_db *db)
 	return db->mmdb.metadata.build_epoch;
 }
 
+/* One 64-bit word through splitmix64's finaliser, folded into h. */
+static uint64_t digest_mix(uint64_t h, uint64_t w)
+{
+	w += h + UINT64_C(0x9e3779b97f4a7c15);
+	w = (w ^ (w >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	w = (w ^ (w >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return w ^ (w >> 31);
+}
+
+uint64_t geo_db_digest(const struct geo_db *db)
+{
+	const uint8_t *p = db->mmdb.file_content;
+	size_t len = db->mmdb.file_size > 0 ? (size_t)db->mmdb.file_size : 0;
+	const uint8_t *layout = (const uint8_t *)&db->layout;
+	uint64_t h = digest_mix(0, len);
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h = digest_mix(h, w);
+	}
+	for (; i < len; i++)
+		h = digest_mix(h, p[i]);
+	for (size_t k = 0; k < sizeof(db->layout); k++)
+		h = digest_mix(h, layout[k]);
+	return h;
+}
+
 int geo_db_ip_version(const struct geo_db *db)
 {
 	return db->mmdb.metadata.ip_version;
@@ -447,6 +478,35 @@ static void net_store(const struct geo_db *db, struct geo_net_entry *set, bool v
 	memcpy(n->xyz, loc->xyz, sizeof(n->xyz));
 }
 
+/* Fill xyz of a located out, in float precision as every lookup does. */
+static void set_xyz(struct geo_location *out)
+{
+	double v[3];
+
+	geo_unit_vector(out->lat, out->lon, v);
+	for (int i = 0; i < 3; i++)
+		out->xyz[i] = (float)v[i];
+}
+
+const MMDB_s *geo_db_mmdb(const struct geo_db *db)
+{
+	return &db->mmdb;
+}
+
+void geo_db_decode_at(const struct geo_db *db, uint32_t offset, struct geo_location *out)
+{
+	MMDB_entry_s entry;
+
+	memset(out, 0, sizeof(*out));
+	entry.mmdb = &db->mmdb;
+	entry.offset = offset;
+	out->found = true;
+	out->record_id = offset;
+	decode_record(db, &entry, out);
+	if (out->has_coords)
+		set_xyz(out);
+}
+
 int geo_db_lookup(const struct geo_db *db, int family, const uint8_t *addr,
 		  struct geo_location *out)
 {
@@ -526,25 +586,14 @@ int geo_db_lookup_cached(const struct geo_db *db, struct geo_cache *cache, int f
 		out->record_id = res.entry.offset;
 		decode_cached(db, cache, &res.entry, out);
 	}
-	if (out->has_coords) {
-		double v[3];
-
-		geo_unit_vector(out->lat, out->lon, v);
-		for (int i = 0; i < 3; i++)
-			out->xyz[i] = (float)v[i];
-	}
+	if (out->has_coords)
+		set_xyz(out);
 	if (set != NULL)
 		net_store(db, set, family == AF_INET6, addr, netmask, out);
 	return 0;
 }
 
-/* An address block: the first len bits of addr. */
-struct block {
-	uint8_t addr[16]; /* network address, network byte order */
-	uint8_t len;      /* prefix length in bits */
-};
-
-static const struct block private_v4[] = {
+const struct geo_block geo_private_v4[] = {
     {{10, 0, 0, 0}, 8},     /* RFC 1918 */
     {{172, 16, 0, 0}, 12},  /* RFC 1918 */
     {{192, 168, 0, 0}, 16}, /* RFC 1918 */
@@ -553,13 +602,16 @@ static const struct block private_v4[] = {
     {{100, 64, 0, 0}, 10},  /* shared address space (CGNAT), RFC 6598 */
 };
 
-static const struct block private_v6[] = {
+const struct geo_block geo_private_v6[] = {
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* loopback */
     {{0xfe, 0x80}, 10},                                      /* link-local */
     {{0xfc, 0x00}, 7},                                       /* unique local, RFC 4193 */
 };
 
-static bool block_contains(const struct block *b, const uint8_t *addr)
+const size_t geo_private_v4_count = sizeof(geo_private_v4) / sizeof(geo_private_v4[0]);
+const size_t geo_private_v6_count = sizeof(geo_private_v6) / sizeof(geo_private_v6[0]);
+
+static bool block_contains(const struct geo_block *b, const uint8_t *addr)
 {
 	unsigned full = b->len / 8, rest = b->len % 8;
 
@@ -574,7 +626,7 @@ static bool block_contains(const struct block *b, const uint8_t *addr)
 	return ((b->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
-static bool in_blocks(const struct block *blocks, size_t count, const uint8_t *addr, uint8_t *len)
+static bool in_blocks(const struct geo_block *blocks, size_t count, const uint8_t *addr, uint8_t *len)
 {
 	for (size_t i = 0; i < count; i++) {
 		if (block_contains(&blocks[i], addr)) {
@@ -591,13 +643,13 @@ bool geo_addr_is_private(int family, const uint8_t *addr, uint8_t *block_len)
 	bool hit;
 
 	if (family == AF_INET) {
-		hit = in_blocks(private_v4, sizeof(private_v4) / sizeof(private_v4[0]), addr, &len);
+		hit = in_blocks(geo_private_v4, geo_private_v4_count, addr, &len);
 	} else if (family == AF_INET6 && is_v4_mapped(addr)) {
-		hit = in_blocks(private_v4, sizeof(private_v4) / sizeof(private_v4[0]), addr + 12,
+		hit = in_blocks(geo_private_v4, geo_private_v4_count, addr + 12,
 				&len);
 		len = (uint8_t)(len + 96);
 	} else if (family == AF_INET6) {
-		hit = in_blocks(private_v6, sizeof(private_v6) / sizeof(private_v6[0]), addr, &len);
+		hit = in_blocks(geo_private_v6, geo_private_v6_count, addr, &len);
 	} else {
 		return false;
 	}

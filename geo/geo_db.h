@@ -173,6 +173,12 @@ const char *geo_db_path(const struct geo_db *db);
 const char *geo_db_type(const struct geo_db *db);
 /* The metadata's build time, seconds since the Unix epoch. */
 uint64_t geo_db_build_epoch(const struct geo_db *db);
+/* A 64-bit digest of the whole database file as mapped, and its layout: equal
+ * digests mean the same data read the same way, so what was computed from
+ * one database (a compiled map) serves the other. Reads the whole file
+ * (about 10 ms for 60 MB); any thread. */
+uint64_t geo_db_digest(const struct geo_db *db);
+
 /* 4 or 6: the address family of the database's search tree. */
 int geo_db_ip_version(const struct geo_db *db);
 
