@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/netaddr.h"
+#include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/health.h"
 #include "gslbd/dns/lb.h"
@@ -67,8 +68,22 @@ static int decide(const struct snapshot *snap, const struct explain_query *q,
 	if (rc == 0)
 		rc = make_client(q, c, err);
 	if (rc == 0) {
-		lb_decide(snap->config, snap->geo, NULL, snap->dc_state, snap->latency, lbname,
-			  q->qtype, c, 0, d);
+		lb_decide(snap->config, snap->geo, NULL, snap->maps, snap->dc_state, snap->latency,
+			  lbname, q->qtype, c, 0, d);
+		if (snap->maps != NULL) {
+			/* The answer and scope are the DNS path's, from the compiled
+			 * maps; the location and every candidate with its distance
+			 * come from looking the client up, which ranks alike. */
+			struct lb_decision *full = xmalloc(sizeof(*full));
+
+			lb_decide(snap->config, snap->geo, NULL, NULL, snap->dc_state,
+				  snap->latency, lbname, q->qtype, c, 0, full);
+			d->loc = full->loc;
+			d->is_private = full->is_private;
+			d->cand_count = full->cand_count;
+			memcpy(d->cands, full->cands, full->cand_count * sizeof(full->cands[0]));
+			free(full);
+		}
 		lb_decision_distances(d);
 	}
 	return rc;

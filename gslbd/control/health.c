@@ -567,19 +567,21 @@ static struct health *health_alloc(const struct config *cfg, uint64_t now_ms)
 		}
 		h->probe_region[p] = (uint32_t)r;
 	}
-	/* Positions: the mean of the region's probes. */
-	for (size_t r = 0; r < h->region_count; r++) {
-		size_t n = 0;
+	/* Positions: the mean of the region's probes, as the compiled maps of
+	 * the latency policy place them (same numbering). */
+	{
+		double *lat = xcalloc(probes + 1, sizeof(*lat));
+		double *lon = xcalloc(probes + 1, sizeof(*lon));
+		size_t placed = latency_regions_place(cfg, lat, lon, NULL);
 
-		for (size_t p = 0; p < probes; p++) {
-			if (h->probe_region[p] != r)
-				continue;
-			h->regions[r].lat += cfg->probes[p].lat;
-			h->regions[r].lon += cfg->probes[p].lon;
-			n++;
+		assert(placed == h->region_count);
+		(void)placed;
+		for (size_t r = 0; r < h->region_count; r++) {
+			h->regions[r].lat = lat[r];
+			h->regions[r].lon = lon[r];
 		}
-		h->regions[r].lat /= (double)n;
-		h->regions[r].lon /= (double)n;
+		free(lat);
+		free(lon);
 	}
 	h->touched = xcalloc(dcs + 1, sizeof(*h->touched));
 	h->scratch = xcalloc(dcs + 1, sizeof(*h->scratch));

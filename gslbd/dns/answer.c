@@ -269,7 +269,7 @@ static const struct lb_decision *decide(struct answer_ctx *c, size_t lbname, uin
 		none.sin_family = AF_INET;
 		lb_client_init(&client, 0, 0, NULL, (const struct sockaddr *)&none);
 	}
-	lb_decide(c->snap->config, c->snap->geo, &s->geo_cache, c->snap->dc_state, c->snap->latency,
+	lb_decide(c->snap->config, c->snap->geo, &s->geo_cache, c->snap->maps, c->snap->dc_state, c->snap->latency,
 		  lbname, qtype, &client, next_rnd(s), &s->lb);
 	s->lb_count++;
 	return &s->lb;

@@ -20,6 +20,17 @@ struct latency_table {
 	struct latency_region *regions; /* one per distinct probe region */
 	size_t region_count;            /* entries at regions */
 };
+struct config;
+
+/* The probe regions of cfg numbered as every latency table numbers them:
+ * distinct region names in order of first appearance among cfg->probes,
+ * each placed at the mean position of its probes. Fills lat[r] and lon[r]
+ * (arrays of at least cfg->probe_count entries) and, when region_of is not
+ * NULL, region_of[p] for each probe. Returns the number of regions. Any
+ * thread. */
+size_t latency_regions_place(const struct config *cfg, double *lat, double *lon,
+			     uint32_t *region_of);
+
 /* Free t and everything it owns (NULL is fine). */
 void latency_table_free(struct latency_table *t);
 

@@ -31,6 +31,7 @@
 
 struct config;
 struct latency_table;
+struct lb_maps;
 
 /* ECS source prefixes are cut to these before the lookup (RFC 7871 11.1). */
 #define LB_ECS_V4_MAX 24
@@ -92,16 +93,52 @@ struct lb_decision {
 
 /* Decide for load-balanced name lbname (index into cfg->lbnames) and qtype
  * (A or AAAA; other types are the caller's business). dc_up has one byte per
- * datacenter, non-zero when it may be answered. geo may be NULL. cache
- * (NULL: none) keeps GeoIP lookups and decoded records between calls; it
- * belongs to the calling thread. lat holds
- * the latency rankings per probe region (NULL: none yet; the latency policy
- * then orders as nearest). rnd is a per-query random number (weighted
- * random). */
+ * datacenter, non-zero when it may be answered. maps (NULL: none) holds the
+ * compiled geo decisions of cfg over geo (lb_maps_build()): a pool with a
+ * map is decided by one walk of it, and geo and cache are then not used for
+ * it. Otherwise the client is looked up in geo (NULL: no database) through
+ * cache (NULL: none), which keeps lookups and decoded records between calls
+ * and belongs to the calling thread. lat holds the latency rankings per
+ * probe region (NULL: none yet; the latency policy then orders as nearest).
+ * rnd is a per-query random number (weighted random). Decisions from a map
+ * leave out->loc unset (not found) and every cands[].chord2 at -1, and a
+ * nearest ranking may hold only the pool's nearest answers + 2 datacenters
+ * (when too few of them are eligible, the pool is ranked again directly):
+ * explain shows the candidates of a decision without maps beside it. */
 void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_cache *cache,
-	       const uint8_t *dc_up, const struct latency_table *lat, size_t lbname,
-	       uint16_t qtype, const struct lb_client *client, uint64_t rnd,
+	       const struct lb_maps *maps, const uint8_t *dc_up, const struct latency_table *lat,
+	       size_t lbname, uint16_t qtype, const struct lb_client *client, uint64_t rnd,
 	       struct lb_decision *out);
+
+/* What compiling took (lb_maps_stats()). */
+struct lb_maps_stats {
+	size_t maps;       /* distinct pool inputs compiled (pools that rank alike share one) */
+	size_t bytes;      /* memory of the maps and their rankings */
+	size_t leaves;     /* merged networks, over every map */
+	size_t rankings;   /* distinct rankings, over every map */
+	uint64_t build_us; /* wall time of lb_maps_build(), microseconds */
+};
+
+/* Compile the geo decisions of every pool of cfg whose answer depends on
+ * the client's location (nearest and latency policies, country and
+ * continent overrides) over geo: one map per distinct pool input, built by
+ * walking the whole database (geo/geo_map.h). Health, drains, weights and
+ * latency rankings stay out of it: they apply at query time, so only a new
+ * config or database needs a new build. Returns 0 with *out (caller owns;
+ * lb_maps_free(); NULL when geo is NULL or no pool depends on the location),
+ * or a negative code with err set ("pool NAME: ...") and *out NULL. The maps
+ * borrow nothing from geo. One thread at a time (not the DNS workers: it
+ * takes a while on a full database). */
+int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_maps **out,
+		  struct gslb_err *err);
+void lb_maps_free(struct lb_maps *m);
+/* Everything lb_maps_build(cfg, geo) depends on, as bytes (caller owns *out,
+ * free()): configs and databases with equal keys compile to equal maps, so
+ * a reload that changes none of it can keep the maps it has. Returns the
+ * length. */
+size_t lb_maps_key(const struct config *cfg, const struct geo_db *geo, uint8_t **out);
+/* Zeroes for m == NULL. */
+void lb_maps_stats(const struct lb_maps *m, struct lb_maps_stats *out);
 
 /* Fill cands[].distance_km (kilometres from the client) from their chord2,
  * for explain: the DNS path ranks without them. */

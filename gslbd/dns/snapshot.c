@@ -11,6 +11,7 @@
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lb.h"
 #include "zones/zone.h"
 
 /* Reader states: 0 while offline, otherwise the generation that was current
@@ -42,11 +43,71 @@ struct geo_share {
 	unsigned refs;     /* holders; main thread only */
 };
 
+/* Compiled geo decisions, shared by the snapshots of every config that
+ * compiles to the same maps (main thread only). */
+struct maps_share {
+	struct lb_maps *maps; /* owned */
+	uint8_t *key;         /* lb_maps_key() of what they were built from */
+	size_t key_len;       /* bytes at key */
+	unsigned refs;        /* holders */
+};
+
+/* The last maps built, kept so that a reload that changes nothing they
+ * depend on (zones, health settings, keys, an unchanged database file)
+ * reuses them instead of compiling the database again. */
+static struct maps_share *last_maps;
+
+static void maps_share_unref(struct maps_share *m)
+{
+	if (m == NULL || --m->refs > 0)
+		return;
+	lb_maps_free(m->maps);
+	free(m->key);
+	free(m);
+}
+
+/* The maps of cfg over db: the last ones when their key is the same, else
+ * newly compiled (NULL when there is nothing to compile or it failed). */
+static struct maps_share *maps_for(const struct config *cfg, const struct geo_db *db)
+{
+	struct gslb_err err = {{0}};
+	struct lb_maps_stats st;
+	struct maps_share *m;
+	uint8_t *key;
+	size_t key_len = lb_maps_key(cfg, db, &key);
+
+	if (last_maps != NULL && last_maps->key_len == key_len &&
+	    memcmp(last_maps->key, key, key_len) == 0) {
+		free(key);
+		last_maps->refs++;
+		log_debug("GeoIP decisions unchanged: compiled maps kept");
+		return last_maps;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->key = key;
+	m->key_len = key_len;
+	m->refs = 1;
+	if (lb_maps_build(cfg, db, &m->maps, &err) != 0) {
+		log_warn("GeoIP decisions not compiled, looking clients up instead: %s", err.msg);
+	} else if (m->maps != NULL) {
+		lb_maps_stats(m->maps, &st);
+		log_info("GeoIP decisions compiled: %zu map(s), %zu networks, %zu rankings, "
+			 "%zu KiB in %llu ms",
+			 st.maps, st.leaves, st.rankings, st.bytes / 1024,
+			 (unsigned long long)(st.build_us / 1000));
+	}
+	maps_share_unref(last_maps);
+	last_maps = m;
+	m->refs++;
+	return m;
+}
+
 /* What snapshots that differ only in datacenter states share. */
 struct snapshot_data {
 	struct config *config;   /* owned */
 	struct zone_set *zones;  /* owned */
 	struct geo_share *geo;   /* one reference, or NULL */
+	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
 	unsigned refs;           /* snapshots using it; main thread only */
 };
 
@@ -89,6 +150,7 @@ static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_s
 	snap->config = data->config;
 	snap->zones = data->zones;
 	snap->geo = geo_share_db(data->geo);
+	snap->maps = data->maps != NULL ? data->maps->maps : NULL;
 	snap->dc_state = dc_state;
 	snap->latency = latency;
 	atomic_init(&snap->refs, 0);
@@ -103,6 +165,8 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 	data->config = cfg;
 	data->zones = zones;
 	data->geo = geo;
+	if (geo != NULL)
+		data->maps = maps_for(cfg, geo->db);
 	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
 	return snapshot_alloc(data, dc_state, NULL);
 }
@@ -125,6 +189,7 @@ void snapshot_free(struct snapshot *snap)
 	if (--snap->data->refs == 0) {
 		config_free(snap->data->config);
 		zone_set_free(snap->data->zones);
+		maps_share_unref(snap->data->maps);
 		geo_share_unref(snap->data->geo);
 		free(snap->data);
 	}
@@ -244,4 +309,6 @@ void snapshot_shutdown(void)
 	for (size_t i = 0; i < reader_count; i++)
 		free(readers[i]);
 	reader_count = 0;
+	maps_share_unref(last_maps);
+	last_maps = NULL;
 }

@@ -18,6 +18,7 @@
 struct config;
 struct zone_set;
 struct geo_db;
+struct lb_maps;
 struct snapshot_data;
 
 /* Datacenter states in snapshot.dc_state. */
@@ -28,6 +29,8 @@ struct snapshot {
 	struct config *config;     /* borrowed from data; read-only */
 	struct zone_set *zones;    /* borrowed from data; zone i is config->zones[i] */
 	const struct geo_db *geo;  /* borrowed from data; NULL without a GeoIP database */
+	const struct lb_maps *maps; /* borrowed from data: the pools' compiled geo decisions
+	                             * over geo, or NULL (no database, or no pool needs one) */
 	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
 	struct latency_table *latency; /* owned: rankings per probe region, or NULL */
 	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
@@ -45,7 +48,10 @@ void geo_share_unref(struct geo_share *g);          /* closes the db at the last
 const struct geo_db *geo_share_db(const struct geo_share *g);
 
 /* New snapshot taking ownership of cfg and zones, and of one reference to
- * geo (NULL for none). Every datacenter starts DC_STATE_UP. Main thread. */
+ * geo (NULL for none), with the pools' geo decisions compiled over geo
+ * (lb_maps_build(); that takes a while with a full database, and a failure
+ * is logged and leaves the snapshot deciding by direct lookups). Every
+ * datacenter starts DC_STATE_UP. Main thread. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
 /* New snapshot sharing base's config, zones and geo, with dc_state (taking
  * ownership; config->datacenter_count bytes) and latency (taking ownership;

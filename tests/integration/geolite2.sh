@@ -133,14 +133,18 @@ for p in $PROBES; do
 	esac
 	scope=${scope##*/}
 	[ "$scope" -ge 1 ] || qfail "scope 0 for a located client"
-	# The scope is the database network that holds the client: no wider
-	# than the record reaches. Its last address has the same location.
-	if [ "$scope" -le "${cut#*/}" ]; then
+	# The scope is the merged network of the answer: every address in it
+	# gets the same answer. Its last address, asked for alone, does.
+	if [ "$scope" -lt "${cut#*/}" ]; then
 		edge=$(last_addr "$addr/$scope")
-		here=$(loc "$addr")
-		there=$(loc "$edge")
-		[ "$here" = "$there" ] ||
-			qfail "scope /$scope: $addr is at '$here' but $edge, in the same /$scope, is at '$there'"
+		case $edge in
+		*:*) edge_p=$edge/128 ;;
+		*) edge_p=$edge/32 ;;
+		esac
+		q +subnet="$edge_p" www.gslb.example.com A
+		assert_rcode NOERROR
+		assert_addrs "$want"
+		echo "scope /$scope: $addr is at '$(loc "$addr")', $edge at '$(loc "$edge")': same answer"
 	fi
 	if [ -n "$want6" ]; then
 		q +subnet="$p" www.gslb.example.com AAAA

@@ -272,7 +272,7 @@ static struct lb_decision decide_full(const struct geo_db *db, const struct late
 	struct lb_client c = client_of(ip, prefix);
 
 	memset(&d, 0xa5, sizeof(d)); /* lb_decide must fill everything */
-	lb_decide(cfg, db, NULL, up, lat, pool, qtype, &c, rnd, &d);
+	lb_decide(cfg, db, NULL, NULL, up, lat, pool, qtype, &c, rnd, &d);
 	lb_decision_distances(&d);
 	ck_assert_uint_le(d.chosen_count, LB_MAX_ANSWERS);
 	ck_assert_uint_le(d.cand_count, LB_MAX_POOL_DCS);
@@ -1375,9 +1375,9 @@ START_TEST(test_cache_same_decisions)
 				struct lb_client c = client_of(ips[i], -1);
 				struct lb_decision a, b;
 
-				lb_decide(cfg, geo, NULL, up, &lat_table, (size_t)pools[p], QT_A,
+				lb_decide(cfg, geo, NULL, NULL, up, &lat_table, (size_t)pools[p], QT_A,
 					  &c, 0, &a);
-				lb_decide(cfg, geo, cache, up, &lat_table, (size_t)pools[p], QT_A,
+				lb_decide(cfg, geo, cache, NULL, up, &lat_table, (size_t)pools[p], QT_A,
 					  &c, 0, &b);
 				ck_assert_msg(memcmp(&a.loc, &b.loc, sizeof(a.loc)) == 0, "%s",
 					      ips[i]);
@@ -1396,6 +1396,169 @@ START_TEST(test_cache_same_decisions)
 		}
 	}
 	free(cache);
+}
+END_TEST
+
+/* xorshift64*: the tests' deterministic random numbers. */
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * UINT64_C(2685821657736338717);
+}
+
+/* A random client: IPv4 anywhere, IPv4 in the test database's networks,
+ * IPv6 anywhere or in 2000::/3, by ECS (random prefix) or resolver. */
+static struct lb_client random_client(uint64_t *x)
+{
+	static const uint8_t v4_firsts[] = {81, 192, 203, 45, 37, 41, 62, 10, 2, 89};
+	uint64_t r = next_rand(x), r2 = next_rand(x);
+	uint8_t addr[16];
+	struct lb_client c;
+	bool v6 = (r & 3) == 0;
+
+	for (int i = 0; i < 8; i++) {
+		addr[i] = (uint8_t)(r2 >> (8 * i));
+		addr[8 + i] = (uint8_t)(next_rand(x) >> (8 * i));
+	}
+	if (!v6 && (r & 4) != 0)
+		addr[0] = v4_firsts[(r >> 8) % sizeof(v4_firsts)];
+	if (v6 && (r & 4) != 0)
+		addr[0] = (uint8_t)(0x20 | (addr[0] & 0x1f));
+	if ((r & 0x30) == 0) {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+
+		memset(&sin, 0, sizeof(sin));
+		memset(&sin6, 0, sizeof(sin6));
+		sin.sin_family = AF_INET;
+		memcpy(&sin.sin_addr, addr, 4);
+		sin6.sin6_family = AF_INET6;
+		memcpy(&sin6.sin6_addr, addr, 16);
+		lb_client_init(&c, 0, 0, NULL,
+			       v6 ? (const struct sockaddr *)&sin6 : (const struct sockaddr *)&sin);
+	} else {
+		unsigned max = v6 ? 64 : 32;
+
+		lb_client_init(&c, v6 ? 2 : 1, (uint8_t)((r >> 16) % (max + 1)), addr, NULL);
+	}
+	return c;
+}
+
+/* The same client with the bits from scope to its prefix drawn at random:
+ * another client inside the returned scope. */
+static struct lb_client inside_scope(const struct lb_client *c, uint8_t scope, uint64_t *x)
+{
+	struct lb_client o = *c;
+
+	for (unsigned bit = scope; bit < o.prefix && bit < 128; bit++) {
+		uint8_t mask = (uint8_t)(0x80 >> (bit % 8));
+
+		if (next_rand(x) & 1)
+			o.addr[bit / 8] ^= mask;
+	}
+	return o;
+}
+
+/* Fail unless a and b answer alike. Plain comparisons, and a Check call only
+ * on a difference: these run hundreds of thousands of times, and each Check
+ * assertion costs a write to the test runner. */
+static void assert_same_answer(const struct lb_decision *a, const struct lb_decision *b,
+			       const char *what, unsigned i)
+{
+	bool same = a->pool == b->pool && a->reason == b->reason && a->region == b->region &&
+		    a->empty == b->empty && a->failed_open == b->failed_open &&
+		    a->cname == b->cname && a->chosen_count == b->chosen_count;
+
+	/* a compiled nearest ranking may keep only the first candidates */
+	for (unsigned k = 0; same && k < a->cand_count && k < b->cand_count; k++)
+		same = a->cands[k].dc == b->cands[k].dc;
+	for (unsigned k = 0; same && k < a->chosen_count; k++)
+		same = a->chosen[k] == b->chosen[k];
+	if (!same)
+		ck_abort_msg("%s %u: pool %zu/%zu reason %d/%d region %d/%d chosen %u/%u (first "
+			     "%u/%u)",
+			     what, i, a->pool, b->pool, a->reason, b->reason, a->region, b->region,
+			     a->chosen_count, b->chosen_count, a->chosen[0], b->chosen[0]);
+}
+
+/* Compiled decisions (lb_maps_build()) answer every client as the direct
+ * lookups do, for every pool, and every client inside a returned scope gets
+ * the same answer from the direct lookups. The
+ * config's probes sit where the latency table's regions are, as they do
+ * in the daemon. */
+START_TEST(test_compiled_same_decisions)
+{
+	static const char *const names[R_COUNT] = {"eu-west", "us-east", "ap-southeast",
+						   "af-south"};
+	struct lb_maps *maps = NULL;
+	struct lb_maps_stats st;
+	struct gslb_err err = {""};
+	uint64_t x = UINT64_C(0x2545f4914f6cdd1d);
+	unsigned wider = 0;
+
+	cfg->probe_count = R_COUNT;
+	cfg->probes = xcalloc(R_COUNT, sizeof(*cfg->probes));
+	for (size_t r = 0; r < R_COUNT; r++) {
+		cfg->probes[r].region = (char *)names[r];
+		cfg->probes[r].lat = lat_regions[r].lat;
+		cfg->probes[r].lon = lat_regions[r].lon;
+	}
+	ck_assert_msg(lb_maps_build(cfg, geo, &maps, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(maps);
+	lb_maps_stats(maps, &st);
+	/* nearest, nearest2, override, latency, latency2: three inputs */
+	ck_assert_uint_eq(st.maps, 3);
+	ck_assert_uint_gt(st.leaves, 0);
+	for (unsigned i = 0; i < 200000; i++) {
+		struct lb_client c = random_client(&x);
+		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
+		uint16_t qtype = (i & 1) ? QT_AAAA : QT_A;
+		struct lb_decision a, b, o;
+		struct lb_client in;
+
+		up[DC_EU] = (i % 7) == 0 ? DC_STATE_DOWN : DC_STATE_UP;
+		lb_decide(cfg, geo, NULL, NULL, up, &lat_table, pool, qtype, &c, i, &a);
+		lb_decide(cfg, geo, NULL, maps, up, &lat_table, pool, qtype, &c, i, &b);
+		assert_same_answer(&a, &b, "client", i);
+		/* merged networks give wider scopes; a private block inside an
+		 * empty region can give a narrower one, which is still true */
+		wider += b.scope < a.scope;
+		in = inside_scope(&c, b.scope, &x);
+		lb_decide(cfg, geo, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
+		assert_same_answer(&b, &o, "inside scope of client", i);
+	}
+	/* merging must have widened some scopes */
+	ck_assert_uint_gt(wider, 0);
+	lb_maps_free(maps);
+	free(cfg->probes);
+	cfg->probes = NULL;
+	cfg->probe_count = 0;
+}
+END_TEST
+
+/* Without a database or a located pool there is nothing to compile. */
+START_TEST(test_compiled_nothing)
+{
+	struct lb_maps *maps = (struct lb_maps *)&maps;
+	struct gslb_err err = {""};
+	struct lb_maps_stats st;
+
+	ck_assert_int_eq(lb_maps_build(cfg, NULL, &maps, &err), 0);
+	ck_assert_ptr_null(maps);
+	lb_maps_stats(NULL, &st);
+	ck_assert_uint_eq(st.maps, 0);
+	for (size_t i = 0; i < cfg->pool_count; i++) {
+		cfg->pools[i].policy = POOL_FAILOVER;
+		cfg->pools[i].country_count = 0;
+		cfg->pools[i].continent_count = 0;
+	}
+	ck_assert_int_eq(lb_maps_build(cfg, geo, &maps, &err), 0);
+	ck_assert_ptr_null(maps);
+	/* teardown frees the override lists by count: put them back */
+	cfg->pools[P_OVERRIDE].country_count = 2;
+	cfg->pools[P_OVERRIDE].continent_count = 2;
 }
 END_TEST
 
@@ -1443,7 +1606,7 @@ START_TEST(test_nearest_many)
 		p->dcs[i] = MANY - 1 - i; /* listed backwards */
 		many_up[i] = 1;
 	}
-	lb_decide(cfg, geo, NULL, many_up, NULL, P_NEAREST, QT_A, &c, 0, &d);
+	lb_decide(cfg, geo, NULL, NULL, many_up, NULL, P_NEAREST, QT_A, &c, 0, &d);
 	lb_decision_distances(&d);
 	ck_assert_uint_eq(d.cand_count, MANY);
 	/* reference: stable insertion sort of the listed order by haversine */
@@ -1467,6 +1630,33 @@ START_TEST(test_nearest_many)
 		ck_assert_double_eq_tol(d.cands[i].distance_km, ref_km[i], 1e-3);
 	}
 	ck_assert_uint_eq(d.chosen[0], ref[0]);
+
+	/* Compiled, the 64 datacenters' rankings keep the nearest three; with
+	 * many of them down, decisions rank the whole pool again: the same
+	 * answers for every client either way. */
+	{
+		struct lb_maps *maps = NULL;
+		struct gslb_err err = {""};
+		uint64_t r = UINT64_C(0x853c49e6748fea9b);
+		unsigned again = 0;
+
+		ck_assert_msg(lb_maps_build(cfg, geo, &maps, &err) == 0, "%s", err.msg);
+		for (unsigned i = 0; i < 50000; i++) {
+			struct lb_client cl = random_client(&r);
+			struct lb_decision a, b;
+			unsigned down = (i % 4) == 0 ? 60 : (i % 4) * 8;
+
+			for (unsigned k = 0; k < MANY; k++)
+				many_up[k] = (next_rand(&r) % 64) >= down;
+			lb_decide(cfg, geo, NULL, NULL, many_up, NULL, P_NEAREST, QT_A, &cl, 0, &a);
+			lb_decide(cfg, geo, NULL, maps, many_up, NULL, P_NEAREST, QT_A, &cl, 0, &b);
+			assert_same_answer(&a, &b, "client", i);
+			again += b.cand_count == MANY && a.reason == LB_REASON_POLICY;
+		}
+		/* some decisions needed the whole ranking */
+		ck_assert_uint_gt(again, 0);
+		lb_maps_free(maps);
+	}
 }
 END_TEST
 
@@ -1516,6 +1706,8 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_latency_scope);
 	tcase_add_test(tc, test_latency_override);
 	tcase_add_test(tc, test_cache_same_decisions);
+	tcase_add_test(tc, test_compiled_same_decisions);
+	tcase_add_test(tc, test_compiled_nothing);
 	tcase_add_test(tc, test_nearest_many);
 	suite_add_tcase(s, tc);
 	return s;
