@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -300,12 +301,24 @@ uint64_t geo_db_digest(const struct geo_db *db)
 
 		memcpy(&w, p + i, 8);
 		h = digest_mix(h, w);
+		/* give back what was read, 4 MiB at a time: the file would
+		 * otherwise all count in the resident set */
+		if (((i + 8) & 0x3fffff) == 0)
+			(void)madvise((void *)(uintptr_t)(p + i + 8 - 0x400000), 0x400000,
+				      MADV_DONTNEED);
 	}
 	for (; i < len; i++)
 		h = digest_mix(h, p[i]);
 	for (size_t k = 0; k < sizeof(db->layout); k++)
 		h = digest_mix(h, layout[k]);
 	return h;
+}
+
+void geo_db_drop_pages(const struct geo_db *db)
+{
+	if (db->mmdb.file_content != NULL && db->mmdb.file_size > 0)
+		(void)madvise((void *)(uintptr_t)db->mmdb.file_content, (size_t)db->mmdb.file_size,
+			      MADV_DONTNEED);
 }
 
 int geo_db_ip_version(const struct geo_db *db)

@@ -179,6 +179,13 @@ uint64_t geo_db_build_epoch(const struct geo_db *db);
  * (about 10 ms for 60 MB); any thread. */
 uint64_t geo_db_digest(const struct geo_db *db);
 
+/* Give back the pages of the mapped file that lookups have made resident
+ * (they stay in the page cache, and later lookups fault them in again):
+ * after compiling maps from the whole file, only the few lookups still
+ * made need them. Any thread, while no lookup runs or not: it is only
+ * advice. */
+void geo_db_drop_pages(const struct geo_db *db);
+
 /* 4 or 6: the address family of the database's search tree. */
 int geo_db_ip_version(const struct geo_db *db);
 

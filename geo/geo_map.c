@@ -86,6 +86,7 @@ struct builder {
 	const struct overlay *over;   /* blocks of the walk in progress */
 	size_t over_count;            /* entries at over */
 	unsigned max_depth;           /* 32 or 128 */
+	uint64_t reads;               /* database nodes read */
 	int rc;                       /* 0, or the first error */
 	struct gslb_err *err;         /* where errors go */
 };
@@ -217,6 +218,10 @@ static uint32_t walk(struct builder *b, uint64_t rec, unsigned depth, uint32_t n
 			return b->memo[rec];
 		if (depth >= b->max_depth)
 			return fail(b, GSLB_EIO, "corrupt search tree (too deep)"), leaf(0);
+		/* The walk reads the whole file once: give its pages back as it
+		 * goes, so that they do not all count in the resident set. */
+		if ((++b->reads & 0x3ffff) == 0)
+			geo_db_drop_pages(b->db);
 		if (MMDB_read_node(b->mmdb, (uint32_t)rec, &node) != MMDB_SUCCESS ||
 		    node.left_record_type == MMDB_RECORD_TYPE_INVALID ||
 		    node.right_record_type == MMDB_RECORD_TYPE_INVALID)

@@ -90,6 +90,8 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 	if (lb_maps_build(cfg, db, &m->maps, &err) != 0) {
 		log_warn("GeoIP decisions not compiled, looking clients up instead: %s", err.msg);
 	} else if (m->maps != NULL) {
+		/* the walk touched the whole file; queries no longer read it */
+		geo_db_drop_pages(db);
 		lb_maps_stats(m->maps, &st);
 		log_info("GeoIP decisions compiled: %zu map(s), %zu networks, %zu rankings, "
 			 "%zu KiB in %llu ms",
