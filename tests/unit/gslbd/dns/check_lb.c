@@ -1538,6 +1538,65 @@ START_TEST(test_compiled_same_decisions)
 }
 END_TEST
 
+/* The same with a real GeoLite2-City when GSLBD_GEOLITE2_CITY names one:
+ * 1,000,000 random clients (20,000 under valgrind, where
+ * CK_TIMEOUT_MULTIPLIER is set), every pool, decided alike with and without
+ * the compiled maps, and every returned scope true for a client drawn
+ * inside it. */
+START_TEST(test_compiled_geolite2)
+{
+	static const char *const names[R_COUNT] = {"eu-west", "us-east", "ap-southeast",
+						   "af-south"};
+	const char *path = getenv("GSLBD_GEOLITE2_CITY");
+	unsigned count = getenv("CK_TIMEOUT_MULTIPLIER") != NULL ? 20000 : 1000000;
+	struct geo_db *real = NULL;
+	struct lb_maps *maps = NULL;
+	struct gslb_err err = {""};
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	unsigned wider = 0, located = 0;
+
+	if (path == NULL || path[0] == '\0') {
+		fprintf(stderr, "test_compiled_geolite2: GSLBD_GEOLITE2_CITY not set, not run\n");
+		return;
+	}
+	ck_assert_msg(geo_db_open(path, NULL, &real, &err) == 0, "%s", err.msg);
+	cfg->probe_count = R_COUNT;
+	cfg->probes = xcalloc(R_COUNT, sizeof(*cfg->probes));
+	for (size_t r = 0; r < R_COUNT; r++) {
+		cfg->probes[r].region = (char *)names[r];
+		cfg->probes[r].lat = lat_regions[r].lat;
+		cfg->probes[r].lon = lat_regions[r].lon;
+	}
+	ck_assert_msg(lb_maps_build(cfg, real, &maps, &err) == 0, "%s", err.msg);
+	for (unsigned i = 0; i < count; i++) {
+		struct lb_client c = random_client(&x);
+		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
+		uint16_t qtype = (i & 1) ? QT_AAAA : QT_A;
+		struct lb_decision a, b, o;
+		struct lb_client in;
+
+		up[DC_US] = (i % 5) == 0 ? DC_STATE_DOWN : DC_STATE_UP;
+		lb_decide(cfg, real, NULL, NULL, up, &lat_table, pool, qtype, &c, i, &a);
+		lb_decide(cfg, real, NULL, maps, up, &lat_table, pool, qtype, &c, i, &b);
+		assert_same_answer(&a, &b, "client", i);
+		wider += b.scope < a.scope;
+		located += a.loc.has_coords;
+		in = inside_scope(&c, b.scope, &x);
+		lb_decide(cfg, real, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
+		assert_same_answer(&b, &o, "inside scope of client", i);
+	}
+	fprintf(stderr, "test_compiled_geolite2: %u clients, %u located, %u scopes wider\n", count,
+		located, wider);
+	ck_assert_uint_gt(located, count / 10);
+	ck_assert_uint_gt(wider, count / 10);
+	lb_maps_free(maps);
+	geo_db_close(real);
+	free(cfg->probes);
+	cfg->probes = NULL;
+	cfg->probe_count = 0;
+}
+END_TEST
+
 /* Without a database or a located pool there is nothing to compile. */
 START_TEST(test_compiled_nothing)
 {
@@ -1709,6 +1768,14 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_compiled_same_decisions);
 	tcase_add_test(tc, test_compiled_nothing);
 	tcase_add_test(tc, test_nearest_many);
+	suite_add_tcase(s, tc);
+
+	/* a real database: its own timeout */
+	tc = tcase_create("geolite2");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, lat_setup, NULL);
+	tcase_add_test(tc, test_compiled_geolite2);
 	suite_add_tcase(s, tc);
 	return s;
 }
