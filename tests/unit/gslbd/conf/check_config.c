@@ -44,6 +44,12 @@
 #define PROBE(id) "  - id: " id "\n    region: eu-west\n    latitude: 53.35\n    longitude: -6.26\n"
 /* A secret long enough. */
 #define SECRET "    secret: 0123456789abcdef\n"
+/* 1024 bytes of text. */
+#define X64   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X1024 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64 X64
+/* 64 datacenter names in a flow list. */
+#define A8  "a, a, a, a, a, a, a, a, "
+#define A64 A8 A8 A8 A8 A8 A8 A8 A8
 
 static struct config *cfg;
 static struct gslb_err err;
@@ -1410,6 +1416,68 @@ static const struct {
     {"latency:\n  hysteresis_ms: 1001\n" ZONE,
      "t.conf:2:18: latency.hysteresis_ms: 1001 is out of range (0..1000)"},
     {"latency: [1]\n" ZONE, "t.conf:1:10: latency: expected a mapping, got a list"},
+    /* Messages of every reader, and the order sections are checked in. */
+    {"server:\n  allow_transfer: {a: 1}\n" ZONE,
+     "t.conf:2:19: server.allow_transfer: expected a list of address prefixes, got a mapping"},
+    {"server:\n  allow_transfer: [[10.0.0.0/8]]\n" ZONE,
+     "t.conf:2:20: server.allow_transfer[0]: expected an address prefix, got a list"},
+    {"api:\n  admin_token_file: " CONF_DIR "/spaced.token\n" ZONE,
+     "t.conf:2:21: api.admin_token_file: the token in '" CONF_DIR
+     "/spaced.token' must be printable ASCII without spaces"},
+    {"zones:\n", "t.conf:1:7: zones: expected a list of zones, got no value"},
+    {"zones: []\nserver:\n  workers: x\n",
+     "t.conf:3:12: server.workers: expected an unsigned integer, got 'x'"},
+    {"zones: []\ngeoip:\n  latitude: ''\n",
+     "t.conf:3:13: geoip.latitude: latitude and longitude are read together: set both or "
+     "neither to \"\""},
+    {ZONE "datacenters: {}\nchecks: web\n",
+     "t.conf:5:9: checks: expected a list of checks, got a scalar"},
+    {ZONE "names: {}\npools: web\nprobes: {}\n",
+     "t.conf:6:9: probes: expected a list of probes, got a mapping"},
+    {ZONE "datacenters:\n  - name: a\n    latitude: [1]\n    longitude: 1\n",
+     "t.conf:6:15: datacenters[0].latitude: expected a number, got a list"},
+    {ZONE CHECK "    type: https\n    tls_verify: [true]\n",
+     "t.conf:7:17: checks[0].tls_verify: expected true or false, got a list"},
+    {ZONE CHECK "    type: https\n    tls_verify: 'true'\n",
+     "t.conf:7:17: checks[0].tls_verify: expected true or false, got the quoted string 'true'"},
+    {ZONE CHECK "    expect_body: '" X1024 "x'\n",
+     "t.conf:6:18: checks[0].expect_body: longer than 1024 bytes"},
+    {ZONE CHECK "    host: ''\n", "t.conf:6:11: checks[0].host: a host name must not be empty"},
+    {ZONE CHECK "    expect_status: {a: 1}\n",
+     "t.conf:6:20: checks[0].expect_status: expected a list of status codes or ranges, got a "
+     "mapping"},
+    {ZONE CHECK DC1 "    check: web\n    check_address: [a]\n",
+     "t.conf:12:20: datacenters[0].check_address: expected an address, got a list"},
+    {ZONE "datacenters:\n  - name: a\n    region: [x]\n",
+     "t.conf:6:13: datacenters[0].region: expected a region name, got a list"},
+    {ZONE "probes:\n  - id: p\n    region: 'a b'\n",
+     "t.conf:6:13: probes[0].region: 'a b' is not a valid name (1..63 of A-Z a-z 0-9 _ . -)"},
+    {ZONE "probes:\n  - id: p\n    region: eu-west\n    latitude: 1\n    longitude: 181\n" SECRET,
+     "t.conf:8:16: probes[0].longitude: 181 is out of range (-180..180)"},
+    {ZONE "probes:\n" PROBE("p") "    secret_file: " CONF_DIR "/control.key\n",
+     "t.conf:9:18: probes[0].secret_file: the secret in '" CONF_DIR
+     "/control.key' must not hold control characters"},
+    {ZONE "probes:\n" PROBE("p") "    secret:\n",
+     "t.conf:9:12: probes[0].secret: expected a string, got no value"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: {a: 1}\n",
+     "t.conf:15:18: pools[0].datacenters: expected a list of datacenter names, got a mapping"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: [[us-east]]\n",
+     "t.conf:15:19: pools[0].datacenters[0]: expected a datacenter name, got a list"},
+    {ZONE DCS "pools:\n  - name: web\n    datacenters: [" A64 "a]\n",
+     "t.conf:15:18: pools[0].datacenters: more than 64 datacenters"},
+    {ZONE DCS POOL "    continents:\n      EU: [eu-west]\n      eu: [us-east]\n",
+     "t.conf:18:7: pools[0].continents: duplicate continent 'eu' (first at line 17)"},
+    {ZONE DCS POOL "    when_all_down: fallback\n    fallback: [web]\n",
+     "t.conf:17:15: pools[0].fallback: expected a pool name, got a list"},
+    {ZONE DCS POOL "    policy: [nearest]\n",
+     "t.conf:16:13: pools[0].policy: expected nearest, failover, weighted, all or latency, got a "
+     "list"},
+    {ZONE DCS POOL "names:\n  - name: [www.example.com]\n    pool: web\n",
+     "t.conf:17:11: names[0].name: expected a domain name, got a list"},
+    {ZONE DCS POOL "names:\n  - name: www.example.com\n    pool: ''\n",
+     "t.conf:18:11: names[0].pool: a pool name must not be empty"},
+    {ZONE DCS POOL "names:\n  - www.example.com\n",
+     "t.conf:17:5: names[0]: expected a mapping with name and pool, got a scalar"},
 };
 
 START_TEST(test_invalid_text)
@@ -1442,6 +1510,25 @@ START_TEST(test_invalid_file)
 	ck_assert_str_eq(err.msg, msg);
 	free(path);
 	free(msg);
+}
+END_TEST
+
+START_TEST(test_too_many_datacenters)
+{
+	static const char head[] = ZONE "datacenters:\n";
+	static const char item[] = "  - x\n";
+	size_t len = sizeof(head) - 1 + 65536 * (sizeof(item) - 1);
+	char *text = xmalloc(len + 1), *p = text;
+
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	for (size_t i = 0; i < 65536; i++, p += sizeof(item) - 1)
+		memcpy(p, item, sizeof(item) - 1);
+	*p = '\0';
+	ck_assert_int_eq(load(text), GSLB_EPARSE);
+	ck_assert_ptr_null(cfg);
+	ck_assert_str_eq(err.msg, "t.conf:5:3: datacenters: more than 65535 datacenters");
+	free(text);
 }
 END_TEST
 
@@ -1479,6 +1566,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_print_options);
 	tcase_add_loop_test(invalid, test_invalid_text, 0, COUNT(bad));
 	tcase_add_loop_test(invalid, test_invalid_file, 0, COUNT(bad_files));
+	tcase_add_test(invalid, test_too_many_datacenters);
 	tcase_add_test(invalid, test_missing_file);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, invalid);
