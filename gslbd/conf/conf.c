@@ -4,8 +4,6 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
-#include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +15,11 @@
 #include "common/xalloc.h"
 #include "common/yamltree.h"
 #include "geo/geo_db.h"
+#include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
 
-#define DNS_PORT 53
 #define API_PORT 8053
 
-/* Longest datacenter, region or pool name, in bytes. */
-#define NAME_MAX_LEN 63
 /* Most datacenters in one file (indexes fit in uint16_t). */
 #define DATACENTER_MAX 65535
 /* Longest admin token, in bytes. */
@@ -141,21 +137,6 @@ static const struct option options[] = {
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
-/* State of one load. */
-struct loader {
-	struct ytree_reader r;                       /* the parsed file, its folder, the error */
-	struct config *cfg;                          /* the config being built */
-	const struct ytree_node *seen[OPTION_COUNT]; /* value node of each option the file sets */
-	bool has_allow_transfer;                     /* server.allow_transfer was given */
-	struct netprefix *allow_transfer;            /* server.allow_transfer */
-	size_t allow_transfer_count;                 /* entries at allow_transfer */
-	bool has_api_listen;                         /* api.listen was given */
-	const struct ytree_node *token_key;          /* first admin token key seen, or NULL */
-	uint8_t (*zone_wire)[DNAME_MAXLEN];          /* canonical origin of each zone */
-	int *zone_wire_len;                          /* length of each at zone_wire */
-	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
-};
-
 /* Join the NULL-terminated words as "a, b or c" into buf. */
 static void words_join(const char *const *words, char *buf, size_t len)
 {
@@ -266,15 +247,6 @@ static const char *type_name(const struct option *o, char *buf, size_t len)
 	return "a value";
 }
 
-/* Overwrite len bytes at p with zeros (secrets, before they are freed). */
-static void wipe(void *p, size_t len)
-{
-	volatile unsigned char *b = p;
-
-	while (len-- > 0)
-		*b++ = 0;
-}
-
 /* Read the value node n of option o. */
 static int option_read(struct loader *l, const struct option *o, const struct ytree_node *n)
 {
@@ -312,131 +284,6 @@ static void defaults_apply(struct config *cfg)
 		if (option_set(&options[i], options[i].def, false, cfg, why, sizeof(why)) != 0)
 			assert(!"bad default in the option table");
 	}
-}
-
-/* Items of a list value: a sequence, or one scalar standing for a list of
- * one. Sets *items (NULL for a scalar) and *count. Returns 0 or an error
- * for other kinds. */
-static int list_items(struct loader *l, const struct ytree_node *n, const char *path,
-		      const char *what, struct ytree_node *const **items, size_t *count)
-{
-	if (n->kind == YTREE_SEQ) {
-		*items = n->items;
-		*count = n->count;
-		return 0;
-	}
-	if (n->kind == YTREE_SCALAR && !ytree_node_is_null(n)) {
-		*items = NULL;
-		*count = 1;
-		return 0;
-	}
-	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
-				ytree_node_describe(n));
-}
-
-/* Item i of a list value (see list_items()). */
-static const struct ytree_node *list_item(const struct ytree_node *n,
-					  struct ytree_node *const *items, size_t i)
-{
-	return items != NULL ? items[i] : n;
-}
-
-/* Path of item i of a list for messages: "path[i]", or path for a scalar. */
-static void item_path(char *buf, size_t len, const char *path, struct ytree_node *const *items,
-		      size_t i)
-{
-	if (items != NULL)
-		snprintf(buf, len, "%s[%zu]", path, i);
-	else
-		snprintf(buf, len, "%s", path);
-}
-
-/* Read a list of listen addresses at path into *list (replacing what is
- * there; *list_count counts the entries read so far, for config_free()).
- * Addresses without a port get default_port; may_be_empty allows []. */
-static int listen_read(struct loader *l, const struct ytree_node *n, const char *path,
-		       uint16_t default_port, bool may_be_empty, struct netaddr **list,
-		       size_t *list_count)
-{
-	struct ytree_node *const *items;
-	size_t count;
-	int rc;
-
-	if (may_be_empty && n->kind == YTREE_SEQ && n->count == 0) {
-		free(*list);
-		*list = NULL;
-		*list_count = 0;
-		return 0;
-	}
-	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
-		return rc;
-	if (count == 0)
-		return ytree_error_path(&l->r, n, path, "at least one address is required");
-	free(*list);
-	*list = xcalloc(count, sizeof(**list));
-	*list_count = 0;
-	for (size_t i = 0; i < count; i++) {
-		const struct ytree_node *it = list_item(n, items, i);
-		struct netaddr *a = &(*list)[i];
-		char ipath[64];
-
-		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(&l->r, it, ipath, "expected an address, got %s",
-						ytree_node_describe(it));
-		if (netaddr_parse(it->scalar, default_port, a) != 0)
-			return ytree_error_path(
-			    &l->r, it, ipath,
-			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
-		for (size_t j = 0; j < i; j++) {
-			/* Port 0 asks for any free port, so repeating it is fine. */
-			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
-			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
-				return ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
-							it->scalar);
-		}
-		(*list_count)++;
-	}
-	return 0;
-}
-
-/* Read a list of prefixes; *out (caller frees) gets them. */
-static int prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
-			 struct netprefix **out, size_t *out_count)
-{
-	struct ytree_node *const *items;
-	struct netprefix *list;
-	size_t count;
-	int rc;
-
-	if ((rc = list_items(l, n, path, "address prefixes", &items, &count)) != 0)
-		return rc;
-	list = xcalloc(count, sizeof(*list));
-	for (size_t i = 0; i < count; i++) {
-		const struct ytree_node *it = list_item(n, items, i);
-		char ipath[160];
-
-		item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
-			rc =
-			    ytree_error_path(&l->r, it, ipath, "expected an address prefix, got %s",
-					     ytree_node_describe(it));
-			goto fail;
-		}
-		if (netprefix_parse(it->scalar, &list[i]) != 0) {
-			rc = ytree_error_path(&l->r, it, ipath,
-					      "'%s' is not an address prefix (like 192.0.2.0/24, "
-					      "2001:db8::/32 or one address)",
-					      it->scalar);
-			goto fail;
-		}
-	}
-	*out = list;
-	*out_count = count;
-	return 0;
-fail:
-	free(list);
-	return rc;
 }
 
 /* Is s a usable bearer token: 1..TOKEN_MAX_LEN printable ASCII characters
@@ -527,21 +374,23 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 		if (!known && strcmp(section, "server") == 0) {
 			if (strcmp(key->scalar, "listen") == 0) {
 				known = true;
-				rc = listen_read(l, val, "server.listen", DNS_PORT, false,
-						 &l->cfg->listen, &l->cfg->listen_count);
+				rc = conf_listen_read(l, val, "server.listen", DNS_PORT, false,
+						      &l->cfg->listen, &l->cfg->listen_count);
 			} else if (strcmp(key->scalar, "allow_transfer") == 0) {
 				known = true;
 				l->has_allow_transfer = true;
-				rc = prefixes_read(l, val, "server.allow_transfer",
-						   &l->allow_transfer, &l->allow_transfer_count);
+				rc = conf_prefixes_read(l, val, "server.allow_transfer",
+							&l->allow_transfer,
+							&l->allow_transfer_count);
 			}
 		}
 		if (!known && strcmp(section, "api") == 0) {
 			if (strcmp(key->scalar, "listen") == 0) {
 				known = true;
 				l->has_api_listen = true;
-				rc = listen_read(l, val, "api.listen", API_PORT, true,
-						 &l->cfg->api_listen, &l->cfg->api_listen_count);
+				rc = conf_listen_read(l, val, "api.listen", API_PORT, true,
+						      &l->cfg->api_listen,
+						      &l->cfg->api_listen_count);
 			} else if (strcmp(key->scalar, "admin_token") == 0 ||
 				   strcmp(key->scalar, "admin_token_file") == 0) {
 				known = true;
@@ -557,10 +406,6 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 	return 0;
 }
 
-static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
-		      const char *expect, const char *const *keys, const struct ytree_node **vals,
-		      char *path, size_t path_len, unsigned *line, unsigned *col);
-
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
@@ -572,8 +417,8 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	char path[64], kpath[96];
 	int rc;
 
-	if ((rc = entry_open(l, n, "zones", index, "name and file", keys, v, path, sizeof(path),
-			     &z->line, &z->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "zones", index, "name and file", keys, v, path,
+				  sizeof(path), &z->line, &z->col)) != 0)
 		return rc;
 	name = v[K_NAME];
 	file = v[K_FILE];
@@ -606,7 +451,8 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 
 	if (xfr != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.allow_transfer", path);
-		return prefixes_read(l, xfr, kpath, &z->allow_transfer, &z->allow_transfer_count);
+		return conf_prefixes_read(l, xfr, kpath, &z->allow_transfer,
+					  &z->allow_transfer_count);
 	}
 	if (l->allow_transfer_count > 0) {
 		z->allow_transfer = xcalloc(l->allow_transfer_count, sizeof(*z->allow_transfer));
@@ -640,102 +486,6 @@ static int zones_read(struct loader *l, const struct ytree_node *n)
 	return rc;
 }
 
-/* Sort the pairs of mapping n into vals[i] for keys[i] (a NULL-terminated
- * list, vals as long and zeroed by the caller). Unknown keys are errors. */
-static int map_read(struct loader *l, const struct ytree_node *n, const char *path,
-		    const char *const *keys, const struct ytree_node **vals)
-{
-	for (size_t k = 0; k < n->count; k++) {
-		const char *key = n->keys[k]->scalar;
-		size_t i = 0;
-
-		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
-			i++;
-		if (keys[i] == NULL)
-			return ytree_error(l->r.tree, n->keys[k], l->r.err,
-					   "unknown key '%s' in %s", key, path);
-		vals[i] = n->items[k];
-	}
-	return 0;
-}
-
-/* Open entry index of the list named list (zones, checks, ...): its path
- * "list[index]" into path (path_len bytes), its position into *line and
- * *col, and its pairs into vals by keys (map_read()). n must be a mapping;
- * expect names its required keys in the error otherwise. */
-static int entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
-		      const char *expect, const char *const *keys, const struct ytree_node **vals,
-		      char *path, size_t path_len, unsigned *line, unsigned *col)
-{
-	snprintf(path, path_len, "%s[%zu]", list, index);
-	if (n->kind != YTREE_MAP)
-		return ytree_error_path(&l->r, n, path, "expected a mapping with %s, got %s",
-					expect, ytree_node_describe(n));
-	*line = n->line;
-	*col = n->col;
-	return map_read(l, n, path, keys, vals);
-}
-
-/* A decimal number (sign, digits, fraction, exponent) min..max. */
-static int degrees_read(struct loader *l, const struct ytree_node *n, const char *path, double min,
-			double max, double *out)
-{
-	const char *s = n->scalar;
-	char *end;
-	double v;
-
-	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
-		return ytree_error_path(&l->r, n, path, "expected a number, got %s",
-					ytree_node_describe(n));
-	if (n->quoted)
-		return ytree_error_path(&l->r, n, path, "expected a number, got a quoted string");
-	/* strtod() also takes hexadecimal, "inf" and "nan": allow decimal only. */
-	if (s[strspn(s, "0123456789+-.eE")] != '\0')
-		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end != '\0')
-		return ytree_error_path(&l->r, n, path, "expected a number, got '%s'", s);
-	if (!isfinite(v) || v < min || v > max)
-		return ytree_error_path(&l->r, n, path, "%s is out of range (%g..%g)", s, min, max);
-	*out = v;
-	return 0;
-}
-
-/* A name of a datacenter, region or pool: 1..NAME_MAX_LEN of [A-Za-z0-9_.-]. */
-static int ident_read(struct loader *l, const struct ytree_node *n, const char *path,
-		      const char *what)
-{
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				 "0123456789_.-";
-	int rc;
-
-	if ((rc = ytree_read_string(&l->r, n, path, what)) != 0)
-		return rc;
-	if (n->scalar[strspn(n->scalar, ok)] != '\0' || strlen(n->scalar) > NAME_MAX_LEN)
-		return ytree_error_path(&l->r, n, path,
-					"'%s' is not a valid name (1..%d of A-Z a-z 0-9 _ . -)",
-					n->scalar, NAME_MAX_LEN);
-	return 0;
-}
-
-/* One of the NULL-terminated words; *out gets its index. expect lists them
- * for the message. */
-static int keyword_read(struct loader *l, const struct ytree_node *n, const char *path,
-			const char *const *words, const char *expect, unsigned *out)
-{
-	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
-		return ytree_error_path(&l->r, n, path, "expected %s, got %s", expect,
-					ytree_node_describe(n));
-	for (unsigned i = 0; words[i] != NULL; i++) {
-		if (strcmp(words[i], n->scalar) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return ytree_error_path(&l->r, n, path, "'%s' is not one of %s", n->scalar, expect);
-}
-
 /* A list of VIPs of one family (AF_INET: 4 bytes each, AF_INET6: 16) into
  * *out (caller frees) and *out_count. */
 static int vips_read(struct loader *l, const struct ytree_node *n, const char *path, int family,
@@ -750,14 +500,14 @@ static int vips_read(struct loader *l, const struct ytree_node *n, const char *p
 
 	if (n->kind == YTREE_SEQ && n->count == 0)
 		return 0;
-	if ((rc = list_items(l, n, path, "addresses", &items, &count)) != 0)
+	if ((rc = conf_list_items(l, n, path, "addresses", &items, &count)) != 0)
 		return rc;
 	list = xcalloc(count, len);
 	for (size_t i = 0; i < count; i++) {
-		const struct ytree_node *it = list_item(n, items, i);
+		const struct ytree_node *it = conf_list_item(n, items, i);
 		char ipath[96];
 
-		item_path(ipath, sizeof(ipath), path, items, i);
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
 		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
 			rc = ytree_error_path(&l->r, it, ipath, "expected an %s address, got %s",
 					      what, ytree_node_describe(it));
@@ -782,45 +532,6 @@ static int vips_read(struct loader *l, const struct ytree_node *n, const char *p
 fail:
 	free(list);
 	return rc;
-}
-
-/* A list of (possibly) absent sections reads as empty: "key:" or "key: []". */
-static int section_list(struct loader *l, const struct ytree_node *n, const char *path,
-			const char *what)
-{
-	if (ytree_node_is_null(n) || n->kind == YTREE_SEQ)
-		return 0;
-	return ytree_error_path(&l->r, n, path, "expected a list of %s, got %s", what,
-				ytree_node_describe(n));
-}
-
-/* A boolean at path. */
-static int bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out)
-{
-	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
-		return ytree_error_path(&l->r, n, path, "expected true or false, got %s",
-					ytree_node_describe(n));
-	if (n->quoted || ytree_parse_bool(n->scalar, out) != 0)
-		return ytree_error_path(&l->r, n, path, "expected true or false, got %s'%s'",
-					n->quoted ? "the quoted string " : "", n->scalar);
-	return 0;
-}
-
-/* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
- * not a space)? */
-static bool text_is_valid(const char *s, const char *ok, size_t max)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > max)
-		return false;
-	if (ok != NULL)
-		return s[strspn(s, ok)] == '\0';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p < 0x21 || *p > 0x7e)
-			return false;
-	}
-	return true;
 }
 
 /* Index of the check called name, or -1. */
@@ -877,15 +588,15 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 	size_t count;
 	int rc;
 
-	if ((rc = list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
+	if ((rc = conf_list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
 		return ytree_error_path(&l->r, n, path, "at least one status code is required");
 	for (size_t i = 0; i < count; i++) {
 		char ipath[160];
 
-		item_path(ipath, sizeof(ipath), path, items, i);
-		if ((rc = status_item_read(l, list_item(n, items, i), ipath, want)) != 0)
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		if ((rc = status_item_read(l, conf_list_item(n, items, i), ipath, want)) != 0)
 			return rc;
 	}
 	free(c->expect_status);
@@ -895,38 +606,6 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 		if (want[code - STATUS_MIN])
 			c->expect_status[c->expect_status_count++] = code;
 	}
-	return 0;
-}
-
-/* Read the identifier of entry index of a list of named mappings (key
- * `key`, e.g. "name"): required, an identifier (what_id: "a check name"),
- * and unlike those of the earlier entries: the char * at name_off of each
- * stride-byte element from first, whose line is the unsigned at line_off.
- * what names the kind in "duplicate check 'web' (first at line 5)". On
- * success *out is a copy of the identifier. */
-static int entry_id_read(struct loader *l, const struct ytree_node *entry,
-			 const struct ytree_node *id, const char *path, const char *key,
-			 const char *what, const char *what_id, const void *first, size_t stride,
-			 size_t name_off, size_t line_off, size_t index, char **out)
-{
-	char kpath[96];
-	int rc;
-
-	if (id == NULL)
-		return ytree_error_path(&l->r, entry, path, "missing required key '%s'", key);
-	snprintf(kpath, sizeof(kpath), "%s.%s", path, key);
-	if ((rc = ident_read(l, id, kpath, what_id)) != 0)
-		return rc;
-	for (size_t i = 0; i < index; i++) {
-		const char *e = (const char *)first + i * stride;
-		const char *name = *(char *const *)(const void *)(e + name_off);
-
-		if (strcmp(name, id->scalar) == 0)
-			return ytree_error_path(
-			    &l->r, id, kpath, "duplicate %s '%s' (first at line %u)", what,
-			    id->scalar, *(const unsigned *)(const void *)(e + line_off));
-	}
-	*out = xstrdup(id->scalar);
 	return 0;
 }
 
@@ -962,18 +641,20 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	unsigned u;
 	int rc;
 
-	if ((rc = entry_open(l, n, "checks", index, "name and type", keys, v, path, sizeof(path),
-			     &c->line, &c->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "checks", index, "name and type", keys, v, path,
+				  sizeof(path), &c->line, &c->col)) != 0)
 		return rc;
-	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name", cfg->checks,
-				sizeof(*cfg->checks), offsetof(struct config_check, name),
-				offsetof(struct config_check, line), index, &c->name)) != 0)
+	if ((rc = conf_entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name",
+				     cfg->checks, sizeof(*cfg->checks),
+				     offsetof(struct config_check, name),
+				     offsetof(struct config_check, line), index, &c->name)) != 0)
 		return rc;
 
 	c->type = CHECK_HTTP;
 	if (v[K_TYPE] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.type", path);
-		if ((rc = keyword_read(l, v[K_TYPE], kpath, types, "http, https or tcp", &u)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_TYPE], kpath, types, "http, https or tcp",
+					    &u)) != 0)
 			return rc;
 		c->type = (enum check_type)u;
 	}
@@ -999,7 +680,7 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		if ((rc = ytree_read_string(&l->r, v[K_PATH], kpath, "a request path")) != 0)
 			return rc;
 		if (v[K_PATH]->scalar[0] != '/' ||
-		    !text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
+		    !conf_text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
 			return ytree_error_path(&l->r, v[K_PATH], kpath,
 						"'%s' is not a request path ('/' first, then URL "
 						"characters, no spaces; at most %d bytes)",
@@ -1012,7 +693,7 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		snprintf(kpath, sizeof(kpath), "%s.host", path);
 		if ((rc = ytree_read_string(&l->r, v[K_HOST], kpath, "a host name")) != 0)
 			return rc;
-		if (!text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
+		if (!conf_text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
 			return ytree_error_path(
 			    &l->r, v[K_HOST], kpath,
 			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
@@ -1040,7 +721,7 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	c->tls_verify = true;
 	if (v[K_TLS] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.tls_verify", path);
-		if ((rc = bool_read(l, v[K_TLS], kpath, &c->tls_verify)) != 0)
+		if ((rc = conf_bool_read(l, v[K_TLS], kpath, &c->tls_verify)) != 0)
 			return rc;
 	}
 	c->interval_ms = 2000;
@@ -1075,7 +756,8 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	c->rtt_first_byte = false;
 	if (v[K_RTT] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.rtt", path);
-		if ((rc = keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte", &u)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte",
+					    &u)) != 0)
 			return rc;
 		if (u == 1 && c->type == CHECK_TCP)
 			return ytree_error_path(&l->r, v[K_RTT], kpath,
@@ -1090,7 +772,7 @@ static int checks_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
+	if ((rc = conf_section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
 	for (size_t i = 0; i < n->count; i++) {
@@ -1185,18 +867,18 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 
 	dc->weight = 100;
 	dc->check = -1;
-	if ((rc = entry_open(l, n, "datacenters", index,
-			     "name, latitude, longitude and addresses", all_keys, v, path,
-			     sizeof(path), &dc->line, &dc->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "datacenters", index,
+				  "name, latitude, longitude and addresses", all_keys, v, path,
+				  sizeof(path), &dc->line, &dc->col)) != 0)
 		return rc;
-	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "datacenter", "a datacenter name",
-				cfg->datacenters, sizeof(*cfg->datacenters),
-				offsetof(struct config_datacenter, name),
-				offsetof(struct config_datacenter, line), index, &dc->name)) != 0)
+	if ((rc = conf_entry_id_read(
+		 l, n, v[K_NAME], path, "name", "datacenter", "a datacenter name", cfg->datacenters,
+		 sizeof(*cfg->datacenters), offsetof(struct config_datacenter, name),
+		 offsetof(struct config_datacenter, line), index, &dc->name)) != 0)
 		return rc;
 	if (v[K_REGION] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.region", path);
-		if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+		if ((rc = conf_ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
 			return rc;
 		dc->region = xstrdup(v[K_REGION]->scalar);
 	} else {
@@ -1207,10 +889,10 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 	if (v[K_LON] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
 	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
-	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &dc->lat)) != 0)
+	if ((rc = conf_degrees_read(l, v[K_LAT], kpath, -90, 90, &dc->lat)) != 0)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
-	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &dc->lon)) != 0)
+	if ((rc = conf_degrees_read(l, v[K_LON], kpath, -180, 180, &dc->lon)) != 0)
 		return rc;
 	config_datacenter_set_position(dc, dc->lat, dc->lon);
 	if (v[K_IPV4] != NULL) {
@@ -1264,7 +946,8 @@ static int datacenters_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "datacenters", "datacenters")) != 0 || ytree_node_is_null(n))
+	if ((rc = conf_section_list(l, n, "datacenters", "datacenters")) != 0 ||
+	    ytree_node_is_null(n))
 		return rc;
 	if (n->count > DATACENTER_MAX)
 		return ytree_error_path(&l->r, n, "datacenters", "more than %d datacenters",
@@ -1332,7 +1015,7 @@ static int secret_read(struct loader *l, const struct ytree_node *secret,
 	p->secret_len = len;
 out:
 	if (line != NULL)
-		wipe(line, strlen(line));
+		conf_wipe(line, strlen(line));
 	free(line);
 	free(name);
 	return rc;
@@ -1349,17 +1032,18 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 	char path[64], kpath[96];
 	int rc;
 
-	if ((rc = entry_open(l, n, "probes", index, "id, region, latitude, longitude and secret",
-			     keys, v, path, sizeof(path), &p->line, &p->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "probes", index,
+				  "id, region, latitude, longitude and secret", keys, v, path,
+				  sizeof(path), &p->line, &p->col)) != 0)
 		return rc;
-	if ((rc = entry_id_read(l, n, v[K_ID], path, "id", "probe", "a probe id", cfg->probes,
-				sizeof(*cfg->probes), offsetof(struct config_probe, id),
-				offsetof(struct config_probe, line), index, &p->id)) != 0)
+	if ((rc = conf_entry_id_read(l, n, v[K_ID], path, "id", "probe", "a probe id", cfg->probes,
+				     sizeof(*cfg->probes), offsetof(struct config_probe, id),
+				     offsetof(struct config_probe, line), index, &p->id)) != 0)
 		return rc;
 	if (v[K_REGION] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'region'");
 	snprintf(kpath, sizeof(kpath), "%s.region", path);
-	if ((rc = ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
+	if ((rc = conf_ident_read(l, v[K_REGION], kpath, "a region name")) != 0)
 		return rc;
 	p->region = xstrdup(v[K_REGION]->scalar);
 	if (v[K_LAT] == NULL)
@@ -1367,10 +1051,10 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 	if (v[K_LON] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
 	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
-	if ((rc = degrees_read(l, v[K_LAT], kpath, -90, 90, &p->lat)) != 0)
+	if ((rc = conf_degrees_read(l, v[K_LAT], kpath, -90, 90, &p->lat)) != 0)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
-	if ((rc = degrees_read(l, v[K_LON], kpath, -180, 180, &p->lon)) != 0)
+	if ((rc = conf_degrees_read(l, v[K_LON], kpath, -180, 180, &p->lon)) != 0)
 		return rc;
 	if (v[K_SECRET] != NULL && v[K_SECRET_FILE] != NULL) {
 		/* Point at the one written second. */
@@ -1396,7 +1080,7 @@ static int probes_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "probes", "probes")) != 0 || ytree_node_is_null(n))
+	if ((rc = conf_section_list(l, n, "probes", "probes")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->probes = xcalloc(n->count, sizeof(*cfg->probes));
 	for (size_t i = 0; i < n->count; i++) {
@@ -1427,7 +1111,7 @@ static int dc_list_read(struct loader *l, const struct ytree_node *n, const char
 	size_t count, *list;
 	int rc;
 
-	if ((rc = list_items(l, n, path, "datacenter names", &items, &count)) != 0)
+	if ((rc = conf_list_items(l, n, path, "datacenter names", &items, &count)) != 0)
 		return rc;
 	if (count == 0)
 		return ytree_error_path(&l->r, n, path, "at least one datacenter is required");
@@ -1436,12 +1120,12 @@ static int dc_list_read(struct loader *l, const struct ytree_node *n, const char
 					LB_MAX_POOL_DCS);
 	list = xcalloc(count, sizeof(*list));
 	for (size_t i = 0; i < count; i++) {
-		const struct ytree_node *it = list_item(n, items, i);
+		const struct ytree_node *it = conf_list_item(n, items, i);
 		char ipath[160];
 		long dc;
 		bool in_pool = pool == NULL;
 
-		item_path(ipath, sizeof(ipath), path, items, i);
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
 		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
 			rc =
 			    ytree_error_path(&l->r, it, ipath, "expected a datacenter name, got %s",
@@ -1571,12 +1255,13 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	unsigned u;
 	int rc;
 
-	if ((rc = entry_open(l, n, "pools", index, "name and datacenters", keys, v, path,
-			     sizeof(path), &p->line, &p->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "pools", index, "name and datacenters", keys, v, path,
+				  sizeof(path), &p->line, &p->col)) != 0)
 		return rc;
-	if ((rc = entry_id_read(l, n, v[K_NAME], path, "name", "pool", "a pool name", cfg->pools,
-				sizeof(*cfg->pools), offsetof(struct config_pool, name),
-				offsetof(struct config_pool, line), index, &p->name)) != 0)
+	if ((rc = conf_entry_id_read(l, n, v[K_NAME], path, "name", "pool", "a pool name",
+				     cfg->pools, sizeof(*cfg->pools),
+				     offsetof(struct config_pool, name),
+				     offsetof(struct config_pool, line), index, &p->name)) != 0)
 		return rc;
 	if (v[K_DCS] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'datacenters'");
@@ -1587,8 +1272,9 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	p->policy = POOL_NEAREST;
 	if (v[K_POLICY] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.policy", path);
-		if ((rc = keyword_read(l, v[K_POLICY], kpath, policies,
-				       "nearest, failover, weighted, all or latency", &u)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_POLICY], kpath, policies,
+					    "nearest, failover, weighted, all or latency", &u)) !=
+		    0)
 			return rc;
 		p->policy = (enum pool_policy)u;
 		if (p->policy == POOL_LATENCY && cfg->probe_count == 0)
@@ -1613,8 +1299,8 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	}
 	if (v[K_WEIGHTED] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.weighted", path);
-		if ((rc = keyword_read(l, v[K_WEIGHTED], kpath, weighted, "sticky or random",
-				       &u)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_WEIGHTED], kpath, weighted, "sticky or random",
+					    &u)) != 0)
 			return rc;
 		p->weighted_random = u == 1;
 	}
@@ -1633,8 +1319,8 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	p->all_down = POOL_ALL_DOWN_FAIL_OPEN;
 	if (v[K_ALL_DOWN] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.when_all_down", path);
-		if ((rc = keyword_read(l, v[K_ALL_DOWN], kpath, all_down,
-				       "fail_open, empty or fallback", &u)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_ALL_DOWN], kpath, all_down,
+					    "fail_open, empty or fallback", &u)) != 0)
 			return rc;
 		p->all_down = (enum pool_all_down)u;
 	}
@@ -1735,7 +1421,7 @@ static int pools_read(struct loader *l, const struct ytree_node *n)
 	struct config *cfg = l->cfg;
 	int rc;
 
-	if ((rc = section_list(l, n, "pools", "pools")) != 0 || ytree_node_is_null(n))
+	if ((rc = conf_section_list(l, n, "pools", "pools")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->pools = xcalloc(n->count, sizeof(*cfg->pools));
 	l->fallback = xcalloc(n->count, sizeof(*l->fallback));
@@ -1761,8 +1447,8 @@ static int lbname_read(struct loader *l, const struct ytree_node *n, size_t inde
 	long zone = -1, pool;
 	int rc, len;
 
-	if ((rc = entry_open(l, n, "names", index, "name and pool", keys, v, path, sizeof(path),
-			     &lb->line, &lb->col)) != 0)
+	if ((rc = conf_entry_open(l, n, "names", index, "name and pool", keys, v, path,
+				  sizeof(path), &lb->line, &lb->col)) != 0)
 		return rc;
 	if (v[K_NAME] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
@@ -1826,7 +1512,8 @@ static int lbnames_read(struct loader *l, const struct ytree_node *n)
 	uint8_t(*wire)[DNAME_MAXLEN];
 	int rc = 0;
 
-	if ((rc = section_list(l, n, "names", "load-balanced names")) != 0 || ytree_node_is_null(n))
+	if ((rc = conf_section_list(l, n, "names", "load-balanced names")) != 0 ||
+	    ytree_node_is_null(n))
 		return rc;
 	cfg->lbnames = xcalloc(n->count, sizeof(*cfg->lbnames));
 	wire = xcalloc(n->count, sizeof(*wire));
@@ -2007,6 +1694,7 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 	struct loader l = {.r = {.tree = tree, .base_dir = base_dir, .err = err}};
 	int rc;
 
+	l.seen = xcalloc(OPTION_COUNT, sizeof(*l.seen));
 	l.cfg = xcalloc(1, sizeof(*l.cfg));
 	l.cfg->path = xstrdup(name);
 	defaults_apply(l.cfg);
@@ -2015,6 +1703,7 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 	free(l.zone_wire);
 	free(l.zone_wire_len);
 	free(l.fallback);
+	free(l.seen);
 	if (rc != 0) {
 		config_free(l.cfg);
 		return rc;
@@ -2082,7 +1771,7 @@ void config_free(struct config *cfg)
 		free(cfg->probes[i].id);
 		free(cfg->probes[i].region);
 		if (cfg->probes[i].secret != NULL)
-			wipe(cfg->probes[i].secret, cfg->probes[i].secret_len);
+			conf_wipe(cfg->probes[i].secret, cfg->probes[i].secret_len);
 		free(cfg->probes[i].secret);
 	}
 	free(cfg->probes);

@@ -1,0 +1,97 @@
+/* Shared by the readers of gslbd.conf: the state of one load and the typed
+ * readers every section uses (conf_read.c). conf.c reads the top level and
+ * the scalar options of the table; each list or section with code of its own
+ * has a file, conf_<section>.c. Every error is "file:line:col: path:
+ * message" through ytree_error_path() and comes back as GSLB_EPARSE.
+ * Included only from gslbd/conf/; one load runs on one thread. */
+#ifndef GSLBD_CONF_CONF_INTERNAL_H
+#define GSLBD_CONF_CONF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/netaddr.h"
+#include "common/yamltree.h"
+#include "gslbd/conf/conf.h"
+#include "zones/dname.h"
+
+/* Default port of server.listen. */
+#define DNS_PORT 53
+
+/* State of one load. */
+struct loader {
+	struct ytree_reader r;              /* the parsed file, its folder, the error */
+	struct config *cfg;                 /* the config being built */
+	const struct ytree_node **seen;     /* value node of each table option the file sets */
+	bool has_allow_transfer;            /* server.allow_transfer was given */
+	struct netprefix *allow_transfer;   /* server.allow_transfer */
+	size_t allow_transfer_count;        /* entries at allow_transfer */
+	bool has_api_listen;                /* api.listen was given */
+	const struct ytree_node *token_key; /* first admin token key seen, or NULL */
+	uint8_t (*zone_wire)[DNAME_MAXLEN]; /* canonical origin of each zone */
+	int *zone_wire_len;                 /* length of each at zone_wire */
+	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
+};
+
+/* conf_read.c: typed readers. path names the value in messages. */
+
+/* Overwrite len bytes at p with zeros (secrets, before they are freed). */
+void conf_wipe(void *p, size_t len);
+/* Items of a list value: a sequence, or one scalar standing for a list of
+ * one. Sets *items (NULL for a scalar) and *count; what names the items in
+ * "expected a list of <what>". */
+int conf_list_items(struct loader *l, const struct ytree_node *n, const char *path,
+		    const char *what, struct ytree_node *const **items, size_t *count);
+/* Item i of a list value (see conf_list_items()). */
+const struct ytree_node *conf_list_item(const struct ytree_node *n, struct ytree_node *const *items,
+					size_t i);
+/* Path of item i of a list for messages: "path[i]", or path for a scalar. */
+void conf_item_path(char *buf, size_t len, const char *path, struct ytree_node *const *items,
+		    size_t i);
+/* A list of listen addresses into *list (replacing what is there;
+ * *list_count counts the entries read so far, for config_free()). Addresses
+ * without a port get default_port; may_be_empty allows []. */
+int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     uint16_t default_port, bool may_be_empty, struct netaddr **list,
+		     size_t *list_count);
+/* A list of address prefixes into *out (caller frees) and *out_count. */
+int conf_prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       struct netprefix **out, size_t *out_count);
+/* Sort the pairs of mapping n into vals[i] for keys[i] (a NULL-terminated
+ * list, vals as long and zeroed by the caller). Unknown keys are errors. */
+int conf_map_read(struct loader *l, const struct ytree_node *n, const char *path,
+		  const char *const *keys, const struct ytree_node **vals);
+/* Open entry index of the list named list (zones, checks, ...): its path
+ * "list[index]" into path (path_len bytes), its position into *line and
+ * *col, and its pairs into vals by keys (conf_map_read()). n must be a
+ * mapping; expect names its required keys in the error otherwise. */
+int conf_entry_open(struct loader *l, const struct ytree_node *n, const char *list, size_t index,
+		    const char *expect, const char *const *keys, const struct ytree_node **vals,
+		    char *path, size_t path_len, unsigned *line, unsigned *col);
+/* Read the identifier of an entry of a list of named mappings, required and
+ * unlike those of the earlier entries (see conf_read.c); *out gets a copy. */
+int conf_entry_id_read(struct loader *l, const struct ytree_node *entry,
+		       const struct ytree_node *id, const char *path, const char *key,
+		       const char *what, const char *what_id, const void *first, size_t stride,
+		       size_t name_off, size_t line_off, size_t index, char **out);
+/* A decimal number (sign, digits, fraction, exponent) min..max. */
+int conf_degrees_read(struct loader *l, const struct ytree_node *n, const char *path, double min,
+		      double max, double *out);
+/* A name of a datacenter, region or pool: 1..63 of [A-Za-z0-9_.-]. */
+int conf_ident_read(struct loader *l, const struct ytree_node *n, const char *path,
+		    const char *what);
+/* One of the NULL-terminated words; *out gets its index. expect lists them
+ * for the message. */
+int conf_keyword_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      const char *const *words, const char *expect, unsigned *out);
+/* A list section that may be absent: "key:" (null) or a sequence. */
+int conf_section_list(struct loader *l, const struct ytree_node *n, const char *path,
+		      const char *what);
+/* A boolean. */
+int conf_bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out);
+/* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
+ * not a space)? */
+bool conf_text_is_valid(const char *s, const char *ok, size_t max);
+
+#endif
