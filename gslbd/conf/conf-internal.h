@@ -34,6 +34,16 @@ struct loader {
 	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
 };
 
+/* Reads the value n of a key of a mapping section that the option table
+ * does not describe (key: its key node). Returns 0 or GSLB_EPARSE. */
+typedef int conf_key_read_fn(struct loader *l, const struct ytree_node *key,
+			     const struct ytree_node *n);
+
+/* conf.c: the option of the table stored at offset in struct config. Sets
+ * *seen to the node the file gave it (NULL for the default) and returns its
+ * key ("health.quorum"), for messages about values read together. */
+const char *conf_option_key(const struct loader *l, size_t offset, const struct ytree_node **seen);
+
 /* conf_read.c: typed readers. path names the value in messages. */
 
 /* Overwrite len bytes at p with zeros (secrets, before they are freed). */
@@ -93,5 +103,19 @@ int conf_bool_read(struct loader *l, const struct ytree_node *n, const char *pat
 /* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
  * not a space)? */
 bool conf_text_is_valid(const char *s, const char *ok, size_t max);
+
+/* The sections; each reads its value n, or checks what the file set. */
+int conf_server_listen_read(struct loader *l, const struct ytree_node *key,
+			    const struct ytree_node *n);
+int conf_server_allow_transfer_read(struct loader *l, const struct ytree_node *key,
+				    const struct ytree_node *n);
+int conf_api_listen_read(struct loader *l, const struct ytree_node *key,
+			 const struct ytree_node *n);
+/* api.admin_token or api.admin_token_file, whose key is key. */
+int conf_api_token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+/* geoip (its node): both coordinates read, or neither; and at least one field. */
+int conf_geoip_check(struct loader *l, const struct ytree_node *geoip);
+/* health.quorum can be met by the configured probes. */
+int conf_health_check(struct loader *l);
 
 #endif

@@ -18,15 +18,8 @@
 #include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
 
-#define API_PORT 8053
-
-/* Most datacenters in one file (indexes fit in uint16_t). */
-#define DATACENTER_MAX 65535
-/* Longest admin token, in bytes. */
-#define TOKEN_MAX_LEN 1023
-/* Probe secrets, in bytes. */
-#define SECRET_MIN_LEN 16
-#define SECRET_MAX_LEN 1024
+/* Milliseconds in a day (the "d" duration unit). */
+#define DAY_MS 86400000ULL
 /* Longest check path and expected body, in bytes. */
 #define CHECK_PATH_MAX_LEN 1024
 /* Longest Host header of a check, in bytes. */
@@ -34,8 +27,11 @@
 /* HTTP status codes a check may expect. */
 #define STATUS_MIN 100
 #define STATUS_MAX 599
-/* Milliseconds in a day (the "d" duration unit). */
-#define DAY_MS 86400000ULL
+/* Most datacenters in one file (indexes fit in uint16_t). */
+#define DATACENTER_MAX 65535
+/* Probe secrets, in bytes. */
+#define SECRET_MIN_LEN 16
+#define SECRET_MAX_LEN 1024
 
 enum opt_type {
 	OPT_UINT,     /* unsigned at offset; decimal digits, min..max */
@@ -75,7 +71,8 @@ static const char *const on_unknown_words[] = {"up", "down", NULL};
 /* Every scalar option, grouped by section in the order they are printed.
  * The list-valued keys (server.listen, server.allow_transfer, api.listen,
  * zones, checks, datacenters, probes, pools, names) and the admin token
- * keys, which read a file or exclude each other, are read by code below. */
+ * keys, which read a file or exclude each other, are read by the files of
+ * their sections (conf_<section>.c). */
 static const struct option options[] = {
     {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
      "UDP worker threads; 0 means one per online CPU", NULL},
@@ -286,65 +283,21 @@ static void defaults_apply(struct config *cfg)
 	}
 }
 
-/* Is s a usable bearer token: 1..TOKEN_MAX_LEN printable ASCII characters
- * without spaces? */
-static bool token_is_valid(const char *s)
-{
-	size_t len = strlen(s);
+/* Keys of the mapping sections that the table does not describe: lists,
+ * and keys that read a file or exclude each other. */
+static const struct {
+	const char *section;    /* top-level key */
+	const char *key;        /* key within it */
+	conf_key_read_fn *read; /* its reader, in the section's file */
+} section_keys[] = {
+    {"server", "listen", conf_server_listen_read},
+    {"server", "allow_transfer", conf_server_allow_transfer_read},
+    {"api", "listen", conf_api_listen_read},
+    {"api", "admin_token", conf_api_token_read},
+    {"api", "admin_token_file", conf_api_token_read},
+};
 
-	if (len == 0 || len > TOKEN_MAX_LEN)
-		return false;
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p < 0x21 || *p > 0x7e)
-			return false;
-	}
-	return true;
-}
-
-/* Read the admin token from the first line of the file named by n
- * (api.admin_token_file), without surrounding blanks. */
-static int token_file_read(struct loader *l, const struct ytree_node *n)
-{
-	static const char path[] = "api.admin_token_file";
-	char *line, *file;
-	int rc;
-
-	rc = ytree_read_first_line(&l->r, n, path, TOKEN_MAX_LEN, &line, &file);
-	if (rc == 0 && !token_is_valid(line))
-		rc = ytree_error_path(&l->r, n, path,
-				      "the token in '%s' must be printable ASCII without spaces",
-				      file);
-	if (rc == 0) {
-		l->cfg->api_admin_token = line;
-		line = NULL;
-	}
-	free(line);
-	free(file);
-	return rc;
-}
-
-/* api.admin_token or api.admin_token_file, whose key is key. */
-static int token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
-{
-	if (l->token_key != NULL)
-		return ytree_error(l->r.tree, key, l->r.err,
-				   "api.%s: api.%s is set already (line %u); give one of them",
-				   key->scalar, l->token_key->scalar, l->token_key->line);
-	l->token_key = key;
-	if (strcmp(key->scalar, "admin_token_file") == 0)
-		return token_file_read(l, n);
-	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
-		return ytree_error_path(&l->r, n, "api.admin_token", "expected a string, got %s",
-					ytree_node_describe(n));
-	if (!token_is_valid(n->scalar))
-		return ytree_error_path(
-		    &l->r, n, "api.admin_token",
-		    "the token must be 1..%d printable ASCII characters without "
-		    "spaces",
-		    TOKEN_MAX_LEN);
-	l->cfg->api_admin_token = xstrdup(n->scalar);
-	return 0;
-}
+#define SECTION_KEY_COUNT (sizeof(section_keys) / sizeof(section_keys[0]))
 
 /* Read a mapping section (server, log, api, geoip) of scalar options. */
 static int section_read(struct loader *l, const char *section, const struct ytree_node *n)
@@ -371,30 +324,11 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 				break;
 			}
 		}
-		if (!known && strcmp(section, "server") == 0) {
-			if (strcmp(key->scalar, "listen") == 0) {
+		for (size_t i = 0; !known && i < SECTION_KEY_COUNT; i++) {
+			if (strcmp(section_keys[i].section, section) == 0 &&
+			    strcmp(section_keys[i].key, key->scalar) == 0) {
 				known = true;
-				rc = conf_listen_read(l, val, "server.listen", DNS_PORT, false,
-						      &l->cfg->listen, &l->cfg->listen_count);
-			} else if (strcmp(key->scalar, "allow_transfer") == 0) {
-				known = true;
-				l->has_allow_transfer = true;
-				rc = conf_prefixes_read(l, val, "server.allow_transfer",
-							&l->allow_transfer,
-							&l->allow_transfer_count);
-			}
-		}
-		if (!known && strcmp(section, "api") == 0) {
-			if (strcmp(key->scalar, "listen") == 0) {
-				known = true;
-				l->has_api_listen = true;
-				rc = conf_listen_read(l, val, "api.listen", API_PORT, true,
-						      &l->cfg->api_listen,
-						      &l->cfg->api_listen_count);
-			} else if (strcmp(key->scalar, "admin_token") == 0 ||
-				   strcmp(key->scalar, "admin_token_file") == 0) {
-				known = true;
-				rc = token_read(l, key, val);
+				rc = section_keys[i].read(l, key, val);
 			}
 		}
 		if (!known)
@@ -404,6 +338,17 @@ static int section_read(struct loader *l, const char *section, const struct ytre
 			return rc;
 	}
 	return 0;
+}
+
+const char *conf_option_key(const struct loader *l, size_t offset, const struct ytree_node **seen)
+{
+	size_t i = 0;
+
+	while (i < OPTION_COUNT - 1 && options[i].offset != offset)
+		i++;
+	assert(options[i].offset == offset);
+	*seen = l->seen[i];
+	return options[i].key;
 }
 
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
@@ -1542,45 +1487,6 @@ void config_datacenter_set_position(struct config_datacenter *dc, double lat, do
 	geo_unit_vector(lat, lon, dc->xyz);
 }
 
-/* Both coordinates read, or neither; and at least one field. */
-static int geoip_check(struct loader *l, const struct ytree_node *geoip)
-{
-	struct config *cfg = l->cfg;
-	bool lat = cfg->geoip_latitude[0] != '\0', lon = cfg->geoip_longitude[0] != '\0';
-
-	if (lat != lon) {
-		size_t off = lat ? OFF(geoip_longitude) : OFF(geoip_latitude);
-
-		for (size_t i = 0; i < OPTION_COUNT; i++) {
-			if (options[i].offset == off)
-				return ytree_error_path(
-				    &l->r, l->seen[i], options[i].key,
-				    "latitude and longitude are read together: set "
-				    "both or neither to \"\"");
-		}
-	}
-	if (!lat && cfg->geoip_country[0] == '\0' && cfg->geoip_continent[0] == '\0')
-		return ytree_error_path(&l->r, geoip, "geoip",
-					"every data path is \"\": nothing to read");
-	return 0;
-}
-
-/* health.quorum can be met by the configured probes. */
-static int quorum_check(struct loader *l)
-{
-	struct config *cfg = l->cfg;
-
-	if (cfg->health_quorum == 0 || cfg->health_quorum <= cfg->probe_count)
-		return 0;
-	for (size_t i = 0; i < OPTION_COUNT; i++) {
-		if (options[i].offset == OFF(health_quorum))
-			return ytree_error_path(&l->r, l->seen[i], options[i].key,
-						"%u is more than the %zu probes configured",
-						cfg->health_quorum, cfg->probe_count);
-	}
-	return 0;
-}
-
 static unsigned online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1646,7 +1552,7 @@ static int tree_read(struct loader *l)
 		if (rc != 0)
 			return rc;
 	}
-	if (geoip != NULL && (rc = geoip_check(l, geoip)) != 0)
+	if (geoip != NULL && (rc = conf_geoip_check(l, geoip)) != 0)
 		return rc;
 	/* Zones after the sections: they inherit server.allow_transfer. Then
 	 * each list after the ones it refers to. */
@@ -1660,7 +1566,7 @@ static int tree_read(struct loader *l)
 		return rc;
 	if (probes != NULL && (rc = probes_read(l, probes)) != 0)
 		return rc;
-	if ((rc = quorum_check(l)) != 0)
+	if ((rc = conf_health_check(l)) != 0)
 		return rc;
 	if (pools != NULL && (rc = pools_read(l, pools)) != 0)
 		return rc;

@@ -1,0 +1,24 @@
+/* gslbd.conf "server": the keys the option table does not describe,
+ * server.listen and server.allow_transfer (zones without a list of their
+ * own inherit it). */
+#include <config.h>
+
+#include "common/yamltree.h"
+#include "gslbd/conf/conf-internal.h"
+
+int conf_server_listen_read(struct loader *l, const struct ytree_node *key,
+			    const struct ytree_node *n)
+{
+	(void)key;
+	return conf_listen_read(l, n, "server.listen", DNS_PORT, false, &l->cfg->listen,
+				&l->cfg->listen_count);
+}
+
+int conf_server_allow_transfer_read(struct loader *l, const struct ytree_node *key,
+				    const struct ytree_node *n)
+{
+	(void)key;
+	l->has_allow_transfer = true;
+	return conf_prefixes_read(l, n, "server.allow_transfer", &l->allow_transfer,
+				  &l->allow_transfer_count);
+}
