@@ -118,5 +118,8 @@ int conf_geoip_check(struct loader *l, const struct ytree_node *geoip);
 /* health.quorum can be met by the configured probes. */
 int conf_health_check(struct loader *l);
 int conf_zones_read(struct loader *l, const struct ytree_node *n);
+int conf_checks_read(struct loader *l, const struct ytree_node *n);
+/* Index of the check called name, or -1. */
+long conf_check_find(const struct config *cfg, const char *name);
 
 #endif

@@ -1,0 +1,267 @@
+/* gslbd.conf "checks": health checks the probes run. */
+#include <config.h>
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "common/yamltree.h"
+#include "gslbd/conf/conf-internal.h"
+
+/* Longest check path and expected body, in bytes. */
+#define CHECK_PATH_MAX_LEN 1024
+/* Longest Host header of a check, in bytes. */
+#define CHECK_HOST_MAX_LEN 255
+/* HTTP status codes a check may expect. */
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+
+/* Index of the check called name, or -1. */
+long conf_check_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->check_count; i++) {
+		if (cfg->checks[i].name != NULL && strcmp(cfg->checks[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* One item of expect_status: "200" or "200-299", marked in want (indexed
+ * by code - STATUS_MIN). */
+static int status_item_read(struct loader *l, const struct ytree_node *n, const char *path,
+			    bool *want)
+{
+	unsigned long long lo, hi;
+	const char *end;
+	bool overflow, overflow2;
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected a status code or range, got %s",
+					ytree_node_describe(n));
+	if (!ytree_scan_digits(n->scalar, &lo, &end, &overflow))
+		goto syntax;
+	hi = lo;
+	overflow2 = false;
+	if (*end == '-' && !ytree_scan_digits(end + 1, &hi, &end, &overflow2))
+		goto syntax;
+	if (*end != '\0')
+		goto syntax;
+	if (overflow || overflow2 || lo < STATUS_MIN || hi > STATUS_MAX || hi < STATUS_MIN ||
+	    lo > STATUS_MAX)
+		return ytree_error_path(&l->r, n, path, "%s is out of range (%d..%d)", n->scalar,
+					STATUS_MIN, STATUS_MAX);
+	if (hi < lo)
+		return ytree_error_path(
+		    &l->r, n, path, "'%s' is an empty range (the first code is larger)", n->scalar);
+	for (unsigned long long c = lo; c <= hi; c++)
+		want[c - STATUS_MIN] = true;
+	return 0;
+syntax:
+	return ytree_error_path(
+	    &l->r, n, path, "'%s' is not a status code or range (like 200 or 200-299)", n->scalar);
+}
+
+/* expect_status of check c: codes and ranges, stored sorted, each once. */
+static int status_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       struct config_check *c)
+{
+	bool want[STATUS_MAX - STATUS_MIN + 1] = {0};
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if ((rc = conf_list_items(l, n, path, "status codes or ranges", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path, "at least one status code is required");
+	for (size_t i = 0; i < count; i++) {
+		char ipath[160];
+
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		if ((rc = status_item_read(l, conf_list_item(n, items, i), ipath, want)) != 0)
+			return rc;
+	}
+	free(c->expect_status);
+	c->expect_status = xcalloc(STATUS_MAX - STATUS_MIN + 1, sizeof(*c->expect_status));
+	c->expect_status_count = 0;
+	for (unsigned code = STATUS_MIN; code <= STATUS_MAX; code++) {
+		if (want[code - STATUS_MIN])
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	return 0;
+}
+
+static int check_read(struct loader *l, const struct ytree_node *n, size_t index)
+{
+	enum {
+		K_NAME,
+		K_TYPE,
+		K_PORT,
+		K_PATH,
+		K_HOST,
+		K_STATUS,
+		K_BODY,
+		K_TLS,
+		K_INTERVAL,
+		K_TIMEOUT,
+		K_RTT,
+		K_COUNT
+	};
+	static const char *const keys[K_COUNT + 1] = {
+	    "name",        "type",       "port",     "path",    "host", "expect_status",
+	    "expect_body", "tls_verify", "interval", "timeout", "rtt",  NULL};
+	static const char *const types[] = {"http", "https", "tcp", NULL};
+	static const char *const rtts[] = {"connect", "first_byte", NULL};
+	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._~!$&'()*+,;=:@/%?";
+	static const char host_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					 "0123456789-._:[]";
+	struct config *cfg = l->cfg;
+	struct config_check *c = &cfg->checks[index];
+	const struct ytree_node *v[K_COUNT] = {0};
+	char path[64], kpath[96];
+	unsigned u;
+	int rc;
+
+	if ((rc = conf_entry_open(l, n, "checks", index, "name and type", keys, v, path,
+				  sizeof(path), &c->line, &c->col)) != 0)
+		return rc;
+	if ((rc = conf_entry_id_read(l, n, v[K_NAME], path, "name", "check", "a check name",
+				     cfg->checks, sizeof(*cfg->checks),
+				     offsetof(struct config_check, name),
+				     offsetof(struct config_check, line), index, &c->name)) != 0)
+		return rc;
+
+	c->type = CHECK_HTTP;
+	if (v[K_TYPE] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.type", path);
+		if ((rc = conf_keyword_read(l, v[K_TYPE], kpath, types, "http, https or tcp",
+					    &u)) != 0)
+			return rc;
+		c->type = (enum check_type)u;
+	}
+	/* Keys that mean nothing for the type are mistakes, not defaults. */
+	for (size_t k = K_PATH; k <= K_TLS; k++) {
+		bool http_only = k != K_TLS;
+
+		if (v[k] == NULL || c->type == CHECK_HTTPS || (http_only && c->type == CHECK_HTTP))
+			continue;
+		snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[k]);
+		return ytree_error_path(&l->r, v[k], kpath, "only %s checks have %s",
+					http_only ? "http and https" : "https", keys[k]);
+	}
+
+	c->port = c->type == CHECK_HTTPS ? 443 : 80;
+	if (v[K_PORT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.port", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_PORT], kpath, 1, 65535, &c->port)) != 0)
+			return rc;
+	}
+	if (v[K_PATH] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.path", path);
+		if ((rc = ytree_read_string(&l->r, v[K_PATH], kpath, "a request path")) != 0)
+			return rc;
+		if (v[K_PATH]->scalar[0] != '/' ||
+		    !conf_text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
+			return ytree_error_path(&l->r, v[K_PATH], kpath,
+						"'%s' is not a request path ('/' first, then URL "
+						"characters, no spaces; at most %d bytes)",
+						v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
+		c->path = xstrdup(v[K_PATH]->scalar);
+	} else {
+		c->path = xstrdup("/");
+	}
+	if (v[K_HOST] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.host", path);
+		if ((rc = ytree_read_string(&l->r, v[K_HOST], kpath, "a host name")) != 0)
+			return rc;
+		if (!conf_text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
+			return ytree_error_path(
+			    &l->r, v[K_HOST], kpath,
+			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
+			    v[K_HOST]->scalar, CHECK_HOST_MAX_LEN);
+		c->host = xstrdup(v[K_HOST]->scalar);
+	}
+	if (v[K_STATUS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_status", path);
+		if ((rc = status_read(l, v[K_STATUS], kpath, c)) != 0)
+			return rc;
+	} else {
+		c->expect_status = xcalloc(200, sizeof(*c->expect_status));
+		for (unsigned code = 200; code <= 399; code++)
+			c->expect_status[c->expect_status_count++] = code;
+	}
+	if (v[K_BODY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.expect_body", path);
+		if ((rc = ytree_read_string(&l->r, v[K_BODY], kpath, "a string")) != 0)
+			return rc;
+		if (strlen(v[K_BODY]->scalar) > CHECK_PATH_MAX_LEN)
+			return ytree_error_path(&l->r, v[K_BODY], kpath, "longer than %d bytes",
+						CHECK_PATH_MAX_LEN);
+		c->expect_body = xstrdup(v[K_BODY]->scalar);
+	}
+	c->tls_verify = true;
+	if (v[K_TLS] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.tls_verify", path);
+		if ((rc = conf_bool_read(l, v[K_TLS], kpath, &c->tls_verify)) != 0)
+			return rc;
+	}
+	c->interval_ms = 2000;
+	if (v[K_INTERVAL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.interval", path);
+		if ((rc = ytree_read_duration(&l->r, v[K_INTERVAL], kpath, 500, 3600000,
+					      &c->interval_ms)) != 0)
+			return rc;
+	}
+	c->timeout_ms = 1000;
+	if (v[K_TIMEOUT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.timeout", path);
+		if ((rc = ytree_read_duration(&l->r, v[K_TIMEOUT], kpath, 100, 60000,
+					      &c->timeout_ms)) != 0)
+			return rc;
+	}
+	if (c->timeout_ms >= c->interval_ms) {
+		const struct ytree_node *at = v[K_TIMEOUT] != NULL ? v[K_TIMEOUT] : v[K_INTERVAL];
+		char t[32], i[32];
+
+		ytree_format_duration(c->timeout_ms, t, sizeof(t));
+		ytree_format_duration(c->interval_ms, i, sizeof(i));
+		snprintf(kpath, sizeof(kpath), "%s.%s", path,
+			 v[K_TIMEOUT] != NULL ? "timeout" : "interval");
+		return ytree_error_path(&l->r, at, kpath,
+					"the timeout (%s) must be shorter than the interval (%s)",
+					t, i);
+	}
+	/* What rtt_ms measures: the TCP connect (any type) or, for HTTP, the
+	 * time until the response starts (a slow backend shows, not only a
+	 * long path). */
+	c->rtt_first_byte = false;
+	if (v[K_RTT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.rtt", path);
+		if ((rc = conf_keyword_read(l, v[K_RTT], kpath, rtts, "connect or first_byte",
+					    &u)) != 0)
+			return rc;
+		if (u == 1 && c->type == CHECK_TCP)
+			return ytree_error_path(&l->r, v[K_RTT], kpath,
+						"only http and https checks have rtt: first_byte");
+		c->rtt_first_byte = u == 1;
+	}
+	return 0;
+}
+
+int conf_checks_read(struct loader *l, const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	int rc;
+
+	if ((rc = conf_section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
+		return rc;
+	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
+	for (size_t i = 0; i < n->count; i++) {
+		cfg->check_count = i + 1;
+		if ((rc = check_read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
