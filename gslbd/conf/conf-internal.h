@@ -88,6 +88,11 @@ int conf_entry_id_read(struct loader *l, const struct ytree_node *entry,
 /* A decimal number (sign, digits, fraction, exponent) min..max. */
 int conf_degrees_read(struct loader *l, const struct ytree_node *n, const char *path, double min,
 		      double max, double *out);
+/* latitude and longitude of the entry n at path (lat, lon: their value
+ * nodes, or NULL), both required, into *lat_out and *lon_out. */
+int conf_position_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       const struct ytree_node *lat, const struct ytree_node *lon, double *lat_out,
+		       double *lon_out);
 /* A name of a datacenter, region or pool: 1..63 of [A-Za-z0-9_.-]. */
 int conf_ident_read(struct loader *l, const struct ytree_node *n, const char *path,
 		    const char *what);
@@ -121,5 +126,6 @@ int conf_zones_read(struct loader *l, const struct ytree_node *n);
 int conf_checks_read(struct loader *l, const struct ytree_node *n);
 /* Index of the check called name, or -1. */
 long conf_check_find(const struct config *cfg, const char *name);
+int conf_datacenters_read(struct loader *l, const struct ytree_node *n);
 
 #endif

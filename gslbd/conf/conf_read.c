@@ -245,6 +245,24 @@ int conf_degrees_read(struct loader *l, const struct ytree_node *n, const char *
 	return 0;
 }
 
+int conf_position_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       const struct ytree_node *lat, const struct ytree_node *lon, double *lat_out,
+		       double *lon_out)
+{
+	char kpath[96];
+	int rc;
+
+	if (lat == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'latitude'");
+	if (lon == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'longitude'");
+	snprintf(kpath, sizeof(kpath), "%s.latitude", path);
+	if ((rc = conf_degrees_read(l, lat, kpath, -90, 90, lat_out)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.longitude", path);
+	return conf_degrees_read(l, lon, kpath, -180, 180, lon_out);
+}
+
 /* A name of a datacenter, region or pool: 1..NAME_MAX_LEN of [A-Za-z0-9_.-]. */
 int conf_ident_read(struct loader *l, const struct ytree_node *n, const char *path,
 		    const char *what)
