@@ -127,5 +127,6 @@ int conf_checks_read(struct loader *l, const struct ytree_node *n);
 /* Index of the check called name, or -1. */
 long conf_check_find(const struct config *cfg, const char *name);
 int conf_datacenters_read(struct loader *l, const struct ytree_node *n);
+int conf_probes_read(struct loader *l, const struct ytree_node *n);
 
 #endif
