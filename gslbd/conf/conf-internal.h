@@ -128,5 +128,9 @@ int conf_checks_read(struct loader *l, const struct ytree_node *n);
 long conf_check_find(const struct config *cfg, const char *name);
 int conf_datacenters_read(struct loader *l, const struct ytree_node *n);
 int conf_probes_read(struct loader *l, const struct ytree_node *n);
+/* pools, then their fallbacks resolved. */
+int conf_pools_read(struct loader *l, const struct ytree_node *n);
+/* Index of the pool called name, or -1. */
+long conf_pool_find(const struct config *cfg, const char *name);
 
 #endif
