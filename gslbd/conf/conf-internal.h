@@ -132,5 +132,6 @@ int conf_probes_read(struct loader *l, const struct ytree_node *n);
 int conf_pools_read(struct loader *l, const struct ytree_node *n);
 /* Index of the pool called name, or -1. */
 long conf_pool_find(const struct config *cfg, const char *name);
+int conf_names_read(struct loader *l, const struct ytree_node *n);
 
 #endif
