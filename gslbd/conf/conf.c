@@ -1,9 +1,17 @@
+/* gslbd.conf's top level: the table of scalar options and the mapping
+ * sections it describes (server, log, api, geoip, health, reports,
+ * latency), the dispatch over the top-level keys and the order the list
+ * sections are read in, the defaults, loading, config_free() and the
+ * option listing. The list sections and the keys the table does not
+ * describe are read by conf_<section>.c on the shared readers of
+ * conf_read.c (conf-internal.h). */
 #include <config.h>
 
 #include "gslbd/conf/conf.h"
 
 #include <assert.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 /* gslbd's configuration: the YAML file (gslbd.conf(5)) loaded and validated
  * into an immutable struct config.
  *
- * One table in config.c describes every scalar option (key, type, default,
+ * One table in conf.c describes every scalar option (key, type, default,
  * bounds, help); the loader, the defaults, --check-config and the man page
  * follow it. A reload builds a new struct config and swaps it in; the live one
  * is never edited. Load from one thread at a time; a loaded config is

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/xalloc.h"
