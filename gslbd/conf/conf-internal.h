@@ -103,6 +103,13 @@ int conf_keyword_read(struct loader *l, const struct ytree_node *n, const char *
 /* A list section that may be absent: "key:" (null) or a sequence. */
 int conf_section_list(struct loader *l, const struct ytree_node *n, const char *path,
 		      const char *what);
+/* Reads entry index of a list section, the mapping n. */
+typedef int conf_entry_read_fn(struct loader *l, const struct ytree_node *n, size_t index);
+/* Read each item of the list section n (a sequence) with read, in order,
+ * counting it in *count before reading it so that config_free() sees a
+ * half-read entry. Stops at the first error. */
+int conf_entries_read(struct loader *l, const struct ytree_node *n, size_t *count,
+		      conf_entry_read_fn *read);
 /* A boolean. */
 int conf_bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out);
 /* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but

@@ -259,10 +259,5 @@ int conf_checks_read(struct loader *l, const struct ytree_node *n)
 	if ((rc = conf_section_list(l, n, "checks", "checks")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->checks = xcalloc(n->count, sizeof(*cfg->checks));
-	for (size_t i = 0; i < n->count; i++) {
-		cfg->check_count = i + 1;
-		if ((rc = check_read(l, n->items[i], i)) != 0)
-			return rc;
-	}
-	return 0;
+	return conf_entries_read(l, n, &cfg->check_count, check_read);
 }

@@ -229,12 +229,7 @@ int conf_datacenters_read(struct loader *l, const struct ytree_node *n)
 		return ytree_error_path(&l->r, n, "datacenters", "more than %d datacenters",
 					DATACENTER_MAX);
 	cfg->datacenters = xcalloc(n->count, sizeof(*cfg->datacenters));
-	for (size_t i = 0; i < n->count; i++) {
-		cfg->datacenter_count = i + 1;
-		if ((rc = datacenter_read(l, n->items[i], i)) != 0)
-			return rc;
-	}
-	return 0;
+	return conf_entries_read(l, n, &cfg->datacenter_count, datacenter_read);
 }
 
 long config_datacenter_find(const struct config *cfg, const char *name)

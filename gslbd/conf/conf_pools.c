@@ -345,10 +345,7 @@ int conf_pools_read(struct loader *l, const struct ytree_node *n)
 		return rc;
 	cfg->pools = xcalloc(n->count, sizeof(*cfg->pools));
 	l->fallback = xcalloc(n->count, sizeof(*l->fallback));
-	for (size_t i = 0; i < n->count; i++) {
-		cfg->pool_count = i + 1;
-		if ((rc = pool_read(l, n->items[i], i)) != 0)
-			return rc;
-	}
+	if ((rc = conf_entries_read(l, n, &cfg->pool_count, pool_read)) != 0)
+		return rc;
 	return fallbacks_resolve(l);
 }

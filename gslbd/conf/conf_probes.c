@@ -128,10 +128,5 @@ int conf_probes_read(struct loader *l, const struct ytree_node *n)
 	if ((rc = conf_section_list(l, n, "probes", "probes")) != 0 || ytree_node_is_null(n))
 		return rc;
 	cfg->probes = xcalloc(n->count, sizeof(*cfg->probes));
-	for (size_t i = 0; i < n->count; i++) {
-		cfg->probe_count = i + 1;
-		if ((rc = probe_read(l, n->items[i], i)) != 0)
-			return rc;
-	}
-	return 0;
+	return conf_entries_read(l, n, &cfg->probe_count, probe_read);
 }

@@ -308,6 +308,19 @@ int conf_section_list(struct loader *l, const struct ytree_node *n, const char *
 				ytree_node_describe(n));
 }
 
+int conf_entries_read(struct loader *l, const struct ytree_node *n, size_t *count,
+		      conf_entry_read_fn *read)
+{
+	int rc;
+
+	for (size_t i = 0; i < n->count; i++) {
+		*count = i + 1;
+		if ((rc = read(l, n->items[i], i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* A boolean at path. */
 int conf_bool_read(struct loader *l, const struct ytree_node *n, const char *path, bool *out)
 {
