@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/probe_proto.h"
 #include "common/sign.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -414,7 +415,9 @@ static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
 
 static const char *check_type_name(enum pcheck_type t)
 {
-	return t == PCHECK_HTTPS ? "https" : t == PCHECK_TCP ? "tcp" : "http";
+	return t == PCHECK_HTTPS ? PROBE_PROTO_TYPE_HTTPS
+	       : t == PCHECK_TCP ? PROBE_PROTO_TYPE_TCP
+				 : PROBE_PROTO_TYPE_HTTP;
 }
 
 static void check_start(struct check_state *st)
@@ -697,14 +700,14 @@ static void once_maybe_finish(struct agent *a)
 static void send_attempt(struct send *s)
 {
 	struct agent *a = s->a;
-	char *url = xasprintf("%s/v1/reports", a->conf->servers[s->server]);
+	char *url = xasprintf("%s" PROBE_PROTO_PATH_REPORTS, a->conf->servers[s->server]);
 	struct xfer *x = xfer_new(a, XFER_REPORT, url, REPORT_BODY_MAX, a->conf->report_timeout_ms);
 
 	free(url);
 	x->send = s;
 	x->post = xmalloc(s->rep->len + 1);
 	memcpy(x->post, s->rep->body, s->rep->len + 1);
-	sign_headers(a, &x->headers, "POST", "/v1/reports", x->post, s->rep->len);
+	sign_headers(a, &x->headers, "POST", PROBE_PROTO_PATH_REPORTS, x->post, s->rep->len);
 	x->headers = curl_slist_append(x->headers, "Content-Type: application/json");
 	x->headers = curl_slist_append(x->headers, "Expect:");
 	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
@@ -733,8 +736,10 @@ static void refusal_reason(const struct xfer *x, char *buf, size_t len)
 		return;
 	root = json_loadb(x->body, x->body_len, 0, NULL);
 	if (json_is_object(root)) {
-		const char *e = json_string_value(json_object_get(root, "error"));
-		const char *r = json_string_value(json_object_get(root, "reason"));
+		const char *e =
+		    json_string_value(json_object_get(root, PROBE_PROTO_KEY_REFUSAL_ERROR));
+		const char *r =
+		    json_string_value(json_object_get(root, PROBE_PROTO_KEY_REFUSAL_REASON));
 
 		if (e != NULL || r != NULL)
 			snprintf(buf, len, "%s%s%s", r != NULL ? r : "",
@@ -1023,7 +1028,7 @@ static void fetch_done(struct xfer *x, CURLcode rc)
 /* Fetch the probe config from server (then the next ones on failure). */
 static void fetch_start(struct agent *a, size_t server)
 {
-	char *url = xasprintf("%s/v1/probe-config", a->conf->servers[server]);
+	char *url = xasprintf("%s" PROBE_PROTO_PATH_CONFIG, a->conf->servers[server]);
 	struct xfer *x = xfer_new(a, XFER_FETCH, url, CONFIG_BODY_MAX, a->conf->report_timeout_ms);
 
 	free(url);
@@ -1032,7 +1037,7 @@ static void fetch_start(struct agent *a, size_t server)
 	x->fail_on_overflow = true;
 	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
-	sign_headers(a, &x->headers, "GET", "/v1/probe-config", "", 0);
+	sign_headers(a, &x->headers, "GET", PROBE_PROTO_PATH_CONFIG, "", 0);
 	if (a->etag != NULL && a->checks != NULL) {
 		char *h = xasprintf("If-None-Match: %s", a->etag);
 

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/probe_proto.h"
 #include "common/xalloc.h"
 
 /* Longest host name, path or expected body accepted, in bytes. */
@@ -103,14 +104,20 @@ static int status_range_read(const json_t *v, const char *where, size_t i,
 				end = (char *)s2 - 1;
 		}
 		if (end == s || *end != '\0')
-			return gslb_err_set(
-			    err, "%s.expect_status[%zu]: '%s' is not a code or range", where, i, s);
+			return gslb_err_set(err,
+					    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
+					    "[%zu]: '%s' is not a code or range",
+					    where, i, s);
 	} else {
-		return gslb_err_set(err, "%s.expect_status[%zu]: expected a code or \"lo-hi\"",
+		return gslb_err_set(err,
+				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
+				    "[%zu]: expected a code or \"lo-hi\"",
 				    where, i);
 	}
 	if (lo < 100 || hi > 999 || lo > hi)
-		return gslb_err_set(err, "%s.expect_status[%zu]: codes must be 100..999, low first",
+		return gslb_err_set(err,
+				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
+				    "[%zu]: codes must be 100..999, low first",
 				    where, i);
 	r->lo = (uint16_t)lo;
 	r->hi = (uint16_t)hi;
@@ -127,58 +134,68 @@ static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gs
 	struct in_addr a4;
 	int rc;
 
-	snprintf(where, sizeof(where), "checks[%zu]", index);
+	snprintf(where, sizeof(where), PROBE_PROTO_KEY_CHECKS "[%zu]", index);
 	c->tls_verify = true;
 	c->interval_ms = 2000;
 	c->timeout_ms = 1000;
 	if (!json_is_object(o))
 		return gslb_err_set(err, "%s: expected an object", where);
-	if ((rc = opt_string(o, "datacenter", where, &c->datacenter, err)) != 0)
+	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_DATACENTER, where, &c->datacenter, err)) != 0)
 		return rc;
 	if (c->datacenter == NULL || c->datacenter[0] == '\0')
-		return gslb_err_set(err, "%s.datacenter: required", where);
-	v = json_object_get(o, "type");
+		return gslb_err_set(err, "%s." PROBE_PROTO_KEY_CHECK_DATACENTER ": required",
+				    where);
+	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_TYPE);
 	type = json_is_string(v) ? json_string_value(v) : "";
-	if (strcmp(type, "http") == 0)
+	if (strcmp(type, PROBE_PROTO_TYPE_HTTP) == 0)
 		c->type = PCHECK_HTTP;
-	else if (strcmp(type, "https") == 0)
+	else if (strcmp(type, PROBE_PROTO_TYPE_HTTPS) == 0)
 		c->type = PCHECK_HTTPS;
-	else if (strcmp(type, "tcp") == 0)
+	else if (strcmp(type, PROBE_PROTO_TYPE_TCP) == 0)
 		c->type = PCHECK_TCP;
 	else
-		return gslb_err_set(err, "%s.type: expected \"http\", \"https\" or \"tcp\"", where);
-	if ((rc = opt_string(o, "address", where, &c->address, err)) != 0)
+		return gslb_err_set(
+		    err,
+		    "%s." PROBE_PROTO_KEY_CHECK_TYPE ": expected \"" PROBE_PROTO_TYPE_HTTP
+		    "\", \"" PROBE_PROTO_TYPE_HTTPS "\" or \"" PROBE_PROTO_TYPE_TCP "\"",
+		    where);
+	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_ADDRESS, where, &c->address, err)) != 0)
 		return rc;
 	if (c->address == NULL)
-		return gslb_err_set(err, "%s.address: required", where);
+		return gslb_err_set(err, "%s." PROBE_PROTO_KEY_CHECK_ADDRESS ": required", where);
 	if (inet_pton(AF_INET, c->address, &a4) == 1)
 		c->is_ipv6 = false;
 	else if (inet_pton(AF_INET6, c->address, &a6) == 1)
 		c->is_ipv6 = true;
 	else
-		return gslb_err_set(err, "%s.address: '%s' is not a numeric IP address", where,
-				    c->address);
+		return gslb_err_set(
+		    err, "%s." PROBE_PROTO_KEY_CHECK_ADDRESS ": '%s' is not a numeric IP address",
+		    where, c->address);
 	port = c->type == PCHECK_HTTPS ? 443 : 80;
-	if ((rc = opt_uint(o, "port", where, 1, 65535, &port, err)) != 0)
+	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_PORT, where, 1, 65535, &port, err)) != 0)
 		return rc;
 	c->port = (uint16_t)port;
-	if ((rc = opt_string(o, "path", where, &c->path, err)) != 0)
+	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_PATH, where, &c->path, err)) != 0)
 		return rc;
 	if (c->path == NULL)
 		c->path = xstrdup("/");
 	if (c->path[0] != '/' || strlen(c->path) > PATH_MAX_LEN || !is_printable(c->path) ||
 	    strchr(c->path, '#') != NULL)
-		return gslb_err_set(err, "%s.path: must start with '/', printable, no spaces",
+		return gslb_err_set(err,
+				    "%s." PROBE_PROTO_KEY_CHECK_PATH
+				    ": must start with '/', printable, no spaces",
 				    where);
-	if ((rc = opt_string(o, "host", where, &c->host, err)) != 0)
+	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_HOST, where, &c->host, err)) != 0)
 		return rc;
 	if (c->host != NULL && c->host[0] == '\0') {
 		free(c->host);
 		c->host = NULL;
 	}
 	if (c->host != NULL && !is_hostname(c->host))
-		return gslb_err_set(err, "%s.host: '%s' is not a host name", where, c->host);
-	v = json_object_get(o, "expect_status");
+		return gslb_err_set(err,
+				    "%s." PROBE_PROTO_KEY_CHECK_HOST ": '%s' is not a host name",
+				    where, c->host);
+	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_EXPECT_STATUS);
 	if (v == NULL || json_is_null(v)) {
 		c->expect = xcalloc(1, sizeof(*c->expect));
 		c->expect[0] = (struct pcheck_status_range){200, 399};
@@ -192,41 +209,53 @@ static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gs
 			c->expect_count++;
 		}
 	} else {
-		return gslb_err_set(err, "%s.expect_status: expected a list of 1..1000 codes",
+		return gslb_err_set(err,
+				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
+				    ": expected a list of 1..1000 codes",
 				    where);
 	}
-	if ((rc = opt_string(o, "expect_body", where, &c->expect_body, err)) != 0)
+	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_EXPECT_BODY, where, &c->expect_body, err)) !=
+	    0)
 		return rc;
 	if (c->expect_body != NULL && c->expect_body[0] == '\0') {
 		free(c->expect_body);
 		c->expect_body = NULL;
 	}
 	if (c->expect_body != NULL && strlen(c->expect_body) > BODY_MAX_LEN)
-		return gslb_err_set(err, "%s.expect_body: longer than %d bytes", where,
-				    BODY_MAX_LEN);
-	v = json_object_get(o, "tls_verify");
+		return gslb_err_set(
+		    err, "%s." PROBE_PROTO_KEY_CHECK_EXPECT_BODY ": longer than %d bytes", where,
+		    BODY_MAX_LEN);
+	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_TLS_VERIFY);
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_boolean(v))
-			return gslb_err_set(err, "%s.tls_verify: expected true or false", where);
+			return gslb_err_set(
+			    err, "%s." PROBE_PROTO_KEY_CHECK_TLS_VERIFY ": expected true or false",
+			    where);
 		c->tls_verify = json_is_true(v);
 	}
-	if ((rc = opt_uint(o, "interval_ms", where, INTERVAL_MIN_MS, INTERVAL_MAX_MS,
-			   &c->interval_ms, err)) != 0)
+	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, where, INTERVAL_MIN_MS,
+			   INTERVAL_MAX_MS, &c->interval_ms, err)) != 0)
 		return rc;
-	if ((rc = opt_uint(o, "timeout_ms", where, TIMEOUT_MIN_MS, TIMEOUT_MAX_MS, &c->timeout_ms,
-			   err)) != 0)
+	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, where, TIMEOUT_MIN_MS,
+			   TIMEOUT_MAX_MS, &c->timeout_ms, err)) != 0)
 		return rc;
-	v = json_object_get(o, "rtt");
+	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_RTT);
 	if (v != NULL && !json_is_null(v)) {
 		const char *rtt = json_is_string(v) ? json_string_value(v) : "";
 
-		if (strcmp(rtt, "first_byte") == 0)
+		if (strcmp(rtt, PROBE_PROTO_RTT_FIRST_BYTE) == 0)
 			c->rtt_first_byte = true;
-		else if (strcmp(rtt, "connect") != 0)
-			return gslb_err_set(err, "%s.rtt: expected \"connect\" or \"first_byte\"",
+		else if (strcmp(rtt, PROBE_PROTO_RTT_CONNECT) != 0)
+			return gslb_err_set(err,
+					    "%s." PROBE_PROTO_KEY_CHECK_RTT
+					    ": expected \"" PROBE_PROTO_RTT_CONNECT
+					    "\" or \"" PROBE_PROTO_RTT_FIRST_BYTE "\"",
 					    where);
 		if (c->rtt_first_byte && c->type == PCHECK_TCP)
-			return gslb_err_set(err, "%s.rtt: \"first_byte\" needs an http(s) check",
+			return gslb_err_set(err,
+					    "%s." PROBE_PROTO_KEY_CHECK_RTT
+					    ": \"" PROBE_PROTO_RTT_FIRST_BYTE
+					    "\" needs an http(s) check",
 					    where);
 	}
 	return 0;
@@ -250,17 +279,17 @@ int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, st
 		rc = gslb_err_set(err, "expected an object");
 		goto fail;
 	}
-	checks = json_object_get(root, "checks");
+	checks = json_object_get(root, PROBE_PROTO_KEY_CHECKS);
 	if (!json_is_array(checks)) {
-		rc = gslb_err_set(err, "checks: expected a list");
+		rc = gslb_err_set(err, PROBE_PROTO_KEY_CHECKS ": expected a list");
 		goto fail;
 	}
 	if (json_array_size(checks) > PCHECK_MAX) {
-		rc = gslb_err_set(err, "checks: more than %d", PCHECK_MAX);
+		rc = gslb_err_set(err, PROBE_PROTO_KEY_CHECKS ": more than %d", PCHECK_MAX);
 		goto fail;
 	}
-	if ((rc = opt_uint(root, "interval_ms", "(top)", INTERVAL_MIN_MS, INTERVAL_MAX_MS,
-			   &interval, err)) != 0)
+	if ((rc = opt_uint(root, PROBE_PROTO_KEY_INTERVAL_MS, "(top)", INTERVAL_MIN_MS,
+			   INTERVAL_MAX_MS, &interval, err)) != 0)
 		goto fail;
 	if (json_array_size(checks) > 0)
 		l->checks = xcalloc(json_array_size(checks), sizeof(*l->checks));
@@ -271,13 +300,15 @@ int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, st
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(l->checks[j].datacenter, l->checks[i].datacenter) == 0) {
 				rc = gslb_err_set(err,
-						  "checks[%zu].datacenter: '%s' is listed twice", i,
-						  l->checks[i].datacenter);
+						  PROBE_PROTO_KEY_CHECKS
+						  "[%zu]." PROBE_PROTO_KEY_CHECK_DATACENTER
+						  ": '%s' is listed twice",
+						  i, l->checks[i].datacenter);
 				goto fail;
 			}
 		}
 	}
-	if (json_object_get(root, "interval_ms") == NULL) {
+	if (json_object_get(root, PROBE_PROTO_KEY_INTERVAL_MS) == NULL) {
 		for (size_t i = 0; i < l->count; i++) {
 			if (interval == 0 || l->checks[i].interval_ms < interval)
 				interval = l->checks[i].interval_ms;
@@ -379,7 +410,7 @@ char *report_body_build(const char *probe_id, const struct report_item *items, s
 
 	if (root == NULL || results == NULL)
 		goto oom;
-	json_object_set_new(root, "probe", json_string(probe_id));
+	json_object_set_new(root, PROBE_PROTO_KEY_PROBE, json_string(probe_id));
 	for (size_t i = 0; i < count; i++) {
 		const struct pcheck_result *r = items[i].res;
 		json_t *o = json_object();
@@ -390,16 +421,18 @@ char *report_body_build(const char *probe_id, const struct report_item *items, s
 
 		if (o == NULL)
 			goto oom;
-		json_object_set_new(o, "datacenter", json_string(items[i].datacenter));
-		json_object_set_new(o, "ok", json_boolean(r->ok));
-		json_object_set_new(o, "rtt_ms", json_real(rtt));
-		json_object_set_new(o, "status", json_integer(r->status));
-		json_object_set_new(
-		    o, "error", r->ok || r->error[0] == '\0' ? json_null() : json_string(r->error));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_DATACENTER,
+				    json_string(items[i].datacenter));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_OK, json_boolean(r->ok));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_RTT_MS, json_real(rtt));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_STATUS, json_integer(r->status));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_ERROR,
+				    r->ok || r->error[0] == '\0' ? json_null()
+								 : json_string(r->error));
 		if (json_array_append_new(results, o) != 0)
 			goto oom;
 	}
-	json_object_set_new(root, "results", results);
+	json_object_set_new(root, PROBE_PROTO_KEY_RESULTS, results);
 	results = NULL;
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	if (text == NULL)

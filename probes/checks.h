@@ -1,7 +1,8 @@
 /* The checks a probe runs, as gslbd serves them (GET /v1/probe-config), the
  * verdict of one run, and the report body the probe posts (POST
  * /v1/reports). Pure functions, no I/O, so they are tested alone; the
- * event loop lives in probes/agent.c. Any thread.
+ * event loop lives in probes/agent.c. Any thread. The JSON names are those
+ * of common/probe_proto.h, which gslbd uses too.
  *
  * Probe config:
  *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",

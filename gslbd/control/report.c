@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "common/probe_proto.h"
 #include "common/sign.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
@@ -261,62 +262,71 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 
 	if (!json_is_object(r))
 		return refuse(why, why_len, REPORT_MALFORMED,
-			      "probe %s: results[%zu] is not an object", id, i);
-	v = json_object_get(r, "datacenter");
+			      "probe %s: " PROBE_PROTO_KEY_RESULTS "[%zu] is not an object", id, i);
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_DATACENTER);
 	if (!json_is_string(v))
 		return refuse(why, why_len, REPORT_MALFORMED,
-			      "probe %s: results[%zu].datacenter is not a string", id, i);
+			      "probe %s: " PROBE_PROTO_KEY_RESULTS
+			      "[%zu]." PROBE_PROTO_KEY_RESULT_DATACENTER " is not a string",
+			      id, i);
 	key.name = json_string_value(v);
 	hit = bsearch(&key, names, cfg->datacenter_count, sizeof(names[0]), dc_name_cmp);
 	if (hit == NULL)
 		return refuse(why, why_len, REPORT_MALFORMED,
-			      "probe %s: results[%zu]: unknown datacenter '%s'", id, i,
-			      shown(key.name, buf));
+			      "probe %s: " PROBE_PROTO_KEY_RESULTS "[%zu]: unknown datacenter '%s'",
+			      id, i, shown(key.name, buf));
 	if (seen[hit->dc])
 		return refuse(why, why_len, REPORT_MALFORMED,
-			      "probe %s: results[%zu]: datacenter %s reported twice", id, i,
-			      hit->name);
+			      "probe %s: " PROBE_PROTO_KEY_RESULTS
+			      "[%zu]: datacenter %s reported twice",
+			      id, i, hit->name);
 	seen[hit->dc] = true;
 	out->dc = hit->dc;
 
-	v = json_object_get(r, "ok");
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_OK);
 	if (!json_is_boolean(v))
 		return refuse(why, why_len, REPORT_MALFORMED,
-			      "probe %s: results[%zu].ok is not a boolean", id, i);
+			      "probe %s: " PROBE_PROTO_KEY_RESULTS
+			      "[%zu]." PROBE_PROTO_KEY_RESULT_OK " is not a boolean",
+			      id, i);
 	out->ok = json_is_true(v);
 
 	out->rtt_ms = -1;
-	v = json_object_get(r, "rtt_ms");
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_RTT_MS);
 	if (v != NULL) {
 		if (!json_is_number(v) || json_number_value(v) < -1 ||
 		    json_number_value(v) > REPORT_RTT_MAX)
-			return refuse(
-			    why, why_len, REPORT_MALFORMED,
-			    "probe %s: results[%zu].rtt_ms is not a number from -1 to %.0f", id, i,
-			    REPORT_RTT_MAX);
+			return refuse(why, why_len, REPORT_MALFORMED,
+				      "probe %s: " PROBE_PROTO_KEY_RESULTS
+				      "[%zu]." PROBE_PROTO_KEY_RESULT_RTT_MS
+				      " is not a number from -1 to %.0f",
+				      id, i, REPORT_RTT_MAX);
 		out->rtt_ms = json_number_value(v);
 	}
 
 	out->status = 0;
-	v = json_object_get(r, "status");
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_STATUS);
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > REPORT_STATUS_MAX)
-			return refuse(
-			    why, why_len, REPORT_MALFORMED,
-			    "probe %s: results[%zu].status is not an integer from 0 to %d", id, i,
-			    REPORT_STATUS_MAX);
+			return refuse(why, why_len, REPORT_MALFORMED,
+				      "probe %s: " PROBE_PROTO_KEY_RESULTS
+				      "[%zu]." PROBE_PROTO_KEY_RESULT_STATUS
+				      " is not an integer from 0 to %d",
+				      id, i, REPORT_STATUS_MAX);
 		out->status = (int)json_integer_value(v);
 	}
 
 	out->error = NULL;
 	out->error_len = 0;
-	v = json_object_get(r, "error");
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_ERROR);
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v))
 			return refuse(why, why_len, REPORT_MALFORMED,
-				      "probe %s: results[%zu].error is not a string or null", id,
-				      i);
+				      "probe %s: " PROBE_PROTO_KEY_RESULTS
+				      "[%zu]." PROBE_PROTO_KEY_RESULT_ERROR
+				      " is not a string or null",
+				      id, i);
 		out->error = json_string_value(v);
 		out->error_len = utf8_cut(out->error, json_string_length(v), REPORT_ERROR_MAX);
 	}
@@ -351,9 +361,10 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 		refuse(why, why_len, v, "probe %s: report is not a JSON object", id);
 		goto fail;
 	}
-	m = json_object_get(root, "probe");
+	m = json_object_get(root, PROBE_PROTO_KEY_PROBE);
 	if (!json_is_string(m)) {
-		refuse(why, why_len, v, "probe %s: report has no \"probe\" string", id);
+		refuse(why, why_len, v,
+		       "probe %s: report has no \"" PROBE_PROTO_KEY_PROBE "\" string", id);
 		goto fail;
 	}
 	if (strcmp(json_string_value(m), id) != 0) {
@@ -361,9 +372,10 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 		       id, shown(json_string_value(m), buf));
 		goto fail;
 	}
-	list = json_object_get(root, "results");
+	list = json_object_get(root, PROBE_PROTO_KEY_RESULTS);
 	if (!json_is_array(list)) {
-		refuse(why, why_len, v, "probe %s: report has no \"results\" array", id);
+		refuse(why, why_len, v,
+		       "probe %s: report has no \"" PROBE_PROTO_KEY_RESULTS "\" array", id);
 		goto fail;
 	}
 	n = json_array_size(list);
@@ -428,13 +440,13 @@ static const char *check_type_name(enum check_type t)
 {
 	switch (t) {
 	case CHECK_HTTP:
-		return "http";
+		return PROBE_PROTO_TYPE_HTTP;
 	case CHECK_HTTPS:
-		return "https";
+		return PROBE_PROTO_TYPE_HTTPS;
 	case CHECK_TCP:
-		return "tcp";
+		return PROBE_PROTO_TYPE_TCP;
 	}
-	return "tcp";
+	return PROBE_PROTO_TYPE_TCP;
 }
 
 /* Where probes connect for dc's check c: check_address (its port winning
@@ -479,17 +491,17 @@ static json_t *check_json(const struct config_datacenter *dc, const struct confi
 {
 	json_t *o = json_object(), *codes;
 
-	set(o, "datacenter", json_string(dc->name));
-	set(o, "type", json_string(check_type_name(c->type)));
-	set(o, "address", json_string(addr));
-	set(o, "port", json_integer(port));
-	set(o, "interval_ms", json_integer(c->interval_ms));
-	set(o, "timeout_ms", json_integer(c->timeout_ms));
+	set(o, PROBE_PROTO_KEY_CHECK_DATACENTER, json_string(dc->name));
+	set(o, PROBE_PROTO_KEY_CHECK_TYPE, json_string(check_type_name(c->type)));
+	set(o, PROBE_PROTO_KEY_CHECK_ADDRESS, json_string(addr));
+	set(o, PROBE_PROTO_KEY_CHECK_PORT, json_integer(port));
+	set(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, json_integer(c->interval_ms));
+	set(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, json_integer(c->timeout_ms));
 	if (c->type == CHECK_TCP)
 		return o;
-	set(o, "path", json_string(c->path != NULL ? c->path : "/"));
+	set(o, PROBE_PROTO_KEY_CHECK_PATH, json_string(c->path != NULL ? c->path : "/"));
 	if (c->host != NULL)
-		set(o, "host", json_string(c->host));
+		set(o, PROBE_PROTO_KEY_CHECK_HOST, json_string(c->host));
 	codes = json_array();
 	/* An empty list means the default, written out so probes need not know it. */
 	if (c->expect_status_count == 0)
@@ -497,13 +509,13 @@ static json_t *check_json(const struct config_datacenter *dc, const struct confi
 			json_array_append_new(codes, json_integer(s));
 	for (size_t i = 0; i < c->expect_status_count; i++)
 		json_array_append_new(codes, json_integer(c->expect_status[i]));
-	set(o, "expect_status", codes);
+	set(o, PROBE_PROTO_KEY_CHECK_EXPECT_STATUS, codes);
 	if (c->expect_body != NULL)
-		set(o, "expect_body", json_string(c->expect_body));
-	set(o, "tls_verify", json_boolean(c->tls_verify));
+		set(o, PROBE_PROTO_KEY_CHECK_EXPECT_BODY, json_string(c->expect_body));
+	set(o, PROBE_PROTO_KEY_CHECK_TLS_VERIFY, json_boolean(c->tls_verify));
 	/* Only when set, so probes that predate it see the same config. */
 	if (c->rtt_first_byte)
-		set(o, "rtt", json_string("first_byte"));
+		set(o, PROBE_PROTO_KEY_CHECK_RTT, json_string(PROBE_PROTO_RTT_FIRST_BYTE));
 	return o;
 }
 
@@ -533,8 +545,8 @@ char *report_probe_config(const struct config *cfg, char *etag)
 	}
 	/* With nothing to check, probes still cycle (and re-fetch) at the
 	 * default check interval. */
-	set(root, "interval_ms", json_integer(interval != 0 ? interval : 2000));
-	set(root, "checks", checks);
+	set(root, PROBE_PROTO_KEY_INTERVAL_MS, json_integer(interval != 0 ? interval : 2000));
+	set(root, PROBE_PROTO_KEY_CHECKS, checks);
 	text = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(root);
 	if (text == NULL) {

@@ -1,0 +1,68 @@
+/* The probe protocol's names, spelt once for both ends: gslbd
+ * (gslbd/control/report.c, which parses reports and writes the probe
+ * config) and gslb-probe (probes/, which reads the probe config and writes
+ * reports). Macros only, no code; any thread.
+ *
+ * Paths (both requests signed, see common/sign.h for the headers):
+ *   GET  /v1/probe-config  the checks, with an ETag (If-None-Match works)
+ *   POST /v1/reports       the latest results of one probe
+ * Probe config:
+ *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
+ *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
+ *     "expect_status": [200, "300-399"], "expect_body": "ok", "tls_verify": true,
+ *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte"}, ...]}
+ * Report:
+ *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
+ *     "rtt_ms": 12.5, "status": 200, "error": null}, ...]}
+ * Refusal (any non-200 answer of gslbd to a probe):
+ *   {"error": "probe p1: signature does not match", "reason": "bad_signature"} */
+#ifndef GSLBD_COMMON_PROBE_PROTO_H
+#define GSLBD_COMMON_PROBE_PROTO_H
+
+/* Request paths. */
+#define PROBE_PROTO_PATH_CONFIG  "/v1/probe-config"
+#define PROBE_PROTO_PATH_REPORTS "/v1/reports"
+
+/* Report body. */
+#define PROBE_PROTO_KEY_PROBE   "probe"   /* string: the probe id, as signed */
+#define PROBE_PROTO_KEY_RESULTS "results" /* array of results */
+
+/* One result of a report. */
+#define PROBE_PROTO_KEY_RESULT_DATACENTER "datacenter" /* string */
+#define PROBE_PROTO_KEY_RESULT_OK         "ok"         /* boolean */
+#define PROBE_PROTO_KEY_RESULT_RTT_MS     "rtt_ms"     /* number, -1: not reached */
+#define PROBE_PROTO_KEY_RESULT_STATUS     "status"     /* integer, 0: none */
+#define PROBE_PROTO_KEY_RESULT_ERROR      "error"      /* string or null */
+
+/* Probe config, top level. */
+#define PROBE_PROTO_KEY_INTERVAL_MS "interval_ms" /* integer: report cycle */
+#define PROBE_PROTO_KEY_CHECKS      "checks"      /* array of checks */
+
+/* One check of the probe config. */
+#define PROBE_PROTO_KEY_CHECK_DATACENTER    "datacenter"    /* string */
+#define PROBE_PROTO_KEY_CHECK_TYPE          "type"          /* PROBE_PROTO_TYPE_* */
+#define PROBE_PROTO_KEY_CHECK_ADDRESS       "address"       /* numeric IP address */
+#define PROBE_PROTO_KEY_CHECK_PORT          "port"          /* integer 1..65535 */
+#define PROBE_PROTO_KEY_CHECK_PATH          "path"          /* http(s): request path */
+#define PROBE_PROTO_KEY_CHECK_HOST          "host"          /* http(s): Host and SNI */
+#define PROBE_PROTO_KEY_CHECK_EXPECT_STATUS "expect_status" /* codes or "lo-hi" */
+#define PROBE_PROTO_KEY_CHECK_EXPECT_BODY   "expect_body"   /* substring of the body */
+#define PROBE_PROTO_KEY_CHECK_TLS_VERIFY    "tls_verify"    /* boolean */
+#define PROBE_PROTO_KEY_CHECK_INTERVAL_MS   "interval_ms"   /* integer */
+#define PROBE_PROTO_KEY_CHECK_TIMEOUT_MS    "timeout_ms"    /* integer */
+#define PROBE_PROTO_KEY_CHECK_RTT           "rtt"           /* PROBE_PROTO_RTT_* */
+
+/* Values of a check's "type". */
+#define PROBE_PROTO_TYPE_HTTP  "http"
+#define PROBE_PROTO_TYPE_HTTPS "https"
+#define PROBE_PROTO_TYPE_TCP   "tcp"
+
+/* Values of a check's "rtt": what rtt_ms measures. */
+#define PROBE_PROTO_RTT_CONNECT    "connect"    /* the TCP connect (the default) */
+#define PROBE_PROTO_RTT_FIRST_BYTE "first_byte" /* up to the first response byte */
+
+/* A refusal's body. */
+#define PROBE_PROTO_KEY_REFUSAL_ERROR  "error"  /* string: why, one line */
+#define PROBE_PROTO_KEY_REFUSAL_REASON "reason" /* string: the metric label */
+
+#endif
