@@ -4,7 +4,10 @@
  * periodically, cached on disk), runs every check on its own schedule with
  * a deadline and a cap on checks in flight, and each cycle posts the latest
  * results, signed, to every server independently, with bounded retries.
- * Nothing blocks the loop. curl_global_init() must have been called. */
+ * Nothing blocks the loop. curl_global_init() must have been called.
+ * agent.c wires the parts together: transport.c (libcurl over libevent),
+ * scheduler.c (the checks), reporter.c (the reports) and config_fetch.c
+ * (the probe config and its cache), which share probe-internal.h. */
 #ifndef GSLBD_PROBES_AGENT_H
 #define GSLBD_PROBES_AGENT_H
 
