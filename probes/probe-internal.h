@@ -67,7 +67,6 @@ struct agent {
 	/* config_fetch.c */
 	struct event *refresh; /* next config fetch */
 	bool fetching;         /* a fetch round is under way */
-	bool fetch_ok;         /* some server answered in this round */
 	char *etag;            /* ETag of the config in use, or NULL */
 	/* scheduler.c */
 	bool ready_logged;          /* the ready line was written */

@@ -24,10 +24,8 @@ struct loader {
 	struct ytree_reader r;              /* the parsed file, its folder, the error */
 	struct config *cfg;                 /* the config being built */
 	const struct ytree_node **seen;     /* value node of each table option the file sets */
-	bool has_allow_transfer;            /* server.allow_transfer was given */
 	struct netprefix *allow_transfer;   /* server.allow_transfer */
 	size_t allow_transfer_count;        /* entries at allow_transfer */
-	bool has_api_listen;                /* api.listen was given */
 	const struct ytree_node *token_key; /* first admin token key seen, or NULL */
 	uint8_t (*zone_wire)[DNAME_MAXLEN]; /* canonical origin of each zone */
 	int *zone_wire_len;                 /* length of each at zone_wire */

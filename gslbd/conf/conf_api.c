@@ -18,7 +18,6 @@
 int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
 {
 	(void)key;
-	l->has_api_listen = true;
 	return conf_listen_read(l, n, "api.listen", API_PORT, true, &l->cfg->api_listen,
 				&l->cfg->api_listen_count);
 }

@@ -18,7 +18,6 @@ int conf_server_allow_transfer_read(struct loader *l, const struct ytree_node *k
 				    const struct ytree_node *n)
 {
 	(void)key;
-	l->has_allow_transfer = true;
 	return conf_prefixes_read(l, n, "server.allow_transfer", &l->allow_transfer,
 				  &l->allow_transfer_count);
 }
