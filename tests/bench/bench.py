@@ -40,6 +40,21 @@ Subcommands (each prints its result on stdout):
                                   SECRET") each second, spread over the
                                   second, until SIGTERM; then print "sent ok
                                   failed statuses"
+  corpus MMDB DIR ORIGIN QNAME COUNT SUBNETS4 SUBNETS6 DRAW CHECK
+                                  walk the IPv4 and IPv6 networks of a City
+                                  MaxMind DB (the search tree, parsed here),
+                                  draw SUBNETS4 distinct client /24s and
+                                  SUBNETS6 /56s (DRAW: "networks", every
+                                  database network alike, or "space", by the
+                                  addresses it covers) and write the COUNT-
+                                  query corpus twice: DIR/corpus.txt (dnsload:
+                                  "NAME TYPE [ECS]") and DIR/corpus.bin
+                                  (dnsperf -B), the same queries in the same
+                                  order; DIR/corpus-check.tsv: CHECK of the
+                                  /24s with their location (geo-check input);
+                                  print "key value" lines (counts)
+  dnsload FILE                    parse dnsload output: qps avg_s lost
+                                  responses p50 p99 p999 (us) client_cpu_us/q
   metric URL NAME                 print the value of one sample of GET
                                   URL/metrics (NAME with its labels)
   tasks PID                       print "TID COMM CPU_S" for every thread
@@ -490,6 +505,317 @@ def geo_check(host, port, qname, nets_path, dcs_path, n):
 
 
 # ---------------------------------------------------------------------------
+# Corpus mode: client subnets drawn from a real City database.
+#
+# The MaxMind DB format (https://maxmind.github.io/MaxMind-DB/): a binary
+# search tree of node_count nodes, two records of record_size bits each
+# (left: bit 0, right: bit 1); a record below node_count is a node, equal to
+# it means "no data", above it points into the data section. IPv4 lives
+# under ::/96 of an IPv6 tree (::ffff:0:0/96 and 2002::/16 point back to
+# that node). Metadata: a map after the last "\xab\xcd\xefMaxMind.com".
+
+MMDB_META = b"\xab\xcd\xefMaxMind.com"
+
+
+def mmdb_decode(buf, off, base):
+    """Decode one data field at off (pointers relative to base); return
+    (value, next offset)."""
+    ctrl = buf[off]
+    off += 1
+    t = ctrl >> 5
+    if t == 1:  # pointer: follow it, the field ends after the pointer
+        ss, v = (ctrl >> 3) & 3, ctrl & 7
+        if ss == 0:
+            p = (v << 8) | buf[off]
+        elif ss == 1:
+            p = ((v << 16) | int.from_bytes(buf[off:off + 2], "big")) + 2048
+        elif ss == 2:
+            p = ((v << 24) | int.from_bytes(buf[off:off + 3], "big")) + 526336
+        else:
+            p = int.from_bytes(buf[off:off + 4], "big")
+        return mmdb_decode(buf, base + p, base)[0], off + ss + 1
+    if t == 0:  # extended type
+        t = 7 + buf[off]
+        off += 1
+    size = ctrl & 31
+    if size >= 29:
+        n = size - 28
+        size = (29, 285, 65821)[n - 1] + int.from_bytes(buf[off:off + n], "big")
+        off += n
+    if t == 2:
+        return bytes(buf[off:off + size]).decode("utf-8", "replace"), off + size
+    if t == 3:
+        return struct.unpack(">d", buf[off:off + 8])[0], off + 8
+    if t == 15:
+        return struct.unpack(">f", buf[off:off + 4])[0], off + 4
+    if t in (4, 5, 6, 9, 10):
+        return int.from_bytes(buf[off:off + size], "big"), off + size
+    if t == 8:
+        return int.from_bytes(buf[off:off + size], "big", signed=True), off + size
+    if t == 7:
+        d = {}
+        for _ in range(size):
+            k, off = mmdb_decode(buf, off, base)
+            d[k], off = mmdb_decode(buf, off, base)
+        return d, off
+    if t == 11:
+        a = []
+        for _ in range(size):
+            v, off = mmdb_decode(buf, off, base)
+            a.append(v)
+        return a, off
+    if t == 14:
+        return bool(size), off
+    raise ValueError("mmdb: data type %d" % t)
+
+
+class MmdbTree:
+    def __init__(self, path):
+        import mmap
+        with open(path, "rb") as f:
+            self.buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        pos = self.buf.rfind(MMDB_META)
+        if pos < 0:
+            raise SystemExit("%s: not a MaxMind DB" % path)
+        start = pos + len(MMDB_META)
+        self.meta = mmdb_decode(self.buf, start, start)[0]
+        self.nodes = self.meta["node_count"]
+        self.rsize = self.meta["record_size"]
+        if self.rsize not in (24, 28, 32):
+            raise SystemExit("%s: record size %d" % (path, self.rsize))
+        self.data_base = self.nodes * self.rsize // 4 + 16
+
+    def node(self, n):
+        b, o = self.buf, n * self.rsize // 4
+        if self.rsize == 28:
+            m = b[o + 3]
+            return (((m >> 4) << 24) | int.from_bytes(b[o:o + 3], "big"),
+                    ((m & 15) << 24) | int.from_bytes(b[o + 4:o + 7], "big"))
+        k = self.rsize // 8
+        return int.from_bytes(b[o:o + k], "big"), int.from_bytes(b[o + k:o + 2 * k], "big")
+
+    def ipv4_start(self):
+        n = 0
+        if self.meta["ip_version"] == 6:
+            for _ in range(96):
+                if n >= self.nodes:
+                    break
+                n = self.node(n)[0]
+        return n
+
+    def walk(self, start, skip=None):
+        """Yield (prefix bits as int, prefix length, record) for every
+        network with data under node start; node skip is not entered."""
+        nodes, node = self.nodes, self.node
+        stack = [(start, 0, 0)]
+        while stack:
+            n, v, d = stack.pop()
+            left, right = node(n)
+            for bit, rec in ((0, left), (1, right)):
+                if rec < nodes:
+                    if rec != skip:
+                        stack.append((rec, (v << 1) | bit, d + 1))
+                elif rec > nodes:
+                    yield (v << 1) | bit, d + 1, rec
+
+    def lookup4(self, start, addr):
+        """The data record of IPv4 address addr (an int), or None; start
+        is ipv4_start()."""
+        n = start
+        for i in range(31, -1, -1):
+            n = self.node(n)[(addr >> i) & 1]
+            if n >= self.nodes:
+                break
+        return n if n > self.nodes else None
+
+    def record(self, rec):
+        off = self.data_base + rec - self.nodes - 16
+        return mmdb_decode(self.buf, off, self.data_base)[0]
+
+
+def draw_subnets(nets, want, bits, draw, rnd):
+    """Draw want distinct /bits subnets (as ints) from nets, a list of
+    (prefix, length, record). draw "networks": pick a network, every one
+    alike, then a /bits inside it (the one that holds it when it is
+    longer); "space": every /bits the database covers alike. Returns
+    [(subnet, record)]."""
+    import bisect
+    if draw == "space":
+        cum, total = [], 0
+        for _, plen, _ in nets:
+            total += 1 << max(0, bits - plen)
+            cum.append(total)
+    seen = {}
+    tries = 0
+    while len(seen) < want:
+        tries += 1
+        if tries > 20 * want + 1000:
+            raise SystemExit("corpus: only %d distinct /%d subnets found, %d wanted"
+                             % (len(seen), bits, want))
+        if draw == "space":
+            i = bisect.bisect_right(cum, rnd.randrange(total))
+        else:
+            i = rnd.randrange(len(nets))
+        v, plen, rec = nets[i]
+        if plen <= bits:
+            sub = (v << (bits - plen)) | rnd.randrange(1 << (bits - plen))
+        else:
+            sub = v >> (plen - bits)
+        if sub not in seen:
+            seen[sub] = rec
+    return list(seen.items())
+
+
+def query_wire(qname_wire, qtype, ecs):
+    """Query with EDNS0 (1232); ecs: None or (family, prefix, address
+    bytes truncated to the prefix)."""
+    opt_data = b""
+    if ecs is not None:
+        fam, prefix, addr = ecs
+        body = struct.pack("!HBB", fam, prefix, 0) + addr
+        opt_data = struct.pack("!HH", 8, len(body)) + body
+    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, len(opt_data)) + opt_data
+    return struct.pack("!HHHHHH", 0, 0, 1, 0, 0, 1) + qname_wire \
+        + struct.pack("!HH", qtype, 1) + opt
+
+
+CORPUS_STATIC_HOSTS = 1000
+
+
+def corpus_zone_hosts():
+    """The static names of the corpus zone: hN A (every host), AAAA (even N)."""
+    for i in range(CORPUS_STATIC_HOSTS):
+        yield "h%d" % i, "A", "10.1.%d.%d" % (i >> 8, i & 255)
+        if i % 2 == 0:
+            yield "h%d" % i, "AAAA", "2001:db8:100::%x" % i
+
+
+def corpus(mmdb, out_dir, origin, qname, count, subnets4, subnets6, draw, check):
+    if draw not in ("networks", "space"):
+        raise SystemExit("corpus: DRAW is networks or space, not %s" % draw)
+    origin = origin.rstrip(".")
+    tree = MmdbTree(mmdb)
+    rnd = random.Random(6)
+    s4 = tree.ipv4_start()
+    nets4 = list(tree.walk(s4))
+    nets6 = []
+    for v, plen, rec in tree.walk(0, skip=s4):
+        # Global unicast only (2000::/3); ::/96 is the IPv4 part, skipped.
+        if plen >= 3 and (v >> (plen - 3)) == 1:
+            nets6.append((v, plen, rec))
+    subs4 = draw_subnets(nets4, subnets4, 24, draw, rnd)
+    subs6 = draw_subnets(nets6, subnets6, 56, draw, rnd)
+    del nets4[:], nets6[:]
+
+    # The exact mix, in shares of COUNT; the rest of the queries are A
+    # with IPv4 ECS.
+    n_ecs6 = count * 10 // 100   # AAAA, ECS /56
+    n_noecs = count * 5 // 100   # A for QNAME, EDNS without ECS
+    n_static = count * 10 // 100  # A for hN
+    n_static6 = count * 3 // 100  # AAAA for hN (N even)
+    n_nx = count * 2 // 100      # A for a name that does not exist
+    n_ecs4 = count - n_ecs6 - n_noecs - n_static - n_static6 - n_nx
+    if n_ecs4 < subnets4 or n_ecs6 < subnets6:
+        raise SystemExit("corpus: %d queries cannot hold %d /24s and %d /56s"
+                         % (count, subnets4, subnets6))
+
+    def v4(sub):
+        return "%d.%d.%d.0" % (sub >> 16, (sub >> 8) & 255, sub & 255)
+
+    def v6(sub):
+        return socket.inet_ntop(socket.AF_INET6, (sub << 72).to_bytes(16, "big"))
+
+    # Every drawn subnet once, the rest drawn again from them.
+    kinds = [("e4", i) for i in range(len(subs4))]
+    kinds += [("e4", rnd.randrange(len(subs4))) for _ in range(n_ecs4 - len(subs4))]
+    kinds += [("e6", i) for i in range(len(subs6))]
+    kinds += [("e6", rnd.randrange(len(subs6))) for _ in range(n_ecs6 - len(subs6))]
+    kinds += [("n", 0)] * n_noecs
+    kinds += [("s", rnd.randrange(CORPUS_STATIC_HOSTS)) for _ in range(n_static)]
+    kinds += [("s6", rnd.randrange(CORPUS_STATIC_HOSTS // 2) * 2) for _ in range(n_static6)]
+    kinds += [("x", rnd.getrandbits(32)) for _ in range(n_nx)]
+    rnd.shuffle(kinds)
+
+    lb_wire = encode_name(qname)
+    txt = open(os.path.join(out_dir, "corpus.txt"), "w")
+    binf = open(os.path.join(out_dir, "corpus.bin"), "wb")
+    lines, chunks = [], []
+    for kind, i in kinds:
+        if kind == "e4":
+            sub = subs4[i][0]
+            lines.append("%s A %s/24\n" % (qname, v4(sub)))
+            msg = query_wire(lb_wire, 1, (1, 24, sub.to_bytes(3, "big")))
+        elif kind == "e6":
+            sub = subs6[i][0]
+            lines.append("%s AAAA %s/56\n" % (qname, v6(sub)))
+            msg = query_wire(lb_wire, 28, (2, 56, sub.to_bytes(7, "big")))
+        elif kind == "n":
+            lines.append("%s A\n" % qname)
+            msg = query_wire(lb_wire, 1, None)
+        else:
+            if kind == "x":
+                name = "nx%08x.%s" % (i, origin)
+            else:
+                name = "h%d.%s" % (i, origin)
+            qtype = 28 if kind == "s6" else 1
+            lines.append("%s %s\n" % (name, "AAAA" if qtype == 28 else "A"))
+            msg = query_wire(encode_name(name), qtype, None)
+        chunks.append(struct.pack("!H", len(msg)) + msg)
+        if len(lines) >= 65536:
+            txt.write("".join(lines))
+            binf.write(b"".join(chunks))
+            lines, chunks = [], []
+    txt.write("".join(lines))
+    binf.write(b"".join(chunks))
+    txt.close()
+    binf.close()
+
+    # Answer check input: drawn /24s whose record has a location. The
+    # servers look up the /24's first address (the ECS source), which for
+    # a network longer than /24 may be in another one than the drawn one.
+    with open(os.path.join(out_dir, "corpus-check.tsv"), "w") as f:
+        k = 0
+        for sub, _ in subs4:
+            if k >= check:
+                break
+            rec = tree.lookup4(s4, sub << 8)
+            if rec is None:
+                continue
+            data = tree.record(rec)
+            loc = data.get("location") or {}
+            if "latitude" not in loc or "longitude" not in loc:
+                continue
+            f.write("%s/24\t%.4f\t%.4f\t%s\t%s\n" % (
+                v4(sub), loc["latitude"], loc["longitude"],
+                (data.get("country") or {}).get("iso_code", "-"),
+                (data.get("continent") or {}).get("code", "-")))
+            k += 1
+    print("database %s" % tree.meta.get("database_type", "?"))
+    print("build_epoch %s" % tree.meta.get("build_epoch", "?"))
+    print("draw %s" % draw)
+    print("subnets4 %d" % len(subs4))
+    print("subnets6 %d" % len(subs6))
+    print("queries %d" % count)
+    print("mix a_ecs4 %d aaaa_ecs6 %d a_noecs %d static_a %d static_aaaa %d nxdomain %d"
+          % (n_ecs4, n_ecs6, n_noecs, n_static, n_static6, n_nx))
+    print("checked %d" % k)
+
+
+def dnsload_out(path):
+    vals = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            vals[k.strip()] = v.strip()
+    try:
+        print("%s %.6f %s %s %s %s %s %s" % (
+            vals["qps"], float(vals["avg_us"]) / 1e6, vals["lost"], vals["responses"],
+            vals["p50_us"], vals["p99_us"], vals["p999_us"], vals["cpu_us_per_q"]))
+    except KeyError:
+        print("nan nan nan 0 nan nan nan nan")
+
+
+# ---------------------------------------------------------------------------
 # Reports mode: signed probe reports at a steady rate.
 
 def report_body(probe, dcs, rnd):
@@ -618,6 +944,11 @@ def main(argv):
         geo_check(*argv[2:8])
     elif cmd == "reports":
         reports(argv[2], argv[3], argv[4])
+    elif cmd == "corpus":
+        corpus(argv[2], argv[3], argv[4], argv[5], int(argv[6]), int(argv[7]),
+               int(argv[8]), argv[9], int(argv[10]))
+    elif cmd == "dnsload":
+        dnsload_out(argv[2])
     elif cmd == "metric":
         metric(argv[2], argv[3])
     elif cmd == "tasks":

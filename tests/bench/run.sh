@@ -64,7 +64,8 @@ helper="$here/bench.py"
 modes=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	quick | big | geo | reports | paired) modes="$modes $1" ;;
+	quick | big | geo | reports | paired | corpus) modes="$modes $1" ;;
+	corpus-paired) modes="$modes corpus_paired" ;;
 	all) modes="$modes quick big" ;;
 	-h | --help)
 		sed -n '2,/^# Space/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -89,6 +90,11 @@ case "$GSLBD_BIN" in
 *) GSLBD_BIN=$PWD/$GSLBD_BIN ;;
 esac
 
+# dnsload and udpecho are built beside gslbd (make builds them).
+BUILD_DIR=$(cd "$(dirname "$GSLBD_BIN")/.." 2>/dev/null && pwd || echo .)
+DNSLOAD=${DNSLOAD:-$BUILD_DIR/tests/bench/dnsload}
+UDPECHO=${UDPECHO:-$BUILD_DIR/tests/bench/udpecho}
+
 SERVERS=${SERVERS:-gslbd gdnsd knot}
 DURATION=${DURATION:-10}
 MAX_DURATION=${MAX_DURATION:-5}
@@ -111,7 +117,22 @@ REPORT_CPUS=${REPORT_CPUS:-$SERVER_CPU}
 PERF=${PERF:-0}
 EDNS=${EDNS:-0}
 KEEP=${KEEP:-0}
+WORKERS=${WORKERS:-1}
+if [ "$WORKERS" -gt 1 ]; then
+	LOAD_THREADS=${LOAD_THREADS:-$((2 * WORKERS))}
+else
+	LOAD_THREADS=${LOAD_THREADS:-1}
+fi
+INFLIGHT=${INFLIGHT:-200}
+CORPUS_QUERIES=${CORPUS_QUERIES:-1000000}
+CORPUS_SUBNETS=${CORPUS_SUBNETS:-500000}
+CORPUS_SUBNETS6=${CORPUS_SUBNETS6:-50000}
+CORPUS_DRAW=${CORPUS_DRAW:-networks}
+CORPUS_CHECK=${CORPUS_CHECK:-500}
 ORIGIN=bench.example
+# Which generator max_run, load_run and paired_scenario use: dnsperf or
+# dnsload (corpus modes).
+LOADER=dnsperf
 # 1: the query files are dnsperf -B binary files (geo, reports).
 BINARY=0
 QUERY_COUNT=${QUERY_COUNT:-100000}
@@ -366,8 +387,41 @@ fmt_list() {
 # main_cpu PID: CPU seconds of PID's main thread.
 main_cpu() { python3 "$helper" tasks "$1" | awk -v p="$1" '$1 == p { print $3 }'; }
 
+# dnsload_run OUT ARGS...: run dnsload (LOAD_THREADS threads) on CLIENT_CPU
+# against the server; a query file ending in .bin is dnsperf's binary format.
+dnsload_run() {
+	local out=$1 a
+	shift
+	local cmd=(taskset -c "$CLIENT_CPU" "$DNSLOAD" -s 127.0.0.1 -p "$PORT" -t "$LOAD_THREADS")
+	for a in "$@"; do
+		case "$a" in *.bin) cmd+=(-B) ;; esac
+	done
+	cmd+=("$@")
+	note_cmd "${cmd[*]}"
+	"${cmd[@]}" >"$out" 2>&1 &
+	CLIENT=$!
+	if ! wait "$CLIENT"; then
+		CLIENT=
+		log "dnsload failed:"
+		tail -n 5 "$out" >&2
+		return 1
+	fi
+	CLIENT=
+}
+
+# load_run OUT ARGS...: dnsperf_run or dnsload_run, as LOADER says.
+load_run() {
+	if [ "$LOADER" = dnsload ]; then
+		dnsload_run "$@" -q "$INFLIGHT"
+	else
+		dnsperf_run "$@"
+	fi
+}
+
 # max_run OUT QUERYFILE: one max-rate run of MAX_DURATION seconds against
-# the server SPID on PORT, dnsperf output in OUT. Sets RUN_QPS, RUN_AVG
+# the server SPID on PORT, dnsperf (or, with LOADER=dnsload, dnsload -q
+# INFLIGHT; RUN_CCPU is then dnsload's own CPU per query, us) output in
+# OUT. Sets RUN_QPS, RUN_AVG
 # (latency, us), RUN_LOST, RUN_CPU and RUN_USR (server CPU and user CPU,
 # us per query), RUN_WCPU (us per query of every thread but the main one),
 # RUN_MAIN (main-thread CPU, ms per second), RUN_UTIL (server CPU %) and
@@ -380,13 +434,22 @@ max_run() {
 	m0=$(main_cpu "$SPID")
 	b0=$(python3 "$helper" cpubusy "$SERVER_CPU")
 	t0=$(now)
-	dnsperf_run "$out" -d "$file" -l "$MAX_DURATION"
+	if [ "$LOADER" = dnsload ]; then
+		dnsload_run "$out" -d "$file" -l "$MAX_DURATION" -q "$INFLIGHT"
+	else
+		dnsperf_run "$out" -d "$file" -l "$MAX_DURATION"
+	fi
 	t1=$(now)
 	c1=$(cpu_of "$SPID")
 	u1=$(cpu_of "$SPID" user)
 	m1=$(main_cpu "$SPID")
 	b1=$(python3 "$helper" cpubusy "$SERVER_CPU")
-	read -r RUN_QPS RUN_AVG RUN_LOST n < <(python3 "$helper" perf "$out")
+	RUN_CCPU=-
+	if [ "$LOADER" = dnsload ]; then
+		read -r RUN_QPS RUN_AVG RUN_LOST n _ _ _ RUN_CCPU < <(python3 "$helper" dnsload "$out")
+	else
+		read -r RUN_QPS RUN_AVG RUN_LOST n < <(python3 "$helper" perf "$out")
+	fi
 	RUN_CPU=$(calc %.3f "($c1 - $c0) * 1e6 / $n")
 	RUN_USR=$(calc %.3f "($u1 - $u0) * 1e6 / $n")
 	RUN_WCPU=$(calc %.3f "(($c1 - $c0) - ($m1 - $m0)) * 1e6 / $n")
@@ -837,7 +900,7 @@ paired_scenario() {
 	for name in gslbd gdnsd; do
 		SPID=${pid[$name]} PORT=${port[$name]}
 		log "paired: $scen: $name warm-up ${WARMUP}s"
-		dnsperf_run "$WORK/paired.$scen.$name.warmup.out" -d "$file" -l "$WARMUP"
+		load_run "$WORK/paired.$scen.$name.warmup.out" -d "$file" -l "$WARMUP"
 	done
 	for r in $(seq 1 "$ROUNDS"); do
 		order="gslbd gdnsd"
@@ -1060,6 +1123,285 @@ reports() {
 	done
 }
 
+# ---------------------------------------------------------------------------
+# corpus: the geo scenario at scale. gslbd and gdnsd (plugin_geoip, city
+# auto mode) on a real GeoLite2-City, a 1,000,000-query corpus drawn from
+# its networks (bench.py corpus), dnsload and dnsperf as generators, and
+# udpecho as the ceiling.
+
+# name latitude longitude IPv4 IPv6
+CORPUS_DCS="us-east 40.71 -74.01 192.0.2.10 2001:db8:10::10
+eu-west 53.35 -6.26 198.51.100.10 2001:db8:20::10
+ap-southeast 1.35 103.82 203.0.113.10 2001:db8:30::10"
+
+# The corpus zone: the geo zone plus the static names of the mix.
+corpus_zone() {
+	geo_zone
+	printf 'h%d IN A 10.1.%d.%d\n' $(for i in $(seq 0 999); do echo "$i $((i >> 8)) $((i & 255))"; done)
+	printf 'h%d IN AAAA 2001:db8:100::%x\n' $(for i in $(seq 0 2 999); do echo "$i $i"; done)
+}
+
+conf_gslbd_corpus() {
+	local dir=$WORK/gslbd-corpus mmdb=$2 n lat lon v4 v6
+	mkdir -p "$dir"
+	corpus_zone >"$dir/$ORIGIN.zone"
+	{
+		cat <<-EOF
+			server:
+			  listen:
+			    - 127.0.0.1:0
+			  workers: $WORKERS
+			  tcp_max_connections: 64
+			  state_file: ""
+			log:
+			  level: warning
+			geoip:
+			  database: $mmdb
+			zones:
+			  - name: $ORIGIN
+			    file: $ORIGIN.zone
+			datacenters:
+		EOF
+		while read -r n lat lon v4 v6; do
+			printf '  - name: %s\n    latitude: %s\n    longitude: %s\n    ipv4: %s\n    ipv6: %s\n' \
+				"$n" "$lat" "$lon" "$v4" "$v6"
+		done <<<"$CORPUS_DCS"
+		cat <<-EOF
+			pools:
+			  - name: web
+			    datacenters: [us-east, eu-west, ap-southeast]
+			    policy: nearest
+			    ttl: 30
+			names:
+			  - name: $GEO_NAME
+			    pool: web
+		EOF
+	} >"$dir/gslbd.conf"
+	gslbd_cmd "$dir"
+}
+
+conf_gdnsd_corpus() {
+	local dir=$WORK/gdnsd-corpus mmdb=$2 n lat lon v4 v6 coords='' dcmap=''
+	PORT=$(python3 "$helper" freeport)
+	rm -rf "$dir"
+	mkdir -p "$dir/zones" "$dir/geoip"
+	ln -s "$mmdb" "$dir/geoip/city.mmdb"
+	{
+		corpus_zone
+		echo "www 30 DYNA geoip!web"
+	} >"$dir/zones/$ORIGIN"
+	while read -r n lat lon v4 v6; do
+		coords+="          $n => [ $lat, $lon ]"$'\n'
+		dcmap+="          $n => { addrs_v4 => { a => $v4 }, addrs_v6 => { a => $v6 } }"$'\n'
+	done <<<"$CORPUS_DCS"
+	cat >"$dir/config" <<-EOF
+		options => {
+		  listen => [ 127.0.0.1 ]
+		  dns_port => $PORT
+		  udp_threads => $WORKERS
+		  tcp_threads => 1
+		  run_dir => $dir/run
+		  state_dir => $dir/state
+		}
+		plugins => {
+		  geoip => {
+		    maps => {
+		      m => {
+		        geoip2_db => city.mmdb
+		        datacenters => [ us-east, eu-west, ap-southeast ]
+		        auto_dc_coords => {
+		$coords        }
+		      }
+		    }
+		    resources => {
+		      web => {
+		        map => m
+		        dcmap => {
+		$dcmap        }
+		      }
+		    }
+		  }
+		}
+	EOF
+	CMD=(gdnsd -c "$dir" start)
+}
+
+corpus_prepare() {
+	[ -n "${CORPUS_TXT:-}" ] && return 0
+	if [ -z "${GSLBD_GEOLITE2_CITY:-}" ] || [ ! -r "$GSLBD_GEOLITE2_CITY" ]; then
+		log "corpus: needs a GeoLite2-City database: set GSLBD_GEOLITE2_CITY to its path"
+		log "  (GSLBD_GEOLITE2_CITY=\$(sh tests/tools/fetch-geolite2.sh) fetches one)"
+		return 1
+	fi
+	local tool
+	for tool in "$DNSLOAD" "$UDPECHO"; do
+		if [ ! -x "$tool" ]; then
+			log "corpus: $tool not found (run make in the build directory, or set DNSLOAD/UDPECHO)"
+			return 1
+		fi
+	done
+	log "corpus: walking $GSLBD_GEOLITE2_CITY, drawing $CORPUS_SUBNETS /24s and $CORPUS_SUBNETS6 /56s"
+	note_cmd "python3 $helper corpus $GSLBD_GEOLITE2_CITY $WORK $ORIGIN $GEO_NAME $CORPUS_QUERIES $CORPUS_SUBNETS $CORPUS_SUBNETS6 $CORPUS_DRAW $CORPUS_CHECK"
+	python3 "$helper" corpus "$GSLBD_GEOLITE2_CITY" "$WORK" "$ORIGIN" "$GEO_NAME" "$CORPUS_QUERIES" \
+		"$CORPUS_SUBNETS" "$CORPUS_SUBNETS6" "$CORPUS_DRAW" "$CORPUS_CHECK" >"$WORK/corpus.info"
+	CORPUS_TXT=$WORK/corpus.txt
+	CORPUS_BIN=$WORK/corpus.bin
+	CORPUS_DCFILE=$WORK/corpus-dcs.txt
+	awk '{ print $1, $2, $3, $4 }' <<<"$CORPUS_DCS" >"$CORPUS_DCFILE"
+	CORPUS_MIX=$(sed -n 's/^mix //p' "$WORK/corpus.info")
+	CORPUS_DB=$(sed -n 's/^database //p' "$WORK/corpus.info")
+	CORPUS_DB_KIB=$(($(stat -L -c %s "$GSLBD_GEOLITE2_CITY") / 1024))
+	log "corpus: $(grep -c . "$CORPUS_TXT") queries: $CORPUS_MIX"
+}
+
+# corpus_udpecho: dnsload against udpecho (WORKERS threads) pinned like the
+# servers: the packet rate ceiling. R[udpecho.corpus.qps|cpu|ccpu|qpsall].
+corpus_udpecho() {
+	local r qps='' cpu='' ccpu='' c0 c1 n q cc
+	rm -f "$WORK/udpecho.port"
+	note_cmd "taskset -c ${PIN:-$SERVER_CPU} $UDPECHO -t $WORKERS -P $WORK/udpecho.port"
+	taskset -c "${PIN:-$SERVER_CPU}" "$UDPECHO" -t "$WORKERS" -P "$WORK/udpecho.port" \
+		>"$WORK/udpecho.log" 2>&1 &
+	SPID=$!
+	for _ in $(seq 1 500); do
+		[ -s "$WORK/udpecho.port" ] && break
+		kill -0 "$SPID" 2>/dev/null || break
+		sleep 0.01
+	done
+	if [ ! -s "$WORK/udpecho.port" ]; then
+		log "corpus: udpecho did not start:"
+		cat "$WORK/udpecho.log" >&2
+		return 1
+	fi
+	PORT=$(cat "$WORK/udpecho.port")
+	for r in $(seq 1 "$REPEAT"); do
+		log "corpus: udpecho ceiling run $r/$REPEAT, ${MAX_DURATION}s"
+		c0=$(cpu_of "$SPID")
+		dnsload_run "$WORK/udpecho.max$r.out" -d "$CORPUS_TXT" -l "$MAX_DURATION" -q "$INFLIGHT"
+		c1=$(cpu_of "$SPID")
+		read -r q _ _ n _ _ _ cc < <(python3 "$helper" dnsload "$WORK/udpecho.max$r.out")
+		qps+=" $q" ccpu+=" $cc"
+		cpu+=" $(calc %.3f "($c1 - $c0) * 1e6 / $n")"
+	done
+	R[udpecho.corpus.qps]=$(median $qps)
+	R[udpecho.corpus.cpu]=$(calc %.2f "$(median $cpu)")
+	R[udpecho.corpus.ccpu]=$(calc %.2f "$(median $ccpu)")
+	R[udpecho.corpus.qpsall]=$(fmt_list %.0f $qps)
+	stop_server
+}
+
+corpus() {
+	local name ref='' r c0 c1 n l
+	corpus_prepare || return 1
+	[ "$WORKERS" -gt 1 ] && PIN=$SERVER_CPU,$CLIENT_CPU
+	CORPUS_SERVERS=
+	corpus_udpecho
+	VARIANT=_corpus
+	for name in $SERVERS; do
+		case "$name" in gslbd | gdnsd) ;; *) continue ;; esac
+		if ! have_server "$name"; then
+			log "corpus: skipping $name (not found)"
+			continue
+		fi
+		CORPUS_SERVERS="$CORPUS_SERVERS $name"
+		R[$name.version]=$(server_version "$name")
+		start_server "$name" "$GSLBD_GEOLITE2_CITY"
+		R[$name.corpus.ready]=$READY_MS
+
+		# A sample of the corpus /24s (with a location in the database):
+		# the answer must be the nearest datacenter.
+		python3 "$helper" geo-check 127.0.0.1 "$PORT" "$GEO_NAME" "$WORK/corpus-check.tsv" \
+			"$CORPUS_DCFILE" "$CORPUS_CHECK" >"$WORK/corpus-check-$name.txt"
+		note_cmd "python3 $helper geo-check 127.0.0.1 $PORT $GEO_NAME $WORK/corpus-check.tsv $CORPUS_DCFILE $CORPUS_CHECK"
+		R[$name.corpus.check]=$(tail -n 1 "$WORK/corpus-check-$name.txt")
+		R[$name.corpus.scopes]=$(sed '$d' "$WORK/corpus-check-$name.txt" | awk '{ print "/" $4 }' |
+			sort | uniq -c | sort -rn | head -n 4 | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
+		log "corpus: $name answers: ${R[$name.corpus.check]} nearest as expected"
+		if [ -z "$ref" ]; then
+			ref=$name
+		elif ! diff <(awk '{ print $1, $3 }' "$WORK/corpus-check-$ref.txt") \
+			<(awk '{ print $1, $3 }' "$WORK/corpus-check-$name.txt") >"$WORK/corpus-check-$name.diff"; then
+			R[$name.corpus.diff]="$(grep -c '^>' "$WORK/corpus-check-$name.diff") answers differ from $ref"
+			log "corpus: WARNING $name: ${R[$name.corpus.diff]}"
+		fi
+
+		log "corpus: $name warm-up ${WARMUP}s"
+		LOADER=dnsload load_run "$WORK/$name.corpus.warmup.out" -d "$CORPUS_TXT" -l "$WARMUP"
+
+		# Max rate: REPEAT rounds of one dnsload and one dnsperf run.
+		declare -A acc=()
+		for r in $(seq 1 "$REPEAT"); do
+			for LOADER in dnsload dnsperf; do
+				log "corpus: $name max rate run $r/$REPEAT with $LOADER, ${MAX_DURATION}s"
+				if [ "$LOADER" = dnsload ]; then
+					max_run "$WORK/$name.corpus.$LOADER.max$r.out" "$CORPUS_TXT"
+				else
+					BINARY=1 max_run "$WORK/$name.corpus.$LOADER.max$r.out" "$CORPUS_BIN"
+				fi
+				acc[$LOADER.qps]+=" $RUN_QPS" acc[$LOADER.cpu]+=" $RUN_CPU" acc[$LOADER.usr]+=" $RUN_USR"
+				acc[$LOADER.lost]+=" $RUN_LOST" acc[$LOADER.other]+=" $RUN_OTHER"
+				acc[$LOADER.ccpu]+=" $RUN_CCPU"
+			done
+		done
+		LOADER=dnsperf
+		for l in dnsload dnsperf; do
+			R[$name.corpus.$l.qps]=$(median ${acc[$l.qps]})
+			R[$name.corpus.$l.cpu]=$(calc %.2f "$(median ${acc[$l.cpu]})")
+			R[$name.corpus.$l.usr]=$(calc %.2f "$(median ${acc[$l.usr]})")
+			R[$name.corpus.$l.lost]=$(median ${acc[$l.lost]})
+			R[$name.corpus.$l.other]=$(median ${acc[$l.other]})
+			R[$name.corpus.$l.qpsall]=$(fmt_list %.0f ${acc[$l.qps]})
+			R[$name.corpus.$l.cpuall]=$(fmt_list %.2f ${acc[$l.cpu]})
+		done
+		R[$name.corpus.ccpu]=$(calc %.2f "$(median ${acc[dnsload.ccpu]})")
+		R[$name.corpus.rcodes]=$(sed -n 's/^rcodes: *//p' "$WORK/$name.corpus.dnsload.max1.out")
+		R[$name.corpus.prcodes]=$(rcodes_of "$WORK/$name.corpus.dnsperf.max1.out")
+
+		# Tail latency at a fixed rate (dnsload -Q; at most 10 x INFLIGHT
+		# in flight, so that a stall shows as latency, not as a cap).
+		log "corpus: $name fixed rate $RATE qps ${DURATION}s (dnsload)"
+		c0=$(cpu_of "$SPID")
+		dnsload_run "$WORK/$name.corpus.rate.out" -d "$CORPUS_TXT" -l "$DURATION" -Q "$RATE" \
+			-q $((10 * INFLIGHT))
+		c1=$(cpu_of "$SPID")
+		read -r _ _ R[$name.corpus.rlost] n R[$name.corpus.p50] R[$name.corpus.p99] \
+			R[$name.corpus.p999] _ < <(python3 "$helper" dnsload "$WORK/$name.corpus.rate.out")
+		R[$name.corpus.rcpu]=$(calc %.2f "($c1 - $c0) * 1e6 / $n")
+		read -r R[$name.corpus.hwm] R[$name.corpus.rss] < <(python3 "$helper" hwm "$SPID")
+		if [ "$PERF" = 1 ]; then
+			log "corpus: $name max rate under perf, ${MAX_DURATION}s"
+			perf_start "$name-corpus"
+			LOADER=dnsload load_run "$WORK/$name.corpus.perf.out" -d "$CORPUS_TXT" -l "$MAX_DURATION"
+			perf_stop "$name-corpus"
+		fi
+		stop_server
+	done
+	VARIANT=
+	PIN=
+}
+
+# corpus-paired: the corpus scenario in the paired layout (both servers up
+# on the same CPUs, ROUNDS rounds of alternating dnsload max-rate runs).
+corpus_paired() {
+	local name
+	for name in gslbd gdnsd; do
+		if ! have_server "$name"; then
+			log "corpus-paired: needs gslbd and gdnsd ($name not found)"
+			return 1
+		fi
+		R[$name.version]=$(server_version "$name")
+	done
+	corpus_prepare || return 1
+	[ "$WORKERS" -gt 1 ] && PIN=$SERVER_CPU,$CLIENT_CPU
+	VARIANT=_corpus
+	LOADER=dnsload
+	paired_scenario corpus "$GSLBD_GEOLITE2_CITY" "$CORPUS_TXT"
+	LOADER=dnsperf
+	VARIANT=
+	PIN=
+	PAIRED_DONE=1
+}
+
 # ratio A B: A/B with two decimals, or "-".
 ratio() {
 	case "$1$2" in
@@ -1222,6 +1564,62 @@ report() {
 				echo "  full-size database was not measured."
 			fi
 		fi
+		if [ -n "${CORPUS_SERVERS:-}" ]; then
+			local l
+			echo
+			echo "== corpus: $GEO_NAME, 3 datacenters, policy nearest, TTL 30, on $CORPUS_DB"
+			echo "   ($GSLBD_GEOLITE2_CITY, ${CORPUS_DB_KIB} KiB); $CORPUS_QUERIES queries: $CORPUS_MIX;"
+			echo "   $CORPUS_SUBNETS client /24s and $CORPUS_SUBNETS6 /56s drawn by $CORPUS_DRAW; WORKERS=$WORKERS" \
+				"(server on CPU ${PIN:-$SERVER_CPU}$([ "$WORKERS" -gt 1 ] && echo ,$CLIENT_CPU)), generators on CPU $CLIENT_CPU"
+			echo "   max rate: median of $REPEAT x ${MAX_DURATION}s per generator (dnsload -q $INFLIGHT -t $LOAD_THREADS;" \
+				"dnsperf -c $CLIENTS -q $OUTSTANDING);"
+			echo "   fixed rate: dnsload -Q $RATE for ${DURATION}s"
+			echo
+			printf '%-8s %9s %8s %8s %9s %8s | %7s %7s %8s %8s | %8s %8s\n' \
+				server dnsload dns_cpu cli_cpu dnsperf prf_cpu p50_us p99_us p99.9_us cpu_us/q ready_ms hwm_KiB
+			printf '%-8s %9s %8s %8s %9s %8s | %-34s |\n' "" "qps" "us/q" "us/q" "qps" "us/q" \
+				"(fixed rate $RATE qps, dnsload)"
+			printf '%-8s %9.0f %8s %8s %9s %8s |\n' udpecho "${R[udpecho.corpus.qps]}" \
+				"${R[udpecho.corpus.cpu]}" "${R[udpecho.corpus.ccpu]}" - -
+			for name in $CORPUS_SERVERS; do
+				printf '%-8s %9.0f %8s %8s %9.0f %8s | %7s %7s %8s %8s | %8s %8s\n' "$name" \
+					"${R[$name.corpus.dnsload.qps]}" "${R[$name.corpus.dnsload.cpu]}" "${R[$name.corpus.ccpu]}" \
+					"${R[$name.corpus.dnsperf.qps]}" "${R[$name.corpus.dnsperf.cpu]}" \
+					"${R[$name.corpus.p50]}" "${R[$name.corpus.p99]}" "${R[$name.corpus.p999]}" \
+					"${R[$name.corpus.rcpu]}" "${R[$name.corpus.ready]}" "${R[$name.corpus.hwm]}"
+			done
+			case " $CORPUS_SERVERS " in
+			*" gslbd "*" gdnsd "* | *" gdnsd "*" gslbd "*)
+				printf '%-8s %9s %8s %8s %9s %8s | %7s %7s %8s %8s | %8s %8s\n' g/gdnsd \
+					"$(ratio "${R[gslbd.corpus.dnsload.qps]}" "${R[gdnsd.corpus.dnsload.qps]}")" \
+					"$(ratio "${R[gslbd.corpus.dnsload.cpu]}" "${R[gdnsd.corpus.dnsload.cpu]}")" "" \
+					"$(ratio "${R[gslbd.corpus.dnsperf.qps]}" "${R[gdnsd.corpus.dnsperf.qps]}")" \
+					"$(ratio "${R[gslbd.corpus.dnsperf.cpu]}" "${R[gdnsd.corpus.dnsperf.cpu]}")" \
+					"$(ratio "${R[gslbd.corpus.p50]}" "${R[gdnsd.corpus.p50]}")" \
+					"$(ratio "${R[gslbd.corpus.p99]}" "${R[gdnsd.corpus.p99]}")" \
+					"$(ratio "${R[gslbd.corpus.p999]}" "${R[gdnsd.corpus.p999]}")" \
+					"$(ratio "${R[gslbd.corpus.rcpu]}" "${R[gdnsd.corpus.rcpu]}")" \
+					"$(ratio "${R[gslbd.corpus.ready]}" "${R[gdnsd.corpus.ready]}")" \
+					"$(ratio "${R[gslbd.corpus.hwm]}" "${R[gdnsd.corpus.hwm]}")"
+				;;
+			esac
+			echo
+			echo "  udpecho: dnsload runs qps ${R[udpecho.corpus.qpsall]}"
+			for name in $CORPUS_SERVERS; do
+				echo "  $name: answers checked against the nearest datacenter: ${R[$name.corpus.check]}${R[$name.corpus.diff]:+; ${R[$name.corpus.diff]}}"
+				echo "    ECS scopes returned (most common): ${R[$name.corpus.scopes]}"
+				for l in dnsload dnsperf; do
+					echo "    $l: max-rate qps ${R[$name.corpus.$l.qpsall]}, cpu_us/q ${R[$name.corpus.$l.cpuall]}," \
+						"usr_us/q ${R[$name.corpus.$l.usr]}; lost ${R[$name.corpus.$l.lost]};" \
+						"CPU $SERVER_CPU used by others ${R[$name.corpus.$l.other]}%"
+				done
+				echo "    rcodes (dnsload) ${R[$name.corpus.rcodes]}; (dnsperf) ${R[$name.corpus.prcodes]};" \
+					"fixed rate lost ${R[$name.corpus.rlost]}; rss_KiB ${R[$name.corpus.rss]}"
+			done
+			echo "  (dnsload/dnsperf qps: max rate with each generator; dns_cpu/prf_cpu: server"
+			echo "  CPU per query under each; cli_cpu: dnsload's own CPU per query sent; udpecho:"
+			echo "  the same dnsload against a UDP echo on the server's CPU, the ceiling)"
+		fi
 		if [ -n "${PAIRED_DONE:-}" ]; then
 			local scen
 			echo
@@ -1230,18 +1628,20 @@ report() {
 			echo
 			printf '%-22s %9s %9s %9s %9s | %7s %7s %7s\n' scenario \
 				gslbd_cpu gdnsd_cpu gslbd_usr gdnsd_usr 'g/d' min max
-			for scen in quick geo; do
+			for scen in quick geo corpus; do
 				[ -n "${R[paired.$scen.ratio]:-}" ] || continue
 				printf '%-22s %9s %9s %9s %9s | %7s %7s %7s\n' \
-					"$([ $scen = quick ] && echo "quick (static zone)" || echo "geo (${GEO_SUBNETS##* } subnets)")" \
+					"$(case $scen in quick) echo "quick (static zone)" ;; geo) echo "geo (${GEO_SUBNETS##* } subnets)" ;;
+						*) echo "corpus (dnsload)" ;; esac)" \
 					"${R[paired.$scen.gslbd.cpu]}" "${R[paired.$scen.gdnsd.cpu]}" \
 					"${R[paired.$scen.gslbd.usr]}" "${R[paired.$scen.gdnsd.usr]}" \
 					"${R[paired.$scen.ratio]}" "${R[paired.$scen.rmin]}" "${R[paired.$scen.rmax]}"
 			done
-			for scen in quick geo; do
+			for scen in quick geo corpus; do
 				[ -n "${R[paired.$scen.ratio]:-}" ] || continue
 				echo "  $scen: per-round gslbd/gdnsd CPU per query: ${R[paired.$scen.ratios]};" \
-					"qps (dnsperf-capped) ${R[paired.$scen.gslbd.qps]} vs ${R[paired.$scen.gdnsd.qps]}"
+					"qps ($([ $scen = corpus ] && echo dnsload || echo dnsperf-capped))" \
+					"${R[paired.$scen.gslbd.qps]} vs ${R[paired.$scen.gdnsd.qps]}"
 			done
 			echo "  (cpu/usr: server CPU and user CPU per query in us, medians over the rounds;"
 			echo "  g/d: median of the per-round ratios, min and max of them)"
