@@ -18,6 +18,13 @@
 #                    on the geo scenario (10,000 subnets): the median of the
 #                    per-round CPU-per-query ratios, which a drifting
 #                    background load touches alike
+#   corpus           the geo scenario at scale: gslbd and gdnsd on a real
+#                    GeoLite2-City (GSLBD_GEOLITE2_CITY, required), a
+#                    1,000,000-query corpus from 500,000 client /24s drawn
+#                    from its networks; max qps with dnsload and dnsperf,
+#                    server CPU per query, p99 at a fixed rate, VmHWM, and
+#                    the udpecho ceiling
+#   corpus-paired    the corpus scenario in the paired layout, with dnsload
 #   all              quick and big
 #   Several modes may be given (e.g. "geo reports").
 #   GSLBD            a gslbd binary or a build directory holding gslbd/gslbd;
@@ -41,6 +48,18 @@
 #   GSLBD_GEOLITE2_CITY  a GeoLite2-City.mmdb: geo mode also reports the
 #                  servers' memory with it
 #   ROUNDS [7]     rounds of the paired mode (MAX_DURATION seconds per run)
+#   CORPUS_QUERIES [1000000] CORPUS_SUBNETS [500000] CORPUS_SUBNETS6 [50000]
+#                  queries, distinct client /24s and /56s of the corpus
+#   CORPUS_DRAW [networks]  networks: every database network alike, then a
+#                  /24 (/56) in it; space: every /24 (/56) covered alike
+#   CORPUS_CHECK [500]  corpus /24s whose answers are checked
+#   WORKERS [1]    UDP workers of gslbd (workers:) and gdnsd (udp_threads)
+#                  in the corpus modes; above 1 the servers are pinned to
+#                  SERVER_CPU,CLIENT_CPU and share CLIENT_CPU with the
+#                  generators
+#   INFLIGHT [200] dnsload -q (queries in flight, closed loop)
+#   LOAD_THREADS [1, or 2 x WORKERS]  dnsload -t (sockets, one per thread)
+#   DNSLOAD, UDPECHO  the tools (default: tests/bench/ of the build dir)
 #   REPORT_DCS [30] REPORT_PROBES [50]  datacenters and probes (reports mode)
 #   REPORT_CPUS [$SERVER_CPU]  CPU sets gslbd is pinned to in reports mode,
 #                  one pass each (e.g. "0 0,1")
@@ -1243,7 +1262,10 @@ corpus_prepare() {
 	log "corpus: walking $GSLBD_GEOLITE2_CITY, drawing $CORPUS_SUBNETS /24s and $CORPUS_SUBNETS6 /56s"
 	note_cmd "python3 $helper corpus $GSLBD_GEOLITE2_CITY $WORK $ORIGIN $GEO_NAME $CORPUS_QUERIES $CORPUS_SUBNETS $CORPUS_SUBNETS6 $CORPUS_DRAW $CORPUS_CHECK"
 	python3 "$helper" corpus "$GSLBD_GEOLITE2_CITY" "$WORK" "$ORIGIN" "$GEO_NAME" "$CORPUS_QUERIES" \
-		"$CORPUS_SUBNETS" "$CORPUS_SUBNETS6" "$CORPUS_DRAW" "$CORPUS_CHECK" >"$WORK/corpus.info"
+		"$CORPUS_SUBNETS" "$CORPUS_SUBNETS6" "$CORPUS_DRAW" "$CORPUS_CHECK" >"$WORK/corpus.info" || {
+		log "corpus: generating the corpus failed"
+		return 1
+	}
 	CORPUS_TXT=$WORK/corpus.txt
 	CORPUS_BIN=$WORK/corpus.bin
 	CORPUS_DCFILE=$WORK/corpus-dcs.txt
@@ -1609,9 +1631,11 @@ report() {
 				echo "  $name: answers checked against the nearest datacenter: ${R[$name.corpus.check]}${R[$name.corpus.diff]:+; ${R[$name.corpus.diff]}}"
 				echo "    ECS scopes returned (most common): ${R[$name.corpus.scopes]}"
 				for l in dnsload dnsperf; do
+					# With WORKERS > 1 the server spans both CPUs and the
+					# generator runs on one of them: no "others" figure.
 					echo "    $l: max-rate qps ${R[$name.corpus.$l.qpsall]}, cpu_us/q ${R[$name.corpus.$l.cpuall]}," \
-						"usr_us/q ${R[$name.corpus.$l.usr]}; lost ${R[$name.corpus.$l.lost]};" \
-						"CPU $SERVER_CPU used by others ${R[$name.corpus.$l.other]}%"
+						"usr_us/q ${R[$name.corpus.$l.usr]}; lost ${R[$name.corpus.$l.lost]}$([ "$WORKERS" = 1 ] &&
+							echo "; CPU $SERVER_CPU used by others ${R[$name.corpus.$l.other]}%")"
 				done
 				echo "    rcodes (dnsload) ${R[$name.corpus.rcodes]}; (dnsperf) ${R[$name.corpus.prcodes]};" \
 					"fixed rate lost ${R[$name.corpus.rlost]}; rss_KiB ${R[$name.corpus.rss]}"
