@@ -59,6 +59,9 @@
 #                  generators
 #   INFLIGHT [200] dnsload -q (queries in flight, closed loop)
 #   LOAD_THREADS [1, or 2 x WORKERS]  dnsload -t (sockets, one per thread)
+#   SERVER_CPUS [SERVER_CPU, or SERVER_CPU,CLIENT_CPU with WORKERS > 1]
+#                  taskset list of the servers and udpecho in the corpus
+#                  modes (CLIENT_CPU may be a list too)
 #   DNSLOAD, UDPECHO  the tools (default: tests/bench/ of the build dir)
 #   REPORT_DCS [30] REPORT_PROBES [50]  datacenters and probes (reports mode)
 #   REPORT_CPUS [$SERVER_CPU]  CPU sets gslbd is pinned to in reports mode,
@@ -139,8 +142,10 @@ KEEP=${KEEP:-0}
 WORKERS=${WORKERS:-1}
 if [ "$WORKERS" -gt 1 ]; then
 	LOAD_THREADS=${LOAD_THREADS:-$((2 * WORKERS))}
+	SERVER_CPUS=${SERVER_CPUS:-$SERVER_CPU,$CLIENT_CPU}
 else
 	LOAD_THREADS=${LOAD_THREADS:-1}
+	SERVER_CPUS=${SERVER_CPUS:-$SERVER_CPU}
 fi
 INFLIGHT=${INFLIGHT:-200}
 CORPUS_QUERIES=${CORPUS_QUERIES:-1000000}
@@ -1315,7 +1320,7 @@ corpus_udpecho() {
 corpus() {
 	local name ref='' r c0 c1 n l
 	corpus_prepare || return 1
-	[ "$WORKERS" -gt 1 ] && PIN=$SERVER_CPU,$CLIENT_CPU
+	PIN=$SERVER_CPUS
 	CORPUS_SERVERS=
 	corpus_udpecho
 	VARIANT=_corpus
@@ -1414,7 +1419,7 @@ corpus_paired() {
 		R[$name.version]=$(server_version "$name")
 	done
 	corpus_prepare || return 1
-	[ "$WORKERS" -gt 1 ] && PIN=$SERVER_CPU,$CLIENT_CPU
+	PIN=$SERVER_CPUS
 	VARIANT=_corpus
 	LOADER=dnsload
 	paired_scenario corpus "$GSLBD_GEOLITE2_CITY" "$CORPUS_TXT"
@@ -1592,7 +1597,7 @@ report() {
 			echo "== corpus: $GEO_NAME, 3 datacenters, policy nearest, TTL 30, on $CORPUS_DB"
 			echo "   ($GSLBD_GEOLITE2_CITY, ${CORPUS_DB_KIB} KiB); $CORPUS_QUERIES queries: $CORPUS_MIX;"
 			echo "   $CORPUS_SUBNETS client /24s and $CORPUS_SUBNETS6 /56s drawn by $CORPUS_DRAW; WORKERS=$WORKERS" \
-				"(server on CPU ${PIN:-$SERVER_CPU}$([ "$WORKERS" -gt 1 ] && echo ,$CLIENT_CPU)), generators on CPU $CLIENT_CPU"
+				"(server on CPU $SERVER_CPUS), generators on CPU $CLIENT_CPU"
 			echo "   max rate: median of $REPEAT x ${MAX_DURATION}s per generator (dnsload -q $INFLIGHT -t $LOAD_THREADS;" \
 				"dnsperf -c $CLIENTS -q $OUTSTANDING);"
 			echo "   fixed rate: dnsload -Q $RATE for ${DURATION}s"
