@@ -5,9 +5,11 @@
  * queries in flight against one server for a fixed time: each thread owns a
  * connected UDP socket and sends and receives in batches with sendmmsg and
  * recvmmsg. Responses are matched to queries by DNS id; the latency of each
- * is the time from the sendmmsg call that carried it to the recvmmsg call
- * that returned it. With -Q the sending is paced at a fixed rate instead
- * (the in-flight limit still applies).
+ * is the time from the sendmmsg call that carried it to the kernel's receive
+ * timestamp of the response (SO_TIMESTAMPNS; without it, the return of the
+ * recvmmsg call). With -Q the sending is paced at a fixed rate instead (the
+ * in-flight limit still applies), and the thread sleeps until the next query
+ * is due rather than waking for every response.
  *
  * Query file (text, one query per line, '#' starts a comment):
  *     NAME TYPE [ECS]
@@ -75,6 +77,7 @@ struct opts {
 	double rate;                    /* -Q: queries/s (all threads), 0 = closed loop */
 	unsigned threads;               /* -t: threads, one socket each */
 	double timeout;                 /* -T: seconds until a query counts as lost */
+	uint64_t tick_ns;               /* -g: pacing granularity at a fixed rate */
 	int verbose;                    /* -v: per-thread figures on stderr */
 };
 
@@ -98,13 +101,14 @@ struct worker {
 	uint64_t lat_sum_ns;      /* sum of latencies */
 	uint64_t lat_max_ns;      /* largest latency */
 	uint64_t hist[HIST_SIZE]; /* latency histogram, see hist_index() */
-	uint64_t *sent_ns;        /* per id: send time, 0 = free */
+	uint64_t *sent_ns;        /* per id: send time (stamp_ns()), 0 = free */
 	uint16_t *free_ids;       /* stack of free ids */
 	unsigned free_count;      /* ids on the stack */
 	uint16_t *live;           /* ids in flight, dense */
 	uint32_t *live_pos;       /* per id: its index in live */
 	unsigned live_count;      /* queries in flight */
 	uint64_t end_send_ns;     /* when sending stopped */
+	int kstamp;               /* the socket gives receive timestamps */
 };
 
 static struct opts opt;
@@ -135,11 +139,21 @@ static void *xrealloc_or_die(void *p, size_t n)
 	return q;
 }
 
+/* Pacing and run time. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Send times and timeouts: the clock of the kernel's SO_TIMESTAMPNS. */
+static uint64_t stamp_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -419,17 +433,44 @@ static void scan_timeouts(struct worker *w, uint64_t now, uint64_t timeout_ns)
 	}
 }
 
-static void receive_batch(struct worker *w, struct mmsghdr *rmsg, uint8_t (*rbuf)[RESP_BUF])
+/* Room for one SCM_TIMESTAMPNS message, aligned for cmsghdr. */
+union ctrl_buf {
+	struct cmsghdr align;                          /* alignment */
+	char buf[CMSG_SPACE(sizeof(struct timespec))]; /* the message */
+};
+
+/* The kernel's receive time of a message, or fallback. */
+static uint64_t rx_stamp(struct msghdr *mh, uint64_t fallback)
+{
+	struct cmsghdr *c;
+	struct timespec ts;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return fallback;
+}
+
+/* Read what has arrived, without blocking; returns the count. */
+static int receive_batch(struct worker *w, struct mmsghdr *rmsg, uint8_t (*rbuf)[RESP_BUF],
+			 union ctrl_buf *ctrl)
 {
 	int n, i;
-	uint64_t t, lat;
+	uint64_t t, rt, lat;
 	uint16_t id;
 	const uint8_t *p;
 
+	for (i = 0; i < BATCH; i++) {
+		rmsg[i].msg_hdr.msg_control = w->kstamp ? ctrl[i].buf : NULL;
+		rmsg[i].msg_hdr.msg_controllen = w->kstamp ? sizeof(ctrl[i].buf) : 0;
+	}
 	n = recvmmsg(w->fd, rmsg, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
-		return;
-	t = now_ns();
+		return 0;
+	t = stamp_ns();
 	for (i = 0; i < n; i++) {
 		p = rbuf[i];
 		if (rmsg[i].msg_len < 12) {
@@ -441,7 +482,8 @@ static void receive_batch(struct worker *w, struct mmsghdr *rmsg, uint8_t (*rbuf
 			w->unexpected++;
 			continue;
 		}
-		lat = t - w->sent_ns[id];
+		rt = w->kstamp ? rx_stamp(&rmsg[i].msg_hdr, t) : t;
+		lat = rt > w->sent_ns[id] ? rt - w->sent_ns[id] : 0;
 		w->hist[hist_index(lat)]++;
 		w->lat_sum_ns += lat;
 		if (lat > w->lat_max_ns)
@@ -453,6 +495,15 @@ static void receive_batch(struct worker *w, struct mmsghdr *rmsg, uint8_t (*rbuf
 		w->received++;
 		id_free(w, id);
 	}
+	return n;
+}
+
+/* Read until the socket is empty. */
+static void receive_all(struct worker *w, struct mmsghdr *rmsg, uint8_t (*rbuf)[RESP_BUF],
+			union ctrl_buf *ctrl)
+{
+	while (receive_batch(w, rmsg, rbuf, ctrl) == BATCH)
+		;
 }
 
 static void *worker_run(void *arg)
@@ -462,9 +513,10 @@ static void *worker_run(void *arg)
 	struct iovec siov[BATCH][2], riov[BATCH];
 	uint8_t idbuf[BATCH][2];
 	uint8_t(*rbuf)[RESP_BUF] = malloc(BATCH * sizeof(*rbuf));
+	union ctrl_buf ctrl[BATCH];
 	uint64_t timeout_ns = (uint64_t)(opt.timeout * 1e9);
 	uint64_t end_ns = start_ns + (uint64_t)(opt.duration * 1e9);
-	uint64_t t, next_scan, due;
+	uint64_t t, stamp, next_scan, due;
 	struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
 	struct timespec ts;
 	unsigned i, k, want;
@@ -496,7 +548,7 @@ static void *worker_run(void *arg)
 		if (!sending && w->live_count == 0)
 			break;
 		if (t >= next_scan) {
-			scan_timeouts(w, t, timeout_ns);
+			scan_timeouts(w, stamp_ns(), timeout_ns);
 			next_scan = t + SCAN_NS;
 			continue;
 		}
@@ -527,6 +579,7 @@ static void *worker_run(void *arg)
 				siov[k][1].iov_len = corpus.len[q] - 2u;
 			}
 			t = now_ns();
+			stamp = stamp_ns();
 			sent = sendmmsg(w->fd, smsg, want, 0);
 			if (sent < 0) {
 				w->send_errors++;
@@ -535,13 +588,13 @@ static void *worker_run(void *arg)
 			for (k = 0; k < (unsigned)sent; k++) {
 				uint16_t id = w->free_ids[--w->free_count];
 
-				w->sent_ns[id] = t;
+				w->sent_ns[id] = stamp;
 				w->live_pos[id] = w->live_count;
 				w->live[w->live_count++] = id;
 			}
 			w->sent += (unsigned)sent;
 			/* Pick up what has arrived meanwhile, without blocking. */
-			receive_batch(w, rmsg, rbuf);
+			receive_all(w, rmsg, rbuf, ctrl);
 			if (sent > 0)
 				continue;
 		}
@@ -549,8 +602,14 @@ static void *worker_run(void *arg)
 		 * due at a fixed rate. */
 		wait_ns = (int)(next_scan - t > SCAN_NS ? SCAN_NS : next_scan - t);
 		if (sending && w->rate > 0 && w->live_count < w->inflight) {
-			double next = (double)w->sent / w->rate * 1e9;
-			int64_t d = (int64_t)next - (int64_t)(t - start_ns);
+			/* Due time of the next query, rounded up to the pacing
+			 * tick: one wake-up sends what a tick holds. */
+			uint64_t next = (uint64_t)((double)w->sent / w->rate * 1e9);
+			int64_t d;
+
+			if (opt.tick_ns > 0)
+				next = (next + opt.tick_ns - 1) / opt.tick_ns * opt.tick_ns;
+			d = (int64_t)next - (int64_t)(t - start_ns);
 
 			if (d < wait_ns)
 				wait_ns = d > 0 ? (int)d : 0;
@@ -559,8 +618,12 @@ static void *worker_run(void *arg)
 			wait_ns = (int)(end_ns - t);
 		ts.tv_sec = 0;
 		ts.tv_nsec = wait_ns;
+		/* At a fixed rate with receive timestamps, responses need no
+		 * wake-up of their own: they are read after the next send. */
+		pfd.events =
+		    sending && w->rate > 0 && w->kstamp && w->live_count < w->inflight ? 0 : POLLIN;
 		if (ppoll(&pfd, 1, &ts, NULL) > 0)
-			receive_batch(w, rmsg, rbuf);
+			receive_all(w, rmsg, rbuf, ctrl);
 	}
 	return NULL;
 }
@@ -587,6 +650,7 @@ static void worker_init(struct worker *w, unsigned index)
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->fd = worker_socket();
+	w->kstamp = setsockopt(w->fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int)) == 0;
 	w->inflight = opt.inflight / opt.threads + (index < opt.inflight % opt.threads);
 	w->rate = opt.rate / opt.threads;
 	/* Threads start at different points of the corpus. */
@@ -617,7 +681,7 @@ static void worker_init(struct worker *w, unsigned index)
 static void usage(FILE *f)
 {
 	fputs("usage: dnsload -s ADDR [-p PORT] -d FILE [-B] [-e] [-r] [-b SIZE]\n"
-	      "               [-q INFLIGHT] [-l SECONDS] [-Q RATE] [-t THREADS]\n"
+	      "               [-q INFLIGHT] [-l SECONDS] [-Q RATE [-g USEC]] [-t THREADS]\n"
 	      "               [-T TIMEOUT] [-v]\n"
 	      "  -s ADDR     server address (IPv4 or IPv6)\n"
 	      "  -p PORT     server port (53)\n"
@@ -631,6 +695,8 @@ static void usage(FILE *f)
 	      "  -l SECONDS  how long to send (10); then wait for the last responses\n"
 	      "  -Q RATE     send at RATE queries/s (all threads) instead of as fast\n"
 	      "              as responses come back; -q still caps what is in flight\n"
+	      "  -g USEC     with -Q: wake up at most every USEC microseconds and send\n"
+	      "              what is due by then (100; 0: every query at its time)\n"
 	      "  -t N        threads, each with its own socket (1)\n"
 	      "  -T SECONDS  a query without response after this long is lost (1)\n"
 	      "  -v          per-thread figures on stderr\n"
@@ -717,7 +783,8 @@ int main(int argc, char **argv)
 	opt.duration = 10;
 	opt.threads = 1;
 	opt.timeout = 1;
-	while ((c = getopt(argc, argv, "s:p:d:Beb:rq:l:Q:t:T:vh")) != -1) {
+	opt.tick_ns = 100000;
+	while ((c = getopt(argc, argv, "s:p:d:Beb:rq:l:Q:g:t:T:vh")) != -1) {
 		switch (c) {
 		case 's':
 			addr = optarg;
@@ -748,6 +815,9 @@ int main(int argc, char **argv)
 			break;
 		case 'Q':
 			opt.rate = num_arg(c, optarg, 1, 1e8);
+			break;
+		case 'g':
+			opt.tick_ns = (uint64_t)(num_arg(c, optarg, 0, 1e6) * 1e3);
 			break;
 		case 't':
 			opt.threads = (unsigned)num_arg(c, optarg, 1, 256);
