@@ -412,14 +412,19 @@ fmt_list() {
 main_cpu() { python3 "$helper" tasks "$1" | awk -v p="$1" '$1 == p { print $3 }'; }
 
 # dnsload_run OUT ARGS...: run dnsload (LOAD_THREADS threads) on CLIENT_CPU
-# against the server; a query file ending in .bin is dnsperf's binary format.
+# against the server; a query file ending in .bin is dnsperf's binary format,
+# any other is dnsload's text format, sent with EDNS0 on every query.
 dnsload_run() {
 	local out=$1 a
 	shift
 	local cmd=(taskset -c "$CLIENT_CPU" "$DNSLOAD" -s 127.0.0.1 -p "$PORT" -t "$LOAD_THREADS")
+	# A text file gets EDNS0 on every query (-e): the corpus queries all
+	# carry an OPT record, as in its binary twin for dnsperf.
+	local binary=
 	for a in "$@"; do
-		case "$a" in *.bin) cmd+=(-B) ;; esac
+		case "$a" in *.bin) binary=1 ;; esac
 	done
+	if [ -n "$binary" ]; then cmd+=(-B); else cmd+=(-e); fi
 	cmd+=("$@")
 	note_cmd "${cmd[*]}"
 	"${cmd[@]}" >"$out" 2>&1 &
