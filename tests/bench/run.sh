@@ -1554,7 +1554,7 @@ report() {
 				done
 			done
 			case " $GEO_SERVERS " in
-			*" gslbd "*" gdnsd "* | *" gdnsd "*" gslbd "*)
+			*" gslbd "*"gdnsd "* | *" gdnsd "*"gslbd "*)
 				for i in "${!subs[@]}"; do
 					if [ "$i" = $((${#subs[@]} - 1)) ]; then
 						printf '%-7s %8s %9s %9s %9s | %7s %7s %8s %9s | %8s %8s\n' g/gdnsd "${subs[$i]}" \
@@ -1621,7 +1621,7 @@ report() {
 					"${R[$name.corpus.rcpu]}" "${R[$name.corpus.ready]}" "${R[$name.corpus.hwm]}"
 			done
 			case " $CORPUS_SERVERS " in
-			*" gslbd "*" gdnsd "* | *" gdnsd "*" gslbd "*)
+			*" gslbd "*"gdnsd "* | *" gdnsd "*"gslbd "*)
 				printf '%-8s %9s %8s %8s %9s %8s | %7s %7s %8s %8s | %8s %8s\n' g/gdnsd \
 					"$(ratio "${R[gslbd.corpus.dnsload.qps]}" "${R[gdnsd.corpus.dnsload.qps]}")" \
 					"$(ratio "${R[gslbd.corpus.dnsload.cpu]}" "${R[gdnsd.corpus.dnsload.cpu]}")" "" \
