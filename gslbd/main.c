@@ -41,7 +41,7 @@
 #define HEALTH_TICK_MS 250
 
 struct daemon {
-	struct control ctl;         /* control plane */
+	struct control *ctl;        /* control plane */
 	struct event_base *base;    /* main loop */
 	struct server *server;      /* DNS listeners and threads */
 	struct api *api;            /* HTTP API, or NULL */
@@ -92,7 +92,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	control_tick(&d->ctl);
+	control_tick(d->ctl);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -106,8 +106,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		uint64_t gen = old->generation;
 		bool listeners_same;
 
-		log_info("reload: reading %s", d->ctl.config_path);
-		if (control_reload(&d->ctl, &err) != 0) {
+		log_info("reload: reading %s", control_config_path(d->ctl));
+		if (control_reload(d->ctl, &err) != 0) {
 			log_err("reload failed: %s; keeping generation %llu", err.msg,
 				(unsigned long long)gen);
 			return;
@@ -116,7 +116,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		if (!listeners_same)
 			log_warn("reload: listen addresses and workers changed in %s; they take "
 				 "effect at the next restart",
-				 d->ctl.config_path);
+				 control_config_path(d->ctl));
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
@@ -213,7 +213,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .ctl = { .config_path = DEFAULT_CONFIG } };
+	struct daemon d = { .ctl = NULL };
+	const char *config_path = DEFAULT_CONFIG;
+	bool debug = false;
 	const char *port_file = NULL, *ecs = NULL;
 	bool check_only = false, explain = false, aaaa = false;
 	struct snapshot *snap;
@@ -228,7 +230,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "c:dVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			d.ctl.config_path = optarg;
+			config_path = optarg;
 			break;
 		case OPT_PORT_FILE:
 			port_file = optarg;
@@ -249,7 +251,7 @@ int main(int argc, char **argv)
 			config_print_options(stdout);
 			return 0;
 		case 'd':
-			d.ctl.debug = true;
+			debug = true;
 			break;
 		case 'V':
 			printf("gslbd %s\n", PACKAGE_VERSION);
@@ -269,11 +271,12 @@ int main(int argc, char **argv)
 	/* Zone loading allocates and frees ldns buffers per record; without a
 	 * high trim threshold glibc shrinks and regrows the heap for each. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	log_init("gslbd", false, d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+	log_init("gslbd", false, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	if (!check_only && !explain)
-		log_set_level(d.ctl.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+		log_set_level(debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 
-	if (control_load(d.ctl.config_path, NULL, &snap, &err) != 0) {
+	d.ctl = control_new(config_path, debug);
+	if (control_load(config_path, NULL, &snap, &err) != 0) {
 		if (check_only || explain) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 1;
@@ -282,28 +285,28 @@ int main(int argc, char **argv)
 	}
 	if (check_only || explain) {
 		if (explain)
-			rc = run_explain(snap, &d.ctl, argv + optind, argc - optind, ecs, aaaa);
-		else if ((rc = control_load_admin(&d.ctl, snap, &err)) != 0)
+			rc = run_explain(snap, d.ctl, argv + optind, argc - optind, ecs, aaaa);
+		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0)
 			fprintf(stderr, "%s\n", err.msg);
 		else
 			printf("%s: ok (%zu zones, %zu records, %zu load-balanced names, %zu "
 			       "datacenters)\n",
-			       d.ctl.config_path, zone_set_count(snap->zones),
+			       config_path, zone_set_count(snap->zones),
 			       total_records(snap->zones), snap->config->lbname_count,
 			       snap->config->datacenter_count);
 		snapshot_free(snap);
-		admin_table_free(d.ctl.admin);
+		control_free(d.ctl);
 		return rc == 0 ? 0 : 1;
 	}
 	log_init("gslbd", snap->config->log_syslog,
-		 d.ctl.debug ? LOG_LEVEL_DEBUG : snap->config->log_level);
+		 debug ? LOG_LEVEL_DEBUG : snap->config->log_level);
 	log_info("gslbd %s starting: config=%s zones=%zu records=%zu names=%zu datacenters=%zu",
-		 PACKAGE_VERSION, d.ctl.config_path, zone_set_count(snap->zones),
+		 PACKAGE_VERSION, config_path, zone_set_count(snap->zones),
 		 total_records(snap->zones), snap->config->lbname_count,
 		 snap->config->datacenter_count);
-	if (control_load_admin(&d.ctl, snap, &err) != 0)
+	if (control_load_admin(d.ctl, snap, &err) != 0)
 		log_fatal("%s", err.msg);
-	control_start(&d.ctl, snap);
+	control_start(d.ctl, snap);
 
 	if (evthread_use_pthreads() != 0)
 		log_fatal("libevent: no pthreads support");
@@ -316,7 +319,7 @@ int main(int argc, char **argv)
 		log_fatal("cannot create the main event loop");
 	if (server_bind(snap->config, &d.server, &err) != 0)
 		log_fatal("%s", err.msg);
-	if (api_start(d.base, snap->config, &d.ctl, &d.api, &err) != 0)
+	if (api_start(d.base, snap->config, d.ctl, &d.api, &err) != 0)
 		log_fatal("%s", err.msg);
 	if (port_file != NULL)
 		write_port_file(port_file, &d);
@@ -348,7 +351,7 @@ int main(int argc, char **argv)
 	event_free(tick_ev);
 	event_base_free(d.base);
 	snapshot_shutdown();
-	control_fini(&d.ctl);
+	control_free(d.ctl);
 	metrics_shutdown();
 	libevent_global_shutdown();
 	log_info("exiting");

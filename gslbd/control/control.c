@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
+#include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
@@ -182,16 +183,35 @@ void control_start(struct control *c, struct snapshot *snap)
 		snap->latency = health_latency_build(c->health, now);
 }
 
-void control_fini(struct control *c)
+struct control *control_new(const char *config_path, bool debug)
 {
+	struct control *c = xcalloc(1, sizeof(*c));
+
+	c->config_path = config_path;
+	c->debug = debug;
+	return c;
+}
+
+void control_free(struct control *c)
+{
+	if (c == NULL)
+		return;
 	health_free(c->health);
-	c->health = NULL;
 	free(c->probe_last_ts);
-	c->probe_last_ts = NULL;
 	free(c->probe_config);
-	c->probe_config = NULL;
 	admin_table_free(c->admin);
-	c->admin = NULL;
+	free(c);
+}
+
+const char *control_config_path(const struct control *c)
+{
+	return c->config_path;
+}
+
+const char *control_probe_config(const struct control *c, const char **etag)
+{
+	*etag = c->probe_config_etag;
+	return c->probe_config;
 }
 
 /* Publish a snapshot like the current one with fresh datacenter states and

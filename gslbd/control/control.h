@@ -16,24 +16,27 @@
 
 struct snapshot;
 struct geo_share;
-struct health;
 
-struct control {
-	const char *config_path;    /* the configuration file */
-	struct admin_table *admin;  /* operators' overrides */
-	bool debug;                 /* -d: keep debug logging across reloads */
-	struct health *health;      /* probe-fed health and latency model, or NULL before start */
-	uint64_t *probe_last_ts;    /* per config->probes entry: newest accepted report timestamp */
-	uint64_t reports[REPORT_VERDICT_COUNT]; /* reports by verdict (metrics) */
-	char *probe_config;         /* JSON served at /v1/probe-config for the current config */
-	char probe_config_etag[64]; /* its ETag */
-};
+/* The control plane's state (opaque; main thread). */
+struct control;
+
+/* New control plane for the configuration at config_path (borrowed: it must
+ * outlive the control plane); debug keeps debug logging across reloads.
+ * Free with control_free(). */
+struct control *control_new(const char *config_path, bool debug);
+/* Free c and everything control_start() and the reloads made (NULL is fine). */
+void control_free(struct control *c);
+
+/* The configuration file c loads. */
+const char *control_config_path(const struct control *c);
+
+/* The JSON served at /v1/probe-config for the current configuration and its
+ * ETag (borrowed until the next reload), or NULL before control_start(). */
+const char *control_probe_config(const struct control *c, const char **etag);
 
 /* Start the health model for the first snapshot (before publishing it), and
  * fill its datacenter states. */
 void control_start(struct control *c, struct snapshot *snap);
-/* Free what control_start() and the reloads made. */
-void control_fini(struct control *c);
 
 /* Handle one signed report (POST /v1/reports). Returns the verdict; why
  * holds the reason when refused. Publishes a new snapshot when a
@@ -52,8 +55,8 @@ void control_tick(struct control *c);
 int control_load(const char *path, struct geo_share *keep_geo, struct snapshot **out,
 		 struct gslb_err *err);
 
-/* Read the state file named by snap's config into c->admin (replacing it).
- * Returns 0 or a negative code with err set (c->admin unchanged). */
+/* Read the state file named by snap's config into c's overrides (replacing
+ * them). Returns 0 or a negative code with err set (overrides unchanged). */
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err);
 
 /* Fill snap->dc_state from the overrides and, once started, the health model. */

@@ -22,12 +22,11 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
-#include "gslbd/control/health.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
+#include "gslbd/control/status.h"
 #include "gslbd/dns/snapshot.h"
 #include "common/timeutil.h"
-#include "zones/zone.h"
 
 #define API_MAX_BODY (1024 * 1024)
 #define API_MAX_HEADERS (16 * 1024)
@@ -82,139 +81,9 @@ static void handle_healthz(struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-static const char *health_state_label(const struct control *ctl, size_t dc)
-{
-	if (ctl->health == NULL)
-		return "unknown";
-	switch (health_dc_state(ctl->health, dc)) {
-	case HEALTH_UP:
-		return "up";
-	case HEALTH_DOWN:
-		return "down";
-	default:
-		return "unknown";
-	}
-}
-
-/* What every probe says of datacenter dc. */
-static json_t *pair_views(const struct control *ctl, const struct config *cfg, size_t dc,
-			  uint64_t now)
-{
-	json_t *arr = json_array();
-
-	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
-		struct health_pair_view v;
-		json_t *o;
-
-		health_pair(ctl->health, p, dc, now, &v);
-		if (!v.has_result)
-			continue;
-		o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:i}", "probe", cfg->probes[p].id,
-			      "region", cfg->probes[p].region, "verdict",
-			      v.verdict == HEALTH_UP ? "up" : v.verdict == HEALTH_DOWN ? "down" : "unknown",
-			      "fresh", v.fresh, "age_ms", (json_int_t)v.age_ms, "last_ok", v.last_ok,
-			      "last_status", v.last_status);
-		json_object_set_new(o, "rtt_ms", v.rtt_ms >= 0 ? json_real(v.rtt_ms) : json_null());
-		if (v.last_error != NULL)
-			json_object_set_new(o, "last_error", json_string(v.last_error));
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
-
-/* Mean smoothed RTT to dc of the fresh probes of region, or -1. */
-static double region_rtt(const struct control *ctl, const struct config *cfg, const char *region,
-			 size_t dc, uint64_t now)
-{
-	double sum = 0;
-	unsigned n = 0;
-
-	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
-		struct health_pair_view v;
-
-		if (strcmp(cfg->probes[p].region, region) != 0)
-			continue;
-		health_pair(ctl->health, p, dc, now, &v);
-		if (v.fresh && v.rtt_ms >= 0) {
-			sum += v.rtt_ms;
-			n++;
-		}
-	}
-	return n > 0 ? sum / n : -1;
-}
-
 static void handle_status(struct api *api, struct evhttp_request *req)
 {
-	const struct snapshot *snap = snapshot_current();
-	const struct config *cfg = snap->config;
-	json_t *dcs = json_array(), *zones = json_array(), *names = json_array();
-	json_t *probes = json_array(), *latency = json_object();
-	uint64_t now = time_mono_ms();
-
-	for (size_t i = 0; i < cfg->datacenter_count; i++) {
-		const struct config_datacenter *dc = &cfg->datacenters[i];
-		uint64_t since;
-		enum admin_state st = admin_table_get(api->ctl->admin, dc->name, &since);
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", dc->name, "region", dc->region,
-				      "state", snap->dc_state[i] == DC_STATE_UP ? "up" : "down",
-				      "admin", admin_state_name(st));
-
-		if (st != ADMIN_NONE)
-			json_object_set_new(o, "admin_since_ms", json_integer((json_int_t)since));
-		json_object_set_new(o, "health", json_string(health_state_label(api->ctl, i)));
-		json_object_set_new(o, "reason",
-				    json_string(st == ADMIN_DRAIN      ? "drained by operator"
-						: st == ADMIN_FORCE_UP ? "forced up by operator"
-						: api->ctl->health != NULL
-							? health_dc_reason(api->ctl->health, i)
-							: "no health data yet"));
-		json_object_set_new(o, "probes", pair_views(api->ctl, cfg, i, now));
-		json_array_append_new(dcs, o);
-	}
-	for (size_t p = 0; p < cfg->probe_count; p++) {
-		uint64_t age = api->ctl->health != NULL
-				       ? health_probe_age_ms(api->ctl->health, p, now)
-				       : UINT64_MAX;
-		json_t *o = json_pack("{s:s, s:s}", "id", cfg->probes[p].id, "region",
-				      cfg->probes[p].region);
-
-		json_object_set_new(o, "last_report_age_ms",
-				    age == UINT64_MAX ? json_null() : json_integer((json_int_t)age));
-		json_array_append_new(probes, o);
-	}
-	/* Each region's ranking as DNS uses it (the snapshot's), with the
-	 * current smoothed RTTs: the snapshot's own RTTs date from the last
-	 * change of order. */
-	for (size_t r = 0; snap->latency != NULL && r < snap->latency->region_count; r++) {
-		const struct latency_region *reg = &snap->latency->regions[r];
-		json_t *order = json_array();
-
-		for (size_t k = 0; k < reg->order_count; k++) {
-			double rtt = region_rtt(api->ctl, cfg, reg->name, reg->order[k], now);
-
-			json_array_append_new(order,
-					      json_pack("{s:s, s:o}", "datacenter",
-							cfg->datacenters[reg->order[k]].name, "rtt_ms",
-							rtt >= 0 ? json_real(rtt) : json_null()));
-		}
-		json_object_set_new(latency, reg->name, order);
-	}
-	for (size_t i = 0; i < zone_set_count(snap->zones); i++) {
-		const struct zone *z = zone_set_zone(snap->zones, i);
-		char name[DNAME_STRLEN];
-
-		dname_to_str(zone_origin(z), name, sizeof(name));
-		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name", name, "serial",
-						       (json_int_t)zone_serial(z), "records",
-						       (json_int_t)zone_rr_count(z)));
-	}
-	for (size_t i = 0; i < cfg->lbname_count; i++)
-		json_array_append_new(names, json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name,
-						       "pool", cfg->pools[cfg->lbnames[i].pool].name));
-	reply_json(req, 200,
-		   json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
-			     (json_int_t)snap->generation, "datacenters", dcs, "zones", zones, "names",
-			     names, "probes", probes, "latency", latency));
+	reply_json(req, 200, status_json(api->ctl, snapshot_current(), time_mono_ms()));
 }
 
 static void handle_explain(struct evhttp_request *req)
@@ -353,7 +222,7 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	const struct config *cfg = snapshot_current()->config;
 	struct report_auth auth;
 	struct evbuffer *buf;
-	const char *inm;
+	const char *inm, *etag, *config;
 	char why[256] = "";
 	size_t probe;
 	uint64_t ts;
@@ -372,121 +241,33 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 			   json_pack("{s:s, s:s}", "error", why, "reason", report_verdict_name(v)));
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag",
-			  api->ctl->probe_config_etag);
+	config = control_probe_config(api->ctl, &etag);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", etag);
 	inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
-	if (inm != NULL && strcmp(inm, api->ctl->probe_config_etag) == 0) {
+	if (inm != NULL && strcmp(inm, etag) == 0) {
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
 	buf = evbuffer_new();
-	evbuffer_add(buf, api->ctl->probe_config, strlen(api->ctl->probe_config));
+	evbuffer_add(buf, config, strlen(config));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "application/json");
 	evhttp_send_reply(req, 200, "OK", buf);
 	evbuffer_free(buf);
 }
 
-static void prom_escape(struct evbuffer *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			evbuffer_add_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			evbuffer_add(b, "\\n", 2);
-		else
-			evbuffer_add(b, s, 1);
-	}
-}
-
 static void handle_metrics(struct api *api, struct evhttp_request *req)
 {
-	const struct snapshot *snap = snapshot_current();
-	const struct config *cfg = snap->config;
 	struct metrics_shard *sum = xmalloc(sizeof(*sum));
 	struct evbuffer *b = evbuffer_new();
-	uint64_t now = time_mono_ms();
+	size_t len = 0;
+	char *text;
 
 	metrics_sum(sum);
-	evbuffer_add_printf(b, "# HELP gslbd_dns_queries_total DNS queries answered, by zone, "
-			       "question type and response code.\n"
-			       "# TYPE gslbd_dns_queries_total counter\n");
-	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
-		char zname[DNAME_STRLEN];
-
-		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
-			continue;
-		if (z < METRICS_MAX_ZONES)
-			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
-				     sizeof(zname));
-		else
-			snprintf(zname, sizeof(zname), "(none)");
-		for (unsigned q = 0; q < METRICS_QTYPES; q++) {
-			for (unsigned r = 0; r < METRICS_RCODES; r++) {
-				if (sum->queries[z][q][r] == 0)
-					continue;
-				evbuffer_add_printf(b, "gslbd_dns_queries_total{zone=\"");
-				prom_escape(b, zname);
-				evbuffer_add_printf(b, "\",qtype=\"%s\",rcode=\"%s\"} %llu\n",
-						    metrics_qtype_name(q), metrics_rcode_name(r),
-						    (unsigned long long)sum->queries[z][q][r]);
-			}
-		}
-	}
-	evbuffer_add_printf(b,
-			    "# HELP gslbd_dns_dropped_total Packets not answered (malformed or "
-			    "responses).\n# TYPE gslbd_dns_dropped_total counter\n"
-			    "gslbd_dns_dropped_total %llu\n"
-			    "# HELP gslbd_dns_truncated_total UDP answers sent with TC set.\n"
-			    "# TYPE gslbd_dns_truncated_total counter\ngslbd_dns_truncated_total %llu\n",
-			    (unsigned long long)sum->dropped, (unsigned long long)sum->truncated);
-	evbuffer_add_printf(b, "# HELP gslbd_datacenter_answers_total Answers that carried the "
-			       "datacenter.\n# TYPE gslbd_datacenter_answers_total counter\n");
-	for (size_t i = 0; i < cfg->datacenter_count && i < METRICS_MAX_DCS; i++) {
-		evbuffer_add_printf(b, "gslbd_datacenter_answers_total{datacenter=\"");
-		prom_escape(b, cfg->datacenters[i].name);
-		evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)sum->dc_answers[i]);
-	}
-	evbuffer_add_printf(b, "# HELP gslbd_datacenter_up 1 when the datacenter may be answered "
-			       "(health and overrides).\n# TYPE gslbd_datacenter_up gauge\n");
-	for (size_t i = 0; i < cfg->datacenter_count; i++) {
-		evbuffer_add_printf(b, "gslbd_datacenter_up{datacenter=\"");
-		prom_escape(b, cfg->datacenters[i].name);
-		evbuffer_add_printf(b, "\"} %d\n", snap->dc_state[i] == DC_STATE_UP);
-	}
-	evbuffer_add_printf(b, "# HELP gslbd_datacenter_state_changes_total Health state changes "
-			       "seen by the probe model.\n"
-			       "# TYPE gslbd_datacenter_state_changes_total counter\n");
-	for (size_t i = 0; api->ctl->health != NULL && i < cfg->datacenter_count; i++) {
-		evbuffer_add_printf(b, "gslbd_datacenter_state_changes_total{datacenter=\"");
-		prom_escape(b, cfg->datacenters[i].name);
-		evbuffer_add_printf(b, "\"} %llu\n",
-				    (unsigned long long)health_dc_changes(api->ctl->health, i));
-	}
-	evbuffer_add_printf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
-			       "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");
-	for (size_t p = 0; api->ctl->health != NULL && p < cfg->probe_count; p++) {
-		uint64_t age = health_probe_age_ms(api->ctl->health, p, now);
-
-		if (age == UINT64_MAX)
-			continue;
-		evbuffer_add_printf(b, "gslbd_probe_report_age_seconds{probe=\"");
-		prom_escape(b, cfg->probes[p].id);
-		evbuffer_add_printf(b, "\"} %.3f\n", (double)age / 1000.0);
-	}
-	evbuffer_add_printf(b, "# HELP gslbd_reports_total Probe reports by result.\n"
-			       "# TYPE gslbd_reports_total counter\n");
-	for (int v = 0; v < REPORT_VERDICT_COUNT; v++)
-		evbuffer_add_printf(b, "gslbd_reports_total{result=\"%s\"} %llu\n",
-				    v == REPORT_OK ? "accepted" : report_verdict_name(v),
-				    (unsigned long long)api->ctl->reports[v]);
-	evbuffer_add_printf(b,
-			    "# HELP gslbd_snapshot_generation Generation of the data being served.\n"
-			    "# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
-			    (unsigned long long)snap->generation);
-	for (int e = 0; e < METRICS_EVENTS; e++)
-		evbuffer_add_printf(b, "# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
-				    metrics_event_name(e), (unsigned long long)sum->events[e]);
+	text = status_metrics_text(api->ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	evbuffer_add(b, text, len);
+	free(text);
+	/* the listeners' counters belong to this layer */
 	evbuffer_add_printf(b,
 			    "# HELP gslbd_accept_paused_total Times a listener stopped accepting "
 			    "for %d ms: no file descriptor or memory left.\n"

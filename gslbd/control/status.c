@@ -1,0 +1,258 @@
+#include <config.h>
+
+#include "gslbd/control/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/admin.h"
+#include "gslbd/control/control-internal.h"
+#include "gslbd/control/health.h"
+#include "gslbd/control/metrics.h"
+#include "gslbd/control/report.h"
+#include "gslbd/dns/latency.h"
+#include "gslbd/dns/snapshot.h"
+#include "zones/zone.h"
+
+static const char *health_state_label(const struct control *ctl, size_t dc)
+{
+	if (ctl->health == NULL)
+		return "unknown";
+	switch (health_dc_state(ctl->health, dc)) {
+	case HEALTH_UP:
+		return "up";
+	case HEALTH_DOWN:
+		return "down";
+	default:
+		return "unknown";
+	}
+}
+
+/* What every probe says of datacenter dc. */
+static json_t *pair_views(const struct control *ctl, const struct config *cfg, size_t dc,
+			  uint64_t now)
+{
+	json_t *arr = json_array();
+
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		struct health_pair_view v;
+		json_t *o;
+
+		health_pair(ctl->health, p, dc, now, &v);
+		if (!v.has_result)
+			continue;
+		o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:i}", "probe", cfg->probes[p].id,
+			      "region", cfg->probes[p].region, "verdict",
+			      v.verdict == HEALTH_UP     ? "up"
+			      : v.verdict == HEALTH_DOWN ? "down"
+							 : "unknown",
+			      "fresh", v.fresh, "age_ms", (json_int_t)v.age_ms, "last_ok",
+			      v.last_ok, "last_status", v.last_status);
+		json_object_set_new(o, "rtt_ms", v.rtt_ms >= 0 ? json_real(v.rtt_ms) : json_null());
+		if (v.last_error != NULL)
+			json_object_set_new(o, "last_error", json_string(v.last_error));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* Mean smoothed RTT to dc of the fresh probes of region, or -1. */
+static double region_rtt(const struct control *ctl, const struct config *cfg, const char *region,
+			 size_t dc, uint64_t now)
+{
+	double sum = 0;
+	unsigned n = 0;
+
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		struct health_pair_view v;
+
+		if (strcmp(cfg->probes[p].region, region) != 0)
+			continue;
+		health_pair(ctl->health, p, dc, now, &v);
+		if (v.fresh && v.rtt_ms >= 0) {
+			sum += v.rtt_ms;
+			n++;
+		}
+	}
+	return n > 0 ? sum / n : -1;
+}
+
+json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint64_t now)
+{
+	const struct config *cfg = snap->config;
+	json_t *dcs = json_array(), *zones = json_array(), *names = json_array();
+	json_t *probes = json_array(), *latency = json_object();
+
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[i];
+		uint64_t since;
+		enum admin_state st = admin_table_get(ctl->admin, dc->name, &since);
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:s}", "name", dc->name, "region", dc->region,
+			      "state", snap->dc_state[i] == DC_STATE_UP ? "up" : "down", "admin",
+			      admin_state_name(st));
+
+		if (st != ADMIN_NONE)
+			json_object_set_new(o, "admin_since_ms", json_integer((json_int_t)since));
+		json_object_set_new(o, "health", json_string(health_state_label(ctl, i)));
+		json_object_set_new(o, "reason",
+				    json_string(st == ADMIN_DRAIN      ? "drained by operator"
+						: st == ADMIN_FORCE_UP ? "forced up by operator"
+						: ctl->health != NULL
+						    ? health_dc_reason(ctl->health, i)
+						    : "no health data yet"));
+		json_object_set_new(o, "probes", pair_views(ctl, cfg, i, now));
+		json_array_append_new(dcs, o);
+	}
+	for (size_t p = 0; p < cfg->probe_count; p++) {
+		uint64_t age =
+		    ctl->health != NULL ? health_probe_age_ms(ctl->health, p, now) : UINT64_MAX;
+		json_t *o = json_pack("{s:s, s:s}", "id", cfg->probes[p].id, "region",
+				      cfg->probes[p].region);
+
+		json_object_set_new(o, "last_report_age_ms",
+				    age == UINT64_MAX ? json_null()
+						      : json_integer((json_int_t)age));
+		json_array_append_new(probes, o);
+	}
+	/* Each region's ranking as DNS uses it (the snapshot's), with the
+	 * current smoothed RTTs: the snapshot's own RTTs date from the last
+	 * change of order. */
+	for (size_t r = 0; snap->latency != NULL && r < snap->latency->region_count; r++) {
+		const struct latency_region *reg = &snap->latency->regions[r];
+		json_t *order = json_array();
+
+		for (size_t k = 0; k < reg->order_count; k++) {
+			double rtt = region_rtt(ctl, cfg, reg->name, reg->order[k], now);
+
+			json_array_append_new(
+			    order, json_pack("{s:s, s:o}", "datacenter",
+					     cfg->datacenters[reg->order[k]].name, "rtt_ms",
+					     rtt >= 0 ? json_real(rtt) : json_null()));
+		}
+		json_object_set_new(latency, reg->name, order);
+	}
+	for (size_t i = 0; i < zone_set_count(snap->zones); i++) {
+		const struct zone *z = zone_set_zone(snap->zones, i);
+		char name[DNAME_STRLEN];
+
+		dname_to_str(zone_origin(z), name, sizeof(name));
+		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name", name, "serial",
+						       (json_int_t)zone_serial(z), "records",
+						       (json_int_t)zone_rr_count(z)));
+	}
+	for (size_t i = 0; i < cfg->lbname_count; i++)
+		json_array_append_new(names,
+				      json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name, "pool",
+						cfg->pools[cfg->lbnames[i].pool].name));
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
+			 (json_int_t)snap->generation, "datacenters", dcs, "zones", zones, "names",
+			 names, "probes", probes, "latency", latency);
+}
+
+static void prom_escape(FILE *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(b, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", b);
+		else
+			fputc(*s, b);
+	}
+}
+
+char *status_metrics_text(const struct control *ctl, const struct snapshot *snap,
+			  const struct metrics_shard *sum, uint64_t now, size_t *len)
+{
+	const struct config *cfg = snap->config;
+	char *text = NULL;
+	FILE *b = open_memstream(&text, len);
+
+	if (b == NULL)
+		log_fatal("open_memstream: out of memory");
+	fprintf(b, "# HELP gslbd_dns_queries_total DNS queries answered, by zone, "
+		   "question type and response code.\n"
+		   "# TYPE gslbd_dns_queries_total counter\n");
+	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
+		char zname[DNAME_STRLEN];
+
+		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+			continue;
+		if (z < METRICS_MAX_ZONES)
+			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
+				     sizeof(zname));
+		else
+			snprintf(zname, sizeof(zname), "(none)");
+		for (unsigned q = 0; q < METRICS_QTYPES; q++) {
+			for (unsigned r = 0; r < METRICS_RCODES; r++) {
+				if (sum->queries[z][q][r] == 0)
+					continue;
+				fprintf(b, "gslbd_dns_queries_total{zone=\"");
+				prom_escape(b, zname);
+				fprintf(b, "\",qtype=\"%s\",rcode=\"%s\"} %llu\n",
+					metrics_qtype_name(q), metrics_rcode_name(r),
+					(unsigned long long)sum->queries[z][q][r]);
+			}
+		}
+	}
+	fprintf(b,
+		"# HELP gslbd_dns_dropped_total Packets not answered (malformed or "
+		"responses).\n# TYPE gslbd_dns_dropped_total counter\n"
+		"gslbd_dns_dropped_total %llu\n"
+		"# HELP gslbd_dns_truncated_total UDP answers sent with TC set.\n"
+		"# TYPE gslbd_dns_truncated_total counter\ngslbd_dns_truncated_total %llu\n",
+		(unsigned long long)sum->dropped, (unsigned long long)sum->truncated);
+	fprintf(b, "# HELP gslbd_datacenter_answers_total Answers that carried the "
+		   "datacenter.\n# TYPE gslbd_datacenter_answers_total counter\n");
+	for (size_t i = 0; i < cfg->datacenter_count && i < METRICS_MAX_DCS; i++) {
+		fprintf(b, "gslbd_datacenter_answers_total{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %llu\n", (unsigned long long)sum->dc_answers[i]);
+	}
+	fprintf(b, "# HELP gslbd_datacenter_up 1 when the datacenter may be answered "
+		   "(health and overrides).\n# TYPE gslbd_datacenter_up gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		fprintf(b, "gslbd_datacenter_up{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %d\n", snap->dc_state[i] == DC_STATE_UP);
+	}
+	fprintf(b, "# HELP gslbd_datacenter_state_changes_total Health state changes "
+		   "seen by the probe model.\n"
+		   "# TYPE gslbd_datacenter_state_changes_total counter\n");
+	for (size_t i = 0; ctl->health != NULL && i < cfg->datacenter_count; i++) {
+		fprintf(b, "gslbd_datacenter_state_changes_total{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %llu\n", (unsigned long long)health_dc_changes(ctl->health, i));
+	}
+	fprintf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
+		   "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		uint64_t age = health_probe_age_ms(ctl->health, p, now);
+
+		if (age == UINT64_MAX)
+			continue;
+		fprintf(b, "gslbd_probe_report_age_seconds{probe=\"");
+		prom_escape(b, cfg->probes[p].id);
+		fprintf(b, "\"} %.3f\n", (double)age / 1000.0);
+	}
+	fprintf(b, "# HELP gslbd_reports_total Probe reports by result.\n"
+		   "# TYPE gslbd_reports_total counter\n");
+	for (int v = 0; v < REPORT_VERDICT_COUNT; v++)
+		fprintf(b, "gslbd_reports_total{result=\"%s\"} %llu\n",
+			v == REPORT_OK ? "accepted" : report_verdict_name(v),
+			(unsigned long long)ctl->reports[v]);
+	fprintf(b,
+		"# HELP gslbd_snapshot_generation Generation of the data being served.\n"
+		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
+		(unsigned long long)snap->generation);
+	for (int e = 0; e < METRICS_EVENTS; e++)
+		fprintf(b, "# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
+			metrics_event_name(e), (unsigned long long)sum->events[e]);
+	if (fclose(b) != 0 || text == NULL)
+		log_fatal("open_memstream: out of memory");
+	return text;
+}
