@@ -1,0 +1,363 @@
+/* Unit tests of the control plane (gslbd/control/): a signed probe report
+ * through control_report() to a published snapshot, operators' overrides
+ * with their state file, the status document and the Prometheus text
+ * (status.c), and explain. Each test loads a real config (written under the
+ * build directory) with control_load() and publishes its snapshot as the
+ * daemon does. */
+#include <config.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/probe_proto.h"
+#include "common/sign.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/control/admin.h"
+#include "gslbd/control/control.h"
+#include "gslbd/control/explain.h"
+#include "gslbd/control/metrics.h"
+#include "gslbd/control/report.h"
+#include "gslbd/control/status.h"
+#include "gslbd/dns/snapshot.h"
+
+#define WORK      "check_control.tmp"
+#define SECRET_US "0123456789abcdef0123"
+#define SECRET_EU "fedcba9876543210fedc"
+
+enum { DC_US, DC_EU, DC_AP };
+
+static struct control *ctl;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Write the test config; extra goes at the end (may be ""). */
+static void write_config(const char *extra)
+{
+	char *conf;
+
+	mkdir(WORK, 0700);
+	write_file(WORK "/gslb.test.zone",
+		   "$ORIGIN gslb.test.\n$TTL 300\n"
+		   "@ SOA ns1.gslb.test. h.gslb.test. 1 3600 900 1209600 30\n"
+		   "@ NS ns1.gslb.test.\nns1 A 192.0.2.53\n");
+	conf = xasprintf(
+	    "server: { listen: [127.0.0.1:0], workers: 1, state_file: state.json }\n"
+	    "geoip: { database: %s/geo/test-city.mmdb }\n"
+	    "zones: [ { name: gslb.test, file: gslb.test.zone } ]\n"
+	    "checks: [ { name: web, type: tcp, port: 80, interval: 1s, timeout: 500ms } ]\n"
+	    "health: { rise: 2, fall: 2, freshness: 30s, grace: 60s }\n"
+	    "datacenters:\n"
+	    "  - { name: us-east, latitude: 40.71, longitude: -74.01, ipv4: 192.0.2.10, "
+	    "check: web }\n"
+	    "  - { name: eu-west, latitude: 53.35, longitude: -6.26, ipv4: 198.51.100.10, "
+	    "check: web }\n"
+	    "  - { name: ap-southeast, latitude: 1.35, longitude: 103.82, ipv4: 203.0.113.10, "
+	    "check: web }\n"
+	    "probes:\n"
+	    "  - { id: probe-us, region: us, latitude: 40.7, longitude: -74.0, secret: \"" SECRET_US
+	    "\" }\n"
+	    "  - { id: probe-eu, region: eu, latitude: 53.3, longitude: -6.2, secret: \"" SECRET_EU
+	    "\" }\n"
+	    "pools: [ { name: web, datacenters: [us-east, eu-west, ap-southeast], policy: nearest "
+	    "} ]\n"
+	    "names: [ { name: www.gslb.test, pool: web } ]\n%s",
+	    TEST_DATA_DIR, extra);
+	write_file(WORK "/gslbd.conf", conf);
+	free(conf);
+}
+
+/* Load WORK/gslbd.conf into a started control plane and publish it. */
+static void start(void)
+{
+	struct snapshot *snap = NULL;
+	struct gslb_err err = {""};
+
+	ctl = control_new(WORK "/gslbd.conf", false);
+	ck_assert_msg(control_load(WORK "/gslbd.conf", NULL, &snap, &err) == 0, "%s", err.msg);
+	ck_assert_msg(control_load_admin(ctl, snap, &err) == 0, "%s", err.msg);
+	control_start(ctl, snap);
+	snapshot_publish(snap);
+}
+
+static void stop(void)
+{
+	snapshot_shutdown();
+	control_free(ctl);
+	ctl = NULL;
+}
+
+static void setup(void)
+{
+	unlink(WORK "/state.json");
+	write_config("");
+	start();
+}
+
+static void teardown(void)
+{
+	stop();
+	unlink(WORK "/state.json");
+}
+
+/* Send a signed report from probe (id, secret) saying datacenter dc is ok
+ * or not. Returns the verdict. */
+static enum report_verdict report(const char *id, const char *secret, const char *dc, bool ok)
+{
+	char *body = xasprintf("{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_RESULTS
+			       "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			       "\":\"%s\",\"" PROBE_PROTO_KEY_RESULT_OK
+			       "\":%s,\"" PROBE_PROTO_KEY_RESULT_RTT_MS
+			       "\":12.5,\"" PROBE_PROTO_KEY_RESULT_STATUS "\":0}]}",
+			       id, dc, ok ? "true" : "false");
+	static uint64_t last;
+	uint64_t ts = time_wall_ms();
+	char sig[SIGN_HEX_LEN + 1], tss[32];
+	struct report_auth auth = {id, tss, sig};
+	char why[256] = "";
+	size_t accepted = 0;
+	enum report_verdict v;
+
+	if (ts <= last) /* replay protection wants newer timestamps */
+		ts = last + 1;
+	last = ts;
+	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
+	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
+		     body, strlen(body), sig);
+	v = control_report(ctl, &auth, body, strlen(body), &accepted, why, sizeof(why));
+	ck_assert_msg(v != REPORT_OK || accepted == 1, "accepted %zu", accepted);
+	free(body);
+	return v;
+}
+
+START_TEST(test_report_to_snapshot)
+{
+	uint64_t gen = snapshot_current()->generation;
+
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_UP);
+	/* rise 2: two good reports from each probe make us-east UP; the state
+	 * DNS reads (answered) does not change: nothing is published */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(report("probe-us", SECRET_US, "us-east", true), REPORT_OK);
+		ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", true), REPORT_OK);
+	}
+	ck_assert_uint_eq(snapshot_current()->generation, gen);
+	/* fall 2 from both probes (a strict majority of two is both): DOWN,
+	 * and a new snapshot says so */
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(report("probe-us", SECRET_US, "us-east", false), REPORT_OK);
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_UP);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", false), REPORT_OK);
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	ck_assert_uint_gt(snapshot_current()->generation, gen);
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_UP);
+	/* the snapshot shares config and maps with the first one */
+	ck_assert_ptr_nonnull(snapshot_current()->maps);
+}
+END_TEST
+
+START_TEST(test_report_refused)
+{
+	uint64_t gen = snapshot_current()->generation;
+
+	/* signed with the other probe's key */
+	ck_assert_int_ne(report("probe-us", SECRET_EU, "us-east", false), REPORT_OK);
+	ck_assert_int_ne(report("probe-xx", SECRET_US, "us-east", false), REPORT_OK);
+	ck_assert_uint_eq(snapshot_current()->generation, gen);
+}
+END_TEST
+
+START_TEST(test_admin_drain_persists)
+{
+	struct gslb_err err = {""};
+	uint64_t since = 0;
+	struct admin_table *t = NULL;
+
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_DOWN);
+	ck_assert_int_eq(control_admin_set(ctl, "nowhere", ADMIN_DRAIN, &err), GSLB_ENOENT);
+	ck_assert_msg(strstr(err.msg, "nowhere") != NULL, "%s", err.msg);
+	/* the state file has it, and a restarted control plane applies it */
+	ck_assert_int_eq(admin_table_load(WORK "/state.json", &t, &err), 0);
+	ck_assert_int_eq(admin_table_get(t, "eu-west", &since), ADMIN_DRAIN);
+	ck_assert_uint_gt(since, 0);
+	admin_table_free(t);
+	stop();
+	start();
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_DOWN);
+	/* force-up beats a down verdict; undrain gives health back */
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_FORCE_UP, &err), 0);
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_UP);
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_NONE, &err), 0);
+	ck_assert_int_eq(admin_table_load(WORK "/state.json", &t, &err), 0);
+	ck_assert_int_eq(admin_table_get(t, "eu-west", NULL), ADMIN_NONE);
+	admin_table_free(t);
+}
+END_TEST
+
+START_TEST(test_admin_bad_state_file)
+{
+	struct snapshot *snap = NULL;
+	struct control *other = control_new(WORK "/gslbd.conf", false);
+	struct gslb_err err = {""};
+
+	write_file(WORK "/state.json", "{ \"eu-west\": ");
+	ck_assert_int_eq(control_load(WORK "/gslbd.conf", NULL, &snap, &err), 0);
+	ck_assert_int_ne(control_load_admin(other, snap, &err), 0);
+	ck_assert_msg(strstr(err.msg, "state.json") != NULL, "%s", err.msg);
+	snapshot_free(snap);
+	control_free(other);
+}
+END_TEST
+
+START_TEST(test_status_json)
+{
+	struct gslb_err err = {""};
+	json_t *st, *dcs, *eu;
+
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	ck_assert_int_eq(report("probe-us", SECRET_US, "us-east", true), REPORT_OK);
+	st = status_json(ctl, snapshot_current(), time_mono_ms());
+	ck_assert_uint_eq(json_integer_value(json_object_get(st, "generation")),
+			  snapshot_current()->generation);
+	dcs = json_object_get(st, "datacenters");
+	ck_assert_uint_eq(json_array_size(dcs), 3);
+	eu = json_array_get(dcs, DC_EU);
+	ck_assert_str_eq(json_string_value(json_object_get(eu, "name")), "eu-west");
+	ck_assert_str_eq(json_string_value(json_object_get(eu, "state")), "down");
+	ck_assert_str_eq(json_string_value(json_object_get(eu, "admin")), "drain");
+	ck_assert_str_eq(json_string_value(json_object_get(eu, "reason")), "drained by operator");
+	/* the probe's view of us-east, and its report age */
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(dcs, DC_US), "probes")),
+			  1);
+	ck_assert(json_is_integer(json_object_get(json_array_get(json_object_get(st, "probes"), 0),
+						  "last_report_age_ms")));
+	ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(st, "probes"), 1),
+					       "last_report_age_ms")));
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(st, "names"), 0), "pool")),
+			 "web");
+	json_decref(st);
+}
+END_TEST
+
+START_TEST(test_metrics_text)
+{
+	struct metrics_shard *shard = metrics_shard_new();
+	struct metrics_shard *sum = xmalloc(sizeof(*sum));
+	size_t len = 0;
+	char *text, want[64];
+
+	for (int i = 0; i < 3; i++)
+		metrics_count_dc(shard, DC_AP);
+	metrics_count_dropped(shard);
+	ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", true), REPORT_OK);
+	ck_assert_int_ne(report("probe-eu", SECRET_US, "us-east", true), REPORT_OK);
+	metrics_sum(sum);
+	text = status_metrics_text(ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	ck_assert_uint_eq(strlen(text), len);
+	ck_assert_msg(
+	    strstr(text, "gslbd_datacenter_answers_total{datacenter=\"ap-southeast\"} 3\n"), "%s",
+	    text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_up{datacenter=\"eu-west\"} 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_dns_dropped_total 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_reports_total{result=\"accepted\"} 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "# TYPE gslbd_probe_report_age_seconds gauge\n"
+				   "gslbd_probe_report_age_seconds{probe=\"probe-eu\"} "),
+		      "%s", text);
+	snprintf(want, sizeof(want), "gslbd_snapshot_generation %llu\n",
+		 (unsigned long long)snapshot_current()->generation);
+	ck_assert_msg(strstr(text, want), "%s", text);
+	free(text);
+	free(sum);
+	metrics_shutdown();
+}
+END_TEST
+
+START_TEST(test_explain)
+{
+	struct explain_query q = {
+	    .name = "www.gslb.test", .client = "127.0.0.1", .ecs = "81.2.69.0/24", .qtype = 1};
+	struct gslb_err err = {""};
+	json_t *j = explain_json(snapshot_current(), &q, &err);
+	json_t *loc, *answer;
+
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "pool")), "web");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "ecs_scope")), 24);
+	loc = json_object_get(j, "location");
+	ck_assert(json_is_true(json_object_get(loc, "found")));
+	ck_assert_str_eq(json_string_value(json_object_get(loc, "country")), "GB");
+	answer = json_array_get(json_object_get(j, "answer"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(answer, "datacenter")), "eu-west");
+	/* every candidate, with distances, although the answer came from a map */
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "candidates")), 3);
+	ck_assert(json_is_real(
+	    json_object_get(json_array_get(json_object_get(j, "candidates"), 0), "distance_km")));
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_explain_invalid)
+{
+	struct explain_query q = {.name = "nothere.gslb.test", .client = "127.0.0.1", .qtype = 1};
+	struct gslb_err err = {""};
+
+	ck_assert_ptr_null(explain_json(snapshot_current(), &q, &err));
+	ck_assert_msg(err.msg[0] != '\0', "no message");
+	q.name = "www.gslb.test";
+	q.client = "not-an-address";
+	ck_assert_ptr_null(explain_json(snapshot_current(), &q, &err));
+	ck_assert_msg(strstr(err.msg, "not-an-address") != NULL, "%s", err.msg);
+	q.client = "127.0.0.1";
+	q.ecs = "81.2.69.1/24";
+	ck_assert_ptr_null(explain_json(snapshot_current(), &q, &err));
+}
+END_TEST
+
+static Suite *control_suite(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("valid");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_report_to_snapshot);
+	tcase_add_test(tc, test_admin_drain_persists);
+	tcase_add_test(tc, test_status_json);
+	tcase_add_test(tc, test_metrics_text);
+	tcase_add_test(tc, test_explain);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("invalid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_report_refused);
+	tcase_add_test(tc, test_admin_bad_state_file);
+	tcase_add_test(tc, test_explain_invalid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(control_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
