@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/probe_proto.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
@@ -259,7 +260,7 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	uint64_t ts = 0;
 
 	*accepted = 0;
-	v = report_verify(cfg, "POST", "/v1/reports", auth, body, len, time_wall_ms(),
+	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
 			  c->probe_last_ts, &probe, &ts, why, why_len);
 	if (v == REPORT_OK)
 		v = report_parse(cfg, probe, body, len, &results, &count, why, why_len);

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "common/log.h"
+#include "common/probe_proto.h"
 #include "common/sign.h"
 #include "common/netaddr.h"
 #include "common/xalloc.h"
@@ -214,7 +215,8 @@ static void handle_report(struct api *api, struct evhttp_request *req)
 	log_ratelimited(LOG_LEVEL_WARN, "report rejected: probe=%s peer=%s reason=%s: %s",
 			auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
 	reply_json(req, report_verdict_http(v),
-		   json_pack("{s:s, s:s}", "error", why, "reason", report_verdict_name(v)));
+		   json_pack("{s:s, s:s}", PROBE_PROTO_KEY_REFUSAL_ERROR, why,
+				     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
 }
 
 static void handle_probe_config(struct api *api, struct evhttp_request *req)
@@ -229,7 +231,7 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	enum report_verdict v;
 
 	read_auth(req, &auth);
-	v = report_verify(cfg, "GET", "/v1/probe-config", &auth, "", 0, time_wall_ms(), NULL, &probe,
+	v = report_verify(cfg, "GET", PROBE_PROTO_PATH_CONFIG, &auth, "", 0, time_wall_ms(), NULL, &probe,
 			  &ts, why, sizeof(why));
 	if (v != REPORT_OK) {
 		char peer[NETADDR_STRLEN + 8];
@@ -238,7 +240,8 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 		log_ratelimited(LOG_LEVEL_WARN, "probe-config refused: probe=%s peer=%s reason=%s: %s",
 				auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
 		reply_json(req, report_verdict_http(v),
-			   json_pack("{s:s, s:s}", "error", why, "reason", report_verdict_name(v)));
+			   json_pack("{s:s, s:s}", PROBE_PROTO_KEY_REFUSAL_ERROR, why,
+				     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
 		return;
 	}
 	config = control_probe_config(api->ctl, &etag);
@@ -317,7 +320,7 @@ static void handle(struct evhttp_request *req, void *arg)
 		handle_admin(api, req, path + 16);
 		return;
 	}
-	if (strcmp(path, "/v1/reports") == 0) {
+	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0) {
 		if (cmd != EVHTTP_REQ_POST)
 			reply_error(req, 405, "use POST");
 		else
@@ -338,7 +341,7 @@ static void handle(struct evhttp_request *req, void *arg)
 		handle_status(api, req);
 	else if (strcmp(path, "/v1/explain") == 0)
 		handle_explain(req);
-	else if (strcmp(path, "/v1/probe-config") == 0)
+	else if (strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		handle_probe_config(api, req);
 	else if (strcmp(path, "/metrics") == 0)
 		handle_metrics(api, req);
