@@ -352,7 +352,8 @@ int geo_map_build(const struct geo_db *db, geo_map_classify_fn classify, void *c
 	memset(b.memo, 0xff, ((size_t)b.node_count + 1) * sizeof(*b.memo));
 	memset(&none, 0, sizeof(none));
 	b.not_found = checked_class(&b, classify(&none, ctx));
-	priv = leaf(checked_class(&b, private_class));
+	/* private blocks merge with nothing, not even their own class */
+	priv = leaf(checked_class(&b, private_class)) | REF_NOMERGE;
 
 	/* IPv4: the private blocks of IPv4 (also what IPv4-mapped addresses
 	 * get). IPv6: its own private blocks, and the IPv4-mapped range, which
