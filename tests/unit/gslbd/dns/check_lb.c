@@ -1483,20 +1483,12 @@ static void assert_same_answer(const struct lb_decision *a, const struct lb_deci
 			     a->chosen_count, b->chosen_count, a->chosen[0], b->chosen[0]);
 }
 
-/* Compiled decisions (lb_maps_build()) answer every client as the direct
- * lookups do, for every pool, and every client inside a returned scope gets
- * the same answer from the direct lookups. The
- * config's probes sit where the latency table's regions are, as they do
- * in the daemon. */
-START_TEST(test_compiled_same_decisions)
+/* Place the config's probes where the latency table's regions are, as they
+ * are in the daemon (the compiler places regions from the probes). */
+static void place_probes(void)
 {
 	static const char *const names[R_COUNT] = {"eu-west", "us-east", "ap-southeast",
 						   "af-south"};
-	struct lb_maps *maps = NULL;
-	struct lb_maps_stats st;
-	struct gslb_err err = {""};
-	uint64_t x = UINT64_C(0x2545f4914f6cdd1d);
-	unsigned wider = 0;
 
 	cfg->probe_count = R_COUNT;
 	cfg->probes = xcalloc(R_COUNT, sizeof(*cfg->probes));
@@ -1505,69 +1497,39 @@ START_TEST(test_compiled_same_decisions)
 		cfg->probes[r].lat = lat_regions[r].lat;
 		cfg->probes[r].lon = lat_regions[r].lon;
 	}
-	ck_assert_msg(lb_maps_build(cfg, geo, &maps, &err) == 0, "%s", err.msg);
-	ck_assert_ptr_nonnull(maps);
-	lb_maps_stats(maps, &st);
-	/* nearest, nearest2, override, latency, latency2: three inputs */
-	ck_assert_uint_eq(st.maps, 3);
-	ck_assert_uint_gt(st.leaves, 0);
-	for (unsigned i = 0; i < 200000; i++) {
-		struct lb_client c = random_client(&x);
-		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
-		uint16_t qtype = (i & 1) ? QT_AAAA : QT_A;
-		struct lb_decision a, b, o;
-		struct lb_client in;
+}
 
-		up[DC_EU] = (i % 7) == 0 ? DC_STATE_DOWN : DC_STATE_UP;
-		lb_decide(cfg, geo, NULL, NULL, up, &lat_table, pool, qtype, &c, i, &a);
-		lb_decide(cfg, geo, NULL, maps, up, &lat_table, pool, qtype, &c, i, &b);
-		assert_same_answer(&a, &b, "client", i);
-		/* merged networks give wider scopes; a private block inside an
-		 * empty region can give a narrower one, which is still true */
-		wider += b.scope < a.scope;
-		in = inside_scope(&c, b.scope, &x);
-		lb_decide(cfg, geo, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
-		assert_same_answer(&b, &o, "inside scope of client", i);
-	}
-	/* merging must have widened some scopes */
-	ck_assert_uint_gt(wider, 0);
-	lb_maps_free(maps);
+static void unplace_probes(void)
+{
 	free(cfg->probes);
 	cfg->probes = NULL;
 	cfg->probe_count = 0;
 }
-END_TEST
 
-/* The same with a real GeoLite2-City when GSLBD_GEOLITE2_CITY names one:
- * 1,000,000 random clients (20,000 under valgrind, where
- * CK_TIMEOUT_MULTIPLIER is set), every pool, decided alike with and without
- * the compiled maps, and every returned scope true for a client drawn
- * inside it. */
-START_TEST(test_compiled_geolite2)
+/* What compare_compiled() saw. */
+struct compared {
+	unsigned wider;   /* scopes wider than the direct decision's */
+	unsigned located; /* clients the database places */
+	size_t maps;      /* maps built */
+};
+
+/* count random clients over every pool (datacenter down_dc down every
+ * down_every-th), decided over db with and without compiled maps: the same
+ * answers; and a client drawn inside every returned scope gets the same
+ * answer from the direct lookups. */
+static struct compared compare_compiled(const struct geo_db *db, unsigned count, size_t down_dc,
+					unsigned down_every, uint64_t seed)
 {
-	static const char *const names[R_COUNT] = {"eu-west", "us-east", "ap-southeast",
-						   "af-south"};
-	const char *path = getenv("GSLBD_GEOLITE2_CITY");
-	unsigned count = getenv("CK_TIMEOUT_MULTIPLIER") != NULL ? 20000 : 1000000;
-	struct geo_db *real = NULL;
+	struct compared out = {0, 0, 0};
 	struct lb_maps *maps = NULL;
+	struct lb_maps_stats st;
 	struct gslb_err err = {""};
-	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
-	unsigned wider = 0, located = 0;
+	uint64_t x = seed;
 
-	if (path == NULL || path[0] == '\0') {
-		fprintf(stderr, "test_compiled_geolite2: GSLBD_GEOLITE2_CITY not set, not run\n");
-		return;
-	}
-	ck_assert_msg(geo_db_open(path, NULL, &real, &err) == 0, "%s", err.msg);
-	cfg->probe_count = R_COUNT;
-	cfg->probes = xcalloc(R_COUNT, sizeof(*cfg->probes));
-	for (size_t r = 0; r < R_COUNT; r++) {
-		cfg->probes[r].region = (char *)names[r];
-		cfg->probes[r].lat = lat_regions[r].lat;
-		cfg->probes[r].lon = lat_regions[r].lon;
-	}
-	ck_assert_msg(lb_maps_build(cfg, real, &maps, &err) == 0, "%s", err.msg);
+	ck_assert_msg(lb_maps_build(cfg, db, &maps, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(maps);
+	lb_maps_stats(maps, &st);
+	out.maps = st.maps;
 	for (unsigned i = 0; i < count; i++) {
 		struct lb_client c = random_client(&x);
 		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
@@ -1575,25 +1537,63 @@ START_TEST(test_compiled_geolite2)
 		struct lb_decision a, b, o;
 		struct lb_client in;
 
-		up[DC_US] = (i % 5) == 0 ? DC_STATE_DOWN : DC_STATE_UP;
-		lb_decide(cfg, real, NULL, NULL, up, &lat_table, pool, qtype, &c, i, &a);
-		lb_decide(cfg, real, NULL, maps, up, &lat_table, pool, qtype, &c, i, &b);
+		up[down_dc] = (i % down_every) == 0 ? DC_STATE_DOWN : DC_STATE_UP;
+		lb_decide(cfg, db, NULL, NULL, up, &lat_table, pool, qtype, &c, i, &a);
+		lb_decide(cfg, db, NULL, maps, up, &lat_table, pool, qtype, &c, i, &b);
 		assert_same_answer(&a, &b, "client", i);
-		wider += b.scope < a.scope;
-		located += a.loc.has_coords;
+		/* merged networks give wider scopes; a private block inside an
+		 * empty region can give a narrower one, which is still true */
+		out.wider += b.scope < a.scope;
+		out.located += a.loc.has_coords;
 		in = inside_scope(&c, b.scope, &x);
-		lb_decide(cfg, real, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
+		lb_decide(cfg, db, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
 		assert_same_answer(&b, &o, "inside scope of client", i);
 	}
-	fprintf(stderr, "test_compiled_geolite2: %u clients, %u located, %u scopes wider\n", count,
-		located, wider);
-	ck_assert_uint_gt(located, count / 10);
-	ck_assert_uint_gt(wider, count / 10);
 	lb_maps_free(maps);
+	return out;
+}
+
+/* Compiled decisions (lb_maps_build()) answer every client as the direct
+ * lookups do, for every pool, and every client inside a returned scope gets
+ * the same answer from the direct lookups. */
+START_TEST(test_compiled_same_decisions)
+{
+	struct compared r;
+
+	place_probes();
+	r = compare_compiled(geo, 200000, DC_EU, 7, UINT64_C(0x2545f4914f6cdd1d));
+	/* nearest, nearest2, override, latency, latency2: three inputs */
+	ck_assert_uint_eq(r.maps, 3);
+	/* merging must have widened some scopes */
+	ck_assert_uint_gt(r.wider, 0);
+	unplace_probes();
+}
+END_TEST
+
+/* The same with a real GeoLite2-City when GSLBD_GEOLITE2_CITY names one:
+ * 1,000,000 random clients (20,000 under valgrind, where
+ * CK_TIMEOUT_MULTIPLIER is set). */
+START_TEST(test_compiled_geolite2)
+{
+	const char *path = getenv("GSLBD_GEOLITE2_CITY");
+	unsigned count = getenv("CK_TIMEOUT_MULTIPLIER") != NULL ? 20000 : 1000000;
+	struct geo_db *real = NULL;
+	struct gslb_err err = {""};
+	struct compared r;
+
+	if (path == NULL || path[0] == '\0') {
+		fprintf(stderr, "test_compiled_geolite2: GSLBD_GEOLITE2_CITY not set, not run\n");
+		return;
+	}
+	ck_assert_msg(geo_db_open(path, NULL, &real, &err) == 0, "%s", err.msg);
+	place_probes();
+	r = compare_compiled(real, count, DC_US, 5, UINT64_C(0x9e3779b97f4a7c15));
+	fprintf(stderr, "test_compiled_geolite2: %u clients, %u located, %u scopes wider\n", count,
+		r.located, r.wider);
+	ck_assert_uint_gt(r.located, count / 10);
+	ck_assert_uint_gt(r.wider, count / 10);
+	unplace_probes();
 	geo_db_close(real);
-	free(cfg->probes);
-	cfg->probes = NULL;
-	cfg->probe_count = 0;
 }
 END_TEST
 
