@@ -29,6 +29,7 @@
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -39,6 +40,8 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/gslbd/gslbd.conf"
 #define RECLAIM_INTERVAL_MS 100
 #define HEALTH_TICK_MS 250
+/* How often STATUS= is refreshed under systemd when there is no watchdog. */
+#define NOTIFY_INTERVAL_MS 1000
 
 struct daemon {
 	struct control *ctl;        /* control plane */
@@ -95,6 +98,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	control_tick(d->ctl);
 }
 
+/* Under systemd: the watchdog keep-alive and the STATUS= line, from the main
+ * loop so that a stuck loop stops the keep-alives. */
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	if (*(const bool *)arg)
+		sdnotify_watchdog();
+	sdnotify_status(snapshot_current());
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -107,11 +121,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		bool listeners_same;
 
 		log_info("reload: reading %s", control_config_path(d->ctl));
+		sdnotify_reloading();
 		if (control_reload(d->ctl, &err) != 0) {
 			log_err("reload failed: %s; keeping generation %llu", err.msg,
 				(unsigned long long)gen);
+			sdnotify_ready(snapshot_current());
 			return;
 		}
+		sdnotify_ready(snapshot_current());
 		listeners_same = server_matches(d->server, snapshot_current()->config);
 		if (!listeners_same)
 			log_warn("reload: listen addresses and workers changed in %s; they take "
@@ -120,6 +137,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
+	sdnotify_stopping();
 	event_base_loopbreak(d->base);
 }
 
@@ -220,7 +238,7 @@ int main(int argc, char **argv)
 	bool check_only = false, explain = false, aaaa = false;
 	struct snapshot *snap;
 	struct gslb_err err = { "" };
-	struct event *sig_ev[4], *reclaim_ev, *tick_ev;
+	struct event *sig_ev[4], *reclaim_ev, *tick_ev, *notify_ev = NULL;
 	struct timeval tick_tv = { 0, HEALTH_TICK_MS * 1000 };
 	static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
 	struct timeval reclaim_tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
@@ -340,6 +358,23 @@ int main(int argc, char **argv)
 	server_describe(d.server, where, sizeof(where));
 	api_describe(d.api, http, sizeof(http));
 	log_info("ready: %s%s", where, http);
+	sdnotify_ready(snap);
+	if (sdnotify_is_enabled()) {
+		static bool watchdog;
+		uint64_t wd = sdnotify_watchdog_usec();
+		/* Half the watchdog interval, as sd_watchdog_enabled(3) advises. */
+		struct timeval notify_tv = { 0, NOTIFY_INTERVAL_MS * 1000 };
+
+		if (wd > 0) {
+			watchdog = true;
+			notify_tv.tv_sec = (time_t)(wd / 2 / 1000000);
+			notify_tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+			log_info("systemd watchdog: keep-alive every %llu ms",
+				 (unsigned long long)(wd / 2000));
+		}
+		notify_ev = event_new(d.base, -1, EV_PERSIST, on_notify, &watchdog);
+		evtimer_add(notify_ev, &notify_tv);
+	}
 
 	event_base_dispatch(d.base);
 
@@ -349,6 +384,8 @@ int main(int argc, char **argv)
 		event_free(sig_ev[i]);
 	event_free(reclaim_ev);
 	event_free(tick_ev);
+	if (notify_ev != NULL)
+		event_free(notify_ev);
 	event_base_free(d.base);
 	snapshot_shutdown();
 	control_free(d.ctl);
