@@ -2,6 +2,7 @@
 
 #include "gslbd/net/accept_guard.h"
 #include "gslbd/net/api.h"
+#include "gslbd/net/status_page.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -335,7 +336,9 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply_error(req, 405, "use GET");
 		return;
 	}
-	if (strcmp(path, "/healthz") == 0)
+	if (strcmp(path, "/") == 0)
+		status_page_serve(req);
+	else if (strcmp(path, "/healthz") == 0)
 		handle_healthz(req);
 	else if (strcmp(path, "/v1/status") == 0)
 		handle_status(api, req);

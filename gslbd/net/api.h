@@ -2,6 +2,7 @@
  * loop beside signals and timers, so that handlers can change control state
  * and publish snapshots directly; DNS threads are never involved.
  *
+ *   GET  /                                          status page (status_page.h)
  *   GET  /healthz                                   liveness
  *   GET  /v1/status                                 datacenters, overrides, zones, names
  *   GET  /v1/explain?name=N&client=IP[&ecs=P][&qtype=A|AAAA]   a live decision
