@@ -1,0 +1,73 @@
+#!/bin/sh
+# gslbd under a service manager, without systemd: a python3 listener on a
+# datagram socket stands in for systemd's NOTIFY_SOCKET. gslbd must send
+# READY=1 with a STATUS= line once listening, WATCHDOG=1 at half of
+# WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload (a failed
+# one too) and STOPPING=1 on SIGTERM. Skipped when gslbd was built without
+# libsystemd (configure --without-systemd).
+if [ -z "${BASH_VERSION:-}" ]; then
+	command -v bash >/dev/null 2>&1 || exit 77
+	exec bash "$0" "$@"
+fi
+. "$top_srcdir/tests/integration/lib.sh"
+
+grep -q '^#define HAVE_LIBSYSTEMD 1' "$top_builddir/config.h" ||
+	skip "gslbd built without libsystemd"
+command -v python3 >/dev/null 2>&1 || fail "python3 not found: install the Debian package python3"
+
+SOCK=$WORK/notify.sock
+MSGS=$WORK/notify.msgs
+# Each datagram on one line, its newlines shown as '|'.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(4096).decode().replace("\n", "|") + "\n")
+' "$SOCK" "$MSGS" &
+BG_PIDS="$BG_PIDS $!"
+wait_until "[ -S '$SOCK' ]" 5 || fail "the notify listener did not start"
+: >>"$MSGS"
+
+# count REGEX: datagrams matching REGEX so far.
+count() {
+	grep -Ec -- "$1" "$MSGS"
+}
+
+step "READY=1 with STATUS= once listening, then WATCHDOG=1 every 100ms"
+CONF=$WORK/gslbd.conf
+render_config "$CONF"
+export NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=200000
+gslbd_start "$CONF"
+unset NOTIFY_SOCKET WATCHDOG_USEC
+wait_until '[ "$(count "^READY=1\|STATUS=generation 1: [0-9]+ datacenters, [0-9]+ up, [0-9]+ down")" = 1 ]' 5 ||
+	fail "no READY=1 with STATUS=generation 1: $(cat "$MSGS")"
+grep -q 'ready:' "$G_LOG" || fail "READY=1 came before the ready: log line"
+[ "$(head -n 1 "$MSGS" | cut -c1-8)" = "READY=1|" ] || fail "the first message is not READY=1: $(head -n 1 "$MSGS")"
+log_wait 'systemd watchdog: keep-alive every 100 ms' 2
+w0=$(count '^WATCHDOG=1$')
+t0=$(now_ms)
+wait_until '[ "$(count "^WATCHDOG=1$")" -ge $((w0 + 5)) ]' 2 || fail "fewer than 5 WATCHDOG=1 in 2s"
+echo "watchdog: 5 keep-alives in $(($(now_ms) - t0)) ms"
+
+step "SIGHUP: RELOADING=1, then READY=1 with generation 2"
+kill -HUP "$G_PID"
+wait_until '[ "$(count "^READY=1\|STATUS=generation 2:")" = 1 ]' 5 || fail "no READY=1 for generation 2: $(grep -v WATCHDOG "$MSGS")"
+seq=$(grep -v '^WATCHDOG' "$MSGS" | cut -d'|' -f1 | tr '\n' ' ')
+[ "$seq" = "READY=1 RELOADING=1 READY=1 " ] || fail "messages so far: $seq"
+grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*$' "$MSGS" || fail "RELOADING=1 without MONOTONIC_USEC"
+
+step "a failed reload: RELOADING=1, then READY=1 still at generation 2"
+cp "$CONF" "$CONF.good"
+echo "no_such_section: 1" >>"$CONF"
+kill -HUP "$G_PID"
+log_wait 'reload failed' 5
+wait_until '[ "$(count "^READY=1\|STATUS=generation 2:")" = 2 ]' 5 || fail "no READY=1 after the failed reload: $(grep -v WATCHDOG "$MSGS")"
+[ "$(count '^RELOADING=1')" = 2 ] || fail "expected two RELOADING=1"
+cp "$CONF.good" "$CONF"
+
+step "SIGTERM: STOPPING=1"
+gslbd_stop
+[ "$(count '^STOPPING=1$')" = 1 ] || fail "no STOPPING=1: $(grep -v WATCHDOG "$MSGS" | tail -n 3)"
+echo "PASS"
