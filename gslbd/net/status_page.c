@@ -11,29 +11,13 @@
 #include <jansson.h>
 
 #include "gslbd/conf/conf.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/net/status_assets.h"
 
 /* Map coordinates: equirectangular, viewBox 0 0 360 180. */
 #define MAP_X(lon) ((lon) + 180.0)
 #define MAP_Y(lat) (90.0 - (lat))
-
-static const char *policy_name(enum pool_policy p)
-{
-	switch (p) {
-	case POOL_NEAREST:
-		return "nearest";
-	case POOL_FAILOVER:
-		return "failover";
-	case POOL_WEIGHTED:
-		return "weighted";
-	case POOL_ALL:
-		return "all";
-	case POOL_LATENCY:
-		return "latency";
-	}
-	return "?";
-}
 
 static const char *all_down_name(enum pool_all_down a)
 {
@@ -110,7 +94,7 @@ static void add_config_json(struct evbuffer *b, const struct config *cfg)
 		json_array_append_new(
 		    pools,
 		    json_pack("{s:s, s:s, s:o, s:i, s:s, s:b}", "name", pool->name, "policy",
-			      policy_name(pool->policy), "datacenters", members, "answers",
+			      lb_policy_name(pool->policy), "datacenters", members, "answers",
 			      (int)pool->answers, "all_down", all_down_name(pool->all_down),
 			      "has_overrides", pool->country_count + pool->continent_count > 0));
 	}
@@ -246,7 +230,7 @@ static void add_tables(struct evbuffer *b, const struct snapshot *snap)
 
 		evbuffer_add_printf(b, "<tr id=\"pool-%zu\"><td>", i);
 		add_escaped(b, pool->name);
-		evbuffer_add_printf(b, "</td><td>%s%s</td><td>", policy_name(pool->policy),
+		evbuffer_add_printf(b, "</td><td>%s%s</td><td>", lb_policy_name(pool->policy),
 				    pool->country_count + pool->continent_count > 0
 					? " (with country/continent overrides)"
 					: "");
