@@ -77,8 +77,21 @@
 		return usable.slice(0, pool.answers).join(', ');
 	}
 
+	/* A reload that added or removed datacenters or probes changes the map:
+	 * fetch the page again rather than draw it here a second time. */
+	function configChanged(status) {
+		return status.datacenters.length !== cfg.datacenters.length ||
+			status.probes.length !== cfg.probes.length ||
+			status.datacenters.some(function (d) { return dcIndex[d.name] === undefined; }) ||
+			status.probes.some(function (p) { return probeIndex[p.id] === undefined; });
+	}
+
 	function update(status) {
 		var up = {};
+		if (configChanged(status)) {
+			window.location.reload();
+			return;
+		}
 		setText(el('gen'), 'generation ' + status.generation);
 		status.datacenters.forEach(function (d) {
 			var i = dcIndex[d.name];
