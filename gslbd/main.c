@@ -293,7 +293,6 @@ int main(int argc, char **argv)
 	if (!check_only && !explain)
 		log_set_level(debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 
-	d.ctl = control_new(config_path, debug);
 	if (control_load(config_path, NULL, &snap, &err) != 0) {
 		if (check_only || explain) {
 			fprintf(stderr, "%s\n", err.msg);
@@ -301,6 +300,7 @@ int main(int argc, char **argv)
 		}
 		log_fatal("%s", err.msg);
 	}
+	d.ctl = control_new(config_path, debug);
 	if (check_only || explain) {
 		if (explain)
 			rc = run_explain(snap, d.ctl, argv + optind, argc - optind, ecs, aaaa);
