@@ -1755,6 +1755,8 @@ static Suite *lb_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("latency");
+	/* hundreds of thousands of decisions: slow under the sanitizers */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_checked_fixture(tc, lat_setup, NULL);
 	tcase_add_test(tc, test_latency_region);
