@@ -33,11 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <maxminddb.h>
 
 #include "common/err.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "geo/geo-internal.h"
 
@@ -124,10 +124,16 @@ static uint32_t checked_class(struct builder *b, uint32_t cls)
 
 static void grow_records(struct builder *b);
 
+/* The first slot of data offset off in a record memo of mask + 1 slots. */
+static size_t record_slot(uint32_t off, size_t mask)
+{
+	return (size_t)(((uint64_t)off * UINT64_C(0x9e3779b97f4a7c15)) >> 20) & mask;
+}
+
 /* The class of the record at data offset off, classified once. */
 static uint32_t record_class(struct builder *b, uint32_t off)
 {
-	size_t s = ((size_t)off * UINT64_C(0x9e3779b97f4a7c15)) >> 20 & b->rmask;
+	size_t s = record_slot(off, b->rmask);
 	struct geo_location loc;
 	uint32_t cls;
 
@@ -155,7 +161,7 @@ static void grow_records(struct builder *b)
 
 		if (b->rkeys[i] == 0)
 			continue;
-		s = ((size_t)(b->rkeys[i] - 1) * UINT64_C(0x9e3779b97f4a7c15)) >> 20 & mask;
+		s = record_slot(b->rkeys[i] - 1, mask);
 		while (keys[s] != 0)
 			s = (s + 1) & mask;
 		keys[s] = b->rkeys[i];
@@ -316,18 +322,10 @@ static void add_blocks(struct overlay *o, size_t *n, const struct geo_block *blo
 	}
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int geo_map_build(const struct geo_db *db, geo_map_classify_fn classify, void *ctx,
 		  uint32_t private_class, struct geo_map **out, struct gslb_err *err)
 {
-	uint64_t start = now_us();
+	uint64_t start = time_mono_us();
 	const MMDB_s *mmdb = geo_db_mmdb(db);
 	struct builder b;
 	struct layout l;
@@ -405,7 +403,7 @@ int geo_map_build(const struct geo_db *db, geo_map_classify_fn classify, void *c
 	m->stats.leaves = l.leaves;
 	m->stats.records = b.records;
 	m->stats.classes = b.max_class + 1;
-	m->stats.build_us = now_us() - start;
+	m->stats.build_us = time_mono_us() - start;
 	*out = m;
 	return 0;
 }

@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "common/hash.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "geo/geo_map.h"
@@ -838,21 +838,13 @@ static bool same_input(const struct config_pool *a, const struct config_pool *b)
 			      b->continent_count);
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_maps **out,
 		  struct gslb_err *err)
 {
 	struct lb_maps *m;
 	struct build b;
 	double *rlat, *rlon;
-	uint64_t start = now_us();
+	uint64_t start = time_mono_us();
 	int rc = 0;
 
 	*out = NULL;
@@ -937,7 +929,7 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_
 		return 0;
 	}
 	m->stats.maps = m->map_count;
-	m->stats.build_us = now_us() - start;
+	m->stats.build_us = time_mono_us() - start;
 	*out = m;
 	return 0;
 }

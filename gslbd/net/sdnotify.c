@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/snapshot.h"
 
@@ -86,15 +86,12 @@ void sdnotify_ready(const struct snapshot *snap)
 
 void sdnotify_reloading(void)
 {
-	struct timespec ts;
 	char buf[64];
 
 	if (!sdnotify_is_enabled())
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL +
-		     (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)time_mono_us());
 	notify(buf);
 }
 
