@@ -205,3 +205,57 @@ bool netprefix_list_contains(const struct netprefix *list, size_t count, const s
 	}
 	return false;
 }
+
+size_t netaddr_raw(const struct sockaddr *sa, uint8_t out[16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		if (memcmp(a, v4mapped, 12) == 0) {
+			memcpy(out, a + 12, 4);
+			return 4;
+		}
+		memcpy(out, a, 16);
+		return 16;
+	}
+	return 0;
+}
+
+/* Longest prefix of list holding sa, or -1. */
+static int longest_match(const struct netprefix *list, size_t count, const struct sockaddr *sa)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < count; i++) {
+		if ((int)list[i].len > best && netprefix_contains(&list[i], sa))
+			best = list[i].len;
+	}
+	return best;
+}
+
+bool netacl_permits(const struct netacl *acl, const struct sockaddr *sa)
+{
+	int allow, deny;
+
+	if (acl->allow_count == 0 && acl->deny_count == 0)
+		return true;
+	deny = longest_match(acl->deny, acl->deny_count, sa);
+	allow = longest_match(acl->allow, acl->allow_count, sa);
+	if (allow < 0 && acl->allow_count > 0)
+		return false;
+	return allow > deny || deny < 0;
+}
+
+void netacl_fini(struct netacl *acl)
+{
+	free(acl->allow);
+	free(acl->deny);
+	acl->allow = acl->deny = NULL;
+	acl->allow_count = acl->deny_count = 0;
+}

@@ -56,4 +56,27 @@ bool netprefix_list_contains(const struct netprefix *list, size_t count, const s
 /* Does the family/raw-address pair fall in p? addr holds 4 or 16 bytes. */
 bool netprefix_contains_raw(const struct netprefix *p, int family, const uint8_t *addr);
 
+/* The address of sa as bytes into out: 4 for IPv4 and IPv4-mapped IPv6
+ * addresses, 16 for other IPv6 ones. Returns that length, 0 for other
+ * families. */
+size_t netaddr_raw(const struct sockaddr *sa, uint8_t out[16]);
+
+/* Access control: clients in deny are refused, and so are clients outside
+ * allow when allow is not empty. Where prefixes of both lists hold a
+ * client, the longest decides (a tie denies), so "deny 10.0.0.0/8, allow
+ * 10.1.0.0/16" lets 10.1.x.x in. An empty list permits everyone. */
+struct netacl {
+	struct netprefix *allow; /* permitted networks (owned) */
+	size_t allow_count;      /* entries at allow */
+	struct netprefix *deny;  /* refused networks (owned) */
+	size_t deny_count;       /* entries at deny */
+	bool drop;               /* refused queries get no answer (else REFUSED) */
+	bool set;                /* the configuration gave this list */
+};
+
+/* Is the client sa permitted by acl? */
+bool netacl_permits(const struct netacl *acl, const struct sockaddr *sa);
+/* Free the lists of acl (not acl itself). */
+void netacl_fini(struct netacl *acl);
+
 #endif

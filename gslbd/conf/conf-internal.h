@@ -30,6 +30,10 @@ struct loader {
 	uint8_t (*zone_wire)[DNAME_MAXLEN]; /* canonical origin of each zone */
 	int *zone_wire_len;                 /* length of each at zone_wire */
 	const struct ytree_node **fallback; /* value node of each pool's fallback, or NULL */
+	struct netacl *listen_acl;          /* server.listen[i].acl as given (set: given) */
+	size_t listen_acl_count;            /* entries at listen_acl */
+	const struct ytree_node *secret_key;   /* cookies.secret(_file) key, once seen */
+	const struct ytree_node *previous_key; /* cookies.previous_secret(_file) key, once seen */
 };
 
 /* Reads the value n of a key of a mapping section that the option table
@@ -59,10 +63,12 @@ void conf_item_path(char *buf, size_t len, const char *path, struct ytree_node *
 		    size_t i);
 /* A list of listen addresses into *list (replacing what is there;
  * *list_count counts the entries read so far, for config_free()). Addresses
- * without a port get default_port; may_be_empty allows []. */
+ * without a port get default_port; may_be_empty allows []. With acls, an
+ * item may also be a mapping {address, acl}; *acls (list_count entries,
+ * the caller frees them) gets each item's acl (set: given). */
 int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *path,
 		     uint16_t default_port, bool may_be_empty, struct netaddr **list,
-		     size_t *list_count);
+		     size_t *list_count, struct netacl **acls, size_t *acl_count);
 /* A list of address prefixes into *out (caller frees) and *out_count. */
 int conf_prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct netprefix **out, size_t *out_count);
@@ -113,6 +119,23 @@ int conf_bool_read(struct loader *l, const struct ytree_node *n, const char *pat
 /* Is s 1..max bytes, each in ok (or, when ok is NULL, printable ASCII but
  * not a space)? */
 bool conf_text_is_valid(const char *s, const char *ok, size_t max);
+
+/* conf_defences.c: an access list {allow, deny, action} at path into *out
+ * (whose lists it replaces). */
+int conf_acl_read(struct loader *l, const struct ytree_node *n, const char *path,
+		  struct netacl *out);
+/* A deep copy of src into dst (whose lists it frees first). */
+void conf_acl_copy(struct netacl *dst, const struct netacl *src);
+int conf_server_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+int conf_api_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+int conf_rrl_exempt_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+/* cookies.secret, cookies.secret_file, cookies.previous_secret or
+ * cookies.previous_secret_file, whose key is key. */
+int conf_cookies_secret_read(struct loader *l, const struct ytree_node *key,
+			     const struct ytree_node *n);
+/* After the sections: the cookie secret (a random one if none is given)
+ * and each listener's access list. */
+int conf_defences_finish(struct loader *l);
 
 /* The sections; each reads its value n, or checks what the file set. */
 int conf_server_listen_read(struct loader *l, const struct ytree_node *key,

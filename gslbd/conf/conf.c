@@ -124,6 +124,27 @@ static const struct option options[] = {
      "latency policy: a datacenter takes the lead only when this many percent faster", NULL},
     {"latency.hysteresis_ms", OPT_UINT, OFF(latency_hysteresis_ms), "5", 0, 1000, 0,
      "latency policy: ... and at least this many milliseconds faster", NULL},
+    {"rrl.enabled", OPT_BOOL, OFF(rrl_enabled), "true", 0, 0, 0,
+     "limit the rate of UDP responses per client network, kind of response and name", NULL},
+    {"rrl.rate", OPT_UINT, OFF(rrl_rate), "100", 1, 10000, 0,
+     "responses per second to one client network for one name and kind", NULL},
+    {"rrl.window", OPT_DURATION, OFF(rrl_window_ms), "2s", 1000, 60000, 0,
+     "a client network may spend rate x window responses at once, then rate per second", NULL},
+    {"rrl.slip", OPT_UINT, OFF(rrl_slip), "2", 0, 100, 0,
+     "every slip-th limited response is sent truncated (TC=1) so real clients retry over "
+     "TCP; 0 drops all",
+     NULL},
+    {"rrl.ipv4_prefix", OPT_UINT, OFF(rrl_ipv4_prefix), "24", 8, 32, 0,
+     "IPv4 clients are limited by network of this prefix length", NULL},
+    {"rrl.ipv6_prefix", OPT_UINT, OFF(rrl_ipv6_prefix), "56", 32, 128, 0,
+     "IPv6 clients are limited by network of this prefix length", NULL},
+    {"rrl.table_size", OPT_UINT, OFF(rrl_table_size), "65536", 1024, 16777216, 0,
+     "buckets per UDP worker, 16 bytes each (a restart applies a change)", NULL},
+    {"rrl.log_only", OPT_BOOL, OFF(rrl_log_only), "false", 0, 0, 0,
+     "count what would be limited in the metrics but send every response", NULL},
+    {"cookies.enabled", OPT_BOOL, OFF(cookies_enabled), "true", 0, 0, 0,
+     "DNS cookies (RFC 7873, server cookies of RFC 9018); clients with a valid one skip RRL",
+     NULL},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -289,6 +310,13 @@ static const struct {
     {"api", "listen", conf_api_listen_read},
     {"api", "admin_token", conf_api_token_read},
     {"api", "admin_token_file", conf_api_token_read},
+    {"server", "acl", conf_server_acl_read},
+    {"api", "acl", conf_api_acl_read},
+    {"rrl", "exempt", conf_rrl_exempt_read},
+    {"cookies", "secret", conf_cookies_secret_read},
+    {"cookies", "secret_file", conf_cookies_secret_read},
+    {"cookies", "previous_secret", conf_cookies_secret_read},
+    {"cookies", "previous_secret_file", conf_cookies_secret_read},
 };
 
 #define SECTION_KEY_COUNT (sizeof(section_keys) / sizeof(section_keys[0]))
@@ -385,7 +413,8 @@ static int tree_read(struct loader *l)
 		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
 		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
 		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
-		    strcmp(key, "latency") == 0)
+		    strcmp(key, "latency") == 0 || strcmp(key, "rrl") == 0 ||
+		    strcmp(key, "cookies") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
@@ -402,8 +431,8 @@ static int tree_read(struct loader *l)
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
-					   "health, reports, latency, zones, checks, datacenters, "
-					   "probes, pools or names)",
+					   "health, reports, latency, rrl, cookies, zones, checks, "
+					   "datacenters, probes, pools or names)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -441,6 +470,8 @@ static int tree_read(struct loader *l)
 	}
 	if (cfg->workers == 0)
 		cfg->workers = online_cpus();
+	if ((rc = conf_defences_finish(l)) != 0)
+		return rc;
 	for (size_t i = 0; i < OPTION_COUNT; i++) {
 		if ((options[i].flags & OPTF_HOSTNAME) && !l->seen[i]) {
 			char **member = (char **)(void *)((char *)cfg + options[i].offset);
@@ -464,6 +495,9 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 	defaults_apply(l.cfg);
 	rc = tree_read(&l);
 	free(l.allow_transfer);
+	for (size_t i = 0; i < l.listen_acl_count; i++)
+		netacl_fini(&l.listen_acl[i]);
+	free(l.listen_acl);
 	free(l.zone_wire);
 	free(l.zone_wire_len);
 	free(l.fallback);
@@ -512,6 +546,7 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].file);
 		free(cfg->zones[i].allow_transfer);
+		netacl_fini(&cfg->zones[i].acl);
 	}
 	free(cfg->zones);
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
@@ -563,6 +598,16 @@ void config_free(struct config *cfg)
 	free(cfg->geoip_longitude);
 	free(cfg->geoip_country);
 	free(cfg->geoip_continent);
+	if (cfg->listen_acl != NULL) {
+		for (size_t i = 0; i < cfg->listen_count; i++)
+			netacl_fini(&cfg->listen_acl[i]);
+	}
+	free(cfg->listen_acl);
+	netacl_fini(&cfg->server_acl);
+	netacl_fini(&cfg->api_acl);
+	free(cfg->rrl_exempt);
+	conf_wipe(cfg->cookie_secret, sizeof(cfg->cookie_secret));
+	conf_wipe(cfg->cookie_previous, sizeof(cfg->cookie_previous));
 	free(cfg->listen);
 	free(cfg->path);
 	free(cfg->user);

@@ -29,6 +29,7 @@ struct config_zone {
 	char *file;                     /* master file path, resolved against the config file's folder */
 	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
 	size_t allow_transfer_count;    /* entries at allow_transfer */
+	struct netacl acl;              /* who may query it (zones[].acl; empty: everyone) */
 	unsigned line;                  /* where the zone is declared (for later messages) */
 	unsigned col;                   /* column of that declaration */
 };
@@ -155,6 +156,9 @@ struct config {
 	char *path;                     /* the file this was loaded from */
 	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
 	size_t listen_count;            /* entries at listen, >= 1 */
+	struct netacl *listen_acl;      /* who may query each listener (its own acl, else
+	                                 * server.acl; empty: everyone), listen_count entries */
+	struct netacl server_acl;       /* server.acl, the default of listen_acl */
 	unsigned workers;               /* UDP worker threads; 0 in the file means one per online CPU,
 	                                 * resolved at load time so this is >= 1 */
 	char *user;                     /* user to switch to after binding, or NULL to stay */
@@ -172,6 +176,22 @@ struct config {
 	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
 	size_t api_listen_count;        /* entries at api_listen */
 	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
+	struct netacl api_acl;          /* who may connect to the API (api.acl; empty: everyone) */
+	bool rrl_enabled;               /* response rate limiting on UDP (default true) */
+	bool rrl_log_only;              /* count what would be limited, limit nothing */
+	unsigned rrl_rate;              /* responses per second per bucket (1..10000, default 100) */
+	unsigned rrl_window_ms;         /* a bucket holds rate x window (1s..60s, default 2s) */
+	unsigned rrl_slip;              /* every slip-th limited response sent TC=1 (0..100, default 2) */
+	unsigned rrl_ipv4_prefix;       /* client network of IPv4 clients (8..32, default 24) */
+	unsigned rrl_ipv6_prefix;       /* ... of IPv6 clients (32..128, default 56) */
+	unsigned rrl_table_size;        /* buckets per UDP worker (1024..16777216, default 65536) */
+	struct netprefix *rrl_exempt;   /* clients never limited */
+	size_t rrl_exempt_count;        /* entries at rrl_exempt */
+	bool cookies_enabled;           /* DNS cookies (RFC 7873, 9018; default true) */
+	bool cookie_secret_random;      /* no secret configured: the process's random one */
+	bool cookie_has_previous;       /* cookie_previous holds a secret */
+	uint8_t cookie_secret[16];      /* makes and checks server cookies */
+	uint8_t cookie_previous[16];    /* checks them too (rotation) */
 	struct config_check *checks;    /* health check definitions */
 	size_t check_count;             /* entries at checks */
 	struct config_probe *probes;    /* probes allowed to report */

@@ -19,7 +19,7 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 {
 	(void)key;
 	return conf_listen_read(l, n, "api.listen", API_PORT, true, &l->cfg->api_listen,
-				&l->cfg->api_listen_count);
+				&l->cfg->api_listen_count, NULL, NULL);
 }
 
 /* Read the admin token from the first line of the file named by n

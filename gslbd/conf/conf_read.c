@@ -69,7 +69,7 @@ void conf_item_path(char *buf, size_t len, const char *path, struct ytree_node *
  * Addresses without a port get default_port; may_be_empty allows []. */
 int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *path,
 		     uint16_t default_port, bool may_be_empty, struct netaddr **list,
-		     size_t *list_count)
+		     size_t *list_count, struct netacl **acls, size_t *acl_count)
 {
 	struct ytree_node *const *items;
 	size_t count;
@@ -88,24 +88,50 @@ int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *p
 	free(*list);
 	*list = xcalloc(count, sizeof(**list));
 	*list_count = 0;
+	if (acls != NULL) {
+		for (size_t i = 0; i < *acl_count; i++)
+			netacl_fini(&(*acls)[i]);
+		free(*acls);
+		*acls = xcalloc(count, sizeof(**acls));
+		*acl_count = count;
+	}
 	for (size_t i = 0; i < count; i++) {
 		const struct ytree_node *it = conf_list_item(n, items, i);
 		struct netaddr *a = &(*list)[i];
-		char ipath[64];
+		char ipath[64], kpath[96];
+		const char *where = ipath; /* the address's path in messages */
 
 		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		if (acls != NULL && it->kind == YTREE_MAP) {
+			static const char *const keys[] = {"address", "acl", NULL};
+			const struct ytree_node *v[2] = {0};
+
+			if ((rc = conf_map_read(l, it, ipath, keys, v)) != 0)
+				return rc;
+			if (v[0] == NULL)
+				return ytree_error_path(&l->r, it, ipath,
+							"missing required key 'address'");
+			if (v[1] != NULL) {
+				snprintf(kpath, sizeof(kpath), "%s.acl", ipath);
+				if ((rc = conf_acl_read(l, v[1], kpath, &(*acls)[i])) != 0)
+					return rc;
+			}
+			snprintf(kpath, sizeof(kpath), "%s.address", ipath);
+			where = kpath;
+			it = v[0];
+		}
 		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(&l->r, it, ipath, "expected an address, got %s",
+			return ytree_error_path(&l->r, it, where, "expected an address, got %s",
 						ytree_node_describe(it));
 		if (netaddr_parse(it->scalar, default_port, a) != 0)
 			return ytree_error_path(
-			    &l->r, it, ipath,
+			    &l->r, it, where,
 			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
 		for (size_t j = 0; j < i; j++) {
 			/* Port 0 asks for any free port, so repeating it is fine. */
 			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
 			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
-				return ytree_error_path(&l->r, it, ipath, "duplicate address '%s'",
+				return ytree_error_path(&l->r, it, where, "duplicate address '%s'",
 							it->scalar);
 		}
 		(*list_count)++;

@@ -11,7 +11,7 @@ int conf_server_listen_read(struct loader *l, const struct ytree_node *key,
 {
 	(void)key;
 	return conf_listen_read(l, n, "server.listen", DNS_PORT, false, &l->cfg->listen,
-				&l->cfg->listen_count);
+				&l->cfg->listen_count, &l->listen_acl, &l->listen_acl_count);
 }
 
 int conf_server_allow_transfer_read(struct loader *l, const struct ytree_node *key,

@@ -13,8 +13,9 @@
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
-	enum { K_NAME, K_FILE, K_XFR, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", NULL};
+	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", "acl",
+						      NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
 	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
@@ -52,6 +53,12 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
 		return rc;
 	z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+
+	if (v[K_ACL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.acl", path);
+		if ((rc = conf_acl_read(l, v[K_ACL], kpath, &z->acl)) != 0)
+			return rc;
+	}
 
 	if (xfr != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.allow_transfer", path);

@@ -132,6 +132,76 @@ START_TEST(test_full_file)
 }
 END_TEST
 
+START_TEST(test_defences)
+{
+	static const uint8_t secret[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+					   0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	uint8_t random_secret[16];
+	const struct netacl *a;
+
+	/* Defaults: RRL and cookies on, a random secret kept across loads. */
+	ck_assert_int_eq(load(ZONE), 0);
+	ck_assert(cfg->rrl_enabled);
+	ck_assert(!cfg->rrl_log_only);
+	ck_assert_uint_eq(cfg->rrl_rate, 100);
+	ck_assert_uint_eq(cfg->rrl_window_ms, 2000);
+	ck_assert_uint_eq(cfg->rrl_slip, 2);
+	ck_assert_uint_eq(cfg->rrl_ipv4_prefix, 24);
+	ck_assert_uint_eq(cfg->rrl_ipv6_prefix, 56);
+	ck_assert_uint_eq(cfg->rrl_table_size, 65536);
+	ck_assert(cfg->cookies_enabled);
+	ck_assert(cfg->cookie_secret_random);
+	ck_assert(!cfg->cookie_has_previous);
+	ck_assert(!cfg->listen_acl[0].set && !cfg->zones[0].acl.set && !cfg->api_acl.set);
+	memcpy(random_secret, cfg->cookie_secret, 16);
+	config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load(ZONE), 0);
+	ck_assert_mem_eq(cfg->cookie_secret, random_secret, 16);
+	config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_msg(load("server:\n"
+			   "  listen:\n"
+			   "    - 127.0.0.1:53\n"
+			   "    - {address: \"[::1]:53\", acl: {allow: [\"::1\"], action: drop}}\n"
+			   "  acl: {deny: [192.0.2.0/24]}\n"
+			   "api:\n  acl: {allow: 127.0.0.1}\n"
+			   "rrl:\n  rate: 5\n  window: 3s\n  slip: 0\n  log_only: yes\n"
+			   "  ipv4_prefix: 32\n  ipv6_prefix: 64\n  table_size: 4096\n"
+			   "  exempt: [10.0.0.0/8, \"2001:db8::/32\"]\n"
+			   "cookies:\n  secret: 00112233445566778899AABBCCDDEEFF\n"
+			   "  previous_secret: ffeeddccbbaa99887766554433221100\n" ZONE
+			   "    acl: {allow: [198.51.100.0/24], deny: [198.51.100.7]}\n") == 0,
+		      "%s", err.msg);
+	ck_assert_uint_eq(cfg->rrl_rate, 5);
+	ck_assert_uint_eq(cfg->rrl_window_ms, 3000);
+	ck_assert_uint_eq(cfg->rrl_slip, 0);
+	ck_assert(cfg->rrl_log_only);
+	ck_assert_uint_eq(cfg->rrl_ipv4_prefix, 32);
+	ck_assert_uint_eq(cfg->rrl_ipv6_prefix, 64);
+	ck_assert_uint_eq(cfg->rrl_table_size, 4096);
+	ck_assert_uint_eq(cfg->rrl_exempt_count, 2);
+	assert_prefix(&cfg->rrl_exempt[1], "2001:db8::/32");
+	ck_assert(!cfg->cookie_secret_random);
+	ck_assert_mem_eq(cfg->cookie_secret, secret, 16);
+	ck_assert(cfg->cookie_has_previous);
+	ck_assert_uint_eq(cfg->cookie_previous[0], 0xff);
+	/* The first listener inherits server.acl, the second has its own. */
+	ck_assert_uint_eq(cfg->listen_count, 2);
+	a = &cfg->listen_acl[0];
+	ck_assert(a->set && !a->drop && a->allow_count == 0 && a->deny_count == 1);
+	assert_prefix(&a->deny[0], "192.0.2.0/24");
+	a = &cfg->listen_acl[1];
+	ck_assert(a->set && a->drop && a->allow_count == 1 && a->deny_count == 0);
+	assert_prefix(&a->allow[0], "::1/128");
+	ck_assert(cfg->api_acl.set && cfg->api_acl.allow_count == 1);
+	a = &cfg->zones[0].acl;
+	ck_assert(a->set && a->allow_count == 1 && a->deny_count == 1);
+	assert_prefix(&a->deny[0], "198.51.100.7/32");
+}
+END_TEST
+
 START_TEST(test_defaults)
 {
 	char host[256] = "";
@@ -936,7 +1006,45 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "zones, checks, datacenters, probes, pools or names)"},
+     "rrl, cookies, zones, checks, datacenters, probes, pools or names)"},
+    /* The defences: rate limiting, cookies, access lists. */
+    {"rrl:\n  rate: 0\n" ZONE, "t.conf:2:9: rrl.rate: 0 is out of range (1..10000)"},
+    {"rrl:\n  window: 100ms\n" ZONE, "t.conf:2:11: rrl.window: 100ms is out of range (1s..1m)"},
+    {"rrl:\n  slip: 101\n" ZONE, "t.conf:2:9: rrl.slip: 101 is out of range (0..100)"},
+    {"rrl:\n  exempt: [10.0.0.1/8]\n" ZONE,
+     "t.conf:2:12: rrl.exempt[0]: '10.0.0.1/8' is not an address prefix (like 192.0.2.0/24, "
+     "2001:db8::/32 or one address)"},
+    {"rrl:\n  burst: 3\n" ZONE, "t.conf:2:3: unknown key 'burst' in rrl"},
+    {"cookies:\n  secret: 00112233\n" ZONE,
+     "t.conf:2:11: cookies.secret: expected 32 hex digits (16 bytes, e.g. from 'openssl rand -hex "
+     "16')"},
+    {"cookies:\n  secret: 00112233445566778899aabbccddeefg\n" ZONE,
+     "t.conf:2:11: cookies.secret: expected 32 hex digits (16 bytes, e.g. from 'openssl rand -hex "
+     "16')"},
+    {"cookies:\n  previous_secret: 00112233445566778899aabbccddeeff\n" ZONE,
+     "t.conf:2:3: cookies.previous_secret: a previous secret needs a current one (cookies.secret "
+     "or cookies.secret_file)"},
+    {"cookies:\n  secret: 00112233445566778899aabbccddeeff\n"
+     "  secret_file: /nonexistent\n" ZONE,
+     "t.conf:3:3: cookies.secret_file: cookies.secret is set already (line 2); give one of them"},
+    {"server:\n  acl:\n    allow: [10.0.0.0/8]\n    action: reject\n" ZONE,
+     "t.conf:4:13: server.acl.action: 'reject' is not one of refuse or drop"},
+    {"server:\n  acl: [10.0.0.0/8]\n" ZONE,
+     "t.conf:2:8: server.acl: expected a mapping with allow, deny and action, got a list"},
+    {"server:\n  listen:\n    - {acl: {deny: [0.0.0.0/0]}}\n" ZONE,
+     "t.conf:3:7: server.listen[0]: missing required key 'address'"},
+    {"server:\n  listen:\n    - {address: 127.0.0.1, acl: {deny: [nope]}}\n" ZONE,
+     "t.conf:3:41: server.listen[0].acl.deny[0]: 'nope' is not an address prefix (like "
+     "192.0.2.0/24, 2001:db8::/32 or one address)"},
+    {"server:\n  listen:\n    - {address: 'x:y'}\n" ZONE,
+     "t.conf:3:17: server.listen[0].address: 'x:y' is not an address (ADDR, ADDR:PORT or "
+     "[IPV6]:PORT)"},
+    {"api:\n  acl:\n    deny: 10.0.0.0\n    allow: 1\n" ZONE,
+     "t.conf:4:12: api.acl.allow: '1' is not an address prefix (like 192.0.2.0/24, "
+     "2001:db8::/32 or one address)"},
+    {ZONE "    acl: {action: drop, allow: ['::1/129']}\n",
+     "t.conf:4:33: zones[0].acl.allow[0]: '::1/129' is not an address prefix (like "
+     "192.0.2.0/24, 2001:db8::/32 or one address)"},
     {"server:\n  workers: 1\n  listn: 127.0.0.1\n" ZONE,
      "t.conf:3:3: unknown key 'listn' in server"},
     {"log:\n  levl: info\n" ZONE, "t.conf:2:3: unknown key 'levl' in log"},
@@ -1553,6 +1661,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(valid, test_full_file);
 	tcase_add_test(valid, test_defaults);
+	tcase_add_test(valid, test_defences);
 	tcase_add_test(valid, test_lb_file);
 	tcase_add_test(valid, test_health_file);
 	tcase_add_test(valid, test_health_forms);
