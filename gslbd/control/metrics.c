@@ -72,11 +72,14 @@ void metrics_count_query(struct metrics_shard *s, uint64_t epoch, long zone, uin
 
 	if (atomic_load_explicit(&s->epoch, memory_order_relaxed) != epoch) {
 		/* The zone list changed: per-zone counters start again. */
-		for (size_t i = 0; i < METRICS_MAX_ZONES + 1; i++)
+		for (size_t i = 0; i < METRICS_MAX_ZONES + 1; i++) {
 			for (size_t q = 0; q < METRICS_QTYPES; q++)
 				for (size_t k = 0; k < METRICS_RCODES; k++)
 					atomic_store_explicit(&s->queries[i][q][k], 0,
 							      memory_order_relaxed);
+			for (size_t a = 0; a < METRICS_RRL_ACTIONS; a++)
+				atomic_store_explicit(&s->rrl[i][a], 0, memory_order_relaxed);
+		}
 		atomic_store_explicit(&s->epoch, epoch, memory_order_relaxed);
 	}
 	z = zone >= 0 && zone < METRICS_MAX_ZONES ? (unsigned)zone : METRICS_MAX_ZONES;
@@ -110,10 +113,50 @@ const char *metrics_event_name(enum metrics_event e)
 	static const char *const names[METRICS_EVENTS] = {
 		"gslbd_udp_send_errors_total", "gslbd_tcp_connections_accepted_total",
 		"gslbd_tcp_connections_refused_total", "gslbd_tcp_connections_timed_out_total",
-		"gslbd_zone_transfers_total",
+		"gslbd_zone_transfers_total", "gslbd_rrl_table_evictions_total",
+		"gslbd_acl_refused_total", "gslbd_acl_dropped_total",
+		"gslbd_cookies_valid_total", "gslbd_cookies_issued_total",
+		"gslbd_cookies_bad_total",
 	};
 
 	return names[e];
+}
+
+const char *metrics_event_help(enum metrics_event e)
+{
+	static const char *const help[METRICS_EVENTS] = {
+		"UDP responses the kernel refused to send.",
+		"TCP connections accepted.",
+		"TCP connections closed at once: the limit was reached.",
+		"TCP connections closed idle or stalled.",
+		"Zone transfers started.",
+		"Rate-limit buckets that took the place of another client's (table pressure).",
+		"Queries an access list answered with REFUSED.",
+		"Queries an access list dropped.",
+		"Queries that came with a valid server cookie.",
+		"Queries given a new server cookie.",
+		"Queries with a server cookie that is not ours (BADCOOKIE over UDP).",
+	};
+
+	return help[e];
+}
+
+const char *metrics_rrl_name(enum metrics_rrl a)
+{
+	static const char *const names[METRICS_RRL_ACTIONS] = {"dropped", "slipped", "exempt"};
+
+	return names[a];
+}
+
+void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
+		       enum metrics_rrl action)
+{
+	long zone = res->zone != NULL ? (long)zone_index(res->zone) : -1;
+	unsigned z = zone >= 0 && zone < METRICS_MAX_ZONES ? (unsigned)zone : METRICS_MAX_ZONES;
+
+	if (atomic_load_explicit(&s->epoch, memory_order_relaxed) != metrics_epoch())
+		return; /* the per-zone counters are about to be cleared */
+	add(&s->rrl[z][action], 1);
 }
 
 void metrics_count_result(struct metrics_shard *s, const struct answer_result *res)
@@ -126,6 +169,12 @@ void metrics_count_result(struct metrics_shard *s, const struct answer_result *r
 			    res->qtype, res->rcode);
 	if (res->truncated)
 		metrics_count_truncated(s);
+	if (res->cookie == ANSWER_COOKIE_VALID)
+		metrics_count_event(s, METRICS_COOKIE_VALID);
+	else if (res->cookie == ANSWER_COOKIE_ISSUED)
+		metrics_count_event(s, METRICS_COOKIE_ISSUED);
+	else if (res->cookie == ANSWER_COOKIE_BAD)
+		metrics_count_event(s, METRICS_COOKIE_BAD);
 	if (res->lb != NULL) {
 		for (unsigned i = 0; i < res->lb->chosen_count; i++)
 			metrics_count_dc(s, res->lb->chosen[i]);
@@ -156,6 +205,10 @@ void metrics_sum(struct metrics_shard *out)
 					for (size_t r = 0; r < METRICS_RCODES; r++)
 						out->queries[z][q][r] += atomic_load_explicit(
 							&s->queries[z][q][r], memory_order_relaxed);
+			for (size_t z = 0; z < METRICS_MAX_ZONES + 1; z++)
+				for (size_t a = 0; a < METRICS_RRL_ACTIONS; a++)
+					out->rrl[z][a] += atomic_load_explicit(
+					    &s->rrl[z][a], memory_order_relaxed);
 		}
 		out->dropped += atomic_load_explicit(&s->dropped, memory_order_relaxed);
 		out->truncated += atomic_load_explicit(&s->truncated, memory_order_relaxed);

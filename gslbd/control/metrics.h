@@ -26,7 +26,21 @@ enum metrics_event {
 	METRICS_TCP_REFUSED,      /* TCP connections closed at once: limit reached */
 	METRICS_TCP_TIMEOUT,      /* TCP connections closed idle or stalled */
 	METRICS_XFR,              /* zone transfers started */
+	METRICS_RRL_EVICTED,      /* rate-limit buckets that took another client's place */
+	METRICS_ACL_REFUSED,      /* queries a listener's or zone's access list answered REFUSED */
+	METRICS_ACL_DROPPED,      /* ... or dropped */
+	METRICS_COOKIE_VALID,     /* queries with a valid server cookie */
+	METRICS_COOKIE_ISSUED,    /* queries given a new server cookie (none, old or renewed) */
+	METRICS_COOKIE_BAD,       /* queries with a server cookie not ours (BADCOOKIE over UDP) */
 	METRICS_EVENTS
+};
+
+/* What response rate limiting did to a response, counted per zone. */
+enum metrics_rrl {
+	METRICS_RRL_DROPPED, /* over the limit: not sent */
+	METRICS_RRL_SLIPPED, /* over the limit: sent truncated */
+	METRICS_RRL_EXEMPT,  /* not limited: a valid cookie or an exempt network */
+	METRICS_RRL_ACTIONS
 };
 
 struct metrics_shard {
@@ -37,6 +51,7 @@ struct metrics_shard {
 	_Atomic uint64_t truncated;            /* UDP answers with TC set */
 	_Atomic uint64_t dc_answers[METRICS_MAX_DCS]; /* times each datacenter was in an answer */
 	_Atomic uint64_t events[METRICS_EVENTS];      /* enum metrics_event */
+	_Atomic uint64_t rrl[METRICS_MAX_ZONES + 1][METRICS_RRL_ACTIONS]; /* by zone, enum metrics_rrl */
 };
 
 /* Register a shard for a DNS thread (main thread, before it starts). */
@@ -56,8 +71,14 @@ void metrics_count_dc(struct metrics_shard *s, size_t dc);
 void metrics_count_dropped(struct metrics_shard *s);
 void metrics_count_truncated(struct metrics_shard *s);
 void metrics_count_event(struct metrics_shard *s, enum metrics_event e);
+/* Count what rate limiting did to the response res (DNS thread owning s). */
+void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
+		       enum metrics_rrl action);
 /* Metric name and help of an event (for /metrics). */
 const char *metrics_event_name(enum metrics_event e);
+const char *metrics_event_help(enum metrics_event e);
+/* Label of an enum metrics_rrl. */
+const char *metrics_rrl_name(enum metrics_rrl a);
 /* Current zone epoch; metrics_bump_epoch() after a reload changed zones. */
 uint64_t metrics_epoch(void);
 void metrics_bump_epoch(void);

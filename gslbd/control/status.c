@@ -250,8 +250,29 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
 		(unsigned long long)snap->generation);
 	for (int e = 0; e < METRICS_EVENTS; e++)
-		fprintf(b, "# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
-			metrics_event_name(e), (unsigned long long)sum->events[e]);
+		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
+			metrics_event_help(e), metrics_event_name(e), metrics_event_name(e),
+			(unsigned long long)sum->events[e]);
+	fprintf(b, "# HELP gslbd_rrl_responses_total What response rate limiting did, by "
+		   "zone: dropped, slipped (sent truncated) or exempt (a valid cookie or an "
+		   "exempt network).\n# TYPE gslbd_rrl_responses_total counter\n");
+	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
+		char zname[DNAME_STRLEN];
+
+		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+			continue;
+		if (z < METRICS_MAX_ZONES)
+			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
+				     sizeof(zname));
+		else
+			snprintf(zname, sizeof(zname), "(none)");
+		for (int a = 0; a < METRICS_RRL_ACTIONS; a++) {
+			fprintf(b, "gslbd_rrl_responses_total{zone=\"");
+			prom_escape(b, zname);
+			fprintf(b, "\",action=\"%s\"} %llu\n", metrics_rrl_name(a),
+				(unsigned long long)sum->rrl[z][a]);
+		}
+	}
 	if (fclose(b) != 0 || text == NULL)
 		log_fatal("open_memstream: out of memory");
 	return text;

@@ -42,6 +42,7 @@ struct answer_scratch {
 	unsigned lb_count;                  /* load-balancing decisions of the last query */
 	struct lb_decision lb;              /* the last of them (valid when lb_count > 0) */
 	struct geo_cache geo_cache;         /* decoded GeoIP records (zero-filled: empty) */
+	uint32_t now;                       /* cookie clock (answer_scratch_set_time()), 0: read it */
 };
 
 #endif

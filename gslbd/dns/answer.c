@@ -11,6 +11,7 @@
 
 #include "common/netaddr.h"
 #include "common/hash.h"
+#include "gslbd/dns/cookie.h"
 #include "common/xalloc.h"
 #include "gslbd/dns/answer-internal.h"
 #include "gslbd/conf/conf.h"
@@ -34,6 +35,9 @@ struct answer_ctx {
 	uint8_t ecs_scope;               /* ECS scope to echo: prefix the answer depended on */
 	const struct zone *zone;         /* zone that answers, once known */
 	struct wire_mark after_question; /* where a truncated response is cut back to */
+	bool drop;                       /* send nothing (a zone's access list said drop) */
+	bool cookie_echo;                /* send a COOKIE option: client cookie + server_cookie */
+	uint8_t server_cookie[COOKIE_SERVER_LEN]; /* the server cookie to send */
 };
 
 struct answer_scratch *answer_scratch_new(void)
@@ -66,6 +70,11 @@ static uint64_t next_rnd(struct answer_scratch *s)
 void answer_scratch_free(struct answer_scratch *s)
 {
 	free(s);
+}
+
+void answer_scratch_set_time(struct answer_scratch *s, uint32_t now)
+{
+	s->now = now;
 }
 
 /* Cut the response back to header and question and set TC (RFC 2181 9). */
@@ -423,6 +432,7 @@ static void answer_zone(struct answer_ctx *c)
 	const uint8_t *lname = c->q->lname;
 	size_t llen = c->q->qname_len;
 	uint16_t qtype = c->q->qtype;
+	const struct netacl *acl;
 	struct zone_lookup lk;
 
 	if (z == NULL) {
@@ -430,6 +440,12 @@ static void answer_zone(struct answer_ctx *c)
 		return;
 	}
 	c->zone = z;
+	acl = &c->snap->config->zones[zone_index(z)].acl;
+	if (acl->set && c->client != NULL && !netacl_permits(acl, c->client)) {
+		c->rcode = WIRE_RCODE_REFUSED;
+		c->drop = acl->drop;
+		return;
+	}
 	c->flags |= WIRE_AA;
 	s->add_count = 0;
 	s->visited_count = 0;
@@ -574,13 +590,79 @@ static void answer_transfer(struct answer_ctx *c, struct answer_result *res)
 		truncate_response(c);
 }
 
+/* Bytes of the COOKIE option sent: code, length, client and server cookie. */
+#define COOKIE_OPT_LEN (4u + COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN)
+
+/* DNS cookies (RFC 7873 5.2): judge the client's, choose the server cookie
+ * to send. Returns false when the query is answered with BADCOOKIE alone. */
+static bool cookie_process(struct answer_ctx *c, struct answer_result *res)
+{
+	const struct config *cfg = c->snap->config;
+	const struct wire_query *q = c->q;
+	uint8_t addr[16];
+	size_t addr_len;
+	uint32_t now = c->s->now != 0 ? c->s->now : (uint32_t)time(NULL);
+	enum cookie_verdict v;
+	bool renew;
+
+	if (!cfg->cookies_enabled || q->cookie_len == 0 || c->client == NULL)
+		return true;
+	addr_len = netaddr_raw(c->client, addr);
+	if (addr_len == 0)
+		return true;
+	v = cookie_check(cfg->cookie_secret, cfg->cookie_has_previous ? cfg->cookie_previous : NULL,
+			 q->cookie, q->cookie + COOKIE_CLIENT_LEN, q->cookie_len - COOKIE_CLIENT_LEN,
+			 addr, addr_len, now, &renew);
+	c->cookie_echo = true;
+	if (v == COOKIE_VALID && !renew)
+		memcpy(c->server_cookie, q->cookie + COOKIE_CLIENT_LEN, COOKIE_SERVER_LEN);
+	else
+		cookie_server_make(cfg->cookie_secret, q->cookie, addr, addr_len, now,
+				   c->server_cookie);
+	res->cookie = v == COOKIE_VALID	     ? ANSWER_COOKIE_VALID
+		      : v == COOKIE_CLIENT_ONLY ? ANSWER_COOKIE_ISSUED
+						: ANSWER_COOKIE_BAD;
+	/* A server cookie that is not ours: over UDP, BADCOOKIE with a good
+	 * one to retry with (5.2.3); TCP has proven the address already. */
+	if (v == COOKIE_INVALID && !c->tcp) {
+		c->rcode = WIRE_RCODE_BADCOOKIE;
+		return false;
+	}
+	return true;
+}
+
+/* What the response is, for rate limiting, and the name its bucket is kept
+ * by: the query name for answers, the zone for the rest. */
+static void classify(const struct answer_ctx *c, struct answer_result *res)
+{
+	res->rrl_name = NULL;
+	res->rrl_name_len = 0;
+	if (c->zone != NULL) {
+		res->rrl_name = zone_origin(c->zone);
+		res->rrl_name_len = dname_len(res->rrl_name);
+	}
+	if (c->rcode == WIRE_RCODE_NXDOMAIN) {
+		res->kind = RRL_NXDOMAIN;
+	} else if (c->rcode != WIRE_RCODE_NOERROR) {
+		res->kind = RRL_ERROR;
+	} else if (c->w->count[WIRE_ANSWER] > 0) {
+		res->kind = RRL_ANSWER;
+		res->rrl_name = c->q->lname;
+		res->rrl_name_len = c->q->qname_len;
+	} else if ((c->flags & WIRE_AA) == 0 && c->w->count[WIRE_AUTHORITY] > 0) {
+		res->kind = RRL_REFERRAL;
+	} else {
+		res->kind = RRL_NODATA;
+	}
+}
+
 /* The OPT record closing the response (RFC 6891 6.1.3). */
 static void write_opt(struct answer_ctx *c, size_t limit)
 {
 	struct wire_writer *w = c->w;
 	const struct wire_query *q = c->q;
 	uint8_t *p;
-	size_t rdlen = c->ecs_echo ? 8u + q->ecs_addr_len : 0;
+	size_t rdlen = (c->ecs_echo ? 8u + q->ecs_addr_len : 0) + (c->cookie_echo ? COOKIE_OPT_LEN : 0);
 
 	w->limit = limit;
 	if (w->limit - w->len < WIRE_OPT_LEN + rdlen)
@@ -600,6 +682,13 @@ static void write_opt(struct answer_ctx *c, size_t limit)
 		p[17] = q->ecs_source;
 		p[18] = c->ecs_scope; /* 0 unless a load-balancing decision used the subnet */
 		memcpy(p + 19, q->ecs_addr, q->ecs_addr_len);
+		p += 8 + q->ecs_addr_len;
+	}
+	if (c->cookie_echo) {
+		wire_set16(p + 11, WIRE_EDNS_OPT_COOKIE);
+		wire_set16(p + 13, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
+		memcpy(p + 15, q->cookie, COOKIE_CLIENT_LEN);
+		memcpy(p + 15 + COOKIE_CLIENT_LEN, c->server_cookie, COOKIE_SERVER_LEN);
 	}
 	w->len += WIRE_OPT_LEN + rdlen;
 	w->count[WIRE_ADDITIONAL]++;
@@ -622,6 +711,10 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->zone = NULL;
 	res->truncated = false;
 	res->lb = NULL;
+	res->kind = RRL_ERROR;
+	res->rrl_name = NULL;
+	res->rrl_name_len = 0;
+	res->cookie = ANSWER_COOKIE_NONE;
 	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0) {
 		res->action = ANSWER_DROP;
 		return;
@@ -639,6 +732,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.zone = NULL;
 	c.ecs_echo = false;
 	c.ecs_scope = 0;
+	c.drop = false;
+	c.cookie_echo = false;
 	scratch->lb_count = 0;
 
 	if (tcp) {
@@ -657,6 +752,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		/* Echo Client Subnet only where the query was understood. */
 		c.ecs_echo = wq->has_ecs && parsed == WIRE_QUERY_OK;
 		opt_len = WIRE_OPT_LEN + (c.ecs_echo ? 8u + wq->ecs_addr_len : 0);
+		if (parsed == WIRE_QUERY_OK && wq->edns_version == 0 && wq->cookie_len > 0)
+			opt_len += COOKIE_OPT_LEN; /* room for it, whether sent or not */
 	}
 	wire_writer_init(c.w, resp, limit - opt_len, wq->id, c.flags);
 	if (wq->has_question)
@@ -671,6 +768,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	} else if (wq->has_edns && wq->edns_version != 0) {
 		c.rcode = WIRE_RCODE_BADVERS; /* RFC 6891 6.1.3 */
 		c.ecs_echo = false;
+	} else if (!cookie_process(&c, res)) {
+		/* BADCOOKIE: nothing but the new cookie */
 	} else if (wq->qtype == 0) {
 		c.rcode = WIRE_RCODE_NOTIMP;
 	} else if (wq->qclass == WIRE_CLASS_CH) {
@@ -688,6 +787,13 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		answer_zone(&c);
 	}
 
+	if (c.drop) {
+		res->action = ANSWER_DROP;
+		res->rcode = -1;
+		res->zone = c.zone;
+		return;
+	}
+	classify(&c, res);
 	if (wq->edns_ok)
 		write_opt(&c, limit);
 	wire_writer_finish(c.w, (uint16_t)(c.flags | (c.rcode & 0x0f)));
@@ -696,6 +802,58 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->zone = c.zone;
 	res->truncated = (c.flags & WIRE_TC) != 0;
 	res->lb = scratch->lb_count > 0 && !res->truncated && !scratch->lb.empty ? &scratch->lb : NULL;
+}
+
+/* Header, question (when it parsed) and a bare OPT (when the query had
+ * EDNS) with flags and rcode, for the query parsed into s->q. */
+static size_t write_minimal(struct answer_scratch *s, uint8_t *resp, size_t cap, uint16_t flags,
+			    int rcode, uint16_t udp_size)
+{
+	const struct wire_query *q = &s->q;
+	struct wire_writer *w = &s->w;
+
+	wire_writer_init(w, resp, cap, q->id,
+			 (uint16_t)(WIRE_QR | flags | (q->flags & (0x7800 | WIRE_RD | WIRE_CD))));
+	if (q->has_question)
+		wire_put_question(w, q->qname, q->qname_len, q->qtype, q->qclass);
+	if (q->edns_ok && w->limit - w->len >= WIRE_OPT_LEN) {
+		uint8_t *p = w->buf + w->len;
+
+		p[0] = 0;
+		wire_set16(p + 1, WIRE_TYPE_OPT);
+		wire_set16(p + 3, udp_size);
+		p[5] = (uint8_t)(rcode >> 4);
+		p[6] = 0;
+		wire_set16(p + 7, q->edns_do ? 0x8000 : 0);
+		wire_set16(p + 9, 0);
+		w->len += WIRE_OPT_LEN;
+		w->count[WIRE_ADDITIONAL]++;
+	}
+	wire_writer_finish(w, (uint16_t)((wire_get16(resp + 2) & 0xfff0) | (rcode & 0x0f)));
+	return w->len;
+}
+
+size_t answer_slip(struct answer_scratch *s, uint8_t *resp, size_t cap)
+{
+	/* The OPT's payload size: 512 tells nothing new and is always true. */
+	return write_minimal(s, resp, cap, WIRE_TC, WIRE_RCODE_NOERROR, 512);
+}
+
+void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_cap,
+		    struct answer_scratch *scratch, struct answer_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->action = ANSWER_DROP;
+	res->rcode = -1;
+	res->kind = RRL_ERROR;
+	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0)
+		return;
+	(void)wire_query_parse(q, qlen, &scratch->q);
+	res->action = ANSWER_SEND;
+	res->qtype = scratch->q.qtype;
+	res->rcode = WIRE_RCODE_REFUSED;
+	res->len = write_minimal(scratch, resp, resp_cap < 512 ? resp_cap : 512, 0,
+				 WIRE_RCODE_REFUSED, 512);
 }
 
 void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen)

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "gslbd/dns/rrl.h"
+
 struct snapshot;
 struct zone;
 struct answer_scratch;
@@ -41,6 +43,16 @@ enum answer_action {
 	ANSWER_XFR,  /* zone transfer allowed over TCP: stream it with xfr_begin()/xfr_next() */
 };
 
+/* The DNS cookie of a query (RFC 7873). */
+enum answer_cookie {
+	ANSWER_COOKIE_NONE,   /* none sent, or cookies are off */
+	ANSWER_COOKIE_VALID,  /* a valid server cookie: the client's address is proven,
+	                       * rate limits do not apply */
+	ANSWER_COOKIE_ISSUED, /* a client cookie alone (or a valid one due for renewal
+	                       * is VALID): a new server cookie was sent */
+	ANSWER_COOKIE_BAD,    /* a server cookie not ours or out of date */
+};
+
 struct answer_result {
 	enum answer_action action;  /* what the caller does next */
 	size_t len;                 /* ANSWER_SEND: bytes at resp */
@@ -50,11 +62,20 @@ struct answer_result {
 	bool truncated;             /* TC was set */
 	const struct lb_decision *lb; /* the load-balancing decision answered with, or NULL
 	                               * (borrowed from the scratch until the next query) */
+	enum rrl_kind kind;         /* what the response is, for rate limiting */
+	const uint8_t *rrl_name;    /* the name its bucket is kept by (canonical wire form;
+	                             * borrowed until the next query), or NULL */
+	size_t rrl_name_len;        /* bytes at rrl_name */
+	enum answer_cookie cookie;  /* what the client's DNS cookie was */
 };
 
 /* Per-thread working memory for the answer path. */
 struct answer_scratch *answer_scratch_new(void);
 void answer_scratch_free(struct answer_scratch *s);
+/* The time DNS cookies are stamped and checked with, in seconds since the
+ * epoch (modulo 2^32): callers set it once per batch of queries. 0 (the
+ * default) reads the clock for every query. */
+void answer_scratch_set_time(struct answer_scratch *s, uint32_t now);
 
 /* Answer the qlen-byte query q from client (tcp tells the transport) into
  * resp (resp_cap bytes; ANSWER_MAX_MSG is always enough). For UDP the
@@ -63,6 +84,19 @@ void answer_scratch_free(struct answer_scratch *s);
 void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		  const struct sockaddr *client, bool tcp, uint8_t *resp, size_t resp_cap,
 		  struct answer_scratch *scratch, struct answer_result *res);
+
+/* Replace the response of the query just answered with the scratch s by a
+ * minimal truncated one (header, question, a bare OPT if the query had
+ * EDNS; TC=1, no records): what rate limiting "slips" to a client so that
+ * a real one retries over TCP. Never longer than the query. Returns its
+ * length, written to resp (cap >= 512 bytes). */
+size_t answer_slip(struct answer_scratch *s, uint8_t *resp, size_t cap);
+
+/* Answer the qlen-byte query q with REFUSED (a listener's access list said
+ * no): header, question, bare OPT; res as answer_query() sets it (the
+ * action is ANSWER_DROP for what is not a query). */
+void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_cap,
+		    struct answer_scratch *scratch, struct answer_result *res);
 
 /* State of one outgoing zone transfer (AXFR, or IXFR answered as AXFR per
  * RFC 1995 section 4). Caller-owned storage; no allocation. */

@@ -142,6 +142,13 @@ static int parse_opt(struct wire_query *q, uint16_t rclass, uint32_t ttl, const 
 
 		if (code == WIRE_EDNS_OPT_ECS && parse_ecs(q, rd + p + 4, olen) != WIRE_QUERY_OK)
 			return WIRE_QUERY_FORMERR;
+		if (code == WIRE_EDNS_OPT_COOKIE && q->cookie_len == 0) {
+			/* Only the first COOKIE counts (RFC 7873 5.2). */
+			if (olen != 8 && (olen < 16 || olen > WIRE_COOKIE_MAX))
+				return WIRE_QUERY_FORMERR;
+			q->cookie_len = (uint8_t)olen;
+			memcpy(q->cookie, rd + p + 4, olen);
+		}
 		p += 4 + (size_t)olen;
 	}
 	return WIRE_QUERY_OK;
@@ -169,6 +176,7 @@ int wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->edns_size = 0;
 	q->has_ecs = false;
 	q->auth_has_soa = false;
+	q->cookie_len = 0;
 	if (q->qdcount != 1)
 		return WIRE_QUERY_FORMERR;
 	n = parse_qname(pkt, len, q->lname);

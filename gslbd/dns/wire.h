@@ -36,6 +36,7 @@ struct zone_rrset;
 #define WIRE_RCODE_REFUSED  5
 #define WIRE_RCODE_NOTAUTH  9
 #define WIRE_RCODE_BADVERS  16
+#define WIRE_RCODE_BADCOOKIE 23 /* RFC 7873 */
 
 /* Types and classes the answer path treats specially. */
 #define WIRE_TYPE_A     1
@@ -57,6 +58,8 @@ struct zone_rrset;
 #define WIRE_CLASS_ANY  255
 
 #define WIRE_EDNS_OPT_ECS 8  /* EDNS option code of Client Subnet (RFC 7871) */
+#define WIRE_EDNS_OPT_COOKIE 10 /* EDNS option code of COOKIE (RFC 7873) */
+#define WIRE_COOKIE_MAX 40   /* longest COOKIE option: client 8 + server 8..32 */
 #define WIRE_OPT_LEN      11 /* OPT record without options */
 
 /* Results of wire_query_parse(). */
@@ -90,6 +93,8 @@ struct wire_query {
 	uint8_t ecs_addr_len; /* bytes at ecs_addr: ceil(ecs_source / 8) */
 	uint8_t ecs_addr[16]; /* address bytes as sent (bits past the prefix are zero) */
 	bool auth_has_soa;    /* the authority section holds a SOA (IXFR) */
+	uint8_t cookie_len;   /* bytes of the first COOKIE option (8, or 16..40); 0: none */
+	uint8_t cookie[WIRE_COOKIE_MAX]; /* its data: client cookie, then server cookie */
 };
 
 /* Parse the len-byte query pkt (len >= WIRE_HEADER_LEN). Returns
@@ -98,7 +103,7 @@ struct wire_query {
  * accepted there), truncated records in any section, an OPT outside the
  * additional section, a second OPT, an OPT owner other than the root,
  * malformed EDNS options, an invalid Client Subnet option (RFC 7871 section
- * 7.1), or bytes after the last record. Fields past the failure keep
+ * 7.1), a COOKIE option of a wrong length (RFC 7873 5.2.2), or bytes after the last record. Fields past the failure keep
  * defaults (has_question, edns_ok tell what may be echoed). */
 int wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q);
 

@@ -73,6 +73,26 @@ static void peer_text(struct evhttp_request *req, char *buf, size_t len)
 	snprintf(buf, len, "%s:%u", host, port);
 }
 
+/* api.acl: may the peer of req use the API? Logs a refusal. */
+static bool acl_permits(struct evhttp_request *req)
+{
+	const struct netacl *acl = &snapshot_current()->config->api_acl;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	const char *host = NULL;
+	ev_uint16_t port = 0;
+	struct netaddr a;
+
+	if (!acl->set)
+		return true;
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, (char **)&host, &port);
+	if (host != NULL && netaddr_parse(host, port, &a) == 0 && netacl_permits(acl, &a.u.sa))
+		return true;
+	log_ratelimited(LOG_LEVEL_WARN, "api: refused: peer=%s:%u reason=api.acl",
+			host != NULL ? host : "?", port);
+	return false;
+}
+
 static void handle_healthz(struct evhttp_request *req)
 {
 	struct evbuffer *buf = evbuffer_new();
@@ -317,6 +337,10 @@ static void handle(struct evhttp_request *req, void *arg)
 
 	if (path == NULL)
 		path = "/";
+	if (!acl_permits(req)) {
+		reply_error(req, 403, "this address may not use the API (api.acl)");
+		return;
+	}
 	if (strncmp(path, "/v1/datacenters/", 16) == 0) {
 		handle_admin(api, req, path + 16);
 		return;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -106,6 +107,58 @@ static int open_socket(const struct netaddr *a, int type, bool wildcard, struct 
 	return fd;
 }
 
+/* Steer each query to a worker by its client network (the first
+ * ipv4_prefix bits of an IPv4 source, up to 64 of an IPv6 one) rather than
+ * by the kernel's hash of addresses and ports, so that the rate-limit
+ * buckets of a network, kept per worker, see all of its traffic whichever
+ * source ports it uses. A classic BPF program on the reuseport group
+ * returns the socket's index; if it cannot be attached, the kernel's hash
+ * stays and a network's limit is spread over the workers (logged). */
+static void udp_steer(int fd, int family, unsigned workers, unsigned ipv4_prefix,
+		      unsigned ipv6_prefix)
+{
+	uint32_t m4 = ipv4_prefix >= 32 ? 0xffffffffu : ~(0xffffffffu >> ipv4_prefix);
+	unsigned p6 = ipv6_prefix > 64 ? 64 : ipv6_prefix;
+	uint32_t m6a = p6 >= 32 ? 0xffffffffu : ~(0xffffffffu >> p6);
+	uint32_t m6b = p6 <= 32 ? 0 : p6 >= 64 ? 0xffffffffu : ~(0xffffffffu >> (p6 - 32));
+	struct sock_filter v4[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12), /* source */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, m4),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 12),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter v6[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 8), /* source */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, m6a),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x85ebca6bu),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_NET_OFF + 12),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, m6b),
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 12),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog;
+
+	if (workers < 2)
+		return;
+	if (family == AF_INET) {
+		prog.len = sizeof(v4) / sizeof(v4[0]);
+		prog.filter = v4;
+	} else {
+		prog.len = sizeof(v6) / sizeof(v6[0]);
+		prog.filter = v6;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) != 0)
+		log_warn("udp: cannot steer queries to workers by client network (%s): rate "
+			 "limits apply per worker",
+			 strerror(errno));
+}
+
 static void listener_close(struct listener *l, unsigned workers)
 {
 	for (unsigned w = 0; w < workers; w++) {
@@ -120,7 +173,8 @@ static void listener_close(struct listener *l, unsigned workers)
 
 /* Bind one address: the first UDP socket decides the port when 0 was asked
  * for, then TCP and the other workers' UDP sockets take the same port. */
-static int listener_bind(struct listener *l, unsigned workers, struct gslb_err *err)
+static int listener_bind(struct listener *l, unsigned workers, const struct config *cfg,
+			 struct gslb_err *err)
 {
 	bool any_port = netaddr_port(&l->addr.u.sa) == 0;
 	struct netaddr want = l->addr;
@@ -157,6 +211,8 @@ static int listener_bind(struct listener *l, unsigned workers, struct gslb_err *
 			}
 			l->udp_fds[w] = fd;
 		}
+		udp_steer(l->udp_fds[0], l->addr.u.sa.sa_family, workers, cfg->rrl_ipv4_prefix,
+			  cfg->rrl_ipv6_prefix);
 		return 0;
 	}
 	return gslb_err_setc(err, GSLB_EIO, "no port free for both UDP and TCP after %d tries",
@@ -182,7 +238,7 @@ int server_bind(const struct config *cfg, struct server **out, struct gslb_err *
 			l->udp_fds[w] = -1;
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
-		rc = listener_bind(&srv->ls[i], srv->workers, err);
+		rc = listener_bind(&srv->ls[i], srv->workers, cfg, err);
 		if (rc != 0)
 			goto fail;
 	}
@@ -231,7 +287,8 @@ int server_start(struct server *srv, struct gslb_err *err)
 	srv->udp = xcalloc(srv->udp_count, sizeof(*srv->udp));
 	for (size_t i = 0, n = 0; i < srv->ls_count; i++) {
 		for (unsigned w = 0; w < srv->workers; w++, n++) {
-			struct udp_socket sock = { srv->ls[i].udp_fds[w], srv->ls[i].wildcard };
+			struct udp_socket sock = { srv->ls[i].udp_fds[w], srv->ls[i].wildcard,
+						   (unsigned)i };
 
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
 			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),

@@ -245,9 +245,20 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	struct tcp_conn *c;
 	struct timeval tv;
 
-	(void)l;
 	snapshot_reader_online(srv->reader);
 	cfg = current_config();
+	/* The listener's access list: a refused client's connection is closed. */
+	for (size_t i = 0; i < srv->fd_count && i < cfg->listen_count; i++) {
+		const struct netacl *acl = &cfg->listen_acl[i];
+
+		if (srv->listeners[i] == l && acl->set && !netacl_permits(acl, sa)) {
+			snapshot_reader_offline(srv->reader);
+			metrics_count_event(srv->metrics,
+					    acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
+			close(fd);
+			return;
+		}
+	}
 	tv.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
 	tv.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
 	if (srv->conn_count >= cfg->tcp_max_connections) {

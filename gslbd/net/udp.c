@@ -15,8 +15,12 @@
 
 
 #include "common/log.h"
+#include "common/netaddr.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "gslbd/conf/conf.h"
 #include "gslbd/dns/answer.h"
+#include "gslbd/dns/rrl.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
 
@@ -33,6 +37,9 @@ struct udp_worker {
 	_Atomic bool stop;                 /* asked to stop */
 	int fd;                            /* the socket (blocking; the worker closes it) */
 	bool use_pktinfo;                  /* bound to a wildcard address: reply from the query's destination */
+	unsigned listener;                 /* index of its listen address (for the access list) */
+	struct rrl_table *rrl;             /* this worker's rate-limit buckets, or NULL */
+	size_t rrl_size;                   /* the table size they were made for */
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
@@ -59,6 +66,7 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 	w->metrics = metrics;
 	w->fd = sock->fd;
 	w->use_pktinfo = sock->use_pktinfo;
+	w->listener = sock->listener;
 	w->scratch = answer_scratch_new();
 	w->in_bufs = xmalloc(UDP_BATCH * sizeof(*w->in_bufs));
 	w->out_bufs = xmalloc(UDP_BATCH * sizeof(*w->out_bufs));
@@ -118,29 +126,99 @@ static socklen_t reply_cmsg(const struct msghdr *in, uint8_t *out, size_t out_le
 	return 0;
 }
 
+/* Make, remake or drop the rate-limit table for cfg (on the worker's
+ * thread, only when the configured size changed). */
+static void rrl_table_fit(struct udp_worker *w, const struct config *cfg)
+{
+	size_t want = cfg->rrl_enabled ? cfg->rrl_table_size : 0;
+
+	if (want == w->rrl_size)
+		return;
+	rrl_table_free(w->rrl);
+	w->rrl = want > 0 ? rrl_table_new(want) : NULL;
+	w->rrl_size = want;
+}
+
+/* Response rate limiting of the response res to peer: true to send it
+ * (perhaps replaced by a truncated one, *len updated), false to drop it. */
+static bool rrl_allows(struct udp_worker *w, const struct config *cfg,
+		       const struct rrl_params *rp, uint64_t now_ms, const struct sockaddr *peer,
+		       const struct answer_result *res, uint8_t *buf, size_t *len)
+{
+	uint8_t addr[16];
+	size_t alen;
+	enum rrl_verdict v;
+	bool evicted;
+
+	if (res->cookie == ANSWER_COOKIE_VALID ||
+	    (cfg->rrl_exempt_count > 0 &&
+	     netprefix_list_contains(cfg->rrl_exempt, cfg->rrl_exempt_count, peer))) {
+		metrics_count_rrl(w->metrics, res, METRICS_RRL_EXEMPT);
+		return true;
+	}
+	alen = netaddr_raw(peer, addr);
+	if (alen == 0)
+		return true;
+	v = rrl_account(w->rrl, rp, now_ms, addr, alen, res->kind, res->rrl_name,
+			res->rrl_name_len, &evicted);
+	if (evicted)
+		metrics_count_event(w->metrics, METRICS_RRL_EVICTED);
+	if (v == RRL_PASS)
+		return true;
+	metrics_count_rrl(w->metrics, res, v == RRL_SLIP ? METRICS_RRL_SLIPPED : METRICS_RRL_DROPPED);
+	if (cfg->rrl_log_only)
+		return true;
+	if (v == RRL_DROP)
+		return false;
+	*len = answer_slip(w->scratch, buf, ANSWER_MAX_MSG);
+	return true;
+}
+
 /* Answer the n datagrams just read and send the responses. */
 static void udp_answer(struct udp_worker *w, int n)
 {
 	const struct snapshot *snap = snapshot_current();
+	const struct config *cfg = snap->config;
+	const struct netacl *acl =
+	    w->listener < cfg->listen_count ? &cfg->listen_acl[w->listener] : NULL;
+	struct rrl_params rp = {cfg->rrl_rate, cfg->rrl_window_ms, cfg->rrl_slip,
+				cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix};
+	uint64_t now_ms = time_mono_ms();
 	int out = 0;
 
+	rrl_table_fit(w, cfg);
+	answer_scratch_set_time(w->scratch, (uint32_t)time(NULL));
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 		struct msghdr *o = &w->out_msgs[out].msg_hdr;
+		const struct sockaddr *peer = (const struct sockaddr *)&w->peers[i];
 		struct answer_result res;
+		size_t len;
 
 		if (h->msg_flags & MSG_TRUNC) {
 			metrics_count_dropped(w->metrics);
 			continue;
 		}
-		answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len,
-			     (const struct sockaddr *)&w->peers[i], false, w->out_bufs[out],
-			     ANSWER_MAX_MSG, w->scratch, &res);
+		if (acl != NULL && acl->set && !netacl_permits(acl, peer)) {
+			metrics_count_event(w->metrics,
+					    acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
+			if (acl->drop)
+				continue;
+			answer_refused(w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[out],
+				       ANSWER_MAX_MSG, w->scratch, &res);
+		} else {
+			answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len, peer, false,
+				     w->out_bufs[out], ANSWER_MAX_MSG, w->scratch, &res);
+		}
 		metrics_count_result(w->metrics, &res);
 		if (res.action != ANSWER_SEND)
 			continue;
+		len = res.len;
+		if (w->rrl != NULL &&
+		    !rrl_allows(w, cfg, &rp, now_ms, peer, &res, w->out_bufs[out], &len))
+			continue;
 		w->out_iov[out].iov_base = w->out_bufs[out];
-		w->out_iov[out].iov_len = res.len;
+		w->out_iov[out].iov_len = len;
 		o->msg_name = &w->peers[i];
 		o->msg_namelen = h->msg_namelen;
 		o->msg_iov = &w->out_iov[out];
@@ -270,6 +348,7 @@ void udp_worker_free(struct udp_worker *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	answer_scratch_free(w->scratch);
+	rrl_table_free(w->rrl);
 	free(w->in_bufs);
 	free(w->out_bufs);
 	free(w);

@@ -2,8 +2,12 @@
  * workers x listen addresses of them), blocks in recvmmsg() for a batch of
  * queries, answers them with answer_query() from the current snapshot and
  * sends the responses with sendmmsg(): two system calls per batch, no event
- * loop, no lock and no allocation per query. Create, start and stop from the
- * main thread; stopping interrupts the blocked call with SIGUSR2. */
+ * loop, no lock and no allocation per query. Before a response leaves, the
+ * listener's access list and response rate limiting (a table per worker;
+ * the sockets are steered so that a client network always reaches the
+ * same worker, see server.c) decide whether it is sent, dropped or
+ * slipped as a truncated answer. Create, start and stop from the main
+ * thread; stopping interrupts the blocked call with SIGUSR2. */
 #ifndef GSLBD_NET_UDP_H
 #define GSLBD_NET_UDP_H
 
@@ -21,6 +25,7 @@ struct udp_worker;
 struct udp_socket {
 	int fd;            /* bound UDP socket (the worker makes it blocking and closes it) */
 	bool use_pktinfo;  /* bound to a wildcard address: reply from the query's destination */
+	unsigned listener; /* index of its address in the config's listen list (its acl) */
 };
 
 /* New worker serving sock (takes ownership of its fd), counting into metrics

@@ -15,6 +15,7 @@
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/dns/answer-internal.h"
+#include "gslbd/dns/cookie.h"
 #include "gslbd/dns/answer.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/snapshot.h"
@@ -467,6 +468,240 @@ static const uint8_t *opt_at_end(const struct answer_result *res, size_t rdlen)
 	ck_assert_uint_eq(wire_get16(o + 9), rdlen);
 	return o;
 }
+
+/* The cookie secrets of the tests. */
+static const uint8_t secret_a[16] = {0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t secret_b[16] = {0xb0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t client_cookie[8] = {0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57};
+
+/* Ask www.example.com A from OTHER with the COOKIE option of len bytes at
+ * cookie (client, then server) at time now. */
+static ldns_pkt *ask_cookie(const uint8_t *cookie, size_t len, bool tcp, uint32_t now,
+			    struct answer_result *res)
+{
+	uint8_t opts[4 + 40], *wire;
+	size_t qlen;
+	ldns_pkt *p;
+
+	opts[0] = 0;
+	opts[1] = WIRE_EDNS_OPT_COOKIE;
+	opts[2] = 0;
+	opts[3] = (uint8_t)len;
+	memcpy(opts + 4, cookie, len);
+	qlen = make_query("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 1232, opts, 4 + len,
+			  &wire);
+	answer_scratch_set_time(scratch, now);
+	p = ask_wire(wire, qlen, tcp, OTHER, res);
+	free(wire);
+	return p;
+}
+
+/* The COOKIE option of the response (a 24-byte one is expected) into out. */
+static void response_cookie(const struct answer_result *res, uint8_t out[24])
+{
+	const uint8_t *o = opt_at_end(res, 28);
+
+	ck_assert_uint_eq(wire_get16(o + 11), WIRE_EDNS_OPT_COOKIE);
+	ck_assert_uint_eq(wire_get16(o + 13), 24);
+	memcpy(out, o + 15, 24);
+	ck_assert_mem_eq(out, client_cookie, 8);
+}
+
+START_TEST(test_cookies)
+{
+	struct config *cfg = (struct config *)snap->config;
+	uint8_t addr[4] = {192, 0, 2, 77}, want[16], got[24], q[24];
+	const uint32_t t0 = 1800000000u;
+	struct answer_result res;
+	ldns_pkt *p;
+
+	cfg->cookies_enabled = true;
+	memcpy(cfg->cookie_secret, secret_a, 16);
+	/* A client cookie alone: answered, and given a server cookie. */
+	p = ask_cookie(client_cookie, 8, false, t0, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOERROR);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_ISSUED);
+	response_cookie(&res, got);
+	cookie_server_make(secret_a, client_cookie, addr, 4, t0, want);
+	ck_assert_mem_eq(got + 8, want, 16);
+	ldns_pkt_free(p);
+	memcpy(q, got, 24);
+
+	/* Sent back a minute later: valid, and sent back as it was. */
+	p = ask_cookie(q, 24, false, t0 + 60, &res);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_VALID);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	response_cookie(&res, got);
+	ck_assert_mem_eq(got, q, 24);
+	ldns_pkt_free(p);
+
+	/* Forty minutes later: valid, and renewed. */
+	p = ask_cookie(q, 24, false, t0 + 2400, &res);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_VALID);
+	response_cookie(&res, got);
+	cookie_server_make(secret_a, client_cookie, addr, 4, t0 + 2400, want);
+	ck_assert_mem_eq(got + 8, want, 16);
+	ldns_pkt_free(p);
+
+	/* Not ours (a flipped bit): BADCOOKIE over UDP, with a good cookie
+	 * and no answer (RFC 7873 5.2.3); answered over TCP. */
+	q[23] ^= 1;
+	p = ask_cookie(q, 24, false, t0 + 60, &res);
+	ck_assert_int_eq(res.rcode, WIRE_RCODE_BADCOOKIE);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_BAD);
+	ck_assert_int_eq(res.kind, RRL_ERROR);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_uint_eq(resp[3] & 0x0f, WIRE_RCODE_BADCOOKIE & 0x0f);
+	ck_assert_uint_eq(opt_at_end(&res, 28)[5], WIRE_RCODE_BADCOOKIE >> 4);
+	response_cookie(&res, got);
+	cookie_server_make(secret_a, client_cookie, addr, 4, t0 + 60, want);
+	ck_assert_mem_eq(got + 8, want, 16);
+	ldns_pkt_free(p);
+	p = ask_cookie(q, 24, true, t0 + 60, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOERROR);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	q[23] ^= 1;
+
+	/* Rotation: secret_b current, secret_a previous: still valid, renewed
+	 * with secret_b; once secret_a is gone, BADCOOKIE. */
+	memcpy(cfg->cookie_secret, secret_b, 16);
+	memcpy(cfg->cookie_previous, secret_a, 16);
+	cfg->cookie_has_previous = true;
+	p = ask_cookie(q, 24, false, t0 + 60, &res);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_VALID);
+	response_cookie(&res, got);
+	cookie_server_make(secret_b, client_cookie, addr, 4, t0 + 60, want);
+	ck_assert_mem_eq(got + 8, want, 16);
+	ldns_pkt_free(p);
+	cfg->cookie_has_previous = false;
+	p = ask_cookie(q, 24, false, t0 + 60, &res);
+	ck_assert_int_eq(res.rcode, WIRE_RCODE_BADCOOKIE);
+	ldns_pkt_free(p);
+
+	/* Wrong lengths are FORMERR (RFC 7873 5.2.2). */
+	p = ask_cookie(q, 9, false, t0, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_FORMERR);
+	ldns_pkt_free(p);
+	p = ask_cookie(q, 7, false, t0, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_FORMERR);
+	ldns_pkt_free(p);
+
+	/* Cookies off: no option, no verdict. */
+	cfg->cookies_enabled = false;
+	p = ask_cookie(q, 24, false, t0, &res);
+	ck_assert_int_eq(res.cookie, ANSWER_COOKIE_NONE);
+	opt_at_end(&res, 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(test_rrl_kinds_and_slip)
+{
+	static const struct {
+		const char *name;
+		ldns_rr_type type;
+		enum rrl_kind kind;
+		const char *key; /* the name the bucket is kept by */
+	} cases[] = {
+		{"WWW.example.com", LDNS_RR_TYPE_A, RRL_ANSWER, "\3www\7example\3com"},
+		{"nothere.example.com", LDNS_RR_TYPE_A, RRL_NXDOMAIN, "\7example\3com"},
+		{"www.example.com", LDNS_RR_TYPE_MX, RRL_NODATA, "\7example\3com"},
+		{"host.sub.example.com", LDNS_RR_TYPE_A, RRL_REFERRAL, "\7example\3com"},
+		{"www.example.org", LDNS_RR_TYPE_A, RRL_ERROR, NULL},
+	};
+	struct answer_result res;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *wire;
+		size_t qlen = make_query(cases[i].name, cases[i].type, LDNS_RR_CLASS_IN, 1232, NULL,
+					 0, &wire);
+		ldns_pkt *p = ask_wire(wire, qlen, false, OTHER, &res), *slip = NULL;
+		size_t len;
+
+		ck_assert_msg(res.kind == cases[i].kind, "%s: kind %d", cases[i].name, res.kind);
+		if (cases[i].key == NULL) {
+			ck_assert_ptr_null(res.rrl_name);
+		} else {
+			ck_assert_uint_eq(res.rrl_name_len, strlen(cases[i].key) + 1);
+			ck_assert_mem_eq(res.rrl_name, cases[i].key, res.rrl_name_len);
+		}
+		/* The slipped form: the question, TC, an OPT, nothing else, and
+		 * never longer than the query. */
+		len = answer_slip(scratch, resp, sizeof(resp));
+		ck_assert_uint_le(len, qlen);
+		ck_assert_int_eq(ldns_wire2pkt(&slip, resp, len), LDNS_STATUS_OK);
+		ck_assert(ldns_pkt_tc(slip) && ldns_pkt_qr(slip));
+		ck_assert_uint_eq(ldns_pkt_qdcount(slip), 1);
+		ck_assert_uint_eq(ldns_pkt_ancount(slip) + ldns_pkt_nscount(slip), 0);
+		ck_assert_uint_eq(ldns_pkt_id(slip), 0x4242);
+		ck_assert_int_eq(ldns_pkt_get_rcode(slip), LDNS_RCODE_NOERROR);
+		ck_assert(ldns_pkt_edns(slip));
+		ldns_pkt_free(slip);
+		ldns_pkt_free(p);
+		free(wire);
+	}
+}
+END_TEST
+
+START_TEST(test_acls)
+{
+	struct config *cfg = (struct config *)snap->config;
+	struct netacl *acl = &cfg->zones[0].acl;
+	struct answer_result res;
+	uint8_t *wire;
+	size_t qlen;
+	ldns_pkt *p;
+
+	/* A listener's refusal: REFUSED, question echoed. */
+	qlen = make_query("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 1232, NULL, 0, &wire);
+	answer_refused(wire, qlen, resp, sizeof(resp), scratch, &res);
+	ck_assert_int_eq(res.action, ANSWER_SEND);
+	ck_assert_int_eq(ldns_wire2pkt(&p, resp, res.len), LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ck_assert_uint_eq(ldns_pkt_qdcount(p), 1);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	free(wire);
+
+	/* The zone's list: 192.0.2.0/24 denied, 192.0.2.77 (OTHER) allowed back. */
+	acl->deny = xcalloc(1, sizeof(*acl->deny));
+	acl->deny_count = 1;
+	ck_assert_int_eq(netprefix_parse("192.0.2.0/24", acl->deny), 0);
+	acl->set = true;
+	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "192.0.2.1",
+		     &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_REFUSED);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ck_assert(!ldns_pkt_aa(p));
+	ldns_pkt_free(p);
+	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, ALLOWED, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOERROR);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	acl->allow = xcalloc(1, sizeof(*acl->allow));
+	acl->allow_count = 1;
+	ck_assert_int_eq(netprefix_parse(OTHER, acl->allow), 0);
+	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, OTHER, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+	/* With an allow list, others are refused; with drop, not answered. */
+	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, ALLOWED, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+	acl->drop = true;
+	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "192.0.2.1",
+		     &res);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(res.action, ANSWER_DROP);
+	/* Outside the zone, the zone's list does not apply. */
+	p = ask_full("www.example.org", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "192.0.2.1",
+		     &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+}
+END_TEST
 
 START_TEST(test_edns)
 {
@@ -1326,6 +1561,9 @@ static Suite *answer_suite(void)
 	tcase_add_test(valid, test_chaos_and_refused);
 	tcase_add_test(valid, test_edns);
 	tcase_add_test(valid, test_edns_do_and_badvers);
+	tcase_add_test(valid, test_cookies);
+	tcase_add_test(valid, test_rrl_kinds_and_slip);
+	tcase_add_test(valid, test_acls);
 	tcase_add_test(valid, test_truncation);
 	tcase_add_test(valid, test_transfer_decisions);
 	tcase_add_test(valid, test_transfer_stream);
