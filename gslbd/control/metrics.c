@@ -161,6 +161,9 @@ void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
 
 void metrics_count_result(struct metrics_shard *s, const struct answer_result *res)
 {
+	if (res->acl_denied)
+		metrics_count_event(s, res->action == ANSWER_DROP ? METRICS_ACL_DROPPED
+								  : METRICS_ACL_REFUSED);
 	if (res->action == ANSWER_DROP) {
 		metrics_count_dropped(s);
 		return;

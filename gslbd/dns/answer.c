@@ -36,6 +36,7 @@ struct answer_ctx {
 	const struct zone *zone;         /* zone that answers, once known */
 	struct wire_mark after_question; /* where a truncated response is cut back to */
 	bool drop;                       /* send nothing (a zone's access list said drop) */
+	bool acl_denied;                 /* a zone's access list refused the client */
 	bool cookie_echo;                /* send a COOKIE option: client cookie + server_cookie */
 	uint8_t server_cookie[COOKIE_SERVER_LEN]; /* the server cookie to send */
 };
@@ -444,6 +445,7 @@ static void answer_zone(struct answer_ctx *c)
 	if (acl->set && c->client != NULL && !netacl_permits(acl, c->client)) {
 		c->rcode = WIRE_RCODE_REFUSED;
 		c->drop = acl->drop;
+		c->acl_denied = true;
 		return;
 	}
 	c->flags |= WIRE_AA;
@@ -715,6 +717,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->rrl_name = NULL;
 	res->rrl_name_len = 0;
 	res->cookie = ANSWER_COOKIE_NONE;
+	res->acl_denied = false;
 	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0) {
 		res->action = ANSWER_DROP;
 		return;
@@ -733,6 +736,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.ecs_echo = false;
 	c.ecs_scope = 0;
 	c.drop = false;
+	c.acl_denied = false;
 	c.cookie_echo = false;
 	scratch->lb_count = 0;
 
@@ -787,6 +791,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		answer_zone(&c);
 	}
 
+	res->acl_denied = c.acl_denied;
 	if (c.drop) {
 		res->action = ANSWER_DROP;
 		res->rcode = -1;

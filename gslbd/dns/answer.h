@@ -67,6 +67,7 @@ struct answer_result {
 	                             * borrowed until the next query), or NULL */
 	size_t rrl_name_len;        /* bytes at rrl_name */
 	enum answer_cookie cookie;  /* what the client's DNS cookie was */
+	bool acl_denied;            /* a zone's access list refused or dropped the query */
 };
 
 /* Per-thread working memory for the answer path. */

@@ -146,6 +146,7 @@ static void udp_steer(int fd, int family, unsigned workers, unsigned ipv4_prefix
 
 	if (workers < 2)
 		return;
+	memset(&prog, 0, sizeof(prog)); /* the padding after len goes to the kernel too */
 	if (family == AF_INET) {
 		prog.len = sizeof(v4) / sizeof(v4[0]);
 		prog.filter = v4;

@@ -673,6 +673,7 @@ START_TEST(test_acls)
 	p = ask_full("www.example.com", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "192.0.2.1",
 		     &res);
 	ck_assert_int_eq(res.rcode, LDNS_RCODE_REFUSED);
+	ck_assert(res.acl_denied);
 	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
 	ck_assert(!ldns_pkt_aa(p));
 	ldns_pkt_free(p);
@@ -695,6 +696,7 @@ START_TEST(test_acls)
 		     &res);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(res.action, ANSWER_DROP);
+	ck_assert(res.acl_denied);
 	/* Outside the zone, the zone's list does not apply. */
 	p = ask_full("www.example.org", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, false, "192.0.2.1",
 		     &res);
