@@ -622,7 +622,10 @@ static void print_section_tail(FILE *out, const char *key)
 	if (strncmp(key, "server.", 7) == 0)
 		fprintf(out,
 			"server.allow_transfer: list of address prefixes, default []\n"
-			"    clients allowed AXFR/IXFR of zones that have no list of their own\n");
+			"    clients allowed AXFR/IXFR of zones that have no list of their own\n"
+			"server.acl: {allow, deny, action: refuse|drop}, default none\n"
+			"    who may query the DNS listeners without an acl of their own "
+			"(listen items may be {address, acl})\n");
 	else if (strncmp(key, "log.", 4) == 0)
 		fprintf(out,
 			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
@@ -632,7 +635,21 @@ static void print_section_tail(FILE *out, const char *key)
 			"    bearer token of the write endpoints; none means writes are refused\n"
 			"api.admin_token_file: file name, default none\n"
 			"    file whose first line is the admin token (instead of "
-			"api.admin_token)\n");
+			"api.admin_token)\n"
+			"api.acl: {allow, deny}, default none\n"
+			"    who may use the API; others get 403\n");
+	else if (strncmp(key, "rrl.", 4) == 0)
+		fprintf(out, "rrl.exempt: list of address prefixes, default []\n"
+			     "    clients never rate-limited\n");
+	else if (strncmp(key, "cookies.", 8) == 0)
+		fprintf(out,
+			"cookies.secret: 32 hex digits, default a random one per process\n"
+			"    makes and checks server cookies; every server of an NS set should "
+			"share it\n"
+			"cookies.secret_file: file name, default none\n"
+			"    file whose first line is the secret (instead of cookies.secret)\n"
+			"cookies.previous_secret, cookies.previous_secret_file: default none\n"
+			"    the secret before, whose cookies stay valid during a rotation\n");
 }
 
 void config_print_options(FILE *out)
@@ -683,7 +700,7 @@ void config_print_options(FILE *out)
 	}
 	print_section_tail(out, options[OPTION_COUNT - 1].key);
 	fprintf(out,
-		"zones: list of {name, file, allow_transfer}, at least one\n"
+		"zones: list of {name, file, allow_transfer, acl}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
 		"checks: list of {name, type, port, path, host, expect_status, expect_body, "
 		"tls_verify, interval, timeout, rtt}, default []\n"
