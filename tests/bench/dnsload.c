@@ -22,6 +22,12 @@
  * The hot loop does no formatting: every packet is a 2-byte id followed by
  * the pre-encoded rest, sent as a two-part iovec.
  *
+ * With -S N (IPv4 on loopback) each query leaves from one of N source
+ * addresses 127.A.B.1, one per /24, chosen in turn and set per packet with
+ * IP_PKTINFO: the server sees N resolvers, as a rate limiter keyed by
+ * client network does in production. With -C every query carries a DNS
+ * client cookie (so a server with cookies makes a server cookie for each).
+ *
  * Output: "key: value" lines on stdout (see usage()). Exit 0, or 1 on a
  * usage or setup error. Linux only (sendmmsg/recvmmsg). */
 #define _GNU_SOURCE
@@ -70,6 +76,8 @@ struct opts {
 	const char *file;               /* query file */
 	int binary;                     /* -B: dnsperf binary file */
 	int edns;                       /* -e: OPT record on queries without ECS */
+	int cookie;                     /* -C: a client cookie on every query (implies -e) */
+	unsigned sources;               /* -S: source networks 127.A.B.1, 0: the socket's own */
 	unsigned edns_size;             /* advertised UDP payload size */
 	int rd;                         /* -r: set RD */
 	unsigned inflight;              /* -q: queries in flight (all threads) */
@@ -357,6 +365,15 @@ static int line_encode(char *line)
 		memset(o + 5, 0, 4); /* ext rcode, version, flags */
 		if (ecs != NULL && (opt_len = ecs_encode(ecs, o + 11, sizeof(msg) - n - 11)) < 0)
 			return -1;
+		if (opt.cookie) {
+			static const uint8_t cookie[12] = {0, 10, 0, 8, 0x24, 0x64, 0xc4, 0xab,
+							   0xcf, 0x10, 0xc9, 0x57};
+
+			if (n + 11 + (size_t)opt_len + sizeof(cookie) > sizeof(msg))
+				return -1;
+			memcpy(o + 11 + opt_len, cookie, sizeof(cookie));
+			opt_len += (int)sizeof(cookie);
+		}
 		o[9] = (uint8_t)(opt_len >> 8);
 		o[10] = (uint8_t)opt_len;
 		n += 11 + (size_t)opt_len;
@@ -512,6 +529,8 @@ static void *worker_run(void *arg)
 	struct mmsghdr smsg[BATCH], rmsg[BATCH];
 	struct iovec siov[BATCH][2], riov[BATCH];
 	uint8_t idbuf[BATCH][2];
+	uint8_t sctrl[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	uint64_t src_next = w->index;
 	uint8_t(*rbuf)[RESP_BUF] = malloc(BATCH * sizeof(*rbuf));
 	union ctrl_buf ctrl[BATCH];
 	uint64_t timeout_ns = (uint64_t)(opt.timeout * 1e9);
@@ -577,6 +596,24 @@ static void *worker_run(void *arg)
 				idbuf[k][1] = (uint8_t)id;
 				siov[k][1].iov_base = corpus.buf + corpus.off[q] + 2;
 				siov[k][1].iov_len = corpus.len[q] - 2u;
+				if (opt.sources > 0) {
+					struct msghdr *h = &smsg[k].msg_hdr;
+					struct cmsghdr *c;
+					struct in_pktinfo pi;
+					uint32_t a = (uint32_t)(src_next++ % opt.sources) + 1;
+
+					memset(&pi, 0, sizeof(pi));
+					pi.ipi_spec_dst.s_addr = htonl(0x7f000001u | a << 8);
+					h->msg_name = &opt.server;
+					h->msg_namelen = opt.server_len;
+					h->msg_control = sctrl[k];
+					h->msg_controllen = sizeof(sctrl[k]);
+					c = CMSG_FIRSTHDR(h);
+					c->cmsg_level = IPPROTO_IP;
+					c->cmsg_type = IP_PKTINFO;
+					c->cmsg_len = CMSG_LEN(sizeof(pi));
+					memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+				}
 			}
 			t = now_ns();
 			stamp = stamp_ns();
@@ -638,6 +675,17 @@ static int worker_socket(void)
 	/* Room for a full window of responses; failures only cost drops. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (opt.sources > 0) {
+		/* Unconnected, on every address: the responses come back to
+		 * 127.A.B.1 at this port. */
+		struct sockaddr_in any = {.sin_family = AF_INET};
+
+		if (opt.server.ss_family != AF_INET)
+			die("-S needs an IPv4 server");
+		if (bind(fd, (const struct sockaddr *)&any, sizeof(any)) != 0)
+			die("bind: %s", strerror(errno));
+		return fd;
+	}
 	if (connect(fd, (const struct sockaddr *)&opt.server, opt.server_len) != 0)
 		die("connect: %s", strerror(errno));
 	return fd;
@@ -680,7 +728,7 @@ static void worker_init(struct worker *w, unsigned index)
 
 static void usage(FILE *f)
 {
-	fputs("usage: dnsload -s ADDR [-p PORT] -d FILE [-B] [-e] [-r] [-b SIZE]\n"
+	fputs("usage: dnsload -s ADDR [-p PORT] -d FILE [-B] [-e] [-C] [-S N] [-r] [-b SIZE]\n"
 	      "               [-q INFLIGHT] [-l SECONDS] [-Q RATE [-g USEC]] [-t THREADS]\n"
 	      "               [-T TIMEOUT] [-v]\n"
 	      "  -s ADDR     server address (IPv4 or IPv6)\n"
@@ -689,6 +737,8 @@ static void usage(FILE *f)
 	      "              column an EDNS Client Subnet source; with -B dnsperf's\n"
 	      "              binary format (2-byte length, message)\n"
 	      "  -e          EDNS0 OPT record on queries without ECS too\n"
+	      "  -C          a DNS client cookie on every query (implies -e)\n"
+	      "  -S N        send from N source networks 127.A.B.1 (IPv4 loopback)\n"
 	      "  -b SIZE     EDNS0 UDP payload size (1232)\n"
 	      "  -r          set RD (default: clear, as for an authoritative server)\n"
 	      "  -q N        queries in flight, all threads together (100)\n"
@@ -784,7 +834,7 @@ int main(int argc, char **argv)
 	opt.threads = 1;
 	opt.timeout = 1;
 	opt.tick_ns = 100000;
-	while ((c = getopt(argc, argv, "s:p:d:Beb:rq:l:Q:g:t:T:vh")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:d:BeCS:b:rq:l:Q:g:t:T:vh")) != -1) {
 		switch (c) {
 		case 's':
 			addr = optarg;
@@ -800,6 +850,13 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			opt.edns = 1;
+			break;
+		case 'C':
+			opt.cookie = 1;
+			opt.edns = 1;
+			break;
+		case 'S':
+			opt.sources = (unsigned)num_arg(c, optarg, 1, 65535);
 			break;
 		case 'b':
 			opt.edns_size = (unsigned)num_arg(c, optarg, 512, 65535);

@@ -60,9 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		answer_query(snap, data, size, (const struct sockaddr *)&client, tcp, resp,
 			     sizeof(resp), scratch, &res);
 		if (res.action == ANSWER_SEND) {
+			size_t len = res.len;
+
 			if (!tcp && res.len > 1232 && res.len > 512)
 				abort(); /* UDP answers stay within the negotiated size */
 			check_response(resp, res.len);
+			/* What rate limiting slips instead: no longer than the query. */
+			len = answer_slip(scratch, resp, sizeof(resp));
+			if (len > size && size >= 12)
+				abort();
+			check_response(resp, len);
 		} else if (res.action == ANSWER_XFR) {
 			struct xfr_state x;
 			size_t n;

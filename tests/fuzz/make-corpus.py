@@ -31,6 +31,10 @@ def opt_rr(size=1232, version=0, do=False, options=b"", rcode_hi=0):
     return b"\0" + struct.pack("!HHIH", 41, size, ttl, len(options)) + options
 
 
+def cookie(data):
+    return struct.pack("!HH", 10, len(data)) + data
+
+
 def ecs(family, source, scope, addr):
     body = struct.pack("!HBB", family, source, scope) + addr
     return struct.pack("!HH", 8, len(body)) + body
@@ -93,6 +97,11 @@ cases = {
     "lb-any": query("all.fuzz.example", 255),
     "lb-cname-wild": query("x.y.dyn.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([45, 0, 0])))),
     "lb-below": query("a.lb.fuzz.example"),
+    "cookie-client": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(range(8))))),
+    "cookie-full": query("lb.fuzz.example", opt=opt_rr(options=ecs(1, 24, 0, bytes([81, 2, 69])) + cookie(bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480")))),
+    "cookie-short": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(7)))),
+    "cookie-long": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(41)))),
+    "cookie-two": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(8)) + cookie(bytes(3)))),
 }
 # Two OPT records need the additional count fixed.
 two = bytearray(query("fuzz.example", opt=opt_rr() + opt_rr()))
