@@ -756,8 +756,9 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		/* Echo Client Subnet only where the query was understood. */
 		c.ecs_echo = wq->has_ecs && parsed == WIRE_QUERY_OK;
 		opt_len = WIRE_OPT_LEN + (c.ecs_echo ? 8u + wq->ecs_addr_len : 0);
-		if (parsed == WIRE_QUERY_OK && wq->edns_version == 0 && wq->cookie_len > 0)
-			opt_len += COOKIE_OPT_LEN; /* room for it, whether sent or not */
+		if (parsed == WIRE_QUERY_OK && wq->edns_version == 0 && wq->cookie_len > 0 &&
+		    snap->config->cookies_enabled)
+			opt_len += COOKIE_OPT_LEN; /* room for it (BADCOOKIE included) */
 	}
 	wire_writer_init(c.w, resp, limit - opt_len, wq->id, c.flags);
 	if (wq->has_question)
