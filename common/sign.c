@@ -110,6 +110,19 @@ static int hex_value(char c)
 	return -1;
 }
 
+bool sign_hex_decode(const char *hex, uint8_t *out, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		int hi = hex_value(hex[2 * i]);
+		int lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return hex[2 * len] == '\0';
+}
+
 bool sign_check(const uint8_t *key, size_t key_len, const char *method, const char *path,
 		uint64_t ts_ms, const void *body, size_t body_len, const char *hex)
 {
@@ -117,17 +130,7 @@ bool sign_check(const uint8_t *key, size_t key_len, const char *method, const ch
 	bool same;
 
 	/* The shape of hex is not secret: reject bad lengths and digits early. */
-	if (hex == NULL)
-		return false;
-	for (size_t i = 0; i < SIGN_MAC_LEN; i++) {
-		int hi = hex_value(hex[2 * i]);
-		int lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		got[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (hex[SIGN_HEX_LEN] != '\0')
+	if (hex == NULL || !sign_hex_decode(hex, got, SIGN_MAC_LEN))
 		return false;
 	sign_mac(key, key_len, method, path, ts_ms, body, body_len, want);
 	same = CRYPTO_memcmp(want, got, sizeof(want)) == 0;

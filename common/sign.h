@@ -23,6 +23,10 @@
 void sign_request(const uint8_t *key, size_t key_len, const char *method, const char *path,
 		  uint64_t ts_ms, const void *body, size_t body_len, char *out);
 
+/* Exactly 2 x len hex digits (either case) at hex into len bytes at out.
+ * Returns false (out partly written) for anything else. */
+bool sign_hex_decode(const char *hex, uint8_t *out, size_t len);
+
 /* Does hex match the signature of the request? Constant time in the
  * signature's content. */
 bool sign_check(const uint8_t *key, size_t key_len, const char *method, const char *path,

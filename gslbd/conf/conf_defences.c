@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/sign.h"
 #include "common/xalloc.h"
 #include "common/yamltree.h"
 #include "gslbd/conf/conf-internal.h"
@@ -96,32 +97,6 @@ int conf_rrl_exempt_read(struct loader *l, const struct ytree_node *key, const s
 				  &l->cfg->rrl_exempt_count);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* 32 hex digits into 16 bytes; false if s is not that. */
-static bool secret_parse(const char *s, uint8_t out[16])
-{
-	if (strlen(s) != SECRET_HEX_LEN)
-		return false;
-	for (int i = 0; i < 16; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
 /* cookies.secret, cookies.secret_file, cookies.previous_secret or
  * cookies.previous_secret_file, whose key is key. */
 int conf_cookies_secret_read(struct loader *l, const struct ytree_node *key,
@@ -157,7 +132,7 @@ int conf_cookies_secret_read(struct loader *l, const struct ytree_node *key,
 						ytree_node_describe(n));
 		text = n->scalar;
 	}
-	ok = secret_parse(text, out);
+	ok = sign_hex_decode(text, out, 16);
 	if (line != NULL)
 		conf_wipe(line, strlen(line));
 	free(line);

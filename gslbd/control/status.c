@@ -165,6 +165,19 @@ static void prom_escape(FILE *b, const char *s)
 	}
 }
 
+/* The zone label of metrics row z (METRICS_MAX_ZONES: no zone, "(none)")
+ * into buf; false for rows no zone has. */
+static bool zone_label(const struct snapshot *snap, size_t z, char *buf, size_t len)
+{
+	if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+		return false;
+	if (z < METRICS_MAX_ZONES)
+		dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), buf, len);
+	else
+		snprintf(buf, len, "(none)");
+	return true;
+}
+
 char *status_metrics_text(const struct control *ctl, const struct snapshot *snap,
 			  const struct metrics_shard *sum, uint64_t now, size_t *len)
 {
@@ -180,13 +193,8 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
 		char zname[DNAME_STRLEN];
 
-		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+		if (!zone_label(snap, z, zname, sizeof(zname)))
 			continue;
-		if (z < METRICS_MAX_ZONES)
-			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
-				     sizeof(zname));
-		else
-			snprintf(zname, sizeof(zname), "(none)");
 		for (unsigned q = 0; q < METRICS_QTYPES; q++) {
 			for (unsigned r = 0; r < METRICS_RCODES; r++) {
 				if (sum->queries[z][q][r] == 0)
@@ -259,13 +267,8 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 	for (size_t z = 0; z <= METRICS_MAX_ZONES; z++) {
 		char zname[DNAME_STRLEN];
 
-		if (z < METRICS_MAX_ZONES && z >= zone_set_count(snap->zones))
+		if (!zone_label(snap, z, zname, sizeof(zname)))
 			continue;
-		if (z < METRICS_MAX_ZONES)
-			dname_to_str(zone_origin(zone_set_zone(snap->zones, z)), zname,
-				     sizeof(zname));
-		else
-			snprintf(zname, sizeof(zname), "(none)");
 		for (int a = 0; a < METRICS_RRL_ACTIONS; a++) {
 			fprintf(b, "gslbd_rrl_responses_total{zone=\"");
 			prom_escape(b, zname);
