@@ -45,6 +45,7 @@ conf() { # conf EU-LONGITUDE
 	cat <<EOC
 server: { listen: [127.0.0.1:0], workers: 1 }
 log: { level: info }
+rrl: { exempt: [127.0.0.0/8] }
 geoip: { database: $work/geo.mmdb }
 zones: [ { name: gslb.test, file: gslb.test.zone } ]
 datacenters:

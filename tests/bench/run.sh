@@ -241,6 +241,8 @@ conf_gslbd() {
 		  tcp_max_connections: 64
 		log:
 		  level: warning
+		rrl:
+		  exempt: [127.0.0.0/8]
 		zones:
 		  - name: $ORIGIN
 		    file: $ORIGIN.zone
@@ -703,6 +705,8 @@ conf_gslbd_geo() {
 			  state_file: ""
 			log:
 			  level: warning
+			rrl:
+			  exempt: [127.0.0.0/8]
 			geoip:
 			  database: $mmdb
 			zones:
@@ -1000,6 +1004,8 @@ conf_gslbd_reports() {
 			  state_file: ""
 			log:
 			  level: warning
+			rrl:
+			  exempt: [127.0.0.0/8]
 			api:
 			  listen: 127.0.0.1:0
 			geoip:
@@ -1184,6 +1190,8 @@ conf_gslbd_corpus() {
 			  state_file: ""
 			log:
 			  level: warning
+			rrl:
+			  exempt: [127.0.0.0/8]
 			geoip:
 			  database: $mmdb
 			zones:

@@ -35,6 +35,7 @@ rrl:
   window: 1s
   slip: 2
   log_only: ${1:-false}
+  exempt: [127.0.9.0/24]
 cookies:
   secret: 000102030405060708090a0b0c0d0e0f
 EOF
@@ -158,6 +159,13 @@ assert_opt_contains "COOKIE: 2464c4abcf10c957"
 q -b 127.0.1.2 +tcp +cookie=2464c4abcf10c957010000005cf79f111f8130c3eee29480 "$NAME" A
 assert_rcode NOERROR
 assert_has_a
+
+step "an exempt network is never limited"
+"$FLOOD" flood 127.0.0.1 "$G_UDP" "$NAME" 0 1 200 127.0.9.1 >"$WORK/flood-exempt.out" ||
+	fail "dnsflood flood failed"
+echo "exempt: $(tail -n 1 "$WORK/flood-exempt.out")"
+[ "$(kv "$WORK/flood-exempt.out" victim_answered)" -eq "$(kv "$WORK/flood-exempt.out" victim_sent)" ] ||
+	fail "the exempt network was limited"
 
 step "log-only: everything is answered, the limits are only counted"
 write_defences true
