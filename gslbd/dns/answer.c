@@ -839,8 +839,12 @@ static size_t write_minimal(struct answer_scratch *s, uint8_t *resp, size_t cap,
 	return w->len;
 }
 
-size_t answer_slip(struct answer_scratch *s, uint8_t *resp, size_t cap)
+size_t answer_slip(struct answer_scratch *s, const uint8_t *q, size_t qlen, uint8_t *resp,
+		   size_t cap)
 {
+	if (qlen < WIRE_HEADER_LEN)
+		return 0;
+	(void)wire_query_parse(q, qlen, &s->q);
 	/* The OPT's payload size: 512 tells nothing new and is always true. */
 	return write_minimal(s, resp, cap, WIRE_TC, WIRE_RCODE_NOERROR, 512);
 }

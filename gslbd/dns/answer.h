@@ -86,12 +86,13 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		  const struct sockaddr *client, bool tcp, uint8_t *resp, size_t resp_cap,
 		  struct answer_scratch *scratch, struct answer_result *res);
 
-/* Replace the response of the query just answered with the scratch s by a
- * minimal truncated one (header, question, a bare OPT if the query had
- * EDNS; TC=1, no records): what rate limiting "slips" to a client so that
- * a real one retries over TCP. Never longer than the query. Returns its
+/* The minimal truncated response to the query q (qlen bytes, one that
+ * answer_query() answered): header, question, a bare OPT if the query had
+ * EDNS; TC=1, no records. What rate limiting "slips" to a client so that a
+ * real one retries over TCP; never longer than the query. Returns its
  * length, written to resp (cap >= 512 bytes). */
-size_t answer_slip(struct answer_scratch *s, uint8_t *resp, size_t cap);
+size_t answer_slip(struct answer_scratch *s, const uint8_t *q, size_t qlen, uint8_t *resp,
+		   size_t cap);
 
 /* Answer the qlen-byte query q with REFUSED (a listener's access list said
  * no): header, question, bare OPT; res as answer_query() sets it (the

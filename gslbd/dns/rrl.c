@@ -4,15 +4,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/xalloc.h"
 
 #define SET_WAYS 4          /* entries probed for a key */
 #define MILLI 1000          /* credit units per response */
 #define SLIP_MASK 0xffu     /* the low byte of a stored key counts limited responses */
+#define HUGE_PAGE (2u << 20) /* the table's size and alignment are a multiple of it */
 
 struct rrl_entry {
 	uint64_t key;     /* key hash with the low byte replaced by the slip counter; 0: free */
@@ -31,11 +34,25 @@ struct rrl_table {
 struct rrl_table *rrl_table_new(size_t entries)
 {
 	struct rrl_table *t = xcalloc(1, sizeof(*t));
-	size_t n = SET_WAYS;
+	size_t n = SET_WAYS, bytes;
 
 	while (n < entries)
 		n <<= 1;
-	t->e = xcalloc(n, sizeof(*t->e));
+	/* A set is one cache line, and the table is in huge pages where the
+	 * system gives them (transparent huge pages): a lookup costs one
+	 * cache miss and no page walk. */
+	bytes = n * sizeof(*t->e);
+	if (bytes >= HUGE_PAGE) {
+		bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+		if (posix_memalign((void **)&t->e, HUGE_PAGE, bytes) != 0)
+			log_fatal("rrl: out of memory for %zu buckets", n);
+#ifdef MADV_HUGEPAGE
+		(void)madvise(t->e, bytes, MADV_HUGEPAGE);
+#endif
+	} else if (posix_memalign((void **)&t->e, SET_WAYS * sizeof(*t->e), bytes) != 0) {
+		log_fatal("rrl: out of memory for %zu buckets", n);
+	}
+	memset(t->e, 0, bytes);
 	t->mask = n - 1;
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != (ssize_t)sizeof(t->seed))
 		t->seed = hash_mix64((uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t);
@@ -64,8 +81,8 @@ static uint64_t load_tail(const uint8_t *p, size_t n)
 	return v;
 }
 
-static uint64_t key_of(const struct rrl_table *t, const struct rrl_params *p, const uint8_t *addr,
-		       size_t addr_len, enum rrl_kind kind, const uint8_t *name, size_t name_len)
+uint64_t rrl_key(const struct rrl_table *t, const struct rrl_params *p, const uint8_t *addr,
+		 size_t addr_len, enum rrl_kind kind, const uint8_t *name, size_t name_len)
 {
 	uint8_t net[16] = {0};
 	unsigned bits = addr_len == 4 ? p->ipv4_prefix : p->ipv6_prefix;
@@ -85,12 +102,29 @@ static uint64_t key_of(const struct rrl_table *t, const struct rrl_params *p, co
 	return h != 0 ? h : SLIP_MASK + 1;
 }
 
+/* The set of key. */
+static inline struct rrl_entry *set_of(const struct rrl_table *t, uint64_t key)
+{
+	return &t->e[(key >> 8) & t->mask & ~(size_t)(SET_WAYS - 1)];
+}
+
+void rrl_prefetch(const struct rrl_table *t, uint64_t key)
+{
+	__builtin_prefetch(set_of(t, key), 1, 1);
+}
+
 enum rrl_verdict rrl_account(struct rrl_table *t, const struct rrl_params *p, uint64_t now_ms,
 			     const uint8_t *addr, size_t addr_len, enum rrl_kind kind,
 			     const uint8_t *name, size_t name_len, bool *evicted)
 {
-	uint64_t key = key_of(t, p, addr, addr_len, kind, name, name_len);
-	struct rrl_entry *set = &t->e[(key >> 8) & t->mask & ~(size_t)(SET_WAYS - 1)];
+	return rrl_account_key(t, p, now_ms, rrl_key(t, p, addr, addr_len, kind, name, name_len),
+			       evicted);
+}
+
+enum rrl_verdict rrl_account_key(struct rrl_table *t, const struct rrl_params *p, uint64_t now_ms,
+				 uint64_t key, bool *evicted)
+{
+	struct rrl_entry *set = set_of(t, key);
 	struct rrl_entry *e = NULL, *victim = &set[0];
 	uint32_t now = (uint32_t)now_ms;
 	uint64_t cap = (uint64_t)p->rate * p->window_ms; /* thousandths: rate/s x ms */

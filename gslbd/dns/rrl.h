@@ -64,4 +64,13 @@ enum rrl_verdict rrl_account(struct rrl_table *t, const struct rrl_params *p, ui
 			     const uint8_t *addr, size_t addr_len, enum rrl_kind kind,
 			     const uint8_t *name, size_t name_len, bool *evicted);
 
+/* rrl_account() in steps, for a batch: the key of the bucket, a prefetch
+ * of its set (a table far larger than the caches costs a memory load per
+ * response otherwise), then the accounting. */
+uint64_t rrl_key(const struct rrl_table *t, const struct rrl_params *p, const uint8_t *addr,
+		 size_t addr_len, enum rrl_kind kind, const uint8_t *name, size_t name_len);
+void rrl_prefetch(const struct rrl_table *t, uint64_t key);
+enum rrl_verdict rrl_account_key(struct rrl_table *t, const struct rrl_params *p, uint64_t now_ms,
+				 uint64_t key, bool *evicted);
+
 #endif

@@ -40,6 +40,7 @@ struct udp_worker {
 	unsigned listener;                 /* index of its listen address (for the access list) */
 	struct rrl_table *rrl;             /* this worker's rate-limit buckets, or NULL */
 	size_t rrl_size;                   /* the table size they were made for */
+	const struct zone *zones[UDP_BATCH]; /* zone of each response of the batch (RRL counters) */
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
@@ -139,42 +140,92 @@ static void rrl_table_fit(struct udp_worker *w, const struct config *cfg)
 	w->rrl_size = want;
 }
 
-/* Response rate limiting of the response res to peer: true to send it
- * (perhaps replaced by a truncated one, *len updated), false to drop it. */
-static bool rrl_allows(struct udp_worker *w, const struct config *cfg,
-		       const struct rrl_params *rp, uint64_t now_ms, const struct sockaddr *peer,
-		       const struct answer_result *res, uint8_t *buf, size_t *len)
+/* What happens to the response of datagram i of a batch. */
+enum udp_fate {
+	UDP_SEND,    /* send it */
+	UDP_LIMIT,   /* rate limiting decides, by its key */
+	UDP_NOTHING, /* nothing to send */
+};
+
+/* The first pass over datagram i: answer it (or refuse it by the
+ * listener's access list) into out_bufs[i], and if rate limiting applies,
+ * compute its bucket's key and prefetch the bucket. */
+static enum udp_fate udp_first_pass(struct udp_worker *w, const struct snapshot *snap,
+				    const struct netacl *acl, const struct rrl_params *rp, int i,
+				    size_t *len, uint64_t *key)
 {
+	const struct config *cfg = snap->config;
+	const struct sockaddr *peer = (const struct sockaddr *)&w->peers[i];
+	struct answer_result res;
 	uint8_t addr[16];
 	size_t alen;
-	enum rrl_verdict v;
-	bool evicted;
 
-	if (res->cookie == ANSWER_COOKIE_VALID ||
+	if (w->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		metrics_count_dropped(w->metrics);
+		return UDP_NOTHING;
+	}
+	if (acl != NULL && acl->set && !netacl_permits(acl, peer)) {
+		metrics_count_event(w->metrics, acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
+		if (acl->drop)
+			return UDP_NOTHING;
+		answer_refused(w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[i], ANSWER_MAX_MSG,
+			       w->scratch, &res);
+	} else {
+		answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len, peer, false, w->out_bufs[i],
+			     ANSWER_MAX_MSG, w->scratch, &res);
+	}
+	metrics_count_result(w->metrics, &res);
+	if (res.action != ANSWER_SEND)
+		return UDP_NOTHING;
+	*len = res.len;
+	if (w->rrl == NULL)
+		return UDP_SEND;
+	/* A valid cookie proves the address; exempt networks are trusted. */
+	if (res.cookie == ANSWER_COOKIE_VALID ||
 	    (cfg->rrl_exempt_count > 0 &&
 	     netprefix_list_contains(cfg->rrl_exempt, cfg->rrl_exempt_count, peer))) {
-		metrics_count_rrl(w->metrics, res, METRICS_RRL_EXEMPT);
-		return true;
+		metrics_count_rrl(w->metrics, &res, METRICS_RRL_EXEMPT);
+		return UDP_SEND;
 	}
 	alen = netaddr_raw(peer, addr);
 	if (alen == 0)
-		return true;
-	v = rrl_account(w->rrl, rp, now_ms, addr, alen, res->kind, res->rrl_name,
-			res->rrl_name_len, &evicted);
+		return UDP_SEND;
+	/* The name the key is made of lives in the scratch until the next
+	 * query: the key is made now. */
+	*key = rrl_key(w->rrl, rp, addr, alen, res.kind, res.rrl_name, res.rrl_name_len);
+	rrl_prefetch(w->rrl, *key);
+	w->zones[i] = res.zone;
+	return UDP_LIMIT;
+}
+
+/* The second pass: rate limiting of datagram i's response (key made by the
+ * first pass): true to send it (perhaps replaced by a truncated one, *len
+ * updated), false to drop it. */
+static bool udp_limit(struct udp_worker *w, const struct config *cfg, const struct rrl_params *rp,
+		      uint64_t now_ms, int i, uint64_t key, size_t *len)
+{
+	struct answer_result res = {.zone = w->zones[i]}; /* what the per-zone counters need */
+	enum rrl_verdict v;
+	bool evicted;
+
+	v = rrl_account_key(w->rrl, rp, now_ms, key, &evicted);
 	if (evicted)
 		metrics_count_event(w->metrics, METRICS_RRL_EVICTED);
 	if (v == RRL_PASS)
 		return true;
-	metrics_count_rrl(w->metrics, res, v == RRL_SLIP ? METRICS_RRL_SLIPPED : METRICS_RRL_DROPPED);
+	metrics_count_rrl(w->metrics, &res, v == RRL_SLIP ? METRICS_RRL_SLIPPED : METRICS_RRL_DROPPED);
 	if (cfg->rrl_log_only)
 		return true;
 	if (v == RRL_DROP)
 		return false;
-	*len = answer_slip(w->scratch, buf, ANSWER_MAX_MSG);
-	return true;
+	*len = answer_slip(w->scratch, w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[i],
+			   ANSWER_MAX_MSG);
+	return *len > 0;
 }
 
-/* Answer the n datagrams just read and send the responses. */
+/* Answer the n datagrams just read and send the responses: every query
+ * answered first (the rate-limit buckets prefetched meanwhile), then
+ * limited and sent. */
 static void udp_answer(struct udp_worker *w, int n)
 {
 	const struct snapshot *snap = snapshot_current();
@@ -183,42 +234,24 @@ static void udp_answer(struct udp_worker *w, int n)
 	    w->listener < cfg->listen_count ? &cfg->listen_acl[w->listener] : NULL;
 	struct rrl_params rp = {cfg->rrl_rate, cfg->rrl_window_ms, cfg->rrl_slip,
 				cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix};
-	uint64_t now_ms = time_mono_ms();
+	uint64_t now_ms = time_mono_ms(), keys[UDP_BATCH];
+	enum udp_fate fate[UDP_BATCH];
+	size_t lens[UDP_BATCH];
 	int out = 0;
 
 	rrl_table_fit(w, cfg);
 	answer_scratch_set_time(w->scratch, (uint32_t)time(NULL));
+	for (int i = 0; i < n; i++)
+		fate[i] = udp_first_pass(w, snap, acl, &rp, i, &lens[i], &keys[i]);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 		struct msghdr *o = &w->out_msgs[out].msg_hdr;
-		const struct sockaddr *peer = (const struct sockaddr *)&w->peers[i];
-		struct answer_result res;
-		size_t len;
 
-		if (h->msg_flags & MSG_TRUNC) {
-			metrics_count_dropped(w->metrics);
+		if (fate[i] == UDP_NOTHING ||
+		    (fate[i] == UDP_LIMIT && !udp_limit(w, cfg, &rp, now_ms, i, keys[i], &lens[i])))
 			continue;
-		}
-		if (acl != NULL && acl->set && !netacl_permits(acl, peer)) {
-			metrics_count_event(w->metrics,
-					    acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
-			if (acl->drop)
-				continue;
-			answer_refused(w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[out],
-				       ANSWER_MAX_MSG, w->scratch, &res);
-		} else {
-			answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len, peer, false,
-				     w->out_bufs[out], ANSWER_MAX_MSG, w->scratch, &res);
-		}
-		metrics_count_result(w->metrics, &res);
-		if (res.action != ANSWER_SEND)
-			continue;
-		len = res.len;
-		if (w->rrl != NULL &&
-		    !rrl_allows(w, cfg, &rp, now_ms, peer, &res, w->out_bufs[out], &len))
-			continue;
-		w->out_iov[out].iov_base = w->out_bufs[out];
-		w->out_iov[out].iov_len = len;
+		w->out_iov[out].iov_base = w->out_bufs[i];
+		w->out_iov[out].iov_len = lens[i];
 		o->msg_name = &w->peers[i];
 		o->msg_namelen = h->msg_namelen;
 		o->msg_iov = &w->out_iov[out];

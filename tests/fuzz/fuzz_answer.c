@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort(); /* UDP answers stay within the negotiated size */
 			check_response(resp, res.len);
 			/* What rate limiting slips instead: no longer than the query. */
-			len = answer_slip(scratch, resp, sizeof(resp));
+			len = answer_slip(scratch, data, size, resp, sizeof(resp));
 			if (len > size && size >= 12)
 				abort();
 			check_response(resp, len);

@@ -148,7 +148,7 @@ START_TEST(test_defences)
 	ck_assert_uint_eq(cfg->rrl_slip, 2);
 	ck_assert_uint_eq(cfg->rrl_ipv4_prefix, 24);
 	ck_assert_uint_eq(cfg->rrl_ipv6_prefix, 56);
-	ck_assert_uint_eq(cfg->rrl_table_size, 65536);
+	ck_assert_uint_eq(cfg->rrl_table_size, 131072);
 	ck_assert(cfg->cookies_enabled);
 	ck_assert(cfg->cookie_secret_random);
 	ck_assert(!cfg->cookie_has_previous);

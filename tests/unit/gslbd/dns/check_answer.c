@@ -629,7 +629,7 @@ START_TEST(test_rrl_kinds_and_slip)
 		}
 		/* The slipped form: the question, TC, an OPT, nothing else, and
 		 * never longer than the query. */
-		len = answer_slip(scratch, resp, sizeof(resp));
+		len = answer_slip(scratch, wire, qlen, resp, sizeof(resp));
 		ck_assert_uint_le(len, qlen);
 		ck_assert_int_eq(ldns_wire2pkt(&slip, resp, len), LDNS_STATUS_OK);
 		ck_assert(ldns_pkt_tc(slip) && ldns_pkt_qr(slip));
