@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -31,6 +32,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
+#include "gslbd/net/webhook.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
@@ -48,7 +50,16 @@ struct daemon {
 	struct event_base *base;    /* main loop */
 	struct server *server;      /* DNS listeners and threads */
 	struct api *api;            /* HTTP API, or NULL */
+	struct webhooks *webhooks;  /* alert senders */
 };
+
+/* The control plane's alerts go to the webhooks of the current config. */
+static void on_alert(const struct alert *a, void *arg)
+{
+	struct daemon *d = arg;
+
+	webhooks_send(d->webhooks, snapshot_current()->config, a);
+}
 
 static void usage(FILE *out)
 {
@@ -352,6 +363,9 @@ int main(int argc, char **argv)
 	evtimer_add(reclaim_ev, &reclaim_tv);
 	tick_ev = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
 	evtimer_add(tick_ev, &tick_tv);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	d.webhooks = webhooks_new();
+	control_set_alert_sink(d.ctl, on_alert, &d);
 	snapshot_publish(snap);
 	if (server_start(d.server, &err) != 0)
 		log_fatal("%s", err.msg);
@@ -380,6 +394,9 @@ int main(int argc, char **argv)
 
 	server_free(d.server);
 	api_free(d.api);
+	control_set_alert_sink(d.ctl, NULL, NULL);
+	webhooks_free(d.webhooks);
+	curl_global_cleanup();
 	for (int i = 0; i < 4; i++)
 		event_free(sig_ev[i]);
 	event_free(reclaim_ev);

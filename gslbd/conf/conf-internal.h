@@ -156,6 +156,14 @@ int conf_checks_read(struct loader *l, const struct ytree_node *n);
 long conf_check_find(const struct config *cfg, const char *name);
 int conf_datacenters_read(struct loader *l, const struct ytree_node *n);
 int conf_probes_read(struct loader *l, const struct ytree_node *n);
+/* A secret given as secret (the text) or secret_file (its first line), the
+ * nodes of the entry n at path (NULL when absent): 16..1024 bytes without
+ * control characters, into *out (*out_len bytes; the caller frees and
+ * wipes). Both given is an error, neither too when required. */
+int conf_secret_pair_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  const struct ytree_node *secret, const struct ytree_node *file,
+			  bool required, uint8_t **out, size_t *out_len);
+int conf_alerts_read(struct loader *l, const struct ytree_node *n);
 /* pools, then their fallbacks resolved. */
 int conf_pools_read(struct loader *l, const struct ytree_node *n);
 /* Index of the pool called name, or -1. */

@@ -398,7 +398,7 @@ static int tree_read(struct loader *l)
 {
 	const struct ytree_node *root = ytree_root(l->r.tree);
 	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
-	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL;
+	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL, *alerts = NULL;
 	struct config *cfg = l->cfg;
 	int rc;
 
@@ -428,11 +428,13 @@ static int tree_read(struct loader *l)
 			checks = root->items[k];
 		else if (strcmp(key, "probes") == 0)
 			probes = root->items[k];
+		else if (strcmp(key, "alerts") == 0)
+			alerts = root->items[k];
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
 					   "health, reports, latency, rrl, cookies, zones, checks, "
-					   "datacenters, probes, pools or names)",
+					   "datacenters, probes, pools, names or alerts)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -458,6 +460,8 @@ static int tree_read(struct loader *l)
 	if (pools != NULL && (rc = conf_pools_read(l, pools)) != 0)
 		return rc;
 	if (names != NULL && (rc = conf_names_read(l, names)) != 0)
+		return rc;
+	if (alerts != NULL && (rc = conf_alerts_read(l, alerts)) != 0)
 		return rc;
 	/* Without api.listen there is no API: nothing listens that was not asked for. */
 
@@ -587,6 +591,13 @@ void config_free(struct config *cfg)
 		free(p->continents);
 	}
 	free(cfg->pools);
+	for (size_t i = 0; i < cfg->alert_count; i++) {
+		free(cfg->alerts[i].url);
+		if (cfg->alerts[i].secret != NULL)
+			conf_wipe(cfg->alerts[i].secret, cfg->alerts[i].secret_len);
+		free(cfg->alerts[i].secret);
+	}
+	free(cfg->alerts);
 	for (size_t i = 0; i < cfg->lbname_count; i++)
 		free(cfg->lbnames[i].name);
 	free(cfg->lbnames);
@@ -700,6 +711,13 @@ void config_print_options(FILE *out)
 	}
 	print_section_tail(out, options[OPTION_COUNT - 1].key);
 	fprintf(out,
+		"alerts: list of {url, secret, secret_file, events, timeout, retries, backoff}, "
+		"default []\n"
+		"    webhooks state changes are POSTed to (JSON, signed with the secret): events "
+		"down, up, drained, undrained,\n"
+		"    forced_up, fail_open, fail_closed, probes_stale, probes_fresh (default all); "
+		"timeout 100ms..1m (5s),\n"
+		"    retries 0..100 (5), backoff 100ms..10m (1s, doubling)\n"
 		"zones: list of {name, file, allow_transfer, acl}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
 		"checks: list of {name, type, port, path, host, expect_status, expect_body, "

@@ -71,6 +71,36 @@ struct config_probe {
 	unsigned col;                   /* column of that declaration */
 };
 
+/* Events an alert webhook can be sent (gslbd.conf "alerts"). */
+enum config_alert_event {
+	CONFIG_ALERT_DOWN,         /* a datacenter is no longer answered */
+	CONFIG_ALERT_UP,           /* a datacenter is answered again */
+	CONFIG_ALERT_DRAINED,      /* an operator drained a datacenter */
+	CONFIG_ALERT_UNDRAINED,    /* an operator removed a drain or force-up */
+	CONFIG_ALERT_FORCED_UP,    /* an operator forced a datacenter up */
+	CONFIG_ALERT_FAIL_OPEN,    /* every datacenter of a pool is down: its fallback answers */
+	CONFIG_ALERT_FAIL_CLOSED,  /* a pool has an answerable datacenter again */
+	CONFIG_ALERT_PROBES_STALE, /* no probe has reported for longer than health.freshness */
+	CONFIG_ALERT_PROBES_FRESH, /* a probe reports again */
+	CONFIG_ALERT_EVENTS
+};
+
+/* A webhook alerts are POSTed to. */
+struct config_alert {
+	char *url;                      /* http:// or https:// */
+	uint8_t *secret;                /* HMAC-SHA256 key of the signature header, or NULL */
+	size_t secret_len;              /* bytes at secret */
+	unsigned events;                /* bit (1 << enum config_alert_event) per event sent */
+	unsigned timeout_ms;            /* one POST's deadline (100ms..1m, default 5s) */
+	unsigned retries;               /* attempts after a failed one (0..100, default 5) */
+	unsigned backoff_ms;            /* wait before the first retry, doubling (default 1s) */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
+/* The name of an alert event ("down", "fail_open", ...). */
+const char *config_alert_event_name(enum config_alert_event e);
+
 /* What a datacenter is when no probe has said anything fresh for longer
  * than the grace period. */
 enum health_unknown {
@@ -215,6 +245,8 @@ struct config {
 	size_t datacenter_count;        /* entries at datacenters (0..65535) */
 	struct config_pool *pools;      /* every pool */
 	size_t pool_count;              /* entries at pools */
+	struct config_alert *alerts;    /* webhooks */
+	size_t alert_count;             /* entries at alerts */
 	struct config_lbname *lbnames;  /* every load-balanced name */
 	size_t lbname_count;            /* entries at lbnames */
 };

@@ -25,10 +25,11 @@ static bool secret_is_text(const char *s, size_t len)
 	return true;
 }
 
-/* The secret or secret_file of probe p: exactly one of the two nodes is
- * given; path is the probe's, for messages. */
+/* The secret or secret_file at path: exactly one of the two nodes is
+ * given. */
 static int secret_read(struct loader *l, const struct ytree_node *secret,
-		       const struct ytree_node *file, const char *path, struct config_probe *p)
+		       const struct ytree_node *file, const char *path, uint8_t **out,
+		       size_t *out_len)
 {
 	char kpath[96], *line = NULL, *name = NULL, where[640] = "";
 	const char *text;
@@ -63,9 +64,9 @@ static int secret_read(struct loader *l, const struct ytree_node *secret,
 				      "the secret%s must not hold control characters", where);
 		goto out;
 	}
-	p->secret = xmalloc(len + 1);
-	memcpy(p->secret, text, len + 1);
-	p->secret_len = len;
+	*out = xmalloc(len + 1);
+	memcpy(*out, text, len + 1);
+	*out_len = len;
 out:
 	if (line != NULL)
 		conf_wipe(line, strlen(line));
@@ -101,23 +102,33 @@ static int probe_read(struct loader *l, const struct ytree_node *n, size_t index
 	p->region = xstrdup(v[K_REGION]->scalar);
 	if ((rc = conf_position_read(l, n, path, v[K_LAT], v[K_LON], &p->lat, &p->lon)) != 0)
 		return rc;
-	if (v[K_SECRET] != NULL && v[K_SECRET_FILE] != NULL) {
+	return conf_secret_pair_read(l, n, path, v[K_SECRET], v[K_SECRET_FILE], true, &p->secret,
+				     &p->secret_len);
+}
+
+int conf_secret_pair_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  const struct ytree_node *secret, const struct ytree_node *file,
+			  bool required, uint8_t **out, size_t *out_len)
+{
+	char kpath[96];
+
+	if (secret != NULL && file != NULL) {
 		/* Point at the one written second. */
-		bool file_later = v[K_SECRET_FILE]->line > v[K_SECRET]->line ||
-				  (v[K_SECRET_FILE]->line == v[K_SECRET]->line &&
-				   v[K_SECRET_FILE]->col > v[K_SECRET]->col);
-		const struct ytree_node *first = file_later ? v[K_SECRET] : v[K_SECRET_FILE];
+		bool file_later = file->line > secret->line ||
+				  (file->line == secret->line && file->col > secret->col);
+		const struct ytree_node *first = file_later ? secret : file;
 
 		snprintf(kpath, sizeof(kpath), "%s.%s", path,
 			 file_later ? "secret_file" : "secret");
-		return ytree_error_path(&l->r, file_later ? v[K_SECRET_FILE] : v[K_SECRET], kpath,
+		return ytree_error_path(&l->r, file_later ? file : secret, kpath,
 					"%s is set already (line %u); give one of them",
 					file_later ? "secret" : "secret_file", first->line);
 	}
-	if (v[K_SECRET] == NULL && v[K_SECRET_FILE] == NULL)
-		return ytree_error_path(&l->r, n, path,
-					"missing required key 'secret' (or 'secret_file')");
-	return secret_read(l, v[K_SECRET], v[K_SECRET_FILE], path, p);
+	if (secret == NULL && file == NULL)
+		return required ? ytree_error_path(&l->r, n, path,
+						   "missing required key 'secret' (or 'secret_file')")
+				: 0;
+	return secret_read(l, secret, file, path, out, out_len);
 }
 
 int conf_probes_read(struct loader *l, const struct ytree_node *n)

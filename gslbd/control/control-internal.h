@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "gslbd/control/admin.h"
+#include "gslbd/control/alerts.h"
 #include "gslbd/control/report.h"
 
 struct health;
@@ -21,6 +22,11 @@ struct control {
 	uint64_t reports[REPORT_VERDICT_COUNT]; /* reports by verdict (metrics) */
 	char *probe_config;         /* JSON served at /v1/probe-config for the current config */
 	char probe_config_etag[64]; /* its ETag */
+	alert_sink_fn *alert_sink;  /* where alerts go, or NULL */
+	void *alert_arg;            /* its argument */
+	char trigger[96];           /* the cause of the changes being published (alert ids) */
+	bool probes_stale;          /* every probe's results are older than health.freshness */
+	uint64_t started_ms;        /* when control_start() ran (monotonic) */
 };
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "gslbd/control/control.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,7 @@ void control_start(struct control *c, struct snapshot *snap)
 {
 	uint64_t now = time_mono_ms();
 
+	c->started_ms = now;
 	c->health = health_new(snap->config, now);
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
 	make_probe_config(c, snap->config);
@@ -215,6 +217,72 @@ const char *control_probe_config(const struct control *c, const char **etag)
 	return c->probe_config;
 }
 
+void control_set_alert_sink(struct control *c, alert_sink_fn *sink, void *arg)
+{
+	c->alert_sink = sink;
+	c->alert_arg = arg;
+}
+
+/* Make an alert of event about subject and hand it to the sink. */
+static void alert(struct control *c, enum config_alert_event event, const char *subject,
+		  const char *reason)
+{
+	struct alert a;
+
+	if (c->alert_sink == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.event = event;
+	snprintf(a.subject, sizeof(a.subject), "%s", subject);
+	snprintf(a.reason, sizeof(a.reason), "%s", reason);
+	snprintf(a.trigger, sizeof(a.trigger), "%s", c->trigger);
+	a.wall_ms = time_wall_ms();
+	alert_finish(&a);
+	c->alert_sink(&a, c->alert_arg);
+}
+
+/* Is every datacenter of pool p down in states? */
+static bool pool_all_down(const struct config_pool *p, const uint8_t *states)
+{
+	for (size_t i = 0; i < p->dc_count; i++) {
+		if (states[p->dcs[i]] == DC_STATE_UP)
+			return false;
+	}
+	return true;
+}
+
+/* Alerts for what changed from the states old to new. */
+static void alert_states(struct control *c, const struct config *cfg, const uint8_t *old,
+			 const uint8_t *new_states)
+{
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		const char *name = cfg->datacenters[i].name;
+		enum admin_state st;
+		char why[160];
+
+		if (new_states[i] == old[i])
+			continue;
+		st = admin_table_get(c->admin, name, NULL);
+		snprintf(why, sizeof(why), "%s",
+			 st == ADMIN_DRAIN      ? "drained by operator"
+			 : st == ADMIN_FORCE_UP ? "forced up by operator"
+			 : c->health != NULL    ? health_dc_reason(c->health, i)
+						: "admin");
+		alert(c, new_states[i] == DC_STATE_UP ? CONFIG_ALERT_UP : CONFIG_ALERT_DOWN, name,
+		      why);
+	}
+	for (size_t p = 0; p < cfg->pool_count; p++) {
+		bool was = pool_all_down(&cfg->pools[p], old);
+		bool is = pool_all_down(&cfg->pools[p], new_states);
+
+		if (was != is)
+			alert(c, is ? CONFIG_ALERT_FAIL_OPEN : CONFIG_ALERT_FAIL_CLOSED,
+			      cfg->pools[p].name,
+			      is ? "every datacenter of the pool is down"
+				 : "a datacenter of the pool is answered again");
+	}
+}
+
 /* Publish a snapshot like the current one with fresh datacenter states and
  * latency rankings, unless nothing DNS reads would change. */
 static void publish_states(struct control *c)
@@ -246,7 +314,17 @@ static void publish_states(struct control *c)
 			 : c->health != NULL    ? health_dc_reason(c->health, i)
 						: "admin");
 	}
+	alert_states(c, cur->config, cur->dc_state, snap->dc_state);
 	snapshot_publish(snap);
+}
+
+/* A report was accepted: the probes are not all stale any more. */
+static void probes_fresh(struct control *c, const struct config *cfg)
+{
+	(void)cfg;
+	if (c->probes_stale)
+		alert(c, CONFIG_ALERT_PROBES_FRESH, "", "a probe reports again");
+	c->probes_stale = false;
 }
 
 enum report_verdict control_report(struct control *c, const struct report_auth *auth,
@@ -269,6 +347,9 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 		return v;
 	c->probe_last_ts[probe] = ts;
 	*accepted = count;
+	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
+		 (unsigned long long)ts);
+	probes_fresh(c, cfg);
 	if (health_report(c->health, probe, results, count, time_mono_ms()))
 		publish_states(c);
 	report_results_free(results, count);
@@ -277,7 +358,25 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 
 void control_tick(struct control *c)
 {
-	if (c->health != NULL && health_tick(c->health, time_mono_ms()))
+	const struct config *cfg = snapshot_current()->config;
+	uint64_t now = time_mono_ms();
+	/* Stale only once the probes have had the time to report. */
+	bool stale = cfg->probe_count > 0 && c->health != NULL &&
+		     now > c->started_ms + cfg->health_freshness_ms;
+
+	/* The cause of what a tick changes: time, by the second. */
+	snprintf(c->trigger, sizeof(c->trigger), "tick:%llu",
+		 (unsigned long long)(time_wall_ms() / 1000));
+	for (size_t p = 0; stale && p < cfg->probe_count; p++) {
+		uint64_t age = health_probe_age_ms(c->health, p, now);
+
+		stale = age == UINT64_MAX || age > cfg->health_freshness_ms;
+	}
+	if (stale && !c->probes_stale)
+		alert(c, CONFIG_ALERT_PROBES_STALE, "",
+		      "no probe has reported for longer than health.freshness");
+	c->probes_stale = stale;
+	if (c->health != NULL && health_tick(c->health, now))
 		publish_states(c);
 }
 
@@ -338,6 +437,20 @@ int control_admin_set(struct control *c, const char *dc, enum admin_state st,
 	if (!admin_table_set(c->admin, dc, st, time_wall_ms()))
 		return 0;
 	log_info("admin: datacenter=%s override=%s", dc, admin_state_name(st));
+	{
+		uint64_t since = 0;
+
+		(void)admin_table_get(c->admin, dc, &since);
+		if (since == 0)
+			since = time_wall_ms(); /* an override removed has no time of its own */
+		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
+			 admin_state_name(st), (unsigned long long)since);
+		alert(c,
+		      st == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
+		      : st == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP
+					     : CONFIG_ALERT_UNDRAINED,
+		      dc, st == ADMIN_NONE ? "override removed by operator" : "set by operator");
+	}
 	if (cfg->state_file != NULL) {
 		rc = admin_table_save(c->admin, cfg->state_file, err);
 		if (rc != 0)

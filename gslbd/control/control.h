@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "gslbd/control/admin.h"
+#include "gslbd/control/alerts.h"
 #include "gslbd/control/report.h"
 
 struct snapshot;
@@ -65,6 +66,9 @@ void control_apply_states(const struct control *c, struct snapshot *snap);
 /* Reload configuration, zones, GeoIP data and state; publish on success.
  * Returns 0, or a negative code with err set (the old snapshot stays). */
 int control_reload(struct control *c, struct gslb_err *err);
+
+/* Send every alert the control plane makes to sink (NULL: none). */
+void control_set_alert_sink(struct control *c, alert_sink_fn *sink, void *arg);
 
 /* Set an override and persist it, then publish a snapshot with the new
  * states. Returns 0, GSLB_ENOENT for an unknown datacenter, or a negative

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "gslbd/net/accept_guard.h"
+#include "gslbd/net/webhook.h"
 #include "gslbd/net/api.h"
 #include "gslbd/net/status_page.h"
 
@@ -301,6 +302,20 @@ static void handle_metrics(struct api *api, struct evhttp_request *req)
 		evbuffer_add_printf(b, "gslbd_accept_paused_total{listener=\"%s\"} %llu\n",
 				    accept_guard_kind_name(k),
 				    (unsigned long long)accept_guard_pauses(k));
+	{
+		uint64_t sent, failed, dropped;
+
+		webhook_counters(&sent, &failed, &dropped);
+		evbuffer_add_printf(b,
+				    "# HELP gslbd_alerts_total Alerts by result: sent to a webhook, "
+				    "an attempt that failed, given up.\n"
+				    "# TYPE gslbd_alerts_total counter\n"
+				    "gslbd_alerts_total{result=\"sent\"} %llu\n"
+				    "gslbd_alerts_total{result=\"failed_attempt\"} %llu\n"
+				    "gslbd_alerts_total{result=\"dropped\"} %llu\n",
+				    (unsigned long long)sent, (unsigned long long)failed,
+				    (unsigned long long)dropped);
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -1006,7 +1006,21 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "rrl, cookies, zones, checks, datacenters, probes, pools or names)"},
+     "rrl, cookies, zones, checks, datacenters, probes, pools, names or alerts)"},
+    /* Alert webhooks. */
+    {ZONE "alerts:\n  - url: ftp://x/\n",
+     "t.conf:5:10: alerts[0].url: 'ftp://x/' is not an http:// or https:// URL"},
+    {ZONE "alerts:\n  - secret: 0123456789abcdef0\n",
+     "t.conf:5:5: alerts[0]: missing required key 'url'"},
+    {ZONE "alerts:\n  - url: http://x/\n    events: [down, sideways]\n",
+     "t.conf:6:20: alerts[0].events[1]: 'sideways' is not one of down, up, drained, undrained, "
+     "forced_up, fail_open, fail_closed, probes_stale or probes_fresh"},
+    {ZONE "alerts:\n  - url: http://x/\n    retries: 101\n",
+     "t.conf:6:14: alerts[0].retries: 101 is out of range (0..100)"},
+    {ZONE "alerts:\n  - url: http://x/\n    secret: short\n",
+     "t.conf:6:13: alerts[0].secret: the secret is 5 bytes; it must be 16..1024"},
+    {ZONE "alerts:\n  - url: http://x/\n    backoff: 10ms\n",
+     "t.conf:6:14: alerts[0].backoff: 10ms is out of range (100ms..10m)"},
     /* The defences: rate limiting, cookies, access lists. */
     {"rrl:\n  rate: 0\n" ZONE, "t.conf:2:9: rrl.rate: 0 is out of range (1..10000)"},
     {"rrl:\n  window: 100ms\n" ZONE, "t.conf:2:11: rrl.window: 100ms is out of range (1s..1m)"},

@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/admin.h"
+#include "gslbd/control/alerts.h"
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
 #include "gslbd/control/metrics.h"
@@ -167,6 +168,85 @@ START_TEST(test_report_to_snapshot)
 	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_UP);
 	/* the snapshot shares config and maps with the first one */
 	ck_assert_ptr_nonnull(snapshot_current()->maps);
+}
+END_TEST
+
+/* Alerts the control plane made, as "event:subject" joined by spaces. */
+static char alerts_seen[1024];
+static struct alert last_alert;
+
+static void collect_alert(const struct alert *a, void *arg)
+{
+	size_t n = strlen(alerts_seen);
+
+	(void)arg;
+	snprintf(alerts_seen + n, sizeof(alerts_seen) - n, "%s%s:%s", n > 0 ? " " : "",
+		 config_alert_event_name(a->event), a->subject);
+	last_alert = *a;
+}
+
+START_TEST(test_alerts)
+{
+	struct gslb_err err = {""};
+	struct alert a = {.event = CONFIG_ALERT_DOWN, .subject = "eu-west", .trigger = "x"}, b;
+	char *json;
+
+	control_set_alert_sink(ctl, collect_alert, NULL);
+	/* A drain: the override, then the state it changed. */
+	alerts_seen[0] = '\0';
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	ck_assert_str_eq(alerts_seen, "drained:eu-west down:eu-west");
+	ck_assert_msg(strncmp(last_alert.trigger, "admin:eu-west:drain:", 20) == 0, "%s",
+		      last_alert.trigger);
+	/* Drained again: nothing changes, nothing is said. */
+	alerts_seen[0] = '\0';
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	ck_assert_str_eq(alerts_seen, "");
+	/* Every datacenter of the pool drained: the pool fails open. */
+	ck_assert_int_eq(control_admin_set(ctl, "us-east", ADMIN_DRAIN, &err), 0);
+	alerts_seen[0] = '\0';
+	ck_assert_int_eq(control_admin_set(ctl, "ap-southeast", ADMIN_DRAIN, &err), 0);
+	ck_assert_str_eq(alerts_seen, "drained:ap-southeast down:ap-southeast fail_open:web");
+	alerts_seen[0] = '\0';
+	ck_assert_int_eq(control_admin_set(ctl, "ap-southeast", ADMIN_FORCE_UP, &err), 0);
+	ck_assert_str_eq(alerts_seen, "forced_up:ap-southeast up:ap-southeast fail_closed:web");
+	alerts_seen[0] = '\0';
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_NONE, &err), 0);
+	ck_assert_str_eq(alerts_seen, "undrained:eu-west up:eu-west");
+	/* Health: two probes, fall 2: the report that takes us-east down is
+	 * the trigger. */
+	ck_assert_int_eq(control_admin_set(ctl, "us-east", ADMIN_NONE, &err), 0);
+	alerts_seen[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		report("probe-us", SECRET_US, "us-east", false);
+		report("probe-eu", SECRET_EU, "us-east", false);
+	}
+	ck_assert_str_eq(alerts_seen, "down:us-east");
+	ck_assert_msg(strncmp(last_alert.trigger, "report:probe-eu:", 16) == 0, "%s",
+		      last_alert.trigger);
+	control_set_alert_sink(ctl, NULL, NULL);
+
+	/* The id follows from event, subject and trigger alone. */
+	b = a;
+	b.wall_ms = 12345;
+	snprintf(b.reason, sizeof(b.reason), "another reason");
+	alert_finish(&a);
+	alert_finish(&b);
+	ck_assert_str_eq(a.id, b.id);
+	ck_assert_uint_eq(strlen(a.id), ALERT_ID_LEN);
+	snprintf(b.trigger, sizeof(b.trigger), "y");
+	alert_finish(&b);
+	ck_assert_str_ne(a.id, b.id);
+	json = alert_json(&a, "ns1");
+	ck_assert_ptr_nonnull(strstr(json, "\"event\":\"down\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"instance\":\"ns1\""));
+	ck_assert_ptr_nonnull(strstr(json, a.id));
+	free(json);
+	/* Backoff: doubling from the base, capped. */
+	ck_assert_uint_eq(alert_backoff_ms(300, 1), 300);
+	ck_assert_uint_eq(alert_backoff_ms(300, 2), 600);
+	ck_assert_uint_eq(alert_backoff_ms(300, 3), 1200);
+	ck_assert_uint_eq(alert_backoff_ms(1000, 40), ALERT_BACKOFF_MAX_MS);
 }
 END_TEST
 
@@ -340,6 +420,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_metrics_text);
 	tcase_add_test(tc, test_explain);
+	tcase_add_test(tc, test_alerts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
