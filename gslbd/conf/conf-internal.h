@@ -164,6 +164,8 @@ int conf_secret_pair_read(struct loader *l, const struct ytree_node *n, const ch
 			  const struct ytree_node *secret, const struct ytree_node *file,
 			  bool required, uint8_t **out, size_t *out_len);
 int conf_alerts_read(struct loader *l, const struct ytree_node *n);
+/* tokens (after datacenters and pools, which they name). */
+int conf_tokens_read(struct loader *l, const struct ytree_node *n);
 /* pools, then their fallbacks resolved. */
 int conf_pools_read(struct loader *l, const struct ytree_node *n);
 /* Index of the pool called name, or -1. */

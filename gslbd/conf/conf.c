@@ -399,6 +399,7 @@ static int tree_read(struct loader *l)
 	const struct ytree_node *root = ytree_root(l->r.tree);
 	const struct ytree_node *zones = NULL, *dcs = NULL, *pools = NULL, *names = NULL;
 	const struct ytree_node *geoip = NULL, *checks = NULL, *probes = NULL, *alerts = NULL;
+	const struct ytree_node *tokens = NULL;
 	struct config *cfg = l->cfg;
 	int rc;
 
@@ -430,11 +431,13 @@ static int tree_read(struct loader *l)
 			probes = root->items[k];
 		else if (strcmp(key, "alerts") == 0)
 			alerts = root->items[k];
+		else if (strcmp(key, "tokens") == 0)
+			tokens = root->items[k];
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
 					   "health, reports, latency, rrl, cookies, zones, checks, "
-					   "datacenters, probes, pools, names or alerts)",
+					   "datacenters, probes, pools, names, alerts or tokens)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -462,6 +465,8 @@ static int tree_read(struct loader *l)
 	if (names != NULL && (rc = conf_names_read(l, names)) != 0)
 		return rc;
 	if (alerts != NULL && (rc = conf_alerts_read(l, alerts)) != 0)
+		return rc;
+	if (tokens != NULL && (rc = conf_tokens_read(l, tokens)) != 0)
 		return rc;
 	/* Without api.listen there is no API: nothing listens that was not asked for. */
 
@@ -591,6 +596,15 @@ void config_free(struct config *cfg)
 		free(p->continents);
 	}
 	free(cfg->pools);
+	for (size_t i = 0; i < cfg->token_count; i++) {
+		free(cfg->tokens[i].name);
+		if (cfg->tokens[i].token != NULL)
+			conf_wipe(cfg->tokens[i].token, strlen(cfg->tokens[i].token));
+		free(cfg->tokens[i].token);
+		free(cfg->tokens[i].pools);
+		free(cfg->tokens[i].dcs);
+	}
+	free(cfg->tokens);
 	for (size_t i = 0; i < cfg->alert_count; i++) {
 		free(cfg->alerts[i].url);
 		if (cfg->alerts[i].secret != NULL)
@@ -711,6 +725,11 @@ void config_print_options(FILE *out)
 	}
 	print_section_tail(out, options[OPTION_COUNT - 1].key);
 	fprintf(out,
+		"tokens: list of {name, token, token_file, pools, datacenters, access, rate}, "
+		"default []\n"
+		"    tenants' API tokens: each sees and (access: write) steers only its pools' and "
+		"datacenters' (default read, rate 10/s);\n"
+		"    with tokens, the read endpoints want a token too\n"
 		"alerts: list of {url, secret, secret_file, events, timeout, retries, backoff}, "
 		"default []\n"
 		"    webhooks state changes are POSTed to (JSON, signed with the secret): events "

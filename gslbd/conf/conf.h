@@ -98,6 +98,19 @@ struct config_alert {
 	unsigned col;                   /* column of that declaration */
 };
 
+/* An API token of a tenant (gslbd.conf "tokens"). */
+struct config_token {
+	char *name;                     /* the tenant, unique; logged instead of the token */
+	char *token;                    /* the bearer token (16..1023 printable characters) */
+	bool *pools;                    /* per config->pools entry: may see it */
+	bool *dcs;                      /* per config->datacenters entry: may see (and steer) it;
+	                                 * the datacenters of its pools included */
+	bool write;                     /* may drain, undrain and force up its datacenters */
+	unsigned rate;                  /* requests per second (and burst), 1..100000, default 10 */
+	unsigned line;                  /* where it is declared */
+	unsigned col;                   /* column of that declaration */
+};
+
 /* The name of an alert event ("down", "fail_open", ...). */
 const char *config_alert_event_name(enum config_alert_event e);
 
@@ -245,6 +258,8 @@ struct config {
 	size_t datacenter_count;        /* entries at datacenters (0..65535) */
 	struct config_pool *pools;      /* every pool */
 	size_t pool_count;              /* entries at pools */
+	struct config_token *tokens;    /* tenants' API tokens */
+	size_t token_count;             /* entries at tokens */
 	struct config_alert *alerts;    /* webhooks */
 	size_t alert_count;             /* entries at alerts */
 	struct config_lbname *lbnames;  /* every load-balanced name */

@@ -4,6 +4,7 @@
 #include "gslbd/net/webhook.h"
 #include "gslbd/net/api.h"
 #include "gslbd/net/status_page.h"
+#include "gslbd/net/tenant.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct api {
 	struct netaddr *bound;    /* bound addresses */
 	struct accept_guard **guards; /* one per bound address */
 	size_t bound_count;       /* entries at bound and guards */
+	struct tenant_limits *limits; /* tenants' request rates */
 };
 
 static void reply_json(struct evhttp_request *req, int code, json_t *body)
@@ -104,12 +106,18 @@ static void handle_healthz(struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-static void handle_status(struct api *api, struct evhttp_request *req)
+/* status, cut down to what tenant t (NULL: everyone) sees */
+static void handle_status(struct api *api, struct evhttp_request *req, const struct config_token *t)
 {
-	reply_json(req, 200, status_json(api->ctl, snapshot_current(), time_mono_ms()));
+	const struct snapshot *snap = snapshot_current();
+	json_t *st = status_json(api->ctl, snap, time_mono_ms());
+
+	if (t != NULL)
+		tenant_filter_status(st, snap->config, t);
+	reply_json(req, 200, st);
 }
 
-static void handle_explain(struct evhttp_request *req)
+static void handle_explain(struct evhttp_request *req, const struct config_token *t)
 {
 	struct evkeyvalq params;
 	struct explain_query q = { 0 };
@@ -133,6 +141,9 @@ static void handle_explain(struct evhttp_request *req)
 		reply_error(req, 400, "qtype must be A or AAAA");
 	} else if ((j = explain_json(snapshot_current(), &q, &err)) == NULL) {
 		reply_error(req, 400, err.msg);
+	} else if (t != NULL && !tenant_filter_explain(j, snapshot_current()->config, t)) {
+		json_decref(j);
+		reply_error(req, 403, "this name is not in this token's pools");
 	} else {
 		reply_json(req, 200, j);
 	}
@@ -162,8 +173,27 @@ static bool authorised(struct evhttp_request *req)
 	return true;
 }
 
+/* May tenant t steer datacenter dc? Replies 403 and logs if not. */
+static bool tenant_may_steer(struct evhttp_request *req, const struct config_token *t,
+			     const char *dc)
+{
+	const struct config *cfg = snapshot_current()->config;
+	long k = config_datacenter_find(cfg, dc);
+	char peer[NETADDR_STRLEN + 8];
+
+	if (t->write && k >= 0 && t->dcs[k])
+		return true;
+	peer_text(req, peer, sizeof(peer));
+	log_warn("api: write refused: peer=%s tenant=%s datacenter=%s reason=%s", peer, t->name,
+		 dc, t->write ? "not one of its datacenters" : "read-only token");
+	reply_error(req, 403, t->write ? "this datacenter is not one of this token's"
+				       : "this token is read-only");
+	return false;
+}
+
 /* POST /v1/datacenters/NAME/ACTION */
-static void handle_admin(struct api *api, struct evhttp_request *req, const char *rest)
+static void handle_admin(struct api *api, struct evhttp_request *req, const char *rest,
+			 const struct config_token *t)
 {
 	const char *slash = strchr(rest, '/');
 	enum admin_state st;
@@ -186,8 +216,10 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 		reply_error(req, 405, "use POST");
 		return;
 	}
-	if (!authorised(req))
+	if (t != NULL ? !tenant_may_steer(req, t, dc) : !authorised(req))
 		return;
+	if (t != NULL)
+		log_info("api: tenant=%s datacenter=%s action=%s", t->name, dc, admin_state_name(st));
 	rc = control_admin_set(api->ctl, dc, st, &err);
 	if (rc == GSLB_ENOENT) {
 		reply_error(req, 404, err.msg);
@@ -281,7 +313,7 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-static void handle_metrics(struct api *api, struct evhttp_request *req)
+static void handle_metrics(struct api *api, struct evhttp_request *req, const struct config_token *t)
 {
 	struct metrics_shard *sum = xmalloc(sizeof(*sum));
 	struct evbuffer *b = evbuffer_new();
@@ -290,6 +322,21 @@ static void handle_metrics(struct api *api, struct evhttp_request *req)
 
 	metrics_sum(sum);
 	text = status_metrics_text(api->ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	if (t != NULL) {
+		/* A tenant sees its datacenters' and pools' series, no more. */
+		size_t n;
+		char *mine = tenant_filter_metrics(text, len, snapshot_current()->config, t, &n);
+
+		evbuffer_add(b, mine, n);
+		free(mine);
+		free(text);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "text/plain; version=0.0.4");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		free(sum);
+		return;
+	}
 	evbuffer_add(b, text, len);
 	free(text);
 	/* the listeners' counters belong to this layer */
@@ -349,6 +396,10 @@ static void handle(struct evhttp_request *req, void *arg)
 	struct api *api = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct config *cfg;
+	const struct config_token *t = NULL;
+	enum tenant_who who;
+	size_t ti = 0;
 
 	if (path == NULL)
 		path = "/";
@@ -356,8 +407,21 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply_error(req, 403, "this address may not use the API (api.acl)");
 		return;
 	}
+	cfg = snapshot_current()->config;
+	who = tenant_identify(cfg, evhttp_find_header(evhttp_request_get_input_headers(req),
+						      "Authorization"),
+			      &ti);
+	if (who == TENANT_TOKEN) {
+		t = &cfg->tokens[ti];
+		if (!tenant_limits_allow(api->limits, cfg, ti, time_mono_ms())) {
+			log_ratelimited(LOG_LEVEL_WARN, "api: refused: tenant=%s reason=request rate",
+					t->name);
+			reply_error(req, 429, "too many requests for this token");
+			return;
+		}
+	}
 	if (strncmp(path, "/v1/datacenters/", 16) == 0) {
-		handle_admin(api, req, path + 16);
+		handle_admin(api, req, path + 16, t);
 		return;
 	}
 	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0) {
@@ -368,7 +432,16 @@ static void handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (strcmp(path, "/v1/reload") == 0) {
-		handle_reload(api, req);
+		if (t != NULL)
+			reply_error(req, 403, "reloads are for the admin token");
+		else
+			handle_reload(api, req);
+		return;
+	}
+	/* With tenants, what the API shows is for token holders alone. */
+	if (cfg->token_count > 0 && who == TENANT_NONE && strcmp(path, "/healthz") != 0 &&
+	    strcmp(path, PROBE_PROTO_PATH_CONFIG) != 0 && strcmp(path, "/") != 0) {
+		reply_error(req, 401, "a token is required (tokens are configured)");
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -380,13 +453,13 @@ static void handle(struct evhttp_request *req, void *arg)
 	else if (strcmp(path, "/healthz") == 0)
 		handle_healthz(req);
 	else if (strcmp(path, "/v1/status") == 0)
-		handle_status(api, req);
+		handle_status(api, req, t);
 	else if (strcmp(path, "/v1/explain") == 0)
-		handle_explain(req);
+		handle_explain(req, t);
 	else if (strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		handle_probe_config(api, req);
 	else if (strcmp(path, "/metrics") == 0)
-		handle_metrics(api, req);
+		handle_metrics(api, req, t);
 	else
 		reply_error(req, 404, "no such endpoint");
 }
@@ -400,6 +473,7 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 	if (cfg->api_listen_count == 0)
 		return 0;
 	api = xcalloc(1, sizeof(*api));
+	api->limits = tenant_limits_new();
 	api->ctl = ctl;
 	api->http = evhttp_new(base);
 	if (api->http == NULL) {
@@ -478,5 +552,6 @@ void api_free(struct api *api)
 		evhttp_free(api->http);
 	free(api->guards);
 	free(api->bound);
+	tenant_limits_free(api->limits);
 	free(api);
 }

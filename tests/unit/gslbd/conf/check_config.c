@@ -1006,7 +1006,22 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "rrl, cookies, zones, checks, datacenters, probes, pools, names or alerts)"},
+     "rrl, cookies, zones, checks, datacenters, probes, pools, names, alerts or tokens)"},
+    /* Tenants' tokens. */
+    {ZONE "tokens:\n  - name: a\n    token: short\n",
+     "t.conf:6:12: tokens[0].token: the token must be at least 16 characters"},
+    {ZONE "tokens:\n  - name: a\n",
+     "t.conf:5:5: tokens[0]: give one of 'token' and 'token_file'"},
+    {ZONE "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n    pools: [nope]\n",
+     "t.conf:7:13: tokens[0].pools[0]: no pool 'nope'"},
+    {ZONE "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n    access: admin\n",
+     "t.conf:7:13: tokens[0].access: 'admin' is not one of read or write"},
+    {ZONE "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "  - name: b\n    token: aaaaaaaaaaaaaaaaaaaa\n",
+     "t.conf:7:5: tokens[1]: the token is that of 'a' (line 5)"},
+    {"api:\n  admin_token: aaaaaaaaaaaaaaaaaaaa\n" ZONE
+     "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n",
+     "t.conf:7:5: tokens[0]: the token is the admin token"},
     /* Alert webhooks. */
     {ZONE "alerts:\n  - url: ftp://x/\n",
      "t.conf:5:10: alerts[0].url: 'ftp://x/' is not an http:// or https:// URL"},

@@ -1,0 +1,139 @@
+#!/bin/sh
+# Tenants of the HTTP API: tokens scoped to pools and datacenters. Every
+# endpoint is tried with no token, the admin token, a token of tenant A, of
+# tenant B and a read-only one: A sees and steers only its own, B's
+# datacenters are refused 403 (logged, without the token), reads want a
+# token once tokens are configured, a token over its rate gets 429, and no
+# token ever reaches the log.
+if [ -z "${BASH_VERSION:-}" ]; then
+	command -v bash >/dev/null 2>&1 || exit 77
+	exec bash "$0" "$@"
+fi
+. "$top_srcdir/tests/integration/lib.sh"
+need_api_tools
+
+TOK_A=tenant-a-token-0123456789
+TOK_B=tenant-b-token-0123456789
+TOK_R=tenant-r-token-0123456789
+ADMIN=t0ken
+
+CONF=$WORK/gslbd.conf
+render_geo_config "$CONF"
+printf '%s\n' "$TOK_B" >"$WORK/b.token"
+cat >>"$CONF" <<EOF
+tokens:
+  - name: team-a
+    token: $TOK_A
+    pools: [cname]
+    access: write
+    rate: 1000
+  - name: team-b
+    token_file: b.token
+    pools: [spare-open]
+    access: write
+    rate: 1000
+  - name: watcher
+    token: $TOK_R
+    pools: [web]
+    rate: 3
+EOF
+gslbd_start "$CONF"
+api_port
+
+# call METHOD PATH TOKEN: one request; status in CODE, body in BODY.
+call() {
+	local out=$WORK/call.out auth=()
+	[ -n "$3" ] && auth=(-H "Authorization: Bearer $3")
+	CODE=$(curl -s -o "$out" -w '%{http_code}' --max-time $((5 * TF)) -X "$1" "${auth[@]}" \
+		"http://127.0.0.1:$G_HTTP$2")
+	BODY=$(cat "$out")
+}
+expect() { # expect CODE WHAT
+	[ "$CODE" = "$1" ] || fail "$2: HTTP $CODE, expected $1: $BODY"
+}
+dcs_of() { echo "$BODY" | jq -r '[.datacenters[].name] | sort | join(",")'; }
+
+step "without a token: reads refused, health open"
+for p in /v1/status /metrics "/v1/explain?name=www.gslb.example.com&client=192.0.2.1"; do
+	call GET "$p" ""
+	expect 401 "GET $p without a token"
+done
+call GET /v1/status "not-a-token-of-anyone-0123"
+expect 401 "GET /v1/status with an unknown token"
+call GET /healthz ""
+expect 200 "GET /healthz"
+
+step "the admin token sees everything"
+call GET /v1/status "$ADMIN"
+expect 200 "admin status"
+[ "$(dcs_of)" = "ap-southeast,edge,eu-west,spare-a,spare-b,us-east" ] || fail "admin sees $(dcs_of)"
+
+step "tenant A sees its pool's datacenters and names, no zones"
+call GET /v1/status "$TOK_A"
+expect 200 "A's status"
+[ "$(dcs_of)" = "edge,us-east" ] || fail "A sees $(dcs_of)"
+[ "$(echo "$BODY" | jq -r '[.names[].pool] | unique | join(",")')" = cname ] ||
+	fail "A sees the names $(echo "$BODY" | jq -c .names)"
+[ "$(echo "$BODY" | jq -r 'has("zones")')" = false ] || fail "A sees the zones"
+call GET /v1/status "$TOK_B"
+[ "$(dcs_of)" = "spare-a,spare-b" ] || fail "B sees $(dcs_of)"
+
+step "tenant A's metrics hold its datacenters' series alone"
+call GET /metrics "$TOK_A"
+expect 200 "A's metrics"
+others=$(echo "$BODY" | grep -v '^#' | grep -v -E 'datacenter="(edge|us-east)"|pool="cname"' || true)
+[ -z "$others" ] || fail "A's metrics show: $(echo "$others" | head -n 3)"
+echo "$BODY" | grep -q '^gslbd_datacenter_up{datacenter="edge"} 1' || fail "A's metrics lack edge"
+echo "$BODY" | grep -q 'gslbd_dns_queries_total' && fail "A's metrics show the server's queries"
+
+step "explain: A's names yes, others 403"
+call GET "/v1/explain?name=cdn.gslb.example.com&client=192.0.2.1" "$TOK_A"
+expect 200 "A explains its own name"
+call GET "/v1/explain?name=www.gslb.example.com&client=192.0.2.1" "$TOK_A"
+expect 403 "A explains another's name"
+
+step "A cannot drain B's datacenter (every action), can drain its own"
+for action in drain undrain force-up; do
+	call POST "/v1/datacenters/spare-a/$action" "$TOK_A"
+	expect 403 "A $action spare-a"
+done
+log_wait 'api: write refused: .* tenant=team-a datacenter=spare-a reason=not one of its datacenters' 5
+call POST /v1/datacenters/nowhere/drain "$TOK_A"
+expect 403 "A drains an unknown datacenter"
+call POST /v1/datacenters/edge/drain "$TOK_A"
+expect 200 "A drains edge"
+call GET /v1/status "$ADMIN"
+[ "$(echo "$BODY" | jq -r '.datacenters[] | select(.name == "edge") | .admin')" = drain ] ||
+	fail "edge is not drained: $BODY"
+call POST /v1/datacenters/edge/undrain "$TOK_A"
+expect 200 "A undrains edge"
+call POST /v1/reload "$TOK_A"
+expect 403 "A reloads"
+
+step "a read-only token cannot steer, even its own"
+call POST /v1/datacenters/us-east/drain "$TOK_R"
+expect 403 "the watcher drains us-east"
+log_wait 'tenant=watcher datacenter=us-east reason=read-only token' 5
+
+step "a token over its rate gets 429"
+codes=
+for i in 1 2 3 4 5 6; do
+	call GET /v1/status "$TOK_R"
+	codes="$codes $CODE"
+done
+case $codes in
+*429*) ;;
+*) fail "six quick requests of a 3/s token: $codes" ;;
+esac
+call GET /v1/status "$TOK_A"
+expect 200 "A, while the watcher is over its rate"
+
+step "no token was logged"
+for tok in "$TOK_A" "$TOK_B" "$TOK_R" "$ADMIN"; do
+	if grep -qF -- "$tok" "$G_LOG"; then
+		fail "a token is in the log"
+	fi
+done
+
+gslbd_stop
+echo PASS
