@@ -33,6 +33,7 @@ enum exit_code {
 	EXIT_REFUSED = 1,     /* the server answered with an error */
 	EXIT_USAGE = 2,       /* bad command line */
 	EXIT_UNREACHABLE = 3, /* no answer from the server */
+	EXIT_DISAGREE = 4,    /* fleet status: the servers disagree */
 };
 
 /* Settings from the command line and the environment. */
@@ -42,6 +43,8 @@ struct opts {
 	const char *ecs;   /* explain: ECS prefix, or NULL */
 	bool aaaa;         /* explain: the AAAA answer */
 	bool json;         /* print the server's JSON as it is */
+	char **fleet;      /* -s URL1,URL2,...: every server (owned by main), or NULL */
+	size_t fleet_count; /* entries at fleet */
 };
 
 /* A response being received, then received. */
@@ -67,7 +70,8 @@ static void usage(FILE *out)
 		"  reload             reload configuration, zones and GeoIP data\n"
 		"\n"
 		"options:\n"
-		"  -s, --server URL   the HTTP API (default $GSLBCTL_URL, else %s)\n"
+		"  -s, --server URL   the HTTP API (default $GSLBCTL_URL, else %s); URL1,URL2,...\n"
+		"                     for a fleet: status side by side, drains sent to each\n"
 		"  -t, --token TOKEN  admin token (default $GSLBCTL_TOKEN)\n"
 		"  -T, --token-file FILE\n"
 		"                     read the admin token from the first line of FILE\n"
@@ -77,7 +81,8 @@ static void usage(FILE *out)
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"\n"
-		"exit status: 0 ok, 1 the server refused, 2 usage error, 3 server unreachable\n",
+		"exit status: 0 ok, 1 the server refused, 2 usage error, 3 server unreachable,\n"
+		"4 the servers of a fleet disagree\n",
 		DEFAULT_URL);
 }
 
@@ -571,6 +576,119 @@ static int cmd_status(const struct opts *o)
 	return rc;
 }
 
+/* ---- the fleet: several servers at once ------------------------------- */
+
+/* What one datacenter is on one server, as one cell: "up", "down:drain"... */
+static void dc_cell(const json_t *dc, char *buf, size_t len)
+{
+	char s[32], a[32];
+
+	mtext(dc, "state", s, sizeof(s));
+	mtext(dc, "admin", a, sizeof(a));
+	if (strcmp(a, "none") == 0 || strcmp(a, "-") == 0 || a[0] == '\0')
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "%s:%s", s, a);
+}
+
+/* status of every server side by side; exit 3 if one is unreachable, 4 if
+ * they disagree on a datacenter (its state or override), else 0. */
+static int cmd_fleet_status(const struct opts *o)
+{
+	size_t n = o->fleet_count;
+	json_t **st = xcalloc(n, sizeof(*st));
+	bool unreachable = false, disagree = false;
+	json_t *names = json_array(), *dc;
+	struct table t;
+	size_t i;
+
+	for (size_t k = 0; k < n; k++) {
+		struct opts one = *o;
+		struct response r = {0};
+
+		one.url = o->fleet[k];
+		one.fleet = NULL;
+		if (request(&one, "GET", "/v1/status", false, &r) != EXIT_OK ||
+		    response_json(&r, o->fleet[k], &st[k]) != EXIT_OK) {
+			st[k] = NULL;
+			unreachable = true;
+		}
+		free(r.body);
+		json_array_foreach(st[k] != NULL ? json_object_get(st[k], "datacenters") : NULL, i,
+				   dc)
+		{
+			const char *name = json_string_value(json_object_get(dc, "name"));
+			bool seen = false;
+			json_t *v;
+			size_t j;
+
+			json_array_foreach(names, j, v) seen = seen || strcmp(json_string_value(v), name) == 0;
+			if (name != NULL && !seen)
+				json_array_append_new(names, json_string(name));
+		}
+	}
+	table_init(&t, n + 2);
+	{
+		const char **row = xcalloc(n + 2, sizeof(*row));
+
+		row[0] = "DATACENTER";
+		for (size_t k = 0; k < n; k++)
+			row[k + 1] = o->fleet[k];
+		row[n + 1] = "AGREE";
+		table_add(&t, row);
+		json_array_foreach(names, i, dc)
+		{
+			char (*cells)[96] = xcalloc(n, sizeof(*cells));
+			bool same = true;
+
+			row[0] = json_string_value(dc);
+			for (size_t k = 0; k < n; k++) {
+				json_t *d, *mine = NULL;
+				size_t j;
+
+				json_array_foreach(st[k] != NULL ? json_object_get(st[k], "datacenters")
+								 : NULL,
+						   j, d)
+				{
+					if (strcmp(json_string_value(json_object_get(d, "name")),
+						   row[0]) == 0)
+						mine = d;
+				}
+				if (st[k] == NULL)
+					snprintf(cells[k], sizeof(cells[k]), "unreachable");
+				else if (mine == NULL)
+					snprintf(cells[k], sizeof(cells[k]), "absent");
+				else
+					dc_cell(mine, cells[k], sizeof(cells[k]));
+				row[k + 1] = cells[k];
+				if (st[k] != NULL && k > 0 && st[0] != NULL && strcmp(cells[k], cells[0]) != 0)
+					same = false;
+			}
+			row[n + 1] = same ? "yes" : "NO";
+			disagree = disagree || !same;
+			table_add(&t, row);
+			free(cells);
+		}
+		free(row);
+	}
+	table_print_fini(&t, 0);
+	for (size_t k = 0; k < n; k++) {
+		char gen[32];
+
+		if (st[k] == NULL)
+			printf("%s: unreachable\n", o->fleet[k]);
+		else
+			printf("%s: generation %s\n", o->fleet[k],
+			       mtext(st[k], "generation", gen, sizeof(gen)));
+		json_decref(st[k]);
+	}
+	if (disagree)
+		printf("the servers disagree (rows marked NO)\n");
+	json_decref(names);
+	free(st);
+	return unreachable ? EXIT_UNREACHABLE : disagree ? EXIT_DISAGREE : EXIT_OK;
+}
+
 /* ---- writes ----------------------------------------------------------- */
 
 static int cmd_admin(const struct opts *o, const char *action, const char *dc)
@@ -790,14 +908,36 @@ static int run(const struct opts *o, int argc, char **argv)
 	if (strcmp(cmd, "status") == 0) {
 		if (argc != 1)
 			return usage_error("status takes no arguments");
-		return cmd_status(o);
+		return o->fleet != NULL ? cmd_fleet_status(o) : cmd_status(o);
 	}
 	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0 ||
 	    strcmp(cmd, "force-up") == 0) {
+		int worst = EXIT_OK;
+
 		if (argc != 2 || argv[1][0] == '\0')
 			return usage_error("%s takes one DATACENTER", cmd);
-		return cmd_admin(o, cmd, argv[1]);
+		if (o->fleet == NULL)
+			return cmd_admin(o, cmd, argv[1]);
+		/* Every server, each told apart: which applied it. */
+		for (size_t k = 0; k < o->fleet_count; k++) {
+			struct opts one = *o;
+			int rc;
+
+			one.url = o->fleet[k];
+			one.fleet = NULL;
+			printf("%s: ", o->fleet[k]);
+			fflush(stdout);
+			rc = cmd_admin(&one, cmd, argv[1]);
+			if (rc != EXIT_OK) {
+				printf("not applied\n");
+				if (worst == EXIT_OK || rc == EXIT_UNREACHABLE)
+					worst = rc;
+			}
+		}
+		return worst;
 	}
+	if (o->fleet != NULL)
+		return usage_error("%s asks one server: give -s one URL", cmd);
 	if (strcmp(cmd, "explain") == 0) {
 		if (argc != 3)
 			return usage_error("explain takes NAME CLIENT-IP [--ecs PREFIX] [--aaaa]");
@@ -827,7 +967,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	const char *url = getenv("GSLBCTL_URL"), *token = NULL, *token_file = NULL;
-	char *url_copy, *file_token = NULL;
+	char *url_copy = NULL, *file_token = NULL;
 	size_t n;
 	int opt, rc;
 
@@ -889,6 +1029,25 @@ int main(int argc, char **argv)
 	while (n > 0 && url_copy[n - 1] == '/')
 		url_copy[--n] = '\0';
 	o.url = url_copy;
+	if (strchr(url_copy, ',') != NULL) {
+		/* -s URL1,URL2,...: the fleet */
+		char *save = NULL;
+
+		o.fleet = xcalloc(strlen(url_copy) + 1, sizeof(*o.fleet));
+		for (char *u = strtok_r(url_copy, ",", &save); u != NULL;
+		     u = strtok_r(NULL, ",", &save)) {
+			size_t m = strlen(u);
+
+			while (m > 0 && u[m - 1] == '/')
+				u[--m] = '\0';
+			if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+				rc = usage_error("the server URL '%s' is not http:// or https://", u);
+				goto out;
+			}
+			o.fleet[o.fleet_count++] = u;
+		}
+		o.url = o.fleet[0];
+	}
 	o.token = token;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
@@ -897,8 +1056,9 @@ int main(int argc, char **argv)
 		rc = run(&o, argc - optind, argv + optind);
 		curl_global_cleanup();
 	}
-	free(url_copy);
 out:
+	free(o.fleet);
+	free(url_copy);
 	if (file_token != NULL) {
 		memset(file_token, 0, strlen(file_token));
 		free(file_token);
