@@ -17,6 +17,8 @@
 #define GSLB_ERANGE (-ERANGE)  /* value out of range */
 #define GSLB_EPARSE (-1001)    /* syntax or semantic error in input */
 #define GSLB_EEXIST (-EEXIST)  /* duplicate or conflicting definition */
+#define GSLB_ECONFLICT (-1002) /* changed meanwhile by someone else (a stale revision) */
+#define GSLB_EUNAVAIL (-1003)  /* a remote store cannot be reached: nothing was done */
 
 /* One human-readable error line. */
 struct gslb_err {

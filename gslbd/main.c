@@ -32,6 +32,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
+#include "gslbd/net/etcd.h"
 #include "gslbd/net/webhook.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct server *server;      /* DNS listeners and threads */
 	struct api *api;            /* HTTP API, or NULL */
 	struct webhooks *webhooks;  /* alert senders */
+	struct etcd *etcd;          /* the fleet's shared state, or NULL */
 };
 
 /* The control plane's alerts go to the webhooks of the current config. */
@@ -367,6 +369,8 @@ int main(int argc, char **argv)
 	d.webhooks = webhooks_new();
 	control_set_alert_sink(d.ctl, on_alert, &d);
 	snapshot_publish(snap);
+	/* The fleet's overrides before the first answer (etcd allowing). */
+	d.etcd = etcd_start(snap->config, d.base, d.ctl);
 	if (server_start(d.server, &err) != 0)
 		log_fatal("%s", err.msg);
 	server_describe(d.server, where, sizeof(where));
@@ -394,6 +398,7 @@ int main(int argc, char **argv)
 
 	server_free(d.server);
 	api_free(d.api);
+	etcd_free(d.etcd);
 	control_set_alert_sink(d.ctl, NULL, NULL);
 	webhooks_free(d.webhooks);
 	curl_global_cleanup();

@@ -128,6 +128,8 @@ int conf_acl_read(struct loader *l, const struct ytree_node *n, const char *path
 void conf_acl_copy(struct netacl *dst, const struct netacl *src);
 int conf_server_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
 int conf_api_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+int conf_etcd_endpoints_read(struct loader *l, const struct ytree_node *key,
+			     const struct ytree_node *n);
 int conf_rrl_exempt_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
 /* cookies.secret, cookies.secret_file, cookies.previous_secret or
  * cookies.previous_secret_file, whose key is key. */

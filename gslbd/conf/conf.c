@@ -142,6 +142,22 @@ static const struct option options[] = {
      "buckets per UDP worker, 16 bytes each", NULL},
     {"rrl.log_only", OPT_BOOL, OFF(rrl_log_only), "false", 0, 0, 0,
      "count what would be limited in the metrics but send every response", NULL},
+    {"etcd.prefix", OPT_STRING, OFF(etcd_prefix), "/gslbd/", 0, 0, 0,
+     "key prefix of the fleet's operator state in etcd", NULL},
+    {"etcd.timeout", OPT_DURATION, OFF(etcd_timeout_ms), "2s", 100, 30000, 0,
+     "deadline of one request to etcd", NULL},
+    {"etcd.poll", OPT_DURATION, OFF(etcd_poll_ms), "200ms", 50, 10000, 0,
+     "how often the fleet's state is read from etcd", NULL},
+    {"etcd.username", OPT_STRING, OFF(etcd_username), NULL, 0, 0, OPTF_EMPTY_NULL,
+     "etcd user (with etcd.password)", NULL},
+    {"etcd.password", OPT_STRING, OFF(etcd_password), NULL, 0, 0, OPTF_EMPTY_NULL,
+     "etcd password", NULL},
+    {"etcd.ca_file", OPT_STRING, OFF(etcd_ca_file), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "TLS: CA bundle that etcd's certificate is checked against", NULL},
+    {"etcd.cert_file", OPT_STRING, OFF(etcd_cert_file), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "TLS: client certificate", NULL},
+    {"etcd.key_file", OPT_STRING, OFF(etcd_key_file), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "TLS: the client certificate's key", NULL},
     {"cookies.enabled", OPT_BOOL, OFF(cookies_enabled), "true", 0, 0, 0,
      "DNS cookies (RFC 7873, server cookies of RFC 9018); clients with a valid one skip RRL",
      NULL},
@@ -317,6 +333,7 @@ static const struct {
     {"cookies", "secret_file", conf_cookies_secret_read},
     {"cookies", "previous_secret", conf_cookies_secret_read},
     {"cookies", "previous_secret_file", conf_cookies_secret_read},
+    {"etcd", "endpoints", conf_etcd_endpoints_read},
 };
 
 #define SECTION_KEY_COUNT (sizeof(section_keys) / sizeof(section_keys[0]))
@@ -415,7 +432,7 @@ static int tree_read(struct loader *l)
 		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
 		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
 		    strcmp(key, "latency") == 0 || strcmp(key, "rrl") == 0 ||
-		    strcmp(key, "cookies") == 0)
+		    strcmp(key, "cookies") == 0 || strcmp(key, "etcd") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
@@ -436,7 +453,7 @@ static int tree_read(struct loader *l)
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
-					   "health, reports, latency, rrl, cookies, zones, checks, "
+					   "health, reports, latency, rrl, cookies, etcd, zones, checks, "
 					   "datacenters, probes, pools, names, alerts or tokens)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
@@ -605,6 +622,17 @@ void config_free(struct config *cfg)
 		free(cfg->tokens[i].dcs);
 	}
 	free(cfg->tokens);
+	for (size_t i = 0; i < cfg->etcd_endpoint_count; i++)
+		free(cfg->etcd_endpoints[i]);
+	free(cfg->etcd_endpoints);
+	free(cfg->etcd_prefix);
+	free(cfg->etcd_username);
+	if (cfg->etcd_password != NULL)
+		conf_wipe(cfg->etcd_password, strlen(cfg->etcd_password));
+	free(cfg->etcd_password);
+	free(cfg->etcd_ca_file);
+	free(cfg->etcd_cert_file);
+	free(cfg->etcd_key_file);
 	for (size_t i = 0; i < cfg->alert_count; i++) {
 		free(cfg->alerts[i].url);
 		if (cfg->alerts[i].secret != NULL)
@@ -663,6 +691,10 @@ static void print_section_tail(FILE *out, const char *key)
 			"api.admin_token)\n"
 			"api.acl: {allow, deny}, default none\n"
 			"    who may use the API; others get 403\n");
+	else if (strncmp(key, "etcd.", 5) == 0)
+		fprintf(out, "etcd.endpoints: list of http:// or https:// URLs, default none\n"
+			     "    etcd members holding the fleet's drains and force-ups; none: the "
+			     "state file alone\n");
 	else if (strncmp(key, "rrl.", 4) == 0)
 		fprintf(out, "rrl.exempt: list of address prefixes, default []\n"
 			     "    clients never rate-limited\n");

@@ -258,6 +258,16 @@ struct config {
 	size_t datacenter_count;        /* entries at datacenters (0..65535) */
 	struct config_pool *pools;      /* every pool */
 	size_t pool_count;              /* entries at pools */
+	char **etcd_endpoints;          /* etcd client URLs; none: operators' state is local */
+	size_t etcd_endpoint_count;     /* entries at etcd_endpoints */
+	char *etcd_prefix;              /* key prefix of the fleet's state (default "/gslbd/") */
+	unsigned etcd_timeout_ms;       /* one request's deadline (default 2s) */
+	unsigned etcd_poll_ms;          /* how often the state is read (default 200ms) */
+	char *etcd_username;            /* etcd user, or NULL */
+	char *etcd_password;            /* its password, or NULL */
+	char *etcd_ca_file;             /* TLS: CA bundle, or NULL */
+	char *etcd_cert_file;           /* TLS: client certificate, or NULL */
+	char *etcd_key_file;            /* TLS: its key, or NULL */
 	struct config_token *tokens;    /* tenants' API tokens */
 	size_t token_count;             /* entries at tokens */
 	struct config_alert *alerts;    /* webhooks */

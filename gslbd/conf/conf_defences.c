@@ -87,6 +87,38 @@ int conf_api_acl_read(struct loader *l, const struct ytree_node *key, const stru
 	return conf_acl_read(l, n, "api.acl", &l->cfg->api_acl);
 }
 
+int conf_etcd_endpoints_read(struct loader *l, const struct ytree_node *key,
+			     const struct ytree_node *n)
+{
+	struct config *cfg = l->cfg;
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	(void)key;
+	if ((rc = conf_list_items(l, n, "etcd.endpoints", "URLs", &items, &count)) != 0)
+		return rc;
+	for (size_t i = 0; i < cfg->etcd_endpoint_count; i++)
+		free(cfg->etcd_endpoints[i]);
+	free(cfg->etcd_endpoints);
+	cfg->etcd_endpoints = xcalloc(count + 1, sizeof(*cfg->etcd_endpoints));
+	cfg->etcd_endpoint_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = conf_list_item(n, items, i);
+		char ipath[64];
+
+		conf_item_path(ipath, sizeof(ipath), "etcd.endpoints", items, i);
+		if ((rc = ytree_read_string(&l->r, it, ipath, "a URL")) != 0)
+			return rc;
+		if ((strncmp(it->scalar, "http://", 7) != 0 && strncmp(it->scalar, "https://", 8) != 0) ||
+		    !conf_text_is_valid(it->scalar, NULL, 1024))
+			return ytree_error_path(&l->r, it, ipath, "'%s' is not an http:// or https:// URL",
+						it->scalar);
+		cfg->etcd_endpoints[cfg->etcd_endpoint_count++] = xstrdup(it->scalar);
+	}
+	return 0;
+}
+
 int conf_rrl_exempt_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
 {
 	(void)key;

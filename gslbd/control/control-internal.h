@@ -9,6 +9,7 @@
 
 #include "gslbd/control/admin.h"
 #include "gslbd/control/alerts.h"
+#include "gslbd/control/control.h"
 #include "gslbd/control/report.h"
 
 struct health;
@@ -27,6 +28,11 @@ struct control {
 	char trigger[96];           /* the cause of the changes being published (alert ids) */
 	bool probes_stale;          /* every probe's results are older than health.freshness */
 	uint64_t started_ms;        /* when control_start() ran (monotonic) */
+	fleet_write_fn *fleet_write; /* writes overrides fleet-wide, or NULL */
+	void *fleet_arg;            /* its argument */
+	struct fleet_entry *fleet;  /* the fleet's overrides as last read */
+	size_t fleet_count;         /* entries at fleet */
+	struct fleet_status fleet_st; /* the link, for status */
 };
 
 #endif

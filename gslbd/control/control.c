@@ -203,6 +203,7 @@ void control_free(struct control *c)
 	free(c->probe_last_ts);
 	free(c->probe_config);
 	admin_table_free(c->admin);
+	free(c->fleet);
 	free(c);
 }
 
@@ -425,16 +426,117 @@ int control_reload(struct control *c, struct gslb_err *err)
 	return 0;
 }
 
+void control_set_fleet_writer(struct control *c, fleet_write_fn *write, void *arg)
+{
+	c->fleet_write = write;
+	c->fleet_arg = arg;
+	c->fleet_st.enabled = write != NULL;
+}
+
+void control_fleet_status_set(struct control *c, const struct fleet_status *st)
+{
+	bool was = c->fleet_st.connected;
+
+	c->fleet_st = *st;
+	c->fleet_st.enabled = true;
+	if (was && !st->connected)
+		log_warn("etcd: unreachable: the last state read holds (revision %lld)",
+			 (long long)st->revision);
+	else if (!was && st->connected)
+		log_info("etcd: connected (revision %lld)", (long long)st->revision);
+}
+
+const struct fleet_status *control_fleet_status(const struct control *c)
+{
+	return &c->fleet_st;
+}
+
+const struct fleet_entry *control_fleet_entry(const struct control *c, const char *dc)
+{
+	for (size_t i = 0; i < c->fleet_count; i++) {
+		if (strcmp(c->fleet[i].dc, dc) == 0)
+			return &c->fleet[i];
+	}
+	return NULL;
+}
+
+int64_t control_fleet_revision(const struct control *c, const char *dc)
+{
+	const struct fleet_entry *e = control_fleet_entry(c, dc);
+
+	return e != NULL ? e->mod_revision : 0;
+}
+
+void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t n,
+			 int64_t revision)
+{
+	const struct config *cfg = snapshot_current()->config;
+	struct admin_table *t = admin_table_new(), *old = c->admin;
+	struct gslb_err err = {""};
+
+	for (size_t i = 0; i < n; i++)
+		admin_table_set(t, e[i].dc, e[i].state, e[i].since_ms);
+	free(c->fleet);
+	c->fleet = n > 0 ? xcalloc(n, sizeof(*c->fleet)) : NULL;
+	if (n > 0)
+		memcpy(c->fleet, e, n * sizeof(*e));
+	c->fleet_count = n;
+	c->fleet_st.synced = true;
+	c->fleet_st.revision = revision;
+	/* Alerts for the overrides that changed, with the trigger every gslbd
+	 * of the fleet derives from the same store entry. */
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		const char *dc = cfg->datacenters[i].name;
+		uint64_t since = 0;
+		enum admin_state before = admin_table_get(old, dc, NULL);
+		enum admin_state now = admin_table_get(t, dc, &since);
+
+		if (before == now)
+			continue;
+		log_info("etcd: datacenter=%s override=%s (revision %lld)", dc, admin_state_name(now),
+			 (long long)revision);
+		c->admin = t;
+		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
+			 admin_state_name(now), (unsigned long long)(since != 0 ? since : 0));
+		alert(c,
+		      now == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
+		      : now == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP
+					      : CONFIG_ALERT_UNDRAINED,
+		      dc, now == ADMIN_NONE ? "override removed by operator" : "set by operator");
+		c->admin = old;
+	}
+	c->admin = t;
+	admin_table_free(old);
+	if (cfg->state_file != NULL && admin_table_save(c->admin, cfg->state_file, &err) != 0)
+		log_err("etcd: local copy not saved: %s", err.msg);
+	publish_states(c);
+}
+
 int control_admin_set(struct control *c, const char *dc, enum admin_state st,
 		      struct gslb_err *err)
 {
+	return control_admin_set_rev(c, dc, st, -1, NULL, NULL, err);
+}
+
+int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st,
+			  int64_t expect, const char *author, const char *reason,
+			  struct gslb_err *err)
+{
 	const struct snapshot *cur = snapshot_current();
 	const struct config *cfg = cur->config;
+	uint64_t now_ms = time_wall_ms();
 	int rc = 0;
 
 	if (config_datacenter_find(cfg, dc) < 0)
 		return gslb_err_setc(err, GSLB_ENOENT, "no datacenter '%s'", dc);
-	if (!admin_table_set(c->admin, dc, st, time_wall_ms()))
+	if (c->fleet_write != NULL) {
+		/* The fleet's store first: nothing applies here unless it took it. */
+		rc = c->fleet_write(c->fleet_arg, dc, st, now_ms, author, reason,
+				    expect >= 0 ? expect : control_fleet_revision(c, dc), err);
+		if (rc != 0)
+			return rc;
+	}
+	if (!admin_table_set(c->admin, dc, st, now_ms))
 		return 0;
 	log_info("admin: datacenter=%s override=%s", dc, admin_state_name(st));
 	{

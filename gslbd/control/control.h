@@ -67,6 +67,57 @@ void control_apply_states(const struct control *c, struct snapshot *snap);
  * Returns 0, or a negative code with err set (the old snapshot stays). */
 int control_reload(struct control *c, struct gslb_err *err);
 
+/* An operator's override as the fleet's shared store (etcd) holds it. */
+struct fleet_entry {
+	char dc[128];            /* the datacenter */
+	enum admin_state state;  /* drain or force-up */
+	uint64_t since_ms;       /* when it was set (wall clock) */
+	int64_t mod_revision;    /* the store's revision of its key */
+	char author[96];         /* who set it */
+	char reason[160];        /* why, as they said */
+};
+
+/* Writes an override to the fleet's store (NULL reason/author allowed),
+ * if its key is still at revision expect (0: absent). Returns 0,
+ * GSLB_ECONFLICT when the key moved on, or GSLB_EUNAVAIL with err set when
+ * the store cannot be reached. */
+typedef int fleet_write_fn(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
+			   const char *author, const char *reason, int64_t expect,
+			   struct gslb_err *err);
+
+/* The fleet link as the status shows it. */
+struct fleet_status {
+	bool enabled;       /* etcd is configured */
+	bool connected;     /* the last request to it succeeded */
+	bool synced;        /* the state was read from it since the start */
+	int64_t revision;   /* its revision when last read */
+	uint64_t errors;    /* requests that failed */
+};
+
+/* Use the fleet's store: writes of overrides go through write (which
+ * applies them fleet-wide) before they apply here. */
+void control_set_fleet_writer(struct control *c, fleet_write_fn *write, void *arg);
+/* The fleet's overrides (n entries) read at the store's revision: they
+ * replace the local ones (saved to the state file as the local copy) and
+ * are published, with alerts for what changed. */
+void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t n,
+			 int64_t revision);
+/* Record the fleet link's state (for status and metrics). */
+void control_fleet_status_set(struct control *c, const struct fleet_status *st);
+const struct fleet_status *control_fleet_status(const struct control *c);
+/* The store's revision of dc's override key, 0 when it has none. */
+int64_t control_fleet_revision(const struct control *c, const char *dc);
+/* The author and reason of dc's override in the fleet's store, or NULL. */
+const struct fleet_entry *control_fleet_entry(const struct control *c, const char *dc);
+
+/* control_admin_set() with the revision of dc's key the operator saw
+ * (-1: the last one read here), an author and a reason (may be NULL); with
+ * a fleet store, GSLB_ECONFLICT when it moved on and GSLB_EUNAVAIL when the
+ * store is unreachable (nothing applied then). */
+int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st,
+			  int64_t expect, const char *author, const char *reason,
+			  struct gslb_err *err);
+
 /* Send every alert the control plane makes to sink (NULL: none). */
 void control_set_alert_sink(struct control *c, alert_sink_fn *sink, void *arg);
 

@@ -97,6 +97,17 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 
 		if (st != ADMIN_NONE)
 			json_object_set_new(o, "admin_since_ms", json_integer((json_int_t)since));
+		if (ctl->fleet_st.enabled) {
+			const struct fleet_entry *fe = control_fleet_entry(ctl, dc->name);
+
+			/* What an operator passes back as ?revision= to change it. */
+			json_object_set_new(o, "admin_revision",
+					    json_integer(fe != NULL ? fe->mod_revision : 0));
+			if (fe != NULL && fe->author[0] != '\0')
+				json_object_set_new(o, "admin_author", json_string(fe->author));
+			if (fe != NULL && fe->reason[0] != '\0')
+				json_object_set_new(o, "admin_reason", json_string(fe->reason));
+		}
 		json_object_set_new(o, "health", json_string(health_state_label(ctl, i)));
 		json_object_set_new(o, "reason",
 				    json_string(st == ADMIN_DRAIN      ? "drained by operator"
@@ -148,9 +159,23 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 		json_array_append_new(names,
 				      json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name, "pool",
 						cfg->pools[cfg->lbnames[i].pool].name));
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
-			 (json_int_t)snap->generation, "datacenters", dcs, "zones", zones, "names",
-			 names, "probes", probes, "latency", latency);
+	{
+		json_t *st = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
+				       (json_int_t)snap->generation, "datacenters", dcs, "zones", zones,
+				       "names", names, "probes", probes, "latency", latency);
+		const struct fleet_status *f = &ctl->fleet_st;
+
+		if (f->enabled)
+			json_object_set_new(
+			    st, "etcd",
+			    json_pack("{s:b, s:b, s:I, s:I, s:s}", "connected", f->connected, "synced",
+				      f->synced, "revision", (json_int_t)f->revision, "errors",
+				      (json_int_t)f->errors, "state",
+				      !f->synced      ? "local copy: not read from etcd yet"
+				      : f->connected ? "in sync with the fleet"
+						     : "etcd unreachable: the last state read holds"));
+		return st;
+	}
 }
 
 static void prom_escape(FILE *b, const char *s)
@@ -253,6 +278,18 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		fprintf(b, "gslbd_reports_total{result=\"%s\"} %llu\n",
 			v == REPORT_OK ? "accepted" : report_verdict_name(v),
 			(unsigned long long)ctl->reports[v]);
+	if (ctl->fleet_st.enabled)
+		fprintf(b,
+			"# HELP gslbd_etcd_connected 1 when the last request to etcd succeeded.\n"
+			"# TYPE gslbd_etcd_connected gauge\ngslbd_etcd_connected %d\n"
+			"# HELP gslbd_etcd_synced 1 once the fleet's state was read from etcd (0: "
+			"the local copy).\n# TYPE gslbd_etcd_synced gauge\ngslbd_etcd_synced %d\n"
+			"# HELP gslbd_etcd_revision etcd's revision when last read.\n"
+			"# TYPE gslbd_etcd_revision gauge\ngslbd_etcd_revision %lld\n"
+			"# HELP gslbd_etcd_errors_total Requests to etcd that failed.\n"
+			"# TYPE gslbd_etcd_errors_total counter\ngslbd_etcd_errors_total %llu\n",
+			ctl->fleet_st.connected, ctl->fleet_st.synced, (long long)ctl->fleet_st.revision,
+			(unsigned long long)ctl->fleet_st.errors);
 	fprintf(b,
 		"# HELP gslbd_snapshot_generation Generation of the data being served.\n"
 		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",

@@ -220,9 +220,42 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 		return;
 	if (t != NULL)
 		log_info("api: tenant=%s datacenter=%s action=%s", t->name, dc, admin_state_name(st));
-	rc = control_admin_set(api->ctl, dc, st, &err);
+	{
+		struct evkeyvalq params;
+		const char *rev, *reason;
+		char author[160], peer[NETADDR_STRLEN + 8];
+		int64_t expect = -1;
+
+		peer_text(req, peer, sizeof(peer));
+		snprintf(author, sizeof(author), "%s@%s", t != NULL ? t->name : "admin", peer);
+		if (evhttp_parse_query_str(
+			evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?: "", &params) != 0) {
+			reply_error(req, 400, "malformed query string");
+			return;
+		}
+		/* ?revision=N: the revision of the override the operator saw
+		 * (admin_revision in the status); a stale one is refused. */
+		rev = evhttp_find_header(&params, "revision");
+		reason = evhttp_find_header(&params, "reason");
+		if (rev != NULL) {
+			char *end;
+
+			expect = strtoll(rev, &end, 10);
+			if (*rev == '\0' || *end != '\0' || expect < 0) {
+				evhttp_clear_headers(&params);
+				reply_error(req, 400, "revision must be a number");
+				return;
+			}
+		}
+		rc = control_admin_set_rev(api->ctl, dc, st, expect, author, reason, &err);
+		evhttp_clear_headers(&params);
+	}
 	if (rc == GSLB_ENOENT) {
 		reply_error(req, 404, err.msg);
+		return;
+	}
+	if (rc == GSLB_ECONFLICT || rc == GSLB_EUNAVAIL) {
+		reply_error(req, rc == GSLB_ECONFLICT ? 409 : 503, err.msg);
 		return;
 	}
 	body = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "admin", admin_state_name(st),

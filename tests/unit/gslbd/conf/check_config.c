@@ -1006,7 +1006,7 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "rrl, cookies, zones, checks, datacenters, probes, pools, names, alerts or tokens)"},
+     "rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts or tokens)"},
     /* Tenants' tokens. */
     {ZONE "tokens:\n  - name: a\n    token: short\n",
      "t.conf:6:12: tokens[0].token: the token must be at least 16 characters"},

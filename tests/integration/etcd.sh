@@ -1,0 +1,170 @@
+#!/bin/sh
+# One fleet through etcd: a three-member etcd cluster and three gslbd on
+# loopback. A drain through one gslbd is in all three's answers within a
+# second (measured); a gslbd stopped while the fleet's state changes
+# answers with the fleet's state from its first answer after a restart;
+# two writes with the same (then stale) revision: one is refused 409; with
+# etcd's quorum lost, DNS keeps answering with the last state, the status
+# and metrics say etcd is unreachable and writes are refused 503.
+if [ -z "${BASH_VERSION:-}" ]; then
+	command -v bash >/dev/null 2>&1 || exit 77
+	exec bash "$0" "$@"
+fi
+. "$top_srcdir/tests/integration/lib.sh"
+need_probe_tools
+command -v etcd >/dev/null 2>&1 || fail "etcd not found (Debian package etcd-server)"
+
+LONDON=81.2.69.0/24
+NEWYORK=192.0.2.0/24
+US4=192.0.2.10
+EU4=198.51.100.10
+AP4=203.0.113.10
+
+# ---- the etcd cluster ------------------------------------------------------
+declare -A CPORT PPORT EPID
+for m in e1 e2 e3; do
+	CPORT[$m]=$("$DNSTEST" freeport 127.0.0.1)
+	PPORT[$m]=$("$DNSTEST" freeport 127.0.0.1)
+done
+CLUSTER="e1=http://127.0.0.1:${PPORT[e1]},e2=http://127.0.0.1:${PPORT[e2]},e3=http://127.0.0.1:${PPORT[e3]}"
+ENDPOINTS="http://127.0.0.1:${CPORT[e1]}, http://127.0.0.1:${CPORT[e2]}, http://127.0.0.1:${CPORT[e3]}"
+for m in e1 e2 e3; do
+	etcd --name "$m" --data-dir "$WORK/$m" \
+		--listen-client-urls "http://127.0.0.1:${CPORT[$m]}" \
+		--advertise-client-urls "http://127.0.0.1:${CPORT[$m]}" \
+		--listen-peer-urls "http://127.0.0.1:${PPORT[$m]}" \
+		--initial-advertise-peer-urls "http://127.0.0.1:${PPORT[$m]}" \
+		--initial-cluster "$CLUSTER" --initial-cluster-state new \
+		--initial-cluster-token "gslbd-test-$$" >"$WORK/$m.log" 2>&1 &
+	EPID[$m]=$!
+	BG_PIDS="$BG_PIDS $!"
+done
+for m in e1 e2 e3; do
+	wait_until "curl -s --max-time 1 http://127.0.0.1:${CPORT[$m]}/health | grep -q '\"health\":\"true\"'" 30 ||
+		fail "etcd member $m is not healthy: $(tail -n 5 "$WORK/$m.log")"
+done
+echo "etcd cluster: $ENDPOINTS"
+
+# ---- three gslbd -------------------------------------------------------------
+declare -A NS_PID NS_UDP NS_HTTP
+# start_ns NAME: a gslbd of the fleet (its own state file and log).
+start_ns() {
+	render_probe_config "$WORK/$1.conf" STATE_FILE="state-$1.json" FRESHNESS=1h
+	cat >>"$WORK/$1.conf" <<EOF
+etcd:
+  endpoints: [$ENDPOINTS]
+  timeout: 500ms
+  poll: 100ms
+EOF
+	gslbd_start "$WORK/$1.conf" "gslbd-$1"
+	api_port
+	NS_PID[$1]=$G_PID
+	NS_UDP[$1]=$G_UDP
+	NS_HTTP[$1]=$G_HTTP
+	BG_PIDS="$BG_PIDS $G_PID"
+	G_PID=
+}
+# answer NAME ECS: the first address gslbd NAME answers www with.
+answer() {
+	Q_UDP=${NS_UDP[$1]} q +subnet="$2" www.gslb.example.net A
+	answer_addrs | head -n 1
+}
+# admin NAME ACTION DC [QUERY]: POST through gslbd NAME; status in CODE.
+admin() {
+	CODE=$(curl -s -o "$WORK/admin.out" -w '%{http_code}' --max-time $((5 * TF)) -X POST \
+		-H "Authorization: Bearer $PROBE_TOKEN" \
+		"http://127.0.0.1:${NS_HTTP[$1]}/v1/datacenters/$3/$2${4:+?$4}")
+	echo "$CODE" >"$WORK/admin.code" # for a call in the background
+}
+status_of() { curl -s --max-time $((5 * TF)) "http://127.0.0.1:${NS_HTTP[$1]}/v1/status"; }
+
+start_ns a
+start_ns b
+start_ns c
+for n in a b c; do
+	[ "$(answer $n $LONDON)" = "$EU4" ] || fail "$n does not answer London with eu-west"
+	[ "$(status_of $n | jq -r .etcd.state)" = "in sync with the fleet" ] || fail "$n is not in sync"
+done
+
+step "a drain through a reaches b and c within a second"
+t0=$(now_ms)
+admin a drain eu-west "reason=maintenance"
+[ "$CODE" = 200 ] || fail "drain through a: HTTP $CODE $(cat "$WORK/admin.out")"
+wait_until '[ "$(answer b $LONDON)" = "$US4" ] && [ "$(answer c $LONDON)" = "$US4" ]' 5 ||
+	fail "b or c still answer London with eu-west"
+ms=$(($(now_ms) - t0))
+echo "the drain was in all three servers' answers after $ms ms"
+[ "$ms" -le $((1000 * TF)) ] || fail "the drain took $ms ms to reach the fleet (more than 1 s)"
+[ "$(answer a $LONDON)" = "$US4" ] || fail "a itself does not follow its drain"
+author=$(status_of c | jq -r '.datacenters[] | select(.name == "eu-west") | .admin_author + " / " + .admin_reason')
+case $author in
+admin@127.0.0.1:*" / maintenance") ;;
+*) fail "c does not show who drained eu-west and why: $author" ;;
+esac
+
+step "a server down while the fleet's state changes follows it from its first answer"
+kill -TERM "${NS_PID[c]}"
+wait_exit "${NS_PID[c]}" 10 || fail "c did not stop"
+bg_forget "${NS_PID[c]}"
+admin a undrain eu-west
+[ "$CODE" = 200 ] || fail "undrain through a: HTTP $CODE"
+admin b drain us-east
+[ "$CODE" = 200 ] || fail "drain through b: HTTP $CODE"
+# c's own state file still says eu-west is drained, us-east not.
+jq -e '.datacenters["eu-west"].admin == "drain"' "$WORK/state-c.json" >/dev/null ||
+	fail "c's local copy should still hold the old drain"
+start_ns c
+[ "$(answer c $LONDON)" = "$EU4" ] || fail "c's first answer for London does not follow the fleet"
+[ "$(answer c $NEWYORK)" = "$EU4" ] || fail "c's answer for New York does not follow the fleet's drain of us-east"
+admin a undrain us-east
+[ "$CODE" = 200 ] || fail "undrain us-east: HTTP $CODE"
+
+step "two writes from the same revision: one is refused 409"
+rev=$(status_of a | jq -r '.datacenters[] | select(.name == "ap-southeast") | .admin_revision')
+[ "$rev" = 0 ] || fail "ap-southeast should have no override yet (revision $rev)"
+admin a drain ap-southeast "revision=$rev" &
+p1=$!
+CODE_B=$(curl -s -o "$WORK/admin-b.out" -w '%{http_code}' --max-time $((5 * TF)) -X POST \
+	-H "Authorization: Bearer $PROBE_TOKEN" \
+	"http://127.0.0.1:${NS_HTTP[b]}/v1/datacenters/ap-southeast/force-up?revision=$rev")
+wait "$p1"
+CODE_A=$(cat "$WORK/admin.code")
+echo "the two writes: $CODE_A $CODE_B"
+# Whichever came second found the key moved on from revision 0.
+case "$CODE_A $CODE_B" in
+"200 409" | "409 200") ;;
+*) fail "two writes from revision $rev: $CODE_A and $CODE_B, expected one 409" ;;
+esac
+# a acts on what it has read: once it has read the winner's write, its
+# undrain goes through.
+wait_until '[ "$(status_of a | jq -r ".datacenters[] | select(.name == \"ap-southeast\") | .admin_revision")" != 0 ]' 5 ||
+	fail "a did not read the write that won"
+admin a undrain ap-southeast
+[ "$CODE" = 200 ] || fail "undrain ap-southeast: HTTP $CODE"
+
+step "etcd loses its quorum: DNS answers on, status and metrics say so, writes 503"
+kill -TERM "${EPID[e2]}" "${EPID[e3]}"
+wait_exit "${EPID[e2]}" 10 && wait_exit "${EPID[e3]}" 10 || fail "etcd members did not stop"
+bg_forget "${EPID[e2]}"
+bg_forget "${EPID[e3]}"
+wait_until '[ "$(status_of a | jq -r .etcd.connected)" = false ]' 10 ||
+	fail "a does not say etcd is unreachable: $(status_of a | jq -c .etcd)"
+for n in a b c; do
+	t0=$(now_ms)
+	[ "$(answer $n $LONDON)" = "$EU4" ] || fail "$n stopped answering London with eu-west"
+	[ $(($(now_ms) - t0)) -lt $((1000 * TF)) ] || fail "$n's answer was slow with etcd down"
+done
+G_HTTP=${NS_HTTP[a]}
+[ "$(metric gslbd_etcd_connected)" = 0 ] || fail "gslbd_etcd_connected is not 0"
+[ "$(metric gslbd_etcd_errors_total)" -gt 0 ] || fail "the errors are not counted"
+admin a drain eu-west
+[ "$CODE" = 503 ] || fail "a write without a quorum: HTTP $CODE, expected 503"
+[ "$(answer a $LONDON)" = "$EU4" ] || fail "a refused write changed the answers"
+
+for n in a b c; do
+	G_PID=${NS_PID[$n]}
+	G_LOG=$WORK/gslbd-$n.log
+	bg_forget "$G_PID"
+	gslbd_stop
+done
+echo PASS
