@@ -1007,6 +1007,10 @@ static const struct {
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
      "rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts or tokens)"},
+    /* The fleet's etcd. */
+    {"etcd:\n  endpoints: [127.0.0.1:2379]\n" ZONE,
+     "t.conf:2:15: etcd.endpoints[0]: '127.0.0.1:2379' is not an http:// or https:// URL"},
+    {"etcd:\n  poll: 10ms\n" ZONE, "t.conf:2:9: etcd.poll: 10ms is out of range (50ms..10s)"},
     /* Tenants' tokens. */
     {ZONE "tokens:\n  - name: a\n    token: short\n",
      "t.conf:6:12: tokens[0].token: the token must be at least 16 characters"},
