@@ -675,18 +675,117 @@ static int cmd_fleet_status(const struct opts *o)
 	for (size_t k = 0; k < n; k++) {
 		char gen[32];
 
-		if (st[k] == NULL)
+		const json_t *etcd = st[k] != NULL ? json_object_get(st[k], "etcd") : NULL;
+
+		if (st[k] == NULL) {
 			printf("%s: unreachable\n", o->fleet[k]);
-		else
+		} else if (etcd != NULL) {
+			char rev[32], state[128];
+
+			printf("%s: generation %s, etcd revision %s (%s)\n", o->fleet[k],
+			       mtext(st[k], "generation", gen, sizeof(gen)),
+			       mtext(etcd, "revision", rev, sizeof(rev)),
+			       mtext(etcd, "state", state, sizeof(state)));
+			/* Operator state of another generation than the first's. */
+			if (st[0] != NULL && json_object_get(st[0], "etcd") != NULL &&
+			    json_integer_value(json_object_get(etcd, "revision")) !=
+				json_integer_value(json_object_get(json_object_get(st[0], "etcd"),
+								   "revision")))
+				disagree = true;
+		} else {
 			printf("%s: generation %s\n", o->fleet[k],
 			       mtext(st[k], "generation", gen, sizeof(gen)));
-		json_decref(st[k]);
+		}
 	}
+	for (size_t k = 0; k < n; k++)
+		json_decref(st[k]);
 	if (disagree)
-		printf("the servers disagree (rows marked NO)\n");
+		printf("the servers disagree (rows marked NO, or another etcd revision)\n");
 	json_decref(names);
 	free(st);
 	return unreachable ? EXIT_UNREACHABLE : disagree ? EXIT_DISAGREE : EXIT_OK;
+}
+
+/* The status of server url, or NULL when it cannot be had. */
+static json_t *status_of(const struct opts *o, const char *url)
+{
+	struct opts one = *o;
+	struct response r = {0};
+	json_t *j = NULL;
+
+	one.url = url;
+	one.fleet = NULL;
+	if (request(&one, "GET", "/v1/status", false, &r) != EXIT_OK ||
+	    response_json(&r, url, &j) != EXIT_OK)
+		j = NULL;
+	free(r.body);
+	return j;
+}
+
+/* The override ("drain", "force-up", "none") datacenter dc has in status
+ * st, or NULL. */
+static const char *admin_in(const json_t *st, const char *dc)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(json_object_get(st, "datacenters"), i, d)
+	{
+		if (strcmp(json_string_value(json_object_get(d, "name")) ?: "", dc) == 0)
+			return json_string_value(json_object_get(d, "admin"));
+	}
+	return NULL;
+}
+
+static int cmd_admin(const struct opts *o, const char *action, const char *dc);
+
+/* With etcd the fleet shares one state: the override is written once,
+ * through the first server that answers, and each server is watched (up
+ * to 5 s) until it shows it. */
+static int fleet_admin_etcd(const struct opts *o, const char *action, const char *dc)
+{
+	const char *want = strcmp(action, "undrain") == 0 ? "none" : action;
+	int rc = EXIT_UNREACHABLE, worst = EXIT_OK;
+	struct timespec pause = {0, 100000000L};
+
+	for (size_t k = 0; k < o->fleet_count && rc == EXIT_UNREACHABLE; k++) {
+		struct opts one = *o;
+
+		one.url = o->fleet[k];
+		one.fleet = NULL;
+		printf("%s: written through it: ", o->fleet[k]);
+		fflush(stdout);
+		rc = cmd_admin(&one, action, dc);
+		if (rc != EXIT_OK)
+			printf("not written\n");
+	}
+	if (rc != EXIT_OK)
+		return rc;
+	for (size_t k = 0; k < o->fleet_count; k++) {
+		json_t *st = NULL;
+		const char *have = NULL;
+
+		for (int tries = 0; tries < 50; tries++) {
+			json_decref(st);
+			st = status_of(o, o->fleet[k]);
+			have = st != NULL ? admin_in(st, dc) : NULL;
+			if (have != NULL && strcmp(have, want) == 0)
+				break;
+			nanosleep(&pause, NULL);
+		}
+		if (st == NULL) {
+			printf("%s: unreachable\n", o->fleet[k]);
+			worst = EXIT_UNREACHABLE;
+		} else if (have != NULL && strcmp(have, want) == 0) {
+			printf("%s: applied (%s: %s)\n", o->fleet[k], dc, want);
+		} else {
+			printf("%s: not applied (%s: %s)\n", o->fleet[k], dc, have != NULL ? have : "?");
+			if (worst == EXIT_OK)
+				worst = EXIT_DISAGREE;
+		}
+		json_decref(st);
+	}
+	return worst;
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -918,6 +1017,14 @@ static int run(const struct opts *o, int argc, char **argv)
 			return usage_error("%s takes one DATACENTER", cmd);
 		if (o->fleet == NULL)
 			return cmd_admin(o, cmd, argv[1]);
+		{
+			json_t *st = status_of(o, o->fleet[0]);
+			bool etcd = st != NULL && json_object_get(st, "etcd") != NULL;
+
+			json_decref(st);
+			if (etcd)
+				return fleet_admin_etcd(o, cmd, argv[1]);
+		}
 		/* Every server, each told apart: which applied it. */
 		for (size_t k = 0; k < o->fleet_count; k++) {
 			struct opts one = *o;

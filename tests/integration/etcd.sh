@@ -142,6 +142,20 @@ wait_until '[ "$(status_of a | jq -r ".datacenters[] | select(.name == \"ap-sout
 admin a undrain ap-southeast
 [ "$CODE" = 200 ] || fail "undrain ap-southeast: HTTP $CODE"
 
+step "gslbctl for the fleet: one write through etcd, applied by every server"
+GSLBCTL=$top_builddir/ctl/gslbctl
+FLEET="http://127.0.0.1:${NS_HTTP[a]},http://127.0.0.1:${NS_HTTP[b]},http://127.0.0.1:${NS_HTTP[c]}"
+"$GSLBCTL" -s "$FLEET" -t "$PROBE_TOKEN" drain eu-west >"$WORK/ctl.out" 2>&1 ||
+	fail "gslbctl fleet drain: $(cat "$WORK/ctl.out")"
+cat "$WORK/ctl.out"
+[ "$(grep -c "written through it" "$WORK/ctl.out")" -eq 1 ] || fail "written more than once"
+[ "$(grep -c ": applied (eu-west: drain)" "$WORK/ctl.out")" -eq 3 ] || fail "not applied by all three"
+wait_until '"$GSLBCTL" -s "$FLEET" status >"$WORK/ctl.out" 2>&1' 5 ||
+	fail "the servers disagree: $(cat "$WORK/ctl.out")"
+grep -q "etcd revision .* (in sync with the fleet)" "$WORK/ctl.out" || fail "no etcd revision in: $(cat "$WORK/ctl.out")"
+"$GSLBCTL" -s "$FLEET" -t "$PROBE_TOKEN" undrain eu-west >"$WORK/ctl.out" 2>&1 ||
+	fail "gslbctl fleet undrain: $(cat "$WORK/ctl.out")"
+
 step "etcd loses its quorum: DNS answers on, status and metrics say so, writes 503"
 kill -TERM "${EPID[e2]}" "${EPID[e3]}"
 wait_exit "${EPID[e2]}" 10 && wait_exit "${EPID[e3]}" 10 || fail "etcd members did not stop"
