@@ -125,6 +125,8 @@ const char *lb_policy_name(int policy)
 		return "all";
 	case POOL_LATENCY:
 		return "latency";
+	case POOL_LEAST_LOAD:
+		return "least_load";
 	}
 	return "unknown";
 }
@@ -142,6 +144,8 @@ const char *lb_reason_name(enum lb_reason reason)
 		return "unlocated";
 	case LB_REASON_LATENCY:
 		return "latency";
+	case LB_REASON_LOAD:
+		return "load";
 	}
 	return "unknown";
 }
@@ -391,7 +395,31 @@ static bool fill_cand(const struct config *cfg, const uint8_t *dc_up, size_t dc,
 	c->distance_km = -1.0;
 	c->score = 0.0;
 	c->rtt_ms = -1.0;
+	c->spilled = false;
 	return c->has_family;
+}
+
+/* least_load: the candidates in the order of the load ranking, those
+ * without a known utilisation after them as they were. Returns false,
+ * leaving them be, when the ranking holds none of them. */
+static bool rank_load(const struct latency_table *lat, struct lb_decision *out)
+{
+	double rank[LB_MAX_POOL_DCS];
+	bool any = false;
+
+	for (unsigned i = 0; i < out->cand_count; i++) {
+		rank[i] = (double)UINT_MAX;
+		for (size_t k = 0; k < lat->load_order_count; k++) {
+			if (lat->load_order[k] == out->cands[i].dc) {
+				rank[i] = (double)k;
+				any = true;
+				break;
+			}
+		}
+	}
+	if (any)
+		sort_cands(out->cands, rank, out->cand_count);
+	return any;
 }
 
 /* Order the candidates by the per-query parts of the policy: weighted
@@ -430,12 +458,107 @@ static uint8_t rank_query(const struct config *cfg, const struct latency_table *
 		sort_cands(out->cands, key, out->cand_count);
 		return scope;
 	}
+	case POOL_LEAST_LOAD:
+		if (lat != NULL && lat->load_order != NULL && rank_load(lat, out))
+			out->reason = LB_REASON_LOAD;
+		return 0;
 	case POOL_NEAREST:
 	case POOL_FAILOVER:
 	case POOL_ALL:
 		break;
 	}
 	return 0;
+}
+
+/* The ECS scope of an answer that depends on a hash of the client's
+ * network (subnet_key()). */
+static uint8_t subnet_scope(const struct lb_client *c)
+{
+	return min_u8(c->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX, c->prefix);
+}
+
+/* Spill-over (nearest, latency and failover pools): walking the ranking, a
+ * datacenter that keeps only part of its clients (lat->loads[].keep) keeps
+ * this client when the hash of its network is below the threshold, else
+ * the candidate moves behind the others (spilled), so the client goes to
+ * the next choice. Stops once the answer is full of kept eligible
+ * candidates: what comes after cannot change it. Returns the scope the
+ * decision now depends on (0 when no hash was compared). */
+static uint8_t apply_spill(const struct config_pool *pool, const struct latency_table *lat,
+			   const struct lb_client *client, unsigned limit, struct lb_decision *out)
+{
+	struct lb_candidate spilled[LB_MAX_POOL_DCS];
+	unsigned kept = 0, nspill = 0, filled = 0, i;
+	uint64_t key = 0;
+	bool keyed = false;
+
+	if (lat == NULL || lat->loads == NULL ||
+	    (pool->policy != POOL_NEAREST && pool->policy != POOL_LATENCY &&
+	     pool->policy != POOL_FAILOVER))
+		return 0;
+	for (i = 0; i < out->cand_count && filled < limit; i++) {
+		struct lb_candidate *c = &out->cands[i];
+		const struct latency_load *ld = &lat->loads[c->dc];
+		bool eligible = c->up && c->has_family;
+
+		if (eligible && ld->keep < LATENCY_KEEP_ALL) {
+			if (!keyed) {
+				key = subnet_key(client);
+				keyed = true;
+			}
+			if ((hash_mix64(key ^ ld->salt) >> 32) >= ld->keep) {
+				c->spilled = true;
+				spilled[nspill++] = *c;
+				continue;
+			}
+		}
+		if (eligible)
+			filled++;
+		out->cands[kept++] = *c;
+	}
+	if (nspill == 0)
+		return keyed ? subnet_scope(client) : 0;
+	for (; i < out->cand_count; i++)
+		out->cands[kept++] = out->cands[i];
+	memcpy(&out->cands[kept], spilled, nspill * sizeof(*spilled));
+	return subnet_scope(client);
+}
+
+/* Round robin of an answer of several address datacenters: rotate
+ * out->chosen by a per-thread counter (evenly, or with each datacenter
+ * first by its weight's share). */
+static void rotate_chosen(const struct config *cfg, const struct config_pool *pool,
+			  struct lb_decision *out)
+{
+	static _Thread_local uint64_t counter;
+	uint16_t tmp[LB_MAX_ANSWERS];
+	unsigned n = out->chosen_count, start = 0;
+	uint64_t turn;
+
+	if (pool->rotate == POOL_ROTATE_OFF || n < 2 || out->cname)
+		return;
+	turn = counter++;
+	if (pool->rotate == POOL_ROTATE_WEIGHTED) {
+		uint64_t total = 0, t;
+
+		for (unsigned i = 0; i < n; i++)
+			total += cfg->datacenters[out->chosen[i]].weight;
+		t = total > 0 ? turn % total : 0;
+		for (start = 0; start + 1 < n; start++) {
+			uint64_t w = cfg->datacenters[out->chosen[start]].weight;
+
+			if (t < w)
+				break;
+			t -= w;
+		}
+	} else {
+		start = (unsigned)(turn % n);
+	}
+	if (start == 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		tmp[i] = out->chosen[(start + i) % n];
+	memcpy(out->chosen, tmp, n * sizeof(*tmp));
 }
 
 /* rank_pool() from a compiled map: one walk of the map, the class's
@@ -591,6 +714,16 @@ static void choose(const struct config *cfg, const struct config_pool *pool,
 	}
 }
 
+/* Is a spilled candidate among the chosen? */
+static bool chosen_spilled(const struct lb_decision *out)
+{
+	for (unsigned i = 0; i < out->chosen_count; i++)
+		for (unsigned k = 0; k < out->cand_count; k++)
+			if (out->cands[k].dc == out->chosen[i] && out->cands[k].spilled)
+				return true;
+	return false;
+}
+
 void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_cache *cache,
 	       const struct lb_maps *maps, const uint8_t *dc_up, const struct latency_table *lat,
 	       size_t lbname, uint16_t qtype, const struct lb_client *client, uint64_t rnd,
@@ -611,20 +744,27 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	for (unsigned hop = 0;; hop++) {
 		const struct config_pool *pool = &cfg->pools[pool_idx];
 		bool any_family, truncated;
-		uint8_t s;
+		uint8_t s, sp;
 
 		out->pool = pool_idx;
 		out->ttl = pool->ttl;
 		s = rank_pool(cfg, &src, dc_up, lat, pool_idx, qtype, client, rnd, &ls, out,
 			      &any_family, &truncated);
+		sp = apply_spill(pool, lat, client, answer_limit(pool), out);
 		if (truncated) {
-			/* enough of the kept datacenters eligible: the same answer as
-			 * the whole ranking; else rank the whole pool directly */
+			/* enough of the kept datacenters eligible (and not spilled):
+			 * the same answer as the whole ranking; else rank the whole
+			 * pool directly */
 			choose(cfg, pool, out, false);
-			if (!out->cname && out->chosen_count < answer_limit(pool))
+			if (!out->cname && (out->chosen_count < answer_limit(pool) ||
+					    chosen_spilled(out))) {
 				s = rank_pool(cfg, &direct, dc_up, lat, pool_idx, qtype, client,
 					      rnd, &ls, out, &any_family, &truncated);
+				sp = apply_spill(pool, lat, client, answer_limit(pool), out);
+			}
 		}
+		if (sp > s)
+			s = sp;
 		if (s > scope)
 			scope = s;
 		if (!any_family) {
@@ -635,8 +775,10 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 			break;
 		}
 		choose(cfg, pool, out, false);
-		if (out->chosen_count > 0)
+		if (out->chosen_count > 0) {
+			rotate_chosen(cfg, pool, out);
 			break;
+		}
 		if (pool->all_down == POOL_ALL_DOWN_FAIL_OPEN) {
 			choose(cfg, pool, out, true);
 			out->failed_open = true;
