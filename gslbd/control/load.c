@@ -18,6 +18,9 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
 
+/* Shares are kept in steps of 1/SHARE_STEPS. */
+#define SHARE_STEPS 10000.0
+
 /* One datacenter's model. */
 struct dc_load {
 	double util;         /* last utilisation, < 0 unknown */
@@ -192,7 +195,8 @@ bool load_model_update(struct load_model *m, const struct load_input *in, uint64
 		if (!(m->cfg->datacenters[dc].capacity > 0.0))
 			continue;
 		d->util = in[dc].known && isfinite(in[dc].util) ? in[dc].util : -1.0;
-		share = next_share(m, d, &in[dc], now_ms);
+		/* in steps of 1/10000, so that rounding noise is no change */
+		share = round(next_share(m, d, &in[dc], now_ms) * SHARE_STEPS) / SHARE_STEPS;
 		if (share < 0.0)
 			share = 0.0;
 		if (share != d->share) {
