@@ -243,6 +243,7 @@ void load_model_fill(const struct load_model *m, struct latency_table *t)
 {
 	free(t->loads);
 	free(t->load_order);
+	free(t->load_rank);
 	t->loads = xcalloc(m->dc_count + 1, sizeof(*t->loads));
 	for (size_t dc = 0; dc < m->dc_count; dc++) {
 		const struct dc_load *d = &m->dcs[dc];
@@ -257,4 +258,9 @@ void load_model_fill(const struct load_model *m, struct latency_table *t)
 	t->load_order = xcalloc(m->order_count + 1, sizeof(*t->load_order));
 	memcpy(t->load_order, m->order, m->order_count * sizeof(*m->order));
 	t->load_order_count = m->order_count;
+	t->load_rank = xcalloc(m->dc_count + 1, sizeof(*t->load_rank));
+	for (size_t dc = 0; dc < m->dc_count; dc++)
+		t->load_rank[dc] = UINT16_MAX;
+	for (size_t k = 0; k < m->order_count; k++)
+		t->load_rank[m->order[k]] = (uint16_t)k;
 }

@@ -37,6 +37,8 @@ struct latency_table {
 	uint16_t *load_order;           /* least_load: datacenters of known utilisation,
 					 * lowest first (hysteresis applied) */
 	size_t load_order_count;        /* entries at load_order */
+	uint16_t *load_rank;            /* per config->datacenters entry: its index in
+					 * load_order, UINT16_MAX when not ranked; or NULL */
 };
 struct config;
 

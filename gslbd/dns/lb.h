@@ -23,7 +23,8 @@
  * Spill-over (nearest, latency and failover pools): after the ranking, a
  * datacenter whose share (latency_load.keep) is below full keeps a client
  * only when the hash of the client's network (/24, /56 or the shorter ECS
- * source prefix) is below its share; otherwise it moves behind the others.
+ * source prefix) is below its share; otherwise it is answered only after
+ * every other eligible candidate.
  * The scope is then that network's prefix. Round robin (policy all, rotate
  * on or weighted): the answer's order rotates by a per-thread counter;
  * it does not depend on the client. */
@@ -83,7 +84,7 @@ struct lb_candidate {
 	double score;          /* weighted: rendezvous score (higher wins); 0 otherwise */
 	double rtt_ms;         /* latency: smoothed RTT from the region, -1 when none */
 	bool spilled;          /* spill-over: its datacenter does not keep this client's network
-				* (moved behind the others) */
+				* (chosen only after every other eligible candidate) */
 };
 
 struct lb_decision {

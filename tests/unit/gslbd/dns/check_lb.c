@@ -1240,7 +1240,7 @@ static void assert_as_nearest(const struct latency_table *lat, const char *ip, i
 
 START_TEST(test_latency_no_data)
 {
-	struct latency_table empty = {NULL, 0, NULL, NULL, 0};
+	struct latency_table empty = {NULL, 0, NULL, NULL, 0, NULL};
 	struct lb_decision d;
 
 	/* no table yet, or one without regions: nearest */
@@ -1419,7 +1419,7 @@ static void loads_reset(struct latency_table *t)
 START_TEST(test_least_load)
 {
 	static uint16_t order[] = {DC_AP, DC_US};
-	struct latency_table t = {NULL, 0, NULL, NULL, 0};
+	struct latency_table t = {NULL, 0, NULL, NULL, 0, NULL};
 	struct lb_decision d;
 
 	cfg->pools[P_FAILOVER].policy = POOL_LEAST_LOAD; /* [eu, us, ap] */
@@ -1475,7 +1475,7 @@ static unsigned spill_pick(const struct latency_table *t, unsigned i, uint8_t *s
  * client's network whenever a share was applied, 0 otherwise. */
 START_TEST(test_spill_share)
 {
-	struct latency_table t = {NULL, 0, NULL, NULL, 0};
+	struct latency_table t = {NULL, 0, NULL, NULL, 0, NULL};
 	static bool kept_half[4096];
 	unsigned kept = 0, kept_quarter = 0;
 	uint8_t scope;
