@@ -255,6 +255,10 @@ wait_until "[ \"\$(util eu-west)\" = 80 ]" 5 || api_fail "eu-west's load did not
 [ "$(share eu-west)" = 0.5 ] || api_fail "eu-west's share moved at the high-water mark"
 [ "$(metric 'gslbd_datacenter_share{datacenter="eu-west"}')" = 0.5 ] ||
 	fail "gslbd_datacenter_share{eu-west} is not 0.5"
+"$top_builddir/ctl/gslbctl" -s "http://127.0.0.1:$G_HTTP" status >"$WORK/ctl.out" 2>&1 ||
+	fail "gslbctl status failed: $(cat "$WORK/ctl.out")"
+grep -Eq '^eu-west +80 +100 +80\.0% +50\.0% +3$' "$WORK/ctl.out" ||
+	fail "gslbctl status does not show eu-west at 80 % with a share of 50 %: $(cat "$WORK/ctl.out")"
 spill_scan "$WORK/scan1"
 kept=$(awk -v a="$EU4" '$2 == a' "$WORK/scan1" | wc -l)
 moved=$(awk -v a="$US4" '$2 == a' "$WORK/scan1" | wc -l)
