@@ -180,7 +180,7 @@ static bool load_update(struct control *c, const struct config *cfg, uint64_t no
 	struct load_input *in;
 	bool changed;
 
-	if (c->load == NULL || !load_model_is_used(cfg))
+	if (c->load == NULL || !load_model_in_use(c->load))
 		return false;
 	in = xcalloc(cfg->datacenter_count + 1, sizeof(*in));
 	for (size_t dc = 0; dc < cfg->datacenter_count; dc++) {

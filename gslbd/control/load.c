@@ -37,6 +37,7 @@ struct load_model {
 	size_t order_count;       /* entries at order */
 	uint16_t *scratch;        /* ranking work space (dc_count) */
 	uint8_t *mark;            /* ranking work space (dc_count) */
+	bool used;                /* some datacenter has a capacity */
 };
 
 bool load_model_is_used(const struct config *cfg)
@@ -61,6 +62,7 @@ static struct load_model *model_alloc(const struct config *cfg)
 	m->order = xcalloc(m->dc_count + 1, sizeof(*m->order));
 	m->scratch = xcalloc(m->dc_count + 1, sizeof(*m->scratch));
 	m->mark = xcalloc(m->dc_count + 1, sizeof(*m->mark));
+	m->used = load_model_is_used(cfg);
 	return m;
 }
 
@@ -182,6 +184,11 @@ static bool rank(struct load_model *m)
 		m->order_count = n;
 	}
 	return changed;
+}
+
+bool load_model_in_use(const struct load_model *m)
+{
+	return m->used;
 }
 
 bool load_model_update(struct load_model *m, const struct load_input *in, uint64_t now_ms)

@@ -41,6 +41,8 @@ void load_model_reconfigure(struct load_model *m, const struct config *cfg);
 void load_model_free(struct load_model *m);
 /* Does cfg have a datacenter with a capacity (is there anything to model)? */
 bool load_model_is_used(const struct config *cfg);
+/* The same for the config m models, without looking at it again. */
+bool load_model_in_use(const struct load_model *m);
 
 /* Apply in (one entry per cfg->datacenters entry; ignored for datacenters
  * without a capacity) at now_ms. Returns true when a share or the ranking
