@@ -255,8 +255,12 @@ START_TEST(test_reload_and_fill)
 	ck_assert(t.loads[DC_A].salt != t.loads[DC_B].salt);
 	ck_assert_uint_eq(t.load_order_count, 2);
 	ck_assert_uint_eq(t.load_order[0], DC_B);
+	ck_assert_uint_eq(t.load_rank[DC_B], 0);
+	ck_assert_uint_eq(t.load_rank[DC_A], 1);
+	ck_assert_uint_eq(t.load_rank[DC_C], UINT16_MAX);
 	free(t.loads);
 	free(t.load_order);
+	free(t.load_rank);
 
 	/* the reloaded config lists b first and drops c */
 	cfg2 = config_build();
