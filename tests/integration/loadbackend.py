@@ -9,7 +9,8 @@ Serves on 127.0.0.1 (a free port, written to --port-file):
 The load is the number in --demand-file, read at every request, so the
 test changes it at run time. With --share-url and --dc the load follows the
 traffic the datacenter keeps: demand x the datacenter's spill-over share in
-gslbd's /v1/status (1 when it has none), as a real backend's would.
+gslbd's /v1/status (1 when it has none; the last one seen when gslbd does
+not answer in time), as a real backend's would.
 Python's standard library only. Stops on SIGTERM.
 """
 import argparse
@@ -29,18 +30,21 @@ def main():
     ap.add_argument("--dc")
     args = ap.parse_args()
 
+    last = {"share": 1.0}
+
     def share():
+        # the last share seen when gslbd does not answer in time
         if not args.share_url:
             return 1.0
         try:
-            with urllib.request.urlopen(args.share_url, timeout=0.5) as r:
+            with urllib.request.urlopen(args.share_url, timeout=0.3) as r:
                 status = json.load(r)
             for dc in status.get("datacenters", []):
                 if dc.get("name") == args.dc and "load" in dc:
-                    return float(dc["load"]["share"])
+                    last["share"] = float(dc["load"]["share"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        return 1.0
+        return last["share"]
 
     def load():
         with open(args.demand_file) as f:
