@@ -10,10 +10,14 @@
  *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
  *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
  *     "expect_status": [200, "300-399"], "expect_body": "ok", "tls_verify": true,
- *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte"}, ...]}
+ *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte",
+ *     "load_source": "header", "load_name": "X-Load"}, ...]}
  * Report:
  *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
- *     "rtt_ms": 12.5, "status": 200, "error": null}, ...]}
+ *     "rtt_ms": 12.5, "status": 200, "error": null, "load": 42.5,
+ *     "load_error": null}, ...]}
+ * ("load" only from checks with a load source: the number read, or absent
+ * with "load_error" saying why it could not be read.)
  * Refusal (any non-200 answer of gslbd to a probe):
  *   {"error": "probe p1: signature does not match", "reason": "bad_signature"} */
 #ifndef GSLBD_COMMON_PROBE_PROTO_H
@@ -33,6 +37,8 @@
 #define PROBE_PROTO_KEY_RESULT_RTT_MS     "rtt_ms"     /* number, -1: not reached */
 #define PROBE_PROTO_KEY_RESULT_STATUS     "status"     /* integer, 0: none */
 #define PROBE_PROTO_KEY_RESULT_ERROR      "error"      /* string or null */
+#define PROBE_PROTO_KEY_RESULT_LOAD       "load"       /* number >= 0, or absent/null */
+#define PROBE_PROTO_KEY_RESULT_LOAD_ERROR "load_error" /* string or null: why no load */
 
 /* Probe config, top level. */
 #define PROBE_PROTO_KEY_INTERVAL_MS "interval_ms" /* integer: report cycle */
@@ -51,6 +57,8 @@
 #define PROBE_PROTO_KEY_CHECK_INTERVAL_MS   "interval_ms"   /* integer */
 #define PROBE_PROTO_KEY_CHECK_TIMEOUT_MS    "timeout_ms"    /* integer */
 #define PROBE_PROTO_KEY_CHECK_RTT           "rtt"           /* PROBE_PROTO_RTT_* */
+#define PROBE_PROTO_KEY_CHECK_LOAD_SOURCE   "load_source"   /* PROBE_PROTO_LOAD_* */
+#define PROBE_PROTO_KEY_CHECK_LOAD_NAME     "load_name"     /* header, JSON path or metric */
 
 /* Values of a check's "type". */
 #define PROBE_PROTO_TYPE_HTTP  "http"
@@ -60,6 +68,11 @@
 /* Values of a check's "rtt": what rtt_ms measures. */
 #define PROBE_PROTO_RTT_CONNECT    "connect"    /* the TCP connect (the default) */
 #define PROBE_PROTO_RTT_FIRST_BYTE "first_byte" /* up to the first response byte */
+
+/* Values of a check's "load_source": where the load is read. */
+#define PROBE_PROTO_LOAD_HEADER     "header"     /* a response header's number */
+#define PROBE_PROTO_LOAD_JSON       "json"       /* a number at a dotted path of a JSON body */
+#define PROBE_PROTO_LOAD_PROMETHEUS "prometheus" /* a Prometheus text metric's value */
 
 /* A refusal's body. */
 #define PROBE_PROTO_KEY_REFUSAL_ERROR  "error"  /* string: why, one line */

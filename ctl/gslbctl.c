@@ -414,6 +414,52 @@ static void print_datacenters(const json_t *dcs)
 	table_print_fini(&t, 0);
 }
 
+/* A number as "%g", or as a percentage of 1 ("12.5%"), or "-" when v is
+ * not a number. */
+static const char *num_text(const json_t *v, bool percent, char *buf, size_t len)
+{
+	if (!json_is_number(v))
+		snprintf(buf, len, "-");
+	else if (percent)
+		snprintf(buf, len, "%.1f%%", json_number_value(v) * 100);
+	else
+		snprintf(buf, len, "%g", json_number_value(v));
+	return buf;
+}
+
+/* The datacenters with a capacity: load, utilisation and spill-over share. */
+static void print_loads(const json_t *dcs)
+{
+	struct table t;
+	bool any = false;
+	size_t i;
+	json_t *dc;
+
+	json_array_foreach(dcs, i, dc) any = any || json_is_object(json_object_get(dc, "load"));
+	if (!any)
+		return;
+	table_init(&t, 6);
+	table_add(&t, (const char *[]){"DATACENTER", "LOAD", "CAPACITY", "UTILISATION", "SHARE",
+				       "PROBES"});
+	json_array_foreach(dcs, i, dc)
+	{
+		const json_t *l = json_object_get(dc, "load");
+		char n[256], ld[64], cap[64], u[64], sh[64], pr[32];
+
+		if (!json_is_object(l))
+			continue;
+		table_add(&t, (const char *[]){
+				  mtext(dc, "name", n, sizeof(n)),
+				  num_text(json_object_get(l, "load"), false, ld, sizeof(ld)),
+				  num_text(json_object_get(l, "capacity"), false, cap, sizeof(cap)),
+				  num_text(json_object_get(l, "utilisation"), true, u, sizeof(u)),
+				  num_text(json_object_get(l, "share"), true, sh, sizeof(sh)),
+				  num_text(json_object_get(l, "samples"), false, pr, sizeof(pr))});
+	}
+	printf("\n");
+	table_print_fini(&t, 0);
+}
+
 /* Each datacenter's "probes": what every probe said about it. */
 static void print_dc_probes(const json_t *dcs)
 {
@@ -567,6 +613,7 @@ static int cmd_status(const struct opts *o)
 			printf("no datacenters\n");
 		else
 			print_datacenters(dcs);
+		print_loads(dcs);
 		print_dc_probes(dcs);
 		print_probes_latency(j);
 		print_zones_names(j);

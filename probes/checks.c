@@ -3,6 +3,8 @@
 #include "probes/checks.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +260,37 @@ static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gs
 					    "\" needs an http(s) check",
 					    where);
 	}
+	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_LOAD_SOURCE);
+	if (v != NULL && !json_is_null(v)) {
+		const char *src = json_is_string(v) ? json_string_value(v) : "";
+
+		if (strcmp(src, PROBE_PROTO_LOAD_HEADER) == 0)
+			c->load_source = PCHECK_LOAD_HEADER;
+		else if (strcmp(src, PROBE_PROTO_LOAD_JSON) == 0)
+			c->load_source = PCHECK_LOAD_JSON;
+		else if (strcmp(src, PROBE_PROTO_LOAD_PROMETHEUS) == 0)
+			c->load_source = PCHECK_LOAD_PROMETHEUS;
+		else
+			return gslb_err_set(err,
+					    "%s." PROBE_PROTO_KEY_CHECK_LOAD_SOURCE
+					    ": expected \"" PROBE_PROTO_LOAD_HEADER
+					    "\", \"" PROBE_PROTO_LOAD_JSON
+					    "\" or \"" PROBE_PROTO_LOAD_PROMETHEUS "\"",
+					    where);
+		if (c->type == PCHECK_TCP)
+			return gslb_err_set(
+			    err, "%s." PROBE_PROTO_KEY_CHECK_LOAD_SOURCE ": needs an http(s) check",
+			    where);
+		if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_LOAD_NAME, where, &c->load_name,
+				     err)) != 0)
+			return rc;
+		if (c->load_name == NULL || c->load_name[0] == '\0' ||
+		    strlen(c->load_name) > HOST_MAX_LEN || !is_printable(c->load_name))
+			return gslb_err_set(err,
+					    "%s." PROBE_PROTO_KEY_CHECK_LOAD_NAME
+					    ": required with a load source, printable, no spaces",
+					    where);
+	}
 	return 0;
 }
 
@@ -337,6 +370,7 @@ void pcheck_list_free(struct pcheck_list *l)
 		free(c->host);
 		free(c->expect);
 		free(c->expect_body);
+		free(c->load_name);
 	}
 	free(l->checks);
 	free(l);
@@ -402,6 +436,159 @@ void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long s
 	r->ok = true;
 }
 
+/* A load from text s (len bytes): a finite decimal number >= 0, nothing
+ * else but surrounding blanks. */
+static bool number_parse(const char *s, size_t len, double *out)
+{
+	char buf[64], *end;
+	double v;
+
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+			   s[len - 1] == '\n'))
+		len--;
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	/* decimal only: strtod() also reads hexadecimal, "inf" and "nan" */
+	if (buf[strspn(buf, "0123456789+-.eE")] != '\0')
+		return false;
+	v = strtod(buf, &end);
+	if (end == buf || *end != '\0' || !isfinite(v) || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The value at dotted path of a JSON body: object members, or array
+ * indexes for segments of digits. */
+static void load_from_json(const struct pcheck *c, const char *body, size_t len,
+			   struct pcheck_result *r)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body != NULL ? body : "", len, 0, &jerr), *v;
+	const char *p = c->load_name;
+	char seg[256];
+
+	if (root == NULL) {
+		snprintf(r->load_error, sizeof(r->load_error), "body is not JSON (line %d: %.60s)",
+			 jerr.line, jerr.text);
+		return;
+	}
+	v = root;
+	while (v != NULL && *p != '\0') {
+		size_t n = strcspn(p, ".");
+
+		if (n >= sizeof(seg))
+			n = sizeof(seg) - 1;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		p += n;
+		if (*p == '.')
+			p++;
+		if (json_is_object(v))
+			v = json_object_get(v, seg);
+		else if (json_is_array(v) && seg[0] != '\0' && strspn(seg, "0123456789") == n)
+			v = json_array_get(v, strtoul(seg, NULL, 10));
+		else
+			v = NULL;
+	}
+	if (v == NULL) {
+		snprintf(r->load_error, sizeof(r->load_error), "no %.80s in the JSON body",
+			 c->load_name);
+	} else if (json_is_number(v) && json_number_value(v) >= 0 &&
+		   isfinite(json_number_value(v))) {
+		r->load = json_number_value(v);
+		r->has_load = true;
+	} else if (json_is_string(v) &&
+		   number_parse(json_string_value(v), json_string_length(v), &r->load)) {
+		r->has_load = true;
+	} else {
+		snprintf(r->load_error, sizeof(r->load_error), "%.80s is not a number >= 0",
+			 c->load_name);
+	}
+	json_decref(root);
+}
+
+/* The value of the first sample of the metric load_name in a Prometheus
+ * text exposition: a line "NAME VALUE [TS]" or "NAME{LABELS} VALUE [TS]". */
+static void load_from_prometheus(const struct pcheck *c, const char *body, size_t len,
+				 struct pcheck_result *r)
+{
+	size_t name_len = strlen(c->load_name);
+	const char *p = body != NULL ? body : "", *end = p + (body != NULL ? len : 0);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *v;
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > name_len && memcmp(p, c->load_name, name_len) == 0 &&
+		    (p[name_len] == ' ' || p[name_len] == '{' || p[name_len] == '\t')) {
+			v = p + name_len;
+			if (*v == '{') {
+				v = memchr(v, '}', (size_t)(eol - v));
+				v = v != NULL ? v + 1 : eol;
+			}
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			/* the value ends at a blank (a timestamp may follow) */
+			{
+				const char *ve = v;
+
+				while (ve < eol && *ve != ' ' && *ve != '\t' && *ve != '\r')
+					ve++;
+				if (number_parse(v, (size_t)(ve - v), &r->load)) {
+					r->has_load = true;
+					return;
+				}
+			}
+			snprintf(r->load_error, sizeof(r->load_error),
+				 "metric %.80s has no number >= 0", c->load_name);
+			return;
+		}
+		p = eol + 1;
+	}
+	snprintf(r->load_error, sizeof(r->load_error), "no metric %.80s in the body", c->load_name);
+}
+
+void pcheck_load_read(const struct pcheck *c, const char *header, const char *body, size_t body_len,
+		      bool body_truncated, struct pcheck_result *r)
+{
+	r->has_load = false;
+	r->load = 0.0;
+	r->load_error[0] = '\0';
+	switch (c->load_source) {
+	case PCHECK_LOAD_NONE:
+		return;
+	case PCHECK_LOAD_HEADER:
+		if (header == NULL)
+			snprintf(r->load_error, sizeof(r->load_error), "no %.100s header",
+				 c->load_name);
+		else if (number_parse(header, strlen(header), &r->load))
+			r->has_load = true;
+		else
+			snprintf(r->load_error, sizeof(r->load_error),
+				 "header %.80s is not a number >= 0", c->load_name);
+		return;
+	case PCHECK_LOAD_JSON:
+		load_from_json(c, body, body_len, r);
+		break;
+	case PCHECK_LOAD_PROMETHEUS:
+		load_from_prometheus(c, body, body_len, r);
+		break;
+	}
+	if (!r->has_load && body_truncated && strlen(r->load_error) + 24 < sizeof(r->load_error))
+		strcat(r->load_error, " (in its first bytes)");
+	for (char *q = r->load_error; *q != '\0'; q++)
+		if (*q < 0x20 || *q >= 0x7f)
+			*q = '?';
+}
+
 char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
 			size_t *len)
 {
@@ -429,6 +616,11 @@ char *report_body_build(const char *probe_id, const struct report_item *items, s
 		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_ERROR,
 				    r->ok || r->error[0] == '\0' ? json_null()
 								 : json_string(r->error));
+		if (r->has_load)
+			json_object_set_new(o, PROBE_PROTO_KEY_RESULT_LOAD, json_real(r->load));
+		else if (r->load_error[0] != '\0')
+			json_object_set_new(o, PROBE_PROTO_KEY_RESULT_LOAD_ERROR,
+					    json_string(r->load_error));
 		if (json_array_append_new(results, o) != 0)
 			goto oom;
 	}

@@ -8,11 +8,14 @@
  *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
  *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
  *     "expect_status": [200, "300-399"], "expect_body": "ok", "tls_verify": true,
- *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte"}, ...]}
+ *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte",
+ *     "load_source": "json", "load_name": "stats.load"}, ...]}
  * ("rtt": "connect", the default, or "first_byte": what rtt_ms measures.)
  * Report:
  *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
- *     "rtt_ms": 12.5, "status": 200, "error": null}, ...]} */
+ *     "rtt_ms": 12.5, "status": 200, "error": null, "load": 42,
+ *     "load_error": null}, ...]}
+ * (load and load_error only for checks with a load source.) */
 #ifndef GSLBD_PROBES_CHECKS_H
 #define GSLBD_PROBES_CHECKS_H
 
@@ -39,6 +42,14 @@ struct pcheck_status_range {
 	uint16_t hi; /* last accepted code */
 };
 
+/* Where an http(s) check reads the datacenter's load. */
+enum pcheck_load {
+	PCHECK_LOAD_NONE,       /* it does not */
+	PCHECK_LOAD_HEADER,     /* a number in the response header load_name */
+	PCHECK_LOAD_JSON,       /* a number at the dotted path load_name of a JSON body */
+	PCHECK_LOAD_PROMETHEUS, /* the value of the first sample of metric load_name */
+};
+
 /* One check: what to connect to and what counts as healthy. */
 struct pcheck {
 	char *datacenter;                   /* datacenter the result is about */
@@ -55,6 +66,8 @@ struct pcheck {
 	unsigned interval_ms;               /* time between runs */
 	unsigned timeout_ms;                /* deadline of one run (< interval_ms) */
 	bool rtt_first_byte;                /* http(s): rtt_ms is the time to the first byte */
+	enum pcheck_load load_source;       /* http(s): where the load is read */
+	char *load_name; /* header name, dotted JSON path or metric name, or NULL */
 };
 
 /* A probe config. */
@@ -81,6 +94,10 @@ struct pcheck_result {
 	double rtt_ms;                /* connect (or first byte) time in ms, or -1: not reached */
 	int status;                   /* HTTP status, 0 when none (tcp, or no answer) */
 	char error[PCHECK_ERROR_LEN]; /* why it failed; empty when ok */
+	bool has_load;                /* a load was read */
+	double load;                  /* that load (>= 0) */
+	char load_error[PCHECK_ERROR_LEN]; /* why no load was read (a check with a load
+					    * source); empty otherwise */
 };
 
 /* Is status one of the accepted codes of c? */
@@ -97,6 +114,14 @@ bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len);
 void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
 		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
 		     struct pcheck_result *r);
+
+/* Read the load of check c (with a load source) into r: from header, the
+ * value of c's load header (NULL when the response had none), or from the
+ * body (len bytes; body_truncated: only its start). Sets r->has_load and
+ * r->load, or r->load_error saying why not. Does not touch r->ok: health
+ * does not depend on the load. */
+void pcheck_load_read(const struct pcheck *c, const char *header, const char *body, size_t body_len,
+		      bool body_truncated, struct pcheck_result *r);
 
 /* One result of a report. */
 struct report_item {

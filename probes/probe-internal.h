@@ -41,6 +41,8 @@ struct xfer {
 	bool truncated;                /* more body came than body_max */
 	bool fail_on_overflow;         /* abort the transfer past body_max */
 	char *etag;                    /* XFER_FETCH: ETag of the response, or NULL */
+	const char *want_header;       /* XFER_CHECK: header whose value to keep, or NULL */
+	char *header_value;            /* its value in the last response, or NULL */
 	size_t index;                  /* XFER_FETCH: server; XFER_CHECK: check */
 	struct send *send;             /* XFER_REPORT: what is being sent */
 	char *post;                    /* XFER_REPORT: the body posted (curl does not copy it) */

@@ -75,6 +75,8 @@ static void check_start(struct check_state *st)
 			}
 			curl_easy_setopt(x->easy, CURLOPT_CONNECT_TO, x->connect_to);
 		}
+		if (c->load_source == PCHECK_LOAD_HEADER)
+			xfer_keep_header(x, c->load_name);
 		if (!c->tls_verify) {
 			curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 0L);
 			curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -171,6 +173,19 @@ void scheduler_check_done(struct xfer *x, CURLcode rc)
 		rtt = 0.001; /* faster than the clock's resolution */
 	pcheck_evaluate(c, rc == CURLE_OK ? NULL : xfer_error(x, rc), status, x->body, x->body_len,
 			x->truncated, rtt, &r);
+	if (c->load_source != PCHECK_LOAD_NONE) {
+		if (rc == CURLE_OK)
+			pcheck_load_read(c, x->header_value, x->body, x->body_len, x->truncated,
+					 &r);
+		else
+			snprintf(r.load_error, sizeof(r.load_error), "no response");
+		if (r.has_load)
+			log_debug("check load: datacenter=%s load=%g", c->datacenter, r.load);
+		else
+			log_ratelimited(LOG_LEVEL_WARN,
+					"check load not read: datacenter=%s reason=%s",
+					c->datacenter, r.load_error);
+	}
 	st->last = r;
 	st->fresh = true;
 	st->running = NULL;

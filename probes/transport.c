@@ -120,8 +120,32 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		/* A new response (after a 100 Continue, say): forget the last one's. */
 		free(x->etag);
 		x->etag = NULL;
+		free(x->header_value);
+		x->header_value = NULL;
+	} else if (x->want_header != NULL) {
+		size_t name = strlen(x->want_header);
+		const char *v = buf + name + 1;
+
+		if (len <= name || buf[name] != ':' || strncasecmp(buf, x->want_header, name) != 0)
+			return n;
+		len -= name + 1;
+		while (len > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			len--;
+		}
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		free(x->header_value);
+		x->header_value = len < 256 ? xstrndup(v, len) : NULL;
 	}
 	return n;
+}
+
+void xfer_keep_header(struct xfer *x, const char *name)
+{
+	x->want_header = name;
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 }
 
 void xfer_keep_etag(struct xfer *x)
@@ -170,6 +194,7 @@ void xfer_free(struct xfer *x)
 	curl_slist_free_all(x->headers);
 	curl_slist_free_all(x->connect_to);
 	free(x->body);
+	free(x->header_value);
 	free(x->etag);
 	free(x->post);
 	free(x);

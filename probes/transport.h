@@ -42,6 +42,9 @@ void xfer_detach(struct xfer *x);
  * libcurl). */
 const char *xfer_error(const struct xfer *x, CURLcode rc);
 /* Keep the ETag of x's answer in x->etag (before xfer_start()). */
+/* Keep the value of response header name (borrowed for the transfer's
+ * life) in x->header_value. */
+void xfer_keep_header(struct xfer *x, const char *name);
 void xfer_keep_etag(struct xfer *x);
 /* Add the signature headers of method/path/body (len bytes) to x->headers,
  * with a timestamp newer than any used before. */

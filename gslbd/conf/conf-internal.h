@@ -152,6 +152,8 @@ int conf_api_token_read(struct loader *l, const struct ytree_node *key, const st
 int conf_geoip_check(struct loader *l, const struct ytree_node *geoip);
 /* health.quorum can be met by the configured probes. */
 int conf_health_check(struct loader *l);
+/* load.low_water is lower than load.high_water. */
+int conf_load_check(struct loader *l);
 int conf_zones_read(struct loader *l, const struct ytree_node *n);
 int conf_checks_read(struct loader *l, const struct ytree_node *n);
 /* Index of the check called name, or -1. */

@@ -124,6 +124,22 @@ static const struct option options[] = {
      "latency policy: a datacenter takes the lead only when this many percent faster", NULL},
     {"latency.hysteresis_ms", OPT_UINT, OFF(latency_hysteresis_ms), "5", 0, 1000, 0,
      "latency policy: ... and at least this many milliseconds faster", NULL},
+    {"load.high_water", OPT_UINT, OFF(load_high_pct), "80", 1, 1000, 0,
+     "spill-over: a datacenter above this utilisation (percent of its capacity) keeps only the "
+     "share of its clients that fits",
+     NULL},
+    {"load.low_water", OPT_UINT, OFF(load_low_pct), "70", 0, 999, 0,
+     "spill-over: below this utilisation a datacenter takes its clients back, step by step", NULL},
+    {"load.max_step", OPT_UINT, OFF(load_step_pct), "10", 1, 100, 0,
+     "spill-over: the share of a datacenter's clients changes by at most this many percent "
+     "per interval",
+     NULL},
+    {"load.interval", OPT_DURATION, OFF(load_interval_ms), "5s", 500, 3600000, 0,
+     "spill-over: time between two changes of a datacenter's share", NULL},
+    {"load.hysteresis", OPT_UINT, OFF(load_hysteresis_pct), "10", 0, 100, 0,
+     "least_load policy: a datacenter takes the lead only when its utilisation is this many "
+     "percentage points lower",
+     NULL},
     {"rrl.enabled", OPT_BOOL, OFF(rrl_enabled), "true", 0, 0, 0,
      "limit the rate of UDP responses per client network, kind of response and name", NULL},
     {"rrl.rate", OPT_UINT, OFF(rrl_rate), "100", 1, 10000, 0,
@@ -431,8 +447,9 @@ static int tree_read(struct loader *l)
 		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
 		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
 		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
-		    strcmp(key, "latency") == 0 || strcmp(key, "rrl") == 0 ||
-		    strcmp(key, "cookies") == 0 || strcmp(key, "etcd") == 0)
+		    strcmp(key, "latency") == 0 || strcmp(key, "load") == 0 ||
+		    strcmp(key, "rrl") == 0 || strcmp(key, "cookies") == 0 ||
+		    strcmp(key, "etcd") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
@@ -453,8 +470,8 @@ static int tree_read(struct loader *l)
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
-					   "health, reports, latency, rrl, cookies, etcd, zones, checks, "
-					   "datacenters, probes, pools, names, alerts or tokens)",
+					   "health, reports, latency, load, rrl, cookies, etcd, zones, "
+					   "checks, datacenters, probes, pools, names, alerts or tokens)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -476,6 +493,8 @@ static int tree_read(struct loader *l)
 	if (probes != NULL && (rc = conf_probes_read(l, probes)) != 0)
 		return rc;
 	if ((rc = conf_health_check(l)) != 0)
+		return rc;
+	if ((rc = conf_load_check(l)) != 0)
 		return rc;
 	if (pools != NULL && (rc = conf_pools_read(l, pools)) != 0)
 		return rc;
@@ -590,6 +609,7 @@ void config_free(struct config *cfg)
 		free(cfg->checks[i].host);
 		free(cfg->checks[i].expect_status);
 		free(cfg->checks[i].expect_body);
+		free(cfg->checks[i].load_name);
 	}
 	free(cfg->checks);
 	for (size_t i = 0; i < cfg->probe_count; i++) {
@@ -772,28 +792,34 @@ void config_print_options(FILE *out)
 		"zones: list of {name, file, allow_transfer, acl}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
 		"checks: list of {name, type, port, path, host, expect_status, expect_body, "
-		"tls_verify, interval, timeout, rtt}, default []\n"
+		"tls_verify, interval, timeout, rtt, load}, default []\n"
 		"    health checks probes run: type http|https|tcp (default http), port "
 		"default 80 (443 for https), path default \"/\",\n"
 		"    expect_status codes or ranges 100..599 (default 200-399), interval "
 		"500ms..1h (default 2s), timeout 100ms..1m (default 1s, < interval),\n"
 		"    rtt connect|first_byte (default connect; first_byte for http and https "
-		"only)\n"
+		"only),\n"
+		"    load {header: NAME} | {json: DOTTED.PATH} | {prometheus: METRIC} (http and "
+		"https only): where the datacenter's load is read\n"
 		"datacenters: list of {name, region, latitude, longitude, ipv4, ipv6, cname, "
-		"weight, check, check_address}, default []\n"
+		"weight, capacity, check, check_address}, default []\n"
 		"    where services run: coordinates and VIPs (or a CNAME target); weight "
 		"1..1000000, default 100;\n"
 		"    check names a check, check_address ADDR[:PORT] default the first VIP and "
-		"the check's port\n"
+		"the check's port;\n"
+		"    capacity (a number > 0, needs a check with a load) is the load at 100 %% "
+		"utilisation\n"
 		"probes: list of {id, region, latitude, longitude, secret, secret_file}, "
 		"default []\n"
 		"    probe agents allowed to report; secret (or the first line of secret_file) "
 		"16..1024 bytes\n"
 		"pools: list of {name, datacenters, policy, answers, ttl, weighted, countries, "
-		"continents, when_all_down, fallback}, default []\n"
+		"continents, when_all_down, fallback, rotate}, default []\n"
 		"    datacenters and how to pick among them: policy "
-		"nearest|failover|weighted|all|latency, answers 1..16, ttl 0..86400 (default "
-		"30)\n"
+		"nearest|failover|weighted|all|latency|least_load, answers 1..16, ttl 0..86400 "
+		"(default 30),\n"
+		"    rotate off|on|weighted (policy all only, default off): round robin of the "
+		"answer's order\n"
 		"names: list of {name, pool}, default []\n"
 		"    load-balanced names, each inside a served zone, answered from a pool\n");
 }

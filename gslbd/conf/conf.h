@@ -41,6 +41,14 @@ enum check_type {
 	CHECK_TCP,   /* TCP connect */
 };
 
+/* Where an http(s) check reads the datacenter's current load from. */
+enum check_load_source {
+	CHECK_LOAD_NONE,       /* no load is read */
+	CHECK_LOAD_HEADER,     /* a number in a response header (load_name: the header) */
+	CHECK_LOAD_JSON,       /* a number in a JSON body (load_name: a dotted path) */
+	CHECK_LOAD_PROMETHEUS, /* a Prometheus text metric (load_name: its name) */
+};
+
 /* A health check definition (gslbd.conf "checks"). */
 struct config_check {
 	char *name;                     /* unique name, referenced by datacenters */
@@ -55,6 +63,8 @@ struct config_check {
 	unsigned interval_ms;           /* time between checks (500ms..1h, default 2s) */
 	unsigned timeout_ms;            /* one check's deadline (100ms..1m, default 1s; < interval) */
 	bool rtt_first_byte;            /* http(s): RTT to the response's first byte, not the connect */
+	enum check_load_source load_source; /* http(s): where the load is read, or CHECK_LOAD_NONE */
+	char *load_name;                /* header name, JSON path or metric name; NULL without a load */
 	unsigned line;                  /* where it is declared */
 	unsigned col;                   /* column of that declaration */
 };
@@ -136,6 +146,7 @@ struct config_datacenter {
 	size_t ipv6_count;              /* entries at ipv6 */
 	char *cname;                    /* CNAME target (presentation, absolute) instead of VIPs, or NULL */
 	unsigned weight;                /* share for the weighted policy (1..1000000, default 100) */
+	double capacity;                /* the load at 100 % utilisation (> 0), or 0: none */
 	long check;                     /* index into config->checks, or -1: not probed */
 	char *check_address;            /* with a check: "ADDR:PORT" / "[V6]:PORT" probes connect to
 	                                 * (default: first IPv4, else IPv6 VIP, and the check's port;
@@ -151,6 +162,14 @@ enum pool_policy {
 	POOL_WEIGHTED, /* by weight, sticky per client subnet (or random per query) */
 	POOL_ALL,      /* every healthy one, in the listed order */
 	POOL_LATENCY,  /* probe-measured RTT from the probe region nearest the client */
+	POOL_LEAST_LOAD, /* lowest probe-reported utilisation first (with hysteresis) */
+};
+
+/* How a pool orders the addresses of one answer. */
+enum pool_rotate {
+	POOL_ROTATE_OFF,      /* as ranked */
+	POOL_ROTATE_ON,       /* round robin: the order rotates per query */
+	POOL_ROTATE_WEIGHTED, /* round robin, each datacenter first by its weight's share */
 };
 
 /* What a pool answers when every datacenter is down. */
@@ -176,6 +195,7 @@ struct config_pool {
 	unsigned answers;               /* datacenters answered at most (1..16; default 1, "all" default 16) */
 	uint32_t ttl;                   /* TTL of the answers (0..86400, default 30) */
 	bool weighted_random;           /* weighted: random per query instead of sticky per subnet */
+	enum pool_rotate rotate;        /* all: round robin of the answer's order */
 	struct config_override *countries; /* overrides by client country */
 	size_t country_count;           /* entries at countries */
 	struct config_override *continents; /* overrides by client continent */
@@ -249,6 +269,11 @@ struct config {
 	unsigned report_max_bytes;      /* largest report body (1KiB..16MiB, default 1MiB) */
 	unsigned latency_hysteresis_pct; /* latency policy: a new leader must be this much faster (0..100, default 20) */
 	unsigned latency_hysteresis_ms; /* ... and at least this many ms faster (0..1000, default 5) */
+	unsigned load_high_pct;         /* spill-over: utilisation % above which clients move (1..1000, 80) */
+	unsigned load_low_pct;          /* ... below which they come back (0..999, default 70; < high) */
+	unsigned load_step_pct;         /* ... share change per interval at most (1..100, default 10) */
+	unsigned load_interval_ms;      /* ... time between share changes (500ms..1h, default 5s) */
+	unsigned load_hysteresis_pct;   /* least_load: utilisation points a new leader must be lower (0..100, 10) */
 	char *geoip_database;           /* MaxMind DB path, or NULL: no client locations */
 	char *geoip_latitude;           /* data path of the latitude ("location.latitude") */
 	char *geoip_longitude;          /* data path of the longitude ("location.longitude") */

@@ -93,6 +93,81 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
+/* Is s a dotted JSON path: segments of [A-Za-z0-9_-], none empty? */
+static bool is_json_path(const char *s)
+{
+	bool empty = true;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (empty)
+				return false;
+			empty = true;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= '0' && *s <= '9') || *s == '_' || *s == '-') {
+			empty = false;
+		} else {
+			return false;
+		}
+	}
+	return !empty;
+}
+
+/* Is s a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)? */
+static bool is_metric_name(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
+		return false;
+	for (s++; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+			return false;
+	return true;
+}
+
+/* load of check c: a mapping of one source (header, json or prometheus) to
+ * its name. */
+static int load_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     struct config_check *c)
+{
+	static const char *const keys[] = {"header", "json", "prometheus", NULL};
+	static const char header_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789-_!#$%&'*+.^`|~";
+	const struct ytree_node *v[3] = {0};
+	const struct ytree_node *name = NULL;
+	char kpath[128];
+	size_t which = 0;
+	int rc;
+
+	if (n->kind != YTREE_MAP || n->count != 1)
+		return ytree_error_path(&l->r, n, path,
+					"expected one of {header: NAME}, {json: PATH} or "
+					"{prometheus: METRIC}, got %s",
+					ytree_node_describe(n));
+	if ((rc = conf_map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	for (size_t k = 0; k < 3; k++)
+		if (v[k] != NULL) {
+			which = k;
+			name = v[k];
+		}
+	snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[which]);
+	if ((rc = ytree_read_string(&l->r, name, kpath, "a name")) != 0)
+		return rc;
+	if ((which == 0 && !conf_text_is_valid(name->scalar, header_chars, CHECK_HOST_MAX_LEN)) ||
+	    (which == 1 &&
+	     (strlen(name->scalar) > CHECK_HOST_MAX_LEN || !is_json_path(name->scalar))) ||
+	    (which == 2 &&
+	     (strlen(name->scalar) > CHECK_HOST_MAX_LEN || !is_metric_name(name->scalar))))
+		return ytree_error_path(&l->r, name, kpath, "'%s' is not %s", name->scalar,
+					which == 0   ? "a header name"
+					: which == 1 ? "a dotted JSON path (like stats.load)"
+						     : "a Prometheus metric name");
+	c->load_source = (enum check_load_source)(which + 1);
+	c->load_name = xstrdup(name->scalar);
+	return 0;
+}
+
 static int check_read(struct loader *l, const struct ytree_node *n, size_t index)
 {
 	enum {
@@ -107,11 +182,13 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		K_INTERVAL,
 		K_TIMEOUT,
 		K_RTT,
+		K_LOAD,
 		K_COUNT
 	};
 	static const char *const keys[K_COUNT + 1] = {
-	    "name",        "type",       "port",     "path",    "host", "expect_status",
-	    "expect_body", "tls_verify", "interval", "timeout", "rtt",  NULL};
+	    "name",          "type",        "port",       "path",     "host",
+	    "expect_status", "expect_body", "tls_verify", "interval", "timeout",
+	    "rtt",           "load",        NULL};
 	static const char *const types[] = {"http", "https", "tcp", NULL};
 	static const char *const rtts[] = {"connect", "first_byte", NULL};
 	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -247,6 +324,14 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 			return ytree_error_path(&l->r, v[K_RTT], kpath,
 						"only http and https checks have rtt: first_byte");
 		c->rtt_first_byte = u == 1;
+	}
+	if (v[K_LOAD] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.load", path);
+		if (c->type == CHECK_TCP)
+			return ytree_error_path(&l->r, v[K_LOAD], kpath,
+						"only http and https checks have load");
+		if ((rc = load_read(l, v[K_LOAD], kpath, c)) != 0)
+			return rc;
 	}
 	return 0;
 }

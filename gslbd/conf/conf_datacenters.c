@@ -137,11 +137,12 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 		K_WEIGHT,
 		K_CHECK,
 		K_CHECK_ADDR,
+		K_CAPACITY,
 		K_COUNT
 	};
 	static const char *const all_keys[K_COUNT + 1] = {
-	    "name",  "region", "latitude", "longitude",     "ipv4", "ipv6",
-	    "cname", "weight", "check",    "check_address", NULL};
+	    "name",  "region", "latitude", "longitude",     "ipv4",     "ipv6",
+	    "cname", "weight", "check",    "check_address", "capacity", NULL};
 	struct config *cfg = l->cfg;
 	struct config_datacenter *dc = &cfg->datacenters[index];
 	const struct ytree_node *v[K_COUNT] = {0};
@@ -214,7 +215,22 @@ static int datacenter_read(struct loader *l, const struct ytree_node *n, size_t 
 		if ((rc = ytree_read_uint(&l->r, v[K_WEIGHT], kpath, 1, 1000000, &dc->weight)) != 0)
 			return rc;
 	}
-	return dc_check_read(l, n, path, dc, v[K_CHECK], v[K_CHECK_ADDR]);
+	if ((rc = dc_check_read(l, n, path, dc, v[K_CHECK], v[K_CHECK_ADDR])) != 0)
+		return rc;
+	if (v[K_CAPACITY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.capacity", path);
+		if ((rc = conf_degrees_read(l, v[K_CAPACITY], kpath, 0.0, 1e12, &dc->capacity)) !=
+		    0)
+			return rc;
+		if (!(dc->capacity > 0.0))
+			return ytree_error_path(&l->r, v[K_CAPACITY], kpath,
+						"the capacity must be more than 0");
+		if (dc->check < 0 || cfg->checks[dc->check].load_source == CHECK_LOAD_NONE)
+			return ytree_error_path(&l->r, v[K_CAPACITY], kpath,
+						"capacity needs a check that reads the load "
+						"(checks[].load)");
+	}
+	return 0;
 }
 
 int conf_datacenters_read(struct loader *l, const struct ytree_node *n)

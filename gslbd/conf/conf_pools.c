@@ -159,13 +159,15 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 		K_CONTINENTS,
 		K_ALL_DOWN,
 		K_FALLBACK,
+		K_ROTATE,
 		K_COUNT
 	};
 	static const char *const keys[K_COUNT + 1] = {
-	    "name",      "datacenters", "policy",        "answers",  "ttl", "weighted",
-	    "countries", "continents",  "when_all_down", "fallback", NULL};
-	static const char *const policies[] = {"nearest", "failover", "weighted",
-					       "all",     "latency",  NULL};
+	    "name",      "datacenters", "policy",        "answers",  "ttl",    "weighted",
+	    "countries", "continents",  "when_all_down", "fallback", "rotate", NULL};
+	static const char *const policies[] = {"nearest", "failover",   "weighted", "all",
+					       "latency", "least_load", NULL};
+	static const char *const rotates[] = {"off", "on", "weighted", NULL};
 	static const char *const weighted[] = {"sticky", "random", NULL};
 	static const char *const all_down[] = {"fail_open", "empty", "fallback", NULL};
 	struct config *cfg = l->cfg;
@@ -192,9 +194,9 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	p->policy = POOL_NEAREST;
 	if (v[K_POLICY] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.policy", path);
-		if ((rc = conf_keyword_read(l, v[K_POLICY], kpath, policies,
-					    "nearest, failover, weighted, all or latency", &u)) !=
-		    0)
+		if ((rc = conf_keyword_read(
+			 l, v[K_POLICY], kpath, policies,
+			 "nearest, failover, weighted, all, latency or least_load", &u)) != 0)
 			return rc;
 		p->policy = (enum pool_policy)u;
 		if (p->policy == POOL_LATENCY && cfg->probe_count == 0)
@@ -202,6 +204,21 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 			    &l->r, v[K_POLICY], kpath,
 			    "policy 'latency' needs probes to measure; none are "
 			    "configured");
+		if (p->policy == POOL_LEAST_LOAD && cfg->probe_count == 0)
+			return ytree_error_path(&l->r, v[K_POLICY], kpath,
+						"policy 'least_load' needs probes to report loads; "
+						"none are configured");
+		if (p->policy == POOL_LEAST_LOAD) {
+			bool any = false;
+
+			for (size_t i = 0; i < p->dc_count; i++)
+				any = any || cfg->datacenters[p->dcs[i]].capacity > 0.0;
+			if (!any)
+				return ytree_error_path(&l->r, v[K_POLICY], kpath,
+							"policy 'least_load' needs datacenters "
+							"with a capacity; pool '%s' has none",
+							p->name);
+		}
 	}
 	p->answers = p->policy == POOL_ALL ? LB_MAX_ANSWERS : 1;
 	if (v[K_ANSWERS] != NULL) {
@@ -223,6 +240,16 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 					    &u)) != 0)
 			return rc;
 		p->weighted_random = u == 1;
+	}
+	if (v[K_ROTATE] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.rotate", path);
+		if ((rc = conf_keyword_read(l, v[K_ROTATE], kpath, rotates, "off, on or weighted",
+					    &u)) != 0)
+			return rc;
+		if (u != POOL_ROTATE_OFF && p->policy != POOL_ALL)
+			return ytree_error_path(&l->r, v[K_ROTATE], kpath,
+						"only pools with policy 'all' rotate");
+		p->rotate = (enum pool_rotate)u;
 	}
 	if (v[K_COUNTRIES] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.countries", path);

@@ -14,6 +14,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/snapshot.h"
@@ -173,17 +174,57 @@ static bool uses_latency(const struct config *cfg)
 	return false;
 }
 
+/* Feed the health model's loads to the load model. Returns true when a
+ * share or the least_load ranking changed. */
+static bool load_update(struct control *c, const struct config *cfg, uint64_t now)
+{
+	struct load_input *in;
+	bool changed;
+
+	if (c->load == NULL || !load_model_in_use(c->load))
+		return false;
+	in = xcalloc(cfg->datacenter_count + 1, sizeof(*in));
+	for (size_t dc = 0; dc < cfg->datacenter_count; dc++) {
+		struct health_load hl;
+
+		if (!(cfg->datacenters[dc].capacity > 0.0) ||
+		    !health_dc_load(c->health, dc, now, &hl))
+			continue;
+		in[dc].known = true;
+		in[dc].util = hl.load / cfg->datacenters[dc].capacity;
+		in[dc].oldest_ms = hl.oldest_ms;
+	}
+	changed = load_model_update(c->load, in, now);
+	free(in);
+	return changed;
+}
+
+/* The measured rankings a snapshot of cfg carries, or NULL when no pool
+ * needs them. */
+static struct latency_table *measured_build(struct control *c, const struct config *cfg,
+					    uint64_t now)
+{
+	struct latency_table *t;
+
+	if (c->health == NULL || (!uses_latency(cfg) && !load_model_is_used(cfg)))
+		return NULL;
+	t = health_latency_build(c->health, now);
+	if (c->load != NULL && load_model_is_used(cfg))
+		load_model_fill(c->load, t);
+	return t;
+}
+
 void control_start(struct control *c, struct snapshot *snap)
 {
 	uint64_t now = time_mono_ms();
 
 	c->started_ms = now;
 	c->health = health_new(snap->config, now);
+	c->load = load_model_new(snap->config, now);
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
 	make_probe_config(c, snap->config);
 	control_apply_states(c, snap);
-	if (uses_latency(snap->config))
-		snap->latency = health_latency_build(c->health, now);
+	snap->latency = measured_build(c, snap->config, now);
 }
 
 struct control *control_new(const char *config_path, bool debug)
@@ -200,6 +241,7 @@ void control_free(struct control *c)
 	if (c == NULL)
 		return;
 	health_free(c->health);
+	load_model_free(c->load);
 	free(c->probe_last_ts);
 	free(c->probe_config);
 	admin_table_free(c->admin);
@@ -289,7 +331,8 @@ static void alert_states(struct control *c, const struct config *cfg, const uint
 static void publish_states(struct control *c)
 {
 	const struct snapshot *cur = snapshot_current();
-	bool latency = c->health != NULL && uses_latency(cur->config);
+	bool latency = c->health != NULL &&
+		       (uses_latency(cur->config) || load_model_is_used(cur->config));
 	struct snapshot *snap;
 
 	snap = snapshot_derive(cur, xmalloc(cur->config->datacenter_count + 1), NULL);
@@ -300,7 +343,7 @@ static void publish_states(struct control *c)
 		return;
 	}
 	if (latency)
-		snap->latency = health_latency_build(c->health, time_mono_ms());
+		snap->latency = measured_build(c, cur->config, time_mono_ms());
 	for (size_t i = 0; i < cur->config->datacenter_count; i++) {
 		const char *name = cur->config->datacenters[i].name;
 		enum admin_state st;
@@ -336,7 +379,8 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	struct health_result *results = NULL;
 	enum report_verdict v;
 	size_t probe = 0, count = 0;
-	uint64_t ts = 0;
+	uint64_t ts = 0, now;
+	bool changed;
 
 	*accepted = 0;
 	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
@@ -351,7 +395,11 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
 		 (unsigned long long)ts);
 	probes_fresh(c, cfg);
-	if (health_report(c->health, probe, results, count, time_mono_ms()))
+	now = time_mono_ms();
+	changed = health_report(c->health, probe, results, count, now);
+	if (load_update(c, cfg, now))
+		changed = true;
+	if (changed)
 		publish_states(c);
 	report_results_free(results, count);
 	return REPORT_OK;
@@ -364,6 +412,7 @@ void control_tick(struct control *c)
 	/* Stale only once the probes have had the time to report. */
 	bool stale = cfg->probe_count > 0 && c->health != NULL &&
 		     now > c->started_ms + cfg->health_freshness_ms;
+	bool changed;
 
 	/* The cause of what a tick changes: time, by the second. */
 	snprintf(c->trigger, sizeof(c->trigger), "tick:%llu",
@@ -377,7 +426,12 @@ void control_tick(struct control *c)
 		alert(c, CONFIG_ALERT_PROBES_STALE, "",
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
-	if (c->health != NULL && health_tick(c->health, now))
+	if (c->health == NULL)
+		return;
+	changed = health_tick(c->health, now);
+	if (load_update(c, cfg, now))
+		changed = true;
+	if (changed)
 		publish_states(c);
 }
 
@@ -410,8 +464,9 @@ int control_reload(struct control *c, struct gslb_err *err)
 		free(c->probe_last_ts);
 		c->probe_last_ts = ts;
 		health_reconfigure(c->health, snap->config, time_mono_ms());
-		if (uses_latency(snap->config))
-			snap->latency = health_latency_build(c->health, time_mono_ms());
+		load_model_reconfigure(c->load, snap->config);
+		(void)load_update(c, snap->config, time_mono_ms());
+		snap->latency = measured_build(c, snap->config, time_mono_ms());
 		make_probe_config(c, snap->config);
 	}
 	control_apply_states(c, snap);

@@ -3,6 +3,7 @@
 #include "gslbd/control/explain.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/health.h"
+#include "gslbd/dns/latency.h"
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -144,6 +146,15 @@ json_t *explain_json(const struct snapshot *snap, const struct explain_query *q,
 			json_object_set_new(o, "score", json_real(k->score));
 		if (k->rtt_ms >= 0)
 			json_object_set_new(o, "rtt_ms", json_real(k->rtt_ms));
+		if (snap->latency != NULL && snap->latency->loads != NULL && dc->capacity > 0.0) {
+			const struct latency_load *ld = &snap->latency->loads[k->dc];
+
+			json_object_set_new(o, "utilisation",
+					    ld->util >= 0 ? json_real(ld->util) : json_null());
+			json_object_set_new(o, "share", json_real(ldexp((double)ld->keep, -32)));
+		}
+		if (k->spilled)
+			json_object_set_new(o, "spilled", json_true());
 		json_array_append_new(cands, o);
 	}
 	json_object_set_new(root, "candidates", cands);

@@ -75,6 +75,8 @@ struct pair {
 	uint64_t last_ms;  /* time of the last result */
 	double rtt_ms;     /* smoothed connect RTT, < 0 when none */
 	int last_status;   /* HTTP status of the last result */
+	double load;       /* load of the last result, when has_load */
+	char *load_error;  /* why the last result has no load, or NULL */
 	uint32_t prev;     /* fresh list: probe before this one, or NIL */
 	uint32_t next;     /* fresh list: probe after this one, or NIL */
 	uint16_t ok_run;   /* consecutive passed results (saturating) */
@@ -83,6 +85,7 @@ struct pair {
 	bool has_result;   /* any result at all */
 	bool last_ok;      /* the last result passed */
 	bool in_fresh;     /* linked in its datacenter's fresh list */
+	bool has_load;     /* the last result carried a load */
 };
 
 /* A datacenter's state. */
@@ -468,10 +471,35 @@ static bool rank_dirty(struct health *h)
 static void pair_clear(struct pair *p)
 {
 	free(p->last_error);
+	free(p->load_error);
 	memset(p, 0, sizeof(*p));
 	p->prev = p->next = NIL;
 	p->rtt_ms = -1.0;
 	p->verdict = HEALTH_UNKNOWN;
+}
+
+/* Replace *slot with a copy of s (at most ERROR_MAX bytes, cut at a
+ * character boundary), or NULL. */
+static void text_keep(char **slot, const char *s)
+{
+	size_t len;
+
+	if (s == NULL) {
+		free(*slot);
+		*slot = NULL;
+		return;
+	}
+	len = strnlen(s, ERROR_MAX + 1);
+	/* Cut long texts at a character boundary (they end up in JSON). */
+	if (len > ERROR_MAX) {
+		len = ERROR_MAX;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if (*slot == NULL || strlen(*slot) != len || memcmp(*slot, s, len) != 0) {
+		free(*slot);
+		*slot = xstrndup(s, len);
+	}
 }
 
 static void pair_apply(struct health *h, struct pair *p, const struct health_result *r,
@@ -504,24 +532,10 @@ static void pair_apply(struct health *h, struct pair *p, const struct health_res
 					  : EWMA_ALPHA * r->rtt_ms + (1 - EWMA_ALPHA) * p->rtt_ms;
 	p->last_ok = r->ok;
 	p->last_status = r->status;
-	if (r->error == NULL) {
-		free(p->last_error);
-		p->last_error = NULL;
-	} else {
-		size_t len = strnlen(r->error, ERROR_MAX + 1);
-
-		/* Cut long errors at a character boundary (they end up in JSON). */
-		if (len > ERROR_MAX) {
-			len = ERROR_MAX;
-			while (len > 0 && ((unsigned char)r->error[len] & 0xc0) == 0x80)
-				len--;
-		}
-		if (p->last_error == NULL || strlen(p->last_error) != len ||
-		    memcmp(p->last_error, r->error, len) != 0) {
-			free(p->last_error);
-			p->last_error = xstrndup(r->error, len);
-		}
-	}
+	p->has_load = r->has_load && r->load >= 0 && isfinite(r->load);
+	p->load = p->has_load ? r->load : 0.0;
+	text_keep(&p->load_error, p->has_load ? NULL : r->load_error);
+	text_keep(&p->last_error, r->error);
 	p->last_ms = now;
 	p->has_result = true;
 }
@@ -603,8 +617,10 @@ void health_free(struct health *h)
 	if (h == NULL)
 		return;
 	if (h->pairs != NULL)
-		for (size_t i = 0; i < h->probe_count * h->dc_count; i++)
+		for (size_t i = 0; i < h->probe_count * h->dc_count; i++) {
 			free(h->pairs[i].last_error);
+			free(h->pairs[i].load_error);
+		}
 	free(h->pairs);
 	free(h->dcs);
 	free(h->report_ms);
@@ -718,6 +734,7 @@ void health_reconfigure(struct health *h, const struct config *cfg, uint64_t now
 			np = pair_at(n, p, dc);
 			*np = *op;
 			op->last_error = NULL; /* moved */
+			op->load_error = NULL;
 			np->prev = np->next = NIL;
 			np->in_fresh = false;
 		}
@@ -846,6 +863,45 @@ void health_pair(const struct health *h, size_t probe, size_t dc, uint64_t now_m
 	out->rtt_ms = p->rtt_ms;
 	out->last_status = p->last_status;
 	out->last_error = p->last_error;
+	out->has_load = p->has_load;
+	out->load = p->load;
+	out->load_error = p->load_error;
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool health_dc_load(const struct health *h, size_t dc, uint64_t now_ms, struct health_load *out)
+{
+	double stack[64], *v = stack;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (dc >= h->dc_count || !is_probed(h, dc))
+		return false;
+	if (h->probe_count > sizeof(stack) / sizeof(stack[0]))
+		v = xcalloc(h->probe_count, sizeof(*v));
+	for (uint32_t p = h->dcs[dc].head; p != NIL; p = pair_at(h, p, dc)->next) {
+		const struct pair *pr = pair_at(h, p, dc);
+
+		if (!pair_is_fresh(h, pr, now_ms) || !pr->has_load)
+			continue;
+		if (n == 0 || pr->last_ms < out->oldest_ms)
+			out->oldest_ms = pr->last_ms;
+		v[n++] = pr->load;
+	}
+	if (n > 0) {
+		qsort(v, n, sizeof(*v), double_cmp);
+		out->load = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+		out->samples = (unsigned)n;
+	}
+	if (v != stack)
+		free(v);
+	return n > 0;
 }
 
 uint64_t health_probe_age_ms(const struct health *h, size_t probe, uint64_t now_ms)

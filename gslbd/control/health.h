@@ -39,6 +39,9 @@ struct health_result {
 	double rtt_ms;      /* connect round-trip time, < 0 when not measured */
 	int status;         /* HTTP status, 0 for TCP checks or no response */
 	const char *error;  /* probe's reason for a failure, or NULL (copied) */
+	bool has_load;      /* the check read a load */
+	double load;        /* that load (>= 0) */
+	const char *load_error; /* why the check read no load, or NULL (copied) */
 };
 
 /* New model for cfg (borrowed: pass the same config to later calls until
@@ -76,9 +79,24 @@ struct health_pair_view {
 	double rtt_ms;             /* smoothed RTT, < 0 when none */
 	int last_status;           /* last HTTP status */
 	const char *last_error;    /* last failure reason, or NULL */
+	bool has_load;             /* the last result carried a load */
+	double load;               /* that load */
+	const char *load_error;    /* why the last result had no load, or NULL */
 };
 void health_pair(const struct health *h, size_t probe, size_t dc, uint64_t now_ms,
 		 struct health_pair_view *out);
+/* A datacenter's load as its fresh probes report it. */
+struct health_load {
+	double load;        /* median of the fresh probes' latest loads */
+	unsigned samples;   /* fresh probes that reported one */
+	uint64_t oldest_ms; /* time of the oldest of those results */
+};
+/* The load of dc: the median of the latest loads of its fresh probes (the
+ * mean of the middle two for an even count), so that one probe cannot
+ * move it while the others agree. Returns false (out zeroed) when no fresh
+ * probe reported a load. */
+bool health_dc_load(const struct health *h, size_t dc, uint64_t now_ms, struct health_load *out);
+
 /* Age of the probe's last accepted report, or UINT64_MAX if none. */
 uint64_t health_probe_age_ms(const struct health *h, size_t probe, uint64_t now_ms);
 

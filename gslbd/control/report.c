@@ -25,6 +25,7 @@
 #define REPORT_TS_DIGITS_MAX 20       /* digits of UINT64_MAX */
 #define REPORT_ERROR_MAX     255      /* bytes kept of a result's error string */
 #define REPORT_RTT_MAX       600000.0 /* largest rtt_ms accepted (10 minutes) */
+#define REPORT_LOAD_MAX      1e15     /* largest load accepted */
 #define REPORT_STATUS_MAX    999      /* largest HTTP status accepted */
 #define REPORT_SHOWN_MAX     64       /* bytes of a sender's string quoted in a reason */
 
@@ -232,12 +233,15 @@ static int dc_name_cmp(const void *a, const void *b)
 
 /* One result as parsed, before it is copied out. */
 struct parsed {
-	size_t dc;         /* index into config->datacenters */
-	bool ok;           /* the check passed */
-	double rtt_ms;     /* -1 when absent */
-	int status;        /* 0 when absent */
-	const char *error; /* in the JSON tree, or NULL */
-	size_t error_len;  /* bytes of error kept */
+	size_t dc;              /* index into config->datacenters */
+	bool ok;                /* the check passed */
+	double rtt_ms;          /* -1 when absent */
+	int status;             /* 0 when absent */
+	const char *error;      /* in the JSON tree, or NULL */
+	size_t error_len;       /* bytes of error kept */
+	double load;            /* reported load, -1 when absent */
+	const char *load_error; /* in the JSON tree, or NULL */
+	size_t load_error_len;  /* bytes of load_error kept */
 };
 
 /* Longest prefix of s (valid UTF-8, len bytes) of at most max bytes that
@@ -330,6 +334,35 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 		out->error = json_string_value(v);
 		out->error_len = utf8_cut(out->error, json_string_length(v), REPORT_ERROR_MAX);
 	}
+
+	/* A malformed load is ignored, not the report: health does not
+	 * depend on it. */
+	out->load = -1;
+	out->load_error = NULL;
+	out->load_error_len = 0;
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_LOAD_ERROR);
+	if (json_is_string(v)) {
+		out->load_error = json_string_value(v);
+		out->load_error_len =
+		    utf8_cut(out->load_error, json_string_length(v), REPORT_ERROR_MAX);
+	}
+	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_LOAD);
+	if (v != NULL && !json_is_null(v)) {
+		if (json_is_number(v) && json_number_value(v) >= 0 &&
+		    json_number_value(v) <= REPORT_LOAD_MAX) {
+			out->load = json_number_value(v);
+		} else {
+			static const char bad[] = "malformed load in report";
+
+			log_ratelimited(LOG_LEVEL_WARN,
+					"report load ignored: probe=%s datacenter=%s "
+					"reason=" PROBE_PROTO_KEY_RESULT_LOAD
+					" is not a number from 0 to %.0f",
+					id, hit->name, REPORT_LOAD_MAX);
+			out->load_error = bad;
+			out->load_error_len = sizeof(bad) - 1;
+		}
+	}
 	return REPORT_OK;
 }
 
@@ -398,6 +431,8 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 			goto fail;
 		if (parsed[i].error != NULL)
 			total += parsed[i].error_len + 1;
+		if (parsed[i].load_error != NULL)
+			total += parsed[i].load_error_len + 1;
 	}
 
 	/* One block: the results, then their error strings. */
@@ -416,6 +451,15 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 			strings[parsed[i].error_len] = '\0';
 			r->error = strings;
 			strings += parsed[i].error_len + 1;
+		}
+		r->has_load = parsed[i].load >= 0;
+		r->load = r->has_load ? parsed[i].load : 0.0;
+		r->load_error = NULL;
+		if (parsed[i].load_error != NULL) {
+			memcpy(strings, parsed[i].load_error, parsed[i].load_error_len);
+			strings[parsed[i].load_error_len] = '\0';
+			r->load_error = strings;
+			strings += parsed[i].load_error_len + 1;
 		}
 	}
 	*count = n;
@@ -516,6 +560,13 @@ static json_t *check_json(const struct config_datacenter *dc, const struct confi
 	/* Only when set, so probes that predate it see the same config. */
 	if (c->rtt_first_byte)
 		set(o, PROBE_PROTO_KEY_CHECK_RTT, json_string(PROBE_PROTO_RTT_FIRST_BYTE));
+	if (c->load_source != CHECK_LOAD_NONE && c->load_name != NULL) {
+		set(o, PROBE_PROTO_KEY_CHECK_LOAD_SOURCE,
+		    json_string(c->load_source == CHECK_LOAD_HEADER ? PROBE_PROTO_LOAD_HEADER
+				: c->load_source == CHECK_LOAD_JSON ? PROBE_PROTO_LOAD_JSON
+								    : PROBE_PROTO_LOAD_PROMETHEUS));
+		set(o, PROBE_PROTO_KEY_CHECK_LOAD_NAME, json_string(c->load_name));
+	}
 	return o;
 }
 

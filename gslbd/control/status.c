@@ -11,6 +11,7 @@
 #include "gslbd/control/admin.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/latency.h"
@@ -54,6 +55,10 @@ static json_t *pair_views(const struct control *ctl, const struct config *cfg, s
 		json_object_set_new(o, "rtt_ms", v.rtt_ms >= 0 ? json_real(v.rtt_ms) : json_null());
 		if (v.last_error != NULL)
 			json_object_set_new(o, "last_error", json_string(v.last_error));
+		if (v.has_load)
+			json_object_set_new(o, "load", json_real(v.load));
+		else if (v.load_error != NULL)
+			json_object_set_new(o, "load_error", json_string(v.load_error));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -84,7 +89,7 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 {
 	const struct config *cfg = snap->config;
 	json_t *dcs = json_array(), *zones = json_array(), *names = json_array();
-	json_t *probes = json_array(), *latency = json_object();
+	json_t *probes = json_array(), *latency = json_object(), *least = json_array();
 
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		const struct config_datacenter *dc = &cfg->datacenters[i];
@@ -115,6 +120,20 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 						: ctl->health != NULL
 						    ? health_dc_reason(ctl->health, i)
 						    : "no health data yet"));
+		if (dc->capacity > 0.0) {
+			struct health_load hl = {0, 0, 0};
+			bool known =
+			    ctl->health != NULL && health_dc_load(ctl->health, i, now, &hl);
+			double util = ctl->load != NULL ? load_model_util(ctl->load, i) : -1.0;
+			json_t *lo = json_pack(
+			    "{s:f, s:i, s:f}", "capacity", dc->capacity, "samples", (int)hl.samples,
+			    "share", ctl->load != NULL ? load_model_share(ctl->load, i) : 1.0);
+
+			json_object_set_new(lo, "load", known ? json_real(hl.load) : json_null());
+			json_object_set_new(lo, "utilisation",
+					    util >= 0 ? json_real(util) : json_null());
+			json_object_set_new(o, "load", lo);
+		}
 		json_object_set_new(o, "probes", pair_views(ctl, cfg, i, now));
 		json_array_append_new(dcs, o);
 	}
@@ -159,10 +178,15 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 		json_array_append_new(names,
 				      json_pack("{s:s, s:s}", "name", cfg->lbnames[i].name, "pool",
 						cfg->pools[cfg->lbnames[i].pool].name));
+	/* The least_load ranking as DNS uses it (the snapshot's). */
+	for (size_t k = 0; snap->latency != NULL && k < snap->latency->load_order_count; k++)
+		json_array_append_new(
+		    least, json_string(cfg->datacenters[snap->latency->load_order[k]].name));
 	{
-		json_t *st = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "generation",
+		json_t *st = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "generation",
 				       (json_int_t)snap->generation, "datacenters", dcs, "zones", zones,
-				       "names", names, "probes", probes, "latency", latency);
+				       "names", names, "probes", probes, "latency", latency,
+				       "least_load", least);
 		const struct fleet_status *f = &ctl->fleet_st;
 
 		if (f->enabled)
@@ -260,6 +284,27 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		fprintf(b, "gslbd_datacenter_state_changes_total{datacenter=\"");
 		prom_escape(b, cfg->datacenters[i].name);
 		fprintf(b, "\"} %llu\n", (unsigned long long)health_dc_changes(ctl->health, i));
+	}
+	fprintf(b, "# HELP gslbd_datacenter_utilisation Median probe-reported load over "
+		   "capacity (1 = at capacity).\n"
+		   "# TYPE gslbd_datacenter_utilisation gauge\n");
+	for (size_t i = 0; ctl->load != NULL && i < cfg->datacenter_count; i++) {
+		double util = load_model_util(ctl->load, i);
+
+		if (!(cfg->datacenters[i].capacity > 0.0) || util < 0)
+			continue;
+		fprintf(b, "gslbd_datacenter_utilisation{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %.6g\n", util);
+	}
+	fprintf(b, "# HELP gslbd_datacenter_share Spill-over: share of its clients the "
+		   "datacenter keeps (0..1).\n# TYPE gslbd_datacenter_share gauge\n");
+	for (size_t i = 0; ctl->load != NULL && i < cfg->datacenter_count; i++) {
+		if (!(cfg->datacenters[i].capacity > 0.0))
+			continue;
+		fprintf(b, "gslbd_datacenter_share{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %.6g\n", load_model_share(ctl->load, i));
 	}
 	fprintf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
 		   "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");

@@ -57,5 +57,8 @@ void latency_table_free(struct latency_table *t)
 		free(t->regions[i].rtt_ms);
 	}
 	free(t->regions);
+	free(t->loads);
+	free(t->load_order);
+	free(t->load_rank);
 	free(t);
 }

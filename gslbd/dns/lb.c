@@ -125,6 +125,8 @@ const char *lb_policy_name(int policy)
 		return "all";
 	case POOL_LATENCY:
 		return "latency";
+	case POOL_LEAST_LOAD:
+		return "least_load";
 	}
 	return "unknown";
 }
@@ -142,6 +144,8 @@ const char *lb_reason_name(enum lb_reason reason)
 		return "unlocated";
 	case LB_REASON_LATENCY:
 		return "latency";
+	case LB_REASON_LOAD:
+		return "load";
 	}
 	return "unknown";
 }
@@ -391,7 +395,38 @@ static bool fill_cand(const struct config *cfg, const uint8_t *dc_up, size_t dc,
 	c->distance_km = -1.0;
 	c->score = 0.0;
 	c->rtt_ms = -1.0;
+	c->spilled = false;
 	return c->has_family;
+}
+
+/* The place of dc in the load ranking of lat (UINT16_MAX: not ranked). */
+static uint16_t load_rank(const struct latency_table *lat, uint16_t dc)
+{
+	if (lat->load_rank != NULL)
+		return lat->load_rank[dc];
+	for (size_t k = 0; k < lat->load_order_count && k < UINT16_MAX; k++)
+		if (lat->load_order[k] == dc)
+			return (uint16_t)k;
+	return UINT16_MAX;
+}
+
+/* least_load: the candidates in the order of the load ranking, those
+ * without a known utilisation after them as they were. Returns false,
+ * leaving them be, when the ranking holds none of them. */
+static bool rank_load(const struct latency_table *lat, struct lb_decision *out)
+{
+	double rank[LB_MAX_POOL_DCS];
+	bool any = false;
+
+	for (unsigned i = 0; i < out->cand_count; i++) {
+		uint16_t r = load_rank(lat, out->cands[i].dc);
+
+		rank[i] = (double)r;
+		any = any || r != UINT16_MAX;
+	}
+	if (any)
+		sort_cands(out->cands, rank, out->cand_count);
+	return any;
 }
 
 /* Order the candidates by the per-query parts of the policy: weighted
@@ -430,12 +465,123 @@ static uint8_t rank_query(const struct config *cfg, const struct latency_table *
 		sort_cands(out->cands, key, out->cand_count);
 		return scope;
 	}
+	case POOL_LEAST_LOAD:
+		/* rank_pool() fills a pool's own list in this order already */
+		if (out->reason != LB_REASON_LOAD && lat != NULL && lat->load_order != NULL &&
+		    rank_load(lat, out))
+			out->reason = LB_REASON_LOAD;
+		return 0;
 	case POOL_NEAREST:
 	case POOL_FAILOVER:
 	case POOL_ALL:
 		break;
 	}
 	return 0;
+}
+
+/* The key of the client's network for spill-over: its family and address
+ * cut to /24 (IPv4) or /56 (IPv6), or to the shorter ECS source prefix. */
+static uint64_t spill_key(const struct lb_client *c)
+{
+	if (c->family == AF_INET6) {
+		unsigned prefix = c->prefix < LB_ECS_V6_MAX ? c->prefix : LB_ECS_V6_MAX;
+		uint64_t hi = load_be64(c->addr);
+
+		hi &= prefix == 0 ? 0 : ~UINT64_C(0) << (64 - prefix);
+		return hash_mix64(hi ^ UINT64_C(0x6a09e667f3bcc909));
+	} else {
+		unsigned prefix = c->prefix < LB_ECS_V4_MAX ? c->prefix : LB_ECS_V4_MAX;
+		uint32_t a = (uint32_t)c->addr[0] << 24 | (uint32_t)c->addr[1] << 16 |
+			     (uint32_t)c->addr[2] << 8 | c->addr[3];
+
+		a &= prefix == 0 ? 0 : ~UINT32_C(0) << (32 - prefix);
+		return hash_mix64(((uint64_t)a << 8) ^ UINT64_C(0xbb67ae8584caa73b));
+	}
+}
+
+/* The ECS scope of an answer that depends on a hash of the client's
+ * network (spill_key()). */
+static uint8_t subnet_scope(const struct lb_client *c)
+{
+	return min_u8(c->family == AF_INET6 ? LB_ECS_V6_MAX : LB_ECS_V4_MAX, c->prefix);
+}
+
+/* Spill-over (nearest, latency and failover pools): walking the ranking, a
+ * datacenter that keeps only part of its clients (lat->loads[].keep) keeps
+ * this client when the hash of its network is below the threshold; else
+ * the candidate is marked spilled, and choose() takes it only after every
+ * candidate that is not, so the client goes to the next choice. Stops once
+ * the answer is full of kept eligible candidates: what comes after cannot
+ * change it. Returns the scope the decision now depends on (0 when no hash
+ * was compared). */
+static uint8_t apply_spill(const struct config_pool *pool, const struct latency_table *lat,
+			   const struct lb_client *client, unsigned limit, struct lb_decision *out)
+{
+	unsigned filled = 0;
+	uint64_t key = 0;
+	bool keyed = false;
+
+	if (lat == NULL || lat->loads == NULL ||
+	    (pool->policy != POOL_NEAREST && pool->policy != POOL_LATENCY &&
+	     pool->policy != POOL_FAILOVER))
+		return 0;
+	for (unsigned i = 0; i < out->cand_count && filled < limit; i++) {
+		struct lb_candidate *c = &out->cands[i];
+		uint64_t keep;
+
+		if (!c->up || !c->has_family)
+			continue;
+		keep = lat->loads[c->dc].keep;
+		if (keep < LATENCY_KEEP_ALL) {
+			if (!keyed) {
+				key = spill_key(client);
+				keyed = true;
+			}
+			if ((hash_mix64(key ^ lat->loads[c->dc].salt) >> 32) >= keep) {
+				c->spilled = true;
+				continue;
+			}
+		}
+		filled++;
+	}
+	return keyed ? subnet_scope(client) : 0;
+}
+
+/* Round robin of an answer of several address datacenters: rotate
+ * out->chosen by a per-thread counter (evenly, or with each datacenter
+ * first by its weight's share). */
+static void rotate_chosen(const struct config *cfg, const struct config_pool *pool,
+			  struct lb_decision *out)
+{
+	static _Thread_local uint32_t counter;
+	uint16_t tmp[LB_MAX_ANSWERS];
+	unsigned n = out->chosen_count, start = 0;
+	uint32_t turn;
+
+	if (pool->rotate == POOL_ROTATE_OFF || n < 2 || out->cname)
+		return;
+	turn = counter++;
+	if (pool->rotate == POOL_ROTATE_WEIGHTED) {
+		uint64_t total = 0, t;
+
+		for (unsigned i = 0; i < n; i++)
+			total += cfg->datacenters[out->chosen[i]].weight;
+		t = total > 0 ? (uint64_t)turn % total : 0;
+		for (start = 0; start + 1 < n; start++) {
+			uint64_t w = cfg->datacenters[out->chosen[start]].weight;
+
+			if (t < w)
+				break;
+			t -= w;
+		}
+	} else {
+		start = turn % n;
+	}
+	if (start == 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		tmp[i] = out->chosen[(start + i) % n];
+	memcpy(out->chosen, tmp, n * sizeof(*tmp));
 }
 
 /* rank_pool() from a compiled map: one walk of the map, the class's
@@ -484,6 +630,7 @@ static uint8_t rank_pool(const struct config *cfg, const struct rank_src *src,
 {
 	const struct config_pool *pool = &cfg->pools[pool_idx];
 	double key[LB_MAX_POOL_DCS]; /* sort keys, one per candidate */
+	uint8_t idx[LB_MAX_POOL_DCS]; /* the order the pool's datacenters are filled in */
 	double where[3];             /* the client's unit vector (when located) */
 	bool by_distance;
 	const struct config_override *ov = NULL;
@@ -528,11 +675,37 @@ static uint8_t rank_pool(const struct config *cfg, const struct rank_src *src,
 		where[k] = out->loc.xyz[k];
 	*any_family = false;
 	out->cand_count = (unsigned)n;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (uint8_t)i;
+	if (pool->policy == POOL_LEAST_LOAD && ov == NULL && lat != NULL &&
+	    lat->load_order_count > 0) {
+		/* filled in the load ranking's order (stable: unranked ones keep
+		 * the listed order, after the ranked ones) */
+		uint16_t rank[LB_MAX_POOL_DCS];
+		bool any = false;
+
+		for (size_t i = 0; i < n; i++) {
+			rank[i] = load_rank(lat, (uint16_t)list[i]);
+			any = any || rank[i] != UINT16_MAX;
+		}
+		for (size_t i = 1; i < n; i++) {
+			uint8_t x = idx[i];
+			size_t j = i;
+
+			while (j > 0 && rank[idx[j - 1]] > rank[x]) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = x;
+		}
+		if (any)
+			out->reason = LB_REASON_LOAD;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct lb_candidate *c = &out->cands[i];
 		double xyz[3];
 
-		*any_family |= fill_cand(cfg, dc_up, list[i], qtype, c);
+		*any_family |= fill_cand(cfg, dc_up, list[idx[i]], qtype, c);
 		if (by_distance) {
 			key[i] = geo_chord2(where, dc_xyz(&cfg->datacenters[list[i]], xyz));
 			c->chord2 = key[i];
@@ -566,29 +739,45 @@ static unsigned answer_limit(const struct config_pool *pool)
 
 /* Pick the answer from the ranked candidates: the first eligible one alone
  * when it is a CNAME datacenter, else up to `answers` eligible address
- * datacenters. ignore_health answers down ones too (fail open). */
-static void choose(const struct config *cfg, const struct config_pool *pool,
+ * datacenters; spilled candidates only after every other eligible one.
+ * ignore_health answers down ones too (fail open). Returns true when a
+ * spilled candidate was chosen. */
+static bool choose(const struct config *cfg, const struct config_pool *pool,
 		   struct lb_decision *out, bool ignore_health)
 {
-	unsigned limit = answer_limit(pool);
+	unsigned limit = answer_limit(pool), before;
+	bool any_spilled = false;
+
 	out->chosen_count = 0;
 	out->cname = false;
-	for (unsigned i = 0; i < out->cand_count && out->chosen_count < limit; i++) {
-		const struct lb_candidate *c = &out->cands[i];
+	for (int pass = 0; pass < 2; pass++) {
+		before = out->chosen_count;
+		for (unsigned i = 0; i < out->cand_count && out->chosen_count < limit; i++) {
+			const struct lb_candidate *c = &out->cands[i];
 
-		if (!c->has_family || (!c->up && !ignore_health))
-			continue;
-		if (cfg->datacenters[c->dc].cname != NULL) {
-			if (out->chosen_count == 0) {
-				out->chosen[0] = c->dc;
-				out->chosen_count = 1;
-				out->cname = true;
-				return;
+			if (!c->has_family || (!c->up && !ignore_health))
+				continue;
+			if (c->spilled != (pass == 1)) {
+				any_spilled = any_spilled || c->spilled;
+				continue;
 			}
-			continue; /* a CNAME cannot sit beside addresses */
+			if (cfg->datacenters[c->dc].cname != NULL) {
+				if (out->chosen_count == 0) {
+					out->chosen[0] = c->dc;
+					out->chosen_count = 1;
+					out->cname = true;
+					return pass == 1;
+				}
+				continue; /* a CNAME cannot sit beside addresses */
+			}
+			out->chosen[out->chosen_count++] = c->dc;
 		}
-		out->chosen[out->chosen_count++] = c->dc;
+		if (pass == 1)
+			return out->chosen_count > before;
+		if (!any_spilled || out->chosen_count >= limit)
+			return false;
 	}
+	return false;
 }
 
 void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_cache *cache,
@@ -611,20 +800,27 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	for (unsigned hop = 0;; hop++) {
 		const struct config_pool *pool = &cfg->pools[pool_idx];
 		bool any_family, truncated;
-		uint8_t s;
+		uint8_t s, sp;
 
 		out->pool = pool_idx;
 		out->ttl = pool->ttl;
 		s = rank_pool(cfg, &src, dc_up, lat, pool_idx, qtype, client, rnd, &ls, out,
 			      &any_family, &truncated);
+		sp = apply_spill(pool, lat, client, answer_limit(pool), out);
 		if (truncated) {
-			/* enough of the kept datacenters eligible: the same answer as
-			 * the whole ranking; else rank the whole pool directly */
-			choose(cfg, pool, out, false);
-			if (!out->cname && out->chosen_count < answer_limit(pool))
+			/* enough of the kept datacenters eligible (and not spilled):
+			 * the same answer as the whole ranking; else rank the whole
+			 * pool directly */
+			bool spilled = choose(cfg, pool, out, false);
+
+			if (!out->cname && (out->chosen_count < answer_limit(pool) || spilled)) {
 				s = rank_pool(cfg, &direct, dc_up, lat, pool_idx, qtype, client,
 					      rnd, &ls, out, &any_family, &truncated);
+				sp = apply_spill(pool, lat, client, answer_limit(pool), out);
+			}
 		}
+		if (sp > s)
+			s = sp;
 		if (s > scope)
 			scope = s;
 		if (!any_family) {
@@ -634,11 +830,13 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 			out->empty = true;
 			break;
 		}
-		choose(cfg, pool, out, false);
-		if (out->chosen_count > 0)
+		(void)choose(cfg, pool, out, false);
+		if (out->chosen_count > 0) {
+			rotate_chosen(cfg, pool, out);
 			break;
+		}
 		if (pool->all_down == POOL_ALL_DOWN_FAIL_OPEN) {
-			choose(cfg, pool, out, true);
+			(void)choose(cfg, pool, out, true);
 			out->failed_open = true;
 			break;
 		}

@@ -9,6 +9,8 @@
  * HTTP explain endpoint.
  *
  * Policies: nearest (great-circle distance), failover (listed order),
+ * least_load (the load ranking of the snapshot's latency table: lowest
+ * utilisation first, hysteresis applied when it was built),
  * weighted (weighted rendezvous hashing of the client subnet, so a
  * datacenter that goes away moves only its own clients; or random per
  * query), all (every healthy one, up to `answers`), latency (lowest
@@ -16,7 +18,16 @@
  * that region has no fresh data); country and continent
  * overrides give their own preference list. Only datacenters that can answer
  * the queried family count (a CNAME datacenter answers every family).
- * Unknown, private and unlocated clients get the pool's listed order. */
+ * Unknown, private and unlocated clients get the pool's listed order.
+ *
+ * Spill-over (nearest, latency and failover pools): after the ranking, a
+ * datacenter whose share (latency_load.keep) is below full keeps a client
+ * only when the hash of the client's network (/24, /56 or the shorter ECS
+ * source prefix) is below its share; otherwise it is answered only after
+ * every other eligible candidate.
+ * The scope is then that network's prefix. Round robin (policy all, rotate
+ * on or weighted): the answer's order rotates by a per-thread counter;
+ * it does not depend on the client. */
 #ifndef GSLBD_DNS_LB_H
 #define GSLBD_DNS_LB_H
 
@@ -59,6 +70,7 @@ enum lb_reason {
 	LB_REASON_CONTINENT, /* a continent override */
 	LB_REASON_UNLOCATED, /* no location (unknown, private or no database): listed order */
 	LB_REASON_LATENCY,   /* latency rankings of the nearest probe region */
+	LB_REASON_LOAD,      /* least_load: the load ranking */
 };
 
 /* One datacenter considered. */
@@ -71,6 +83,8 @@ struct lb_candidate {
 				  lb_decision_distances() (explain), not on the DNS path */
 	double score;          /* weighted: rendezvous score (higher wins); 0 otherwise */
 	double rtt_ms;         /* latency: smoothed RTT from the region, -1 when none */
+	bool spilled;          /* spill-over: its datacenter does not keep this client's network
+				* (chosen only after every other eligible candidate) */
 };
 
 struct lb_decision {

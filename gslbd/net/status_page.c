@@ -183,7 +183,7 @@ static void add_tables(struct evbuffer *b, const struct snapshot *snap)
 
 	evbuffer_add_printf(b, "<section><h2>Datacenters</h2><table id=\"dc-table\"><thead><tr>"
 			       "<th>datacenter</th><th>region</th><th>state</th><th>override</th>"
-			       "<th>reason</th><th>probes</th></tr></thead><tbody>\n");
+			       "<th>reason</th><th>load</th><th>probes</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		const struct config_datacenter *dc = &cfg->datacenters[i];
 		const char *st = dc_state_name(snap, i);
@@ -194,11 +194,12 @@ static void add_tables(struct evbuffer *b, const struct snapshot *snap)
 		add_escaped(b, dc->name);
 		evbuffer_add_printf(b, "</td><td>");
 		add_escaped(b, dc->region);
-		evbuffer_add_printf(b,
-				    "</td><td><span class=\"badge st-%s\">%s</span></td><td "
-				    "class=\"admin\"></td><td class=\"reason\"></td><td "
-				    "class=\"votes small\"></td></tr>\n",
-				    st, st);
+		evbuffer_add_printf(
+		    b,
+		    "</td><td><span class=\"badge st-%s\">%s</span></td><td "
+		    "class=\"admin\"></td><td class=\"reason\"></td><td class=\"load "
+		    "small\"></td><td class=\"votes small\"></td></tr>\n",
+		    st, st);
 	}
 	evbuffer_add_printf(b, "</tbody></table></section>\n");
 

@@ -103,6 +103,11 @@
 			badge(row.querySelector('.badge'), st);
 			setText(row.querySelector('.admin'), d.admin === 'none' ? '' : d.admin);
 			setText(row.querySelector('.reason'), d.reason || '');
+			// utilisation and spill-over share of a datacenter with a capacity
+			setText(row.querySelector('.load'), !d.load ? '' :
+				(d.load.utilisation === null ? 'no load' :
+					Math.round(d.load.utilisation * 100) + '%') +
+				(d.load.share < 1 ? ', keeps ' + Math.round(d.load.share * 100) + '%' : ''));
 			setText(row.querySelector('.votes'), d.probes.map(function (v) {
 				return v.probe + ': ' + v.verdict + (v.rtt_ms === null ? '' : ' ' + ms(v.rtt_ms)) +
 					(v.fresh ? '' : ' (stale)');

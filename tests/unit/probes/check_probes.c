@@ -454,6 +454,134 @@ START_TEST(test_report_body)
 }
 END_TEST
 
+/* A check of type http reading the load from source with name. */
+static void load_check(const char *source, const char *name)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
+		 "\"192.0.2.1\", \"load_source\": \"%s\", \"load_name\": \"%s\"}]}",
+		 source, name);
+	pcheck_list_free(list);
+	list = NULL;
+	ck_assert_msg(pcheck_list_parse(text, strlen(text), &list, &err) == 0, "%s", err.msg);
+}
+
+static void assert_load(const char *header, const char *body, double want)
+{
+	struct pcheck_result r;
+
+	memset(&r, 0x5a, sizeof(r));
+	pcheck_load_read(&list->checks[0], header, body, body != NULL ? strlen(body) : 0, false,
+			 &r);
+	ck_assert_msg(r.has_load, "no load: %s", r.load_error);
+	ck_assert_double_eq_tol(r.load, want, 1e-9);
+	ck_assert_str_eq(r.load_error, "");
+}
+
+static void assert_no_load(const char *header, const char *body, const char *why)
+{
+	struct pcheck_result r;
+
+	pcheck_load_read(&list->checks[0], header, body, body != NULL ? strlen(body) : 0, false,
+			 &r);
+	ck_assert(!r.has_load);
+	ck_assert_str_eq(r.load_error, why);
+}
+
+/* Loads from a header, a JSON body by dotted path and a Prometheus metric,
+ * and a clear reason when one cannot be read. */
+START_TEST(test_load_read)
+{
+	load_check("header", "X-Load");
+	ck_assert_int_eq(list->checks[0].load_source, PCHECK_LOAD_HEADER);
+	ck_assert_str_eq(list->checks[0].load_name, "X-Load");
+	assert_load("42", NULL, 42);
+	assert_load(" 0.5 ", NULL, 0.5);
+	assert_no_load(NULL, NULL, "no X-Load header");
+	assert_no_load("lots", NULL, "header X-Load is not a number >= 0");
+	assert_no_load("-3", NULL, "header X-Load is not a number >= 0");
+	assert_no_load("nan", NULL, "header X-Load is not a number >= 0");
+	assert_no_load("0x10", NULL, "header X-Load is not a number >= 0");
+
+	load_check("json", "stats.workers.1.load");
+	assert_load(NULL, "{\"stats\": {\"workers\": [{\"load\": 1}, {\"load\": 73.5}]}}", 73.5);
+	assert_load(NULL, "{\"stats\": {\"workers\": [{}, {\"load\": \"12\"}]}}", 12);
+	assert_no_load(NULL, "{\"stats\": {}}", "no stats.workers.1.load in the JSON body");
+	assert_no_load(NULL, "{\"stats\": {\"workers\": [{}, {\"load\": true}]}}",
+		       "stats.workers.1.load is not a number >= 0");
+	assert_no_load(NULL, "<html>", "body is not JSON (line 1: '[' or '{' expected near '<')");
+	assert_no_load(NULL, NULL,
+		       "body is not JSON (line 1: '[' or '{' expected near end of file)");
+
+	load_check("prometheus", "app_load");
+	assert_load(NULL,
+		    "# HELP app_load_total x\n# TYPE app_load gauge\napp_load_total 9\n"
+		    "app_load{worker=\"a b\"} 17.25 1700000000\napp_load 3\n",
+		    17.25);
+	assert_load(NULL, "app_load 3e1\n", 30);
+	assert_no_load(NULL, "app_load_total 9\n", "no metric app_load in the body");
+	assert_no_load(NULL, "app_load NaN\n", "metric app_load has no number >= 0");
+
+	/* a tcp check cannot read a load; the source is one of three */
+	{
+		static const char tcp[] = "{\"checks\": [{\"datacenter\": \"a\", \"type\": "
+					  "\"tcp\", \"address\": \"192.0.2.1\", "
+					  "\"load_source\": \"header\", \"load_name\": \"X\"}]}";
+		static const char body[] = "{\"checks\": [{\"datacenter\": \"a\", \"type\": "
+					   "\"http\", \"address\": \"192.0.2.1\", "
+					   "\"load_source\": \"body\"}]}";
+		static const char noname[] = "{\"checks\": [{\"datacenter\": \"a\", \"type\": "
+					     "\"http\", \"address\": \"192.0.2.1\", "
+					     "\"load_source\": \"json\"}]}";
+
+		pcheck_list_free(list);
+		list = NULL;
+		ck_assert_int_ne(pcheck_list_parse(tcp, strlen(tcp), &list, &err), 0);
+		ck_assert_str_eq(err.msg, "checks[0].load_source: needs an http(s) check");
+		ck_assert_int_ne(pcheck_list_parse(body, strlen(body), &list, &err), 0);
+		ck_assert_str_eq(err.msg, "checks[0].load_source: expected \"header\", \"json\" or "
+					  "\"prometheus\"");
+		ck_assert_int_ne(pcheck_list_parse(noname, strlen(noname), &list, &err), 0);
+		ck_assert_str_eq(err.msg, "checks[0].load_name: required with a load source, "
+					  "printable, no spaces");
+	}
+}
+END_TEST
+
+/* Reports carry the load, or why there is none. */
+START_TEST(test_report_load)
+{
+	struct pcheck_result a, b, c;
+	struct report_item items[3] = {{"a", &a}, {"b", &b}, {"c", &c}};
+	json_t *root, *res;
+	size_t len;
+	char *text;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	a.ok = b.ok = c.ok = true;
+	a.has_load = true;
+	a.load = 61.5;
+	snprintf(b.load_error, sizeof(b.load_error), "no X-Load header");
+	text = report_body_build("p", items, 3, &len);
+	root = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	res = json_object_get(root, "results");
+	ck_assert(json_real_value(json_object_get(json_array_get(res, 0), "load")) == 61.5);
+	ck_assert_ptr_null(json_object_get(json_array_get(res, 0), "load_error"));
+	ck_assert_ptr_null(json_object_get(json_array_get(res, 1), "load"));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 1), "load_error")),
+			 "no X-Load header");
+	ck_assert_ptr_null(json_object_get(json_array_get(res, 2), "load"));
+	ck_assert_ptr_null(json_object_get(json_array_get(res, 2), "load_error"));
+	json_decref(root);
+	free(text);
+}
+END_TEST
+
 static Suite *probes_suite(void)
 {
 	Suite *s = suite_create("probes");
@@ -486,6 +614,8 @@ static Suite *probes_suite(void)
 	tc = tcase_create("report");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_report_body);
+	tcase_add_test(tc, test_load_read);
+	tcase_add_test(tc, test_report_load);
 	suite_add_tcase(s, tc);
 	return s;
 }

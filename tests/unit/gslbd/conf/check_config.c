@@ -742,6 +742,63 @@ START_TEST(test_lb_forms)
 }
 END_TEST
 
+/* Load sources, capacities, water marks, least_load and round robin. */
+START_TEST(test_load_forms)
+{
+	ck_assert_int_eq(
+	    load("load:\n  high_water: 90\n  low_water: 60\n  max_step: 25\n"
+		 "  interval: 2s\n  hysteresis: 5\n" ZONE "checks:\n"
+		 "  - name: h\n    load: {header: X-Load}\n"
+		 "  - name: j\n    load:\n      json: stats.0.load\n"
+		 "  - name: m\n    type: https\n    load: {prometheus: 'app:load_total'}\n"
+		 "  - name: plain\n"
+		 "datacenters:\n"
+		 "  - name: a\n    latitude: 1\n    longitude: 1\n    ipv4: 192.0.2.1\n"
+		 "    check: h\n    capacity: 100\n"
+		 "  - name: b\n    latitude: 2\n    longitude: 2\n    ipv4: 192.0.2.2\n"
+		 "    check: j\n    capacity: 2.5e3\n"
+		 "  - name: c\n    latitude: 3\n    longitude: 3\n    ipv4: 192.0.2.3\n"
+		 "    check: m\n"
+		 "probes:\n" PROBE("p") SECRET
+		 "pools:\n"
+		 "  - name: ll\n    datacenters: [a, b, c]\n    policy: least_load\n"
+		 "  - name: rr\n    datacenters: [a, b, c]\n    policy: all\n"
+		 "    rotate: weighted\n"
+		 "  - name: near\n    datacenters: [a, b]\n"),
+	    0);
+	ck_assert_uint_eq(cfg->load_high_pct, 90);
+	ck_assert_uint_eq(cfg->load_low_pct, 60);
+	ck_assert_uint_eq(cfg->load_step_pct, 25);
+	ck_assert_uint_eq(cfg->load_interval_ms, 2000);
+	ck_assert_uint_eq(cfg->load_hysteresis_pct, 5);
+	ck_assert_int_eq(cfg->checks[0].load_source, CHECK_LOAD_HEADER);
+	ck_assert_str_eq(cfg->checks[0].load_name, "X-Load");
+	ck_assert_int_eq(cfg->checks[1].load_source, CHECK_LOAD_JSON);
+	ck_assert_str_eq(cfg->checks[1].load_name, "stats.0.load");
+	ck_assert_int_eq(cfg->checks[2].load_source, CHECK_LOAD_PROMETHEUS);
+	ck_assert_str_eq(cfg->checks[2].load_name, "app:load_total");
+	ck_assert_int_eq(cfg->checks[3].load_source, CHECK_LOAD_NONE);
+	ck_assert_ptr_null(cfg->checks[3].load_name);
+	ck_assert_double_eq_tol(cfg->datacenters[0].capacity, 100, 1e-9);
+	ck_assert_double_eq_tol(cfg->datacenters[1].capacity, 2500, 1e-9);
+	ck_assert_double_eq_tol(cfg->datacenters[2].capacity, 0, 1e-9);
+	ck_assert_int_eq(cfg->pools[0].policy, POOL_LEAST_LOAD);
+	ck_assert_int_eq(cfg->pools[0].rotate, POOL_ROTATE_OFF);
+	ck_assert_int_eq(cfg->pools[1].rotate, POOL_ROTATE_WEIGHTED);
+	ck_assert_int_eq(cfg->pools[2].policy, POOL_NEAREST);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* defaults */
+	ck_assert_int_eq(load(ZONE), 0);
+	ck_assert_uint_eq(cfg->load_high_pct, 80);
+	ck_assert_uint_eq(cfg->load_low_pct, 70);
+	ck_assert_uint_eq(cfg->load_step_pct, 10);
+	ck_assert_uint_eq(cfg->load_interval_ms, 5000);
+	ck_assert_uint_eq(cfg->load_hysteresis_pct, 10);
+}
+END_TEST
+
 /* The example shipped in zones/ loads and means what its comments say. */
 START_TEST(test_example)
 {
@@ -1006,7 +1063,8 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts or tokens)"},
+     "load, rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts or "
+     "tokens)"},
     /* The fleet's etcd. */
     {"etcd:\n  endpoints: [127.0.0.1:2379]\n" ZONE,
      "t.conf:2:15: etcd.endpoints[0]: '127.0.0.1:2379' is not an http:// or https:// URL"},
@@ -1319,8 +1377,9 @@ static const struct {
     {ZONE DCS POOL "    policy: latency\n",
      "t.conf:16:13: pools[0].policy: policy 'latency' needs probes to measure; none are "
      "configured"},
-    {ZONE DCS POOL "    policy: closest\n", "t.conf:16:13: pools[0].policy: 'closest' is not one "
-					    "of nearest, failover, weighted, all or latency"},
+    {ZONE DCS POOL "    policy: closest\n",
+     "t.conf:16:13: pools[0].policy: 'closest' is not one "
+     "of nearest, failover, weighted, all, latency or least_load"},
     {ZONE DCS POOL "    answers: 0\n", "t.conf:16:14: pools[0].answers: 0 is out of range (1..16)"},
     {ZONE DCS POOL "    answers: 17\n",
      "t.conf:16:14: pools[0].answers: 17 is out of range (1..16)"},
@@ -1557,6 +1616,52 @@ static const struct {
     {"latency:\n  hysteresis_ms: 1001\n" ZONE,
      "t.conf:2:18: latency.hysteresis_ms: 1001 is out of range (0..1000)"},
     {"latency: [1]\n" ZONE, "t.conf:1:10: latency: expected a mapping, got a list"},
+    /* load: checks' load sources, capacities, water marks, policies. */
+    {ZONE CHECK "    load: {header: 'a b'}\n",
+     "t.conf:6:20: checks[0].load.header: 'a b' is not a header name"},
+    {ZONE CHECK "    load: {json: 'a..b'}\n",
+     "t.conf:6:18: checks[0].load.json: 'a..b' is not a dotted JSON path (like stats.load)"},
+    {ZONE CHECK "    load: {prometheus: 9x}\n",
+     "t.conf:6:24: checks[0].load.prometheus: '9x' is not a Prometheus metric name"},
+    {ZONE CHECK "    load: {header: a, json: b}\n",
+     "t.conf:6:11: checks[0].load: expected one of {header: NAME}, {json: PATH} or {prometheus: "
+     "METRIC}, got a mapping"},
+    {ZONE CHECK "    load: {size: a}\n", "t.conf:6:12: unknown key 'size' in checks[0].load"},
+    {ZONE CHECK "    load: X-Load\n", "t.conf:6:11: checks[0].load: expected one of {header: "
+				      "NAME}, {json: PATH} or {prometheus: METRIC}, got a scalar"},
+    {ZONE CHECK "    type: tcp\n    load: {header: X}\n",
+     "t.conf:7:11: checks[0].load: only http and https checks have load"},
+    {ZONE CHECK "    load: {header: X-Load}\n" DC1 "    check: web\n    capacity: 0\n",
+     "t.conf:13:15: datacenters[0].capacity: the capacity must be more than 0"},
+    {ZONE CHECK "    load: {header: X-Load}\n" DC1 "    check: web\n    capacity: -5\n",
+     "t.conf:13:15: datacenters[0].capacity: -5 is out of range (0..1e+12)"},
+    {ZONE CHECK "    load: {header: X-Load}\n" DC1 "    check: web\n    capacity: lots\n",
+     "t.conf:13:15: datacenters[0].capacity: expected a number, got 'lots'"},
+    {ZONE CHECK DC1 "    check: web\n    capacity: 100\n",
+     "t.conf:12:15: datacenters[0].capacity: capacity needs a check that reads the load "
+     "(checks[].load)"},
+    {ZONE DC1 "    capacity: 100\n", "t.conf:9:15: datacenters[0].capacity: capacity needs a check "
+				     "that reads the load (checks[].load)"},
+    {ZONE DCS POOL "    policy: least_load\n"
+		   "probes:\n" PROBE("p") SECRET,
+     "t.conf:16:13: pools[0].policy: policy 'least_load' needs datacenters with a capacity; pool "
+     "'web' has none"},
+    {ZONE DCS POOL "    policy: least_load\n", "t.conf:16:13: pools[0].policy: policy 'least_load' "
+					       "needs probes to report loads; none are configured"},
+    {ZONE DCS POOL "    rotate: on\n",
+     "t.conf:16:13: pools[0].rotate: only pools with policy 'all' rotate"},
+    {ZONE DCS POOL "    policy: all\n    rotate: sideways\n",
+     "t.conf:17:13: pools[0].rotate: 'sideways' is not one of off, on or weighted"},
+    {"load:\n  high_water: 50\n" ZONE,
+     "t.conf:2:15: load.high_water: load.low_water (70) must be lower than load.high_water (50)"},
+    {"load:\n  low_water: 90\n  high_water: 90\n" ZONE,
+     "t.conf:2:14: load.low_water: load.low_water (90) must be lower than load.high_water (90)"},
+    {"load:\n  max_step: 0\n" ZONE, "t.conf:2:13: load.max_step: 0 is out of range (1..100)"},
+    {"load:\n  interval: 100ms\n" ZONE,
+     "t.conf:2:13: load.interval: 100ms is out of range (500ms..1h)"},
+    {"load:\n  hysteresis: 101\n" ZONE,
+     "t.conf:2:15: load.hysteresis: 101 is out of range (0..100)"},
+    {"load:\n  spill: on\n" ZONE, "t.conf:2:3: unknown key 'spill' in load"},
     /* Messages of every reader, and the order sections are checked in. */
     {"server:\n  allow_transfer: {a: 1}\n" ZONE,
      "t.conf:2:19: server.allow_transfer: expected a list of address prefixes, got a mapping"},
@@ -1611,7 +1716,8 @@ static const struct {
     {ZONE DCS POOL "    when_all_down: fallback\n    fallback: [web]\n",
      "t.conf:17:15: pools[0].fallback: expected a pool name, got a list"},
     {ZONE DCS POOL "    policy: [nearest]\n",
-     "t.conf:16:13: pools[0].policy: expected nearest, failover, weighted, all or latency, got a "
+     "t.conf:16:13: pools[0].policy: expected nearest, failover, weighted, all, latency or "
+     "least_load, got a "
      "list"},
     {ZONE DCS POOL "names:\n  - name: [www.example.com]\n    pool: web\n",
      "t.conf:17:11: names[0].name: expected a domain name, got a list"},
@@ -1700,6 +1806,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_health_forms);
 	tcase_add_loop_test(valid, test_statuses, 0, COUNT(statuses));
 	tcase_add_test(valid, test_lb_forms);
+	tcase_add_test(valid, test_load_forms);
 	tcase_add_test(valid, test_example);
 	tcase_add_loop_test(valid, test_durations, 0, COUNT(durations));
 	tcase_add_loop_test(valid, test_bools, 0, COUNT(bools));

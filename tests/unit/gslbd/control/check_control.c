@@ -26,6 +26,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/control/status.h"
+#include "gslbd/dns/latency.h"
 #include "gslbd/dns/snapshot.h"
 
 #define WORK      "check_control.tmp"
@@ -409,6 +410,153 @@ START_TEST(test_explain_invalid)
 }
 END_TEST
 
+/* Send a signed report from probe (id, secret) on dc, passed, with load
+ * (a JSON value as text, or NULL for none). Returns the verdict. */
+static enum report_verdict report_load(const char *id, const char *secret, const char *dc,
+				       const char *load)
+{
+	char *body = xasprintf("{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_RESULTS
+			       "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			       "\":\"%s\",\"" PROBE_PROTO_KEY_RESULT_OK
+			       "\":true,\"" PROBE_PROTO_KEY_RESULT_STATUS "\":200%s%s}]}",
+			       id, dc, load != NULL ? ",\"" PROBE_PROTO_KEY_RESULT_LOAD "\":" : "",
+			       load != NULL ? load : "");
+	static uint64_t last;
+	uint64_t ts = time_wall_ms();
+	char sig[SIGN_HEX_LEN + 1], tss[32];
+	struct report_auth auth = {id, tss, sig};
+	char why[256] = "";
+	size_t accepted = 0;
+	enum report_verdict v;
+
+	/* after report()'s timestamps too: both sign as the same probes */
+	if (ts <= last + 1000)
+		ts = last + 1000;
+	last = ts;
+	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
+	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
+		     body, strlen(body), sig);
+	v = control_report(ctl, &auth, body, strlen(body), &accepted, why, sizeof(why));
+	ck_assert_msg(v == REPORT_OK, "refused: %s", why);
+	free(body);
+	return v;
+}
+
+/* Reported loads through control_report() to a published snapshot: the
+ * median utilisation, the spill-over share as a hash threshold, the
+ * least_load ranking; shown by status, metrics and explain; a malformed
+ * load is ignored and health is untouched; a reload keeps the shares. */
+START_TEST(test_load_to_snapshot)
+{
+	const struct snapshot *snap;
+	struct gslb_err err = {""};
+	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1};
+	json_t *j;
+	char *text;
+	size_t len;
+	uint64_t gen;
+
+	stop();
+	write_config("");
+	{
+		char *conf = xasprintf(
+		    "server: { listen: [127.0.0.1:0], workers: 1 }\n"
+		    "zones: [ { name: gslb.test, file: gslb.test.zone } ]\n"
+		    "checks: [ { name: web, load: { json: stats.load } } ]\n"
+		    "load: { high_water: 80, low_water: 60, max_step: 100 }\n"
+		    "datacenters:\n"
+		    "  - { name: us-east, latitude: 40.71, longitude: -74.01, ipv4: 192.0.2.10, "
+		    "check: web, capacity: 100 }\n"
+		    "  - { name: eu-west, latitude: 53.35, longitude: -6.26, ipv4: 198.51.100.10, "
+		    "check: web, capacity: 100 }\n"
+		    "  - { name: ap-southeast, latitude: 1.35, longitude: 103.82, "
+		    "ipv4: 203.0.113.10 }\n"
+		    "probes:\n"
+		    "  - { id: probe-us, region: us, latitude: 40.7, longitude: -74.0, secret: "
+		    "\"%s\" }\n"
+		    "  - { id: probe-eu, region: eu, latitude: 53.3, longitude: -6.2, secret: "
+		    "\"%s\" }\n"
+		    "pools:\n"
+		    "  - { name: fo, policy: failover, datacenters: [eu-west, us-east] }\n"
+		    "  - { name: ll, policy: least_load, datacenters: [eu-west, us-east, "
+		    "ap-southeast] }\n"
+		    "names: [ { name: fo.gslb.test, pool: fo }, { name: ll.gslb.test, pool: ll } "
+		    "]\n",
+		    SECRET_US, SECRET_EU);
+
+		write_file(WORK "/gslbd.conf", conf);
+		free(conf);
+	}
+	start();
+	snap = snapshot_current();
+	ck_assert_ptr_nonnull(snap->latency);
+	ck_assert_ptr_nonnull(snap->latency->loads);
+	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL);
+	ck_assert_uint_eq(snap->latency->load_order_count, 0);
+
+	/* eu-west at 160 %: it keeps what fits, half its clients */
+	gen = snap->generation;
+	report_load("probe-us", SECRET_US, "eu-west", "160");
+	snap = snapshot_current();
+	ck_assert_uint_gt(snap->generation, gen);
+	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+	ck_assert_double_eq_tol(snap->latency->loads[DC_EU].util, 1.6, 1e-9);
+	/* the median of 160 and 150 (status shows it); the share holds, so
+	 * DNS has nothing new: no snapshot (its utilisations date from the
+	 * last change) */
+	gen = snap->generation;
+	report_load("probe-eu", SECRET_EU, "eu-west", "150");
+	snap = snapshot_current();
+	ck_assert_uint_eq(snap->generation, gen);
+	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+	/* us-east at 30 %: it leads least_load */
+	report_load("probe-us", SECRET_US, "us-east", "30");
+	snap = snapshot_current();
+	ck_assert_uint_eq(snap->latency->load_order_count, 2);
+	ck_assert_uint_eq(snap->latency->load_order[0], DC_US);
+	ck_assert_uint_eq(snap->latency->load_order[1], DC_EU);
+	/* a malformed load: ignored, the result (and health) kept; us-east has
+	 * no fresh load now and leaves the ranking */
+	report_load("probe-us", SECRET_US, "us-east", "\"busy\"");
+	snap = snapshot_current();
+	ck_assert_int_eq(snap->dc_state[DC_US], DC_STATE_UP);
+
+	j = status_json(ctl, snap, time_mono_ms());
+	text = json_dumps(j, JSON_COMPACT);
+	ck_assert_msg(strstr(text, "\"load\":{\"capacity\":100.0,\"samples\":2,\"share\":0.5,"
+				   "\"load\":155.0,\"utilisation\":1.55}") != NULL,
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\"load_error\":\"malformed load in report\"") != NULL, "%s",
+		      text);
+	ck_assert_msg(strstr(text, "\"least_load\":[\"eu-west\"]") != NULL, "%s", text);
+	free(text);
+	json_decref(j);
+	{
+		struct metrics_shard sum;
+
+		memset(&sum, 0, sizeof(sum));
+		text = status_metrics_text(ctl, snap, &sum, time_mono_ms(), &len);
+		ck_assert_msg(strstr(text, "gslbd_datacenter_share{datacenter=\"eu-west\"} 0.5\n"),
+			      "%s", text);
+		ck_assert_msg(
+		    strstr(text, "gslbd_datacenter_utilisation{datacenter=\"eu-west\"} 1.55\n"),
+		    "%s", text);
+		free(text);
+	}
+	j = explain_json(snap, &q, &err);
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	text = json_dumps(j, JSON_COMPACT);
+	ck_assert_msg(strstr(text, "\"share\":0.5") != NULL, "%s", text);
+	free(text);
+	json_decref(j);
+
+	/* a reload keeps the share */
+	ck_assert_msg(control_reload(ctl, &err) == 0, "%s", err.msg);
+	snap = snapshot_current();
+	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -421,6 +569,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_metrics_text);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
+	tcase_add_test(tc, test_load_to_snapshot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");

@@ -123,7 +123,7 @@ static void renew(void)
 /* One result from probe about dc; returns what health_report() says. */
 static bool report_full(size_t probe, size_t dc, bool ok, double rtt, int status, const char *error)
 {
-	struct health_result r = {dc, ok, rtt, status, error};
+	struct health_result r = {dc, ok, rtt, status, error, false, 0, NULL};
 
 	return health_report(h, probe, &r, 1, now);
 }
@@ -480,9 +480,9 @@ END_TEST
 
 START_TEST(test_not_probed)
 {
-	struct health_result r[] = {{DC_STATIC, false, 5.0, 0, "refused"},
-				    {DC_STATIC, false, 5.0, 0, "refused"},
-				    {DC_STATIC, false, 5.0, 0, "refused"}};
+	struct health_result r[] = {{DC_STATIC, false, 5.0, 0, "refused", false, 0, NULL},
+				    {DC_STATIC, false, 5.0, 0, "refused", false, 0, NULL},
+				    {DC_STATIC, false, 5.0, 0, "refused", false, 0, NULL}};
 	struct health_pair_view v;
 
 	ck_assert(!health_report(h, P_EU, r, 3, now));
@@ -500,10 +500,10 @@ END_TEST
 START_TEST(test_report_one_batch)
 {
 	struct health_result r[] = {
-	    {DC_US, true, 12.0, 200, NULL},
-	    {DC_EU, false, -1, 0, "connection refused"},
-	    {DC_AP, true, 100.0, 204, NULL},
-	    {DC_US, true, 14.0, 200, NULL}, /* a repeat is applied in order */
+	    {DC_US, true, 12.0, 200, NULL, false, 0, NULL},
+	    {DC_EU, false, -1, 0, "connection refused", false, 0, NULL},
+	    {DC_AP, true, 100.0, 204, NULL, false, 0, NULL},
+	    {DC_US, true, 14.0, 200, NULL, false, 0, NULL}, /* a repeat is applied in order */
 	};
 	struct health_pair_view v;
 
@@ -707,7 +707,7 @@ static bool rtts(size_t p, double us, double eu, double ap)
 
 	for (size_t dc = 0; dc < 3; dc++)
 		if (v[dc] >= 0)
-			r[n++] = (struct health_result){dc, true, v[dc], 200, NULL};
+			r[n++] = (struct health_result){dc, true, v[dc], 200, NULL, false, 0, NULL};
 	return health_report(h, p, r, n, now);
 }
 
@@ -884,7 +884,8 @@ END_TEST
 
 START_TEST(test_bad_indexes)
 {
-	struct health_result r[] = {{DC_COUNT, true, 1, 200, NULL}, {9999, false, 1, 0, "x"}};
+	struct health_result r[] = {{DC_COUNT, true, 1, 200, NULL, false, 0, NULL},
+				    {9999, false, 1, 0, "x", false, 0, NULL}};
 	struct health_pair_view v;
 
 	ck_assert(!health_report(h, P_COUNT, r, 1, now));
@@ -922,9 +923,14 @@ START_TEST(test_scale)
 		now += 2000;
 		for (size_t p = 0; p < 200; p++) {
 			for (size_t d = 0; d < 100; d++)
-				r[d] =
-				    (struct health_result){d, (p + d + (size_t)round) % 7 != 0,
-							   (double)((d * 7 + p) % 100), 200, NULL};
+				r[d] = (struct health_result){d,
+							      (p + d + (size_t)round) % 7 != 0,
+							      (double)((d * 7 + p) % 100),
+							      200,
+							      NULL,
+							      false,
+							      0,
+							      NULL};
 			health_report(h, p, r, 100, now);
 		}
 		health_tick(h, now);
@@ -941,6 +947,71 @@ START_TEST(test_scale)
 }
 END_TEST
 
+/* One passed result from probe about dc carrying load (or, when load is
+ * negative, none and load_error). */
+static void report_load(size_t probe, size_t dc, double load, const char *load_error)
+{
+	struct health_result r = {dc,        true, 10.0, 200, NULL, load >= 0, load >= 0 ? load : 0,
+				  load_error};
+
+	health_report(h, probe, &r, 1, now);
+}
+
+/* A datacenter's load is the median of its fresh probes' latest loads: one
+ * wild probe does not move it while two agree; results without a load
+ * leave the median (with their reason kept) and do not touch health. */
+START_TEST(test_load_median)
+{
+	struct health_load hl;
+	struct health_pair_view v;
+
+	ck_assert(!health_dc_load(h, DC_US, now, &hl));
+	ck_assert_uint_eq(hl.samples, 0);
+	report_load(P_EU, DC_US, 50, NULL);
+	now += 100;
+	report_load(P_US, DC_US, 1000000, NULL);
+	now += 100;
+	report_load(P_AP, DC_US, 54, NULL);
+	ck_assert(health_dc_load(h, DC_US, now, &hl));
+	ck_assert_uint_eq(hl.samples, 3);
+	ck_assert_double_eq_tol(hl.load, 54, 1e-9);
+	ck_assert_uint_eq(hl.oldest_ms, now - 200);
+	/* the latest load of each probe counts */
+	now += 100;
+	report_load(P_EU, DC_US, 52, NULL);
+	ck_assert(health_dc_load(h, DC_US, now, &hl));
+	ck_assert_double_eq_tol(hl.load, 54, 1e-9);
+	ck_assert_uint_eq(hl.oldest_ms, now - 200);
+	/* a wild low value does not move it either */
+	report_load(P_US, DC_US, 0, NULL);
+	ck_assert(health_dc_load(h, DC_US, now, &hl));
+	ck_assert_double_eq_tol(hl.load, 52, 1e-9);
+	/* no load: out of the median, reason kept, health untouched */
+	report_load(P_US, DC_US, -1, "no X-Load header");
+	ck_assert(health_dc_load(h, DC_US, now, &hl));
+	ck_assert_uint_eq(hl.samples, 2);
+	ck_assert_double_eq_tol(hl.load, 53, 1e-9);
+	health_pair(h, P_US, DC_US, now, &v);
+	ck_assert(!v.has_load);
+	ck_assert_str_eq(v.load_error, "no X-Load header");
+	health_pair(h, P_EU, DC_US, now, &v);
+	ck_assert(v.has_load);
+	ck_assert_ptr_null(v.load_error);
+	ck_assert_double_eq_tol(v.load, 52, 1e-9);
+	ck_assert_int_eq(health_dc_state(h, DC_US), HEALTH_UP);
+	/* stale loads leave it */
+	now += cfg->health_freshness_ms + 1;
+	report_load(P_AP, DC_US, 70, NULL);
+	ck_assert(health_dc_load(h, DC_US, now, &hl));
+	ck_assert_uint_eq(hl.samples, 1);
+	ck_assert_double_eq_tol(hl.load, 70, 1e-9);
+	now += cfg->health_freshness_ms + 1;
+	ck_assert(!health_dc_load(h, DC_US, now, &hl));
+	/* not probed: never a load */
+	ck_assert(!health_dc_load(h, DC_STATIC, now, &hl));
+}
+END_TEST
+
 static Suite *health_suite(void)
 {
 	Suite *s = suite_create("health");
@@ -949,6 +1020,7 @@ static Suite *health_suite(void)
 	tc = tcase_create("valid");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_startup);
+	tcase_add_test(tc, test_load_median);
 	tcase_add_test(tc, test_first_ok_sets_up);
 	tcase_add_test(tc, test_rise_fall_exact);
 	tcase_add_test(tc, test_startup_failure);

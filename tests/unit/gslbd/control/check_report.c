@@ -906,6 +906,58 @@ START_TEST(test_probe_config_rtt)
 }
 END_TEST
 
+/* Loads in reports: a number kept; a malformed one ignored with a reason,
+ * the rest of the result (and the report) accepted. */
+START_TEST(test_parse_load)
+{
+	const char *body = "{\"probe\": \"probe-eu\", \"results\": ["
+			   "{\"datacenter\": \"us-east\", \"ok\": true, \"load\": 61.5},"
+			   "{\"datacenter\": \"eu-west\", \"ok\": true, \"load\": null, "
+			   "\"load_error\": \"no X-Load header\"},"
+			   "{\"datacenter\": \"static\", \"ok\": true, \"load\": \"high\"},"
+			   "{\"datacenter\": \"ap-south\", \"ok\": false, \"load\": -4}]}";
+	struct health_result *res = NULL;
+	size_t count = 0;
+	char why[256] = "x";
+
+	ck_assert_int_eq(parse(0, body, &res, &count, why, sizeof(why)), REPORT_OK);
+	ck_assert_uint_eq(count, 4);
+	ck_assert(res[0].has_load);
+	ck_assert(res[0].load == 61.5);
+	ck_assert_ptr_null(res[0].load_error);
+	ck_assert(!res[1].has_load);
+	ck_assert_str_eq(res[1].load_error, "no X-Load header");
+	ck_assert(!res[2].has_load);
+	ck_assert(res[2].ok);
+	ck_assert_str_eq(res[2].load_error, "malformed load in report");
+	ck_assert(!res[3].has_load);
+	ck_assert(!res[3].ok);
+	ck_assert_str_eq(res[3].load_error, "malformed load in report");
+	report_results_free(res, count);
+}
+END_TEST
+
+/* A check's load source reaches the probes. */
+START_TEST(test_probe_config_load)
+{
+	char etag[64];
+	char *text;
+	json_t *root, *checks;
+
+	cfg->checks[CK_HTTP].load_source = CHECK_LOAD_JSON;
+	cfg->checks[CK_HTTP].load_name = xstrdup("stats.load");
+	text = report_probe_config(cfg, etag);
+	root = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	ck_assert_ptr_nonnull(root);
+	checks = json_object_get(root, "checks");
+	ck_assert_str_eq(str_of(find_check(checks, "us-east"), "load_source"), "json");
+	ck_assert_str_eq(str_of(find_check(checks, "us-east"), "load_name"), "stats.load");
+	ck_assert_ptr_null(json_object_get(find_check(checks, "ap-south"), "load_source"));
+	json_decref(root);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_probe_config_etag)
 {
 	char etag1[64], etag2[64], etag3[64], hex[33];
@@ -959,11 +1011,13 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_verdict_names);
 	tcase_add_test(tc, test_verify_valid);
 	tcase_add_test(tc, test_parse_valid);
+	tcase_add_test(tc, test_parse_load);
 	tcase_add_test(tc, test_parse_error_truncated);
 	tcase_add_test(tc, test_probe_config);
 	tcase_add_test(tc, test_probe_config_addresses);
 	tcase_add_test(tc, test_probe_config_etag);
 	tcase_add_test(tc, test_probe_config_rtt);
+	tcase_add_test(tc, test_probe_config_load);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");

@@ -1240,7 +1240,7 @@ static void assert_as_nearest(const struct latency_table *lat, const char *ip, i
 
 START_TEST(test_latency_no_data)
 {
-	struct latency_table empty = {NULL, 0};
+	struct latency_table empty = {NULL, 0, NULL, NULL, 0, NULL};
 	struct lb_decision d;
 
 	/* no table yet, or one without regions: nearest */
@@ -1396,6 +1396,209 @@ START_TEST(test_cache_same_decisions)
 		}
 	}
 	free(cache);
+}
+END_TEST
+
+/* Loads of every test datacenter: utilisations, shares (keep) and the
+ * least_load ranking, as the control plane publishes them. */
+static struct latency_load test_loads[DC_COUNT];
+
+static void loads_reset(struct latency_table *t)
+{
+	for (size_t i = 0; i < DC_COUNT; i++) {
+		test_loads[i].util = -1.0;
+		test_loads[i].keep = LATENCY_KEEP_ALL;
+		test_loads[i].salt = UINT64_C(0x9e3779b97f4a7c15) * (i + 1);
+	}
+	t->loads = test_loads;
+}
+
+/* least_load ranks by the table's load ranking, unknown ones after it in
+ * the listed order; health still applies; the answer does not depend on
+ * the client (scope 0). */
+START_TEST(test_least_load)
+{
+	static uint16_t order[] = {DC_AP, DC_US};
+	struct latency_table t = {NULL, 0, NULL, NULL, 0, NULL};
+	struct lb_decision d;
+
+	cfg->pools[P_FAILOVER].policy = POOL_LEAST_LOAD; /* [eu, us, ap] */
+	/* no table, or no ranking: the listed order */
+	d = decide_full(geo, NULL, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	ck_assert_int_eq(d.reason, LB_REASON_POLICY);
+	loads_reset(&t);
+	d = decide_full(geo, &t, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	t.load_order = order;
+	t.load_order_count = 2;
+	d = decide_full(geo, &t, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	ck_assert_int_eq(d.reason, LB_REASON_LOAD);
+	ck_assert_uint_eq(d.scope, 0);
+	ck_assert_uint_eq(d.cands[0].dc, DC_AP);
+	ck_assert_uint_eq(d.cands[1].dc, DC_US);
+	ck_assert_uint_eq(d.cands[2].dc, DC_EU);
+	/* AP has no IPv6: the next one */
+	d = decide_full(geo, &t, P_FAILOVER, QT_AAAA, "2001:db8::1", 48, 0);
+	ck_assert_uint_eq(one(&d), DC_US);
+	up[DC_AP] = 0;
+	d = decide_full(geo, &t, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_US);
+	up[DC_US] = 0;
+	d = decide_full(geo, &t, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_EU);
+	/* least_load does not spill */
+	up[DC_AP] = up[DC_US] = 1;
+	test_loads[DC_AP].keep = 0;
+	d = decide_full(geo, &t, P_FAILOVER, QT_A, "81.2.69.0", 24, 0);
+	ck_assert_uint_eq(one(&d), DC_AP);
+	ck_assert_uint_eq(d.scope, 0);
+}
+END_TEST
+
+/* The first datacenter of a failover decision for the /24 number i. */
+static unsigned spill_pick(const struct latency_table *t, unsigned i, uint8_t *scope)
+{
+	char ip[32];
+	struct lb_decision d;
+
+	snprintf(ip, sizeof(ip), "11.%u.%u.0", i / 256, i % 256);
+	d = decide_full(geo, t, P_FAILOVER, QT_A, ip, 24, 0);
+	*scope = d.scope;
+	return one(&d);
+}
+
+/* Spill-over: a datacenter keeps the share of the client networks its keep
+ * threshold says, the same ones every time, a subset of those it keeps at
+ * a larger share; the others go to the next choice; the scope is the
+ * client's network whenever a share was applied, 0 otherwise. */
+START_TEST(test_spill_share)
+{
+	struct latency_table t = {NULL, 0, NULL, NULL, 0, NULL};
+	static bool kept_half[4096];
+	unsigned kept = 0, kept_quarter = 0;
+	uint8_t scope;
+
+	loads_reset(&t);
+	for (unsigned i = 0; i < 4096; i++) {
+		ck_assert_uint_eq(spill_pick(&t, i, &scope), DC_EU);
+		ck_assert_uint_eq(scope, 0);
+	}
+	test_loads[DC_EU].keep = LATENCY_KEEP_ALL / 2;
+	for (unsigned i = 0; i < 4096; i++) {
+		unsigned dc = spill_pick(&t, i, &scope);
+
+		ck_assert(dc == DC_EU || dc == DC_US);
+		ck_assert_uint_eq(scope, 24);
+		kept_half[i] = dc == DC_EU;
+		kept += dc == DC_EU;
+		/* sticky */
+		ck_assert_uint_eq(spill_pick(&t, i, &scope), dc);
+	}
+	ck_assert_msg(kept > 4096 * 45 / 100 && kept < 4096 * 55 / 100, "kept %u of 4096", kept);
+	test_loads[DC_EU].keep = LATENCY_KEEP_ALL / 4;
+	for (unsigned i = 0; i < 4096; i++) {
+		unsigned dc = spill_pick(&t, i, &scope);
+
+		kept_quarter += dc == DC_EU;
+		/* a smaller share keeps a subset: only clients at the margin move */
+		ck_assert(dc != DC_EU || kept_half[i]);
+	}
+	ck_assert_msg(kept_quarter > 4096 * 20 / 100 && kept_quarter < 4096 * 30 / 100,
+		      "kept %u of 4096", kept_quarter);
+	/* the next choice spills too, independently: a quarter of the rest
+	 * stays on US, the others go to AP */
+	test_loads[DC_EU].keep = 0;
+	test_loads[DC_US].keep = LATENCY_KEEP_ALL / 4;
+	kept = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		kept += spill_pick(&t, i, &scope) == DC_US;
+	ck_assert_msg(kept > 4096 * 20 / 100 && kept < 4096 * 30 / 100, "kept %u of 4096", kept);
+	/* when everything spills the ranking still answers: spilled ones last */
+	test_loads[DC_US].keep = 0;
+	test_loads[DC_AP].keep = 0;
+	ck_assert_uint_eq(spill_pick(&t, 7, &scope), DC_EU);
+	/* a shorter ECS source prefix is the scope; a spilled datacenter that
+	 * is down changes nothing */
+	{
+		struct lb_decision d;
+
+		test_loads[DC_US].keep = LATENCY_KEEP_ALL;
+		d = decide_full(geo, &t, P_FAILOVER, QT_A, "11.1.0.0", 16, 0);
+		ck_assert_uint_eq(d.scope, 16);
+		up[DC_EU] = 0;
+		d = decide_full(geo, &t, P_FAILOVER, QT_A, "11.1.0.0", 16, 0);
+		ck_assert_uint_eq(one(&d), DC_US);
+		ck_assert_uint_eq(d.scope, 0);
+		up[DC_EU] = 1;
+		d = decide_full(geo, &t, P_FAILOVER, QT_AAAA, "2001:db8:1:2:3::", 64, 0);
+		ck_assert_uint_eq(d.scope, 56);
+		/* all and weighted pools do not spill */
+		d = decide_full(geo, &t, P_ALL, QT_A, "11.1.0.0", 24, 0);
+		ck_assert_uint_eq(d.chosen_count, 3);
+		ck_assert_uint_eq(d.scope, 0);
+	}
+}
+END_TEST
+
+/* The datacenter after dc in the cycle us, eu, ap. */
+static unsigned next_of(unsigned dc)
+{
+	return dc == DC_US ? DC_EU : dc == DC_EU ? DC_AP : DC_US;
+}
+
+/* Round robin: over 3n queries each of three datacenters is at each
+ * position n times; weighted, each comes first by its weight's share; the
+ * scope stays 0. */
+START_TEST(test_rotate)
+{
+	unsigned at[DC_COUNT][3] = {{0}};
+	struct lb_decision d;
+
+	cfg->pools[P_ALL].rotate = POOL_ROTATE_ON;
+	for (unsigned i = 0; i < 300; i++) {
+		d = decide(P_ALL, QT_A, "81.2.69.0", 24);
+		ck_assert_uint_eq(d.chosen_count, 3);
+		ck_assert_uint_eq(d.scope, 0);
+		for (unsigned k = 0; k < 3; k++)
+			at[d.chosen[k]][k]++;
+		/* a rotation keeps the cyclic order us, eu, ap */
+		for (unsigned k = 0; k < 3; k++)
+			ck_assert_uint_eq(d.chosen[(k + 1) % 3], next_of(d.chosen[k]));
+	}
+	for (unsigned dc = DC_US; dc <= DC_AP; dc++)
+		for (unsigned k = 0; k < 3; k++)
+			ck_assert_uint_eq(at[dc][k], 100);
+	/* two eligible: each first half of the time */
+	memset(at, 0, sizeof(at));
+	up[DC_EU] = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		d = decide(P_ALL, QT_A, "81.2.69.0", 24);
+		ck_assert_uint_eq(d.chosen_count, 2);
+		at[d.chosen[0]][0]++;
+	}
+	ck_assert_uint_eq(at[DC_US][0], 50);
+	ck_assert_uint_eq(at[DC_AP][0], 50);
+	up[DC_EU] = 1;
+	/* weighted: 100, 200, 100 */
+	memset(at, 0, sizeof(at));
+	cfg->pools[P_ALL].rotate = POOL_ROTATE_WEIGHTED;
+	cfg->datacenters[DC_EU].weight = 200;
+	for (unsigned i = 0; i < 400; i++) {
+		d = decide(P_ALL, QT_A, "81.2.69.0", 24);
+		ck_assert_uint_eq(d.chosen_count, 3);
+		at[d.chosen[0]][0]++;
+	}
+	ck_assert_uint_eq(at[DC_US][0], 100);
+	ck_assert_uint_eq(at[DC_EU][0], 200);
+	ck_assert_uint_eq(at[DC_AP][0], 100);
+	/* off: as ranked */
+	cfg->pools[P_ALL].rotate = POOL_ROTATE_OFF;
+	d = decide(P_ALL, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(d.chosen[0], DC_US);
+	d = decide(P_ALL, QT_A, "81.2.69.0", 24);
+	ck_assert_uint_eq(d.chosen[0], DC_US);
 }
 END_TEST
 
@@ -1566,6 +1769,21 @@ START_TEST(test_compiled_same_decisions)
 	ck_assert_uint_eq(r.maps, 3);
 	/* merging must have widened some scopes */
 	ck_assert_uint_gt(r.wider, 0);
+	unplace_probes();
+}
+END_TEST
+
+/* Spill-over on the compiled maps: the same answers as the direct lookups
+ * (the ranking comes from the map, the shares apply after it), and every
+ * client inside a returned scope gets the same answer. */
+START_TEST(test_spill_compiled)
+{
+	place_probes();
+	loads_reset(&lat_table);
+	test_loads[DC_US].keep = LATENCY_KEEP_ALL / 2;
+	test_loads[DC_EU].keep = LATENCY_KEEP_ALL / 3;
+	(void)compare_compiled(geo, 100000, DC_AP, 5, UINT64_C(0x1234567887654321));
+	lat_table.loads = NULL;
 	unplace_probes();
 }
 END_TEST
@@ -1745,6 +1963,9 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_override_continent);
 	tcase_add_test(tc, test_cname);
 	tcase_add_test(tc, test_scope);
+	tcase_add_test(tc, test_least_load);
+	tcase_add_test(tc, test_spill_share);
+	tcase_add_test(tc, test_rotate);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unhealthy");
@@ -1769,6 +1990,7 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_cache_same_decisions);
 	tcase_add_test(tc, test_compiled_same_decisions);
 	tcase_add_test(tc, test_compiled_nothing);
+	tcase_add_test(tc, test_spill_compiled);
 	tcase_add_test(tc, test_nearest_many);
 	suite_add_tcase(s, tc);
 
