@@ -117,6 +117,33 @@ static void teardown(void)
 
 /* Send a signed report from probe (id, secret) saying datacenter dc is ok
  * or not. Returns the verdict. */
+/* Sign body as probe (id, secret) at a timestamp after every earlier one
+ * by at least step_ms (replay protection wants newer ones) and hand it to
+ * control_report(). Returns the verdict; why gets the reason. */
+static enum report_verdict report_body(const char *id, const char *secret, char *body,
+				       uint64_t step_ms, size_t *accepted, char *why,
+				       size_t why_len)
+{
+	static uint64_t last;
+	uint64_t ts = time_wall_ms();
+	char sig[SIGN_HEX_LEN + 1], tss[32];
+	struct report_auth auth = {id, tss, sig};
+	enum report_verdict v;
+
+	if (ts < last + step_ms)
+		ts = last + step_ms;
+	last = ts;
+	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
+	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
+		     body, strlen(body), sig);
+	*accepted = 0;
+	v = control_report(ctl, &auth, body, strlen(body), accepted, why, why_len);
+	free(body);
+	return v;
+}
+
+/* Send a signed report from probe (id, secret) saying datacenter dc is ok
+ * or not. Returns the verdict. */
 static enum report_verdict report(const char *id, const char *secret, const char *dc, bool ok)
 {
 	char *body = xasprintf("{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_RESULTS
@@ -125,23 +152,11 @@ static enum report_verdict report(const char *id, const char *secret, const char
 			       "\":%s,\"" PROBE_PROTO_KEY_RESULT_RTT_MS
 			       "\":12.5,\"" PROBE_PROTO_KEY_RESULT_STATUS "\":0}]}",
 			       id, dc, ok ? "true" : "false");
-	static uint64_t last;
-	uint64_t ts = time_wall_ms();
-	char sig[SIGN_HEX_LEN + 1], tss[32];
-	struct report_auth auth = {id, tss, sig};
 	char why[256] = "";
-	size_t accepted = 0;
-	enum report_verdict v;
+	size_t accepted;
+	enum report_verdict v = report_body(id, secret, body, 1, &accepted, why, sizeof(why));
 
-	if (ts <= last) /* replay protection wants newer timestamps */
-		ts = last + 1;
-	last = ts;
-	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
-	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
-		     body, strlen(body), sig);
-	v = control_report(ctl, &auth, body, strlen(body), &accepted, why, sizeof(why));
 	ck_assert_msg(v != REPORT_OK || accepted == 1, "accepted %zu", accepted);
-	free(body);
 	return v;
 }
 
@@ -421,24 +436,12 @@ static enum report_verdict report_load(const char *id, const char *secret, const
 			       "\":true,\"" PROBE_PROTO_KEY_RESULT_STATUS "\":200%s%s}]}",
 			       id, dc, load != NULL ? ",\"" PROBE_PROTO_KEY_RESULT_LOAD "\":" : "",
 			       load != NULL ? load : "");
-	static uint64_t last;
-	uint64_t ts = time_wall_ms();
-	char sig[SIGN_HEX_LEN + 1], tss[32];
-	struct report_auth auth = {id, tss, sig};
 	char why[256] = "";
-	size_t accepted = 0;
-	enum report_verdict v;
+	size_t accepted;
+	/* a second apart: loads are told apart by their time */
+	enum report_verdict v = report_body(id, secret, body, 1000, &accepted, why, sizeof(why));
 
-	/* after report()'s timestamps too: both sign as the same probes */
-	if (ts <= last + 1000)
-		ts = last + 1000;
-	last = ts;
-	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
-	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
-		     body, strlen(body), sig);
-	v = control_report(ctl, &auth, body, strlen(body), &accepted, why, sizeof(why));
 	ck_assert_msg(v == REPORT_OK, "refused: %s", why);
-	free(body);
 	return v;
 }
 
