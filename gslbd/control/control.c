@@ -363,9 +363,8 @@ static void publish_states(struct control *c)
 }
 
 /* A report was accepted: the probes are not all stale any more. */
-static void probes_fresh(struct control *c, const struct config *cfg)
+static void probes_fresh(struct control *c)
 {
-	(void)cfg;
 	if (c->probes_stale)
 		alert(c, CONFIG_ALERT_PROBES_FRESH, "", "a probe reports again");
 	c->probes_stale = false;
@@ -394,7 +393,7 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	*accepted = count;
 	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
 		 (unsigned long long)ts);
-	probes_fresh(c, cfg);
+	probes_fresh(c);
 	now = time_mono_ms();
 	changed = health_report(c->health, probe, results, count, now);
 	if (load_update(c, cfg, now))
@@ -542,23 +541,22 @@ void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t 
 	 * of the fleet derives from the same store entry. */
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		const char *dc = cfg->datacenters[i].name;
-		uint64_t since = 0;
-		enum admin_state before = admin_table_get(old, dc, NULL);
+		uint64_t since = 0, old_since = 0;
+		enum admin_state before = admin_table_get(old, dc, &old_since);
 		enum admin_state now = admin_table_get(t, dc, &since);
 
 		if (before == now)
 			continue;
 		log_info("etcd: datacenter=%s override=%s (revision %lld)", dc, admin_state_name(now),
 			 (long long)revision);
-		c->admin = t;
 		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
-			 admin_state_name(now), (unsigned long long)(since != 0 ? since : 0));
+			 admin_state_name(now),
+			 (unsigned long long)(now == ADMIN_NONE ? old_since : since));
 		alert(c,
 		      now == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
 		      : now == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP
 					      : CONFIG_ALERT_UNDRAINED,
 		      dc, now == ADMIN_NONE ? "override removed by operator" : "set by operator");
-		c->admin = old;
 	}
 	c->admin = t;
 	admin_table_free(old);
@@ -579,7 +577,7 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 {
 	const struct snapshot *cur = snapshot_current();
 	const struct config *cfg = cur->config;
-	uint64_t now_ms = time_wall_ms();
+	uint64_t now_ms = time_wall_ms(), removed_since = 0;
 	int rc = 0;
 
 	if (config_datacenter_find(cfg, dc) < 0)
@@ -591,15 +589,15 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 		if (rc != 0)
 			return rc;
 	}
+	/* An override removed is known by the time of the one it removes: the
+	 * same on every server of a fleet. */
+	(void)admin_table_get(c->admin, dc, &removed_since);
 	if (!admin_table_set(c->admin, dc, st, now_ms))
 		return 0;
 	log_info("admin: datacenter=%s override=%s", dc, admin_state_name(st));
 	{
-		uint64_t since = 0;
+		uint64_t since = st == ADMIN_NONE ? removed_since : now_ms;
 
-		(void)admin_table_get(c->admin, dc, &since);
-		if (since == 0)
-			since = time_wall_ms(); /* an override removed has no time of its own */
 		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
 			 admin_state_name(st), (unsigned long long)since);
 		alert(c,
