@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -53,6 +54,7 @@ struct daemon {
 	struct api *api;            /* HTTP API, or NULL */
 	struct webhooks *webhooks;  /* alert senders */
 	struct etcd *etcd;          /* the fleet's shared state, or NULL */
+	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
 /* The control plane's alerts go to the webhooks of the current config. */
@@ -102,13 +104,47 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 	snapshot_reclaim();
 }
 
+/* Load the config and zones again (SIGHUP, signatures due for refresh). */
+static void reload(struct daemon *d)
+{
+	struct gslb_err err = { "" };
+	uint64_t gen = snapshot_current()->generation;
+
+	sdnotify_reloading();
+	if (control_reload(d->ctl, &err) != 0) {
+		log_err("reload failed: %s; keeping generation %llu", err.msg,
+			(unsigned long long)gen);
+		sdnotify_ready(snapshot_current());
+		return;
+	}
+	sdnotify_ready(snapshot_current());
+	if (!server_matches(d->server, snapshot_current()->config))
+		log_warn("reload: listen addresses and workers changed in %s; they take "
+			 "effect at the next restart",
+			 control_config_path(d->ctl));
+}
+
+/* Seconds between two attempts to sign zones again after one failed. */
+#define RESIGN_RETRY_S 60
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	time_t now = time(NULL);
+	const char *zone;
 
 	(void)fd;
 	(void)what;
 	control_tick(d->ctl);
+	/* DNSSEC: sign again (off the DNS threads, which keep answering from
+	 * the current snapshot) when signatures come within refresh of expiry. */
+	zone = control_resign_due(snapshot_current(), (uint32_t)now);
+	if (zone != NULL && now >= d->resign_next) {
+		d->resign_next = now + RESIGN_RETRY_S;
+		log_info("DNSSEC: the signatures of zone %s are due for refresh: signing again",
+			 zone);
+		reload(d);
+	}
 }
 
 /* Under systemd: the watchdog keep-alive and the STATUS= line, from the main
@@ -125,28 +161,11 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct gslb_err err = { "" };
 
 	(void)what;
 	if (sig == SIGHUP) {
-		const struct snapshot *old = snapshot_current();
-		uint64_t gen = old->generation;
-		bool listeners_same;
-
 		log_info("reload: reading %s", control_config_path(d->ctl));
-		sdnotify_reloading();
-		if (control_reload(d->ctl, &err) != 0) {
-			log_err("reload failed: %s; keeping generation %llu", err.msg,
-				(unsigned long long)gen);
-			sdnotify_ready(snapshot_current());
-			return;
-		}
-		sdnotify_ready(snapshot_current());
-		listeners_same = server_matches(d->server, snapshot_current()->config);
-		if (!listeners_same)
-			log_warn("reload: listen addresses and workers changed in %s; they take "
-				 "effect at the next restart",
-				 control_config_path(d->ctl));
+		reload(d);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);

@@ -8,9 +8,12 @@
 #ifndef GSLBD_ZONES_ZONE_INTERNAL_H
 #define GSLBD_ZONES_ZONE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/err.h"
+#include "zones/sign.h"
 #include "zones/zone.h"
 
 #define ZONE_SLOT_EMPTY UINT32_MAX /* free slot of a hash table */
@@ -29,7 +32,36 @@ struct zone {
 	const struct zone_rrset *soa; /* the apex SOA RRset */
 	uint32_t serial;              /* SOA SERIAL */
 	uint32_t negative_ttl;        /* min(SOA TTL, SOA MINIMUM) */
+	bool is_signed;               /* RRSIG records in it (signed here or in the file) */
+	struct sign_keys *keys;       /* owned: the keys it was signed with here, or NULL */
+	uint32_t *nsec_nodes;         /* indexes of the nodes with an NSEC RRset, in order */
+	size_t nsec_count;            /* entries at nsec_nodes */
+	uint32_t sig_expire;          /* expiration of the signatures made here, or 0 */
 };
+
+/* Records a signer adds to a zone (zone_sign.c), before it is rebuilt
+ * with them. Owners point into the unsigned zone's names. */
+struct zone_extra {
+	const uint8_t *owner; /* canonical owner name */
+	uint16_t type;
+	uint32_t ttl;
+	size_t rdoff;   /* RDATA offset in zone_extras.rd */
+	uint16_t rdlen;
+};
+
+struct zone_extras {
+	struct zone_extra *v;
+	size_t n, cap;
+	uint8_t *rd;
+	size_t rd_len, rd_cap;
+};
+
+/* The DNSKEY, NSEC and RRSIG records that sign the unsigned zone z with
+ * keys ks (roles and times set), into ex (zeroed by the caller; free with
+ * zone_extras_fini()). Dynamic nodes' NSEC list src's types for them. */
+int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
+		     const struct zone_source *src, struct zone_extras *ex, struct gslb_err *err);
+void zone_extras_fini(struct zone_extras *ex);
 
 struct zone_set {
 	struct zone *zones;  /* count zones in source order */

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/xalloc.h"
 #include "zones/dname.h"
 #include "zones/zone-internal.h"
@@ -181,24 +183,17 @@ static int owner_node(struct loader *ld, const uint8_t *lname, size_t len, uint3
 }
 
 /* Copy one parsed record; the caller frees rr. */
-static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
+/* Add one record: owner lname (any case), RDATA rd of rdlen bytes in
+ * uncompressed wire format. */
+static int add_raw(struct loader *ld, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		   const uint8_t *rd, size_t rdlen, unsigned long line)
 {
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 	uint8_t lname[DNAME_MAXLEN];
 	char name[DNAME_STRLEN];
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
-	const ldns_rr_descriptor *desc = ldns_rr_descript(type);
-	size_t rd_count = ldns_rr_rd_count(rr);
-	size_t rdlen = 0;
 	struct trec *r;
 	uint32_t node;
 
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-		return perr(ld, line, "class other than IN");
-	if (ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME || ldns_rdf_size(owner) == 0 ||
-	    ldns_rdf_size(owner) > DNAME_MAXLEN)
-		return perr(ld, line, "bad owner name");
-	memcpy(lname, ldns_rdf_data(owner), ldns_rdf_size(owner));
+	memcpy(lname, owner, dname_len(owner));
 	dname_lower(lname);
 	if (!dname_is_subdomain(lname, ld->origin)) {
 		char origin[DNAME_STRLEN];
@@ -211,13 +206,6 @@ static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
 		dname_to_str(lname, name, sizeof(name));
 		return perr(ld, line, "SOA record of %s is not at the zone apex", name);
 	}
-	for (size_t i = 0; i < rd_count; i++)
-		rdlen += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	if ((desc != NULL && rd_count < ldns_rr_descriptor_minimum(desc)) || rdlen > UINT16_MAX) {
-		dname_to_str(lname, name, sizeof(name));
-		return perr(ld, line, "record of %s has %s data", name,
-			    rdlen > UINT16_MAX ? "more than 65535 bytes of" : "no");
-	}
 	if (ld->rec_count >= UINT32_MAX || ld->rd_len + rdlen > UINT32_MAX)
 		return perr(ld, line, "zone too large");
 	if (owner_node(ld, lname, dname_len(lname), &node) != 0)
@@ -227,17 +215,13 @@ static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
 	grow((void **)&ld->rd, &ld->rd_cap, ld->rd_len + rdlen, 1);
 	r = &ld->recs[ld->rec_count];
 	r->node = node;
-	r->ttl = ldns_rr_ttl(rr);
+	r->ttl = ttl;
 	r->line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
 	r->rdoff = (uint32_t)ld->rd_len;
 	r->type = type;
 	r->rdlen = (uint16_t)rdlen;
-	for (size_t i = 0; i < rd_count; i++) {
-		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-
-		memcpy(ld->rd + ld->rd_len, ldns_rdf_data(f), ldns_rdf_size(f));
-		ld->rd_len += ldns_rdf_size(f);
-	}
+	memcpy(ld->rd + ld->rd_len, rd, rdlen);
+	ld->rd_len += rdlen;
 
 	if (type == LDNS_RR_TYPE_SOA) {
 		if (ld->soa_rec == SIZE_MAX) {
@@ -256,6 +240,42 @@ static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
 	}
 	ld->rec_count++;
 	return 0;
+}
+
+static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
+{
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	char name[DNAME_STRLEN];
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	const ldns_rr_descriptor *desc = ldns_rr_descript(type);
+	size_t rd_count = ldns_rr_rd_count(rr);
+	uint8_t rd[UINT16_MAX];
+	size_t rdlen = 0;
+
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+		return perr(ld, line, "class other than IN");
+	if (ldns_rdf_get_type(owner) != LDNS_RDF_TYPE_DNAME || ldns_rdf_size(owner) == 0 ||
+	    ldns_rdf_size(owner) > DNAME_MAXLEN)
+		return perr(ld, line, "bad owner name");
+	for (size_t i = 0; i < rd_count; i++)
+		rdlen += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if ((desc != NULL && rd_count < ldns_rr_descriptor_minimum(desc)) || rdlen > UINT16_MAX) {
+		uint8_t lname[DNAME_MAXLEN];
+
+		memcpy(lname, ldns_rdf_data(owner), ldns_rdf_size(owner));
+		dname_lower(lname);
+		dname_to_str(lname, name, sizeof(name));
+		return perr(ld, line, "record of %s has %s data", name,
+			    rdlen > UINT16_MAX ? "more than 65535 bytes of" : "no");
+	}
+	rdlen = 0;
+	for (size_t i = 0; i < rd_count; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+
+		memcpy(rd + rdlen, ldns_rdf_data(f), ldns_rdf_size(f));
+		rdlen += ldns_rdf_size(f);
+	}
+	return add_raw(ld, ldns_rdf_data(owner), type, ldns_rr_ttl(rr), rd, rdlen, line);
 }
 
 static int parse_file(struct loader *ld, FILE *fp)
@@ -815,10 +835,15 @@ static int mark_dynamic(struct loader *ld, const struct zone_source *src, const 
 			return gslb_err_set(ld->err, "%s: name %s is at or below the delegation %s",
 					    where, name, cut);
 		}
-		if (node->rrset_count > 0)
+		for (uint16_t r = 0; r < node->rrset_count; r++) {
+			/* Its NSEC and their signatures are what a signer gives it. */
+			if (node->rrsets[r].type == LDNS_RR_TYPE_NSEC ||
+			    node->rrsets[r].type == LDNS_RR_TYPE_RRSIG)
+				continue;
 			return gslb_err_set(ld->err,
 					    "%s: %s has records in %s; a load-balanced name cannot",
 					    where, name, ld->path);
+		}
 		/* It exists in its own right now, not only for its descendants. */
 		node->flags = (uint16_t)((node->flags & ~ZONE_NODE_EMPTY) | ZONE_NODE_DYNAMIC);
 		node->dyn_id = d->id;
@@ -828,6 +853,13 @@ static int mark_dynamic(struct loader *ld, const struct zone_source *src, const 
 
 static void zone_fini(struct zone *z)
 {
+	if (z->keys != NULL) {
+		for (size_t i = 0; i < z->keys->count; i++)
+			sign_key_fini(&z->keys->keys[i]);
+		free(z->keys->keys);
+		free(z->keys);
+	}
+	free(z->nsec_nodes);
 	free(z->names);
 	free(z->nodes);
 	free(z->rrsets);
@@ -844,19 +876,185 @@ static void loader_fini(struct loader *ld)
 	free(ld->rd);
 }
 
+/* From the parsed records of ld on: the dynamic names, the empty
+ * non-terminals, the compiled zone z. */
+static int finish(struct loader *ld, const struct zone_source *src, struct zone *z)
+{
+	struct dref *dref = NULL;
+	int ret = 0;
+
+	if (src->dynamic_count > 0) {
+		dref = xcalloc(src->dynamic_count, sizeof(*dref));
+		ret = add_dynamic(ld, src, dref);
+		if (ret != 0)
+			goto out;
+	}
+	/* No more names: give back the slack of the arena. */
+	ld->names = xreallocarray(ld->names, ld->names_len, 1);
+	ld->names_cap = ld->names_len;
+	add_empty_nonterminals(ld);
+	ret = build(ld, z);
+	if (ret == 0)
+		ret = mark_dynamic(ld, src, dref, z);
+out:
+	free(dref);
+	return ret;
+}
+
+static void loader_init(struct loader *ld, const struct zone_source *src, const uint8_t *origin,
+			size_t origin_len, struct gslb_err *err)
+{
+	uint32_t apex;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->path = src->path;
+	ld->origin = origin;
+	ld->origin_len = origin_len;
+	ld->err = err;
+	ld->soa_rec = SIZE_MAX;
+	ld->last_node = UINT32_MAX;
+	ld->table_size = 1024;
+	ld->table = xmalloc(ld->table_size * sizeof(*ld->table));
+	memset(ld->table, 0xff, ld->table_size * sizeof(*ld->table));
+	/* The apex node first, so that it exists even in a zone without records. */
+	owner_node(ld, origin, origin_len, &apex);
+}
+
+/* The nodes with an NSEC RRset, for zone_nsec_covering(). */
+static void index_nsec(struct zone *z)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < z->node_count; i++) {
+		for (uint16_t r = 0; r < z->nodes[i].rrset_count; r++) {
+			if (z->nodes[i].rrsets[r].type == LDNS_RR_TYPE_RRSIG)
+				z->is_signed = true;
+			if (z->nodes[i].rrsets[r].type == LDNS_RR_TYPE_NSEC)
+				n++;
+		}
+	}
+	if (n == 0)
+		return;
+	z->nsec_nodes = xmalloc(n * sizeof(*z->nsec_nodes));
+	for (size_t i = 0; i < z->node_count; i++) {
+		if (zone_node_rrset(&z->nodes[i], LDNS_RR_TYPE_NSEC) != NULL)
+			z->nsec_nodes[z->nsec_count++] = (uint32_t)i;
+	}
+}
+
+/* Load the keys of src->dnssec for z. */
+static int load_keys(const struct zone_source *src, const struct zone *z, struct sign_keys **out,
+		     struct gslb_err *err)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	struct sign_keys *ks = xcalloc(1, sizeof(*ks));
+	uint32_t now = d->now != 0 ? d->now : (uint32_t)time(NULL);
+	int rc = 0;
+
+	ks->keys = xcalloc(d->key_count > 0 ? d->key_count : 1, sizeof(*ks->keys));
+	ks->origin_len = dname_len(z->nodes[0].name);
+	memcpy(ks->origin, z->nodes[0].name, ks->origin_len);
+	ks->inception = now - d->inception;
+	ks->expiration = now + d->validity;
+	for (size_t i = 0; i < d->key_count && rc == 0; i++) {
+		struct gslb_err kerr = {{0}};
+
+		rc = sign_key_load(d->keys[i].path, ks->origin, d->keys[i].active, &ks->keys[i],
+				   &kerr);
+		if (rc != 0) {
+			gslb_err_setc(err, rc, "%s: %s",
+				      d->keys[i].where != NULL ? d->keys[i].where : src->path,
+				      kerr.msg);
+			break;
+		}
+		ks->count++;
+		for (size_t j = 0; j < i; j++) {
+			if (ks->keys[j].tag == ks->keys[i].tag &&
+			    ks->keys[j].alg == ks->keys[i].alg &&
+			    ks->keys[j].dnskey_len == ks->keys[i].dnskey_len &&
+			    memcmp(ks->keys[j].dnskey, ks->keys[i].dnskey,
+				   ks->keys[i].dnskey_len) == 0) {
+				rc = gslb_err_set(err, "%s: the same key is listed twice",
+						  d->keys[i].where != NULL ? d->keys[i].where
+									   : src->path);
+				break;
+			}
+		}
+	}
+	if (rc == 0 && (rc = sign_keys_roles(ks, err)) != 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		gslb_err_set(err, "%s: %s", d->key_count > 0 && d->keys[0].where != NULL
+						? d->keys[0].where : src->path, msg);
+	}
+	if (rc != 0) {
+		for (size_t i = 0; i < ks->count; i++)
+			sign_key_fini(&ks->keys[i]);
+		free(ks->keys);
+		free(ks);
+		return rc;
+	}
+	*out = ks;
+	return 0;
+}
+
+/* Sign the unsigned zone *z: add the DNSKEY, NSEC and RRSIG records by
+ * compiling it again with them. */
+static int sign_zone(const struct zone_source *src, struct zone *z, struct gslb_err *err)
+{
+	struct zone_extras ex = {0};
+	struct sign_keys *ks;
+	struct loader ld;
+	struct zone signed_z;
+	int rc = load_keys(src, z, &ks, err);
+
+	if (rc != 0)
+		return rc;
+	rc = zone_sign_extras(z, ks, src, &ex, err);
+	if (rc != 0) {
+		zone_extras_fini(&ex);
+		z->keys = ks; /* freed with z */
+		return rc;
+	}
+	memset(&signed_z, 0, sizeof(signed_z));
+	loader_init(&ld, src, z->nodes[0].name, dname_len(z->nodes[0].name), err);
+	for (size_t i = 0; i < z->node_count && rc == 0; i++) {
+		const struct zone_node *n = &z->nodes[i];
+
+		for (uint16_t r = 0; r < n->rrset_count && rc == 0; r++) {
+			const struct zone_rrset *rs = &n->rrsets[r];
+			const uint8_t *rd;
+			uint32_t pos = 0;
+			uint16_t len;
+
+			while (rc == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL)
+				rc = add_raw(&ld, n->name, rs->type, rs->ttl, rd, len, 0);
+		}
+	}
+	for (size_t i = 0; i < ex.n && rc == 0; i++)
+		rc = add_raw(&ld, ex.v[i].owner, ex.v[i].type, ex.v[i].ttl, ex.rd + ex.v[i].rdoff,
+			     ex.v[i].rdlen, 0);
+	/* The owners point into z: done with it only now. */
+	if (rc == 0)
+		rc = finish(&ld, src, &signed_z);
+	zone_extras_fini(&ex);
+	loader_fini(&ld);
+	if (rc != 0) {
+		zone_fini(&signed_z);
+		z->keys = ks;
+		return rc;
+	}
+	zone_fini(z);
+	*z = signed_z;
+	z->keys = ks;
+	return 0;
+}
+
 static int zone_load(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
 		     struct zone *z, struct gslb_err *err)
 {
-	struct loader ld = {
-	    .path = src->path,
-	    .origin = origin,
-	    .origin_len = origin_len,
-	    .err = err,
-	    .soa_rec = SIZE_MAX,
-	    .last_node = UINT32_MAX,
-	};
-	struct dref *dref = NULL;
-	uint32_t apex;
+	struct loader ld;
 	FILE *fp;
 	int ret;
 
@@ -868,12 +1066,7 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 				     "%s: cannot open: %s", src->path, strerror(e));
 	}
 	setvbuf(fp, NULL, _IOFBF, 1 << 16);
-	ld.table_size = 1024;
-	ld.table = xmalloc(ld.table_size * sizeof(*ld.table));
-	memset(ld.table, 0xff, ld.table_size * sizeof(*ld.table));
-	/* The apex node first, so that it exists even in a zone without records. */
-	owner_node(&ld, origin, origin_len, &apex);
-
+	loader_init(&ld, src, origin, origin_len, err);
 	ret = parse_file(&ld, fp);
 	fclose(fp);
 	if (ret != 0)
@@ -885,21 +1078,26 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 		ret = perr(&ld, 1, "no SOA record at the zone apex %s", name);
 		goto out;
 	}
-	if (src->dynamic_count > 0) {
-		dref = xcalloc(src->dynamic_count, sizeof(*dref));
-		ret = add_dynamic(&ld, src, dref);
-		if (ret != 0)
-			goto out;
+	ret = finish(&ld, src, z);
+	if (ret != 0)
+		goto out;
+	index_nsec(z);
+	if (src->dnssec != NULL && z->is_signed) {
+		char name[DNAME_STRLEN];
+
+		dname_to_str(origin, name, sizeof(name));
+		log_info("zone %s: %s is signed already: served as it is, dnssec keys unused", name,
+			 src->path);
+	} else if (src->dnssec != NULL) {
+		loader_fini(&ld);
+		memset(&ld, 0, sizeof(ld));
+		ret = sign_zone(src, z, err);
+		if (ret == 0) {
+			index_nsec(z);
+			z->sig_expire = z->keys->expiration;
+		}
 	}
-	/* No more names: give back the slack of the arena. */
-	ld.names = xreallocarray(ld.names, ld.names_len, 1);
-	ld.names_cap = ld.names_len;
-	add_empty_nonterminals(&ld);
-	ret = build(&ld, z);
-	if (ret == 0)
-		ret = mark_dynamic(&ld, src, dref, z);
 out:
-	free(dref);
 	loader_fini(&ld);
 	return ret;
 }
@@ -1145,4 +1343,38 @@ const uint8_t *zone_rrset_next(const struct zone_rrset *rrset, uint32_t *pos, ui
 	*len = (uint16_t)(p[0] << 8 | p[1]);
 	*pos += 2 + (uint32_t)*len;
 	return p + 2;
+}
+
+bool zone_is_signed(const struct zone *z)
+{
+	return z->is_signed;
+}
+
+const struct sign_keys *zone_keys(const struct zone *z)
+{
+	return z->keys;
+}
+
+uint32_t zone_sig_expire(const struct zone *z)
+{
+	return z->sig_expire;
+}
+
+const struct zone_node *zone_nsec_covering(const struct zone *z, const uint8_t *lname, size_t len)
+{
+	size_t lo = 0, hi = z->nsec_count;
+
+	(void)len;
+	if (hi == 0)
+		return NULL;
+	/* The last NSEC owner <= lname; the apex (first) is <= every name in the zone. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dname_compare(z->nodes[z->nsec_nodes[mid]].name, lname) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &z->nodes[z->nsec_nodes[lo]];
 }

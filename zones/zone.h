@@ -17,6 +17,7 @@
 #include "zones/dname.h"
 
 struct zone_set;
+struct sign_keys;
 struct zone;
 
 /* A name whose answers are computed per query (a load-balanced name). It
@@ -27,6 +28,29 @@ struct zone_dynamic {
 	const char *name;  /* owner in presentation format, at or below the origin */
 	uint32_t id;       /* caller's identifier, returned as zone_node.dyn_id */
 	const char *where; /* "file:line:col" of its declaration, to prefix error messages */
+	uint8_t types;     /* ZONE_DYN_*: what it may answer, for its NSEC type bitmap */
+};
+
+#define ZONE_DYN_A 0x01     /* the name may answer A */
+#define ZONE_DYN_AAAA 0x02  /* ... AAAA */
+#define ZONE_DYN_CNAME 0x04 /* ... a CNAME */
+
+/* One DNSSEC key of a zone to sign. */
+struct zone_key_source {
+	const char *path;  /* the key pair's .private or .key file, or their common prefix */
+	bool active;       /* signs; else its DNSKEY is only published */
+	const char *where; /* "file:line:col" of its declaration, to prefix error messages */
+};
+
+/* How to sign a zone in memory (RFC 4035): DNSKEY at the apex, RRSIG on
+ * every authoritative RRset (DS included, NS at cuts and glue not), an NSEC
+ * chain over every authoritative name, load-balanced names included. */
+struct zone_dnssec {
+	const struct zone_key_source *keys; /* key_count keys (at least one active) */
+	size_t key_count;
+	uint32_t validity;  /* seconds from now to the signatures' expiration */
+	uint32_t inception; /* seconds the signatures' inception is backdated */
+	uint32_t now;       /* signing time in seconds since the epoch; 0: the clock */
 };
 
 /* What to load: one zone. Borrowed by zone_set_load() for the call only. */
@@ -35,6 +59,8 @@ struct zone_source {
 	const char *path;   /* master file path */
 	const struct zone_dynamic *dynamic; /* dynamic names of this zone, or NULL */
 	size_t dynamic_count; /* entries at dynamic */
+	const struct zone_dnssec *dnssec; /* sign it in memory, or NULL. A file that holds
+	                                   * RRSIG records is served as it is either way. */
 };
 
 /* One RRset: all records of one type at one owner name (class IN). */
@@ -119,6 +145,20 @@ size_t zone_node_count(const struct zone *z);
 size_t zone_rr_count(const struct zone *z);
 /* Node i in canonical order (i < zone_node_count; the apex is node 0). */
 const struct zone_node *zone_node_at(const struct zone *z, size_t i);
+
+/* Is the zone signed (by zone_set_load(), or in its file)? Then DO=1
+ * answers carry RRSIG and NSEC records. */
+bool zone_is_signed(const struct zone *z);
+/* The keys the zone was signed with in memory, or NULL (not signed by
+ * gslbd: unsigned, or signed in its file). */
+const struct sign_keys *zone_keys(const struct zone *z);
+/* Earliest expiration of the signatures made at load (seconds since the
+ * epoch), 0 when the zone was not signed in memory. */
+uint32_t zone_sig_expire(const struct zone *z);
+/* The node whose NSEC record matches or covers lname (at or below the
+ * origin): the last name with an NSEC record not after lname in canonical
+ * order. NULL when the zone has no NSEC records. */
+const struct zone_node *zone_nsec_covering(const struct zone *z, const uint8_t *lname, size_t len);
 
 /* Exact node for lname (which must be in z), or NULL. Includes empty
  * non-terminals and occluded nodes. */

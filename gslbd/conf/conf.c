@@ -592,6 +592,10 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].file);
 		free(cfg->zones[i].allow_transfer);
 		netacl_fini(&cfg->zones[i].acl);
+		for (size_t k = 0; k < cfg->zones[i].key_count; k++) {
+			free(cfg->zones[i].keys[k].file);
+		}
+		free(cfg->zones[i].keys);
 	}
 	free(cfg->zones);
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {

@@ -24,6 +24,13 @@
 #define LB_MAX_FALLBACKS 4  /* fallback pools followed at most */
 
 /* One served zone. */
+/* One DNSSEC key of a zone (zones[].dnssec.keys). */
+struct config_dnssec_key {
+	char *file;   /* the key pair's prefix, .key or .private file, resolved */
+	bool active;  /* state active: signs; publish: DNSKEY only */
+	unsigned line, col; /* where the entry is */
+};
+
 struct config_zone {
 	char *name;                     /* zone origin, presentation format, as written */
 	char *file;                     /* master file path, resolved against the config file's folder */
@@ -32,6 +39,12 @@ struct config_zone {
 	struct netacl acl;              /* who may query it (zones[].acl; empty: everyone) */
 	unsigned line;                  /* where the zone is declared (for later messages) */
 	unsigned col;                   /* column of that declaration */
+	bool dnssec;                    /* zones[].dnssec given: signed in memory */
+	struct config_dnssec_key *keys; /* dnssec.keys */
+	size_t key_count;               /* entries at keys */
+	uint32_t sig_validity;          /* dnssec.validity, seconds (default 14 days) */
+	uint32_t sig_refresh;           /* dnssec.refresh, seconds (default 7 days) */
+	uint32_t sig_inception;         /* dnssec.inception: backdating, seconds (default 1 h) */
 };
 
 /* Kinds of health check a probe runs. */

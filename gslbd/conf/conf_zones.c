@@ -10,12 +10,145 @@
 #include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
 
+/* A duration in seconds, min..max seconds. */
+static int seconds_read(struct loader *l, const struct ytree_node *n, const char *path,
+			unsigned long long min, unsigned long long max, uint32_t *out)
+{
+	unsigned long long ms;
+	char why[160];
+
+	if (n->kind != YTREE_SCALAR)
+		return ytree_error_path(&l->r, n, path, "expected a duration, got %s",
+					ytree_node_describe(n));
+	if (ytree_parse_duration(n->scalar, min * 1000, max * 1000, &ms, why, sizeof(why)) != 0)
+		return ytree_error_path(&l->r, n, path, "%s", why);
+	*out = (uint32_t)(ms / 1000);
+	return 0;
+}
+
+static int dnssec_key_read(struct loader *l, const struct ytree_node *n, const char *path,
+			   struct config_dnssec_key *k)
+{
+	enum { K_FILE, K_STATE, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"file", "state", NULL};
+	static const char *const states[] = {"active", "publish", NULL};
+	const struct ytree_node *v[K_COUNT] = {0};
+	char kpath[200];
+	unsigned state = 0;
+	int rc;
+
+	k->active = true;
+	k->line = n->line;
+	k->col = n->col;
+	if (n->kind == YTREE_SCALAR) {
+		v[K_FILE] = n;
+	} else if (n->kind != YTREE_MAP) {
+		return ytree_error_path(&l->r, n, path,
+					"expected a key file or a mapping with file and state, got %s",
+					ytree_node_describe(n));
+	} else if ((rc = conf_map_read(l, n, path, keys, v)) != 0) {
+		return rc;
+	}
+	if (v[K_FILE] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'file'");
+	snprintf(kpath, sizeof(kpath), "%s.file", path);
+	if ((rc = ytree_read_string(&l->r, v[K_FILE], n == v[K_FILE] ? path : kpath,
+				    "a key file name")) != 0)
+		return rc;
+	k->file = ytree_path_resolve(l->r.base_dir, v[K_FILE]->scalar);
+	if (v[K_STATE] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.state", path);
+		if ((rc = conf_keyword_read(l, v[K_STATE], kpath, states, "active or publish",
+					    &state)) != 0)
+			return rc;
+		k->active = state == 0;
+	}
+	return 0;
+}
+
+static int dnssec_read(struct loader *l, const struct ytree_node *n, const char *path,
+		       struct config_zone *z)
+{
+	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"keys", "validity", "refresh", "inception",
+						      "denial", NULL};
+	static const char *const denials[] = {"nsec", NULL};
+	const struct ytree_node *v[K_COUNT] = {0};
+	struct ytree_node *const *items;
+	char kpath[160];
+	size_t count;
+	unsigned denial;
+	bool any_active = false;
+	int rc;
+
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with keys, validity, refresh, inception "
+					"and denial, got %s",
+					ytree_node_describe(n));
+	if ((rc = conf_map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	z->dnssec = true;
+	z->sig_validity = 14 * 86400;
+	z->sig_refresh = 7 * 86400;
+	z->sig_inception = 3600;
+	if (v[K_KEYS] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'keys'");
+	snprintf(kpath, sizeof(kpath), "%s.keys", path);
+	if ((rc = conf_list_items(l, v[K_KEYS], kpath, "key files", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, v[K_KEYS], kpath, "at least one key is required");
+	z->keys = xcalloc(count, sizeof(*z->keys));
+	for (size_t i = 0; i < count; i++) {
+		char ipath[176];
+
+		z->key_count = i + 1;
+		conf_item_path(ipath, sizeof(ipath), kpath, items, i);
+		if ((rc = dnssec_key_read(l, conf_list_item(v[K_KEYS], items, i), ipath,
+					  &z->keys[i])) != 0)
+			return rc;
+		any_active |= z->keys[i].active;
+	}
+	if (!any_active)
+		return ytree_error_path(&l->r, v[K_KEYS], kpath,
+					"no active key: at least one key must sign (state: active)");
+	if (v[K_VALIDITY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.validity", path);
+		if ((rc = seconds_read(l, v[K_VALIDITY], kpath, 3600, 365ull * 86400,
+				       &z->sig_validity)) != 0)
+			return rc;
+	}
+	if (v[K_REFRESH] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.refresh", path);
+		if ((rc = seconds_read(l, v[K_REFRESH], kpath, 60, 365ull * 86400,
+				       &z->sig_refresh)) != 0)
+			return rc;
+	}
+	if (v[K_INCEPTION] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.inception", path);
+		if ((rc = seconds_read(l, v[K_INCEPTION], kpath, 0, 7ull * 86400,
+				       &z->sig_inception)) != 0)
+			return rc;
+	}
+	if (z->sig_refresh >= z->sig_validity)
+		return ytree_error_path(&l->r, v[K_REFRESH] != NULL ? v[K_REFRESH] : n, path,
+					"refresh must be shorter than validity (the signatures "
+					"would expire before they are refreshed)");
+	if (v[K_DENIAL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.denial", path);
+		if ((rc = conf_keyword_read(l, v[K_DENIAL], kpath, denials, "nsec", &denial)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
-	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_COUNT };
+	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_COUNT };
 	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", "acl",
-						      NULL};
+						      "dnssec", NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
 	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
@@ -57,6 +190,12 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	if (v[K_ACL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.acl", path);
 		if ((rc = conf_acl_read(l, v[K_ACL], kpath, &z->acl)) != 0)
+			return rc;
+	}
+
+	if (v[K_DNSSEC] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.dnssec", path);
+		if ((rc = dnssec_read(l, v[K_DNSSEC], kpath, z)) != 0)
 			return rc;
 	}
 

@@ -17,6 +17,7 @@
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
@@ -53,9 +54,40 @@ static int load_geo(const struct config *cfg, struct geo_share *keep, struct geo
 	return rc;
 }
 
+/* What load-balanced name n may answer (ZONE_DYN_*): the families and
+ * CNAMEs of the datacenters of its pool and the pools it falls back to. */
+static uint8_t lbname_types(const struct config *cfg, size_t n)
+{
+	size_t pool = cfg->lbnames[n].pool;
+	uint8_t t = 0;
+
+	for (unsigned hop = 0; hop <= LB_MAX_FALLBACKS && pool < cfg->pool_count; hop++) {
+		const struct config_pool *p = &cfg->pools[pool];
+
+		for (size_t i = 0; i < p->dc_count; i++) {
+			const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
+
+			if (dc->cname != NULL)
+				t |= ZONE_DYN_CNAME;
+			if (dc->ipv4_count > 0)
+				t |= ZONE_DYN_A;
+			if (dc->ipv6_count > 0)
+				t |= ZONE_DYN_AAAA;
+		}
+		if (p->all_down != POOL_ALL_DOWN_FALLBACK)
+			break;
+		pool = p->fallback;
+	}
+	return t;
+}
+
 int control_load(const char *path, struct geo_share *keep_geo, struct snapshot **out,
 		 struct gslb_err *err)
 {
+	struct zone_dnssec *sec;
+	struct zone_key_source *keys;
+	char **kwhere;
+	size_t key_total = 0, kused = 0;
 	struct config *cfg = NULL;
 	struct zone_set *zones = NULL;
 	struct zone_source *src;
@@ -71,11 +103,33 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 	src = xcalloc(cfg->zone_count, sizeof(*src));
 	dyn = xcalloc(cfg->lbname_count + 1, sizeof(*dyn));
 	where = xcalloc(cfg->lbname_count + 1, sizeof(*where));
+	for (size_t i = 0; i < cfg->zone_count; i++)
+		key_total += cfg->zones[i].key_count;
+	sec = xcalloc(cfg->zone_count, sizeof(*sec));
+	keys = xcalloc(key_total + 1, sizeof(*keys));
+	kwhere = xcalloc(key_total + 1, sizeof(*kwhere));
 	/* Group the load-balanced names by zone, in config order. */
 	for (size_t i = 0; i < cfg->zone_count; i++) {
 		src[i].origin = cfg->zones[i].name;
 		src[i].path = cfg->zones[i].file;
 		src[i].dynamic = dyn + used;
+		if (cfg->zones[i].dnssec) {
+			const struct config_zone *z = &cfg->zones[i];
+
+			sec[i].keys = keys + kused;
+			sec[i].key_count = z->key_count;
+			sec[i].validity = z->sig_validity;
+			sec[i].inception = z->sig_inception;
+			for (size_t k = 0; k < z->key_count; k++) {
+				kwhere[kused] = xasprintf("%s:%u:%u", cfg->path, z->keys[k].line,
+							  z->keys[k].col);
+				keys[kused].path = z->keys[k].file;
+				keys[kused].active = z->keys[k].active;
+				keys[kused].where = kwhere[kused];
+				kused++;
+			}
+			src[i].dnssec = &sec[i];
+		}
 		for (size_t n = 0; n < cfg->lbname_count; n++) {
 			const struct config_lbname *lb = &cfg->lbnames[n];
 
@@ -85,6 +139,7 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 			dyn[used].name = lb->name;
 			dyn[used].id = (uint32_t)n;
 			dyn[used].where = where[used];
+			dyn[used].types = lbname_types(cfg, n);
 			used++;
 			src[i].dynamic_count++;
 		}
@@ -95,6 +150,11 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 	free(where);
 	free(dyn);
 	free(src);
+	for (size_t i = 0; i < kused; i++)
+		free(kwhere[i]);
+	free(kwhere);
+	free(keys);
+	free(sec);
 	if (rc == 0)
 		rc = load_geo(cfg, keep_geo, &geo, err);
 	if (rc != 0) {
@@ -103,6 +163,17 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
+	{
+		struct lbsig_table *sigs;
+
+		rc = lbsig_build(cfg, zones, &sigs, err);
+		if (rc != 0) {
+			snapshot_free(*out);
+			*out = NULL;
+			return rc;
+		}
+		snapshot_set_lbsig(*out, sigs);
+	}
 	return 0;
 }
 
@@ -402,6 +473,20 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 		publish_states(c);
 	report_results_free(results, count);
 	return REPORT_OK;
+}
+
+const char *control_resign_due(const struct snapshot *snap, uint32_t now)
+{
+	const struct config *cfg = snap->config;
+
+	for (size_t i = 0; i < cfg->zone_count && i < zone_set_count(snap->zones); i++) {
+		uint32_t expire = zone_sig_expire(zone_set_zone(snap->zones, i));
+
+		/* Serial arithmetic: the clock and the stamps are modulo 2^32. */
+		if (expire != 0 && (int32_t)(expire - now) <= (int32_t)cfg->zones[i].sig_refresh)
+			return cfg->zones[i].name;
+	}
+	return NULL;
 }
 
 void control_tick(struct control *c)

@@ -39,6 +39,11 @@ const char *control_probe_config(const struct control *c, const char **etag);
  * fill its datacenter states. */
 void control_start(struct control *c, struct snapshot *snap);
 
+/* The first zone of snap signed in memory whose signatures expire within
+ * its dnssec.refresh of now (seconds since the epoch), or NULL. The caller
+ * reloads to sign it again. */
+const char *control_resign_due(const struct snapshot *snap, uint32_t now);
+
 /* Handle one signed report (POST /v1/reports). Returns the verdict; why
  * holds the reason when refused. Publishes a new snapshot when a
  * datacenter's state or a latency ranking changed. */

@@ -11,6 +11,7 @@
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
+#include "zones/sign.h"
 
 struct zone_node;
 
@@ -19,6 +20,9 @@ struct zone_node;
 #define ANSWER_CNAME_MAX 8
 /* Most names whose A/AAAA go into the additional section. */
 #define ANSWER_ADD_MAX 32
+/* Most NSEC records in one response (NXDOMAIN at a wildcard under a CNAME
+ * chain needs three at most). */
+#define ANSWER_NSEC_MAX 4
 
 /* A name whose addresses belong in the additional section. */
 struct answer_add {
@@ -43,6 +47,8 @@ struct answer_scratch {
 	struct lb_decision lb;              /* the last of them (valid when lb_count > 0) */
 	struct geo_cache geo_cache;         /* decoded GeoIP records (zero-filled: empty) */
 	uint32_t now;                       /* cookie clock (answer_scratch_set_time()), 0: read it */
+	uint8_t sigbuf[8 * SIGN_RRSIG_MAX]; /* signatures of a load-balanced RRset signed while
+	                                     * answering (lbsig_sign()) */
 };
 
 #endif

@@ -16,9 +16,11 @@
 #include "gslbd/dns/answer-internal.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/lb.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
+#include "zones/sign.h"
 #include "zones/zone.h"
 
 /* State of one answer_query() call. */
@@ -38,6 +40,10 @@ struct answer_ctx {
 	bool drop;                       /* send nothing (a zone's access list said drop) */
 	bool acl_denied;                 /* a zone's access list refused the client */
 	bool cookie_echo;                /* send a COOKIE option: client cookie + server_cookie */
+	bool dnssec;                     /* DO=1 and the zone is signed: RRSIG and NSEC go in */
+	bool negative;                   /* the last step wrote a negative answer (SOA) */
+	const struct zone_node *nsec_done[ANSWER_NSEC_MAX]; /* nodes whose NSEC is written */
+	unsigned nsec_done_count;        /* entries at nsec_done */
 	uint8_t server_cookie[COOKIE_SERVER_LEN]; /* the server cookie to send */
 };
 
@@ -100,6 +106,128 @@ static size_t canon_copy(struct answer_scratch *s, const uint8_t *name)
 	return len;
 }
 
+static inline uint32_t rd_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The RRSIG records of node that cover type, written to sec with owner and
+ * ttl (the TTL the covered RRset was written with, RFC 4035 2.2). Returns
+ * false, with what it wrote rolled back, when they do not fit. */
+static bool put_sigs(struct answer_ctx *c, enum wire_section sec, const uint8_t *owner,
+		     const struct zone_node *node, uint16_t type, uint32_t ttl)
+{
+	const struct zone_rrset *sigs = zone_node_rrset(node, WIRE_TYPE_RRSIG);
+	struct wire_mark m;
+	const uint8_t *rd;
+	uint32_t pos = 0;
+	uint16_t len;
+
+	if (sigs == NULL)
+		return true;
+	wire_mark_save(c->w, &m);
+	while ((rd = zone_rrset_next(sigs, &pos, &len)) != NULL) {
+		if (len < 18 || (uint16_t)(rd[0] << 8 | rd[1]) != type)
+			continue;
+		if (!wire_put_rr(c->w, sec, owner, WIRE_TYPE_RRSIG, WIRE_CLASS_IN, ttl, rd, len)) {
+			wire_mark_restore(c->w, &m);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The NSEC record of node and its signatures in authority, once per
+ * response. Truncates when they do not fit (RFC 4035 3.1.3). */
+static bool put_nsec(struct answer_ctx *c, const struct zone_node *node)
+{
+	const struct zone_rrset *nsec = node != NULL ? zone_node_rrset(node, WIRE_TYPE_NSEC) : NULL;
+
+	if (nsec == NULL)
+		return true;
+	for (unsigned i = 0; i < c->nsec_done_count; i++) {
+		if (c->nsec_done[i] == node)
+			return true;
+	}
+	if (c->nsec_done_count < ANSWER_NSEC_MAX)
+		c->nsec_done[c->nsec_done_count++] = node;
+	if (!wire_put_rrset(c->w, WIRE_AUTHORITY, node->name, nsec, nsec->ttl) ||
+	    !put_sigs(c, WIRE_AUTHORITY, node->name, node, WIRE_TYPE_NSEC, nsec->ttl)) {
+		truncate_response(c);
+		return false;
+	}
+	return true;
+}
+
+/* Proof that lname (canonical, in the zone) does not exist: the NSEC
+ * that covers it. */
+static bool deny_name(struct answer_ctx *c, const uint8_t *lname, size_t len)
+{
+	return put_nsec(c, zone_nsec_covering(c->zone, lname, len));
+}
+
+/* NXDOMAIN proof (RFC 4035 3.1.3.2): no lname, and no wildcard at its
+ * closest encloser ce. */
+static bool deny_nxdomain(struct answer_ctx *c, const uint8_t *lname, size_t len,
+			  const struct zone_node *ce)
+{
+	uint8_t wild[DNAME_MAXLEN];
+
+	if (!deny_name(c, lname, len))
+		return false;
+	if (ce == NULL || (size_t)ce->name_len + 2 > DNAME_MAXLEN)
+		return true;
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, ce->name, ce->name_len);
+	return deny_name(c, wild, (size_t)ce->name_len + 2);
+}
+
+/* The DNSSEC proofs of one step of the answer (RFC 4035 3.1.3) at the
+ * lookup lk of lname: NODATA at a name (its NSEC, or the NSEC covering an
+ * empty non-terminal), NODATA at a wildcard (the wildcard's NSEC and the
+ * proof that lname itself does not exist), a wildcard answer (that proof). */
+static bool prove_step(struct answer_ctx *c, const struct zone_lookup *lk, const uint8_t *lname,
+		       size_t len)
+{
+	if (!c->dnssec)
+		return true;
+	if (c->negative) {
+		uint16_t t = c->q->qtype == WIRE_TYPE_ANY ? WIRE_TYPE_A : c->q->qtype;
+		const struct zone_rrset *nsec = zone_node_rrset(lk->node, WIRE_TYPE_NSEC);
+
+		/* A load-balanced name with nothing of the type to answer now:
+		 * its NSEC that lists no address type. */
+		if ((lk->node->flags & ZONE_NODE_DYNAMIC) != 0 && nsec != NULL &&
+		    nsec->rr_count == 1 && sign_nsec_has_type(nsec->rdata + 2, nsec->rdata_len - 2, t)) {
+			const struct zone_rrset *sigs;
+			const struct zone_rrset *alt =
+			    lbsig_nodata_nsec(c->snap->lbsig, lk->node->dyn_id, &sigs);
+
+			if (alt != NULL) {
+				if (c->nsec_done_count < ANSWER_NSEC_MAX)
+					c->nsec_done[c->nsec_done_count++] = lk->node;
+				if (!wire_put_rrset(c->w, WIRE_AUTHORITY, lk->node->name, alt,
+						    alt->ttl) ||
+				    !wire_put_rrset(c->w, WIRE_AUTHORITY, lk->node->name, sigs,
+						    alt->ttl)) {
+					truncate_response(c);
+					return false;
+				}
+				return lk->match != ZONE_MATCH_WILDCARD || deny_name(c, lname, len);
+			}
+		}
+		if (lk->match == ZONE_MATCH_WILDCARD)
+			return put_nsec(c, lk->node) && deny_name(c, lname, len);
+		if (zone_node_rrset(lk->node, WIRE_TYPE_NSEC) != NULL)
+			return put_nsec(c, lk->node);
+		return deny_name(c, lname, len);
+	}
+	if (lk->match == ZONE_MATCH_WILDCARD)
+		return deny_name(c, lname, len);
+	return true;
+}
+
 /* Remember the targets of NS, MX and SRV records for the additional section. */
 static void collect_additional(struct answer_scratch *s, const struct zone_rrset *rrset,
 			       bool required)
@@ -158,10 +286,17 @@ static void write_additional(struct answer_ctx *c)
 		for (unsigned t = 0; t < 2; t++) {
 			const struct zone_rrset *rr = zone_node_rrset(node, types[t]);
 
+			struct wire_mark m;
+
+			wire_mark_save(c->w, &m);
 			if (rr != NULL &&
 			    !wire_put_rrset(c->w, WIRE_ADDITIONAL, s->add[i].name, rr, rr->ttl) &&
 			    s->add[i].required)
 				c->flags |= WIRE_TC; /* RFC 9471: in-domain glue is not optional */
+			/* Signed data with its signatures, or not at all (glue has none). */
+			if (rr != NULL && c->dnssec && node->cut == NULL &&
+			    !put_sigs(c, WIRE_ADDITIONAL, s->add[i].name, node, rr->type, rr->ttl))
+				wire_mark_restore(c->w, &m);
 		}
 	}
 }
@@ -171,8 +306,11 @@ static bool write_negative(struct answer_ctx *c)
 {
 	const struct zone_rrset *soa = zone_soa(c->zone);
 
+	c->negative = true;
 	if (!wire_put_rrset(c->w, WIRE_AUTHORITY, zone_origin(c->zone), soa,
-			    zone_negative_ttl(c->zone))) {
+			    zone_negative_ttl(c->zone)) ||
+	    (c->dnssec && !put_sigs(c, WIRE_AUTHORITY, zone_origin(c->zone), zone_apex(c->zone),
+				    WIRE_TYPE_SOA, zone_negative_ttl(c->zone)))) {
 		truncate_response(c);
 		return false;
 	}
@@ -193,6 +331,20 @@ static bool write_referral(struct answer_ctx *c, const struct zone_node *cut)
 		truncate_response(c);
 		return false;
 	}
+	if (c->dnssec) {
+		/* The DS and its signatures, or the proof that there is none
+		 * (RFC 4035 3.1.4). */
+		const struct zone_rrset *ds = zone_node_rrset(cut, WIRE_TYPE_DS);
+
+		if (ds == NULL) {
+			if (!put_nsec(c, cut))
+				return false;
+		} else if (!wire_put_rrset(c->w, WIRE_AUTHORITY, cut->name, ds, ds->ttl) ||
+			   !put_sigs(c, WIRE_AUTHORITY, cut->name, cut, WIRE_TYPE_DS, ds->ttl)) {
+			truncate_response(c);
+			return false;
+		}
+	}
 	while ((rd = zone_rrset_next(ns, &pos, &len)) != NULL && c->s->add_count < ANSWER_ADD_MAX) {
 		canon_copy(c->s, rd);
 		c->s->add[c->s->add_count].name = rd;
@@ -203,9 +355,10 @@ static bool write_referral(struct answer_ctx *c, const struct zone_node *cut)
 }
 
 static bool write_answer_rrset(struct answer_ctx *c, const uint8_t *owner,
-			       const struct zone_rrset *rrset)
+			       const struct zone_node *node, const struct zone_rrset *rrset)
 {
-	if (!wire_put_rrset(c->w, WIRE_ANSWER, owner, rrset, rrset->ttl)) {
+	if (!wire_put_rrset(c->w, WIRE_ANSWER, owner, rrset, rrset->ttl) ||
+	    (c->dnssec && !put_sigs(c, WIRE_ANSWER, owner, node, rrset->type, rrset->ttl))) {
 		truncate_response(c);
 		return false;
 	}
@@ -225,7 +378,9 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 		if (n == 0)
 			return write_negative(c);
 		for (unsigned i = 0; i < n; i++) {
-			if (!write_answer_rrset(c, owner, &node->rrsets[i]))
+			if (node->rrsets[i].type == WIRE_TYPE_RRSIG)
+				continue; /* they go with the RRsets they sign */
+			if (!write_answer_rrset(c, owner, node, &node->rrsets[i]))
 				return false;
 		}
 		return true;
@@ -233,7 +388,7 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 	rrset = zone_node_rrset(node, c->q->qtype);
 	if (rrset == NULL)
 		return write_negative(c);
-	return write_answer_rrset(c, owner, rrset);
+	return write_answer_rrset(c, owner, node, rrset);
 }
 
 /* Does the pool, or a pool it falls back to, hold a CNAME datacenter? Then
@@ -319,14 +474,45 @@ static bool vip_seen(const struct config *cfg, const struct lb_decision *d, unsi
 	return false;
 }
 
+/* The signatures of the load-balanced RRset of name lbname just written
+ * (its n records rd[i], len[i] bytes): from the snapshot's table, or, for
+ * a combination it does not hold, signed now. */
+static bool put_lb_sigs(struct answer_ctx *c, const uint8_t *owner, uint32_t lbname,
+			uint16_t type, uint32_t ttl, const uint8_t *const *rd, const uint16_t *len,
+			unsigned n)
+{
+	const struct zone_rrset *sigs =
+	    lbsig_find(c->snap->lbsig, lbname, type, ttl, rd, len, n);
+	struct zone_rrset online;
+
+	if (sigs == NULL) {
+		const struct config *cfg = c->snap->config;
+		uint8_t lowner[DNAME_MAXLEN];
+
+		if (lbname >= cfg->lbname_count ||
+		    dname_from_str(cfg->lbnames[lbname].name, lowner) < 0 ||
+		    lbsig_sign(c->snap->lbsig, lbname, lowner, type, ttl, rd, len, n, c->s->sigbuf,
+			       sizeof(c->s->sigbuf), &online) <= 0)
+			return true; /* not signed in memory: nothing to add */
+		sigs = &online;
+	}
+	if (!wire_put_rrset(c->w, WIRE_ANSWER, owner, sigs, ttl)) {
+		truncate_response(c);
+		return false;
+	}
+	return true;
+}
+
 /* The VIPs of the chosen datacenters as one RRset of qtype (A or AAAA),
- * all or nothing. Returns the records written (0: none of the family),
- * or -1 after truncating. */
+ * all or nothing, with its signatures for DO=1. Returns the records written
+ * (0: none of the family), or -1 after truncating. */
 static int write_vips(struct answer_ctx *c, const uint8_t *owner, const struct lb_decision *d,
-		      uint16_t qtype)
+		      uint16_t qtype, uint32_t lbname)
 {
 	const struct config *cfg = c->snap->config;
 	bool v6 = qtype == WIRE_TYPE_AAAA;
+	const uint8_t *rd[LBSIG_RR_MAX];
+	uint16_t rdlen[LBSIG_RR_MAX];
 	struct wire_mark m;
 	int written = 0;
 
@@ -344,9 +530,16 @@ static int write_vips(struct answer_ctx *c, const uint8_t *owner, const struct l
 				truncate_response(c);
 				return -1;
 			}
+			if (written < LBSIG_RR_MAX) {
+				rd[written] = v6 ? dc->ipv6[j] : dc->ipv4[j];
+				rdlen[written] = v6 ? 16 : 4;
+			}
 			written++;
 		}
 	}
+	if (c->dnssec && written > 0 && written <= LBSIG_RR_MAX &&
+	    !put_lb_sigs(c, owner, lbname, qtype, d->ttl, rd, rdlen, (unsigned)written))
+		return -1;
 	return written;
 }
 
@@ -397,7 +590,7 @@ static enum dyn_result answer_dynamic(struct answer_ctx *c, const struct zone_no
 			return DYN_DONE;
 		}
 		if (!d->cname) {
-			n = write_vips(c, owner, d, qtype);
+			n = write_vips(c, owner, d, qtype, node->dyn_id);
 			if (n == 0)
 				write_negative(c);
 			return DYN_DONE;
@@ -417,6 +610,13 @@ static enum dyn_result answer_dynamic(struct answer_ctx *c, const struct zone_no
 			 (uint16_t)n)) {
 		truncate_response(c);
 		return DYN_DONE;
+	}
+	if (c->dnssec) {
+		const uint8_t *rd = cname;
+		uint16_t rdlen = (uint16_t)n;
+
+		if (!put_lb_sigs(c, owner, node->dyn_id, WIRE_TYPE_CNAME, d->ttl, &rd, &rdlen, 1))
+			return DYN_DONE;
 	}
 	if (c->q->qtype == WIRE_TYPE_CNAME)
 		return DYN_DONE;
@@ -449,6 +649,7 @@ static void answer_zone(struct answer_ctx *c)
 		return;
 	}
 	c->flags |= WIRE_AA;
+	c->dnssec = c->q->edns_do && zone_is_signed(z);
 	s->add_count = 0;
 	s->visited_count = 0;
 	for (unsigned step = 0;; step++) {
@@ -463,7 +664,8 @@ static void answer_zone(struct answer_ctx *c)
 			/* DS lives on the parent side of the cut (RFC 4035 3.1.4.1). */
 			if (qtype == WIRE_TYPE_DS &&
 			    same_name(lk.node->name, lk.node->name_len, lname, llen)) {
-				if (!write_node(c, lk.node, owner))
+				c->negative = false;
+				if (!write_node(c, lk.node, owner) || !prove_step(c, &lk, lname, llen))
 					return;
 				break;
 			}
@@ -475,7 +677,8 @@ static void answer_zone(struct answer_ctx *c)
 		}
 		if (lk.match == ZONE_MATCH_NXDOMAIN) {
 			c->rcode = WIRE_RCODE_NXDOMAIN;
-			if (!write_negative(c))
+			if (!write_negative(c) ||
+			    (c->dnssec && !deny_nxdomain(c, lname, llen, lk.closest_encloser)))
 				return;
 			break;
 		}
@@ -484,10 +687,11 @@ static void answer_zone(struct answer_ctx *c)
 		if (seen)
 			break; /* CNAME loop: the chain so far is the answer */
 		s->visited[s->visited_count++] = lk.node;
+		c->negative = false;
 		if ((lk.node->flags & ZONE_NODE_DYNAMIC) != 0) {
 			enum dyn_result r = answer_dynamic(c, lk.node, owner, &target);
 
-			if ((c->flags & WIRE_TC) != 0)
+			if ((c->flags & WIRE_TC) != 0 || !prove_step(c, &lk, lname, llen))
 				return;
 			if (r != DYN_CNAME || step + 1 >= ANSWER_CNAME_MAX)
 				break;
@@ -496,11 +700,12 @@ static void answer_zone(struct answer_ctx *c)
 				    ? NULL
 				    : zone_node_rrset(lk.node, WIRE_TYPE_CNAME);
 			if (cname == NULL) {
-				if (!write_node(c, lk.node, owner))
+				if (!write_node(c, lk.node, owner) || !prove_step(c, &lk, lname, llen))
 					return;
 				break;
 			}
-			if (!write_answer_rrset(c, owner, cname))
+			if (!write_answer_rrset(c, owner, lk.node, cname) ||
+			    !prove_step(c, &lk, lname, llen))
 				return;
 			target = zone_rrset_next(cname, &pos, &len);
 			if (target == NULL || step + 1 >= ANSWER_CNAME_MAX)
@@ -738,6 +943,9 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.drop = false;
 	c.acl_denied = false;
 	c.cookie_echo = false;
+	c.dnssec = false;
+	c.negative = false;
+	c.nsec_done_count = 0;
 	scratch->lb_count = 0;
 
 	if (tcp) {
@@ -937,8 +1145,13 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 				continue;
 			}
 			while ((rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
-				if (!wire_put_rr(w, WIRE_ANSWER, n->name, rs->type, WIRE_CLASS_IN,
-						 rs->ttl, rd, len) &&
+				/* An RRSIG keeps the TTL of the RRset it covers. */
+				uint32_t ttl = rs->type == WIRE_TYPE_RRSIG && len >= 8
+						   ? rd_be32(rd + 4)
+						   : rs->ttl;
+
+				if (!wire_put_rr(w, WIRE_ANSWER, n->name, rs->type, WIRE_CLASS_IN, ttl,
+						 rd, len) &&
 				    w->count[WIRE_ANSWER] > 0)
 					goto out; /* full: continue in the next message */
 				/* A record too big for an empty message is skipped. */

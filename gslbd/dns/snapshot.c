@@ -11,6 +11,7 @@
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/lb.h"
 #include "zones/zone.h"
 
@@ -110,6 +111,7 @@ struct snapshot_data {
 	struct zone_set *zones;  /* owned */
 	struct geo_share *geo;   /* one reference, or NULL */
 	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
+	struct lbsig_table *lbsig; /* owned: signatures of load-balanced answers, or NULL */
 	unsigned refs;           /* snapshots using it; main thread only */
 };
 
@@ -153,6 +155,7 @@ static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_s
 	snap->zones = data->zones;
 	snap->geo = geo_share_db(data->geo);
 	snap->maps = data->maps != NULL ? data->maps->maps : NULL;
+	snap->lbsig = data->lbsig;
 	snap->dc_state = dc_state;
 	snap->latency = latency;
 	atomic_init(&snap->refs, 0);
@@ -171,6 +174,13 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 		data->maps = maps_for(cfg, geo->db);
 	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
 	return snapshot_alloc(data, dc_state, NULL);
+}
+
+void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t)
+{
+	assert(snap->data->refs == 1 && snap->data->lbsig == NULL);
+	snap->data->lbsig = t;
+	snap->lbsig = t;
 }
 
 struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
@@ -192,6 +202,7 @@ void snapshot_free(struct snapshot *snap)
 		config_free(snap->data->config);
 		zone_set_free(snap->data->zones);
 		maps_share_unref(snap->data->maps);
+		lbsig_free(snap->data->lbsig);
 		geo_share_unref(snap->data->geo);
 		free(snap->data);
 	}

@@ -20,6 +20,7 @@ struct zone_set;
 struct geo_db;
 struct lb_maps;
 struct snapshot_data;
+struct lbsig_table;
 
 /* Datacenter states in snapshot.dc_state. */
 #define DC_STATE_UP 1      /* may be answered */
@@ -31,6 +32,8 @@ struct snapshot {
 	const struct geo_db *geo;  /* borrowed from data; NULL without a GeoIP database */
 	const struct lb_maps *maps; /* borrowed from data: the pools' compiled geo decisions
 	                             * over geo, or NULL (no database, or no pool needs one) */
+	const struct lbsig_table *lbsig; /* borrowed from data: signatures of load-balanced
+	                                  * answers (lbsig.h), or NULL: none signed */
 	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
 	struct latency_table *latency; /* owned: rankings per probe region, or NULL */
 	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
@@ -53,6 +56,10 @@ const struct geo_db *geo_share_db(const struct geo_share *g);
  * is logged and leaves the snapshot deciding by direct lookups). Every
  * datacenter starts DC_STATE_UP. Main thread. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
+/* Give a snapshot just made by snapshot_new() the signatures of its
+ * load-balanced answers (taking ownership; shared by the snapshots derived
+ * from it). Main thread. */
+void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t);
 /* New snapshot sharing base's config, zones and geo, with dc_state (taking
  * ownership; config->datacenter_count bytes) and latency (taking ownership;
  * may be NULL). Main thread. */

@@ -50,6 +50,9 @@ struct zone_rrset;
 #define WIRE_TYPE_SRV   33
 #define WIRE_TYPE_OPT   41
 #define WIRE_TYPE_DS    43
+#define WIRE_TYPE_RRSIG 46
+#define WIRE_TYPE_NSEC  47
+#define WIRE_TYPE_DNSKEY 48
 #define WIRE_TYPE_IXFR  251
 #define WIRE_TYPE_AXFR  252
 #define WIRE_TYPE_ANY   255

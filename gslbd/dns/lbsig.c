@@ -1,0 +1,495 @@
+#include <config.h>
+
+#include "gslbd/dns/lbsig.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/dns/lb.h"
+#include "gslbd/dns/wire.h"
+#include "zones/dname.h"
+#include "zones/sign.h"
+#include "zones/zone.h"
+
+_Atomic unsigned long lbsig_online_signs;
+
+/* One signed RRset. */
+struct entry {
+	uint64_t hash;
+	uint32_t lbname;
+	uint16_t type;
+	uint32_t ttl;
+	size_t data_off;  /* its records, packed and sorted, in the arena */
+	uint32_t data_len;
+	size_t sig_off;   /* its RRSIG records, packed, in the arena */
+	uint32_t sig_len;
+	struct zone_rrset sigs; /* pointing into the arena once built */
+};
+
+/* What is known of one load-balanced name. */
+struct name {
+	const struct sign_keys *keys; /* its zone's, or NULL: not signed in memory */
+	uint8_t owner[DNAME_MAXLEN];  /* canonical owner */
+	bool has_nsec;
+	size_t nsec_off, nsec_sig_off;
+	uint32_t nsec_len, nsec_sig_len;
+	uint32_t nsec_ttl;
+	struct zone_rrset nsec, nsec_sigs;
+};
+
+struct lbsig_table {
+	struct entry *entries;
+	size_t count, cap;
+	uint32_t *slots; /* entry index + 1, 0 when free */
+	size_t mask;
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+	struct name *names; /* cfg->lbname_count */
+	size_t name_count;
+};
+
+/* A record to sign or look up. */
+struct rec {
+	const uint8_t *rd;
+	uint16_t len;
+};
+
+static void sort_recs(struct rec *r, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) {
+		struct rec x = r[i];
+		unsigned j = i;
+
+		while (j > 0) {
+			const struct rec *p = &r[j - 1];
+			int c = memcmp(p->rd, x.rd, p->len < x.len ? p->len : x.len);
+
+			if (c < 0 || (c == 0 && p->len <= x.len))
+				break;
+			r[j] = r[j - 1];
+			j--;
+		}
+		r[j] = x;
+	}
+}
+
+static uint64_t key_hash(uint32_t lbname, uint16_t type, uint32_t ttl, const struct rec *r,
+			 unsigned n)
+{
+	uint64_t h = hash_mix64(((uint64_t)lbname << 32) ^ ((uint64_t)type << 16) ^ ttl ^ n);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t w = r[i].len;
+
+		for (uint16_t b = 0; b < r[i].len; b++) {
+			w = w << 8 | r[i].rd[b];
+			if ((b & 7) == 7) {
+				h = hash_mix64(h ^ w);
+				w = 0;
+			}
+		}
+		h = hash_mix64(h ^ w ^ 0x9e3779b97f4a7c15ull);
+	}
+	return h;
+}
+
+static bool recs_match(const uint8_t *data, uint32_t len, const struct rec *r, unsigned n)
+{
+	uint32_t pos = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (pos + 2u + r[i].len > len || (uint16_t)(data[pos] << 8 | data[pos + 1]) != r[i].len ||
+		    memcmp(data + pos + 2, r[i].rd, r[i].len) != 0)
+			return false;
+		pos += 2u + r[i].len;
+	}
+	return pos == len;
+}
+
+static const struct entry *find(const struct lbsig_table *t, uint64_t h, uint32_t lbname,
+				uint16_t type, uint32_t ttl, const struct rec *r, unsigned n)
+{
+	if (t->slots == NULL)
+		return NULL;
+	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		uint32_t s = t->slots[i];
+		const struct entry *e;
+
+		if (s == 0)
+			return NULL;
+		e = &t->entries[s - 1];
+		if (e->hash == h && e->lbname == lbname && e->type == type && e->ttl == ttl &&
+		    recs_match(t->arena + e->data_off, e->data_len, r, n))
+			return e;
+	}
+}
+
+static size_t arena_put(struct lbsig_table *t, const void *p, size_t len)
+{
+	size_t off = t->arena_len;
+
+	if (t->arena_len + len > t->arena_cap) {
+		while (t->arena_len + len > t->arena_cap)
+			t->arena_cap = t->arena_cap ? t->arena_cap * 2 : 65536;
+		t->arena = xreallocarray(t->arena, t->arena_cap, 1);
+	}
+	memcpy(t->arena + off, p, len);
+	t->arena_len += len;
+	return off;
+}
+
+static void rehash(struct lbsig_table *t, size_t size)
+{
+	free(t->slots);
+	t->slots = xcalloc(size, sizeof(*t->slots));
+	t->mask = size - 1;
+	for (size_t i = 0; i < t->count; i++) {
+		size_t s = t->entries[i].hash & t->mask;
+
+		while (t->slots[s] != 0)
+			s = (s + 1) & t->mask;
+		t->slots[s] = (uint32_t)(i + 1);
+	}
+}
+
+/* Pack sorted records (2-byte length, RDATA each) into buf. */
+static uint32_t pack(const struct rec *r, unsigned n, uint8_t *buf)
+{
+	uint32_t pos = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		buf[pos] = (uint8_t)(r[i].len >> 8);
+		buf[pos + 1] = (uint8_t)r[i].len;
+		memcpy(buf + pos + 2, r[i].rd, r[i].len);
+		pos += 2u + r[i].len;
+	}
+	return pos;
+}
+
+/* Sign and add one RRset (records sorted, no duplicates) unless present. */
+static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t ttl,
+	       const struct rec *r, unsigned n, struct gslb_err *err)
+{
+	const struct name *nm = &t->names[lbname];
+	uint64_t h = key_hash(lbname, type, ttl, r, n);
+	uint8_t data[LBSIG_RR_MAX * 18];
+	uint8_t sigs[8 * SIGN_RRSIG_MAX];
+	struct sign_rrset rs;
+	struct entry *e;
+	long sl;
+
+	if (find(t, h, lbname, type, ttl, r, n) != NULL)
+		return 0;
+	rs.owner = nm->owner;
+	rs.type = type;
+	rs.ttl = ttl;
+	rs.rdata = data;
+	rs.rdata_len = pack(r, n, data);
+	rs.rr_count = (uint16_t)n;
+	sl = sign_rrset(nm->keys, &rs, sigs, nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX
+								   : sizeof(sigs),
+			err);
+	if (sl < 0)
+		return (int)sl;
+	if (t->count == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->entries = xreallocarray(t->entries, t->cap, sizeof(*t->entries));
+	}
+	e = &t->entries[t->count++];
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->lbname = lbname;
+	e->type = type;
+	e->ttl = ttl;
+	e->data_off = arena_put(t, data, rs.rdata_len);
+	e->data_len = rs.rdata_len;
+	e->sig_off = arena_put(t, sigs, (size_t)sl);
+	e->sig_len = (uint32_t)sl;
+	for (long p = 0; p + 2 <= sl; p += 2 + (sigs[p] << 8 | sigs[p + 1]))
+		e->sigs.rr_count++;
+	if ((t->count + 1) * 2 > t->mask + 1)
+		rehash(t, (t->mask + 1) * 2);
+	else {
+		size_t s = h & t->mask;
+
+		while (t->slots[s] != 0)
+			s = (s + 1) & t->mask;
+		t->slots[s] = (uint32_t)t->count;
+	}
+	return 0;
+}
+
+/* The VIPs of type of the datacenters dcs[idx[0..k)] without duplicates,
+ * sorted, into r. */
+static unsigned gather(const struct config *cfg, const size_t *dcs, const unsigned *idx,
+		       unsigned k, bool v6, struct rec *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < k; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[dcs[idx[i]]];
+		size_t c = v6 ? dc->ipv6_count : dc->ipv4_count;
+
+		if (dc->cname != NULL)
+			continue;
+		for (size_t j = 0; j < c && n < LBSIG_RR_MAX; j++) {
+			const uint8_t *a = v6 ? dc->ipv6[j] : dc->ipv4[j];
+			bool dup = false;
+
+			for (unsigned x = 0; x < n && !dup; x++)
+				dup = memcmp(r[x].rd, a, v6 ? 16 : 4) == 0;
+			if (dup)
+				continue;
+			r[n].rd = a;
+			r[n].len = v6 ? 16 : 4;
+			n++;
+		}
+	}
+	sort_recs(r, n);
+	return n;
+}
+
+/* Sign every set of up to pool->answers datacenters of the pool, smallest
+ * first, LBSIG_PRESIGN_MAX at most per type; and its CNAMEs. */
+static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t lbname,
+		     const struct config_pool *p, struct gslb_err *err)
+{
+	unsigned nd = (unsigned)p->dc_count;
+	unsigned kmax = p->answers < nd ? p->answers : nd;
+	unsigned idx[LB_MAX_ANSWERS + 1];
+	struct rec r[LBSIG_RR_MAX];
+	size_t done = 0;
+	int rc;
+
+	if (kmax > LB_MAX_ANSWERS)
+		kmax = LB_MAX_ANSWERS;
+	for (unsigned i = 0; i < nd; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
+		uint8_t target[DNAME_MAXLEN];
+		int len;
+
+		if (dc->cname == NULL || (len = dname_from_str(dc->cname, target)) < 0)
+			continue;
+		r[0].rd = target;
+		r[0].len = (uint16_t)len;
+		if ((rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, err)) != 0)
+			return rc;
+	}
+	for (unsigned k = 1; k <= kmax && done < LBSIG_PRESIGN_MAX; k++) {
+		for (unsigned i = 0; i < k; i++)
+			idx[i] = i;
+		for (;;) {
+			for (int v6 = 0; v6 < 2; v6++) {
+				unsigned n = gather(cfg, p->dcs, idx, k, v6 != 0, r);
+
+				if (n > 0 && (rc = add(t, lbname, v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A,
+						       p->ttl, r, n, err)) != 0)
+					return rc;
+			}
+			if (++done >= LBSIG_PRESIGN_MAX)
+				break;
+			/* next combination of k out of nd */
+			int i = (int)k - 1;
+
+			while (i >= 0 && idx[i] == nd - k + (unsigned)i)
+				i--;
+			if (i < 0)
+				break;
+			idx[i]++;
+			for (unsigned j = (unsigned)i + 1; j < k; j++)
+				idx[j] = idx[j - 1] + 1;
+		}
+	}
+	if (done >= LBSIG_PRESIGN_MAX)
+		log_info("%s: %s: more than %u answer sets; the others are signed when first "
+			 "answered",
+			 cfg->lbnames[lbname].name, p->name, LBSIG_PRESIGN_MAX);
+	return 0;
+}
+
+/* The NSEC of the name's node without address types, signed. */
+static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct zone *z,
+			    struct gslb_err *err)
+{
+	const struct zone_node *node = zone_find_node(z, nm->owner, dname_len(nm->owner));
+	const struct zone_rrset *nsec = node != NULL ? zone_node_rrset(node, WIRE_TYPE_NSEC) : NULL;
+	static const uint16_t types[2] = {WIRE_TYPE_RRSIG, WIRE_TYPE_NSEC};
+	uint8_t rd[2 + DNAME_MAXLEN + 40];
+	uint8_t sigs[8 * SIGN_RRSIG_MAX];
+	struct sign_rrset rs;
+	size_t len;
+	long sl;
+
+	if (nsec == NULL || nsec->rr_count != 1)
+		return 0;
+	len = sign_nsec_rdata(nsec->rdata + 2, types, 2, rd + 2);
+	rd[0] = (uint8_t)(len >> 8);
+	rd[1] = (uint8_t)len;
+	rs.owner = nm->owner;
+	rs.type = WIRE_TYPE_NSEC;
+	rs.ttl = nsec->ttl;
+	rs.rdata = rd;
+	rs.rdata_len = (uint32_t)len + 2;
+	rs.rr_count = 1;
+	sl = sign_rrset(nm->keys, &rs, sigs, nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX
+								   : sizeof(sigs),
+			err);
+	if (sl < 0)
+		return (int)sl;
+	nm->has_nsec = true;
+	nm->nsec_ttl = nsec->ttl;
+	nm->nsec_off = arena_put(t, rd, len + 2);
+	nm->nsec_len = (uint32_t)len + 2;
+	nm->nsec_sig_off = arena_put(t, sigs, (size_t)sl);
+	nm->nsec_sig_len = (uint32_t)sl;
+	return 0;
+}
+
+static void fix_rrset(struct zone_rrset *rs, const uint8_t *arena, size_t off, uint32_t len,
+		      uint16_t type, uint32_t ttl)
+{
+	rs->type = type;
+	rs->ttl = ttl;
+	rs->rdata = arena + off;
+	rs->rdata_len = len;
+	rs->rr_count = 0;
+	for (uint32_t p = 0; p + 2 <= len; p += 2u + (uint32_t)(arena[off + p] << 8 | arena[off + p + 1]))
+		rs->rr_count++;
+}
+
+int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct lbsig_table **out,
+		struct gslb_err *err)
+{
+	struct lbsig_table *t = xcalloc(1, sizeof(*t));
+	bool any = false;
+	int rc = 0;
+
+	*out = NULL;
+	t->names = xcalloc(cfg->lbname_count + 1, sizeof(*t->names));
+	t->name_count = cfg->lbname_count;
+	rehash(t, 64);
+	for (size_t n = 0; n < cfg->lbname_count && rc == 0; n++) {
+		const struct config_lbname *lb = &cfg->lbnames[n];
+		const struct zone *z = lb->zone < zone_set_count(zones) ? zone_set_zone(zones, lb->zone)
+									: NULL;
+		struct name *nm = &t->names[n];
+		size_t pool = lb->pool;
+
+		if (z == NULL || zone_keys(z) == NULL || dname_from_str(lb->name, nm->owner) < 0)
+			continue;
+		nm->keys = zone_keys(z);
+		any = true;
+		for (unsigned hop = 0; hop <= LB_MAX_FALLBACKS && pool < cfg->pool_count && rc == 0;
+		     hop++) {
+			const struct config_pool *p = &cfg->pools[pool];
+
+			rc = sign_pool(t, cfg, (uint32_t)n, p, err);
+			if (p->all_down != POOL_ALL_DOWN_FALLBACK)
+				break;
+			pool = p->fallback;
+		}
+		if (rc == 0)
+			rc = sign_nodata_nsec(t, nm, z, err);
+	}
+	if (rc != 0 || !any) {
+		lbsig_free(t);
+		return rc;
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		struct entry *e = &t->entries[i];
+
+		fix_rrset(&e->sigs, t->arena, e->sig_off, e->sig_len, WIRE_TYPE_RRSIG, e->ttl);
+	}
+	for (size_t n = 0; n < t->name_count; n++) {
+		struct name *nm = &t->names[n];
+
+		if (!nm->has_nsec)
+			continue;
+		fix_rrset(&nm->nsec, t->arena, nm->nsec_off, nm->nsec_len, WIRE_TYPE_NSEC,
+			  nm->nsec_ttl);
+		fix_rrset(&nm->nsec_sigs, t->arena, nm->nsec_sig_off, nm->nsec_sig_len,
+			  WIRE_TYPE_RRSIG, nm->nsec_ttl);
+	}
+	log_info("DNSSEC: %zu load-balanced answer RRsets signed in advance", t->count);
+	*out = t;
+	return 0;
+}
+
+void lbsig_free(struct lbsig_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->entries);
+	free(t->slots);
+	free(t->arena);
+	free(t->names);
+	free(t);
+}
+
+/* The records as given, sorted, in r (n <= LBSIG_RR_MAX). */
+static void to_recs(const uint8_t *const *rdata, const uint16_t *len, unsigned n, struct rec *r)
+{
+	for (unsigned i = 0; i < n; i++) {
+		r[i].rd = rdata[i];
+		r[i].len = len[i];
+	}
+	sort_recs(r, n);
+}
+
+const struct zone_rrset *lbsig_find(const struct lbsig_table *t, uint32_t lbname, uint16_t type,
+				    uint32_t ttl, const uint8_t *const *rdata, const uint16_t *len,
+				    unsigned n)
+{
+	struct rec r[LBSIG_RR_MAX];
+	const struct entry *e;
+
+	if (t == NULL || n == 0 || n > LBSIG_RR_MAX)
+		return NULL;
+	to_recs(rdata, len, n, r);
+	e = find(t, key_hash(lbname, type, ttl, r, n), lbname, type, ttl, r, n);
+	return e != NULL ? &e->sigs : NULL;
+}
+
+int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owner, uint16_t type,
+	       uint32_t ttl, const uint8_t *const *rdata, const uint16_t *len, unsigned n,
+	       uint8_t *out, size_t cap, struct zone_rrset *rrset)
+{
+	struct rec r[LBSIG_RR_MAX];
+	uint8_t *data;
+	struct sign_rrset rs;
+	struct gslb_err err = {{0}};
+	long sl;
+
+	if (t == NULL || lbname >= t->name_count || t->names[lbname].keys == NULL || n == 0 ||
+	    n > LBSIG_RR_MAX)
+		return 0;
+	to_recs(rdata, len, n, r);
+	data = xmalloc((size_t)n * (2 + 65535u));
+	rs.owner = owner;
+	rs.type = type;
+	rs.ttl = ttl;
+	rs.rdata = data;
+	rs.rdata_len = pack(r, n, data);
+	rs.rr_count = (uint16_t)n;
+	sl = sign_rrset(t->names[lbname].keys, &rs, out, cap, &err);
+	free(data);
+	if (sl < 0)
+		return -1;
+	atomic_fetch_add_explicit(&lbsig_online_signs, 1, memory_order_relaxed);
+	fix_rrset(rrset, out, 0, (uint32_t)sl, WIRE_TYPE_RRSIG, ttl);
+	return rrset->rr_count;
+}
+
+const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
+					   const struct zone_rrset **sigs)
+{
+	if (t == NULL || lbname >= t->name_count || !t->names[lbname].has_nsec)
+		return NULL;
+	*sigs = &t->names[lbname].nsec_sigs;
+	return &t->names[lbname].nsec;
+}

@@ -1,0 +1,69 @@
+/* Signatures of load-balanced answers (DNSSEC without signing per query).
+ *
+ * The answer of a load-balanced name is an RRset computed per query, but
+ * the RRsets it can be are few: the VIPs of each set of datacenters a pool
+ * may answer with (up to its answer count), the CNAME of each CNAME
+ * datacenter. lbsig_build() signs each of them once, when a config and its
+ * zones are loaded (and again when the zones are signed again), and keeps
+ * the signatures in a read-only table the snapshot shares: a DO=1 query
+ * hashes the RRset it wrote, finds its RRSIGs and copies them. The
+ * signatures do not depend on health, drains or latency, so a failover
+ * publishes a new snapshot with the same table. A pool with more
+ * combinations than LBSIG_PRESIGN_MAX per name and type keeps the smallest
+ * sets; an RRset not in the table is signed when it is answered
+ * (lbsig_sign(), counted in lbsig_online_signs).
+ *
+ * The table also holds, for each dynamic name of a signed zone, an NSEC
+ * record like the zone's but listing no address type: the proof of a
+ * NODATA answer for A or AAAA (every datacenter down with all_down: empty,
+ * or none of the chosen ones has the family). */
+#ifndef GSLBD_DNS_LBSIG_H
+#define GSLBD_DNS_LBSIG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct config;
+struct zone_set;
+struct zone_rrset;
+struct lbsig_table;
+
+/* Most RRsets signed in advance per load-balanced name and type. */
+#define LBSIG_PRESIGN_MAX 4096
+/* Most records of one load-balanced RRset (16 datacenters x their VIPs). */
+#define LBSIG_RR_MAX 256
+
+/* Build the table for cfg and its zones (NULL when no load-balanced name is
+ * in a zone signed in memory). Main thread. */
+int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct lbsig_table **out,
+		struct gslb_err *err);
+void lbsig_free(struct lbsig_table *t);
+
+/* The RRSIG records (as a zone RRset of type RRSIG) of the RRset of
+ * load-balanced name lbname, type and ttl whose records are rdata[i]
+ * (len[i] bytes, n of them, any order, no duplicates); NULL when it was not
+ * signed in advance. No lock, no allocation. */
+const struct zone_rrset *lbsig_find(const struct lbsig_table *t, uint32_t lbname, uint16_t type,
+				    uint32_t ttl, const uint8_t *const *rdata, const uint16_t *len,
+				    unsigned n);
+
+/* Sign such an RRset now (a combination the table does not hold) into out
+ * (cap bytes; packed RRSIG records as in a zone RRset), for owner (the
+ * name's canonical owner, "*" kept for a wildcard). Returns the records
+ * written, 0 when the zone is not signed in memory, or -1. Allocates. */
+int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owner, uint16_t type,
+	       uint32_t ttl, const uint8_t *const *rdata, const uint16_t *len, unsigned n,
+	       uint8_t *out, size_t cap, struct zone_rrset *rrset);
+
+/* The NSEC record of dynamic name lbname that lists no address type, and
+ * its signatures; NULL when there is none. */
+const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
+					   const struct zone_rrset **sigs);
+
+/* Signatures made while answering (lbsig_sign()), since the start. */
+extern _Atomic unsigned long lbsig_online_signs;
+
+#endif
