@@ -3,6 +3,7 @@
 #include "zones/sign.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,37 +356,128 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Sign data with key into sig (64 bytes for both algorithms). */
-static int sign_data(const struct sign_key *key, const uint8_t *data, size_t len, uint8_t *sig,
-		     struct gslb_err *err)
+/* SHA-256 fetched once: an implicit fetch per signature costs more than
+ * the signature. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+struct sign_ctx {
+	const struct sign_keys *ks;
+	EVP_PKEY_CTX **pctx;  /* per key: ECDSA, initialised for signing digests */
+	EVP_MD_CTX **tmpl;    /* per key: Ed25519, initialised for signing */
+	EVP_MD_CTX *work;     /* a copy of a template per signature */
+};
+
+struct sign_ctx *sign_ctx_new(const struct sign_keys *ks)
+{
+	struct sign_ctx *c = xcalloc(1, sizeof(*c));
+
+	pthread_once(&sha256_once, sha256_fetch);
+	c->ks = ks;
+	c->pctx = xcalloc(ks->count + 1, sizeof(*c->pctx));
+	c->tmpl = xcalloc(ks->count + 1, sizeof(*c->tmpl));
+	c->work = EVP_MD_CTX_new();
+	for (size_t i = 0; i < ks->count; i++) {
+		const struct sign_key *k = &ks->keys[i];
+
+		if (k->pkey == NULL)
+			continue;
+		if (k->alg == SIGN_ALG_ECDSAP256SHA256) {
+			c->pctx[i] = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+			if (c->pctx[i] != NULL && EVP_PKEY_sign_init(c->pctx[i]) != 1) {
+				EVP_PKEY_CTX_free(c->pctx[i]);
+				c->pctx[i] = NULL;
+			}
+		} else {
+			c->tmpl[i] = EVP_MD_CTX_new();
+			if (c->tmpl[i] != NULL &&
+			    EVP_DigestSignInit(c->tmpl[i], NULL, NULL, NULL, k->pkey) != 1) {
+				EVP_MD_CTX_free(c->tmpl[i]);
+				c->tmpl[i] = NULL;
+			}
+		}
+	}
+	return c;
+}
+
+void sign_ctx_free(struct sign_ctx *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->ks->count; i++) {
+		EVP_PKEY_CTX_free(c->pctx[i]);
+		EVP_MD_CTX_free(c->tmpl[i]);
+	}
+	EVP_MD_CTX_free(c->work);
+	free(c->pctx);
+	free(c->tmpl);
+	free(c);
+}
+
+/* DER ECDSA signature to r || s (32 bytes each). */
+static bool ecdsa_raw(const uint8_t *der, size_t dlen, uint8_t *sig)
+{
+	const uint8_t *p = der;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	const BIGNUM *r, *s;
+	bool ok = false;
+
+	if (es != NULL) {
+		ECDSA_SIG_get0(es, &r, &s);
+		ok = BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(s, sig + 32, 32) == 32;
+		ECDSA_SIG_free(es);
+	}
+	return ok;
+}
+
+/* Sign data with key k of ks into sig (64 bytes for both algorithms), with
+ * the prepared contexts of c when given. */
+static int sign_data(struct sign_ctx *c, const struct sign_keys *ks, size_t k, const uint8_t *data,
+		     size_t len, uint8_t *sig, struct gslb_err *err)
+{
+	const struct sign_key *key = &ks->keys[k];
 	uint8_t der[80];
 	size_t dlen = sizeof(der);
 	int rc = -1;
 
-	if (ctx == NULL)
-		return gslb_err_set(err, "out of memory for a signature");
-	if (key->alg == SIGN_ALG_ED25519) {
+	if (c != NULL && key->alg == SIGN_ALG_ECDSAP256SHA256 && c->pctx[k] != NULL &&
+	    sha256_md != NULL) {
+		uint8_t md[32];
+		unsigned mdlen = 0;
+
+		if (EVP_Digest(data, len, md, &mdlen, sha256_md, NULL) == 1 && mdlen == 32 &&
+		    EVP_PKEY_sign(c->pctx[k], der, &dlen, md, 32) == 1 && ecdsa_raw(der, dlen, sig))
+			return 0;
+	} else if (c != NULL && key->alg == SIGN_ALG_ED25519 && c->tmpl[k] != NULL &&
+		   c->work != NULL && EVP_MD_CTX_copy_ex(c->work, c->tmpl[k]) == 1) {
 		size_t slen = 64;
 
-		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-		    EVP_DigestSign(ctx, sig, &slen, data, len) == 1 && slen == 64)
-			rc = 0;
-	} else if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
-		   EVP_DigestSign(ctx, der, &dlen, data, len) == 1) {
-		const uint8_t *p = der;
-		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
-		const BIGNUM *r, *s;
-
-		if (es != NULL) {
-			ECDSA_SIG_get0(es, &r, &s);
-			if (BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(s, sig + 32, 32) == 32)
-				rc = 0;
-			ECDSA_SIG_free(es);
-		}
+		if (EVP_DigestSign(c->work, sig, &slen, data, len) == 1 && slen == 64)
+			return 0;
 	}
-	EVP_MD_CTX_free(ctx);
+	/* Without prepared contexts (or when they failed): a context of its own. */
+	{
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+		if (ctx == NULL)
+			return gslb_err_set(err, "out of memory for a signature");
+		if (key->alg == SIGN_ALG_ED25519) {
+			size_t slen = 64;
+
+			if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+			    EVP_DigestSign(ctx, sig, &slen, data, len) == 1 && slen == 64)
+				rc = 0;
+		} else if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+			   EVP_DigestSign(ctx, der, &dlen, data, len) == 1 && ecdsa_raw(der, dlen, sig)) {
+			rc = 0;
+		}
+		EVP_MD_CTX_free(ctx);
+	}
 	if (rc != 0)
 		return gslb_err_set(err, "%s: signing failed", key->path);
 	return 0;
@@ -393,6 +485,12 @@ static int sign_data(const struct sign_key *key, const uint8_t *data, size_t len
 
 long sign_rrset(const struct sign_keys *ks, const struct sign_rrset *rs, uint8_t *out, size_t cap,
 		struct gslb_err *err)
+{
+	return sign_rrset_ctx(NULL, ks, rs, out, cap, err);
+}
+
+long sign_rrset_ctx(struct sign_ctx *c, const struct sign_keys *ks, const struct sign_rrset *rs,
+		    uint8_t *out, size_t cap, struct gslb_err *err)
 {
 	size_t owner_len = dname_len(rs->owner);
 	unsigned labels = dname_label_count(rs->owner) - 1;
@@ -460,7 +558,7 @@ long sign_rrset(const struct sign_keys *ks, const struct sign_rrset *rs, uint8_t
 		memcpy(h + 18, ks->origin, ks->origin_len);
 		put16(out + written, (uint16_t)(hdr_len + 64));
 		memcpy(out + written + 2, h, hdr_len);
-		if (sign_data(key, data, pos, out + written + 2 + hdr_len, err) != 0) {
+		if (sign_data(c, ks, k, data, pos, out + written + 2 + hdr_len, err) != 0) {
 			free(refs);
 			free(canon);
 			free(data);

@@ -80,6 +80,16 @@ struct sign_rrset {
 long sign_rrset(const struct sign_keys *ks, const struct sign_rrset *rs, uint8_t *out, size_t cap,
 		struct gslb_err *err);
 
+/* Contexts prepared for signing many RRsets with ks from one thread
+ * (several times faster than sign_rrset()'s per-signature setup). One per
+ * thread; ks must outlive it. */
+struct sign_ctx;
+struct sign_ctx *sign_ctx_new(const struct sign_keys *ks);
+void sign_ctx_free(struct sign_ctx *c);
+/* sign_rrset() with the contexts of c (NULL: made per signature). */
+long sign_rrset_ctx(struct sign_ctx *c, const struct sign_keys *ks, const struct sign_rrset *rs,
+		    uint8_t *out, size_t cap, struct gslb_err *err);
+
 /* Most bytes sign_rrset() writes for one key. */
 #define SIGN_RRSIG_MAX (2 + 18 + 255 + 64)
 

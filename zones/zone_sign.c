@@ -4,8 +4,10 @@
  * by rebuilding it (zone.c). */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "zones/dname.h"
@@ -52,7 +54,8 @@ void zone_extras_fini(struct zone_extras *ex)
 }
 
 /* Sign one RRset and add its RRSIG records. */
-static int sign_add(struct zone_extras *ex, const struct sign_keys *ks, const uint8_t *owner,
+static int sign_add(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
+		    const uint8_t *owner,
 		    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len,
 		    uint16_t rr_count, struct gslb_err *err)
 {
@@ -60,7 +63,7 @@ static int sign_add(struct zone_extras *ex, const struct sign_keys *ks, const ui
 	struct sign_rrset rs = {owner, type, ttl, rdata, rdata_len, rr_count};
 	size_t cap = ks->count * SIGN_RRSIG_MAX;
 	uint8_t *buf = cap <= sizeof(out) ? out : xmalloc(cap);
-	long n = sign_rrset(ks, &rs, buf, cap, err);
+	long n = sign_rrset_ctx(ctx, ks, &rs, buf, cap, err);
 
 	for (long p = 0; n > 0 && p + 2 <= n;) {
 		uint16_t l = (uint16_t)(buf[p] << 8 | buf[p + 1]);
@@ -88,17 +91,102 @@ static bool has_nsec(const struct zone_node *n)
 	return (n->flags & (ZONE_NODE_EMPTY | ZONE_NODE_OCCLUDED)) == 0;
 }
 
+/* The NSEC of node n (next: the following node with one) and the RRSIGs
+ * of its RRsets. */
+static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
+		     const struct zone *z, const struct zone_source *src, const struct zone_node *p,
+		     const struct zone_node *next, struct gslb_err *err)
+{
+	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
+	uint16_t types[1024];
+	uint8_t nsec[2 + DNAME_MAXLEN + 34 * 256];
+	size_t nt = 0, len;
+	int rc;
+
+	for (uint16_t r = 0; r < p->rrset_count && nt < 1020; r++) {
+		uint16_t t = p->rrsets[r].type;
+
+		if (!cut || t == T_NS || t == T_DS)
+			types[nt++] = t;
+	}
+	if ((p->flags & ZONE_NODE_APEX) != 0)
+		types[nt++] = T_DNSKEY;
+	if ((p->flags & ZONE_NODE_DYNAMIC) != 0) {
+		uint8_t dt = dyn_types(src, p->dyn_id);
+
+		if (dt & ZONE_DYN_A)
+			types[nt++] = T_A;
+		if (dt & ZONE_DYN_AAAA)
+			types[nt++] = T_AAAA;
+		if (dt & ZONE_DYN_CNAME)
+			types[nt++] = T_CNAME;
+	}
+	types[nt++] = T_NSEC;
+	types[nt++] = T_RRSIG;
+	len = sign_nsec_rdata(next->name, types, nt, nsec + 2);
+	extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec + 2, len);
+	nsec[0] = (uint8_t)(len >> 8);
+	nsec[1] = (uint8_t)len;
+	rc = sign_add(ex, ctx, ks, p->name, T_NSEC, z->negative_ttl, nsec, (uint32_t)len + 2, 1,
+		      err);
+	for (uint16_t r = 0; r < p->rrset_count && rc == 0; r++) {
+		const struct zone_rrset *rs = &p->rrsets[r];
+
+		if (rs->type == T_RRSIG || rs->type == T_DNSKEY)
+			continue; /* DNSKEY is signed with the keys' RRset */
+		if (cut && rs->type != T_DS)
+			continue; /* the child's NS and data are not ours */
+		rc = sign_add(ex, ctx, ks, p->name, rs->type, rs->ttl, rs->rdata, rs->rdata_len,
+			      rs->rr_count, err);
+	}
+	return rc;
+}
+
+/* A slice of the nodes signed by one thread. */
+struct part {
+	const struct zone *z;
+	const struct sign_keys *ks;
+	const struct zone_source *src;
+	const uint32_t *next; /* per node with an NSEC: the index of the next one */
+	size_t from, to;      /* nodes [from, to) */
+	struct zone_extras ex;
+	struct gslb_err err;
+	int rc;
+};
+
+static void *sign_part(void *arg)
+{
+	struct part *pt = arg;
+	struct sign_ctx *ctx = sign_ctx_new(pt->ks);
+
+	for (size_t i = pt->from; i < pt->to && pt->rc == 0; i++) {
+		if (has_nsec(&pt->z->nodes[i]))
+			pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->src, &pt->z->nodes[i],
+					   &pt->z->nodes[pt->next[i]], &pt->err);
+	}
+	sign_ctx_free(ctx);
+	return NULL;
+}
+
+/* Nodes below which signing stays on the calling thread. */
+#define SIGN_THREAD_MIN_NODES 4096
+#define SIGN_THREADS_MAX 8
+
 int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		     const struct zone_source *src, struct zone_extras *ex, struct gslb_err *err)
 {
 	const struct zone_node *apex = &z->nodes[0];
 	const struct zone_rrset *file_keys = zone_node_rrset(apex, T_DNSKEY);
+	struct part parts[SIGN_THREADS_MAX];
+	pthread_t tids[SIGN_THREADS_MAX];
+	struct sign_ctx *ctx = sign_ctx_new(ks);
 	uint8_t *dnskeys;
-	size_t dk_len = 0, dk_cap, first = SIZE_MAX, prev = SIZE_MAX;
+	uint32_t *next;
+	size_t dk_len = 0, dk_cap, first = SIZE_MAX, last = SIZE_MAX;
 	uint16_t dk_count = 0;
 	uint32_t dk_ttl = file_keys != NULL ? file_keys->ttl : z->soa->ttl;
-	uint16_t types[1024];
-	uint8_t nsec[DNAME_MAXLEN + 34 * 256];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t threads = cpus < 1 ? 1 : cpus > SIGN_THREADS_MAX ? SIGN_THREADS_MAX : (size_t)cpus;
 	int rc;
 
 	/* The DNSKEY RRset: the file's records and the configured keys. */
@@ -129,80 +217,61 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		dk_count++;
 		extra_add(ex, apex->name, T_DNSKEY, dk_ttl, key->dnskey, key->dnskey_len);
 	}
-	rc = sign_add(ex, ks, apex->name, T_DNSKEY, dk_ttl, dnskeys, (uint32_t)dk_len, dk_count,
-		      err);
+	rc = sign_add(ex, ctx, ks, apex->name, T_DNSKEY, dk_ttl, dnskeys, (uint32_t)dk_len,
+		      dk_count, err);
 	free(dnskeys);
+	sign_ctx_free(ctx);
 	if (rc != 0)
 		return rc;
 
-	/* NSEC chain in canonical order, and the RRSIGs of each name. */
-	for (size_t i = 0; i <= z->node_count; i++) {
-		const struct zone_node *n;
-		size_t nt = 0, len;
-
-		if (i < z->node_count && !has_nsec(&z->nodes[i]))
+	/* The NSEC chain in canonical order: each name's next, the last's the first. */
+	next = xmalloc((z->node_count + 1) * sizeof(*next));
+	for (size_t i = z->node_count; i-- > 0;) {
+		if (!has_nsec(&z->nodes[i]))
 			continue;
-		if (i == z->node_count && prev == SIZE_MAX)
-			break;
-		if (prev != SIZE_MAX) {
-			/* The NSEC of prev, now that its next name is known. */
-			const struct zone_node *p = &z->nodes[prev];
-			const struct zone_node *next = i < z->node_count ? &z->nodes[i]
-									: &z->nodes[first];
-			bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
-
-			for (uint16_t r = 0; r < p->rrset_count; r++) {
-				uint16_t t = p->rrsets[r].type;
-
-				if (!cut || t == T_NS || t == T_DS)
-					types[nt++] = t;
-			}
-			if ((p->flags & ZONE_NODE_APEX) != 0)
-				types[nt++] = T_DNSKEY;
-			if ((p->flags & ZONE_NODE_DYNAMIC) != 0) {
-				uint8_t dt = dyn_types(src, p->dyn_id);
-
-				if (dt & ZONE_DYN_A)
-					types[nt++] = T_A;
-				if (dt & ZONE_DYN_AAAA)
-					types[nt++] = T_AAAA;
-				if (dt & ZONE_DYN_CNAME)
-					types[nt++] = T_CNAME;
-			}
-			types[nt++] = T_NSEC;
-			types[nt++] = T_RRSIG;
-			len = sign_nsec_rdata(next->name, types, nt, nsec);
-			extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec, len);
-			{
-				uint8_t packed[sizeof(nsec) + 2];
-
-				packed[0] = (uint8_t)(len >> 8);
-				packed[1] = (uint8_t)len;
-				memcpy(packed + 2, nsec, len);
-				rc = sign_add(ex, ks, p->name, T_NSEC, z->negative_ttl, packed,
-					      (uint32_t)len + 2, 1, err);
-				if (rc != 0)
-					return rc;
-			}
-		}
-		if (i == z->node_count)
-			break;
-		n = &z->nodes[i];
-		if (first == SIZE_MAX)
-			first = i;
-		prev = i;
-		for (uint16_t r = 0; r < n->rrset_count; r++) {
-			const struct zone_rrset *rs = &n->rrsets[r];
-
-			if (rs->type == T_RRSIG || rs->type == T_DNSKEY)
-				continue; /* DNSKEY signed above */
-			if ((n->flags & ZONE_NODE_DELEGATION) != 0 && rs->type != T_DS)
-				continue; /* the child's NS and data are not ours */
-			rc = sign_add(ex, ks, n->name, rs->type, rs->ttl, rs->rdata, rs->rdata_len,
-				      rs->rr_count, err);
-			if (rc != 0)
-				return rc;
+		if (last == SIZE_MAX)
+			last = i;
+		next[i] = (uint32_t)first; /* the last one's is set below */
+		first = i;
+	}
+	if (last != SIZE_MAX)
+		next[last] = (uint32_t)first;
+	if (z->node_count < SIGN_THREAD_MIN_NODES)
+		threads = 1;
+	memset(parts, 0, sizeof(parts));
+	for (size_t t = 0; t < threads; t++) {
+		parts[t].z = z;
+		parts[t].ks = ks;
+		parts[t].src = src;
+		parts[t].next = next;
+		parts[t].from = z->node_count * t / threads;
+		parts[t].to = z->node_count * (t + 1) / threads;
+	}
+	for (size_t t = 1; t < threads; t++) {
+		if (pthread_create(&tids[t], NULL, sign_part, &parts[t]) != 0) {
+			/* no thread: this one signs the slice */
+			sign_part(&parts[t]);
+			tids[t] = 0;
+			parts[t].from = SIZE_MAX;
 		}
 	}
-	return 0;
+	sign_part(&parts[0]);
+	for (size_t t = 1; t < threads; t++) {
+		if (parts[t].from != SIZE_MAX)
+			pthread_join(tids[t], NULL);
+	}
+	for (size_t t = 0; t < threads; t++) {
+		struct zone_extras *pe = &parts[t].ex;
+
+		if (rc == 0 && parts[t].rc != 0) {
+			rc = parts[t].rc;
+			*err = parts[t].err;
+		}
+		for (size_t i = 0; rc == 0 && i < pe->n; i++)
+			extra_add(ex, pe->v[i].owner, pe->v[i].type, pe->v[i].ttl,
+				  pe->rd + pe->v[i].rdoff, pe->v[i].rdlen);
+		zone_extras_fini(pe);
+	}
+	free(next);
+	return rc;
 }

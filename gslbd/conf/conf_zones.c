@@ -115,13 +115,13 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 					"no active key: at least one key must sign (state: active)");
 	if (v[K_VALIDITY] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.validity", path);
-		if ((rc = seconds_read(l, v[K_VALIDITY], kpath, 3600, 365ull * 86400,
+		if ((rc = seconds_read(l, v[K_VALIDITY], kpath, 60, 365ull * 86400,
 				       &z->sig_validity)) != 0)
 			return rc;
 	}
 	if (v[K_REFRESH] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.refresh", path);
-		if ((rc = seconds_read(l, v[K_REFRESH], kpath, 60, 365ull * 86400,
+		if ((rc = seconds_read(l, v[K_REFRESH], kpath, 10, 365ull * 86400,
 				       &z->sig_refresh)) != 0)
 			return rc;
 	}

@@ -15,6 +15,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
@@ -358,6 +359,24 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 				(unsigned long long)sum->rrl[z][a]);
 		}
 	}
+	fprintf(b, "# HELP gslbd_dnssec_signatures_expiry_seconds When the earliest signature "
+		   "of a zone signed in memory expires (seconds since the epoch); it is signed "
+		   "again dnssec.refresh before.\n"
+		   "# TYPE gslbd_dnssec_signatures_expiry_seconds gauge\n");
+	for (size_t z = 0; z < cfg->zone_count && z < zone_set_count(snap->zones); z++) {
+		uint32_t expire = zone_sig_expire(zone_set_zone(snap->zones, z));
+
+		if (expire == 0)
+			continue;
+		fprintf(b, "gslbd_dnssec_signatures_expiry_seconds{zone=\"");
+		prom_escape(b, cfg->zones[z].name);
+		fprintf(b, "\"} %lu\n", (unsigned long)expire);
+	}
+	fprintf(b, "# HELP gslbd_dnssec_online_signs_total Load-balanced answers signed while "
+		   "answering (a combination of datacenters not signed in advance).\n"
+		   "# TYPE gslbd_dnssec_online_signs_total counter\n"
+		   "gslbd_dnssec_online_signs_total %lu\n",
+		(unsigned long)atomic_load_explicit(&lbsig_online_signs, memory_order_relaxed));
 	if (fclose(b) != 0 || text == NULL)
 		log_fatal("open_memstream: out of memory");
 	return text;
