@@ -42,6 +42,8 @@ struct sign_keys {
 	size_t count;
 	uint32_t inception;    /* RRSIG inception (seconds since the epoch, mod 2^32) */
 	uint32_t expiration;   /* RRSIG expiration */
+	uint32_t now;          /* signing time */
+	uint32_t refresh;      /* signatures expiring later than this from now may be kept */
 	uint8_t origin[255];   /* signer name (canonical) */
 	size_t origin_len;
 };

@@ -50,6 +50,8 @@ struct zone_extra {
 };
 
 struct zone_extras {
+	uint32_t min_expire;  /* earliest expiration of the RRSIGs added (0: none yet) */
+	size_t reused;        /* RRSIGs copied from the zone loaded before */
 	struct zone_extra *v;
 	size_t n, cap;
 	uint8_t *rd;
@@ -60,7 +62,8 @@ struct zone_extras {
  * keys ks (roles and times set), into ex (zeroed by the caller; free with
  * zone_extras_fini()). Dynamic nodes' NSEC list src's types for them. */
 int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
-		     const struct zone_source *src, struct zone_extras *ex, struct gslb_err *err);
+		     const struct zone_source *src, const struct zone *prev,
+		     struct zone_extras *ex, struct gslb_err *err);
 void zone_extras_fini(struct zone_extras *ex);
 
 struct zone_set {

@@ -956,6 +956,8 @@ static int load_keys(const struct zone_source *src, const struct zone *z, struct
 	memcpy(ks->origin, z->nodes[0].name, ks->origin_len);
 	ks->inception = now - d->inception;
 	ks->expiration = now + d->validity;
+	ks->now = now;
+	ks->refresh = d->refresh;
 	for (size_t i = 0; i < d->key_count && rc == 0; i++) {
 		struct gslb_err kerr = {{0}};
 
@@ -1001,17 +1003,21 @@ static int load_keys(const struct zone_source *src, const struct zone *z, struct
 
 /* Sign the unsigned zone *z: add the DNSKEY, NSEC and RRSIG records by
  * compiling it again with them. */
-static int sign_zone(const struct zone_source *src, struct zone *z, struct gslb_err *err)
+static int sign_zone(const struct zone_source *src, struct zone *z, const struct zone *prev,
+		     struct gslb_err *err)
 {
 	struct zone_extras ex = {0};
 	struct sign_keys *ks;
 	struct loader ld;
 	struct zone signed_z;
+	uint32_t min_expire;
+	size_t reused;
 	int rc = load_keys(src, z, &ks, err);
 
 	if (rc != 0)
 		return rc;
-	rc = zone_sign_extras(z, ks, src, &ex, err);
+	rc = zone_sign_extras(z, ks, src, prev != NULL && prev->keys != NULL ? prev : NULL, &ex,
+			      err);
 	if (rc != 0) {
 		zone_extras_fini(&ex);
 		z->keys = ks; /* freed with z */
@@ -1038,6 +1044,8 @@ static int sign_zone(const struct zone_source *src, struct zone *z, struct gslb_
 	/* The owners point into z: done with it only now. */
 	if (rc == 0)
 		rc = finish(&ld, src, &signed_z);
+	min_expire = ex.min_expire;
+	reused = ex.reused;
 	zone_extras_fini(&ex);
 	loader_fini(&ld);
 	if (rc != 0) {
@@ -1048,11 +1056,15 @@ static int sign_zone(const struct zone_source *src, struct zone *z, struct gslb_
 	zone_fini(z);
 	*z = signed_z;
 	z->keys = ks;
+	z->sig_expire = min_expire != 0 ? min_expire : ks->expiration;
+	if (reused > 0)
+		log_info("zone %s: %zu signatures kept from the zone loaded before", src->origin,
+			 reused);
 	return 0;
 }
 
 static int zone_load(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
-		     struct zone *z, struct gslb_err *err)
+		     struct zone *z, const struct zone *prev, struct gslb_err *err)
 {
 	struct loader ld;
 	FILE *fp;
@@ -1091,11 +1103,9 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 	} else if (src->dnssec != NULL) {
 		loader_fini(&ld);
 		memset(&ld, 0, sizeof(ld));
-		ret = sign_zone(src, z, err);
-		if (ret == 0) {
+		ret = sign_zone(src, z, prev, err);
+		if (ret == 0)
 			index_nsec(z);
-			z->sig_expire = z->keys->expiration;
-		}
 	}
 out:
 	loader_fini(&ld);
@@ -1124,6 +1134,12 @@ static size_t set_slot(const struct zone_set *set, const uint8_t *lname, size_t 
 
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
 		  struct gslb_err *err)
+{
+	return zone_set_load_prev(sources, count, NULL, out, err);
+}
+
+int zone_set_load_prev(const struct zone_source *sources, size_t count,
+		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err)
 {
 	struct zone_set *set = xcalloc(1, sizeof(*set));
 	uint8_t(*origins)[DNAME_MAXLEN] = xcalloc(count ? count : 1, sizeof(*origins));
@@ -1159,8 +1175,12 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 		struct zone *z = &set->zones[i];
 		size_t len = dname_len(origins[i]);
 
+		const struct zone *pz = prev != NULL ? zone_set_find(prev, origins[i], len) : NULL;
+
+		if (pz != NULL && !dname_equal(pz->nodes[0].name, origins[i]))
+			pz = NULL;
 		z->index = i;
-		ret = zone_load(&sources[i], origins[i], len, z, err);
+		ret = zone_load(&sources[i], origins[i], len, z, pz, err);
 		if (ret != 0) {
 			set->count = i + 1; /* free the half-built zone too */
 			goto fail;

@@ -50,6 +50,8 @@ struct zone_dnssec {
 	size_t key_count;
 	uint32_t validity;  /* seconds from now to the signatures' expiration */
 	uint32_t inception; /* seconds the signatures' inception is backdated */
+	uint32_t refresh;   /* a signature of the zone loaded before (zone_set_load_prev())
+	                     * that expires later than this from now is kept */
 	uint32_t now;       /* signing time in seconds since the epoch; 0: the clock */
 };
 
@@ -124,6 +126,12 @@ struct zone_lookup {
  * origin or is the apex is an error prefixed with its `where`. */
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
 		  struct gslb_err *err);
+/* zone_set_load(), keeping the signatures of prev (the zones being served,
+ * or NULL) for the RRsets that did not change: an RRSIG of an identical
+ * RRset by a key that still signs it, expiring later than the zone's
+ * dnssec.refresh from now, is copied instead of made again. */
+int zone_set_load_prev(const struct zone_source *sources, size_t count,
+		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err);
 /* Free a set (NULL is fine). Every pointer obtained from it dies with it. */
 void zone_set_free(struct zone_set *set);
 

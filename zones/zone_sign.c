@@ -53,9 +53,88 @@ void zone_extras_fini(struct zone_extras *ex)
 	memset(ex, 0, sizeof(*ex));
 }
 
-/* Sign one RRset and add its RRSIG records. */
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Keep the earliest expiration of the signatures added. */
+static void note_expire(struct zone_extras *ex, uint32_t expire)
+{
+	if (ex->min_expire == 0 || (int32_t)(expire - ex->min_expire) < 0)
+		ex->min_expire = expire;
+}
+
+/* Is key k of ks also a key of the zone loaded before (the same DNSKEY)? */
+static bool key_was_used(const struct sign_keys *prev, const struct sign_key *k)
+{
+	for (size_t i = 0; prev != NULL && i < prev->count; i++) {
+		const struct sign_key *p = &prev->keys[i];
+
+		if (p->tag == k->tag && p->alg == k->alg && p->dnskey_len == k->dnskey_len &&
+		    memcmp(p->dnskey, k->dnskey, k->dnskey_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Copy the RRSIGs of the identical RRset of the zone loaded before, when
+ * every key that signs type now made one that is still good for longer
+ * than refresh. Returns whether it did. */
+static bool reuse_sigs(struct zone_extras *ex, const struct sign_keys *ks, const struct zone *prev,
+		       const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+		       uint32_t rdata_len, uint16_t rr_count)
+{
+	const struct zone_node *pn;
+	const struct zone_rrset *prs, *psig;
+	const uint8_t *found[16];
+	uint16_t flen[16];
+	size_t n = 0;
+
+	if (prev == NULL || type == T_DNSKEY ||
+	    (pn = zone_find_node(prev, owner, dname_len(owner))) == NULL)
+		return false;
+	prs = zone_node_rrset(pn, type);
+	psig = zone_node_rrset(pn, T_RRSIG);
+	if (prs == NULL || psig == NULL || prs->ttl != ttl || prs->rr_count != rr_count ||
+	    prs->rdata_len != rdata_len || memcmp(prs->rdata, rdata, rdata_len) != 0)
+		return false;
+	for (size_t k = 0; k < ks->count; k++) {
+		const struct sign_key *key = &ks->keys[k];
+		const uint8_t *rd, *hit = NULL;
+		uint32_t pos = 0;
+		uint16_t len, hlen = 0;
+
+		if (!(type == T_DNSKEY ? key->signs_dnskey : key->signs_data))
+			continue;
+		if (n == 16 || !key_was_used(prev->keys, key))
+			return false;
+		while (hit == NULL && (rd = zone_rrset_next(psig, &pos, &len)) != NULL) {
+			if (len >= 18 && (uint16_t)(rd[0] << 8 | rd[1]) == type && rd[2] == key->alg &&
+			    (uint16_t)(rd[16] << 8 | rd[17]) == key->tag && rd32(rd + 4) == ttl &&
+			    (int32_t)(rd32(rd + 8) - ks->now) > (int32_t)ks->refresh &&
+			    (int32_t)(ks->now - rd32(rd + 12)) >= 0) {
+				hit = rd;
+				hlen = len;
+			}
+		}
+		if (hit == NULL)
+			return false;
+		found[n] = hit;
+		flen[n++] = hlen;
+	}
+	for (size_t i = 0; i < n; i++) {
+		extra_add(ex, owner, T_RRSIG, ttl, found[i], flen[i]);
+		note_expire(ex, rd32(found[i] + 8));
+	}
+	ex->reused += n;
+	return n > 0;
+}
+
+/* Sign one RRset and add its RRSIG records (or keep those of the zone
+ * loaded before, prev, when they are as good). */
 static int sign_add(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
-		    const uint8_t *owner,
+		    const struct zone *prev, const uint8_t *owner,
 		    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len,
 		    uint16_t rr_count, struct gslb_err *err)
 {
@@ -63,7 +142,16 @@ static int sign_add(struct zone_extras *ex, struct sign_ctx *ctx, const struct s
 	struct sign_rrset rs = {owner, type, ttl, rdata, rdata_len, rr_count};
 	size_t cap = ks->count * SIGN_RRSIG_MAX;
 	uint8_t *buf = cap <= sizeof(out) ? out : xmalloc(cap);
-	long n = sign_rrset_ctx(ctx, ks, &rs, buf, cap, err);
+	long n;
+
+	if (reuse_sigs(ex, ks, prev, owner, type, ttl, rdata, rdata_len, rr_count)) {
+		if (buf != out)
+			free(buf);
+		return 0;
+	}
+	n = sign_rrset_ctx(ctx, ks, &rs, buf, cap, err);
+	if (n > 0)
+		note_expire(ex, ks->expiration);
 
 	for (long p = 0; n > 0 && p + 2 <= n;) {
 		uint16_t l = (uint16_t)(buf[p] << 8 | buf[p + 1]);
@@ -94,8 +182,8 @@ static bool has_nsec(const struct zone_node *n)
 /* The NSEC of node n (next: the following node with one) and the RRSIGs
  * of its RRsets. */
 static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
-		     const struct zone *z, const struct zone_source *src, const struct zone_node *p,
-		     const struct zone_node *next, struct gslb_err *err)
+		     const struct zone *z, const struct zone *prev, const struct zone_source *src,
+		     const struct zone_node *p, const struct zone_node *next, struct gslb_err *err)
 {
 	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
 	uint16_t types[1024];
@@ -127,8 +215,8 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 	extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec + 2, len);
 	nsec[0] = (uint8_t)(len >> 8);
 	nsec[1] = (uint8_t)len;
-	rc = sign_add(ex, ctx, ks, p->name, T_NSEC, z->negative_ttl, nsec, (uint32_t)len + 2, 1,
-		      err);
+	rc = sign_add(ex, ctx, ks, prev, p->name, T_NSEC, z->negative_ttl, nsec, (uint32_t)len + 2,
+		      1, err);
 	for (uint16_t r = 0; r < p->rrset_count && rc == 0; r++) {
 		const struct zone_rrset *rs = &p->rrsets[r];
 
@@ -136,8 +224,8 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 			continue; /* DNSKEY is signed with the keys' RRset */
 		if (cut && rs->type != T_DS)
 			continue; /* the child's NS and data are not ours */
-		rc = sign_add(ex, ctx, ks, p->name, rs->type, rs->ttl, rs->rdata, rs->rdata_len,
-			      rs->rr_count, err);
+		rc = sign_add(ex, ctx, ks, prev, p->name, rs->type, rs->ttl, rs->rdata,
+			      rs->rdata_len, rs->rr_count, err);
 	}
 	return rc;
 }
@@ -145,6 +233,7 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 /* A slice of the nodes signed by one thread. */
 struct part {
 	const struct zone *z;
+	const struct zone *prev;
 	const struct sign_keys *ks;
 	const struct zone_source *src;
 	const uint32_t *next; /* per node with an NSEC: the index of the next one */
@@ -161,8 +250,8 @@ static void *sign_part(void *arg)
 
 	for (size_t i = pt->from; i < pt->to && pt->rc == 0; i++) {
 		if (has_nsec(&pt->z->nodes[i]))
-			pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->src, &pt->z->nodes[i],
-					   &pt->z->nodes[pt->next[i]], &pt->err);
+			pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src,
+					   &pt->z->nodes[i], &pt->z->nodes[pt->next[i]], &pt->err);
 	}
 	sign_ctx_free(ctx);
 	return NULL;
@@ -173,7 +262,8 @@ static void *sign_part(void *arg)
 #define SIGN_THREADS_MAX 8
 
 int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
-		     const struct zone_source *src, struct zone_extras *ex, struct gslb_err *err)
+		     const struct zone_source *src, const struct zone *prev,
+		     struct zone_extras *ex, struct gslb_err *err)
 {
 	const struct zone_node *apex = &z->nodes[0];
 	const struct zone_rrset *file_keys = zone_node_rrset(apex, T_DNSKEY);
@@ -217,7 +307,7 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		dk_count++;
 		extra_add(ex, apex->name, T_DNSKEY, dk_ttl, key->dnskey, key->dnskey_len);
 	}
-	rc = sign_add(ex, ctx, ks, apex->name, T_DNSKEY, dk_ttl, dnskeys, (uint32_t)dk_len,
+	rc = sign_add(ex, ctx, ks, NULL, apex->name, T_DNSKEY, dk_ttl, dnskeys, (uint32_t)dk_len,
 		      dk_count, err);
 	free(dnskeys);
 	sign_ctx_free(ctx);
@@ -241,6 +331,7 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	memset(parts, 0, sizeof(parts));
 	for (size_t t = 0; t < threads; t++) {
 		parts[t].z = z;
+		parts[t].prev = prev;
 		parts[t].ks = ks;
 		parts[t].src = src;
 		parts[t].next = next;
@@ -267,6 +358,9 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 			rc = parts[t].rc;
 			*err = parts[t].err;
 		}
+		if (pe->min_expire != 0)
+			note_expire(ex, pe->min_expire);
+		ex->reused += pe->reused;
 		for (size_t i = 0; rc == 0 && i < pe->n; i++)
 			extra_add(ex, pe->v[i].owner, pe->v[i].type, pe->v[i].ttl,
 				  pe->rd + pe->v[i].rdoff, pe->v[i].rdlen);

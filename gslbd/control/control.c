@@ -81,9 +81,10 @@ static uint8_t lbname_types(const struct config *cfg, size_t n)
 	return t;
 }
 
-int control_load(const char *path, struct geo_share *keep_geo, struct snapshot **out,
+int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err)
 {
+	struct geo_share *keep_geo = prev != NULL ? snapshot_geo_share(prev) : NULL;
 	struct zone_dnssec *sec;
 	struct zone_key_source *keys;
 	char **kwhere;
@@ -120,6 +121,7 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 			sec[i].key_count = z->key_count;
 			sec[i].validity = z->sig_validity;
 			sec[i].inception = z->sig_inception;
+			sec[i].refresh = z->sig_refresh;
 			for (size_t k = 0; k < z->key_count; k++) {
 				kwhere[kused] = xasprintf("%s:%u:%u", cfg->path, z->keys[k].line,
 							  z->keys[k].col);
@@ -144,7 +146,8 @@ int control_load(const char *path, struct geo_share *keep_geo, struct snapshot *
 			src[i].dynamic_count++;
 		}
 	}
-	rc = zone_set_load(src, cfg->zone_count, &zones, err);
+	rc = zone_set_load_prev(src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
+				err);
 	for (size_t i = 0; i < used; i++)
 		free(where[i]);
 	free(where);
@@ -534,7 +537,7 @@ int control_reload(struct control *c, struct gslb_err *err)
 	struct snapshot *snap;
 	int rc;
 
-	rc = control_load(c->config_path, snapshot_geo_share(old), &snap, err);
+	rc = control_load(c->config_path, old, &snap, err);
 	if (rc == 0) {
 		rc = control_load_admin(c, snap, err);
 		if (rc != 0)

@@ -54,11 +54,12 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 void control_tick(struct control *c);
 
 /* Load config, zones (with the load-balanced names as dynamic nodes) and the
- * GeoIP database into a new, unpublished snapshot. keep_geo, when not NULL,
- * is reused if the configuration names the same database file and reopening
- * it fails (a bad replacement file keeps the old data). Returns 0 or a
- * negative code with err set. */
-int control_load(const char *path, struct geo_share *keep_geo, struct snapshot **out,
+ * GeoIP database into a new, unpublished snapshot. prev (the snapshot being
+ * served, or NULL): its GeoIP database is reused if the configuration names
+ * the same file and reopening it fails (a bad replacement file keeps the old
+ * data), and the signatures of its zones that are still good are kept
+ * (zone_set_load_prev()). Returns 0 or a negative code with err set. */
+int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err);
 
 /* Read the state file named by snap's config into c's overrides (replacing
