@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "common/sha1.h"
 #include "common/xalloc.h"
 #include "zones/dname.h"
 
@@ -572,13 +573,12 @@ long sign_rrset_ctx(struct sign_ctx *c, const struct sign_keys *ks, const struct
 	return (long)written;
 }
 
-size_t sign_nsec_rdata(const uint8_t *next, const uint16_t *types, size_t n, uint8_t *out)
+size_t sign_type_bitmap(const uint16_t *types, size_t n, uint8_t *out)
 {
-	size_t nl = dname_len(next), pos = nl;
 	uint8_t win[256][32];
 	uint8_t used[256];
+	size_t pos = 0;
 
-	memcpy(out, next, nl);
 	memset(used, 0, sizeof(used));
 	for (size_t i = 0; i < n; i++) {
 		unsigned w = types[i] >> 8, b = types[i] & 0xff;
@@ -606,6 +606,33 @@ size_t sign_nsec_rdata(const uint8_t *next, const uint16_t *types, size_t n, uin
 	return pos;
 }
 
+size_t sign_nsec_rdata(const uint8_t *next, const uint16_t *types, size_t n, uint8_t *out)
+{
+	size_t nl = dname_len(next);
+
+	memcpy(out, next, nl);
+	return nl + sign_type_bitmap(types, n, out + nl);
+}
+
+bool sign_bitmap_has_type(const uint8_t *bm, size_t len, uint16_t type)
+{
+	size_t pos = 0;
+
+	while (pos + 2 <= len) {
+		unsigned w = bm[pos], l = bm[pos + 1];
+
+		if (pos + 2 + l > len)
+			return false;
+		if (w == (unsigned)(type >> 8)) {
+			unsigned b = type & 0xff;
+
+			return b / 8 < l && (bm[pos + 2 + b / 8] & (0x80 >> (b % 8))) != 0;
+		}
+		pos += 2 + l;
+	}
+	return false;
+}
+
 bool sign_nsec_has_type(const uint8_t *rd, size_t len, uint16_t type)
 {
 	size_t pos = 0;
@@ -613,17 +640,58 @@ bool sign_nsec_has_type(const uint8_t *rd, size_t len, uint16_t type)
 	while (pos < len && rd[pos] != 0)
 		pos += 1u + rd[pos];
 	pos++;
-	while (pos + 2 <= len) {
-		unsigned w = rd[pos], l = rd[pos + 1];
+	return pos <= len && sign_bitmap_has_type(rd + pos, len - pos, type);
+}
 
-		if (pos + 2 + l > len)
-			return false;
-		if (w == (unsigned)(type >> 8)) {
-			unsigned b = type & 0xff;
+void sign_nsec3_hash(const uint8_t *lname, const uint8_t *salt, uint8_t salt_len,
+		     uint16_t iterations, uint8_t out[20])
+{
+	struct sha1 s;
 
-			return b / 8 < l && (rd[pos + 2 + b / 8] & (0x80 >> (b % 8))) != 0;
-		}
-		pos += 2 + l;
+	sha1_init(&s);
+	sha1_update(&s, lname, dname_len(lname));
+	sha1_update(&s, salt, salt_len);
+	sha1_final(&s, out);
+	for (uint16_t i = 0; i < iterations; i++) {
+		sha1_init(&s);
+		sha1_update(&s, out, 20);
+		sha1_update(&s, salt, salt_len);
+		sha1_final(&s, out);
 	}
-	return false;
+}
+
+static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
+
+void sign_base32hex(const uint8_t in[20], uint8_t out[32])
+{
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned bit = i * 5, byte = bit / 8, off = bit % 8;
+		unsigned v = (unsigned)in[byte] << 8 | (byte + 1 < 20 ? in[byte + 1] : 0);
+
+		out[i] = (uint8_t)b32[(v >> (11 - off)) & 31];
+	}
+}
+
+bool sign_base32hex_decode(const uint8_t *in, size_t len, uint8_t out[20])
+{
+	if (len != 32)
+		return false;
+	memset(out, 0, 20);
+	for (unsigned i = 0; i < 32; i++) {
+		uint8_t c = dname_lower_byte(in[i]);
+		unsigned v, bit = i * 5, byte = bit / 8, off = bit % 8;
+
+		if (c >= '0' && c <= '9')
+			v = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'v')
+			v = (unsigned)(c - 'a' + 10);
+		else
+			return false;
+		/* 5 bits at bit offset off of byte, spilling into the next one */
+		v <<= 11 - off;
+		out[byte] |= (uint8_t)(v >> 8);
+		if (byte + 1 < 20)
+			out[byte + 1] |= (uint8_t)v;
+	}
+	return true;
 }

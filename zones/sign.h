@@ -99,6 +99,22 @@ long sign_rrset_ctx(struct sign_ctx *c, const struct sign_keys *ks, const struct
  * types[] (n entries, any order, duplicates allowed). Returns its length
  * (out holds 255 + 2 + 8192 bytes at most; callers give 255 + 34 * 256). */
 size_t sign_nsec_rdata(const uint8_t *next, const uint16_t *types, size_t n, uint8_t *out);
+/* The type bitmap of types[] (n entries, any order, duplicates allowed) in
+ * NSEC form (RFC 4034 4.1.2) into out (34 * 256 bytes at most); returns its
+ * length. */
+size_t sign_type_bitmap(const uint16_t *types, size_t n, uint8_t *out);
+/* Does the type bitmap at bm (len bytes) list type? */
+bool sign_bitmap_has_type(const uint8_t *bm, size_t len, uint16_t type);
+
+/* NSEC3 hash (RFC 5155 5) of the canonical name lname with salt and
+ * iterations, SHA-1: 20 bytes into out. No allocation. */
+void sign_nsec3_hash(const uint8_t *lname, const uint8_t *salt, uint8_t salt_len,
+		     uint16_t iterations, uint8_t out[20]);
+/* The 20 bytes of in as 32 characters of base32hex (RFC 4648 7), lower case. */
+void sign_base32hex(const uint8_t in[20], uint8_t out[32]);
+/* The 32 base32hex characters at in (any case) into 20 bytes; false when
+ * they are not that. */
+bool sign_base32hex_decode(const uint8_t *in, size_t len, uint8_t out[20]);
 
 /* Does the NSEC RDATA rd (len bytes) list type? */
 bool sign_nsec_has_type(const uint8_t *rd, size_t len, uint16_t type);

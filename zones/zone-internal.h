@@ -37,6 +37,12 @@ struct zone {
 	uint32_t *nsec_nodes;         /* indexes of the nodes with an NSEC RRset, in order */
 	size_t nsec_count;            /* entries at nsec_nodes */
 	uint32_t sig_expire;          /* expiration of the signatures made here, or 0 */
+	struct zone_nsec3 nsec3;      /* NSEC3 parameters (salt points into nsec3_salt) */
+	uint8_t nsec3_salt[255];
+	bool has_nsec3;               /* an NSEC3PARAM at the apex and NSEC3 records */
+	uint32_t *nsec3_nodes;        /* nodes with an NSEC3 RRset, in hash order */
+	uint8_t (*nsec3_hash)[20];    /* their owners' hashes */
+	size_t nsec3_count;
 };
 
 /* Records a signer adds to a zone (zone_sign.c), before it is rebuilt
@@ -50,6 +56,7 @@ struct zone_extra {
 };
 
 struct zone_extras {
+	uint8_t *names;       /* owner names made here (NSEC3 owners), freed with it */
 	uint32_t min_expire;  /* earliest expiration of the RRSIGs added (0: none yet) */
 	size_t reused;        /* RRSIGs copied from the zone loaded before */
 	struct zone_extra *v;

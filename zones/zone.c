@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "zones/dname.h"
+#include "zones/sign.h"
 #include "zones/zone-internal.h"
 
 /* Loading goes in three steps. Parsing turns each ldns record into a small
@@ -860,6 +861,8 @@ static void zone_fini(struct zone *z)
 		free(z->keys);
 	}
 	free(z->nsec_nodes);
+	free(z->nsec3_nodes);
+	free(z->nsec3_hash);
 	free(z->names);
 	free(z->nodes);
 	free(z->rrsets);
@@ -920,6 +923,46 @@ static void loader_init(struct loader *ld, const struct zone_source *src, const 
 	owner_node(ld, origin, origin_len, &apex);
 }
 
+/* The NSEC3 chain: its parameters from the apex's NSEC3PARAM, its owners
+ * flagged (they are not names of the zone) and indexed by hash. */
+static void index_nsec3(struct zone *z)
+{
+	const struct zone_rrset *param = zone_node_rrset(&z->nodes[0], LDNS_RR_TYPE_NSEC3PARAM);
+	size_t n = 0;
+
+	if (param == NULL || param->rdata_len < 7 || param->rdata[2] != 1)
+		return;
+	z->nsec3.iterations = (uint16_t)(param->rdata[4] << 8 | param->rdata[5]);
+	z->nsec3.salt_len = param->rdata[6];
+	if (7u + z->nsec3.salt_len > param->rdata_len)
+		return;
+	memcpy(z->nsec3_salt, param->rdata + 7, z->nsec3.salt_len);
+	z->nsec3.salt = z->nsec3_salt;
+	for (size_t i = 0; i < z->node_count; i++) {
+		if (zone_node_rrset(&z->nodes[i], LDNS_RR_TYPE_NSEC3) != NULL)
+			n++;
+	}
+	if (n == 0)
+		return;
+	z->nsec3_nodes = xmalloc(n * sizeof(*z->nsec3_nodes));
+	z->nsec3_hash = xmalloc(n * sizeof(*z->nsec3_hash));
+	for (size_t i = 0; i < z->node_count; i++) {
+		struct zone_node *node = &z->nodes[i];
+		const struct zone_rrset *rs = zone_node_rrset(node, LDNS_RR_TYPE_NSEC3);
+
+		if (rs == NULL || node->parent != &z->nodes[0] ||
+		    !sign_base32hex_decode(node->name + 1, node->name[0],
+					   z->nsec3_hash[z->nsec3_count]))
+			continue;
+		if (rs->rdata_len > 3 && (rs->rdata[3] & 1) != 0)
+			z->nsec3.opt_out = true;
+		node->flags |= ZONE_NODE_NSEC3;
+		z->nsec3_nodes[z->nsec3_count++] = (uint32_t)i;
+	}
+	/* Nodes are in canonical order, and base32hex keeps the order of the hashes. */
+	z->has_nsec3 = z->nsec3_count > 0;
+}
+
 /* The nodes with an NSEC RRset, for zone_nsec_covering(). */
 static void index_nsec(struct zone *z)
 {
@@ -933,6 +976,7 @@ static void index_nsec(struct zone *z)
 				n++;
 		}
 	}
+	index_nsec3(z);
 	if (n == 0)
 		return;
 	z->nsec_nodes = xmalloc(n * sizeof(*z->nsec_nodes));
@@ -1313,6 +1357,8 @@ void zone_lookup(const struct zone *z, const uint8_t *lname, size_t len, struct 
 	 * lname + o, looked up by hash. */
 	while (len - o >= apex->name_len) {
 		ce = table_find(z, lname + o, len - o);
+		if (ce != NULL && (ce->flags & ZONE_NODE_NSEC3) != 0)
+			ce = NULL; /* an NSEC3 owner is not a name of the zone */
 		if (ce != NULL || lname[o] == 0)
 			break;
 		o += 1 + (size_t)lname[o];
@@ -1397,4 +1443,34 @@ const struct zone_node *zone_nsec_covering(const struct zone *z, const uint8_t *
 			hi = mid;
 	}
 	return &z->nodes[z->nsec_nodes[lo]];
+}
+
+const struct zone_nsec3 *zone_nsec3(const struct zone *z)
+{
+	return z->has_nsec3 ? &z->nsec3 : NULL;
+}
+
+const struct zone_node *zone_nsec3_find(const struct zone *z, const uint8_t *lname, bool *match)
+{
+	uint8_t h[20];
+	size_t lo = 0, hi;
+
+	*match = false;
+	if (!z->has_nsec3)
+		return NULL;
+	sign_nsec3_hash(lname, z->nsec3.salt, z->nsec3.salt_len, z->nsec3.iterations, h);
+	hi = z->nsec3_count;
+	/* The last hash <= h; before the first one, the last one covers it (the chain wraps). */
+	if (memcmp(z->nsec3_hash[0], h, 20) > 0)
+		return &z->nodes[z->nsec3_nodes[z->nsec3_count - 1]];
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(z->nsec3_hash[mid], h, 20) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*match = memcmp(z->nsec3_hash[lo], h, 20) == 0;
+	return &z->nodes[z->nsec3_nodes[lo]];
 }

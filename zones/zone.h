@@ -53,6 +53,11 @@ struct zone_dnssec {
 	uint32_t refresh;   /* a signature of the zone loaded before (zone_set_load_prev())
 	                     * that expires later than this from now is kept */
 	uint32_t now;       /* signing time in seconds since the epoch; 0: the clock */
+	bool nsec3;         /* deny with NSEC3 (RFC 5155) instead of NSEC */
+	uint16_t iterations; /* NSEC3: extra hash iterations (RFC 9276: 0) */
+	uint8_t salt_len;   /* NSEC3: bytes at salt (RFC 9276: 0) */
+	const uint8_t *salt;
+	bool opt_out;       /* NSEC3: no NSEC3 for insecure delegations (RFC 5155 6) */
 };
 
 /* What to load: one zone. Borrowed by zone_set_load() for the call only. */
@@ -84,6 +89,8 @@ struct zone_rrset {
 #define ZONE_NODE_EMPTY 0x10       /* empty non-terminal: exists only because a descendant does */
 #define ZONE_NODE_OCCLUDED 0x20    /* strictly below a zone cut (glue or occluded data) */
 #define ZONE_NODE_DYNAMIC 0x40     /* a dynamic name (struct zone_dynamic): no RRsets */
+#define ZONE_NODE_NSEC3 0x80       /* the owner of an NSEC3 record: not a name of the zone
+                                    * for lookups (RFC 5155 7.2.8) */
 
 #define ZONE_DYN_NONE UINT32_MAX   /* dyn_id of nodes that are not dynamic */
 
@@ -167,6 +174,19 @@ uint32_t zone_sig_expire(const struct zone *z);
  * origin): the last name with an NSEC record not after lname in canonical
  * order. NULL when the zone has no NSEC records. */
 const struct zone_node *zone_nsec_covering(const struct zone *z, const uint8_t *lname, size_t len);
+
+/* NSEC3 parameters of a zone denying with NSEC3 (from its NSEC3PARAM). */
+struct zone_nsec3 {
+	uint16_t iterations;
+	uint8_t salt_len;
+	const uint8_t *salt;
+	bool opt_out; /* the chain has opt-out records */
+};
+/* The zone's NSEC3 parameters, or NULL when it has no NSEC3 chain. */
+const struct zone_nsec3 *zone_nsec3(const struct zone *z);
+/* The NSEC3 record node that matches lname (*match true) or covers it:
+ * hashes lname (no allocation). NULL when the zone has no NSEC3 chain. */
+const struct zone_node *zone_nsec3_find(const struct zone *z, const uint8_t *lname, bool *match);
 
 /* Exact node for lname (which must be in z), or NULL. Includes empty
  * non-terminals and occluded nodes. */

@@ -23,6 +23,14 @@
 #define T_RRSIG 46
 #define T_NSEC 47
 #define T_DNSKEY 48
+#define T_NSEC3 50
+#define T_NSEC3PARAM 51
+
+/* One name of the NSEC3 chain. */
+struct h3 {
+	uint8_t hash[20];
+	uint32_t node; /* index of the name's node */
+};
 
 static void extra_add(struct zone_extras *ex, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		      const uint8_t *rd, size_t len)
@@ -48,6 +56,7 @@ static void extra_add(struct zone_extras *ex, const uint8_t *owner, uint16_t typ
 
 void zone_extras_fini(struct zone_extras *ex)
 {
+	free(ex->names);
 	free(ex->v);
 	free(ex->rd);
 	memset(ex, 0, sizeof(*ex));
@@ -211,12 +220,16 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 	}
 	types[nt++] = T_NSEC;
 	types[nt++] = T_RRSIG;
-	len = sign_nsec_rdata(next->name, types, nt, nsec + 2);
-	extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec + 2, len);
-	nsec[0] = (uint8_t)(len >> 8);
-	nsec[1] = (uint8_t)len;
-	rc = sign_add(ex, ctx, ks, prev, p->name, T_NSEC, z->negative_ttl, nsec, (uint32_t)len + 2,
-		      1, err);
+	if (src->dnssec->nsec3) {
+		rc = 0;
+	} else {
+		len = sign_nsec_rdata(next->name, types, nt, nsec + 2);
+		extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec + 2, len);
+		nsec[0] = (uint8_t)(len >> 8);
+		nsec[1] = (uint8_t)len;
+		rc = sign_add(ex, ctx, ks, prev, p->name, T_NSEC, z->negative_ttl, nsec,
+			      (uint32_t)len + 2, 1, err);
+	}
 	for (uint16_t r = 0; r < p->rrset_count && rc == 0; r++) {
 		const struct zone_rrset *rs = &p->rrsets[r];
 
@@ -230,6 +243,80 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 	return rc;
 }
 
+/* Is there an NSEC3 record for node n (RFC 5155 7.1)? Every name of the
+ * zone, empty non-terminals included, but nothing below a cut, and with
+ * opt-out no delegation without DS. */
+static bool nsec3_has(const struct zone_node *n, bool opt_out)
+{
+	if ((n->flags & ZONE_NODE_OCCLUDED) != 0)
+		return false;
+	return !(opt_out && (n->flags & ZONE_NODE_DELEGATION) != 0 &&
+		 zone_node_rrset(n, T_DS) == NULL);
+}
+
+/* The NSEC3 record of chain entry i (next: the following one) with its
+ * owner at owner, and its signatures. */
+static int sign_nsec3(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
+		      const struct zone *z, const struct zone *prev, const struct zone_source *src,
+		      const struct h3 *e, const struct h3 *next, const uint8_t *owner,
+		      struct gslb_err *err)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	const struct zone_node *p = &z->nodes[e->node];
+	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
+	bool signed_data = false;
+	uint16_t types[1024];
+	uint8_t rd[2 + 6 + 255 + 21 + 34 * 256];
+	size_t nt = 0, len = 0;
+
+	for (uint16_t r = 0; r < p->rrset_count && nt < 1016; r++) {
+		uint16_t t = p->rrsets[r].type;
+
+		if (!cut || t == T_NS || t == T_DS)
+			types[nt++] = t;
+		if (!cut || t == T_DS)
+			signed_data = true;
+	}
+	if ((p->flags & ZONE_NODE_APEX) != 0) {
+		types[nt++] = T_DNSKEY;
+		types[nt++] = T_NSEC3PARAM;
+	}
+	if ((p->flags & ZONE_NODE_DYNAMIC) != 0) {
+		uint8_t dt = dyn_types(src, p->dyn_id);
+
+		if (dt & ZONE_DYN_A)
+			types[nt++] = T_A;
+		if (dt & ZONE_DYN_AAAA)
+			types[nt++] = T_AAAA;
+		if (dt & ZONE_DYN_CNAME)
+			types[nt++] = T_CNAME;
+		signed_data = true;
+	}
+	if (signed_data)
+		types[nt++] = T_RRSIG;
+	rd[2] = 1; /* SHA-1 */
+	rd[3] = d->opt_out ? 1 : 0;
+	rd[4] = (uint8_t)(d->iterations >> 8);
+	rd[5] = (uint8_t)d->iterations;
+	rd[6] = d->salt_len;
+	memcpy(rd + 7, d->salt, d->salt_len);
+	len = 5u + d->salt_len;
+	rd[2 + len] = 20;
+	memcpy(rd + 3 + len, next->hash, 20);
+	len += 21;
+	len += sign_type_bitmap(types, nt, rd + 2 + len);
+	rd[0] = (uint8_t)(len >> 8);
+	rd[1] = (uint8_t)len;
+	extra_add(ex, owner, T_NSEC3, z->negative_ttl, rd + 2, len);
+	return sign_add(ex, ctx, ks, prev, owner, T_NSEC3, z->negative_ttl, rd, (uint32_t)len + 2,
+			1, err);
+}
+
+static int cmp_h3(const void *a, const void *b)
+{
+	return memcmp(((const struct h3 *)a)->hash, ((const struct h3 *)b)->hash, 20);
+}
+
 /* A slice of the nodes signed by one thread. */
 struct part {
 	const struct zone *z;
@@ -238,6 +325,11 @@ struct part {
 	const struct zone_source *src;
 	const uint32_t *next; /* per node with an NSEC: the index of the next one */
 	size_t from, to;      /* nodes [from, to) */
+	const struct h3 *chain; /* NSEC3: the chain in hash order */
+	size_t chain_count;
+	size_t from3, to3;    /* NSEC3: its entries [from3, to3) */
+	const uint8_t *owners; /* NSEC3: owner of entry i at i * owner_len */
+	size_t owner_len;
 	struct zone_extras ex;
 	struct gslb_err err;
 	int rc;
@@ -253,6 +345,10 @@ static void *sign_part(void *arg)
 			pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src,
 					   &pt->z->nodes[i], &pt->z->nodes[pt->next[i]], &pt->err);
 	}
+	for (size_t i = pt->from3; i < pt->to3 && pt->rc == 0; i++)
+		pt->rc = sign_nsec3(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src, &pt->chain[i],
+				    &pt->chain[(i + 1) % pt->chain_count],
+				    pt->owners + i * pt->owner_len, &pt->err);
 	sign_ctx_free(ctx);
 	return NULL;
 }
@@ -272,6 +368,8 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	struct sign_ctx *ctx = sign_ctx_new(ks);
 	uint8_t *dnskeys;
 	uint32_t *next;
+	struct h3 *chain = NULL;
+	size_t chain_count = 0;
 	size_t dk_len = 0, dk_cap, first = SIZE_MAX, last = SIZE_MAX;
 	uint16_t dk_count = 0;
 	uint32_t dk_ttl = file_keys != NULL ? file_keys->ttl : z->soa->ttl;
@@ -326,6 +424,62 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	}
 	if (last != SIZE_MAX)
 		next[last] = (uint32_t)first;
+	if (src->dnssec->nsec3) {
+		const struct zone_dnssec *d = src->dnssec;
+		uint8_t param[2 + 5 + 255];
+		size_t olen = 33 + dname_len(apex->name);
+
+		/* NSEC3PARAM at the apex (flags 0: RFC 5155 4.1.2), signed. */
+		param[2] = 1;
+		param[3] = 0;
+		param[4] = (uint8_t)(d->iterations >> 8);
+		param[5] = (uint8_t)d->iterations;
+		param[6] = d->salt_len;
+		memcpy(param + 7, d->salt, d->salt_len);
+		param[0] = (uint8_t)((5u + d->salt_len) >> 8);
+		param[1] = (uint8_t)(5u + d->salt_len);
+		extra_add(ex, apex->name, T_NSEC3PARAM, z->negative_ttl, param + 2,
+			  5u + d->salt_len);
+		ctx = sign_ctx_new(ks);
+		rc = sign_add(ex, ctx, ks, prev, apex->name, T_NSEC3PARAM, z->negative_ttl, param,
+			      7u + d->salt_len, 1, err);
+		sign_ctx_free(ctx);
+		if (rc != 0) {
+			free(next);
+			return rc;
+		}
+		/* The chain: every name's hash, sorted. */
+		chain = xmalloc((z->node_count + 1) * sizeof(*chain));
+		for (size_t i = 0; i < z->node_count; i++) {
+			if (!nsec3_has(&z->nodes[i], d->opt_out))
+				continue;
+			sign_nsec3_hash(z->nodes[i].name, d->salt, d->salt_len, d->iterations,
+					chain[chain_count].hash);
+			chain[chain_count++].node = (uint32_t)i;
+		}
+		qsort(chain, chain_count, sizeof(*chain), cmp_h3);
+		for (size_t i = 1; i < chain_count; i++) {
+			if (memcmp(chain[i].hash, chain[i - 1].hash, 20) == 0) {
+				char a[DNAME_STRLEN], b[DNAME_STRLEN];
+
+				dname_to_str(z->nodes[chain[i].node].name, a, sizeof(a));
+				dname_to_str(z->nodes[chain[i - 1].node].name, b, sizeof(b));
+				free(chain);
+				free(next);
+				return gslb_err_set(err, "NSEC3 hashes of %s and %s collide: change "
+						    "the salt", a, b);
+			}
+		}
+		/* Owners: base32hex of the hash, then the origin. */
+		ex->names = xmalloc(chain_count * olen + 1);
+		for (size_t i = 0; i < chain_count; i++) {
+			uint8_t *o = ex->names + i * olen;
+
+			o[0] = 32;
+			sign_base32hex(chain[i].hash, o + 1);
+			memcpy(o + 33, apex->name, olen - 33);
+		}
+	}
 	if (z->node_count < SIGN_THREAD_MIN_NODES)
 		threads = 1;
 	memset(parts, 0, sizeof(parts));
@@ -337,6 +491,12 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		parts[t].next = next;
 		parts[t].from = z->node_count * t / threads;
 		parts[t].to = z->node_count * (t + 1) / threads;
+		parts[t].chain = chain;
+		parts[t].chain_count = chain_count;
+		parts[t].from3 = chain_count * t / threads;
+		parts[t].to3 = chain_count * (t + 1) / threads;
+		parts[t].owners = ex->names;
+		parts[t].owner_len = 33 + dname_len(apex->name);
 	}
 	for (size_t t = 1; t < threads; t++) {
 		if (pthread_create(&tids[t], NULL, sign_part, &parts[t]) != 0) {
@@ -367,5 +527,6 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		zone_extras_fini(pe);
 	}
 	free(next);
+	free(chain);
 	return rc;
 }

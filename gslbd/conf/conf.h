@@ -45,6 +45,11 @@ struct config_zone {
 	uint32_t sig_validity;          /* dnssec.validity, seconds (default 14 days) */
 	uint32_t sig_refresh;           /* dnssec.refresh, seconds (default 7 days) */
 	uint32_t sig_inception;         /* dnssec.inception: backdating, seconds (default 1 h) */
+	bool nsec3;                     /* dnssec.denial: nsec3 */
+	unsigned nsec3_iterations;      /* dnssec.nsec3.iterations (default 0, RFC 9276) */
+	uint8_t nsec3_salt[255];        /* dnssec.nsec3.salt (default none) */
+	uint8_t nsec3_salt_len;         /* bytes at nsec3_salt */
+	bool nsec3_opt_out;             /* dnssec.nsec3.opt_out (default false) */
 };
 
 /* Kinds of health check a probe runs. */

@@ -66,13 +66,65 @@ static int dnssec_key_read(struct loader *l, const struct ytree_node *n, const c
 	return 0;
 }
 
+/* dnssec.nsec3: {iterations, salt, opt_out}. */
+static int nsec3_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      struct config_zone *z)
+{
+	enum { K_ITER, K_SALT, K_OPTOUT, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"iterations", "salt", "opt_out", NULL};
+	const struct ytree_node *v[K_COUNT] = {0};
+	char kpath[200];
+	int rc;
+
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with iterations, salt and opt_out, got %s",
+					ytree_node_describe(n));
+	if ((rc = conf_map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_ITER] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.iterations", path);
+		if ((rc = ytree_read_uint(&l->r, v[K_ITER], kpath, 0, 100,
+					  &z->nsec3_iterations)) != 0)
+			return rc;
+	}
+	if (v[K_SALT] != NULL) {
+		const char *s = v[K_SALT]->kind == YTREE_SCALAR ? v[K_SALT]->scalar : NULL;
+		size_t len;
+
+		if (s != NULL && strcmp(s, "-") == 0)
+			s = "";
+		len = s != NULL ? strlen(s) : 0;
+
+		snprintf(kpath, sizeof(kpath), "%s.salt", path);
+		if (s == NULL || (len % 2) != 0 || len > 2 * 255 ||
+		    strspn(s, "0123456789abcdefABCDEF") != len)
+			return ytree_error_path(&l->r, v[K_SALT], kpath,
+						"expected hex digits (at most 255 bytes), or \"\" or "
+						"\"-\" for none");
+		for (size_t i = 0; i < len; i += 2) {
+			unsigned b;
+
+			sscanf(s + i, "%2x", &b);
+			z->nsec3_salt[i / 2] = (uint8_t)b;
+		}
+		z->nsec3_salt_len = (uint8_t)(len / 2);
+	}
+	if (v[K_OPTOUT] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.opt_out", path);
+		if ((rc = conf_bool_read(l, v[K_OPTOUT], kpath, &z->nsec3_opt_out)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int dnssec_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct config_zone *z)
 {
-	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_COUNT };
+	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_NSEC3, K_COUNT };
 	static const char *const keys[K_COUNT + 1] = {"keys", "validity", "refresh", "inception",
-						      "denial", NULL};
-	static const char *const denials[] = {"nsec", NULL};
+						      "denial", "nsec3", NULL};
+	static const char *const denials[] = {"nsec", "nsec3", NULL};
 	const struct ytree_node *v[K_COUNT] = {0};
 	struct ytree_node *const *items;
 	char kpath[160];
@@ -137,7 +189,17 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 					"would expire before they are refreshed)");
 	if (v[K_DENIAL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.denial", path);
-		if ((rc = conf_keyword_read(l, v[K_DENIAL], kpath, denials, "nsec", &denial)) != 0)
+		if ((rc = conf_keyword_read(l, v[K_DENIAL], kpath, denials, "nsec or nsec3",
+					    &denial)) != 0)
+			return rc;
+		z->nsec3 = denial == 1;
+	}
+	if (v[K_NSEC3] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.nsec3", path);
+		if (!z->nsec3)
+			return ytree_error_path(&l->r, v[K_NSEC3], kpath,
+						"nsec3 parameters without denial: nsec3");
+		if ((rc = nsec3_read(l, v[K_NSEC3], kpath, z)) != 0)
 			return rc;
 	}
 	return 0;

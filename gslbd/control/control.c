@@ -122,6 +122,11 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 			sec[i].validity = z->sig_validity;
 			sec[i].inception = z->sig_inception;
 			sec[i].refresh = z->sig_refresh;
+			sec[i].nsec3 = z->nsec3;
+			sec[i].iterations = (uint16_t)z->nsec3_iterations;
+			sec[i].salt = z->nsec3_salt;
+			sec[i].salt_len = z->nsec3_salt_len;
+			sec[i].opt_out = z->nsec3_opt_out;
 			for (size_t k = 0; k < z->key_count; k++) {
 				kwhere[kused] = xasprintf("%s:%u:%u", cfg->path, z->keys[k].line,
 							  z->keys[k].col);

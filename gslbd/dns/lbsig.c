@@ -36,6 +36,8 @@ struct name {
 	const struct sign_keys *keys; /* its zone's, or NULL: not signed in memory */
 	uint8_t owner[DNAME_MAXLEN];  /* canonical owner */
 	bool has_nsec;
+	const uint8_t *nsec_owner; /* the NSEC's owner (the NSEC3's hashed one), in the zone */
+	uint16_t nsec_type;
 	size_t nsec_off, nsec_sig_off;
 	uint32_t nsec_len, nsec_sig_len;
 	uint32_t nsec_ttl;
@@ -312,26 +314,50 @@ static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t l
 	return 0;
 }
 
-/* The NSEC of the name's node without address types, signed. */
+/* The NSEC (NSEC3) of the name's node without address types, signed. */
 static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct zone *z,
 			    struct gslb_err *err)
 {
 	const struct zone_node *node = zone_find_node(z, nm->owner, dname_len(nm->owner));
-	const struct zone_rrset *nsec = node != NULL ? zone_node_rrset(node, WIRE_TYPE_NSEC) : NULL;
 	static const uint16_t types[2] = {WIRE_TYPE_RRSIG, WIRE_TYPE_NSEC};
-	uint8_t rd[2 + DNAME_MAXLEN + 40];
+	const struct zone_rrset *nsec;
+	uint8_t rd[2 + 300 + 40];
 	uint8_t sigs[8 * SIGN_RRSIG_MAX];
 	struct sign_rrset rs;
 	size_t len;
 	long sl;
 
-	if (nsec == NULL || nsec->rr_count != 1)
-		return 0;
-	len = sign_nsec_rdata(nsec->rdata + 2, types, 2, rd + 2);
+	if (zone_nsec3(z) != NULL) {
+		bool m;
+		const struct zone_node *n3 = zone_nsec3_find(z, nm->owner, &m);
+		size_t fixed;
+
+		nsec = n3 != NULL && m ? zone_node_rrset(n3, WIRE_TYPE_NSEC3) : NULL;
+		if (nsec == NULL || nsec->rr_count != 1 || nsec->rdata_len < 2 + 6)
+			return 0;
+		/* alg, flags, iterations, salt, next hash: kept; bitmap: RRSIG only */
+		fixed = 5u + nsec->rdata[2 + 4];
+		if (2 + fixed + 1 > nsec->rdata_len)
+			return 0;
+		fixed += 1u + nsec->rdata[2 + fixed];
+		if (2 + fixed > nsec->rdata_len || fixed > 300)
+			return 0;
+		memcpy(rd + 2, nsec->rdata + 2, fixed);
+		len = fixed + sign_type_bitmap(types, 1, rd + 2 + fixed);
+		nm->nsec_owner = n3->name;
+		nm->nsec_type = WIRE_TYPE_NSEC3;
+	} else {
+		nsec = node != NULL ? zone_node_rrset(node, WIRE_TYPE_NSEC) : NULL;
+		if (nsec == NULL || nsec->rr_count != 1)
+			return 0;
+		len = sign_nsec_rdata(nsec->rdata + 2, types, 2, rd + 2);
+		nm->nsec_owner = node->name;
+		nm->nsec_type = WIRE_TYPE_NSEC;
+	}
 	rd[0] = (uint8_t)(len >> 8);
 	rd[1] = (uint8_t)len;
-	rs.owner = nm->owner;
-	rs.type = WIRE_TYPE_NSEC;
+	rs.owner = nm->nsec_owner;
+	rs.type = nm->nsec_type;
 	rs.ttl = nsec->ttl;
 	rs.rdata = rd;
 	rs.rdata_len = (uint32_t)len + 2;
@@ -410,7 +436,7 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 
 		if (!nm->has_nsec)
 			continue;
-		fix_rrset(&nm->nsec, t->arena, nm->nsec_off, nm->nsec_len, WIRE_TYPE_NSEC,
+		fix_rrset(&nm->nsec, t->arena, nm->nsec_off, nm->nsec_len, nm->nsec_type,
 			  nm->nsec_ttl);
 		fix_rrset(&nm->nsec_sigs, t->arena, nm->nsec_sig_off, nm->nsec_sig_len,
 			  WIRE_TYPE_RRSIG, nm->nsec_ttl);
@@ -486,10 +512,11 @@ int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owne
 }
 
 const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
-					   const struct zone_rrset **sigs)
+					   const struct zone_rrset **sigs, const uint8_t **owner)
 {
 	if (t == NULL || lbname >= t->name_count || !t->names[lbname].has_nsec)
 		return NULL;
 	*sigs = &t->names[lbname].nsec_sigs;
+	*owner = t->names[lbname].nsec_owner;
 	return &t->names[lbname].nsec;
 }

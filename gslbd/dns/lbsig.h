@@ -14,7 +14,7 @@
  * (lbsig_sign(), counted in lbsig_online_signs).
  *
  * The table also holds, for each dynamic name of a signed zone, an NSEC
- * record like the zone's but listing no address type: the proof of a
+ * (NSEC3) record like the zone's but listing no address type: the proof of a
  * NODATA answer for A or AAAA (every datacenter down with all_down: empty,
  * or none of the chosen ones has the family). */
 #ifndef GSLBD_DNS_LBSIG_H
@@ -58,10 +58,11 @@ int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owne
 	       uint32_t ttl, const uint8_t *const *rdata, const uint16_t *len, unsigned n,
 	       uint8_t *out, size_t cap, struct zone_rrset *rrset);
 
-/* The NSEC record of dynamic name lbname that lists no address type, and
- * its signatures; NULL when there is none. */
+/* The NSEC (or, in a zone denying with NSEC3, NSEC3) record of dynamic
+ * name lbname that lists no address type, its owner and its signatures;
+ * NULL when there is none. */
 const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
-					   const struct zone_rrset **sigs);
+					   const struct zone_rrset **sigs, const uint8_t **owner);
 
 /* Signatures made while answering (lbsig_sign()), since the start. */
 extern _Atomic unsigned long lbsig_online_signs;

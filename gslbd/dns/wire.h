@@ -53,6 +53,7 @@ struct zone_rrset;
 #define WIRE_TYPE_RRSIG 46
 #define WIRE_TYPE_NSEC  47
 #define WIRE_TYPE_DNSKEY 48
+#define WIRE_TYPE_NSEC3 50
 #define WIRE_TYPE_IXFR  251
 #define WIRE_TYPE_AXFR  252
 #define WIRE_TYPE_ANY   255
