@@ -188,26 +188,31 @@ static bool has_nsec(const struct zone_node *n)
 	return (n->flags & (ZONE_NODE_EMPTY | ZONE_NODE_OCCLUDED)) == 0;
 }
 
-/* The NSEC of node n (next: the following node with one) and the RRSIGs
- * of its RRsets. */
-static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
-		     const struct zone *z, const struct zone *prev, const struct zone_source *src,
-		     const struct zone_node *p, const struct zone_node *next, struct gslb_err *err)
+/* The types the NSEC (nsec3: NSEC3) record of node p lists (RFC 4034
+ * 4.1.2, RFC 5155 3.2) into types (1024 entries): at a cut only NS and DS;
+ * the apex's DNSKEY (and NSEC3PARAM); what a dynamic name may answer;
+ * NSEC and RRSIG for an NSEC, RRSIG for an NSEC3 only when the name has
+ * signed RRsets (not an empty non-terminal or an insecure cut). */
+static size_t denial_types(const struct zone_node *p, const struct zone_source *src, bool nsec3,
+			   uint16_t *types)
 {
 	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
-	uint16_t types[1024];
-	uint8_t nsec[2 + DNAME_MAXLEN + 34 * 256];
-	size_t nt = 0, len;
-	int rc;
+	bool signed_data = !nsec3;
+	size_t nt = 0;
 
-	for (uint16_t r = 0; r < p->rrset_count && nt < 1020; r++) {
+	for (uint16_t r = 0; r < p->rrset_count && nt < 1016; r++) {
 		uint16_t t = p->rrsets[r].type;
 
 		if (!cut || t == T_NS || t == T_DS)
 			types[nt++] = t;
+		if (!cut || t == T_DS)
+			signed_data = true;
 	}
-	if ((p->flags & ZONE_NODE_APEX) != 0)
+	if ((p->flags & ZONE_NODE_APEX) != 0) {
 		types[nt++] = T_DNSKEY;
+		if (nsec3)
+			types[nt++] = T_NSEC3PARAM;
+	}
 	if ((p->flags & ZONE_NODE_DYNAMIC) != 0) {
 		uint8_t dt = dyn_types(src, p->dyn_id);
 
@@ -217,13 +222,31 @@ static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct 
 			types[nt++] = T_AAAA;
 		if (dt & ZONE_DYN_CNAME)
 			types[nt++] = T_CNAME;
+		signed_data = true;
 	}
-	types[nt++] = T_NSEC;
-	types[nt++] = T_RRSIG;
-	if (src->dnssec->nsec3) {
-		rc = 0;
-	} else {
-		len = sign_nsec_rdata(next->name, types, nt, nsec + 2);
+	if (!nsec3)
+		types[nt++] = T_NSEC;
+	if (signed_data)
+		types[nt++] = T_RRSIG;
+	return nt;
+}
+
+/* The NSEC of node n (next: the following node with one) and the RRSIGs
+ * of its RRsets. */
+static int sign_node(struct zone_extras *ex, struct sign_ctx *ctx, const struct sign_keys *ks,
+		     const struct zone *z, const struct zone *prev, const struct zone_source *src,
+		     const struct zone_node *p, const struct zone_node *next, struct gslb_err *err)
+{
+	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
+	uint16_t types[1024];
+	uint8_t nsec[2 + DNAME_MAXLEN + 34 * 256];
+	int rc = 0;
+
+	if (!src->dnssec->nsec3) {
+		/* the NSEC3 chain is made apart, in hash order */
+		size_t len = sign_nsec_rdata(next->name, types, denial_types(p, src, false, types),
+					     nsec + 2);
+
 		extra_add(ex, p->name, T_NSEC, z->negative_ttl, nsec + 2, len);
 		nsec[0] = (uint8_t)(len >> 8);
 		nsec[1] = (uint8_t)len;
@@ -263,37 +286,10 @@ static int sign_nsec3(struct zone_extras *ex, struct sign_ctx *ctx, const struct
 {
 	const struct zone_dnssec *d = src->dnssec;
 	const struct zone_node *p = &z->nodes[e->node];
-	bool cut = (p->flags & ZONE_NODE_DELEGATION) != 0;
-	bool signed_data = false;
 	uint16_t types[1024];
 	uint8_t rd[2 + 6 + 255 + 21 + 34 * 256];
-	size_t nt = 0, len = 0;
+	size_t nt = denial_types(p, src, true, types), len = 0;
 
-	for (uint16_t r = 0; r < p->rrset_count && nt < 1016; r++) {
-		uint16_t t = p->rrsets[r].type;
-
-		if (!cut || t == T_NS || t == T_DS)
-			types[nt++] = t;
-		if (!cut || t == T_DS)
-			signed_data = true;
-	}
-	if ((p->flags & ZONE_NODE_APEX) != 0) {
-		types[nt++] = T_DNSKEY;
-		types[nt++] = T_NSEC3PARAM;
-	}
-	if ((p->flags & ZONE_NODE_DYNAMIC) != 0) {
-		uint8_t dt = dyn_types(src, p->dyn_id);
-
-		if (dt & ZONE_DYN_A)
-			types[nt++] = T_A;
-		if (dt & ZONE_DYN_AAAA)
-			types[nt++] = T_AAAA;
-		if (dt & ZONE_DYN_CNAME)
-			types[nt++] = T_CNAME;
-		signed_data = true;
-	}
-	if (signed_data)
-		types[nt++] = T_RRSIG;
 	rd[2] = 1; /* SHA-1 */
 	rd[3] = d->opt_out ? 1 : 0;
 	rd[4] = (uint8_t)(d->iterations >> 8);
