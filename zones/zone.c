@@ -1138,12 +1138,12 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 	if (ret != 0)
 		goto out;
 	index_nsec(z);
-	if (src->dnssec != NULL && z->is_signed) {
+	if (z->is_signed) {
 		char name[DNAME_STRLEN];
 
 		dname_to_str(origin, name, sizeof(name));
-		log_info("zone %s: %s is signed already: served as it is, dnssec keys unused", name,
-			 src->path);
+		log_info("zone %s: %s holds signatures: served as it is%s", name, src->path,
+			 src->dnssec != NULL ? ", its dnssec keys unused" : "");
 	} else if (src->dnssec != NULL) {
 		loader_fini(&ld);
 		memset(&ld, 0, sizeof(ld));

@@ -520,6 +520,8 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 		for (unsigned i = 0; i < n; i++) {
 			if (node->rrsets[i].type == WIRE_TYPE_RRSIG)
 				continue; /* they go with the RRsets they sign */
+			if (node->rrsets[i].type == WIRE_TYPE_NSEC && !c->dnssec)
+				continue; /* DO=0: as if the zone were not signed */
 			if (!write_answer_rrset(c, owner, node, &node->rrsets[i]))
 				return false;
 		}
