@@ -66,13 +66,13 @@ conf() {
 		listen="$listen"$'\n''    - "[::1]:0"'
 	fi
 	awk -v listen="$listen" -v keys="$1" -v denial="$2" \
-		-v validity="${3:-14d}" -v refresh="${4:-7d}" \
+		-v validity="${3:-14d}" -v refresh="${4:-7d}" -v state="$WORK/state.json" \
 		-v skeys="        - keys/$SKSK"$'\n'"        - keys/$SZSK" '
 		/^@LISTEN@$/ { print listen; next }
 		/^@KEYS@$/ { print keys; next }
 		/^@STATIC_KEYS@$/ { print skeys; next }
 		/^@DENIAL@$/ { print "      denial: " denial; next }
-		{ gsub(/@VALIDITY@/, validity); gsub(/@REFRESH@/, refresh); print }
+		{ gsub(/@STATE_FILE@/, state); gsub(/@VALIDITY@/, validity); gsub(/@REFRESH@/, refresh); print }
 	' "$D/gslbd.conf.in" >"$WORK/gslbd.conf" || fail "cannot render the config"
 }
 KEYS_START="        - keys/$KSK
