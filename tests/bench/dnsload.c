@@ -77,6 +77,7 @@ struct opts {
 	int binary;                     /* -B: dnsperf binary file */
 	int edns;                       /* -e: OPT record on queries without ECS */
 	int cookie;                     /* -C: a client cookie on every query (implies -e) */
+	int dnssec_ok;                  /* -D: the DO bit on every query (implies -e) */
 	unsigned sources;               /* -S: source networks 127.A.B.1, 0: the socket's own */
 	unsigned edns_size;             /* advertised UDP payload size */
 	int rd;                         /* -r: set RD */
@@ -363,6 +364,8 @@ static int line_encode(char *line)
 		o[3] = (uint8_t)(opt.edns_size >> 8);
 		o[4] = (uint8_t)opt.edns_size;
 		memset(o + 5, 0, 4); /* ext rcode, version, flags */
+		if (opt.dnssec_ok)
+			o[7] = 0x80; /* DO (RFC 3225) */
 		if (ecs != NULL && (opt_len = ecs_encode(ecs, o + 11, sizeof(msg) - n - 11)) < 0)
 			return -1;
 		if (opt.cookie) {
@@ -738,6 +741,7 @@ static void usage(FILE *f)
 	      "              binary format (2-byte length, message)\n"
 	      "  -e          EDNS0 OPT record on queries without ECS too\n"
 	      "  -C          a DNS client cookie on every query (implies -e)\n"
+	      "  -D          the DNSSEC OK bit on every query (implies -e)\n"
 	      "  -S N        send from N source networks 127.A.B.1 (IPv4 loopback)\n"
 	      "  -b SIZE     EDNS0 UDP payload size (1232)\n"
 	      "  -r          set RD (default: clear, as for an authoritative server)\n"
@@ -834,7 +838,7 @@ int main(int argc, char **argv)
 	opt.threads = 1;
 	opt.timeout = 1;
 	opt.tick_ns = 100000;
-	while ((c = getopt(argc, argv, "s:p:d:BeCS:b:rq:l:Q:g:t:T:vh")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:d:BeCDS:b:rq:l:Q:g:t:T:vh")) != -1) {
 		switch (c) {
 		case 's':
 			addr = optarg;
@@ -849,6 +853,10 @@ int main(int argc, char **argv)
 			opt.binary = 1;
 			break;
 		case 'e':
+			opt.edns = 1;
+			break;
+		case 'D':
+			opt.dnssec_ok = 1;
 			opt.edns = 1;
 			break;
 		case 'C':
