@@ -23,9 +23,9 @@
 
 /* The zone of the DNSSEC integration test: delegations with and without
  * DS, glue, a wildcard, a CNAME chain, an empty non-terminal. */
-#define ZFILE TEST_DATA_DIR "/integ/dnssec/dnssec.test.zone"
+#define ZFILE   TEST_DATA_DIR "/integ/dnssec/dnssec.test.zone"
 #define ZORIGIN "dnssec.test."
-#define LBFILE TEST_DATA_DIR "/zones/lb.test.zone"
+#define LBFILE  TEST_DATA_DIR "/zones/lb.test.zone"
 
 static char dir[] = "/tmp/check_sign.XXXXXX";
 
@@ -45,8 +45,8 @@ static void dir_teardown(void)
 
 /* One generated key pair, written as ldns-keygen writes it. */
 struct tkey {
-	ldns_key *k;   /* for ldns's signer */
-	char *prefix;  /* <dir>/K<origin>+<alg>+<tag> */
+	ldns_key *k;  /* for ldns's signer */
+	char *prefix; /* <dir>/K<origin>+<alg>+<tag> */
 	uint16_t tag;
 };
 
@@ -119,8 +119,9 @@ static ldns_rr_list *zone_rrs(const struct zone *z)
 				wire[o++] = (uint8_t)len;
 				memcpy(wire + o, rd, len);
 				o += len;
-				ck_assert_int_eq(ldns_wire2rr(&rr, wire, o, &p, LDNS_SECTION_ANSWER),
-						 LDNS_STATUS_OK);
+				ck_assert_int_eq(
+				    ldns_wire2rr(&rr, wire, o, &p, LDNS_SECTION_ANSWER),
+				    LDNS_STATUS_OK);
 				ldns_rr_list_push_rr(l, rr);
 			}
 		}
@@ -151,8 +152,9 @@ static ldns_rr_list *ldns_signed(const char *path, const char *origin, struct tk
 	ldns_rdf_deep_free(o);
 	ck_assert_int_eq(ldns_dnssec_zone_add_rr(dz, ldns_zone_soa(orig)), LDNS_STATUS_OK);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_zone_rrs(orig)); i++)
-		ck_assert_int_eq(ldns_dnssec_zone_add_rr(dz, ldns_rr_list_rr(ldns_zone_rrs(orig), i)),
-				 LDNS_STATUS_OK);
+		ck_assert_int_eq(
+		    ldns_dnssec_zone_add_rr(dz, ldns_rr_list_rr(ldns_zone_rrs(orig), i)),
+		    LDNS_STATUS_OK);
 	for (size_t i = 0; i < nkeys; i++) {
 		ldns_rr *rr = ldns_key2rr(keys[i].k);
 
@@ -162,11 +164,12 @@ static ldns_rr_list *ldns_signed(const char *path, const char *origin, struct tk
 		ldns_key_list_push_key(kl, keys[i].k);
 	}
 	if (nsec3)
-		s = ldns_dnssec_zone_sign_nsec3_flg(dz, added, kl, ldns_dnssec_default_replace_signatures,
-						    NULL, LDNS_SHA1, opt_out ? 1 : 0, iterations,
-						    salt_len, salt, 0);
+		s = ldns_dnssec_zone_sign_nsec3_flg(
+		    dz, added, kl, ldns_dnssec_default_replace_signatures, NULL, LDNS_SHA1,
+		    opt_out ? 1 : 0, iterations, salt_len, salt, 0);
 	else
-		s = ldns_dnssec_zone_sign(dz, added, kl, ldns_dnssec_default_replace_signatures, NULL);
+		s = ldns_dnssec_zone_sign(dz, added, kl, ldns_dnssec_default_replace_signatures,
+					  NULL);
 	ck_assert_int_eq(s, LDNS_STATUS_OK);
 	out = ldns_rr_list_clone(added);
 	ldns_dnssec_zone_free(dz);
@@ -211,7 +214,7 @@ static char **signer_lines(const ldns_rr_list *l, size_t *count)
 			rd = ldns_buffer_export2str(b);
 			ldns_buffer_free(b);
 			line = xasprintf("%s %s %s", owner,
-					 t == LDNS_RR_TYPE_NSEC ? "NSEC"
+					 t == LDNS_RR_TYPE_NSEC    ? "NSEC"
 					 : t == LDNS_RR_TYPE_NSEC3 ? "NSEC3"
 								   : "NSEC3PARAM",
 					 rd);
@@ -290,8 +293,8 @@ static size_t verify_all(const struct zone *z)
 				ldns_rr_list_push_rr(rrset, rr);
 		}
 		s = ldns_verify_rrsig_keylist(rrset, sig, keys, good);
-		ck_assert_msg(s == LDNS_STATUS_OK, "RRSIG %s does not verify: %s",
-			      ldns_rr2str(sig), ldns_get_errorstr_by_id(s));
+		ck_assert_msg(s == LDNS_STATUS_OK, "RRSIG %s does not verify: %s", ldns_rr2str(sig),
+			      ldns_get_errorstr_by_id(s));
 		checked++;
 		ldns_rr_list_free(rrset);
 		ldns_rr_list_free(good);
@@ -399,12 +402,12 @@ START_TEST(test_nsec3_hash_rfc5155)
 		ck_assert_mem_eq(back, h, 20);
 	}
 	/* Upper case decodes; wrong length or alphabet does not. */
-	ck_assert(sign_base32hex_decode((const uint8_t *)"0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TOM", 32,
-					back));
-	ck_assert(!sign_base32hex_decode((const uint8_t *)"0p9mhaveqvm6t7vbl5lop2u3t2rp3to", 31,
-					 back));
-	ck_assert(!sign_base32hex_decode((const uint8_t *)"0p9mhaveqvm6t7vbl5lop2u3t2rp3toz", 32,
-					 back));
+	ck_assert(
+	    sign_base32hex_decode((const uint8_t *)"0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TOM", 32, back));
+	ck_assert(
+	    !sign_base32hex_decode((const uint8_t *)"0p9mhaveqvm6t7vbl5lop2u3t2rp3to", 31, back));
+	ck_assert(
+	    !sign_base32hex_decode((const uint8_t *)"0p9mhaveqvm6t7vbl5lop2u3t2rp3toz", 32, back));
 }
 END_TEST
 
@@ -482,8 +485,8 @@ START_TEST(test_key_load)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	ck_assert_int_ne(sign_key_load(ksk.prefix, origin, true, &k, &err), 0);
-	ck_assert_msg(strstr(err.msg, "the private key does not match the public key") != NULL, "%s",
-		      err.msg);
+	ck_assert_msg(strstr(err.msg, "the private key does not match the public key") != NULL,
+		      "%s", err.msg);
 	tkey_free(&second);
 
 	/* An algorithm gslbd does not sign with (RSASHA256). */
@@ -537,7 +540,8 @@ START_TEST(test_ksk_zsk_nsec3_as_ldns)
 	keygen(ZORIGIN, LDNS_SIGN_ED25519, true, &keys[0]);
 	keygen(ZORIGIN, LDNS_SIGN_ED25519, false, &keys[1]);
 	for (size_t i = 0; i < 2; i++)
-		ks[i] = (struct zone_key_source){.path = keys[i].prefix, .active = true, .where = "t:1:1"};
+		ks[i] = (struct zone_key_source){
+		    .path = keys[i].prefix, .active = true, .where = "t:1:1"};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct zone_dnssec d = policy;
 		struct zone_set *set;
@@ -551,8 +555,8 @@ START_TEST(test_ksk_zsk_nsec3_as_ldns)
 		d.opt_out = v[i].opt_out;
 		set = load_signed(ZORIGIN, ZFILE, ks, 2, &d, NULL);
 		if (!v[i].opt_out) {
-			ref = ldns_signed(ZFILE, ZORIGIN, keys, 2, true, v[i].iterations, v[i].salt_len,
-					  salt, false);
+			ref = ldns_signed(ZFILE, ZORIGIN, keys, 2, true, v[i].iterations,
+					  v[i].salt_len, salt, false);
 			same_as_ldns(zone_set_zone(set, 0), ref);
 			ldns_rr_list_deep_free(ref);
 		} else {
@@ -585,8 +589,8 @@ START_TEST(test_dynamic_names_in_chain)
 	struct tkey csk;
 	struct zone_key_source ks[1];
 	struct zone_dnssec d = policy;
-	struct zone_source src = {.origin = "lb.test", .path = LBFILE, .dynamic = dyn,
-				  .dynamic_count = 3, .dnssec = &d};
+	struct zone_source src = {
+	    .origin = "lb.test", .path = LBFILE, .dynamic = dyn, .dynamic_count = 3, .dnssec = &d};
 	struct gslb_err err = {""};
 	struct zone_set *set = NULL;
 	const struct zone *z;
@@ -744,7 +748,8 @@ START_TEST(test_reload_keeps_signatures)
 			     sigs_at(zone_set_zone(second, 0), "c1.dnssec.test")));
 
 	/* One more A record at plain: its RRSIG(A) is new, txtonly's kept. */
-	cmd = xasprintf("cp '%s' '%s' && echo 'plain A 192.0.2.99' >>'%s'", ZFILE, changed, changed);
+	cmd =
+	    xasprintf("cp '%s' '%s' && echo 'plain A 192.0.2.99' >>'%s'", ZFILE, changed, changed);
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	third = load_signed(ZORIGIN, changed, ks, 1, &policy, second);
@@ -797,7 +802,8 @@ START_TEST(test_presigned_file)
 	ck_assert_int_eq(zone_set_load(&src, 1, &again, &err), 0);
 	ck_assert(zone_is_signed(zone_set_zone(again, 0)));
 	ck_assert_ptr_null(zone_keys(zone_set_zone(again, 0)));
-	ck_assert_uint_eq(zone_rr_count(zone_set_zone(again, 0)), zone_rr_count(zone_set_zone(set, 0)));
+	ck_assert_uint_eq(zone_rr_count(zone_set_zone(again, 0)),
+			  zone_rr_count(zone_set_zone(set, 0)));
 	ck_assert(same_rrset(sigs_at(zone_set_zone(set, 0), "plain.dnssec.test"),
 			     sigs_at(zone_set_zone(again, 0), "plain.dnssec.test")));
 	ldns_rr_list_deep_free(all);
