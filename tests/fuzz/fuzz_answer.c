@@ -1,8 +1,10 @@
 /* Fuzz target for the answer path: arbitrary bytes as a query, over UDP and
  * over TCP, against a zone that exercises every lookup case. Any crash,
  * sanitizer report or response that ldns cannot parse back is a bug. The
- * configuration (fuzz.conf) adds load-balanced names under every policy. With
- * libFuzzer: `make fuzz`; otherwise tests/fuzz/replay.c replays the corpus. */
+ * configuration (fuzz.conf) adds load-balanced names under every policy and
+ * signs both zones (NSEC and NSEC3), so that DO=1 queries walk the signing
+ * and denial paths. With libFuzzer: `make fuzz`; otherwise tests/fuzz/replay.c
+ * replays the corpus. */
 #include <config.h>
 
 #include <assert.h>
@@ -64,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (!tcp && res.len > 1232 && res.len > 512)
 				abort(); /* UDP answers stay within the negotiated size */
+			if (resp[3] & 0x20)
+				abort(); /* AD: never from an authoritative server */
 			check_response(resp, res.len);
 			/* What rate limiting slips instead: no longer than the query. */
 			len = answer_slip(scratch, data, size, resp, sizeof(resp));

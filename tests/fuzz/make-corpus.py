@@ -103,6 +103,26 @@ cases = {
     "cookie-long": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(41)))),
     "cookie-two": query("www.fuzz.example", opt=opt_rr(options=cookie(bytes(8)) + cookie(bytes(3)))),
 }
+# DNSSEC OK: every kind of answer of the signed zones with its proofs
+# (fuzz.example: NSEC; nsec3.example: NSEC3 with opt-out).
+for k, qn, qt in [("a", "web.fuzz.example", 1), ("nx", "nope.fuzz.example", 1),
+                  ("nodata", "mail.fuzz.example", 28), ("ent", "y.ent.fuzz.example", 1),
+                  ("wild", "a.b.wild.fuzz.example", 16), ("cname", "www.fuzz.example", 1),
+                  ("referral", "host.sub.fuzz.example", 1), ("ds", "sub.fuzz.example", 43),
+                  ("dnskey", "fuzz.example", 48), ("any", "fuzz.example", 255),
+                  ("big", "big.fuzz.example", 16), ("lb", "lb.fuzz.example", 1),
+                  ("lb-nodata", "all.fuzz.example", 16), ("lb-below", "a.lb.fuzz.example", 1),
+                  ("lb-wild", "x.dyn.fuzz.example", 1),
+                  ("n3-nx", "nope.nsec3.example", 1), ("n3-nodata", "mail.nsec3.example", 28),
+                  ("n3-ent", "b.ent.nsec3.example", 1), ("n3-wild", "x.wild.nsec3.example", 16),
+                  ("n3-cname", "c1.nsec3.example", 1), ("n3-secure", "h.secure.nsec3.example", 1),
+                  ("n3-insecure", "h.insecure.nsec3.example", 1),
+                  ("n3-ds-insecure", "insecure.nsec3.example", 43),
+                  ("n3-lb", "lb.nsec3.example", 28), ("n3-lb-below", "x.all.nsec3.example", 1),
+                  ("n3-param", "nsec3.example", 51)]:
+    cases["do-" + k] = query(qn, qt, opt=opt_rr(1232, do=True))
+cases["do-small"] = query("nope.nsec3.example", opt=opt_rr(512, do=True))
+cases["do-cd"] = query("web.fuzz.example", flags=0x0010, opt=opt_rr(1232, do=True))
 # Two OPT records need the additional count fixed.
 two = bytearray(query("fuzz.example", opt=opt_rr() + opt_rr()))
 two[10:12] = struct.pack("!H", 2)
