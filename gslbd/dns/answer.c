@@ -497,6 +497,22 @@ static bool write_referral(struct answer_ctx *c, const struct zone_node *cut)
 static bool write_answer_rrset(struct answer_ctx *c, const uint8_t *owner,
 			       const struct zone_node *node, const struct zone_rrset *rrset)
 {
+	if (rrset->type == WIRE_TYPE_RRSIG) {
+		/* Asked for by type: each RRSIG keeps the TTL of the RRset it
+		 * covers, its original TTL (RFC 4034 3), as in a transfer. */
+		const uint8_t *rd;
+		uint32_t pos = 0;
+		uint16_t len;
+
+		while ((rd = zone_rrset_next(rrset, &pos, &len)) != NULL) {
+			if (!wire_put_rr(c->w, WIRE_ANSWER, owner, WIRE_TYPE_RRSIG, WIRE_CLASS_IN,
+					 len >= 8 ? rd_be32(rd + 4) : rrset->ttl, rd, len)) {
+				truncate_response(c);
+				return false;
+			}
+		}
+		return true;
+	}
 	if (!wire_put_rrset(c->w, WIRE_ANSWER, owner, rrset, rrset->ttl) ||
 	    (c->dnssec && !put_sigs(c, WIRE_ANSWER, owner, node, rrset->type, rrset->ttl))) {
 		truncate_response(c);
@@ -777,6 +793,14 @@ static void answer_zone(struct answer_ctx *c)
 	uint16_t qtype = c->q->qtype;
 	const struct netacl *acl;
 	struct zone_lookup lk;
+	/* The proofs of the CNAME steps (a wildcard's next closer name), for
+	 * the authority section once the chain is in the answer section. */
+	struct {
+		struct zone_lookup lk;
+		size_t len;
+		uint8_t name[DNAME_MAXLEN];
+	} proof[ANSWER_CNAME_MAX];
+	unsigned pending;
 
 	if (z == NULL) {
 		c->rcode = WIRE_RCODE_REFUSED;
@@ -794,6 +818,7 @@ static void answer_zone(struct answer_ctx *c)
 	c->dnssec = c->q->edns_do && zone_is_signed(z);
 	s->add_count = 0;
 	s->visited_count = 0;
+	pending = 0;
 	for (unsigned step = 0;; step++) {
 		const struct zone_rrset *cname;
 		const uint8_t *target = NULL;
@@ -833,10 +858,13 @@ static void answer_zone(struct answer_ctx *c)
 		if ((lk.node->flags & ZONE_NODE_DYNAMIC) != 0) {
 			enum dyn_result r = answer_dynamic(c, lk.node, owner, &target);
 
-			if ((c->flags & WIRE_TC) != 0 || !prove_step(c, &lk, lname, llen))
+			if ((c->flags & WIRE_TC) != 0)
 				return;
-			if (r != DYN_CNAME || step + 1 >= ANSWER_CNAME_MAX)
+			if (r != DYN_CNAME || step + 1 >= ANSWER_CNAME_MAX) {
+				if (!prove_step(c, &lk, lname, llen))
+					return;
 				break;
+			}
 		} else {
 			cname = qtype == WIRE_TYPE_CNAME || qtype == WIRE_TYPE_ANY
 				    ? NULL
@@ -846,18 +874,37 @@ static void answer_zone(struct answer_ctx *c)
 					return;
 				break;
 			}
-			if (!write_answer_rrset(c, owner, lk.node, cname) ||
-			    !prove_step(c, &lk, lname, llen))
+			if (!write_answer_rrset(c, owner, lk.node, cname))
 				return;
 			target = zone_rrset_next(cname, &pos, &len);
-			if (target == NULL || step + 1 >= ANSWER_CNAME_MAX)
+			if (target == NULL || step + 1 >= ANSWER_CNAME_MAX) {
+				if (!prove_step(c, &lk, lname, llen))
+					return;
 				break;
+			}
+		}
+		if (c->dnssec) {
+			proof[pending].lk = lk;
+			proof[pending].len = llen;
+			memcpy(proof[pending].name, lname, llen);
+			pending++;
 		}
 		llen = canon_copy(s, target);
 		if (!dname_is_subdomain(s->lname, zone_origin(z)))
 			break; /* the resolver follows targets outside the zone */
 		lname = s->lname;
 		owner = target;
+	}
+	if (pending > 0) {
+		/* Each step answered its CNAME: prove it as such. */
+		bool negative = c->negative, ok = true;
+
+		c->negative = false;
+		for (unsigned i = 0; i < pending && ok; i++)
+			ok = prove_step(c, &proof[i].lk, proof[i].name, proof[i].len);
+		c->negative = negative;
+		if (!ok)
+			return;
 	}
 	write_additional(c);
 }

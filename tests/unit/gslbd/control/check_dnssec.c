@@ -88,6 +88,7 @@ static void setup(void)
 			 "big TXT \"%s\" \"%s\"\n"
 			 "*.wild TXT \"wild\"\n"
 			 "c1 CNAME plain\n"
+			 "*.wc CNAME plain\n"
 			 "a.b.ent A 192.0.2.3\n"
 			 "insecure NS ns.insecure\n"
 			 "ns.insecure A 192.0.2.54\n"
@@ -396,6 +397,17 @@ START_TEST(test_wildcard)
 	ldns_rr_list_deep_free(nsecs);
 	ldns_rr_list_deep_free(sigs);
 	ldns_rdf_deep_free(name);
+	ldns_pkt_free(p);
+
+	/* A wildcard CNAME: the chain in the answer section, the proof of the
+	 * next closer name after it, in the authority section. */
+	p = ask("host.wc." Z, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR);
+	count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_CNAME, 1);
+	count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A, 1);
+	count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG, 2);
+	count(p, LDNS_SECTION_ANSWER, nsec3 ? LDNS_RR_TYPE_NSEC3 : LDNS_RR_TYPE_NSEC, 0);
+	ck_assert_uint_ge(ldns_pkt_nscount(p), 2);
+	ck_assert_uint_eq(verify_all(p), 3);
 	ldns_pkt_free(p);
 	teardown();
 }
