@@ -8,6 +8,16 @@
 #
 # DIFF_KNOT_ONLY=1 only starts Knot, asks it one query and stops (to check
 # the Knot side alone).
+#
+# DIFF_DNSSEC=nsec or nsec3 (diff-knot-nsec.sh, diff-knot-nsec3.sh): both
+# servers sign the zone from the same KSK and ZSK (made here with
+# ldns-keygen; Knot's automatic signing with the keys imported by keymgr,
+# gslbd's signing in memory) and every query has the DO bit. NSEC and NSEC3
+# records compare as they are (the same chain over the same names, the same
+# type bitmaps); RRSIGs by everything but their time fields and signature
+# bytes (ECDSA signatures differ each time they are made), and each must be
+# valid now. The SOA serial is left out: Knot raises it when it signs, gslbd
+# keeps the file's (gslbd.conf(5)).
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -31,6 +41,35 @@ else
 fi
 sed -e "s|@DIR@|$KDIR|g" -e "s|@PORT@|$KPORT|g" -e "s|^@USER@\$|$kuser|" \
 	"$DATA/knot.conf.in" >"$KDIR/knot.conf"
+DNSSEC=${DIFF_DNSSEC:-}
+case $DNSSEC in
+'') ;;
+nsec | nsec3)
+	command -v ldns-keygen >/dev/null 2>&1 || fail "ldns-keygen not found (Debian package ldnsutils)"
+	command -v keymgr >/dev/null 2>&1 || fail "keymgr not found (Debian package knot)"
+	mkdir -p "$WORK/keys"
+	KSK=$(cd "$WORK/keys" && ldns-keygen -a ECDSAP256SHA256 -k example.org) || fail "ldns-keygen failed"
+	ZSK=$(cd "$WORK/keys" && ldns-keygen -a ECDSAP256SHA256 example.org) || fail "ldns-keygen failed"
+	chmod 600 "$WORK"/keys/*.private
+	# Knot signs with the imported keys as they are (manual policy),
+	# NSEC3 with RFC 9276's parameters, as gslbd's defaults.
+	[ "$DNSSEC" = nsec3 ] && n3=on || n3=off
+	awk -v n3="$n3" '
+		/^template:/ {
+			print "policy:\n  - id: same-keys\n    manual: on\n    nsec3: " n3
+			print "    nsec3-iterations: 0\n    nsec3-salt-length: 0\n    nsec3-opt-out: off"
+		}
+		/journal-content:/ { print "    journal-content: changes"; next }
+		{ print }
+		/^    acl: xfr$/ { print "    dnssec-signing: on\n    dnssec-policy: same-keys" }
+	' "$KDIR/knot.conf" >"$KDIR/knot.conf.new" && mv "$KDIR/knot.conf.new" "$KDIR/knot.conf"
+	for k in "$KSK" "$ZSK"; do
+		keymgr -c "$KDIR/knot.conf" example.org import-bind "$WORK/keys/$k.private" \
+			>>"$WORK/keymgr.log" 2>&1 || fail "keymgr import-bind failed: $(cat "$WORK/keymgr.log")"
+	done
+	;;
+*) fail "DIFF_DNSSEC is nsec or nsec3, not $DNSSEC" ;;
+esac
 "$KNOTD" -c "$KDIR/knot.conf" >"$WORK/knot.log" 2>&1 &
 KNOT_PID=$!
 BG_PIDS="$BG_PIDS $KNOT_PID"
@@ -40,8 +79,10 @@ knot_q() {
 }
 knot_ready() {
 	kill -0 "$KNOT_PID" 2>/dev/null || return 2
-	knot_q +notcp example.org SOA
-	[ "$(got_rcode)" = NOERROR ]
+	knot_q +notcp +dnssec example.org SOA
+	[ "$(got_rcode)" = NOERROR ] || return 1
+	# Signed: wait for the signatures too.
+	[ -z "$DNSSEC" ] || echo "$OUT" | grep -q 'RRSIG'
 }
 step "start knotd on port $KPORT"
 wait_until knot_ready 10 || {
@@ -75,14 +116,19 @@ grep -q ' soa ' "$WORK/zone.rrs" || fail "no AXFR from knotd: $OUT"
 # ---- gslbd -----------------------------------------------------------------
 
 render_config "$WORK/gslbd.conf" TEMPLATE=gslbd-diff.conf.in
+if [ -n "$DNSSEC" ]; then
+	# The zone is the template's last item.
+	echo "    dnssec: { keys: [keys/$KSK, keys/$ZSK], denial: $DNSSEC }" >>"$WORK/gslbd.conf"
+fi
 gslbd_start "$WORK/gslbd.conf"
 
 # norm: the response in $OUT in a comparable form, one item per line,
 # sorted: rcode, flags (AD left out), EDNS version and size, EDNS options,
 # then "SECTION rr" lines with whitespace squeezed and everything lowercased.
 # One awk, as it runs twice per query.
+NOW=$(date -u +%Y%m%d%H%M%S)
 norm() {
-	echo "$OUT" | awk '
+	echo "$OUT" | awk -v dnssec="$DNSSEC" -v now="$NOW" '
 		/->>HEADER<<-/ { sub(/.*status: /, ""); sub(/,.*/, ""); print "rcode " $0; next }
 		/^;; flags:/ {
 			sub(/^;; flags: /, ""); sub(/;.*/, "")
@@ -98,7 +144,20 @@ norm() {
 		/^; (CLIENT-SUBNET|OPT=)/ { print "ednsopt " substr($0, 3); next }
 		/^;; (QUESTION|ANSWER|AUTHORITY|ADDITIONAL) SECTION:$/ { sec = tolower($2); next }
 		/^$/ { sec = ""; next }
-		sec != "" { $1 = $1; print sec " " tolower($0) }
+		sec != "" {
+			$0 = tolower($0)
+			$1 = $1
+			if (dnssec != "" && $4 == "rrsig") {
+				# owner ttl class rrsig covered alg labels orig-ttl
+				# expiration inception keytag signer signature...
+				if (!($10 <= now && now <= $9))
+					print "invalid-rrsig " $0
+				$0 = $1 " " $2 " " $3 " " $4 " " $5 " " $6 " " $7 " " $8 " " $11 " " $12
+			}
+			if (dnssec != "" && $4 == "soa")
+				$7 = "serial"
+			print sec " " $0
+		}
 	' | sort
 }
 
@@ -112,6 +171,7 @@ while IFS= read -r line; do
 	'#'* | '') continue ;;
 	esac
 	n=$((n + 1))
+	[ -z "$DNSSEC" ] || line="$line +dnssec"
 	# shellcheck disable=SC2086 # the line is a list of dig arguments
 	set -- $line
 	q "$@"
@@ -137,8 +197,14 @@ while IFS= read -r line; do
 			why="$why: rcode/flags/EDNS differ"
 		else
 			qname=$(echo "$1" | tr '[:upper:]' '[:lower:]')
-			section answer | tr '[:upper:]' '[:lower:]' | sort >"$WORK/g.any"
-			awk -v n="$qname." '$1 == n' "$WORK/zone.rrs" | sort >"$WORK/zone.any"
+			# Signed: the RRSIGs (other bytes each signing) and the
+			# SOA (another serial) are compared above, not here.
+			section answer | tr '[:upper:]' '[:lower:]' | awk '{ $1 = $1; print }' |
+				awk -v d="$DNSSEC" 'd == "" || ($4 != "rrsig" && $4 != "soa")' |
+				sort >"$WORK/g.any"
+			awk -v n="$qname." -v d="$DNSSEC" \
+				'$1 == n && (d == "" || ($4 != "rrsig" && $4 != "soa"))' \
+				"$WORK/zone.rrs" | sort >"$WORK/zone.any"
 			types=$(awk '{ print $4 }' "$WORK/g.any" | sort -u | grep -c .)
 			if [ -n "$(comm -23 "$WORK/g.any" "$WORK/zone.any")" ]; then
 				why="$why: records not in the zone: $(comm -23 "$WORK/g.any" "$WORK/zone.any" | tr '\n' ';')"
@@ -149,6 +215,16 @@ while IFS= read -r line; do
 			else
 				why=
 			fi
+		fi
+		;;
+	*" RRSIG "*)
+		# A query for type RRSIG: gslbd answers with every RRSIG at the
+		# name (each with the TTL of the RRset it covers), Knot with
+		# one, as for ANY (RFC 8482). Knot's must be among gslbd's.
+		if ! cmp -s <(head_of "$WORK/g.txt") <(head_of "$WORK/k.txt"); then
+			why="RRSIG query: rcode/flags/EDNS differ"
+		elif [ -n "$(comm -13 <(grep '^answer ' "$WORK/g.txt") <(grep '^answer ' "$WORK/k.txt"))" ]; then
+			why="RRSIG query: Knot's RRSIGs are not among gslbd's"
 		fi
 		;;
 	*)
@@ -170,7 +246,19 @@ while IFS= read -r line; do
 		echo "     (< gslbd, > knot)"
 		diff "$WORK/g.txt" "$WORK/k.txt" | grep '^[<>]' | sed 's/^/     /'
 	fi
-done <"$DATA/diff-queries.txt"
+	if grep -q '^invalid-rrsig' "$WORK/g.txt"; then
+		fails=$((fails + 1))
+		echo "DIFF: dig $line: gslbd's RRSIG not valid now ($NOW): $(grep '^invalid-rrsig' "$WORK/g.txt")"
+	fi
+done < <(
+	cat "$DATA/diff-queries.txt"
+	# Signed: the DNSSEC records themselves.
+	if [ -n "$DNSSEC" ]; then
+		printf '%s\n' 'example.org DNSKEY +notcp' 'example.org DNSKEY +tcp' \
+			'deleg.example.org DS +notcp' 'example.org NSEC3PARAM +notcp' \
+			'example.org NSEC +notcp' 'www.example.org RRSIG +notcp'
+	fi
+)
 
 echo "$n queries, $fails differences"
 [ "$n" -ge 50 ] || fail "only $n queries read from diff-queries.txt"
