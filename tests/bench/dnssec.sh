@@ -24,7 +24,8 @@
 # changes a record and the serial, and the memory.
 #
 # Knobs: ROUNDS (3), SECONDS_RUN (8), INFLIGHT (200), SERVER_CPU (0),
-# CLIENT_CPU (1), DENIAL (nsec or nsec3), KNOTD, BIG (1000000), KEEP=1.
+# CLIENT_CPU (1), DENIAL (nsec or nsec3), KNOTD, BIG (1000000), QUERIES (1;
+# 0: the big zone alone), KEEP=1.
 set -euo pipefail
 build=${1:-.}
 GSLBD=${GSLBD:-$build/gslbd/gslbd}
@@ -38,6 +39,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 DENIAL=${DENIAL:-nsec}
 KNOTD=${KNOTD:-}
 BIG=${BIG:-1000000}
+QUERIES=${QUERIES:-1}
 for t in "$GSLBD" "$DNSLOAD"; do
 	[ -x "$t" ] || { echo "dnssec: no $t (run from a build directory)" >&2; exit 1; }
 done
@@ -45,6 +47,59 @@ command -v ldns-keygen >/dev/null || { echo "dnssec: ldns-keygen not found (ldns
 work=$(mktemp -d)
 pids=
 [ "${KEEP:-0}" = 1 ] || trap 'kill $pids 2>/dev/null; rm -rf "$work"' EXIT
+
+# big_zone: the zone of BIG records, its start, reloads and memory.
+big_zone() {
+	mkdir -p "$work/big"
+	python3 - "$work/big/big.test.zone" "$BIG" <<'PY'
+import sys
+n = int(sys.argv[2])
+with open(sys.argv[1], 'w') as f:
+    f.write('$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 h 1 3600 900 1209600 30\n@ NS ns1\nns1 A 192.0.2.1\n')
+    for i in range(n):
+        f.write('h%d A 10.%d.%d.%d\n' % (i, (i >> 16) & 255, (i >> 8) & 255, i & 255))
+PY
+	bksk=$(cd "$work/big" && ldns-keygen -a ECDSAP256SHA256 -k big.test)
+	bzsk=$(cd "$work/big" && ldns-keygen -a ECDSAP256SHA256 big.test)
+	cat >"$work/big/gslbd.conf" <<EOC
+server: { listen: [127.0.0.1:0], state_file: "" }
+zones:
+  - name: big.test
+    file: big.test.zone
+    dnssec: { keys: [$bksk, $bzsk], denial: $DENIAL }
+EOC
+	ms() { date +%s%3N; }
+	t0=$(ms)
+	"$GSLBD" -c "$work/big/gslbd.conf" --port-file "$work/big/ports" 2>"$work/big/log" &
+	bpid=$!
+	pids="$pids $bpid"
+	until grep -q 'ready:' "$work/big/log" 2>/dev/null; do
+		kill -0 $bpid 2>/dev/null || { cat "$work/big/log" >&2; exit 1; }
+		sleep 0.05
+	done
+	bport=$(awk '$2 == "udp" { print $4; exit }' "$work/big/ports")
+	t1=$(ms)
+	dig +dnssec +noall +answer @127.0.0.1 -p "$bport" h7.big.test A | grep -q RRSIG ||
+		{ echo "dnssec: the big zone answers without RRSIG" >&2; exit 1; }
+	reload() { # reload N: SIGHUP, wait for the Nth "reload: ok"; prints ms
+		local s
+		s=$(ms)
+		kill -HUP $bpid
+		until [ "$(grep -c 'reload: ok' "$work/big/log")" -ge "$1" ]; do sleep 0.05; done
+		echo $(($(ms) - s))
+	}
+	same=$(reload 1)
+	sed -i -e 's/^@ SOA ns1 h 1 /@ SOA ns1 h 2 /' -e 's/^h7 A .*/h7 A 192.0.2.7/' \
+		"$work/big/big.test.zone"
+	changed=$(reload 2)
+	echo "big zone: $BIG records ($(grep -o 'records=[0-9]*' "$work/big/log" | head -n 1) with DNSKEY, RRSIG and $DENIAL), $(nproc) CPUs"
+	echo "  start to first answer: $((t1 - t0)) ms"
+	echo "  reload, nothing changed: $same ms ($(grep -o '[0-9]* signatures kept' "$work/big/log" | head -n 1))"
+	echo "  reload, one record and the serial changed: $changed ms ($(grep -o '[0-9]* signatures kept' "$work/big/log" | tail -n 1))"
+	echo "  rss: $(awk '/^VmRSS:/ { print $2, $3 }' "/proc/$bpid/status"), peak $(awk '/^VmHWM:/ { print $2, $3 }' "/proc/$bpid/status")"
+}
+
+[ "$QUERIES" = 1 ] || { big_zone; exit 0; }
 
 printf '%s\n' '$ORIGIN gslb.test.' '$TTL 300' \
 	'@ SOA ns1.gslb.test. h.gslb.test. 1 3600 900 1209600 30' '@ NS ns1.gslb.test.' \
@@ -192,52 +247,4 @@ echo "rss gslbd: $(awk '/^VmRSS:/ { print $2, $3 }' "/proc/$gpid/status")"
 kill $pids 2>/dev/null || true
 pids=
 
-if [ "$BIG" -gt 0 ]; then
-	mkdir -p "$work/big"
-	python3 - "$work/big/big.test.zone" "$BIG" <<'PY'
-import sys
-n = int(sys.argv[2])
-with open(sys.argv[1], 'w') as f:
-    f.write('$ORIGIN big.test.\n$TTL 300\n@ SOA ns1 h 1 3600 900 1209600 30\n@ NS ns1\nns1 A 192.0.2.1\n')
-    for i in range(n):
-        f.write('h%d A 10.%d.%d.%d\n' % (i, (i >> 16) & 255, (i >> 8) & 255, i & 255))
-PY
-	bksk=$(cd "$work/big" && ldns-keygen -a ECDSAP256SHA256 -k big.test)
-	bzsk=$(cd "$work/big" && ldns-keygen -a ECDSAP256SHA256 big.test)
-	cat >"$work/big/gslbd.conf" <<EOC
-server: { listen: [127.0.0.1:0], state_file: "" }
-zones:
-  - name: big.test
-    file: big.test.zone
-    dnssec: { keys: [$bksk, $bzsk], denial: $DENIAL }
-EOC
-	ms() { date +%s%3N; }
-	t0=$(ms)
-	"$GSLBD" -c "$work/big/gslbd.conf" --port-file "$work/big/ports" 2>"$work/big/log" &
-	bpid=$!
-	pids="$pids $bpid"
-	until grep -q 'ready:' "$work/big/log" 2>/dev/null; do
-		kill -0 $bpid 2>/dev/null || { cat "$work/big/log" >&2; exit 1; }
-		sleep 0.05
-	done
-	bport=$(awk '$2 == "udp" { print $4; exit }' "$work/big/ports")
-	t1=$(ms)
-	dig +short +dnssec @127.0.0.1 -p "$bport" h7.big.test A | grep -q RRSIG ||
-		{ echo "dnssec: the big zone answers without RRSIG" >&2; exit 1; }
-	reload() { # reload N: SIGHUP, wait for the Nth "reload: ok"; prints ms
-		local s
-		s=$(ms)
-		kill -HUP $bpid
-		until [ "$(grep -c 'reload: ok' "$work/big/log")" -ge "$1" ]; do sleep 0.05; done
-		echo $(($(ms) - s))
-	}
-	same=$(reload 1)
-	sed -i -e 's/^@ SOA ns1 h 1 /@ SOA ns1 h 2 /' -e 's/^h7 A .*/h7 A 192.0.2.7/' \
-		"$work/big/big.test.zone"
-	changed=$(reload 2)
-	echo "big zone: $BIG records ($(grep -o 'records=[0-9]*' "$work/big/log" | head -n 1) with DNSKEY, RRSIG and $DENIAL), $(nproc) CPUs"
-	echo "  start to first answer: $((t1 - t0)) ms"
-	echo "  reload, nothing changed: $same ms ($(grep -o '[0-9]* signatures kept' "$work/big/log" | head -n 1))"
-	echo "  reload, one record and the serial changed: $changed ms ($(grep -o '[0-9]* signatures kept' "$work/big/log" | tail -n 1))"
-	echo "  rss: $(awk '/^VmRSS:/ { print $2, $3 }' "/proc/$bpid/status"), peak $(awk '/^VmHWM:/ { print $2, $3 }' "/proc/$bpid/status")"
-fi
+[ "$BIG" -eq 0 ] || big_zone
