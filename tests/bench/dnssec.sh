@@ -18,14 +18,19 @@
 #
 #   GSLBD_GEOLITE2_CITY=/path/GeoLite2-City.mmdb tests/bench/dnssec.sh [BUILD-DIR]
 #
+# Optionally (PDNS_SERVER set to a pdns_server binary, Debian packages
+# pdns-server and pdns-backend-geoip), PowerDNS with www as a LUA record
+# (pickclosest over the three datacenters, ECS honoured) signed online
+# with the same keys, DO=0 and DO=1, on the load-balanced queries.
+#
 # Last, a zone of BIG records (1,000,000; 0 skips it), one A record per
 # name, signed in memory: the time from start to the first answer, the
 # time of a reload that changes nothing (signatures kept) and of one that
 # changes a record and the serial, and the memory.
 #
 # Knobs: ROUNDS (3), SECONDS_RUN (8), INFLIGHT (200), SERVER_CPU (0),
-# CLIENT_CPU (1), DENIAL (nsec or nsec3), KNOTD, BIG (1000000), QUERIES (1;
-# 0: the big zone alone), KEEP=1.
+# CLIENT_CPU (1), DENIAL (nsec or nsec3), KNOTD, PDNS_SERVER, BIG (1000000),
+# QUERIES (1; 0: the big zone alone), KEEP=1.
 set -euo pipefail
 build=${1:-.}
 GSLBD=${GSLBD:-$build/gslbd/gslbd}
@@ -38,6 +43,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 DENIAL=${DENIAL:-nsec}
 KNOTD=${KNOTD:-}
+PDNS_SERVER=${PDNS_SERVER:-}
 BIG=${BIG:-1000000}
 QUERIES=${QUERIES:-1}
 for t in "$GSLBD" "$DNSLOAD"; do
@@ -242,6 +248,63 @@ EOK
 	for kind in static nx; do
 		echo "knot $kind DO=1: $(median ${cpu[knot.$kind]}) us CPU/query (runs:${cpu[knot.$kind]}); gslbd $(median ${cpu[$kind.do1]})"
 	done
+fi
+if [ -n "$PDNS_SERVER" ]; then
+	# PowerDNS: the same zone with www as a LUA record answering the
+	# nearest of the three datacenters for the client or its ECS subnet
+	# (pickclosest, locations from the GeoIP backend on the same
+	# GeoLite2-City), signed online with the same keys (bind backend with
+	# a DNSSEC database, keys imported with pdnsutil), default caches.
+	pd=$work/pdns
+	mkdir -p "$pd"
+	{ grep -v -e '^www' "$work/gslb.test.zone"
+	  echo "www 30 LUA A \"pickclosest({'192.0.2.10','198.51.100.10','203.0.113.10'})\""
+	} >"$pd/gslb.test.zone"
+	echo "zone \"gslb.test\" { type master; file \"$pd/gslb.test.zone\"; };" >"$pd/named.conf"
+	echo 'domains: []' >"$pd/geo.yaml"
+	pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	cat >"$pd/pdns.conf" <<EOP
+launch=bind,geoip
+bind-config=$pd/named.conf
+bind-dnssec-db=$pd/dnssec.sqlite3
+geoip-database-files=mmdb:$DB
+geoip-zones-file=$pd/geo.yaml
+enable-lua-records=yes
+edns-subnet-processing=yes
+local-address=127.0.0.1
+local-port=$pport
+socket-dir=$pd
+daemon=no
+guardian=no
+write-pid=no
+disable-syslog=yes
+receiver-threads=1
+distributor-threads=1
+loglevel=4
+EOP
+	pdnsutil --config-dir="$pd" create-bind-db "$pd/dnssec.sqlite3" >/dev/null
+	pdnsutil --config-dir="$pd" import-zone-key gslb.test "$work/$KSK.private" ksk >/dev/null
+	pdnsutil --config-dir="$pd" import-zone-key gslb.test "$work/$ZSK.private" zsk >/dev/null
+	taskset -c "$SERVER_CPU" "$PDNS_SERVER" --config-dir="$pd" >"$work/pdns.log" 2>&1 &
+	ppid=$!
+	pids="$pids $ppid"
+	for _ in $(seq 100); do
+		dig +dnssec +noall +answer +time=1 +tries=1 +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" \
+			www.gslb.test A 2>/dev/null | grep -q RRSIG && break
+		sleep 0.2
+	done
+	dig +dnssec +noall +answer +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" www.gslb.test A |
+		grep -q 'RRSIG' || { echo "dnssec: PowerDNS gives no signed LUA answer" >&2; cat "$work/pdns.log" >&2; exit 1; }
+	for r in $(seq "$ROUNDS"); do
+		for v in do0 do1; do
+			flag=-e
+			[ $v = do1 ] && flag=-D
+			run "$ppid" "$pport" lb.txt $flag
+			cpu[pdns.$v]+=" $RUN_CPU_US"
+			echo "pdns lb $v round $r: $RUN_CPU_US us/query, $RUN_QPS qps" >&2
+		done
+	done
+	echo "pdns lb: DO=0 $(median ${cpu[pdns.do0]}) us CPU/query (runs:${cpu[pdns.do0]}), DO=1 $(median ${cpu[pdns.do1]}) (runs:${cpu[pdns.do1]}); gslbd DO=1 $(median ${cpu[lb.do1]})"
 fi
 echo "rss gslbd: $(awk '/^VmRSS:/ { print $2, $3 }' "/proc/$gpid/status")"
 kill $pids 2>/dev/null || true
