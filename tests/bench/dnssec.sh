@@ -18,10 +18,17 @@
 #
 #   GSLBD_GEOLITE2_CITY=/path/GeoLite2-City.mmdb tests/bench/dnssec.sh [BUILD-DIR]
 #
-# Optionally (PDNS_SERVER set to a pdns_server binary, Debian packages
-# pdns-server and pdns-backend-geoip), PowerDNS with www as a LUA record
-# (pickclosest over the three datacenters, ECS honoured) signed online
-# with the same keys, DO=0 and DO=1, on the load-balanced queries.
+# Optionally (PDNS_SERVER set to a pdns_server binary; for this benchmark
+# only, so not in .ci/install-deps' list: Debian packages pdns-server, with
+# pdnsutil, pdns-backend-bind and pdns-backend-geoip), PowerDNS on the
+# load-balanced queries, DO=0 and DO=1: the same zone with www a LUA record
+# answering the datacenter nearest the client or its ECS subnet (locations
+# from its GeoIP backend on the same database), signed online with the same
+# keys (imported with pdnsutil; if that fails, keys of pdnsutil secure-zone,
+# and the output says so), one receiver thread pinned to SERVER_CPU; once
+# with its packet and query caches off, once with its default caches. It
+# must first give a signed A, and a different datacenter, the one gslbd
+# gives, for a European, an American and an Asian ECS subnet.
 #
 # Last, a zone of BIG records (1,000,000; 0 skips it), one A record per
 # name, signed in memory: the time from start to the first answer, the
@@ -52,7 +59,7 @@ done
 command -v ldns-keygen >/dev/null || { echo "dnssec: ldns-keygen not found (ldnsutils)" >&2; exit 1; }
 work=$(mktemp -d)
 pids=
-[ "${KEEP:-0}" = 1 ] || trap 'kill $pids 2>/dev/null; rm -rf "$work"' EXIT
+[ "${KEEP:-0}" = 1 ] || trap 'kill $pids 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # big_zone: the zone of BIG records, its start, reloads and memory.
 big_zone() {
@@ -250,19 +257,38 @@ EOK
 	done
 fi
 if [ -n "$PDNS_SERVER" ]; then
-	# PowerDNS: the same zone with www as a LUA record answering the
-	# nearest of the three datacenters for the client or its ECS subnet
-	# (pickclosest, locations from the GeoIP backend on the same
-	# GeoLite2-City), signed online with the same keys (bind backend with
-	# a DNSSEC database, keys imported with pdnsutil), default caches.
+	# PowerDNS: the same zone from the bind backend, signed online with the
+	# same two keys (imported into a bind-dnssec-db), www a LUA record
+	# answering the datacenter nearest the client or its ECS subnet, the
+	# locations from the GeoIP backend on the same GeoLite2-City.
+	#
+	# Not pickclosest(): it ranks the candidate addresses by where the GeoIP
+	# database puts the addresses themselves, and the VIPs here are
+	# documentation addresses it has no location for, so all tie at 0,0 and
+	# it answers one at random. The record is a script instead: latlon()
+	# (bestwho: the ECS address when edns-subnet-processing is on and the
+	# query has one, else the source), then the largest cosine of the
+	# central angle to each datacenter's coordinates, which orders as the
+	# great-circle distance does, as gslbd's nearest does; ties and clients
+	# without a location (latlon() is then "0 0") get the first listed, as
+	# in gslbd. PowerDNS 4.7 makes a new Lua state for every LUA answer.
+	command -v pdnsutil >/dev/null || { echo "dnssec: pdnsutil not found (pdns-server)" >&2; exit 1; }
 	pd=$work/pdns
 	mkdir -p "$pd"
-	{ grep -v -e '^www' "$work/gslb.test.zone"
-	  echo "www 30 LUA A \"pickclosest({'192.0.2.10','198.51.100.10','203.0.113.10'})\""
-	} >"$pd/gslb.test.zone"
+	lua=";local la,lo=latlon():match('(%S+) (%S+)') la,lo=math.rad(tonumber(la)),math.rad(tonumber(lo))"
+	lua+=" if la==0 and lo==0 then return '192.0.2.10' end local best,bc"
+	lua+=" for _,d in ipairs({{'192.0.2.10',40.71,-74.01},{'198.51.100.10',53.35,-6.26},{'203.0.113.10',1.35,103.82}}) do"
+	lua+=" local p=math.rad(d[2]) local c=math.sin(la)*math.sin(p)+math.cos(la)*math.cos(p)*math.cos(lo-math.rad(d[3]))"
+	lua+=" if not bc or c>bc then best,bc=d[1],c end end return best"
+	{ grep -v -e '^www' "$work/gslb.test.zone"; echo "www 30 IN LUA A \"$lua\""; } >"$pd/gslb.test.zone"
 	echo "zone \"gslb.test\" { type master; file \"$pd/gslb.test.zone\"; };" >"$pd/named.conf"
+	# the GeoIP backend serves no zone here; it is launched for its lookups
 	echo 'domains: []' >"$pd/geo.yaml"
-	pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# One receiver thread and one distributor (which then runs in the
+	# receiver: "operating unthreaded"), as gslbd's one worker; the port is
+	# given at start. The caches are set per run below. At INFLIGHT 200 a
+	# few of the first queries of a run overflow its socket's receive
+	# buffer (Udp RcvbufErrors): dnsload reports them lost.
 	cat >"$pd/pdns.conf" <<EOP
 launch=bind,geoip
 bind-config=$pd/named.conf
@@ -272,7 +298,6 @@ geoip-zones-file=$pd/geo.yaml
 enable-lua-records=yes
 edns-subnet-processing=yes
 local-address=127.0.0.1
-local-port=$pport
 socket-dir=$pd
 daemon=no
 guardian=no
@@ -282,29 +307,126 @@ receiver-threads=1
 distributor-threads=1
 loglevel=4
 EOP
-	pdnsutil --config-dir="$pd" create-bind-db "$pd/dnssec.sqlite3" >/dev/null
-	pdnsutil --config-dir="$pd" import-zone-key gslb.test "$work/$KSK.private" ksk >/dev/null
-	pdnsutil --config-dir="$pd" import-zone-key gslb.test "$work/$ZSK.private" zsk >/dev/null
-	taskset -c "$SERVER_CPU" "$PDNS_SERVER" --config-dir="$pd" >"$work/pdns.log" 2>&1 &
-	ppid=$!
-	pids="$pids $ppid"
-	for _ in $(seq 100); do
-		dig +dnssec +noall +answer +time=1 +tries=1 +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" \
-			www.gslb.test A 2>/dev/null | grep -q RRSIG && break
-		sleep 0.2
-	done
-	dig +dnssec +noall +answer +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" www.gslb.test A |
-		grep -q 'RRSIG' || { echo "dnssec: PowerDNS gives no signed LUA answer" >&2; cat "$work/pdns.log" >&2; exit 1; }
-	for r in $(seq "$ROUNDS"); do
-		for v in do0 do1; do
-			flag=-e
-			[ $v = do1 ] && flag=-D
-			run "$ppid" "$pport" lb.txt $flag
-			cpu[pdns.$v]+=" $RUN_CPU_US"
-			echo "pdns lb $v round $r: $RUN_CPU_US us/query, $RUN_QPS qps" >&2
+	pu() { pdnsutil --config-dir="$pd" "$@" 2>>"$pd/pdnsutil.log"; }
+	pu create-bind-db "$pd/dnssec.sqlite3" >/dev/null
+	ztag=
+	if kid=$(pu import-zone-key gslb.test "$work/$KSK.private" ksk | tail -n 1) &&
+		zid=$(pu import-zone-key gslb.test "$work/$ZSK.private" zsk | tail -n 1) &&
+		pu activate-zone-key gslb.test "$kid" >/dev/null &&
+		pu activate-zone-key gslb.test "$zid" >/dev/null; then
+		ztag=$((10#${ZSK##*+}))
+		pkeys="the same keys, imported ($KSK, $ZSK)"
+	else
+		# a fresh database, keys of PowerDNS's own making
+		rm -f "$pd/dnssec.sqlite3"
+		pu create-bind-db "$pd/dnssec.sqlite3" >/dev/null
+		pu secure-zone gslb.test >/dev/null ||
+			{ echo "dnssec: pdnsutil could neither import the keys nor secure gslb.test" >&2; cat "$pd/pdnsutil.log" >&2; exit 1; }
+		pkeys="keys made by pdnsutil secure-zone, NOT the same keys: importing $KSK, $ZSK failed"
+		echo "dnssec: pdnsutil import-zone-key failed, PowerDNS signs with keys of its own:" >&2
+		tail -n 5 "$pd/pdnsutil.log" >&2
+	fi
+	free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+	# pdns_start [SETTING...]: PowerDNS pinned to SERVER_CPU on a free
+	# port, SETTINGs over pdns.conf; sets ppid, pport once it gives a
+	# signed answer for www.
+	pdns_start() {
+		pport=$(free_port)
+		taskset -c "$SERVER_CPU" "$PDNS_SERVER" --config-dir="$pd" --local-port="$pport" "$@" \
+			>"$pd/log" 2>&1 &
+		ppid=$!
+		pids="$pids $ppid"
+		for _ in $(seq 100); do
+			dig +dnssec +noall +answer +time=1 +tries=1 +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" \
+				www.gslb.test A 2>/dev/null | grep -q RRSIG && return 0
+			kill -0 "$ppid" 2>/dev/null || break
+			sleep 0.2
 		done
+		echo "dnssec: PowerDNS ($*) gives no signed answer for www.gslb.test" >&2
+		cat "$pd/log" >&2
+		exit 1
+	}
+	pdns_stop() {
+		kill "$ppid" 2>/dev/null || true
+		wait "$ppid" 2>/dev/null || true
+		pids=${pids/ $ppid/}
+	}
+	# pdns_check: a signed A for an ECS subnet (RRSIG by the imported
+	# ZSK), a different datacenter for a European, an American and an
+	# Asian subnet, each the one gslbd answers; and how many of the last
+	# 200 ECS subnets of the load-balanced set the two answer alike.
+	pdns_check() {
+		local ans a g got='' s
+		ans=$(dig +dnssec +noall +answer +subnet=81.2.69.0/24 @127.0.0.1 -p "$pport" www.gslb.test A)
+		if ! awk '$4 == "A" { a = 1 } $4 == "RRSIG" && $5 == "A" { s = 1 } END { exit !(a && s) }' <<<"$ans"; then
+			echo "dnssec: PowerDNS answers www.gslb.test A (ECS 81.2.69.0/24, DO=1) without an A and its RRSIG:" >&2
+			echo "$ans" >&2
+			exit 1
+		fi
+		if [ -n "$ztag" ] && ! awk -v t="$ztag" '$4 == "RRSIG" && $5 == "A" && $11 == t { f = 1 } END { exit !f }' <<<"$ans"; then
+			echo "dnssec: PowerDNS signs www with another key than the ZSK $ZSK (tag $ztag):" >&2
+			echo "$ans" >&2
+			exit 1
+		fi
+		for s in 81.2.69.0/24 8.8.8.0/24 1.0.16.0/24; do
+			a=$(dig +short +subnet=$s @127.0.0.1 -p "$pport" www.gslb.test A)
+			g=$(dig +short +subnet=$s @127.0.0.1 -p "$gport" www.gslb.test A)
+			if [ "$a" != "$g" ] || grep -q -x -F -e "$a" <<<"$got"; then
+				echo "dnssec: PowerDNS does not answer by ECS subnet: $s gets $a (gslbd: $g; earlier subnets: $(echo $got))" >&2
+				exit 1
+			fi
+			got+="$a"$'\n'
+		done
+		tail -n 200 "$work/lb.txt" | awk '{ print $1, $2, "+subnet=" $3 }' >"$pd/sample.txt"
+		dig +short +time=2 +tries=2 @127.0.0.1 -p "$pport" -f "$pd/sample.txt" >"$pd/sample.pdns"
+		dig +short +time=2 +tries=2 @127.0.0.1 -p "$gport" -f "$pd/sample.txt" >"$pd/sample.gslbd"
+		agree="$(paste -d ' ' "$pd/sample.pdns" "$pd/sample.gslbd" | awk '$1 == $2 { n++ } END { print n + 0 }')/200"
+	}
+	# Each run starts a slice of its own of lb.txt (dnsload starts its
+	# file from the top every run): the packet cache keys on the whole
+	# query, ECS included, and keeps an answer cache-ttl (20 s), so
+	# replaying the previous rounds' subnets would be served from it. A
+	# slice is 1/(2 ROUNDS + 1) of the million lines, far more than a run
+	# sends; both configurations get the same slices.
+	pdns_slice() {
+		local n=$(($1 * 1000000 / (2 * ROUNDS + 1) + 1))
+		{ tail -n +"$n" "$work/lb.txt"; head -n $((n - 1)) "$work/lb.txt"; } >"$pd/lb.txt"
+	}
+	# Caches off: the cost of every answer (the signature cache stays: it
+	# is how PowerDNS signs online, and gslbd copies signatures made at
+	# load). Then the defaults operators run with: packet cache and query
+	# cache 20 s, negative query cache 60 s.
+	declare -A phits pagree pconf=([nocache]="packet and query caches off" [cache]="default caches")
+	for c in nocache cache; do
+		if [ $c = nocache ]; then
+			pdns_start --cache-ttl=0 --query-cache-ttl=0 --negquery-cache-ttl=0
+		else
+			pdns_start
+		fi
+		pdns_check
+		pdns_slice 0
+		run "$ppid" "$pport" pdns/lb.txt -D # warm-up
+		i=0
+		for r in $(seq "$ROUNDS"); do
+			for v in do0 do1; do
+				flag=-e
+				[ $v = do1 ] && flag=-D
+				i=$((i + 1))
+				pdns_slice $i
+				run "$ppid" "$pport" pdns/lb.txt $flag
+				cpu[pdns.$c.$v]+=" $RUN_CPU_US"
+				qps[pdns.$c.$v]+=" $RUN_QPS"
+				echo "pdns $c lb $v round $r: $RUN_CPU_US us/query, $RUN_QPS qps" >&2
+			done
+		done
+		phits[$c]="packet cache $(pdns_control --socket-dir="$pd" show packetcache-hit 2>/dev/null || echo ?) hits, $(pdns_control --socket-dir="$pd" show packetcache-miss 2>/dev/null || echo ?) misses"
+		pagree[$c]=$agree
+		pdns_stop
 	done
-	echo "pdns lb: DO=0 $(median ${cpu[pdns.do0]}) us CPU/query (runs:${cpu[pdns.do0]}), DO=1 $(median ${cpu[pdns.do1]}) (runs:${cpu[pdns.do1]}); gslbd DO=1 $(median ${cpu[lb.do1]})"
+	echo "PowerDNS $("$PDNS_SERVER" --version 2>&1 | grep -o 'Server [0-9][^ ]*' | head -n 1 | cut -d ' ' -f 2): www a LUA record (nearest by latlon()), signed online with $pkeys"
+	for c in nocache cache; do
+		echo "pdns lb, ${pconf[$c]}: DO=1 $(median ${cpu[pdns.$c.do1]}) us CPU/query (runs:${cpu[pdns.$c.do1]}; $(median ${qps[pdns.$c.do1]}) qps), DO=0 $(median ${cpu[pdns.$c.do0]}) (runs:${cpu[pdns.$c.do0]}); gslbd DO=1 $(median ${cpu[lb.do1]}), DO=0 $(median ${cpu[lb.do0]}); ${phits[$c]}; same answer as gslbd for ${pagree[$c]} ECS subnets"
+	done
 fi
 echo "rss gslbd: $(awk '/^VmRSS:/ { print $2, $3 }' "/proc/$gpid/status")"
 kill $pids 2>/dev/null || true
