@@ -3,9 +3,31 @@
  * config) and gslb-probe (probes/, which reads the probe config and writes
  * reports). Macros only, no code; any thread.
  *
- * Paths (both requests signed, see common/sign.h for the headers):
+ * Protocol version 2 (PROBE_PROTO_VERSION). Every request carries
+ * X-GSLB-Key (probe id), X-GSLB-Boot (the probe process's random boot id),
+ * X-GSLB-Seq (its request number, increasing within the boot),
+ * X-GSLB-Timestamp (Unix ms) and X-GSLB-Signature over all of them, the
+ * method, the path and the body (common/sign.h, sign_probe_request()).
+ * gslbd accepts a report when (boot id, seq) is new for the probe (a seq
+ * greater than the last under the same boot id, or a new boot id not
+ * replaced within twice the allowed skew) and the timestamp is within the
+ * skew: clock steps do not reorder reports. Version 1 (no boot id or seq,
+ * replay order by timestamp) is refused with reason "no_auth" and a message
+ * naming the missing header.
+ *
+ * Paths:
  *   GET  /v1/probe-config  the checks, with an ETag (If-None-Match works)
  *   POST /v1/reports       the latest results of one probe
+ * Probe-config answers (200 and 304) carry X-GSLB-Boot (gslbd's boot id),
+ * X-GSLB-Generation (per gslbd boot id, from 1, increasing whenever the
+ * config changes), X-GSLB-Timestamp (gslbd's clock) and X-GSLB-Signature
+ * under the asking probe's secret over those, the status, the request's
+ * boot id and seq, and the body (sign_probe_answer()). The probe refuses an
+ * answer without a valid signature (a rewritten or replayed one: it is
+ * bound to the request) or one of an older generation from the same gslbd
+ * boot, logs why and keeps the config it has. The time is logged when far
+ * off, not used to refuse: the binding to the request is the replay guard,
+ * and a clock step must not lock a probe out.
  * Probe config:
  *   {"interval_ms": 2000, "checks": [{"datacenter": "us-east", "type": "http",
  *     "address": "192.0.2.10", "port": 80, "path": "/healthz", "host": "...",
@@ -16,6 +38,10 @@
  *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
  *     "rtt_ms": 12.5, "status": 200, "error": null, "load": 42.5,
  *     "load_error": null}, ...]}
+ * Results are applied one by one: a result for a datacenter gslbd does not
+ * know (a reload removed it), a second one for a datacenter, or one with a
+ * bad member (rtt_ms negative, ok not a boolean) is skipped and counted in
+ * gslbd_report_results_skipped_total{reason}; the others count.
  * ("load" only from checks with a load source: the number read, or absent
  * with "load_error" saying why it could not be read.)
  * Refusal (any non-200 answer of gslbd to a probe):
@@ -27,6 +53,9 @@
 #define PROBE_PROTO_PATH_CONFIG  "/v1/probe-config"
 #define PROBE_PROTO_PATH_REPORTS "/v1/reports"
 
+/* The protocol version both ends speak. */
+#define PROBE_PROTO_VERSION 2
+
 /* Report body. */
 #define PROBE_PROTO_KEY_PROBE   "probe"   /* string: the probe id, as signed */
 #define PROBE_PROTO_KEY_RESULTS "results" /* array of results */
@@ -34,7 +63,7 @@
 /* One result of a report. */
 #define PROBE_PROTO_KEY_RESULT_DATACENTER "datacenter" /* string */
 #define PROBE_PROTO_KEY_RESULT_OK         "ok"         /* boolean */
-#define PROBE_PROTO_KEY_RESULT_RTT_MS     "rtt_ms"     /* number, -1: not reached */
+#define PROBE_PROTO_KEY_RESULT_RTT_MS     "rtt_ms"     /* number >= 0, null: not reached */
 #define PROBE_PROTO_KEY_RESULT_STATUS     "status"     /* integer, 0: none */
 #define PROBE_PROTO_KEY_RESULT_ERROR      "error"      /* string or null */
 #define PROBE_PROTO_KEY_RESULT_LOAD       "load"       /* number >= 0, or absent/null */

@@ -3,6 +3,7 @@
 #include "probes/checks.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/probe_proto.h"
+#include "common/sign.h"
 #include "common/xalloc.h"
 
 /* Longest host name, path or expected body accepted, in bytes. */
@@ -601,17 +603,17 @@ char *report_body_build(const char *probe_id, const struct report_item *items, s
 	for (size_t i = 0; i < count; i++) {
 		const struct pcheck_result *r = items[i].res;
 		json_t *o = json_object();
-		double rtt = -1.0;
+		json_t *rtt = json_null(); /* not reached */
 
 		if (r->rtt_ms >= 0 && r->rtt_ms < 1e9) /* also false for NaN */
-			rtt = (double)(long long)(r->rtt_ms * 1000.0 + 0.5) / 1000.0;
+			rtt = json_real((double)(long long)(r->rtt_ms * 1000.0 + 0.5) / 1000.0);
 
 		if (o == NULL)
 			goto oom;
 		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_DATACENTER,
 				    json_string(items[i].datacenter));
 		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_OK, json_boolean(r->ok));
-		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_RTT_MS, json_real(rtt));
+		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_RTT_MS, rtt);
 		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_STATUS, json_integer(r->status));
 		json_object_set_new(o, PROBE_PROTO_KEY_RESULT_ERROR,
 				    r->ok || r->error[0] == '\0' ? json_null()
@@ -637,4 +639,42 @@ oom:
 	 * which json_string() rejects: datacenter names and error texts are
 	 * ASCII); treat it as xmalloc() does. */
 	abort();
+}
+
+int pconfig_answer_verify(const uint8_t *key, size_t key_len, const struct sign_stamp *req,
+			  long status, const char *const hdr[PCONFIG_SIG_COUNT], const char *body,
+			  size_t len, uint64_t have_boot, uint64_t have_gen, struct sign_answer *an,
+			  char *why, size_t why_len)
+{
+	static const char *const names[PCONFIG_SIG_COUNT] = {
+	    SIGN_HEADER_BOOT, SIGN_HEADER_GENERATION, SIGN_HEADER_TIMESTAMP, SIGN_HEADER_SIGNATURE};
+
+	for (size_t i = 0; i < PCONFIG_SIG_COUNT; i++) {
+		if (hdr[i] == NULL) {
+			snprintf(why, why_len, "unsigned answer (no %s header)", names[i]);
+			return GSLB_EPARSE;
+		}
+	}
+	an->status = (int)status;
+	if (!sign_boot_parse(hdr[PCONFIG_SIG_BOOT], &an->boot) ||
+	    !sign_u64_parse(hdr[PCONFIG_SIG_GENERATION], &an->generation) ||
+	    !sign_u64_parse(hdr[PCONFIG_SIG_TIMESTAMP], &an->ts_ms)) {
+		snprintf(why, why_len, "malformed %s, %s or %s header", SIGN_HEADER_BOOT,
+			 SIGN_HEADER_GENERATION, SIGN_HEADER_TIMESTAMP);
+		return GSLB_EPARSE;
+	}
+	if (!sign_probe_answer_check(key, key_len, PROBE_PROTO_PATH_CONFIG, req, an,
+				     body != NULL ? body : "", body != NULL ? len : 0,
+				     hdr[PCONFIG_SIG_SIGNATURE])) {
+		snprintf(why, why_len,
+			 "bad signature (altered on the way, or an answer to another request)");
+		return GSLB_EPARSE;
+	}
+	if (an->boot == have_boot && an->generation < have_gen) {
+		snprintf(why, why_len,
+			 "generation %" PRIu64 " is older than the one in use (%" PRIu64 ")",
+			 an->generation, have_gen);
+		return GSLB_EPARSE;
+	}
+	return 0;
 }

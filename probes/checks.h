@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/sign.h"
 
 /* Most checks accepted in one probe config. */
 #define PCHECK_MAX 100000
@@ -133,5 +134,26 @@ struct report_item {
  * its length without the NUL). rtt_ms is rounded to microseconds. */
 char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
 			size_t *len);
+
+/* The signature headers of a probe-config answer, in this order. */
+enum pconfig_sig {
+	PCONFIG_SIG_BOOT,       /* X-GSLB-Boot: the server's boot id */
+	PCONFIG_SIG_GENERATION, /* X-GSLB-Generation */
+	PCONFIG_SIG_TIMESTAMP,  /* X-GSLB-Timestamp: the server's clock */
+	PCONFIG_SIG_SIGNATURE,  /* X-GSLB-Signature */
+	PCONFIG_SIG_COUNT
+};
+
+/* Is a probe-config answer (status 200 with body, len bytes, or 304 with
+ * body NULL) signed under key for the request req, and not older than the
+ * config in use (have_gen from the server boot have_boot; 0, 0 for none)?
+ * hdr holds the answer's headers (NULL when absent). Returns 0 with *an
+ * set, or GSLB_EPARSE with why (why_len bytes) saying what is wrong:
+ * unsigned, malformed, bad signature (rewritten, or replayed from another
+ * request), or an older generation. */
+int pconfig_answer_verify(const uint8_t *key, size_t key_len, const struct sign_stamp *req,
+			  long status, const char *const hdr[PCONFIG_SIG_COUNT], const char *body,
+			  size_t len, uint64_t have_boot, uint64_t have_gen, struct sign_answer *an,
+			  char *why, size_t why_len);
 
 #endif

@@ -3,6 +3,7 @@
 #include "probes/config_fetch.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 
 #include "common/log.h"
 #include "common/probe_proto.h"
+#include "common/sign.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "probes/scheduler.h"
 #include "probes/transport.h"
@@ -120,15 +123,53 @@ static void fetch_round_done(struct agent *a, bool ok)
 		transport_timer_add_ms(a->refresh, a->conf->config_refresh_ms);
 }
 
+/* Clock difference to a server above which the probe warns (its reports
+ * would soon be refused for skew). */
+#define CLOCK_WARN_MS 10000u
+
+/* Remember the generation of the config in use, and warn about a clock far
+ * from the server's. */
+static void answer_accept(struct agent *a, const char *url, const struct sign_answer *an)
+{
+	uint64_t now = time_wall_ms();
+	uint64_t d = now > an->ts_ms ? now - an->ts_ms : an->ts_ms - now;
+
+	a->config_boot = an->boot;
+	a->config_gen = an->generation;
+	if (d > CLOCK_WARN_MS)
+		log_ratelimited(LOG_LEVEL_WARN,
+				"clock differs from the server's by %" PRIu64
+				" ms: server=%s (reports may be refused for skew)",
+				d, url);
+}
+
 void config_fetch_done(struct xfer *x, CURLcode rc)
 {
 	struct agent *a = x->a;
 	size_t server = x->index;
 	const char *url = a->conf->servers[server];
+	struct sign_answer an;
+	char why[160];
 	long status = 0;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK && (status == 200 || (status == 304 && a->checks != NULL)) &&
+	    pconfig_answer_verify(a->conf->secret, a->conf->secret_len, &x->stamp, status,
+				  (const char *const *)x->answer_sig,
+				  status == 200 ? x->body : NULL, status == 200 ? x->body_len : 0,
+				  a->config_boot, a->config_gen, &an, why, sizeof(why)) != 0) {
+		log_ratelimited(LOG_LEVEL_WARN,
+				"probe config refused, keeping the one in use: server=%s reason=%s",
+				url, why);
+		xfer_free(x);
+		if (server + 1 < a->conf->server_count)
+			config_fetch_start(a, server + 1);
+		else
+			fetch_round_done(a, false);
+		return;
+	}
 	if (rc == CURLE_OK && status == 304 && a->checks != NULL) {
+		answer_accept(a, url, &an);
 		log_debug("probe config unchanged: server=%s", url);
 		xfer_free(x);
 		fetch_round_done(a, true);
@@ -140,8 +181,11 @@ void config_fetch_done(struct xfer *x, CURLcode rc)
 
 		if (pcheck_list_parse(x->body != NULL ? x->body : "", x->body_len, &list, &err) ==
 		    0) {
-			log_debug("probe config received: server=%s checks=%zu etag=%s", url,
-				  list->count, x->etag != NULL ? x->etag : "none");
+			log_debug("probe config received: server=%s checks=%zu etag=%s "
+				  "generation=%" PRIu64,
+				  url, list->count, x->etag != NULL ? x->etag : "none",
+				  an.generation);
+			answer_accept(a, url, &an);
 			free(a->etag);
 			a->etag = x->etag;
 			x->etag = NULL;

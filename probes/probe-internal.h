@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "common/sign.h"
 #include "probes/checks.h"
 #include "probes/probe_conf.h"
 
@@ -29,25 +30,27 @@ enum xfer_kind {
 
 /* One curl transfer in the multi handle. */
 struct xfer {
-	struct agent *a;               /* owner */
-	enum xfer_kind kind;           /* what it is for */
-	CURL *easy;                    /* the handle, in a->multi */
-	struct curl_slist *headers;    /* request headers, or NULL */
-	struct curl_slist *connect_to; /* XFER_CHECK: CURLOPT_CONNECT_TO entry, or NULL */
-	char errbuf[CURL_ERROR_SIZE];  /* libcurl's error text */
-	char *body;                    /* response body kept so far */
-	size_t body_len;               /* bytes at body */
-	size_t body_max;               /* bytes kept at most */
-	bool truncated;                /* more body came than body_max */
-	bool fail_on_overflow;         /* abort the transfer past body_max */
-	char *etag;                    /* XFER_FETCH: ETag of the response, or NULL */
-	const char *want_header;       /* XFER_CHECK: header whose value to keep, or NULL */
-	char *header_value;            /* its value in the last response, or NULL */
-	size_t index;                  /* XFER_FETCH: server; XFER_CHECK: check */
-	struct send *send;             /* XFER_REPORT: what is being sent */
-	char *post;                    /* XFER_REPORT: the body posted (curl does not copy it) */
-	struct xfer *prev;             /* list of active transfers */
-	struct xfer *next;             /* list of active transfers */
+	struct agent *a;                     /* owner */
+	enum xfer_kind kind;                 /* what it is for */
+	CURL *easy;                          /* the handle, in a->multi */
+	struct curl_slist *headers;          /* request headers, or NULL */
+	struct curl_slist *connect_to;       /* XFER_CHECK: CURLOPT_CONNECT_TO entry, or NULL */
+	char errbuf[CURL_ERROR_SIZE];        /* libcurl's error text */
+	char *body;                          /* response body kept so far */
+	size_t body_len;                     /* bytes at body */
+	size_t body_max;                     /* bytes kept at most */
+	bool truncated;                      /* more body came than body_max */
+	bool fail_on_overflow;               /* abort the transfer past body_max */
+	char *etag;                          /* XFER_FETCH: ETag of the response, or NULL */
+	struct sign_stamp stamp;             /* the request's signed boot id, seq and time */
+	char *answer_sig[PCONFIG_SIG_COUNT]; /* XFER_FETCH: the answer's signature headers */
+	const char *want_header;             /* XFER_CHECK: header whose value to keep, or NULL */
+	char *header_value;                  /* its value in the last response, or NULL */
+	size_t index;                        /* XFER_FETCH: server; XFER_CHECK: check */
+	struct send *send;                   /* XFER_REPORT: what is being sent */
+	char *post;        /* XFER_REPORT: the body posted (curl does not copy it) */
+	struct xfer *prev; /* list of active transfers */
+	struct xfer *next; /* list of active transfers */
 };
 
 /* The agent, one per process. Each group of members is written only by the
@@ -65,11 +68,14 @@ struct agent {
 	struct event *curl_timer; /* libcurl's timeout */
 	struct xfer *xfers;       /* active transfers */
 	struct sock *socks;       /* watched sockets */
-	uint64_t last_ts_ms;      /* newest signature timestamp used */
+	uint64_t boot;            /* this process's random boot id (sign.h) */
+	uint64_t seq;             /* the last request number signed */
 	/* config_fetch.c */
 	struct event *refresh; /* next config fetch */
 	bool fetching;         /* a fetch round is under way */
 	char *etag;            /* ETag of the config in use, or NULL */
+	uint64_t config_boot;  /* boot id of the gslbd that signed it, 0: none (or the cache) */
+	uint64_t config_gen;   /* its generation there */
 	/* scheduler.c */
 	bool ready_logged;          /* the ready line was written */
 	struct pcheck_list *checks; /* the checks in use, or NULL before the first */

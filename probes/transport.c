@@ -43,29 +43,27 @@ void transport_timer_add_ms(struct event *ev, uint64_t ms)
 	event_add(ev, &tv);
 }
 
-/* A signature timestamp: wall-clock ms, strictly increasing so that two
- * requests in the same millisecond are not taken for a replay. */
-static uint64_t next_ts(struct agent *a)
-{
-	uint64_t now = time_wall_ms();
-
-	if (now <= a->last_ts_ms)
-		now = a->last_ts_ms + 1;
-	a->last_ts_ms = now;
-	return now;
-}
-
 void xfer_sign(struct xfer *x, const char *method, const char *path, const char *body, size_t len)
 {
 	struct agent *a = x->a;
 	struct curl_slist **list = &x->headers;
-	char sig[SIGN_HEX_LEN + 1], line[128];
-	uint64_t ts = next_ts(a);
+	char sig[SIGN_HEX_LEN + 1], line[128], boot[SIGN_BOOT_HEX_LEN + 1];
 
-	sign_request(a->conf->secret, a->conf->secret_len, method, path, ts, body, len, sig);
+	/* The order is the seq's, whatever the clock does; the time is only
+	 * checked for freshness. */
+	x->stamp.boot = a->boot;
+	x->stamp.seq = ++a->seq;
+	x->stamp.ts_ms = time_wall_ms();
+	sign_probe_request(a->conf->secret, a->conf->secret_len, method, path, &x->stamp, body, len,
+			   sig);
+	sign_boot_format(a->boot, boot);
 	snprintf(line, sizeof(line), "%s: %s", SIGN_HEADER_KEY, a->conf->id);
 	*list = curl_slist_append(*list, line);
-	snprintf(line, sizeof(line), "%s: %" PRIu64, SIGN_HEADER_TIMESTAMP, ts);
+	snprintf(line, sizeof(line), "%s: %s", SIGN_HEADER_BOOT, boot);
+	*list = curl_slist_append(*list, line);
+	snprintf(line, sizeof(line), "%s: %" PRIu64, SIGN_HEADER_SEQ, x->stamp.seq);
+	*list = curl_slist_append(*list, line);
+	snprintf(line, sizeof(line), "%s: %" PRIu64, SIGN_HEADER_TIMESTAMP, x->stamp.ts_ms);
 	*list = curl_slist_append(*list, line);
 	snprintf(line, sizeof(line), "%s: %s", SIGN_HEADER_SIGNATURE, sig);
 	*list = curl_slist_append(*list, line);
@@ -99,10 +97,47 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The value of header name (with its ':') in the header line buf (len
+ * bytes), trimmed, as a new string; NULL when buf is another header. */
+static char *header_value(const char *buf, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *v = buf + nlen;
+
+	if (len <= nlen || strncasecmp(buf, name, nlen) != 0)
+		return NULL;
+	len -= nlen;
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+		len--;
+	return len < 256 ? xstrndup(v, len) : xstrdup("");
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct xfer *x = userdata;
 	size_t n = size * nitems, len = n;
+	static const char *const sig_names[PCONFIG_SIG_COUNT] = {
+	    [PCONFIG_SIG_BOOT] = SIGN_HEADER_BOOT ":",
+	    [PCONFIG_SIG_GENERATION] = SIGN_HEADER_GENERATION ":",
+	    [PCONFIG_SIG_TIMESTAMP] = SIGN_HEADER_TIMESTAMP ":",
+	    [PCONFIG_SIG_SIGNATURE] = SIGN_HEADER_SIGNATURE ":",
+	};
+
+	if (x->kind == XFER_FETCH) {
+		for (size_t i = 0; i < PCONFIG_SIG_COUNT; i++) {
+			char *v = header_value(buf, n, sig_names[i]);
+
+			if (v != NULL) {
+				free(x->answer_sig[i]);
+				x->answer_sig[i] = v;
+				return n;
+			}
+		}
+	}
 
 	if (len > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
 		const char *v = buf + 5;
@@ -120,6 +155,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		/* A new response (after a 100 Continue, say): forget the last one's. */
 		free(x->etag);
 		x->etag = NULL;
+		for (size_t i = 0; i < PCONFIG_SIG_COUNT; i++) {
+			free(x->answer_sig[i]);
+			x->answer_sig[i] = NULL;
+		}
 		free(x->header_value);
 		x->header_value = NULL;
 	} else if (x->want_header != NULL) {
@@ -196,6 +235,8 @@ void xfer_free(struct xfer *x)
 	free(x->body);
 	free(x->header_value);
 	free(x->etag);
+	for (size_t i = 0; i < PCONFIG_SIG_COUNT; i++)
+		free(x->answer_sig[i]);
 	free(x->post);
 	free(x);
 }
@@ -384,6 +425,7 @@ static void process_done(struct agent *a)
 
 int transport_init(struct agent *a)
 {
+	a->boot = sign_boot_new();
 	a->multi = curl_multi_init();
 	if (a->multi == NULL)
 		return -1;

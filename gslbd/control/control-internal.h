@@ -22,10 +22,13 @@ struct control {
 	struct health *health;     /* probe-fed health and latency model, or NULL before start */
 	struct load_model *load;   /* utilisations, spill-over shares, least_load ranking (with
 				    * health) */
-	uint64_t *probe_last_ts;   /* per config->probes entry: newest accepted report timestamp */
+	struct report_peer *probe_last_ts; /* per config->probes entry: replay state */
 	uint64_t reports[REPORT_VERDICT_COUNT]; /* reports by verdict (metrics) */
+	uint64_t report_skips[REPORT_SKIP_COUNT]; /* results of accepted reports skipped */
 	char *probe_config;         /* JSON served at /v1/probe-config for the current config */
 	char probe_config_etag[64]; /* its ETag */
+	uint64_t probe_config_generation; /* 1, then + 1 whenever the probe config changes */
+	uint64_t boot;              /* random, per process: the generation's scope */
 	alert_sink_fn *alert_sink;  /* where alerts go, or NULL */
 	void *alert_arg;            /* its argument */
 	char trigger[96];           /* the cause of the changes being published (alert ids) */

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/probe_proto.h"
+#include "common/sign.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
@@ -224,15 +225,23 @@ void control_apply_states(const struct control *c, struct snapshot *snap)
 /* The probe configuration served to probes follows the configuration. */
 static void make_probe_config(struct control *c, const struct config *cfg)
 {
+	char etag[sizeof(c->probe_config_etag)];
+
 	free(c->probe_config);
-	c->probe_config = report_probe_config(cfg, c->probe_config_etag);
+	c->probe_config = report_probe_config(cfg, etag);
+	/* A new generation whenever probes would see a different config. */
+	if (c->probe_config_generation == 0 || strcmp(etag, c->probe_config_etag) != 0)
+		c->probe_config_generation++;
+	memcpy(c->probe_config_etag, etag, sizeof(etag));
+	if (c->boot == 0)
+		c->boot = sign_boot_new();
 }
 
-/* Carry replay timestamps over to a reloaded probe list, by probe id. */
-static uint64_t *remap_probe_ts(const struct control *c, const struct config *old,
-				const struct config *cfg)
+/* Carry the probes' replay state over to a reloaded probe list, by id. */
+static struct report_peer *remap_probe_ts(const struct control *c, const struct config *old,
+					  const struct config *cfg)
 {
-	uint64_t *ts = xcalloc(cfg->probe_count + 1, sizeof(*ts));
+	struct report_peer *ts = xcalloc(cfg->probe_count + 1, sizeof(*ts));
 
 	for (size_t i = 0; old != NULL && i < cfg->probe_count; i++) {
 		for (size_t k = 0; k < old->probe_count; k++) {
@@ -333,9 +342,12 @@ const char *control_config_path(const struct control *c)
 	return c->config_path;
 }
 
-const char *control_probe_config(const struct control *c, const char **etag)
+const char *control_probe_config(const struct control *c, const char **etag,
+				 uint64_t *generation, uint64_t *boot)
 {
 	*etag = c->probe_config_etag;
+	*generation = c->probe_config_generation;
+	*boot = c->boot;
 	return c->probe_config;
 }
 
@@ -457,23 +469,24 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	struct health_result *results = NULL;
 	enum report_verdict v;
 	size_t probe = 0, count = 0;
-	uint64_t ts = 0, now;
+	struct sign_stamp st = {0, 0, 0};
+	uint64_t now = time_mono_ms();
 	bool changed;
 
 	*accepted = 0;
 	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
-			  c->probe_last_ts, &probe, &ts, why, why_len);
+			  now, c->probe_last_ts, &probe, &st, why, why_len);
 	if (v == REPORT_OK)
-		v = report_parse(cfg, probe, body, len, &results, &count, why, why_len);
+		v = report_parse(cfg, probe, body, len, &results, &count, c->report_skips, why,
+				 why_len);
 	c->reports[v]++;
 	if (v != REPORT_OK)
 		return v;
-	c->probe_last_ts[probe] = ts;
+	report_peer_accept(&c->probe_last_ts[probe], &st, now);
 	*accepted = count;
 	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
-		 (unsigned long long)ts);
+		 (unsigned long long)st.ts_ms);
 	probes_fresh(c);
-	now = time_mono_ms();
 	changed = health_report(c->health, probe, results, count, now);
 	if (load_update(c, cfg, now))
 		changed = true;
@@ -551,7 +564,7 @@ int control_reload(struct control *c, struct gslb_err *err)
 	if (rc != 0)
 		return rc;
 	if (c->health != NULL) {
-		uint64_t *ts = remap_probe_ts(c, old->config, snap->config);
+		struct report_peer *ts = remap_probe_ts(c, old->config, snap->config);
 
 		free(c->probe_last_ts);
 		c->probe_last_ts = ts;

@@ -32,8 +32,12 @@ void control_free(struct control *c);
 const char *control_config_path(const struct control *c);
 
 /* The JSON served at /v1/probe-config for the current configuration and its
- * ETag (borrowed until the next reload), or NULL before control_start(). */
-const char *control_probe_config(const struct control *c, const char **etag);
+ * ETag (borrowed until the next reload), or NULL before control_start();
+ * *generation (from 1, increasing whenever the text changes) and *boot
+ * (random, per gslbd process: generations compare only within one) go into
+ * the signed answer. */
+const char *control_probe_config(const struct control *c, const char **etag,
+				 uint64_t *generation, uint64_t *boot);
 
 /* Start the health model for the first snapshot (before publishing it), and
  * fill its datacenter states. */

@@ -123,25 +123,6 @@ static bool key_is_valid(const char *s)
 	return i > 0;
 }
 
-/* Decimal without sign, spaces or leading zeros, that fits in 64 bits. */
-static bool parse_ts(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s[0] == '0' && s[1] != '\0')
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned d = (unsigned)(s[i] - '0');
-
-		if (d > 9 || i >= REPORT_TS_DIGITS_MAX || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return i > 0;
-}
-
 static bool sig_is_valid(const char *s)
 {
 	size_t i;
@@ -154,14 +135,29 @@ static bool sig_is_valid(const char *s)
 	return i == SIGN_HEX_LEN;
 }
 
+/* Was boot replaced by another of p within window_ms before now? */
+static bool peer_retired(const struct report_peer *p, uint64_t boot, uint64_t now,
+			 uint64_t window_ms, uint64_t *ago)
+{
+	for (size_t i = 0; i < REPORT_RETIRED_MAX; i++) {
+		if (p->retired[i] == boot && now - p->retired_ms[i] <= window_ms) {
+			*ago = now - p->retired_ms[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 enum report_verdict report_verify(const struct config *cfg, const char *method, const char *path,
 				  const struct report_auth *auth, const void *body, size_t len,
-				  uint64_t now_wall_ms, const uint64_t *last_ts_ms, size_t *probe,
-				  uint64_t *ts_ms, char *why, size_t why_len)
+				  uint64_t now_wall_ms, uint64_t now_mono_ms,
+				  const struct report_peer *peers, size_t *probe,
+				  struct sign_stamp *stamp, char *why, size_t why_len)
 {
 	const struct config_probe *p = NULL;
 	char buf[REPORT_SHOWN_MAX + 4], d1[32], d2[32];
-	uint64_t ts, delta;
+	struct sign_stamp st;
+	uint64_t delta, ago;
 	size_t i;
 
 	/* Cheapest first, and nothing but "who are you" to unsigned senders. */
@@ -171,6 +167,12 @@ enum report_verdict report_verify(const struct config *cfg, const char *method, 
 			      cfg->report_max_bytes);
 	if (auth == NULL || auth->key == NULL)
 		return refuse(why, why_len, REPORT_NO_AUTH, "missing %s header", SIGN_HEADER_KEY);
+	if (auth->boot == NULL || auth->seq == NULL)
+		return refuse(why, why_len, REPORT_NO_AUTH,
+			      "missing %s header: the sender speaks probe protocol 1, this "
+			      "gslbd protocol %d (upgrade gslb-probe)",
+			      auth->boot == NULL ? SIGN_HEADER_BOOT : SIGN_HEADER_SEQ,
+			      PROBE_PROTO_VERSION);
 	if (auth->timestamp == NULL)
 		return refuse(why, why_len, REPORT_NO_AUTH, "missing %s header",
 			      SIGN_HEADER_TIMESTAMP);
@@ -181,7 +183,15 @@ enum report_verdict report_verify(const struct config *cfg, const char *method, 
 		return refuse(why, why_len, REPORT_NO_AUTH,
 			      "malformed %s header (want 1 to %d of A-Z a-z 0-9 _ . -)",
 			      SIGN_HEADER_KEY, REPORT_KEY_MAX);
-	if (!parse_ts(auth->timestamp, &ts))
+	if (!sign_boot_parse(auth->boot, &st.boot))
+		return refuse(why, why_len, REPORT_NO_AUTH,
+			      "malformed %s header (want %d hex digits, not all 0)",
+			      SIGN_HEADER_BOOT, SIGN_BOOT_HEX_LEN);
+	if (!sign_u64_parse(auth->seq, &st.seq) || st.seq == 0)
+		return refuse(why, why_len, REPORT_NO_AUTH,
+			      "malformed %s header (want a decimal number from 1)",
+			      SIGN_HEADER_SEQ);
+	if (!sign_u64_parse(auth->timestamp, &st.ts_ms))
 		return refuse(why, why_len, REPORT_NO_AUTH,
 			      "malformed %s header (want Unix time in milliseconds)",
 			      SIGN_HEADER_TIMESTAMP);
@@ -198,26 +208,67 @@ enum report_verdict report_verify(const struct config *cfg, const char *method, 
 	if (p == NULL)
 		return refuse(why, why_len, REPORT_UNKNOWN_KEY, "unknown probe key '%s'",
 			      shown(auth->key, buf));
-	if (!sign_check(p->secret, p->secret_len, method, path, ts, body != NULL ? body : "", len,
-			auth->signature))
+	if (!sign_probe_request_check(p->secret, p->secret_len, method, path, &st,
+				      body != NULL ? body : "", len, auth->signature))
 		return refuse(why, why_len, REPORT_BAD_SIGNATURE,
 			      "probe %s: signature does not match", p->id);
-	delta = ts > now_wall_ms ? ts - now_wall_ms : now_wall_ms - ts;
+	/* Freshness only: the order comes from (boot id, seq). */
+	delta = st.ts_ms > now_wall_ms ? st.ts_ms - now_wall_ms : now_wall_ms - st.ts_ms;
 	if (delta > cfg->report_max_skew_ms)
 		return refuse(why, why_len, REPORT_SKEW,
 			      "probe %s: timestamp %s %s our clock (max %s)", p->id,
-			      secs(delta, d1), ts > now_wall_ms ? "ahead of" : "behind",
+			      secs(delta, d1), st.ts_ms > now_wall_ms ? "ahead of" : "behind",
 			      secs(cfg->report_max_skew_ms, d2));
-	if (last_ts_ms != NULL && ts <= last_ts_ms[i])
+	if (peers != NULL && peers[i].boot == st.boot && st.seq <= peers[i].seq)
 		return refuse(why, why_len, REPORT_REPLAY,
-			      "probe %s: timestamp %" PRIu64
-			      " is not newer than the last accepted one (%" PRIu64 ")",
-			      p->id, ts, last_ts_ms[i]);
+			      "probe %s: seq %" PRIu64 " of boot %s is not newer than the last "
+			      "accepted one (%" PRIu64 ")",
+			      p->id, st.seq, auth->boot, peers[i].seq);
+	/* A replaced boot's reports stay within the skew window for at most
+	 * twice the skew after it was replaced. */
+	if (peers != NULL && peers[i].boot != st.boot &&
+	    peer_retired(&peers[i], st.boot, now_mono_ms, 2 * (uint64_t)cfg->report_max_skew_ms,
+			 &ago))
+		return refuse(why, why_len, REPORT_REPLAY,
+			      "probe %s: boot %s was replaced by a newer one %s ago", p->id,
+			      auth->boot, secs(ago, d1));
 	*probe = i;
-	*ts_ms = ts;
+	*stamp = st;
 	if (why != NULL && why_len > 0)
 		why[0] = '\0';
 	return REPORT_OK;
+}
+
+void report_peer_accept(struct report_peer *p, const struct sign_stamp *stamp, uint64_t now_mono_ms)
+{
+	if (p->boot != 0 && p->boot != stamp->boot) {
+		size_t slot = 0;
+
+		/* The free slot, else the one replaced longest ago. */
+		for (size_t i = 0; i < REPORT_RETIRED_MAX; i++) {
+			if (p->retired[i] == 0) {
+				slot = i;
+				break;
+			}
+			if (p->retired_ms[i] < p->retired_ms[slot])
+				slot = i;
+		}
+		p->retired[slot] = p->boot;
+		p->retired_ms[slot] = now_mono_ms;
+	}
+	p->boot = stamp->boot;
+	p->seq = stamp->seq;
+}
+
+static const char *const skip_names[REPORT_SKIP_COUNT] = {
+    [REPORT_SKIP_UNKNOWN_DATACENTER] = "unknown_datacenter",
+    [REPORT_SKIP_DUPLICATE] = "duplicate",
+    [REPORT_SKIP_INVALID] = "invalid",
+};
+
+const char *report_skip_name(enum report_skip s)
+{
+	return (unsigned)s < REPORT_SKIP_COUNT ? skip_names[s] : "unknown";
 }
 
 /* Datacenter names sorted for lookups by name. */
@@ -255,6 +306,10 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
+/* Skip reasons are report verdicts here, in the same refuse() helper. */
+#define SKIP(s) ((enum report_verdict)(REPORT_VERDICT_COUNT + (s)))
+
+/* One result: REPORT_OK with *out set, or SKIP(reason) with why set. */
 static enum report_verdict parse_result(const struct config *cfg, const char *id,
 					const struct dc_name *names, bool *seen, size_t i,
 					json_t *r, struct parsed *out, char *why, size_t why_len)
@@ -265,45 +320,45 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 	struct dc_name key = {NULL, 0};
 
 	if (!json_is_object(r))
-		return refuse(why, why_len, REPORT_MALFORMED,
+		return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 			      "probe %s: " PROBE_PROTO_KEY_RESULTS "[%zu] is not an object", id, i);
 	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_DATACENTER);
 	if (!json_is_string(v))
-		return refuse(why, why_len, REPORT_MALFORMED,
+		return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 			      "probe %s: " PROBE_PROTO_KEY_RESULTS
 			      "[%zu]." PROBE_PROTO_KEY_RESULT_DATACENTER " is not a string",
 			      id, i);
 	key.name = json_string_value(v);
 	hit = bsearch(&key, names, cfg->datacenter_count, sizeof(names[0]), dc_name_cmp);
 	if (hit == NULL)
-		return refuse(why, why_len, REPORT_MALFORMED,
+		return refuse(why, why_len, SKIP(REPORT_SKIP_UNKNOWN_DATACENTER),
 			      "probe %s: " PROBE_PROTO_KEY_RESULTS "[%zu]: unknown datacenter '%s'",
 			      id, i, shown(key.name, buf));
 	if (seen[hit->dc])
-		return refuse(why, why_len, REPORT_MALFORMED,
+		return refuse(why, why_len, SKIP(REPORT_SKIP_DUPLICATE),
 			      "probe %s: " PROBE_PROTO_KEY_RESULTS
 			      "[%zu]: datacenter %s reported twice",
 			      id, i, hit->name);
-	seen[hit->dc] = true;
 	out->dc = hit->dc;
 
 	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_OK);
 	if (!json_is_boolean(v))
-		return refuse(why, why_len, REPORT_MALFORMED,
+		return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 			      "probe %s: " PROBE_PROTO_KEY_RESULTS
 			      "[%zu]." PROBE_PROTO_KEY_RESULT_OK " is not a boolean",
 			      id, i);
 	out->ok = json_is_true(v);
 
+	/* Absent or null: the target was not reached. */
 	out->rtt_ms = -1;
 	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_RTT_MS);
-	if (v != NULL) {
-		if (!json_is_number(v) || json_number_value(v) < -1 ||
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 		    json_number_value(v) > REPORT_RTT_MAX)
-			return refuse(why, why_len, REPORT_MALFORMED,
+			return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 				      "probe %s: " PROBE_PROTO_KEY_RESULTS
 				      "[%zu]." PROBE_PROTO_KEY_RESULT_RTT_MS
-				      " is not a number from -1 to %.0f",
+				      " is not null or a number from 0 to %.0f",
 				      id, i, REPORT_RTT_MAX);
 		out->rtt_ms = json_number_value(v);
 	}
@@ -313,7 +368,7 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > REPORT_STATUS_MAX)
-			return refuse(why, why_len, REPORT_MALFORMED,
+			return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 				      "probe %s: " PROBE_PROTO_KEY_RESULTS
 				      "[%zu]." PROBE_PROTO_KEY_RESULT_STATUS
 				      " is not an integer from 0 to %d",
@@ -326,7 +381,7 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 	v = json_object_get(r, PROBE_PROTO_KEY_RESULT_ERROR);
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v))
-			return refuse(why, why_len, REPORT_MALFORMED,
+			return refuse(why, why_len, SKIP(REPORT_SKIP_INVALID),
 				      "probe %s: " PROBE_PROTO_KEY_RESULTS
 				      "[%zu]." PROBE_PROTO_KEY_RESULT_ERROR
 				      " is not a string or null",
@@ -363,12 +418,13 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 			out->load_error_len = sizeof(bad) - 1;
 		}
 	}
+	seen[hit->dc] = true;
 	return REPORT_OK;
 }
 
 enum report_verdict report_parse(const struct config *cfg, size_t probe, const void *body,
 				 size_t len, struct health_result **results, size_t *count,
-				 char *why, size_t why_len)
+				 uint64_t skipped[REPORT_SKIP_COUNT], char *why, size_t why_len)
 {
 	const char *id;
 	char buf[REPORT_SHOWN_MAX + 4];
@@ -378,7 +434,7 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 	struct dc_name *names = NULL;
 	struct parsed *parsed = NULL;
 	bool *seen = NULL;
-	size_t n = 0, total;
+	size_t n = 0, total, kept;
 	char *strings;
 
 	assert(probe < cfg->probe_count);
@@ -411,24 +467,38 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 		       "probe %s: report has no \"" PROBE_PROTO_KEY_RESULTS "\" array", id);
 		goto fail;
 	}
+	/* More results than datacenters is fine (a reload removed some); the
+	 * body limit bounds them. */
 	n = json_array_size(list);
-	if (n > cfg->datacenter_count) {
-		refuse(why, why_len, v, "probe %s: %zu results for %zu datacenters", id, n,
-		       cfg->datacenter_count);
-		goto fail;
-	}
 
-	names = xcalloc(cfg->datacenter_count, sizeof(names[0]));
+	names = xcalloc(cfg->datacenter_count + 1, sizeof(names[0]));
 	for (size_t i = 0; i < cfg->datacenter_count; i++)
 		names[i] = (struct dc_name){cfg->datacenters[i].name, i};
 	qsort(names, cfg->datacenter_count, sizeof(names[0]), dc_name_cmp);
-	seen = xcalloc(cfg->datacenter_count, sizeof(seen[0]));
-	parsed = xcalloc(n, sizeof(parsed[0]));
-	total = n * sizeof(struct health_result);
+	seen = xcalloc(cfg->datacenter_count + 1, sizeof(seen[0]));
+	parsed = xcalloc(n + 1, sizeof(parsed[0]));
+	kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (parse_result(cfg, id, names, seen, i, json_array_get(list, i), &parsed[i], why,
-				 why_len) != REPORT_OK)
-			goto fail;
+		char skip_why[256];
+		enum report_verdict r =
+		    parse_result(cfg, id, names, seen, i, json_array_get(list, i), &parsed[kept],
+				 skip_why, sizeof(skip_why));
+
+		if (r != REPORT_OK) {
+			enum report_skip sk = (enum report_skip)(r - REPORT_VERDICT_COUNT);
+
+			skipped[sk]++;
+			log_ratelimited(sk == REPORT_SKIP_UNKNOWN_DATACENTER ? LOG_LEVEL_INFO
+									     : LOG_LEVEL_WARN,
+					"report result skipped: probe=%s reason=%s: %s", id,
+					report_skip_name(sk), skip_why);
+			continue;
+		}
+		kept++;
+	}
+	n = kept;
+	total = n * sizeof(struct health_result) + 1;
+	for (size_t i = 0; i < n; i++) {
 		if (parsed[i].error != NULL)
 			total += parsed[i].error_len + 1;
 		if (parsed[i].load_error != NULL)
@@ -616,4 +686,18 @@ char *report_probe_config(const struct config *cfg, char *etag)
 	etag[33] = '"';
 	etag[34] = '\0';
 	return text;
+}
+
+void report_probe_config_sign(const struct config *cfg, size_t probe, const struct sign_stamp *req,
+			      const struct sign_answer *an, const void *body, size_t len,
+			      struct report_config_sig *out)
+{
+	const struct config_probe *p = &cfg->probes[probe];
+
+	assert(probe < cfg->probe_count);
+	sign_boot_format(an->boot, out->boot);
+	snprintf(out->generation, sizeof(out->generation), "%" PRIu64, an->generation);
+	snprintf(out->timestamp, sizeof(out->timestamp), "%" PRIu64, an->ts_ms);
+	sign_probe_answer(p->secret, p->secret_len, PROBE_PROTO_PATH_CONFIG, req, an,
+			  body != NULL ? body : "", len, out->signature);
 }

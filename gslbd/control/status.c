@@ -324,6 +324,11 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		fprintf(b, "gslbd_reports_total{result=\"%s\"} %llu\n",
 			v == REPORT_OK ? "accepted" : report_verdict_name(v),
 			(unsigned long long)ctl->reports[v]);
+	fprintf(b, "# HELP gslbd_report_results_skipped_total Results of accepted reports "
+		   "skipped, by reason.\n# TYPE gslbd_report_results_skipped_total counter\n");
+	for (int s = 0; s < REPORT_SKIP_COUNT; s++)
+		fprintf(b, "gslbd_report_results_skipped_total{reason=\"%s\"} %llu\n",
+			report_skip_name(s), (unsigned long long)ctl->report_skips[s]);
 	if (ctl->fleet_st.enabled)
 		fprintf(b,
 			"# HELP gslbd_etcd_connected 1 when the last request to etcd succeeded.\n"

@@ -279,6 +279,8 @@ static void read_auth(struct evhttp_request *req, struct report_auth *auth)
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 
 	auth->key = evhttp_find_header(h, SIGN_HEADER_KEY);
+	auth->boot = evhttp_find_header(h, SIGN_HEADER_BOOT);
+	auth->seq = evhttp_find_header(h, SIGN_HEADER_SEQ);
 	auth->timestamp = evhttp_find_header(h, SIGN_HEADER_TIMESTAMP);
 	auth->signature = evhttp_find_header(h, SIGN_HEADER_SIGNATURE);
 }
@@ -309,17 +311,20 @@ static void handle_report(struct api *api, struct evhttp_request *req)
 static void handle_probe_config(struct api *api, struct evhttp_request *req)
 {
 	const struct config *cfg = snapshot_current()->config;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct report_auth auth;
+	struct report_config_sig sig;
+	struct sign_answer an;
+	struct sign_stamp st;
 	struct evbuffer *buf;
 	const char *inm, *etag, *config;
 	char why[256] = "";
 	size_t probe;
-	uint64_t ts;
 	enum report_verdict v;
 
 	read_auth(req, &auth);
-	v = report_verify(cfg, "GET", PROBE_PROTO_PATH_CONFIG, &auth, "", 0, time_wall_ms(), NULL, &probe,
-			  &ts, why, sizeof(why));
+	v = report_verify(cfg, "GET", PROBE_PROTO_PATH_CONFIG, &auth, "", 0, time_wall_ms(),
+			  time_mono_ms(), NULL, &probe, &st, why, sizeof(why));
 	if (v != REPORT_OK) {
 		char peer[NETADDR_STRLEN + 8];
 
@@ -331,17 +336,25 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 				     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
 		return;
 	}
-	config = control_probe_config(api->ctl, &etag);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag", etag);
+	/* The answer, 304 included, is signed for this request (sign.h). */
+	config = control_probe_config(api->ctl, &etag, &an.generation, &an.boot);
 	inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
-	if (inm != NULL && strcmp(inm, etag) == 0) {
+	an.status = inm != NULL && strcmp(inm, etag) == 0 ? 304 : 200;
+	an.ts_ms = time_wall_ms();
+	report_probe_config_sign(cfg, probe, &st, &an, an.status == 200 ? config : "",
+				 an.status == 200 ? strlen(config) : 0, &sig);
+	evhttp_add_header(out, "ETag", etag);
+	evhttp_add_header(out, SIGN_HEADER_BOOT, sig.boot);
+	evhttp_add_header(out, SIGN_HEADER_GENERATION, sig.generation);
+	evhttp_add_header(out, SIGN_HEADER_TIMESTAMP, sig.timestamp);
+	evhttp_add_header(out, SIGN_HEADER_SIGNATURE, sig.signature);
+	if (an.status == 304) {
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
 	buf = evbuffer_new();
 	evbuffer_add(buf, config, strlen(config));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
+	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_send_reply(req, 200, "OK", buf);
 	evbuffer_free(buf);
 }

@@ -72,7 +72,7 @@ static void check_results(const struct health_result *res, size_t count)
 	for (size_t i = 0; i < count; i++) {
 		if (res[i].dc >= cfg->datacenter_count)
 			abort();
-		if (!(res[i].rtt_ms >= -1 && res[i].rtt_ms <= 600000))
+		if (!(res[i].rtt_ms == -1 || (res[i].rtt_ms >= 0 && res[i].rtt_ms <= 600000)))
 			abort();
 		if (res[i].status < 0 || res[i].status > 999)
 			abort();
@@ -88,22 +88,24 @@ static void check_results(const struct health_result *res, size_t count)
 static void signed_report(size_t probe, const uint8_t *body, size_t len)
 {
 	const struct config_probe *p = &cfg->probes[probe];
-	char ts[32], sig[SIGN_HEX_LEN + 1], why[512];
-	struct report_auth auth = {p->id, ts, sig};
+	char ts[32], sig[SIGN_HEX_LEN + 1], why[512], boot[SIGN_BOOT_HEX_LEN + 1];
+	struct report_auth auth = {p->id, boot, "1", ts, sig};
+	struct sign_stamp st = {0xb007, 1, NOW}, got_st;
 	struct health_result *res;
+	uint64_t skipped[REPORT_SKIP_COUNT] = {0};
 	size_t got, count;
-	uint64_t ts_ms;
 	enum report_verdict v;
 
 	snprintf(ts, sizeof(ts), "%" PRIu64, NOW);
-	sign_request(p->secret, p->secret_len, "POST", "/v1/reports", NOW, body, len, sig);
-	v = report_verify(cfg, "POST", "/v1/reports", &auth, body, len, NOW, NULL, &got, &ts_ms,
+	sign_boot_format(st.boot, boot);
+	sign_probe_request(p->secret, p->secret_len, "POST", "/v1/reports", &st, body, len, sig);
+	v = report_verify(cfg, "POST", "/v1/reports", &auth, body, len, NOW, 1, NULL, &got, &got_st,
 			  why, sizeof(why));
 	if (v == REPORT_TOO_LARGE)
 		return;
-	if (v != REPORT_OK || got != probe || ts_ms != NOW)
+	if (v != REPORT_OK || got != probe || got_st.ts_ms != NOW || got_st.seq != 1)
 		abort();
-	v = report_parse(cfg, probe, body, len, &res, &count, why, sizeof(why));
+	v = report_parse(cfg, probe, body, len, &res, &count, skipped, why, sizeof(why));
 	if (v == REPORT_OK) {
 		check_results(res, count);
 		report_results_free(res, count);
@@ -130,20 +132,20 @@ static void garbage_headers(const uint8_t *data, size_t size)
 	char *key = take_line(&data, &size);
 	char *ts = take_line(&data, &size);
 	char *sig = take_line(&data, &size);
-	struct report_auth auth = {key, ts, sig};
-	uint64_t last[2] = {NOW - 1, NOW - 1};
+	struct report_auth auth = {key, "00000000000000a1", "7", ts, sig};
+	struct report_peer last[2] = {{.boot = 1, .seq = 1}, {.boot = 1, .seq = 1}};
 	char why[512] = "";
 	size_t probe;
-	uint64_t ts_ms;
+	struct sign_stamp ts_ms;
 	enum report_verdict v;
 
-	v = report_verify(cfg, "POST", "/v1/reports", &auth, data, size, NOW, last, &probe, &ts_ms,
-			  why, sizeof(why));
+	v = report_verify(cfg, "POST", "/v1/reports", &auth, data, size, NOW, 1, last, &probe,
+			  &ts_ms, why, sizeof(why));
 	if (v == REPORT_OK || v >= REPORT_VERDICT_COUNT || why[0] == '\0' ||
 	    strchr(why, '\n') != NULL)
 		abort();
 	/* The same without any headers, and with a NULL why. */
-	if (report_verify(cfg, "GET", "/v1/probe-config", NULL, data, size, NOW, NULL, &probe,
+	if (report_verify(cfg, "GET", "/v1/probe-config", NULL, data, size, NOW, 1, NULL, &probe,
 			  &ts_ms, NULL, 0) == REPORT_OK)
 		abort();
 	free(key);

@@ -149,7 +149,7 @@ liar_start() {
 	probe_stop "$id"
 	printf '{"probe":"%s","results":[%s,%s,%s]}' "$id" \
 		'{"datacenter":"us-east","ok":true,"rtt_ms":1.0,"status":200,"error":null}' \
-		'{"datacenter":"eu-west","ok":false,"rtt_ms":-1,"status":0,"error":"connection refused"}' \
+		'{"datacenter":"eu-west","ok":false,"rtt_ms":null,"status":0,"error":"connection refused"}' \
 		'{"datacenter":"ap-southeast","ok":true,"rtt_ms":1.0,"status":200,"error":null}' >"$body"
 	(
 		while :; do

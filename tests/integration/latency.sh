@@ -236,12 +236,9 @@ assert_api_jq .reason policy
 
 step "the probe config carries rtt: first_byte"
 if command -v openssl >/dev/null 2>&1; then
-	ts=$(now_ms)
-	sig=$(printf 'GET\n/v1/probe-config\n%s\n' "$ts" |
-		openssl dgst -sha256 -hmac "$SECRET" -r | cut -d ' ' -f 1)
+	sign_headers "$SECRET" GET /v1/probe-config "$(now_ms)" /dev/null
 	API_CMD="curl GET http://127.0.0.1:$G_HTTP/v1/probe-config (signed)"
-	api_request /v1/probe-config -H "X-GSLB-Key: probe-eu" -H "X-GSLB-Timestamp: $ts" \
-		-H "X-GSLB-Signature: $sig"
+	api_request /v1/probe-config -H "X-GSLB-Key: probe-eu" "${SIGN_HDRS[@]}"
 	assert_api_code 200
 	assert_api_jq '[.checks[].rtt] | join(" ")' "first_byte first_byte first_byte"
 else

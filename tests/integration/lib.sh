@@ -727,27 +727,43 @@ probe_stop() {
 	esac
 }
 
-# sign SECRET METHOD PATH TS FILE: hex HMAC-SHA256 of the request (FILE
-# holds the body; /dev/null for none).
+# The boot id requests signed here carry (probe protocol 2, common/sign.h):
+# one per test run, as if from one probe process. Their seq is their
+# timestamp unless given, so that later requests have greater ones.
+SIGN_BOOT=$(printf '%08x%08x' $((RANDOM << 16 | RANDOM)) $((RANDOM << 16 | RANDOM | 1)))
+
+# sign SECRET METHOD PATH TS FILE [SEQ] [BOOT]: hex HMAC-SHA256 of the
+# request (FILE holds the body; /dev/null for none) as BOOT (default
+# SIGN_BOOT) with SEQ (default TS).
 sign() {
 	{
-		printf '%s\n%s\n%s\n' "$2" "$3" "$4"
+		printf 'gslb-probe-2 request\n%s\n%s\n%s\n%s\n%s\n' "$2" "$3" "${7:-$SIGN_BOOT}" \
+			"${6:-$4}" "$4"
 		cat "$5"
 	} | openssl dgst -sha256 -hmac "$1" -r | cut -d' ' -f1
 }
 
-# signed_post KEY SECRET FILE [TS] [PORT]: POST FILE to /v1/reports (of the
-# API on PORT, default G_HTTP) signed as KEY with SECRET at TS (default now).
-# Sets API_CODE, API_BODY, API_CMD and SIGNED_TS. Safe in a subshell.
+# sign_headers SECRET METHOD PATH TS FILE [SEQ] [BOOT]: the boot, seq,
+# timestamp and signature headers of that request, as curl arguments in
+# the array SIGN_HDRS (add -H "X-GSLB-Key: ..." yourself).
+sign_headers() {
+	SIGN_HDRS=(-H "X-GSLB-Boot: ${7:-$SIGN_BOOT}" -H "X-GSLB-Seq: ${6:-$4}"
+		-H "X-GSLB-Timestamp: $4" -H "X-GSLB-Signature: $(sign "$@")")
+}
+
+# signed_post KEY SECRET FILE [TS] [PORT] [SEQ] [BOOT]: POST FILE to
+# /v1/reports (of the API on PORT, default G_HTTP) signed as KEY with
+# SECRET at TS (default now), as BOOT (default SIGN_BOOT) with SEQ (default
+# TS). Sets API_CODE, API_BODY, API_CMD and SIGNED_TS. Safe in a subshell.
 signed_post() {
-	local key=$1 secret=$2 file=$3 port=${5:-$G_HTTP} sig out
+	local key=$1 secret=$2 file=$3 port=${5:-$G_HTTP} out
 	SIGNED_TS=${4:-$(now_ms)}
-	sig=$(sign "$secret" POST /v1/reports "$SIGNED_TS" "$file")
-	API_CMD="curl POST http://127.0.0.1:$port/v1/reports (key $key, ts $SIGNED_TS, body $file)"
+	sign_headers "$secret" POST /v1/reports "$SIGNED_TS" "$file" "${6:-$SIGNED_TS}" \
+		"${7:-$SIGN_BOOT}"
+	API_CMD="curl POST http://127.0.0.1:$port/v1/reports (key $key, ts $SIGNED_TS, seq ${6:-$SIGNED_TS}, body $file)"
 	out=$(mktemp "$WORK/signed.XXXXXX")
 	API_CODE=$(curl -s -o "$out" -w '%{http_code}' --max-time $((5 * TF)) -X POST \
-		-H "Content-Type: application/json" -H "X-GSLB-Key: $key" \
-		-H "X-GSLB-Timestamp: $SIGNED_TS" -H "X-GSLB-Signature: $sig" \
+		-H "Content-Type: application/json" -H "X-GSLB-Key: $key" "${SIGN_HDRS[@]}" \
 		--data-binary "@$file" "http://127.0.0.1:$port/v1/reports")
 	API_BODY=$(cat "$out")
 	rm -f "$out"

@@ -75,7 +75,7 @@ assert_result() {
 	grep -q "{\"datacenter\":\"$2\",\"ok\":$3," "$1" ||
 		fail "$1: no result datacenter=$2 ok=$3: $(cat "$1")"
 	if [ -n "${4:-}" ]; then
-		grep -q "{\"datacenter\":\"$2\",\"ok\":$3,\"rtt_ms\":[-0-9.]*,\"status\":$4," "$1" ||
+		grep -q "{\"datacenter\":\"$2\",\"ok\":$3,\"rtt_ms\":\\(null\\|[0-9.]*\\),\"status\":$4," "$1" ||
 			fail "$1: datacenter=$2 status is not $4: $(cat "$1")"
 	fi
 }
@@ -117,8 +117,8 @@ for s in s1 s2; do
 	assert_result "$r" wrong-body false 200
 	assert_result "$r" closed false 0
 	assert_result "$r" slow false
-	grep -q '"datacenter":"closed","ok":false,"rtt_ms":-1.0,' "$r" ||
-		fail "closed port should have rtt_ms -1: $(cat "$r")"
+	grep -q '"datacenter":"closed","ok":false,"rtt_ms":null,' "$r" ||
+		fail "closed port should have rtt_ms null: $(cat "$r")"
 	grep -qi '^X-GSLB-Key: probe-test' "$WORK/$s/report.1.hdr" || fail "no key header"
 	grep -qi '^Content-Type: application/json' "$WORK/$s/report.1.hdr" ||
 		fail "no content type"
@@ -166,10 +166,13 @@ run_once "$WORK/p4.yaml" "$WORK/p4.log"
 [ ! -e "$WORK/e500/report.4.json" ] || fail "500 was retried more than twice"
 [ -e "$WORK/e409/report.1.json" ] || fail "409 server saw no report"
 [ ! -e "$WORK/e409/report.2.json" ] || fail "409 was retried"
-# Each attempt is signed afresh.
-t1=$(grep -i '^X-GSLB-Timestamp' "$WORK/e500/report.1.hdr")
-t2=$(grep -i '^X-GSLB-Timestamp' "$WORK/e500/report.2.hdr")
-[ "$t1" != "$t2" ] || fail "a retry reused the timestamp"
+# Each attempt is signed afresh, with a new seq of the same boot id.
+t1=$(grep -i '^X-GSLB-Seq' "$WORK/e500/report.1.hdr")
+t2=$(grep -i '^X-GSLB-Seq' "$WORK/e500/report.2.hdr")
+[ -n "$t1" ] && [ "$t1" != "$t2" ] || fail "a retry reused the seq ($t1)"
+b1=$(grep -i '^X-GSLB-Boot' "$WORK/e500/report.1.hdr")
+b2=$(grep -i '^X-GSLB-Boot' "$WORK/e500/report.2.hdr")
+[ -n "$b1" ] && [ "$b1" = "$b2" ] || fail "one process signed with two boot ids ($b1, $b2)"
 echo "ok 4: server errors are retried (bounded, re-signed), 409 is not"
 
 # ---- 5: the cached config is used when no server answers ---------------------------

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Refused reports and the other guarded endpoints of gslbd's HTTP API,
 # with requests signed here with openssl: a wrong secret, an unknown key,
-# missing headers, a stale timestamp, a replay, a body over
-# reports.max_bytes, malformed JSON, an unknown datacenter and wrong types
-# are refused with the right status and reason, counted, logged, and change
-# nothing (no new snapshot, same datacenter states, same accepted count).
+# missing headers (a probe of protocol 1), a stale timestamp, a replay, a
+# body over reports.max_bytes and malformed JSON are refused with the right
+# status and reason, counted, logged, and change nothing (no new snapshot,
+# same datacenter states, same accepted count); results for an unknown
+# datacenter or with wrong types are skipped and counted, the report
+# accepted.
 # DNS keeps answering during a burst of 500 forged reports. The admin
 # endpoints want the token; GET /v1/probe-config wants a signature and
 # honours If-None-Match.
@@ -117,9 +119,9 @@ refused 401 bad_signature $KEY
 step "a good signature over another body: 401 bad_signature"
 rl_gate
 ts=$(now_ms)
-sig=$(sign "$SECRET" POST /v1/reports "$ts" "$WORK/down.json")
+sign_headers "$SECRET" POST /v1/reports "$ts" "$WORK/down.json"
 api_request /v1/reports -X POST -H "Content-Type: application/json" -H "X-GSLB-Key: $KEY" \
-	-H "X-GSLB-Timestamp: $ts" -H "X-GSLB-Signature: $sig" --data-binary "@$WORK/up.json"
+	"${SIGN_HDRS[@]}" --data-binary "@$WORK/up.json"
 refused 401 bad_signature $KEY
 
 step "unknown key: 401 unknown_key"
@@ -127,13 +129,15 @@ rl_gate
 signed_post probe-nobody "$SECRET" "$WORK/up.json"
 refused 401 unknown_key probe-nobody
 
-step "missing headers: 401 no_auth"
+step "missing headers (a probe of protocol 1 lacks boot and seq): 401 no_auth"
 ts=$(now_ms)
 sig=$(sign "$SECRET" POST /v1/reports "$ts" "$WORK/up.json")
-for missing in key timestamp signature all; do
+for missing in key boot seq timestamp signature all; do
 	rl_gate
 	hdrs=()
 	[ $missing = key ] || [ $missing = all ] || hdrs+=(-H "X-GSLB-Key: $KEY")
+	[ $missing = boot ] || [ $missing = all ] || hdrs+=(-H "X-GSLB-Boot: $SIGN_BOOT")
+	[ $missing = seq ] || [ $missing = all ] || hdrs+=(-H "X-GSLB-Seq: $ts")
 	[ $missing = timestamp ] || [ $missing = all ] || hdrs+=(-H "X-GSLB-Timestamp: $ts")
 	[ $missing = signature ] || [ $missing = all ] || hdrs+=(-H "X-GSLB-Signature: $sig")
 	API_CMD="curl POST /v1/reports without the $missing header(s)"
@@ -144,6 +148,10 @@ for missing in key timestamp signature all; do
 	else
 		refused 401 no_auth $KEY
 	fi
+	case $missing in
+	boot | seq) api_jq .error | grep -q 'probe protocol 1, this gslbd protocol 2' ||
+		api_fail "the refusal does not name the protocol versions" ;;
+	esac
 done
 
 step "stale timestamp (10 minutes ago): 401 skew"
@@ -164,19 +172,13 @@ rl_gate
 signed_post $KEY "$SECRET" "$WORK/big.json"
 refused 413 too_large $KEY
 
-step "malformed JSON, unknown datacenter, wrong types: 400 malformed"
+step "malformed JSON, not this probe's, no results array: 400 malformed"
 i=0
 for bad in \
 	'{"probe":"probe-us","results":[' \
 	'not json at all' \
 	'["probe-us"]' \
 	'{"probe":"probe-eu","results":[]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"us-west","ok":true}]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"eu-west","ok":"yes"}]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"eu-west","ok":true,"rtt_ms":"fast"}]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"eu-west","ok":true,"status":"200"}]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"eu-west","ok":true,"error":42}]}' \
-	'{"probe":"probe-us","results":[{"datacenter":"eu-west","ok":true},{"datacenter":"eu-west","ok":true}]}' \
 	'{"probe":"probe-us","results":{"datacenter":"eu-west","ok":true}}'; do
 	i=$((i + 1))
 	printf '%s' "$bad" >"$WORK/bad-$i.json"
@@ -186,14 +188,42 @@ for bad in \
 	refused 400 malformed $KEY
 done
 
+step "unknown datacenter, wrong types, negative rtt_ms: the result is skipped and counted"
+skipped() {
+	metric "gslbd_report_results_skipped_total{reason=\"$1\"}"
+}
+for bad in \
+	'{"datacenter":"us-west","ok":true}:unknown_datacenter' \
+	'{"datacenter":"eu-west","ok":"yes"}:invalid' \
+	'{"datacenter":"eu-west","ok":true,"rtt_ms":"fast"}:invalid' \
+	'{"datacenter":"eu-west","ok":true,"rtt_ms":-1}:invalid' \
+	'{"datacenter":"eu-west","ok":true,"rtt_ms":-0.5}:invalid' \
+	'{"datacenter":"eu-west","ok":true,"status":"200"}:invalid' \
+	'{"datacenter":"eu-west","ok":true,"error":42}:invalid'; do
+	reason=${bad##*:}
+	before=$(skipped "$reason")
+	i=$((i + 1))
+	printf '{"probe":"probe-us","results":[%s]}' "${bad%:*}" >"$WORK/bad-$i.json"
+	signed_post $KEY "$SECRET" "$WORK/bad-$i.json"
+	API_CMD="$API_CMD: ${bad%:*}"
+	assert_api_code 200
+	assert_api_jq .accepted 0
+	ACCEPTED=$((ACCEPTED + 1))
+	[ "$(reports accepted)" = "$ACCEPTED" ] || fail "the report was not counted as accepted"
+	[ "$(skipped "$reason")" = $((before + 1)) ] ||
+		fail "gslbd_report_results_skipped_total{reason=\"$reason\"} did not count ${bad%:*}"
+	[ "$(fingerprint)" = "$FP" ] || fail "a skipped result ($bad) changed the status: $(fingerprint)"
+done
+log_wait 'report result skipped: probe=probe-us reason=invalid: probe probe-us: results\[0\].rtt_ms is not null or a number' 2
+
 step "replay: the same request twice is refused the second time (409 replay)"
 # The first one is a valid report (eu-west up once: not yet rise=2).
 ts=$(now_ms)
-sig=$(sign "$SECRET" POST /v1/reports "$ts" "$WORK/up.json")
+sign_headers "$SECRET" POST /v1/reports "$ts" "$WORK/up.json"
 replay() {
 	API_CMD="curl POST /v1/reports (key $KEY, ts $ts, sent again)"
 	api_request /v1/reports -X POST -H "Content-Type: application/json" -H "X-GSLB-Key: $KEY" \
-		-H "X-GSLB-Timestamp: $ts" -H "X-GSLB-Signature: $sig" --data-binary "@$WORK/up.json"
+		"${SIGN_HDRS[@]}" --data-binary "@$WORK/up.json"
 }
 replay
 assert_api_code 200
@@ -205,21 +235,21 @@ FP=$(fingerprint)
 rl_gate
 replay
 refused 409 replay $KEY
-# An older timestamp, correctly signed, is a replay too.
+# An older seq of the same boot id, correctly signed, is a replay too.
 rl_gate
 signed_post $KEY "$SECRET" "$WORK/up.json" $((ts - 1))
 refused 409 replay $KEY
 
 step "a burst of $BURST forged reports: refused, DNS keeps answering"
 ts=$(now_ms)
-sig=$(sign "not-the-secret-of-probe-us-0123" POST /v1/reports "$ts" "$WORK/up.json")
+sign_headers "not-the-secret-of-probe-us-0123" POST /v1/reports "$ts" "$WORK/up.json"
 urls=()
 for ((i = 0; i < BURST; i++)); do
 	urls+=(-o /dev/null "http://127.0.0.1:$G_HTTP/v1/reports")
 done
 curl -s --no-progress-meter --parallel --parallel-max 16 --max-time $((30 * TF)) -X POST \
-	-H "Content-Type: application/json" -H "X-GSLB-Key: $KEY" -H "X-GSLB-Timestamp: $ts" \
-	-H "X-GSLB-Signature: $sig" --data-binary "@$WORK/up.json" \
+	-H "Content-Type: application/json" -H "X-GSLB-Key: $KEY" "${SIGN_HDRS[@]}" \
+	--data-binary "@$WORK/up.json" \
 	-w '%{http_code}\n' "${urls[@]}" >"$WORK/burst.codes" 2>"$WORK/burst.err" &
 burst=$!
 BG_PIDS="$BG_PIDS $burst"
@@ -262,9 +292,8 @@ api_request /v1/datacenters/us-east/drain -X POST -H "Authorization: Basic $PROB
 assert_api_code 401
 # A probe's signature is no admin token.
 ts=$(now_ms)
-sig=$(sign "$SECRET" POST /v1/datacenters/us-east/drain "$ts" /dev/null)
-api_request /v1/datacenters/us-east/drain -X POST -H "X-GSLB-Key: $KEY" \
-	-H "X-GSLB-Timestamp: $ts" -H "X-GSLB-Signature: $sig"
+sign_headers "$SECRET" POST /v1/datacenters/us-east/drain "$ts" /dev/null
+api_request /v1/datacenters/us-east/drain -X POST -H "X-GSLB-Key: $KEY" "${SIGN_HDRS[@]}"
 assert_api_code 401
 [ "$(fingerprint)" = "$FP" ] || fail "a refused admin request changed the status"
 grep -q 'write refused: .*reason=bad or missing admin token' "$G_LOG" ||
@@ -286,13 +315,12 @@ assert_api_code 401
 assert_api_jq .reason no_auth
 # signed_get PATH KEY SECRET [HEADER...]: sets API_CODE, API_BODY, ETAG.
 signed_get() {
-	local path=$1 key=$2 secret=$3 ts sig
+	local path=$1 key=$2 secret=$3 ts
 	shift 3
 	ts=$(now_ms)
-	sig=$(sign "$secret" GET "$path" "$ts" /dev/null)
+	sign_headers "$secret" GET "$path" "$ts" /dev/null
 	API_CMD="curl GET $path (key $key)"
-	api_request "$path" -X GET -D "$WORK/hdr" -H "X-GSLB-Key: $key" \
-		-H "X-GSLB-Timestamp: $ts" -H "X-GSLB-Signature: $sig" "$@"
+	api_request "$path" -X GET -D "$WORK/hdr" -H "X-GSLB-Key: $key" "${SIGN_HDRS[@]}" "$@"
 	ETAG=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\([^\r]*\)\r*$/\1/p' "$WORK/hdr")
 }
 signed_get /v1/probe-config $KEY "not-the-secret-of-probe-us-0123"
@@ -312,6 +340,7 @@ etag=$ETAG
 signed_get /v1/probe-config $KEY "$SECRET" -H "If-None-Match: $etag"
 assert_api_code 304
 [ -z "$API_BODY" ] || api_fail "a 304 has no body"
+grep -qi '^X-GSLB-Signature: [0-9a-f]\{64\}' "$WORK/hdr" || api_fail "the 304 is not signed"
 [ "$ETAG" = "$etag" ] || api_fail "the ETag changed: $etag -> $ETAG"
 signed_get /v1/probe-config $KEY "$SECRET" -H 'If-None-Match: "something-else"'
 assert_api_code 200

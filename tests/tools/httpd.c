@@ -14,7 +14,8 @@
  *   GET /delay/MS         answers 200 "late" after MS milliseconds
  *   GET /v1/probe-config  checks the signature (-k/-s; 401 when wrong),
  *                         answers CONFIG_JSON with ETag "cfg1" (304 when
- *                         If-None-Match matches)
+ *                         If-None-Match matches), signed as gslbd signs it
+ *                         (generation 1)
  *   POST /v1/reports      checks the signature (401 when wrong), saves the
  *                         body to DIR/report.N.json and the headers to
  *                         DIR/report.N.hdr (N = 1, 2, ...), answers 200
@@ -156,22 +157,45 @@ static bool header_get(const char *hdrs, const char *name, char *out, size_t len
 	return false;
 }
 
-/* Is the request signed by key_id with secret? */
+/* Is the request signed by key_id with secret (probe protocol 2)? Sets
+ * *st to its boot id, seq and time. */
 static bool signature_ok(const char *hdrs, const char *method, const char *path, const char *body,
-			 size_t body_len)
+			 size_t body_len, struct sign_stamp *st)
 {
-	char key[128], ts[64], sig[128];
+	char key[128], ts[64], sig[128], boot[64], seq[64];
 
+	memset(st, 0, sizeof(*st));
 	if (key_id == NULL)
 		return true;
 	if (!header_get(hdrs, SIGN_HEADER_KEY, key, sizeof(key)) ||
+	    !header_get(hdrs, SIGN_HEADER_BOOT, boot, sizeof(boot)) ||
+	    !header_get(hdrs, SIGN_HEADER_SEQ, seq, sizeof(seq)) ||
 	    !header_get(hdrs, SIGN_HEADER_TIMESTAMP, ts, sizeof(ts)) ||
 	    !header_get(hdrs, SIGN_HEADER_SIGNATURE, sig, sizeof(sig)))
 		return false;
-	if (strcmp(key, key_id) != 0)
+	if (strcmp(key, key_id) != 0 || !sign_boot_parse(boot, &st->boot) ||
+	    !sign_u64_parse(seq, &st->seq) || !sign_u64_parse(ts, &st->ts_ms))
 		return false;
-	return sign_check((const uint8_t *)secret, strlen(secret), method, path,
-			  strtoull(ts, NULL, 10), body, body_len, sig);
+	return sign_probe_request_check((const uint8_t *)secret, strlen(secret), method, path, st,
+					body, body_len, sig);
+}
+
+/* The headers signing a probe-config answer (status, body) to request st,
+ * as gslbd writes them, into out (len bytes), after extra. */
+static void answer_headers(const struct sign_stamp *st, int status, const char *body,
+			   const char *extra, char *out, size_t len)
+{
+	struct sign_answer an = {status, UINT64_C(0x5e17e5), 1, (uint64_t)time(NULL) * 1000};
+	char sig[SIGN_HEX_LEN + 1] = "", boot[SIGN_BOOT_HEX_LEN + 1];
+
+	if (secret != NULL)
+		sign_probe_answer((const uint8_t *)secret, strlen(secret), "/v1/probe-config", st,
+				  &an, body, strlen(body), sig);
+	sign_boot_format(an.boot, boot);
+	snprintf(out, len,
+		 "%s%s: %s\r\n%s: %" PRIu64 "\r\n%s: %" PRIu64 "\r\n%s: %s\r\n", extra,
+		 SIGN_HEADER_BOOT, boot, SIGN_HEADER_GENERATION, an.generation,
+		 SIGN_HEADER_TIMESTAMP, an.ts_ms, SIGN_HEADER_SIGNATURE, sig);
 }
 
 static void respond(struct client *c, int status, const char *extra_headers, const char *body,
@@ -198,8 +222,9 @@ static void respond(struct client *c, int status, const char *extra_headers, con
 /* The request in c is complete: build the answer. */
 static void handle(struct client *c, size_t hdr_len, size_t body_len)
 {
-	char method[16], path[1024], host[256] = "", inm[128] = "", line[1400];
+	char method[16], path[1024], host[256] = "", inm[128] = "", line[1400], ah[512];
 	const char *body = c->req + hdr_len;
+	struct sign_stamp st;
 	char *hdrs;
 
 	hdrs = strndup(c->req, hdr_len);
@@ -223,21 +248,25 @@ static void handle(struct client *c, size_t hdr_len, size_t body_len)
 	} else if (strncmp(path, "/delay/", 7) == 0) {
 		respond(c, 200, "", "late\n", strtoull(path + 7, NULL, 10));
 	} else if (strcmp(method, "GET") == 0 && strcmp(path, "/v1/probe-config") == 0) {
-		if (!signature_ok(hdrs, "GET", path, "", 0))
+		if (!signature_ok(hdrs, "GET", path, "", 0, &st)) {
 			respond(c, 401, "Content-Type: application/json\r\n",
 				"{\"error\":\"bad signature\",\"reason\":\"bad_signature\"}", 0);
-		else if (config_json == NULL)
+		} else if (config_json == NULL) {
 			respond(c, 404, "", "no config\n", 0);
-		else if (header_get(hdrs, "If-None-Match", inm, sizeof(inm)) &&
-			 strcmp(inm, "\"cfg1\"") == 0)
-			respond(c, 304, "ETag: \"cfg1\"\r\n", "", 0);
-		else
-			respond(c, 200, "ETag: \"cfg1\"\r\nContent-Type: application/json\r\n",
-				config_json, 0);
+		} else if (header_get(hdrs, "If-None-Match", inm, sizeof(inm)) &&
+			   strcmp(inm, "\"cfg1\"") == 0) {
+			answer_headers(&st, 304, "", "ETag: \"cfg1\"\r\n", ah, sizeof(ah));
+			respond(c, 304, ah, "", 0);
+		} else {
+			answer_headers(&st, 200, config_json,
+				       "ETag: \"cfg1\"\r\nContent-Type: application/json\r\n", ah,
+				       sizeof(ah));
+			respond(c, 200, ah, config_json, 0);
+		}
 	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/v1/reports") == 0) {
 		char file[4096];
 
-		if (!signature_ok(hdrs, "POST", path, body, body_len)) {
+		if (!signature_ok(hdrs, "POST", path, body, body_len, &st)) {
 			snprintf(file, sizeof(file), "%s/rejected.%u", dir, ++rejected_count);
 			write_file(file, hdrs, hdr_len);
 			respond(c, 401, "Content-Type: application/json\r\n",

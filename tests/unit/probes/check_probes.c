@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/sign.h"
 #include "probes/checks.h"
 #include "probes/probe_conf.h"
 
@@ -443,7 +444,8 @@ START_TEST(test_report_body)
 	ck_assert(json_is_null(json_object_get(o, "error")));
 	o = json_array_get(res, 1);
 	ck_assert(json_is_false(json_object_get(o, "ok")));
-	ck_assert(json_real_value(json_object_get(o, "rtt_ms")) == -1);
+	/* Not reached: null (a negative number is refused by gslbd). */
+	ck_assert(json_is_null(json_object_get(o, "rtt_ms")));
 	ck_assert_str_eq(json_string_value(json_object_get(o, "error")), "connect \"timeout\"");
 	json_decref(root);
 	free(text);
@@ -582,6 +584,125 @@ START_TEST(test_report_load)
 }
 END_TEST
 
+/* ---- the signed probe-config answer ------------------------------------ */
+
+#define REQ_BOOT UINT64_C(0x1111111111111111)
+#define SRV_BOOT UINT64_C(0x2222222222222222)
+
+/* The headers of an answer signed by gslbd under key for request req. */
+struct answer {
+	char boot[SIGN_BOOT_HEX_LEN + 1];
+	char gen[24];
+	char ts[24];
+	char sig[SIGN_HEX_LEN + 1];
+	const char *hdr[PCONFIG_SIG_COUNT];
+};
+
+static void answer_sign(struct answer *w, const char *key, const struct sign_stamp *req, int status,
+			uint64_t gen, const char *body)
+{
+	struct sign_answer an = {status, SRV_BOOT, gen, 1700000000123};
+
+	sign_boot_format(SRV_BOOT, w->boot);
+	snprintf(w->gen, sizeof(w->gen), "%llu", (unsigned long long)gen);
+	snprintf(w->ts, sizeof(w->ts), "%llu", (unsigned long long)an.ts_ms);
+	sign_probe_answer((const uint8_t *)key, strlen(key), "/v1/probe-config", req, &an, body,
+			  body != NULL ? strlen(body) : 0, w->sig);
+	w->hdr[PCONFIG_SIG_BOOT] = w->boot;
+	w->hdr[PCONFIG_SIG_GENERATION] = w->gen;
+	w->hdr[PCONFIG_SIG_TIMESTAMP] = w->ts;
+	w->hdr[PCONFIG_SIG_SIGNATURE] = w->sig;
+}
+
+static int answer_check(const struct answer *w, const struct sign_stamp *req, long status,
+			const char *body, uint64_t have_boot, uint64_t have_gen, char *why)
+{
+	struct sign_answer an;
+
+	why[0] = '\0';
+	return pconfig_answer_verify((const uint8_t *)SECRET, strlen(SECRET), req, status, w->hdr,
+				     body, body != NULL ? strlen(body) : 0, have_boot, have_gen,
+				     &an, why, 160);
+}
+
+START_TEST(test_answer_valid)
+{
+	static const char body[] = "{\"checks\":[{\"datacenter\":\"eu-west\",\"type\":\"tcp\","
+				   "\"address\":\"192.0.2.20\",\"port\":22}]}";
+	struct sign_stamp req = {REQ_BOOT, 7, 1700000000000};
+	struct answer w;
+	char why[160];
+
+	answer_sign(&w, SECRET, &req, 200, 5, body);
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, 0, 0, why), 0);
+	/* The same generation again, or a newer one. */
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, SRV_BOOT, 5, why), 0);
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, SRV_BOOT, 4, why), 0);
+	/* Another gslbd (or a restarted one) numbers its generations afresh. */
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, REQ_BOOT, 9, why), 0);
+	/* 304 is signed too, over an empty body. */
+	answer_sign(&w, SECRET, &req, 304, 5, NULL);
+	ck_assert_int_eq(answer_check(&w, &req, 304, NULL, SRV_BOOT, 5, why), 0);
+	ck_assert_str_eq(why, "");
+}
+END_TEST
+
+START_TEST(test_answer_invalid)
+{
+	static const char body[] = "{\"checks\":[{\"datacenter\":\"eu-west\",\"type\":\"tcp\","
+				   "\"address\":\"192.0.2.20\",\"port\":22}]}";
+	/* What a proxy on the path made of it. */
+	static const char rewritten[] = "{\"checks\":[{\"datacenter\":\"eu-west\",\"type\":\"tcp\","
+					"\"address\":\"192.0.2.99\",\"port\":22}]}";
+	struct sign_stamp req = {REQ_BOOT, 7, 1700000000000}, other = req;
+	struct answer w;
+	char why[160];
+
+	answer_sign(&w, SECRET, &req, 200, 5, body);
+	ck_assert_int_eq(answer_check(&w, &req, 200, rewritten, 0, 0, why), GSLB_EPARSE);
+	ck_assert_str_eq(why,
+			 "bad signature (altered on the way, or an answer to another request)");
+	/* An old answer replayed to a later request. */
+	other.seq = 8;
+	ck_assert_int_eq(answer_check(&w, &other, 200, body, 0, 0, why), GSLB_EPARSE);
+	ck_assert_str_eq(why,
+			 "bad signature (altered on the way, or an answer to another request)");
+	/* A 200 passed off as a 304 and back. */
+	ck_assert_int_eq(answer_check(&w, &req, 304, NULL, 0, 0, why), GSLB_EPARSE);
+	/* Signed with another key. */
+	answer_sign(&w, "fedcba9876543210", &req, 200, 5, body);
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, 0, 0, why), GSLB_EPARSE);
+	/* An older generation of the same gslbd. */
+	answer_sign(&w, SECRET, &req, 200, 5, body);
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, SRV_BOOT, 6, why), GSLB_EPARSE);
+	ck_assert_str_eq(why, "generation 5 is older than the one in use (6)");
+	/* A generation header changed on the way. */
+	snprintf(w.gen, sizeof(w.gen), "6");
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, SRV_BOOT, 6, why), GSLB_EPARSE);
+	ck_assert_str_eq(why,
+			 "bad signature (altered on the way, or an answer to another request)");
+	/* Unsigned or malformed. */
+	for (size_t i = 0; i < PCONFIG_SIG_COUNT; i++) {
+		static const char *const want[] = {
+		    "unsigned answer (no X-GSLB-Boot header)",
+		    "unsigned answer (no X-GSLB-Generation header)",
+		    "unsigned answer (no X-GSLB-Timestamp header)",
+		    "unsigned answer (no X-GSLB-Signature header)",
+		};
+
+		answer_sign(&w, SECRET, &req, 200, 5, body);
+		w.hdr[i] = NULL;
+		ck_assert_int_eq(answer_check(&w, &req, 200, body, 0, 0, why), GSLB_EPARSE);
+		ck_assert_str_eq(why, want[i]);
+	}
+	answer_sign(&w, SECRET, &req, 200, 5, body);
+	w.hdr[PCONFIG_SIG_GENERATION] = "-5";
+	ck_assert_int_eq(answer_check(&w, &req, 200, body, 0, 0, why), GSLB_EPARSE);
+	ck_assert_str_eq(why,
+			 "malformed X-GSLB-Boot, X-GSLB-Generation or X-GSLB-Timestamp header");
+}
+END_TEST
+
 static Suite *probes_suite(void)
 {
 	Suite *s = suite_create("probes");
@@ -616,6 +737,14 @@ static Suite *probes_suite(void)
 	tcase_add_test(tc, test_report_body);
 	tcase_add_test(tc, test_load_read);
 	tcase_add_test(tc, test_report_load);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("answer_valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_answer_valid);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("answer_invalid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_answer_invalid);
 	suite_add_tcase(s, tc);
 	return s;
 }

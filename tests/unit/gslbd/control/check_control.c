@@ -124,18 +124,22 @@ static enum report_verdict report_body(const char *id, const char *secret, char 
 				       uint64_t step_ms, size_t *accepted, char *why,
 				       size_t why_len)
 {
-	static uint64_t last;
+	static uint64_t last, seq;
 	uint64_t ts = time_wall_ms();
-	char sig[SIGN_HEX_LEN + 1], tss[32];
-	struct report_auth auth = {id, tss, sig};
+	char sig[SIGN_HEX_LEN + 1], tss[32], boot[SIGN_BOOT_HEX_LEN + 1], seqs[24];
+	struct report_auth auth = {id, boot, seqs, tss, sig};
+	struct sign_stamp st;
 	enum report_verdict v;
 
 	if (ts < last + step_ms)
 		ts = last + step_ms;
 	last = ts;
+	st = (struct sign_stamp){UINT64_C(0xc0ffee), ++seq, ts};
+	sign_boot_format(st.boot, boot);
+	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)st.seq);
 	snprintf(tss, sizeof(tss), "%llu", (unsigned long long)ts);
-	sign_request((const uint8_t *)secret, strlen(secret), "POST", PROBE_PROTO_PATH_REPORTS, ts,
-		     body, strlen(body), sig);
+	sign_probe_request((const uint8_t *)secret, strlen(secret), "POST",
+			   PROBE_PROTO_PATH_REPORTS, &st, body, strlen(body), sig);
 	*accepted = 0;
 	v = control_report(ctl, &auth, body, strlen(body), accepted, why, why_len);
 	free(body);

@@ -158,6 +158,30 @@ START_TEST(test_sign_known_answer)
 	ck_assert_str_eq(sig, "8d1fe7f5800441aa21b19576ec5a381591558c12115718dc2702e5f4fca8459f");
 	free(msg);
 
+	/* Protocol 2: a tag, the method, path, boot id, seq and timestamp, each
+	 * on its line, then the body. */
+	{
+		struct sign_stamp st = {UINT64_C(0x00000000000000a1), 7, NOW};
+
+		msg = xasprintf("gslb-probe-2 request\nPOST\n/v1/reports\n00000000000000a1\n7\n"
+				"1700000000000\n%s",
+				body);
+		hmac_hex(secret, strlen(secret), msg, strlen(msg), ref);
+		sign_probe_request((const uint8_t *)secret, strlen(secret), "POST", REPORTS, &st,
+				   body, strlen(body), sig);
+		ck_assert_str_eq(sig, ref);
+		free(msg);
+		msg = xasprintf("gslb-probe-2 answer\n/v1/probe-config\n00000000000000a1\n7\n304\n"
+				"b2b2b2b2b2b2b2b2\n9\n1700000000001\n");
+		hmac_hex(secret, strlen(secret), msg, strlen(msg), ref);
+		sign_probe_answer(
+		    (const uint8_t *)secret, strlen(secret), "/v1/probe-config", &st,
+		    &(struct sign_answer){304, UINT64_C(0xb2b2b2b2b2b2b2b2), 9, NOW + 1}, "", 0,
+		    sig);
+		ck_assert_str_eq(sig, ref);
+		free(msg);
+	}
+
 	/* Empty body, timestamp 0. */
 	hmac_hex(secret, strlen(secret), "GET\n/v1/probe-config\n0\n", 23, ref);
 	sign_request((const uint8_t *)secret, strlen(secret), "GET", "/v1/probe-config", 0, NULL, 0,
@@ -223,60 +247,77 @@ END_TEST
 /* ---- verification ---- */
 
 /* Headers of a request signed by probe (index into cfg->probes, or -1 for a
- * secret no probe has) at ts over path and body. */
+ * secret no probe has) as boot and seq at ts over path and body. */
 struct signed_req {
 	char key[80];
+	char boot[SIGN_BOOT_HEX_LEN + 1];
+	char seq[24];
 	char ts[32];
 	char sig[SIGN_HEX_LEN + 1];
 	struct report_auth auth;
 };
 
-static void sign_as(struct signed_req *r, long probe, const char *method, const char *path,
-		    uint64_t ts, const char *body)
+#define BOOT_A UINT64_C(0x00000000000000a1) /* a probe process */
+#define BOOT_B UINT64_C(0xb2b2b2b2b2b2b2b2) /* the same probe restarted */
+#define MONO   UINT64_C(5000000)            /* the monotonic clock of verify tests */
+
+static void sign_as_seq(struct signed_req *r, long probe, const char *method, const char *path,
+			uint64_t boot, uint64_t seq, uint64_t ts, const char *body)
 {
 	const struct config_probe *p = probe >= 0 ? &cfg->probes[probe] : NULL;
 	const char *other = "not-the-right-secret";
+	struct sign_stamp st = {boot, seq, ts};
 
 	snprintf(r->key, sizeof(r->key), "%s", p != NULL ? p->id : "probe-eu");
+	sign_boot_format(boot, r->boot);
+	snprintf(r->seq, sizeof(r->seq), "%" PRIu64, seq);
 	snprintf(r->ts, sizeof(r->ts), "%" PRIu64, ts);
 	if (p != NULL)
-		sign_request(p->secret, p->secret_len, method, path, ts, body, strlen(body),
-			     r->sig);
+		sign_probe_request(p->secret, p->secret_len, method, path, &st, body, strlen(body),
+				   r->sig);
 	else
-		sign_request((const uint8_t *)other, strlen(other), method, path, ts, body,
-			     strlen(body), r->sig);
-	r->auth = (struct report_auth){r->key, r->ts, r->sig};
+		sign_probe_request((const uint8_t *)other, strlen(other), method, path, &st, body,
+				   strlen(body), r->sig);
+	r->auth = (struct report_auth){r->key, r->boot, r->seq, r->ts, r->sig};
+}
+
+/* Signed as boot BOOT_A, seq 1. */
+static void sign_as(struct signed_req *r, long probe, const char *method, const char *path,
+		    uint64_t ts, const char *body)
+{
+	sign_as_seq(r, probe, method, path, BOOT_A, 1, ts, body);
 }
 
 static const char body_eu[] = "{\"probe\":\"probe-eu\",\"results\":[]}";
 
 /* report_verify() of a POST /v1/reports of body_eu with auth at NOW. */
-static enum report_verdict verify(const struct report_auth *auth, const uint64_t *last,
-				  size_t *probe, uint64_t *ts, char *why, size_t why_len)
+static enum report_verdict verify(const struct report_auth *auth, const struct report_peer *last,
+				  size_t *probe, struct sign_stamp *st, char *why, size_t why_len)
 {
-	return report_verify(cfg, "POST", REPORTS, auth, body_eu, strlen(body_eu), NOW, last, probe,
-			     ts, why, why_len);
+	return report_verify(cfg, "POST", REPORTS, auth, body_eu, strlen(body_eu), NOW, MONO, last,
+			     probe, st, why, why_len);
 }
 
 START_TEST(test_verify_valid)
 {
 	struct signed_req r;
-	uint64_t last[2] = {NOW - 5000, NOW + 100000};
+	struct report_peer last[2] = {{.boot = BOOT_A, .seq = 4}, {.boot = BOOT_A, .seq = 100}};
 	size_t probe = 99;
-	uint64_t ts = 0;
+	struct sign_stamp ts = {0, 0, 0};
 	char why[256] = "x";
 
-	sign_as(&r, 0, "POST", REPORTS, NOW - 1000, body_eu);
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 5, NOW - 1000, body_eu);
 	ck_assert_int_eq(verify(&r.auth, NULL, &probe, &ts, why, sizeof(why)), REPORT_OK);
 	ck_assert_uint_eq(probe, 0);
-	ck_assert_uint_eq(ts, NOW - 1000);
+	ck_assert_uint_eq(ts.ts_ms, NOW - 1000);
+	ck_assert_uint_eq(ts.boot, BOOT_A);
+	ck_assert_uint_eq(ts.seq, 5);
 	ck_assert_str_eq(why, "");
 	/* Newer than the last accepted from this probe; the other's does not count. */
 	ck_assert_int_eq(verify(&r.auth, last, &probe, &ts, why, sizeof(why)), REPORT_OK);
 
 	/* The second probe with its own key. */
-	sign_as(&r, 1, "POST", REPORTS, NOW, body_eu);
-	last[1] = NOW - 1;
+	sign_as_seq(&r, 1, "POST", REPORTS, BOOT_A, 101, NOW, body_eu);
 	ck_assert_int_eq(verify(&r.auth, last, &probe, &ts, why, sizeof(why)), REPORT_OK);
 	ck_assert_uint_eq(probe, 1);
 
@@ -288,8 +329,8 @@ START_TEST(test_verify_valid)
 
 	/* GET with an empty body, no replay check, NULL why. */
 	sign_as(&r, 1, "GET", "/v1/probe-config", NOW, "");
-	ck_assert_int_eq(report_verify(cfg, "GET", "/v1/probe-config", &r.auth, NULL, 0, NOW, NULL,
-				       &probe, &ts, NULL, 0),
+	ck_assert_int_eq(report_verify(cfg, "GET", "/v1/probe-config", &r.auth, NULL, 0, NOW, MONO,
+				       NULL, &probe, &ts, NULL, 0),
 			 REPORT_OK);
 	ck_assert_uint_eq(probe, 1);
 
@@ -301,8 +342,8 @@ START_TEST(test_verify_valid)
 		big[cfg->report_max_bytes] = '\0';
 		sign_as(&r, 0, "POST", REPORTS, NOW, big);
 		ck_assert_int_eq(report_verify(cfg, "POST", REPORTS, &r.auth, big,
-					       cfg->report_max_bytes, NOW, NULL, &probe, &ts, why,
-					       sizeof(why)),
+					       cfg->report_max_bytes, NOW, MONO, NULL, &probe, &ts,
+					       why, sizeof(why)),
 				 REPORT_OK);
 		free(big);
 	}
@@ -339,11 +380,11 @@ END_TEST
 	do {                                                                                       \
 		char why_[256] = "";                                                               \
 		size_t probe_ = 99;                                                                \
-		uint64_t ts_ = 7;                                                                  \
+		struct sign_stamp ts_ = {7, 7, 7};                                                 \
 		ck_assert_int_eq(verify(auth, last, &probe_, &ts_, why_, sizeof(why_)), v);        \
 		ck_assert_str_eq(why_, want);                                                      \
 		ck_assert_uint_eq(probe_, 99);                                                     \
-		ck_assert_uint_eq(ts_, 7);                                                         \
+		ck_assert_uint_eq(ts_.ts_ms, 7);                                                   \
 	} while (0)
 
 START_TEST(test_verify_too_large)
@@ -352,19 +393,19 @@ START_TEST(test_verify_too_large)
 	char *big = xmalloc(cfg->report_max_bytes + 2);
 	char why[256];
 	size_t probe;
-	uint64_t ts;
+	struct sign_stamp ts;
 
 	memset(big, ' ', cfg->report_max_bytes + 1);
 	big[cfg->report_max_bytes + 1] = '\0';
 	sign_as(&r, 0, "POST", REPORTS, NOW, big);
 	ck_assert_int_eq(report_verify(cfg, "POST", REPORTS, &r.auth, big,
-				       cfg->report_max_bytes + 1, NOW, NULL, &probe, &ts, why,
+				       cfg->report_max_bytes + 1, NOW, MONO, NULL, &probe, &ts, why,
 				       sizeof(why)),
 			 REPORT_TOO_LARGE);
 	ck_assert_str_eq(why, "body of 4097 bytes is over the limit of 4096 bytes");
 	/* Size comes first, even before the headers. */
 	ck_assert_int_eq(report_verify(cfg, "POST", REPORTS, NULL, big, cfg->report_max_bytes + 1,
-				       NOW, NULL, &probe, &ts, why, sizeof(why)),
+				       NOW, MONO, NULL, &probe, &ts, why, sizeof(why)),
 			 REPORT_TOO_LARGE);
 	free(big);
 }
@@ -403,6 +444,32 @@ START_TEST(test_verify_no_auth)
 	a = r.auth;
 	a.key = NULL;
 	CK_VERIFY(&a, NULL, REPORT_NO_AUTH, "missing X-GSLB-Key header");
+	/* A probe of protocol 1 is told why. */
+	a = r.auth;
+	a.boot = NULL;
+	CK_VERIFY(&a, NULL, REPORT_NO_AUTH,
+		  "missing X-GSLB-Boot header: the sender speaks probe protocol 1, this gslbd "
+		  "protocol 2 (upgrade gslb-probe)");
+	a = r.auth;
+	a.seq = NULL;
+	CK_VERIFY(&a, NULL, REPORT_NO_AUTH,
+		  "missing X-GSLB-Seq header: the sender speaks probe protocol 1, this gslbd "
+		  "protocol 2 (upgrade gslb-probe)");
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const bad_boots[] = {"", "0000000000000000", "00000000000000a",
+							"00000000000000a1f", "00000000000000ag"};
+
+		a = r.auth;
+		a.boot = bad_boots[i];
+		CK_VERIFY(&a, NULL, REPORT_NO_AUTH,
+			  "malformed X-GSLB-Boot header (want 16 hex digits, not all 0)");
+	}
+	for (size_t i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]) + 1; i++) {
+		a = r.auth;
+		a.seq = i < sizeof(bad_ts) / sizeof(bad_ts[0]) ? bad_ts[i] : "0";
+		CK_VERIFY(&a, NULL, REPORT_NO_AUTH,
+			  "malformed X-GSLB-Seq header (want a decimal number from 1)");
+	}
 	a = r.auth;
 	a.timestamp = NULL;
 	CK_VERIFY(&a, NULL, REPORT_NO_AUTH, "missing X-GSLB-Timestamp header");
@@ -462,7 +529,7 @@ START_TEST(test_verify_bad_signature)
 {
 	static const char *want = "probe probe-eu: signature does not match";
 	struct signed_req r;
-	uint64_t last[2] = {0, 0};
+	struct report_peer last[2] = {{.boot = 0}, {.boot = 0}};
 
 	/* A secret that is not the probe's. */
 	sign_as(&r, -1, "POST", REPORTS, NOW, body_eu);
@@ -481,9 +548,16 @@ START_TEST(test_verify_bad_signature)
 	CK_VERIFY(&r.auth, NULL, REPORT_BAD_SIGNATURE, want);
 	sign_as(&r, 0, "POST", REPORTS, NOW, "{\"probe\":\"probe-eu\",\"results\":[ ]}");
 	CK_VERIFY(&r.auth, NULL, REPORT_BAD_SIGNATURE, want);
+	/* The boot id and the seq are signed. */
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 7, NOW, body_eu);
+	snprintf(r.seq, sizeof(r.seq), "8");
+	CK_VERIFY(&r.auth, NULL, REPORT_BAD_SIGNATURE, want);
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 7, NOW, body_eu);
+	sign_boot_format(BOOT_B, r.boot);
+	CK_VERIFY(&r.auth, NULL, REPORT_BAD_SIGNATURE, want);
 	/* An unsigned sender learns nothing about skew or replay. */
 	sign_as(&r, -1, "POST", REPORTS, NOW + 3600000, body_eu);
-	last[0] = NOW + 7200000;
+	last[0] = (struct report_peer){.boot = BOOT_A, .seq = 1000};
 	CK_VERIFY(&r.auth, last, REPORT_BAD_SIGNATURE, want);
 }
 END_TEST
@@ -491,7 +565,7 @@ END_TEST
 START_TEST(test_verify_skew)
 {
 	struct signed_req r;
-	uint64_t last[2] = {NOW + 10000000, 0};
+	struct report_peer last[2] = {{.boot = BOOT_A, .seq = 1000}, {.boot = 0}};
 
 	sign_as(&r, 0, "POST", REPORTS, NOW + 45000, body_eu);
 	CK_VERIFY(&r.auth, NULL, REPORT_SKEW,
@@ -516,31 +590,117 @@ END_TEST
 START_TEST(test_verify_replay)
 {
 	struct signed_req r;
-	uint64_t last[2] = {NOW, 0};
+	struct report_peer last[2] = {{.boot = BOOT_A, .seq = 10}, {.boot = 0}};
 
-	sign_as(&r, 0, "POST", REPORTS, NOW, body_eu);
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 10, NOW, body_eu);
 	CK_VERIFY(&r.auth, last, REPORT_REPLAY,
-		  "probe probe-eu: timestamp 1700000000000 is not newer than the last accepted "
-		  "one (1700000000000)");
-	last[0] = NOW + 1;
+		  "probe probe-eu: seq 10 of boot 00000000000000a1 is not newer than the last "
+		  "accepted one (10)");
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 3, NOW + 1000, body_eu);
 	CK_VERIFY(&r.auth, last, REPORT_REPLAY,
-		  "probe probe-eu: timestamp 1700000000000 is not newer than the last accepted "
-		  "one (1700000000001)");
-	/* Only the reporting probe's last timestamp counts. */
-	sign_as(&r, 1, "POST", REPORTS, NOW - 10, body_eu);
-	last[1] = NOW - 10;
+		  "probe probe-eu: seq 3 of boot 00000000000000a1 is not newer than the last "
+		  "accepted one (10)");
+	/* Only the reporting probe's state counts. */
+	last[1] = (struct report_peer){.boot = BOOT_B, .seq = 2};
+	sign_as_seq(&r, 1, "POST", REPORTS, BOOT_B, 2, NOW, body_eu);
 	CK_VERIFY(&r.auth, last, REPORT_REPLAY,
-		  "probe probe-us: timestamp 1699999999990 is not newer than the last accepted "
-		  "one (1699999999990)");
+		  "probe probe-us: seq 2 of boot b2b2b2b2b2b2b2b2 is not newer than the last "
+		  "accepted one (2)");
+}
+END_TEST
+
+/* verify() then report_peer_accept() as gslbd does, at wall now and
+ * monotonic mono. */
+static enum report_verdict take(struct report_peer *peers, uint64_t boot, uint64_t seq, uint64_t ts,
+				uint64_t now, uint64_t mono)
+{
+	struct signed_req r;
+	struct sign_stamp st;
+	size_t probe;
+	enum report_verdict v;
+
+	sign_as_seq(&r, 0, "POST", REPORTS, boot, seq, ts, body_eu);
+	v = report_verify(cfg, "POST", REPORTS, &r.auth, body_eu, strlen(body_eu), now, mono, peers,
+			  &probe, &st, NULL, 0);
+	if (v == REPORT_OK)
+		report_peer_accept(&peers[probe], &st, mono);
+	return v;
+}
+
+/* A clock step does not lock a probe out: the order is (boot id, seq); the
+ * timestamp only has to be within the skew. */
+START_TEST(test_verify_clock_step)
+{
+	struct report_peer peers[2];
+
+	memset(peers, 0, sizeof(peers));
+	/* Stamped 25 s ahead (within the skew), then the clock steps back. */
+	ck_assert_int_eq(take(peers, BOOT_A, 1, NOW + 25000, NOW, MONO), REPORT_OK);
+	ck_assert_int_eq(take(peers, BOOT_A, 2, NOW + 1000, NOW + 1000, MONO + 1000), REPORT_OK);
+	/* An NTP step back of 20 s. */
+	ck_assert_int_eq(take(peers, BOOT_A, 3, NOW - 18000, NOW + 2000, MONO + 2000), REPORT_OK);
+	ck_assert_int_eq(take(peers, BOOT_A, 4, NOW - 17000, NOW + 3000, MONO + 3000), REPORT_OK);
+	/* Replays of any of them are still refused. */
+	ck_assert_int_eq(take(peers, BOOT_A, 4, NOW - 17000, NOW + 3000, MONO + 3000),
+			 REPORT_REPLAY);
+	ck_assert_int_eq(take(peers, BOOT_A, 2, NOW + 1000, NOW + 3000, MONO + 3000),
+			 REPORT_REPLAY);
+	ck_assert_uint_eq(peers[0].boot, BOOT_A);
+	ck_assert_uint_eq(peers[0].seq, 4);
+	ck_assert_uint_eq(peers[1].boot, 0);
+}
+END_TEST
+
+/* A restarted probe (a new boot id) is accepted at once, whatever its clock
+ * within the skew; the old boot's reports are refused while they may be
+ * fresh, and a boot replaced long ago may come back. */
+START_TEST(test_verify_new_boot)
+{
+	struct report_peer peers[2];
+	char why[256];
+	struct signed_req r;
+	struct sign_stamp st;
+	size_t probe;
+
+	memset(peers, 0, sizeof(peers));
+	ck_assert_int_eq(take(peers, BOOT_A, 500, NOW, NOW, MONO), REPORT_OK);
+	/* Restarted, with its clock 29 s behind: seq starts again at 1. */
+	ck_assert_int_eq(take(peers, BOOT_B, 1, NOW - 29000, NOW + 500, MONO + 500), REPORT_OK);
+	ck_assert_uint_eq(peers[0].boot, BOOT_B);
+	ck_assert_uint_eq(peers[0].seq, 1);
+	ck_assert_uint_eq(peers[0].retired[0], BOOT_A);
+	/* A captured report of the old boot, replayed. */
+	sign_as_seq(&r, 0, "POST", REPORTS, BOOT_A, 501, NOW, body_eu);
+	ck_assert_int_eq(report_verify(cfg, "POST", REPORTS, &r.auth, body_eu, strlen(body_eu),
+				       NOW + 1000, MONO + 1500, peers, &probe, &st, why,
+				       sizeof(why)),
+			 REPORT_REPLAY);
+	ck_assert_str_eq(why, "probe probe-eu: boot 00000000000000a1 was replaced by a newer one "
+			      "1s ago");
+	/* Up to twice the skew after it was replaced. */
+	ck_assert_int_eq(take(peers, BOOT_A, 502, NOW + 60000, NOW + 60000, MONO + 60500),
+			 REPORT_REPLAY);
+	ck_assert_int_eq(take(peers, BOOT_A, 503, NOW + 60001, NOW + 60001, MONO + 60501),
+			 REPORT_OK);
+	ck_assert_uint_eq(peers[0].boot, BOOT_A);
+	/* Boots replaced in turn: the oldest slot is reused. */
+	for (uint64_t b = 1; b <= REPORT_RETIRED_MAX + 1; b++)
+		ck_assert_int_eq(take(peers, 0x1000 + b, 1, NOW, NOW, MONO + 70000 + b), REPORT_OK);
+	for (uint64_t b = 1; b <= REPORT_RETIRED_MAX; b++)
+		ck_assert_int_eq(take(peers, 0x1000 + b, 2, NOW, NOW, MONO + 70100), REPORT_REPLAY);
 }
 END_TEST
 
 /* ---- report bodies ---- */
 
+/* Results skipped by the last parse(), by reason. */
+static uint64_t skipped[REPORT_SKIP_COUNT];
+
 static enum report_verdict parse(size_t probe, const char *body, struct health_result **res,
 				 size_t *count, char *why, size_t why_len)
 {
-	return report_parse(cfg, probe, body, strlen(body), res, count, why, why_len);
+	memset(skipped, 0, sizeof(skipped));
+	return report_parse(cfg, probe, body, strlen(body), res, count, skipped, why, why_len);
 }
 
 START_TEST(test_parse_valid)
@@ -548,7 +708,7 @@ START_TEST(test_parse_valid)
 	const char *body = "{\"probe\": \"probe-eu\", \"version\": 3, \"results\": ["
 			   "{\"datacenter\": \"us-east\", \"ok\": true, \"rtt_ms\": 12.5, "
 			   "\"status\": 200, \"error\": null, \"extra\": [1, {}]},"
-			   "{\"datacenter\": \"eu-west\", \"ok\": false, \"rtt_ms\": -1, "
+			   "{\"datacenter\": \"eu-west\", \"ok\": false, \"rtt_ms\": null, "
 			   "\"status\": 0, \"error\": \"connect timeout\"},"
 			   "{\"datacenter\": \"static\", \"ok\": true},"
 			   "{\"datacenter\": \"ap-south\", \"ok\": false, \"rtt_ms\": 600000, "
@@ -665,50 +825,6 @@ START_TEST(test_parse_invalid)
 	    {"{\"probe\":\"probe-eu\"}", "probe probe-eu: report has no \"results\" array"},
 	    {"{\"probe\":\"probe-eu\",\"results\":{}}",
 	     "probe probe-eu: report has no \"results\" array"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[1]}",
-	     "probe probe-eu: results[0] is not an object"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"ok\":true}]}",
-	     "probe probe-eu: results[0].datacenter is not a string"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":null,\"ok\":true}]}",
-	     "probe probe-eu: results[0].datacenter is not a string"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"mars\",\"ok\":true}]}",
-	     "probe probe-eu: results[0]: unknown datacenter 'mars'"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true},"
-	     "{\"datacenter\":\"US-EAST\",\"ok\":true}]}",
-	     "probe probe-eu: results[1]: unknown datacenter 'US-EAST'"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true},"
-	     "{\"datacenter\":\"us-east\",\"ok\":false}]}",
-	     "probe probe-eu: results[1]: datacenter us-east reported twice"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\"}]}",
-	     "probe probe-eu: results[0].ok is not a boolean"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":1}]}",
-	     "probe probe-eu: results[0].ok is not a boolean"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"rtt_ms\":-1.5}]}",
-	     "probe probe-eu: results[0].rtt_ms is not a number from -1 to 600000"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"rtt_ms\":600000.5}]}",
-	     "probe probe-eu: results[0].rtt_ms is not a number from -1 to 600000"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"rtt_ms\":\"12\"}]}",
-	     "probe probe-eu: results[0].rtt_ms is not a number from -1 to 600000"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"rtt_ms\":null}]}",
-	     "probe probe-eu: results[0].rtt_ms is not a number from -1 to 600000"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"status\":-1}]}",
-	     "probe probe-eu: results[0].status is not an integer from 0 to 999"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"status\":1000}]}",
-	     "probe probe-eu: results[0].status is not an integer from 0 to 999"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"status\":200.0}]}",
-	     "probe probe-eu: results[0].status is not an integer from 0 to 999"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
-	     "\"error\":5}]}",
-	     "probe probe-eu: results[0].error is not a string or null"},
-	    {"{\"probe\":\"probe-eu\",\"results\":[{},{},{},{},{},{}]}",
-	     "probe probe-eu: 6 results for 5 datacenters"},
 	    /* A duplicate key inside a result is refused by the JSON parser. */
 	    {"{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\",\"ok\":true,"
 	     "\"ok\":false}]}",
@@ -735,6 +851,91 @@ START_TEST(test_parse_invalid)
 }
 END_TEST
 
+/* A bad result is skipped and counted, the report and its other results
+ * are applied: a reload that removed a datacenter does not blind failover
+ * until the probes refetch their config. */
+START_TEST(test_parse_skipped)
+{
+	static const struct {
+		const char *result;   /* the bad result, between two good ones */
+		enum report_skip why; /* counted as */
+	} bad[] = {
+	    {"1", REPORT_SKIP_INVALID},
+	    {"{\"ok\":true}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":null,\"ok\":true}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"mars\",\"ok\":true}", REPORT_SKIP_UNKNOWN_DATACENTER},
+	    {"{\"datacenter\":\"US-EAST\",\"ok\":true}", REPORT_SKIP_UNKNOWN_DATACENTER},
+	    {"{\"datacenter\":\"us-east\",\"ok\":false}", REPORT_SKIP_DUPLICATE},
+	    {"{\"datacenter\":\"cdn\"}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":1}", REPORT_SKIP_INVALID},
+	    /* A negative rtt_ms, -1 included (not reached is null). */
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"rtt_ms\":-1.5}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"rtt_ms\":-1}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"rtt_ms\":-0.001}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"rtt_ms\":600000.5}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"rtt_ms\":\"12\"}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"status\":-1}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"status\":1000}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"status\":200.0}", REPORT_SKIP_INVALID},
+	    {"{\"datacenter\":\"cdn\",\"ok\":true,\"error\":5}", REPORT_SKIP_INVALID},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct health_result *res = NULL;
+		size_t count = 42;
+		char body[512], why[256] = "x";
+
+		snprintf(body, sizeof(body),
+			 "{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"us-east\","
+			 "\"ok\":true,\"rtt_ms\":3},%s,{\"datacenter\":\"eu-west\",\"ok\":false,"
+			 "\"rtt_ms\":null}]}",
+			 bad[i].result);
+		ck_assert_msg(parse(0, body, &res, &count, why, sizeof(why)) == REPORT_OK,
+			      "refused %s: %s", body, why);
+		ck_assert_msg(count == 2, "%s: %zu results kept", body, count);
+		ck_assert_uint_eq(res[0].dc, DC_US);
+		ck_assert(res[0].rtt_ms == 3);
+		ck_assert_uint_eq(res[1].dc, DC_EU);
+		ck_assert(res[1].rtt_ms == -1);
+		for (int k = 0; k < REPORT_SKIP_COUNT; k++)
+			ck_assert_msg(skipped[k] == (k == (int)bad[i].why),
+				      "%s: skipped[%s] = %llu", body, report_skip_name(k),
+				      (unsigned long long)skipped[k]);
+		report_results_free(res, count);
+	}
+	ck_assert_str_eq(report_skip_name(REPORT_SKIP_UNKNOWN_DATACENTER), "unknown_datacenter");
+	ck_assert_str_eq(report_skip_name(REPORT_SKIP_DUPLICATE), "duplicate");
+	ck_assert_str_eq(report_skip_name(REPORT_SKIP_INVALID), "invalid");
+}
+END_TEST
+
+/* After a reload that removed datacenters, a probe still reports them (and
+ * more results than there are datacenters now): the known ones count. */
+START_TEST(test_parse_removed_datacenters)
+{
+	struct health_result *res = NULL;
+	size_t count = 0;
+
+	ck_assert_int_eq(parse(0,
+			       "{\"probe\":\"probe-eu\",\"results\":["
+			       "{\"datacenter\":\"old-1\",\"ok\":true},"
+			       "{\"datacenter\":\"old-2\",\"ok\":true},"
+			       "{\"datacenter\":\"old-3\",\"ok\":true},"
+			       "{\"datacenter\":\"old-4\",\"ok\":true},"
+			       "{\"datacenter\":\"old-5\",\"ok\":true},"
+			       "{\"datacenter\":\"ap-south\",\"ok\":false},"
+			       "{\"datacenter\":\"static\",\"ok\":true}]}",
+			       &res, &count, NULL, 0),
+			 REPORT_OK);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(res[0].dc, DC_AP);
+	ck_assert(!res[0].ok);
+	ck_assert_uint_eq(res[1].dc, DC_STATIC);
+	ck_assert_uint_eq(skipped[REPORT_SKIP_UNKNOWN_DATACENTER], 5);
+	report_results_free(res, count);
+}
+END_TEST
+
 START_TEST(test_parse_invalid_shown)
 {
 	/* A sender's strings are quoted printable and short in reasons: 64
@@ -746,12 +947,10 @@ START_TEST(test_parse_invalid_shown)
 
 	memset(xs, 'x', 100);
 	xs[100] = '\0';
-	snprintf(body, sizeof(body),
-		 "{\"probe\":\"probe-eu\",\"results\":[{\"datacenter\":\"a\\nb\\u00e9%s\","
-		 "\"ok\":true}]}",
-		 xs);
+	snprintf(body, sizeof(body), "{\"probe\":\"a\\nb\\u00e9%s\",\"results\":[]}", xs);
 	snprintf(want, sizeof(want),
-		 "probe probe-eu: results[0]: unknown datacenter 'a?b??%.59s...'", xs);
+		 "probe probe-eu: report is signed by probe-eu but names probe 'a?b??%.59s...'",
+		 xs);
 	ck_assert_int_eq(parse(0, body, &res, &count, why, sizeof(why)), REPORT_MALFORMED);
 	ck_assert_str_eq(why, want);
 	/* A short why buffer is cut, not overrun. */
@@ -999,6 +1198,61 @@ START_TEST(test_probe_config_etag)
 }
 END_TEST
 
+/* The probe config's answer is signed for the asking probe and request:
+ * the body, status, generation, server boot and time, the request's boot
+ * id and seq are all covered. */
+START_TEST(test_probe_config_sign)
+{
+	char etag[64];
+	char *text = report_probe_config(cfg, etag);
+	struct sign_stamp req = {BOOT_A, 42, NOW};
+	struct sign_answer an = {200, BOOT_B, 3, NOW + 5};
+	struct report_config_sig sig;
+	const struct config_probe *p = &cfg->probes[1];
+	size_t len = strlen(text);
+
+	report_probe_config_sign(cfg, 1, &req, &an, text, len, &sig);
+	ck_assert_str_eq(sig.boot, "b2b2b2b2b2b2b2b2");
+	ck_assert_str_eq(sig.generation, "3");
+	ck_assert_str_eq(sig.timestamp, "1700000000005");
+	ck_assert(sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					  text, len, sig.signature));
+	/* Another probe's key, request, status, generation, time or body. */
+	ck_assert(!sign_probe_answer_check(cfg->probes[0].secret, cfg->probes[0].secret_len,
+					   "/v1/probe-config", &req, &an, text, len,
+					   sig.signature));
+	req.seq = 41;
+	ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					   text, len, sig.signature));
+	req.seq = 42;
+	an.generation = 4;
+	ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					   text, len, sig.signature));
+	an.generation = 3;
+	an.status = 304;
+	ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					   text, len, sig.signature));
+	an.status = 200;
+	an.ts_ms++;
+	ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					   text, len, sig.signature));
+	an.ts_ms--;
+	text[strstr(text, "192.0.2.10") - text + 9] = '1';
+	ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config", &req, &an,
+					   text, len, sig.signature));
+	/* A request signature is not an answer signature. */
+	{
+		char rsig[SIGN_HEX_LEN + 1];
+
+		sign_probe_request(p->secret, p->secret_len, "GET", "/v1/probe-config", &req, "", 0,
+				   rsig);
+		ck_assert(!sign_probe_answer_check(p->secret, p->secret_len, "/v1/probe-config",
+						   &req, &an, "", 0, rsig));
+	}
+	free(text);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1018,6 +1272,10 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_probe_config_etag);
 	tcase_add_test(tc, test_probe_config_rtt);
 	tcase_add_test(tc, test_probe_config_load);
+	tcase_add_test(tc, test_probe_config_sign);
+	tcase_add_test(tc, test_verify_clock_step);
+	tcase_add_test(tc, test_verify_new_boot);
+	tcase_add_test(tc, test_parse_removed_datacenters);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
@@ -1031,6 +1289,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_verify_replay);
 	tcase_add_test(tc, test_parse_invalid);
 	tcase_add_test(tc, test_parse_invalid_shown);
+	tcase_add_test(tc, test_parse_skipped);
 	suite_add_tcase(s, tc);
 	return s;
 }
