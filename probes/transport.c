@@ -75,6 +75,9 @@ void xfer_sign(struct xfer *x, const char *method, const char *path, const char 
 
 /* ---- transfers ----------------------------------------------------------- */
 
+/* Keeps at most body_max bytes; past that the transfer is aborted (the rest
+ * is not downloaded), which process_done() hands back as a complete but
+ * truncated answer unless fail_on_overflow. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct xfer *x = userdata;
@@ -94,7 +97,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		x->body_len += take;
 		x->body[x->body_len] = '\0';
 	}
-	return n;
+	/* Returning less than n makes libcurl stop with CURLE_WRITE_ERROR. */
+	return x->truncated ? 0 : n;
 }
 
 /* The value of header name (with its ':') in the header line buf (len
@@ -409,6 +413,9 @@ static void process_done(struct agent *a)
 		rc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		xfer_detach(x);
+		/* Stopped by on_body() at the cap: what came is the answer. */
+		if (rc == CURLE_WRITE_ERROR && x->truncated && !x->fail_on_overflow)
+			rc = CURLE_OK;
 		switch (x->kind) {
 		case XFER_FETCH:
 			config_fetch_done(x, rc);

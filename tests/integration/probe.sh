@@ -7,8 +7,9 @@
 # not stop the others; that refusals are not retried but server errors are
 # (boundedly); that the cached config is used when no server answers; and
 # that the daemon keeps reporting each cycle and stops cleanly on SIGTERM;
-# HTTPS checks against openssl s_server, verifying or not; and HTTP and TCP
-# checks of a backend on ::1.
+# HTTPS checks against openssl s_server, verifying or not; HTTP and TCP
+# checks of a backend on ::1; and that an endless body is cut at the 64 KiB
+# cap instead of downloaded until the timeout.
 #
 # Exit codes: 0 pass, 1 fail, 77 skip. Nothing sleeps to synchronise.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -215,6 +216,61 @@ P_PID=
 grep -q "probe config unchanged" "$WORK/p6.log" || fail "no 304 on refresh: $(cat "$WORK/p6.log")"
 assert_result "$WORK/s3/report.2.json" live true 200
 echo "ok 6: daemon reports each cycle, refreshes with If-None-Match, exits 0 on SIGTERM"
+
+# ---- 6b: a body over the cap is not downloaded to the end ------------------
+# A python3 backend answers 200 with an endless body (no Content-Length) and
+# counts what it could send before the probe hung up. The probe keeps the
+# first 64 KiB, stops the transfer and reports the check as done, well
+# before its timeout; before, it downloaded until the timeout (hundreds of
+# MB on loopback).
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$WORK/endless.port" "$WORK/endless.sent" <<'PYEOF' 2>"$WORK/endless.err" &
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+chunk = b"x" * 65536
+while True:
+    c, _ = srv.accept()
+    c.recv(65536)
+    sent = 0
+    try:
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+        while True:
+            c.sendall(chunk)
+            sent += len(chunk)
+    except OSError:
+        pass
+    c.close()
+    with open(sys.argv[2] + ".tmp", "w") as f:
+        f.write(str(sent))
+    os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+PYEOF
+	BG_PIDS="$BG_PIDS $!"
+	wait_file "$WORK/endless.port" 5 || fail "endless backend did not start: $(cat "$WORK/endless.err")"
+	ENDLESS=$(cat "$WORK/endless.port")
+	ENDLESS_TIMEOUT=$((3000 * TF))
+	printf '{"checks": [{"datacenter": "endless", "type": "http", "address": "127.0.0.1", "port": %s, "path": "/", "interval_ms": %s, "timeout_ms": %s}]}\n' \
+		"$ENDLESS" $((ENDLESS_TIMEOUT + 1000)) "$ENDLESS_TIMEOUT" >"$WORK/probe-config-endless.json"
+	start_httpd s6 -k probe-test -s "$SECRET" -c "$WORK/probe-config-endless.json"
+	write_conf "$WORK/p6b.yaml" "http://127.0.0.1:$PORT"
+	run_once "$WORK/p6b.yaml" "$WORK/p6b.log"
+	[ "$RC" -eq 0 ] || fail "p6b: --once exit $RC: $(tail -5 "$WORK/p6b.log")"
+	assert_result "$WORK/s6/report.1.json" endless true 200
+	wait_file "$WORK/endless.sent" 5 || fail "the endless backend saw no end"
+	sent=$(cat "$WORK/endless.sent")
+	echo "endless body: the backend sent $sent bytes before the probe hung up"
+	# 64 KiB kept, plus what the socket buffers held: far below what a
+	# download until the timeout brings.
+	[ "$sent" -le $((16 * 1024 * 1024)) ] || fail "the probe read $sent bytes of an endless body"
+	echo "ok 6b: an endless body is cut at the cap"
+else
+	echo "skip 6b: python3 missing"
+fi
 
 # ---- 7: HTTPS checks against a real TLS server ---------------------------------------
 # openssl s_server with a self-signed certificate for backend.test: a check
