@@ -683,6 +683,7 @@ render_probe_config() {
 
 # probe_start ID URL...: run gslb-probe ID (under TEST_WRAPPER) reporting to
 # the gslbd API URLs; its log is $WORK/ID.log. Waits for its ready line.
+# PROBE_REFRESH sets its config_refresh (default 30s).
 probe_start() {
 	local id=$1 conf=$WORK/$1.yaml log=$WORK/$1.log u
 	shift
@@ -697,7 +698,7 @@ probe_start() {
 		echo "report:"
 		echo "  timeout: $((2 * TF))s"
 		echo "  retries: 1"
-		echo "config_refresh: 30s"
+		echo "config_refresh: ${PROBE_REFRESH:-30s}"
 		echo "log:"
 		echo "  level: info"
 	} >"$conf"
