@@ -17,59 +17,9 @@
 #include "common/sign.h"
 #include "common/xalloc.h"
 
-/* Longest host name, path or expected body accepted, in bytes. */
-#define HOST_MAX_LEN 253
-#define PATH_MAX_LEN 2048
-#define BODY_MAX_LEN 1024
-
-/* Bounds of the intervals and timeouts accepted from a server, in ms. */
+/* Bounds of the report cycle accepted from a server, in ms. */
 #define INTERVAL_MIN_MS 100
 #define INTERVAL_MAX_MS 86400000
-#define TIMEOUT_MIN_MS  10
-#define TIMEOUT_MAX_MS  3600000
-
-/* Printable ASCII without spaces? */
-static bool is_printable(const char *s)
-{
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p <= 0x20 || *p >= 0x7f)
-			return false;
-	}
-	return true;
-}
-
-/* A host name usable in a URL: letters, digits, '.', '-', '_'. */
-static bool is_hostname(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > HOST_MAX_LEN)
-		return false;
-	for (const char *p = s; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
-			return false;
-	}
-	return true;
-}
-
-/* Optional string member key of o: *out is a copy, or NULL when absent or
- * null. Returns 0 or an error for other types. */
-static int opt_string(const json_t *o, const char *key, const char *where, char **out,
-		      struct gslb_err *err)
-{
-	const json_t *v = json_object_get(o, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return gslb_err_set(err, "%s.%s: expected a string", where, key);
-	*out = xstrndup(json_string_value(v), json_string_length(v));
-	if (strlen(*out) != json_string_length(v))
-		return gslb_err_set(err, "%s.%s: contains a NUL", where, key);
-	return 0;
-}
 
 /* Optional integer member in min..max; *out untouched when absent. */
 static int opt_uint(const json_t *o, const char *key, const char *where, json_int_t min,
@@ -83,216 +33,6 @@ static int opt_uint(const json_t *o, const char *key, const char *where, json_in
 		return gslb_err_set(err, "%s.%s: expected an integer %lld..%lld", where, key,
 				    (long long)min, (long long)max);
 	*out = (unsigned)json_integer_value(v);
-	return 0;
-}
-
-/* One expect_status entry: 200, "200" or "200-299". */
-static int status_range_read(const json_t *v, const char *where, size_t i,
-			     struct pcheck_status_range *r, struct gslb_err *err)
-{
-	long lo, hi;
-
-	if (json_is_integer(v)) {
-		lo = hi = (long)json_integer_value(v);
-	} else if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		char *end;
-
-		lo = strtol(s, &end, 10);
-		hi = lo;
-		if (end != s && *end == '-') {
-			const char *s2 = end + 1;
-
-			hi = strtol(s2, &end, 10);
-			if (end == s2)
-				end = (char *)s2 - 1;
-		}
-		if (end == s || *end != '\0')
-			return gslb_err_set(err,
-					    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
-					    "[%zu]: '%s' is not a code or range",
-					    where, i, s);
-	} else {
-		return gslb_err_set(err,
-				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
-				    "[%zu]: expected a code or \"lo-hi\"",
-				    where, i);
-	}
-	if (lo < 100 || hi > 999 || lo > hi)
-		return gslb_err_set(err,
-				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
-				    "[%zu]: codes must be 100..999, low first",
-				    where, i);
-	r->lo = (uint16_t)lo;
-	r->hi = (uint16_t)hi;
-	return 0;
-}
-
-static int check_read(const json_t *o, size_t index, struct pcheck *c, struct gslb_err *err)
-{
-	char where[48];
-	const json_t *v;
-	const char *type;
-	unsigned port = 0;
-	struct in6_addr a6;
-	struct in_addr a4;
-	int rc;
-
-	snprintf(where, sizeof(where), PROBE_PROTO_KEY_CHECKS "[%zu]", index);
-	c->tls_verify = true;
-	c->interval_ms = 2000;
-	c->timeout_ms = 1000;
-	if (!json_is_object(o))
-		return gslb_err_set(err, "%s: expected an object", where);
-	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_DATACENTER, where, &c->datacenter, err)) != 0)
-		return rc;
-	if (c->datacenter == NULL || c->datacenter[0] == '\0')
-		return gslb_err_set(err, "%s." PROBE_PROTO_KEY_CHECK_DATACENTER ": required",
-				    where);
-	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_TYPE);
-	type = json_is_string(v) ? json_string_value(v) : "";
-	if (strcmp(type, PROBE_PROTO_TYPE_HTTP) == 0)
-		c->type = PCHECK_HTTP;
-	else if (strcmp(type, PROBE_PROTO_TYPE_HTTPS) == 0)
-		c->type = PCHECK_HTTPS;
-	else if (strcmp(type, PROBE_PROTO_TYPE_TCP) == 0)
-		c->type = PCHECK_TCP;
-	else
-		return gslb_err_set(
-		    err,
-		    "%s." PROBE_PROTO_KEY_CHECK_TYPE ": expected \"" PROBE_PROTO_TYPE_HTTP
-		    "\", \"" PROBE_PROTO_TYPE_HTTPS "\" or \"" PROBE_PROTO_TYPE_TCP "\"",
-		    where);
-	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_ADDRESS, where, &c->address, err)) != 0)
-		return rc;
-	if (c->address == NULL)
-		return gslb_err_set(err, "%s." PROBE_PROTO_KEY_CHECK_ADDRESS ": required", where);
-	if (inet_pton(AF_INET, c->address, &a4) == 1)
-		c->is_ipv6 = false;
-	else if (inet_pton(AF_INET6, c->address, &a6) == 1)
-		c->is_ipv6 = true;
-	else
-		return gslb_err_set(
-		    err, "%s." PROBE_PROTO_KEY_CHECK_ADDRESS ": '%s' is not a numeric IP address",
-		    where, c->address);
-	port = c->type == PCHECK_HTTPS ? 443 : 80;
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_PORT, where, 1, 65535, &port, err)) != 0)
-		return rc;
-	c->port = (uint16_t)port;
-	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_PATH, where, &c->path, err)) != 0)
-		return rc;
-	if (c->path == NULL)
-		c->path = xstrdup("/");
-	if (c->path[0] != '/' || strlen(c->path) > PATH_MAX_LEN || !is_printable(c->path) ||
-	    strchr(c->path, '#') != NULL)
-		return gslb_err_set(err,
-				    "%s." PROBE_PROTO_KEY_CHECK_PATH
-				    ": must start with '/', printable, no spaces",
-				    where);
-	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_HOST, where, &c->host, err)) != 0)
-		return rc;
-	if (c->host != NULL && c->host[0] == '\0') {
-		free(c->host);
-		c->host = NULL;
-	}
-	if (c->host != NULL && !is_hostname(c->host))
-		return gslb_err_set(err,
-				    "%s." PROBE_PROTO_KEY_CHECK_HOST ": '%s' is not a host name",
-				    where, c->host);
-	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_EXPECT_STATUS);
-	if (v == NULL || json_is_null(v)) {
-		c->expect = xcalloc(1, sizeof(*c->expect));
-		c->expect[0] = (struct pcheck_status_range){200, 399};
-		c->expect_count = 1;
-	} else if (json_is_array(v) && json_array_size(v) > 0 && json_array_size(v) <= 1000) {
-		c->expect = xcalloc(json_array_size(v), sizeof(*c->expect));
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			rc = status_range_read(json_array_get(v, i), where, i, &c->expect[i], err);
-			if (rc != 0)
-				return rc;
-			c->expect_count++;
-		}
-	} else {
-		return gslb_err_set(err,
-				    "%s." PROBE_PROTO_KEY_CHECK_EXPECT_STATUS
-				    ": expected a list of 1..1000 codes",
-				    where);
-	}
-	if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_EXPECT_BODY, where, &c->expect_body, err)) !=
-	    0)
-		return rc;
-	if (c->expect_body != NULL && c->expect_body[0] == '\0') {
-		free(c->expect_body);
-		c->expect_body = NULL;
-	}
-	if (c->expect_body != NULL && strlen(c->expect_body) > BODY_MAX_LEN)
-		return gslb_err_set(
-		    err, "%s." PROBE_PROTO_KEY_CHECK_EXPECT_BODY ": longer than %d bytes", where,
-		    BODY_MAX_LEN);
-	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_TLS_VERIFY);
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_boolean(v))
-			return gslb_err_set(
-			    err, "%s." PROBE_PROTO_KEY_CHECK_TLS_VERIFY ": expected true or false",
-			    where);
-		c->tls_verify = json_is_true(v);
-	}
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, where, INTERVAL_MIN_MS,
-			   INTERVAL_MAX_MS, &c->interval_ms, err)) != 0)
-		return rc;
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, where, TIMEOUT_MIN_MS,
-			   TIMEOUT_MAX_MS, &c->timeout_ms, err)) != 0)
-		return rc;
-	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_RTT);
-	if (v != NULL && !json_is_null(v)) {
-		const char *rtt = json_is_string(v) ? json_string_value(v) : "";
-
-		if (strcmp(rtt, PROBE_PROTO_RTT_FIRST_BYTE) == 0)
-			c->rtt_first_byte = true;
-		else if (strcmp(rtt, PROBE_PROTO_RTT_CONNECT) != 0)
-			return gslb_err_set(err,
-					    "%s." PROBE_PROTO_KEY_CHECK_RTT
-					    ": expected \"" PROBE_PROTO_RTT_CONNECT
-					    "\" or \"" PROBE_PROTO_RTT_FIRST_BYTE "\"",
-					    where);
-		if (c->rtt_first_byte && c->type == PCHECK_TCP)
-			return gslb_err_set(err,
-					    "%s." PROBE_PROTO_KEY_CHECK_RTT
-					    ": \"" PROBE_PROTO_RTT_FIRST_BYTE
-					    "\" needs an http(s) check",
-					    where);
-	}
-	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_LOAD_SOURCE);
-	if (v != NULL && !json_is_null(v)) {
-		const char *src = json_is_string(v) ? json_string_value(v) : "";
-
-		if (strcmp(src, PROBE_PROTO_LOAD_HEADER) == 0)
-			c->load_source = PCHECK_LOAD_HEADER;
-		else if (strcmp(src, PROBE_PROTO_LOAD_JSON) == 0)
-			c->load_source = PCHECK_LOAD_JSON;
-		else if (strcmp(src, PROBE_PROTO_LOAD_PROMETHEUS) == 0)
-			c->load_source = PCHECK_LOAD_PROMETHEUS;
-		else
-			return gslb_err_set(err,
-					    "%s." PROBE_PROTO_KEY_CHECK_LOAD_SOURCE
-					    ": expected \"" PROBE_PROTO_LOAD_HEADER
-					    "\", \"" PROBE_PROTO_LOAD_JSON
-					    "\" or \"" PROBE_PROTO_LOAD_PROMETHEUS "\"",
-					    where);
-		if (c->type == PCHECK_TCP)
-			return gslb_err_set(
-			    err, "%s." PROBE_PROTO_KEY_CHECK_LOAD_SOURCE ": needs an http(s) check",
-			    where);
-		if ((rc = opt_string(o, PROBE_PROTO_KEY_CHECK_LOAD_NAME, where, &c->load_name,
-				     err)) != 0)
-			return rc;
-		if (c->load_name == NULL || c->load_name[0] == '\0' ||
-		    strlen(c->load_name) > HOST_MAX_LEN || !is_printable(c->load_name))
-			return gslb_err_set(err,
-					    "%s." PROBE_PROTO_KEY_CHECK_LOAD_NAME
-					    ": required with a load source, printable, no spaces",
-					    where);
-	}
 	return 0;
 }
 
@@ -329,8 +69,12 @@ int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, st
 	if (json_array_size(checks) > 0)
 		l->checks = xcalloc(json_array_size(checks), sizeof(*l->checks));
 	for (size_t i = 0; i < json_array_size(checks); i++) {
+		char where[48];
+
+		snprintf(where, sizeof(where), PROBE_PROTO_KEY_CHECKS "[%zu]", i);
 		l->count++;
-		if ((rc = check_read(json_array_get(checks, i), i, &l->checks[i], err)) != 0)
+		if ((rc = check_spec_from_json(json_array_get(checks, i), where, &l->checks[i],
+					       err)) != 0)
 			goto fail;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(l->checks[j].datacenter, l->checks[i].datacenter) == 0) {
@@ -363,22 +107,13 @@ void pcheck_list_free(struct pcheck_list *l)
 {
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < l->count; i++) {
-		struct pcheck *c = &l->checks[i];
-
-		free(c->datacenter);
-		free(c->address);
-		free(c->path);
-		free(c->host);
-		free(c->expect);
-		free(c->expect_body);
-		free(c->load_name);
-	}
+	for (size_t i = 0; i < l->count; i++)
+		check_spec_fini(&l->checks[i]);
 	free(l->checks);
 	free(l);
 }
 
-bool pcheck_status_ok(const struct pcheck *c, long status)
+bool pcheck_status_ok(const struct check_spec *c, long status)
 {
 	for (size_t i = 0; i < c->expect_count; i++) {
 		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
@@ -387,7 +122,7 @@ bool pcheck_status_ok(const struct pcheck *c, long status)
 	return false;
 }
 
-bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len)
+bool pcheck_body_ok(const struct check_spec *c, const char *body, size_t len)
 {
 	size_t n;
 
@@ -403,7 +138,7 @@ bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len)
 	return false;
 }
 
-void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
+void pcheck_evaluate(const struct check_spec *c, const char *transport_error, long status,
 		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
 		     struct pcheck_result *r)
 {
@@ -421,7 +156,7 @@ void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long s
 			snprintf(r->error, sizeof(r->error), "failed");
 		return;
 	}
-	if (c->type == PCHECK_TCP) {
+	if (c->type == CHECK_SPEC_TCP) {
 		r->status = 0;
 		r->ok = true;
 		return;
@@ -468,7 +203,7 @@ static bool number_parse(const char *s, size_t len, double *out)
 
 /* The value at dotted path of a JSON body: object members, or array
  * indexes for segments of digits. */
-static void load_from_json(const struct pcheck *c, const char *body, size_t len,
+static void load_from_json(const struct check_spec *c, const char *body, size_t len,
 			   struct pcheck_result *r)
 {
 	json_error_t jerr;
@@ -518,7 +253,7 @@ static void load_from_json(const struct pcheck *c, const char *body, size_t len,
 
 /* The value of the first sample of the metric load_name in a Prometheus
  * text exposition: a line "NAME VALUE [TS]" or "NAME{LABELS} VALUE [TS]". */
-static void load_from_prometheus(const struct pcheck *c, const char *body, size_t len,
+static void load_from_prometheus(const struct check_spec *c, const char *body, size_t len,
 				 struct pcheck_result *r)
 {
 	size_t name_len = strlen(c->load_name);
@@ -558,16 +293,16 @@ static void load_from_prometheus(const struct pcheck *c, const char *body, size_
 	snprintf(r->load_error, sizeof(r->load_error), "no metric %.80s in the body", c->load_name);
 }
 
-void pcheck_load_read(const struct pcheck *c, const char *header, const char *body, size_t body_len,
-		      bool body_truncated, struct pcheck_result *r)
+void pcheck_load_read(const struct check_spec *c, const char *header, const char *body,
+		      size_t body_len, bool body_truncated, struct pcheck_result *r)
 {
 	r->has_load = false;
 	r->load = 0.0;
 	r->load_error[0] = '\0';
 	switch (c->load_source) {
-	case PCHECK_LOAD_NONE:
+	case CHECK_SPEC_LOAD_NONE:
 		return;
-	case PCHECK_LOAD_HEADER:
+	case CHECK_SPEC_LOAD_HEADER:
 		if (header == NULL)
 			snprintf(r->load_error, sizeof(r->load_error), "no %.100s header",
 				 c->load_name);
@@ -577,10 +312,10 @@ void pcheck_load_read(const struct pcheck *c, const char *header, const char *bo
 			snprintf(r->load_error, sizeof(r->load_error),
 				 "header %.80s is not a number >= 0", c->load_name);
 		return;
-	case PCHECK_LOAD_JSON:
+	case CHECK_SPEC_LOAD_JSON:
 		load_from_json(c, body, body_len, r);
 		break;
-	case PCHECK_LOAD_PROMETHEUS:
+	case CHECK_SPEC_LOAD_PROMETHEUS:
 		load_from_prometheus(c, body, body_len, r);
 		break;
 	}

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/check_spec.h"
 #include "common/err.h"
 #include "common/sign.h"
 
@@ -31,60 +32,21 @@
 /* Room for an error text in a result, with the NUL. */
 #define PCHECK_ERROR_LEN 128
 
-enum pcheck_type {
-	PCHECK_HTTP,  /* HTTP GET; status and body checked */
-	PCHECK_HTTPS, /* the same over TLS */
-	PCHECK_TCP,   /* TCP connect only */
-};
-
-/* Accepted HTTP status codes lo..hi (inclusive). */
-struct pcheck_status_range {
-	uint16_t lo; /* first accepted code */
-	uint16_t hi; /* last accepted code */
-};
-
-/* Where an http(s) check reads the datacenter's load. */
-enum pcheck_load {
-	PCHECK_LOAD_NONE,       /* it does not */
-	PCHECK_LOAD_HEADER,     /* a number in the response header load_name */
-	PCHECK_LOAD_JSON,       /* a number at the dotted path load_name of a JSON body */
-	PCHECK_LOAD_PROMETHEUS, /* the value of the first sample of metric load_name */
-};
-
-/* One check: what to connect to and what counts as healthy. */
-struct pcheck {
-	char *datacenter;                   /* datacenter the result is about */
-	enum pcheck_type type;              /* http, https or tcp */
-	char *address;                      /* numeric IPv4 or IPv6 address to connect to */
-	bool is_ipv6;                       /* address is IPv6 (bracketed in URLs) */
-	uint16_t port;                      /* TCP port, 1..65535 */
-	char *path;                         /* http(s): request path, starts with '/' */
-	char *host;                         /* http(s): Host header and SNI, or NULL: the address */
-	struct pcheck_status_range *expect; /* http(s): accepted status ranges */
-	size_t expect_count;                /* entries at expect (>= 1) */
-	char *expect_body;                  /* http(s): substring the body must hold, or NULL */
-	bool tls_verify;                    /* https: verify the peer certificate and name */
-	unsigned interval_ms;               /* time between runs */
-	unsigned timeout_ms;                /* deadline of one run (< interval_ms) */
-	bool rtt_first_byte;                /* http(s): rtt_ms is the time to the first byte */
-	enum pcheck_load load_source;       /* http(s): where the load is read */
-	char *load_name; /* header name, dotted JSON path or metric name, or NULL */
-};
+/* One check is a struct check_spec (common/check_spec.h): the description
+ * and rules gslbd's config loader shares. */
 
 /* A probe config. */
 struct pcheck_list {
-	unsigned interval_ms;  /* report cycle: top-level interval_ms, else the smallest check's */
-	struct pcheck *checks; /* the checks, in the server's order */
-	size_t count;          /* entries at checks */
+	unsigned interval_ms; /* report cycle: top-level interval_ms, else the smallest check's */
+	struct check_spec *checks; /* the checks, in the server's order */
+	size_t count;              /* entries at checks */
 };
 
-/* Parse a probe config (len bytes of JSON). Returns 0 with *out (caller
- * frees with pcheck_list_free()), or GSLB_EPARSE with err naming the
- * member ("checks[2].port: expected an integer 1..65535"). Unknown members
- * are ignored (newer servers may add some); a missing expect_status means
- * 200-399, a missing path "/", a missing tls_verify true, a missing rtt
- * "connect" ("first_byte" on a tcp check is an error). An empty list is
- * valid. */
+/* Parse a probe config (len bytes of JSON), each check with
+ * check_spec_from_json(). Returns 0 with *out (caller frees with
+ * pcheck_list_free()), or GSLB_EPARSE with err naming the member
+ * ("checks[2].port: expected an integer 1..65535"). Unknown members are
+ * ignored (newer servers may add some). An empty list is valid. */
 int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, struct gslb_err *err);
 /* Accepts NULL. */
 void pcheck_list_free(struct pcheck_list *l);
@@ -102,17 +64,17 @@ struct pcheck_result {
 };
 
 /* Is status one of the accepted codes of c? */
-bool pcheck_status_ok(const struct pcheck *c, long status);
+bool pcheck_status_ok(const struct check_spec *c, long status);
 /* Does body (len bytes, may hold NULs) contain c's expected text? True when
  * c expects none. */
-bool pcheck_body_ok(const struct pcheck *c, const char *body, size_t len);
+bool pcheck_body_ok(const struct check_spec *c, const char *body, size_t len);
 
 /* The verdict of one run. transport_error is NULL when the exchange (the
  * connect for tcp, the whole response for http) completed, else why it did
  * not; status and body are what came back (0 / NULL when nothing);
  * body_truncated says body is only the start of a longer one. rtt_ms is
  * the connect time (or the first byte's, see rtt_first_byte) or -1. */
-void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long status,
+void pcheck_evaluate(const struct check_spec *c, const char *transport_error, long status,
 		     const char *body, size_t body_len, bool body_truncated, double rtt_ms,
 		     struct pcheck_result *r);
 
@@ -121,8 +83,8 @@ void pcheck_evaluate(const struct pcheck *c, const char *transport_error, long s
  * body (len bytes; body_truncated: only its start). Sets r->has_load and
  * r->load, or r->load_error saying why not. Does not touch r->ok: health
  * does not depend on the load. */
-void pcheck_load_read(const struct pcheck *c, const char *header, const char *body, size_t body_len,
-		      bool body_truncated, struct pcheck_result *r);
+void pcheck_load_read(const struct check_spec *c, const char *header, const char *body,
+		      size_t body_len, bool body_truncated, struct pcheck_result *r);
 
 /* One result of a report. */
 struct report_item {

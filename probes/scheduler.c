@@ -32,40 +32,46 @@ struct check_state {
 	struct pcheck_result last; /* latest result */
 };
 
-static const char *check_type_name(enum pcheck_type t)
+static const char *check_type_name(enum check_spec_type t)
 {
-	return t == PCHECK_HTTPS ? PROBE_PROTO_TYPE_HTTPS
-	       : t == PCHECK_TCP ? PROBE_PROTO_TYPE_TCP
-				 : PROBE_PROTO_TYPE_HTTP;
+	return t == CHECK_SPEC_HTTPS ? PROBE_PROTO_TYPE_HTTPS
+	       : t == CHECK_SPEC_TCP ? PROBE_PROTO_TYPE_TCP
+				     : PROBE_PROTO_TYPE_HTTP;
 }
 
 static void check_start(struct check_state *st)
 {
 	struct agent *a = st->a;
-	const struct pcheck *c = &a->checks->checks[st->index];
-	char *url, addr[64];
+	const struct check_spec *c = &a->checks->checks[st->index];
+	char *url, addr[64], host[CHECK_SPEC_HOST_MAX + 8];
+	/* The URL's port: the one the Host names, else the one connected to. */
+	unsigned url_port = c->host != NULL && c->host_port != 0 ? c->host_port : c->port;
 	struct xfer *x;
 
 	snprintf(addr, sizeof(addr), c->is_ipv6 ? "[%s]" : "%s", c->address);
-	if (c->type == PCHECK_TCP)
+	if (c->host != NULL)
+		snprintf(host, sizeof(host), c->host_is_ipv6 ? "[%s]" : "%s", c->host);
+	else
+		snprintf(host, sizeof(host), "%s", addr);
+	if (c->type == CHECK_SPEC_TCP)
 		url = xasprintf("http://%s:%u/", addr, (unsigned)c->port);
 	else
-		url = xasprintf("%s://%s:%u%s", c->type == PCHECK_HTTPS ? "https" : "http",
-				c->host != NULL ? c->host : addr, (unsigned)c->port, c->path);
+		url = xasprintf("%s://%s:%u%s", c->type == CHECK_SPEC_HTTPS ? "https" : "http",
+				host, url_port, c->path);
 	x = xfer_new(a, XFER_CHECK, url, CHECK_BODY_MAX, c->timeout_ms);
 	free(url);
 	x->index = st->index;
 	/* A new connection every time: the connect time is what we measure. */
 	curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
-	if (c->type == PCHECK_TCP) {
+	if (c->type == CHECK_SPEC_TCP) {
 		curl_easy_setopt(x->easy, CURLOPT_CONNECT_ONLY, 1L);
 	} else {
 		if (c->host != NULL) {
 			/* The URL names the host (Host header, SNI, certificate
 			 * name); the connection goes to the datacenter's address. */
-			char *target = xasprintf("%s:%u:%s:%u", c->host, (unsigned)c->port, addr,
-						 (unsigned)c->port);
+			char *target =
+			    xasprintf("%s:%u:%s:%u", host, url_port, addr, (unsigned)c->port);
 
 			x->connect_to = curl_slist_append(NULL, target);
 			free(target);
@@ -75,7 +81,7 @@ static void check_start(struct check_state *st)
 			}
 			curl_easy_setopt(x->easy, CURLOPT_CONNECT_TO, x->connect_to);
 		}
-		if (c->load_source == PCHECK_LOAD_HEADER)
+		if (c->load_source == CHECK_SPEC_LOAD_HEADER)
 			xfer_keep_header(x, c->load_name);
 		if (!c->tls_verify) {
 			curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -160,20 +166,20 @@ void scheduler_check_done(struct xfer *x, CURLcode rc)
 {
 	struct agent *a = x->a;
 	struct check_state *st = &a->states[x->index];
-	const struct pcheck *c = &a->checks->checks[x->index];
+	const struct check_spec *c = &a->checks->checks[x->index];
 	struct pcheck_result r;
 	long status = 0;
-	bool first_byte = c->rtt_first_byte && c->type != PCHECK_TCP;
+	bool first_byte = c->rtt_first_byte && c->type != CHECK_SPEC_TCP;
 	double rtt = xfer_rtt_ms(x, first_byte);
 	bool was_ok = st->has_result && st->last.ok;
 
-	if (c->type != PCHECK_TCP)
+	if (c->type != CHECK_SPEC_TCP)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rtt < 0 && (first_byte ? status > 0 : rc == CURLE_OK || status > 0))
 		rtt = 0.001; /* faster than the clock's resolution */
 	pcheck_evaluate(c, rc == CURLE_OK ? NULL : xfer_error(x, rc), status, x->body, x->body_len,
 			x->truncated, rtt, &r);
-	if (c->load_source != PCHECK_LOAD_NONE) {
+	if (c->load_source != CHECK_SPEC_LOAD_NONE) {
 		if (rc == CURLE_OK)
 			pcheck_load_read(c, x->header_value, x->body, x->body_len, x->truncated,
 					 &r);

@@ -87,6 +87,14 @@ struct config_check {
 	unsigned col;                   /* column of that declaration */
 };
 
+struct check_spec;
+
+/* The probe-config description (common/check_spec.h) of check c for
+ * datacenter, connecting to address (numeric) and port; the caller frees
+ * it with check_spec_fini(). Loaded checks are valid descriptions. */
+void conf_check_spec(const struct config_check *c, const char *datacenter, const char *address,
+		     unsigned port, struct check_spec *out);
+
 /* A probe agent allowed to report (gslbd.conf "probes"). */
 struct config_probe {
 	char *id;                       /* key id the probe signs with, unique */

@@ -6,17 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/check_spec.h"
 #include "common/xalloc.h"
 #include "common/yamltree.h"
 #include "gslbd/conf/conf-internal.h"
 
-/* Longest check path and expected body, in bytes. */
-#define CHECK_PATH_MAX_LEN 1024
-/* Longest Host header of a check, in bytes. */
-#define CHECK_HOST_MAX_LEN 255
-/* HTTP status codes a check may expect. */
-#define STATUS_MIN 100
-#define STATUS_MAX 599
+/* The rules are those of the probe config (common/check_spec.h), so that
+ * every probe takes what --check-config accepts. */
+#define STATUS_MIN CHECK_SPEC_STATUS_MIN
+#define STATUS_MAX CHECK_SPEC_STATUS_MAX
 
 /* Index of the check called name, or -1. */
 long conf_check_find(const struct config *cfg, const char *name)
@@ -93,47 +91,16 @@ static int status_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
-/* Is s a dotted JSON path: segments of [A-Za-z0-9_-], none empty? */
-static bool is_json_path(const char *s)
-{
-	bool empty = true;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '.') {
-			if (empty)
-				return false;
-			empty = true;
-		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			   (*s >= '0' && *s <= '9') || *s == '_' || *s == '-') {
-			empty = false;
-		} else {
-			return false;
-		}
-	}
-	return !empty;
-}
-
-/* Is s a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)? */
-static bool is_metric_name(const char *s)
-{
-	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
-		return false;
-	for (s++; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
-			return false;
-	return true;
-}
-
 /* load of check c: a mapping of one source (header, json or prometheus) to
  * its name. */
 static int load_read(struct loader *l, const struct ytree_node *n, const char *path,
 		     struct config_check *c)
 {
 	static const char *const keys[] = {"header", "json", "prometheus", NULL};
-	static const char header_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					   "0123456789-_!#$%&'*+.^`|~";
+	static const enum check_spec_load sources[] = {CHECK_SPEC_LOAD_HEADER, CHECK_SPEC_LOAD_JSON,
+						       CHECK_SPEC_LOAD_PROMETHEUS};
 	const struct ytree_node *v[3] = {0};
+	const char *why;
 	const struct ytree_node *name = NULL;
 	char kpath[128];
 	size_t which = 0;
@@ -154,15 +121,8 @@ static int load_read(struct loader *l, const struct ytree_node *n, const char *p
 	snprintf(kpath, sizeof(kpath), "%s.%s", path, keys[which]);
 	if ((rc = ytree_read_string(&l->r, name, kpath, "a name")) != 0)
 		return rc;
-	if ((which == 0 && !conf_text_is_valid(name->scalar, header_chars, CHECK_HOST_MAX_LEN)) ||
-	    (which == 1 &&
-	     (strlen(name->scalar) > CHECK_HOST_MAX_LEN || !is_json_path(name->scalar))) ||
-	    (which == 2 &&
-	     (strlen(name->scalar) > CHECK_HOST_MAX_LEN || !is_metric_name(name->scalar))))
-		return ytree_error_path(&l->r, name, kpath, "'%s' is not %s", name->scalar,
-					which == 0   ? "a header name"
-					: which == 1 ? "a dotted JSON path (like stats.load)"
-						     : "a Prometheus metric name");
+	if ((why = check_spec_load_name_error(sources[which], name->scalar)) != NULL)
+		return ytree_error_path(&l->r, name, kpath, "'%s' %s", name->scalar, why);
 	c->load_source = (enum check_load_source)(which + 1);
 	c->load_name = xstrdup(name->scalar);
 	return 0;
@@ -191,14 +151,11 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	    "rtt",           "load",        NULL};
 	static const char *const types[] = {"http", "https", "tcp", NULL};
 	static const char *const rtts[] = {"connect", "first_byte", NULL};
-	static const char path_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					 "0123456789-._~!$&'()*+,;=:@/%?";
-	static const char host_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					 "0123456789-._:[]";
 	struct config *cfg = l->cfg;
 	struct config_check *c = &cfg->checks[index];
 	const struct ytree_node *v[K_COUNT] = {0};
 	char path[64], kpath[96];
+	const char *why;
 	unsigned u;
 	int rc;
 
@@ -240,12 +197,9 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		snprintf(kpath, sizeof(kpath), "%s.path", path);
 		if ((rc = ytree_read_string(&l->r, v[K_PATH], kpath, "a request path")) != 0)
 			return rc;
-		if (v[K_PATH]->scalar[0] != '/' ||
-		    !conf_text_is_valid(v[K_PATH]->scalar, path_chars, CHECK_PATH_MAX_LEN))
-			return ytree_error_path(&l->r, v[K_PATH], kpath,
-						"'%s' is not a request path ('/' first, then URL "
-						"characters, no spaces; at most %d bytes)",
-						v[K_PATH]->scalar, CHECK_PATH_MAX_LEN);
+		if ((why = check_spec_path_error(v[K_PATH]->scalar)) != NULL)
+			return ytree_error_path(&l->r, v[K_PATH], kpath, "'%s' %s",
+						v[K_PATH]->scalar, why);
 		c->path = xstrdup(v[K_PATH]->scalar);
 	} else {
 		c->path = xstrdup("/");
@@ -254,11 +208,9 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		snprintf(kpath, sizeof(kpath), "%s.host", path);
 		if ((rc = ytree_read_string(&l->r, v[K_HOST], kpath, "a host name")) != 0)
 			return rc;
-		if (!conf_text_is_valid(v[K_HOST]->scalar, host_chars, CHECK_HOST_MAX_LEN))
-			return ytree_error_path(
-			    &l->r, v[K_HOST], kpath,
-			    "'%s' is not a host name (1..%d of A-Z a-z 0-9 - . _ : [ ])",
-			    v[K_HOST]->scalar, CHECK_HOST_MAX_LEN);
+		if ((why = check_spec_host_error(v[K_HOST]->scalar)) != NULL)
+			return ytree_error_path(&l->r, v[K_HOST], kpath, "'%s' %s",
+						v[K_HOST]->scalar, why);
 		c->host = xstrdup(v[K_HOST]->scalar);
 	}
 	if (v[K_STATUS] != NULL) {
@@ -274,9 +226,8 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		snprintf(kpath, sizeof(kpath), "%s.expect_body", path);
 		if ((rc = ytree_read_string(&l->r, v[K_BODY], kpath, "a string")) != 0)
 			return rc;
-		if (strlen(v[K_BODY]->scalar) > CHECK_PATH_MAX_LEN)
-			return ytree_error_path(&l->r, v[K_BODY], kpath, "longer than %d bytes",
-						CHECK_PATH_MAX_LEN);
+		if ((why = check_spec_body_error(v[K_BODY]->scalar)) != NULL)
+			return ytree_error_path(&l->r, v[K_BODY], kpath, "%s", why);
 		c->expect_body = xstrdup(v[K_BODY]->scalar);
 	}
 	c->tls_verify = true;
@@ -288,15 +239,16 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 	c->interval_ms = 2000;
 	if (v[K_INTERVAL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.interval", path);
-		if ((rc = ytree_read_duration(&l->r, v[K_INTERVAL], kpath, 500, 3600000,
-					      &c->interval_ms)) != 0)
+		if ((rc = ytree_read_duration(&l->r, v[K_INTERVAL], kpath,
+					      CHECK_SPEC_INTERVAL_MIN_MS,
+					      CHECK_SPEC_INTERVAL_MAX_MS, &c->interval_ms)) != 0)
 			return rc;
 	}
 	c->timeout_ms = 1000;
 	if (v[K_TIMEOUT] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.timeout", path);
-		if ((rc = ytree_read_duration(&l->r, v[K_TIMEOUT], kpath, 100, 60000,
-					      &c->timeout_ms)) != 0)
+		if ((rc = ytree_read_duration(&l->r, v[K_TIMEOUT], kpath, CHECK_SPEC_TIMEOUT_MIN_MS,
+					      CHECK_SPEC_TIMEOUT_MAX_MS, &c->timeout_ms)) != 0)
 			return rc;
 	}
 	if (c->timeout_ms >= c->interval_ms) {
@@ -333,7 +285,59 @@ static int check_read(struct loader *l, const struct ytree_node *n, size_t index
 		if ((rc = load_read(l, v[K_LOAD], kpath, c)) != 0)
 			return rc;
 	}
+	/* What the probes will check: the same rules, at the check's line. */
+	{
+		struct check_spec spec;
+		struct gslb_err e = {{0}};
+
+		conf_check_spec(c, "datacenter", "192.0.2.1", c->port, &spec);
+		rc = check_spec_validate(&spec, &e);
+		check_spec_fini(&spec);
+		if (rc != 0)
+			return ytree_error_path(&l->r, n, path, "probes would refuse it: %s",
+						e.msg);
+	}
 	return 0;
+}
+
+void conf_check_spec(const struct config_check *c, const char *datacenter, const char *address,
+		     unsigned port, struct check_spec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->datacenter = xstrdup(datacenter);
+	out->type = c->type == CHECK_HTTPS ? CHECK_SPEC_HTTPS
+		    : c->type == CHECK_TCP ? CHECK_SPEC_TCP
+					   : CHECK_SPEC_HTTP;
+	out->address = xstrdup(address);
+	out->is_ipv6 = strchr(address, ':') != NULL;
+	out->port = (uint16_t)port;
+	out->interval_ms = c->interval_ms;
+	out->timeout_ms = c->timeout_ms;
+	if (c->type == CHECK_TCP)
+		return;
+	out->path = xstrdup(c->path != NULL ? c->path : "/");
+	check_spec_host_set(out, c->host);
+	/* Sorted codes as ranges: 200..399 is one entry, not 200. */
+	out->expect = xcalloc(c->expect_status_count + 1, sizeof(*out->expect));
+	for (size_t i = 0; i < c->expect_status_count; i++) {
+		unsigned code = c->expect_status[i];
+
+		if (out->expect_count > 0 && out->expect[out->expect_count - 1].hi + 1u == code)
+			out->expect[out->expect_count - 1].hi = (uint16_t)code;
+		else
+			out->expect[out->expect_count++] =
+			    (struct check_spec_status){(uint16_t)code, (uint16_t)code};
+	}
+	if (out->expect_count == 0)
+		out->expect[out->expect_count++] = (struct check_spec_status){200, 399};
+	out->expect_body = c->expect_body != NULL ? xstrdup(c->expect_body) : NULL;
+	out->tls_verify = c->tls_verify;
+	out->rtt_first_byte = c->rtt_first_byte;
+	out->load_source = c->load_source == CHECK_LOAD_HEADER       ? CHECK_SPEC_LOAD_HEADER
+			   : c->load_source == CHECK_LOAD_JSON       ? CHECK_SPEC_LOAD_JSON
+			   : c->load_source == CHECK_LOAD_PROMETHEUS ? CHECK_SPEC_LOAD_PROMETHEUS
+								     : CHECK_SPEC_LOAD_NONE;
+	out->load_name = c->load_name != NULL ? xstrdup(c->load_name) : NULL;
 }
 
 int conf_checks_read(struct loader *l, const struct ytree_node *n)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "common/check_spec.h"
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "common/probe_proto.h"
@@ -550,19 +551,6 @@ void report_results_free(struct health_result *results, size_t count)
 	free(results);
 }
 
-static const char *check_type_name(enum check_type t)
-{
-	switch (t) {
-	case CHECK_HTTP:
-		return PROBE_PROTO_TYPE_HTTP;
-	case CHECK_HTTPS:
-		return PROBE_PROTO_TYPE_HTTPS;
-	case CHECK_TCP:
-		return PROBE_PROTO_TYPE_TCP;
-	}
-	return PROBE_PROTO_TYPE_TCP;
-}
-
 /* Where probes connect for dc's check c: check_address (its port winning
  * over the check's), else the first IPv4 VIP, else the first IPv6 VIP.
  * False when there is nothing to connect to (a CNAME datacenter without
@@ -600,43 +588,16 @@ static void set(json_t *o, const char *key, json_t *v)
 	}
 }
 
+/* The probe config's entry for dc's check c (common/check_spec.h). */
 static json_t *check_json(const struct config_datacenter *dc, const struct config_check *c,
 			  const char *addr, unsigned port)
 {
-	json_t *o = json_object(), *codes;
+	struct check_spec spec;
+	json_t *o;
 
-	set(o, PROBE_PROTO_KEY_CHECK_DATACENTER, json_string(dc->name));
-	set(o, PROBE_PROTO_KEY_CHECK_TYPE, json_string(check_type_name(c->type)));
-	set(o, PROBE_PROTO_KEY_CHECK_ADDRESS, json_string(addr));
-	set(o, PROBE_PROTO_KEY_CHECK_PORT, json_integer(port));
-	set(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, json_integer(c->interval_ms));
-	set(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, json_integer(c->timeout_ms));
-	if (c->type == CHECK_TCP)
-		return o;
-	set(o, PROBE_PROTO_KEY_CHECK_PATH, json_string(c->path != NULL ? c->path : "/"));
-	if (c->host != NULL)
-		set(o, PROBE_PROTO_KEY_CHECK_HOST, json_string(c->host));
-	codes = json_array();
-	/* An empty list means the default, written out so probes need not know it. */
-	if (c->expect_status_count == 0)
-		for (unsigned s = 200; s <= 399; s++)
-			json_array_append_new(codes, json_integer(s));
-	for (size_t i = 0; i < c->expect_status_count; i++)
-		json_array_append_new(codes, json_integer(c->expect_status[i]));
-	set(o, PROBE_PROTO_KEY_CHECK_EXPECT_STATUS, codes);
-	if (c->expect_body != NULL)
-		set(o, PROBE_PROTO_KEY_CHECK_EXPECT_BODY, json_string(c->expect_body));
-	set(o, PROBE_PROTO_KEY_CHECK_TLS_VERIFY, json_boolean(c->tls_verify));
-	/* Only when set, so probes that predate it see the same config. */
-	if (c->rtt_first_byte)
-		set(o, PROBE_PROTO_KEY_CHECK_RTT, json_string(PROBE_PROTO_RTT_FIRST_BYTE));
-	if (c->load_source != CHECK_LOAD_NONE && c->load_name != NULL) {
-		set(o, PROBE_PROTO_KEY_CHECK_LOAD_SOURCE,
-		    json_string(c->load_source == CHECK_LOAD_HEADER ? PROBE_PROTO_LOAD_HEADER
-				: c->load_source == CHECK_LOAD_JSON ? PROBE_PROTO_LOAD_JSON
-								    : PROBE_PROTO_LOAD_PROMETHEUS));
-		set(o, PROBE_PROTO_KEY_CHECK_LOAD_NAME, json_string(c->load_name));
-	}
+	conf_check_spec(c, dc->name, addr, port, &spec);
+	o = check_spec_to_json(&spec);
+	check_spec_fini(&spec);
 	return o;
 }
 

@@ -102,7 +102,7 @@ write_conf "$WORK/p1.yaml" "$DEAD" "http://127.0.0.1:$S1" "http://127.0.0.1:$S2/
 start=$(now_ms)
 run_once "$WORK/p1.yaml" "$WORK/p1.log"
 [ "$RC" -eq 1 ] || fail "--once with a dead server should exit 1, got $RC: $(cat "$WORK/p1.log")"
-grep -q "ready: probe=probe-test servers=3 checks=6" "$WORK/p1.log" ||
+grep -q "ready: probe=probe-test servers=3 checks=8" "$WORK/p1.log" ||
 	fail "no ready line: $(cat "$WORK/p1.log")"
 grep -q "report failed: server=$DEAD " "$WORK/p1.log" ||
 	fail "dead server failure not logged: $(cat "$WORK/p1.log")"
@@ -118,6 +118,8 @@ for s in s1 s2; do
 	assert_result "$r" wrong-body false 200
 	assert_result "$r" closed false 0
 	assert_result "$r" slow false
+	assert_result "$r" host-port true 200
+	assert_result "$r" host-v6 true 200
 	grep -q '"datacenter":"closed","ok":false,"rtt_ms":null,' "$r" ||
 		fail "closed port should have rtt_ms null: $(cat "$r")"
 	grep -qi '^X-GSLB-Key: probe-test' "$WORK/$s/report.1.hdr" || fail "no key header"
@@ -130,6 +132,12 @@ grep -q "GET /v1/probe-config" "$WORK/s2/requests.log" && fail "s2 should not be
 # Host names the check's host while the connection goes to the address.
 grep -q "GET /body/all-ok host=backend.test:$BACKEND" "$WORK/backend/requests.log" ||
 	fail "check Host header: $(cat "$WORK/backend/requests.log")"
+# A host with a port, and an IPv6 literal with one (as gslbd.conf allows):
+# the Host header says so, the connection still goes to the address.
+grep -q "GET /body/port-ok host=backend.test:8080\$" "$WORK/backend/requests.log" ||
+	fail "check Host header with a port: $(cat "$WORK/backend/requests.log")"
+grep -q "GET /body/v6-ok host=\[2001:db8::1\]:8443\$" "$WORK/backend/requests.log" ||
+	fail "check Host header of an IPv6 literal: $(cat "$WORK/backend/requests.log")"
 # A check's timeout bounds the run (the slow backend answers after 30s).
 [ $(($(now_ms) - start)) -lt $((10000 * TF)) ] || fail "--once took too long"
 echo "ok 1: --once reports to every live server past a dead one"
@@ -184,9 +192,9 @@ cmp -s "$WORK/cache.json" "$WORK/probe-config.json" || fail "cache file differs 
 CACHE=$WORK/cache.json write_conf "$WORK/p5b.yaml" "$DEAD"
 run_once "$WORK/p5b.yaml" "$WORK/p5b.log"
 [ "$RC" -eq 1 ] || fail "p5b: expected 1 (dead server), got $RC"
-grep -q "using the cached probe config $WORK/cache.json (checks=6)" "$WORK/p5b.log" ||
+grep -q "using the cached probe config $WORK/cache.json (checks=8)" "$WORK/p5b.log" ||
 	fail "cache not used: $(cat "$WORK/p5b.log")"
-grep -q "ready: probe=probe-test servers=1 checks=6" "$WORK/p5b.log" || fail "no ready from cache"
+grep -q "ready: probe=probe-test servers=1 checks=8" "$WORK/p5b.log" || fail "no ready from cache"
 write_conf "$WORK/p5c.yaml" "$DEAD"
 run_once "$WORK/p5c.yaml" "$WORK/p5c.log"
 [ "$RC" -eq 1 ] || fail "p5c: no config at all should exit 1, got $RC"
@@ -214,7 +222,9 @@ rc=$?
 P_PID=
 [ "$rc" -eq 0 ] || fail "SIGTERM: exit $rc: $(tail -5 "$WORK/p6.log")"
 grep -q "probe config unchanged" "$WORK/p6.log" || fail "no 304 on refresh: $(cat "$WORK/p6.log")"
-assert_result "$WORK/s3/report.2.json" live true 200
+# Each report holds the checks completed since the last one.
+cat "$WORK"/s3/report.*.json >"$WORK/s3/reports.all"
+assert_result "$WORK/s3/reports.all" live true 200
 echo "ok 6: daemon reports each cycle, refreshes with If-None-Match, exits 0 on SIGTERM"
 
 # ---- 6b: a body over the cap is not downloaded to the end ------------------
@@ -298,9 +308,9 @@ done
 TLS_TIMEOUT=$((2000 * TF))
 printf '%s\n' \
 	'{"interval_ms": 500, "checks": [' \
-	" {\"datacenter\": \"tls-insecure\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": false, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}," \
-	" {\"datacenter\": \"tls-verify\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}," \
-	" {\"datacenter\": \"plain-to-tls\", \"type\": \"http\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": 500, \"timeout_ms\": $TLS_TIMEOUT}" \
+	" {\"datacenter\": \"tls-insecure\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": false, \"interval_ms\": $((TLS_TIMEOUT + 500)), \"timeout_ms\": $TLS_TIMEOUT}," \
+	" {\"datacenter\": \"tls-verify\", \"type\": \"https\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"host\": \"backend.test\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": $((TLS_TIMEOUT + 500)), \"timeout_ms\": $TLS_TIMEOUT}," \
+	" {\"datacenter\": \"plain-to-tls\", \"type\": \"http\", \"address\": \"127.0.0.1\", \"port\": $TLS, \"path\": \"/\", \"expect_status\": [200], \"tls_verify\": true, \"interval_ms\": $((TLS_TIMEOUT + 500)), \"timeout_ms\": $TLS_TIMEOUT}" \
 	']}' >"$WORK/probe-config-tls.json"
 start_httpd s4 -k probe-test -s "$SECRET" -c "$WORK/probe-config-tls.json"
 S4=$PORT
@@ -322,10 +332,10 @@ if have_ipv6; then
 	C6=$(cat "$WORK/closed-port6")
 	printf '%s\n' \
 		'{"interval_ms": 500, "checks": [' \
-		" {\"datacenter\": \"v6-http\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/body/all-ok\", \"expect_body\": \"ok\", \"interval_ms\": 500, \"timeout_ms\": 2000}," \
-		" {\"datacenter\": \"v6-host\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/status/204\", \"host\": \"backend6.test\", \"expect_status\": [204], \"interval_ms\": 500, \"timeout_ms\": 2000}," \
-		" {\"datacenter\": \"v6-tcp\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $B6, \"interval_ms\": 500, \"timeout_ms\": 2000}," \
-		" {\"datacenter\": \"v6-closed\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $C6, \"interval_ms\": 500, \"timeout_ms\": 2000}" \
+		" {\"datacenter\": \"v6-http\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/body/all-ok\", \"expect_body\": \"ok\", \"interval_ms\": 2500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-host\", \"type\": \"http\", \"address\": \"::1\", \"port\": $B6, \"path\": \"/status/204\", \"host\": \"backend6.test\", \"expect_status\": [204], \"interval_ms\": 2500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-tcp\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $B6, \"interval_ms\": 2500, \"timeout_ms\": 2000}," \
+		" {\"datacenter\": \"v6-closed\", \"type\": \"tcp\", \"address\": \"::1\", \"port\": $C6, \"interval_ms\": 2500, \"timeout_ms\": 2000}" \
 		']}' >"$WORK/probe-config-v6.json"
 	start_httpd s5 -k probe-test -s "$SECRET" -c "$WORK/probe-config-v6.json"
 	write_conf "$WORK/p8.yaml" "http://127.0.0.1:$PORT"

@@ -240,14 +240,14 @@ static const char config_json[] =
 
 START_TEST(test_pconfig_valid)
 {
-	const struct pcheck *c;
+	const struct check_spec *c;
 
 	ck_assert_int_eq(pcheck_list_parse(config_json, strlen(config_json), &list, &err), 0);
 	ck_assert_uint_eq(list->count, 3);
 	ck_assert_uint_eq(list->interval_ms, 1500);
 	c = &list->checks[0];
 	ck_assert_str_eq(c->datacenter, "us-east");
-	ck_assert_int_eq(c->type, PCHECK_HTTP);
+	ck_assert_int_eq(c->type, CHECK_SPEC_HTTP);
 	ck_assert_str_eq(c->address, "192.0.2.10");
 	ck_assert(!c->is_ipv6);
 	ck_assert_uint_eq(c->port, 8080);
@@ -262,7 +262,7 @@ START_TEST(test_pconfig_valid)
 	ck_assert_uint_eq(c->timeout_ms, 1000);
 	ck_assert(!c->rtt_first_byte); /* rtt left out: connect */
 	c = &list->checks[1];
-	ck_assert_int_eq(c->type, PCHECK_HTTPS);
+	ck_assert_int_eq(c->type, CHECK_SPEC_HTTPS);
 	ck_assert(c->rtt_first_byte);
 	ck_assert(c->is_ipv6);
 	ck_assert_uint_eq(c->port, 443);
@@ -274,7 +274,7 @@ START_TEST(test_pconfig_valid)
 	ck_assert_uint_eq(c->expect[0].lo, 200);
 	ck_assert_uint_eq(c->expect[0].hi, 399);
 	c = &list->checks[2];
-	ck_assert_int_eq(c->type, PCHECK_TCP);
+	ck_assert_int_eq(c->type, CHECK_SPEC_TCP);
 	ck_assert_uint_eq(c->port, 22);
 	ck_assert(!c->rtt_first_byte);
 }
@@ -285,7 +285,7 @@ START_TEST(test_pconfig_interval_default)
 	static const char text[] =
 	    "{\"checks\": [{\"datacenter\": \"a\", \"type\": \"tcp\", \"address\": \"192.0.2.1\","
 	    " \"interval_ms\": 3000}, {\"datacenter\": \"b\", \"type\": \"tcp\", \"address\":"
-	    " \"192.0.2.2\", \"interval_ms\": 700}]}";
+	    " \"192.0.2.2\", \"interval_ms\": 700, \"timeout_ms\": 300}]}";
 
 	ck_assert_int_eq(pcheck_list_parse(text, strlen(text), &list, &err), 0);
 	ck_assert_uint_eq(list->interval_ms, 700);
@@ -307,7 +307,7 @@ START_TEST(test_pconfig_invalid)
 	    {"{}", "checks: expected a list"},
 	    {"{\"checks\": [1]}", "checks[0]: expected an object"},
 	    {"{\"checks\": [{\"type\": \"tcp\", \"address\": \"192.0.2.1\"}]}",
-	     "checks[0].datacenter: required"},
+	     "checks[0].datacenter: required, 1..255 bytes of printable ASCII"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"icmp\", \"address\": "
 	     "\"192.0.2.1\"}]}",
 	     "checks[0].type: expected \"http\", \"https\" or \"tcp\""},
@@ -319,16 +319,18 @@ START_TEST(test_pconfig_invalid)
 	     "checks[0].port: expected an integer 1..65535"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"path\": \"x\"}]}",
-	     "checks[0].path: must start with '/', printable, no spaces"},
+	     "checks[0].path: 'x' is not a request path ('/' first)"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"host\": \"a b\"}]}",
-	     "checks[0].host: 'a b' is not a host name"},
+	     "checks[0].host: 'a b' is not a host name (labels of A-Z a-z 0-9 - _ up to 63 bytes, "
+	     "253 "
+	     "in all), IPv4 or IPv6 address"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"expect_status\": [\"299-200\"]}]}",
-	     "checks[0].expect_status[0]: codes must be 100..999, low first"},
+	     "checks[0].expect_status[0]: codes must be 100..599, low first"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"expect_status\": []}]}",
-	     "checks[0].expect_status: expected a list of 1..1000 codes"},
+	     "checks[0].expect_status: expected a list of 1..500 codes or ranges"},
 	    {"{\"checks\": [{\"datacenter\": \"a\", \"type\": \"http\", \"address\": "
 	     "\"192.0.2.1\", \"tls_verify\": \"no\"}]}",
 	     "checks[0].tls_verify: expected true or false"},
@@ -368,7 +370,7 @@ END_TEST
 START_TEST(test_evaluate)
 {
 	struct pcheck_result r;
-	const struct pcheck *http, *https, *tcp;
+	const struct check_spec *http, *https, *tcp;
 
 	ck_assert_int_eq(pcheck_list_parse(config_json, strlen(config_json), &list, &err), 0);
 	http = &list->checks[0];
@@ -497,7 +499,7 @@ static void assert_no_load(const char *header, const char *body, const char *why
 START_TEST(test_load_read)
 {
 	load_check("header", "X-Load");
-	ck_assert_int_eq(list->checks[0].load_source, PCHECK_LOAD_HEADER);
+	ck_assert_int_eq(list->checks[0].load_source, CHECK_SPEC_LOAD_HEADER);
 	ck_assert_str_eq(list->checks[0].load_name, "X-Load");
 	assert_load("42", NULL, 42);
 	assert_load(" 0.5 ", NULL, 0.5);
@@ -546,8 +548,7 @@ START_TEST(test_load_read)
 		ck_assert_str_eq(err.msg, "checks[0].load_source: expected \"header\", \"json\" or "
 					  "\"prometheus\"");
 		ck_assert_int_ne(pcheck_list_parse(noname, strlen(noname), &list, &err), 0);
-		ck_assert_str_eq(err.msg, "checks[0].load_name: required with a load source, "
-					  "printable, no spaces");
+		ck_assert_str_eq(err.msg, "checks[0].load_name: '' is empty");
 	}
 }
 END_TEST

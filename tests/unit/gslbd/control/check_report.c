@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/check_spec.h"
 #include "common/sign.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
@@ -1038,10 +1039,10 @@ START_TEST(test_probe_config)
 	ck_assert_ptr_null(json_object_get(c, "host"));
 	ck_assert_ptr_null(json_object_get(c, "expect_body"));
 	ck_assert(json_is_false(json_object_get(c, "tls_verify")));
+	/* Consecutive codes travel as one range. */
 	codes = json_object_get(c, "expect_status");
-	ck_assert_uint_eq(json_array_size(codes), 200);
-	ck_assert_int_eq(json_integer_value(json_array_get(codes, 0)), 200);
-	ck_assert_int_eq(json_integer_value(json_array_get(codes, 199)), 399);
+	ck_assert_uint_eq(json_array_size(codes), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(codes, 0)), "200-399");
 	json_decref(root);
 	free(text);
 }
@@ -1198,6 +1199,56 @@ START_TEST(test_probe_config_etag)
 }
 END_TEST
 
+/* What gslbd serves, the probe's reader (check_spec_from_json()) takes,
+ * for every host form the loader accepts: host:port, [v6]:port, a bare
+ * IPv6 literal; and the longest load header name. */
+START_TEST(test_probe_config_codec)
+{
+	static const char *const hosts[][2] = {
+	    {"www.example.com:8080", "www.example.com:8080"},
+	    {"[2001:db8::1]:8443", "[2001:db8::1]:8443"},
+	    {"2001:db8::1", "[2001:db8::1]"},
+	    {"192.0.2.1:81", "192.0.2.1:81"},
+	};
+	char name[256];
+
+	memset(name, 'h', 255);
+	name[255] = '\0';
+	cfg->checks[CK_HTTP].load_source = CHECK_LOAD_HEADER;
+	cfg->checks[CK_HTTP].load_name = xstrdup(name);
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		char etag[64], *text;
+		json_t *root, *checks, *c;
+		size_t k;
+
+		free(cfg->checks[CK_HTTP].host);
+		cfg->checks[CK_HTTP].host = xstrdup(hosts[i][0]);
+		text = report_probe_config(cfg, etag);
+		root = json_loads(text, 0, NULL);
+		checks = json_object_get(root, "checks");
+		ck_assert_uint_eq(json_array_size(checks), 3);
+		json_array_foreach(checks, k, c)
+		{
+			struct check_spec spec;
+			struct gslb_err err = {{0}};
+
+			ck_assert_msg(check_spec_from_json(c, "checks[0]", &spec, &err) == 0,
+				      "%s: %s", text, err.msg);
+			if (strcmp(spec.datacenter, "us-east") == 0) {
+				char host[300];
+
+				check_spec_host_format(&spec, host, sizeof(host));
+				ck_assert_str_eq(host, hosts[i][1]);
+				ck_assert_str_eq(spec.load_name, name);
+			}
+			check_spec_fini(&spec);
+		}
+		json_decref(root);
+		free(text);
+	}
+}
+END_TEST
+
 /* The probe config's answer is signed for the asking probe and request:
  * the body, status, generation, server boot and time, the request's boot
  * id and seq are all covered. */
@@ -1273,6 +1324,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_probe_config_rtt);
 	tcase_add_test(tc, test_probe_config_load);
 	tcase_add_test(tc, test_probe_config_sign);
+	tcase_add_test(tc, test_probe_config_codec);
 	tcase_add_test(tc, test_verify_clock_step);
 	tcase_add_test(tc, test_verify_new_boot);
 	tcase_add_test(tc, test_parse_removed_datacenters);
