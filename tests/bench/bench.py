@@ -73,6 +73,9 @@ import struct
 import sys
 import time
 
+# The boot id the report generator signs as (probe protocol 2).
+BENCH_BOOT = "%016x" % (random.getrandbits(63) | 1)
+
 # The zone layout is shared by the zone and the query generators so that the
 # queries hit what the zone holds.
 #   hN        A (every host), AAAA (every 2nd), TXT (every 5th)
@@ -875,11 +878,14 @@ def reports(url, probes_path, dcs_path):
                 time.sleep(delay)
             t += step
             body = report_body(pid, dcs, rnd).encode()
-            ts = max(int(time.time() * 1000), last_ts + 1)
-            last_ts = ts
-            msg = b"POST\n/v1/reports\n%d\n" % ts + body
+            ts = int(time.time() * 1000)
+            seq = last_ts = last_ts + 1
+            # Probe protocol 2: one boot id for the run, seq increasing.
+            msg = (b"gslb-probe-2 request\nPOST\n/v1/reports\n%s\n%d\n%d\n"
+                   % (BENCH_BOOT.encode(), seq, ts) + body)
             sig = hmac.new(secret, msg, hashlib.sha256).hexdigest()
             headers = {"Content-Type": "application/json", "X-GSLB-Key": pid,
+                       "X-GSLB-Boot": BENCH_BOOT, "X-GSLB-Seq": str(seq),
                        "X-GSLB-Timestamp": str(ts), "X-GSLB-Signature": sig}
             sent += 1
             try:

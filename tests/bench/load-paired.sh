@@ -124,10 +124,12 @@ report() {
 		done
 		printf ']}'
 	} >"$body"
+	# Probe protocol 2: one boot id, the timestamp as the (increasing) seq.
 	ts=$(($(date +%s%N) / 1000000))
-	sig=$({ printf 'POST\n/v1/reports\n%s\n' "$ts"; cat "$body"; } |
-		openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
-	curl -sf -o /dev/null -X POST -H "X-GSLB-Key: p" -H "X-GSLB-Timestamp: $ts" \
+	sig=$({ printf 'gslb-probe-2 request\nPOST\n/v1/reports\n00000000000000b1\n%s\n%s\n' "$ts" "$ts"
+		cat "$body"; } | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
+	curl -sf -o /dev/null -X POST -H "X-GSLB-Key: p" -H "X-GSLB-Boot: 00000000000000b1" \
+		-H "X-GSLB-Seq: $ts" -H "X-GSLB-Timestamp: $ts" \
 		-H "X-GSLB-Signature: $sig" --data-binary "@$body" "http://127.0.0.1:$http/v1/reports"
 }
 report 160
