@@ -135,11 +135,24 @@ assert_api_code 200
 signed_post probe-ap "$SECRET" "$BODY" "$(now_ms)" "" 5
 assert_api_code 409
 assert_api_jq .reason replay
-# The probe restarted: a new boot id, accepted at once.
-PROBE_REFRESH=1s probe_start probe-ap "$PROXY"
+# The probe restarted: a new boot id, accepted at once. Two report cycles
+# of every probe later, none was refused.
+replays=$(reports replay)
 accepted=$(reports accepted)
-wait_until '[ "$(reports accepted)" -gt "$((accepted + 3))" ]' 5 || fail "the restarted probe's reports are not accepted"
-grep -q 'report failed' "$WORK/probe-ap.log" && fail "the restarted probe's reports were refused: $(grep 'report failed' "$WORK/probe-ap.log" | head -n 3)"
+PROBE_REFRESH=1s probe_start probe-ap "$PROXY"
+restarted=$(now_ms)
+# ap_since_restart: probe-ap's last accepted report is newer than its restart.
+ap_since_restart() {
+	local age
+	age=$(metric 'gslbd_probe_report_age_seconds{probe="probe-ap"}')
+	[ -n "$age" ] && awk -v a="$age" -v d=$(($(now_ms) - restarted)) 'BEGIN { exit !(a * 1000 < d) }'
+}
+wait_until ap_since_restart 5 || fail "the restarted probe's reports are not accepted"
+wait_until '[ "$(reports accepted)" -ge "$((accepted + 6))" ]' 5 ||
+	fail "the probes' reports are not accepted after the restart"
+[ "$(reports replay)" = "$replays" ] || fail "reports of the restarted probe were taken for replays"
+grep -q 'report failed' "$WORK/probe-ap.log" &&
+	fail "the restarted probe's reports were refused: $(grep 'report failed' "$WORK/probe-ap.log" | head -n 3)"
 wait_until all_dcs_up 5 || { status; api_fail "not all up after the restart"; }
 
 step "stop cleanly"
