@@ -643,6 +643,7 @@ void config_free(struct config *cfg)
 			conf_wipe(cfg->tokens[i].token, strlen(cfg->tokens[i].token));
 		free(cfg->tokens[i].token);
 		free(cfg->tokens[i].pools);
+		free(cfg->tokens[i].shared);
 		free(cfg->tokens[i].dcs);
 	}
 	free(cfg->tokens);

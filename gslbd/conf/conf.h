@@ -133,6 +133,8 @@ struct config_token {
 	bool *pools;                    /* per config->pools entry: may see it */
 	bool *dcs;                      /* per config->datacenters entry: may see (and steer) it;
 	                                 * the datacenters of its pools included */
+	bool *shared;                   /* per config->datacenters entry: listed under shared
+	                                 * (steered though pools outside its scope use it) */
 	bool write;                     /* may drain, undrain and force up its datacenters */
 	unsigned rate;                  /* requests per second (and burst), 1..100000, default 10 */
 	unsigned line;                  /* where it is declared */

@@ -1084,6 +1084,21 @@ static const struct {
     {"api:\n  admin_token: aaaaaaaaaaaaaaaaaaaa\n" ZONE
      "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n",
      "t.conf:7:5: tokens[0]: the token is the admin token"},
+    /* A write token may steer a datacenter that a pool outside its scope
+     * also uses only where the datacenter is listed under shared. */
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    pools: [web]\n    access: write\n",
+     "t.conf:22:13: tokens[0].access: write access to datacenter 'us-east', which pool 'p2' (not this "
+     "token's) also uses: list it under 'shared' to let this tenant steer it for every pool, or make "
+     "the token read-only"},
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    pools: [web]\n    shared: [us-east]\n    access: write\n",
+     "t.conf:23:13: tokens[0].access: write access to datacenter 'eu-west', which pool 'p2' (not this "
+     "token's) also uses: list it under 'shared' to let this tenant steer it for every pool, or make "
+     "the token read-only"},
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    datacenters: [eu-west]\n    shared: [nope]\n",
+     "t.conf:22:14: tokens[0].shared[0]: no datacenter 'nope'"},
     /* Alert webhooks. */
     {ZONE "alerts:\n  - url: ftp://x/\n",
      "t.conf:5:10: alerts[0].url: 'ftp://x/' is not an http:// or https:// URL"},
