@@ -354,8 +354,7 @@ int main(int argc, char **argv)
 		 PACKAGE_VERSION, config_path, zone_set_count(snap->zones),
 		 total_records(snap->zones), snap->config->lbname_count,
 		 snap->config->datacenter_count);
-	if (control_load_admin(d.ctl, snap, &err) != 0)
-		log_fatal("%s", err.msg);
+	control_load_admin_repair(d.ctl, snap);
 	control_start(d.ctl, snap);
 
 	if (evthread_use_pthreads() != 0)
@@ -374,6 +373,7 @@ int main(int argc, char **argv)
 	if (port_file != NULL)
 		write_port_file(port_file, &d);
 	drop_privileges(snap->config->user);
+	control_check_state_dir(d.ctl, snap->config);
 
 	for (int i = 0; i < 4; i++) {
 		sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);

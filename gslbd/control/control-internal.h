@@ -36,6 +36,8 @@ struct control {
 	struct fleet_entry *fleet;  /* the fleet's overrides as last read */
 	size_t fleet_count;         /* entries at fleet */
 	struct fleet_status fleet_st; /* the link, for status */
+	char state_problem[320];    /* what is wrong with the state file, or "" */
+	uint64_t state_errors;      /* state files found unreadable or unwritable */
 };
 
 #endif

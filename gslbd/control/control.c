@@ -203,6 +203,55 @@ int control_load_admin(struct control *c, const struct snapshot *snap, struct gs
 	return 0;
 }
 
+void control_load_admin_repair(struct control *c, const struct snapshot *snap)
+{
+	const char *path = snap->config->state_file;
+	struct gslb_err err = { "" };
+	char *moved = NULL;
+
+	c->state_problem[0] = '\0';
+	if (path == NULL) {
+		if (c->admin == NULL)
+			c->admin = admin_table_new();
+		return;
+	}
+	if (control_load_admin(c, snap, &err) != 0) {
+		/* The overrides in memory (none at start) hold and are written
+		 * back at the next change; the bad file is kept for the operator. */
+		c->state_errors++;
+		if (admin_table_quarantine(path, &moved, &err) == 0)
+			log_err("state file unreadable: %s; moved to %s; %s", err.msg, moved,
+				c->admin != NULL ? "keeping the overrides in memory"
+						 : "starting with no drains or force-ups");
+		else
+			log_err("state file unreadable: %s; %s", err.msg,
+				c->admin != NULL ? "keeping the overrides in memory"
+						 : "starting with no drains or force-ups");
+		snprintf(c->state_problem, sizeof(c->state_problem), "unreadable: %s", err.msg);
+		free(moved);
+		if (c->admin == NULL)
+			c->admin = admin_table_new();
+		else if (admin_table_save(c->admin, path, &err) != 0)
+			log_err("state file: %s", err.msg);
+	}
+}
+
+void control_check_state_dir(struct control *c, const struct config *cfg)
+{
+	struct gslb_err err = { "" };
+
+	if (cfg->state_file == NULL || admin_table_check_writable(cfg->state_file, &err) == 0)
+		return;
+	c->state_errors++;
+	log_err("state file: %s: drains and force-ups will not survive a restart", err.msg);
+	snprintf(c->state_problem, sizeof(c->state_problem), "not writable: %s", err.msg);
+}
+
+const char *control_state_problem(const struct control *c)
+{
+	return c->state_problem[0] != '\0' ? c->state_problem : NULL;
+}
+
 void control_apply_states(const struct control *c, struct snapshot *snap)
 {
 	const struct config *cfg = snap->config;
@@ -543,13 +592,10 @@ int control_reload(struct control *c, struct gslb_err *err)
 	int rc;
 
 	rc = control_load(c->config_path, old, &snap, err);
-	if (rc == 0) {
-		rc = control_load_admin(c, snap, err);
-		if (rc != 0)
-			snapshot_free(snap);
-	}
 	if (rc != 0)
 		return rc;
+	control_load_admin_repair(c, snap);
+	control_check_state_dir(c, snap->config);
 	if (c->health != NULL) {
 		uint64_t *ts = remap_probe_ts(c, old->config, snap->config);
 
@@ -703,6 +749,8 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 		rc = admin_table_save(c->admin, cfg->state_file, err);
 		if (rc != 0)
 			log_err("admin: state not saved: %s", err->msg);
+		else
+			c->state_problem[0] = '\0'; /* written: readable and writable again */
 	}
 	publish_states(c);
 	return rc;

@@ -66,6 +66,18 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
  * them). Returns 0 or a negative code with err set (overrides unchanged). */
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err);
 
+/* As control_load_admin(), for the daemon: a state file that cannot be
+ * read is moved aside and logged, the overrides in memory (none at start)
+ * hold; that does not stop gslbd. The problem shows in control_state_problem(), the status and the
+ * metrics. */
+void control_load_admin_repair(struct control *c, const struct snapshot *snap);
+/* Check that the state file can be written (call it as the user gslbd runs
+ * as: it may create the file's folder); logs and records the problem if not. */
+void control_check_state_dir(struct control *c, const struct config *cfg);
+/* What is wrong with the state file ("unreadable: ...", "not writable:
+ * ..."), or NULL. */
+const char *control_state_problem(const struct control *c);
+
 /* Fill snap->dc_state from the overrides and, once started, the health model. */
 void control_apply_states(const struct control *c, struct snapshot *snap);
 

@@ -190,6 +190,13 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 				       "least_load", least);
 		const struct fleet_status *f = &ctl->fleet_st;
 
+		if (cfg->state_file != NULL)
+			json_object_set_new(
+			    st, "state_file",
+			    json_pack("{s:s, s:b, s:s?}", "path", cfg->state_file, "ok",
+				      control_state_problem(ctl) == NULL, "problem",
+				      control_state_problem(ctl)));
+
 		if (f->enabled)
 			json_object_set_new(
 			    st, "etcd",
@@ -318,6 +325,14 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		prom_escape(b, cfg->probes[p].id);
 		fprintf(b, "\"} %.3f\n", (double)age / 1000.0);
 	}
+	fprintf(b,
+		"# HELP gslbd_state_file_ok 0 when the state file could not be read (it was moved "
+		"aside) or cannot be written: drains will not survive a restart.\n"
+		"# TYPE gslbd_state_file_ok gauge\ngslbd_state_file_ok %d\n"
+		"# HELP gslbd_state_file_errors_total State files found unreadable or "
+		"unwritable.\n# TYPE gslbd_state_file_errors_total counter\n"
+		"gslbd_state_file_errors_total %llu\n",
+		control_state_problem(ctl) == NULL, (unsigned long long)ctl->state_errors);
 	fprintf(b, "# HELP gslbd_reports_total Probe reports by result.\n"
 		   "# TYPE gslbd_reports_total counter\n");
 	for (int v = 0; v < REPORT_VERDICT_COUNT; v++)
