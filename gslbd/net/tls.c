@@ -29,15 +29,30 @@ struct tls_server {
 	char description[512]; /* tls_server_describe() */
 };
 
-/* OpenSSL's reason for the last failure (and the queue emptied). */
+/* OpenSSL's reasons for the last failure, first to last, "a: b: c" (and
+ * the queue emptied). */
 static void ssl_reason(char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e;
+	size_t used = 0;
 
-	if (e == 0)
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0 && used < len) {
+		const char *r = ERR_reason_error_string(e);
+		char code[32];
+		int w;
+
+		if (r == NULL) {
+			snprintf(code, sizeof(code), "error %08lX", e);
+			r = code;
+		}
+		w = snprintf(buf + used, len - used, "%s%s", used > 0 ? ": " : "", r);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (buf[0] == '\0')
 		snprintf(buf, len, "unknown error");
-	else
-		ERR_error_string_n(e, buf, len);
 	ERR_clear_error();
 }
 
@@ -100,8 +115,14 @@ static SSL_CTX *ctx_load(const char *certificate, const char *key, const char *c
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		unsigned long e = ERR_peek_last_error();
+
 		ssl_reason(why, sizeof(why));
-		gslb_err_setc(err, GSLB_EIO, "TLS key %s: %s", key, why);
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+			gslb_err_setc(err, GSLB_EIO, "TLS key %s does not match the certificate %s",
+				      key, certificate);
+		else
+			gslb_err_setc(err, GSLB_EIO, "TLS key %s: %s", key, why);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
