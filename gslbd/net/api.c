@@ -597,7 +597,8 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		    (rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca, &lis->tls,
 					 &why)) != 0) {
 			api_free(api);
-			return gslb_err_setc(err, rc, "api %s: %s", text, why.msg);
+			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
+					     c->line, c->col, i, text, why.msg);
 		}
 		lis->http = server_new(base, cfg, lis);
 		if (lis->http == NULL) {
@@ -650,7 +651,8 @@ int api_check_tls(const struct config *cfg, struct gslb_err *err)
 		if ((rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca, &t,
 					 &why)) != 0) {
 			netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
-			return gslb_err_setc(err, rc, "api %s: %s", text, why.msg);
+			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
+					     c->line, c->col, i, text, why.msg);
 		}
 		tls_server_free(t);
 	}

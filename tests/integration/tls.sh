@@ -9,7 +9,8 @@
 # HTTP and TLS 1.1 on the TLS port fail. A new certificate and SIGHUP: new
 # connections get it; a broken certificate or a key of another certificate
 # and SIGHUP: refused, the one in use kept. client_ca added by a reload:
-# clients without a certificate of that CA are refused.
+# clients without a certificate of that CA are refused. --check-config
+# loads the certificates.
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -311,6 +312,17 @@ probe_once probe-us "$WORK/cert.log" "ca_file: $TLS/ca.crt" "certificate: $TLS/c
 "$CTL" -s "https://127.0.0.1:$G_HTTPS" --cacert "$TLS/ca.crt" --cert "$TLS/client.crt" \
 	--key "$TLS/client.key" status >"$WORK/ctl.out" 2>&1
 grep -q "HTTP 404" "$WORK/ctl.out" || fail "gslbctl with a client certificate: $(cat "$WORK/ctl.out")"
+
+step "gslbd --check-config loads the certificates and names the listener's line"
+sed 's|^        key: api.key$|        key: tls/stranger.key|' "$CONF" >"$WORK/bad.conf" ||
+	fail "cannot write bad.conf"
+"$GSLBD" --check-config -c "$WORK/bad.conf" >"$WORK/check.out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] || fail "--check-config with a key of another certificate exited $rc"
+grep -Eq "bad\.conf:[0-9]+:7: api\.listen\[0\] 127\.0\.0\.1:0: TLS key .*stranger\.key does not match the certificate" \
+	"$WORK/check.out" || fail "--check-config said: $(cat "$WORK/check.out")"
+"$GSLBD" --check-config -c "$CONF" >"$WORK/check.out" 2>&1 ||
+	fail "--check-config of the running config: $(cat "$WORK/check.out")"
 
 step "stop"
 for id in $PROBE_IDS; do
