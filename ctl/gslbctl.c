@@ -1189,7 +1189,8 @@ int main(int argc, char **argv)
 		return usage_error("a command is required");
 	if (token != NULL && token_file != NULL)
 		return usage_error("-t and -T exclude each other");
-	if (o.cacert == NULL && getenv("GSLBCTL_CACERT") != NULL && getenv("GSLBCTL_CACERT")[0] != '\0')
+	if (o.cacert == NULL && getenv("GSLBCTL_CACERT") != NULL &&
+	    getenv("GSLBCTL_CACERT")[0] != '\0')
 		o.cacert = getenv("GSLBCTL_CACERT");
 	if (o.key != NULL && o.cert == NULL)
 		return usage_error("--key goes with --cert");

@@ -295,7 +295,8 @@ static int file_read(struct loader *l, const struct ytree_node *n, const char *p
  * them, joined with ';' as CURLOPT_PINNEDPUBLICKEY takes them. */
 static int pin_read(struct loader *l, const struct ytree_node *n)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const struct ytree_node *one = n;
 	size_t count = 1, used = 0;
 	char path[32] = "tls.pin";
@@ -321,12 +322,13 @@ static int pin_read(struct loader *l, const struct ytree_node *n)
 		s = one->scalar;
 		if (strlen(s) != PIN_LEN || strncmp(s, "sha256//", 8) != 0 ||
 		    strspn(s + 8, b64) != PIN_LEN - 9 || s[PIN_LEN - 1] != '=')
-			return ytree_error_path(&l->r, one, path,
-						"'%s' is not a pin: sha256// and the base64 of the "
-						"SHA-256 of the server's public key (44 characters)",
-						s);
-		used += (size_t)snprintf(l->c->tls_pin + used, PIN_LEN + 2, "%s%s", i > 0 ? ";" : "",
-					 s);
+			return ytree_error_path(
+			    &l->r, one, path,
+			    "'%s' is not a pin: sha256// and the base64 of the "
+			    "SHA-256 of the server's public key (44 characters)",
+			    s);
+		used += (size_t)snprintf(l->c->tls_pin + used, PIN_LEN + 2, "%s%s",
+					 i > 0 ? ";" : "", s);
 	}
 	return 0;
 }
@@ -358,7 +360,8 @@ static int tls_section_read(struct loader *l, const struct ytree_node *n)
 			key = val;
 			rc = file_read(l, val, "tls.key", &l->c->tls_key);
 		} else {
-			return ytree_error(l->r.tree, kn, l->r.err, "unknown key '%s' in tls", name);
+			return ytree_error(l->r.tree, kn, l->r.err, "unknown key '%s' in tls",
+					   name);
 		}
 		if (rc != 0)
 			return rc;

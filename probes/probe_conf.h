@@ -31,12 +31,10 @@ struct probe_conf {
 	unsigned config_refresh_ms; /* config_refresh: re-fetch period (1s..1h, default 30s) */
 	enum log_level log_level;   /* log.level */
 	bool log_syslog;            /* log.syslog */
-	char *tls_ca_file;          /* tls.ca_file: CAs an https server's certificate must chain
-	                             * to, resolved; NULL: the system's */
-	char *tls_pin;              /* tls.pin: "sha256//B64[;sha256//B64...]", one of which
-	                             * must be the server's public key; NULL: no pin */
-	char *tls_certificate;      /* tls.certificate: client certificate (PEM), resolved, or NULL */
-	char *tls_key;              /* tls.key: its private key (PEM), resolved (with the above) */
+	char *tls_ca_file;          /* tls.ca_file: CAs of https servers, or NULL: the system's */
+	char *tls_pin;              /* tls.pin: "sha256//B64[;...]" (server keys), or NULL */
+	char *tls_certificate;      /* tls.certificate: client certificate (PEM), or NULL */
+	char *tls_key;              /* tls.key: its private key (PEM), with tls_certificate */
 };
 
 /* Load path. Relative secret_file, cache_file and tls file names resolve

@@ -69,8 +69,7 @@ struct config_api_listener {
 	unsigned roles;        /* API_ROLE_* bits served (default API_ROLES_ALL) */
 	char *tls_certificate; /* tls.certificate: PEM chain, resolved; NULL: plain HTTP */
 	char *tls_key;         /* tls.key: PEM private key, resolved (with tls_certificate) */
-	char *tls_client_ca;   /* tls.client_ca: CA file clients' certificates must chain to,
-	                        * resolved; NULL: no client certificate asked for */
+	char *tls_client_ca;   /* tls.client_ca: CAs of client certificates; NULL: none asked */
 	unsigned line, col;    /* where the entry is */
 };
 

@@ -40,8 +40,7 @@ void config_api_roles_format(unsigned roles, char *buf, size_t len)
 }
 
 /* api.listen[i].roles: one role or a list of them, at least one, each once. */
-static int roles_read(struct loader *l, const struct ytree_node *n, const char *path,
-		      unsigned *out)
+static int roles_read(struct loader *l, const struct ytree_node *n, const char *path, unsigned *out)
 {
 	struct ytree_node *const *items;
 	size_t count;
@@ -59,8 +58,7 @@ static int roles_read(struct loader *l, const struct ytree_node *n, const char *
 		unsigned k;
 
 		conf_item_path(ipath, sizeof(ipath), path, items, i);
-		if ((rc = conf_keyword_read(l, it, ipath, role_names, ROLE_EXPECT,
-					    &k)) != 0)
+		if ((rc = conf_keyword_read(l, it, ipath, role_names, ROLE_EXPECT, &k)) != 0)
 			return rc;
 		if (*out & (1u << k))
 			return ytree_error_path(&l->r, it, ipath, "role '%s' is listed twice",
@@ -72,8 +70,7 @@ static int roles_read(struct loader *l, const struct ytree_node *n, const char *
 
 /* A file name at path, resolved against the config's folder into *out,
  * which must be readable now. */
-static int tls_file_read(struct loader *l, const struct ytree_node *n, const char *path,
-			 char **out)
+static int tls_file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
 {
 	FILE *f;
 	int rc;
@@ -144,8 +141,8 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 		/* one listener given as a mapping: a list of one */
 		items = NULL;
 		count = 1;
-	} else if ((rc = conf_list_items(l, n, path, "addresses or {address, roles, tls}",
-					 &items, &count)) != 0) {
+	} else if ((rc = conf_list_items(l, n, path, "addresses or {address, roles, tls}", &items,
+					 &count)) != 0) {
 		return rc;
 	}
 	cfg->api_listen = xcalloc(count, sizeof(*cfg->api_listen));
@@ -185,9 +182,10 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 			it = v[0];
 		}
 		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(&l->r, it, where,
-						"expected an address or {address, roles, tls}, got %s",
-						ytree_node_describe(it));
+			return ytree_error_path(
+			    &l->r, it, where,
+			    "expected an address or {address, roles, tls}, got %s",
+			    ytree_node_describe(it));
 		if (netaddr_parse(it->scalar, API_PORT, a) != 0)
 			return ytree_error_path(
 			    &l->r, it, where,

@@ -40,10 +40,10 @@
 /* One listener (api.listen entry): a server of its own, so that its roles
  * and TLS are its own; every listener calls handle(). */
 struct api_listener {
-	struct api *api;         /* owner */
-	struct evhttp *http;     /* the server on this address */
-	unsigned roles;          /* API_ROLE_* served */
-	struct tls_server *tls;  /* its certificate, or NULL: plain HTTP */
+	struct api *api;        /* owner */
+	struct evhttp *http;    /* the server on this address */
+	unsigned roles;         /* API_ROLE_* served */
+	struct tls_server *tls; /* its certificate, or NULL: plain HTTP */
 };
 
 struct api {
@@ -51,7 +51,7 @@ struct api {
 	struct control *ctl;      /* control plane */
 	struct netaddr *bound;    /* bound addresses */
 	struct accept_guard **guards; /* one per bound address */
-	size_t bound_count;       /* entries at listeners, bound and guards */
+	size_t bound_count;           /* entries at listeners, bound and guards */
 	struct tenant_limits *limits; /* tenants' request rates */
 };
 
@@ -440,7 +440,8 @@ static void handle_reload(struct api *api, struct evhttp_request *req)
  * tenant: the request carries a tenant's token. */
 static unsigned api_role_of_path(const char *path, bool tenant)
 {
-	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0 || strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
+	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0 ||
+	    strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		return API_ROLE_PROBE;
 	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0)
 		return tenant ? API_ROLE_TENANT : API_ROLE_STATUS;
@@ -543,8 +544,8 @@ static struct evhttp *server_new(struct event_base *base, const struct config *c
 	/* Twice the report limit, so that reports a little too large reach the
 	 * handler and are refused, logged and counted as too_large. */
 	evhttp_set_max_body_size(http, 2 * (ev_ssize_t)cfg->report_max_bytes > API_MAX_BODY
-					       ? 2 * (ev_ssize_t)cfg->report_max_bytes
-					       : API_MAX_BODY);
+					   ? 2 * (ev_ssize_t)cfg->report_max_bytes
+					   : API_MAX_BODY);
 	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
 	evhttp_set_timeout(http, API_TIMEOUT_S);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
@@ -557,12 +558,17 @@ static bool is_loopback(const struct sockaddr *a)
 {
 	static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
 
-	if (a->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr) >> 24) ==
-		       127;
-	return a->sa_family == AF_INET6 &&
-	       memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, &lo6,
-		      sizeof(lo6)) == 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)a;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)a;
+
+		return memcmp(&in6->sin6_addr, &lo6, sizeof(lo6)) == 0;
+	}
+	return false;
 }
 
 int api_start(struct event_base *base, const struct config *cfg, struct control *ctl,
@@ -594,8 +600,8 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		lis->roles = c->roles;
 		api->bound_count++;
 		if (c->tls_certificate != NULL &&
-		    (rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca, &lis->tls,
-					 &why)) != 0) {
+		    (rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca,
+					 &lis->tls, &why)) != 0) {
 			api_free(api);
 			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
 					     c->line, c->col, i, text, why.msg);
@@ -674,7 +680,8 @@ void api_reload(struct api *api, const struct config *cfg)
 		same = a->u.sa.sa_family == b->u.sa.sa_family &&
 		       (cfg->api_listeners[i].tls_certificate != NULL) ==
 			   (api->listeners[i].tls != NULL) &&
-		       (netaddr_port(&a->u.sa) == 0 || netaddr_port(&a->u.sa) == netaddr_port(&b->u.sa));
+		       (netaddr_port(&a->u.sa) == 0 ||
+			netaddr_port(&a->u.sa) == netaddr_port(&b->u.sa));
 		if (same) {
 			char x[NETADDR_STRLEN], y[NETADDR_STRLEN];
 
@@ -702,8 +709,8 @@ void api_reload(struct api *api, const struct config *cfg)
 		if (lis->tls == NULL)
 			continue;
 		if (tls_server_reload(lis->tls, c != NULL ? c->tls_certificate : NULL,
-				      c != NULL ? c->tls_key : NULL, c != NULL ? c->tls_client_ca : NULL,
-				      &err) != 0)
+				      c != NULL ? c->tls_key : NULL,
+				      c != NULL ? c->tls_client_ca : NULL, &err) != 0)
 			log_err("api %s: TLS not reloaded, keeping the certificate in use (%s): %s",
 				text, tls_server_describe(lis->tls), err.msg);
 		else

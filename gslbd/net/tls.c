@@ -118,7 +118,8 @@ static SSL_CTX *ctx_load(const char *certificate, const char *key, const char *c
 		unsigned long e = ERR_peek_last_error();
 
 		ssl_reason(why, sizeof(why));
-		if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
 			gslb_err_setc(err, GSLB_EIO, "TLS key %s does not match the certificate %s",
 				      key, certificate);
 		else
@@ -170,8 +171,7 @@ int tls_server_new(const char *certificate, const char *key, const char *client_
 	struct tls_server *t = xcalloc(1, sizeof(*t));
 
 	*out = NULL;
-	t->ctx = ctx_load(certificate, key, client_ca, t->description, sizeof(t->description),
-			  err);
+	t->ctx = ctx_load(certificate, key, client_ca, t->description, sizeof(t->description), err);
 	if (t->ctx == NULL) {
 		free(t);
 		return GSLB_EIO;

@@ -172,7 +172,8 @@ START_TEST(test_conf_tls_invalid)
 	     "p.yaml:3:12: tls.pin: 'sha256//abc=' is not a pin: sha256// and the base64 of the "
 	     "SHA-256 of the server's public key (44 characters)"},
 	    {"tls: {pin: \"sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=xx\"}\n",
-	     "p.yaml:3:12: tls.pin: 'sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=xx' is not a "
+	     "p.yaml:3:12: tls.pin: 'sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=xx' is not "
+	     "a "
 	     "pin: sha256// and the base64 of the SHA-256 of the server's public key (44 "
 	     "characters)"},
 	    {"tls: {pin: [" PIN1 ", 1]}\n",
@@ -185,8 +186,9 @@ START_TEST(test_conf_tls_invalid)
 
 	write_key(SECRET "\n");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *text = xasprintf("probe: {id: p, secret_file: probe.key}\nservers: [https://a]\n%s",
-				       cases[i].text);
+		char *text =
+		    xasprintf("probe: {id: p, secret_file: probe.key}\nservers: [https://a]\n%s",
+			      cases[i].text);
 
 		memset(&err, 0, sizeof(err));
 		load_fails(text, cases[i].msg);
