@@ -288,16 +288,22 @@ tls_req /healthz
 assert_api_code 200
 gslbd_alive || fail "gslbd died"
 
-step "client_ca by a reload: only clients with a certificate of that CA get through"
+step "client_ca and roles by a reload: only clients with a certificate of that CA get through"
 cp "$TLS/renewed.crt" "$WORK/api.crt" || fail "cannot copy"
-sed 's|^        key: api.key$|&\n        client_ca: tls/ca.crt|' "$CONF" >"$CONF.new" && mv "$CONF.new" "$CONF" ||
-	fail "cannot edit $CONF"
+sed -e 's|^        key: api.key$|&\n        client_ca: tls/ca.crt|' \
+	-e 's|^      roles: \[admin, status, metrics\]$|      roles: [admin, status, metrics, probe]|' \
+	"$CONF" >"$CONF.new" && mv "$CONF.new" "$CONF" || fail "cannot edit $CONF"
 grep -q "client_ca: tls/ca.crt" "$CONF" || fail "client_ca not added to $CONF"
+grep -q "roles: \[admin, status, metrics, probe\]" "$CONF" || fail "roles not changed in $CONF"
 reloads=$(grep -c "TLS reloaded" "$G_LOG")
 kill -HUP "$G_PID"
 wait_until "[ \$(grep -c 'TLS reloaded' '$G_LOG') -gt $reloads ]" 5 ||
 	fail "no TLS reload after adding client_ca"
 grep -q "reload failed" "$G_LOG" && fail "the reload failed: $(grep "reload failed" "$G_LOG")"
+grep -q "api 127\.0\.0\.1:$G_HTTP: roles=probe,admin,status,metrics" "$G_LOG" ||
+	fail "the admin listener did not take its new roles"
+api_get /v1/probe-config
+assert_api_code 401 # now served there: the request is not signed
 tls_req /healthz
 [ "$API_CODE" = 000 ] || fail "a client without a certificate got HTTP $API_CODE"
 tls_req /healthz --cert "$TLS/intruder.crt" --key "$TLS/intruder.key"
