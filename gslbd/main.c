@@ -166,6 +166,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		log_info("reload: reading %s", control_config_path(d->ctl));
 		reload(d);
+		/* The API's certificates too, even when the config did not load. */
+		api_reload(d->api, snapshot_current()->config);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
@@ -336,7 +338,8 @@ int main(int argc, char **argv)
 	if (check_only || explain) {
 		if (explain)
 			rc = run_explain(snap, d.ctl, argv + optind, argc - optind, ecs, aaaa);
-		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0)
+		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0 ||
+			 (rc = api_check_tls(snap->config, &err)) != 0)
 			fprintf(stderr, "%s\n", err.msg);
 		else
 			printf("%s: ok (%zu zones, %zu records, %zu load-balanced names, %zu "

@@ -670,6 +670,12 @@ void config_free(struct config *cfg)
 	free(cfg->lbnames);
 	free(cfg->state_file);
 	free(cfg->api_listen);
+	for (size_t i = 0; cfg->api_listeners != NULL && i < cfg->api_listen_count; i++) {
+		free(cfg->api_listeners[i].tls_certificate);
+		free(cfg->api_listeners[i].tls_key);
+		free(cfg->api_listeners[i].tls_client_ca);
+	}
+	free(cfg->api_listeners);
 	free(cfg->api_admin_token);
 	free(cfg->geoip_database);
 	free(cfg->geoip_latitude);
@@ -709,6 +715,10 @@ static void print_section_tail(FILE *out, const char *key)
 			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
 			"none\n"
 			"    HTTP API addresses; port 0 picks a free port; [] disables the API\n"
+			"    an item may be {address, roles, tls}: roles probe|admin|tenant|status|"
+			"metrics (default all),\n"
+			"    tls {certificate, key, client_ca}: HTTPS (TLS 1.2+), client certificates "
+			"required when client_ca is set\n"
 			"api.admin_token: string, default none\n"
 			"    bearer token of the write endpoints; none means writes are refused\n"
 			"api.admin_token_file: file name, default none\n"

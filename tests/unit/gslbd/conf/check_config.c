@@ -132,6 +132,68 @@ START_TEST(test_full_file)
 }
 END_TEST
 
+/* api.listen: bare addresses (every role, plain HTTP) beside listeners with
+ * roles and TLS. The loader checks that the TLS files can be read; their
+ * PEM is the API's to load, so any readable file stands in here. */
+START_TEST(test_api_listeners)
+{
+	static const char text[] = "api:\n"
+				   "  listen:\n"
+				   "    - 127.0.0.1:0\n"
+				   "    - address: \"[::]:8443\"\n"
+				   "      roles: [probe]\n"
+				   "      tls:\n"
+				   "        certificate: admin.token\n"
+				   "        key: " CONF_DIR "/probe.key\n"
+				   "        client_ca: long.key\n"
+				   "    - address: 127.0.0.1:8053\n"
+				   "      roles: [admin, status, metrics, tenant]\n"
+				   "    - address: 127.0.0.1:8054\n"
+				   "      tls: {certificate: admin.token, key: probe.key}\n" ZONE;
+	const struct config_api_listener *l;
+	char roles[64];
+
+	ck_assert_int_eq(config_load_string("t.conf", CONF_DIR, text, &cfg, &err), 0);
+	ck_assert_uint_eq(cfg->api_listen_count, 4);
+	assert_addr(&cfg->api_listen[0], "127.0.0.1:0");
+	assert_addr(&cfg->api_listen[1], "[::]:8443");
+	assert_addr(&cfg->api_listen[2], "127.0.0.1:8053");
+	assert_addr(&cfg->api_listen[3], "127.0.0.1:8054");
+	l = &cfg->api_listeners[0];
+	ck_assert_uint_eq(l->roles, API_ROLES_ALL);
+	ck_assert_ptr_null(l->tls_certificate);
+	ck_assert_ptr_null(l->tls_key);
+	ck_assert_ptr_null(l->tls_client_ca);
+	l = &cfg->api_listeners[1];
+	ck_assert_uint_eq(l->roles, API_ROLE_PROBE);
+	ck_assert_str_eq(l->tls_certificate, CONF_DIR "/admin.token");
+	ck_assert_str_eq(l->tls_key, CONF_DIR "/probe.key");
+	ck_assert_str_eq(l->tls_client_ca, CONF_DIR "/long.key");
+	ck_assert_uint_eq(l->line, 4);
+	ck_assert_uint_eq(l->col, 7);
+	l = &cfg->api_listeners[2];
+	ck_assert_uint_eq(l->roles,
+			  API_ROLE_ADMIN | API_ROLE_STATUS | API_ROLE_METRICS | API_ROLE_TENANT);
+	ck_assert_ptr_null(l->tls_certificate);
+	config_api_roles_format(l->roles, roles, sizeof(roles));
+	ck_assert_str_eq(roles, "admin,tenant,status,metrics");
+	l = &cfg->api_listeners[3];
+	ck_assert_uint_eq(l->roles, API_ROLES_ALL);
+	ck_assert_str_eq(l->tls_key, CONF_DIR "/probe.key");
+	ck_assert_ptr_null(l->tls_client_ca);
+	config_api_roles_format(API_ROLES_ALL, roles, sizeof(roles));
+	ck_assert_str_eq(roles, "probe,admin,tenant,status,metrics");
+	config_free(cfg);
+
+	/* One listener as a mapping, one role as a scalar. */
+	cfg = NULL;
+	ck_assert_int_eq(load("api:\n  listen: {address: \"[::1]\", roles: metrics}\n" ZONE), 0);
+	ck_assert_uint_eq(cfg->api_listen_count, 1);
+	assert_addr(&cfg->api_listen[0], "[::1]:8053");
+	ck_assert_uint_eq(cfg->api_listeners[0].roles, API_ROLE_METRICS);
+}
+END_TEST
+
 START_TEST(test_defences)
 {
 	static const uint8_t secret[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -1268,8 +1330,43 @@ static const struct {
      "t.conf:2:26: api.listen[1]: 'x:1' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)"},
     {"api:\n  listen: [127.0.0.1:80, 127.0.0.1:80]\n" ZONE,
      "t.conf:2:26: api.listen[1]: duplicate address '127.0.0.1:80'"},
-    {"api:\n  listen: {}\n" ZONE,
-     "t.conf:2:11: api.listen: expected a list of addresses, got a mapping"},
+    {"api:\n  listen: {}\n" ZONE, "t.conf:2:11: api.listen: missing required key 'address'"},
+    {"api:\n  listen: ~\n" ZONE,
+     "t.conf:2:11: api.listen: expected a list of addresses or {address, roles, tls}, got no "
+     "value"},
+    {"api:\n  listen:\n    - roles: [probe]\n" ZONE,
+     "t.conf:3:7: api.listen[0]: missing required key 'address'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      rolls: [probe]\n" ZONE,
+     "t.conf:4:7: unknown key 'rolls' in api.listen[0]"},
+    {"api:\n  listen:\n    - address: [127.0.0.1]\n" ZONE,
+     "t.conf:3:16: api.listen[0].address: expected an address or {address, roles, tls}, got a "
+     "list"},
+    {"api:\n  listen:\n    - 127.0.0.1:1\n    - address: 127.0.0.1:1\n" ZONE,
+     "t.conf:4:16: api.listen[1].address: duplicate address '127.0.0.1:1'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: [probe, admn]\n" ZONE,
+     "t.conf:4:22: api.listen[0].roles[1]: 'admn' is not one of probe, admin, tenant, status or "
+     "metrics"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: [probe, probe]\n" ZONE,
+     "t.conf:4:22: api.listen[0].roles[1]: role 'probe' is listed twice"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: []\n" ZONE,
+     "t.conf:4:14: api.listen[0].roles: at least one role is required (probe, admin, tenant, "
+     "status or metrics)"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: {probe: 1}\n" ZONE,
+     "t.conf:4:14: api.listen[0].roles: expected a list of roles (probe, admin, tenant, status "
+     "or metrics), got a mapping"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: on\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: expected a mapping with certificate, key and client_ca, "
+     "got a scalar"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: a.crt}\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: missing required key 'key'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {key: a.key}\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: missing required key 'certificate'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: a.crt, key: a.key, "
+     "ca: x}\n" ZONE,
+     "t.conf:4:45: unknown key 'ca' in api.listen[0].tls"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: no.crt, key: a.key}\n" ZONE,
+     "t.conf:4:26: api.listen[0].tls.certificate: cannot read '/etc/gslbd/no.crt': No such file "
+     "or directory"},
     {"api:\n  listn: 127.0.0.1\n" ZONE, "t.conf:2:3: unknown key 'listn' in api"},
     {"api:\n  admin_token: a\n  admin_token_file: " CONF_DIR "/admin.token\n" ZONE,
      "t.conf:3:3: api.admin_token_file: api.admin_token is set already (line 2); give one of them"},
@@ -1816,6 +1913,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_full_file);
 	tcase_add_test(valid, test_defaults);
 	tcase_add_test(valid, test_defences);
+	tcase_add_test(valid, test_api_listeners);
 	tcase_add_test(valid, test_lb_file);
 	tcase_add_test(valid, test_health_file);
 	tcase_add_test(valid, test_health_forms);
