@@ -462,6 +462,11 @@ uint64_t geo_db_build_epoch(const struct geo_db *db)
 	return db->mmdb.metadata.build_epoch;
 }
 
+uint64_t geo_db_size(const struct geo_db *db)
+{
+	return db->mmdb.file_size > 0 ? (uint64_t)db->mmdb.file_size : 0;
+}
+
 /* One 64-bit word through splitmix64's finaliser, folded into h. */
 static uint64_t digest_mix(uint64_t h, uint64_t w)
 {

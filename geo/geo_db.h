@@ -184,6 +184,8 @@ const char *geo_db_path(const struct geo_db *db);
 const char *geo_db_type(const struct geo_db *db);
 /* The metadata's build time, seconds since the Unix epoch. */
 uint64_t geo_db_build_epoch(const struct geo_db *db);
+/* Bytes of the private copy: the memory db holds. */
+uint64_t geo_db_size(const struct geo_db *db);
 /* A 64-bit digest of the whole database as loaded, and its layout: equal
  * digests mean the same data read the same way, so what was computed from
  * one database (a compiled map) serves the other. Computed once, at open;

@@ -985,6 +985,7 @@ START_TEST(test_file_changed_under_open_db)
 	ck_assert_msg(geo_db_open(tmpl, NULL, &db, &err) == 0, "%s", err.msg);
 	ck_assert(geo_db_file_unchanged(db, tmpl, NULL));
 	digest = geo_db_digest(db);
+	ck_assert_uint_eq(geo_db_size(db), len);
 	lookup_all(db, before);
 	ck_assert(before[0].found);
 	ck_assert_str_eq(before[0].country, "GB");
