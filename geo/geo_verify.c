@@ -16,6 +16,7 @@
 #include <config.h>
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ enum {
 	T_BOOL = 14,
 	T_FLOAT = 15,
 };
+
+/* Bytes of "\xab\xcd\xefMaxMind.com", before the metadata. */
+#define META_MARKER_LEN 14
 
 /* Deepest nesting of maps and arrays accepted (libmaxminddb's own limit). */
 #define MAX_DEPTH 512
@@ -272,7 +276,13 @@ int geo_mmdb_verify(const MMDB_s *mmdb, struct gslb_err *err)
 				     (unsigned)md->record_size);
 	memset(&w, 0, sizeof(w));
 	w.d = mmdb->data_section;
-	w.size = mmdb->data_section_size;
+	/* libmaxminddb's data section runs to the end of the file; the
+	 * format's ends where the metadata's marker starts. */
+	if (mmdb->metadata_section < mmdb->data_section + META_MARKER_LEN ||
+	    mmdb->metadata_section - META_MARKER_LEN - mmdb->data_section >
+		(ptrdiff_t)mmdb->data_section_size)
+		return gslb_err_setc(err, GSLB_EIO, "corrupt metadata: it overlaps the data");
+	w.size = (uint32_t)(mmdb->metadata_section - META_MARKER_LEN - mmdb->data_section);
 	w.err = err;
 	/* Every value takes at least one byte; overlapping records may visit
 	 * some twice or more, never this many times. */

@@ -1112,6 +1112,119 @@ START_TEST(test_file_unchanged)
 }
 END_TEST
 
+/* A hand-made IPv4 database: one node whose left half (0.0.0.0/1) has the
+ * record at data offset 0 of data[] and whose right half is empty, record
+ * size 24, written under the build directory (its name in tmpl). */
+static void write_tiny_mmdb(char *tmpl, const uint8_t *data, size_t data_len)
+{
+	static const uint8_t tree[6] = {0, 0, 17, 0, 0, 1}; /* 1 + 16 + 0, empty */
+	static const uint8_t marker[] = "\xab\xcd\xefMaxMind.com";
+	/* The metadata map; each key a string of its length (0x40 + n). */
+	static const char meta[] = "\xe9" /* 9 pairs */
+				   "\x5b"
+				   "binary_format_major_version"
+				   "\xa1\x02" /* uint16 2 */
+				   "\x5b"
+				   "binary_format_minor_version"
+				   "\xa0" /* uint16 0 */
+				   "\x4b"
+				   "build_epoch"
+				   "\x01\x02\x01" /* uint64 1 */
+				   "\x4d"
+				   "database_type"
+				   "\x44"
+				   "Tiny"
+				   "\x4a"
+				   "ip_version"
+				   "\xa1\x04" /* uint16 4 */
+				   "\x4a"
+				   "node_count"
+				   "\xc1\x01" /* uint32 1 */
+				   "\x4b"
+				   "record_size"
+				   "\xa1\x18" /* uint16 24 */
+				   "\x49"
+				   "languages"
+				   "\x00\x04" /* [] */
+				   "\x4b"
+				   "description"
+				   "\xe0"; /* {} */
+	static const uint8_t zeros[16];
+	int fd = mkstemp(tmpl);
+
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, tree, sizeof(tree)) == (ssize_t)sizeof(tree));
+	ck_assert(write(fd, zeros, sizeof(zeros)) == (ssize_t)sizeof(zeros));
+	ck_assert(write(fd, data, data_len) == (ssize_t)data_len);
+	ck_assert(write(fd, marker, sizeof(marker) - 1) == (ssize_t)sizeof(marker) - 1);
+	ck_assert(write(fd, meta, sizeof(meta) - 1) == (ssize_t)sizeof(meta) - 1);
+	close(fd);
+}
+
+/* Open a tiny database with data[] (flat layout): refused with why in the
+ * error, or (why NULL) accepted, placing 1.2.3.4 in country ("" for
+ * none). */
+static void open_tiny(const uint8_t *data, size_t len, const char *why, const char *country)
+{
+	char tmpl[] = "geo-tiny-XXXXXX";
+	struct gslb_err err = {""};
+	struct geo_layout layout;
+	struct geo_location loc;
+	struct geo_db *db = NULL;
+	uint8_t addr[4] = {1, 2, 3, 4};
+	int rc;
+
+	write_tiny_mmdb(tmpl, data, len);
+	geo_layout_flat(&layout);
+	rc = geo_db_open(tmpl, &layout, &db, &err);
+	unlink(tmpl);
+	if (why != NULL) {
+		ck_assert_msg(rc == GSLB_EIO, "accepted, expected '%s'", why);
+		ck_assert_msg(strstr(err.msg, why) != NULL, "%s", err.msg);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_int_eq(geo_db_lookup(db, AF_INET, addr, &loc), 0);
+	ck_assert(loc.found);
+	ck_assert_str_eq(loc.country, country);
+	geo_db_close(db);
+}
+
+START_TEST(test_verify_data)
+{
+	/* {"country_code": "GB"}: read through the flat layout. */
+	static const uint8_t good[] = {0xe1, 0x4c, 'c', 'o', 'u', 'n',  't', 'r', 'y',
+				       '_',  'c',  'o', 'd', 'e', 0x42, 'G', 'B'};
+	/* {"a": -> 5}, at 5 an array of two pointers to itself: endless for a
+	 * decoder that expands pointers, one look for the check. */
+	static const uint8_t loop[] = {0xe1, 0x41, 'a', 0x20, 5, 0x02, 0x04, 0x20, 5, 0x20, 5};
+	/* {"a": -> 5}, at 5 a pointer. */
+	static const uint8_t ptr2[] = {0xe1, 0x41, 'a', 0x20, 5, 0x20, 0};
+	/* {uint16 1: "x"} */
+	static const uint8_t key[] = {0xe1, 0xa1, 1, 0x41, 'x'};
+	/* "GB": not a map. */
+	static const uint8_t notmap[] = {0x42, 'G', 'B'};
+	/* {"a": a string of 20 bytes, 2 there before the metadata} */
+	static const uint8_t longstr[] = {0xe1, 0x41, 'a', 0x54, 'x', 'y'};
+	/* {"a": a string of 4381 bytes, past the end of the file} */
+	static const uint8_t hugestr[] = {0xe1, 0x41, 'a', 0x5e, 0x10, 0x00, 'x', 'y'};
+	/* {"a": -> 200}, past the end */
+	static const uint8_t far[] = {0xe1, 0x41, 'a', 0x20, 200};
+	/* {"a": a double of 4 bytes} */
+	static const uint8_t dbl[] = {0xe1, 0x41, 'a', 0x64, 0, 0, 0, 0};
+
+	open_tiny(good, sizeof(good), NULL, "GB");
+	open_tiny(loop, sizeof(loop), NULL, "");
+	open_tiny(ptr2, sizeof(ptr2), "pointer to a pointer", NULL);
+	open_tiny(key, sizeof(key), "map key is not a string", NULL);
+	open_tiny(notmap, sizeof(notmap), "record is not a map", NULL);
+	open_tiny(longstr, sizeof(longstr), "value past the end", NULL);
+	open_tiny(hugestr, sizeof(hugestr), "value past the end", NULL);
+	open_tiny(far, sizeof(far), "pointer past the end", NULL);
+	open_tiny(dbl, sizeof(dbl), "double of a size other than 8", NULL);
+}
+END_TEST
+
 START_TEST(test_open_bad_layout)
 {
 	struct geo_db *db = (struct geo_db *)&db;
@@ -1216,6 +1329,7 @@ static Suite *geo_suite(void)
 	tcase_add_test(tc, test_file_changed_under_open_db);
 	tcase_add_test(tc, test_open_corrupt);
 	tcase_add_test(tc, test_file_unchanged);
+	tcase_add_test(tc, test_verify_data);
 	tcase_add_test(tc, test_open_bad_layout);
 	tcase_add_test(tc, test_layout_parse_invalid);
 	tcase_add_test(tc, test_lookup_bad_family);
