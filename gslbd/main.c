@@ -336,7 +336,12 @@ int main(int argc, char **argv)
 	}
 	d.ctl = control_new(config_path, debug);
 	if (check_only || explain) {
-		if (explain)
+		/* A database the daemon would start without is an error here. */
+		if (!control_geo_status(NULL)) {
+			fprintf(stderr, "%s: geoip.database cannot be used (see above)\n",
+				config_path);
+			rc = 1;
+		} else if (explain)
 			rc = run_explain(snap, d.ctl, argv + optind, argc - optind, ecs, aaaa);
 		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0 ||
 			 (rc = api_check_tls(snap->config, &err)) != 0)

@@ -2,6 +2,7 @@
 
 #include "gslbd/control/control.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,33 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
-/* Open the configured GeoIP database; see control_load(). */
-static int load_geo(const struct config *cfg, struct geo_share *keep, struct geo_share **out,
+/* The configured GeoIP database's loads: whether the last one could use
+ * the file, and how many could not. Written where configurations load,
+ * read by the metrics: atomics. */
+static atomic_bool geo_ok = true;
+static atomic_uint_least64_t geo_failures;
+
+bool control_geo_status(uint64_t *failures)
+{
+	if (failures != NULL)
+		*failures = (uint64_t)atomic_load(&geo_failures);
+	return atomic_load(&geo_ok);
+}
+
+/* Open the configured GeoIP database, or keep prev's; see control_load().
+ * A file that cannot be used never stops gslbd: at start-up, or when a
+ * reload finds the file it loaded before changed for the worse, gslbd keeps
+ * what it has (that database, or none: pools that depend on the location
+ * then answer as for clients not in any database), logs why and counts it.
+ * Only a configuration that names another file fails on it, like any
+ * configuration error. */
+static int load_geo(const struct config *cfg, const struct snapshot *prev, struct geo_share **out,
 		    struct gslb_err *err)
 {
+	struct geo_share *keep = prev != NULL ? snapshot_geo_share(prev) : NULL;
+	const struct geo_db *kept = geo_share_db(keep);
+	const char *prev_path = prev != NULL ? prev->config->geoip_database : NULL;
+	const char *path = cfg->geoip_database;
 	struct geo_layout layout;
 	struct geo_db *db;
 	const char *paths[4] = { cfg->geoip_latitude, cfg->geoip_longitude, cfg->geoip_country,
@@ -34,24 +58,51 @@ static int load_geo(const struct config *cfg, struct geo_share *keep, struct geo
 	int rc;
 
 	*out = NULL;
-	if (cfg->geoip_database == NULL)
+	if (path == NULL) {
+		atomic_store(&geo_ok, true);
 		return 0;
+	}
 	geo_layout_city(&layout);
 	for (int i = 0; i < 4; i++) {
 		if (paths[i] != NULL && geo_layout_parse_path(paths[i], fields[i], err) != 0)
 			return GSLB_EINVAL;
 	}
-	rc = geo_db_open(cfg->geoip_database, &layout, &db, err);
-	if (rc == 0) {
-		*out = geo_share_new(db);
-		return 0;
-	}
-	if (keep != NULL && strcmp(geo_db_path(geo_share_db(keep)), cfg->geoip_database) == 0) {
-		log_err("geoip: %s; keeping the database loaded before", err->msg);
+	/* One copy per database: an unchanged file is not read again. */
+	if (kept != NULL && geo_db_file_unchanged(kept, path, &layout)) {
+		atomic_store(&geo_ok, true);
 		*out = geo_share_ref(keep);
 		return 0;
 	}
-	return rc;
+	rc = geo_db_open(path, &layout, &db, err);
+	if (rc == 0) {
+		atomic_store(&geo_ok, true);
+		if (kept != NULL && geo_db_digest(kept) == geo_db_digest(db) &&
+		    strcmp(geo_db_path(kept), path) == 0) {
+			geo_db_close(db);
+			*out = geo_share_ref(keep);
+			return 0;
+		}
+		log_info("geoip: %s: loaded (%s, built at %llu), a private copy of %llu bytes",
+			 path, geo_db_type(db), (unsigned long long)geo_db_build_epoch(db),
+			 (unsigned long long)geo_db_size(db));
+		*out = geo_share_new(db);
+		return 0;
+	}
+	if (rc == GSLB_EINVAL ||
+	    (prev != NULL && (prev_path == NULL || strcmp(prev_path, path) != 0)))
+		return rc;
+	atomic_store(&geo_ok, false);
+	atomic_fetch_add(&geo_failures, 1);
+	if (kept != NULL) {
+		log_err("geoip: %s; keeping the database loaded before (%s, built at %llu)",
+			err->msg, geo_db_type(kept), (unsigned long long)geo_db_build_epoch(kept));
+		*out = geo_share_ref(keep);
+	} else {
+		log_err("geoip: %s; serving without a GeoIP database: pools that depend on the "
+			"location answer as for clients not in a database until a reload loads one",
+			err->msg);
+	}
+	return 0;
 }
 
 /* What load-balanced name n may answer (ZONE_DYN_*): the families and
@@ -84,7 +135,6 @@ static uint8_t lbname_types(const struct config *cfg, size_t n)
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err)
 {
-	struct geo_share *keep_geo = prev != NULL ? snapshot_geo_share(prev) : NULL;
 	struct zone_dnssec *sec;
 	struct zone_key_source *keys;
 	char **kwhere;
@@ -164,7 +214,7 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 	free(keys);
 	free(sec);
 	if (rc == 0)
-		rc = load_geo(cfg, keep_geo, &geo, err);
+		rc = load_geo(cfg, prev, &geo, err);
 	if (rc != 0) {
 		zone_set_free(zones);
 		config_free(cfg);

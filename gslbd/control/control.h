@@ -55,12 +55,21 @@ void control_tick(struct control *c);
 
 /* Load config, zones (with the load-balanced names as dynamic nodes) and the
  * GeoIP database into a new, unpublished snapshot. prev (the snapshot being
- * served, or NULL): its GeoIP database is reused if the configuration names
- * the same file and reopening it fails (a bad replacement file keeps the old
- * data), and the signatures of its zones that are still good are kept
- * (zone_set_load_prev()). Returns 0 or a negative code with err set. */
+ * served, or NULL): its GeoIP database is reused when the configuration
+ * names the same file and that file is unchanged, has the same contents, or
+ * cannot be used (a bad replacement file keeps the old data); the signatures
+ * of its zones that are still good are kept (zone_set_load_prev()). A
+ * database file that cannot be used at start-up (prev NULL) or at a reload
+ * that names the same file is logged and counted (control_geo_status()) and
+ * the snapshot has the database loaded before, or none. Returns 0 or a
+ * negative code with err set. */
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err);
+
+/* Could the last control_load() use the GeoIP database its configuration
+ * names (true too when it names none)? *failures (NULL: not wanted) is the
+ * number of loads since start that could not. Any thread. */
+bool control_geo_status(uint64_t *failures);
 
 /* Read the state file named by snap's config into c's overrides (replacing
  * them). Returns 0 or a negative code with err set (overrides unchanged). */

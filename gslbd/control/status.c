@@ -355,6 +355,20 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		"# HELP gslbd_snapshot_generation Generation of the data being served.\n"
 		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
 		(unsigned long long)snap->generation);
+	if (snap->config->geoip_database != NULL) {
+		uint64_t geo_failures;
+		bool geo_ok = control_geo_status(&geo_failures);
+
+		fprintf(b,
+			"# HELP gslbd_geo_database_ok 1 when the last load could use the GeoIP "
+			"database file (0: the database loaded before, or none, is served).\n"
+			"# TYPE gslbd_geo_database_ok gauge\ngslbd_geo_database_ok %d\n"
+			"# HELP gslbd_geo_load_failures_total Loads that refused the GeoIP database "
+			"file (unreadable, empty, changing or corrupt).\n"
+			"# TYPE gslbd_geo_load_failures_total counter\n"
+			"gslbd_geo_load_failures_total %llu\n",
+			geo_ok ? 1 : 0, (unsigned long long)geo_failures);
+	}
 	for (int e = 0; e < METRICS_EVENTS; e++)
 		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
 			metrics_event_help(e), metrics_event_name(e), metrics_event_name(e),
