@@ -528,20 +528,24 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 	const struct zone_rrset *rrset;
 
 	if (c->q->qtype == WIRE_TYPE_ANY) {
-		/* RFC 8482: one RRset over UDP, everything over TCP. */
-		unsigned n = c->tcp ? node->rrset_count : (node->rrset_count > 0 ? 1 : 0);
+		/* RFC 8482: over UDP the first RRset of data, over TCP every
+		 * RRset. RRSIGs go with the RRsets they sign; the NSEC (which
+		 * sorts before CAA, TLSA, HTTPS...) only over TCP with DO=1. */
+		bool wrote = false;
 
-		if (n == 0)
-			return write_negative(c);
-		for (unsigned i = 0; i < n; i++) {
-			if (node->rrsets[i].type == WIRE_TYPE_RRSIG)
-				continue; /* they go with the RRsets they sign */
-			if (node->rrsets[i].type == WIRE_TYPE_NSEC && !c->dnssec)
-				continue; /* DO=0: as if the zone were not signed */
+		for (unsigned i = 0; i < node->rrset_count; i++) {
+			uint16_t type = node->rrsets[i].type;
+
+			if (type == WIRE_TYPE_RRSIG ||
+			    (type == WIRE_TYPE_NSEC && (!c->dnssec || !c->tcp)))
+				continue;
 			if (!write_answer_rrset(c, owner, node, &node->rrsets[i]))
 				return false;
+			wrote = true;
+			if (!c->tcp)
+				break;
 		}
-		return true;
+		return wrote || write_negative(c);
 	}
 	rrset = zone_node_rrset(node, c->q->qtype);
 	if (rrset == NULL)
