@@ -273,6 +273,9 @@ struct config {
 	unsigned tcp_idle_timeout_ms;   /* close an idle or stalled TCP connection after this long */
 	unsigned tcp_max_connections;   /* concurrent TCP connections accepted */
 	unsigned tcp_max_queries;       /* queries answered on one connection before closing it (0 = no limit) */
+	unsigned tcp_max_conn_per_client; /* TCP connections open from one client network
+	                                   * (rrl_ipv4_prefix, rrl_ipv6_prefix); 0 = no limit */
+	unsigned tcp_busy_timeout_ms;   /* idle timeout while more than 3/4 of tcp_max_connections are open */
 	char *identity;                 /* CH TXT id.server / hostname.bind answer; NULL = refuse */
 	char *version;                  /* CH TXT version.server / version.bind answer; NULL = refuse */
 	enum log_level log_level;       /* log threshold */

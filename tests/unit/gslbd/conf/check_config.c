@@ -280,6 +280,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->tcp_idle_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg->tcp_max_connections, 512);
 	ck_assert_uint_eq(cfg->tcp_max_queries, 0);
+	ck_assert_uint_eq(cfg->tcp_max_conn_per_client, 64);
+	ck_assert_uint_eq(cfg->tcp_busy_timeout_ms, 1000);
 	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
 	ck_assert_str_eq(cfg->identity, host);
 	ck_assert_str_eq(cfg->version, "gslbd " PACKAGE_VERSION);
@@ -969,6 +971,8 @@ START_TEST(test_scalar_forms)
 			      "  udp_max_size: 512\n"
 			      "  tcp_max_connections: 65536\n"
 			      "  tcp_max_queries: 1000000\n"
+			      "  tcp_max_connections_per_client: 0\n"
+			      "  tcp_busy_timeout: 1h\n"
 			      "  identity: ''\n"
 			      "  user: ''\n"
 			      "log:\n"
@@ -985,6 +989,8 @@ START_TEST(test_scalar_forms)
 	ck_assert_uint_eq(cfg->udp_max_size, 512);
 	ck_assert_uint_eq(cfg->tcp_max_connections, 65536);
 	ck_assert_uint_eq(cfg->tcp_max_queries, 1000000);
+	ck_assert_uint_eq(cfg->tcp_max_conn_per_client, 0);
+	ck_assert_uint_eq(cfg->tcp_busy_timeout_ms, 3600000);
 	ck_assert_ptr_null(cfg->identity);
 	ck_assert_ptr_null(cfg->user);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_WARN);
@@ -1072,6 +1078,8 @@ START_TEST(test_print_options)
 	    "server.tcp_idle_timeout: duration 100ms..1h, default 10s\n",
 	    "server.tcp_max_connections: integer 1..65536, default 512\n",
 	    "server.tcp_max_queries: integer 0..1000000, default 0\n",
+	    "server.tcp_max_connections_per_client: integer 0..65536, default 64\n",
+	    "server.tcp_busy_timeout: duration 100ms..1h, default 1s\n",
 	    "server.identity: string, default the host name\n",
 	    "server.version: string, default \"gslbd " PACKAGE_VERSION "\"\n",
 	    "server.state_file: file name, default \"" LOCALSTATEDIR "/lib/gslbd/state.json\"\n",
@@ -1260,6 +1268,10 @@ static const struct {
      "1h, or seconds)"},
     {"server:\n  tcp_idle_timeout: 99ms\n" ZONE,
      "t.conf:2:21: server.tcp_idle_timeout: 99ms is out of range (100ms..1h)"},
+    {"server:\n  tcp_max_connections_per_client: 65537\n" ZONE,
+     "t.conf:2:35: server.tcp_max_connections_per_client: 65537 is out of range (0..65536)"},
+    {"server:\n  tcp_busy_timeout: 50ms\n" ZONE,
+     "t.conf:2:21: server.tcp_busy_timeout: 50ms is out of range (100ms..1h)"},
     {"server:\n  tcp_idle_timeout: 61m\n" ZONE,
      "t.conf:2:21: server.tcp_idle_timeout: 61m is out of range (100ms..1h)"},
     {"server:\n  tcp_idle_timeout: 99999999999999999999h\n" ZONE,
