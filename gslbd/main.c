@@ -104,19 +104,22 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 	snapshot_reclaim();
 }
 
-/* Load the config and zones again (SIGHUP, signatures due for refresh). */
-static void reload(struct daemon *d)
+/* Load the config and zones again (SIGHUP), or sign what is loaded again
+ * (signatures due for refresh; no file read). control_reload_kind() logs,
+ * counts and alerts a failure. */
+static void reload(struct daemon *d, enum control_reload_kind kind)
 {
 	struct gslb_err err = { "" };
-	uint64_t gen = snapshot_current()->generation;
 
-	sdnotify_reloading();
-	if (control_reload(d->ctl, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)gen);
-		sdnotify_ready(snapshot_current());
+	if (kind != CONTROL_RELOAD_RESIGN)
+		sdnotify_reloading();
+	if (control_reload_kind(d->ctl, kind, &err) != 0) {
+		if (kind != CONTROL_RELOAD_RESIGN)
+			sdnotify_ready(snapshot_current());
 		return;
 	}
+	if (kind == CONTROL_RELOAD_RESIGN)
+		return;
 	sdnotify_ready(snapshot_current());
 	if (!server_matches(d->server, snapshot_current()->config))
 		log_warn("reload: listen addresses and workers changed in %s; they take "
@@ -136,14 +139,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	control_tick(d->ctl);
-	/* DNSSEC: sign again (off the DNS threads, which keep answering from
-	 * the current snapshot) when signatures come within refresh of expiry. */
+	/* DNSSEC: sign what is loaded again (off the DNS threads, which keep
+	 * answering from the current snapshot) when signatures come within
+	 * refresh of expiry. The config file is not read: an edit in it waits
+	 * for a reload, and an error in it stops nothing. */
 	zone = control_resign_due(snapshot_current(), (uint32_t)now);
 	if (zone != NULL && now >= d->resign_next) {
 		d->resign_next = now + RESIGN_RETRY_S;
 		log_info("DNSSEC: the signatures of zone %s are due for refresh: signing again",
 			 zone);
-		reload(d);
+		reload(d, CONTROL_RELOAD_RESIGN);
 	}
 }
 
@@ -165,7 +170,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGHUP) {
 		log_info("reload: reading %s", control_config_path(d->ctl));
-		reload(d);
+		reload(d, CONTROL_RELOAD_SIGHUP);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);

@@ -414,9 +414,7 @@ static void handle_reload(struct api *api, struct evhttp_request *req)
 	if (!authorised(req))
 		return;
 	log_info("reload: requested through the API");
-	if (control_reload(api->ctl, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)snapshot_current()->generation);
+	if (control_reload_kind(api->ctl, CONTROL_RELOAD_API, &err) != 0) {
 		reply_error(req, 500, err.msg);
 		return;
 	}
