@@ -3,10 +3,14 @@
 # records (default 300000, generated here; fewer under valgrind) is added
 # by a SIGHUP, and while it loads /healthz, /v1/status (which says a reload
 # is in progress) and a drain each answer within 200 ms, DNS answers, and
-# under an emulated systemd watchdog (WATCHDOG_USEC 1 s; see sdnotify.sh)
+# under an emulated systemd watchdog (WATCHDOG_USEC 1 s, times the time
+# factor; see sdnotify.sh)
 # no two WATCHDOG=1 are more than half of it apart. SIGHUPs during the
 # reload make exactly one more run after it; POST /v1/reload replies when
 # its reload has ended, with the generation it published.
+# RELOAD_ASYNC_SIGNED=1 signs the big zone in memory (NSEC, a KSK and a
+# ZSK made with ldns-keygen): with RELOAD_ASYNC_RECORDS=1000000 this is the
+# measure of a 1M-record signed reload (minutes; not run by make check).
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -23,7 +27,7 @@ else
 	RECORDS=${RELOAD_ASYNC_RECORDS:-300000}
 fi
 TOKEN=reload-t0ken-0123456789
-WD_USEC=1000000
+WD_USEC=$((1000000 * TF))
 
 step "a zone of $RECORDS records"
 python3 - "$WORK/big.test.zone" "$RECORDS" <<'EOF' || fail "cannot write the big zone"
@@ -73,7 +77,7 @@ export NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=$WD_USEC
 gslbd_start "$CONF"
 unset NOTIFY_SOCKET WATCHDOG_USEC
 api_port
-log_wait 'systemd watchdog: keep-alive every 250 ms' 2
+log_wait "systemd watchdog: keep-alive every $((250 * TF)) ms" 2
 
 # timed CURL-ARGS...: one request; its status in T_CODE, its time in ms in T_MS.
 timed() {
@@ -89,12 +93,23 @@ in_progress() {
 }
 
 step "SIGHUP adds the big zone; the main loop keeps answering while it loads"
-python3 - "$CONF" <<'EOF' || fail "cannot add the big zone to the config"
+BIG_SEC=
+if [ -n "${RELOAD_ASYNC_SIGNED:-}" ]; then
+	command -v ldns-keygen >/dev/null 2>&1 || fail "ldns-keygen not found (Debian package ldnsutils)"
+	ksk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 -k big.test) &&
+		zsk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 big.test) || fail "ldns-keygen"
+	chmod 600 "$WORK"/*.private
+	BIG_SEC="$ksk $zsk"
+fi
+python3 - "$CONF" $BIG_SEC <<'EOF' || fail "cannot add the big zone to the config"
 import sys
-p = sys.argv[1]
+p, keys = sys.argv[1], sys.argv[2:]
 lines = open(p).read().split("\n")
 z = lines.index("zones:")
-lines[z + 1:z + 1] = ["  - name: big.test", "    file: big.test.zone"]
+entry = ["  - name: big.test", "    file: big.test.zone"]
+if keys:
+    entry += ["    dnssec:", "      keys: [%s]" % ", ".join(keys)]
+lines[z + 1:z + 1] = entry
 open(p, "w").write("\n".join(lines))
 EOF
 ok0=$(reloads_ok)
@@ -105,13 +120,11 @@ polls=0
 while in_progress; do
 	timed "http://127.0.0.1:$G_HTTP/healthz"
 	[ "$T_CODE" = 200 ] || fail "/healthz answered $T_CODE during the reload"
-	[ "$T_MS" -le "$LIMIT_MS" ] || fail "/healthz took $T_MS ms during the reload"
-	echo "healthz $T_MS ms" >>"$WORK/latency"
+	echo "healthz $T_MS" >>"$WORK/latency"
 	timed -X POST -H "Authorization: Bearer $TOKEN" \
 		"http://127.0.0.1:$G_HTTP/v1/datacenters/one/$([ $((polls % 2)) = 0 ] && echo drain || echo undrain)"
 	[ "$T_CODE" = 200 ] || fail "a drain answered $T_CODE during the reload: $(cat "$WORK/timed.body")"
-	[ "$T_MS" -le "$LIMIT_MS" ] || fail "a drain took $T_MS ms during the reload"
-	echo "drain $T_MS ms" >>"$WORK/latency"
+	echo "drain $T_MS" >>"$WORK/latency"
 	q lb.example.net A
 	assert_rcode NOERROR
 	polls=$((polls + 1))
@@ -120,7 +133,10 @@ t_done=$(now_ms)
 log_wait 'reload: ok' 5
 [ "$polls" -ge 1 ] || fail "the reload ended before the API could be asked anything"
 echo "reload took $((t_done - t_hup)) ms; $polls rounds of /healthz, a drain and a query during it"
-awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) print "max " k " latency: " m[k] " ms" }' "$WORK/latency"
+sort -k2n "$WORK/latency" | awk '{ v[$1] = v[$1] " " $2; n[$1]++ }
+	END { for (k in v) { split(v[k], a, " "); print k ": " n[k] " requests, median " a[int((n[k] + 1) / 2)] " ms, max " a[n[k]] " ms" } }'
+worst=$(sort -k2n "$WORK/latency" | tail -n 1)
+[ "${worst#* }" -le "$LIMIT_MS" ] || fail "during the reload, $worst ms (over $LIMIT_MS ms)"
 q h$((RECORDS - 1)).big.test A
 assert_rcode NOERROR
 
