@@ -134,6 +134,9 @@ enum config_alert_event {
 	CONFIG_ALERT_FAIL_CLOSED,  /* a pool has an answerable datacenter again */
 	CONFIG_ALERT_PROBES_STALE, /* no probe has reported for longer than health.freshness */
 	CONFIG_ALERT_PROBES_FRESH, /* a probe reports again */
+	CONFIG_ALERT_RELOAD_FAILED, /* a reload or a DNSSEC re-signing failed */
+	CONFIG_ALERT_SIGNATURES_EXPIRING, /* a zone's signatures have less than half of
+	                                   * dnssec.refresh left */
 	CONFIG_ALERT_EVENTS
 };
 

@@ -132,87 +132,125 @@ static uint8_t lbname_types(const struct config *cfg, size_t n)
 	return t;
 }
 
-int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
-		 struct gslb_err *err)
-{
-	struct zone_dnssec *sec;
-	struct zone_key_source *keys;
-	char **kwhere;
-	size_t key_total = 0, kused = 0;
-	struct config *cfg = NULL;
-	struct zone_set *zones = NULL;
-	struct zone_source *src;
-	struct zone_dynamic *dyn;
-	char **where;
-	struct geo_share *geo = NULL;
-	size_t used = 0;
-	int rc;
+/* What zone_set_load() needs of a config: the zones with their
+ * load-balanced names and DNSSEC settings (pointing into the config). */
+struct sources {
+	struct zone_source *src;      /* cfg->zone_count entries */
+	struct zone_dynamic *dyn;     /* the load-balanced names, grouped by zone */
+	char **where;                 /* their "file:line:col" (owned) */
+	size_t used;                  /* entries at dyn and where */
+	struct zone_dnssec *sec;      /* per zone */
+	struct zone_key_source *keys; /* every zone's keys */
+	char **kwhere;                /* their "file:line:col" (owned) */
+	size_t kused;                 /* entries at keys and kwhere */
+};
 
-	rc = config_load(path, &cfg, err);
-	if (rc != 0)
-		return rc;
-	src = xcalloc(cfg->zone_count, sizeof(*src));
-	dyn = xcalloc(cfg->lbname_count + 1, sizeof(*dyn));
-	where = xcalloc(cfg->lbname_count + 1, sizeof(*where));
+static void sources_make(const struct config *cfg, struct sources *s)
+{
+	size_t key_total = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->src = xcalloc(cfg->zone_count + 1, sizeof(*s->src));
+	s->dyn = xcalloc(cfg->lbname_count + 1, sizeof(*s->dyn));
+	s->where = xcalloc(cfg->lbname_count + 1, sizeof(*s->where));
 	for (size_t i = 0; i < cfg->zone_count; i++)
 		key_total += cfg->zones[i].key_count;
-	sec = xcalloc(cfg->zone_count, sizeof(*sec));
-	keys = xcalloc(key_total + 1, sizeof(*keys));
-	kwhere = xcalloc(key_total + 1, sizeof(*kwhere));
+	s->sec = xcalloc(cfg->zone_count + 1, sizeof(*s->sec));
+	s->keys = xcalloc(key_total + 1, sizeof(*s->keys));
+	s->kwhere = xcalloc(key_total + 1, sizeof(*s->kwhere));
 	/* Group the load-balanced names by zone, in config order. */
 	for (size_t i = 0; i < cfg->zone_count; i++) {
-		src[i].origin = cfg->zones[i].name;
-		src[i].path = cfg->zones[i].file;
-		src[i].dynamic = dyn + used;
+		struct zone_source *src = &s->src[i];
+
+		src->origin = cfg->zones[i].name;
+		src->path = cfg->zones[i].file;
+		src->dynamic = s->dyn + s->used;
 		if (cfg->zones[i].dnssec) {
 			const struct config_zone *z = &cfg->zones[i];
+			struct zone_dnssec *sec = &s->sec[i];
 
-			sec[i].keys = keys + kused;
-			sec[i].key_count = z->key_count;
-			sec[i].validity = z->sig_validity;
-			sec[i].inception = z->sig_inception;
-			sec[i].refresh = z->sig_refresh;
-			sec[i].nsec3 = z->nsec3;
-			sec[i].iterations = (uint16_t)z->nsec3_iterations;
-			sec[i].salt = z->nsec3_salt;
-			sec[i].salt_len = z->nsec3_salt_len;
-			sec[i].opt_out = z->nsec3_opt_out;
+			sec->keys = s->keys + s->kused;
+			sec->key_count = z->key_count;
+			sec->validity = z->sig_validity;
+			sec->inception = z->sig_inception;
+			sec->refresh = z->sig_refresh;
+			sec->nsec3 = z->nsec3;
+			sec->iterations = (uint16_t)z->nsec3_iterations;
+			sec->salt = z->nsec3_salt;
+			sec->salt_len = z->nsec3_salt_len;
+			sec->opt_out = z->nsec3_opt_out;
 			for (size_t k = 0; k < z->key_count; k++) {
-				kwhere[kused] = xasprintf("%s:%u:%u", cfg->path, z->keys[k].line,
-							  z->keys[k].col);
-				keys[kused].path = z->keys[k].file;
-				keys[kused].active = z->keys[k].active;
-				keys[kused].where = kwhere[kused];
-				kused++;
+				s->kwhere[s->kused] = xasprintf("%s:%u:%u", cfg->path,
+								z->keys[k].line, z->keys[k].col);
+				s->keys[s->kused].path = z->keys[k].file;
+				s->keys[s->kused].active = z->keys[k].active;
+				s->keys[s->kused].where = s->kwhere[s->kused];
+				s->kused++;
 			}
-			src[i].dnssec = &sec[i];
+			src->dnssec = sec;
 		}
 		for (size_t n = 0; n < cfg->lbname_count; n++) {
 			const struct config_lbname *lb = &cfg->lbnames[n];
 
 			if (lb->zone != i)
 				continue;
-			where[used] = xasprintf("%s:%u:%u", cfg->path, lb->line, lb->col);
-			dyn[used].name = lb->name;
-			dyn[used].id = (uint32_t)n;
-			dyn[used].where = where[used];
-			dyn[used].types = lbname_types(cfg, n);
-			used++;
-			src[i].dynamic_count++;
+			s->where[s->used] = xasprintf("%s:%u:%u", cfg->path, lb->line, lb->col);
+			s->dyn[s->used].name = lb->name;
+			s->dyn[s->used].id = (uint32_t)n;
+			s->dyn[s->used].where = s->where[s->used];
+			s->dyn[s->used].types = lbname_types(cfg, n);
+			s->used++;
+			src->dynamic_count++;
 		}
 	}
-	rc = zone_set_load_prev(src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
+}
+
+static void sources_fini(struct sources *s)
+{
+	for (size_t i = 0; i < s->used; i++)
+		free(s->where[i]);
+	for (size_t i = 0; i < s->kused; i++)
+		free(s->kwhere[i]);
+	free(s->where);
+	free(s->dyn);
+	free(s->src);
+	free(s->kwhere);
+	free(s->keys);
+	free(s->sec);
+}
+
+/* Give snap (just made) the signatures of its load-balanced answers; frees
+ * it on failure. */
+static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
+{
+	struct lbsig_table *sigs;
+	int rc = lbsig_build((*snap)->config, (*snap)->zones, &sigs, err);
+
+	if (rc != 0) {
+		snapshot_free(*snap);
+		*snap = NULL;
+		return rc;
+	}
+	snapshot_set_lbsig(*snap, sigs);
+	return 0;
+}
+
+int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
+		 struct gslb_err *err)
+{
+	struct config *cfg = NULL;
+	struct zone_set *zones = NULL;
+	struct geo_share *geo = NULL;
+	struct sources s;
+	int rc;
+
+	rc = config_load(path, &cfg, err);
+	if (rc != 0)
+		return rc;
+	sources_make(cfg, &s);
+	rc = zone_set_load_prev(s.src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
 				err);
-	for (size_t i = 0; i < used; i++)
-		free(where[i]);
-	free(where);
-	free(dyn);
-	free(src);
-	for (size_t i = 0; i < kused; i++)
-		free(kwhere[i]);
-	free(kwhere);
-	free(keys);
-	free(sec);
+	sources_fini(&s);
 	if (rc == 0)
 		rc = load_geo(cfg, prev, &geo, err);
 	if (rc != 0) {
@@ -221,18 +259,23 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
-	{
-		struct lbsig_table *sigs;
+	return add_lbsig(out, err);
+}
 
-		rc = lbsig_build(cfg, zones, &sigs, err);
-		if (rc != 0) {
-			snapshot_free(*out);
-			*out = NULL;
-			return rc;
-		}
-		snapshot_set_lbsig(*out, sigs);
-	}
-	return 0;
+int control_load_resign(const struct snapshot *base, struct snapshot **out, struct gslb_err *err)
+{
+	const struct config *cfg = base->config;
+	struct zone_set *zones = NULL;
+	struct sources s;
+	int rc;
+
+	sources_make(cfg, &s);
+	rc = zone_set_resign(s.src, cfg->zone_count, base->zones, &zones, err);
+	sources_fini(&s);
+	if (rc != 0)
+		return rc;
+	*out = snapshot_new_zones(base, zones);
+	return add_lbsig(out, err);
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)
@@ -397,6 +440,7 @@ void control_start(struct control *c, struct snapshot *snap)
 	uint64_t now = time_mono_ms();
 
 	c->started_ms = now;
+	c->reloads.last_success_wall_ms = time_wall_ms();
 	c->health = health_new(snap->config, now);
 	c->load = load_model_new(snap->config, now);
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
@@ -424,6 +468,7 @@ void control_free(struct control *c)
 	free(c->probe_config);
 	admin_table_free(c->admin);
 	free(c->fleet);
+	free(c->sig_low);
 	free(c);
 }
 
@@ -617,6 +662,7 @@ void control_tick(struct control *c)
 		alert(c, CONFIG_ALERT_PROBES_STALE, "",
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
+	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);
@@ -635,38 +681,171 @@ static size_t total_records(const struct zone_set *zones)
 	return n;
 }
 
-int control_reload(struct control *c, struct gslb_err *err)
+const char *control_reload_kind_name(enum control_reload_kind k)
+{
+	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign"};
+
+	return k < CONTROL_RELOAD_KINDS ? names[k] : "?";
+}
+
+int control_reload_prepare(const char *path, enum control_reload_kind kind,
+			   const struct snapshot *base, struct snapshot **out,
+			   struct gslb_err *err)
+{
+	if (kind == CONTROL_RELOAD_RESIGN)
+		return control_load_resign(base, out, err);
+	return control_load(path, base, out, err);
+}
+
+void control_reload_started(struct control *c, enum control_reload_kind kind)
+{
+	c->reloads.in_progress = true;
+	c->reloads.running = kind;
+	c->reloads.started_wall_ms = time_wall_ms();
+}
+
+/* Keep the outcome of a reload for status and metrics; alert a failure. */
+static void reload_record(struct control *c, enum control_reload_kind kind, bool ok,
+			  const char *reason)
+{
+	struct control_reloads *r = &c->reloads;
+	uint64_t now = time_wall_ms();
+
+	r->runs[kind][ok ? 0 : 1]++;
+	r->has_last = true;
+	r->last_kind = kind;
+	r->last_ok = ok;
+	snprintf(r->last_reason, sizeof(r->last_reason), "%s", ok ? "" : reason);
+	r->last_wall_ms = now;
+	r->last_duration_ms =
+	    r->in_progress && now >= r->started_wall_ms ? now - r->started_wall_ms : 0;
+	r->in_progress = false;
+	if (ok) {
+		r->last_success_wall_ms = now;
+		return;
+	}
+	r->failures++;
+	snprintf(c->trigger, sizeof(c->trigger), "reload:%s:%llu", control_reload_kind_name(kind),
+		 (unsigned long long)(now / 1000));
+	alert(c, CONFIG_ALERT_RELOAD_FAILED, control_reload_kind_name(kind), reason);
+}
+
+int control_reload_finish(struct control *c, enum control_reload_kind kind,
+			  struct snapshot *snap, int rc, struct gslb_err *err)
 {
 	const struct snapshot *old = snapshot_current();
-	struct snapshot *snap;
-	int rc;
+	bool resign = kind == CONTROL_RELOAD_RESIGN;
 
-	rc = control_load(c->config_path, old, &snap, err);
-	if (rc != 0)
+	if (rc != 0) {
+		log_err("%s failed: %s; keeping generation %llu",
+			resign ? "DNSSEC: re-signing" : "reload", err->msg,
+			(unsigned long long)old->generation);
+		reload_record(c, kind, false, err->msg);
 		return rc;
-	control_load_admin_repair(c, snap);
-	control_check_state_dir(c, snap->config);
+	}
+	if (!resign) {
+		control_load_admin_repair(c, snap);
+		control_check_state_dir(c, snap->config);
+	}
 	if (c->health != NULL) {
-		uint64_t *ts = remap_probe_ts(c, old->config, snap->config);
+		if (!resign) {
+			uint64_t *ts = remap_probe_ts(c, old->config, snap->config);
 
-		free(c->probe_last_ts);
-		c->probe_last_ts = ts;
-		health_reconfigure(c->health, snap->config, time_mono_ms());
-		load_model_reconfigure(c->load, snap->config);
-		(void)load_update(c, snap->config, time_mono_ms());
+			free(c->probe_last_ts);
+			c->probe_last_ts = ts;
+			health_reconfigure(c->health, snap->config, time_mono_ms());
+			load_model_reconfigure(c->load, snap->config);
+			(void)load_update(c, snap->config, time_mono_ms());
+			make_probe_config(c, snap->config);
+		}
 		snap->latency = measured_build(c, snap->config, time_mono_ms());
-		make_probe_config(c, snap->config);
 	}
 	control_apply_states(c, snap);
-	if (!c->debug)
-		log_set_level(snap->config->log_level);
-	metrics_bump_epoch();
+	if (!resign) {
+		if (!c->debug)
+			log_set_level(snap->config->log_level);
+		metrics_bump_epoch();
+	}
 	snapshot_publish(snap);
-	log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu datacenters=%zu",
-		 (unsigned long long)snap->generation, zone_set_count(snap->zones),
-		 total_records(snap->zones), snap->config->lbname_count,
-		 snap->config->datacenter_count);
+	reload_record(c, kind, true, "");
+	if (resign)
+		log_info("DNSSEC: zones signed again: generation=%llu in %llu ms",
+			 (unsigned long long)snap->generation,
+			 (unsigned long long)c->reloads.last_duration_ms);
+	else
+		log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu "
+			 "datacenters=%zu in %llu ms",
+			 (unsigned long long)snap->generation, zone_set_count(snap->zones),
+			 total_records(snap->zones), snap->config->lbname_count,
+			 snap->config->datacenter_count,
+			 (unsigned long long)c->reloads.last_duration_ms);
 	return 0;
+}
+
+int control_reload_kind(struct control *c, enum control_reload_kind kind, struct gslb_err *err)
+{
+	const struct snapshot *base = snapshot_current();
+	struct snapshot *snap = NULL;
+	int rc;
+
+	control_reload_started(c, kind);
+	rc = control_reload_prepare(c->config_path, kind, base, &snap, err);
+	return control_reload_finish(c, kind, snap, rc, err);
+}
+
+int control_reload(struct control *c, struct gslb_err *err)
+{
+	return control_reload_kind(c, CONTROL_RELOAD_SIGHUP, err);
+}
+
+void control_set_reloader(struct control *c, control_reload_request_fn *fn, void *arg)
+{
+	c->reloader = fn;
+	c->reloader_arg = arg;
+}
+
+void control_reload_request(struct control *c, enum control_reload_kind kind,
+			    control_reload_done_fn *done, void *done_arg)
+{
+	struct gslb_err err = {""};
+	int rc;
+
+	if (c->reloader != NULL) {
+		c->reloader(c->reloader_arg, kind, done, done_arg);
+		return;
+	}
+	rc = control_reload_kind(c, kind, &err);
+	if (done != NULL)
+		done(done_arg, rc, rc != 0 ? err.msg : "", snapshot_current()->generation);
+}
+
+void control_dnssec_check(struct control *c, const struct snapshot *snap, uint32_t now)
+{
+	const struct config *cfg = snap->config;
+	size_t n = zone_set_count(snap->zones);
+
+	if (c->sig_zones != snap->zones) {
+		free(c->sig_low);
+		c->sig_low = xcalloc(n + 1, sizeof(*c->sig_low));
+		c->sig_zones = snap->zones;
+	}
+	for (size_t i = 0; i < cfg->zone_count && i < n; i++) {
+		uint32_t expire = zone_sig_expire(zone_set_zone(snap->zones, i));
+		int32_t left = (int32_t)(expire - now); /* serial arithmetic, as above */
+		bool low = expire != 0 && left < (int32_t)(cfg->zones[i].sig_refresh / 2);
+		char why[160];
+
+		if (low && !c->sig_low[i]) {
+			snprintf(why, sizeof(why),
+				 "the earliest signature expires in %lds, under half of "
+				 "dnssec.refresh (%lus): re-signing has not happened",
+				 (long)left, (unsigned long)cfg->zones[i].sig_refresh);
+			log_err("DNSSEC: zone %s: %s", cfg->zones[i].name, why);
+			snprintf(c->trigger, sizeof(c->trigger), "tick:%lu", (unsigned long)now);
+			alert(c, CONFIG_ALERT_SIGNATURES_EXPIRING, cfg->zones[i].name, why);
+		}
+		c->sig_low[i] = low;
+	}
 }
 
 void control_set_fleet_writer(struct control *c, fleet_write_fn *write, void *arg)

@@ -19,6 +19,33 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
+/* The reloads: the one running, the last one's outcome, the counts. */
+static json_t *reload_json(const struct control *ctl)
+{
+	const struct control_reloads *r = &ctl->reloads;
+	json_t *o = json_pack("{s:b, s:I, s:I}", "in_progress", r->in_progress, "failures",
+			      (json_int_t)r->failures, "last_success_ms",
+			      (json_int_t)r->last_success_wall_ms);
+
+	if (r->in_progress)
+		json_object_set_new(o, "running",
+				    json_pack("{s:s, s:I}", "kind",
+					      control_reload_kind_name(r->running), "since_ms",
+					      (json_int_t)r->started_wall_ms));
+	if (r->has_last) {
+		json_t *l = json_pack("{s:s, s:s, s:I, s:I}", "kind",
+				      control_reload_kind_name(r->last_kind), "result",
+				      r->last_ok ? "ok" : "failed", "time_ms",
+				      (json_int_t)r->last_wall_ms, "duration_ms",
+				      (json_int_t)r->last_duration_ms);
+
+		if (!r->last_ok)
+			json_object_set_new(l, "reason", json_string(r->last_reason));
+		json_object_set_new(o, "last", l);
+	}
+	return o;
+}
+
 static const char *health_state_label(const struct control *ctl, size_t dc)
 {
 	if (ctl->health == NULL)
@@ -171,9 +198,14 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 		char name[DNAME_STRLEN];
 
 		dname_to_str(zone_origin(z), name, sizeof(name));
-		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name", name, "serial",
-						       (json_int_t)zone_serial(z), "records",
-						       (json_int_t)zone_rr_count(z)));
+		json_t *zo = json_pack("{s:s, s:I, s:I}", "name", name, "serial",
+				       (json_int_t)zone_serial(z), "records",
+				       (json_int_t)zone_rr_count(z));
+
+		if (zone_sig_expire(z) != 0)
+			json_object_set_new(zo, "signatures_expire",
+					    json_integer((json_int_t)zone_sig_expire(z)));
+		json_array_append_new(zones, zo);
 	}
 	for (size_t i = 0; i < cfg->lbname_count; i++)
 		json_array_append_new(names,
@@ -197,6 +229,7 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 				      control_state_problem(ctl) == NULL, "problem",
 				      control_state_problem(ctl)));
 
+		json_object_set_new(st, "reload", reload_json(ctl));
 		if (f->enabled)
 			json_object_set_new(
 			    st, "etcd",
@@ -351,6 +384,33 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 			"# TYPE gslbd_etcd_errors_total counter\ngslbd_etcd_errors_total %llu\n",
 			ctl->fleet_st.connected, ctl->fleet_st.synced, (long long)ctl->fleet_st.revision,
 			(unsigned long long)ctl->fleet_st.errors);
+	fprintf(b,
+		"# HELP gslbd_reload_failures_total Reloads and DNSSEC re-signings that failed "
+		"(the data loaded before kept serving).\n"
+		"# TYPE gslbd_reload_failures_total counter\ngslbd_reload_failures_total %llu\n"
+		"# HELP gslbd_reload_last_success_timestamp_seconds When data was last loaded "
+		"and published (start, reload or re-signing).\n"
+		"# TYPE gslbd_reload_last_success_timestamp_seconds gauge\n"
+		"gslbd_reload_last_success_timestamp_seconds %.3f\n"
+		"# HELP gslbd_reload_last_success 1 when the last reload worked (1 before any).\n"
+		"# TYPE gslbd_reload_last_success gauge\ngslbd_reload_last_success %d\n"
+		"# HELP gslbd_reload_last_duration_seconds How long the last reload took.\n"
+		"# TYPE gslbd_reload_last_duration_seconds gauge\n"
+		"gslbd_reload_last_duration_seconds %.3f\n"
+		"# HELP gslbd_reload_in_progress 1 while a reload loads off the main loop.\n"
+		"# TYPE gslbd_reload_in_progress gauge\ngslbd_reload_in_progress %d\n"
+		"# HELP gslbd_reloads_total Reloads ended, by kind (sighup, api, resign) and "
+		"result.\n# TYPE gslbd_reloads_total counter\n",
+		(unsigned long long)ctl->reloads.failures,
+		(double)ctl->reloads.last_success_wall_ms / 1000.0,
+		!ctl->reloads.has_last || ctl->reloads.last_ok,
+		(double)ctl->reloads.last_duration_ms / 1000.0, ctl->reloads.in_progress);
+	for (int k = 0; k < CONTROL_RELOAD_KINDS; k++)
+		for (int ok = 0; ok < 2; ok++)
+			fprintf(b, "gslbd_reloads_total{kind=\"%s\",result=\"%s\"} %llu\n",
+				control_reload_kind_name((enum control_reload_kind)k),
+				ok == 0 ? "ok" : "failed",
+				(unsigned long long)ctl->reloads.runs[k][ok]);
 	fprintf(b,
 		"# HELP gslbd_snapshot_generation Generation of the data being served.\n"
 		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",

@@ -413,10 +413,20 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 	free(sum);
 }
 
+/* The reload asked for by req ended: reply (the reload logged it). */
+static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
+{
+	struct evhttp_request *req = arg;
+
+	if (rc != 0)
+		reply_error(req, rc == GSLB_EUNAVAIL ? 503 : 500, msg);
+	else
+		reply_json(req, 200, json_pack("{s:I}", "generation", (json_int_t)generation));
+}
+
+/* Replies once the reload has run (off the main loop, which keeps serving). */
 static void handle_reload(struct api *api, struct evhttp_request *req)
 {
-	struct gslb_err err = { "" };
-
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "use POST");
 		return;
@@ -424,15 +434,7 @@ static void handle_reload(struct api *api, struct evhttp_request *req)
 	if (!authorised(req))
 		return;
 	log_info("reload: requested through the API");
-	if (control_reload(api->ctl, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)snapshot_current()->generation);
-		reply_error(req, 500, err.msg);
-		return;
-	}
-	api_reload(api, snapshot_current()->config);
-	reply_json(req, 200, json_pack("{s:I}", "generation",
-				       (json_int_t)snapshot_current()->generation));
+	control_reload_request(api->ctl, CONTROL_RELOAD_API, reload_done, req);
 }
 
 /* The role (API_ROLE_*) a listener must serve for a request of path, or 0

@@ -1176,7 +1176,8 @@ static const struct {
      "t.conf:5:5: alerts[0]: missing required key 'url'"},
     {ZONE "alerts:\n  - url: http://x/\n    events: [down, sideways]\n",
      "t.conf:6:20: alerts[0].events[1]: 'sideways' is not one of down, up, drained, undrained, "
-     "forced_up, fail_open, fail_closed, probes_stale or probes_fresh"},
+     "forced_up, fail_open, fail_closed, probes_stale, probes_fresh, reload_failed or "
+     "signatures_expiring"},
     {ZONE "alerts:\n  - url: http://x/\n    retries: 101\n",
      "t.conf:6:14: alerts[0].retries: 101 is out of range (0..100)"},
     {ZONE "alerts:\n  - url: http://x/\n    secret: short\n",

@@ -24,6 +24,7 @@
 #include "gslbd/dns/answer.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
+#include "zones/zone.h"
 
 #define WORK "check_dnssec.tmp"
 
@@ -632,6 +633,57 @@ START_TEST(test_truncation)
 }
 END_TEST
 
+/* The control plane's watch of a zone's signatures: an alert once the
+ * earliest has less than half of refresh left (not before, and once until
+ * it recovers); re-signing what is loaded gives later signatures and
+ * keeps the config and the DNSKEYs. */
+static unsigned expiring_alerts;
+
+static void count_alert(const struct alert *a, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(a->event, CONFIG_ALERT_SIGNATURES_EXPIRING);
+	ck_assert_str_eq(a->subject, "gslb.test");
+	expiring_alerts++;
+}
+
+START_TEST(test_resign_and_watch)
+{
+	struct control *ctl;
+	const struct zone *z;
+	uint32_t expire, half;
+	struct snapshot *re = NULL;
+	struct gslb_err err = {""};
+
+	nsec3 = _i;
+	setup();
+	ctl = control_new(WORK "/gslbd.conf", false);
+	z = zone_set_zone(base->zones, 0);
+	expire = zone_sig_expire(z);
+	half = base->config->zones[0].sig_refresh / 2;
+	expiring_alerts = 0;
+	control_set_alert_sink(ctl, count_alert, NULL);
+	control_dnssec_check(ctl, base, expire - half);
+	ck_assert_uint_eq(expiring_alerts, 0);
+	control_dnssec_check(ctl, base, expire - half + 1);
+	ck_assert_uint_eq(expiring_alerts, 1);
+	control_dnssec_check(ctl, base, expire - half + 2);
+	ck_assert_uint_eq(expiring_alerts, 1);
+	control_dnssec_check(ctl, base, expire - half);
+	control_dnssec_check(ctl, base, expire - 1);
+	ck_assert_uint_eq(expiring_alerts, 2);
+	control_free(ctl);
+
+	ck_assert_msg(control_load_resign(base, &re, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(re->config, base->config);
+	ck_assert_uint_ge(zone_sig_expire(zone_set_zone(re->zones, 0)), expire);
+	ck_assert_uint_eq(zone_rr_count(zone_set_zone(re->zones, 0)), zone_rr_count(z));
+	ck_assert_ptr_nonnull(re->lbsig);
+	snapshot_free(re);
+	teardown();
+}
+END_TEST
+
 static Suite *dnssec_suite(void)
 {
 	Suite *s = suite_create("dnssec answers");
@@ -646,6 +698,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_loop_test(tc, test_lb_answers, 0, 2);
 	tcase_add_loop_test(tc, test_truncation, 0, 2);
 	tcase_add_loop_test(tc, test_any, 0, 2);
+	tcase_add_loop_test(tc, test_resign_and_watch, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
