@@ -45,6 +45,9 @@ struct opts {
 	bool json;         /* print the server's JSON as it is */
 	char **fleet;      /* -s URL1,URL2,...: every server (owned by main), or NULL */
 	size_t fleet_count; /* entries at fleet */
+	const char *cacert; /* --cacert: CAs an https server's certificate must chain to, or NULL */
+	const char *cert;   /* --cert: client certificate (PEM), or NULL */
+	const char *key;    /* --key: its private key (PEM), or NULL: in the --cert file */
 };
 
 /* A response being received, then received. */
@@ -58,7 +61,8 @@ struct response {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: gslbctl [-s URL] [-t TOKEN | -T TOKEN-FILE] [--json] COMMAND [ARGS]\n"
+		"usage: gslbctl [-s URL] [-t TOKEN | -T TOKEN-FILE] [--cacert FILE] [--json] COMMAND "
+		"[ARGS]\n"
 		"\n"
 		"commands:\n"
 		"  status             datacenters, probes, zones and names\n"
@@ -75,6 +79,10 @@ static void usage(FILE *out)
 		"  -t, --token TOKEN  admin token (default $GSLBCTL_TOKEN)\n"
 		"  -T, --token-file FILE\n"
 		"                     read the admin token from the first line of FILE\n"
+		"      --cacert FILE  https: check the server's certificate against the CAs in\n"
+		"                     FILE (default $GSLBCTL_CACERT, else the system's)\n"
+		"      --cert FILE    https: show this client certificate (PEM)\n"
+		"      --key FILE     https: the client certificate's key (default: in --cert)\n"
 		"      --json         print the server's JSON answer as it is\n"
 		"      --ecs PREFIX   explain: the query carries this EDNS Client Subnet\n"
 		"      --aaaa         explain: the AAAA answer instead of A\n"
@@ -195,6 +203,13 @@ static int request(const struct opts *o, const char *method, const char *path, b
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gslbctl/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (o->cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+	if (o->cert != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+	if (o->key != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
@@ -1107,12 +1122,15 @@ static int run(const struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_ECS, OPT_AAAA };
+	enum { OPT_JSON = 256, OPT_ECS, OPT_AAAA, OPT_CACERT, OPT_CERT, OPT_KEY };
 	static const struct option longopts[] = {
 	    {"server", required_argument, NULL, 's'},
 	    {"token", required_argument, NULL, 't'},
 	    {"token-file", required_argument, NULL, 'T'},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"cacert", required_argument, NULL, OPT_CACERT},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"key", required_argument, NULL, OPT_KEY},
 	    {"ecs", required_argument, NULL, OPT_ECS},
 	    {"aaaa", no_argument, NULL, OPT_AAAA},
 	    {"version", no_argument, NULL, 'V'},
@@ -1141,6 +1159,15 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			o.json = true;
 			break;
+		case OPT_CACERT:
+			o.cacert = optarg;
+			break;
+		case OPT_CERT:
+			o.cert = optarg;
+			break;
+		case OPT_KEY:
+			o.key = optarg;
+			break;
 		case OPT_ECS:
 			o.ecs = optarg;
 			break;
@@ -1162,6 +1189,11 @@ int main(int argc, char **argv)
 		return usage_error("a command is required");
 	if (token != NULL && token_file != NULL)
 		return usage_error("-t and -T exclude each other");
+	if (o.cacert == NULL && getenv("GSLBCTL_CACERT") != NULL &&
+	    getenv("GSLBCTL_CACERT")[0] != '\0')
+		o.cacert = getenv("GSLBCTL_CACERT");
+	if (o.key != NULL && o.cert == NULL)
+		return usage_error("--key goes with --cert");
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return usage_error("the server URL '%s' is not http:// or https://", url);
 	if (token_file != NULL) {

@@ -31,4 +31,12 @@ const MMDB_s *geo_db_mmdb(const struct geo_db *db);
  * prefix_len 0). Any thread. */
 void geo_db_decode_at(const struct geo_db *db, uint32_t offset, struct geo_location *out);
 
+/* Check a whole opened database before it is served: the metadata, every
+ * node of the search tree, and every value of the data section that a
+ * network's record reaches (a map, through at most one pointer), without
+ * expanding pointers, in time about linear in the file. Returns 0, or
+ * GSLB_EIO with err saying what is corrupt and where (without the file
+ * name). Any thread; reads only. */
+int geo_mmdb_verify(const MMDB_s *mmdb, struct gslb_err *err);
+
 #endif

@@ -3,14 +3,18 @@
 #include "geo/geo_db.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <maxminddb.h>
 
@@ -31,9 +35,20 @@ enum {
 static const char *const field_names[FIELD_COUNT] = {"latitude", "longitude", "country",
 						     "continent"};
 
+/* What tells one version of a file from another without reading it. */
+struct file_id {
+	dev_t dev;             /* device */
+	ino_t ino;             /* inode */
+	off_t size;            /* length in bytes */
+	struct timespec mtime; /* last write */
+	struct timespec ctime; /* last change of data or inode, not settable */
+};
+
 struct geo_db {
-	MMDB_s mmdb;              /* the mapped database; read-only after open */
+	MMDB_s mmdb;              /* the private copy, mapped; read-only after open */
 	char *path;               /* file name, for messages */
+	struct file_id file;      /* the file the copy was read from, as it was then */
+	uint64_t digest;          /* geo_db_digest() */
 	struct geo_layout layout; /* private copy; paths[] point into it */
 	/* NULL-terminated key lists for MMDB_aget_value(), one per field;
 	 * paths[f][0] == NULL when the field is not read */
@@ -186,13 +201,150 @@ static int layout_check(const struct geo_layout *l, struct gslb_err *err)
 	return 0;
 }
 
+static uint64_t digest_of(const struct geo_db *db);
+
+static void file_id_of(const struct stat *st, struct file_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+static bool file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* Copy all of fd (a regular file whose fstat() gave *before) into the
+ * memory file mfd. Returns 0, 1 when the file changed while being read, or
+ * a negative code with err set (without the file name). */
+static int copy_file(int fd, int mfd, const struct file_id *before, struct gslb_err *err)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t *buf = xmalloc(CHUNK);
+	struct file_id after;
+	struct stat st;
+	off_t total = 0;
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, CHUNK), put = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = gslb_err_setc(err, GSLB_EIO, "cannot read: %s", strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		while (put < n) {
+			ssize_t w = write(mfd, buf + put, (size_t)(n - put));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = gslb_err_setc(err, GSLB_EIO, "cannot copy into memory: %s",
+						   w < 0 ? strerror(errno) : "short write");
+				goto done;
+			}
+			put += w;
+		}
+		total += n;
+		if (total > before->size)
+			break;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = gslb_err_setc(err, GSLB_EIO, "cannot read: %s", strerror(errno));
+		goto done;
+	}
+	file_id_of(&st, &after);
+	if (total != before->size || !file_id_eq(before, &after))
+		rc = 1;
+done:
+	free(buf);
+	return rc;
+}
+
+/* Read the file at path into a sealed memory file, so that what gets mapped
+ * can never change: writes to the file (even truncating it in place) reach
+ * nothing gslbd reads. Returns 0 with *mfd (caller closes it) and *id, or a
+ * negative code with err set ("path: ..."). */
+static int read_private_copy(const char *path, int *mfd, struct file_id *id, struct gslb_err *err)
+{
+	/* A file being written in place may be read half old, half new:
+	 * read again, a few times, and then refuse it. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct stat st;
+		int fd, m, rc;
+
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0) {
+			int e = errno;
+
+			return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
+					     "%s: cannot open: %s", path, strerror(e));
+		}
+		if (fstat(fd, &st) != 0) {
+			rc = gslb_err_setc(err, GSLB_EIO, "%s: cannot open: %s", path,
+					   strerror(errno));
+			close(fd);
+			return rc;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			return gslb_err_setc(err, GSLB_EIO, "%s: cannot open: not a regular file",
+					     path);
+		}
+		if (st.st_size == 0) {
+			close(fd);
+			return gslb_err_setc(err, GSLB_EIO, "%s: cannot open: the file is empty",
+					     path);
+		}
+		file_id_of(&st, id);
+		m = memfd_create("gslbd-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (m < 0) {
+			rc = gslb_err_setc(err, GSLB_EIO,
+					   "%s: cannot make a private copy: memfd_create: %s", path,
+					   strerror(errno));
+			close(fd);
+			return rc;
+		}
+		rc = copy_file(fd, m, id, err);
+		close(fd);
+		if (rc == 0 && fcntl(m, F_ADD_SEALS,
+				     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+			rc = gslb_err_setc(err, GSLB_EIO, "cannot seal the private copy: %s",
+					   strerror(errno));
+		if (rc == 0) {
+			*mfd = m;
+			return 0;
+		}
+		close(m);
+		if (rc < 0) {
+			gslb_err_prefix(err, "%s", path);
+			return rc;
+		}
+	}
+	return gslb_err_setc(err, GSLB_EIO,
+			     "%s: cannot open: the file kept changing while being read "
+			     "(written in place? replace it by renaming a new file over it)",
+			     path);
+}
+
 int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db **out,
 		struct gslb_err *err)
 {
 	struct geo_layout city;
 	struct geo_db *db = NULL;
-	struct stat st;
-	int rc, status;
+	struct file_id id;
+	char copy[64];
+	int rc, status, mfd = -1;
 
 	if (layout == NULL) {
 		geo_layout_city(&city);
@@ -203,25 +355,30 @@ int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db
 		gslb_err_prefix(err, "%s", path);
 		return rc;
 	}
-	/* libmaxminddb says only "error opening the file"; stat() tells why. */
-	if (stat(path, &st) != 0) {
-		int e = errno;
+	rc = read_private_copy(path, &mfd, &id, err);
+	if (rc != 0)
+		return rc;
 
-		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
-				     "%s: cannot open: %s", path, strerror(e));
-	}
-	if (!S_ISREG(st.st_mode))
-		return gslb_err_setc(err, GSLB_EIO, "%s: cannot open: not a regular file", path);
-
+	/* libmaxminddb maps a file by name: give it the memory file's. */
+	snprintf(copy, sizeof(copy), "/proc/self/fd/%d", mfd);
 	db = xcalloc(1, sizeof(*db));
-	status = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
+	errno = 0;
+	status = MMDB_open(copy, MMDB_MODE_MMAP, &db->mmdb);
+	close(mfd);
 	if (status != MMDB_SUCCESS) {
-		rc = gslb_err_setc(err, GSLB_EIO, "%s: cannot open: %s", path,
-				   MMDB_strerror(status));
+		if (status == MMDB_FILE_OPEN_ERROR)
+			rc = gslb_err_setc(err, GSLB_EIO,
+					   "%s: cannot open the private copy through /proc/self/fd "
+					   "(is /proc mounted?): %s",
+					   path, strerror(errno));
+		else
+			rc = gslb_err_setc(err, GSLB_EIO, "%s: cannot open: %s", path,
+					   MMDB_strerror(status));
 		free(db);
 		return rc;
 	}
 	db->path = xstrdup(path);
+	db->file = id;
 	db->layout = *layout;
 	do
 		db->gen = (uint32_t)(atomic_fetch_add(&last_gen, 1) + 1);
@@ -251,8 +408,34 @@ int geo_db_open(const char *path, const struct geo_layout *layout, struct geo_db
 			return rc;
 		}
 	}
+	/* Nothing corrupt may reach a lookup: check all of it now. */
+	rc = geo_mmdb_verify(&db->mmdb, err);
+	if (rc != 0) {
+		gslb_err_prefix(err, "%s", path);
+		geo_db_close(db);
+		return rc;
+	}
+	db->digest = digest_of(db);
 	*out = db;
 	return 0;
+}
+
+bool geo_db_file_unchanged(const struct geo_db *db, const char *path,
+			   const struct geo_layout *layout)
+{
+	struct file_id now;
+	struct geo_layout city;
+	struct stat st;
+
+	if (layout == NULL) {
+		geo_layout_city(&city);
+		layout = &city;
+	}
+	if (strcmp(db->path, path) != 0 || memcmp(&db->layout, layout, sizeof(*layout)) != 0 ||
+	    stat(path, &st) != 0)
+		return false;
+	file_id_of(&st, &now);
+	return file_id_eq(&db->file, &now);
 }
 
 void geo_db_close(struct geo_db *db)
@@ -279,6 +462,11 @@ uint64_t geo_db_build_epoch(const struct geo_db *db)
 	return db->mmdb.metadata.build_epoch;
 }
 
+uint64_t geo_db_size(const struct geo_db *db)
+{
+	return db->mmdb.file_size > 0 ? (uint64_t)db->mmdb.file_size : 0;
+}
+
 /* One 64-bit word through splitmix64's finaliser, folded into h. */
 static uint64_t digest_mix(uint64_t h, uint64_t w)
 {
@@ -289,6 +477,11 @@ static uint64_t digest_mix(uint64_t h, uint64_t w)
 }
 
 uint64_t geo_db_digest(const struct geo_db *db)
+{
+	return db->digest;
+}
+
+static uint64_t digest_of(const struct geo_db *db)
 {
 	const uint8_t *p = db->mmdb.file_content;
 	size_t len = db->mmdb.file_size > 0 ? (size_t)db->mmdb.file_size : 0;

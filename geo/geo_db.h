@@ -1,6 +1,12 @@
 /* Client location from a MaxMind DB (.mmdb) file, and great-circle distance.
  *
- * A struct geo_db maps the file read-only (MMDB_MODE_MMAP). Which fields are
+ * A struct geo_db holds a private copy of the file: opening reads the whole
+ * file into a sealed memory file (memfd) and maps that, read-only
+ * (MMDB_MODE_MMAP), so that nothing done to the file afterwards (rewritten
+ * or truncated in place) reaches a lookup. The copy costs the file's size
+ * in memory (shared memory, charged to gslbd's cgroup) for as long as the
+ * struct geo_db is open. Opening checks the whole copy (metadata, search
+ * tree, every record's data) and refuses a corrupt one. Which fields are
  * read is set by a struct geo_layout: the GeoIP2/GeoLite2-City layout by
  * default, or any other data paths, so that flat or home-made databases work
  * too. Lookups take a raw address, do not allocate, and may run on any
@@ -80,11 +86,16 @@ int geo_layout_parse_path(const char *dotted, struct geo_path *out, struct gslb_
 void geo_path_format(const struct geo_path *path, char *buf, size_t buf_len);
 
 /* Open the database at path with the given layout (copied; layout may be
- * NULL for geo_layout_city()). Returns 0 with *out (caller owns it, frees it
- * with geo_db_close()), or a negative code with err "path: message" and *out
- * untouched:
+ * NULL for geo_layout_city()): read the file into a private copy (read
+ * again, up to three times, when its inode, size or times change during
+ * the read), map it and check all of it. Returns 0 with *out (caller owns
+ * it, frees it with geo_db_close()), or a negative code with err
+ * "path: message" and *out untouched:
  *   GSLB_ENOENT  the file does not exist
- *   GSLB_EIO     it cannot be read or is not a valid MaxMind DB
+ *   GSLB_EIO     it cannot be read, is empty, kept changing while being
+ *                read, or is not a valid MaxMind DB: the metadata, the
+ *                search tree or a record's data is corrupt (the message
+ *                says what and where)
  *   GSLB_EINVAL  the layout is malformed (a key is empty or not
  *                NUL-terminated, too many keys, latitude without longitude
  *                or the reverse, or no field at all) */
@@ -173,17 +184,28 @@ const char *geo_db_path(const struct geo_db *db);
 const char *geo_db_type(const struct geo_db *db);
 /* The metadata's build time, seconds since the Unix epoch. */
 uint64_t geo_db_build_epoch(const struct geo_db *db);
-/* A 64-bit digest of the whole database file as mapped, and its layout: equal
+/* Bytes of the private copy: the memory db holds. */
+uint64_t geo_db_size(const struct geo_db *db);
+/* A 64-bit digest of the whole database as loaded, and its layout: equal
  * digests mean the same data read the same way, so what was computed from
- * one database (a compiled map) serves the other. Reads the whole file
- * (about 10 ms for 60 MB); any thread. */
+ * one database (a compiled map) serves the other. Computed once, at open;
+ * any thread. */
 uint64_t geo_db_digest(const struct geo_db *db);
 
-/* Give back the pages of the mapped file that lookups have made resident
- * (they stay in the page cache, and later lookups fault them in again):
- * after compiling maps from the whole file, only the few lookups still
- * made need them. Any thread, while no lookup runs or not: it is only
- * advice. */
+/* Would opening path with layout (NULL: geo_layout_city()) now give what db
+ * holds, as far as the file system tells without reading the file: the
+ * same path, layout, device, inode, size, modification and change times as
+ * when db was opened? A reload uses it to keep db instead of copying an
+ * unchanged file again. False when path cannot be stat()ed. */
+bool geo_db_file_unchanged(const struct geo_db *db, const char *path,
+			   const struct geo_layout *layout);
+
+/* Unmap the pages of the private copy from gslbd's page tables: after
+ * compiling maps from the whole database, only the few lookups still made
+ * need them. The data stays in the memory file, whose size stays in use,
+ * and later lookups map its pages again (a shared mapping of a memory
+ * file: MADV_DONTNEED never discards its contents). Any thread, while
+ * lookups run or not. */
 void geo_db_drop_pages(const struct geo_db *db);
 
 /* 4 or 6: the address family of the database's search tree. */

@@ -4,7 +4,8 @@
  * listeners, publishes the first snapshot, starts the UDP workers and the TCP
  * thread, then runs its own event loop for signals (SIGHUP reloads,
  * SIGTERM/SIGINT stop), the HTTP API and the timer that frees replaced
- * snapshots. */
+ * snapshots. Reloads and DNSSEC re-signing load on a thread of their own
+ * (gslbd/net/reload.c); the loop only publishes what they built. */
 #include <config.h>
 
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
+#include "gslbd/net/reload.h"
 #include "gslbd/net/webhook.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -54,6 +56,7 @@ struct daemon {
 	struct api *api;            /* HTTP API, or NULL */
 	struct webhooks *webhooks;  /* alert senders */
 	struct etcd *etcd;          /* the fleet's shared state, or NULL */
+	struct reloader *reloader;  /* runs reloads off the main loop */
 	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
@@ -104,26 +107,6 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 	snapshot_reclaim();
 }
 
-/* Load the config and zones again (SIGHUP, signatures due for refresh). */
-static void reload(struct daemon *d)
-{
-	struct gslb_err err = { "" };
-	uint64_t gen = snapshot_current()->generation;
-
-	sdnotify_reloading();
-	if (control_reload(d->ctl, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)gen);
-		sdnotify_ready(snapshot_current());
-		return;
-	}
-	sdnotify_ready(snapshot_current());
-	if (!server_matches(d->server, snapshot_current()->config))
-		log_warn("reload: listen addresses and workers changed in %s; they take "
-			 "effect at the next restart",
-			 control_config_path(d->ctl));
-}
-
 /* Seconds between two attempts to sign zones again after one failed. */
 #define RESIGN_RETRY_S 60
 
@@ -136,14 +119,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	control_tick(d->ctl);
-	/* DNSSEC: sign again (off the DNS threads, which keep answering from
-	 * the current snapshot) when signatures come within refresh of expiry. */
+	/* DNSSEC: sign what is loaded again (on the reload thread; DNS keeps
+	 * answering from the current snapshot) when signatures come within
+	 * refresh of expiry. The config file is not read: an edit in it waits
+	 * for a reload, and an error in it stops nothing. */
 	zone = control_resign_due(snapshot_current(), (uint32_t)now);
-	if (zone != NULL && now >= d->resign_next) {
+	if (zone != NULL && now >= d->resign_next && !reloader_busy(d->reloader)) {
 		d->resign_next = now + RESIGN_RETRY_S;
 		log_info("DNSSEC: the signatures of zone %s are due for refresh: signing again",
 			 zone);
-		reload(d);
+		reloader_request(d->reloader, CONTROL_RELOAD_RESIGN, NULL, NULL);
 	}
 }
 
@@ -158,14 +143,21 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 	sdnotify_status(snapshot_current());
 }
 
+/* After each config reload, failed or not: the API's certificates too. */
+static void on_reloaded(void *arg)
+{
+	struct daemon *d = arg;
+
+	api_reload(d->api, snapshot_current()->config);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("reload: reading %s", control_config_path(d->ctl));
-		reload(d);
+		reloader_request(d->reloader, CONTROL_RELOAD_SIGHUP, NULL, NULL);
 		return;
 	}
 	log_info("signal %d: exiting", (int)sig);
@@ -334,9 +326,15 @@ int main(int argc, char **argv)
 	}
 	d.ctl = control_new(config_path, debug);
 	if (check_only || explain) {
-		if (explain)
+		/* A database the daemon would start without is an error here. */
+		if (!control_geo_status(NULL)) {
+			fprintf(stderr, "%s: geoip.database cannot be used (see above)\n",
+				config_path);
+			rc = 1;
+		} else if (explain)
 			rc = run_explain(snap, d.ctl, argv + optind, argc - optind, ecs, aaaa);
-		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0)
+		else if ((rc = control_load_admin(d.ctl, snap, &err)) != 0 ||
+			 (rc = api_check_tls(snap->config, &err)) != 0)
 			fprintf(stderr, "%s\n", err.msg);
 		else
 			printf("%s: ok (%zu zones, %zu records, %zu load-balanced names, %zu "
@@ -354,8 +352,7 @@ int main(int argc, char **argv)
 		 PACKAGE_VERSION, config_path, zone_set_count(snap->zones),
 		 total_records(snap->zones), snap->config->lbname_count,
 		 snap->config->datacenter_count);
-	if (control_load_admin(d.ctl, snap, &err) != 0)
-		log_fatal("%s", err.msg);
+	control_load_admin_repair(d.ctl, snap);
 	control_start(d.ctl, snap);
 
 	if (evthread_use_pthreads() != 0)
@@ -374,6 +371,7 @@ int main(int argc, char **argv)
 	if (port_file != NULL)
 		write_port_file(port_file, &d);
 	drop_privileges(snap->config->user);
+	control_check_state_dir(d.ctl, snap->config);
 
 	for (int i = 0; i < 4; i++) {
 		sig_ev[i] = evsignal_new(d.base, sigs[i], on_signal, &d);
@@ -387,6 +385,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	d.webhooks = webhooks_new();
 	control_set_alert_sink(d.ctl, on_alert, &d);
+	d.reloader = reloader_new(d.base, d.ctl, d.server);
+	reloader_set_hook(d.reloader, on_reloaded, &d);
 	snapshot_publish(snap);
 	/* The fleet's overrides before the first answer (etcd allowing). */
 	d.etcd = etcd_start(snap->config, d.base, d.ctl);
@@ -399,15 +399,17 @@ int main(int argc, char **argv)
 	if (sdnotify_is_enabled()) {
 		static bool watchdog;
 		uint64_t wd = sdnotify_watchdog_usec();
-		/* Half the watchdog interval, as sd_watchdog_enabled(3) advises. */
+		/* A quarter of the watchdog interval (sd_watchdog_enabled(3) asks
+		 * for half at most): a keep-alive late by as much as another
+		 * quarter still leaves the gap under half of it. */
 		struct timeval notify_tv = { 0, NOTIFY_INTERVAL_MS * 1000 };
 
 		if (wd > 0) {
 			watchdog = true;
-			notify_tv.tv_sec = (time_t)(wd / 2 / 1000000);
-			notify_tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+			notify_tv.tv_sec = (time_t)(wd / 4 / 1000000);
+			notify_tv.tv_usec = (suseconds_t)(wd / 4 % 1000000);
 			log_info("systemd watchdog: keep-alive every %llu ms",
-				 (unsigned long long)(wd / 2000));
+				 (unsigned long long)(wd / 4000));
 		}
 		notify_ev = event_new(d.base, -1, EV_PERSIST, on_notify, &watchdog);
 		evtimer_add(notify_ev, &notify_tv);
@@ -415,6 +417,7 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(d.base);
 
+	reloader_free(d.reloader);
 	server_free(d.server);
 	api_free(d.api);
 	etcd_free(d.etcd);

@@ -100,6 +100,13 @@ int main(int argc, char **argv)
 	}
 	log_info("gslb-probe %s starting: config=%s probe=%s servers=%zu%s", PACKAGE_VERSION,
 		 config_path, conf->id, conf->server_count, once ? " once" : "");
+	for (size_t i = 0; i < conf->server_count; i++) {
+		if (probe_conf_url_is_plain_remote(conf->servers[i]))
+			log_warn("server %s: plain HTTP beyond loopback: anyone on the path reads "
+				 "the probe config and the reports and can hold them back; use "
+				 "https:// (with tls.ca_file or tls.pin)",
+				 conf->servers[i]);
+	}
 	rc = agent_run(agent);
 	agent_free(agent);
 	probe_conf_free(conf);

@@ -2,9 +2,11 @@
 
 #include "probes/probe_conf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -15,6 +17,10 @@
 #define SERVER_MAX 64
 /* Longest server URL, in bytes. */
 #define SERVER_URL_MAX_LEN 1024
+/* Length of one tls.pin: "sha256//" and 44 base64 characters. */
+#define PIN_LEN 52
+/* Most pins. */
+#define PIN_MAX 16
 
 /* State of one load. */
 struct loader {
@@ -266,6 +272,129 @@ static int log_section_read(struct loader *l, const struct ytree_node *n)
 	return 0;
 }
 
+/* A file name at path, resolved against the config's folder into *out,
+ * which must be readable now. */
+static int file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
+{
+	FILE *f;
+	int rc;
+
+	if ((rc = ytree_read_string(&l->r, n, path, "a file name")) != 0)
+		return rc;
+	free(*out);
+	*out = ytree_path_resolve(l->r.base_dir, n->scalar);
+	f = fopen(*out, "r");
+	if (f == NULL)
+		return ytree_error_path(&l->r, n, path, "cannot read '%s': %s", *out,
+					strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+/* tls.pin: one "sha256//" followed by the base64 of 32 bytes, or a list of
+ * them, joined with ';' as CURLOPT_PINNEDPUBLICKEY takes them. */
+static int pin_read(struct loader *l, const struct ytree_node *n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const struct ytree_node *one = n;
+	size_t count = 1, used = 0;
+	char path[32] = "tls.pin";
+	int rc;
+
+	if (n->kind == YTREE_SEQ) {
+		count = n->count;
+		if (count == 0)
+			return ytree_error_path(&l->r, n, path, "at least one pin is required");
+		if (count > PIN_MAX)
+			return ytree_error_path(&l->r, n, path, "more than %d pins", PIN_MAX);
+	}
+	l->c->tls_pin = xcalloc(count, PIN_LEN + 1);
+	for (size_t i = 0; i < count; i++) {
+		const char *s;
+
+		if (n->kind == YTREE_SEQ) {
+			one = n->items[i];
+			snprintf(path, sizeof(path), "tls.pin[%zu]", i);
+		}
+		if ((rc = ytree_read_string(&l->r, one, path, "a pin (sha256//BASE64)")) != 0)
+			return rc;
+		s = one->scalar;
+		if (strlen(s) != PIN_LEN || strncmp(s, "sha256//", 8) != 0 ||
+		    strspn(s + 8, b64) != PIN_LEN - 9 || s[PIN_LEN - 1] != '=')
+			return ytree_error_path(
+			    &l->r, one, path,
+			    "'%s' is not a pin: sha256// and the base64 of the "
+			    "SHA-256 of the server's public key (44 characters)",
+			    s);
+		used += (size_t)snprintf(l->c->tls_pin + used, PIN_LEN + 2, "%s%s",
+					 i > 0 ? ";" : "", s);
+	}
+	return 0;
+}
+
+/* tls: how the servers' certificates are checked (ca_file, pin) and the
+ * client certificate shown to them (certificate, key). */
+static int tls_section_read(struct loader *l, const struct ytree_node *n)
+{
+	const struct ytree_node *cert = NULL, *key = NULL;
+
+	if (ytree_node_is_null(n))
+		return 0;
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, "tls", "expected a mapping, got %s",
+					ytree_node_describe(n));
+	for (size_t k = 0; k < n->count; k++) {
+		const struct ytree_node *kn = n->keys[k], *val = n->items[k];
+		const char *name = kn->scalar;
+		int rc;
+
+		if (strcmp(name, "ca_file") == 0) {
+			rc = file_read(l, val, "tls.ca_file", &l->c->tls_ca_file);
+		} else if (strcmp(name, "pin") == 0) {
+			rc = pin_read(l, val);
+		} else if (strcmp(name, "certificate") == 0) {
+			cert = val;
+			rc = file_read(l, val, "tls.certificate", &l->c->tls_certificate);
+		} else if (strcmp(name, "key") == 0) {
+			key = val;
+			rc = file_read(l, val, "tls.key", &l->c->tls_key);
+		} else {
+			return ytree_error(l->r.tree, kn, l->r.err, "unknown key '%s' in tls",
+					   name);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (cert != NULL && key == NULL)
+		return ytree_error_path(&l->r, n, "tls", "tls.certificate needs tls.key");
+	if (key != NULL && cert == NULL)
+		return ytree_error_path(&l->r, n, "tls", "tls.key needs tls.certificate");
+	return 0;
+}
+
+bool probe_conf_url_is_plain_remote(const char *url)
+{
+	const char *host = url + 7;
+	size_t len;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return false;
+	len = strcspn(host, "/");
+	if (len >= 5 && strncmp(host, "[::1]", 5) == 0 && (len == 5 || host[5] == ':'))
+		return false;
+	if (len >= 9 && strncasecmp(host, "localhost", 9) == 0 && (len == 9 || host[9] == ':'))
+		return false;
+	if (strncmp(host, "127.", 4) == 0) {
+		/* 127.A.B.C, all digits and dots up to the port */
+		size_t n = strspn(host, "0123456789.");
+
+		if (n == len || host[n] == ':')
+			return false;
+	}
+	return true;
+}
+
 static int tree_read(struct loader *l)
 {
 	const struct ytree_node *root = ytree_root(l->r.tree);
@@ -292,6 +421,8 @@ static int tree_read(struct loader *l)
 						 &l->c->config_refresh_ms);
 		} else if (strcmp(name, "log") == 0) {
 			rc = log_section_read(l, val);
+		} else if (strcmp(name, "tls") == 0) {
+			rc = tls_section_read(l, val);
 		} else {
 			return ytree_error(l->r.tree, key, l->r.err, "unknown key '%s'", name);
 		}
@@ -364,6 +495,10 @@ void probe_conf_free(struct probe_conf *c)
 		explicit_bzero(c->secret, c->secret_len);
 	free(c->secret);
 	free(c->cache_file);
+	free(c->tls_ca_file);
+	free(c->tls_pin);
+	free(c->tls_certificate);
+	free(c->tls_key);
 	for (size_t i = 0; i < c->server_count; i++)
 		free(c->servers[i]);
 	free(c->servers);

@@ -31,10 +31,14 @@ struct probe_conf {
 	unsigned config_refresh_ms; /* config_refresh: re-fetch period (1s..1h, default 30s) */
 	enum log_level log_level;   /* log.level */
 	bool log_syslog;            /* log.syslog */
+	char *tls_ca_file;          /* tls.ca_file: CAs of https servers, or NULL: the system's */
+	char *tls_pin;              /* tls.pin: "sha256//B64[;...]" (server keys), or NULL */
+	char *tls_certificate;      /* tls.certificate: client certificate (PEM), or NULL */
+	char *tls_key;              /* tls.key: its private key (PEM), with tls_certificate */
 };
 
-/* Load path. Relative secret_file and cache_file names resolve against the
- * folder of path. Returns 0 with *out (caller frees with probe_conf_free()),
+/* Load path. Relative secret_file, cache_file and tls file names resolve
+ * against the folder of path. Returns 0 with *out (caller frees with probe_conf_free()),
  * or a negative GSLB_E* with err "file:line:col: message". Unknown keys,
  * bad values and missing required keys (probe.id, a secret, servers) are
  * errors. */
@@ -47,6 +51,10 @@ int probe_conf_load_string(const char *name, const char *text, size_t len, const
 
 /* Accepts NULL. Wipes the secret. */
 void probe_conf_free(struct probe_conf *c);
+
+/* Is url (a servers entry) plain http:// to a host other than loopback
+ * (127.0.0.0/8, ::1, localhost)? */
+bool probe_conf_url_is_plain_remote(const char *url);
 
 /* Is s a valid probe id ([A-Za-z0-9_.-]{1,63})? */
 bool probe_id_is_valid(const char *s);

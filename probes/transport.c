@@ -197,6 +197,28 @@ void xfer_keep_etag(struct xfer *x)
 	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 }
 
+/* How a request to a gslbd server (not a check) checks the server over
+ * https (probe.yaml tls): against ca_file (else the system's CAs) and the
+ * pins; with pins and no ca_file, the pinned key alone is trusted (a
+ * self-signed certificate, say). The client certificate goes along. */
+static void server_tls(const struct probe_conf *c, CURL *easy)
+{
+	curl_easy_setopt(easy, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->tls_ca_file != NULL)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, c->tls_ca_file);
+	if (c->tls_pin != NULL) {
+		curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, c->tls_pin);
+		if (c->tls_ca_file == NULL) {
+			curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+	}
+	if (c->tls_certificate != NULL) {
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, c->tls_certificate);
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, c->tls_key);
+	}
+}
+
 struct xfer *xfer_new(struct agent *a, enum xfer_kind kind, const char *url, size_t body_max,
 		      unsigned timeout_ms)
 {
@@ -225,6 +247,8 @@ struct xfer *xfer_new(struct agent *a, enum xfer_kind kind, const char *url, siz
 #else
 	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	if (kind != XFER_CHECK)
+		server_tls(a->conf, x->easy);
 	return x;
 }
 

@@ -223,6 +223,16 @@ void sign_key_fini(struct sign_key *key)
 	key->path = NULL;
 }
 
+void sign_key_copy(struct sign_key *dst, const struct sign_key *src)
+{
+	*dst = *src;
+	if (EVP_PKEY_up_ref(src->pkey) != 1)
+		log_fatal("libcrypto: cannot take a reference to a key");
+	dst->dnskey = xmalloc(src->dnskey_len ? src->dnskey_len : 1);
+	memcpy(dst->dnskey, src->dnskey, src->dnskey_len);
+	dst->path = src->path != NULL ? xstrdup(src->path) : NULL;
+}
+
 int sign_keys_roles(struct sign_keys *ks, struct gslb_err *err)
 {
 	bool any = false;

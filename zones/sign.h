@@ -57,6 +57,10 @@ struct sign_keys {
 int sign_key_load(const char *path, const uint8_t *origin, bool active, struct sign_key *key,
 		  struct gslb_err *err);
 void sign_key_fini(struct sign_key *key);
+/* A copy of src into dst that shares its private key (reference counted:
+ * signing with both from different threads is safe); free with
+ * sign_key_fini(). */
+void sign_key_copy(struct sign_key *dst, const struct sign_key *src);
 
 /* Decide which active keys sign what: per algorithm, keys with the SEP flag
  * sign the DNSKEY RRset and keys without it everything else; an algorithm

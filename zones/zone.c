@@ -1045,10 +1045,30 @@ static int load_keys(const struct zone_source *src, const struct zone *z, struct
 	return 0;
 }
 
+/* Copies of the keys of the zone loaded before, with the signing times of
+ * src->dnssec: the keys as loaded, no file read. */
+static struct sign_keys *copy_keys(const struct zone_source *src, const struct sign_keys *from)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	struct sign_keys *ks = xcalloc(1, sizeof(*ks));
+	uint32_t now = d->now != 0 ? d->now : (uint32_t)time(NULL);
+
+	*ks = *from;
+	ks->keys = xcalloc(from->count > 0 ? from->count : 1, sizeof(*ks->keys));
+	for (size_t i = 0; i < from->count; i++)
+		sign_key_copy(&ks->keys[i], &from->keys[i]);
+	ks->inception = now - d->inception;
+	ks->expiration = now + d->validity;
+	ks->now = now;
+	ks->refresh = d->refresh;
+	return ks;
+}
+
 /* Sign the unsigned zone *z: add the DNSKEY, NSEC and RRSIG records by
- * compiling it again with them. */
+ * compiling it again with them. The keys are read from src's files, or,
+ * with keep_keys, copied from prev (a re-signing that reads nothing). */
 static int sign_zone(const struct zone_source *src, struct zone *z, const struct zone *prev,
-		     struct gslb_err *err)
+		     bool keep_keys, struct gslb_err *err)
 {
 	struct zone_extras ex = {0};
 	struct sign_keys *ks;
@@ -1056,8 +1076,12 @@ static int sign_zone(const struct zone_source *src, struct zone *z, const struct
 	struct zone signed_z;
 	uint32_t min_expire;
 	size_t reused;
-	int rc = load_keys(src, z, &ks, err);
+	int rc = 0;
 
+	if (keep_keys)
+		ks = copy_keys(src, prev->keys);
+	else
+		rc = load_keys(src, z, &ks, err);
 	if (rc != 0)
 		return rc;
 	rc = zone_sign_extras(z, ks, src, prev != NULL && prev->keys != NULL ? prev : NULL, &ex,
@@ -1147,12 +1171,74 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 	} else if (src->dnssec != NULL) {
 		loader_fini(&ld);
 		memset(&ld, 0, sizeof(ld));
-		ret = sign_zone(src, z, prev, err);
+		ret = sign_zone(src, z, prev, false, err);
 		if (ret == 0)
 			index_nsec(z);
 	}
 out:
 	loader_fini(&ld);
+	return ret;
+}
+
+/* Records a signer adds, left out when a zone signed here is signed again:
+ * RRSIG, NSEC, NSEC3, NSEC3PARAM and the DNSKEYs of its keys (the file's
+ * other DNSKEYs stay). */
+static bool made_by_signer(const struct zone *cur, const struct zone_node *n, uint16_t type,
+			   const uint8_t *rd, uint16_t len)
+{
+	if (type == LDNS_RR_TYPE_RRSIG || type == LDNS_RR_TYPE_NSEC ||
+	    type == LDNS_RR_TYPE_NSEC3 || type == LDNS_RR_TYPE_NSEC3PARAM)
+		return true;
+	if (type != LDNS_RR_TYPE_DNSKEY || n != &cur->nodes[0])
+		return false;
+	for (size_t k = 0; k < cur->keys->count; k++) {
+		const struct sign_key *key = &cur->keys->keys[k];
+
+		if (key->dnskey_len == len && memcmp(key->dnskey, rd, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Zone z from the compiled zone cur, read from nothing but cur: a zone
+ * signed here is unsigned and signed again with its keys (keeping the
+ * signatures that are still good for longer than refresh); any other is
+ * compiled again as it is. src gives the dynamic names and the signing
+ * parameters; its files are not read. */
+static int zone_resign(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
+		       struct zone *z, const struct zone *cur, struct gslb_err *err)
+{
+	bool resign = cur->keys != NULL && src->dnssec != NULL;
+	struct loader ld;
+	int ret = 0;
+
+	loader_init(&ld, src, origin, origin_len, err);
+	for (size_t i = 0; i < cur->node_count && ret == 0; i++) {
+		const struct zone_node *n = &cur->nodes[i];
+
+		for (uint16_t r = 0; r < n->rrset_count && ret == 0; r++) {
+			const struct zone_rrset *rs = &n->rrsets[r];
+			const uint8_t *rd;
+			uint32_t pos = 0;
+			uint16_t len;
+
+			while (ret == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
+				if (resign && made_by_signer(cur, n, rs->type, rd, len))
+					continue;
+				ret = add_raw(&ld, n->name, rs->type, rs->ttl, rd, len, 0);
+			}
+		}
+	}
+	if (ret == 0)
+		ret = finish(&ld, src, z);
+	if (ret == 0)
+		index_nsec(z);
+	loader_fini(&ld);
+	if (ret == 0 && resign) {
+		ret = sign_zone(src, z, cur, true, err);
+		if (ret == 0)
+			index_nsec(z);
+	}
 	return ret;
 }
 
@@ -1182,8 +1268,9 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 	return zone_set_load_prev(sources, count, NULL, out, err);
 }
 
-int zone_set_load_prev(const struct zone_source *sources, size_t count,
-		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err)
+/* zone_set_load_prev(), or with resign zone_set_resign() (prev: cur). */
+static int set_load(const struct zone_source *sources, size_t count, const struct zone_set *prev,
+		    bool resign, struct zone_set **out, struct gslb_err *err)
 {
 	struct zone_set *set = xcalloc(1, sizeof(*set));
 	uint8_t(*origins)[DNAME_MAXLEN] = xcalloc(count ? count : 1, sizeof(*origins));
@@ -1224,7 +1311,13 @@ int zone_set_load_prev(const struct zone_source *sources, size_t count,
 		if (pz != NULL && !dname_equal(pz->nodes[0].name, origins[i]))
 			pz = NULL;
 		z->index = i;
-		ret = zone_load(&sources[i], origins[i], len, z, pz, err);
+		if (resign && pz == NULL)
+			ret = gslb_err_setc(err, GSLB_ENOENT, "zone %s is not loaded",
+					    sources[i].origin);
+		else if (resign)
+			ret = zone_resign(&sources[i], origins[i], len, z, pz, err);
+		else
+			ret = zone_load(&sources[i], origins[i], len, z, pz, err);
 		if (ret != 0) {
 			set->count = i + 1; /* free the half-built zone too */
 			goto fail;
@@ -1243,6 +1336,18 @@ fail:
 	free(origins);
 	zone_set_free(set);
 	return ret;
+}
+
+int zone_set_load_prev(const struct zone_source *sources, size_t count,
+		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err)
+{
+	return set_load(sources, count, prev, false, out, err);
+}
+
+int zone_set_resign(const struct zone_source *sources, size_t count, const struct zone_set *cur,
+		    struct zone_set **out, struct gslb_err *err)
+{
+	return set_load(sources, count, cur, true, out, err);
 }
 
 void zone_set_free(struct zone_set *set)

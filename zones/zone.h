@@ -4,8 +4,9 @@
  * copies the data into one immutable struct zone_set; the ldns objects are
  * freed before it returns. After loading, a zone_set is never modified, so any
  * number of threads may read it without locks; the lookup functions allocate
- * nothing and are fit for the per-query path. Load and free from one thread at
- * a time (the main thread). */
+ * nothing and are fit for the per-query path. Loading reads only what it is
+ * given (a set being served may be read by a loader on another thread); a
+ * set is freed by one thread once no one reads it. */
 #ifndef GSLBD_ZONES_ZONE_H
 #define GSLBD_ZONES_ZONE_H
 
@@ -139,6 +140,16 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
  * dnssec.refresh from now, is copied instead of made again. */
 int zone_set_load_prev(const struct zone_source *sources, size_t count,
 		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err);
+/* The zones of cur (loaded from sources) signed again without reading a
+ * file: each zone signed in memory keeps its records and its keys as
+ * loaded, and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again
+ * with src->dnssec's times, keeping the RRSIGs that expire later than its
+ * refresh from now; every other zone is copied as it is. sources give the
+ * origins, dynamic names and dnssec parameters (their paths and key files
+ * are not read); each origin must be a zone of cur (GSLB_ENOENT). cur is
+ * only read. Returns as zone_set_load(). */
+int zone_set_resign(const struct zone_source *sources, size_t count, const struct zone_set *cur,
+		    struct zone_set **out, struct gslb_err *err);
 /* Free a set (NULL is fine). Every pointer obtained from it dies with it. */
 void zone_set_free(struct zone_set *set);
 

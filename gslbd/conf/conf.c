@@ -80,6 +80,14 @@ static const struct option options[] = {
      "concurrent TCP connections accepted", NULL},
     {"server.tcp_max_queries", OPT_UINT, OFF(tcp_max_queries), "0", 0, 1000000, 0,
      "queries answered on one TCP connection before closing it; 0 means no limit", NULL},
+    {"server.tcp_max_connections_per_client", OPT_UINT, OFF(tcp_max_conn_per_client), "64", 0,
+     65536, 0,
+     "TCP connections open at once from one client network (rrl.ipv4_prefix, rrl.ipv6_prefix); "
+     "0 means no limit",
+     NULL},
+    {"server.tcp_busy_timeout", OPT_DURATION, OFF(tcp_busy_timeout_ms), "1s", 100, 3600000, 0,
+     "idle timeout of TCP connections while more than 3/4 of tcp_max_connections are open",
+     NULL},
     {"server.identity", OPT_STRING, OFF(identity), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_HOSTNAME,
      "CH TXT answer to id.server. and hostname.bind.; \"\" refuses those queries", NULL},
     {"server.version", OPT_STRING, OFF(version), "gslbd " PACKAGE_VERSION, 0, 0, OPTF_EMPTY_NULL,
@@ -643,6 +651,7 @@ void config_free(struct config *cfg)
 			conf_wipe(cfg->tokens[i].token, strlen(cfg->tokens[i].token));
 		free(cfg->tokens[i].token);
 		free(cfg->tokens[i].pools);
+		free(cfg->tokens[i].shared);
 		free(cfg->tokens[i].dcs);
 	}
 	free(cfg->tokens);
@@ -669,6 +678,12 @@ void config_free(struct config *cfg)
 	free(cfg->lbnames);
 	free(cfg->state_file);
 	free(cfg->api_listen);
+	for (size_t i = 0; cfg->api_listeners != NULL && i < cfg->api_listen_count; i++) {
+		free(cfg->api_listeners[i].tls_certificate);
+		free(cfg->api_listeners[i].tls_key);
+		free(cfg->api_listeners[i].tls_client_ca);
+	}
+	free(cfg->api_listeners);
 	free(cfg->api_admin_token);
 	free(cfg->geoip_database);
 	free(cfg->geoip_latitude);
@@ -708,6 +723,10 @@ static void print_section_tail(FILE *out, const char *key)
 			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "
 			"none\n"
 			"    HTTP API addresses; port 0 picks a free port; [] disables the API\n"
+			"    an item may be {address, roles, tls}: roles probe|admin|tenant|status|"
+			"metrics (default all),\n"
+			"    tls {certificate, key, client_ca}: HTTPS (TLS 1.2+), client certificates "
+			"required when client_ca is set\n"
 			"api.admin_token: string, default none\n"
 			"    bearer token of the write endpoints; none means writes are refused\n"
 			"api.admin_token_file: file name, default none\n"
@@ -790,8 +809,8 @@ void config_print_options(FILE *out)
 		"default []\n"
 		"    webhooks state changes are POSTed to (JSON, signed with the secret): events "
 		"down, up, drained, undrained,\n"
-		"    forced_up, fail_open, fail_closed, probes_stale, probes_fresh (default all); "
-		"timeout 100ms..1m (5s),\n"
+		"    forced_up, fail_open, fail_closed, probes_stale, probes_fresh, reload_failed,\n"
+		"    signatures_expiring (default all); timeout 100ms..1m (5s),\n"
 		"    retries 0..100 (5), backoff 100ms..10m (1s, doubling)\n"
 		"zones: list of {name, file, allow_transfer, acl, dnssec}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"

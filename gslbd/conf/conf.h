@@ -52,6 +52,30 @@ struct config_zone {
 	bool nsec3_opt_out;             /* dnssec.nsec3.opt_out (default false) */
 };
 
+/* Roles of an API listener (api.listen[].roles): which endpoints it serves.
+ * /healthz is served by every listener. */
+enum api_role {
+	API_ROLE_PROBE = 1u << 0,   /* POST /v1/reports and GET /v1/probe-config */
+	API_ROLE_ADMIN = 1u << 1,   /* drains, reload and explain without a tenant token */
+	API_ROLE_TENANT = 1u << 2,  /* requests with a tenant's token (tokens:) */
+	API_ROLE_STATUS = 1u << 3,  /* the status page / and /v1/status */
+	API_ROLE_METRICS = 1u << 4, /* /metrics */
+};
+/* Every role: the roles of a listener given as a bare address. */
+#define API_ROLES_ALL 0x1fu
+
+/* Roles and TLS of one API listener, beside its address in api_listen. */
+struct config_api_listener {
+	unsigned roles;        /* API_ROLE_* bits served (default API_ROLES_ALL) */
+	char *tls_certificate; /* tls.certificate: PEM chain, resolved; NULL: plain HTTP */
+	char *tls_key;         /* tls.key: PEM private key, resolved (with tls_certificate) */
+	char *tls_client_ca;   /* tls.client_ca: CAs of client certificates; NULL: none asked */
+	unsigned line, col;    /* where the entry is */
+};
+
+/* The names of the roles in roles, "probe,admin" (empty for none), into buf. */
+void config_api_roles_format(unsigned roles, char *buf, size_t len);
+
 /* Kinds of health check a probe runs. */
 enum check_type {
 	CHECK_HTTP,  /* HTTP GET, status (and body) checked */
@@ -118,6 +142,9 @@ enum config_alert_event {
 	CONFIG_ALERT_FAIL_CLOSED,  /* a pool has an answerable datacenter again */
 	CONFIG_ALERT_PROBES_STALE, /* no probe has reported for longer than health.freshness */
 	CONFIG_ALERT_PROBES_FRESH, /* a probe reports again */
+	CONFIG_ALERT_RELOAD_FAILED, /* a reload or a DNSSEC re-signing failed */
+	CONFIG_ALERT_SIGNATURES_EXPIRING, /* a zone's signatures have less than half of
+	                                   * dnssec.refresh left */
 	CONFIG_ALERT_EVENTS
 };
 
@@ -141,6 +168,8 @@ struct config_token {
 	bool *pools;                    /* per config->pools entry: may see it */
 	bool *dcs;                      /* per config->datacenters entry: may see (and steer) it;
 	                                 * the datacenters of its pools included */
+	bool *shared;                   /* per config->datacenters entry: listed under shared
+	                                 * (steered though pools outside its scope use it) */
 	bool write;                     /* may drain, undrain and force up its datacenters */
 	unsigned rate;                  /* requests per second (and burst), 1..100000, default 10 */
 	unsigned line;                  /* where it is declared */
@@ -255,6 +284,9 @@ struct config {
 	unsigned tcp_idle_timeout_ms;   /* close an idle or stalled TCP connection after this long */
 	unsigned tcp_max_connections;   /* concurrent TCP connections accepted */
 	unsigned tcp_max_queries;       /* queries answered on one connection before closing it (0 = no limit) */
+	unsigned tcp_max_conn_per_client; /* TCP connections open from one client network
+	                                   * (rrl_ipv4_prefix, rrl_ipv6_prefix); 0 = no limit */
+	unsigned tcp_busy_timeout_ms;   /* idle timeout while more than 3/4 of tcp_max_connections are open */
 	char *identity;                 /* CH TXT id.server / hostname.bind answer; NULL = refuse */
 	char *version;                  /* CH TXT version.server / version.bind answer; NULL = refuse */
 	enum log_level log_level;       /* log threshold */
@@ -264,6 +296,7 @@ struct config {
 	char *state_file;               /* admin state (drains) file, or NULL for none */
 	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
 	size_t api_listen_count;        /* entries at api_listen */
+	struct config_api_listener *api_listeners; /* roles and TLS of each api_listen entry */
 	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
 	struct netacl api_acl;          /* who may connect to the API (api.acl; empty: everyone) */
 	bool rrl_enabled;               /* response rate limiting on UDP (default true) */

@@ -13,7 +13,7 @@
 static const char *const event_words[] = {"down",      "up",           "drained",
 					  "undrained", "forced_up",    "fail_open",
 					  "fail_closed", "probes_stale", "probes_fresh",
-					  NULL};
+					  "reload_failed", "signatures_expiring", NULL};
 
 _Static_assert(sizeof(event_words) / sizeof(event_words[0]) == CONFIG_ALERT_EVENTS + 1,
 	       "one word per alert event");
@@ -70,7 +70,7 @@ static int alert_read(struct loader *l, const struct ytree_node *n, size_t index
 			if ((rc = conf_keyword_read(
 				 l, conf_list_item(v[K_EVENTS], items, i), ipath, event_words,
 				 "down, up, drained, undrained, forced_up, fail_open, fail_closed, "
-				 "probes_stale or probes_fresh",
+				 "probes_stale, probes_fresh, reload_failed or signatures_expiring",
 				 &e)) != 0)
 				return rc;
 			a->events |= 1u << e;

@@ -1,8 +1,11 @@
 /* gslbd.conf "api": api.listen and the admin token, given in the file
  * (api.admin_token) or read from the first line of another
- * (api.admin_token_file), never both. */
+ * (api.admin_token_file), never both. An api.listen item is an address
+ * (every role, plain HTTP) or a mapping {address, roles, tls}. */
 #include <config.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +18,187 @@
 /* Longest admin token, in bytes. */
 #define TOKEN_MAX_LEN 1023
 
+/* The names of the roles, in the order of their bits (enum api_role). */
+static const char *const role_names[] = {"probe", "admin", "tenant", "status", "metrics", NULL};
+#define ROLE_EXPECT "probe, admin, tenant, status or metrics"
+
+void config_api_roles_format(unsigned roles, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; role_names[i] != NULL && used < len; i++) {
+		int w;
+
+		if (!(roles & (1u << i)))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used > 0 ? "," : "", role_names[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* api.listen[i].roles: one role or a list of them, at least one, each once. */
+static int roles_read(struct loader *l, const struct ytree_node *n, const char *path, unsigned *out)
+{
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if ((rc = conf_list_items(l, n, path, "roles (" ROLE_EXPECT ")", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path,
+					"at least one role is required (" ROLE_EXPECT ")");
+	*out = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *it = conf_list_item(n, items, i);
+		char ipath[96];
+		unsigned k;
+
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		if ((rc = conf_keyword_read(l, it, ipath, role_names, ROLE_EXPECT, &k)) != 0)
+			return rc;
+		if (*out & (1u << k))
+			return ytree_error_path(&l->r, it, ipath, "role '%s' is listed twice",
+						it->scalar);
+		*out |= 1u << k;
+	}
+	return 0;
+}
+
+/* A file name at path, resolved against the config's folder into *out,
+ * which must be readable now. */
+static int tls_file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
+{
+	FILE *f;
+	int rc;
+
+	if ((rc = ytree_read_string(&l->r, n, path, "a file name")) != 0)
+		return rc;
+	free(*out);
+	*out = ytree_path_resolve(l->r.base_dir, n->scalar);
+	f = fopen(*out, "r");
+	if (f == NULL)
+		return ytree_error_path(&l->r, n, path, "cannot read '%s': %s", *out,
+					strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+/* api.listen[i].tls: {certificate, key, client_ca}; certificate and key
+ * are required. The files are read (and their PEM checked) by the API when
+ * it starts and on each SIGHUP. */
+static int tls_read(struct loader *l, const struct ytree_node *n, const char *path,
+		    struct config_api_listener *out)
+{
+	enum { K_CERT, K_KEY, K_CA, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"certificate", "key", "client_ca", NULL};
+	const struct ytree_node *v[K_COUNT] = {0};
+	char kpath[128];
+	int rc;
+
+	if (n->kind != YTREE_MAP)
+		return ytree_error_path(&l->r, n, path,
+					"expected a mapping with certificate, key and client_ca, "
+					"got %s",
+					ytree_node_describe(n));
+	if ((rc = conf_map_read(l, n, path, keys, v)) != 0)
+		return rc;
+	if (v[K_CERT] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'certificate'");
+	if (v[K_KEY] == NULL)
+		return ytree_error_path(&l->r, n, path, "missing required key 'key'");
+	snprintf(kpath, sizeof(kpath), "%s.certificate", path);
+	if ((rc = tls_file_read(l, v[K_CERT], kpath, &out->tls_certificate)) != 0)
+		return rc;
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+	if ((rc = tls_file_read(l, v[K_KEY], kpath, &out->tls_key)) != 0)
+		return rc;
+	if (v[K_CA] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.client_ca", path);
+		if ((rc = tls_file_read(l, v[K_CA], kpath, &out->tls_client_ca)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* api.listen: a list of ADDR[:PORT] (every role, plain HTTP) or of
+ * {address, roles, tls}; [] (or none) is no API. */
 int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n)
 {
+	static const char path[] = "api.listen";
+	struct config *cfg = l->cfg;
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
 	(void)key;
-	return conf_listen_read(l, n, "api.listen", API_PORT, true, &l->cfg->api_listen,
-				&l->cfg->api_listen_count, NULL, NULL);
+	if (n->kind == YTREE_SEQ && n->count == 0)
+		return 0;
+	if (n->kind == YTREE_MAP) {
+		/* one listener given as a mapping: a list of one */
+		items = NULL;
+		count = 1;
+	} else if ((rc = conf_list_items(l, n, path, "addresses or {address, roles, tls}", &items,
+					 &count)) != 0) {
+		return rc;
+	}
+	cfg->api_listen = xcalloc(count, sizeof(*cfg->api_listen));
+	cfg->api_listeners = xcalloc(count, sizeof(*cfg->api_listeners));
+	for (size_t i = 0; i < count; i++) {
+		static const char *const keys[] = {"address", "roles", "tls", NULL};
+		const struct ytree_node *it = conf_list_item(n, items, i), *v[3] = {0};
+		struct config_api_listener *lis = &cfg->api_listeners[i];
+		struct netaddr *a = &cfg->api_listen[i];
+		char ipath[64], kpath[96];
+		const char *where = ipath; /* the address's path in messages */
+
+		/* counted first, so that config_free() frees a half-read entry */
+		cfg->api_listen_count = i + 1;
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		lis->roles = API_ROLES_ALL;
+		lis->line = it->line;
+		lis->col = it->col;
+		if (it->kind == YTREE_MAP) {
+			if ((rc = conf_map_read(l, it, ipath, keys, v)) != 0)
+				return rc;
+			if (v[0] == NULL)
+				return ytree_error_path(&l->r, it, ipath,
+							"missing required key 'address'");
+			if (v[1] != NULL) {
+				snprintf(kpath, sizeof(kpath), "%s.roles", ipath);
+				if ((rc = roles_read(l, v[1], kpath, &lis->roles)) != 0)
+					return rc;
+			}
+			if (v[2] != NULL) {
+				snprintf(kpath, sizeof(kpath), "%s.tls", ipath);
+				if ((rc = tls_read(l, v[2], kpath, lis)) != 0)
+					return rc;
+			}
+			snprintf(kpath, sizeof(kpath), "%s.address", ipath);
+			where = kpath;
+			it = v[0];
+		}
+		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
+			return ytree_error_path(
+			    &l->r, it, where,
+			    "expected an address or {address, roles, tls}, got %s",
+			    ytree_node_describe(it));
+		if (netaddr_parse(it->scalar, API_PORT, a) != 0)
+			return ytree_error_path(
+			    &l->r, it, where,
+			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
+		for (size_t j = 0; j < i; j++) {
+			/* Port 0 asks for any free port, so repeating it is fine. */
+			if (netaddr_port(&a->u.sa) != 0 && a->len == cfg->api_listen[j].len &&
+			    memcmp(&a->u, &cfg->api_listen[j].u, a->len) == 0)
+				return ytree_error_path(&l->r, it, where, "duplicate address '%s'",
+							it->scalar);
+		}
+	}
+	return 0;
 }
 
 /* Read the admin token from the first line of the file named by n

@@ -42,9 +42,10 @@ static int scope_read(struct loader *l, const struct ytree_node *n, const char *
 
 static int token_read(struct loader *l, const struct ytree_node *n, size_t index)
 {
-	enum { K_NAME, K_TOKEN, K_TOKEN_FILE, K_POOLS, K_DCS, K_ACCESS, K_RATE, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {
-	    "name", "token", "token_file", "pools", "datacenters", "access", "rate", NULL};
+	enum { K_NAME, K_TOKEN, K_TOKEN_FILE, K_POOLS, K_DCS, K_SHARED, K_ACCESS, K_RATE, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name",	     "token",  "token_file",
+						      "pools",	     "datacenters", "shared",
+						      "access",	     "rate",	 NULL};
 	static const char *const access_words[] = {"read", "write", NULL};
 	struct config *cfg = l->cfg;
 	struct config_token *t = &cfg->tokens[index];
@@ -64,6 +65,7 @@ static int token_read(struct loader *l, const struct ytree_node *n, size_t index
 	t->rate = 10;
 	t->dcs = xcalloc(cfg->datacenter_count + 1, sizeof(*t->dcs));
 	t->pools = xcalloc(cfg->pool_count + 1, sizeof(*t->pools));
+	t->shared = xcalloc(cfg->datacenter_count + 1, sizeof(*t->shared));
 	if ((v[K_TOKEN] == NULL) == (v[K_TOKEN_FILE] == NULL))
 		return ytree_error_path(&l->r, n, path, "give one of 'token' and 'token_file'");
 	if (v[K_TOKEN_FILE] != NULL) {
@@ -117,6 +119,14 @@ static int token_read(struct loader *l, const struct ytree_node *n, size_t index
 				     config_datacenter_find)) != 0)
 			return rc;
 	}
+	if (v[K_SHARED] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.shared", path);
+		if ((rc = scope_read(l, v[K_SHARED], kpath, "datacenter", t->shared,
+				     config_datacenter_find)) != 0)
+			return rc;
+		for (size_t k = 0; k < cfg->datacenter_count; k++)
+			t->dcs[k] |= t->shared[k];
+	}
 	/* A pool brings its datacenters. */
 	for (size_t p = 0; p < cfg->pool_count; p++) {
 		for (size_t i = 0; t->pools[p] && i < cfg->pools[p].dc_count; i++)
@@ -129,6 +139,22 @@ static int token_read(struct loader *l, const struct ytree_node *n, size_t index
 			return rc;
 	}
 	t->write = access == 1;
+	/* A drain by this tenant of a datacenter that a pool outside its scope
+	 * also answers with moves that pool's clients too: only where the
+	 * datacenter is listed under shared. */
+	for (size_t p = 0; t->write && p < cfg->pool_count; p++) {
+		for (size_t i = 0; !t->pools[p] && i < cfg->pools[p].dc_count; i++) {
+			size_t k = cfg->pools[p].dcs[i];
+
+			if (t->dcs[k] && !t->shared[k])
+				return ytree_error_path(
+				    &l->r, v[K_ACCESS], kpath,
+				    "write access to datacenter '%s', which pool '%s' (not this "
+				    "token's) also uses: list it under 'shared' to let this tenant "
+				    "steer it for every pool, or make the token read-only",
+				    cfg->datacenters[k].name, cfg->pools[p].name);
+		}
+	}
 	if (v[K_RATE] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.rate", path);
 		if ((rc = ytree_read_uint(&l->r, v[K_RATE], kpath, 1, 100000, &t->rate)) != 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -163,6 +164,38 @@ static void make_parent(const char *path)
 	}
 	mkdir(dir, 0755);
 	free(copy);
+}
+
+int admin_table_check_writable(const char *path, struct gslb_err *err)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd, e, rc = 0;
+
+	make_parent(path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = errno;
+		rc = gslb_err_setc(err, -e, "%s: cannot write a file there: %s", path, strerror(e));
+	} else {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int admin_table_quarantine(const char *path, char **moved_to, struct gslb_err *err)
+{
+	char *to = xasprintf("%s.corrupt-%lld", path, (long long)time(NULL));
+	int e;
+
+	if (rename(path, to) != 0) {
+		e = errno;
+		free(to);
+		return gslb_err_setc(err, -e, "%s: cannot move aside: %s", path, strerror(e));
+	}
+	*moved_to = to;
+	return 0;
 }
 
 int admin_table_save(const struct admin_table *t, const char *path, struct gslb_err *err)

@@ -31,6 +31,14 @@ int admin_table_load(const char *path, struct admin_table **out, struct gslb_err
  * Returns 0 or a negative code with err set. */
 int admin_table_save(const struct admin_table *t, const char *path, struct gslb_err *err);
 void admin_table_free(struct admin_table *t);
+/* Can path be written as admin_table_save() writes it (its folder created if
+ * missing, a temporary file beside it created and removed)? Returns 0 or a
+ * negative code with err "path: why". */
+int admin_table_check_writable(const char *path, struct gslb_err *err);
+/* Move an unreadable state file aside (to "path.corrupt-UNIXTIME") so that
+ * the next save does not destroy it. Returns 0 or a negative code with err
+ * set; *moved_to (caller frees) gets the new name on success. */
+int admin_table_quarantine(const char *path, char **moved_to, struct gslb_err *err);
 
 /* Override of dc (ADMIN_NONE when none); *since_ms (may be NULL) gets the
  * wall-clock time it was set. */

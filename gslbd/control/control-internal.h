@@ -14,6 +14,23 @@
 
 struct health;
 struct load_model;
+struct zone_set;
+
+/* Reloads as status and metrics show them. */
+struct control_reloads {
+	uint64_t runs[CONTROL_RELOAD_KINDS][2]; /* reloads ended, by kind: [0] ok, [1] failed */
+	uint64_t failures;           /* reloads that failed, every kind */
+	bool in_progress;            /* one is running */
+	enum control_reload_kind running; /* its kind */
+	uint64_t started_wall_ms;    /* when it started (Unix time, ms) */
+	bool has_last;               /* one has ended since the start */
+	enum control_reload_kind last_kind; /* the last one to end */
+	bool last_ok;                /* it published its snapshot */
+	char last_reason[256];       /* why it failed ("" when ok) */
+	uint64_t last_wall_ms;       /* when it ended (Unix time, ms) */
+	uint64_t last_duration_ms;   /* how long it took */
+	uint64_t last_success_wall_ms; /* the last load that was published: start or reload */
+};
 
 struct control {
 	const char *config_path;   /* the configuration file */
@@ -39,6 +56,13 @@ struct control {
 	struct fleet_entry *fleet;  /* the fleet's overrides as last read */
 	size_t fleet_count;         /* entries at fleet */
 	struct fleet_status fleet_st; /* the link, for status */
+	char state_problem[320];    /* what is wrong with the state file, or "" */
+	uint64_t state_errors;      /* state files found unreadable or unwritable */
+	struct control_reloads reloads; /* reloads and their outcome */
+	control_reload_request_fn *reloader; /* runs reloads, or NULL: at once */
+	void *reloader_arg;         /* its argument */
+	const struct zone_set *sig_zones; /* the zones sig_low is about */
+	bool *sig_low;              /* per zone of sig_zones: signatures_expiring was sent */
 };
 
 #endif

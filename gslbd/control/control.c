@@ -2,6 +2,7 @@
 
 #include "gslbd/control/control.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,33 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
-/* Open the configured GeoIP database; see control_load(). */
-static int load_geo(const struct config *cfg, struct geo_share *keep, struct geo_share **out,
+/* The configured GeoIP database's loads: whether the last one could use
+ * the file, and how many could not. Written where configurations load,
+ * read by the metrics: atomics. */
+static atomic_bool geo_ok = true;
+static atomic_uint_least64_t geo_failures;
+
+bool control_geo_status(uint64_t *failures)
+{
+	if (failures != NULL)
+		*failures = (uint64_t)atomic_load(&geo_failures);
+	return atomic_load(&geo_ok);
+}
+
+/* Open the configured GeoIP database, or keep prev's; see control_load().
+ * A file that cannot be used never stops gslbd: at start-up, or when a
+ * reload finds the file it loaded before changed for the worse, gslbd keeps
+ * what it has (that database, or none: pools that depend on the location
+ * then answer as for clients not in any database), logs why and counts it.
+ * Only a configuration that names another file fails on it, like any
+ * configuration error. */
+static int load_geo(const struct config *cfg, const struct snapshot *prev, struct geo_share **out,
 		    struct gslb_err *err)
 {
+	struct geo_share *keep = prev != NULL ? snapshot_geo_share(prev) : NULL;
+	const struct geo_db *kept = geo_share_db(keep);
+	const char *prev_path = prev != NULL ? prev->config->geoip_database : NULL;
+	const char *path = cfg->geoip_database;
 	struct geo_layout layout;
 	struct geo_db *db;
 	const char *paths[4] = { cfg->geoip_latitude, cfg->geoip_longitude, cfg->geoip_country,
@@ -35,24 +59,51 @@ static int load_geo(const struct config *cfg, struct geo_share *keep, struct geo
 	int rc;
 
 	*out = NULL;
-	if (cfg->geoip_database == NULL)
+	if (path == NULL) {
+		atomic_store(&geo_ok, true);
 		return 0;
+	}
 	geo_layout_city(&layout);
 	for (int i = 0; i < 4; i++) {
 		if (paths[i] != NULL && geo_layout_parse_path(paths[i], fields[i], err) != 0)
 			return GSLB_EINVAL;
 	}
-	rc = geo_db_open(cfg->geoip_database, &layout, &db, err);
-	if (rc == 0) {
-		*out = geo_share_new(db);
-		return 0;
-	}
-	if (keep != NULL && strcmp(geo_db_path(geo_share_db(keep)), cfg->geoip_database) == 0) {
-		log_err("geoip: %s; keeping the database loaded before", err->msg);
+	/* One copy per database: an unchanged file is not read again. */
+	if (kept != NULL && geo_db_file_unchanged(kept, path, &layout)) {
+		atomic_store(&geo_ok, true);
 		*out = geo_share_ref(keep);
 		return 0;
 	}
-	return rc;
+	rc = geo_db_open(path, &layout, &db, err);
+	if (rc == 0) {
+		atomic_store(&geo_ok, true);
+		if (kept != NULL && geo_db_digest(kept) == geo_db_digest(db) &&
+		    strcmp(geo_db_path(kept), path) == 0) {
+			geo_db_close(db);
+			*out = geo_share_ref(keep);
+			return 0;
+		}
+		log_info("geoip: %s: loaded (%s, built at %llu), a private copy of %llu bytes",
+			 path, geo_db_type(db), (unsigned long long)geo_db_build_epoch(db),
+			 (unsigned long long)geo_db_size(db));
+		*out = geo_share_new(db);
+		return 0;
+	}
+	if (rc == GSLB_EINVAL ||
+	    (prev != NULL && (prev_path == NULL || strcmp(prev_path, path) != 0)))
+		return rc;
+	atomic_store(&geo_ok, false);
+	atomic_fetch_add(&geo_failures, 1);
+	if (kept != NULL) {
+		log_err("geoip: %s; keeping the database loaded before (%s, built at %llu)",
+			err->msg, geo_db_type(kept), (unsigned long long)geo_db_build_epoch(kept));
+		*out = geo_share_ref(keep);
+	} else {
+		log_err("geoip: %s; serving without a GeoIP database: pools that depend on the "
+			"location answer as for clients not in a database until a reload loads one",
+			err->msg);
+	}
+	return 0;
 }
 
 /* What load-balanced name n may answer (ZONE_DYN_*): the families and
@@ -82,108 +133,150 @@ static uint8_t lbname_types(const struct config *cfg, size_t n)
 	return t;
 }
 
-int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
-		 struct gslb_err *err)
-{
-	struct geo_share *keep_geo = prev != NULL ? snapshot_geo_share(prev) : NULL;
-	struct zone_dnssec *sec;
-	struct zone_key_source *keys;
-	char **kwhere;
-	size_t key_total = 0, kused = 0;
-	struct config *cfg = NULL;
-	struct zone_set *zones = NULL;
-	struct zone_source *src;
-	struct zone_dynamic *dyn;
-	char **where;
-	struct geo_share *geo = NULL;
-	size_t used = 0;
-	int rc;
+/* What zone_set_load() needs of a config: the zones with their
+ * load-balanced names and DNSSEC settings (pointing into the config). */
+struct sources {
+	struct zone_source *src;      /* cfg->zone_count entries */
+	struct zone_dynamic *dyn;     /* the load-balanced names, grouped by zone */
+	char **where;                 /* their "file:line:col" (owned) */
+	size_t used;                  /* entries at dyn and where */
+	struct zone_dnssec *sec;      /* per zone */
+	struct zone_key_source *keys; /* every zone's keys */
+	char **kwhere;                /* their "file:line:col" (owned) */
+	size_t kused;                 /* entries at keys and kwhere */
+};
 
-	rc = config_load(path, &cfg, err);
-	if (rc != 0)
-		return rc;
-	src = xcalloc(cfg->zone_count, sizeof(*src));
-	dyn = xcalloc(cfg->lbname_count + 1, sizeof(*dyn));
-	where = xcalloc(cfg->lbname_count + 1, sizeof(*where));
+static void sources_make(const struct config *cfg, struct sources *s)
+{
+	size_t key_total = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->src = xcalloc(cfg->zone_count + 1, sizeof(*s->src));
+	s->dyn = xcalloc(cfg->lbname_count + 1, sizeof(*s->dyn));
+	s->where = xcalloc(cfg->lbname_count + 1, sizeof(*s->where));
 	for (size_t i = 0; i < cfg->zone_count; i++)
 		key_total += cfg->zones[i].key_count;
-	sec = xcalloc(cfg->zone_count, sizeof(*sec));
-	keys = xcalloc(key_total + 1, sizeof(*keys));
-	kwhere = xcalloc(key_total + 1, sizeof(*kwhere));
+	s->sec = xcalloc(cfg->zone_count + 1, sizeof(*s->sec));
+	s->keys = xcalloc(key_total + 1, sizeof(*s->keys));
+	s->kwhere = xcalloc(key_total + 1, sizeof(*s->kwhere));
 	/* Group the load-balanced names by zone, in config order. */
 	for (size_t i = 0; i < cfg->zone_count; i++) {
-		src[i].origin = cfg->zones[i].name;
-		src[i].path = cfg->zones[i].file;
-		src[i].dynamic = dyn + used;
+		struct zone_source *src = &s->src[i];
+
+		src->origin = cfg->zones[i].name;
+		src->path = cfg->zones[i].file;
+		src->dynamic = s->dyn + s->used;
 		if (cfg->zones[i].dnssec) {
 			const struct config_zone *z = &cfg->zones[i];
+			struct zone_dnssec *sec = &s->sec[i];
 
-			sec[i].keys = keys + kused;
-			sec[i].key_count = z->key_count;
-			sec[i].validity = z->sig_validity;
-			sec[i].inception = z->sig_inception;
-			sec[i].refresh = z->sig_refresh;
-			sec[i].nsec3 = z->nsec3;
-			sec[i].iterations = (uint16_t)z->nsec3_iterations;
-			sec[i].salt = z->nsec3_salt;
-			sec[i].salt_len = z->nsec3_salt_len;
-			sec[i].opt_out = z->nsec3_opt_out;
+			sec->keys = s->keys + s->kused;
+			sec->key_count = z->key_count;
+			sec->validity = z->sig_validity;
+			sec->inception = z->sig_inception;
+			sec->refresh = z->sig_refresh;
+			sec->nsec3 = z->nsec3;
+			sec->iterations = (uint16_t)z->nsec3_iterations;
+			sec->salt = z->nsec3_salt;
+			sec->salt_len = z->nsec3_salt_len;
+			sec->opt_out = z->nsec3_opt_out;
 			for (size_t k = 0; k < z->key_count; k++) {
-				kwhere[kused] = xasprintf("%s:%u:%u", cfg->path, z->keys[k].line,
-							  z->keys[k].col);
-				keys[kused].path = z->keys[k].file;
-				keys[kused].active = z->keys[k].active;
-				keys[kused].where = kwhere[kused];
-				kused++;
+				s->kwhere[s->kused] = xasprintf("%s:%u:%u", cfg->path,
+								z->keys[k].line, z->keys[k].col);
+				s->keys[s->kused].path = z->keys[k].file;
+				s->keys[s->kused].active = z->keys[k].active;
+				s->keys[s->kused].where = s->kwhere[s->kused];
+				s->kused++;
 			}
-			src[i].dnssec = &sec[i];
+			src->dnssec = sec;
 		}
 		for (size_t n = 0; n < cfg->lbname_count; n++) {
 			const struct config_lbname *lb = &cfg->lbnames[n];
 
 			if (lb->zone != i)
 				continue;
-			where[used] = xasprintf("%s:%u:%u", cfg->path, lb->line, lb->col);
-			dyn[used].name = lb->name;
-			dyn[used].id = (uint32_t)n;
-			dyn[used].where = where[used];
-			dyn[used].types = lbname_types(cfg, n);
-			used++;
-			src[i].dynamic_count++;
+			s->where[s->used] = xasprintf("%s:%u:%u", cfg->path, lb->line, lb->col);
+			s->dyn[s->used].name = lb->name;
+			s->dyn[s->used].id = (uint32_t)n;
+			s->dyn[s->used].where = s->where[s->used];
+			s->dyn[s->used].types = lbname_types(cfg, n);
+			s->used++;
+			src->dynamic_count++;
 		}
 	}
-	rc = zone_set_load_prev(src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
+}
+
+static void sources_fini(struct sources *s)
+{
+	for (size_t i = 0; i < s->used; i++)
+		free(s->where[i]);
+	for (size_t i = 0; i < s->kused; i++)
+		free(s->kwhere[i]);
+	free(s->where);
+	free(s->dyn);
+	free(s->src);
+	free(s->kwhere);
+	free(s->keys);
+	free(s->sec);
+}
+
+/* Give snap (just made) the signatures of its load-balanced answers; frees
+ * it on failure. */
+static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
+{
+	struct lbsig_table *sigs;
+	int rc = lbsig_build((*snap)->config, (*snap)->zones, &sigs, err);
+
+	if (rc != 0) {
+		snapshot_free(*snap);
+		*snap = NULL;
+		return rc;
+	}
+	snapshot_set_lbsig(*snap, sigs);
+	return 0;
+}
+
+int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
+		 struct gslb_err *err)
+{
+	struct config *cfg = NULL;
+	struct zone_set *zones = NULL;
+	struct geo_share *geo = NULL;
+	struct sources s;
+	int rc;
+
+	rc = config_load(path, &cfg, err);
+	if (rc != 0)
+		return rc;
+	sources_make(cfg, &s);
+	rc = zone_set_load_prev(s.src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
 				err);
-	for (size_t i = 0; i < used; i++)
-		free(where[i]);
-	free(where);
-	free(dyn);
-	free(src);
-	for (size_t i = 0; i < kused; i++)
-		free(kwhere[i]);
-	free(kwhere);
-	free(keys);
-	free(sec);
+	sources_fini(&s);
 	if (rc == 0)
-		rc = load_geo(cfg, keep_geo, &geo, err);
+		rc = load_geo(cfg, prev, &geo, err);
 	if (rc != 0) {
 		zone_set_free(zones);
 		config_free(cfg);
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
-	{
-		struct lbsig_table *sigs;
+	return add_lbsig(out, err);
+}
 
-		rc = lbsig_build(cfg, zones, &sigs, err);
-		if (rc != 0) {
-			snapshot_free(*out);
-			*out = NULL;
-			return rc;
-		}
-		snapshot_set_lbsig(*out, sigs);
-	}
-	return 0;
+int control_load_resign(const struct snapshot *base, struct snapshot **out, struct gslb_err *err)
+{
+	const struct config *cfg = base->config;
+	struct zone_set *zones = NULL;
+	struct sources s;
+	int rc;
+
+	sources_make(cfg, &s);
+	rc = zone_set_resign(s.src, cfg->zone_count, base->zones, &zones, err);
+	sources_fini(&s);
+	if (rc != 0)
+		return rc;
+	*out = snapshot_new_zones(base, zones);
+	return add_lbsig(out, err);
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)
@@ -202,6 +295,55 @@ int control_load_admin(struct control *c, const struct snapshot *snap, struct gs
 	admin_table_free(c->admin);
 	c->admin = t;
 	return 0;
+}
+
+void control_load_admin_repair(struct control *c, const struct snapshot *snap)
+{
+	const char *path = snap->config->state_file;
+	struct gslb_err err = { "" };
+	char *moved = NULL;
+
+	c->state_problem[0] = '\0';
+	if (path == NULL) {
+		if (c->admin == NULL)
+			c->admin = admin_table_new();
+		return;
+	}
+	if (control_load_admin(c, snap, &err) != 0) {
+		/* The overrides in memory (none at start) hold and are written
+		 * back at the next change; the bad file is kept for the operator. */
+		c->state_errors++;
+		if (admin_table_quarantine(path, &moved, &err) == 0)
+			log_err("state file unreadable: %s; moved to %s; %s", err.msg, moved,
+				c->admin != NULL ? "keeping the overrides in memory"
+						 : "starting with no drains or force-ups");
+		else
+			log_err("state file unreadable: %s; %s", err.msg,
+				c->admin != NULL ? "keeping the overrides in memory"
+						 : "starting with no drains or force-ups");
+		snprintf(c->state_problem, sizeof(c->state_problem), "unreadable: %s", err.msg);
+		free(moved);
+		if (c->admin == NULL)
+			c->admin = admin_table_new();
+		else if (admin_table_save(c->admin, path, &err) != 0)
+			log_err("state file: %s", err.msg);
+	}
+}
+
+void control_check_state_dir(struct control *c, const struct config *cfg)
+{
+	struct gslb_err err = { "" };
+
+	if (cfg->state_file == NULL || admin_table_check_writable(cfg->state_file, &err) == 0)
+		return;
+	c->state_errors++;
+	log_err("state file: %s: drains and force-ups will not survive a restart", err.msg);
+	snprintf(c->state_problem, sizeof(c->state_problem), "not writable: %s", err.msg);
+}
+
+const char *control_state_problem(const struct control *c)
+{
+	return c->state_problem[0] != '\0' ? c->state_problem : NULL;
 }
 
 void control_apply_states(const struct control *c, struct snapshot *snap)
@@ -307,6 +449,7 @@ void control_start(struct control *c, struct snapshot *snap)
 	uint64_t now = time_mono_ms();
 
 	c->started_ms = now;
+	c->reloads.last_success_wall_ms = time_wall_ms();
 	c->health = health_new(snap->config, now);
 	c->load = load_model_new(snap->config, now);
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
@@ -334,6 +477,7 @@ void control_free(struct control *c)
 	free(c->probe_config);
 	admin_table_free(c->admin);
 	free(c->fleet);
+	free(c->sig_low);
 	free(c);
 }
 
@@ -531,6 +675,7 @@ void control_tick(struct control *c)
 		alert(c, CONFIG_ALERT_PROBES_STALE, "",
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
+	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);
@@ -549,41 +694,171 @@ static size_t total_records(const struct zone_set *zones)
 	return n;
 }
 
-int control_reload(struct control *c, struct gslb_err *err)
+const char *control_reload_kind_name(enum control_reload_kind k)
+{
+	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign"};
+
+	return k < CONTROL_RELOAD_KINDS ? names[k] : "?";
+}
+
+int control_reload_prepare(const char *path, enum control_reload_kind kind,
+			   const struct snapshot *base, struct snapshot **out,
+			   struct gslb_err *err)
+{
+	if (kind == CONTROL_RELOAD_RESIGN)
+		return control_load_resign(base, out, err);
+	return control_load(path, base, out, err);
+}
+
+void control_reload_started(struct control *c, enum control_reload_kind kind)
+{
+	c->reloads.in_progress = true;
+	c->reloads.running = kind;
+	c->reloads.started_wall_ms = time_wall_ms();
+}
+
+/* Keep the outcome of a reload for status and metrics; alert a failure. */
+static void reload_record(struct control *c, enum control_reload_kind kind, bool ok,
+			  const char *reason)
+{
+	struct control_reloads *r = &c->reloads;
+	uint64_t now = time_wall_ms();
+
+	r->runs[kind][ok ? 0 : 1]++;
+	r->has_last = true;
+	r->last_kind = kind;
+	r->last_ok = ok;
+	snprintf(r->last_reason, sizeof(r->last_reason), "%s", ok ? "" : reason);
+	r->last_wall_ms = now;
+	r->last_duration_ms =
+	    r->in_progress && now >= r->started_wall_ms ? now - r->started_wall_ms : 0;
+	r->in_progress = false;
+	if (ok) {
+		r->last_success_wall_ms = now;
+		return;
+	}
+	r->failures++;
+	snprintf(c->trigger, sizeof(c->trigger), "reload:%s:%llu", control_reload_kind_name(kind),
+		 (unsigned long long)(now / 1000));
+	alert(c, CONFIG_ALERT_RELOAD_FAILED, control_reload_kind_name(kind), reason);
+}
+
+int control_reload_finish(struct control *c, enum control_reload_kind kind,
+			  struct snapshot *snap, int rc, struct gslb_err *err)
 {
 	const struct snapshot *old = snapshot_current();
-	struct snapshot *snap;
-	int rc;
+	bool resign = kind == CONTROL_RELOAD_RESIGN;
 
-	rc = control_load(c->config_path, old, &snap, err);
-	if (rc == 0) {
-		rc = control_load_admin(c, snap, err);
-		if (rc != 0)
-			snapshot_free(snap);
-	}
-	if (rc != 0)
+	if (rc != 0) {
+		log_err("%s failed: %s; keeping generation %llu",
+			resign ? "DNSSEC: re-signing" : "reload", err->msg,
+			(unsigned long long)old->generation);
+		reload_record(c, kind, false, err->msg);
 		return rc;
+	}
+	if (!resign) {
+		control_load_admin_repair(c, snap);
+		control_check_state_dir(c, snap->config);
+	}
 	if (c->health != NULL) {
-		struct report_peer *ts = remap_probe_ts(c, old->config, snap->config);
+		if (!resign) {
+			struct report_peer *ts = remap_probe_ts(c, old->config, snap->config);
 
-		free(c->probe_last_ts);
-		c->probe_last_ts = ts;
-		health_reconfigure(c->health, snap->config, time_mono_ms());
-		load_model_reconfigure(c->load, snap->config);
-		(void)load_update(c, snap->config, time_mono_ms());
+			free(c->probe_last_ts);
+			c->probe_last_ts = ts;
+			health_reconfigure(c->health, snap->config, time_mono_ms());
+			load_model_reconfigure(c->load, snap->config);
+			(void)load_update(c, snap->config, time_mono_ms());
+			make_probe_config(c, snap->config);
+		}
 		snap->latency = measured_build(c, snap->config, time_mono_ms());
-		make_probe_config(c, snap->config);
 	}
 	control_apply_states(c, snap);
-	if (!c->debug)
-		log_set_level(snap->config->log_level);
-	metrics_bump_epoch();
+	if (!resign) {
+		if (!c->debug)
+			log_set_level(snap->config->log_level);
+		metrics_bump_epoch();
+	}
 	snapshot_publish(snap);
-	log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu datacenters=%zu",
-		 (unsigned long long)snap->generation, zone_set_count(snap->zones),
-		 total_records(snap->zones), snap->config->lbname_count,
-		 snap->config->datacenter_count);
+	reload_record(c, kind, true, "");
+	if (resign)
+		log_info("DNSSEC: zones signed again: generation=%llu in %llu ms",
+			 (unsigned long long)snap->generation,
+			 (unsigned long long)c->reloads.last_duration_ms);
+	else
+		log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu "
+			 "datacenters=%zu in %llu ms",
+			 (unsigned long long)snap->generation, zone_set_count(snap->zones),
+			 total_records(snap->zones), snap->config->lbname_count,
+			 snap->config->datacenter_count,
+			 (unsigned long long)c->reloads.last_duration_ms);
 	return 0;
+}
+
+int control_reload_kind(struct control *c, enum control_reload_kind kind, struct gslb_err *err)
+{
+	const struct snapshot *base = snapshot_current();
+	struct snapshot *snap = NULL;
+	int rc;
+
+	control_reload_started(c, kind);
+	rc = control_reload_prepare(c->config_path, kind, base, &snap, err);
+	return control_reload_finish(c, kind, snap, rc, err);
+}
+
+int control_reload(struct control *c, struct gslb_err *err)
+{
+	return control_reload_kind(c, CONTROL_RELOAD_SIGHUP, err);
+}
+
+void control_set_reloader(struct control *c, control_reload_request_fn *fn, void *arg)
+{
+	c->reloader = fn;
+	c->reloader_arg = arg;
+}
+
+void control_reload_request(struct control *c, enum control_reload_kind kind,
+			    control_reload_done_fn *done, void *done_arg)
+{
+	struct gslb_err err = {""};
+	int rc;
+
+	if (c->reloader != NULL) {
+		c->reloader(c->reloader_arg, kind, done, done_arg);
+		return;
+	}
+	rc = control_reload_kind(c, kind, &err);
+	if (done != NULL)
+		done(done_arg, rc, rc != 0 ? err.msg : "", snapshot_current()->generation);
+}
+
+void control_dnssec_check(struct control *c, const struct snapshot *snap, uint32_t now)
+{
+	const struct config *cfg = snap->config;
+	size_t n = zone_set_count(snap->zones);
+
+	if (c->sig_zones != snap->zones) {
+		free(c->sig_low);
+		c->sig_low = xcalloc(n + 1, sizeof(*c->sig_low));
+		c->sig_zones = snap->zones;
+	}
+	for (size_t i = 0; i < cfg->zone_count && i < n; i++) {
+		uint32_t expire = zone_sig_expire(zone_set_zone(snap->zones, i));
+		int32_t left = (int32_t)(expire - now); /* serial arithmetic, as above */
+		bool low = expire != 0 && left < (int32_t)(cfg->zones[i].sig_refresh / 2);
+		char why[160];
+
+		if (low && !c->sig_low[i]) {
+			snprintf(why, sizeof(why),
+				 "the earliest signature expires in %lds, under half of "
+				 "dnssec.refresh (%lus): re-signing has not happened",
+				 (long)left, (unsigned long)cfg->zones[i].sig_refresh);
+			log_err("DNSSEC: zone %s: %s", cfg->zones[i].name, why);
+			snprintf(c->trigger, sizeof(c->trigger), "tick:%lu", (unsigned long)now);
+			alert(c, CONFIG_ALERT_SIGNATURES_EXPIRING, cfg->zones[i].name, why);
+		}
+		c->sig_low[i] = low;
+	}
 }
 
 void control_set_fleet_writer(struct control *c, fleet_write_fn *write, void *arg)
@@ -716,6 +991,8 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 		rc = admin_table_save(c->admin, cfg->state_file, err);
 		if (rc != 0)
 			log_err("admin: state not saved: %s", err->msg);
+		else
+			c->state_problem[0] = '\0'; /* written: readable and writable again */
 	}
 	publish_states(c);
 	return rc;

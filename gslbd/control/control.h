@@ -59,23 +59,110 @@ void control_tick(struct control *c);
 
 /* Load config, zones (with the load-balanced names as dynamic nodes) and the
  * GeoIP database into a new, unpublished snapshot. prev (the snapshot being
- * served, or NULL): its GeoIP database is reused if the configuration names
- * the same file and reopening it fails (a bad replacement file keeps the old
- * data), and the signatures of its zones that are still good are kept
- * (zone_set_load_prev()). Returns 0 or a negative code with err set. */
+ * served, or NULL): its GeoIP database is reused when the configuration
+ * names the same file and that file is unchanged, has the same contents, or
+ * cannot be used (a bad replacement file keeps the old data); the signatures
+ * of its zones that are still good are kept (zone_set_load_prev()). A
+ * database file that cannot be used at start-up (prev NULL) or at a reload
+ * that names the same file is logged and counted (control_geo_status()) and
+ * the snapshot has the database loaded before, or none. Returns 0 or a
+ * negative code with err set. */
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err);
+
+/* Could the last control_load() use the GeoIP database its configuration
+ * names (true too when it names none)? *failures (NULL: not wanted) is the
+ * number of loads since start that could not. Any thread. */
+bool control_geo_status(uint64_t *failures);
 
 /* Read the state file named by snap's config into c's overrides (replacing
  * them). Returns 0 or a negative code with err set (overrides unchanged). */
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err);
 
+/* As control_load_admin(), for the daemon: a state file that cannot be
+ * read is moved aside and logged, the overrides in memory (none at start)
+ * hold; that does not stop gslbd. The problem shows in control_state_problem(), the status and the
+ * metrics. */
+void control_load_admin_repair(struct control *c, const struct snapshot *snap);
+/* Check that the state file can be written (call it as the user gslbd runs
+ * as: it may create the file's folder); logs and records the problem if not. */
+void control_check_state_dir(struct control *c, const struct config *cfg);
+/* What is wrong with the state file ("unreadable: ...", "not writable:
+ * ..."), or NULL. */
+const char *control_state_problem(const struct control *c);
+
 /* Fill snap->dc_state from the overrides and, once started, the health model. */
 void control_apply_states(const struct control *c, struct snapshot *snap);
 
-/* Reload configuration, zones, GeoIP data and state; publish on success.
+/* Sign base's zones again without reading any file: a new, unpublished
+ * snapshot with base's config and GeoIP data, its zones signed in memory
+ * re-signed with the keys as loaded (zone_set_resign()) and the signatures
+ * of the load-balanced answers made again. Any thread; base must stay
+ * alive meanwhile (snapshot_ref()). Returns 0 or a negative code with err
+ * set. */
+int control_load_resign(const struct snapshot *base, struct snapshot **out,
+			struct gslb_err *err);
+
+/* What started a reload. */
+enum control_reload_kind {
+	CONTROL_RELOAD_SIGHUP, /* SIGHUP: the config file read again */
+	CONTROL_RELOAD_API,    /* POST /v1/reload: the same */
+	CONTROL_RELOAD_RESIGN, /* signatures due for refresh: what is loaded signed again */
+	CONTROL_RELOAD_KINDS
+};
+/* "sighup", "api", "resign". */
+const char *control_reload_kind_name(enum control_reload_kind k);
+
+/* A reload in two halves, so that the slow one runs off the main thread.
+ *
+ * control_reload_prepare(): the new snapshot, built from the config file at
+ * path with base as prev (control_load()) or, for CONTROL_RELOAD_RESIGN,
+ * from base alone (control_load_resign()). base is the snapshot being
+ * served when the reload started, kept alive by the caller
+ * (snapshot_ref()). Touches nothing of the control plane: any thread.
+ * Returns 0 or a negative code with err set. */
+int control_reload_prepare(const char *path, enum control_reload_kind kind,
+			   const struct snapshot *base, struct snapshot **out,
+			   struct gslb_err *err);
+/* Main thread, when a reload starts (for status). */
+void control_reload_started(struct control *c, enum control_reload_kind kind);
+/* Main thread, when it ends: with rc == 0, snap (taking ownership) gets
+ * the state file's overrides (not for a re-signing), the health and load
+ * models follow its config, it gets the live datacenter states and is
+ * published. When rc != 0, or that fails, snap is freed and the running
+ * snapshot stays: the failure is logged ("reload failed: ..."), counted
+ * and alerted (reload_failed). The outcome is kept for status and
+ * metrics. Returns 0, or the failure's code with err set. */
+int control_reload_finish(struct control *c, enum control_reload_kind kind,
+			  struct snapshot *snap, int rc, struct gslb_err *err);
+
+/* Both halves at once, on the main thread: reload configuration, zones,
+ * GeoIP data and state (kind sighup or api), or sign again (resign).
  * Returns 0, or a negative code with err set (the old snapshot stays). */
+int control_reload_kind(struct control *c, enum control_reload_kind kind,
+			struct gslb_err *err);
+/* control_reload_kind() for SIGHUP. */
 int control_reload(struct control *c, struct gslb_err *err);
+
+/* Told on the main thread when a reload asked for ended: rc 0 or a
+ * negative code, msg the error ("" when ok), generation the one served. */
+typedef void control_reload_done_fn(void *arg, int rc, const char *msg, uint64_t generation);
+/* Runs a reload of kind and calls done(done_arg, ...) when one that
+ * started after the request has ended (done may be NULL). */
+typedef void control_reload_request_fn(void *arg, enum control_reload_kind kind,
+				       control_reload_done_fn *done, void *done_arg);
+/* Who runs reloads (the daemon's reload thread); without one,
+ * control_reload_request() reloads at once on the calling thread. */
+void control_set_reloader(struct control *c, control_reload_request_fn *fn, void *arg);
+/* Ask for a reload (POST /v1/reload); done is called when it ended. */
+void control_reload_request(struct control *c, enum control_reload_kind kind,
+			    control_reload_done_fn *done, void *done_arg);
+
+/* DNSSEC watch, from the tick: alert (signatures_expiring, once until it
+ * recovers) when the earliest signature of a zone of snap signed in memory
+ * has less than half of its dnssec.refresh left at now (seconds since the
+ * epoch): re-signing did not happen in time. */
+void control_dnssec_check(struct control *c, const struct snapshot *snap, uint32_t now);
 
 /* An operator's override as the fleet's shared store (etcd) holds it. */
 struct fleet_entry {

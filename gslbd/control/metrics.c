@@ -116,7 +116,7 @@ const char *metrics_event_name(enum metrics_event e)
 		"gslbd_zone_transfers_total", "gslbd_rrl_table_evictions_total",
 		"gslbd_acl_refused_total", "gslbd_acl_dropped_total",
 		"gslbd_cookies_valid_total", "gslbd_cookies_issued_total",
-		"gslbd_cookies_bad_total",
+		"gslbd_cookies_bad_total", "gslbd_tcp_connections_closed_busy_total",
 	};
 
 	return names[e];
@@ -127,7 +127,8 @@ const char *metrics_event_help(enum metrics_event e)
 	static const char *const help[METRICS_EVENTS] = {
 		"UDP responses the kernel refused to send.",
 		"TCP connections accepted.",
-		"TCP connections closed at once: the limit was reached.",
+		"TCP connections closed at once: their client network had "
+		"tcp_max_connections_per_client open.",
 		"TCP connections closed idle or stalled.",
 		"Zone transfers started.",
 		"Rate-limit buckets that took the place of another client's (table pressure).",
@@ -136,6 +137,8 @@ const char *metrics_event_help(enum metrics_event e)
 		"Queries that came with a valid server cookie.",
 		"Queries given a new server cookie.",
 		"Queries with a server cookie that is not ours (BADCOOKIE over UDP).",
+		"TCP connections closed before tcp_idle_timeout because more than 3/4 of "
+		"tcp_max_connections were open.",
 	};
 
 	return help[e];

@@ -23,7 +23,7 @@
 enum metrics_event {
 	METRICS_UDP_SEND_ERROR,   /* a response the kernel refused to send */
 	METRICS_TCP_ACCEPTED,     /* TCP connections accepted */
-	METRICS_TCP_REFUSED,      /* TCP connections closed at once: limit reached */
+	METRICS_TCP_REFUSED,      /* TCP connections closed at once: the client network's cap */
 	METRICS_TCP_TIMEOUT,      /* TCP connections closed idle or stalled */
 	METRICS_XFR,              /* zone transfers started */
 	METRICS_RRL_EVICTED,      /* rate-limit buckets that took another client's place */
@@ -32,6 +32,7 @@ enum metrics_event {
 	METRICS_COOKIE_VALID,     /* queries with a valid server cookie */
 	METRICS_COOKIE_ISSUED,    /* queries given a new server cookie (none, old or renewed) */
 	METRICS_COOKIE_BAD,       /* queries with a server cookie not ours (BADCOOKIE over UDP) */
+	METRICS_TCP_CLOSED_BUSY,  /* TCP connections closed early: the pool was nearly full */
 	METRICS_EVENTS
 };
 

@@ -19,6 +19,33 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
+/* The reloads: the one running, the last one's outcome, the counts. */
+static json_t *reload_json(const struct control *ctl)
+{
+	const struct control_reloads *r = &ctl->reloads;
+	json_t *o = json_pack("{s:b, s:I, s:I}", "in_progress", r->in_progress, "failures",
+			      (json_int_t)r->failures, "last_success_ms",
+			      (json_int_t)r->last_success_wall_ms);
+
+	if (r->in_progress)
+		json_object_set_new(o, "running",
+				    json_pack("{s:s, s:I}", "kind",
+					      control_reload_kind_name(r->running), "since_ms",
+					      (json_int_t)r->started_wall_ms));
+	if (r->has_last) {
+		json_t *l = json_pack("{s:s, s:s, s:I, s:I}", "kind",
+				      control_reload_kind_name(r->last_kind), "result",
+				      r->last_ok ? "ok" : "failed", "time_ms",
+				      (json_int_t)r->last_wall_ms, "duration_ms",
+				      (json_int_t)r->last_duration_ms);
+
+		if (!r->last_ok)
+			json_object_set_new(l, "reason", json_string(r->last_reason));
+		json_object_set_new(o, "last", l);
+	}
+	return o;
+}
+
 static const char *health_state_label(const struct control *ctl, size_t dc)
 {
 	if (ctl->health == NULL)
@@ -171,9 +198,14 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 		char name[DNAME_STRLEN];
 
 		dname_to_str(zone_origin(z), name, sizeof(name));
-		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name", name, "serial",
-						       (json_int_t)zone_serial(z), "records",
-						       (json_int_t)zone_rr_count(z)));
+		json_t *zo = json_pack("{s:s, s:I, s:I}", "name", name, "serial",
+				       (json_int_t)zone_serial(z), "records",
+				       (json_int_t)zone_rr_count(z));
+
+		if (zone_sig_expire(z) != 0)
+			json_object_set_new(zo, "signatures_expire",
+					    json_integer((json_int_t)zone_sig_expire(z)));
+		json_array_append_new(zones, zo);
 	}
 	for (size_t i = 0; i < cfg->lbname_count; i++)
 		json_array_append_new(names,
@@ -190,6 +222,14 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 				       "least_load", least);
 		const struct fleet_status *f = &ctl->fleet_st;
 
+		if (cfg->state_file != NULL)
+			json_object_set_new(
+			    st, "state_file",
+			    json_pack("{s:s, s:b, s:s?}", "path", cfg->state_file, "ok",
+				      control_state_problem(ctl) == NULL, "problem",
+				      control_state_problem(ctl)));
+
+		json_object_set_new(st, "reload", reload_json(ctl));
 		if (f->enabled)
 			json_object_set_new(
 			    st, "etcd",
@@ -318,6 +358,14 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		prom_escape(b, cfg->probes[p].id);
 		fprintf(b, "\"} %.3f\n", (double)age / 1000.0);
 	}
+	fprintf(b,
+		"# HELP gslbd_state_file_ok 0 when the state file could not be read (it was moved "
+		"aside) or cannot be written: drains will not survive a restart.\n"
+		"# TYPE gslbd_state_file_ok gauge\ngslbd_state_file_ok %d\n"
+		"# HELP gslbd_state_file_errors_total State files found unreadable or "
+		"unwritable.\n# TYPE gslbd_state_file_errors_total counter\n"
+		"gslbd_state_file_errors_total %llu\n",
+		control_state_problem(ctl) == NULL, (unsigned long long)ctl->state_errors);
 	fprintf(b, "# HELP gslbd_reports_total Probe reports by result.\n"
 		   "# TYPE gslbd_reports_total counter\n");
 	for (int v = 0; v < REPORT_VERDICT_COUNT; v++)
@@ -342,9 +390,50 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 			ctl->fleet_st.connected, ctl->fleet_st.synced, (long long)ctl->fleet_st.revision,
 			(unsigned long long)ctl->fleet_st.errors);
 	fprintf(b,
+		"# HELP gslbd_reload_failures_total Reloads and DNSSEC re-signings that failed "
+		"(the data loaded before kept serving).\n"
+		"# TYPE gslbd_reload_failures_total counter\ngslbd_reload_failures_total %llu\n"
+		"# HELP gslbd_reload_last_success_timestamp_seconds When data was last loaded "
+		"and published (start, reload or re-signing).\n"
+		"# TYPE gslbd_reload_last_success_timestamp_seconds gauge\n"
+		"gslbd_reload_last_success_timestamp_seconds %.3f\n"
+		"# HELP gslbd_reload_last_success 1 when the last reload worked (1 before any).\n"
+		"# TYPE gslbd_reload_last_success gauge\ngslbd_reload_last_success %d\n"
+		"# HELP gslbd_reload_last_duration_seconds How long the last reload took.\n"
+		"# TYPE gslbd_reload_last_duration_seconds gauge\n"
+		"gslbd_reload_last_duration_seconds %.3f\n"
+		"# HELP gslbd_reload_in_progress 1 while a reload loads off the main loop.\n"
+		"# TYPE gslbd_reload_in_progress gauge\ngslbd_reload_in_progress %d\n"
+		"# HELP gslbd_reloads_total Reloads ended, by kind (sighup, api, resign) and "
+		"result.\n# TYPE gslbd_reloads_total counter\n",
+		(unsigned long long)ctl->reloads.failures,
+		(double)ctl->reloads.last_success_wall_ms / 1000.0,
+		!ctl->reloads.has_last || ctl->reloads.last_ok,
+		(double)ctl->reloads.last_duration_ms / 1000.0, ctl->reloads.in_progress);
+	for (int k = 0; k < CONTROL_RELOAD_KINDS; k++)
+		for (int ok = 0; ok < 2; ok++)
+			fprintf(b, "gslbd_reloads_total{kind=\"%s\",result=\"%s\"} %llu\n",
+				control_reload_kind_name((enum control_reload_kind)k),
+				ok == 0 ? "ok" : "failed",
+				(unsigned long long)ctl->reloads.runs[k][ok]);
+	fprintf(b,
 		"# HELP gslbd_snapshot_generation Generation of the data being served.\n"
 		"# TYPE gslbd_snapshot_generation gauge\ngslbd_snapshot_generation %llu\n",
 		(unsigned long long)snap->generation);
+	if (snap->config->geoip_database != NULL) {
+		uint64_t geo_failures;
+		bool geo_ok = control_geo_status(&geo_failures);
+
+		fprintf(b,
+			"# HELP gslbd_geo_database_ok 1 when the last load could use the GeoIP "
+			"database file (0: the database loaded before, or none, is served).\n"
+			"# TYPE gslbd_geo_database_ok gauge\ngslbd_geo_database_ok %d\n"
+			"# HELP gslbd_geo_load_failures_total Loads that refused the GeoIP database "
+			"file (unreadable, empty, changing or corrupt).\n"
+			"# TYPE gslbd_geo_load_failures_total counter\n"
+			"gslbd_geo_load_failures_total %llu\n",
+			geo_ok ? 1 : 0, (unsigned long long)geo_failures);
+	}
 	for (int e = 0; e < METRICS_EVENTS; e++)
 		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
 			metrics_event_help(e), metrics_event_name(e), metrics_event_name(e),

@@ -36,6 +36,7 @@ struct answer_ctx {
 	bool ecs_echo;                   /* echo the Client Subnet option */
 	uint8_t ecs_scope;               /* ECS scope to echo: prefix the answer depended on */
 	const struct zone *zone;         /* zone that answers, once known */
+	const struct zone_node *wildcard; /* the wildcard the query name matched, or NULL */
 	struct wire_mark after_question; /* where a truncated response is cut back to */
 	bool drop;                       /* send nothing (a zone's access list said drop) */
 	bool acl_denied;                 /* a zone's access list refused the client */
@@ -528,20 +529,24 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 	const struct zone_rrset *rrset;
 
 	if (c->q->qtype == WIRE_TYPE_ANY) {
-		/* RFC 8482: one RRset over UDP, everything over TCP. */
-		unsigned n = c->tcp ? node->rrset_count : (node->rrset_count > 0 ? 1 : 0);
+		/* RFC 8482: over UDP the first RRset of data, over TCP every
+		 * RRset. RRSIGs go with the RRsets they sign; the NSEC (which
+		 * sorts before CAA, TLSA, HTTPS...) only over TCP with DO=1. */
+		bool wrote = false;
 
-		if (n == 0)
-			return write_negative(c);
-		for (unsigned i = 0; i < n; i++) {
-			if (node->rrsets[i].type == WIRE_TYPE_RRSIG)
-				continue; /* they go with the RRsets they sign */
-			if (node->rrsets[i].type == WIRE_TYPE_NSEC && !c->dnssec)
-				continue; /* DO=0: as if the zone were not signed */
+		for (unsigned i = 0; i < node->rrset_count; i++) {
+			uint16_t type = node->rrsets[i].type;
+
+			if (type == WIRE_TYPE_RRSIG ||
+			    (type == WIRE_TYPE_NSEC && (!c->dnssec || !c->tcp)))
+				continue;
 			if (!write_answer_rrset(c, owner, node, &node->rrsets[i]))
 				return false;
+			wrote = true;
+			if (!c->tcp)
+				break;
 		}
-		return true;
+		return wrote || write_negative(c);
 	}
 	rrset = zone_node_rrset(node, c->q->qtype);
 	if (rrset == NULL)
@@ -827,6 +832,8 @@ static void answer_zone(struct answer_ctx *c)
 		bool seen = false;
 
 		zone_lookup(z, lname, llen, &lk);
+		if (step == 0 && lk.match == ZONE_MATCH_WILDCARD)
+			c->wildcard = lk.node;
 		if (lk.match == ZONE_MATCH_DELEGATION) {
 			/* DS lives on the parent side of the cut (RFC 4035 3.1.4.1). */
 			if (qtype == WIRE_TYPE_DS &&
@@ -1028,7 +1035,10 @@ static bool cookie_process(struct answer_ctx *c, struct answer_result *res)
 }
 
 /* What the response is, for rate limiting, and the name its bucket is kept
- * by: the query name for answers, the zone for the rest. */
+ * by: the query name for answers, or the wildcard's owner ("*.<closest
+ * encloser>") when the query name matched one, so that random labels under
+ * a wildcard share one bucket as BIND, Knot and NSD do; the zone for the
+ * rest. */
 static void classify(const struct answer_ctx *c, struct answer_result *res)
 {
 	res->rrl_name = NULL;
@@ -1043,8 +1053,13 @@ static void classify(const struct answer_ctx *c, struct answer_result *res)
 		res->kind = RRL_ERROR;
 	} else if (c->w->count[WIRE_ANSWER] > 0) {
 		res->kind = RRL_ANSWER;
-		res->rrl_name = c->q->lname;
-		res->rrl_name_len = c->q->qname_len;
+		if (c->wildcard != NULL) {
+			res->rrl_name = c->wildcard->name;
+			res->rrl_name_len = c->wildcard->name_len;
+		} else {
+			res->rrl_name = c->q->lname;
+			res->rrl_name_len = c->q->qname_len;
+		}
 	} else if ((c->flags & WIRE_AA) == 0 && c->w->count[WIRE_AUTHORITY] > 0) {
 		res->kind = RRL_REFERRAL;
 	} else {
@@ -1127,6 +1142,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.flags = (uint16_t)(WIRE_QR | (wq->flags & (0x7800 | WIRE_RD | WIRE_CD)));
 	c.rcode = WIRE_RCODE_NOERROR;
 	c.zone = NULL;
+	c.wildcard = NULL;
 	c.ecs_echo = false;
 	c.ecs_scope = 0;
 	c.drop = false;

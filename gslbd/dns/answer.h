@@ -63,7 +63,8 @@ struct answer_result {
 	const struct lb_decision *lb; /* the load-balancing decision answered with, or NULL
 	                               * (borrowed from the scratch until the next query) */
 	enum rrl_kind kind;         /* what the response is, for rate limiting */
-	const uint8_t *rrl_name;    /* the name its bucket is kept by (canonical wire form;
+	const uint8_t *rrl_name;    /* the name its bucket is kept by: the query name, the
+	                             * wildcard's owner or the zone (canonical wire form;
 	                             * borrowed until the next query), or NULL */
 	size_t rrl_name_len;        /* bytes at rrl_name */
 	enum answer_cookie cookie;  /* what the client's DNS cookie was */

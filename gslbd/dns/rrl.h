@@ -1,8 +1,9 @@
 /* Response rate limiting: a token bucket per (client network, kind of
  * response, name), with the semantics of BIND, NSD and Knot. The client's
  * address is folded to its network (/24 and /56 by default); answers are
- * counted per query name, NXDOMAIN, NODATA and referrals per zone, errors
- * per zone or alone. A bucket holds rate x window responses and refills at
+ * counted per query name (per wildcard owner, "*.<closest encloser>", for
+ * answers synthesised from a wildcard), NXDOMAIN, NODATA and referrals per
+ * zone, errors per zone or alone. A bucket holds rate x window responses and refills at
  * rate per second; a response that finds it empty is limited: dropped, or
  * every slip-th one sent as a minimal TC=1 answer so that a real client
  * retries over TCP, which a spoofed source cannot.
@@ -21,7 +22,7 @@
 
 /* What a response is, for its bucket. */
 enum rrl_kind {
-	RRL_ANSWER,   /* records in the answer section: per query name */
+	RRL_ANSWER,   /* records in the answer section: per query name or wildcard */
 	RRL_NXDOMAIN, /* name error: per zone */
 	RRL_NODATA,   /* no records of the type: per zone */
 	RRL_REFERRAL, /* delegation: per zone */

@@ -3,6 +3,7 @@
 #include "gslbd/dns/snapshot.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,28 +40,39 @@ static _Atomic(struct snapshot *) current;
 static _Atomic uint64_t current_generation;
 static struct retired *retired_list; /* main thread only */
 
+/* The shared parts below are reference counted atomically: a reload
+ * builds its snapshot on a thread of its own from the one being served,
+ * while the main thread derives and frees snapshots. */
 struct geo_share {
-	struct geo_db *db; /* owned */
-	unsigned refs;     /* holders; main thread only */
+	struct geo_db *db;     /* owned */
+	_Atomic unsigned refs; /* holders */
 };
 
 /* Compiled geo decisions, shared by the snapshots of every config that
- * compiles to the same maps (main thread only). */
+ * compiles to the same maps. */
 struct maps_share {
-	struct lb_maps *maps; /* owned */
-	uint8_t *key;         /* lb_maps_key() of what they were built from */
-	size_t key_len;       /* bytes at key */
-	unsigned refs;        /* holders */
+	struct lb_maps *maps;  /* owned */
+	uint8_t *key;          /* lb_maps_key() of what they were built from */
+	size_t key_len;        /* bytes at key */
+	_Atomic unsigned refs; /* holders */
+};
+
+/* A config shared by the snapshot data of its zones signed again. */
+struct config_share {
+	struct config *config; /* owned */
+	_Atomic unsigned refs; /* holders */
 };
 
 /* The last maps built, kept so that a reload that changes nothing they
  * depend on (zones, health settings, keys, an unchanged database file)
- * reuses them instead of compiling the database again. */
+ * reuses them instead of compiling the database again. Under maps_lock
+ * (never held while compiling). */
 static struct maps_share *last_maps;
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void maps_share_unref(struct maps_share *m)
 {
-	if (m == NULL || --m->refs > 0)
+	if (m == NULL || atomic_fetch_sub(&m->refs, 1) > 1)
 		return;
 	lb_maps_free(m->maps);
 	free(m->key);
@@ -73,21 +85,24 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 {
 	struct gslb_err err = {{0}};
 	struct lb_maps_stats st;
-	struct maps_share *m;
+	struct maps_share *m, *old;
 	uint8_t *key;
 	size_t key_len = lb_maps_key(cfg, db, &key);
 
-	if (last_maps != NULL && last_maps->key_len == key_len &&
-	    memcmp(last_maps->key, key, key_len) == 0) {
+	pthread_mutex_lock(&maps_lock);
+	m = last_maps;
+	if (m != NULL && m->key_len == key_len && memcmp(m->key, key, key_len) == 0) {
+		atomic_fetch_add(&m->refs, 1);
+		pthread_mutex_unlock(&maps_lock);
 		free(key);
-		last_maps->refs++;
 		log_debug("GeoIP decisions unchanged: compiled maps kept");
-		return last_maps;
+		return m;
 	}
+	pthread_mutex_unlock(&maps_lock);
 	m = xcalloc(1, sizeof(*m));
 	m->key = key;
 	m->key_len = key_len;
-	m->refs = 1;
+	atomic_init(&m->refs, 1);
 	if (lb_maps_build(cfg, db, &m->maps, &err) != 0) {
 		log_warn("GeoIP decisions not compiled, looking clients up instead: %s", err.msg);
 	} else if (m->maps != NULL) {
@@ -99,20 +114,24 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 			 st.maps, st.leaves, st.rankings, st.bytes / 1024,
 			 (unsigned long long)(st.build_us / 1000));
 	}
-	maps_share_unref(last_maps);
+	atomic_fetch_add(&m->refs, 1);
+	pthread_mutex_lock(&maps_lock);
+	old = last_maps;
 	last_maps = m;
-	m->refs++;
+	pthread_mutex_unlock(&maps_lock);
+	maps_share_unref(old);
 	return m;
 }
 
 /* What snapshots that differ only in datacenter states share. */
 struct snapshot_data {
-	struct config *config;   /* owned */
+	struct config *config;   /* borrowed from cfg */
+	struct config_share *cfg; /* one reference */
 	struct zone_set *zones;  /* owned */
 	struct geo_share *geo;   /* one reference, or NULL */
 	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
 	struct lbsig_table *lbsig; /* owned: signatures of load-balanced answers, or NULL */
-	unsigned refs;           /* snapshots using it; main thread only */
+	_Atomic unsigned refs;   /* snapshots using it */
 };
 
 struct geo_share *geo_share_new(struct geo_db *db)
@@ -120,20 +139,20 @@ struct geo_share *geo_share_new(struct geo_db *db)
 	struct geo_share *g = xcalloc(1, sizeof(*g));
 
 	g->db = db;
-	g->refs = 1;
+	atomic_init(&g->refs, 1);
 	return g;
 }
 
 struct geo_share *geo_share_ref(struct geo_share *g)
 {
 	if (g != NULL)
-		g->refs++;
+		atomic_fetch_add(&g->refs, 1);
 	return g;
 }
 
 void geo_share_unref(struct geo_share *g)
 {
-	if (g == NULL || --g->refs > 0)
+	if (g == NULL || atomic_fetch_sub(&g->refs, 1) > 1)
 		return;
 	geo_db_close(g->db);
 	free(g);
@@ -149,7 +168,7 @@ static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_s
 {
 	struct snapshot *snap = xcalloc(1, sizeof(*snap));
 
-	data->refs++;
+	atomic_fetch_add(&data->refs, 1);
 	snap->data = data;
 	snap->config = data->config;
 	snap->zones = data->zones;
@@ -167,6 +186,9 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 	struct snapshot_data *data = xcalloc(1, sizeof(*data));
 	uint8_t *dc_state = xmalloc(cfg->datacenter_count + 1);
 
+	data->cfg = xcalloc(1, sizeof(*data->cfg));
+	data->cfg->config = cfg;
+	atomic_init(&data->cfg->refs, 1);
 	data->config = cfg;
 	data->zones = zones;
 	data->geo = geo;
@@ -176,9 +198,28 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 	return snapshot_alloc(data, dc_state, NULL);
 }
 
+struct snapshot *snapshot_new_zones(const struct snapshot *base, struct zone_set *zones)
+{
+	struct snapshot_data *data = xcalloc(1, sizeof(*data));
+	const struct snapshot_data *b = base->data;
+	size_t n = b->config->datacenter_count;
+	uint8_t *dc_state = xmalloc(n + 1);
+
+	atomic_fetch_add(&b->cfg->refs, 1);
+	data->cfg = b->cfg;
+	data->config = b->config;
+	data->zones = zones;
+	data->geo = geo_share_ref(b->geo);
+	if (b->maps != NULL)
+		atomic_fetch_add(&b->maps->refs, 1);
+	data->maps = b->maps;
+	memset(dc_state, DC_STATE_UP, n + 1);
+	return snapshot_alloc(data, dc_state, NULL);
+}
+
 void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t)
 {
-	assert(snap->data->refs == 1 && snap->data->lbsig == NULL);
+	assert(atomic_load(&snap->data->refs) == 1 && snap->data->lbsig == NULL);
 	snap->data->lbsig = t;
 	snap->lbsig = t;
 }
@@ -198,8 +239,11 @@ void snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	if (--snap->data->refs == 0) {
-		config_free(snap->data->config);
+	if (atomic_fetch_sub(&snap->data->refs, 1) == 1) {
+		if (atomic_fetch_sub(&snap->data->cfg->refs, 1) == 1) {
+			config_free(snap->data->cfg->config);
+			free(snap->data->cfg);
+		}
 		zone_set_free(snap->data->zones);
 		maps_share_unref(snap->data->maps);
 		lbsig_free(snap->data->lbsig);
@@ -322,6 +366,8 @@ void snapshot_shutdown(void)
 	for (size_t i = 0; i < reader_count; i++)
 		free(readers[i]);
 	reader_count = 0;
+	pthread_mutex_lock(&maps_lock);
 	maps_share_unref(last_maps);
 	last_maps = NULL;
+	pthread_mutex_unlock(&maps_lock);
 }

@@ -43,7 +43,8 @@ struct snapshot {
 };
 
 /* A GeoIP database shared by every snapshot that uses it, so that a reload
- * that does not change the file keeps it (main thread only). */
+ * that does not change the file keeps it (reference counted atomically:
+ * any thread). */
 struct geo_share;
 struct geo_share *geo_share_new(struct geo_db *db); /* takes ownership of db */
 struct geo_share *geo_share_ref(struct geo_share *g);
@@ -54,11 +55,17 @@ const struct geo_db *geo_share_db(const struct geo_share *g);
  * geo (NULL for none), with the pools' geo decisions compiled over geo
  * (lb_maps_build(); that takes a while with a full database, and a failure
  * is logged and leaves the snapshot deciding by direct lookups). Every
- * datacenter starts DC_STATE_UP. Main thread. */
+ * datacenter starts DC_STATE_UP. Any thread (a reload runs on its own);
+ * one at a time. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
-/* Give a snapshot just made by snapshot_new() the signatures of its
- * load-balanced answers (taking ownership; shared by the snapshots derived
- * from it). Main thread. */
+/* New snapshot with zones (taking ownership) and base's config, GeoIP
+ * database and compiled maps, shared: base's zones signed again
+ * (zone_set_resign()). Every datacenter starts DC_STATE_UP. Any thread,
+ * while base cannot be freed (snapshot_ref()). */
+struct snapshot *snapshot_new_zones(const struct snapshot *base, struct zone_set *zones);
+/* Give a snapshot just made by snapshot_new() or snapshot_new_zones() the
+ * signatures of its load-balanced answers (taking ownership; shared by the
+ * snapshots derived from it). The thread that made it. */
 void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t);
 /* New snapshot sharing base's config, zones and geo, with dc_state (taking
  * ownership; config->datacenter_count bytes) and latency (taking ownership;
@@ -67,7 +74,8 @@ struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
 				 struct latency_table *latency);
 /* The geo share of a snapshot (NULL for none); borrowed. */
 struct geo_share *snapshot_geo_share(const struct snapshot *snap);
-/* Free an unpublished snapshot and what it owns (NULL is fine). */
+/* Free an unpublished snapshot and what it owns (NULL is fine). The parts
+ * it shares go with their last holder, whichever thread that is. */
 void snapshot_free(struct snapshot *snap);
 
 /* One reader thread's registration. */
@@ -86,8 +94,9 @@ void snapshot_reader_offline(struct snapshot_reader *r);
 const struct snapshot *snapshot_current(void);
 
 /* Keep snap alive past snapshot_reader_offline() (for a zone transfer that
- * spans many events); balance with snapshot_unref(). Any reader thread, while
- * online when taking the reference. */
+ * spans many events, or a reload that reads the snapshot being served on a
+ * thread of its own); balance with snapshot_unref(). Any reader thread,
+ * while online when taking the reference, or the main thread. */
 void snapshot_ref(const struct snapshot *snap);
 void snapshot_unref(const struct snapshot *snap);
 

@@ -5,6 +5,7 @@
 #include "gslbd/net/api.h"
 #include "gslbd/net/status_page.h"
 #include "gslbd/net/tenant.h"
+#include "gslbd/net/tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,21 @@
 #define API_MAX_HEADERS (16 * 1024)
 #define API_TIMEOUT_S 10
 
+/* One listener (api.listen entry): a server of its own, so that its roles
+ * and TLS are its own; every listener calls handle(). */
+struct api_listener {
+	struct api *api;        /* owner */
+	struct evhttp *http;    /* the server on this address */
+	unsigned roles;         /* API_ROLE_* served */
+	struct tls_server *tls; /* its certificate, or NULL: plain HTTP */
+};
+
 struct api {
-	struct evhttp *http;      /* the server */
+	struct api_listener *listeners; /* one per bound address */
 	struct control *ctl;      /* control plane */
 	struct netaddr *bound;    /* bound addresses */
 	struct accept_guard **guards; /* one per bound address */
-	size_t bound_count;       /* entries at bound and guards */
+	size_t bound_count;           /* entries at listeners, bound and guards */
 	struct tenant_limits *limits; /* tenants' request rates */
 };
 
@@ -416,10 +426,20 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 	free(sum);
 }
 
+/* The reload asked for by req ended: reply (the reload logged it). */
+static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
+{
+	struct evhttp_request *req = arg;
+
+	if (rc != 0)
+		reply_error(req, rc == GSLB_EUNAVAIL ? 503 : 500, msg);
+	else
+		reply_json(req, 200, json_pack("{s:I}", "generation", (json_int_t)generation));
+}
+
+/* Replies once the reload has run (off the main loop, which keeps serving). */
 static void handle_reload(struct api *api, struct evhttp_request *req)
 {
-	struct gslb_err err = { "" };
-
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		reply_error(req, 405, "use POST");
 		return;
@@ -427,25 +447,38 @@ static void handle_reload(struct api *api, struct evhttp_request *req)
 	if (!authorised(req))
 		return;
 	log_info("reload: requested through the API");
-	if (control_reload(api->ctl, &err) != 0) {
-		log_err("reload failed: %s; keeping generation %llu", err.msg,
-			(unsigned long long)snapshot_current()->generation);
-		reply_error(req, 500, err.msg);
-		return;
-	}
-	reply_json(req, 200, json_pack("{s:I}", "generation",
-				       (json_int_t)snapshot_current()->generation));
+	control_reload_request(api->ctl, CONTROL_RELOAD_API, reload_done, req);
+}
+
+/* The role (API_ROLE_*) a listener must serve for a request of path, or 0
+ * for a path every listener answers (/healthz, and unknown paths: 404).
+ * tenant: the request carries a tenant's token. */
+static unsigned api_role_of_path(const char *path, bool tenant)
+{
+	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0 ||
+	    strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
+		return API_ROLE_PROBE;
+	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0)
+		return tenant ? API_ROLE_TENANT : API_ROLE_STATUS;
+	if (strcmp(path, "/metrics") == 0)
+		return tenant ? API_ROLE_TENANT : API_ROLE_METRICS;
+	if (strncmp(path, "/v1/datacenters/", 16) == 0 || strcmp(path, "/v1/reload") == 0 ||
+	    strcmp(path, "/v1/explain") == 0)
+		return tenant ? API_ROLE_TENANT : API_ROLE_ADMIN;
+	return 0;
 }
 
 static void handle(struct evhttp_request *req, void *arg)
 {
-	struct api *api = arg;
+	struct api_listener *lis = arg;
+	struct api *api = lis->api;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const struct config *cfg;
 	const struct config_token *t = NULL;
 	enum tenant_who who;
 	size_t ti = 0;
+	unsigned role;
 
 	if (path == NULL)
 		path = "/";
@@ -457,6 +490,11 @@ static void handle(struct evhttp_request *req, void *arg)
 	who = tenant_identify(cfg, evhttp_find_header(evhttp_request_get_input_headers(req),
 						      "Authorization"),
 			      &ti);
+	role = api_role_of_path(path, who == TENANT_TOKEN);
+	if (role != 0 && !(lis->roles & role)) {
+		reply_error(req, 404, "no such endpoint");
+		return;
+	}
 	if (who == TENANT_TOKEN) {
 		t = &cfg->tokens[ti];
 		if (!tenant_limits_allow(api->limits, cfg, ti, time_mono_ms())) {
@@ -510,6 +548,44 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply_error(req, 404, "no such endpoint");
 }
 
+/* A server for listener lis with the limits every listener shares. */
+static struct evhttp *server_new(struct event_base *base, const struct config *cfg,
+				 struct api_listener *lis)
+{
+	struct evhttp *http = evhttp_new(base);
+
+	if (http == NULL)
+		return NULL;
+	/* Twice the report limit, so that reports a little too large reach the
+	 * handler and are refused, logged and counted as too_large. */
+	evhttp_set_max_body_size(http, 2 * (ev_ssize_t)cfg->report_max_bytes > API_MAX_BODY
+					   ? 2 * (ev_ssize_t)cfg->report_max_bytes
+					   : API_MAX_BODY);
+	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
+	evhttp_set_timeout(http, API_TIMEOUT_S);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(http, handle, lis);
+	return http;
+}
+
+/* Is a the loopback address or network? */
+static bool is_loopback(const struct sockaddr *a)
+{
+	static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)a;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)a;
+
+		return memcmp(&in6->sin6_addr, &lo6, sizeof(lo6)) == 0;
+	}
+	return false;
+}
+
 int api_start(struct event_base *base, const struct config *cfg, struct control *ctl,
 	      struct api **out, struct gslb_err *err)
 {
@@ -521,30 +597,38 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 	api = xcalloc(1, sizeof(*api));
 	api->limits = tenant_limits_new();
 	api->ctl = ctl;
-	api->http = evhttp_new(base);
-	if (api->http == NULL) {
-		free(api);
-		return gslb_err_setc(err, GSLB_EIO, "api: cannot create the HTTP server");
-	}
-	/* Twice the report limit, so that reports a little too large reach the
-	 * handler and are refused, logged and counted as too_large. */
-	evhttp_set_max_body_size(api->http, 2 * (ev_ssize_t)cfg->report_max_bytes > API_MAX_BODY
-						     ? 2 * (ev_ssize_t)cfg->report_max_bytes
-						     : API_MAX_BODY);
-	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
-	evhttp_set_timeout(api->http, API_TIMEOUT_S);
-	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(api->http, handle, api);
+	api->listeners = xcalloc(cfg->api_listen_count, sizeof(*api->listeners));
 	api->bound = xcalloc(cfg->api_listen_count, sizeof(*api->bound));
 	api->guards = xcalloc(cfg->api_listen_count, sizeof(*api->guards));
 	for (size_t i = 0; i < cfg->api_listen_count; i++) {
-		char ip[NETADDR_STRLEN], text[NETADDR_STRLEN];
+		const struct config_api_listener *c = &cfg->api_listeners[i];
+		char ip[NETADDR_STRLEN], text[NETADDR_STRLEN], roles[64];
+		struct api_listener *lis = &api->listeners[i];
 		struct evhttp_bound_socket *bs;
 		struct netaddr *b = &api->bound[i];
+		struct gslb_err why = { "" };
+		int rc;
 
 		netaddr_format_ip(&cfg->api_listen[i].u.sa, ip, sizeof(ip));
 		netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
-		bs = evhttp_bind_socket_with_handle(api->http, ip,
+		lis->api = api;
+		lis->roles = c->roles;
+		api->bound_count++;
+		if (c->tls_certificate != NULL &&
+		    (rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca,
+					 &lis->tls, &why)) != 0) {
+			api_free(api);
+			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
+					     c->line, c->col, i, text, why.msg);
+		}
+		lis->http = server_new(base, cfg, lis);
+		if (lis->http == NULL) {
+			api_free(api);
+			return gslb_err_setc(err, GSLB_EIO, "api: cannot create the HTTP server");
+		}
+		if (lis->tls != NULL)
+			tls_server_attach(lis->tls, lis->http);
+		bs = evhttp_bind_socket_with_handle(lis->http, ip,
 						    netaddr_port(&cfg->api_listen[i].u.sa));
 		if (bs == NULL) {
 			api_free(api);
@@ -555,10 +639,98 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 		getsockname(evhttp_bound_socket_get_fd(bs), &b->u.sa, &b->len);
 		api->guards[i] = accept_guard_new(base, evhttp_bound_socket_get_listener(bs),
 						 ACCEPT_GUARD_API);
-		api->bound_count++;
+		config_api_roles_format(lis->roles, roles, sizeof(roles));
+		netaddr_format(&b->u.sa, text, sizeof(text));
+		if (lis->tls != NULL)
+			log_info("api %s: https roles=%s client_certificates=%s %s", text, roles,
+				 c->tls_client_ca != NULL ? "required" : "no",
+				 tls_server_describe(lis->tls));
+		else
+			log_info("api %s: http roles=%s", text, roles);
+		if (lis->tls == NULL && (lis->roles & (API_ROLE_ADMIN | API_ROLE_TENANT)) &&
+		    !is_loopback(&b->u.sa))
+			log_warn("api %s: serves %s in plain HTTP beyond loopback: their tokens "
+				 "cross the network in clear (give this listener tls, or only "
+				 "the roles probe, status and metrics)",
+				 text, roles);
 	}
 	*out = api;
 	return 0;
+}
+
+int api_check_tls(const struct config *cfg, struct gslb_err *err)
+{
+	for (size_t i = 0; i < cfg->api_listen_count; i++) {
+		const struct config_api_listener *c = &cfg->api_listeners[i];
+		struct tls_server *t;
+		struct gslb_err why = { "" };
+		char text[NETADDR_STRLEN];
+		int rc;
+
+		if (c->tls_certificate == NULL)
+			continue;
+		if ((rc = tls_server_new(c->tls_certificate, c->tls_key, c->tls_client_ca, &t,
+					 &why)) != 0) {
+			netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
+			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
+					     c->line, c->col, i, text, why.msg);
+		}
+		tls_server_free(t);
+	}
+	return 0;
+}
+
+void api_reload(struct api *api, const struct config *cfg)
+{
+	bool same = api != NULL && cfg->api_listen_count == api->bound_count;
+
+	if (api == NULL)
+		return;
+	/* The listeners stay as they were bound; their roles and TLS files
+	 * follow the config while each keeps its address and its TLS or not. */
+	for (size_t i = 0; same && i < api->bound_count; i++) {
+		const struct netaddr *a = &cfg->api_listen[i];
+		const struct netaddr *b = &api->bound[i];
+
+		same = a->u.sa.sa_family == b->u.sa.sa_family &&
+		       (cfg->api_listeners[i].tls_certificate != NULL) ==
+			   (api->listeners[i].tls != NULL) &&
+		       (netaddr_port(&a->u.sa) == 0 ||
+			netaddr_port(&a->u.sa) == netaddr_port(&b->u.sa));
+		if (same) {
+			char x[NETADDR_STRLEN], y[NETADDR_STRLEN];
+
+			netaddr_format_ip(&a->u.sa, x, sizeof(x));
+			netaddr_format_ip(&b->u.sa, y, sizeof(y));
+			same = strcmp(x, y) == 0;
+		}
+	}
+	if (!same)
+		log_warn("reload: api.listen changed its addresses or TLS; that takes effect at "
+			 "the next restart (the listeners keep their roles and reload their "
+			 "certificates from the files they have)");
+	for (size_t i = 0; i < api->bound_count; i++) {
+		struct api_listener *lis = &api->listeners[i];
+		const struct config_api_listener *c = same ? &cfg->api_listeners[i] : NULL;
+		struct gslb_err err = { "" };
+		char text[NETADDR_STRLEN], roles[64];
+
+		netaddr_format(&api->bound[i].u.sa, text, sizeof(text));
+		if (c != NULL && c->roles != lis->roles) {
+			lis->roles = c->roles;
+			config_api_roles_format(lis->roles, roles, sizeof(roles));
+			log_info("api %s: roles=%s", text, roles);
+		}
+		if (lis->tls == NULL)
+			continue;
+		if (tls_server_reload(lis->tls, c != NULL ? c->tls_certificate : NULL,
+				      c != NULL ? c->tls_key : NULL,
+				      c != NULL ? c->tls_client_ca : NULL, &err) != 0)
+			log_err("api %s: TLS not reloaded, keeping the certificate in use (%s): %s",
+				text, tls_server_describe(lis->tls), err.msg);
+		else
+			log_info("api %s: TLS reloaded: %s", text, tls_server_describe(lis->tls));
+	}
 }
 
 void api_describe(const struct api *api, char *buf, size_t len)
@@ -571,7 +743,8 @@ void api_describe(const struct api *api, char *buf, size_t len)
 		int n;
 
 		netaddr_format(&api->bound[i].u.sa, a, sizeof(a));
-		n = snprintf(buf + used, len - used, " http=%s", a);
+		n = snprintf(buf + used, len - used, " %s=%s",
+			     api->listeners[i].tls != NULL ? "https" : "http", a);
 		if (n < 0)
 			break;
 		used += (size_t)n;
@@ -584,7 +757,8 @@ void api_write_ports(const struct api *api, FILE *out)
 		char ip[NETADDR_STRLEN];
 
 		netaddr_format_ip(&api->bound[i].u.sa, ip, sizeof(ip));
-		fprintf(out, "http tcp %s %u\n", ip, netaddr_port(&api->bound[i].u.sa));
+		fprintf(out, "%s tcp %s %u\n", api->listeners[i].tls != NULL ? "https" : "http", ip,
+			netaddr_port(&api->bound[i].u.sa));
 	}
 }
 
@@ -592,10 +766,13 @@ void api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
-	for (size_t i = 0; i < api->bound_count; i++)
+	for (size_t i = 0; i < api->bound_count; i++) {
 		accept_guard_free(api->guards[i]);
-	if (api->http != NULL)
-		evhttp_free(api->http);
+		if (api->listeners[i].http != NULL)
+			evhttp_free(api->listeners[i].http);
+		tls_server_free(api->listeners[i].tls);
+	}
+	free(api->listeners);
 	free(api->guards);
 	free(api->bound);
 	tenant_limits_free(api->limits);

@@ -11,6 +11,9 @@
  *   POST /v1/reports, GET /v1/probe-config          (signed by a probe, common/sign.h)
  *   GET  /metrics                                   Prometheus text format
  *
+ * Each api.listen entry is a listener of its own (an evhttp), plain HTTP or
+ * TLS (gslbd/net/tls.h), serving a set of roles (enum api_role in conf.h);
+ * an endpoint whose role a listener does not serve is 404 there.
  * Request bodies and headers are size-limited and connections time out. */
 #ifndef GSLBD_NET_API_H
 #define GSLBD_NET_API_H
@@ -25,13 +28,25 @@ struct config;
 struct control;
 struct api;
 
-/* Listen on every api_listen address of cfg. Returns 0 with *out (NULL when
- * the configuration has no API address), or a negative code with err set. */
+/* Listen on every api_listen address of cfg, loading the certificates of
+ * its TLS listeners. Returns 0 with *out (NULL when the configuration has no
+ * API address), or a negative code with err set. */
 int api_start(struct event_base *base, const struct config *cfg, struct control *ctl,
 	      struct api **out, struct gslb_err *err);
-/* " http=127.0.0.1:8053" for the ready line (empty without an API). */
+/* After a reload to cfg (SIGHUP, POST /v1/reload): each listener takes the
+ * roles and TLS files cfg gives it, and loads its certificate and key
+ * again; one that does not load is logged and the one in use kept. A
+ * listener whose address or TLS changed keeps what it has until a restart
+ * (logged). api may be NULL. */
+void api_reload(struct api *api, const struct config *cfg);
+/* Load the certificates and keys of cfg's TLS listeners as api_start()
+ * would (--check-config). Returns 0, or GSLB_EIO with err set. */
+int api_check_tls(const struct config *cfg, struct gslb_err *err);
+/* " http=127.0.0.1:8053 https=[::]:8443" for the ready line (empty without
+ * an API). */
 void api_describe(const struct api *api, char *buf, size_t len);
-/* "http tcp ADDR PORT" lines for the port file. */
+/* "http tcp ADDR PORT" (or https for a TLS listener) lines for the port
+ * file. */
 void api_write_ports(const struct api *api, FILE *out);
 void api_free(struct api *api);
 

@@ -2,11 +2,13 @@
 
 #include "gslbd/net/tcp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,8 +17,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "gslbd/net/accept_guard.h"
 #include "gslbd/dns/answer.h"
@@ -29,6 +33,11 @@
  * go on when it has drained below the low mark (also the transfer chunking). */
 #define TCP_OUT_HIGH (256 * 1024)
 #define TCP_OUT_LOW (64 * 1024)
+/* Chains of connections by client network, for the per-network cap. */
+#define TCP_NET_BUCKETS 4096
+/* A client network: address length (4, 16; 0 for other families), prefix
+ * length, the address cut to it. */
+#define TCP_NET_LEN 18
 
 struct tcp_conn {
 	struct tcp_server *srv;       /* owner */
@@ -40,7 +49,12 @@ struct tcp_conn {
 	bool in_xfr;                  /* a zone transfer is being streamed */
 	const struct snapshot *xfr_snap; /* snapshot held for the transfer */
 	struct xfr_state xfr;         /* transfer cursor */
-	struct tcp_conn *prev, *next; /* list of open connections */
+	uint64_t active_ms;           /* monotonic time it was accepted, last had an answer
+	                               * queued, or last saw its output read */
+	struct tcp_conn *prev, *next; /* open connections, least recently active first */
+	uint8_t net[TCP_NET_LEN];     /* the client's network (see TCP_NET_LEN) */
+	uint32_t net_bucket;          /* its chain in srv->nets */
+	struct tcp_conn *net_prev, *net_next; /* the chain's other connections */
 };
 
 struct tcp_server {
@@ -54,11 +68,55 @@ struct tcp_server {
 	size_t fd_count;                  /* entries at fds */
 	struct evconnlistener **listeners; /* one per fd */
 	struct accept_guard **guards;      /* one per listener */
-	struct tcp_conn *conns;           /* open connections */
+	struct tcp_conn *conns;           /* open connections, least recently active first */
+	struct tcp_conn *conns_tail;      /* the most recently active */
 	unsigned conn_count;              /* entries in conns */
+	struct tcp_conn *nets[TCP_NET_BUCKETS]; /* connections chained by client network */
+	uint64_t net_seed;                /* keys the chains' hash */
+	struct event *sweep;              /* closes idle connections while the pool is busy */
 	uint8_t query[ANSWER_MAX_MSG];    /* the message being answered */
 	uint8_t resp[2 + ANSWER_MAX_MSG]; /* length prefix + response */
 };
+
+static void conn_unlink(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		srv->conns_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Put c at the most recently active end of the list. */
+static void conn_append(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+
+	c->prev = srv->conns_tail;
+	c->next = NULL;
+	if (srv->conns_tail != NULL)
+		srv->conns_tail->next = c;
+	else
+		srv->conns = c;
+	srv->conns_tail = c;
+}
+
+/* c did something worth keeping it for: an answer queued, transfer
+ * progress, its output read. */
+static void conn_touch(struct tcp_conn *c)
+{
+	c->active_ms = time_mono_ms();
+	if (c->srv->conns_tail != c) {
+		conn_unlink(c);
+		conn_append(c);
+	}
+}
 
 static void conn_free(struct tcp_conn *c)
 {
@@ -66,15 +124,28 @@ static void conn_free(struct tcp_conn *c)
 
 	if (c->in_xfr)
 		snapshot_unref(c->xfr_snap);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
+	conn_unlink(c);
+	if (c->net_prev != NULL)
+		c->net_prev->net_next = c->net_next;
 	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+		srv->nets[c->net_bucket] = c->net_next;
+	if (c->net_next != NULL)
+		c->net_next->net_prev = c->net_prev;
 	srv->conn_count--;
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/* Close c with what it has not read: reset rather than close, so the
+ * kernel drops the unsent answers instead of keeping them. */
+static void conn_abort(struct tcp_conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		struct linger lg = {1, 0};
+
+		setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	conn_free(c);
 }
 
 static const struct config *current_config(void)
@@ -103,6 +174,7 @@ static void conn_xfr_fill(struct tcp_conn *c)
 		srv->resp[0] = (uint8_t)(len >> 8);
 		srv->resp[1] = (uint8_t)len;
 		evbuffer_add(out, srv->resp, len + 2);
+		conn_touch(c);
 	}
 }
 
@@ -160,6 +232,7 @@ static void conn_process(struct tcp_conn *c)
 		srv->resp[0] = (uint8_t)(res.len >> 8);
 		srv->resp[1] = (uint8_t)res.len;
 		evbuffer_add(out, srv->resp, res.len + 2);
+		conn_touch(c);
 		if (cfg->tcp_max_queries != 0 && c->queries >= cfg->tcp_max_queries)
 			c->closing = true;
 	}
@@ -187,6 +260,8 @@ static void conn_write(struct bufferevent *bev, void *arg)
 	struct tcp_server *srv = c->srv;
 	struct evbuffer *out = bufferevent_get_output(bev);
 
+	/* The client reads what it asked for. */
+	conn_touch(c);
 	if (c->in_xfr) {
 		/* The held snapshot keeps the zone alive; no need to go online. */
 		conn_xfr_fill(c);
@@ -220,21 +295,112 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		metrics_count_event(c->srv->metrics, METRICS_TCP_TIMEOUT);
-		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-			/* The client stopped reading: reset rather than close, so the
-			 * kernel drops the unsent answers instead of keeping them. */
-			struct linger lg = { 1, 0 };
-
-			setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		}
 		if (log_get_level() >= LOG_LEVEL_DEBUG) {
 			char peer[NETADDR_STRLEN];
 
 			netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
 			log_debug("tcp: closing idle or stalled connection from %s", peer);
 		}
+		/* The client may have stopped reading. */
+		conn_abort(c);
+		return;
 	}
 	conn_free(c);
+}
+
+/* Open connections above which the pool is busy: 3/4 of the limit. */
+static unsigned busy_threshold(const struct config *cfg)
+{
+	return (unsigned)((uint64_t)cfg->tcp_max_connections * 3 / 4);
+}
+
+/* Close the least recently active connection to make room (busy pool). */
+static void close_busy(struct tcp_server *srv, struct tcp_conn *c)
+{
+	metrics_count_event(srv->metrics, METRICS_TCP_CLOSED_BUSY);
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		char peer[NETADDR_STRLEN];
+
+		netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
+		log_debug("tcp: busy, closing the least recently active connection (from %s)", peer);
+	}
+	conn_abort(c);
+}
+
+/* While the pool is busy, wake when the least recently active connection
+ * will have been idle for tcp_busy_timeout. */
+static void sweep_arm(struct tcp_server *srv, unsigned threshold, unsigned busy_timeout_ms,
+		      uint64_t now)
+{
+	uint64_t due, delay;
+	struct timeval tv;
+
+	if (srv->conns == NULL || srv->conn_count <= threshold)
+		return;
+	due = srv->conns->active_ms + busy_timeout_ms;
+	delay = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000 * 1000);
+	evtimer_add(srv->sweep, &tv);
+}
+
+/* The busy pool's shorter idle timeout: close connections idle for
+ * tcp_busy_timeout, least recently active first, until it is no longer
+ * busy. The list is in order of activity, so this stops at the first
+ * connection that is young enough. */
+static void tcp_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_server *srv = arg;
+	const struct config *cfg;
+	uint64_t now = time_mono_ms();
+
+	(void)fd;
+	(void)what;
+	snapshot_reader_online(srv->reader);
+	cfg = current_config();
+	while (srv->conns != NULL && srv->conn_count > busy_threshold(cfg) &&
+	       now - srv->conns->active_ms >= cfg->tcp_busy_timeout_ms)
+		close_busy(srv, srv->conns);
+	sweep_arm(srv, busy_threshold(cfg), cfg->tcp_busy_timeout_ms, now);
+	snapshot_reader_offline(srv->reader);
+}
+
+/* The client network of sa (prefix lengths of rate limiting) into net;
+ * returns its chain. */
+static uint32_t client_net(const struct tcp_server *srv, const struct config *cfg,
+			   const struct sockaddr *sa, uint8_t net[TCP_NET_LEN])
+{
+	uint8_t addr[16];
+	size_t alen = netaddr_raw(sa, addr);
+	unsigned bits = alen == 4 ? cfg->rrl_ipv4_prefix : cfg->rrl_ipv6_prefix;
+	uint64_t h = srv->net_seed;
+
+	memset(net, 0, TCP_NET_LEN);
+	if (bits > alen * 8)
+		bits = (unsigned)alen * 8;
+	net[0] = (uint8_t)alen;
+	net[1] = (uint8_t)bits;
+	memcpy(net + 2, addr, bits / 8);
+	if (bits % 8 != 0)
+		net[2 + bits / 8] = (uint8_t)(addr[bits / 8] & (0xff00u >> (bits % 8)));
+	for (size_t i = 0; i < TCP_NET_LEN; i += 8) {
+		uint64_t v = 0;
+
+		memcpy(&v, net + i, TCP_NET_LEN - i < 8 ? TCP_NET_LEN - i : 8);
+		h = hash_mix64(h ^ v);
+	}
+	return (uint32_t)(h % TCP_NET_BUCKETS);
+}
+
+/* Connections open from the network net (chain bucket). */
+static unsigned net_count(const struct tcp_server *srv, uint32_t bucket,
+			  const uint8_t net[TCP_NET_LEN])
+{
+	unsigned n = 0;
+
+	for (const struct tcp_conn *c = srv->nets[bucket]; c != NULL; c = c->net_next)
+		n += memcmp(c->net, net, TCP_NET_LEN) == 0;
+	return n;
 }
 
 static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -244,6 +410,9 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	const struct config *cfg;
 	struct tcp_conn *c;
 	struct timeval tv;
+	uint8_t net[TCP_NET_LEN];
+	uint32_t bucket;
+	unsigned threshold, busy_timeout_ms;
 
 	snapshot_reader_online(srv->reader);
 	cfg = current_config();
@@ -261,14 +430,30 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	}
 	tv.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
 	tv.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
-	if (srv->conn_count >= cfg->tcp_max_connections) {
+	/* One client network takes no more than its share of the slots. */
+	bucket = client_net(srv, cfg, sa, net);
+	if (cfg->tcp_max_conn_per_client != 0 && net[0] != 0 &&
+	    net_count(srv, bucket, net) >= cfg->tcp_max_conn_per_client) {
+		char peer[NETADDR_STRLEN];
+		unsigned cap = cfg->tcp_max_conn_per_client, bits = net[1];
+
 		snapshot_reader_offline(srv->reader);
 		metrics_count_event(srv->metrics, METRICS_TCP_REFUSED);
-		log_ratelimited(LOG_LEVEL_WARN, "tcp: connection limit (%u) reached, refusing",
-				cfg->tcp_max_connections);
+		if (inet_ntop(net[0] == 4 ? AF_INET : AF_INET6, net + 2, peer, sizeof(peer)) == NULL)
+			strcpy(peer, "?");
+		log_ratelimited(LOG_LEVEL_WARN,
+				"tcp: connection refused: network=%s/%u has %u open "
+				"(tcp_max_connections_per_client)",
+				peer, bits, cap);
 		close(fd);
 		return;
 	}
+	/* A full pool admits the newcomer in place of the least recently
+	 * active connection (which, under a hold, is one of the holders). */
+	while (srv->conn_count >= cfg->tcp_max_connections && srv->conns != NULL)
+		close_busy(srv, srv->conns);
+	threshold = busy_threshold(cfg);
+	busy_timeout_ms = cfg->tcp_busy_timeout_ms;
 	snapshot_reader_offline(srv->reader);
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
@@ -284,12 +469,18 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUT_LOW, 0);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->next = srv->conns;
-	if (srv->conns != NULL)
-		srv->conns->prev = c;
-	srv->conns = c;
+	c->active_ms = time_mono_ms();
+	conn_append(c);
+	memcpy(c->net, net, TCP_NET_LEN);
+	c->net_bucket = bucket;
+	c->net_next = srv->nets[bucket];
+	if (c->net_next != NULL)
+		c->net_next->net_prev = c;
+	srv->nets[bucket] = c;
 	srv->conn_count++;
 	metrics_count_event(srv->metrics, METRICS_TCP_ACCEPTED);
+	if (!evtimer_pending(srv->sweep, NULL))
+		sweep_arm(srv, threshold, busy_timeout_ms, c->active_ms);
 }
 
 struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
@@ -305,6 +496,8 @@ struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_
 	srv->fd_count = count;
 	srv->listeners = xcalloc(count, sizeof(*srv->listeners));
 	srv->guards = xcalloc(count, sizeof(*srv->guards));
+	if (getrandom(&srv->net_seed, sizeof(srv->net_seed), 0) != (ssize_t)sizeof(srv->net_seed))
+		srv->net_seed = hash_mix64(time_mono_us() ^ (uint64_t)(uintptr_t)srv);
 	return srv;
 }
 
@@ -323,6 +516,9 @@ int tcp_server_start(struct tcp_server *srv, struct gslb_err *err)
 	srv->base = event_base_new();
 	if (srv->base == NULL)
 		return gslb_err_setc(err, GSLB_EIO, "tcp: cannot create event loop");
+	srv->sweep = evtimer_new(srv->base, tcp_sweep, srv);
+	if (srv->sweep == NULL)
+		return gslb_err_setc(err, GSLB_EIO, "tcp: cannot create the sweep timer");
 	for (size_t i = 0; i < srv->fd_count; i++) {
 		srv->listeners[i] = evconnlistener_new(srv->base, tcp_accept, srv,
 						       LEV_OPT_CLOSE_ON_FREE, -1, srv->fds[i]);
@@ -354,6 +550,8 @@ void tcp_server_free(struct tcp_server *srv)
 	tcp_server_stop(srv);
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
+	if (srv->sweep != NULL)
+		event_free(srv->sweep);
 	for (size_t i = 0; i < srv->fd_count; i++) {
 		accept_guard_free(srv->guards[i]);
 		if (srv->listeners[i] != NULL)

@@ -1,8 +1,11 @@
 /* DNS over TCP (RFC 7766) on its own thread and event loop: 2-byte framing,
  * pipelined queries answered in order, an idle timeout that also closes
  * connections stalled half-way through a message or that stop reading,
- * output back-pressure per connection, a connection limit, and zone transfers
- * streamed in bounded chunks. Create, start and stop from the main thread. */
+ * output back-pressure per connection, a connection limit, a cap per client
+ * network, a shorter idle timeout while the pool is busy (more than 3/4 of
+ * the limit open) and the least recently active connection closed to admit
+ * a new one when it is full, and zone transfers streamed in bounded chunks.
+ * Create, start and stop from the main thread. */
 #ifndef GSLBD_NET_TCP_H
 #define GSLBD_NET_TCP_H
 

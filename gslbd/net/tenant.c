@@ -109,12 +109,14 @@ static bool pool_visible(const struct config *cfg, const struct config_token *t,
 	return false;
 }
 
-/* Remove the objects of array a whose member key names what t may not see. */
+/* Remove the items of array a that name what t may not see: objects by their
+ * member key, strings (key NULL) by themselves. */
 static void keep_visible(json_t *a, const char *key, const struct config *cfg,
 			 const struct config_token *t, bool pools)
 {
 	for (size_t i = json_array_size(a); i-- > 0;) {
-		const char *name = json_string_value(json_object_get(json_array_get(a, i), key));
+		json_t *item = json_array_get(a, i);
+		const char *name = json_string_value(key != NULL ? json_object_get(item, key) : item);
 
 		if (!(pools ? pool_visible(cfg, t, name) : dc_visible(cfg, t, name)))
 			json_array_remove(a, i);
@@ -128,10 +130,14 @@ void tenant_filter_status(json_t *st, const struct config *cfg, const struct con
 
 	keep_visible(json_object_get(st, "datacenters"), "name", cfg, t, false);
 	keep_visible(json_object_get(st, "names"), "pool", cfg, t, true);
+	keep_visible(json_object_get(st, "least_load"), NULL, cfg, t, false);
 	json_object_foreach(latency, region, order)
 		keep_visible(order, "datacenter", cfg, t, false);
-	/* The zones served are the operator's business. */
+	/* The zones served, the fleet link and the state file are the
+	 * operator's business. */
 	json_object_del(st, "zones");
+	json_object_del(st, "etcd");
+	json_object_del(st, "state_file");
 	json_object_set_new(st, "tenant", json_string(t->name));
 }
 

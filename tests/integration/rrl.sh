@@ -7,7 +7,8 @@
 # TCP after slipped TC=1 answers, every flooding network gets no more than
 # its rate, the bytes sent to sources over their limit stay below the bytes
 # they sent, and the daemon's memory stays put. Then the log-only mode, the
-# access lists of listeners, zones and the API, and BADCOOKIE.
+# access lists of listeners, zones and the API, and BADCOOKIE; random labels
+# under a wildcard from one network are limited as one fixed name is.
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -28,6 +29,7 @@ VICTIMS="127.0.0.101 127.0.0.102 127.0.0.103 127.0.0.104 127.0.0.105 127.0.0.106
 
 CONF=$WORK/gslbd.conf
 render_geo_config "$CONF"
+printf '*.wild\tA\t192.0.2.99\n' >>"$WORK/gslb.example.com.zone"
 write_defences() {
 	cat >"$WORK/defences.conf" <<EOF
 rrl:
@@ -166,6 +168,27 @@ step "an exempt network is never limited"
 echo "exempt: $(tail -n 1 "$WORK/flood-exempt.out")"
 [ "$(kv "$WORK/flood-exempt.out" victim_answered)" -eq "$(kv "$WORK/flood-exempt.out" victim_sent)" ] ||
 	fail "the exempt network was limited"
+
+step "random labels under a wildcard are limited as one fixed name"
+WSECS=2
+WPPS=$((800 / TF))
+"$FLOOD" flood 127.0.0.1 "$G_UDP" fixed.wild.gslb.example.com 0 $WSECS $WPPS 127.0.20.1 \
+	>"$WORK/flood-fixed.out" || fail "dnsflood flood failed"
+"$FLOOD" flood 127.0.0.1 "$G_UDP" '*.wild.gslb.example.com' 0 $WSECS $WPPS 127.0.21.1 \
+	>"$WORK/flood-random.out" || fail "dnsflood flood failed"
+fixed=$(kv "$WORK/flood-fixed.out" victim_answered)
+random=$(kv "$WORK/flood-random.out" victim_answered)
+rsent=$(kv "$WORK/flood-random.out" victim_sent)
+echo "answered from one /24: fixed name $fixed of $(kv "$WORK/flood-fixed.out" victim_sent)," \
+	"random labels $random of $rsent"
+WLIMIT=$((RATE * (WSECS + 2)))
+[ "$fixed" -ge "$RATE" ] && [ "$random" -ge "$RATE" ] || fail "the wildcard was not answered"
+q -b 127.0.22.1 "random-$$.wild.gslb.example.com" A
+assert_rcode NOERROR
+assert_has_a
+[ "$rsent" -gt "$((2 * WLIMIT))" ] || fail "only $rsent random-label queries were sent"
+[ "$random" -le "$WLIMIT" ] ||
+	fail "random labels under the wildcard got $random answers, more than $WLIMIT (one bucket)"
 
 step "log-only: everything is answered, the limits are only counted"
 write_defences true

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gslbd under a service manager, without systemd: a python3 listener on a
 # datagram socket stands in for systemd's NOTIFY_SOCKET. gslbd must send
-# READY=1 with a STATUS= line once listening, WATCHDOG=1 at half of
+# READY=1 with a STATUS= line once listening, WATCHDOG=1 at a quarter of
 # WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload (a failed
 # one too) and STOPPING=1 on SIGTERM. Skipped when gslbd was built without
 # libsystemd (configure --without-systemd).
@@ -35,7 +35,7 @@ count() {
 	grep -Ec -- "$1" "$MSGS"
 }
 
-step "READY=1 with STATUS= once listening, then WATCHDOG=1 every 100ms"
+step "READY=1 with STATUS= once listening, then WATCHDOG=1 every 50ms"
 CONF=$WORK/gslbd.conf
 render_config "$CONF"
 export NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=200000
@@ -45,7 +45,7 @@ wait_until '[ "$(count "^READY=1\|STATUS=generation 1: [0-9]+ datacenters, [0-9]
 	fail "no READY=1 with STATUS=generation 1: $(cat "$MSGS")"
 grep -q 'ready:' "$G_LOG" || fail "READY=1 came before the ready: log line"
 [ "$(head -n 1 "$MSGS" | cut -c1-8)" = "READY=1|" ] || fail "the first message is not READY=1: $(head -n 1 "$MSGS")"
-log_wait 'systemd watchdog: keep-alive every 100 ms' 2
+log_wait 'systemd watchdog: keep-alive every 50 ms' 2
 w0=$(count '^WATCHDOG=1$')
 t0=$(now_ms)
 wait_until '[ "$(count "^WATCHDOG=1$")" -ge $((w0 + 5)) ]' 2 || fail "fewer than 5 WATCHDOG=1 in 2s"

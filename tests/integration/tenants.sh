@@ -25,11 +25,13 @@ tokens:
   - name: team-a
     token: $TOK_A
     pools: [cname]
+    shared: [us-east]
     access: write
     rate: 1000
   - name: team-b
     token_file: b.token
     pools: [spare-open]
+    shared: [spare-a, spare-b]
     access: write
     rate: 1000
   - name: watcher
@@ -37,6 +39,13 @@ tokens:
     pools: [web]
     rate: 3
 EOF
+step "a write token over a datacenter that another's pool uses needs 'shared'"
+sed '/^    shared: \[us-east\]$/d' "$CONF" >"$WORK/unshared.conf"
+if "$GSLBD" --check-config -c "$WORK/unshared.conf" >"$WORK/check.out" 2>&1; then
+	fail "--check-config accepts team-a writing us-east unshared"
+fi
+grep -q "tokens\[0\].access: write access to datacenter 'us-east', which pool '[a-z-]*' (not this token's) also uses: list it under 'shared'" "$WORK/check.out" ||
+	fail "--check-config says: $(cat "$WORK/check.out")"
 gslbd_start "$CONF"
 api_port
 

@@ -8,6 +8,8 @@
  *       a real resolver whose address is spoofed). Every packet leaves the
  *       one socket (bound to the wildcard address) with its source address
  *       chosen by IP_PKTINFO, as a packet with a forged source would arrive;
+ *       a NAME of the form "*.REST" asks for a new random 8-character label
+ *       under REST in every packet (random labels under a wildcard);
  *       on Linux all of 127.0.0.0/8 is local, so the responses come back
  *       and are counted per source. Prints one line of key=value counts:
  *       sent, answered (TC=0), slipped (TC=1), the most answers one source
@@ -144,7 +146,9 @@ static int flood(int argc, char **argv)
 	struct sockaddr_in server = {.sin_family = AF_INET}, any = {.sin_family = AF_INET};
 	unsigned nsrc, seconds, pps, nvict, total;
 	static struct source src[MAX_SOURCES + MAX_VICTIMS];
-	uint8_t query[MAX_MSG], in[BATCH][MAX_MSG];
+	uint8_t query[MAX_MSG], in[BATCH][MAX_MSG], rquery[BATCH][MAX_MSG];
+	bool random_label = strncmp(argv[4], "*.", 2) == 0;
+	uint64_t rnd = 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
 	struct mmsghdr out_msgs[BATCH], in_msgs[BATCH];
 	struct iovec out_iov[BATCH], in_iov[BATCH];
 	uint8_t out_cmsg[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
@@ -177,7 +181,15 @@ static int flood(int argc, char **argv)
 			return 2;
 	}
 	total = nsrc + nvict;
-	qlen = build_query(argv[4], 0x5151, NULL, 0, query);
+	if (random_label) {
+		char name[300];
+
+		/* The label's 8 bytes follow the header and its length byte. */
+		snprintf(name, sizeof(name), "xxxxxxxx%s", argv[4] + 1);
+		qlen = build_query(name, 0x5151, NULL, 0, query);
+	} else {
+		qlen = build_query(argv[4], 0x5151, NULL, 0, query);
+	}
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -215,6 +227,16 @@ static int flood(int argc, char **argv)
 
 				memset(&out_msgs[i], 0, sizeof(out_msgs[i]));
 				out_iov[i].iov_base = query;
+				if (random_label) {
+					memcpy(rquery[i], query, qlen);
+					for (int b = 0; b < 8; b++) {
+						rnd ^= rnd << 13;
+						rnd ^= rnd >> 7;
+						rnd ^= rnd << 17;
+						rquery[i][13 + b] = (uint8_t)"0123456789abcdef"[rnd & 15];
+					}
+					out_iov[i].iov_base = rquery[i];
+				}
 				out_iov[i].iov_len = qlen;
 				h->msg_name = &server;
 				h->msg_namelen = sizeof(server);

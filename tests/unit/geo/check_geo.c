@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <maxminddb.h>
 
 #include "common/err.h"
 #include "geo/geo_db.h"
@@ -882,6 +885,346 @@ START_TEST(test_open_truncated)
 }
 END_TEST
 
+/* A database file changed or corrupted on disk. */
+
+/* All of the file at path, in *len bytes (caller frees). */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p;
+	long n;
+
+	ck_assert_msg(f != NULL, "%s", path);
+	ck_assert(fseek(f, 0, SEEK_END) == 0);
+	n = ftell(f);
+	ck_assert(n > 0);
+	rewind(f);
+	p = malloc((size_t)n);
+	ck_assert(p != NULL);
+	ck_assert(fread(p, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+/* Write p into the file at path in place: the same inode, no truncation,
+ * as a careless copy (cp, dd conv=notrunc) does. */
+static void write_in_place(const char *path, const uint8_t *p, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_msg(fd >= 0, "%s", path);
+	ck_assert(pwrite(fd, p, len, 0) == (ssize_t)len);
+	close(fd);
+}
+
+/* A new file under the build directory holding p; its name in tmpl. */
+static void write_new(char *tmpl, const uint8_t *p, size_t len)
+{
+	int fd = mkstemp(tmpl);
+
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, p, len) == (ssize_t)len);
+	close(fd);
+}
+
+/* Deterministic bytes (xorshift64). */
+static void scribble(uint8_t *p, size_t len, uint64_t seed)
+{
+	uint64_t x = seed;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)(x >> 32);
+	}
+}
+
+/* Where the test city database's search tree ends and its data section
+ * and metadata start. */
+static void city_sections(size_t *tree_end, size_t *meta_start)
+{
+	static const uint8_t marker[] = "\xab\xcd\xefMaxMind.com";
+	MMDB_s mmdb;
+	size_t len;
+	uint8_t *p = slurp(CITY_DB, &len);
+
+	ck_assert_int_eq(MMDB_open(CITY_DB, MMDB_MODE_MMAP, &mmdb), MMDB_SUCCESS);
+	*tree_end = (size_t)mmdb.metadata.node_count * mmdb.metadata.record_size / 4;
+	MMDB_close(&mmdb);
+	*meta_start = 0;
+	for (size_t i = 0; i + sizeof(marker) - 1 <= len; i++) {
+		if (memcmp(p + i, marker, sizeof(marker) - 1) == 0)
+			*meta_start = i;
+	}
+	ck_assert(*meta_start > *tree_end + 16);
+	free(p);
+}
+
+/* Every city case looked up in db, into out[]. */
+static void lookup_all(const struct geo_db *db, struct geo_location *out)
+{
+	for (size_t i = 0; i < sizeof(city_cases) / sizeof(city_cases[0]); i++)
+		out[i] = lookup(db, city_cases[i].ip);
+}
+
+START_TEST(test_file_changed_under_open_db)
+{
+	enum { N = sizeof(city_cases) / sizeof(city_cases[0]) };
+	struct geo_location before[N], after[N];
+	char tmpl[] = "geo-inplace-XXXXXX";
+	struct gslb_err err = {""};
+	struct geo_db *db = NULL, *again = (struct geo_db *)&again;
+	uint8_t *orig, *noise;
+	uint64_t digest;
+	size_t len;
+
+	orig = slurp(CITY_DB, &len);
+	write_new(tmpl, orig, len);
+	ck_assert_msg(geo_db_open(tmpl, NULL, &db, &err) == 0, "%s", err.msg);
+	ck_assert(geo_db_file_unchanged(db, tmpl, NULL));
+	digest = geo_db_digest(db);
+	ck_assert_uint_eq(geo_db_size(db), len);
+	lookup_all(db, before);
+	ck_assert(before[0].found);
+	ck_assert_str_eq(before[0].country, "GB");
+
+	/* Truncated in place: the open database still answers as before (a
+	 * mapping of the file itself would die of SIGBUS here). */
+	ck_assert(truncate(tmpl, 0) == 0);
+	ck_assert(!geo_db_file_unchanged(db, tmpl, NULL));
+	lookup_all(db, after);
+	ck_assert(memcmp(before, after, sizeof(before)) == 0);
+	ck_assert_int_eq(geo_db_open(tmpl, NULL, &again, &err), GSLB_EIO);
+	ck_assert(again == (struct geo_db *)&again);
+	ck_assert_msg(strstr(err.msg, "empty") != NULL, "%s", err.msg);
+
+	/* Random bytes of the same size written in place: the same answers. */
+	noise = malloc(len);
+	ck_assert(noise != NULL);
+	scribble(noise, len, 18);
+	write_in_place(tmpl, noise, len);
+	lookup_all(db, after);
+	ck_assert(memcmp(before, after, sizeof(before)) == 0);
+	ck_assert_int_eq(geo_db_open(tmpl, NULL, &again, &err), GSLB_EIO);
+	ck_assert(again == (struct geo_db *)&again);
+	ck_assert_msg(strncmp(err.msg, tmpl, strlen(tmpl)) == 0, "%s", err.msg);
+
+	/* Pages given back are read again from the private copy, unchanged. */
+	geo_db_drop_pages(db);
+	lookup_all(db, after);
+	ck_assert(memcmp(before, after, sizeof(before)) == 0);
+	ck_assert(geo_db_digest(db) == digest);
+	ck_assert_str_eq(geo_db_path(db), tmpl);
+	geo_db_close(db);
+	unlink(tmpl);
+	free(noise);
+	free(orig);
+}
+END_TEST
+
+/* Open a copy of the test city database with bytes [from, to) replaced by
+ * random ones: it must be refused, with the file named and why. */
+static void expect_refused(size_t from, size_t to, uint64_t seed, const char *why)
+{
+	char tmpl[] = "geo-corrupt-XXXXXX";
+	struct gslb_err err = {""};
+	struct geo_db *db = (struct geo_db *)&db;
+	size_t len;
+	uint8_t *p = slurp(CITY_DB, &len);
+
+	ck_assert(from < to && to <= len);
+	scribble(p + from, to - from, seed);
+	write_new(tmpl, p, len);
+	ck_assert_msg(geo_db_open(tmpl, NULL, &db, &err) == GSLB_EIO,
+		      "bytes %zu..%zu of %zu, seed %llu: accepted", from, to, len,
+		      (unsigned long long)seed);
+	ck_assert(db == (struct geo_db *)&db);
+	ck_assert_msg(strncmp(err.msg, tmpl, strlen(tmpl)) == 0, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, why) != NULL, "seed %llu: %s", (unsigned long long)seed,
+		      err.msg);
+	unlink(tmpl);
+	free(p);
+}
+
+START_TEST(test_open_corrupt)
+{
+	size_t tree_end, meta, len;
+	uint8_t *p = slurp(CITY_DB, &len);
+
+	free(p);
+	city_sections(&tree_end, &meta);
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		/* The whole file, as a random overwrite of the same size. */
+		expect_refused(0, len, seed, "cannot open");
+		/* The search tree, metadata intact. */
+		expect_refused(0, tree_end, seed, "search tree");
+		/* The data section, search tree and metadata intact. */
+		expect_refused(tree_end + 16, meta, seed, "corrupt data section");
+	}
+	/* One record of the tree pointing past the data: the first node's
+	 * left record (28-bit records: the first three bytes and the top
+	 * nibble of the fourth). */
+	p = slurp(CITY_DB, &len);
+	{
+		char tmpl[] = "geo-corrupt-XXXXXX";
+		struct gslb_err err = {""};
+		struct geo_db *db = NULL;
+
+		memset(p, 0xff, 3);
+		p[3] |= 0xf0;
+		write_new(tmpl, p, len);
+		ck_assert_int_eq(geo_db_open(tmpl, NULL, &db, &err), GSLB_EIO);
+		ck_assert_msg(strstr(err.msg, "search tree") != NULL, "%s", err.msg);
+		unlink(tmpl);
+	}
+	free(p);
+}
+END_TEST
+
+START_TEST(test_file_unchanged)
+{
+	char tmpl[] = "geo-same-XXXXXX", tmpl2[] = "geo-same-XXXXXX";
+	struct gslb_err err = {""};
+	struct geo_layout flat_layout;
+	struct geo_db *db = NULL, *db2 = NULL;
+	size_t len;
+	uint8_t *p = slurp(CITY_DB, &len);
+
+	write_new(tmpl, p, len);
+	ck_assert_msg(geo_db_open(tmpl, NULL, &db, &err) == 0, "%s", err.msg);
+	ck_assert(geo_db_file_unchanged(db, tmpl, NULL));
+	geo_layout_flat(&flat_layout);
+	ck_assert(!geo_db_file_unchanged(db, tmpl, &flat_layout));
+	ck_assert(!geo_db_file_unchanged(db, CITY_DB, NULL));
+	/* The same bytes renamed over it: another file, the same digest. */
+	write_new(tmpl2, p, len);
+	ck_assert(rename(tmpl2, tmpl) == 0);
+	ck_assert(!geo_db_file_unchanged(db, tmpl, NULL));
+	ck_assert_msg(geo_db_open(tmpl, NULL, &db2, &err) == 0, "%s", err.msg);
+	ck_assert(geo_db_digest(db) == geo_db_digest(db2));
+	geo_db_close(db2);
+	unlink(tmpl);
+	ck_assert(!geo_db_file_unchanged(db, tmpl, NULL));
+	geo_db_close(db);
+	free(p);
+}
+END_TEST
+
+/* A hand-made IPv4 database: one node whose left half (0.0.0.0/1) has the
+ * record at data offset 0 of data[] and whose right half is empty, record
+ * size 24, written under the build directory (its name in tmpl). */
+static void write_tiny_mmdb(char *tmpl, const uint8_t *data, size_t data_len)
+{
+	static const uint8_t tree[6] = {0, 0, 17, 0, 0, 1}; /* 1 + 16 + 0, empty */
+	static const uint8_t marker[] = "\xab\xcd\xefMaxMind.com";
+	/* The metadata map; each key a string of its length (0x40 + n). */
+	static const char meta[] = "\xe9" /* 9 pairs */
+				   "\x5b"
+				   "binary_format_major_version"
+				   "\xa1\x02" /* uint16 2 */
+				   "\x5b"
+				   "binary_format_minor_version"
+				   "\xa0" /* uint16 0 */
+				   "\x4b"
+				   "build_epoch"
+				   "\x01\x02\x01" /* uint64 1 */
+				   "\x4d"
+				   "database_type"
+				   "\x44"
+				   "Tiny"
+				   "\x4a"
+				   "ip_version"
+				   "\xa1\x04" /* uint16 4 */
+				   "\x4a"
+				   "node_count"
+				   "\xc1\x01" /* uint32 1 */
+				   "\x4b"
+				   "record_size"
+				   "\xa1\x18" /* uint16 24 */
+				   "\x49"
+				   "languages"
+				   "\x00\x04" /* [] */
+				   "\x4b"
+				   "description"
+				   "\xe0"; /* {} */
+	static const uint8_t zeros[16];
+	int fd = mkstemp(tmpl);
+
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, tree, sizeof(tree)) == (ssize_t)sizeof(tree));
+	ck_assert(write(fd, zeros, sizeof(zeros)) == (ssize_t)sizeof(zeros));
+	ck_assert(write(fd, data, data_len) == (ssize_t)data_len);
+	ck_assert(write(fd, marker, sizeof(marker) - 1) == (ssize_t)sizeof(marker) - 1);
+	ck_assert(write(fd, meta, sizeof(meta) - 1) == (ssize_t)sizeof(meta) - 1);
+	close(fd);
+}
+
+/* Open a tiny database with data[] (flat layout): refused with why in the
+ * error, or (why NULL) accepted, placing 1.2.3.4 in country ("" for
+ * none). */
+static void open_tiny(const uint8_t *data, size_t len, const char *why, const char *country)
+{
+	char tmpl[] = "geo-tiny-XXXXXX";
+	struct gslb_err err = {""};
+	struct geo_layout layout;
+	struct geo_location loc;
+	struct geo_db *db = NULL;
+	uint8_t addr[4] = {1, 2, 3, 4};
+	int rc;
+
+	write_tiny_mmdb(tmpl, data, len);
+	geo_layout_flat(&layout);
+	rc = geo_db_open(tmpl, &layout, &db, &err);
+	unlink(tmpl);
+	if (why != NULL) {
+		ck_assert_msg(rc == GSLB_EIO, "accepted, expected '%s'", why);
+		ck_assert_msg(strstr(err.msg, why) != NULL, "%s", err.msg);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_int_eq(geo_db_lookup(db, AF_INET, addr, &loc), 0);
+	ck_assert(loc.found);
+	ck_assert_str_eq(loc.country, country);
+	geo_db_close(db);
+}
+
+START_TEST(test_verify_data)
+{
+	/* {"country_code": "GB"}: read through the flat layout. */
+	static const uint8_t good[] = {0xe1, 0x4c, 'c', 'o', 'u', 'n',  't', 'r', 'y',
+				       '_',  'c',  'o', 'd', 'e', 0x42, 'G', 'B'};
+	/* {"a": -> 5}, at 5 an array of two pointers to itself: endless for a
+	 * decoder that expands pointers, one look for the check. */
+	static const uint8_t loop[] = {0xe1, 0x41, 'a', 0x20, 5, 0x02, 0x04, 0x20, 5, 0x20, 5};
+	/* {"a": -> 5}, at 5 a pointer. */
+	static const uint8_t ptr2[] = {0xe1, 0x41, 'a', 0x20, 5, 0x20, 0};
+	/* {uint16 1: "x"} */
+	static const uint8_t key[] = {0xe1, 0xa1, 1, 0x41, 'x'};
+	/* "GB": not a map. */
+	static const uint8_t notmap[] = {0x42, 'G', 'B'};
+	/* {"a": a string of 20 bytes, 2 there before the metadata} */
+	static const uint8_t longstr[] = {0xe1, 0x41, 'a', 0x54, 'x', 'y'};
+	/* {"a": a string of 4381 bytes, past the end of the file} */
+	static const uint8_t hugestr[] = {0xe1, 0x41, 'a', 0x5e, 0x10, 0x00, 'x', 'y'};
+	/* {"a": -> 200}, past the end */
+	static const uint8_t far[] = {0xe1, 0x41, 'a', 0x20, 200};
+	/* {"a": a double of 4 bytes} */
+	static const uint8_t dbl[] = {0xe1, 0x41, 'a', 0x64, 0, 0, 0, 0};
+
+	open_tiny(good, sizeof(good), NULL, "GB");
+	open_tiny(loop, sizeof(loop), NULL, "");
+	open_tiny(ptr2, sizeof(ptr2), "pointer to a pointer", NULL);
+	open_tiny(key, sizeof(key), "map key is not a string", NULL);
+	open_tiny(notmap, sizeof(notmap), "record is not a map", NULL);
+	open_tiny(longstr, sizeof(longstr), "value past the end", NULL);
+	open_tiny(hugestr, sizeof(hugestr), "value past the end", NULL);
+	open_tiny(far, sizeof(far), "pointer past the end", NULL);
+	open_tiny(dbl, sizeof(dbl), "double of a size other than 8", NULL);
+}
+END_TEST
+
 START_TEST(test_open_bad_layout)
 {
 	struct geo_db *db = (struct geo_db *)&db;
@@ -983,6 +1326,10 @@ static Suite *geo_suite(void)
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_open_not_mmdb);
 	tcase_add_test(tc, test_open_truncated);
+	tcase_add_test(tc, test_file_changed_under_open_db);
+	tcase_add_test(tc, test_open_corrupt);
+	tcase_add_test(tc, test_file_unchanged);
+	tcase_add_test(tc, test_verify_data);
 	tcase_add_test(tc, test_open_bad_layout);
 	tcase_add_test(tc, test_layout_parse_invalid);
 	tcase_add_test(tc, test_lookup_bad_family);

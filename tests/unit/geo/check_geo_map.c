@@ -656,37 +656,52 @@ START_TEST(test_class_out_of_range)
 }
 END_TEST
 
-/* A copy of the city database whose root's right record points past the
- * data section: IPv4 lookups (and so the open) still work, a walk of the
- * whole tree does not. Written in the build directory. */
+/* Copies of the city database with a record of the search tree changed.
+ * Past the data section: geo_db_open() refuses it. Back up the tree, a loop
+ * of valid records: lookups stop after 128 bits, so the open accepts it, and
+ * a walk of the whole tree refuses it. Written in the build directory. */
 START_TEST(test_corrupt_tree)
 {
 	const char *path = "check_geo_map-corrupt.mmdb";
 	struct gslb_err err = {""};
 	struct geo_db *db = NULL;
 	struct geo_map *m = NULL;
-	static uint8_t buf[1 << 16];
+	static uint8_t orig[1 << 16], buf[1 << 16];
 	size_t len;
 	FILE *f;
 
 	f = fopen(CITY_DB, "rb");
 	ck_assert_ptr_nonnull(f);
-	len = fread(buf, 1, sizeof(buf), f);
+	len = fread(orig, 1, sizeof(orig), f);
 	fclose(f);
-	ck_assert_uint_lt(len, sizeof(buf));
-	/* Record size 28: the right record of node 0 is the low half of
-	 * byte 3 and bytes 4..6. */
-	buf[3] |= 0x0f;
-	buf[4] = buf[5] = buf[6] = 0xff;
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(geo_db_open(path, NULL, &db, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(geo_map_build(db, by_country, NULL, 0, &m, &err), GSLB_EIO);
-	ck_assert_ptr_null(m);
-	ck_assert_str_ne(err.msg, "");
-	geo_db_close(db);
+	ck_assert_uint_lt(len, sizeof(orig));
+	for (int loop = 0; loop < 2; loop++) {
+		/* Record size 28: the right record of node n is the low half
+		 * of byte 7n + 3 and bytes 7n + 4..6. Past the data: node 0's;
+		 * a loop: node 2's, back to node 1 (libmaxminddb refuses a
+		 * record naming the root). */
+		size_t at = loop ? 14 : 0;
+
+		memcpy(buf, orig, len);
+		buf[at + 3] = (uint8_t)((buf[at + 3] & 0xf0) | (loop ? 0 : 0x0f));
+		buf[at + 4] = buf[at + 5] = loop ? 0 : 0xff;
+		buf[at + 6] = loop ? 1 : 0xff;
+		f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+		ck_assert_int_eq(fclose(f), 0);
+		if (!loop) {
+			ck_assert_int_eq(geo_db_open(path, NULL, &db, &err), GSLB_EIO);
+			ck_assert_msg(strstr(err.msg, "corrupt search tree") != NULL, "%s",
+				      err.msg);
+			continue;
+		}
+		ck_assert_msg(geo_db_open(path, NULL, &db, &err) == 0, "%s", err.msg);
+		ck_assert_int_eq(geo_map_build(db, by_country, NULL, 0, &m, &err), GSLB_EIO);
+		ck_assert_ptr_null(m);
+		ck_assert_msg(strstr(err.msg, "too deep") != NULL, "%s", err.msg);
+		geo_db_close(db);
+	}
 	remove(path);
 }
 END_TEST

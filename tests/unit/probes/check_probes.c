@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/sign.h"
+#include "common/xalloc.h"
 #include "probes/checks.h"
 #include "probes/probe_conf.h"
 
@@ -118,6 +119,104 @@ START_TEST(test_conf_defaults_and_secret_file)
 	ck_assert_int_eq(conf->log_level, LOG_LEVEL_INFO);
 	ck_assert(!conf->log_syslog);
 	ck_assert_str_eq(conf->servers[0], "http://[::1]:8053");
+}
+END_TEST
+
+/* The pin of a key: "sha256//" and 44 base64 characters. */
+#define PIN1 "sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE="
+#define PIN2 "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+START_TEST(test_conf_tls)
+{
+	char want[512];
+
+	write_key(SECRET "\n");
+	ck_assert_int_eq(load("probe: {id: p, secret_file: probe.key}\n"
+			      "servers: [https://gslb.example.net:8443]\n"
+			      "tls:\n"
+			      "  ca_file: probe.key\n"
+			      "  pin: [" PIN1 ", " PIN2 "]\n"
+			      "  certificate: probe.key\n"
+			      "  key: probe.key\n"),
+			 0);
+	snprintf(want, sizeof(want), "%s/probe.key", tmpdir);
+	ck_assert_str_eq(conf->tls_ca_file, want);
+	ck_assert_str_eq(conf->tls_certificate, want);
+	ck_assert_str_eq(conf->tls_key, want);
+	ck_assert_str_eq(conf->tls_pin, PIN1 ";" PIN2);
+	probe_conf_free(conf);
+	conf = NULL;
+	/* One pin alone; no tls section: nothing set. */
+	ck_assert_int_eq(load("probe: {id: p, secret_file: probe.key}\n"
+			      "servers: [https://a]\ntls: {pin: " PIN1 "}\n"),
+			 0);
+	ck_assert_str_eq(conf->tls_pin, PIN1);
+	ck_assert_ptr_null(conf->tls_ca_file);
+	ck_assert_ptr_null(conf->tls_certificate);
+	probe_conf_free(conf);
+	conf = NULL;
+	ck_assert_int_eq(load("probe: {id: p, secret_file: probe.key}\nservers: [https://a]\n"), 0);
+	ck_assert_ptr_null(conf->tls_pin);
+	ck_assert_ptr_null(conf->tls_ca_file);
+}
+END_TEST
+
+START_TEST(test_conf_tls_invalid)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+	    {"tls: [a]\n", "p.yaml:3:6: tls: expected a mapping, got a list"},
+	    {"tls: {ca: x}\n", "p.yaml:3:7: unknown key 'ca' in tls"},
+	    {"tls: {pin: sha256//abc=}\n",
+	     "p.yaml:3:12: tls.pin: 'sha256//abc=' is not a pin: sha256// and the base64 of the "
+	     "SHA-256 of the server's public key (44 characters)"},
+	    {"tls: {pin: \"sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=xx\"}\n",
+	     "p.yaml:3:12: tls.pin: 'sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=xx' is not "
+	     "a "
+	     "pin: sha256// and the base64 of the SHA-256 of the server's public key (44 "
+	     "characters)"},
+	    {"tls: {pin: [" PIN1 ", 1]}\n",
+	     "p.yaml:3:67: tls.pin[1]: '1' is not a pin: sha256// and the base64 of the SHA-256 of "
+	     "the server's public key (44 characters)"},
+	    {"tls: {pin: []}\n", "p.yaml:3:12: tls.pin: at least one pin is required"},
+	    {"tls: {certificate: probe.key}\n", "p.yaml:3:6: tls: tls.certificate needs tls.key"},
+	    {"tls: {key: probe.key}\n", "p.yaml:3:6: tls: tls.key needs tls.certificate"},
+	};
+
+	write_key(SECRET "\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text =
+		    xasprintf("probe: {id: p, secret_file: probe.key}\nservers: [https://a]\n%s",
+			      cases[i].text);
+
+		memset(&err, 0, sizeof(err));
+		load_fails(text, cases[i].msg);
+		free(text);
+	}
+	/* An unreadable file: the message names it, resolved. */
+	ck_assert_int_eq(load("probe: {id: p, secret_file: probe.key}\nservers: [https://a]\n"
+			      "tls: {ca_file: no-such.pem}\n"),
+			 GSLB_EPARSE);
+	ck_assert_msg(strncmp(err.msg, "p.yaml:3:16: tls.ca_file: cannot read '", 39) == 0 &&
+			  strstr(err.msg, "/no-such.pem': No such file or directory") != NULL,
+		      "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_url_plain_remote)
+{
+	ck_assert(probe_conf_url_is_plain_remote("http://192.0.2.1:8053"));
+	ck_assert(probe_conf_url_is_plain_remote("http://gslb.example.net"));
+	ck_assert(probe_conf_url_is_plain_remote("http://127.example.net:80"));
+	ck_assert(probe_conf_url_is_plain_remote("http://[::2]:8053"));
+	ck_assert(probe_conf_url_is_plain_remote("http://localhost.example.net"));
+	ck_assert(!probe_conf_url_is_plain_remote("http://127.0.0.1:8053"));
+	ck_assert(!probe_conf_url_is_plain_remote("http://127.1.2.3"));
+	ck_assert(!probe_conf_url_is_plain_remote("http://[::1]:8053/"));
+	ck_assert(!probe_conf_url_is_plain_remote("http://localhost:8053"));
+	ck_assert(!probe_conf_url_is_plain_remote("https://192.0.2.1:8443"));
 }
 END_TEST
 
@@ -713,10 +812,13 @@ static Suite *probes_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_conf_full);
 	tcase_add_test(tc, test_conf_defaults_and_secret_file);
+	tcase_add_test(tc, test_conf_tls);
+	tcase_add_test(tc, test_url_plain_remote);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("conf_invalid");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_conf_invalid);
+	tcase_add_test(tc, test_conf_tls_invalid);
 	tcase_add_test(tc, test_conf_secret_file_short);
 	tcase_add_test(tc, test_conf_file_positions);
 	suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -779,6 +780,73 @@ START_TEST(test_reload_keeps_signatures)
 }
 END_TEST
 
+/* Signing again what is loaded reads no file: with the zone file and the
+ * keys gone, zone_set_resign() makes new signatures (later expiration,
+ * every one valid), keeps those still good for longer than refresh, and
+ * serves the same records, NSEC3 chain and DNSKEYs. */
+START_TEST(test_resign_reads_no_file)
+{
+	struct tkey ksk, zsk;
+	struct zone_key_source ks[2];
+	struct zone_dnssec d = policy;
+	struct zone_source src = {.origin = ZORIGIN, .dnssec = &d};
+	struct zone_set *first, *again = NULL, *kept = NULL;
+	struct gslb_err err = {""};
+	char *copy = xasprintf("%s/resign.zone", dir), *cmd;
+	const struct zone *z1, *z2;
+	uint32_t t0 = (uint32_t)time(NULL);
+
+	keygen(ZORIGIN, LDNS_SIGN_ECDSAP256SHA256, true, &ksk);
+	keygen(ZORIGIN, LDNS_SIGN_ECDSAP256SHA256, false, &zsk);
+	ks[0] = (struct zone_key_source){.path = ksk.prefix, .active = true, .where = "t:1:1"};
+	ks[1] = (struct zone_key_source){.path = zsk.prefix, .active = true, .where = "t:2:1"};
+	cmd = xasprintf("cp '%s' '%s'", ZFILE, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	d.keys = ks;
+	d.key_count = 2;
+	d.nsec3 = true;
+	d.now = t0 - 86400;
+	src.path = copy;
+	ck_assert_msg(zone_set_load(&src, 1, &first, &err) == 0, "load: %s", err.msg);
+	cmd = xasprintf("rm -f '%s' '%s'.* '%s'.*", copy, ksk.prefix, zsk.prefix);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+
+	/* A day later, with refresh reaching past every signature: all new. */
+	d.now = t0;
+	d.refresh = d.validity;
+	ck_assert_msg(zone_set_resign(&src, 1, first, &again, &err) == 0, "resign: %s", err.msg);
+	z1 = zone_set_zone(first, 0);
+	z2 = zone_set_zone(again, 0);
+	ck_assert_uint_eq(zone_sig_expire(z2), t0 + policy.validity);
+	ck_assert_uint_eq(zone_rr_count(z2), zone_rr_count(z1));
+	ck_assert_uint_eq(zone_node_count(z2), zone_node_count(z1));
+	ck_assert_uint_eq(zone_serial(z2), zone_serial(z1));
+	ck_assert(same_rrset(zone_node_rrset(zone_apex(z1), 48), zone_node_rrset(zone_apex(z2), 48)));
+	ck_assert_ptr_nonnull(zone_nsec3(z2));
+	ck_assert(!same_rrset(sigs_at(z1, "plain.dnssec.test"), sigs_at(z2, "plain.dnssec.test")));
+	ck_assert_uint_gt(verify_all(z2), 20);
+
+	/* With the usual refresh the signatures just made are kept. */
+	d.refresh = policy.refresh;
+	ck_assert_msg(zone_set_resign(&src, 1, again, &kept, &err) == 0, "resign: %s", err.msg);
+	ck_assert(same_rrset(sigs_at(z2, "plain.dnssec.test"),
+			     sigs_at(zone_set_zone(kept, 0), "plain.dnssec.test")));
+	ck_assert_uint_eq(zone_rr_count(zone_set_zone(kept, 0)), zone_rr_count(z1));
+
+	/* A zone that is not loaded is an error, not a file read. */
+	zone_set_free(kept);
+	src.origin = "other.test";
+	ck_assert_int_eq(zone_set_resign(&src, 1, again, &kept, &err), GSLB_ENOENT);
+	zone_set_free(first);
+	zone_set_free(again);
+	free(copy);
+	tkey_free(&ksk);
+	tkey_free(&zsk);
+}
+END_TEST
+
 /* A file that holds RRSIG records is served as it is: not signed again. */
 START_TEST(test_presigned_file)
 {
@@ -834,6 +902,7 @@ static Suite *sign_suite(void)
 	tcase_add_test(zones, test_published_key);
 	tcase_add_test(zones, test_reload_keeps_signatures);
 	tcase_add_test(zones, test_presigned_file);
+	tcase_add_test(zones, test_resign_reads_no_file);
 	suite_add_tcase(s, prim);
 	suite_add_tcase(s, keys);
 	suite_add_tcase(s, zones);

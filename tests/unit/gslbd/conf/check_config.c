@@ -132,6 +132,68 @@ START_TEST(test_full_file)
 }
 END_TEST
 
+/* api.listen: bare addresses (every role, plain HTTP) beside listeners with
+ * roles and TLS. The loader checks that the TLS files can be read; their
+ * PEM is the API's to load, so any readable file stands in here. */
+START_TEST(test_api_listeners)
+{
+	static const char text[] = "api:\n"
+				   "  listen:\n"
+				   "    - 127.0.0.1:0\n"
+				   "    - address: \"[::]:8443\"\n"
+				   "      roles: [probe]\n"
+				   "      tls:\n"
+				   "        certificate: admin.token\n"
+				   "        key: " CONF_DIR "/probe.key\n"
+				   "        client_ca: long.key\n"
+				   "    - address: 127.0.0.1:8053\n"
+				   "      roles: [admin, status, metrics, tenant]\n"
+				   "    - address: 127.0.0.1:8054\n"
+				   "      tls: {certificate: admin.token, key: probe.key}\n" ZONE;
+	const struct config_api_listener *l;
+	char roles[64];
+
+	ck_assert_int_eq(config_load_string("t.conf", CONF_DIR, text, &cfg, &err), 0);
+	ck_assert_uint_eq(cfg->api_listen_count, 4);
+	assert_addr(&cfg->api_listen[0], "127.0.0.1:0");
+	assert_addr(&cfg->api_listen[1], "[::]:8443");
+	assert_addr(&cfg->api_listen[2], "127.0.0.1:8053");
+	assert_addr(&cfg->api_listen[3], "127.0.0.1:8054");
+	l = &cfg->api_listeners[0];
+	ck_assert_uint_eq(l->roles, API_ROLES_ALL);
+	ck_assert_ptr_null(l->tls_certificate);
+	ck_assert_ptr_null(l->tls_key);
+	ck_assert_ptr_null(l->tls_client_ca);
+	l = &cfg->api_listeners[1];
+	ck_assert_uint_eq(l->roles, API_ROLE_PROBE);
+	ck_assert_str_eq(l->tls_certificate, CONF_DIR "/admin.token");
+	ck_assert_str_eq(l->tls_key, CONF_DIR "/probe.key");
+	ck_assert_str_eq(l->tls_client_ca, CONF_DIR "/long.key");
+	ck_assert_uint_eq(l->line, 4);
+	ck_assert_uint_eq(l->col, 7);
+	l = &cfg->api_listeners[2];
+	ck_assert_uint_eq(l->roles,
+			  API_ROLE_ADMIN | API_ROLE_STATUS | API_ROLE_METRICS | API_ROLE_TENANT);
+	ck_assert_ptr_null(l->tls_certificate);
+	config_api_roles_format(l->roles, roles, sizeof(roles));
+	ck_assert_str_eq(roles, "admin,tenant,status,metrics");
+	l = &cfg->api_listeners[3];
+	ck_assert_uint_eq(l->roles, API_ROLES_ALL);
+	ck_assert_str_eq(l->tls_key, CONF_DIR "/probe.key");
+	ck_assert_ptr_null(l->tls_client_ca);
+	config_api_roles_format(API_ROLES_ALL, roles, sizeof(roles));
+	ck_assert_str_eq(roles, "probe,admin,tenant,status,metrics");
+	config_free(cfg);
+
+	/* One listener as a mapping, one role as a scalar. */
+	cfg = NULL;
+	ck_assert_int_eq(load("api:\n  listen: {address: \"[::1]\", roles: metrics}\n" ZONE), 0);
+	ck_assert_uint_eq(cfg->api_listen_count, 1);
+	assert_addr(&cfg->api_listen[0], "[::1]:8053");
+	ck_assert_uint_eq(cfg->api_listeners[0].roles, API_ROLE_METRICS);
+}
+END_TEST
+
 START_TEST(test_defences)
 {
 	static const uint8_t secret[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -218,6 +280,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg->tcp_idle_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg->tcp_max_connections, 512);
 	ck_assert_uint_eq(cfg->tcp_max_queries, 0);
+	ck_assert_uint_eq(cfg->tcp_max_conn_per_client, 64);
+	ck_assert_uint_eq(cfg->tcp_busy_timeout_ms, 1000);
 	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
 	ck_assert_str_eq(cfg->identity, host);
 	ck_assert_str_eq(cfg->version, "gslbd " PACKAGE_VERSION);
@@ -946,6 +1010,8 @@ START_TEST(test_scalar_forms)
 			      "  udp_max_size: 512\n"
 			      "  tcp_max_connections: 65536\n"
 			      "  tcp_max_queries: 1000000\n"
+			      "  tcp_max_connections_per_client: 0\n"
+			      "  tcp_busy_timeout: 1h\n"
 			      "  identity: ''\n"
 			      "  user: ''\n"
 			      "log:\n"
@@ -962,6 +1028,8 @@ START_TEST(test_scalar_forms)
 	ck_assert_uint_eq(cfg->udp_max_size, 512);
 	ck_assert_uint_eq(cfg->tcp_max_connections, 65536);
 	ck_assert_uint_eq(cfg->tcp_max_queries, 1000000);
+	ck_assert_uint_eq(cfg->tcp_max_conn_per_client, 0);
+	ck_assert_uint_eq(cfg->tcp_busy_timeout_ms, 3600000);
 	ck_assert_ptr_null(cfg->identity);
 	ck_assert_ptr_null(cfg->user);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_WARN);
@@ -1049,6 +1117,8 @@ START_TEST(test_print_options)
 	    "server.tcp_idle_timeout: duration 100ms..1h, default 10s\n",
 	    "server.tcp_max_connections: integer 1..65536, default 512\n",
 	    "server.tcp_max_queries: integer 0..1000000, default 0\n",
+	    "server.tcp_max_connections_per_client: integer 0..65536, default 64\n",
+	    "server.tcp_busy_timeout: duration 100ms..1h, default 1s\n",
 	    "server.identity: string, default the host name\n",
 	    "server.version: string, default \"gslbd " PACKAGE_VERSION "\"\n",
 	    "server.state_file: file name, default \"" LOCALSTATEDIR "/lib/gslbd/state.json\"\n",
@@ -1123,6 +1193,21 @@ static const struct {
     {"api:\n  admin_token: aaaaaaaaaaaaaaaaaaaa\n" ZONE
      "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n",
      "t.conf:7:5: tokens[0]: the token is the admin token"},
+    /* A write token may steer a datacenter that a pool outside its scope
+     * also uses only where the datacenter is listed under shared. */
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    pools: [web]\n    access: write\n",
+     "t.conf:22:13: tokens[0].access: write access to datacenter 'us-east', which pool 'p2' (not this "
+     "token's) also uses: list it under 'shared' to let this tenant steer it for every pool, or make "
+     "the token read-only"},
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    pools: [web]\n    shared: [us-east]\n    access: write\n",
+     "t.conf:23:13: tokens[0].access: write access to datacenter 'eu-west', which pool 'p2' (not this "
+     "token's) also uses: list it under 'shared' to let this tenant steer it for every pool, or make "
+     "the token read-only"},
+    {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
+     "    datacenters: [eu-west]\n    shared: [nope]\n",
+     "t.conf:22:14: tokens[0].shared[0]: no datacenter 'nope'"},
     /* Alert webhooks. */
     {ZONE "alerts:\n  - url: ftp://x/\n",
      "t.conf:5:10: alerts[0].url: 'ftp://x/' is not an http:// or https:// URL"},
@@ -1130,7 +1215,8 @@ static const struct {
      "t.conf:5:5: alerts[0]: missing required key 'url'"},
     {ZONE "alerts:\n  - url: http://x/\n    events: [down, sideways]\n",
      "t.conf:6:20: alerts[0].events[1]: 'sideways' is not one of down, up, drained, undrained, "
-     "forced_up, fail_open, fail_closed, probes_stale or probes_fresh"},
+     "forced_up, fail_open, fail_closed, probes_stale, probes_fresh, reload_failed or "
+     "signatures_expiring"},
     {ZONE "alerts:\n  - url: http://x/\n    retries: 101\n",
      "t.conf:6:14: alerts[0].retries: 101 is out of range (0..100)"},
     {ZONE "alerts:\n  - url: http://x/\n    secret: short\n",
@@ -1222,6 +1308,10 @@ static const struct {
      "1h, or seconds)"},
     {"server:\n  tcp_idle_timeout: 99ms\n" ZONE,
      "t.conf:2:21: server.tcp_idle_timeout: 99ms is out of range (100ms..1h)"},
+    {"server:\n  tcp_max_connections_per_client: 65537\n" ZONE,
+     "t.conf:2:35: server.tcp_max_connections_per_client: 65537 is out of range (0..65536)"},
+    {"server:\n  tcp_busy_timeout: 50ms\n" ZONE,
+     "t.conf:2:21: server.tcp_busy_timeout: 50ms is out of range (100ms..1h)"},
     {"server:\n  tcp_idle_timeout: 61m\n" ZONE,
      "t.conf:2:21: server.tcp_idle_timeout: 61m is out of range (100ms..1h)"},
     {"server:\n  tcp_idle_timeout: 99999999999999999999h\n" ZONE,
@@ -1292,8 +1382,43 @@ static const struct {
      "t.conf:2:26: api.listen[1]: 'x:1' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)"},
     {"api:\n  listen: [127.0.0.1:80, 127.0.0.1:80]\n" ZONE,
      "t.conf:2:26: api.listen[1]: duplicate address '127.0.0.1:80'"},
-    {"api:\n  listen: {}\n" ZONE,
-     "t.conf:2:11: api.listen: expected a list of addresses, got a mapping"},
+    {"api:\n  listen: {}\n" ZONE, "t.conf:2:11: api.listen: missing required key 'address'"},
+    {"api:\n  listen: ~\n" ZONE,
+     "t.conf:2:11: api.listen: expected a list of addresses or {address, roles, tls}, got no "
+     "value"},
+    {"api:\n  listen:\n    - roles: [probe]\n" ZONE,
+     "t.conf:3:7: api.listen[0]: missing required key 'address'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      rolls: [probe]\n" ZONE,
+     "t.conf:4:7: unknown key 'rolls' in api.listen[0]"},
+    {"api:\n  listen:\n    - address: [127.0.0.1]\n" ZONE,
+     "t.conf:3:16: api.listen[0].address: expected an address or {address, roles, tls}, got a "
+     "list"},
+    {"api:\n  listen:\n    - 127.0.0.1:1\n    - address: 127.0.0.1:1\n" ZONE,
+     "t.conf:4:16: api.listen[1].address: duplicate address '127.0.0.1:1'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: [probe, admn]\n" ZONE,
+     "t.conf:4:22: api.listen[0].roles[1]: 'admn' is not one of probe, admin, tenant, status or "
+     "metrics"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: [probe, probe]\n" ZONE,
+     "t.conf:4:22: api.listen[0].roles[1]: role 'probe' is listed twice"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: []\n" ZONE,
+     "t.conf:4:14: api.listen[0].roles: at least one role is required (probe, admin, tenant, "
+     "status or metrics)"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      roles: {probe: 1}\n" ZONE,
+     "t.conf:4:14: api.listen[0].roles: expected a list of roles (probe, admin, tenant, status "
+     "or metrics), got a mapping"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: on\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: expected a mapping with certificate, key and client_ca, "
+     "got a scalar"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: a.crt}\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: missing required key 'key'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {key: a.key}\n" ZONE,
+     "t.conf:4:12: api.listen[0].tls: missing required key 'certificate'"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: a.crt, key: a.key, "
+     "ca: x}\n" ZONE,
+     "t.conf:4:45: unknown key 'ca' in api.listen[0].tls"},
+    {"api:\n  listen:\n    - address: 127.0.0.1\n      tls: {certificate: no.crt, key: a.key}\n" ZONE,
+     "t.conf:4:26: api.listen[0].tls.certificate: cannot read '/etc/gslbd/no.crt': No such file "
+     "or directory"},
     {"api:\n  listn: 127.0.0.1\n" ZONE, "t.conf:2:3: unknown key 'listn' in api"},
     {"api:\n  admin_token: a\n  admin_token_file: " CONF_DIR "/admin.token\n" ZONE,
      "t.conf:3:3: api.admin_token_file: api.admin_token is set already (line 2); give one of them"},
@@ -1839,6 +1964,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_full_file);
 	tcase_add_test(valid, test_defaults);
 	tcase_add_test(valid, test_defences);
+	tcase_add_test(valid, test_api_listeners);
 	tcase_add_test(valid, test_lb_file);
 	tcase_add_test(valid, test_health_file);
 	tcase_add_test(valid, test_health_forms);

@@ -24,6 +24,7 @@
 #include "gslbd/dns/answer.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
+#include "zones/zone.h"
 
 #define WORK "check_dnssec.tmp"
 
@@ -102,6 +103,12 @@ static void setup(void)
 			 "plain A 192.0.2.1\n"
 			 "big TXT \"%s\" \"%s\"\n"
 			 "*.wild TXT \"wild\"\n"
+			 /* Types above RRSIG and NSEC only. */
+			 "caa CAA 0 issue \"ca.example.net\"\n"
+			 "caa CAA 0 iodef \"mailto:security@example.net\"\n"
+			 "_443._tcp.tls TLSA 3 1 1 "
+			 "0b0c8ad1a5e9f9d5b07a8b2b7c1e5d2f8a6c3e4d5f60718293a4b5c6d7e8f901\n"
+			 "_443._tcp.tls CAA 0 issue \"ca.example.net\"\n"
 			 "c1 CNAME plain\n"
 			 "*.wc CNAME plain\n"
 			 "a.b.ent A 192.0.2.3\n"
@@ -542,6 +549,51 @@ START_TEST(test_lb_answers)
 }
 END_TEST
 
+/* ANY at a signed name whose types all sort after RRSIG and NSEC (CAA,
+ * TLSA): over UDP the first RRset of data with its signatures (RFC 8482),
+ * never an empty answer; over TCP every RRset, and the NSEC with DO=1. */
+START_TEST(test_any)
+{
+	static const struct {
+		const char *name;
+		ldns_rr_type first; /* the RRset answered over UDP */
+		size_t records;     /* its records */
+		size_t rrsets;      /* data RRsets at the name */
+	} cases[] = {
+	    {"caa." Z, LDNS_RR_TYPE_CAA, 2, 1},
+	    {"_443._tcp.tls." Z, LDNS_RR_TYPE_TLSA, 1, 2},
+	};
+	struct answer_result res;
+
+	nsec3 = _i;
+	setup();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ldns_pkt *p = ask(cases[i].name, LDNS_RR_TYPE_ANY, LDNS_RCODE_NOERROR);
+
+		ck_assert(ldns_pkt_aa(p));
+		ck_assert_uint_eq(ldns_pkt_ancount(p), cases[i].records + 1);
+		count(p, LDNS_SECTION_ANSWER, cases[i].first, cases[i].records);
+		count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG, 1);
+		count(p, LDNS_SECTION_AUTHORITY, LDNS_RR_TYPE_SOA, 0);
+		ck_assert_uint_eq(verify_all(p), 1);
+		ldns_pkt_free(p);
+		/* DO=0: the same RRset, as if the zone were not signed. */
+		p = query(cases[i].name, LDNS_RR_TYPE_ANY, 1232, false, false, &res);
+		ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+		ck_assert_uint_eq(ldns_pkt_ancount(p), cases[i].records);
+		count(p, LDNS_SECTION_ANSWER, cases[i].first, cases[i].records);
+		ldns_pkt_free(p);
+		/* TCP: every RRset signed, and the name's NSEC. */
+		p = query(cases[i].name, LDNS_RR_TYPE_ANY, 1232, true, true, &res);
+		count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG, cases[i].rrsets + (nsec3 ? 0 : 1));
+		count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_NSEC, nsec3 ? 0 : 1);
+		ck_assert_uint_eq(verify_all(p), cases[i].rrsets + (nsec3 ? 0 : 1));
+		ldns_pkt_free(p);
+	}
+	teardown();
+}
+END_TEST
+
 /* Signed answers that do not fit a 512-byte UDP buffer: TC=1; the same
  * query over TCP gets everything. */
 START_TEST(test_truncation)
@@ -581,6 +633,57 @@ START_TEST(test_truncation)
 }
 END_TEST
 
+/* The control plane's watch of a zone's signatures: an alert once the
+ * earliest has less than half of refresh left (not before, and once until
+ * it recovers); re-signing what is loaded gives later signatures and
+ * keeps the config and the DNSKEYs. */
+static unsigned expiring_alerts;
+
+static void count_alert(const struct alert *a, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(a->event, CONFIG_ALERT_SIGNATURES_EXPIRING);
+	ck_assert_str_eq(a->subject, "gslb.test");
+	expiring_alerts++;
+}
+
+START_TEST(test_resign_and_watch)
+{
+	struct control *ctl;
+	const struct zone *z;
+	uint32_t expire, half;
+	struct snapshot *re = NULL;
+	struct gslb_err err = {""};
+
+	nsec3 = _i;
+	setup();
+	ctl = control_new(WORK "/gslbd.conf", false);
+	z = zone_set_zone(base->zones, 0);
+	expire = zone_sig_expire(z);
+	half = base->config->zones[0].sig_refresh / 2;
+	expiring_alerts = 0;
+	control_set_alert_sink(ctl, count_alert, NULL);
+	control_dnssec_check(ctl, base, expire - half);
+	ck_assert_uint_eq(expiring_alerts, 0);
+	control_dnssec_check(ctl, base, expire - half + 1);
+	ck_assert_uint_eq(expiring_alerts, 1);
+	control_dnssec_check(ctl, base, expire - half + 2);
+	ck_assert_uint_eq(expiring_alerts, 1);
+	control_dnssec_check(ctl, base, expire - half);
+	control_dnssec_check(ctl, base, expire - 1);
+	ck_assert_uint_eq(expiring_alerts, 2);
+	control_free(ctl);
+
+	ck_assert_msg(control_load_resign(base, &re, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(re->config, base->config);
+	ck_assert_uint_ge(zone_sig_expire(zone_set_zone(re->zones, 0)), expire);
+	ck_assert_uint_eq(zone_rr_count(zone_set_zone(re->zones, 0)), zone_rr_count(z));
+	ck_assert_ptr_nonnull(re->lbsig);
+	snapshot_free(re);
+	teardown();
+}
+END_TEST
+
 static Suite *dnssec_suite(void)
 {
 	Suite *s = suite_create("dnssec answers");
@@ -594,6 +697,8 @@ static Suite *dnssec_suite(void)
 	tcase_add_loop_test(tc, test_referrals, 0, 2);
 	tcase_add_loop_test(tc, test_lb_answers, 0, 2);
 	tcase_add_loop_test(tc, test_truncation, 0, 2);
+	tcase_add_loop_test(tc, test_any, 0, 2);
+	tcase_add_loop_test(tc, test_resign_and_watch, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

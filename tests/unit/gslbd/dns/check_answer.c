@@ -610,6 +610,14 @@ START_TEST(test_rrl_kinds_and_slip)
 		{"www.example.com", LDNS_RR_TYPE_MX, RRL_NODATA, "\7example\3com"},
 		{"host.sub.example.com", LDNS_RR_TYPE_A, RRL_REFERRAL, "\7example\3com"},
 		{"www.example.org", LDNS_RR_TYPE_A, RRL_ERROR, NULL},
+		/* Synthesised from a wildcard: the wildcard's owner. */
+		{"Random-1.wild.example.com", LDNS_RR_TYPE_TXT, RRL_ANSWER,
+		 "\1*\4wild\7example\3com"},
+		{"a.b.wild.example.com", LDNS_RR_TYPE_A, RRL_ANSWER, "\1*\4wild\7example\3com"},
+		{"q.w2.example.com", LDNS_RR_TYPE_A, RRL_ANSWER, "\1*\2w2\7example\3com"},
+		/* A name that exists beside the wildcard keeps its own. */
+		{"z.y.w2.example.com", LDNS_RR_TYPE_A, RRL_ANSWER, "\1z\1y\2w2\7example\3com"},
+		{"x.wild.example.com", LDNS_RR_TYPE_MX, RRL_NODATA, "\7example\3com"},
 	};
 	struct answer_result res;
 
@@ -642,6 +650,50 @@ START_TEST(test_rrl_kinds_and_slip)
 		ldns_pkt_free(p);
 		free(wire);
 	}
+}
+END_TEST
+
+/* Answers to random labels under a wildcard, from one network, are
+ * limited as answers to one fixed name are: they share the bucket of the
+ * wildcard's owner. */
+START_TEST(test_rrl_wildcard)
+{
+	static const struct rrl_params p = {
+	    .rate = 10, .window_ms = 1000, .slip = 0, .ipv4_prefix = 24, .ipv6_prefix = 56};
+	struct rrl_table *t = rrl_table_new(4096);
+	unsigned passed[2] = {0, 0};
+
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < 200; i++) {
+			char name[64], ip[32];
+			uint8_t *wire, addr[16];
+			struct answer_result res;
+			ldns_pkt *pk;
+			size_t qlen;
+			bool evicted;
+
+			/* Round 0: one fixed name; round 1: a new label every time. */
+			snprintf(name, sizeof(name), round == 0 ? "fixed.wild.example.com"
+								: "r%u-%x.wild.example.com",
+				 i, i * 2654435761u);
+			snprintf(ip, sizeof(ip), "198.51.100.%u", 1 + i % 250);
+			qlen = make_query(name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 1232, NULL, 0,
+					  &wire);
+			pk = ask_wire(wire, qlen, false, ip, &res);
+			ck_assert_uint_eq(ldns_pkt_ancount(pk), 1);
+			ck_assert_int_eq(res.kind, RRL_ANSWER);
+			ck_assert_int_eq(inet_pton(AF_INET, ip, addr), 1);
+			/* A minute apart: the bucket is full again. */
+			passed[round] += rrl_account(t, &p, 1000 + round * 60000, addr, 4, res.kind, res.rrl_name,
+						     res.rrl_name_len, &evicted) == RRL_PASS;
+			ldns_pkt_free(pk);
+			free(wire);
+		}
+	}
+	/* rate x window: 10 of 200, whether the labels are fixed or random. */
+	ck_assert_uint_eq(passed[0], 10);
+	ck_assert_uint_eq(passed[1], 10);
+	rrl_table_free(t);
 }
 END_TEST
 
@@ -1565,6 +1617,7 @@ static Suite *answer_suite(void)
 	tcase_add_test(valid, test_edns_do_and_badvers);
 	tcase_add_test(valid, test_cookies);
 	tcase_add_test(valid, test_rrl_kinds_and_slip);
+	tcase_add_test(valid, test_rrl_wildcard);
 	tcase_add_test(valid, test_acls);
 	tcase_add_test(valid, test_truncation);
 	tcase_add_test(valid, test_transfer_decisions);
