@@ -23,7 +23,6 @@
 #include "gslbd/conf/conf.h"
 
 #define REPORT_KEY_MAX       63       /* longest probe id, as the config allows */
-#define REPORT_TS_DIGITS_MAX 20       /* digits of UINT64_MAX */
 #define REPORT_ERROR_MAX     255      /* bytes kept of a result's error string */
 #define REPORT_RTT_MAX       600000.0 /* largest rtt_ms accepted (10 minutes) */
 #define REPORT_LOAD_MAX      1e15     /* largest load accepted */
