@@ -22,12 +22,12 @@
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 
-#define REPORT_KEY_MAX       63       /* longest probe id, as the config allows */
-#define REPORT_ERROR_MAX     255      /* bytes kept of a result's error string */
-#define REPORT_RTT_MAX       600000.0 /* largest rtt_ms accepted (10 minutes) */
-#define REPORT_LOAD_MAX      1e15     /* largest load accepted */
-#define REPORT_STATUS_MAX    999      /* largest HTTP status accepted */
-#define REPORT_SHOWN_MAX     64       /* bytes of a sender's string quoted in a reason */
+#define REPORT_KEY_MAX    63       /* longest probe id, as the config allows */
+#define REPORT_ERROR_MAX  255      /* bytes kept of a result's error string */
+#define REPORT_RTT_MAX    600000.0 /* largest rtt_ms accepted (10 minutes) */
+#define REPORT_LOAD_MAX   1e15     /* largest load accepted */
+#define REPORT_STATUS_MAX 999      /* largest HTTP status accepted */
+#define REPORT_SHOWN_MAX  64       /* bytes of a sender's string quoted in a reason */
 
 static const struct {
 	const char *name; /* metric label */
