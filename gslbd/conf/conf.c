@@ -100,6 +100,22 @@ static const struct option options[] = {
      "log threshold: error, warning, info or debug", NULL},
     {"log.syslog", OPT_BOOL, OFF(log_syslog), "false", 0, 0, 0,
      "log to syslog (facility daemon) instead of stderr", NULL},
+    {"api.max_connections", OPT_UINT, OFF(api_max_connections), "256", 1, 65536, 0,
+     "open API connections; fewer if the open file limit must keep "
+     "server.tcp_max_connections for DNS over TCP",
+     NULL},
+    {"api.max_connections_per_client", OPT_UINT, OFF(api_max_per_client), "32", 1, 65536, 0,
+     "open API connections from one client network (IPv4 /24, IPv6 /56)", NULL},
+    {"api.header_timeout", OPT_DURATION, OFF(api_header_timeout_ms), "10s", 100, 300000, 0,
+     "a request's line and headers must arrive within this, in total (also the keep-alive "
+     "idle time)",
+     NULL},
+    {"api.body_timeout", OPT_DURATION, OFF(api_body_timeout_ms), "30s", 100, 600000, 0,
+     "a request's body must arrive within this, in total; a reply must be taken as fast", NULL},
+    {"api.auth_failures", OPT_UINT, OFF(api_auth_failures), "20", 1, 100000, 0,
+     "failed tokens per client network (IPv4 /24, IPv6 /56) and minute; then requests with a "
+     "token get 429 until the minute is over",
+     NULL},
     {"geoip.database", OPT_STRING, OFF(geoip_database), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
      "MaxMind DB (.mmdb) locating clients; none means every client is unlocated", NULL},
     {"geoip.latitude", OPT_STRING, OFF(geoip_latitude), "location.latitude", 0, 0, OPTF_GEOPATH,

@@ -299,6 +299,11 @@ struct config {
 	struct config_api_listener *api_listeners; /* roles and TLS of each api_listen entry */
 	char *api_admin_token;          /* bearer token of write endpoints, or NULL: writes refused */
 	struct netacl api_acl;          /* who may connect to the API (api.acl; empty: everyone) */
+	unsigned api_max_connections;   /* open API connections (1..65536, default 256) */
+	unsigned api_max_per_client;    /* ... from one client network (1..65536, default 32) */
+	unsigned api_header_timeout_ms; /* request line and headers, in total (default 10s) */
+	unsigned api_body_timeout_ms;   /* a request body, in total; writing a reply (default 30s) */
+	unsigned api_auth_failures;     /* failed tokens per client network and minute (default 20) */
 	bool rrl_enabled;               /* response rate limiting on UDP (default true) */
 	bool rrl_log_only;              /* count what would be limited, limit nothing */
 	unsigned rrl_rate;              /* responses per second per bucket (1..10000, default 100) */

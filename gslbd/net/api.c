@@ -1,20 +1,23 @@
 #include <config.h>
 
-#include "gslbd/net/accept_guard.h"
-#include "gslbd/net/webhook.h"
 #include "gslbd/net/api.h"
+
+#include "gslbd/net/accept_guard.h"
+#include "gslbd/net/http_server.h"
+#include "gslbd/net/webhook.h"
 #include "gslbd/net/status_page.h"
 #include "gslbd/net/tenant.h"
 #include "gslbd/net/tls.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -33,91 +36,183 @@
 #include "gslbd/dns/snapshot.h"
 #include "common/timeutil.h"
 
-#define API_MAX_BODY (1024 * 1024)
+/* Longest request line and headers, in bytes. */
 #define API_MAX_HEADERS (16 * 1024)
-#define API_TIMEOUT_S 10
+/* Largest body of an admin write or a reload (which read none). */
+#define API_SMALL_BODY 1024
+/* Request bodies held at once, in all (at least two reports of
+ * reports.max_bytes): what clients can make the API hold; a client
+ * network holds a quarter at most (at least one report). */
+#define API_BODY_BUDGET (16u * 1024 * 1024)
+/* Descriptors kept back for everything but API and DNS TCP connections:
+ * UDP and listening sockets, zone and GeoIP files, etcd, webhooks, logs. */
+#define API_FD_RESERVE 256
+/* Fewest API connections the descriptor budget leaves. */
+#define API_FD_MIN 16
+/* Failed tokens are counted per client network over this window. */
+#define AUTH_WINDOW_MS 60000
+/* Entries of the failed-token table (a power of two). */
+#define AUTH_SLOTS 4096
 
-/* One listener (api.listen entry): a server of its own, so that its roles
- * and TLS are its own; every listener calls handle(). */
+/* Refusals decided by the API itself (the server counts its own). */
+enum api_refusal {
+	API_REFUSED_ACL,       /* api.acl */
+	API_REFUSED_AUTH,      /* missing or wrong token */
+	API_REFUSED_THROTTLED, /* too many failed tokens from the network (429) */
+	API_REFUSAL_KINDS
+};
+
+static const char *const api_refusal_names[API_REFUSAL_KINDS] = {"acl", "auth",
+								 "auth_throttled"};
+
+/* Failed tokens of one client network in the current window. */
+struct auth_slot {
+	uint8_t net[17];   /* family byte, masked address */
+	uint64_t start_ms; /* window start */
+	unsigned failures; /* failures since */
+};
+
+/* One listener (api.listen entry): its roles and TLS are its own; every
+ * listener's requests go to on_headers() and handle(). */
 struct api_listener {
-	struct api *api;        /* owner */
-	struct evhttp *http;    /* the server on this address */
 	unsigned roles;         /* API_ROLE_* served */
 	struct tls_server *tls; /* its certificate, or NULL: plain HTTP */
 };
 
 struct api {
+	struct http_server *http;       /* the server, every listener's */
 	struct api_listener *listeners; /* one per bound address */
-	struct control *ctl;      /* control plane */
-	struct netaddr *bound;    /* bound addresses */
-	struct accept_guard **guards; /* one per bound address */
-	size_t bound_count;           /* entries at listeners, bound and guards */
-	struct tenant_limits *limits; /* tenants' request rates */
+	struct control *ctl;            /* control plane */
+	struct netaddr *bound;          /* bound addresses */
+	size_t bound_count;             /* entries at listeners and bound */
+	struct tenant_limits *limits;   /* tenants' request rates */
+	unsigned fd_cap;                /* connections the descriptor budget allows */
+	struct auth_slot *auth;         /* failed tokens, AUTH_SLOTS entries */
+	uint64_t refused[API_REFUSAL_KINDS]; /* refusals by kind */
 };
 
-static void reply_json(struct evhttp_request *req, int code, json_t *body)
+static void reply_json(struct http_request *req, int code, json_t *body)
 {
 	struct evbuffer *buf = evbuffer_new();
 	char *text = json_dumps(body, JSON_INDENT(2) | JSON_SORT_KEYS);
 
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
+	evhttp_add_header(http_request_reply_headers(req), "Content-Type", "application/json");
 	evbuffer_add(buf, text, strlen(text));
 	evbuffer_add(buf, "\n", 1);
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", buf);
+	http_reply(req, code, buf);
 	evbuffer_free(buf);
 	free(text);
 	json_decref(body);
 }
 
-static void reply_error(struct evhttp_request *req, int code, const char *msg)
+static void reply_error(struct http_request *req, int code, const char *msg)
 {
 	reply_json(req, code, json_pack("{s:s}", "error", msg));
 }
 
-static void peer_text(struct evhttp_request *req, char *buf, size_t len)
+/* The query string's parameters into params (clear them after). Replies
+ * 400 and returns false when malformed. */
+static bool query_parse(struct http_request *req, struct evkeyvalq *params)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	const char *host = "?";
-	ev_uint16_t port = 0;
-
-	if (conn != NULL)
-		evhttp_connection_get_peer(conn, (char **)&host, &port);
-	snprintf(buf, len, "%s:%u", host, port);
-}
-
-/* api.acl: may the peer of req use the API? Logs a refusal. */
-static bool acl_permits(struct evhttp_request *req)
-{
-	const struct netacl *acl = &snapshot_current()->config->api_acl;
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	const char *host = NULL;
-	ev_uint16_t port = 0;
-	struct netaddr a;
-
-	if (!acl->set)
+	if (evhttp_parse_query_str(http_request_query(req) ?: "", params) == 0)
 		return true;
-	if (conn != NULL)
-		evhttp_connection_get_peer(conn, (char **)&host, &port);
-	if (host != NULL && netaddr_parse(host, port, &a) == 0 && netacl_permits(acl, &a.u.sa))
-		return true;
-	log_ratelimited(LOG_LEVEL_WARN, "api: refused: peer=%s:%u reason=api.acl",
-			host != NULL ? host : "?", port);
+	reply_error(req, 400, "malformed query string");
 	return false;
 }
 
-static void handle_healthz(struct evhttp_request *req)
+/* api.acl: may the peer of req use the API? Logs a refusal. */
+static bool acl_permits(struct http_request *req)
+{
+	const struct netacl *acl = &snapshot_current()->config->api_acl;
+
+	if (!acl->set || netacl_permits(acl, &http_request_peer(req)->u.sa))
+		return true;
+	log_ratelimited(LOG_LEVEL_WARN, "api: refused: peer=%s reason=api.acl",
+			http_request_peer_text(req));
+	return false;
+}
+
+/* ---- failed tokens, per client network ---- */
+
+static void net_key(const struct sockaddr *sa, uint8_t key[17])
+{
+	uint8_t raw[16];
+	size_t n = netaddr_raw(sa, raw);
+	unsigned bytes = n == 4 ? 3 : 7; /* /24, /56 */
+
+	memset(key, 0, 17);
+	key[0] = (uint8_t)n;
+	memcpy(key + 1, raw, bytes);
+}
+
+static struct auth_slot *auth_slot(struct api *api, const struct http_request *req)
+{
+	uint8_t key[17];
+	uint32_t h = 2166136261u;
+	struct auth_slot *s;
+
+	net_key(&http_request_peer(req)->u.sa, key);
+	for (size_t i = 0; i < sizeof(key); i++)
+		h = (h ^ key[i]) * 16777619u;
+	s = &api->auth[h & (AUTH_SLOTS - 1)];
+	/* A slot taken by another network is reused once its window is over,
+	 * or at once: a collision costs the other network its count, never
+	 * an innocent one a refusal. */
+	if (memcmp(s->net, key, sizeof(key)) != 0) {
+		memcpy(s->net, key, sizeof(key));
+		s->start_ms = time_mono_ms();
+		s->failures = 0;
+	}
+	return s;
+}
+
+/* Has req's network failed too often? Then reply 429 with Retry-After. */
+static bool auth_throttled(struct api *api, struct http_request *req)
+{
+	const struct config *cfg = snapshot_current()->config;
+	struct auth_slot *s = auth_slot(api, req);
+	uint64_t now = time_mono_ms();
+	char retry[32];
+
+	if (now - s->start_ms >= AUTH_WINDOW_MS) {
+		s->start_ms = now;
+		s->failures = 0;
+	}
+	if (s->failures < cfg->api_auth_failures)
+		return false;
+	api->refused[API_REFUSED_THROTTLED]++;
+	log_ratelimited(LOG_LEVEL_WARN, "api: refused: peer=%s reason=too many failed tokens",
+			http_request_peer_text(req));
+	snprintf(retry, sizeof(retry), "%llu",
+		 (unsigned long long)((s->start_ms + AUTH_WINDOW_MS - now + 999) / 1000));
+	evhttp_add_header(http_request_reply_headers(req), "Retry-After", retry);
+	reply_error(req, 429, "too many failed tokens from this network; try again later");
+	return true;
+}
+
+/* Count a failed token of req's network and log it (rate-limited): what
+ * was refused ("write refused", "refused") and why. */
+static void auth_failed(struct api *api, struct http_request *req, const char *what,
+			const char *why)
+{
+	auth_slot(api, req)->failures++;
+	api->refused[API_REFUSED_AUTH]++;
+	log_ratelimited(LOG_LEVEL_WARN, "api: %s: peer=%s path=%s reason=%s", what,
+			http_request_peer_text(req), http_request_path(req), why);
+}
+
+static void handle_healthz(struct http_request *req)
 {
 	struct evbuffer *buf = evbuffer_new();
 
 	evbuffer_add_printf(buf, "ok\n");
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-	evhttp_send_reply(req, 200, "OK", buf);
+	evhttp_add_header(http_request_reply_headers(req), "Content-Type", "text/plain");
+	http_reply(req, 200, buf);
 	evbuffer_free(buf);
 }
 
 /* status, cut down to what tenant t (NULL: everyone) sees */
-static void handle_status(struct api *api, struct evhttp_request *req, const struct config_token *t)
+static void handle_status(struct api *api, struct http_request *req, const struct config_token *t)
 {
 	const struct snapshot *snap = snapshot_current();
 	json_t *st = status_json(api->ctl, snap, time_mono_ms());
@@ -127,7 +222,11 @@ static void handle_status(struct api *api, struct evhttp_request *req, const str
 	reply_json(req, 200, st);
 }
 
-static void handle_explain(struct evhttp_request *req, const struct config_token *t)
+/* The one answer a tenant gets for any name explain does not show it. */
+#define TENANT_EXPLAIN_REFUSAL \
+	"no such name in this token's pools, or a client or ecs that is not an address"
+
+static void handle_explain(struct http_request *req, const struct config_token *t)
 {
 	struct evkeyvalq params;
 	struct explain_query q = { 0 };
@@ -135,11 +234,8 @@ static void handle_explain(struct evhttp_request *req, const struct config_token
 	const char *qtype;
 	json_t *j;
 
-	if (evhttp_parse_query_str(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?: "",
-				   &params) != 0) {
-		reply_error(req, 400, "malformed query string");
+	if (!query_parse(req, &params))
 		return;
-	}
 	q.name = evhttp_find_header(&params, "name");
 	q.client = evhttp_find_header(&params, "client");
 	q.ecs = evhttp_find_header(&params, "ecs");
@@ -149,34 +245,38 @@ static void handle_explain(struct evhttp_request *req, const struct config_token
 		reply_error(req, 400, "name and client are required");
 	} else if (qtype != NULL && strcasecmp(qtype, "A") != 0 && strcasecmp(qtype, "AAAA") != 0) {
 		reply_error(req, 400, "qtype must be A or AAAA");
-	} else if ((j = explain_json(snapshot_current(), &q, &err)) == NULL) {
-		reply_error(req, 400, err.msg);
-	} else if (t != NULL && !tenant_filter_explain(j, snapshot_current()->config, t)) {
+	} else if ((j = explain_json(snapshot_current(), &q, &err)) == NULL ||
+		   (t != NULL && !tenant_filter_explain(j, snapshot_current()->config, t))) {
+		/* A tenant learns nothing of names outside its pools: a name of
+		 * another tenant, an unknown one and a query explain refuses
+		 * all get the same answer. */
 		json_decref(j);
-		reply_error(req, 403, "this name is not in this token's pools");
+		if (t != NULL)
+			reply_error(req, 404, TENANT_EXPLAIN_REFUSAL);
+		else
+			reply_error(req, 400, err.msg);
 	} else {
 		reply_json(req, 200, j);
 	}
 	evhttp_clear_headers(&params);
 }
 
-/* Is the request authorised for writes? Replies and returns false if not. */
-static bool authorised(struct evhttp_request *req)
+/* Does req carry the admin token? Replies and returns false if not. */
+static bool authorised(struct api *api, struct http_request *req)
 {
 	const char *token = snapshot_current()->config->api_admin_token;
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-					      "Authorization");
-	char peer[NETADDR_STRLEN + 8];
+	const char *auth = http_request_header(req, "Authorization");
 
-	peer_text(req, peer, sizeof(peer));
 	if (token == NULL) {
-		log_warn("api: write refused: peer=%s reason=no admin token configured", peer);
+		log_ratelimited(LOG_LEVEL_WARN,
+				"api: write refused: peer=%s reason=no admin token configured",
+				http_request_peer_text(req));
 		reply_error(req, 403, "no admin token is configured; write endpoints are disabled");
 		return false;
 	}
 	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != strlen(token) ||
 	    CRYPTO_memcmp(auth + 7, token, strlen(token)) != 0) {
-		log_warn("api: write refused: peer=%s reason=bad or missing admin token", peer);
+		auth_failed(api, req, "write refused", "bad or missing admin token");
 		reply_error(req, 401, "missing or wrong admin token");
 		return false;
 	}
@@ -184,30 +284,35 @@ static bool authorised(struct evhttp_request *req)
 }
 
 /* May tenant t steer datacenter dc? Replies 403 and logs if not. */
-static bool tenant_may_steer(struct evhttp_request *req, const struct config_token *t,
+static bool tenant_may_steer(struct http_request *req, const struct config_token *t,
 			     const char *dc)
 {
 	const struct config *cfg = snapshot_current()->config;
 	long k = config_datacenter_find(cfg, dc);
-	char peer[NETADDR_STRLEN + 8];
 
 	if (t->write && k >= 0 && t->dcs[k])
 		return true;
-	peer_text(req, peer, sizeof(peer));
-	log_warn("api: write refused: peer=%s tenant=%s datacenter=%s reason=%s", peer, t->name,
-		 dc, t->write ? "not one of its datacenters" : "read-only token");
+	log_ratelimited(LOG_LEVEL_WARN,
+			"api: write refused: peer=%s tenant=%s datacenter=%s reason=%s",
+			http_request_peer_text(req), t->name, dc,
+			t->write ? "not one of its datacenters" : "read-only token");
 	reply_error(req, 403, t->write ? "this datacenter is not one of this token's"
 				       : "this token is read-only");
 	return false;
 }
 
-/* POST /v1/datacenters/NAME/ACTION */
-static void handle_admin(struct api *api, struct evhttp_request *req, const char *rest,
+/* POST /v1/datacenters/NAME/ACTION (authorised on the headers already) */
+static void handle_admin(struct api *api, struct http_request *req, const char *rest,
 			 const struct config_token *t)
 {
 	const char *slash = strchr(rest, '/');
+	const struct config *cfg = snapshot_current()->config;
 	enum admin_state st;
 	struct gslb_err err = { "" };
+	struct evkeyvalq params;
+	const char *rev, *reason;
+	char author[160];
+	int64_t expect = -1;
 	json_t *body;
 	char dc[256];
 	int rc;
@@ -222,44 +327,39 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 		reply_error(req, 404, "action must be drain, undrain or force-up");
 		return;
 	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_error(req, 405, "use POST");
+	if (t != NULL && !tenant_may_steer(req, t, dc))
+		return;
+	snprintf(author, sizeof(author), "%s@%s", t != NULL ? t->name : "admin",
+		 http_request_peer_text(req));
+	if (!query_parse(req, &params))
+		return;
+	/* ?revision=N: the revision of the override the operator saw
+	 * (admin_revision in the status); a stale one is refused. Revisions
+	 * and reasons live in the fleet's store: without etcd they would be
+	 * dropped, so they are refused rather than ignored. */
+	rev = evhttp_find_header(&params, "revision");
+	reason = evhttp_find_header(&params, "reason");
+	if ((rev != NULL || reason != NULL) && cfg->etcd_endpoint_count == 0) {
+		evhttp_clear_headers(&params);
+		reply_error(req, 400,
+			    "revision and reason are kept by the fleet's store (etcd.endpoints), "
+			    "which is not configured; send the request without them");
 		return;
 	}
-	if (t != NULL ? !tenant_may_steer(req, t, dc) : !authorised(req))
-		return;
-	if (t != NULL)
-		log_info("api: tenant=%s datacenter=%s action=%s", t->name, dc, admin_state_name(st));
-	{
-		struct evkeyvalq params;
-		const char *rev, *reason;
-		char author[160], peer[NETADDR_STRLEN + 8];
-		int64_t expect = -1;
+	if (rev != NULL) {
+		char *end;
 
-		peer_text(req, peer, sizeof(peer));
-		snprintf(author, sizeof(author), "%s@%s", t != NULL ? t->name : "admin", peer);
-		if (evhttp_parse_query_str(
-			evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) ?: "", &params) != 0) {
-			reply_error(req, 400, "malformed query string");
+		expect = strtoll(rev, &end, 10);
+		if (*rev == '\0' || *end != '\0' || expect < 0) {
+			evhttp_clear_headers(&params);
+			reply_error(req, 400, "revision must be a number");
 			return;
 		}
-		/* ?revision=N: the revision of the override the operator saw
-		 * (admin_revision in the status); a stale one is refused. */
-		rev = evhttp_find_header(&params, "revision");
-		reason = evhttp_find_header(&params, "reason");
-		if (rev != NULL) {
-			char *end;
-
-			expect = strtoll(rev, &end, 10);
-			if (*rev == '\0' || *end != '\0' || expect < 0) {
-				evhttp_clear_headers(&params);
-				reply_error(req, 400, "revision must be a number");
-				return;
-			}
-		}
-		rc = control_admin_set_rev(api->ctl, dc, st, expect, author, reason, &err);
-		evhttp_clear_headers(&params);
 	}
+	log_info("api: write: peer=%s who=%s datacenter=%s action=%s",
+		 http_request_peer_text(req), t != NULL ? t->name : "admin", dc, slash + 1);
+	rc = control_admin_set_rev(api->ctl, dc, st, expect, author, reason, &err);
+	evhttp_clear_headers(&params);
 	if (rc == GSLB_ENOENT) {
 		reply_error(req, 404, err.msg);
 		return;
@@ -269,59 +369,86 @@ static void handle_admin(struct api *api, struct evhttp_request *req, const char
 		return;
 	}
 	body = json_pack("{s:s, s:s, s:b}", "datacenter", dc, "admin", admin_state_name(st),
-			 "persisted", rc == 0 && snapshot_current()->config->state_file != NULL);
+			 "persisted", rc == 0 && cfg->state_file != NULL);
 	if (rc != 0)
 		json_object_set_new(body, "error", json_string(err.msg));
 	reply_json(req, rc == 0 ? 200 : 500, body);
 }
 
-/* The request body as one contiguous block (NULL and 0 when empty). */
-static const void *request_body(struct evhttp_request *req, size_t *len)
+static void read_auth(const struct http_request *req, struct report_auth *auth)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-
-	*len = evbuffer_get_length(in);
-	return *len > 0 ? evbuffer_pullup(in, -1) : NULL;
+	auth->key = http_request_header(req, SIGN_HEADER_KEY);
+	auth->boot = http_request_header(req, SIGN_HEADER_BOOT);
+	auth->seq = http_request_header(req, SIGN_HEADER_SEQ);
+	auth->timestamp = http_request_header(req, SIGN_HEADER_TIMESTAMP);
+	auth->signature = http_request_header(req, SIGN_HEADER_SIGNATURE);
 }
 
-static void read_auth(struct evhttp_request *req, struct report_auth *auth)
+/* Refuse a report with verdict v (logged, and counted by control). */
+static void report_refuse(struct http_request *req, const struct report_auth *auth,
+			  enum report_verdict v, const char *why)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-
-	auth->key = evhttp_find_header(h, SIGN_HEADER_KEY);
-	auth->boot = evhttp_find_header(h, SIGN_HEADER_BOOT);
-	auth->seq = evhttp_find_header(h, SIGN_HEADER_SEQ);
-	auth->timestamp = evhttp_find_header(h, SIGN_HEADER_TIMESTAMP);
-	auth->signature = evhttp_find_header(h, SIGN_HEADER_SIGNATURE);
+	log_ratelimited(LOG_LEVEL_WARN, "report rejected: probe=%s peer=%s reason=%s: %s",
+			auth->key != NULL ? auth->key : "-", http_request_peer_text(req),
+			report_verdict_name(v), why);
+	reply_json(req, report_verdict_http(v),
+		   json_pack("{s:s, s:s}", PROBE_PROTO_KEY_REFUSAL_ERROR, why,
+			     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
 }
 
-static void handle_report(struct api *api, struct evhttp_request *req)
+/* POST /v1/reports on its headers: a body too large, or from no known
+ * probe, is refused before it is read. Returns false when refused. */
+static bool report_headers(struct api *api, struct http_request *req)
+{
+	const struct config *cfg = snapshot_current()->config;
+	struct report_auth auth;
+	size_t len = http_request_content_length(req), accepted;
+	bool known = false;
+	char why[256] = "";
+	enum report_verdict v;
+
+	read_auth(req, &auth);
+	for (size_t i = 0; auth.key != NULL && i < cfg->probe_count; i++)
+		known = known || strcmp(cfg->probes[i].id, auth.key) == 0;
+	if (len <= cfg->report_max_bytes && known && auth.boot != NULL && auth.seq != NULL &&
+	    auth.timestamp != NULL && auth.signature != NULL) {
+		http_request_set_body_limit(req, cfg->report_max_bytes);
+		return true;
+	}
+	/* The verdict depends on the length and the headers alone here: the
+	 * size and the key are checked before anything reads the body. */
+	v = control_report(api->ctl, &auth, NULL, len > cfg->report_max_bytes ? len : 0, &accepted,
+			   why, sizeof(why));
+	if (v == REPORT_OK) {
+		http_request_set_body_limit(req, cfg->report_max_bytes);
+		return true;
+	}
+	report_refuse(req, &auth, v, why);
+	return false;
+}
+
+static void handle_report(struct api *api, struct http_request *req)
 {
 	struct report_auth auth;
 	const void *body;
 	size_t len, accepted = 0;
-	char why[256] = "", peer[NETADDR_STRLEN + 8];
+	char why[256] = "";
 	enum report_verdict v;
 
 	read_auth(req, &auth);
-	body = request_body(req, &len);
+	body = http_request_body(req, &len);
 	v = control_report(api->ctl, &auth, body, len, &accepted, why, sizeof(why));
 	if (v == REPORT_OK) {
 		reply_json(req, 200, json_pack("{s:I}", "accepted", (json_int_t)accepted));
 		return;
 	}
-	peer_text(req, peer, sizeof(peer));
-	log_ratelimited(LOG_LEVEL_WARN, "report rejected: probe=%s peer=%s reason=%s: %s",
-			auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
-	reply_json(req, report_verdict_http(v),
-		   json_pack("{s:s, s:s}", PROBE_PROTO_KEY_REFUSAL_ERROR, why,
-				     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
+	report_refuse(req, &auth, v, why);
 }
 
-static void handle_probe_config(struct api *api, struct evhttp_request *req)
+static void handle_probe_config(struct api *api, struct http_request *req)
 {
 	const struct config *cfg = snapshot_current()->config;
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evkeyvalq *out = http_request_reply_headers(req);
 	struct report_auth auth;
 	struct report_config_sig sig;
 	struct sign_answer an;
@@ -336,11 +463,9 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	v = report_verify(cfg, "GET", PROBE_PROTO_PATH_CONFIG, &auth, "", 0, time_wall_ms(),
 			  time_mono_ms(), NULL, &probe, &st, why, sizeof(why));
 	if (v != REPORT_OK) {
-		char peer[NETADDR_STRLEN + 8];
-
-		peer_text(req, peer, sizeof(peer));
 		log_ratelimited(LOG_LEVEL_WARN, "probe-config refused: probe=%s peer=%s reason=%s: %s",
-				auth.key != NULL ? auth.key : "-", peer, report_verdict_name(v), why);
+				auth.key != NULL ? auth.key : "-", http_request_peer_text(req),
+				report_verdict_name(v), why);
 		reply_json(req, report_verdict_http(v),
 			   json_pack("{s:s, s:s}", PROBE_PROTO_KEY_REFUSAL_ERROR, why,
 				     PROBE_PROTO_KEY_REFUSAL_REASON, report_verdict_name(v)));
@@ -348,7 +473,7 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	}
 	/* The answer, 304 included, is signed for this request (sign.h). */
 	config = control_probe_config(api->ctl, &etag, &an.generation, &an.boot);
-	inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+	inm = http_request_header(req, "If-None-Match");
 	an.status = inm != NULL && strcmp(inm, etag) == 0 ? 304 : 200;
 	an.ts_ms = time_wall_ms();
 	report_probe_config_sign(cfg, probe, &st, &an, an.status == 200 ? config : "",
@@ -359,17 +484,44 @@ static void handle_probe_config(struct api *api, struct evhttp_request *req)
 	evhttp_add_header(out, SIGN_HEADER_TIMESTAMP, sig.timestamp);
 	evhttp_add_header(out, SIGN_HEADER_SIGNATURE, sig.signature);
 	if (an.status == 304) {
-		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		http_reply(req, 304, NULL);
 		return;
 	}
 	buf = evbuffer_new();
 	evbuffer_add(buf, config, strlen(config));
 	evhttp_add_header(out, "Content-Type", "application/json");
-	evhttp_send_reply(req, 200, "OK", buf);
+	http_reply(req, 200, buf);
 	evbuffer_free(buf);
 }
 
-static void handle_metrics(struct api *api, struct evhttp_request *req, const struct config_token *t)
+/* The API's own series: connections and refusals. */
+static void api_metrics(const struct api *api, struct evbuffer *b)
+{
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_api_connections Open connections to the HTTP API.\n"
+			    "# TYPE gslbd_api_connections gauge\n"
+			    "gslbd_api_connections %u\n"
+			    "# HELP gslbd_api_connections_limit Connections the HTTP API accepts "
+			    "(api.max_connections within the descriptor budget).\n"
+			    "# TYPE gslbd_api_connections_limit gauge\n"
+			    "gslbd_api_connections_limit %u\n"
+			    "# HELP gslbd_api_refused_total Requests and connections the HTTP API "
+			    "refused or cut, by reason.\n"
+			    "# TYPE gslbd_api_refused_total counter\n",
+			    http_server_connections(api->http),
+			    api->fd_cap < snapshot_current()->config->api_max_connections
+				? api->fd_cap
+				: snapshot_current()->config->api_max_connections);
+	for (int k = 0; k < HTTP_REFUSAL_KINDS; k++)
+		evbuffer_add_printf(b, "gslbd_api_refused_total{reason=\"%s\"} %llu\n",
+				    http_refusal_name(k),
+				    (unsigned long long)http_server_refused(api->http, k));
+	for (int k = 0; k < API_REFUSAL_KINDS; k++)
+		evbuffer_add_printf(b, "gslbd_api_refused_total{reason=\"%s\"} %llu\n",
+				    api_refusal_names[k], (unsigned long long)api->refused[k]);
+}
+
+static void handle_metrics(struct api *api, struct http_request *req, const struct config_token *t)
 {
 	struct metrics_shard *sum = xmalloc(sizeof(*sum));
 	struct evbuffer *b = evbuffer_new();
@@ -386,9 +538,9 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 		evbuffer_add(b, mine, n);
 		free(mine);
 		free(text);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+		evhttp_add_header(http_request_reply_headers(req), "Content-Type",
 				  "text/plain; version=0.0.4");
-		evhttp_send_reply(req, 200, "OK", b);
+		http_reply(req, 200, b);
 		evbuffer_free(b);
 		free(sum);
 		return;
@@ -405,6 +557,7 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 		evbuffer_add_printf(b, "gslbd_accept_paused_total{listener=\"%s\"} %llu\n",
 				    accept_guard_kind_name(k),
 				    (unsigned long long)accept_guard_pauses(k));
+	api_metrics(api, b);
 	{
 		uint64_t sent, failed, dropped;
 
@@ -419,9 +572,9 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 				    (unsigned long long)sent, (unsigned long long)failed,
 				    (unsigned long long)dropped);
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	evhttp_add_header(http_request_reply_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, "OK", b);
+	http_reply(req, 200, b);
 	evbuffer_free(b);
 	free(sum);
 }
@@ -429,7 +582,7 @@ static void handle_metrics(struct api *api, struct evhttp_request *req, const st
 /* The reload asked for by req ended: reply (the reload logged it). */
 static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
 {
-	struct evhttp_request *req = arg;
+	struct http_request *req = arg;
 
 	if (rc != 0)
 		reply_error(req, rc == GSLB_EUNAVAIL ? 503 : 500, msg);
@@ -438,15 +591,10 @@ static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
 }
 
 /* Replies once the reload has run (off the main loop, which keeps serving). */
-static void handle_reload(struct api *api, struct evhttp_request *req)
+static void handle_reload(struct api *api, struct http_request *req)
 {
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_error(req, 405, "use POST");
-		return;
-	}
-	if (!authorised(req))
-		return;
-	log_info("reload: requested through the API");
+	log_info("reload: requested through the API: peer=%s", http_request_peer_text(req));
+	http_request_defer(req);
 	control_reload_request(api->ctl, CONTROL_RELOAD_API, reload_done, req);
 }
 
@@ -468,69 +616,122 @@ static unsigned api_role_of_path(const char *path, bool tenant)
 	return 0;
 }
 
-static void handle(struct evhttp_request *req, void *arg)
-{
-	struct api_listener *lis = arg;
-	struct api *api = lis->api;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	const struct config *cfg;
-	const struct config_token *t = NULL;
-	enum tenant_who who;
-	size_t ti = 0;
-	unsigned role;
+/* What a request is, from its request line and headers. */
+enum route {
+	ROUTE_ADMIN,  /* /v1/datacenters/... */
+	ROUTE_REPORT, /* /v1/reports */
+	ROUTE_RELOAD, /* /v1/reload */
+	ROUTE_READ,   /* everything else */
+};
 
-	if (path == NULL)
-		path = "/";
+static enum route route_of(const char *path)
+{
+	if (strncmp(path, "/v1/datacenters/", 16) == 0)
+		return ROUTE_ADMIN;
+	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0)
+		return ROUTE_REPORT;
+	if (strcmp(path, "/v1/reload") == 0)
+		return ROUTE_RELOAD;
+	return ROUTE_READ;
+}
+
+/* Everything that can be decided without the body is decided here, before
+ * any of it is read: the ACL, the method, tokens, rates and the body limit
+ * of the endpoint. The handler then sees only requests let through. */
+static void on_headers(struct http_request *req, void *arg)
+{
+	struct api *api = arg;
+	const struct config *cfg = snapshot_current()->config;
+	const struct api_listener *lis = &api->listeners[http_request_listener(req)];
+	const char *path = http_request_path(req);
+	const char *auth = http_request_header(req, "Authorization");
+	enum http_method m = http_request_method(req);
+	enum route r = route_of(path);
+	enum tenant_who who;
+	unsigned role;
+	size_t ti = 0;
+
 	if (!acl_permits(req)) {
+		api->refused[API_REFUSED_ACL]++;
 		reply_error(req, 403, "this address may not use the API (api.acl)");
 		return;
 	}
-	cfg = snapshot_current()->config;
-	who = tenant_identify(cfg, evhttp_find_header(evhttp_request_get_input_headers(req),
-						      "Authorization"),
-			      &ti);
+	/* The probe's endpoints take no token: their role is known now. */
+	role = api_role_of_path(path, false);
+	if (role == API_ROLE_PROBE && !(lis->roles & role)) {
+		reply_error(req, 404, "no such endpoint");
+		return;
+	}
+	if (r == ROUTE_REPORT) {
+		/* signed by a probe: no token */
+		if (m != HTTP_POST)
+			reply_error(req, 405, "use POST");
+		else
+			(void)report_headers(api, req);
+		return;
+	}
+	/* A network that failed too often is refused before any token is
+	 * compared. */
+	if ((auth != NULL || r != ROUTE_READ) && auth_throttled(api, req))
+		return;
+	who = tenant_identify(cfg, auth, &ti);
 	role = api_role_of_path(path, who == TENANT_TOKEN);
 	if (role != 0 && !(lis->roles & role)) {
 		reply_error(req, 404, "no such endpoint");
 		return;
 	}
-	if (who == TENANT_TOKEN) {
-		t = &cfg->tokens[ti];
-		if (!tenant_limits_allow(api->limits, cfg, ti, time_mono_ms())) {
-			log_ratelimited(LOG_LEVEL_WARN, "api: refused: tenant=%s reason=request rate",
-					t->name);
-			reply_error(req, 429, "too many requests for this token");
-			return;
-		}
-	}
-	if (strncmp(path, "/v1/datacenters/", 16) == 0) {
-		handle_admin(api, req, path + 16, t);
+	if (r == ROUTE_READ ? m == HTTP_POST : m != HTTP_POST) {
+		reply_error(req, 405, r == ROUTE_READ ? "use GET" : "use POST");
 		return;
 	}
-	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0) {
-		if (cmd != EVHTTP_REQ_POST)
-			reply_error(req, 405, "use POST");
-		else
-			handle_report(api, req);
+	/* (writes without a tenant's token are the admin's: authorised()) */
+	if (who == TENANT_NONE && auth != NULL && r == ROUTE_READ)
+		auth_failed(api, req, "refused", "unknown token");
+	if (who == TENANT_TOKEN && !tenant_limits_allow(api->limits, cfg, ti, time_mono_ms())) {
+		log_ratelimited(LOG_LEVEL_WARN, "api: refused: tenant=%s reason=request rate",
+				cfg->tokens[ti].name);
+		reply_error(req, 429, "too many requests for this token");
 		return;
 	}
-	if (strcmp(path, "/v1/reload") == 0) {
-		if (t != NULL)
-			reply_error(req, 403, "reloads are for the admin token");
-		else
-			handle_reload(api, req);
+	if (r == ROUTE_RELOAD && who == TENANT_TOKEN) {
+		reply_error(req, 403, "reloads are for the admin token");
 		return;
 	}
+	if ((r == ROUTE_RELOAD || (r == ROUTE_ADMIN && who != TENANT_TOKEN)) &&
+	    !authorised(api, req))
+		return;
 	/* With tenants, what the API shows is for token holders alone. */
-	if (cfg->token_count > 0 && who == TENANT_NONE && strcmp(path, "/healthz") != 0 &&
-	    strcmp(path, PROBE_PROTO_PATH_CONFIG) != 0 && strcmp(path, "/") != 0) {
+	if (r == ROUTE_READ && cfg->token_count > 0 && who == TENANT_NONE &&
+	    strcmp(path, "/healthz") != 0 && strcmp(path, PROBE_PROTO_PATH_CONFIG) != 0 &&
+	    strcmp(path, "/") != 0) {
 		reply_error(req, 401, "a token is required (tokens are configured)");
 		return;
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		reply_error(req, 405, "use GET");
+	http_request_set_body_limit(req, r == ROUTE_READ ? 0 : API_SMALL_BODY);
+}
+
+static void handle(struct http_request *req, void *arg)
+{
+	struct api *api = arg;
+	const char *path = http_request_path(req);
+	const struct config *cfg = snapshot_current()->config;
+	const struct config_token *t = NULL;
+	size_t ti = 0;
+
+	if (tenant_identify(cfg, http_request_header(req, "Authorization"), &ti) == TENANT_TOKEN)
+		t = &cfg->tokens[ti];
+	switch (route_of(path)) {
+	case ROUTE_ADMIN:
+		handle_admin(api, req, path + 16, t);
 		return;
+	case ROUTE_REPORT:
+		handle_report(api, req);
+		return;
+	case ROUTE_RELOAD:
+		handle_reload(api, req);
+		return;
+	case ROUTE_READ:
+		break;
 	}
 	if (strcmp(path, "/") == 0)
 		status_page_serve(req);
@@ -548,24 +749,42 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply_error(req, 404, "no such endpoint");
 }
 
-/* A server for listener lis with the limits every listener shares. */
-static struct evhttp *server_new(struct event_base *base, const struct config *cfg,
-				 struct api_listener *lis)
+/* The limits of a new connection: the config's, within the descriptor
+ * budget. */
+static void current_limits(struct http_limits *out, void *arg)
 {
-	struct evhttp *http = evhttp_new(base);
+	const struct api *api = arg;
+	const struct config *cfg = snapshot_current()->config;
 
-	if (http == NULL)
-		return NULL;
-	/* Twice the report limit, so that reports a little too large reach the
-	 * handler and are refused, logged and counted as too_large. */
-	evhttp_set_max_body_size(http, 2 * (ev_ssize_t)cfg->report_max_bytes > API_MAX_BODY
-					   ? 2 * (ev_ssize_t)cfg->report_max_bytes
-					   : API_MAX_BODY);
-	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
-	evhttp_set_timeout(http, API_TIMEOUT_S);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(http, handle, lis);
-	return http;
+	out->max_connections =
+	    cfg->api_max_connections < api->fd_cap ? cfg->api_max_connections : api->fd_cap;
+	out->max_per_client = cfg->api_max_per_client;
+	out->header_timeout_ms = cfg->api_header_timeout_ms;
+	out->body_timeout_ms = cfg->api_body_timeout_ms;
+	out->max_header_len = API_MAX_HEADERS;
+	out->max_body_total = 2 * (size_t)cfg->report_max_bytes > API_BODY_BUDGET
+				  ? 2 * (size_t)cfg->report_max_bytes
+				  : API_BODY_BUDGET;
+	/* One network takes a quarter, so that one network alone cannot keep
+	 * every probe's report out. */
+	out->max_body_per_client = out->max_body_total / 4 > cfg->report_max_bytes
+				       ? out->max_body_total / 4
+				       : cfg->report_max_bytes;
+}
+
+/* Connections the descriptor limit leaves the API once DNS over TCP has
+ * all its connections and the rest of gslbd its reserve. */
+static unsigned fd_budget(const struct config *cfg)
+{
+	struct rlimit rl;
+	unsigned long long have, need = (unsigned long long)cfg->tcp_max_connections + API_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return cfg->api_max_connections;
+	have = rl.rlim_cur;
+	if (have < need + API_FD_MIN)
+		return API_FD_MIN;
+	return have - need > 65536 ? 65536 : (unsigned)(have - need);
 }
 
 /* Is a the loopback address or network? */
@@ -597,21 +816,24 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 	api = xcalloc(1, sizeof(*api));
 	api->limits = tenant_limits_new();
 	api->ctl = ctl;
+	api->auth = xcalloc(AUTH_SLOTS, sizeof(*api->auth));
+	api->fd_cap = fd_budget(cfg);
+	if (api->fd_cap < cfg->api_max_connections)
+		log_warn("api: at most %u connections (api.max_connections is %u): the open file "
+			 "limit must leave server.tcp_max_connections (%u) to DNS over TCP",
+			 api->fd_cap, cfg->api_max_connections, cfg->tcp_max_connections);
+	api->http = http_server_new(base, current_limits, on_headers, handle, api);
 	api->listeners = xcalloc(cfg->api_listen_count, sizeof(*api->listeners));
 	api->bound = xcalloc(cfg->api_listen_count, sizeof(*api->bound));
-	api->guards = xcalloc(cfg->api_listen_count, sizeof(*api->guards));
 	for (size_t i = 0; i < cfg->api_listen_count; i++) {
 		const struct config_api_listener *c = &cfg->api_listeners[i];
-		char ip[NETADDR_STRLEN], text[NETADDR_STRLEN], roles[64];
+		char text[NETADDR_STRLEN], roles[64];
 		struct api_listener *lis = &api->listeners[i];
-		struct evhttp_bound_socket *bs;
 		struct netaddr *b = &api->bound[i];
 		struct gslb_err why = { "" };
 		int rc;
 
-		netaddr_format_ip(&cfg->api_listen[i].u.sa, ip, sizeof(ip));
 		netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
-		lis->api = api;
 		lis->roles = c->roles;
 		api->bound_count++;
 		if (c->tls_certificate != NULL &&
@@ -621,24 +843,13 @@ int api_start(struct event_base *base, const struct config *cfg, struct control 
 			return gslb_err_setc(err, rc, "%s:%u:%u: api.listen[%zu] %s: %s", cfg->path,
 					     c->line, c->col, i, text, why.msg);
 		}
-		lis->http = server_new(base, cfg, lis);
-		if (lis->http == NULL) {
+		/* Listener i is the i-th http_server_listen(): requests name it. */
+		rc = http_server_listen(api->http, &cfg->api_listen[i],
+					lis->tls != NULL ? tls_server_bev_new : NULL, lis->tls, b, err);
+		if (rc != 0) {
 			api_free(api);
-			return gslb_err_setc(err, GSLB_EIO, "api: cannot create the HTTP server");
+			return rc;
 		}
-		if (lis->tls != NULL)
-			tls_server_attach(lis->tls, lis->http);
-		bs = evhttp_bind_socket_with_handle(lis->http, ip,
-						    netaddr_port(&cfg->api_listen[i].u.sa));
-		if (bs == NULL) {
-			api_free(api);
-			return gslb_err_setc(err, GSLB_EIO, "api %s: cannot listen: %s", text,
-					     strerror(errno));
-		}
-		b->len = sizeof(b->u);
-		getsockname(evhttp_bound_socket_get_fd(bs), &b->u.sa, &b->len);
-		api->guards[i] = accept_guard_new(base, evhttp_bound_socket_get_listener(bs),
-						 ACCEPT_GUARD_API);
 		config_api_roles_format(lis->roles, roles, sizeof(roles));
 		netaddr_format(&b->u.sa, text, sizeof(text));
 		if (lis->tls != NULL)
@@ -766,15 +977,13 @@ void api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
-	for (size_t i = 0; i < api->bound_count; i++) {
-		accept_guard_free(api->guards[i]);
-		if (api->listeners[i].http != NULL)
-			evhttp_free(api->listeners[i].http);
+	/* The server first: its connections may use the listeners' TLS. */
+	http_server_free(api->http);
+	for (size_t i = 0; i < api->bound_count; i++)
 		tls_server_free(api->listeners[i].tls);
-	}
 	free(api->listeners);
-	free(api->guards);
 	free(api->bound);
+	free(api->auth);
 	tenant_limits_free(api->limits);
 	free(api);
 }

@@ -1,4 +1,4 @@
-/* gslbd's HTTP API (libevent evhttp), served on the main thread's event
+/* gslbd's HTTP API (gslbd/net/http_server.h), served on the main thread's event
  * loop beside signals and timers, so that handlers can change control state
  * and publish snapshots directly; DNS threads are never involved.
  *
@@ -11,10 +11,15 @@
  *   POST /v1/reports, GET /v1/probe-config          (signed by a probe, common/sign.h)
  *   GET  /metrics                                   Prometheus text format
  *
- * Each api.listen entry is a listener of its own (an evhttp), plain HTTP or
- * TLS (gslbd/net/tls.h), serving a set of roles (enum api_role in conf.h);
- * an endpoint whose role a listener does not serve is 404 there.
- * Request bodies and headers are size-limited and connections time out. */
+ * Each api.listen entry is a listener of its own, plain HTTP or TLS
+ * (gslbd/net/tls.h), serving a set of roles (enum api_role in conf.h); an
+ * endpoint whose role a listener does not serve is 404 there.
+ * The listener's role, the ACL, tokens (failed ones throttled per client
+ * network), a tenant's rate and each endpoint's body limit are decided on
+ * the request line and headers, before any body is read; connections are
+ * capped in total (within a descriptor budget that leaves DNS over TCP its
+ * own) and per client network, and headers and bodies have deadlines
+ * (api.* options in gslbd.conf(5)). */
 #ifndef GSLBD_NET_API_H
 #define GSLBD_NET_API_H
 

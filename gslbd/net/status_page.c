@@ -12,6 +12,7 @@
 
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/lb.h"
+#include "gslbd/net/http_server.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/net/status_assets.h"
 
@@ -254,10 +255,10 @@ static void add_tables(struct evbuffer *b, const struct snapshot *snap)
 	evbuffer_add_printf(b, "</tbody></table></section>\n");
 }
 
-void status_page_serve(struct evhttp_request *req)
+void status_page_serve(struct http_request *req)
 {
 	const struct snapshot *snap = snapshot_current();
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evkeyvalq *h = http_request_reply_headers(req);
 	struct evbuffer *b = evbuffer_new();
 
 	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -288,6 +289,6 @@ void status_page_serve(struct evhttp_request *req)
 			  "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
 			  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_send_reply(req, 200, "OK", b);
+	http_reply(req, 200, b);
 	evbuffer_free(b);
 }

@@ -8,9 +8,9 @@
 #ifndef GSLBD_NET_STATUS_PAGE_H
 #define GSLBD_NET_STATUS_PAGE_H
 
-struct evhttp_request;
+struct http_request;
 
 /* Reply to req with the page (200, text/html), or its headers for HEAD. */
-void status_page_serve(struct evhttp_request *req);
+void status_page_serve(struct http_request *req);
 
 #endif

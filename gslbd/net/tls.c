@@ -214,34 +214,26 @@ int tls_server_reload(struct tls_server *t, const char *certificate, const char 
 	return 0;
 }
 
-/* evhttp_set_bevcb(): a TLS bufferevent for a connection being accepted
- * (evhttp gives it the socket). Never NULL: evhttp would then speak plain
- * HTTP on the connection. */
-static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+struct bufferevent *tls_server_bev_new(struct event_base *base, int fd, void *arg)
 {
 	struct tls_server *t = arg;
 	SSL *ssl = SSL_new(t->ctx);
 	struct bufferevent *bev;
 
 	if (ssl == NULL) {
-		log_err("TLS: cannot create a connection: out of memory");
-		abort();
+		log_ratelimited(LOG_LEVEL_ERR, "TLS: cannot create a connection: out of memory");
+		return NULL;
 	}
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
-		log_err("TLS: cannot create a bufferevent: out of memory");
-		abort();
+		log_ratelimited(LOG_LEVEL_ERR, "TLS: cannot create a bufferevent: out of memory");
+		return NULL;
 	}
 	/* Clients that close without close_notify are common and harmless
 	 * for HTTP/1.1 with Content-Length. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
-}
-
-void tls_server_attach(struct tls_server *t, struct evhttp *http)
-{
-	evhttp_set_bevcb(http, on_new_connection, t);
 }
 
 const char *tls_server_describe(const struct tls_server *t)

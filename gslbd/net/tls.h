@@ -1,7 +1,7 @@
 /* TLS for the HTTP API's listeners (OpenSSL through libevent_openssl): one
  * struct tls_server per listener holds the SSL_CTX of its certificate, key
- * and optional client CA, and hands each new connection of its evhttp a
- * TLS bufferevent (evhttp_set_bevcb()). TLS 1.2 and later only, no
+ * and optional client CA, and makes each new connection of its listener a
+ * TLS bufferevent (http_server_listen()'s bufferevent maker). TLS 1.2 and later only, no
  * renegotiation. With a client CA, a client must show a certificate that
  * chains to it or the handshake fails.
  *
@@ -14,7 +14,8 @@
 
 #include "common/err.h"
 
-struct evhttp;
+struct bufferevent;
+struct event_base;
 struct tls_server;
 
 /* Load certificate (a PEM chain, leaf first), key (PEM, unencrypted) and,
@@ -30,9 +31,10 @@ int tls_server_new(const char *certificate, const char *key, const char *client_
 int tls_server_reload(struct tls_server *t, const char *certificate, const char *key,
 		      const char *client_ca, struct gslb_err *err);
 
-/* Make every new connection of http a TLS one with t's current context. t
- * must outlive http. */
-void tls_server_attach(struct tls_server *t, struct evhttp *http);
+/* A TLS bufferevent (server side, handshake pending) on the accepted
+ * socket fd with t's current context (arg is t), or NULL when out of
+ * memory (the caller closes fd). An http_bev_fn (http_server.h). */
+struct bufferevent *tls_server_bev_new(struct event_base *base, int fd, void *arg);
 
 /* "subject=CN=api.example.net sha256=AB:CD:... not_after=2027-01-01T00:00:00Z"
  * of the certificate in use, for the log. */

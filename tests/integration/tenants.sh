@@ -95,11 +95,18 @@ others=$(echo "$BODY" | grep -v '^#' | grep -v -E 'datacenter="(edge|us-east)"|p
 echo "$BODY" | grep -q '^gslbd_datacenter_up{datacenter="edge"} 1' || fail "A's metrics lack edge"
 echo "$BODY" | grep -q 'gslbd_dns_queries_total' && fail "A's metrics show the server's queries"
 
-step "explain: A's names yes, others 403"
+step "explain: A's names yes; another's and an unknown one answer alike"
 call GET "/v1/explain?name=cdn.gslb.example.com&client=192.0.2.1" "$TOK_A"
 expect 200 "A explains its own name"
 call GET "/v1/explain?name=www.gslb.example.com&client=192.0.2.1" "$TOK_A"
-expect 403 "A explains another's name"
+expect 404 "A explains another's name"
+other=$BODY
+call GET "/v1/explain?name=nothing-here.gslb.example.com&client=192.0.2.1" "$TOK_A"
+expect 404 "A explains a name nobody has"
+[ "$BODY" = "$other" ] || fail "another's name and an unknown one answer differently: '$other' / '$BODY'"
+call GET "/v1/explain?name=www.gslb.example.com&client=not-an-ip" "$TOK_A"
+expect 404 "A explains another's name with a bad client"
+[ "$BODY" = "$other" ] || fail "another's name with a bad client tells more: '$BODY'"
 
 step "A cannot drain B's datacenter (every action), can drain its own"
 for action in drain undrain force-up; do
