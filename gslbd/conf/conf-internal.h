@@ -148,6 +148,9 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key,
 			 const struct ytree_node *n);
 /* api.admin_token or api.admin_token_file, whose key is key. */
 int conf_api_token_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
+/* An admin token shorter than 16 characters only when the listeners with
+ * the admin role are all on loopback. */
+int conf_api_check(struct loader *l);
 /* geoip (its node): both coordinates read, or neither; and at least one field. */
 int conf_geoip_check(struct loader *l, const struct ytree_node *geoip);
 /* health.quorum can be met by the configured probes. */

@@ -528,6 +528,8 @@ static int tree_read(struct loader *l)
 		return rc;
 	if (tokens != NULL && (rc = conf_tokens_read(l, tokens)) != 0)
 		return rc;
+	if ((rc = conf_api_check(l)) != 0)
+		return rc;
 	/* Without api.listen there is no API: nothing listens that was not asked for. */
 
 	if (cfg->listen == NULL) {

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #define API_PORT 8053
 /* Longest admin token, in bytes. */
 #define TOKEN_MAX_LEN 1023
+/* Shortest admin token on an API reachable beyond the host (as tenants'). */
+#define TOKEN_MIN_LEN_PUBLIC 16
 
 /* The names of the roles, in the order of their bits (enum api_role). */
 static const char *const role_names[] = {"probe", "admin", "tenant", "status", "metrics", NULL};
@@ -243,5 +246,44 @@ int conf_api_token_read(struct loader *l, const struct ytree_node *key, const st
 		    "spaces",
 		    TOKEN_MAX_LEN);
 	l->cfg->api_admin_token = xstrdup(n->scalar);
+	return 0;
+}
+
+/* Is sa a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)? */
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >>
+			24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+int conf_api_check(struct loader *l)
+{
+	const struct config *cfg = l->cfg;
+
+	if (cfg->api_admin_token == NULL || strlen(cfg->api_admin_token) >= TOKEN_MIN_LEN_PUBLIC)
+		return 0;
+	for (size_t i = 0; i < cfg->api_listen_count; i++) {
+		char text[NETADDR_STRLEN];
+
+		/* Only where the admin token is taken: a probe-only listener on
+		 * the internet does not make it reachable. */
+		if (is_loopback(&cfg->api_listen[i].u.sa) ||
+		    !(cfg->api_listeners[i].roles & API_ROLE_ADMIN))
+			continue;
+		netaddr_format(&cfg->api_listen[i].u.sa, text, sizeof(text));
+		return ytree_error(l->r.tree, l->token_key, l->r.err,
+				   "api.%s: the admin token must be at least %d characters when "
+				   "the admin role is served beyond loopback (api.listen %s)",
+				   l->token_key->scalar, TOKEN_MIN_LEN_PUBLIC, text);
+	}
 	return 0;
 }

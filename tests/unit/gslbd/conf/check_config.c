@@ -295,6 +295,11 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->state_file, LOCALSTATEDIR "/lib/gslbd/state.json");
 	ck_assert_uint_eq(cfg->api_listen_count, 0);
 	ck_assert_ptr_null(cfg->api_admin_token);
+	ck_assert_uint_eq(cfg->api_max_connections, 256);
+	ck_assert_uint_eq(cfg->api_max_per_client, 32);
+	ck_assert_uint_eq(cfg->api_header_timeout_ms, 10000);
+	ck_assert_uint_eq(cfg->api_body_timeout_ms, 30000);
+	ck_assert_uint_eq(cfg->api_auth_failures, 20);
 	ck_assert_ptr_null(cfg->geoip_database);
 	ck_assert_str_eq(cfg->geoip_latitude, "location.latitude");
 	ck_assert_str_eq(cfg->geoip_longitude, "location.longitude");
@@ -636,7 +641,7 @@ START_TEST(test_lb_file)
 	assert_addr(&cfg->api_listen[1], "[::1]:9000");
 	assert_addr(&cfg->api_listen[2], "192.0.2.1:8053");
 	/* First line of the file, blanks trimmed. */
-	ck_assert_str_eq(cfg->api_admin_token, "s3cret-Token_42");
+	ck_assert_str_eq(cfg->api_admin_token, "s3cret-Token_4242");
 	ck_assert_str_eq(cfg->geoip_database, CONF_DIR "/../geo/test-city.mmdb");
 	ck_assert_str_eq(cfg->geoip_latitude, "loc.lat");
 	ck_assert_str_eq(cfg->geoip_longitude, "loc.lon");
@@ -1107,6 +1112,38 @@ START_TEST(test_free)
 }
 END_TEST
 
+/* The API's limits read from the file; a short admin token is fine while
+ * the API listens on loopback alone. */
+START_TEST(test_api_limits)
+{
+	ck_assert_int_eq(load("api:\n"
+			      "  listen: [127.0.0.1:8053, '[::1]:8053', 127.1.2.3:0]\n"
+			      "  admin_token: change-me\n"
+			      "  max_connections: 65536\n"
+			      "  max_connections_per_client: 1\n"
+			      "  header_timeout: 100ms\n"
+			      "  body_timeout: 10m\n"
+			      "  auth_failures: 100000\n" ZONE),
+			 0);
+	ck_assert_str_eq(cfg->api_admin_token, "change-me");
+	ck_assert_uint_eq(cfg->api_max_connections, 65536);
+	ck_assert_uint_eq(cfg->api_max_per_client, 1);
+	ck_assert_uint_eq(cfg->api_header_timeout_ms, 100);
+	ck_assert_uint_eq(cfg->api_body_timeout_ms, 600000);
+	ck_assert_uint_eq(cfg->api_auth_failures, 100000);
+	config_free(cfg);
+	cfg = NULL;
+	/* 16 characters are enough anywhere. */
+	ck_assert_int_eq(load("api:\n  listen: 0.0.0.0\n  admin_token: 0123456789abcdef\n" ZONE), 0);
+	config_free(cfg);
+	cfg = NULL;
+	/* Beyond loopback without the admin role, the token is not taken there. */
+	ck_assert_int_eq(load("api:\n  listen: [127.0.0.1, {address: 0.0.0.0:8443, roles: probe}]\n"
+			      "  admin_token: change-me\n" ZONE),
+			 0);
+}
+END_TEST
+
 START_TEST(test_print_options)
 {
 	static const char *const wanted[] = {
@@ -1128,6 +1165,11 @@ START_TEST(test_print_options)
 	    "api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default none\n",
 	    "api.admin_token: string, default none\n",
 	    "api.admin_token_file: file name, default none\n",
+	    "api.max_connections: integer 1..65536, default 256\n",
+	    "api.max_connections_per_client: integer 1..65536, default 32\n",
+	    "api.header_timeout: duration 100ms..5m, default 10s\n",
+	    "api.body_timeout: duration 100ms..10m, default 30s\n",
+	    "api.auth_failures: integer 1..100000, default 20\n",
 	    "geoip.database: file name, default none\n",
 	    "geoip.latitude: string, default \"location.latitude\"\n",
 	    "geoip.longitude: string, default \"location.longitude\"\n",
@@ -1208,6 +1250,23 @@ static const struct {
     {ZONE DCS POOL POOL2 "tokens:\n  - name: a\n    token: aaaaaaaaaaaaaaaaaaaa\n"
      "    datacenters: [eu-west]\n    shared: [nope]\n",
      "t.conf:22:14: tokens[0].shared[0]: no datacenter 'nope'"},
+    /* The API's limits, and its admin token beyond loopback. */
+    {"api:\n  max_connections: 0\n" ZONE,
+     "t.conf:2:20: api.max_connections: 0 is out of range (1..65536)"},
+    {"api:\n  max_connections_per_client: 65537\n" ZONE,
+     "t.conf:2:31: api.max_connections_per_client: 65537 is out of range (1..65536)"},
+    {"api:\n  header_timeout: 50ms\n" ZONE,
+     "t.conf:2:19: api.header_timeout: 50ms is out of range (100ms..5m)"},
+    {"api:\n  body_timeout: 11m\n" ZONE,
+     "t.conf:2:17: api.body_timeout: 11m is out of range (100ms..10m)"},
+    {"api:\n  auth_failures: 0\n" ZONE,
+     "t.conf:2:18: api.auth_failures: 0 is out of range (1..100000)"},
+    {"api:\n  listen: [127.0.0.1:8053, 0.0.0.0:8054]\n  admin_token: change-me\n" ZONE,
+     "t.conf:3:3: api.admin_token: the admin token must be at least 16 characters when the admin "
+     "role is served beyond loopback (api.listen 0.0.0.0:8054)"},
+    {"api:\n  admin_token: x\n  listen: '[::]:8053'\n" ZONE,
+     "t.conf:2:3: api.admin_token: the admin token must be at least 16 characters when the admin "
+     "role is served beyond loopback (api.listen [::]:8053)"},
     /* Alert webhooks. */
     {ZONE "alerts:\n  - url: ftp://x/\n",
      "t.conf:5:10: alerts[0].url: 'ftp://x/' is not an http:// or https:// URL"},
@@ -1979,6 +2038,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_paths);
 	tcase_add_test(valid, test_free);
 	tcase_add_test(valid, test_print_options);
+	tcase_add_test(valid, test_api_limits);
 	tcase_add_loop_test(invalid, test_invalid_text, 0, COUNT(bad));
 	tcase_add_loop_test(invalid, test_invalid_file, 0, COUNT(bad_files));
 	tcase_add_test(invalid, test_missing_file);
