@@ -27,7 +27,7 @@ struct accept_guard {
 static _Atomic uint64_t pauses[ACCEPT_GUARD_KINDS];
 
 /* The error callback of a listener gets the listener's accept argument,
- * which belongs to its owner (evhttp's, for the API): guards are found by
+ * which belongs to its owner (the HTTP server's, for the API): guards are found by
  * listener in this registry instead. Touched only at creation, free and on
  * accept errors. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
