@@ -363,9 +363,9 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 		req->close = req->linger = true;
 	if (req->http10 || code == 408)
 		req->close = true;
-	/* Whatever the client sent beyond what was read must not turn the
-	 * close into a reset that loses the reply. */
-	if (req->close)
+	/* A reply before the whole request was read: what the client still
+	 * sends must not turn the close into a reset that loses the reply. */
+	if (req->close && (c->state == CONN_HEAD || c->state == CONN_BODY))
 		req->linger = true;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", code, status_text(code));
 	TAILQ_FOREACH(h, &req->reply, next)
@@ -729,7 +729,8 @@ static void conn_write(struct bufferevent *bev, void *arg)
 
 	if (c->state != CONN_WRITING || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
-	if (c->req.close && c->req.linger && c->plain) {
+	if (c->req.close && c->plain &&
+	    (c->req.linger || evbuffer_get_length(bufferevent_get_input(bev)) > 0)) {
 		/* The reply is out; what the client still sends is dropped for
 		 * a while, so that it reads the reply before a reset. */
 		shutdown(bufferevent_getfd(bev), SHUT_WR);
