@@ -121,6 +121,9 @@ render max_connections=12 max_connections_per_client=5 \
 	header_timeout=$((HEADER_S * TF))s body_timeout=$((BODY_S * TF))s auth_failures=10
 kill -HUP "$G_PID"
 log_wait 'reload: ok' 10
+# The earlier attacks' connections are gone (they count against the total).
+wait_until "curl -s http://127.0.0.1:$G_HTTP/metrics | grep -q '^gslbd_api_connections 1$'" 10 ||
+	fail "connections of the earlier attacks are still open"
 attack caps 5 12
 api_get /metrics
 for r in connections client_connections; do
@@ -140,7 +143,9 @@ step "the API's descriptor budget: API connections never starve DNS over TCP"
 render max_connections=1000 max_connections_per_client=1000
 TEST_WRAPPER="prlimit --nofile=400:400 $TEST_WRAPPER" gslbd_start "$WORK/gslbd.conf" budget
 api_port
-grep -q 'api: at most 80 connections (api.max_connections is 1000)' "$G_LOG" ||
+# (valgrind keeps a few descriptors of the limit for itself)
+budget=$(sed -n 's/.*api: at most \([0-9]*\) connections (api.max_connections is 1000).*/\1/p' "$G_LOG")
+[ -n "$budget" ] && [ "$budget" -le 80 ] && [ "$budget" -ge 60 ] ||
 	fail "no word of the API's descriptor budget: $(grep 'api:' "$G_LOG")"
 TF=$TF python3 "$top_srcdir/tests/integration/apiguard.py" hold "$G_HTTP" 450 "$WORK/hold.ready" &
 HOLDER=$!
@@ -153,7 +158,8 @@ curl -s --max-time $((5 * TF)) "http://127.0.0.1:$G_HTTP/metrics" >/dev/null &&
 kill "$HOLDER" 2>/dev/null
 wait "$HOLDER" 2>/dev/null
 wait_until "api_get /metrics; [ \"\$API_CODE\" = 200 ]" 10 || fail "the API does not recover"
-echo "$API_BODY" | grep -q '^gslbd_api_connections_limit 80$' || fail "gslbd_api_connections_limit is not 80"
+echo "$API_BODY" | grep -q "^gslbd_api_connections_limit $budget\$" ||
+	fail "gslbd_api_connections_limit is not $budget"
 echo "$API_BODY" | grep -q '^gslbd_api_refused_total{reason="connections"} [1-9]' ||
 	fail "connections over the budget are not counted"
 gslbd_stop
