@@ -129,7 +129,8 @@ def holders(port, n, pid, body_len, key=None):
     # bodies read, up to the server's budget; the rest wait (503).
     auth = b""
     if key is not None:
-        auth = (b"X-GSLB-Key: " + key.encode() + b"\r\nX-GSLB-Timestamp: %d\r\n"
+        auth = (b"X-GSLB-Key: " + key.encode() + b"\r\nX-GSLB-Boot: 0123456789abcdef\r\n"
+                b"X-GSLB-Seq: 1\r\nX-GSLB-Timestamp: %d\r\n"
                 b"X-GSLB-Signature: 00\r\n" % int(time.time() * 1000))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
