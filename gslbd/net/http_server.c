@@ -28,6 +28,9 @@
 #define CLIENT_V6_PREFIX 56
 /* Buckets of the client table (a power of two). */
 #define CLIENT_BUCKETS 1024
+/* Connections the kernel queues before accept() (nginx's default): a
+ * burst of connections is taken at the loop's pace, not dropped. */
+#define LISTEN_BACKLOG 511
 /* Longest request target, in bytes. */
 #define TARGET_MAX 8192
 /* After a reply that leaves a body unread, the connection is read and
@@ -855,7 +858,7 @@ int http_server_listen(struct http_server *srv, const struct netaddr *addr, http
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (addr->u.sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, &addr->u.sa, addr->len) != 0 || listen(fd, 128) != 0) {
+	if (bind(fd, &addr->u.sa, addr->len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
 		int e = errno;
 
 		close(fd);
