@@ -431,7 +431,8 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 		param[4] = (uint8_t)(d->iterations >> 8);
 		param[5] = (uint8_t)d->iterations;
 		param[6] = d->salt_len;
-		memcpy(param + 7, d->salt, d->salt_len);
+		if (d->salt_len > 0)
+			memcpy(param + 7, d->salt, d->salt_len);
 		param[0] = (uint8_t)((5u + d->salt_len) >> 8);
 		param[1] = (uint8_t)(5u + d->salt_len);
 		extra_add(ex, apex->name, T_NSEC3PARAM, z->negative_ttl, param + 2,
