@@ -4,7 +4,6 @@
  * (every role, plain HTTP) or a mapping {address, roles, tls}. */
 #include <config.h>
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,25 +70,6 @@ static int roles_read(struct loader *l, const struct ytree_node *n, const char *
 	return 0;
 }
 
-/* A file name at path, resolved against the config's folder into *out,
- * which must be readable now. */
-static int tls_file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
-{
-	FILE *f;
-	int rc;
-
-	if ((rc = ytree_read_string(&l->r, n, path, "a file name")) != 0)
-		return rc;
-	free(*out);
-	*out = ytree_path_resolve(l->r.base_dir, n->scalar);
-	f = fopen(*out, "r");
-	if (f == NULL)
-		return ytree_error_path(&l->r, n, path, "cannot read '%s': %s", *out,
-					strerror(errno));
-	fclose(f);
-	return 0;
-}
-
 /* api.listen[i].tls: {certificate, key, client_ca}; certificate and key
  * are required. The files are read (and their PEM checked) by the API when
  * it starts and on each SIGHUP. */
@@ -114,14 +94,14 @@ static int tls_read(struct loader *l, const struct ytree_node *n, const char *pa
 	if (v[K_KEY] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'key'");
 	snprintf(kpath, sizeof(kpath), "%s.certificate", path);
-	if ((rc = tls_file_read(l, v[K_CERT], kpath, &out->tls_certificate)) != 0)
+	if ((rc = ytree_read_file(&l->r, v[K_CERT], kpath, &out->tls_certificate)) != 0)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.key", path);
-	if ((rc = tls_file_read(l, v[K_KEY], kpath, &out->tls_key)) != 0)
+	if ((rc = ytree_read_file(&l->r, v[K_KEY], kpath, &out->tls_key)) != 0)
 		return rc;
 	if (v[K_CA] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.client_ca", path);
-		if ((rc = tls_file_read(l, v[K_CA], kpath, &out->tls_client_ca)) != 0)
+		if ((rc = ytree_read_file(&l->r, v[K_CA], kpath, &out->tls_client_ca)) != 0)
 			return rc;
 	}
 	return 0;
