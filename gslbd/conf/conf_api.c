@@ -134,7 +134,6 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 		static const char *const keys[] = {"address", "roles", "tls", NULL};
 		const struct ytree_node *it = conf_list_item(n, items, i), *v[3] = {0};
 		struct config_api_listener *lis = &cfg->api_listeners[i];
-		struct netaddr *a = &cfg->api_listen[i];
 		char ipath[64], kpath[96];
 		const char *where = ipath; /* the address's path in messages */
 
@@ -164,22 +163,10 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 			where = kpath;
 			it = v[0];
 		}
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(
-			    &l->r, it, where,
-			    "expected an address or {address, roles, tls}, got %s",
-			    ytree_node_describe(it));
-		if (netaddr_parse(it->scalar, API_PORT, a) != 0)
-			return ytree_error_path(
-			    &l->r, it, where,
-			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
-		for (size_t j = 0; j < i; j++) {
-			/* Port 0 asks for any free port, so repeating it is fine. */
-			if (netaddr_port(&a->u.sa) != 0 && a->len == cfg->api_listen[j].len &&
-			    memcmp(&a->u, &cfg->api_listen[j].u, a->len) == 0)
-				return ytree_error_path(&l->r, it, where, "duplicate address '%s'",
-							it->scalar);
-		}
+		if ((rc = conf_listen_address_read(l, it, where,
+						   "an address or {address, roles, tls}", API_PORT,
+						   cfg->api_listen, i)) != 0)
+			return rc;
 	}
 	return 0;
 }
