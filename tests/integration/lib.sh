@@ -252,6 +252,27 @@ log_wait() {
 		fail "no log line matching '$1' within $2s (x$TF)"
 }
 
+# notify_listen SOCK OUT [stamp]: stand in for systemd's NOTIFY_SOCKET. A
+# python3 listener (in BG_PIDS) on the datagram socket SOCK writes each
+# datagram on one line of OUT, its newlines shown as '|'; with stamp, after
+# the monotonic time in ms and a space ("MS MESSAGE"). Returns once SOCK
+# exists and OUT is there.
+notify_listen() {
+	python3 -c '
+import socket, sys, time
+stamp = len(sys.argv) > 3
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    m = s.recv(4096).decode().replace("\n", "|")
+    out.write("%d %s\n" % (time.monotonic() * 1000, m) if stamp else m + "\n")
+' "$@" &
+	BG_PIDS="$BG_PIDS $!"
+	wait_until "[ -S '$1' ]" 5 || fail "the notify listener did not start"
+	: >>"$2"
+}
+
 # ---- queries ---------------------------------------------------------------
 
 # q DIG-ARGS...: query gslbd on 127.0.0.1 (UDP, or TCP for +tcp, AXFR, IXFR

@@ -43,18 +43,7 @@ EOF
 # Every datagram on NOTIFY_SOCKET as "MONOTONIC_MS MESSAGE" ('|' for newlines).
 SOCK=$WORK/notify.sock
 MSGS=$WORK/notify.msgs
-python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    m = s.recv(4096).decode().replace("\n", "|")
-    out.write("%d %s\n" % (time.monotonic() * 1000, m))
-' "$SOCK" "$MSGS" &
-BG_PIDS="$BG_PIDS $!"
-wait_until "[ -S '$SOCK' ]" 5 || fail "the notify listener did not start"
-: >>"$MSGS"
+notify_listen "$SOCK" "$MSGS" stamp
 
 CONF=$WORK/gslbd.conf
 render_config "$CONF"
