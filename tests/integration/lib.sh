@@ -273,6 +273,28 @@ while True:
 	: >>"$2"
 }
 
+# ---- DNSSEC ----------------------------------------------------------------
+
+# dnssec_keygen [-k] ZONE: an ECDSAP256SHA256 key pair for ZONE (-k: a KSK)
+# made by ldns-keygen in $WORK/keys, its file name prefix on stdout.
+dnssec_keygen() {
+	mkdir -p "$WORK/keys"
+	(cd "$WORK/keys" && ldns-keygen -a ECDSAP256SHA256 "$@") || fail "ldns-keygen $*"
+}
+
+# dnssec_verify_zone ZONE KSK: a transfer of ZONE passes ldns-verify-zone
+# with $WORK/keys/KSK.key as the trust anchor.
+dnssec_verify_zone() {
+	local z=$1 ksk=$2
+	q axfr "$z" +onesoa
+	assert_out_lacks "Transfer failed"
+	echo "$OUT" | grep -v '^;' >"$WORK/$z.axfr"
+	if ! ldns-verify-zone -k "$WORK/keys/$ksk.key" "$WORK/$z.axfr" >"$WORK/verify.out" 2>&1; then
+		cat "$WORK/verify.out"
+		fail "ldns-verify-zone fails on the transfer of $z"
+	fi
+}
+
 # ---- queries ---------------------------------------------------------------
 
 # q DIG-ARGS...: query gslbd on 127.0.0.1 (UDP, or TCP for +tcp, AXFR, IXFR
