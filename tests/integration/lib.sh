@@ -729,7 +729,7 @@ render_probe_config() {
 # the gslbd API URLs; its log is $WORK/ID.log. Waits for its ready line.
 # PROBE_REFRESH sets its config_refresh (default 30s).
 probe_start() {
-	local id=$1 conf=$WORK/$1.yaml log=$WORK/$1.log u
+	local id=$1 conf=$WORK/$1.yaml u
 	shift
 	{
 		echo "probe:"
@@ -746,6 +746,14 @@ probe_start() {
 		echo "log:"
 		echo "  level: info"
 	} >"$conf"
+	probe_run "$id" "$conf"
+}
+
+# probe_run ID CONF: run gslb-probe ID (under TEST_WRAPPER) with the config
+# CONF; its log is $WORK/ID.log, its pid PROBE_PID[ID]. Waits for its ready
+# line.
+probe_run() {
+	local id=$1 conf=$2 log=$WORK/$1.log
 	: >"$log"
 	# shellcheck disable=SC2086 # TEST_WRAPPER is a command line on purpose
 	$TEST_WRAPPER "$PROBE_BIN" -c "$conf" >>"$log" 2>&1 &
