@@ -85,10 +85,9 @@ step "SIGHUP adds the big zone; the main loop keeps answering while it loads"
 BIG_SEC=
 if [ -n "${RELOAD_ASYNC_SIGNED:-}" ]; then
 	command -v ldns-keygen >/dev/null 2>&1 || fail "ldns-keygen not found (Debian package ldnsutils)"
-	ksk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 -k big.test) &&
-		zsk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 big.test) || fail "ldns-keygen"
-	chmod 600 "$WORK"/*.private
-	BIG_SEC="$ksk $zsk"
+	ksk=$(dnssec_keygen -k big.test) && zsk=$(dnssec_keygen big.test) || fail "ldns-keygen"
+	chmod 600 "$WORK"/keys/*.private
+	BIG_SEC="keys/$ksk keys/$zsk"
 fi
 python3 - "$CONF" $BIG_SEC <<'EOF' || fail "cannot add the big zone to the config"
 import sys
