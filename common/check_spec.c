@@ -407,9 +407,8 @@ static int opt_string(const json_t *o, const char *key, const char *where, char 
 	return 0;
 }
 
-/* Optional integer member in min..max; *out untouched when absent. */
-static int opt_uint(const json_t *o, const char *key, const char *where, json_int_t min,
-		    json_int_t max, unsigned *out, struct gslb_err *err)
+int check_spec_json_uint(const json_t *o, const char *key, const char *where, json_int_t min,
+			 json_int_t max, unsigned *out, struct gslb_err *err)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -620,14 +619,17 @@ int check_spec_from_json(const json_t *o, const char *where, struct check_spec *
 				    ": '%.80s' is not a numeric IP address",
 				    where, c->address);
 	port = c->type == CHECK_SPEC_HTTPS ? 443 : 80;
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_PORT, where, 1, 65535, &port, err)) != 0)
+	if ((rc = check_spec_json_uint(o, PROBE_PROTO_KEY_CHECK_PORT, where, 1, 65535, &port,
+				       err)) != 0)
 		return rc;
 	c->port = (uint16_t)port;
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, where, CHECK_SPEC_INTERVAL_MIN_MS,
-			   CHECK_SPEC_INTERVAL_MAX_MS, &c->interval_ms, err)) != 0)
+	if ((rc = check_spec_json_uint(o, PROBE_PROTO_KEY_CHECK_INTERVAL_MS, where,
+				       CHECK_SPEC_INTERVAL_MIN_MS, CHECK_SPEC_INTERVAL_MAX_MS,
+				       &c->interval_ms, err)) != 0)
 		return rc;
-	if ((rc = opt_uint(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, where, CHECK_SPEC_TIMEOUT_MIN_MS,
-			   CHECK_SPEC_TIMEOUT_MAX_MS, &c->timeout_ms, err)) != 0)
+	if ((rc = check_spec_json_uint(o, PROBE_PROTO_KEY_CHECK_TIMEOUT_MS, where,
+				       CHECK_SPEC_TIMEOUT_MIN_MS, CHECK_SPEC_TIMEOUT_MAX_MS,
+				       &c->timeout_ms, err)) != 0)
 		return rc;
 	v = json_object_get(o, PROBE_PROTO_KEY_CHECK_RTT);
 	if (v != NULL && !json_is_null(v)) {

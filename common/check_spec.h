@@ -128,6 +128,12 @@ json_t *check_spec_to_json(const struct check_spec *c);
  * tls_verify true, interval 2000 ms, timeout 1000 ms, rtt connect. */
 int check_spec_from_json(const json_t *o, const char *where, struct check_spec *out,
 			 struct gslb_err *err);
+/* The optional integer member key of the JSON object o, in min..max, into
+ * *out (untouched when it is absent). Returns 0, or GSLB_EPARSE with err
+ * "where.key: expected an integer MIN..MAX". For the other members of the
+ * probe config, so that they read and fail as a check's do. */
+int check_spec_json_uint(const json_t *o, const char *key, const char *where, json_int_t min,
+			 json_int_t max, unsigned *out, struct gslb_err *err);
 /* Free what c holds (not c). Accepts a zeroed or half-read one. */
 void check_spec_fini(struct check_spec *c);
 

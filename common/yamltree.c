@@ -508,6 +508,23 @@ int ytree_read_duration(const struct ytree_reader *r, const struct ytree_node *n
 	return 0;
 }
 
+int ytree_read_file(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		    char **out)
+{
+	FILE *f;
+	int rc;
+
+	if ((rc = ytree_read_string(r, n, path, "a file name")) != 0)
+		return rc;
+	free(*out);
+	*out = ytree_path_resolve(r->base_dir, n->scalar);
+	f = fopen(*out, "r");
+	if (f == NULL)
+		return ytree_error_path(r, n, path, "cannot read '%s': %s", *out, strerror(errno));
+	fclose(f);
+	return 0;
+}
+
 int ytree_read_first_line(const struct ytree_reader *r, const struct ytree_node *n,
 			  const char *path, size_t max, char **line, char **file)
 {

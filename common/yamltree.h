@@ -82,6 +82,11 @@ int ytree_read_uint(const struct ytree_reader *r, const struct ytree_node *n, co
  * *out (untouched on error). Returns 0 or GSLB_EPARSE. */
 int ytree_read_duration(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
 			unsigned long long min, unsigned long long max, unsigned *out);
+/* The file named by string node n, resolved against r->base_dir, into *out
+ * (what *out held is freed first; the caller owns and frees it, also on
+ * errors). The file must be readable now. Returns 0 or GSLB_EPARSE. */
+int ytree_read_file(const struct ytree_reader *r, const struct ytree_node *n, const char *path,
+		    char **out);
 /* The first line of the file named by string node n (relative names resolve
  * against r->base_dir), without its line ending and surrounding blanks, into
  * *line, and the resolved name into *file. The caller owns and frees both,

@@ -147,6 +147,19 @@ static bool follow(struct vwalk *w, uint32_t off, const struct head *h, struct h
 	return true;
 }
 
+/* The head at off into *h and, for a pointer, its target's head into *t
+ * (see follow()); for any other value *t is *h. */
+static bool read_deref(struct vwalk *w, uint32_t off, struct head *h, struct head *t)
+{
+	if (!read_head(w, off, h))
+		return false;
+	if (h->type != T_POINTER) {
+		*t = *h;
+		return true;
+	}
+	return follow(w, off, h, t);
+}
+
 static bool check_value(struct vwalk *w, uint32_t off, unsigned depth, uint32_t *end);
 
 /* A map key: a string, or a pointer to one. */
@@ -154,19 +167,12 @@ static bool check_key(struct vwalk *w, uint32_t off, uint32_t *end)
 {
 	struct head h, t;
 
-	if (!read_head(w, off, &h))
+	if (!read_deref(w, off, &h, &t))
 		return false;
-	if (h.type == T_POINTER) {
-		if (!follow(w, off, &h, &t))
-			return false;
-		if (t.type != T_UTF8 || t.size > w->size - t.payload)
-			return bad(w, off, "map key is not a string");
-		*end = h.payload;
-		return true;
-	}
-	if (h.type != T_UTF8 || h.size > w->size - h.payload)
+	if (t.type != T_UTF8 || t.size > w->size - t.payload)
 		return bad(w, off, "map key is not a string");
-	*end = h.payload + h.size;
+	/* after a pointer, or after the string itself */
+	*end = h.type == T_POINTER ? h.payload : t.payload + t.size;
 	return true;
 }
 
@@ -246,14 +252,9 @@ static bool check_record(struct vwalk *w, uint32_t off)
 {
 	struct head h, t;
 
-	if (!read_head(w, off, &h))
+	if (!read_deref(w, off, &h, &t))
 		return false;
-	if (h.type == T_POINTER) {
-		if (!follow(w, off, &h, &t))
-			return false;
-		h = t;
-	}
-	if (h.type != T_MAP)
+	if (t.type != T_MAP)
 		return bad(w, off, "a network's record is not a map");
 	enqueue(w, off);
 	return true;

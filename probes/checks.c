@@ -21,21 +21,6 @@
 #define INTERVAL_MIN_MS 100
 #define INTERVAL_MAX_MS 86400000
 
-/* Optional integer member in min..max; *out untouched when absent. */
-static int opt_uint(const json_t *o, const char *key, const char *where, json_int_t min,
-		    json_int_t max, unsigned *out, struct gslb_err *err)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return gslb_err_set(err, "%s.%s: expected an integer %lld..%lld", where, key,
-				    (long long)min, (long long)max);
-	*out = (unsigned)json_integer_value(v);
-	return 0;
-}
-
 int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, struct gslb_err *err)
 {
 	struct pcheck_list *l;
@@ -63,8 +48,8 @@ int pcheck_list_parse(const char *text, size_t len, struct pcheck_list **out, st
 		rc = gslb_err_set(err, PROBE_PROTO_KEY_CHECKS ": more than %d", PCHECK_MAX);
 		goto fail;
 	}
-	if ((rc = opt_uint(root, PROBE_PROTO_KEY_INTERVAL_MS, "(top)", INTERVAL_MIN_MS,
-			   INTERVAL_MAX_MS, &interval, err)) != 0)
+	if ((rc = check_spec_json_uint(root, PROBE_PROTO_KEY_INTERVAL_MS, "(top)", INTERVAL_MIN_MS,
+				       INTERVAL_MAX_MS, &interval, err)) != 0)
 		goto fail;
 	if (json_array_size(checks) > 0)
 		l->checks = xcalloc(json_array_size(checks), sizeof(*l->checks));

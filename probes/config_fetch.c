@@ -161,12 +161,7 @@ void config_fetch_done(struct xfer *x, CURLcode rc)
 		log_ratelimited(LOG_LEVEL_WARN,
 				"probe config refused, keeping the one in use: server=%s reason=%s",
 				url, why);
-		xfer_free(x);
-		if (server + 1 < a->conf->server_count)
-			config_fetch_start(a, server + 1);
-		else
-			fetch_round_done(a, false);
-		return;
+		goto next_server;
 	}
 	if (rc == CURLE_OK && status == 304 && a->checks != NULL) {
 		answer_accept(a, url, &an);
@@ -207,6 +202,7 @@ void config_fetch_done(struct xfer *x, CURLcode rc)
 				"cannot fetch the probe config: server=%s: HTTP %ld %s", url,
 				status, reason);
 	}
+next_server:
 	xfer_free(x);
 	if (server + 1 < a->conf->server_count)
 		config_fetch_start(a, server + 1);

@@ -2,7 +2,6 @@
 
 #include "probes/probe_conf.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,25 +271,6 @@ static int log_section_read(struct loader *l, const struct ytree_node *n)
 	return 0;
 }
 
-/* A file name at path, resolved against the config's folder into *out,
- * which must be readable now. */
-static int file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
-{
-	FILE *f;
-	int rc;
-
-	if ((rc = ytree_read_string(&l->r, n, path, "a file name")) != 0)
-		return rc;
-	free(*out);
-	*out = ytree_path_resolve(l->r.base_dir, n->scalar);
-	f = fopen(*out, "r");
-	if (f == NULL)
-		return ytree_error_path(&l->r, n, path, "cannot read '%s': %s", *out,
-					strerror(errno));
-	fclose(f);
-	return 0;
-}
-
 /* tls.pin: one "sha256//" followed by the base64 of 32 bytes, or a list of
  * them, joined with ';' as CURLOPT_PINNEDPUBLICKEY takes them. */
 static int pin_read(struct loader *l, const struct ytree_node *n)
@@ -350,15 +330,15 @@ static int tls_section_read(struct loader *l, const struct ytree_node *n)
 		int rc;
 
 		if (strcmp(name, "ca_file") == 0) {
-			rc = file_read(l, val, "tls.ca_file", &l->c->tls_ca_file);
+			rc = ytree_read_file(&l->r, val, "tls.ca_file", &l->c->tls_ca_file);
 		} else if (strcmp(name, "pin") == 0) {
 			rc = pin_read(l, val);
 		} else if (strcmp(name, "certificate") == 0) {
 			cert = val;
-			rc = file_read(l, val, "tls.certificate", &l->c->tls_certificate);
+			rc = ytree_read_file(&l->r, val, "tls.certificate", &l->c->tls_certificate);
 		} else if (strcmp(name, "key") == 0) {
 			key = val;
-			rc = file_read(l, val, "tls.key", &l->c->tls_key);
+			rc = ytree_read_file(&l->r, val, "tls.key", &l->c->tls_key);
 		} else {
 			return ytree_error(l->r.tree, kn, l->r.err, "unknown key '%s' in tls",
 					   name);

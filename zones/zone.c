@@ -1064,6 +1064,51 @@ static struct sign_keys *copy_keys(const struct zone_source *src, const struct s
 	return ks;
 }
 
+/* Records a signer adds, left out when a zone signed here is signed again:
+ * RRSIG, NSEC, NSEC3, NSEC3PARAM and the DNSKEYs of its keys (the file's
+ * other DNSKEYs stay). */
+static bool made_by_signer(const struct zone *cur, const struct zone_node *n, uint16_t type,
+			   const uint8_t *rd, uint16_t len)
+{
+	if (type == LDNS_RR_TYPE_RRSIG || type == LDNS_RR_TYPE_NSEC ||
+	    type == LDNS_RR_TYPE_NSEC3 || type == LDNS_RR_TYPE_NSEC3PARAM)
+		return true;
+	if (type != LDNS_RR_TYPE_DNSKEY || n != &cur->nodes[0])
+		return false;
+	for (size_t k = 0; k < cur->keys->count; k++) {
+		const struct sign_key *key = &cur->keys->keys[k];
+
+		if (key->dnskey_len == len && memcmp(key->dnskey, rd, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Add every record of the compiled zone z to ld, but with drop_signed
+ * those the signer made (made_by_signer()). Returns 0 or add_raw()'s error. */
+static int add_records(struct loader *ld, const struct zone *z, bool drop_signed)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < z->node_count && rc == 0; i++) {
+		const struct zone_node *n = &z->nodes[i];
+
+		for (uint16_t r = 0; r < n->rrset_count && rc == 0; r++) {
+			const struct zone_rrset *rs = &n->rrsets[r];
+			const uint8_t *rd;
+			uint32_t pos = 0;
+			uint16_t len;
+
+			while (rc == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
+				if (drop_signed && made_by_signer(z, n, rs->type, rd, len))
+					continue;
+				rc = add_raw(ld, n->name, rs->type, rs->ttl, rd, len, 0);
+			}
+		}
+	}
+	return rc;
+}
+
 /* Sign the unsigned zone *z: add the DNSKEY, NSEC and RRSIG records by
  * compiling it again with them. The keys are read from src's files, or,
  * with keep_keys, copied from prev (a re-signing that reads nothing). */
@@ -1093,19 +1138,7 @@ static int sign_zone(const struct zone_source *src, struct zone *z, const struct
 	}
 	memset(&signed_z, 0, sizeof(signed_z));
 	loader_init(&ld, src, z->nodes[0].name, dname_len(z->nodes[0].name), err);
-	for (size_t i = 0; i < z->node_count && rc == 0; i++) {
-		const struct zone_node *n = &z->nodes[i];
-
-		for (uint16_t r = 0; r < n->rrset_count && rc == 0; r++) {
-			const struct zone_rrset *rs = &n->rrsets[r];
-			const uint8_t *rd;
-			uint32_t pos = 0;
-			uint16_t len;
-
-			while (rc == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL)
-				rc = add_raw(&ld, n->name, rs->type, rs->ttl, rd, len, 0);
-		}
-	}
+	rc = add_records(&ld, z, false);
 	for (size_t i = 0; i < ex.n && rc == 0; i++)
 		rc = add_raw(&ld, ex.v[i].owner, ex.v[i].type, ex.v[i].ttl, ex.rd + ex.v[i].rdoff,
 			     ex.v[i].rdlen, 0);
@@ -1180,26 +1213,6 @@ out:
 	return ret;
 }
 
-/* Records a signer adds, left out when a zone signed here is signed again:
- * RRSIG, NSEC, NSEC3, NSEC3PARAM and the DNSKEYs of its keys (the file's
- * other DNSKEYs stay). */
-static bool made_by_signer(const struct zone *cur, const struct zone_node *n, uint16_t type,
-			   const uint8_t *rd, uint16_t len)
-{
-	if (type == LDNS_RR_TYPE_RRSIG || type == LDNS_RR_TYPE_NSEC ||
-	    type == LDNS_RR_TYPE_NSEC3 || type == LDNS_RR_TYPE_NSEC3PARAM)
-		return true;
-	if (type != LDNS_RR_TYPE_DNSKEY || n != &cur->nodes[0])
-		return false;
-	for (size_t k = 0; k < cur->keys->count; k++) {
-		const struct sign_key *key = &cur->keys->keys[k];
-
-		if (key->dnskey_len == len && memcmp(key->dnskey, rd, len) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Zone z from the compiled zone cur, read from nothing but cur: a zone
  * signed here is unsigned and signed again with its keys (keeping the
  * signatures that are still good for longer than refresh); any other is
@@ -1213,22 +1226,7 @@ static int zone_resign(const struct zone_source *src, const uint8_t *origin, siz
 	int ret = 0;
 
 	loader_init(&ld, src, origin, origin_len, err);
-	for (size_t i = 0; i < cur->node_count && ret == 0; i++) {
-		const struct zone_node *n = &cur->nodes[i];
-
-		for (uint16_t r = 0; r < n->rrset_count && ret == 0; r++) {
-			const struct zone_rrset *rs = &n->rrsets[r];
-			const uint8_t *rd;
-			uint32_t pos = 0;
-			uint16_t len;
-
-			while (ret == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
-				if (resign && made_by_signer(cur, n, rs->type, rd, len))
-					continue;
-				ret = add_raw(&ld, n->name, rs->type, rs->ttl, rd, len, 0);
-			}
-		}
-	}
+	ret = add_records(&ld, cur, resign);
 	if (ret == 0)
 		ret = finish(&ld, src, z);
 	if (ret == 0)

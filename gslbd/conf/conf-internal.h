@@ -61,6 +61,13 @@ const struct ytree_node *conf_list_item(const struct ytree_node *n, struct ytree
 /* Path of item i of a list for messages: "path[i]", or path for a scalar. */
 void conf_item_path(char *buf, size_t len, const char *path, struct ytree_node *const *items,
 		    size_t i);
+/* The listen address at node n (path in messages) into list[i], with
+ * default_port when it names none; it must not repeat one of list[0..i)
+ * (port 0 may: it asks for any free port). what is the item's kind in
+ * "expected X, got Y" messages ("an address"). */
+int conf_listen_address_read(struct loader *l, const struct ytree_node *n, const char *path,
+			     const char *what, uint16_t default_port, struct netaddr *list,
+			     size_t i);
 /* A list of listen addresses into *list (replacing what is there;
  * *list_count counts the entries read so far, for config_free()). Addresses
  * without a port get default_port; may_be_empty allows []. With acls, an

@@ -4,7 +4,6 @@
  * (every role, plain HTTP) or a mapping {address, roles, tls}. */
 #include <config.h>
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,25 +70,6 @@ static int roles_read(struct loader *l, const struct ytree_node *n, const char *
 	return 0;
 }
 
-/* A file name at path, resolved against the config's folder into *out,
- * which must be readable now. */
-static int tls_file_read(struct loader *l, const struct ytree_node *n, const char *path, char **out)
-{
-	FILE *f;
-	int rc;
-
-	if ((rc = ytree_read_string(&l->r, n, path, "a file name")) != 0)
-		return rc;
-	free(*out);
-	*out = ytree_path_resolve(l->r.base_dir, n->scalar);
-	f = fopen(*out, "r");
-	if (f == NULL)
-		return ytree_error_path(&l->r, n, path, "cannot read '%s': %s", *out,
-					strerror(errno));
-	fclose(f);
-	return 0;
-}
-
 /* api.listen[i].tls: {certificate, key, client_ca}; certificate and key
  * are required. The files are read (and their PEM checked) by the API when
  * it starts and on each SIGHUP. */
@@ -114,14 +94,14 @@ static int tls_read(struct loader *l, const struct ytree_node *n, const char *pa
 	if (v[K_KEY] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'key'");
 	snprintf(kpath, sizeof(kpath), "%s.certificate", path);
-	if ((rc = tls_file_read(l, v[K_CERT], kpath, &out->tls_certificate)) != 0)
+	if ((rc = ytree_read_file(&l->r, v[K_CERT], kpath, &out->tls_certificate)) != 0)
 		return rc;
 	snprintf(kpath, sizeof(kpath), "%s.key", path);
-	if ((rc = tls_file_read(l, v[K_KEY], kpath, &out->tls_key)) != 0)
+	if ((rc = ytree_read_file(&l->r, v[K_KEY], kpath, &out->tls_key)) != 0)
 		return rc;
 	if (v[K_CA] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.client_ca", path);
-		if ((rc = tls_file_read(l, v[K_CA], kpath, &out->tls_client_ca)) != 0)
+		if ((rc = ytree_read_file(&l->r, v[K_CA], kpath, &out->tls_client_ca)) != 0)
 			return rc;
 	}
 	return 0;
@@ -154,7 +134,6 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 		static const char *const keys[] = {"address", "roles", "tls", NULL};
 		const struct ytree_node *it = conf_list_item(n, items, i), *v[3] = {0};
 		struct config_api_listener *lis = &cfg->api_listeners[i];
-		struct netaddr *a = &cfg->api_listen[i];
 		char ipath[64], kpath[96];
 		const char *where = ipath; /* the address's path in messages */
 
@@ -184,22 +163,10 @@ int conf_api_listen_read(struct loader *l, const struct ytree_node *key, const s
 			where = kpath;
 			it = v[0];
 		}
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(
-			    &l->r, it, where,
-			    "expected an address or {address, roles, tls}, got %s",
-			    ytree_node_describe(it));
-		if (netaddr_parse(it->scalar, API_PORT, a) != 0)
-			return ytree_error_path(
-			    &l->r, it, where,
-			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
-		for (size_t j = 0; j < i; j++) {
-			/* Port 0 asks for any free port, so repeating it is fine. */
-			if (netaddr_port(&a->u.sa) != 0 && a->len == cfg->api_listen[j].len &&
-			    memcmp(&a->u, &cfg->api_listen[j].u, a->len) == 0)
-				return ytree_error_path(&l->r, it, where, "duplicate address '%s'",
-							it->scalar);
-		}
+		if ((rc = conf_listen_address_read(l, it, where,
+						   "an address or {address, roles, tls}", API_PORT,
+						   cfg->api_listen, i)) != 0)
+			return rc;
 	}
 	return 0;
 }

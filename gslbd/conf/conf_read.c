@@ -64,6 +64,29 @@ void conf_item_path(char *buf, size_t len, const char *path, struct ytree_node *
 		snprintf(buf, len, "%s", path);
 }
 
+int conf_listen_address_read(struct loader *l, const struct ytree_node *n, const char *path,
+			     const char *what, uint16_t default_port, struct netaddr *list,
+			     size_t i)
+{
+	struct netaddr *a = &list[i];
+
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected %s, got %s", what,
+					ytree_node_describe(n));
+	if (netaddr_parse(n->scalar, default_port, a) != 0)
+		return ytree_error_path(&l->r, n, path,
+					"'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)",
+					n->scalar);
+	for (size_t j = 0; j < i; j++) {
+		/* Port 0 asks for any free port, so repeating it is fine. */
+		if (netaddr_port(&a->u.sa) != 0 && a->len == list[j].len &&
+		    memcmp(&a->u, &list[j].u, a->len) == 0)
+			return ytree_error_path(&l->r, n, path, "duplicate address '%s'",
+						n->scalar);
+	}
+	return 0;
+}
+
 /* Read a list of listen addresses at path into *list (replacing what is
  * there; *list_count counts the entries read so far, for config_free()).
  * Addresses without a port get default_port; may_be_empty allows []. */
@@ -97,7 +120,6 @@ int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *p
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct ytree_node *it = conf_list_item(n, items, i);
-		struct netaddr *a = &(*list)[i];
 		char ipath[64], kpath[96];
 		const char *where = ipath; /* the address's path in messages */
 
@@ -120,20 +142,9 @@ int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *p
 			where = kpath;
 			it = v[0];
 		}
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it))
-			return ytree_error_path(&l->r, it, where, "expected an address, got %s",
-						ytree_node_describe(it));
-		if (netaddr_parse(it->scalar, default_port, a) != 0)
-			return ytree_error_path(
-			    &l->r, it, where,
-			    "'%s' is not an address (ADDR, ADDR:PORT or [IPV6]:PORT)", it->scalar);
-		for (size_t j = 0; j < i; j++) {
-			/* Port 0 asks for any free port, so repeating it is fine. */
-			if (netaddr_port(&a->u.sa) != 0 && a->len == (*list)[j].len &&
-			    memcmp(&a->u, &(*list)[j].u, a->len) == 0)
-				return ytree_error_path(&l->r, it, where, "duplicate address '%s'",
-							it->scalar);
-		}
+		if ((rc = conf_listen_address_read(l, it, where, "an address", default_port, *list,
+						   i)) != 0)
+			return rc;
 		(*list_count)++;
 	}
 	return 0;

@@ -193,50 +193,15 @@ def holders(port, n, pid, body_len, key=None):
         fail("%d of %d body holders were not refused" % (n - refused, n))
 
 
-def slow_headers(port, timeout_s):
-    """One header byte every 0.5 s: cut at the header deadline with 408."""
-    limit = float(timeout_s)
-    s = connect(port)
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
-    t0 = time.monotonic()
-    resp = b""
-    s.settimeout(0.5)
-    while time.monotonic() - t0 < (limit + 10) * TF:
-        try:
-            s.sendall(b"X")
-        except OSError:
-            break
-        try:
-            data = s.recv(65536)
-            if not data:
-                break
-            resp += data
-        except socket.timeout:
-            pass
-        except OSError:
-            break
-    took = time.monotonic() - t0
-    print("slow_headers: cut after %.1f s (deadline %.1f s): %r" % (took, limit, resp[:12]),
-          flush=True)
-    if not resp.startswith(b"HTTP/1.1 408"):
-        fail("slow headers were not cut with 408 (got %r after %.1f s)" % (resp[:40], took))
-    if took < limit * 0.9 or took > limit + 2 * TF:
-        fail("slow headers cut after %.1f s, the deadline is %.1f s" % (took, limit))
-
-
-def slow_body(port, timeout_s, token):
-    """A reload with the admin token and a 100-byte body sent a byte every
-    0.5 s: cut at the body deadline with 408, nothing reloaded. (From a
-    network of its own: 127.0.0.1 may have failed too often by now.)"""
-    limit = float(timeout_s)
-    s = connect(port, "127.0.5.1")
-    s.sendall(b"POST /v1/reload HTTP/1.1\r\nHost: slow\r\nAuthorization: Bearer "
-              + token.encode() + b"\r\nContent-Length: 100\r\n\r\n")
+def trickle(s, limit, most=None):
+    """Send one byte on s every 0.5 s (at most most bytes) until gslbd
+    closes it or limit + 10 s (times TF) pass. Returns what came back and
+    the seconds it took."""
     t0 = time.monotonic()
     resp = b""
     s.settimeout(0.5)
     sent = 0
-    while time.monotonic() - t0 < (limit + 10) * TF and sent < 99:
+    while time.monotonic() - t0 < (limit + 10) * TF and (most is None or sent < most):
         try:
             s.sendall(b"X")
             sent += 1
@@ -251,13 +216,38 @@ def slow_body(port, timeout_s, token):
             pass
         except OSError:
             break
-    took = time.monotonic() - t0
-    print("slow_body: cut after %.1f s (deadline %.1f s): %r" % (took, limit, resp[:12]),
+    return resp, time.monotonic() - t0
+
+
+def expect_cut(name, resp, took, limit):
+    """A trickle (see trickle()) was answered 408 at its deadline, limit."""
+    print("%s: cut after %.1f s (deadline %.1f s): %r" % (name, took, limit, resp[:12]),
           flush=True)
     if not resp.startswith(b"HTTP/1.1 408"):
-        fail("a slow body was not cut with 408 (got %r after %.1f s)" % (resp[:40], took))
+        fail("%s: not cut with 408 (got %r after %.1f s)" % (name, resp[:40], took))
     if took < limit * 0.9 or took > limit + 2 * TF:
-        fail("a slow body cut after %.1f s, the deadline is %.1f s" % (took, limit))
+        fail("%s: cut after %.1f s, the deadline is %.1f s" % (name, took, limit))
+
+
+def slow_headers(port, timeout_s):
+    """One header byte every 0.5 s: cut at the header deadline with 408."""
+    limit = float(timeout_s)
+    s = connect(port)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+    resp, took = trickle(s, limit)
+    expect_cut("slow_headers", resp, took, limit)
+
+
+def slow_body(port, timeout_s, token):
+    """A reload with the admin token and a 100-byte body sent a byte every
+    0.5 s: cut at the body deadline with 408, nothing reloaded. (From a
+    network of its own: 127.0.0.1 may have failed too often by now.)"""
+    limit = float(timeout_s)
+    s = connect(port, "127.0.5.1")
+    s.sendall(b"POST /v1/reload HTTP/1.1\r\nHost: slow\r\nAuthorization: Bearer "
+              + token.encode() + b"\r\nContent-Length: 100\r\n\r\n")
+    resp, took = trickle(s, limit, most=99)
+    expect_cut("slow_body", resp, took, limit)
 
 
 def is_refused(s):
@@ -357,6 +347,17 @@ def auth_flood(port, n, good_token):
           flush=True)
 
 
+def expect_status(port, request, want, what):
+    """Send request on a new connection: the reply must be HTTP want (what
+    names the request in the failure). Returns the connection."""
+    s = connect(port)
+    s.sendall(request)
+    st, _, _, _ = read_response(s)
+    if st != want:
+        fail("%s: HTTP %s, expected %s" % (what, st, want))
+    return s
+
+
 def protocol(port):
     """HEAD has no body; NUL in a header gets 400; CONNECT gets 405 and
     the connection closes."""
@@ -377,48 +378,29 @@ def protocol(port):
     s.close()
     print("protocol: HEAD has Content-Length 3 and no body", flush=True)
 
-    s = connect(port)
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: p\r\nX-Note: a\x00b\r\n\r\n")
-    st, _, _, _ = read_response(s)
-    if st != 400:
-        fail("a NUL in a header value: HTTP %s, expected 400" % st)
-    s.close()
+    expect_status(port, b"GET /healthz HTTP/1.1\r\nHost: p\r\nX-Note: a\x00b\r\n\r\n", 400,
+                  "a NUL in a header value").close()
     print("protocol: a NUL in a header value gets 400", flush=True)
 
-    s = connect(port)
-    s.sendall(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
-    st, _, _, _ = read_response(s)
-    if st != 405:
-        fail("CONNECT: HTTP %s, expected 405" % st)
+    s = expect_status(port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+                      405, "CONNECT")
     if wait_closed(s, 2.0) is None:
         fail("CONNECT: the connection stays open")
     s.close()
     print("protocol: CONNECT gets 405 and the connection closes", flush=True)
 
-    s = connect(port)
-    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: p\r\nContent-Length: 10\r\n\r\n")
-    st, _, _, _ = read_response(s)
-    if st != 413:
-        fail("a GET with a body: HTTP %s, expected 413" % st)
-    s.close()
-    s = connect(port)
-    s.sendall(b"POST /v1/reports HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n")
-    st, _, _, _ = read_response(s)
-    if st != 411:
-        fail("a chunked body: HTTP %s, expected 411" % st)
-    s.close()
+    expect_status(port, b"GET /healthz HTTP/1.1\r\nHost: p\r\nContent-Length: 10\r\n\r\n", 413,
+                  "a GET with a body").close()
+    expect_status(port, b"POST /v1/reports HTTP/1.1\r\nHost: p\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n", 411, "a chunked body").close()
     print("protocol: a GET with a body gets 413, a chunked body 411", flush=True)
 
 
 def big_report(port, body_len):
     """A report over the hard limit: 413 on its headers."""
-    s = connect(port)
-    s.sendall(b"POST /v1/reports HTTP/1.1\r\nHost: r\r\nX-GSLB-Key: probe-x\r\n"
-              b"Content-Length: " + body_len.encode() + b"\r\n\r\n")
-    st, _, _, _ = read_response(s)
-    if st != 413:
-        fail("a report of %s bytes: HTTP %s, expected 413" % (body_len, st))
-    s.close()
+    expect_status(port, b"POST /v1/reports HTTP/1.1\r\nHost: r\r\nX-GSLB-Key: probe-x\r\n"
+                  b"Content-Length: " + body_len.encode() + b"\r\n\r\n",
+                  413, "a report of %s bytes" % body_len).close()
     print("big_report: %s bytes refused with 413" % body_len, flush=True)
 
 

@@ -252,6 +252,49 @@ log_wait() {
 		fail "no log line matching '$1' within $2s (x$TF)"
 }
 
+# notify_listen SOCK OUT [stamp]: stand in for systemd's NOTIFY_SOCKET. A
+# python3 listener (in BG_PIDS) on the datagram socket SOCK writes each
+# datagram on one line of OUT, its newlines shown as '|'; with stamp, after
+# the monotonic time in ms and a space ("MS MESSAGE"). Returns once SOCK
+# exists and OUT is there.
+notify_listen() {
+	python3 -c '
+import socket, sys, time
+stamp = len(sys.argv) > 3
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    m = s.recv(4096).decode().replace("\n", "|")
+    out.write("%d %s\n" % (time.monotonic() * 1000, m) if stamp else m + "\n")
+' "$@" &
+	BG_PIDS="$BG_PIDS $!"
+	wait_until "[ -S '$1' ]" 5 || fail "the notify listener did not start"
+	: >>"$2"
+}
+
+# ---- DNSSEC ----------------------------------------------------------------
+
+# dnssec_keygen [-k] ZONE: an ECDSAP256SHA256 key pair for ZONE (-k: a KSK)
+# made by ldns-keygen in $WORK/keys, its file name prefix on stdout.
+dnssec_keygen() {
+	mkdir -p "$WORK/keys"
+	(cd "$WORK/keys" && ldns-keygen -a ECDSAP256SHA256 "$@") || fail "ldns-keygen $*"
+}
+
+# dnssec_verify_zone ZONE KSK: a transfer of ZONE passes ldns-verify-zone
+# with $WORK/keys/KSK.key as the trust anchor.
+dnssec_verify_zone() {
+	local z=$1 ksk=$2
+	q axfr "$z" +onesoa
+	assert_out_lacks "Transfer failed"
+	echo "$OUT" | grep -v '^;' >"$WORK/$z.axfr"
+	if ! ldns-verify-zone -k "$WORK/keys/$ksk.key" "$WORK/$z.axfr" >"$WORK/verify.out" 2>&1; then
+		cat "$WORK/verify.out"
+		fail "ldns-verify-zone fails on the transfer of $z"
+	fi
+}
+
 # ---- queries ---------------------------------------------------------------
 
 # q DIG-ARGS...: query gslbd on 127.0.0.1 (UDP, or TCP for +tcp, AXFR, IXFR
@@ -686,7 +729,7 @@ render_probe_config() {
 # the gslbd API URLs; its log is $WORK/ID.log. Waits for its ready line.
 # PROBE_REFRESH sets its config_refresh (default 30s).
 probe_start() {
-	local id=$1 conf=$WORK/$1.yaml log=$WORK/$1.log u
+	local id=$1 conf=$WORK/$1.yaml u
 	shift
 	{
 		echo "probe:"
@@ -703,6 +746,14 @@ probe_start() {
 		echo "log:"
 		echo "  level: info"
 	} >"$conf"
+	probe_run "$id" "$conf"
+}
+
+# probe_run ID CONF: run gslb-probe ID (under TEST_WRAPPER) with the config
+# CONF; its log is $WORK/ID.log, its pid PROBE_PID[ID]. Waits for its ready
+# line.
+probe_run() {
+	local id=$1 conf=$2 log=$WORK/$1.log
 	: >"$log"
 	# shellcheck disable=SC2086 # TEST_WRAPPER is a command line on purpose
 	$TEST_WRAPPER "$PROBE_BIN" -c "$conf" >>"$log" 2>&1 &

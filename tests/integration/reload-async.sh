@@ -43,18 +43,7 @@ EOF
 # Every datagram on NOTIFY_SOCKET as "MONOTONIC_MS MESSAGE" ('|' for newlines).
 SOCK=$WORK/notify.sock
 MSGS=$WORK/notify.msgs
-python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    m = s.recv(4096).decode().replace("\n", "|")
-    out.write("%d %s\n" % (time.monotonic() * 1000, m))
-' "$SOCK" "$MSGS" &
-BG_PIDS="$BG_PIDS $!"
-wait_until "[ -S '$SOCK' ]" 5 || fail "the notify listener did not start"
-: >>"$MSGS"
+notify_listen "$SOCK" "$MSGS" stamp
 
 CONF=$WORK/gslbd.conf
 render_config "$CONF"
@@ -96,10 +85,9 @@ step "SIGHUP adds the big zone; the main loop keeps answering while it loads"
 BIG_SEC=
 if [ -n "${RELOAD_ASYNC_SIGNED:-}" ]; then
 	command -v ldns-keygen >/dev/null 2>&1 || fail "ldns-keygen not found (Debian package ldnsutils)"
-	ksk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 -k big.test) &&
-		zsk=$(cd "$WORK" && ldns-keygen -a ECDSAP256SHA256 big.test) || fail "ldns-keygen"
-	chmod 600 "$WORK"/*.private
-	BIG_SEC="$ksk $zsk"
+	ksk=$(dnssec_keygen -k big.test) && zsk=$(dnssec_keygen big.test) || fail "ldns-keygen"
+	chmod 600 "$WORK"/keys/*.private
+	BIG_SEC="keys/$ksk keys/$zsk"
 fi
 python3 - "$CONF" $BIG_SEC <<'EOF' || fail "cannot add the big zone to the config"
 import sys

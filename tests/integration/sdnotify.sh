@@ -18,17 +18,7 @@ command -v python3 >/dev/null 2>&1 || fail "python3 not found: install the Debia
 SOCK=$WORK/notify.sock
 MSGS=$WORK/notify.msgs
 # Each datagram on one line, its newlines shown as '|'.
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    out.write(s.recv(4096).decode().replace("\n", "|") + "\n")
-' "$SOCK" "$MSGS" &
-BG_PIDS="$BG_PIDS $!"
-wait_until "[ -S '$SOCK' ]" 5 || fail "the notify listener did not start"
-: >>"$MSGS"
+notify_listen "$SOCK" "$MSGS"
 
 # count REGEX: datagrams matching REGEX so far.
 count() {

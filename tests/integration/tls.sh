@@ -155,16 +155,10 @@ write_probe() {
 # tls_probe_start ID TLS-LINES...: gslb-probe ID (under TEST_WRAPPER) with
 # these tls settings; waits for its ready line (it has fetched its checks).
 tls_probe_start() {
-	local id=$1 log=$WORK/$1.log
+	local id=$1
 	shift
 	write_probe "$id" "$WORK/$id.yaml" "$@"
-	: >"$log"
-	# shellcheck disable=SC2086 # TEST_WRAPPER is a command line on purpose
-	$TEST_WRAPPER "$PROBE_BIN" -c "$WORK/$id.yaml" >>"$log" 2>&1 &
-	PROBE_PID[$id]=$!
-	BG_PIDS="$BG_PIDS $!"
-	wait_until "grep -q 'ready: probe=$id' '$log'" 10 ||
-		fail "probe $id not ready: $(tail -n 5 "$log")"
+	probe_run "$id" "$WORK/$id.yaml"
 }
 
 # probe_once ID LOG TLS-LINES...: gslb-probe --once; its exit status in RC.
