@@ -295,7 +295,8 @@ static int sign_nsec3(struct zone_extras *ex, struct sign_ctx *ctx, const struct
 	rd[4] = (uint8_t)(d->iterations >> 8);
 	rd[5] = (uint8_t)d->iterations;
 	rd[6] = d->salt_len;
-	memcpy(rd + 7, d->salt, d->salt_len);
+	if (d->salt_len > 0)
+		memcpy(rd + 7, d->salt, d->salt_len);
 	len = 5u + d->salt_len;
 	rd[2 + len] = 20;
 	memcpy(rd + 3 + len, next->hash, 20);
