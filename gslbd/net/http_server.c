@@ -93,6 +93,7 @@ struct http_conn {
 	enum conn_state state;          /* what it does now */
 	unsigned served;                /* requests answered */
 	size_t lingered;                /* bytes dropped in CONN_LINGER */
+	size_t scanned;                 /* input searched for the header's end */
 	bool plain;                     /* a plain TCP socket (not TLS) */
 	size_t listener;                /* index of the listener that accepted it */
 	bool active;                    /* a request is set up in req */
@@ -478,6 +479,12 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 				       : "a control character in the request header";
 			return 400;
 		}
+		/* A CR ends a line only with the LF after it (the last line's
+		 * LF is not in block), in the request line as in headers. */
+		if (ch == '\r' && i + 1 < len && block[i + 1] != '\n') {
+			*msg = "a bare CR in the request header";
+			return 400;
+		}
 	}
 	next = strchr(block, '\n');
 	if (next != NULL)
@@ -515,6 +522,13 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		*msg = "the request target must be a path";
 		return 400;
 	}
+	/* evhttp's parser lets a tab (or a CR) into the path and the query,
+	 * and on into handlers and logs. */
+	for (q = sp1 + 1; *q != '\0'; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			*msg = "a control character in the request target";
+			return 400;
+		}
 	/* As evhttp parses targets; the path is kept as sent (not decoded). */
 	uri = evhttp_uri_parse_with_flags(sp1 + 1, EVHTTP_URI_NONCONFORMANT);
 	if (uri == NULL || evhttp_uri_get_path(uri) == NULL || evhttp_uri_get_host(uri) != NULL) {
@@ -528,7 +542,7 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 	req->query = q != NULL ? xstrdup(q) : NULL;
 	evhttp_uri_free(uri);
 	/* One header a line; obsolete line folding is refused. */
-	for (line = next; line != NULL && *line != '\0'; line = next) {
+	for (line = next; line != NULL; line = next) {
 		char *colon, *value, *end;
 
 		next = strchr(line, '\n');
@@ -537,10 +551,6 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		end = line + strlen(line);
 		if (end > line && end[-1] == '\r')
 			*--end = '\0';
-		if (strchr(line, '\r') != NULL) {
-			*msg = "a bare CR in a header line";
-			return 400;
-		}
 		colon = strchr(line, ':');
 		if (*line == ' ' || *line == '\t' || colon == NULL || colon == line) {
 			*msg = "malformed header line";
@@ -612,11 +622,55 @@ static void read_body(struct http_conn *c)
 	dispatch(c);
 }
 
+/* Find the end of the header block in in, from *scanned on (bytes already
+ * searched without a match; updated). Returns true with *len the bytes of
+ * the block before the LF that ends its last line and *skip the bytes of
+ * the terminator ("\n\n" or "\n\r\n"). */
+static bool find_head_end(struct evbuffer *in, size_t *scanned, size_t *len, size_t *skip)
+{
+	size_t have = evbuffer_get_length(in);
+	struct evbuffer_ptr at;
+
+	/* A terminator may straddle what was searched and what is new. */
+	if (evbuffer_ptr_set(in, &at, *scanned > 2 ? *scanned - 2 : 0, EVBUFFER_PTR_SET) != 0)
+		return false;
+	for (;;) {
+		struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, &at);
+		char next[2];
+		size_t n;
+
+		if (lf.pos < 0)
+			break;
+		n = have - (size_t)lf.pos - 1 < 2 ? have - (size_t)lf.pos - 1 : 2;
+		if (n > 0) {
+			struct evbuffer_ptr after = lf;
+
+			evbuffer_ptr_set(in, &after, 1, EVBUFFER_PTR_ADD);
+			evbuffer_copyout_from(in, &after, next, n);
+		}
+		if (n >= 1 && next[0] == '\n') {
+			*len = (size_t)lf.pos;
+			*skip = 2;
+			return true;
+		}
+		if (n == 2 && next[0] == '\r' && next[1] == '\n') {
+			*len = (size_t)lf.pos;
+			*skip = 3;
+			return true;
+		}
+		if (n < 2 && (n == 0 || next[0] == '\r'))
+			break; /* undecided until more comes */
+		at = lf;
+		evbuffer_ptr_set(in, &at, 1, EVBUFFER_PTR_ADD);
+	}
+	*scanned = have;
+	return false;
+}
+
 static void read_head(struct http_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t have = evbuffer_get_length(in), len, skip;
-	struct evbuffer_ptr p1, p2;
 	const char *msg = NULL;
 	enum http_refusal kind;
 	char *block;
@@ -626,20 +680,15 @@ static void read_head(struct http_conn *c)
 		return;
 	if (!c->active)
 		request_init(c);
-	/* A blank line ends the block: CRLF CRLF, or bare LFs. */
-	p1 = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	p2 = evbuffer_search(in, "\n\n", 2, NULL);
-	if (p1.pos < 0 && p2.pos < 0) {
+	/* The first empty line ends the block, as parse_head() reads lines: a
+	 * line ends at LF, a CR before it is dropped, so "\n\n" and "\n\r\n"
+	 * both end it (another reading would let the block end elsewhere
+	 * than where a proxy in front ends it). The search resumes where the
+	 * last one stopped: a header sent a byte at a time costs linear work. */
+	if (!find_head_end(in, &c->scanned, &len, &skip)) {
 		if (have > c->lim.max_header_len)
 			refuse(c, HTTP_REFUSED_HEADER_SIZE, 431, "the request header is too long");
 		return;
-	}
-	if (p2.pos >= 0 && (p1.pos < 0 || p2.pos < p1.pos)) {
-		len = (size_t)p2.pos;
-		skip = 2;
-	} else {
-		len = (size_t)p1.pos;
-		skip = 4;
 	}
 	if (len > c->lim.max_header_len) {
 		refuse(c, HTTP_REFUSED_HEADER_SIZE, 431, "the request header is too long");
@@ -648,6 +697,7 @@ static void read_head(struct http_conn *c)
 	block = xmalloc(len + 1);
 	evbuffer_remove(in, block, len);
 	evbuffer_drain(in, skip);
+	c->scanned = 0;
 	block[len] = '\0';
 	code = parse_head(c, block, len, &msg, &kind);
 	free(block);

@@ -19,8 +19,11 @@
  * Bodies need a Content-Length (chunked requests get 411). HEAD replies
  * carry the headers of the GET reply and no body; CONNECT and other
  * methods get 405 and the connection is closed; a NUL or another control
- * byte in the header block gets 400. Requests are handled one at a time
- * per connection (keep-alive, no pipelining in parallel).
+ * byte in the header block, a CR not before an LF, and a control byte or
+ * tab in the request target get 400. A line ends at LF (a CR before it
+ * is dropped), and the first empty line ends the header block. Requests
+ * are handled one at a time per connection (keep-alive, no pipelining in
+ * parallel).
  *
  * One server, any number of listeners; each listener may create its
  * connections' bufferevents itself (TLS), as evhttp_set_bevcb() does.

@@ -237,6 +237,34 @@ START_TEST(test_keepalive_pipelined)
 }
 END_TEST
 
+/* The first empty line ends the header block however its line ends
+ * ("\n\r\n" too), and what follows is the next request, not headers of
+ * this one: the server reads the block where a proxy in front reads it. */
+START_TEST(test_head_ends_at_first_empty_line)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+	static const char two[] = "GET /a HTTP/1.1\r\nX-Echo: 1\n\r\nGET /b HTTP/1.1\r\nX-Echo: 2"
+				  "\r\n\r\n";
+
+	send_text(fd, two, sizeof(two) - 1);
+	pump(fd, &g, 2, false, 2000);
+	ck_assert_msg(has(&g, "/a 0 1") && has(&g, "/b 0 2"), "got '%s'", g.buf);
+	ck_assert_uint_eq(handled, 2);
+	/* the same end, split at each of its bytes */
+	memset(&g, 0, sizeof(g));
+	SEND(fd, "GET /c HTTP/1.1\nX-Echo: 3\n");
+	pump(fd, &g, 1, false, 100);
+	SEND(fd, "\r");
+	pump(fd, &g, 1, false, 100);
+	ck_assert_uint_eq(g.len, 0);
+	SEND(fd, "\n");
+	pump(fd, &g, 1, false, 2000);
+	ck_assert_msg(has(&g, "/c 0 3"), "got '%s'", g.buf);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_post_body)
 {
 	struct got g;
@@ -315,6 +343,9 @@ static const struct {
     BAD("GET /n HTTP/1.1\r\nX A: a\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n HTTP/1.1\r\nNoColon\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n HTTP/2.0\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n\rx HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n\r HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n?a=\tb HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET http://h/n HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET //h/n HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
@@ -508,6 +539,7 @@ static Suite *http_server_suite(void)
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(valid, test_get_and_query);
 	tcase_add_test(valid, test_keepalive_pipelined);
+	tcase_add_test(valid, test_head_ends_at_first_empty_line);
 	tcase_add_test(valid, test_post_body);
 	tcase_add_test(valid, test_head_has_no_body);
 	tcase_add_test(valid, test_expect_continue);
