@@ -97,6 +97,7 @@ struct http_conn {
 	bool plain;                     /* a plain TCP socket (not TLS) */
 	size_t listener;                /* index of the listener that accepted it */
 	bool active;                    /* a request is set up in req */
+	bool orphan;                    /* closed while req was deferred: freed by its reply */
 	struct http_request req;        /* the current request */
 	struct http_conn *prev, *next;  /* in the server's list */
 };
@@ -110,6 +111,7 @@ struct http_server {
 	struct listener **listeners;            /* accepting */
 	size_t listener_count;                  /* entries at listeners */
 	struct http_conn *conns;                /* open connections */
+	struct http_conn *orphans;              /* closed ones whose deferred reply is owed */
 	unsigned conn_count;                    /* entries in conns */
 	struct client *clients[CLIENT_BUCKETS]; /* open connections by network */
 	uint64_t refused[HTTP_REFUSAL_KINDS];   /* refusals by kind */
@@ -184,12 +186,19 @@ static void client_release(struct http_server *srv, struct client *c)
 
 /* ---- requests ---- */
 
-static void request_reset(struct http_request *req)
+/* Give back req's share of the body budget. */
+static void request_unreserve(struct http_request *req)
 {
 	if (req->reserved > 0) {
 		req->conn->srv->body_reserved -= req->reserved;
 		req->conn->client->reserved -= req->reserved;
+		req->reserved = 0;
 	}
+}
+
+static void request_reset(struct http_request *req)
+{
+	request_unreserve(req);
 	free(req->path);
 	free(req->query);
 	evhttp_clear_headers(&req->headers);
@@ -281,9 +290,13 @@ bool http_request_replied(const struct http_request *req)
 
 /* ---- connections ---- */
 
+/* Close c. A request whose reply is deferred stays valid: the connection
+ * closes (it counts no more against the caps), and the struct waits for
+ * http_reply(), which drops the reply and frees it, in srv->orphans. */
 static void conn_free(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
+	bool owed = c->state == CONN_HANDLE && c->req.deferred && !c->req.replied;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -291,13 +304,39 @@ static void conn_free(struct http_conn *c)
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 	srv->conn_count--;
-	request_reset(&c->req); /* gives back its share of the body budget */
+	request_unreserve(&c->req); /* before its client network goes */
 	client_release(srv, c->client);
+	c->client = NULL;
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	c->deadline = NULL;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	c->bev = NULL;
+	if (owed) {
+		c->orphan = true;
+		c->next = srv->orphans;
+		if (srv->orphans != NULL)
+			srv->orphans->prev = c;
+		srv->orphans = c;
+		return;
+	}
+	request_reset(&c->req);
+	free(c);
+}
+
+/* Free c, closed while its request was deferred. */
+static void orphan_free(struct http_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->srv->orphans = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	request_reset(&c->req);
 	free(c);
 }
 
@@ -353,7 +392,7 @@ static const char *status_text(int code)
 void http_reply(struct http_request *req, int code, struct evbuffer *body)
 {
 	struct http_conn *c = req->conn;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out;
 	struct evkeyval *h;
 	size_t len = body != NULL ? evbuffer_get_length(body) : 0;
 	bool no_body = code == 204 || code == 304 || (code >= 100 && code < 200);
@@ -361,10 +400,18 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 	if (req->replied)
 		return;
 	req->replied = true;
+	if (c->orphan) {
+		/* the client is gone */
+		if (body != NULL)
+			evbuffer_drain(body, len);
+		orphan_free(c);
+		return;
+	}
 	/* A body announced and not read: nothing else can follow on this
 	 * connection. */
 	if ((c->state == CONN_HEAD && req->content_length > 0) || c->state == CONN_BODY)
 		req->close = req->linger = true;
+	out = bufferevent_get_output(c->bev);
 	if (req->http10 || code == 408)
 		req->close = true;
 	/* A reply before the whole request was read: what the client still
@@ -950,6 +997,8 @@ void http_server_free(struct http_server *srv)
 		return;
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
+	while (srv->orphans != NULL)
+		orphan_free(srv->orphans);
 	for (size_t i = 0; i < srv->listener_count; i++) {
 		accept_guard_free(srv->listeners[i]->guard);
 		evconnlistener_free(srv->listeners[i]->lev);

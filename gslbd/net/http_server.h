@@ -86,7 +86,8 @@ typedef void http_limits_fn(struct http_limits *out, void *arg);
 typedef void http_headers_fn(struct http_request *req, void *arg);
 /* The whole request is in: reply with http_reply() before returning, or
  * call http_request_defer() and reply later (the request stays valid
- * until then, or until http_server_free()). */
+ * until then, or until http_server_free(); should the connection close
+ * meanwhile, that reply is dropped). */
 typedef void http_handler_fn(struct http_request *req, void *arg);
 /* Make the bufferevent of a new connection on fd (e.g. TLS, which then
  * handshakes within the header deadline); NULL refuses it (the server
