@@ -33,6 +33,10 @@
 #define LISTEN_BACKLOG 511
 /* Longest request target, in bytes. */
 #define TARGET_MAX 8192
+/* Most header fields in a request: each costs an allocation of its own
+ * (a block of "a:" lines would cost 30 times its size while its reply
+ * waits to be taken). */
+#define HEADERS_MAX 100
 /* After a reply that leaves a body unread, the connection is read and
  * dropped for this long or this many bytes before it is closed, so that
  * the client reads the reply rather than a reset (a "lingering close"). */
@@ -513,6 +517,7 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 	struct http_request *req = &c->req;
 	char *line, *next, *sp1, *sp2, *q;
 	bool have_length = false;
+	unsigned fields = 0;
 	struct evhttp_uri *uri;
 
 	*kind = HTTP_REFUSED_BAD_REQUEST;
@@ -592,6 +597,11 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 	for (line = next; line != NULL; line = next) {
 		char *colon, *value, *end;
 
+		if (++fields > HEADERS_MAX) {
+			*kind = HTTP_REFUSED_HEADER_SIZE;
+			*msg = "too many header fields";
+			return 431;
+		}
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';

@@ -70,7 +70,7 @@ enum http_refusal {
 	HTTP_REFUSED_CLIENT_CONNECTIONS, /* the cap per client network */
 	HTTP_REFUSED_HEADER_TIMEOUT,     /* headers not complete in time */
 	HTTP_REFUSED_BODY_TIMEOUT,       /* body not complete in time */
-	HTTP_REFUSED_HEADER_SIZE,        /* header block too long (431) */
+	HTTP_REFUSED_HEADER_SIZE,        /* header block too long, or over 100 fields (431) */
 	HTTP_REFUSED_BAD_REQUEST,        /* malformed request line or header (400) */
 	HTTP_REFUSED_METHOD,             /* CONNECT, PUT, ... (405) */
 	HTTP_REFUSED_BODY_SIZE,          /* body over the request's limit (413), or chunked (411) */

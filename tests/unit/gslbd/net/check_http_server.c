@@ -386,6 +386,27 @@ START_TEST(test_header_too_long)
 }
 END_TEST
 
+/* 100 header fields are taken, 101 get 431 (each costs an allocation:
+ * short lines would cost many times their size). */
+START_TEST(test_header_fields)
+{
+	struct got g;
+	char text[1024];
+	size_t n;
+
+	for (int fields = 100; fields <= 101; fields++) {
+		n = (size_t)snprintf(text, sizeof(text), "GET /f HTTP/1.1\r\n");
+		for (int i = 0; i < fields; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "a:\n");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "\r\n");
+		exchange(text, n, &g, fields > 100);
+		assert_status(&g, fields == 100 ? "HTTP/1.1 200 " : "HTTP/1.1 431 ");
+	}
+	ck_assert_uint_eq(handled, 1);
+	ck_assert_uint_eq(http_server_refused(srv, HTTP_REFUSED_HEADER_SIZE), 1);
+}
+END_TEST
+
 /* A deadline, not an idle timeout: a byte every 50 ms does not hold the
  * connection past it. */
 static void trickle(const char *start, const char *status)
@@ -546,6 +567,7 @@ static Suite *http_server_suite(void)
 	tcase_add_test(valid, test_http10_closes);
 	tcase_add_loop_test(invalid, test_bad_request, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(invalid, test_header_too_long);
+	tcase_add_test(invalid, test_header_fields);
 	tcase_add_test(invalid, test_header_deadline);
 	tcase_add_test(invalid, test_body_deadline);
 	tcase_add_test(invalid, test_connection_caps);
