@@ -99,6 +99,7 @@ struct http_conn {
 	size_t lingered;                /* bytes dropped in CONN_LINGER */
 	size_t scanned;                 /* input searched for the header's end */
 	bool plain;                     /* a plain TCP socket (not TLS) */
+	bool handshaken;                /* TLS: the handshake is done */
 	size_t listener;                /* index of the listener that accepted it */
 	bool active;                    /* a request is set up in req */
 	bool orphan;                    /* closed while req was deferred: freed by its reply */
@@ -476,6 +477,14 @@ static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 		log_ratelimited(LOG_LEVEL_WARN, "api: peer=%s body not complete in %u ms, closing",
 				c->peer_text, c->lim.body_timeout_ms);
 		refuse(c, HTTP_REFUSED_BODY_TIMEOUT, 408, "the body did not arrive in time");
+	} else if (c->state == CONN_HEAD && !c->plain && !c->handshaken) {
+		/* No TLS yet: a 408 could only wait for the handshake, for
+		 * the body deadline more. */
+		c->srv->refused[HTTP_REFUSED_HEADER_TIMEOUT]++;
+		log_ratelimited(LOG_LEVEL_WARN,
+				"api: peer=%s TLS handshake not complete in %u ms, closing",
+				c->peer_text, c->lim.header_timeout_ms);
+		conn_free(c);
 	} else if (c->state == CONN_HEAD && (pending > 0 || c->active || c->served == 0)) {
 		log_ratelimited(LOG_LEVEL_WARN,
 				"api: peer=%s headers not complete in %u ms, closing", c->peer_text,
@@ -489,11 +498,15 @@ static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
+	struct http_conn *c = arg;
+
 	(void)bev;
 	/* A TLS handshake that completed; everything else ends the connection. */
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshaken = true;
 		return;
-	conn_free(arg);
+	}
+	conn_free(c);
 }
 
 /* Is s a token (RFC 9110 tchar)? */

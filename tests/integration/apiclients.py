@@ -8,6 +8,9 @@
   apiclients.py reload-gone PORT TOKEN GO: POST /v1/reload on three
       connections (one with Expect: 100-continue and a body) that go away
       once the file GO exists: two reset, one closed.
+  apiclients.py silent PORT [BYTES]: connect, send BYTES (hex; none by
+      default) and nothing more; prints how long until gslbd closed
+      (closed_after_ms=N).
   apiclients.py reload-half PORT TOKEN: POST /v1/reload, then a half close
       (no more to send); the reply must still come: prints its status line.
 """
@@ -55,9 +58,12 @@ def pipeline(port, pid, conns, limit, go):
     hwm0 = rss_hwm_kb(pid)
     socks, sent = [], []
     for _ in range(conns):
-        s = connect(port)
-        # a small receive window, never read: replies pile up in gslbd
+        # a small receive window (set before connecting), never read:
+        # replies pile up in gslbd
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", port))
         s.setblocking(False)
         socks.append(s)
         sent.append(0)
@@ -140,7 +146,21 @@ def reload_half(port, token):
     s.close()
 
 
+def silent(port, hexbytes=""):
+    s = connect(int(port))
+    s.settimeout(120 * TF)
+    t0 = time.monotonic()
+    s.sendall(bytes.fromhex(hexbytes))
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    print("closed_after_ms=%d" % ((time.monotonic() - t0) * 1000), flush=True)
+    s.close()
+
+
 if __name__ == "__main__":
     TF = int(os.environ.get("TF", "1"))
     {"pipeline": pipeline, "reload-gone": reload_gone,
-     "reload-half": reload_half}[sys.argv[1]](*sys.argv[2:])
+     "reload-half": reload_half, "silent": silent}[sys.argv[1]](*sys.argv[2:])
