@@ -412,11 +412,11 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 		orphan_free(c);
 		return;
 	}
+	out = bufferevent_get_output(c->bev);
 	/* A body announced and not read: nothing else can follow on this
 	 * connection. */
 	if ((c->state == CONN_HEAD && req->content_length > 0) || c->state == CONN_BODY)
 		req->close = req->linger = true;
-	out = bufferevent_get_output(c->bev);
 	if (req->http10 || code == 408)
 		req->close = true;
 	/* A reply before the whole request was read: what the client still
