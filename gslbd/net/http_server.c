@@ -79,6 +79,7 @@ struct http_request {
 	size_t content_length;    /* announced body length */
 	size_t body_limit;        /* largest body accepted */
 	bool http10;              /* HTTP/1.0: close after the reply */
+	bool keep_alive10;        /* HTTP/1.0 with Connection: keep-alive */
 	bool close;               /* close after the reply */
 	bool linger;              /* ... after a lingering close: a body is unread */
 	bool replied;             /* a reply was sent */
@@ -430,6 +431,9 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	if (req->close)
 		evbuffer_add_printf(out, "Connection: close\r\n");
+	else if (req->keep_alive10)
+		/* an HTTP/1.0 client takes a reply without it for a close */
+		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
 	evbuffer_add(out, "\r\n", 2);
 	if (!no_body && req->method != HTTP_HEAD && body != NULL)
 		evbuffer_add_buffer(out, body);
@@ -657,8 +661,10 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		if (strcasecmp(line, "Connection") == 0 && strcasecmp(value, "close") == 0)
 			req->close = true;
 		if (req->http10 && strcasecmp(line, "Connection") == 0 &&
-		    strcasecmp(value, "keep-alive") == 0)
+		    strcasecmp(value, "keep-alive") == 0) {
 			req->http10 = false;
+			req->keep_alive10 = true;
+		}
 		evhttp_add_header(&req->headers, line, value);
 	}
 	return 0;

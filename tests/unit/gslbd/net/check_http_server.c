@@ -323,6 +323,26 @@ START_TEST(test_http10_closes)
 }
 END_TEST
 
+/* HTTP/1.0 with Connection: keep-alive: the reply says the connection
+ * stays, and it does. */
+START_TEST(test_http10_keepalive)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+
+	SEND(fd, "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	pump(fd, &g, 1, false, 2000);
+	assert_status(&g, "HTTP/1.1 200 OK\r\n");
+	ck_assert_msg(has(&g, "Connection: keep-alive\r\n"), "got '%s'", g.buf);
+	SEND(fd, "GET /again HTTP/1.0\r\n\r\n");
+	pump(fd, &g, 0, false, 2000);
+	close(fd);
+	ck_assert(has(&g, "/again 0 -"));
+	ck_assert(g.closed);
+	ck_assert_uint_eq(handled, 2);
+}
+END_TEST
+
 /* Each malformed request, the status it gets, and the connection closes;
  * the handler never runs. */
 static const struct {
@@ -565,6 +585,7 @@ static Suite *http_server_suite(void)
 	tcase_add_test(valid, test_head_has_no_body);
 	tcase_add_test(valid, test_expect_continue);
 	tcase_add_test(valid, test_http10_closes);
+	tcase_add_test(valid, test_http10_keepalive);
 	tcase_add_loop_test(invalid, test_bad_request, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(invalid, test_header_too_long);
 	tcase_add_test(invalid, test_header_fields);
