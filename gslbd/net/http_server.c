@@ -826,8 +826,9 @@ static void read_head(struct http_conn *c)
 	{
 		const char *expect = evhttp_find_header(&c->req.headers, "Expect");
 
-		if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
-		    evbuffer_get_length(in) == 0)
+		/* (an HTTP/1.0 client is not sent one: RFC 9110 10.1.1) */
+		if (expect != NULL && strcasecmp(expect, "100-continue") == 0 && !c->req.http10 &&
+		    !c->req.keep_alive10 && evbuffer_get_length(in) == 0)
 			evbuffer_add_printf(bufferevent_get_output(c->bev),
 					    "HTTP/1.1 100 Continue\r\n\r\n");
 	}

@@ -312,6 +312,22 @@ START_TEST(test_expect_continue)
 }
 END_TEST
 
+/* ... but not to an HTTP/1.0 client. */
+START_TEST(test_expect_continue_http10)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+
+	SEND(fd, "POST /e HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+	pump(fd, &g, 1, false, 200);
+	SEND(fd, "ok");
+	pump(fd, &g, 0, false, 2000);
+	close(fd);
+	assert_status(&g, "HTTP/1.1 200 OK\r\n");
+	ck_assert_str_eq(last_body, "ok");
+}
+END_TEST
+
 START_TEST(test_http10_closes)
 {
 	struct got g;
@@ -584,6 +600,7 @@ static Suite *http_server_suite(void)
 	tcase_add_test(valid, test_post_body);
 	tcase_add_test(valid, test_head_has_no_body);
 	tcase_add_test(valid, test_expect_continue);
+	tcase_add_test(valid, test_expect_continue_http10);
 	tcase_add_test(valid, test_http10_closes);
 	tcase_add_test(valid, test_http10_keepalive);
 	tcase_add_loop_test(invalid, test_bad_request, 0, sizeof(bad) / sizeof(bad[0]));
