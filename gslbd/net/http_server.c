@@ -33,6 +33,10 @@
 #define LISTEN_BACKLOG 511
 /* Longest request target, in bytes. */
 #define TARGET_MAX 8192
+/* Most header fields in a request: each costs an allocation of its own
+ * (a block of "a:" lines would cost 30 times its size while its reply
+ * waits to be taken). */
+#define HEADERS_MAX 100
 /* After a reply that leaves a body unread, the connection is read and
  * dropped for this long or this many bytes before it is closed, so that
  * the client reads the reply rather than a reset (a "lingering close"). */
@@ -75,6 +79,7 @@ struct http_request {
 	size_t content_length;    /* announced body length */
 	size_t body_limit;        /* largest body accepted */
 	bool http10;              /* HTTP/1.0: close after the reply */
+	bool keep_alive10;        /* HTTP/1.0 with Connection: keep-alive */
 	bool close;               /* close after the reply */
 	bool linger;              /* ... after a lingering close: a body is unread */
 	bool replied;             /* a reply was sent */
@@ -93,9 +98,12 @@ struct http_conn {
 	enum conn_state state;          /* what it does now */
 	unsigned served;                /* requests answered */
 	size_t lingered;                /* bytes dropped in CONN_LINGER */
+	size_t scanned;                 /* input searched for the header's end */
 	bool plain;                     /* a plain TCP socket (not TLS) */
+	bool handshaken;                /* TLS: the handshake is done */
 	size_t listener;                /* index of the listener that accepted it */
 	bool active;                    /* a request is set up in req */
+	bool orphan;                    /* closed while req was deferred: freed by its reply */
 	struct http_request req;        /* the current request */
 	struct http_conn *prev, *next;  /* in the server's list */
 };
@@ -109,6 +117,7 @@ struct http_server {
 	struct listener **listeners;            /* accepting */
 	size_t listener_count;                  /* entries at listeners */
 	struct http_conn *conns;                /* open connections */
+	struct http_conn *orphans;              /* closed ones whose deferred reply is owed */
 	unsigned conn_count;                    /* entries in conns */
 	struct client *clients[CLIENT_BUCKETS]; /* open connections by network */
 	uint64_t refused[HTTP_REFUSAL_KINDS];   /* refusals by kind */
@@ -183,12 +192,19 @@ static void client_release(struct http_server *srv, struct client *c)
 
 /* ---- requests ---- */
 
-static void request_reset(struct http_request *req)
+/* Give back req's share of the body budget. */
+static void request_unreserve(struct http_request *req)
 {
 	if (req->reserved > 0) {
 		req->conn->srv->body_reserved -= req->reserved;
 		req->conn->client->reserved -= req->reserved;
+		req->reserved = 0;
 	}
+}
+
+static void request_reset(struct http_request *req)
+{
+	request_unreserve(req);
 	free(req->path);
 	free(req->query);
 	evhttp_clear_headers(&req->headers);
@@ -280,9 +296,13 @@ bool http_request_replied(const struct http_request *req)
 
 /* ---- connections ---- */
 
+/* Close c. A request whose reply is deferred stays valid: the connection
+ * closes (it counts no more against the caps), and the struct waits for
+ * http_reply(), which drops the reply and frees it, in srv->orphans. */
 static void conn_free(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
+	bool owed = c->state == CONN_HANDLE && c->req.deferred && !c->req.replied;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -290,13 +310,39 @@ static void conn_free(struct http_conn *c)
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 	srv->conn_count--;
-	request_reset(&c->req); /* gives back its share of the body budget */
+	request_unreserve(&c->req); /* before its client network goes */
 	client_release(srv, c->client);
+	c->client = NULL;
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	c->deadline = NULL;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	c->bev = NULL;
+	if (owed) {
+		c->orphan = true;
+		c->next = srv->orphans;
+		if (srv->orphans != NULL)
+			srv->orphans->prev = c;
+		srv->orphans = c;
+		return;
+	}
+	request_reset(&c->req);
+	free(c);
+}
+
+/* Free c, closed while its request was deferred. */
+static void orphan_free(struct http_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->srv->orphans = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	request_reset(&c->req);
 	free(c);
 }
 
@@ -352,7 +398,7 @@ static const char *status_text(int code)
 void http_reply(struct http_request *req, int code, struct evbuffer *body)
 {
 	struct http_conn *c = req->conn;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out;
 	struct evkeyval *h;
 	size_t len = body != NULL ? evbuffer_get_length(body) : 0;
 	bool no_body = code == 204 || code == 304 || (code >= 100 && code < 200);
@@ -360,6 +406,14 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 	if (req->replied)
 		return;
 	req->replied = true;
+	if (c->orphan) {
+		/* the client is gone */
+		if (body != NULL)
+			evbuffer_drain(body, len);
+		orphan_free(c);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
 	/* A body announced and not read: nothing else can follow on this
 	 * connection. */
 	if ((c->state == CONN_HEAD && req->content_length > 0) || c->state == CONN_BODY)
@@ -377,6 +431,9 @@ void http_reply(struct http_request *req, int code, struct evbuffer *body)
 		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	if (req->close)
 		evbuffer_add_printf(out, "Connection: close\r\n");
+	else if (req->keep_alive10)
+		/* an HTTP/1.0 client takes a reply without it for a close */
+		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
 	evbuffer_add(out, "\r\n", 2);
 	if (!no_body && req->method != HTTP_HEAD && body != NULL)
 		evbuffer_add_buffer(out, body);
@@ -424,6 +481,14 @@ static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 		log_ratelimited(LOG_LEVEL_WARN, "api: peer=%s body not complete in %u ms, closing",
 				c->peer_text, c->lim.body_timeout_ms);
 		refuse(c, HTTP_REFUSED_BODY_TIMEOUT, 408, "the body did not arrive in time");
+	} else if (c->state == CONN_HEAD && !c->plain && !c->handshaken) {
+		/* No TLS yet: a 408 could only wait for the handshake, for
+		 * the body deadline more. */
+		c->srv->refused[HTTP_REFUSED_HEADER_TIMEOUT]++;
+		log_ratelimited(LOG_LEVEL_WARN,
+				"api: peer=%s TLS handshake not complete in %u ms, closing",
+				c->peer_text, c->lim.header_timeout_ms);
+		conn_free(c);
 	} else if (c->state == CONN_HEAD && (pending > 0 || c->active || c->served == 0)) {
 		log_ratelimited(LOG_LEVEL_WARN,
 				"api: peer=%s headers not complete in %u ms, closing", c->peer_text,
@@ -437,11 +502,15 @@ static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
+	struct http_conn *c = arg;
+
 	(void)bev;
 	/* A TLS handshake that completed; everything else ends the connection. */
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		c->handshaken = true;
 		return;
-	conn_free(arg);
+	}
+	conn_free(c);
 }
 
 /* Is s a token (RFC 9110 tchar)? */
@@ -465,6 +534,7 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 	struct http_request *req = &c->req;
 	char *line, *next, *sp1, *sp2, *q;
 	bool have_length = false;
+	unsigned fields = 0;
 	struct evhttp_uri *uri;
 
 	*kind = HTTP_REFUSED_BAD_REQUEST;
@@ -476,6 +546,12 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		if ((ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f) {
 			*msg = ch == 0 ? "a NUL byte in the request header"
 				       : "a control character in the request header";
+			return 400;
+		}
+		/* A CR ends a line only with the LF after it (the last line's
+		 * LF is not in block), in the request line as in headers. */
+		if (ch == '\r' && i + 1 < len && block[i + 1] != '\n') {
+			*msg = "a bare CR in the request header";
 			return 400;
 		}
 	}
@@ -515,6 +591,13 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		*msg = "the request target must be a path";
 		return 400;
 	}
+	/* evhttp's parser lets a tab (or a CR) into the path and the query,
+	 * and on into handlers and logs. */
+	for (q = sp1 + 1; *q != '\0'; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+			*msg = "a control character in the request target";
+			return 400;
+		}
 	/* As evhttp parses targets; the path is kept as sent (not decoded). */
 	uri = evhttp_uri_parse_with_flags(sp1 + 1, EVHTTP_URI_NONCONFORMANT);
 	if (uri == NULL || evhttp_uri_get_path(uri) == NULL || evhttp_uri_get_host(uri) != NULL) {
@@ -528,19 +611,20 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 	req->query = q != NULL ? xstrdup(q) : NULL;
 	evhttp_uri_free(uri);
 	/* One header a line; obsolete line folding is refused. */
-	for (line = next; line != NULL && *line != '\0'; line = next) {
+	for (line = next; line != NULL; line = next) {
 		char *colon, *value, *end;
 
+		if (++fields > HEADERS_MAX) {
+			*kind = HTTP_REFUSED_HEADER_SIZE;
+			*msg = "too many header fields";
+			return 431;
+		}
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
 		end = line + strlen(line);
 		if (end > line && end[-1] == '\r')
 			*--end = '\0';
-		if (strchr(line, '\r') != NULL) {
-			*msg = "a bare CR in a header line";
-			return 400;
-		}
 		colon = strchr(line, ':');
 		if (*line == ' ' || *line == '\t' || colon == NULL || colon == line) {
 			*msg = "malformed header line";
@@ -577,8 +661,10 @@ static int parse_head(struct http_conn *c, char *block, size_t len, const char *
 		if (strcasecmp(line, "Connection") == 0 && strcasecmp(value, "close") == 0)
 			req->close = true;
 		if (req->http10 && strcasecmp(line, "Connection") == 0 &&
-		    strcasecmp(value, "keep-alive") == 0)
+		    strcasecmp(value, "keep-alive") == 0) {
 			req->http10 = false;
+			req->keep_alive10 = true;
+		}
 		evhttp_add_header(&req->headers, line, value);
 	}
 	return 0;
@@ -612,11 +698,55 @@ static void read_body(struct http_conn *c)
 	dispatch(c);
 }
 
+/* Find the end of the header block in in, from *scanned on (bytes already
+ * searched without a match; updated). Returns true with *len the bytes of
+ * the block before the LF that ends its last line and *skip the bytes of
+ * the terminator ("\n\n" or "\n\r\n"). */
+static bool find_head_end(struct evbuffer *in, size_t *scanned, size_t *len, size_t *skip)
+{
+	size_t have = evbuffer_get_length(in);
+	struct evbuffer_ptr at;
+
+	/* A terminator may straddle what was searched and what is new. */
+	if (evbuffer_ptr_set(in, &at, *scanned > 2 ? *scanned - 2 : 0, EVBUFFER_PTR_SET) != 0)
+		return false;
+	for (;;) {
+		struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, &at);
+		char next[2];
+		size_t n;
+
+		if (lf.pos < 0)
+			break;
+		n = have - (size_t)lf.pos - 1 < 2 ? have - (size_t)lf.pos - 1 : 2;
+		if (n > 0) {
+			struct evbuffer_ptr after = lf;
+
+			evbuffer_ptr_set(in, &after, 1, EVBUFFER_PTR_ADD);
+			evbuffer_copyout_from(in, &after, next, n);
+		}
+		if (n >= 1 && next[0] == '\n') {
+			*len = (size_t)lf.pos;
+			*skip = 2;
+			return true;
+		}
+		if (n == 2 && next[0] == '\r' && next[1] == '\n') {
+			*len = (size_t)lf.pos;
+			*skip = 3;
+			return true;
+		}
+		if (n < 2 && (n == 0 || next[0] == '\r'))
+			break; /* undecided until more comes */
+		at = lf;
+		evbuffer_ptr_set(in, &at, 1, EVBUFFER_PTR_ADD);
+	}
+	*scanned = have;
+	return false;
+}
+
 static void read_head(struct http_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t have = evbuffer_get_length(in), len, skip;
-	struct evbuffer_ptr p1, p2;
 	const char *msg = NULL;
 	enum http_refusal kind;
 	char *block;
@@ -626,20 +756,15 @@ static void read_head(struct http_conn *c)
 		return;
 	if (!c->active)
 		request_init(c);
-	/* A blank line ends the block: CRLF CRLF, or bare LFs. */
-	p1 = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	p2 = evbuffer_search(in, "\n\n", 2, NULL);
-	if (p1.pos < 0 && p2.pos < 0) {
+	/* The first empty line ends the block, as parse_head() reads lines: a
+	 * line ends at LF, a CR before it is dropped, so "\n\n" and "\n\r\n"
+	 * both end it (another reading would let the block end elsewhere
+	 * than where a proxy in front ends it). The search resumes where the
+	 * last one stopped: a header sent a byte at a time costs linear work. */
+	if (!find_head_end(in, &c->scanned, &len, &skip)) {
 		if (have > c->lim.max_header_len)
 			refuse(c, HTTP_REFUSED_HEADER_SIZE, 431, "the request header is too long");
 		return;
-	}
-	if (p2.pos >= 0 && (p1.pos < 0 || p2.pos < p1.pos)) {
-		len = (size_t)p2.pos;
-		skip = 2;
-	} else {
-		len = (size_t)p1.pos;
-		skip = 4;
 	}
 	if (len > c->lim.max_header_len) {
 		refuse(c, HTTP_REFUSED_HEADER_SIZE, 431, "the request header is too long");
@@ -648,6 +773,7 @@ static void read_head(struct http_conn *c)
 	block = xmalloc(len + 1);
 	evbuffer_remove(in, block, len);
 	evbuffer_drain(in, skip);
+	c->scanned = 0;
 	block[len] = '\0';
 	code = parse_head(c, block, len, &msg, &kind);
 	free(block);
@@ -700,8 +826,9 @@ static void read_head(struct http_conn *c)
 	{
 		const char *expect = evhttp_find_header(&c->req.headers, "Expect");
 
-		if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
-		    evbuffer_get_length(in) == 0)
+		/* (an HTTP/1.0 client is not sent one: RFC 9110 10.1.1) */
+		if (expect != NULL && strcasecmp(expect, "100-continue") == 0 && !c->req.http10 &&
+		    !c->req.keep_alive10 && evbuffer_get_length(in) == 0)
 			evbuffer_add_printf(bufferevent_get_output(c->bev),
 					    "HTTP/1.1 100 Continue\r\n\r\n");
 	}
@@ -900,6 +1027,8 @@ void http_server_free(struct http_server *srv)
 		return;
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
+	while (srv->orphans != NULL)
+		orphan_free(srv->orphans);
 	for (size_t i = 0; i < srv->listener_count; i++) {
 		accept_guard_free(srv->listeners[i]->guard);
 		evconnlistener_free(srv->listeners[i]->lev);

@@ -19,8 +19,11 @@
  * Bodies need a Content-Length (chunked requests get 411). HEAD replies
  * carry the headers of the GET reply and no body; CONNECT and other
  * methods get 405 and the connection is closed; a NUL or another control
- * byte in the header block gets 400. Requests are handled one at a time
- * per connection (keep-alive, no pipelining in parallel).
+ * byte in the header block, a CR not before an LF, and a control byte or
+ * tab in the request target get 400. A line ends at LF (a CR before it
+ * is dropped), and the first empty line ends the header block. Requests
+ * are handled one at a time per connection (keep-alive, no pipelining in
+ * parallel).
  *
  * One server, any number of listeners; each listener may create its
  * connections' bufferevents itself (TLS), as evhttp_set_bevcb() does.
@@ -67,7 +70,7 @@ enum http_refusal {
 	HTTP_REFUSED_CLIENT_CONNECTIONS, /* the cap per client network */
 	HTTP_REFUSED_HEADER_TIMEOUT,     /* headers not complete in time */
 	HTTP_REFUSED_BODY_TIMEOUT,       /* body not complete in time */
-	HTTP_REFUSED_HEADER_SIZE,        /* header block too long (431) */
+	HTTP_REFUSED_HEADER_SIZE,        /* header block too long, or over 100 fields (431) */
 	HTTP_REFUSED_BAD_REQUEST,        /* malformed request line or header (400) */
 	HTTP_REFUSED_METHOD,             /* CONNECT, PUT, ... (405) */
 	HTTP_REFUSED_BODY_SIZE,          /* body over the request's limit (413), or chunked (411) */
@@ -83,7 +86,8 @@ typedef void http_limits_fn(struct http_limits *out, void *arg);
 typedef void http_headers_fn(struct http_request *req, void *arg);
 /* The whole request is in: reply with http_reply() before returning, or
  * call http_request_defer() and reply later (the request stays valid
- * until then, or until http_server_free()). */
+ * until then, or until http_server_free(); should the connection close
+ * meanwhile, that reply is dropped). */
 typedef void http_handler_fn(struct http_request *req, void *arg);
 /* Make the bufferevent of a new connection on fd (e.g. TLS, which then
  * handshakes within the header deadline); NULL refuses it (the server

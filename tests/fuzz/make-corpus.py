@@ -146,3 +146,69 @@ os.makedirs(os.path.join(here, "corpus", "zone"), exist_ok=True)
 for k, v in zones.items():
     with open(os.path.join(here, "corpus", "zone", k), "wb") as f:
         f.write(v)
+
+# http/: byte 0 is fuzz_http.c's flags, byte 1 the size of the pieces the
+# rest is sent in (0: at once); then what one client sends.
+LIMIT5, LIMIT100, LIMIT4096 = 1, 2, 3
+DEFER, DROP, NO_READ, CLOSE, REFUSE, SMALL = 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
+
+
+def http(flags, chunk, text):
+    return bytes([flags, chunk]) + text
+
+
+GET = b"GET /v1/status HTTP/1.1\r\nHost: a\r\n\r\n"
+POST5 = b"POST /v1/reports HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+requests = {
+    "get": http(0, 0, GET),
+    "get-bytewise": http(0, 1, GET),
+    "get-lf-only": http(0, 0, b"GET /a?b=c&d HTTP/1.1\nX: y\n\n"),
+    "head": http(0, 0, b"HEAD /h HTTP/1.1\r\n\r\nGET /h HTTP/1.1\r\n\r\n"),
+    "http10": http(0, 0, b"GET / HTTP/1.0\r\n\r\nGET /never HTTP/1.1\r\n\r\n"),
+    "http10-keepalive": http(0, 0, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"),
+    "close": http(0, 0, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET /after HTTP/1.1\r\n\r\n"),
+    "pipelined": http(LIMIT100, 0, GET + POST5 + b"GET /n HTTP/1.1\r\n\r\nGET /z HTTP/1.1\r\n\r\n" + GET),
+    "pipelined-chunks": http(LIMIT100, 7, GET + POST5 + GET + POST5),
+    "pipelined-no-read": http(LIMIT100 | NO_READ, 0, b"GET /metrics HTTP/1.1\r\n\r\n" * 60),
+    "post-exact-limit": http(LIMIT5, 0, POST5 + GET),
+    "post-over-limit": http(LIMIT5, 0, b"POST /p HTTP/1.1\r\nContent-Length: 6\r\n\r\nhello!" + GET),
+    "post-zero": http(LIMIT5, 0, b"POST /p HTTP/1.1\r\nContent-Length: 0\r\n\r\n" + GET),
+    "post-short": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 50\r\n\r\nabc"),
+    "post-over-budget": http(LIMIT4096, 0, b"POST /p HTTP/1.1\r\nContent-Length: 200\r\n\r\n" + b"x" * 200),
+    "expect": http(LIMIT100, 3, b"POST /p HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nokGET / HTTP/1.1\r\n\r\n"),
+    "cl-dup-same": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
+    "cl-dup-differ": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!"),
+    "cl-sign": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: +2\r\n\r\nok"),
+    "cl-space": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 2 2\r\n\r\nok"),
+    "cl-overflow": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 184467440737095516160\r\n\r\n"),
+    "cl-list": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 2, 2\r\n\r\nok"),
+    "te-chunked": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+    "te-and-cl": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    "te-space": http(LIMIT100, 0, b"POST /p HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"),
+    "obs-fold": http(0, 0, b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"),
+    "lf-crlf-end": http(0, 0, b"GET / HTTP/1.1\r\nHost: a\n\r\nGET /smuggled HTTP/1.1\r\n\r\n"),
+    "bare-cr-target": http(0, 0, b"GET /a\rb HTTP/1.1\r\n\r\n"),
+    "bare-cr-header": http(0, 0, b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"),
+    "nul-path": http(0, 0, b"GET /a\0b HTTP/1.1\r\n\r\n"),
+    "pct-path": http(0, 0, b"GET /v1/%72eload%00?x=%zz&%00=1 HTTP/1.1\r\n\r\n"),
+    "absolute-form": http(0, 0, b"GET http://h/v1/status HTTP/1.1\r\n\r\n"),
+    "authority": http(0, 0, b"GET //h/x HTTP/1.1\r\n\r\n"),
+    "asterisk": http(0, 0, b"OPTIONS * HTTP/1.1\r\n\r\n"),
+    "connect": http(0, 0, b"CONNECT h:443 HTTP/1.1\r\n\r\n"),
+    "long-line": http(0, 0, b"GET /" + b"a" * 1100 + b" HTTP/1.1\r\n\r\n"),
+    "long-header-small": http(SMALL, 0, b"GET / HTTP/1.1\r\nX: " + b"b" * 60 + b"\r\n\r\n"),
+    "many-headers": http(0, 0, b"GET / HTTP/1.1\r\n" + b"a:\r\n" * 250 + b"\r\n"),
+    "refused-with-body": http(LIMIT100 | REFUSE, 0, b"POST /r HTTP/1.1\r\nContent-Length: 10\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+    "refused-no-body": http(REFUSE, 0, b"GET /r HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+    "deferred": http(DEFER | LIMIT100, 0, POST5 + GET),
+    "deferred-dropped": http(DEFER | DROP | LIMIT100, 0, POST5 + GET),
+    "deferred-close": http(DEFER | CLOSE, 0, GET),
+    "deferred-dropped-expect": http(DEFER | DROP | LIMIT100, 5, b"POST /v1/reload HTTP/1.1\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\nx"),
+    "close-mid-body": http(LIMIT100 | CLOSE, 0, b"POST /p HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"),
+    "leading-crlf": http(0, 0, b"\r\nGET / HTTP/1.1\r\n\r\n"),
+    "empty": http(0, 0, b""),
+}
+os.makedirs(os.path.join(here, "corpus", "http"), exist_ok=True)
+for k, v in requests.items():
+    with open(os.path.join(here, "corpus", "http", k), "wb") as f:
+        f.write(v)

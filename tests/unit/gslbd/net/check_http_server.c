@@ -237,6 +237,34 @@ START_TEST(test_keepalive_pipelined)
 }
 END_TEST
 
+/* The first empty line ends the header block however its line ends
+ * ("\n\r\n" too), and what follows is the next request, not headers of
+ * this one: the server reads the block where a proxy in front reads it. */
+START_TEST(test_head_ends_at_first_empty_line)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+	static const char two[] = "GET /a HTTP/1.1\r\nX-Echo: 1\n\r\nGET /b HTTP/1.1\r\nX-Echo: 2"
+				  "\r\n\r\n";
+
+	send_text(fd, two, sizeof(two) - 1);
+	pump(fd, &g, 2, false, 2000);
+	ck_assert_msg(has(&g, "/a 0 1") && has(&g, "/b 0 2"), "got '%s'", g.buf);
+	ck_assert_uint_eq(handled, 2);
+	/* the same end, split at each of its bytes */
+	memset(&g, 0, sizeof(g));
+	SEND(fd, "GET /c HTTP/1.1\nX-Echo: 3\n");
+	pump(fd, &g, 1, false, 100);
+	SEND(fd, "\r");
+	pump(fd, &g, 1, false, 100);
+	ck_assert_uint_eq(g.len, 0);
+	SEND(fd, "\n");
+	pump(fd, &g, 1, false, 2000);
+	ck_assert_msg(has(&g, "/c 0 3"), "got '%s'", g.buf);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_post_body)
 {
 	struct got g;
@@ -284,6 +312,22 @@ START_TEST(test_expect_continue)
 }
 END_TEST
 
+/* ... but not to an HTTP/1.0 client. */
+START_TEST(test_expect_continue_http10)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+
+	SEND(fd, "POST /e HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+	pump(fd, &g, 1, false, 200);
+	SEND(fd, "ok");
+	pump(fd, &g, 0, false, 2000);
+	close(fd);
+	assert_status(&g, "HTTP/1.1 200 OK\r\n");
+	ck_assert_str_eq(last_body, "ok");
+}
+END_TEST
+
 START_TEST(test_http10_closes)
 {
 	struct got g;
@@ -292,6 +336,26 @@ START_TEST(test_http10_closes)
 	assert_status(&g, "HTTP/1.1 200 OK\r\n");
 	ck_assert(has(&g, "Connection: close\r\n"));
 	ck_assert(g.closed);
+}
+END_TEST
+
+/* HTTP/1.0 with Connection: keep-alive: the reply says the connection
+ * stays, and it does. */
+START_TEST(test_http10_keepalive)
+{
+	struct got g = {0};
+	int fd = client(NULL);
+
+	SEND(fd, "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	pump(fd, &g, 1, false, 2000);
+	assert_status(&g, "HTTP/1.1 200 OK\r\n");
+	ck_assert_msg(has(&g, "Connection: keep-alive\r\n"), "got '%s'", g.buf);
+	SEND(fd, "GET /again HTTP/1.0\r\n\r\n");
+	pump(fd, &g, 0, false, 2000);
+	close(fd);
+	ck_assert(has(&g, "/again 0 -"));
+	ck_assert(g.closed);
+	ck_assert_uint_eq(handled, 2);
 }
 END_TEST
 
@@ -315,6 +379,9 @@ static const struct {
     BAD("GET /n HTTP/1.1\r\nX A: a\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n HTTP/1.1\r\nNoColon\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n HTTP/2.0\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n\rx HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n\r HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
+    BAD("GET /n?a=\tb HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET /n\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET http://h/n HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
     BAD("GET //h/n HTTP/1.1\r\n\r\n", "HTTP/1.1 400 "),
@@ -352,6 +419,27 @@ START_TEST(test_header_too_long)
 	exchange(text, sizeof(text), &g, true);
 	assert_status(&g, "HTTP/1.1 431 ");
 	ck_assert(g.closed);
+}
+END_TEST
+
+/* 100 header fields are taken, 101 get 431 (each costs an allocation:
+ * short lines would cost many times their size). */
+START_TEST(test_header_fields)
+{
+	struct got g;
+	char text[1024];
+	size_t n;
+
+	for (int fields = 100; fields <= 101; fields++) {
+		n = (size_t)snprintf(text, sizeof(text), "GET /f HTTP/1.1\r\n");
+		for (int i = 0; i < fields; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "a:\n");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "\r\n");
+		exchange(text, n, &g, fields > 100);
+		assert_status(&g, fields == 100 ? "HTTP/1.1 200 " : "HTTP/1.1 431 ");
+	}
+	ck_assert_uint_eq(handled, 1);
+	ck_assert_uint_eq(http_server_refused(srv, HTTP_REFUSED_HEADER_SIZE), 1);
 }
 END_TEST
 
@@ -508,12 +596,16 @@ static Suite *http_server_suite(void)
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(valid, test_get_and_query);
 	tcase_add_test(valid, test_keepalive_pipelined);
+	tcase_add_test(valid, test_head_ends_at_first_empty_line);
 	tcase_add_test(valid, test_post_body);
 	tcase_add_test(valid, test_head_has_no_body);
 	tcase_add_test(valid, test_expect_continue);
+	tcase_add_test(valid, test_expect_continue_http10);
 	tcase_add_test(valid, test_http10_closes);
+	tcase_add_test(valid, test_http10_keepalive);
 	tcase_add_loop_test(invalid, test_bad_request, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(invalid, test_header_too_long);
+	tcase_add_test(invalid, test_header_fields);
 	tcase_add_test(invalid, test_header_deadline);
 	tcase_add_test(invalid, test_body_deadline);
 	tcase_add_test(invalid, test_connection_caps);
