@@ -23,6 +23,8 @@
 #define DEFAULT_URL        "http://127.0.0.1:8053"
 #define CONNECT_TIMEOUT_MS 2000L
 #define TOTAL_TIMEOUT_MS   10000L
+/* A reload replies when it has ended: a big signed zone takes minutes. */
+#define RELOAD_TIMEOUT_MS  900000L
 /* Longest response body accepted; status of a large deployment fits easily. */
 #define MAX_RESPONSE_LEN (64u * 1024 * 1024)
 /* Longest admin token read from a file. */
@@ -197,7 +199,8 @@ static int request(const struct opts *o, const char *method, const char *path, b
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+			 strcmp(path, "/v1/reload") == 0 ? RELOAD_TIMEOUT_MS : TOTAL_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gslbctl/" PACKAGE_VERSION);
