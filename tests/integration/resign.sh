@@ -43,6 +43,7 @@ server:
   listen:
 $LISTEN
   workers: 1
+  state_file: state.json
 log:
   level: info
 api:
