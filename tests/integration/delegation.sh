@@ -3,8 +3,10 @@
 # served by Knot DNS, the parent delegating gslb.example. to gslbd with an
 # NS record and its glue, and Unbound resolving from the root hints, all on
 # port 53 of their own addresses in a network namespace of the test's own
-# (127.0.0.2 the root, 127.0.0.3 the parent, 127.0.0.4 gslbd, 127.0.0.5
-# Unbound). Checks that dig +trace follows the delegation to gslbd, that
+# (127.0.0.2 the root, 127.0.0.3 the parent, 127.0.0.4 and 127.0.0.6
+# gslbd's ns1 and ns2, 127.0.0.5 Unbound). Checks that dig +trace follows
+# the delegation to gslbd, that Zonemaster finds nothing wrong with it but
+# the loopback addresses, that
 # Unbound answers the load-balanced name with gslbd's answer for the
 # client's network (EDNS Client Subnet passed on), and that a drain through
 # gslbd's API reaches the resolver's clients.
@@ -21,6 +23,8 @@ KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
 UNBOUND=${UNBOUND:-$(command -v unbound || echo /usr/sbin/unbound)}
 [ -x "$KNOTD" ] || fail "knotd not found (Debian package knot; sh .ci/install-deps test)"
 [ -x "$UNBOUND" ] || fail "unbound not found (Debian package unbound; sh .ci/install-deps test)"
+command -v zonemaster-cli >/dev/null 2>&1 ||
+	fail "zonemaster-cli not found (Debian package zonemaster-cli; sh .ci/install-deps test)"
 command -v ip >/dev/null 2>&1 || fail "ip not found (Debian package iproute2)"
 need_api_tools
 
@@ -61,6 +65,7 @@ nsx ip link set lo up || fail "cannot bring up lo in $NS"
 ROOT_NS=127.0.0.2
 PARENT_NS=127.0.0.3
 GSLB_NS=127.0.0.4
+GSLB_NS2=127.0.0.6
 RESOLVER=127.0.0.5
 
 # ---- the root and the parent: Knot DNS ------------------------------------------
@@ -83,12 +88,17 @@ example.		3600	IN SOA	ns.example. hostmaster.example. 1 3600 600 86400 300
 example.		3600	IN NS	ns.example.
 ns.example.		3600	IN A	$PARENT_NS
 gslb.example.		3600	IN NS	ns1.gslb.example.
+gslb.example.		3600	IN NS	ns2.gslb.example.
 ns1.gslb.example.	3600	IN A	$GSLB_NS
+ns2.gslb.example.	3600	IN A	$GSLB_NS2
 EOF
+# SOA timers as Zonemaster recommends them.
 cat >"$WORK/gslb.example.zone" <<EOF
-gslb.example.		3600	IN SOA	ns1.gslb.example. hostmaster.example. 1 3600 600 86400 30
+gslb.example.		3600	IN SOA	ns1.gslb.example. hostmaster.gslb.example. 1 14400 3600 604800 300
 gslb.example.		3600	IN NS	ns1.gslb.example.
+gslb.example.		3600	IN NS	ns2.gslb.example.
 ns1.gslb.example.	3600	IN A	$GSLB_NS
+ns2.gslb.example.	3600	IN A	$GSLB_NS2
 EOF
 
 # knot_conf NAME ADDR DOMAIN FILE
@@ -135,7 +145,7 @@ step "start gslbd on $GSLB_NS:53"
 cp "$top_srcdir/tests/data/geo/test-city.mmdb" "$WORK/"
 cat >"$WORK/gslbd.conf" <<EOF
 server:
-  listen: ["$GSLB_NS:53", "127.0.0.1:0"]
+  listen: ["$GSLB_NS:53", "$GSLB_NS2:53", "127.0.0.1:0"]
   workers: 1
   state_file: "$WORK/state.json"     # the drain below stays in this test
 log:
@@ -189,6 +199,7 @@ server:
 	root-hints: "$WORK/unbound/root.hints"
 	module-config: "subnetcache iterator"
 	send-client-subnet: $GSLB_NS
+	send-client-subnet: $GSLB_NS2
 	access-control: 127.0.0.0/8 allow
 	cache-max-ttl: 1
 remote-control:
@@ -210,10 +221,20 @@ OUT=$(nsx dig @$ROOT_NS +trace +nodnssec +time=2 +tries=1 www.gslb.example A +su
 	fail "dig +trace failed: $OUT"
 echo "$OUT" | grep -Eq "^gslb\.example\.[[:space:]].*NS[[:space:]]+ns1\.gslb\.example\." ||
 	fail "no referral to ns1.gslb.example. in the trace: $OUT"
+echo "$OUT" | grep -Eq "^gslb\.example\.[[:space:]].*NS[[:space:]]+ns2\.gslb\.example\." ||
+	fail "no referral to ns2.gslb.example. in the trace: $OUT"
 echo "$OUT" | grep -q "from $PARENT_NS#53" || fail "the trace did not go through the parent: $OUT"
 echo "$OUT" | grep -Eq "^www\.gslb\.example\.[[:space:]]+1[[:space:]]+IN[[:space:]]+A[[:space:]]+198\.51\.100\.10$" ||
 	fail "the trace did not end in gslbd's answer for London (eu-west): $OUT"
-echo "$OUT" | grep -q "from $GSLB_NS#53" || fail "the last answer did not come from gslbd: $OUT"
+echo "$OUT" | grep -Eq "from ($GSLB_NS|$GSLB_NS2)#53" || fail "the last answer did not come from gslbd: $OUT"
+
+step "Zonemaster finds no error in the delegation but the loopback addresses"
+nsx zonemaster-cli --hints "$WORK/unbound/root.hints" --no-ipv6 --level ERROR --no-progress \
+	gslb.example >"$WORK/zonemaster.out" 2>&1 || fail "zonemaster-cli failed: $(cat "$WORK/zonemaster.out")"
+grep -Eq "^ *[0-9.]+ +(ERROR|CRITICAL) " "$WORK/zonemaster.out" ||
+	fail "Zonemaster reported no error at all (the loopback addresses are one): $(cat "$WORK/zonemaster.out")"
+bad=$(grep -E "^ *[0-9.]+ +(ERROR|CRITICAL) " "$WORK/zonemaster.out" | grep -v "'Loopback'" || true)
+[ -z "$bad" ] || fail "Zonemaster: $bad"
 
 # resolve SUBNET: the A records Unbound gives www.gslb.example. for a client
 # in SUBNET (ECS), one line.
