@@ -457,7 +457,7 @@ START_TEST(test_load_to_snapshot)
 {
 	const struct snapshot *snap;
 	struct gslb_err err = {""};
-	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1};
+	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1, NULL};
 	json_t *j;
 	char *text;
 	size_t len;
@@ -516,6 +516,18 @@ START_TEST(test_load_to_snapshot)
 	snap = snapshot_current();
 	ck_assert_uint_eq(snap->generation, gen);
 	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+	/* explain from the API shows the utilisation status shows (the
+	 * median, 1.55), not the snapshot's of the last change (1.6) */
+	ck_assert_double_eq_tol(snap->latency->loads[DC_EU].util, 1.6, 1e-9);
+	q.ctl = ctl;
+	j = explain_json(snap, &q, &err);
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	text = json_dumps(j, JSON_COMPACT);
+	ck_assert_msg(strstr(text, "\"utilisation\":1.55,") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"share\":0.5") != NULL, "%s", text);
+	free(text);
+	json_decref(j);
+	q.ctl = NULL;
 	/* us-east at 30 %: it leads least_load */
 	report_load("probe-us", SECRET_US, "us-east", "30");
 	snap = snapshot_current();
