@@ -613,6 +613,7 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	struct health_result *results = NULL;
 	enum report_verdict v;
 	size_t probe = 0, count = 0;
+	uint64_t cycle = 0;
 	struct sign_stamp st = {0, 0, 0};
 	uint64_t now = time_mono_ms();
 	bool changed;
@@ -621,15 +622,23 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
 			  now, c->probe_last_ts, &probe, &st, why, why_len);
 	if (v == REPORT_OK)
-		v = report_parse(cfg, probe, body, len, &results, &count, c->report_skips, why,
-				 why_len);
+		v = report_parse(cfg, probe, body, len, &cycle, &results, &count, c->report_skips,
+				 why, why_len);
 	c->reports[v]++;
 	if (v != REPORT_OK)
 		return v;
 	report_peer_accept(&c->probe_last_ts[probe], &st, now);
 	*accepted = count;
-	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
-		 (unsigned long long)st.ts_ms);
+	/* What the probe observed, named alike on every gslbd it reports to:
+	 * its boot id and report cycle (each server's copy has its own seq and
+	 * time). Without a cycle, the copy's time. */
+	if (cycle > 0)
+		snprintf(c->trigger, sizeof(c->trigger), "report:%s:%016llx:%llu",
+			 cfg->probes[probe].id, (unsigned long long)st.boot,
+			 (unsigned long long)cycle);
+	else
+		snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
+			 (unsigned long long)st.ts_ms);
 	probes_fresh(c);
 	changed = health_report(c->health, probe, results, count, now);
 	if (load_update(c, cfg, now))

@@ -244,6 +244,29 @@ START_TEST(test_alerts)
 	ck_assert_str_eq(alerts_seen, "down:us-east");
 	ck_assert_msg(strncmp(last_alert.trigger, "report:probe-eu:", 16) == 0, "%s",
 		      last_alert.trigger);
+	/* Reports with a cycle: the trigger is what the probe observed (boot
+	 * id and cycle), not the copy's time or seq, so every gslbd the probe
+	 * reports to names it alike. */
+	alerts_seen[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		const char *ids[2][2] = {{"probe-us", SECRET_US}, {"probe-eu", SECRET_EU}};
+
+		for (int p = 0; p < 2; p++) {
+			char why[256] = "";
+			size_t accepted;
+			char *body = xasprintf(
+			    "{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_CYCLE
+			    "\":%d,\"" PROBE_PROTO_KEY_RESULTS "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			    "\":\"us-east\",\"" PROBE_PROTO_KEY_RESULT_OK "\":true}]}",
+			    ids[p][0], 41 + i);
+
+			ck_assert_int_eq(report_body(ids[p][0], ids[p][1], body, 1000, &accepted,
+						     why, sizeof(why)),
+					 REPORT_OK);
+		}
+	}
+	ck_assert_str_eq(alerts_seen, "up:us-east");
+	ck_assert_str_eq(last_alert.trigger, "report:probe-eu:0000000000c0ffee:42");
 	control_set_alert_sink(ctl, NULL, NULL);
 
 	/* The id follows from event, subject and trigger alone. */
