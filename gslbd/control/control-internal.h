@@ -48,7 +48,7 @@ struct control {
 	uint64_t boot;              /* random, per process: the generation's scope */
 	alert_sink_fn *alert_sink;  /* where alerts go, or NULL */
 	void *alert_arg;            /* its argument */
-	char trigger[96];           /* the cause of the changes being published (alert ids) */
+	char trigger[192];          /* the cause of the changes being published (alert ids) */
 	bool probes_stale;          /* every probe's results are older than health.freshness */
 	uint64_t started_ms;        /* when control_start() ran (monotonic) */
 	fleet_write_fn *fleet_write; /* writes overrides fleet-wide, or NULL */

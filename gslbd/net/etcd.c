@@ -233,10 +233,13 @@ static size_t entries_of(const struct etcd *e, json_t *kvs, struct fleet_entry *
 		char *val = unb64(json_string_value(json_object_get(kv, "value")) ?: "");
 		json_t *j = val != NULL ? json_loads(val, 0, NULL) : NULL;
 		const char *st = json_string_value(json_object_get(j, "state"));
-		enum admin_state s;
+		enum admin_state s = ADMIN_NONE;
 
+		/* "none": an override removed (the key stays, so that its
+		 * revision only moves forward). */
 		if (key != NULL && strncmp(key, e->prefix, plen) == 0 && st != NULL &&
-		    admin_action_parse(st, &s) == 0 && s != ADMIN_NONE &&
+		    (strcmp(st, admin_state_name(ADMIN_NONE)) == 0 ||
+		     admin_action_parse(st, &s) == 0) &&
 		    strlen(key + plen) < sizeof(v[n].dc)) {
 			snprintf(v[n].dc, sizeof(v[n].dc), "%s", key + plen);
 			v[n].state = s;
@@ -364,30 +367,28 @@ static void *reader_main(void *arg)
 
 static int write_override(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
 			  const char *author, const char *reason, int64_t expect,
-			  struct gslb_err *err)
+			  int64_t *revision, struct gslb_err *err)
 {
 	struct etcd *e = arg;
 	char *key = xasprintf("%s%s", e->prefix, dc), *k64 = b64(key, strlen(key)), *v64 = NULL;
-	char rev[32];
-	json_t *req, *op, *resp = NULL;
+	char rev[32], *text;
+	json_t *req, *op, *val, *resp = NULL;
 	int rc;
 
 	snprintf(rev, sizeof(rev), "%lld", (long long)expect);
-	if (st == ADMIN_NONE) {
-		op = json_pack("{s:{s:s}}", "request_delete_range", "key", k64);
-	} else {
-		json_t *val = json_pack("{s:s, s:I, s:s, s:s}", "state", admin_state_name(st),
-					"since_ms", (json_int_t)since_ms, "author",
-					author != NULL ? author : e->instance, "reason",
-					reason != NULL ? reason : "");
-		char *text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
-
-		v64 = b64(text, strlen(text));
-		free(text);
-		json_decref(val);
-		op = json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64);
-	}
-	/* Only if the key is still where the operator saw it (0: absent). */
+	/* A removal is written as state "none", not deleted: a deleted key
+	 * would be back at revision 0, which a caller holding an old 0 could
+	 * write over without a conflict, and the removal would have no
+	 * revision to name its alerts by. */
+	val = json_pack("{s:s, s:I, s:s, s:s}", "state", admin_state_name(st), "since_ms",
+			(json_int_t)since_ms, "author", author != NULL ? author : e->instance,
+			"reason", reason != NULL ? reason : "");
+	text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
+	v64 = b64(text, strlen(text));
+	free(text);
+	json_decref(val);
+	op = json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64);
+	/* Only if the key is still where the operator saw it (0: never written). */
 	req = json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[o]}", "compare", "key", k64, "target", "MOD",
 			"result", "EQUAL", "mod_revision", rev, "success", op);
 	rc = post(e, e->curl, "/v3/kv/txn", req, &resp, err);
@@ -400,6 +401,9 @@ static int write_override(void *arg, const char *dc, enum admin_state st, uint64
 	else if (rc != 0) {
 		log_warn("etcd: override of %s not written: %s", dc, err->msg);
 		rc = GSLB_EUNAVAIL;
+	} else {
+		/* The transaction's revision: the key's new mod_revision. */
+		*revision = num(json_object_get(json_object_get(resp, "header"), "revision"));
 	}
 	json_decref(resp);
 	free(key);

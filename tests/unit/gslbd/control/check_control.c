@@ -195,15 +195,90 @@ END_TEST
 static char alerts_seen[1024];
 static struct alert last_alert;
 
+/* Their triggers, "event:subject=trigger" joined by spaces. */
+static char triggers_seen[2048];
+
 static void collect_alert(const struct alert *a, void *arg)
 {
-	size_t n = strlen(alerts_seen);
+	size_t n = strlen(alerts_seen), m = strlen(triggers_seen);
 
 	(void)arg;
 	snprintf(alerts_seen + n, sizeof(alerts_seen) - n, "%s%s:%s", n > 0 ? " " : "",
 		 config_alert_event_name(a->event), a->subject);
+	snprintf(triggers_seen + m, sizeof(triggers_seen) - m, "%s%s:%s=%s", m > 0 ? " " : "",
+		 config_alert_event_name(a->event), a->subject, a->trigger);
 	last_alert = *a;
 }
+
+/* A fleet_write_fn standing in for the store: takes every write at the
+ * next revision. */
+static int64_t store_revision = 100;
+
+static int store_write(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
+		       const char *author, const char *reason, int64_t expect, int64_t *revision,
+		       struct gslb_err *err)
+{
+	(void)arg, (void)dc, (void)st, (void)since_ms, (void)author, (void)reason, (void)expect;
+	(void)err;
+	*revision = ++store_revision;
+	return 0;
+}
+
+/* Changes of the fleet's store: each applied on its own in the order of
+ * the store's revisions, so that the states a change alters are alerted
+ * with its trigger, as on the gslbd that wrote it; and that gslbd names
+ * its alerts alike. */
+START_TEST(test_fleet_apply)
+{
+	struct fleet_entry e[3];
+
+	control_set_alert_sink(ctl, collect_alert, NULL);
+	/* Two drains read at once, listed in another order than written. */
+	memset(e, 0, sizeof(e));
+	snprintf(e[0].dc, sizeof(e[0].dc), "eu-west");
+	e[0].state = ADMIN_DRAIN;
+	e[0].since_ms = 1000;
+	e[0].mod_revision = 12;
+	snprintf(e[1].dc, sizeof(e[1].dc), "ap-southeast");
+	e[1].state = ADMIN_DRAIN;
+	e[1].since_ms = 990;
+	e[1].mod_revision = 11;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 12);
+	ck_assert_str_eq(triggers_seen, "drained:ap-southeast=admin:ap-southeast:drain:r11 "
+					"down:ap-southeast=admin:ap-southeast:drain:r11 "
+					"drained:eu-west=admin:eu-west:drain:r12 "
+					"down:eu-west=admin:eu-west:drain:r12");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_DOWN);
+	/* The undrain of eu-west is kept as state none at its own revision
+	 * (the key only moves forward), read with a force-up after it. */
+	e[0].state = ADMIN_NONE;
+	e[0].mod_revision = 14;
+	e[1].state = ADMIN_FORCE_UP;
+	e[1].mod_revision = 13;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen,
+			 "forced_up:ap-southeast=admin:ap-southeast:force-up:r13 "
+			 "up:ap-southeast=admin:ap-southeast:force-up:r13 "
+			 "undrained:eu-west=admin:eu-west:none:r14 up:eu-west=admin:eu-west:none:r14");
+	ck_assert_int_eq(control_fleet_revision(ctl, "eu-west"), 14);
+	/* Read again: nothing changed, nothing said. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	/* A write through this gslbd: its alerts carry the revision the store
+	 * took it at, and the next write expects that revision. */
+	control_set_fleet_writer(ctl, store_write, NULL);
+	ck_assert_int_eq(control_admin_set_rev(ctl, "us-east", ADMIN_DRAIN, -1, NULL, NULL, NULL),
+			 0);
+	ck_assert_str_eq(triggers_seen, "drained:us-east=admin:us-east:drain:r101 "
+					"down:us-east=admin:us-east:drain:r101");
+	ck_assert_int_eq(control_fleet_revision(ctl, "us-east"), 101);
+	control_set_fleet_writer(ctl, NULL, NULL);
+	control_set_alert_sink(ctl, NULL, NULL);
+}
+END_TEST
 
 START_TEST(test_alerts)
 {
@@ -611,6 +686,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_metrics_text);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
+	tcase_add_test(tc, test_fleet_apply);
 	tcase_add_test(tc, test_load_to_snapshot);
 	suite_add_tcase(s, tc);
 
