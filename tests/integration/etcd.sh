@@ -161,7 +161,7 @@ admin a undrain eu-west
 admin b drain us-east
 [ "$CODE" = 200 ] || fail "drain through b: HTTP $CODE"
 alerts_once "$h0" 2 "down:us-east*2 drained:us-east*2 undrained:eu-west*2 up:eu-west*2"
-h0=$(hook_lines)
+h1=$(hook_lines)
 # c's own state file still says eu-west is drained, us-east not.
 jq -e '.datacenters["eu-west"].admin == "drain"' "$WORK/state-c.json" >/dev/null ||
 	fail "c's local copy should still hold the old drain"
@@ -169,9 +169,9 @@ start_ns c
 [ "$(answer c $LONDON)" = "$EU4" ] || fail "c's first answer for London does not follow the fleet"
 [ "$(answer c $NEWYORK)" = "$EU4" ] || fail "c's answer for New York does not follow the fleet's drain of us-east"
 # c catches up on both changes with the ids a and b sent them under.
-alerts_once "$h0" 1 "down:us-east*1 drained:us-east*1 undrained:eu-west*1 up:eu-west*1"
-tail -n +$((h0 + 1)) "$HOOK" | jq -e -s 'all(.body.instance == "ns-c")' >/dev/null ||
-	fail "the catch-up alerts are not c's"
+alerts_once "$h0" 3 "down:us-east*3 drained:us-east*3 undrained:eu-west*3 up:eu-west*3"
+tail -n +$((h1 + 1)) "$HOOK" | jq -e -s 'length == 4 and all(.body.instance == "ns-c")' >/dev/null ||
+	fail "the catch-up alerts are not c's four"
 admin a undrain us-east
 [ "$CODE" = 200 ] || fail "undrain us-east: HTTP $CODE"
 
