@@ -18,6 +18,7 @@
 #include "gslbd/control/health.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
@@ -165,6 +166,7 @@ static void sources_make(const struct config *cfg, struct sources *s)
 
 		src->origin = cfg->zones[i].name;
 		src->path = cfg->zones[i].file;
+		src->progress = progress_zone_hook();
 		src->dynamic = s->dyn + s->used;
 		if (cfg->zones[i].dnssec) {
 			const struct config_zone *z = &cfg->zones[i];
@@ -721,6 +723,7 @@ int control_reload_prepare(const char *path, enum control_reload_kind kind,
 
 void control_reload_started(struct control *c, enum control_reload_kind kind)
 {
+	progress_begin();
 	c->reloads.in_progress = true;
 	c->reloads.running = kind;
 	c->reloads.started_wall_ms = time_wall_ms();
@@ -742,6 +745,7 @@ static void reload_record(struct control *c, enum control_reload_kind kind, bool
 	r->last_duration_ms =
 	    r->in_progress && now >= r->started_wall_ms ? now - r->started_wall_ms : 0;
 	r->in_progress = false;
+	progress_end();
 	if (ok) {
 		r->last_success_wall_ms = now;
 		return;
