@@ -361,7 +361,7 @@ struct part {
 	const uint8_t *owners; /* NSEC3: owner of entry i at i * owner_len */
 	size_t owner_len;
 	struct zone_extras ex;
-	struct progress *pg;  /* shared with the other parts */
+	struct progress *pg; /* shared with the other parts */
 	struct gslb_err err;
 	int rc;
 };
@@ -375,8 +375,8 @@ static void *sign_part(void *arg)
 	for (size_t i = pt->from; i < pt->to && pt->rc == 0; i++) {
 		if (!has_nsec(&pt->z->nodes[i]))
 			continue;
-		pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src,
-				   &pt->z->nodes[i], &pt->z->nodes[pt->next[i]], &pt->err);
+		pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src, &pt->z->nodes[i],
+				   &pt->z->nodes[pt->next[i]], &pt->err);
 		step += node_records(&pt->z->nodes[i]);
 		if (step >= PROGRESS_STEP) {
 			progress_add(pt->pg, step);

@@ -919,8 +919,7 @@ int64_t control_fleet_revision(const struct control *c, const char *dc)
  * store holds at revision: what every gslbd of the fleet derives from the
  * same store entry, whether it wrote it, read it at its next poll or
  * caught up after a restart. */
-static void fleet_trigger(struct control *c, const char *dc, enum admin_state st,
-			  int64_t revision)
+static void fleet_trigger(struct control *c, const char *dc, enum admin_state st, int64_t revision)
 {
 	snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:r%lld", dc, admin_state_name(st),
 		 (long long)revision);
@@ -929,8 +928,7 @@ static void fleet_trigger(struct control *c, const char *dc, enum admin_state st
 /* Apply one change of dc's override to st (since since_ms) as its own
  * step: the override's alert, then the states it changed, published, with
  * c->trigger set by the caller. */
-static void fleet_step(struct control *c, const char *dc, enum admin_state st,
-		       uint64_t since_ms)
+static void fleet_step(struct control *c, const char *dc, enum admin_state st, uint64_t since_ms)
 {
 	if (!admin_table_set(c->admin, dc, st, since_ms))
 		return;
@@ -1017,9 +1015,8 @@ void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t 
 
 /* Record what this gslbd just wrote to the store at revision, so that its
  * next write expects that revision before its reader has read it. */
-static void fleet_wrote(struct control *c, const char *dc, enum admin_state st,
-			uint64_t since_ms, const char *author, const char *reason,
-			int64_t revision)
+static void fleet_wrote(struct control *c, const char *dc, enum admin_state st, uint64_t since_ms,
+			const char *author, const char *reason, int64_t revision)
 {
 	struct fleet_entry *f = NULL;
 

@@ -23,11 +23,11 @@
 
 /* What is being done, as last reported. */
 struct progress_state {
-	char phase[32];    /* "signing", "compiling geo maps" */
-	char subject[256]; /* the zone signed, "" for the maps */
-	uint64_t done;     /* units done */
-	uint64_t total;    /* units to do */
-	char unit[16];     /* "records", "pools" */
+	char phase[32];      /* "signing", "compiling geo maps" */
+	char subject[256];   /* the zone signed, "" for the maps */
+	uint64_t done;       /* units done */
+	uint64_t total;      /* units to do */
+	char unit[16];       /* "records", "pools" */
 	uint64_t started_ms; /* when the phase began (monotonic) */
 };
 

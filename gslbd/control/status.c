@@ -38,12 +38,11 @@ static json_t *reload_json(const struct control *ctl)
 			char text[400];
 
 			progress_format(&ps, text, sizeof(text));
-			json_object_set_new(run, "progress",
-					    json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "phase",
-						      ps.phase, "subject", ps.subject, "done",
-						      (json_int_t)ps.done, "total",
-						      (json_int_t)ps.total, "unit", ps.unit,
-						      "text", text));
+			json_object_set_new(
+			    run, "progress",
+			    json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "phase", ps.phase,
+				      "subject", ps.subject, "done", (json_int_t)ps.done, "total",
+				      (json_int_t)ps.total, "unit", ps.unit, "text", text));
 		}
 		json_object_set_new(o, "running", run);
 	}

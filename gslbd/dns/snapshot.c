@@ -73,8 +73,7 @@ static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static lb_progress_fn *maps_progress;
 static void *maps_progress_arg;
 
-void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total),
-				void *arg)
+void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total), void *arg)
 {
 	maps_progress = progress;
 	maps_progress_arg = arg;

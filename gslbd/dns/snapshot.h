@@ -62,8 +62,7 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 /* Tell progress(arg, done, total) how compiling the geo decisions of every
  * later snapshot_new() goes (lb_maps_build(); NULL: nobody). Set it before
  * the first load; it is called on the thread that loads. */
-void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total),
-				void *arg);
+void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total), void *arg);
 /* New snapshot with zones (taking ownership) and base's config, GeoIP
  * database and compiled maps, shared: base's zones signed again
  * (zone_set_resign()). Every datacenter starts DC_STATE_UP. Any thread,

@@ -226,8 +226,7 @@ static void handle_status(struct api *api, struct http_request *req, const struc
 #define TENANT_EXPLAIN_REFUSAL \
 	"no such name in this token's pools, or a client or ecs that is not an address"
 
-static void handle_explain(struct api *api, struct http_request *req,
-			   const struct config_token *t)
+static void handle_explain(struct api *api, struct http_request *req, const struct config_token *t)
 {
 	struct evkeyvalq params;
 	struct explain_query q = { 0 };

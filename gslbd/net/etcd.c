@@ -425,8 +425,8 @@ static void *reader_main(void *arg)
 /* ---- writes (main thread, from the control plane) ----------------------- */
 
 static int write_override(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
-			  const char *author, const char *reason, int64_t expect,
-			  int64_t *revision, struct gslb_err *err)
+			  const char *author, const char *reason, int64_t expect, int64_t *revision,
+			  struct gslb_err *err)
 {
 	struct etcd *e = arg;
 	char *key = xasprintf("%s%s", e->prefix, dc), *k64 = b64(key, strlen(key)), *v64 = NULL;

@@ -908,7 +908,8 @@ START_TEST(test_sign_progress)
 	struct zone_key_source ks[1];
 	struct zone_dnssec d = policy;
 	struct zone_progress pg = {on_progress, NULL};
-	struct zone_source src = {.origin = "lb.test", .path = LBFILE, .dnssec = &d, .progress = &pg};
+	struct zone_source src = {
+	    .origin = "lb.test", .path = LBFILE, .dnssec = &d, .progress = &pg};
 	struct gslb_err err = {""};
 	struct zone_set *set = NULL;
 	size_t records = 0;

@@ -258,10 +258,11 @@ START_TEST(test_fleet_apply)
 	e[1].mod_revision = 13;
 	alerts_seen[0] = triggers_seen[0] = '\0';
 	control_fleet_apply(ctl, e, 2, 14);
-	ck_assert_str_eq(triggers_seen,
-			 "forced_up:ap-southeast=admin:ap-southeast:force-up:r13 "
-			 "up:ap-southeast=admin:ap-southeast:force-up:r13 "
-			 "undrained:eu-west=admin:eu-west:none:r14 up:eu-west=admin:eu-west:none:r14");
+	ck_assert_str_eq(
+	    triggers_seen,
+	    "forced_up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "undrained:eu-west=admin:eu-west:none:r14 up:eu-west=admin:eu-west:none:r14");
 	ck_assert_int_eq(control_fleet_revision(ctl, "eu-west"), 14);
 	/* Read again: nothing changed, nothing said. */
 	alerts_seen[0] = triggers_seen[0] = '\0';
@@ -331,7 +332,8 @@ START_TEST(test_alerts)
 			size_t accepted;
 			char *body = xasprintf(
 			    "{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_CYCLE
-			    "\":%d,\"" PROBE_PROTO_KEY_RESULTS "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			    "\":%d,\"" PROBE_PROTO_KEY_RESULTS
+			    "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
 			    "\":\"us-east\",\"" PROBE_PROTO_KEY_RESULT_OK "\":true}]}",
 			    ids[p][0], 41 + i);
 
