@@ -55,6 +55,8 @@ struct control {
 	void *fleet_arg;            /* its argument */
 	struct fleet_entry *fleet;  /* the fleet's overrides as last read */
 	size_t fleet_count;         /* entries at fleet */
+	int64_t fleet_wrote_rev;    /* the store's revision of this gslbd's last write, until
+				     * a read has it (0: none) */
 	struct fleet_status fleet_st; /* the link, for status */
 	char state_problem[320];    /* what is wrong with the state file, or "" */
 	uint64_t state_errors;      /* state files found unreadable or unwritable */

@@ -956,6 +956,17 @@ void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t 
 	const struct fleet_entry **order = xcalloc(n + 1, sizeof(*order));
 	struct gslb_err err = {""};
 
+	/* A read that started before this gslbd's own last write returned
+	 * would undo it here for a poll: skip it, the next read has the write
+	 * (once only: a store rebuilt from scratch starts its revisions
+	 * again). */
+	if (revision < c->fleet_wrote_rev) {
+		c->fleet_wrote_rev = 0;
+		free(order);
+		admin_table_free(t);
+		return;
+	}
+	c->fleet_wrote_rev = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].state != ADMIN_NONE)
 			admin_table_set(t, e[i].dc, e[i].state, e[i].since_ms);
@@ -1030,6 +1041,7 @@ static void fleet_wrote(struct control *c, const char *dc, enum admin_state st, 
 		memset(f, 0, sizeof(*f));
 		snprintf(f->dc, sizeof(f->dc), "%s", dc);
 	}
+	c->fleet_wrote_rev = revision;
 	if (revision < f->mod_revision)
 		return; /* the reader was quicker */
 	f->state = st;

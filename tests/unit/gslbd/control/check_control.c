@@ -276,6 +276,18 @@ START_TEST(test_fleet_apply)
 	ck_assert_str_eq(triggers_seen, "drained:us-east=admin:us-east:drain:r101 "
 					"down:us-east=admin:us-east:drain:r101");
 	ck_assert_int_eq(control_fleet_revision(ctl, "us-east"), 101);
+	/* A read from before that write (in flight meanwhile) does not undo
+	 * it; the next one has it, and nothing changes. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	snprintf(e[2].dc, sizeof(e[2].dc), "us-east");
+	e[2].state = ADMIN_DRAIN;
+	e[2].mod_revision = 101;
+	control_fleet_apply(ctl, e, 3, 101);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
 	control_set_fleet_writer(ctl, NULL, NULL);
 	control_set_alert_sink(ctl, NULL, NULL);
 }
