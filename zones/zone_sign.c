@@ -334,7 +334,7 @@ static void progress_add(struct progress *pg, size_t count)
 	if (pg->to == NULL || count == 0)
 		return;
 	done = atomic_fetch_add(&pg->done, count) + count;
-	pg->to->fn(pg->to->arg, pg->origin, done < pg->total ? done : pg->total, pg->total);
+	pg->to->fn(pg->to->arg, ZONE_PROGRESS_SIGN, pg->origin, done < pg->total ? done : pg->total, pg->total);
 }
 
 /* The records of node n: what its NSEC and RRSIGs cover, for progress. */
@@ -537,7 +537,7 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 			pg.total += node_records(&z->nodes[i]);
 	}
 	if (pg.to != NULL)
-		pg.to->fn(pg.to->arg, pg.origin, 0, pg.total);
+		pg.to->fn(pg.to->arg, ZONE_PROGRESS_SIGN, pg.origin, 0, pg.total);
 	memset(parts, 0, sizeof(parts));
 	for (size_t t = 0; t < threads; t++) {
 		parts[t].pg = &pg;
@@ -586,6 +586,6 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	free(next);
 	free(chain);
 	if (rc == 0 && pg.to != NULL)
-		pg.to->fn(pg.to->arg, pg.origin, pg.total, pg.total);
+		pg.to->fn(pg.to->arg, ZONE_PROGRESS_SIGN, pg.origin, pg.total, pg.total);
 	return rc;
 }

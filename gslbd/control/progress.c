@@ -121,10 +121,14 @@ static void report(const char *phase, const char *subject, uint64_t done, uint64
 		watch(watch_arg, text);
 }
 
-static void zone_progress(void *arg, const char *origin, size_t done, size_t total)
+static void zone_progress(void *arg, enum zone_progress_phase phase, const char *origin,
+			  size_t done, size_t total)
 {
 	(void)arg;
-	report("signing", origin, done, total, "records");
+	if (phase == ZONE_PROGRESS_READ)
+		report("reading", origin, done, total, "bytes");
+	else
+		report("signing", origin, done, total, "records");
 }
 
 const struct zone_progress *progress_zone_hook(void)

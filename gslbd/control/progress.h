@@ -1,7 +1,8 @@
 /* Progress of the long work of a load, for the people waiting on it:
- * signing a zone in memory ("signing example.com: 412,000 of 1,000,000
- * records") and compiling the geo decisions ("compiling geo maps: 7 of
- * 20 pools"). The work reports through the hooks below (zones/ and the
+ * reading a zone file ("reading example.com: 12,000,000 of 40,000,000
+ * bytes"), signing a zone in memory ("signing example.com: 412,000 of
+ * 1,000,000 records") and compiling the geo decisions ("compiling geo
+ * maps: 7 of 20 pools"). The work reports through the hooks below (zones/ and the
  * geo compiler take them as callbacks); what it reports is logged every
  * PROGRESS_LOG_MS while the work lasts, handed to a watcher (the daemon's
  * service manager STATUS) at most every PROGRESS_WATCH_MS once the work
@@ -23,11 +24,11 @@
 
 /* What is being done, as last reported. */
 struct progress_state {
-	char phase[32];      /* "signing", "compiling geo maps" */
+	char phase[32];      /* "reading", "signing", "compiling geo maps" */
 	char subject[256];   /* the zone signed, "" for the maps */
 	uint64_t done;       /* units done */
 	uint64_t total;      /* units to do */
-	char unit[16];       /* "records", "pools" */
+	char unit[16];       /* "bytes", "records", "pools" */
 	uint64_t started_ms; /* when the phase began (monotonic) */
 };
 

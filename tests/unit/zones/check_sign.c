@@ -887,9 +887,20 @@ static size_t progress_calls, progress_first, progress_last, progress_total;
 static bool progress_backwards;
 static char progress_origin[64];
 
-static void on_progress(void *arg, const char *origin, size_t done, size_t total)
+static size_t read_calls, read_last, read_total;
+
+static void on_progress(void *arg, enum zone_progress_phase phase, const char *origin,
+			size_t done, size_t total)
 {
 	(void)arg;
+	if (phase == ZONE_PROGRESS_READ) {
+		/* reading comes first, and ends with the file's size */
+		ck_assert_uint_eq(progress_calls, 0);
+		read_calls++;
+		read_last = done;
+		read_total = total;
+		return;
+	}
 	if (progress_calls == 0)
 		progress_first = done;
 	else if (done < progress_last)
@@ -900,8 +911,9 @@ static void on_progress(void *arg, const char *origin, size_t done, size_t total
 	snprintf(progress_origin, sizeof(progress_origin), "%s", origin);
 }
 
-/* Signing tells its progress: from 0 to every record of the zone, done
- * never above total, once more at the end with done == total. */
+/* Loading tells its progress: reading the file up to its size, then
+ * signing from 0 to every record of the zone, done never above total,
+ * once more at the end with done == total. */
 START_TEST(test_sign_progress)
 {
 	struct tkey csk;
@@ -932,6 +944,9 @@ START_TEST(test_sign_progress)
 			records++;
 	}
 	ck_assert_uint_gt(progress_total, records);
+	ck_assert_uint_ge(read_calls, 2);
+	ck_assert_uint_gt(read_total, 0);
+	ck_assert_uint_eq(read_last, read_total);
 	zone_set_free(set);
 	tkey_free(&csk);
 }
