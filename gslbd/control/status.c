@@ -150,6 +150,10 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 			/* What an operator passes back as ?revision= to change it. */
 			json_object_set_new(o, "admin_revision",
 					    json_integer(fe != NULL ? fe->mod_revision : 0));
+			/* Who set the override and why; an override removed
+			 * keeps only its revision. */
+			if (fe != NULL && fe->state == ADMIN_NONE)
+				fe = NULL;
 			if (fe != NULL && fe->author[0] != '\0')
 				json_object_set_new(o, "admin_author", json_string(fe->author));
 			if (fe != NULL && fe->reason[0] != '\0')
