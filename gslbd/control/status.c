@@ -13,6 +13,7 @@
 #include "gslbd/control/health.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/lbsig.h"
@@ -27,11 +28,24 @@ static json_t *reload_json(const struct control *ctl)
 			      (json_int_t)r->failures, "last_success_ms",
 			      (json_int_t)r->last_success_wall_ms);
 
-	if (r->in_progress)
-		json_object_set_new(o, "running",
-				    json_pack("{s:s, s:I}", "kind",
-					      control_reload_kind_name(r->running), "since_ms",
-					      (json_int_t)r->started_wall_ms));
+	if (r->in_progress) {
+		struct progress_state ps;
+		json_t *run = json_pack("{s:s, s:I}", "kind", control_reload_kind_name(r->running),
+					"since_ms", (json_int_t)r->started_wall_ms);
+
+		/* What it is doing: the phase and its counts. */
+		if (progress_get(&ps)) {
+			char text[400];
+
+			progress_format(&ps, text, sizeof(text));
+			json_object_set_new(
+			    run, "progress",
+			    json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "phase", ps.phase,
+				      "subject", ps.subject, "done", (json_int_t)ps.done, "total",
+				      (json_int_t)ps.total, "unit", ps.unit, "text", text));
+		}
+		json_object_set_new(o, "running", run);
+	}
 	if (r->has_last) {
 		json_t *l = json_pack("{s:s, s:s, s:I, s:I}", "kind",
 				      control_reload_kind_name(r->last_kind), "result",
@@ -136,6 +150,10 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 			/* What an operator passes back as ?revision= to change it. */
 			json_object_set_new(o, "admin_revision",
 					    json_integer(fe != NULL ? fe->mod_revision : 0));
+			/* Who set the override and why; an override removed
+			 * keeps only its revision. */
+			if (fe != NULL && fe->state == ADMIN_NONE)
+				fe = NULL;
 			if (fe != NULL && fe->author[0] != '\0')
 				json_object_set_new(o, "admin_author", json_string(fe->author));
 			if (fe != NULL && fe->reason[0] != '\0')

@@ -226,7 +226,7 @@ static void handle_status(struct api *api, struct http_request *req, const struc
 #define TENANT_EXPLAIN_REFUSAL \
 	"no such name in this token's pools, or a client or ecs that is not an address"
 
-static void handle_explain(struct http_request *req, const struct config_token *t)
+static void handle_explain(struct api *api, struct http_request *req, const struct config_token *t)
 {
 	struct evkeyvalq params;
 	struct explain_query q = { 0 };
@@ -241,6 +241,7 @@ static void handle_explain(struct http_request *req, const struct config_token *
 	q.ecs = evhttp_find_header(&params, "ecs");
 	qtype = evhttp_find_header(&params, "qtype");
 	q.qtype = qtype != NULL && strcasecmp(qtype, "AAAA") == 0 ? 28 : 1;
+	q.ctl = api->ctl;
 	if (q.name == NULL || q.client == NULL) {
 		reply_error(req, 400, "name and client are required");
 	} else if (qtype != NULL && strcasecmp(qtype, "A") != 0 && strcasecmp(qtype, "AAAA") != 0) {
@@ -740,7 +741,7 @@ static void handle(struct http_request *req, void *arg)
 	else if (strcmp(path, "/v1/status") == 0)
 		handle_status(api, req, t);
 	else if (strcmp(path, "/v1/explain") == 0)
-		handle_explain(req, t);
+		handle_explain(api, req, t);
 	else if (strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		handle_probe_config(api, req);
 	else if (strcmp(path, "/metrics") == 0)

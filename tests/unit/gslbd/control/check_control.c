@@ -195,15 +195,103 @@ END_TEST
 static char alerts_seen[1024];
 static struct alert last_alert;
 
+/* Their triggers, "event:subject=trigger" joined by spaces. */
+static char triggers_seen[2048];
+
 static void collect_alert(const struct alert *a, void *arg)
 {
-	size_t n = strlen(alerts_seen);
+	size_t n = strlen(alerts_seen), m = strlen(triggers_seen);
 
 	(void)arg;
 	snprintf(alerts_seen + n, sizeof(alerts_seen) - n, "%s%s:%s", n > 0 ? " " : "",
 		 config_alert_event_name(a->event), a->subject);
+	snprintf(triggers_seen + m, sizeof(triggers_seen) - m, "%s%s:%s=%s", m > 0 ? " " : "",
+		 config_alert_event_name(a->event), a->subject, a->trigger);
 	last_alert = *a;
 }
+
+/* A fleet_write_fn standing in for the store: takes every write at the
+ * next revision. */
+static int64_t store_revision = 100;
+
+static int store_write(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
+		       const char *author, const char *reason, int64_t expect, int64_t *revision,
+		       struct gslb_err *err)
+{
+	(void)arg, (void)dc, (void)st, (void)since_ms, (void)author, (void)reason, (void)expect;
+	(void)err;
+	*revision = ++store_revision;
+	return 0;
+}
+
+/* Changes of the fleet's store: each applied on its own in the order of
+ * the store's revisions, so that the states a change alters are alerted
+ * with its trigger, as on the gslbd that wrote it; and that gslbd names
+ * its alerts alike. */
+START_TEST(test_fleet_apply)
+{
+	struct fleet_entry e[3];
+
+	control_set_alert_sink(ctl, collect_alert, NULL);
+	/* Two drains read at once, listed in another order than written. */
+	memset(e, 0, sizeof(e));
+	snprintf(e[0].dc, sizeof(e[0].dc), "eu-west");
+	e[0].state = ADMIN_DRAIN;
+	e[0].since_ms = 1000;
+	e[0].mod_revision = 12;
+	snprintf(e[1].dc, sizeof(e[1].dc), "ap-southeast");
+	e[1].state = ADMIN_DRAIN;
+	e[1].since_ms = 990;
+	e[1].mod_revision = 11;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 12);
+	ck_assert_str_eq(triggers_seen, "drained:ap-southeast=admin:ap-southeast:drain:r11 "
+					"down:ap-southeast=admin:ap-southeast:drain:r11 "
+					"drained:eu-west=admin:eu-west:drain:r12 "
+					"down:eu-west=admin:eu-west:drain:r12");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_DOWN);
+	/* The undrain of eu-west is kept as state none at its own revision
+	 * (the key only moves forward), read with a force-up after it. */
+	e[0].state = ADMIN_NONE;
+	e[0].mod_revision = 14;
+	e[1].state = ADMIN_FORCE_UP;
+	e[1].mod_revision = 13;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(
+	    triggers_seen,
+	    "forced_up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "undrained:eu-west=admin:eu-west:none:r14 up:eu-west=admin:eu-west:none:r14");
+	ck_assert_int_eq(control_fleet_revision(ctl, "eu-west"), 14);
+	/* Read again: nothing changed, nothing said. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	/* A write through this gslbd: its alerts carry the revision the store
+	 * took it at, and the next write expects that revision. */
+	control_set_fleet_writer(ctl, store_write, NULL);
+	ck_assert_int_eq(control_admin_set_rev(ctl, "us-east", ADMIN_DRAIN, -1, NULL, NULL, NULL),
+			 0);
+	ck_assert_str_eq(triggers_seen, "drained:us-east=admin:us-east:drain:r101 "
+					"down:us-east=admin:us-east:drain:r101");
+	ck_assert_int_eq(control_fleet_revision(ctl, "us-east"), 101);
+	/* A read from before that write (in flight meanwhile) does not undo
+	 * it; the next one has it, and nothing changes. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	snprintf(e[2].dc, sizeof(e[2].dc), "us-east");
+	e[2].state = ADMIN_DRAIN;
+	e[2].mod_revision = 101;
+	control_fleet_apply(ctl, e, 3, 101);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	control_set_fleet_writer(ctl, NULL, NULL);
+	control_set_alert_sink(ctl, NULL, NULL);
+}
+END_TEST
 
 START_TEST(test_alerts)
 {
@@ -244,6 +332,30 @@ START_TEST(test_alerts)
 	ck_assert_str_eq(alerts_seen, "down:us-east");
 	ck_assert_msg(strncmp(last_alert.trigger, "report:probe-eu:", 16) == 0, "%s",
 		      last_alert.trigger);
+	/* Reports with a cycle: the trigger is what the probe observed (boot
+	 * id and cycle), not the copy's time or seq, so every gslbd the probe
+	 * reports to names it alike. */
+	alerts_seen[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		const char *ids[2][2] = {{"probe-us", SECRET_US}, {"probe-eu", SECRET_EU}};
+
+		for (int p = 0; p < 2; p++) {
+			char why[256] = "";
+			size_t accepted;
+			char *body = xasprintf(
+			    "{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_CYCLE
+			    "\":%d,\"" PROBE_PROTO_KEY_RESULTS
+			    "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			    "\":\"us-east\",\"" PROBE_PROTO_KEY_RESULT_OK "\":true}]}",
+			    ids[p][0], 41 + i);
+
+			ck_assert_int_eq(report_body(ids[p][0], ids[p][1], body, 1000, &accepted,
+						     why, sizeof(why)),
+					 REPORT_OK);
+		}
+	}
+	ck_assert_str_eq(alerts_seen, "up:us-east");
+	ck_assert_str_eq(last_alert.trigger, "report:probe-eu:0000000000c0ffee:42");
 	control_set_alert_sink(ctl, NULL, NULL);
 
 	/* The id follows from event, subject and trigger alone. */
@@ -457,7 +569,7 @@ START_TEST(test_load_to_snapshot)
 {
 	const struct snapshot *snap;
 	struct gslb_err err = {""};
-	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1};
+	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1, NULL};
 	json_t *j;
 	char *text;
 	size_t len;
@@ -516,6 +628,18 @@ START_TEST(test_load_to_snapshot)
 	snap = snapshot_current();
 	ck_assert_uint_eq(snap->generation, gen);
 	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+	/* explain from the API shows the utilisation status shows (the
+	 * median, 1.55), not the snapshot's of the last change (1.6) */
+	ck_assert_double_eq_tol(snap->latency->loads[DC_EU].util, 1.6, 1e-9);
+	q.ctl = ctl;
+	j = explain_json(snap, &q, &err);
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	text = json_dumps(j, JSON_COMPACT);
+	ck_assert_msg(strstr(text, "\"utilisation\":1.55,") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"share\":0.5") != NULL, "%s", text);
+	free(text);
+	json_decref(j);
+	q.ctl = NULL;
 	/* us-east at 30 %: it leads least_load */
 	report_load("probe-us", SECRET_US, "us-east", "30");
 	snap = snapshot_current();
@@ -576,6 +700,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_metrics_text);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
+	tcase_add_test(tc, test_fleet_apply);
 	tcase_add_test(tc, test_load_to_snapshot);
 	suite_add_tcase(s, tc);
 
