@@ -1070,39 +1070,29 @@ static void classify(const struct answer_ctx *c, struct answer_result *res)
 /* The OPT record closing the response (RFC 6891 6.1.3). */
 static void write_opt(struct answer_ctx *c, size_t limit)
 {
-	struct wire_writer *w = c->w;
 	const struct wire_query *q = c->q;
 	uint8_t *p;
 	size_t rdlen = (c->ecs_echo ? 8u + q->ecs_addr_len : 0) + (c->cookie_echo ? COOKIE_OPT_LEN : 0);
 
-	w->limit = limit;
-	if (w->limit - w->len < WIRE_OPT_LEN + rdlen)
+	c->w->limit = limit;
+	p = wire_put_opt(c->w, (uint16_t)c->snap->config->udp_max_size, c->rcode, q->edns_do, rdlen);
+	if (p == NULL)
 		return; /* cannot happen: the room was reserved */
-	p = w->buf + w->len;
-	p[0] = 0;
-	wire_set16(p + 1, WIRE_TYPE_OPT);
-	wire_set16(p + 3, (uint16_t)c->snap->config->udp_max_size);
-	p[5] = (uint8_t)(c->rcode >> 4);
-	p[6] = 0;
-	wire_set16(p + 7, q->edns_do ? 0x8000 : 0);
-	wire_set16(p + 9, (uint16_t)rdlen);
 	if (c->ecs_echo) {
-		wire_set16(p + 11, WIRE_EDNS_OPT_ECS);
-		wire_set16(p + 13, (uint16_t)(4 + q->ecs_addr_len));
-		wire_set16(p + 15, q->ecs_family);
-		p[17] = q->ecs_source;
-		p[18] = c->ecs_scope; /* 0 unless a load-balancing decision used the subnet */
-		memcpy(p + 19, q->ecs_addr, q->ecs_addr_len);
+		wire_set16(p, WIRE_EDNS_OPT_ECS);
+		wire_set16(p + 2, (uint16_t)(4 + q->ecs_addr_len));
+		wire_set16(p + 4, q->ecs_family);
+		p[6] = q->ecs_source;
+		p[7] = c->ecs_scope; /* 0 unless a load-balancing decision used the subnet */
+		memcpy(p + 8, q->ecs_addr, q->ecs_addr_len);
 		p += 8 + q->ecs_addr_len;
 	}
 	if (c->cookie_echo) {
-		wire_set16(p + 11, WIRE_EDNS_OPT_COOKIE);
-		wire_set16(p + 13, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
-		memcpy(p + 15, q->cookie, COOKIE_CLIENT_LEN);
-		memcpy(p + 15 + COOKIE_CLIENT_LEN, c->server_cookie, COOKIE_SERVER_LEN);
+		wire_set16(p, WIRE_EDNS_OPT_COOKIE);
+		wire_set16(p + 2, COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN);
+		memcpy(p + 4, q->cookie, COOKIE_CLIENT_LEN);
+		memcpy(p + 4 + COOKIE_CLIENT_LEN, c->server_cookie, COOKIE_SERVER_LEN);
 	}
-	w->len += WIRE_OPT_LEN + rdlen;
-	w->count[WIRE_ADDITIONAL]++;
 }
 
 void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
@@ -1235,19 +1225,8 @@ static size_t write_minimal(struct answer_scratch *s, uint8_t *resp, size_t cap,
 			 (uint16_t)(WIRE_QR | flags | (q->flags & (0x7800 | WIRE_RD | WIRE_CD))));
 	if (q->has_question)
 		wire_put_question(w, q->qname, q->qname_len, q->qtype, q->qclass);
-	if (q->edns_ok && w->limit - w->len >= WIRE_OPT_LEN) {
-		uint8_t *p = w->buf + w->len;
-
-		p[0] = 0;
-		wire_set16(p + 1, WIRE_TYPE_OPT);
-		wire_set16(p + 3, udp_size);
-		p[5] = (uint8_t)(rcode >> 4);
-		p[6] = 0;
-		wire_set16(p + 7, q->edns_do ? 0x8000 : 0);
-		wire_set16(p + 9, 0);
-		w->len += WIRE_OPT_LEN;
-		w->count[WIRE_ADDITIONAL]++;
-	}
+	if (q->edns_ok)
+		(void)wire_put_opt(w, udp_size, rcode, q->edns_do, 0);
 	wire_writer_finish(w, (uint16_t)((wire_get16(resp + 2) & 0xfff0) | (rcode & 0x0f)));
 	return w->len;
 }
