@@ -562,6 +562,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->rrl_name_len = 0;
 	res->cookie = ANSWER_COOKIE_NONE;
 	res->acl_denied = false;
+	res->ecs_scope = 0;
 	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0) {
 		res->action = ANSWER_DROP;
 		return;
@@ -654,6 +655,7 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->len = c.w->len;
 	res->rcode = c.rcode;
 	res->zone = c.zone;
+	res->ecs_scope = c.ecs_echo ? c.ecs_scope : 0;
 	res->truncated = (c.flags & WIRE_TC) != 0;
 	res->lb = scratch->lb_count > 0 && !res->truncated && !scratch->lb.empty ? &scratch->lb : NULL;
 }

@@ -162,3 +162,4 @@ void metrics_count_result(struct metrics_shard *s, const struct answer_result *r
 			metrics_count_dc(s, res->lb->chosen[i]);
 	}
 }
+

@@ -1,7 +1,8 @@
 /* The per-thread counters of the query path, read by the Prometheus
  * endpoint (GET /metrics, rendered by control/metrics.c and status.c).
  *
- * Each DNS thread owns a struct metrics_shard and is its only writer (relaxed atomic stores, no sharing of cache
+ * Each DNS thread owns a struct metrics_shard (its struct query_ctx makes
+ * one) and is its only writer (relaxed atomic stores, no sharing of cache
  * lines between threads); the main thread sums the shards when /metrics is
  * scraped. Counters are indexed by zone position, query type bucket,
  * response code and datacenter; a reload that changes the zone list bumps
@@ -13,6 +14,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gslbd/dns/query.h"
 
 struct answer_result;
 
@@ -87,5 +90,26 @@ void metrics_count_event(struct metrics_shard *s, enum metrics_event e);
 /* Count what rate limiting did to the response res. */
 void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
 		       enum metrics_rrl action);
+
+/* What became of one message (query.h), once metrics_count_result() has
+ * counted its answer: the listener's access list, what rate limiting said,
+ * a transfer started. (A failed send is an event of its own.) Inline: it
+ * runs for every message and rarely counts anything. */
+static inline void metrics_count_fate(struct metrics_shard *s, const struct query_event *ev)
+{
+	if (ev->listener_denied)
+		metrics_count_event(s, ev->fate == QUERY_ACL_DROPPED ? METRICS_ACL_DROPPED
+								     : METRICS_ACL_REFUSED);
+	if (ev->rrl == QUERY_RRL_EXEMPT)
+		metrics_count_rrl(s, &ev->res, METRICS_RRL_EXEMPT);
+	else if (ev->rrl == QUERY_RRL_SLIP)
+		metrics_count_rrl(s, &ev->res, METRICS_RRL_SLIPPED);
+	else if (ev->rrl == QUERY_RRL_DROP)
+		metrics_count_rrl(s, &ev->res, METRICS_RRL_DROPPED);
+	if (ev->rrl_evicted)
+		metrics_count_event(s, METRICS_RRL_EVICTED);
+	if (ev->fate == QUERY_XFR)
+		metrics_count_event(s, METRICS_XFR);
+}
 
 #endif

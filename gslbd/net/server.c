@@ -292,8 +292,7 @@ int server_start(struct server *srv, struct gslb_err *err)
 						   (unsigned)i };
 
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
-			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),
-						     metrics_shard_new());
+			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new());
 		}
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
