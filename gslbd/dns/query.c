@@ -39,8 +39,13 @@ struct query_ctx {
 	size_t rrl_size;                 /* the table size they were made for */
 	query_observer_fn *observer;     /* sees every finished message, or NULL */
 	void *observer_arg;              /* its argument */
+	/* What the batches take from the snapshot, made again when it changes. */
+	const struct snapshot *snap;     /* the snapshot of the last batch */
+	uint64_t generation;             /* its generation (0: not published, never kept) */
+	unsigned listener;               /* the listener of the last batch */
+	const struct netacl *acl;        /* its access list, or NULL */
+	struct rrl_params rp;            /* rate limiting's parameters */
 	/* The batch being answered. */
-	const struct snapshot *snap;     /* what answers it */
 	const struct sockaddr *local;    /* the socket's bound address, or NULL */
 	struct timespec received;        /* observed: wall clock of the batch */
 	struct query_msg msgs[QUERY_BATCH_MAX];   /* the driver's side of its messages */
@@ -261,17 +266,26 @@ struct query_msg *query_batch_msgs(struct query_ctx *ctx)
 void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned listener,
 		 const struct sockaddr *local, unsigned n)
 {
-	const struct config *cfg = snap->config;
-	const struct netacl *acl = listener < cfg->listen_count && cfg->listen_acl[listener].set
-					   ? &cfg->listen_acl[listener]
-					   : NULL;
-	struct rrl_params rp = {cfg->rrl_rate, cfg->rrl_window_ms, cfg->rrl_slip,
-				cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix};
 	uint64_t now_ms = time_mono_ms();
 
-	ctx->snap = snap;
+	if (snap != ctx->snap || snap->generation != ctx->generation || snap->generation == 0 ||
+	    listener != ctx->listener) {
+		const struct config *cfg = snap->config;
+
+		ctx->snap = snap;
+		ctx->generation = snap->generation;
+		ctx->listener = listener;
+		ctx->acl = listener < cfg->listen_count && cfg->listen_acl[listener].set
+				   ? &cfg->listen_acl[listener]
+				   : NULL;
+		ctx->rp.rate = cfg->rrl_rate;
+		ctx->rp.window_ms = cfg->rrl_window_ms;
+		ctx->rp.slip = cfg->rrl_slip;
+		ctx->rp.ipv4_prefix = cfg->rrl_ipv4_prefix;
+		ctx->rp.ipv6_prefix = cfg->rrl_ipv6_prefix;
+		rrl_table_fit(ctx, cfg);
+	}
 	ctx->local = local;
-	rrl_table_fit(ctx, cfg);
 	if (ctx->observer != NULL) {
 		clock_gettime(CLOCK_REALTIME, &ctx->received);
 		answer_scratch_set_time(ctx->scratch, (uint32_t)ctx->received.tv_sec);
@@ -279,9 +293,9 @@ void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned li
 		answer_scratch_set_time(ctx->scratch, (uint32_t)time(NULL));
 	}
 	for (unsigned i = 0; i < n; i++)
-		first_pass(ctx, acl, &rp, &ctx->msgs[i], &ctx->slots[i]);
+		first_pass(ctx, ctx->acl, &ctx->rp, &ctx->msgs[i], &ctx->slots[i]);
 	for (unsigned i = 0; i < n; i++)
-		second_pass(ctx, &rp, now_ms, &ctx->msgs[i], &ctx->slots[i]);
+		second_pass(ctx, &ctx->rp, now_ms, &ctx->msgs[i], &ctx->slots[i]);
 }
 
 void query_send_failed(struct query_ctx *ctx, unsigned i)
