@@ -25,29 +25,29 @@ enum slot_state {
 
 /* What the pipeline keeps about one message of a batch. */
 struct query_slot {
-	struct query_event ev;    /* its event, filled as it goes through */
-	enum slot_state state;    /* after the first pass */
-	uint64_t key;             /* SLOT_LIMIT: its rate-limit bucket */
-	struct lb_decision lb;    /* observed: a copy of the decision ev.res.lb points to */
+	struct query_event ev; /* its event, filled as it goes through */
+	enum slot_state state; /* after the first pass */
+	uint64_t key;          /* SLOT_LIMIT: its rate-limit bucket */
+	struct lb_decision lb; /* observed: a copy of the decision ev.res.lb points to */
 };
 
 struct query_ctx {
-	enum query_transport transport;  /* what the thread serves */
-	struct answer_scratch *scratch;  /* answer path working memory */
-	struct metrics_shard *metrics;   /* the thread's counters (owned by the registry) */
-	struct rrl_table *rrl;           /* the thread's rate-limit buckets, or NULL */
-	size_t rrl_size;                 /* the table size they were made for */
-	query_observer_fn *observer;     /* sees every finished message, or NULL */
-	void *observer_arg;              /* its argument */
+	enum query_transport transport; /* what the thread serves */
+	struct answer_scratch *scratch; /* answer path working memory */
+	struct metrics_shard *metrics;  /* the thread's counters (owned by the registry) */
+	struct rrl_table *rrl;          /* the thread's rate-limit buckets, or NULL */
+	size_t rrl_size;                /* the table size they were made for */
+	query_observer_fn *observer;    /* sees every finished message, or NULL */
+	void *observer_arg;             /* its argument */
 	/* What the batches take from the snapshot, made again when it changes. */
-	const struct snapshot *snap;     /* the snapshot of the last batch */
-	uint64_t generation;             /* its generation (0: not published, never kept) */
-	unsigned listener;               /* the listener of the last batch */
-	const struct netacl *acl;        /* its access list, or NULL */
-	struct rrl_params rp;            /* rate limiting's parameters */
+	const struct snapshot *snap; /* the snapshot of the last batch */
+	uint64_t generation;         /* its generation (0: not published, never kept) */
+	unsigned listener;           /* the listener of the last batch */
+	const struct netacl *acl;    /* its access list, or NULL */
+	struct rrl_params rp;        /* rate limiting's parameters */
 	/* The batch being answered. */
-	const struct sockaddr *local;    /* the socket's bound address, or NULL */
-	struct timespec received;        /* observed: wall clock of the batch */
+	const struct sockaddr *local;             /* the socket's bound address, or NULL */
+	struct timespec received;                 /* observed: wall clock of the batch */
 	struct query_msg msgs[QUERY_BATCH_MAX];   /* the driver's side of its messages */
 	struct query_slot slots[QUERY_BATCH_MAX]; /* ours */
 };
@@ -225,37 +225,43 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 
 /* The second pass over message m (slot sl): rate limiting's verdict, the
  * slip, the fate and m->resp_len. */
-static inline void second_pass(struct query_ctx *ctx, const struct rrl_params *rp,
-			       uint64_t now_ms, struct query_msg *m, struct query_slot *sl)
+static inline void second_pass(struct query_ctx *ctx, const struct rrl_params *rp, uint64_t now_ms,
+			       struct query_msg *m, struct query_slot *sl)
 {
 	struct query_event *ev = &sl->ev;
 	enum rrl_verdict v;
 	bool evicted;
 
-	m->resp_len = 0;
-	if (sl->state == SLOT_NOTHING)
-		goto out;
+	if (sl->state != SLOT_LIMIT) {
+		if (sl->state == SLOT_SEND) {
+			ev->fate = QUERY_SENT;
+			m->resp_len = ev->res.len;
+		} else {
+			m->resp_len = 0;
+		}
+		/* An exemption or the listener's REFUSED is all there is to count. */
+		if (ev->listener_denied | (ev->rrl == QUERY_RRL_EXEMPT))
+			metrics_count_fate(ctx->metrics, ev);
+		return;
+	}
 	ev->fate = QUERY_SENT;
 	m->resp_len = ev->res.len;
-	if (sl->state == SLOT_SEND)
-		goto out;
 	v = rrl_account_key(ctx->rrl, rp, now_ms, sl->key, &evicted);
 	ev->rrl_evicted = evicted;
 	if (v == RRL_PASS) {
 		ev->rrl = QUERY_RRL_PASS;
-		goto out;
+		if (evicted | ev->listener_denied)
+			metrics_count_fate(ctx->metrics, ev);
+		return;
 	}
 	ev->rrl = v == RRL_SLIP ? QUERY_RRL_SLIP : QUERY_RRL_DROP;
-	if (ctx->snap->config->rrl_log_only)
-		goto out;
-	m->resp_len = v == RRL_SLIP ? answer_slip(ctx->scratch, m->query, m->query_len, m->resp,
-						  m->resp_cap)
-				    : 0;
-	ev->fate = m->resp_len > 0 ? QUERY_SLIPPED : QUERY_RRL_DROPPED;
-out:
-	/* Most messages have nothing more to count. */
-	if (ev->listener_denied | ev->rrl_evicted | (ev->rrl > QUERY_RRL_PASS))
-		metrics_count_fate(ctx->metrics, ev);
+	if (!ctx->snap->config->rrl_log_only) {
+		m->resp_len = v == RRL_SLIP ? answer_slip(ctx->scratch, m->query, m->query_len,
+							  m->resp, m->resp_cap)
+					    : 0;
+		ev->fate = m->resp_len > 0 ? QUERY_SLIPPED : QUERY_RRL_DROPPED;
+	}
+	metrics_count_fate(ctx->metrics, ev);
 }
 
 struct query_msg *query_batch_msgs(struct query_ctx *ctx)
@@ -276,8 +282,8 @@ void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned li
 		ctx->generation = snap->generation;
 		ctx->listener = listener;
 		ctx->acl = listener < cfg->listen_count && cfg->listen_acl[listener].set
-				   ? &cfg->listen_acl[listener]
-				   : NULL;
+			       ? &cfg->listen_acl[listener]
+			       : NULL;
 		ctx->rp.rate = cfg->rrl_rate;
 		ctx->rp.window_ms = cfg->rrl_window_ms;
 		ctx->rp.slip = cfg->rrl_slip;

@@ -95,7 +95,8 @@ struct answer_scratch;
 struct query_ctx *query_ctx_new(enum query_transport transport);
 void query_ctx_free(struct query_ctx *ctx);
 /* Call fn(arg, ev) for every finished message of the thread (fn NULL: no
- * one). Before the thread starts, or on it. */
+ * one). Before the thread starts: drivers may read query_ctx_is_observed()
+ * once when they start. */
 void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg);
 /* Whether an observer is set: drivers then pass what only it reads
  * (struct query_msg's local). */

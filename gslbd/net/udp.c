@@ -42,6 +42,7 @@ struct udp_worker {
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct query_ctx *query;           /* the query pipeline's state for this thread */
 	struct query_msg *msgs;            /* its batch, pointing at the buffers below */
+	bool observed;                     /* the context has an observer (read at start) */
 	int in_dirty;                      /* in_msgs[0..in_dirty) were filled by the last receive */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
@@ -186,7 +187,7 @@ static void udp_answer(struct udp_worker *w, int n)
 		w->msgs[i].query_len = w->in_msgs[i].msg_len;
 		w->msgs[i].truncated = (w->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
 	}
-	if (w->use_pktinfo && query_ctx_is_observed(qc)) {
+	if (w->use_pktinfo && w->observed) {
 		for (int i = 0; i < n; i++)
 			w->msgs[i].local = query_local(w, &w->in_msgs[i].msg_hdr, &w->locals[i])
 						   ? (const struct sockaddr *)&w->locals[i]
@@ -236,7 +237,8 @@ static void udp_answer(struct udp_worker *w, int n)
 		}
 		sent += k;
 	}
-	query_batch_finish(qc, (unsigned)n);
+	if (w->observed)
+		query_batch_finish(qc, (unsigned)n);
 }
 
 /* The worker: block until at least one datagram arrives, take what else is
@@ -246,6 +248,8 @@ static void *udp_main(void *arg)
 {
 	struct udp_worker *w = arg;
 
+	/* Observers are set before the thread starts. */
+	w->observed = query_ctx_is_observed(w->query);
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		int n;
 

@@ -109,8 +109,8 @@ static size_t put_query(unsigned i, const char *name, ldns_rr_type t, bool ecs)
 	ldns_pkt_set_id(q, 0x4242);
 	if (ecs) {
 		ldns_pkt_set_edns_udp_size(q, 1232);
-		ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN,
-								sizeof(ecs_opt), ecs_opt));
+		ldns_pkt_set_edns_data(
+		    q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof(ecs_opt), ecs_opt));
 	}
 	ck_assert_int_eq(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
 	ck_assert_uint_le(len, sizeof(queries[i]));
@@ -237,17 +237,25 @@ START_TEST(test_log_only_and_no_observer)
 	struct query_msg *msgs = query_batch_msgs(ctx);
 
 	((struct config *)snap->config)->rrl_log_only = true;
+	/* The listener's access list refuses rather than drops. */
+	((struct config *)snap->config)->listen_acl[0].drop = false;
 	ck_assert(!query_ctx_is_observed(ctx));
 	for (unsigned i = 0; i < 3; i++)
 		set_msg(i, put_query(i, "www.example.com.", LDNS_RR_TYPE_A, false), CLIENT);
-	query_batch(ctx, snap, 0, NULL, 3);
-	query_batch_finish(ctx, 3);
+	set_msg(3, put_query(3, "www.example.com.", LDNS_RR_TYPE_A, false), DENIED);
+	query_batch(ctx, snap, 0, NULL, 4);
+	query_batch_finish(ctx, 4);
 	/* Everything is sent in full; what would have been limited is counted. */
 	for (unsigned i = 0; i < 3; i++) {
 		ck_assert_uint_gt(msgs[i].resp_len, 12);
 		ck_assert_uint_eq(resps[i][2] & 0x02, 0); /* TC clear */
 	}
 	ck_assert_uint_eq(ms->rrl[0][METRICS_RRL_SLIPPED] + ms->rrl[0][METRICS_RRL_DROPPED], 2);
+	/* REFUSED (rcode 5) to the denied client, counted as refused. */
+	ck_assert_uint_gt(msgs[3].resp_len, 12);
+	ck_assert_uint_eq(resps[3][3] & 0x0f, 5);
+	ck_assert_uint_eq(ms->events[METRICS_ACL_REFUSED], 1);
+	ck_assert_uint_eq(ms->events[METRICS_ACL_DROPPED], 0);
 	ck_assert_uint_eq(seen_count, 0);
 }
 END_TEST
