@@ -624,6 +624,21 @@ START_TEST(test_dname_rules)
 	ck_assert_int_eq(lk.match, ZONE_MATCH_NXDOMAIN);
 	ck_assert_ptr_eq(lk.closest_encloser, n);
 	zone_set_free(out);
+
+	/* Nor may a load-balanced name live below a DNAME. */
+	{
+		const struct zone_dynamic dyn = {.name = "www.dname-apex.test", .id = 1,
+						 .where = "gslbd.conf:9:5", .types = ZONE_DYN_A};
+		struct zone_source src = apex;
+
+		src.dynamic = &dyn;
+		src.dynamic_count = 1;
+		out = NULL;
+		ck_assert_int_eq(zone_set_load(&src, 1, &out, &err), GSLB_EPARSE);
+		ck_assert_ptr_null(out);
+		ck_assert_str_eq(err.msg, "gslbd.conf:9:5: name www.dname-apex.test. is below the "
+					  "DNAME at dname-apex.test.");
+	}
 }
 END_TEST
 
