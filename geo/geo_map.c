@@ -503,10 +503,11 @@ struct set_shared {
 	size_t row_cap;             /* room for rows */
 	uint32_t *vslots;           /* row dedupe: row + 1, 0 empty */
 	size_t vmask;               /* vslots entries - 1 */
-	uint32_t *rkeys;            /* record -> row: data offset + 1, 0 empty */
-	uint32_t *rvals;            /* the record's row */
-	size_t rmask;               /* rkeys entries - 1 */
-	size_t records;             /* records classified */
+	uint32_t *offs;             /* the records' data offsets, ascending */
+	uint32_t *offrows;          /* their rows */
+	size_t records;             /* records classified (entries at offs) */
+	uint32_t *kid_rows;         /* per node, per side: the row of the record it names
+				     * (ROW_NONE for "empty", UINT32_MAX for a node or none) */
 	uint8_t *seen;              /* 2 bits per node: named once, named more than once */
 };
 
@@ -629,61 +630,38 @@ static int check_classes(const struct set_shared *sh, const uint32_t *v, struct 
 	return 0;
 }
 
-static void grow_rkeys(struct set_shared *sh)
+/* Sort the n values at v by their upper 32 bits (tmp: room for n). */
+static void sort_by_offset(uint64_t *v, uint64_t *tmp, size_t n)
 {
-	size_t mask = (sh->rmask + 1) * 2 - 1;
-	uint32_t *keys = xcalloc(mask + 1, sizeof(*keys));
-	uint32_t *vals = xcalloc(mask + 1, sizeof(*vals));
+	size_t *count = xmalloc(65537 * sizeof(*count));
 
-	for (size_t i = 0; i <= sh->rmask; i++) {
-		size_t s;
-
-		if (sh->rkeys[i] == 0)
-			continue;
-		s = record_slot(sh->rkeys[i] - 1, mask);
-		while (keys[s] != 0)
-			s = (s + 1) & mask;
-		keys[s] = sh->rkeys[i];
-		vals[s] = sh->rvals[i];
+	for (unsigned shift = 32; shift < 64; shift += 16) {
+		memset(count, 0, 65537 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[((v[i] >> shift) & 0xffff) + 1]++;
+		for (size_t b = 1; b <= 65536; b++)
+			count[b] += count[b - 1];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(v[i] >> shift) & 0xffff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
 	}
-	free(sh->rkeys);
-	free(sh->rvals);
-	sh->rkeys = keys;
-	sh->rvals = vals;
-	sh->rmask = mask;
+	free(count);
 }
 
-/* Classify the record at data offset off unless done. */
-static int scan_record(struct set_shared *sh, uint32_t off, geo_map_classify_many_fn classify,
-		       void *ctx, struct gslb_err *err)
-{
-	size_t s = record_slot(off, sh->rmask);
-	struct geo_location loc;
-	uint32_t *v;
-	int rc;
-
-	for (; sh->rkeys[s] != 0; s = (s + 1) & sh->rmask)
-		if (sh->rkeys[s] == off + 1)
-			return 0;
-	geo_db_decode_at(sh->db, off, &loc);
-	v = row_room(sh);
-	classify(&loc, ctx, v);
-	if ((rc = check_classes(sh, v, err)) != 0)
-		return rc;
-	sh->rkeys[s] = off + 1;
-	sh->rvals[s] = row_intern(sh);
-	if (++sh->records * 2 > sh->rmask)
-		grow_rkeys(sh);
-	return 0;
-}
-
-/* The row of a record scan_record() classified. */
+/* The row of the record at data offset off (UINT32_MAX: not classified). */
 static uint32_t record_row(const struct set_shared *sh, uint32_t off)
 {
-	for (size_t s = record_slot(off, sh->rmask); sh->rkeys[s] != 0; s = (s + 1) & sh->rmask)
-		if (sh->rkeys[s] == off + 1)
-			return sh->rvals[s];
-	return UINT32_MAX;
+	size_t lo = 0, hi = sh->records;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sh->offs[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sh->records && sh->offs[lo] == off ? sh->offrows[lo] : UINT32_MAX;
 }
 
 static void mark_named(struct set_shared *sh, uint64_t node)
@@ -701,11 +679,17 @@ static bool named_twice(const struct set_shared *sh, uint64_t node)
 	return (sh->seen[node / 4] >> ((node % 4) * 2) & 2u) != 0;
 }
 
-/* The pass over the nodes: records classified, nodes named twice marked. */
+/* The pass over the nodes: the records they name, sorted by offset, each
+ * decoded and classified once (in the order of the data section), its row
+ * written beside every record naming it (sh->kid_rows); nodes named twice
+ * marked. */
 static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *ctx,
 		struct gslb_err *err)
 {
 	const MMDB_s *mmdb = sh->mmdb;
+	size_t n = 0, refs = (size_t)sh->node_count * 2;
+	uint64_t *v = xmalloc((refs + 1) * sizeof(*v)), *tmp;
+	int rc = 0;
 
 	for (uint32_t i = 0; i < sh->node_count; i++) {
 		MMDB_search_node_s node;
@@ -716,23 +700,41 @@ static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *
 			continue;
 		rec[0] = node.left_record;
 		rec[1] = node.right_record;
-		for (int k = 0; k < 2; k++) {
-			int rc;
-
-			if (rec[k] < sh->node_count) {
+		for (unsigned k = 0; k < 2; k++) {
+			if (rec[k] < sh->node_count)
 				mark_named(sh, rec[k]);
-			} else if (rec[k] > sh->node_count &&
-				   rec[k] - sh->node_count - 16 < mmdb->data_section_size) {
-				rc = scan_record(sh, (uint32_t)(rec[k] - sh->node_count - 16),
-						 classify, ctx, err);
-				if (rc != 0)
-					return rc;
-			}
+			else if (rec[k] == sh->node_count)
+				sh->kid_rows[(size_t)i * 2 + k] = ROW_NONE;
+			else if (rec[k] - sh->node_count - 16 < mmdb->data_section_size)
+				v[n++] = (rec[k] - sh->node_count - 16) << 32 | ((uint64_t)i * 2 + k);
 		}
 		if ((i & 0x3ffff) == 0x3ffff)
 			geo_db_drop_pages(sh->db);
 	}
-	return 0;
+	tmp = xmalloc((n + 1) * sizeof(*tmp));
+	sort_by_offset(v, tmp, n);
+	free(tmp);
+	sh->offs = xmalloc((n + 1) * sizeof(*sh->offs));
+	sh->offrows = xmalloc((n + 1) * sizeof(*sh->offrows));
+	for (size_t i = 0; i < n && rc == 0;) {
+		uint32_t off = (uint32_t)(v[i] >> 32), row, *classes;
+		struct geo_location loc;
+
+		geo_db_decode_at(sh->db, off, &loc);
+		classes = row_room(sh);
+		classify(&loc, ctx, classes);
+		if ((rc = check_classes(sh, classes, err)) != 0)
+			break;
+		row = row_intern(sh);
+		sh->offs[sh->records] = off;
+		sh->offrows[sh->records++] = row;
+		for (; i < n && (uint32_t)(v[i] >> 32) == off; i++)
+			sh->kid_rows[(uint32_t)v[i]] = row;
+		if ((sh->records & 0xffff) == 0)
+			geo_db_drop_pages(sh->db);
+	}
+	free(v);
+	return rc;
 }
 
 static int wfail(struct walker *w, int code, const char *what)
@@ -891,14 +893,16 @@ static void memo_put(struct walker *w, uint64_t node, const struct vec *v)
 }
 
 /* walk() for every map of w at once: the result of the subtree at record
- * value rec, at depth bits, into res (its references, if any, at buf). */
-static void set_walk(struct walker *w, uint64_t rec, unsigned depth, uint32_t near,
+ * value rec (when a record: of row row, UINT32_MAX if not classified), at
+ * depth bits, into res (its references, if any, at buf). */
+static void set_walk(struct walker *w, uint64_t rec, uint32_t row, unsigned depth, uint32_t near,
 		     struct vec *res, uint32_t *buf)
 {
 	const struct set_shared *sh = w->sh;
 	bool is_node = rec < sh->node_count, memo = false;
 	MMDB_search_node_s node;
 	uint64_t kids[2];
+	uint32_t kid_rows[2];
 	struct vec kv[2];
 
 	res->row = ROW_NONE;
@@ -912,24 +916,21 @@ static void set_walk(struct walker *w, uint64_t rec, unsigned depth, uint32_t ne
 		}
 	}
 	if (!is_node) {
-		uint32_t row = ROW_NONE;
-
-		if (rec != sh->node_count) {
-			if (rec - sh->node_count - 16 >= sh->mmdb->data_section_size) {
-				wfail(w, GSLB_EIO, "corrupt search tree (record past the data)");
-				return;
-			}
-			row = record_row(sh, (uint32_t)(rec - sh->node_count - 16));
-			if (row == UINT32_MAX) {
-				wfail(w, GSLB_EIO, "corrupt search tree (a record not found)");
-				return;
-			}
+		if (rec == sh->node_count)
+			row = ROW_NONE;
+		else if (rec - sh->node_count - 16 >= sh->mmdb->data_section_size) {
+			wfail(w, GSLB_EIO, "corrupt search tree (record past the data)");
+			return;
+		} else if (row == UINT32_MAX) {
+			wfail(w, GSLB_EIO, "corrupt search tree (a record not classified)");
+			return;
 		}
 		res->row = row;
 		if (near == 0)
 			return;
 		/* a block starts inside this network: split it down to the block */
 		kids[0] = kids[1] = rec;
+		kid_rows[0] = kid_rows[1] = row;
 	} else {
 		memo = near == 0 && named_twice(sh, rec);
 		if (memo && memo_get(w, rec, res, buf))
@@ -948,6 +949,8 @@ static void set_walk(struct walker *w, uint64_t rec, unsigned depth, uint32_t ne
 		}
 		kids[0] = node.left_record;
 		kids[1] = node.right_record;
+		kid_rows[0] = sh->kid_rows[rec * 2];
+		kid_rows[1] = sh->kid_rows[rec * 2 + 1];
 	}
 	for (unsigned k = 0; k < 2; k++) {
 		uint32_t kid_near = 0;
@@ -956,7 +959,7 @@ static void set_walk(struct walker *w, uint64_t rec, unsigned depth, uint32_t ne
 			if ((near & (UINT32_C(1) << i)) != 0 && bit_at(w->over[i].addr, depth) == k)
 				kid_near |= UINT32_C(1) << i;
 		}
-		set_walk(w, kids[k], depth + 1, kid_near, &kv[k],
+		set_walk(w, kids[k], kid_rows[k], depth + 1, kid_near, &kv[k],
 			 &w->stack[((size_t)(depth + 1) * 2 + k) * w->n]);
 	}
 	if (w->rc != 0)
@@ -974,7 +977,11 @@ static void set_walk_root(struct walker *w, uint64_t rec, unsigned max_depth,
 	w->max_depth = max_depth;
 	w->over = over;
 	w->over_count = over_count;
-	set_walk(w, rec, 0, (UINT32_C(1) << over_count) - 1, &v, w->root_buf);
+	uint32_t row = UINT32_MAX;
+
+	if (rec > w->sh->node_count && rec - w->sh->node_count - 16 <= UINT32_MAX)
+		row = record_row(w->sh, (uint32_t)(rec - w->sh->node_count - 16));
+	set_walk(w, rec, row, 0, (UINT32_C(1) << over_count) - 1, &v, w->root_buf);
 	for (size_t j = 0; j < w->n; j++)
 		roots[j] = vec_ref(w, &v, j);
 }
@@ -1126,6 +1133,8 @@ int geo_map_set_build(const struct geo_db *db, size_t count, geo_map_classify_ma
 
 	if (count == 0)
 		return gslb_err_setc(err, GSLB_EINVAL, "%s: no maps to build", geo_db_path(db));
+	if (mmdb->metadata.node_count >= UINT32_C(1) << 31)
+		return gslb_err_setc(err, GSLB_EIO, "%s: search tree too big", geo_db_path(db));
 	if (threads == 0)
 		threads = 1;
 	if (threads > count)
@@ -1137,9 +1146,8 @@ int geo_map_set_build(const struct geo_db *db, size_t count, geo_map_classify_ma
 	sh.count = count;
 	sh.vmask = 4095;
 	sh.vslots = xcalloc(sh.vmask + 1, sizeof(*sh.vslots));
-	sh.rmask = 4095;
-	sh.rkeys = xcalloc(sh.rmask + 1, sizeof(*sh.rkeys));
-	sh.rvals = xcalloc(sh.rmask + 1, sizeof(*sh.rvals));
+	sh.kid_rows = xmalloc(((size_t)sh.node_count * 2 + 1) * sizeof(*sh.kid_rows));
+	memset(sh.kid_rows, 0xff, ((size_t)sh.node_count * 2 + 1) * sizeof(*sh.kid_rows));
 	sh.seen = xcalloc((size_t)sh.node_count / 4 + 1, 1);
 
 	/* rows 0..2: not found, private, the IPv4-mapped range */
@@ -1216,8 +1224,9 @@ fail:
 	free(started);
 	free(sh.rows);
 	free(sh.vslots);
-	free(sh.rkeys);
-	free(sh.rvals);
+	free(sh.offs);
+	free(sh.offrows);
+	free(sh.kid_rows);
 	free(sh.seen);
 	if (rc != 0)
 		return rc;
