@@ -539,7 +539,7 @@ struct walker {
 	uint32_t (*tn)[2];              /* hash-consed nodes */
 	size_t tn_count;                /* in use at tn */
 	size_t tn_cap;                  /* room at tn */
-	uint32_t *hslots;               /* node + 1 by (left, right), 0 empty */
+	uint32_t (*hslots)[3];          /* by (left, right): left, right, node + 1 (0 empty) */
 	size_t hmask;                   /* hslots entries - 1 */
 	uint32_t (*cache)[3];           /* recent (left, right, node), direct mapped */
 	uint32_t *stack;                /* 2 vectors per depth, n references each */
@@ -758,21 +758,24 @@ static uint32_t vec_ref(const struct walker *w, const struct vec *v, size_t j)
 static void grow_hslots(struct walker *w)
 {
 	size_t mask = (w->hmask + 1) * 2 - 1;
-	uint32_t *slots = xcalloc(mask + 1, sizeof(*slots));
+	uint32_t(*slots)[3] = xcalloc(mask + 1, sizeof(*slots));
 
 	for (size_t id = 0; id < w->tn_count; id++) {
 		size_t s = pair_hash(w->tn[id][0], w->tn[id][1]) & mask;
 
-		while (slots[s] != 0)
+		while (slots[s][2] != 0)
 			s = (s + 1) & mask;
-		slots[s] = (uint32_t)id + 1;
+		slots[s][0] = w->tn[id][0];
+		slots[s][1] = w->tn[id][1];
+		slots[s][2] = (uint32_t)id + 1;
 	}
 	free(w->hslots);
 	w->hslots = slots;
 	w->hmask = mask;
 }
 
-/* The node (left, right): an equal one made before, or a new one. */
+/* The node (left, right): an equal one made before, or a new one. The
+ * slots hold the pair, so that a lookup reads one of them. */
 static uint32_t cons(struct walker *w, uint32_t left, uint32_t right)
 {
 	uint64_t h = pair_hash(left, right);
@@ -782,10 +785,11 @@ static uint32_t cons(struct walker *w, uint32_t left, uint32_t right)
 
 	if (c[2] != MEMO_NONE && c[0] == left && c[1] == right)
 		return c[2];
-	for (; w->hslots[s] != 0; s = (s + 1) & w->hmask) {
-		id = w->hslots[s] - 1;
-		if (w->tn[id][0] == left && w->tn[id][1] == right)
+	for (; w->hslots[s][2] != 0; s = (s + 1) & w->hmask) {
+		if (w->hslots[s][0] == left && w->hslots[s][1] == right) {
+			id = w->hslots[s][2] - 1;
 			goto found;
+		}
 	}
 	if (w->tn_count >= MAX_NODES) {
 		wfail(w, GSLB_ERANGE, "too many networks");
@@ -798,8 +802,10 @@ static uint32_t cons(struct walker *w, uint32_t left, uint32_t right)
 	id = (uint32_t)w->tn_count++;
 	w->tn[id][0] = left;
 	w->tn[id][1] = right;
-	w->hslots[s] = id + 1;
-	if (w->tn_count * 2 > w->hmask)
+	w->hslots[s][0] = left;
+	w->hslots[s][1] = right;
+	w->hslots[s][2] = id + 1;
+	if (w->tn_count * 4 > w->hmask * 3)
 		grow_hslots(w);
 found:
 	c[0] = left;
