@@ -1729,7 +1729,7 @@ static struct compared compare_compiled(const struct geo_db *db, unsigned count,
 	struct gslb_err err = {""};
 	uint64_t x = seed;
 
-	ck_assert_msg(lb_maps_build(cfg, db, &maps, &err) == 0, "%s", err.msg);
+	ck_assert_msg(lb_maps_build(cfg, db, NULL, &maps, &err) == 0, "%s", err.msg);
 	ck_assert_ptr_nonnull(maps);
 	lb_maps_stats(maps, &st);
 	out.maps = st.maps;
@@ -1822,7 +1822,7 @@ START_TEST(test_compiled_nothing)
 	struct gslb_err err = {""};
 	struct lb_maps_stats st;
 
-	ck_assert_int_eq(lb_maps_build(cfg, NULL, &maps, &err), 0);
+	ck_assert_int_eq(lb_maps_build(cfg, NULL, NULL, &maps, &err), 0);
 	ck_assert_ptr_null(maps);
 	lb_maps_stats(NULL, &st);
 	ck_assert_uint_eq(st.maps, 0);
@@ -1831,7 +1831,7 @@ START_TEST(test_compiled_nothing)
 		cfg->pools[i].country_count = 0;
 		cfg->pools[i].continent_count = 0;
 	}
-	ck_assert_int_eq(lb_maps_build(cfg, geo, &maps, &err), 0);
+	ck_assert_int_eq(lb_maps_build(cfg, geo, NULL, &maps, &err), 0);
 	ck_assert_ptr_null(maps);
 	/* teardown frees the override lists by count: put them back */
 	cfg->pools[P_OVERRIDE].country_count = 2;
@@ -1917,7 +1917,7 @@ START_TEST(test_nearest_many)
 		uint64_t r = UINT64_C(0x853c49e6748fea9b);
 		unsigned again = 0;
 
-		ck_assert_msg(lb_maps_build(cfg, geo, &maps, &err) == 0, "%s", err.msg);
+		ck_assert_msg(lb_maps_build(cfg, geo, NULL, &maps, &err) == 0, "%s", err.msg);
 		for (unsigned i = 0; i < 50000; i++) {
 			struct lb_client cl = random_client(&r);
 			struct lb_decision a, b;
