@@ -484,6 +484,7 @@ void geo_map_stats(const struct geo_map *m, struct geo_map_stats *out)
 #define ROW_FIRST  3 /* the first row of records */
 #define CONS_CACHE 4096
 #define MAX_NODES  (UINT32_C(1) << 30)
+#define DECODE_THREADS 16
 
 struct geo_map_set {
 	struct geo_map *maps;           /* count maps, their nodes at nodes */
@@ -506,6 +507,7 @@ struct set_shared {
 	uint32_t *offs;             /* the records' data offsets, ascending */
 	uint32_t *offrows;          /* their rows */
 	size_t records;             /* records classified (entries at offs) */
+	unsigned threads;           /* threads of the build */
 	uint32_t *kid_rows;         /* per node, per side: the row of the record it names
 				     * (ROW_NONE for "empty", UINT32_MAX for a node or none) */
 	uint8_t *seen;              /* 2 bits per node: named once, named more than once */
@@ -679,6 +681,73 @@ static bool named_twice(const struct set_shared *sh, uint64_t node)
 	return (sh->seen[node / 4] >> ((node % 4) * 2) & 2u) != 0;
 }
 
+/* Records decoded in a chunk, on the threads of the build. */
+#define DECODE_CHUNK 32768
+
+struct decoder {
+	const struct set_shared *sh;  /* the records at sh->offs */
+	size_t first;                 /* the first record to decode */
+	size_t count;                 /* how many */
+	struct geo_location *out;     /* their locations */
+};
+
+static void *decode_run(void *arg)
+{
+	const struct decoder *d = arg;
+
+	for (size_t i = 0; i < d->count; i++)
+		geo_db_decode_at(d->sh->db, d->sh->offs[d->first + i], &d->out[i]);
+	return NULL;
+}
+
+/* Decode every record at sh->offs (chunk by chunk, each split over the
+ * threads) and classify it on this thread, in offset order: its row into
+ * sh->offrows. */
+static int classify_records(struct set_shared *sh, geo_map_classify_many_fn classify, void *ctx,
+			    struct gslb_err *err)
+{
+	struct geo_location *locs = xmalloc(DECODE_CHUNK * sizeof(*locs));
+	struct decoder d[DECODE_THREADS];
+	pthread_t tid[DECODE_THREADS];
+	bool started[DECODE_THREADS];
+	unsigned threads = sh->threads < DECODE_THREADS ? sh->threads : DECODE_THREADS;
+	int rc = 0;
+
+	for (size_t first = 0; first < sh->records && rc == 0; first += DECODE_CHUNK) {
+		size_t count = sh->records - first < DECODE_CHUNK ? sh->records - first : DECODE_CHUNK;
+
+		for (unsigned t = 0, at = 0; t < threads; t++) {
+			size_t part = count / threads + (t < count % threads);
+
+			d[t].sh = sh;
+			d[t].first = first + at;
+			d[t].count = part;
+			d[t].out = locs + at;
+			at += (unsigned)part;
+			started[t] = t > 0 && pthread_create(&tid[t], NULL, decode_run, &d[t]) == 0;
+		}
+		(void)decode_run(&d[0]);
+		for (unsigned t = 1; t < threads; t++) {
+			if (started[t])
+				(void)pthread_join(tid[t], NULL);
+			else
+				(void)decode_run(&d[t]);
+		}
+		for (size_t i = 0; i < count; i++) {
+			uint32_t *classes = row_room(sh);
+
+			classify(&locs[i], ctx, classes);
+			if ((rc = check_classes(sh, classes, err)) != 0)
+				break;
+			sh->offrows[first + i] = row_intern(sh);
+		}
+		if ((first / DECODE_CHUNK) % 8 == 7)
+			geo_db_drop_pages(sh->db);
+	}
+	free(locs);
+	return rc;
+}
+
 /* The pass over the nodes: the records they name, sorted by offset, each
  * decoded and classified once (in the order of the data section), its row
  * written beside every record naming it (sh->kid_rows); nodes named twice
@@ -714,24 +783,17 @@ static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *
 	tmp = xmalloc((n + 1) * sizeof(*tmp));
 	sort_by_offset(v, tmp, n);
 	free(tmp);
+	/* the distinct offsets, then their rows */
 	sh->offs = xmalloc((n + 1) * sizeof(*sh->offs));
 	sh->offrows = xmalloc((n + 1) * sizeof(*sh->offrows));
-	for (size_t i = 0; i < n && rc == 0;) {
-		uint32_t off = (uint32_t)(v[i] >> 32), row, *classes;
-		struct geo_location loc;
-
-		geo_db_decode_at(sh->db, off, &loc);
-		classes = row_room(sh);
-		classify(&loc, ctx, classes);
-		if ((rc = check_classes(sh, classes, err)) != 0)
-			break;
-		row = row_intern(sh);
-		sh->offs[sh->records] = off;
-		sh->offrows[sh->records++] = row;
-		for (; i < n && (uint32_t)(v[i] >> 32) == off; i++)
-			sh->kid_rows[(uint32_t)v[i]] = row;
-		if ((sh->records & 0xffff) == 0)
-			geo_db_drop_pages(sh->db);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || v[i] >> 32 != v[i - 1] >> 32)
+			sh->offs[sh->records++] = (uint32_t)(v[i] >> 32);
+	rc = classify_records(sh, classify, ctx, err);
+	for (size_t i = 0, r = 0; i < n && rc == 0; i++) {
+		while (sh->offs[r] != (uint32_t)(v[i] >> 32))
+			r++;
+		sh->kid_rows[(uint32_t)v[i]] = sh->offrows[r];
 	}
 	free(v);
 	return rc;
@@ -1143,13 +1205,14 @@ int geo_map_set_build(const struct geo_db *db, size_t count, geo_map_classify_ma
 		return gslb_err_setc(err, GSLB_EIO, "%s: search tree too big", geo_db_path(db));
 	if (threads == 0)
 		threads = 1;
-	if (threads > count)
-		threads = (unsigned)count;
 	memset(&sh, 0, sizeof(sh));
 	sh.db = db;
 	sh.mmdb = mmdb;
 	sh.node_count = mmdb->metadata.node_count;
 	sh.count = count;
+	sh.threads = threads; /* decoding: every thread; the walk: one per map at most */
+	if (threads > count)
+		threads = (unsigned)count;
 	sh.vmask = 4095;
 	sh.vslots = xcalloc(sh.vmask + 1, sizeof(*sh.vslots));
 	sh.kid_rows = xmalloc(((size_t)sh.node_count * 2 + 1) * sizeof(*sh.kid_rows));
