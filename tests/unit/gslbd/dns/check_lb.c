@@ -1720,17 +1720,13 @@ struct compared {
  * down_every-th), decided over db with and without compiled maps: the same
  * answers; and a client drawn inside every returned scope gets the same
  * answer from the direct lookups. */
-static struct compared compare_compiled(const struct geo_db *db, unsigned count, size_t down_dc,
-					unsigned down_every, uint64_t seed)
+static struct compared compare_maps(const struct geo_db *db, const struct lb_maps *maps,
+				    unsigned count, size_t down_dc, unsigned down_every, uint64_t seed)
 {
 	struct compared out = {0, 0, 0};
-	struct lb_maps *maps = NULL;
 	struct lb_maps_stats st;
-	struct gslb_err err = {""};
 	uint64_t x = seed;
 
-	ck_assert_msg(lb_maps_build(cfg, db, NULL, &maps, &err) == 0, "%s", err.msg);
-	ck_assert_ptr_nonnull(maps);
 	lb_maps_stats(maps, &st);
 	out.maps = st.maps;
 	for (unsigned i = 0; i < count; i++) {
@@ -1752,6 +1748,20 @@ static struct compared compare_compiled(const struct geo_db *db, unsigned count,
 		lb_decide(cfg, db, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
 		assert_same_answer(&b, &o, "inside scope of client", i);
 	}
+	return out;
+}
+
+/* compare_maps() over maps built for cfg over db. */
+static struct compared compare_compiled(const struct geo_db *db, unsigned count, size_t down_dc,
+					unsigned down_every, uint64_t seed)
+{
+	struct lb_maps *maps = NULL;
+	struct gslb_err err = {""};
+	struct compared out;
+
+	ck_assert_msg(lb_maps_build(cfg, db, NULL, &maps, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_nonnull(maps);
+	out = compare_maps(db, maps, count, down_dc, down_every, seed);
 	lb_maps_free(maps);
 	return out;
 }
@@ -1769,6 +1779,53 @@ START_TEST(test_compiled_same_decisions)
 	ck_assert_uint_eq(r.maps, 3);
 	/* merging must have widened some scopes */
 	ck_assert_uint_gt(r.wider, 0);
+	unplace_probes();
+}
+END_TEST
+
+/* A build given the maps before compiles only the inputs that changed:
+ * here one pool's datacenters, listed in another order. The maps taken
+ * over outlive the build they came from, and every decision is still the
+ * direct lookups'. */
+START_TEST(test_compiled_reuse)
+{
+	struct lb_maps *before = NULL, *after = NULL, *same = NULL;
+	struct lb_maps_stats st;
+	struct gslb_err err = {""};
+	struct config_pool *p = &cfg->pools[P_NEAREST];
+	size_t tmp;
+	struct compared r;
+
+	place_probes();
+	ck_assert_msg(lb_maps_build(cfg, geo, NULL, &before, &err) == 0, "%s", err.msg);
+	lb_maps_stats(before, &st);
+	ck_assert_uint_eq(st.maps, 3);
+	ck_assert_uint_eq(st.compiled, 3);
+	ck_assert_uint_eq(st.reused, 0);
+
+	/* nothing changed: everything taken over, and kept once before goes */
+	ck_assert_msg(lb_maps_build(cfg, geo, before, &same, &err) == 0, "%s", err.msg);
+	lb_maps_stats(same, &st);
+	ck_assert_uint_eq(st.maps, 3);
+	ck_assert_uint_eq(st.compiled, 0);
+	ck_assert_uint_eq(st.reused, 3);
+	lb_maps_free(before);
+	r = compare_maps(geo, same, 20000, DC_EU, 7, UINT64_C(0x159e3779b97f4a7c));
+	ck_assert_uint_eq(r.maps, 3);
+
+	tmp = p->dcs[0];
+	p->dcs[0] = p->dcs[2];
+	p->dcs[2] = tmp;
+	ck_assert_msg(lb_maps_build(cfg, geo, same, &after, &err) == 0, "%s", err.msg);
+	lb_maps_stats(after, &st);
+	/* nearest (now apart from nearest2), nearest2, override, latency */
+	ck_assert_uint_eq(st.maps, 4);
+	ck_assert_uint_eq(st.compiled, 1);
+	ck_assert_uint_eq(st.reused, 3);
+	lb_maps_free(same);
+	r = compare_maps(geo, after, 100000, DC_EU, 7, UINT64_C(0x7f4a7c159e3779b9));
+	ck_assert_uint_eq(r.maps, 4);
+	lb_maps_free(after);
 	unplace_probes();
 }
 END_TEST
@@ -1989,6 +2046,7 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_latency_override);
 	tcase_add_test(tc, test_cache_same_decisions);
 	tcase_add_test(tc, test_compiled_same_decisions);
+	tcase_add_test(tc, test_compiled_reuse);
 	tcase_add_test(tc, test_compiled_nothing);
 	tcase_add_test(tc, test_spill_compiled);
 	tcase_add_test(tc, test_nearest_many);
