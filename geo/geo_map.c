@@ -506,10 +506,10 @@ struct set_shared {
 	size_t vmask;               /* vslots entries - 1 */
 	uint32_t *offs;             /* the records' data offsets, ascending */
 	uint32_t *offrows;          /* their rows */
+	uint64_t *marks;            /* a bit per byte of the data section: a record starts there */
+	uint32_t *ranks;            /* per word of marks: the bits set before it */
 	size_t records;             /* records classified (entries at offs) */
 	unsigned threads;           /* threads of the build */
-	uint32_t *kid_rows;         /* per node, per side: the row of the record it names
-				     * (ROW_NONE for "empty", UINT32_MAX for a node or none) */
 	uint8_t *seen;              /* 2 bits per node: named once, named more than once */
 };
 
@@ -632,38 +632,15 @@ static int check_classes(const struct set_shared *sh, const uint32_t *v, struct 
 	return 0;
 }
 
-/* Sort the n values at v by their upper 32 bits (tmp: room for n). */
-static void sort_by_offset(uint64_t *v, uint64_t *tmp, size_t n)
-{
-	size_t *count = xmalloc(65537 * sizeof(*count));
-
-	for (unsigned shift = 32; shift < 64; shift += 16) {
-		memset(count, 0, 65537 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[((v[i] >> shift) & 0xffff) + 1]++;
-		for (size_t b = 1; b <= 65536; b++)
-			count[b] += count[b - 1];
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(v[i] >> shift) & 0xffff]++] = v[i];
-		memcpy(v, tmp, n * sizeof(*v));
-	}
-	free(count);
-}
-
-/* The row of the record at data offset off (UINT32_MAX: not classified). */
+/* The row of the record at data offset off (UINT32_MAX: not classified):
+ * its index among the records is the number of marks before it. */
 static uint32_t record_row(const struct set_shared *sh, uint32_t off)
 {
-	size_t lo = 0, hi = sh->records;
+	uint64_t word = sh->marks[off / 64], below = (UINT64_C(1) << (off % 64)) - 1;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sh->offs[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < sh->records && sh->offs[lo] == off ? sh->offrows[lo] : UINT32_MAX;
+	if ((word >> (off % 64) & 1) == 0)
+		return UINT32_MAX;
+	return sh->offrows[sh->ranks[off / 64] + (uint32_t)__builtin_popcountll(word & below)];
 }
 
 static void mark_named(struct set_shared *sh, uint64_t node)
@@ -748,18 +725,17 @@ static int classify_records(struct set_shared *sh, geo_map_classify_many_fn clas
 	return rc;
 }
 
-/* The pass over the nodes: the records they name, sorted by offset, each
- * decoded and classified once (in the order of the data section), its row
- * written beside every record naming it (sh->kid_rows); nodes named twice
- * marked. */
+/* The pass over the nodes: the records they name marked in a bitmap of
+ * the data section (so that they come out in offset order, each once),
+ * each then decoded and classified once; nodes named twice marked. */
 static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *ctx,
 		struct gslb_err *err)
 {
 	const MMDB_s *mmdb = sh->mmdb;
-	size_t n = 0, refs = (size_t)sh->node_count * 2;
-	uint64_t *v = xmalloc((refs + 1) * sizeof(*v)), *tmp;
-	int rc = 0;
+	size_t words = mmdb->data_section_size / 64 + 1;
 
+	sh->marks = xcalloc(words, sizeof(*sh->marks));
+	sh->ranks = xmalloc(words * sizeof(*sh->ranks));
 	for (uint32_t i = 0; i < sh->node_count; i++) {
 		MMDB_search_node_s node;
 		uint64_t rec[2];
@@ -770,33 +746,26 @@ static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *
 		rec[0] = node.left_record;
 		rec[1] = node.right_record;
 		for (unsigned k = 0; k < 2; k++) {
+			uint64_t off = rec[k] - sh->node_count - 16;
+
 			if (rec[k] < sh->node_count)
 				mark_named(sh, rec[k]);
-			else if (rec[k] == sh->node_count)
-				sh->kid_rows[(size_t)i * 2 + k] = ROW_NONE;
-			else if (rec[k] - sh->node_count - 16 < mmdb->data_section_size)
-				v[n++] = (rec[k] - sh->node_count - 16) << 32 | ((uint64_t)i * 2 + k);
+			else if (rec[k] > sh->node_count && off < mmdb->data_section_size)
+				sh->marks[off / 64] |= UINT64_C(1) << (off % 64);
 		}
 		if ((i & 0x3ffff) == 0x3ffff)
 			geo_db_drop_pages(sh->db);
 	}
-	tmp = xmalloc((n + 1) * sizeof(*tmp));
-	sort_by_offset(v, tmp, n);
-	free(tmp);
-	/* the distinct offsets, then their rows */
-	sh->offs = xmalloc((n + 1) * sizeof(*sh->offs));
-	sh->offrows = xmalloc((n + 1) * sizeof(*sh->offrows));
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || v[i] >> 32 != v[i - 1] >> 32)
-			sh->offs[sh->records++] = (uint32_t)(v[i] >> 32);
-	rc = classify_records(sh, classify, ctx, err);
-	for (size_t i = 0, r = 0; i < n && rc == 0; i++) {
-		while (sh->offs[r] != (uint32_t)(v[i] >> 32))
-			r++;
-		sh->kid_rows[(uint32_t)v[i]] = sh->offrows[r];
+	for (size_t w = 0; w < words; w++) {
+		sh->ranks[w] = (uint32_t)sh->records;
+		sh->records += (size_t)__builtin_popcountll(sh->marks[w]);
 	}
-	free(v);
-	return rc;
+	sh->offs = xmalloc((sh->records + 1) * sizeof(*sh->offs));
+	sh->offrows = xmalloc((sh->records + 1) * sizeof(*sh->offrows));
+	for (size_t w = 0, n = 0; w < words; w++)
+		for (uint64_t m = sh->marks[w]; m != 0; m &= m - 1)
+			sh->offs[n++] = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(m));
+	return classify_records(sh, classify, ctx, err);
 }
 
 static int wfail(struct walker *w, int code, const char *what)
@@ -989,7 +958,9 @@ static void set_walk(struct walker *w, uint64_t rec, uint32_t row, unsigned dept
 		else if (rec - sh->node_count - 16 >= sh->mmdb->data_section_size) {
 			wfail(w, GSLB_EIO, "corrupt search tree (record past the data)");
 			return;
-		} else if (row == UINT32_MAX) {
+		} else if (row == UINT32_MAX &&
+			   (row = record_row(sh, (uint32_t)(rec - sh->node_count - 16))) ==
+			       UINT32_MAX) {
 			wfail(w, GSLB_EIO, "corrupt search tree (a record not classified)");
 			return;
 		}
@@ -1017,8 +988,7 @@ static void set_walk(struct walker *w, uint64_t rec, uint32_t row, unsigned dept
 		}
 		kids[0] = node.left_record;
 		kids[1] = node.right_record;
-		kid_rows[0] = sh->kid_rows[rec * 2];
-		kid_rows[1] = sh->kid_rows[rec * 2 + 1];
+		kid_rows[0] = kid_rows[1] = UINT32_MAX;
 	}
 	for (unsigned k = 0; k < 2; k++) {
 		uint32_t kid_near = 0;
@@ -1215,8 +1185,6 @@ int geo_map_set_build(const struct geo_db *db, size_t count, geo_map_classify_ma
 		threads = (unsigned)count;
 	sh.vmask = 4095;
 	sh.vslots = xcalloc(sh.vmask + 1, sizeof(*sh.vslots));
-	sh.kid_rows = xmalloc(((size_t)sh.node_count * 2 + 1) * sizeof(*sh.kid_rows));
-	memset(sh.kid_rows, 0xff, ((size_t)sh.node_count * 2 + 1) * sizeof(*sh.kid_rows));
 	sh.seen = xcalloc((size_t)sh.node_count / 4 + 1, 1);
 
 	/* rows 0..2: not found, private, the IPv4-mapped range */
@@ -1295,7 +1263,8 @@ fail:
 	free(sh.vslots);
 	free(sh.offs);
 	free(sh.offrows);
-	free(sh.kid_rows);
+	free(sh.marks);
+	free(sh.ranks);
 	free(sh.seen);
 	if (rc != 0)
 		return rc;
