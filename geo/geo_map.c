@@ -485,6 +485,7 @@ void geo_map_stats(const struct geo_map *m, struct geo_map_stats *out)
 #define CONS_CACHE 4096
 #define MAX_NODES  (UINT32_C(1) << 30)
 #define DECODE_THREADS 16
+#define MEMO_DEPTH 12 /* see set_walk() */
 
 struct geo_map_set {
 	struct geo_map *maps;           /* count maps, their nodes at nodes */
@@ -971,7 +972,14 @@ static void set_walk(struct walker *w, uint64_t rec, uint32_t row, unsigned dept
 		kids[0] = kids[1] = rec;
 		kid_rows[0] = kid_rows[1] = row;
 	} else {
-		memo = near == 0 && named_twice(sh, rec);
+		/* Named twice, or near the top of an IPv4 tree (also at ::/96
+		 * of an IPv6 one), which the IPv6 walk, the IPv4 walk and the
+		 * aliases reach with different blocks laid over: what one walk
+		 * found beside the blocks' paths serves the others. */
+		memo = near == 0 &&
+		       (named_twice(sh, rec) ||
+			(w->max_depth == 32 ? depth <= MEMO_DEPTH
+					    : depth >= 96 && depth <= 96 + MEMO_DEPTH));
 		if (memo && memo_get(w, rec, res, buf))
 			return;
 		if (depth >= w->max_depth) {
