@@ -507,8 +507,9 @@ struct set_shared {
 	size_t vmask;               /* vslots entries - 1 */
 	uint32_t *offs;             /* the records' data offsets, ascending */
 	uint32_t *offrows;          /* their rows */
-	uint64_t *marks;            /* a bit per byte of the data section: a record starts there */
-	uint32_t *ranks;            /* per word of marks: the bits set before it */
+	uint64_t (*marks)[2];       /* per 64 bytes of the data section: a bit per byte where
+				     * a record starts, and the bits set before (one cache
+				     * line for both) */
 	size_t records;             /* records classified (entries at offs) */
 	unsigned threads;           /* threads of the build */
 	uint8_t *seen;              /* 2 bits per node: named once, named more than once */
@@ -633,15 +634,26 @@ static int check_classes(const struct set_shared *sh, const uint32_t *v, struct 
 	return 0;
 }
 
+/* The bits set in v (without the popcnt instruction, which a portable
+ * build does not assume: libgcc's fallback is a call). */
+static unsigned popcount64(uint64_t v)
+{
+	v = v - ((v >> 1) & UINT64_C(0x5555555555555555));
+	v = (v & UINT64_C(0x3333333333333333)) + ((v >> 2) & UINT64_C(0x3333333333333333));
+	v = (v + (v >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((v * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* The row of the record at data offset off (UINT32_MAX: not classified):
  * its index among the records is the number of marks before it. */
 static uint32_t record_row(const struct set_shared *sh, uint32_t off)
 {
-	uint64_t word = sh->marks[off / 64], below = (UINT64_C(1) << (off % 64)) - 1;
+	const uint64_t *m = sh->marks[off / 64];
+	uint64_t below = (UINT64_C(1) << (off % 64)) - 1;
 
-	if ((word >> (off % 64) & 1) == 0)
+	if ((m[0] >> (off % 64) & 1) == 0)
 		return UINT32_MAX;
-	return sh->offrows[sh->ranks[off / 64] + (uint32_t)__builtin_popcountll(word & below)];
+	return sh->offrows[m[1] + popcount64(m[0] & below)];
 }
 
 static void mark_named(struct set_shared *sh, uint64_t node)
@@ -736,7 +748,6 @@ static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *
 	size_t words = mmdb->data_section_size / 64 + 1;
 
 	sh->marks = xcalloc(words, sizeof(*sh->marks));
-	sh->ranks = xmalloc(words * sizeof(*sh->ranks));
 	for (uint32_t i = 0; i < sh->node_count; i++) {
 		MMDB_search_node_s node;
 		uint64_t rec[2];
@@ -752,19 +763,19 @@ static int scan(struct set_shared *sh, geo_map_classify_many_fn classify, void *
 			if (rec[k] < sh->node_count)
 				mark_named(sh, rec[k]);
 			else if (rec[k] > sh->node_count && off < mmdb->data_section_size)
-				sh->marks[off / 64] |= UINT64_C(1) << (off % 64);
+				sh->marks[off / 64][0] |= UINT64_C(1) << (off % 64);
 		}
 		if ((i & 0x3ffff) == 0x3ffff)
 			geo_db_drop_pages(sh->db);
 	}
 	for (size_t w = 0; w < words; w++) {
-		sh->ranks[w] = (uint32_t)sh->records;
-		sh->records += (size_t)__builtin_popcountll(sh->marks[w]);
+		sh->marks[w][1] = sh->records;
+		sh->records += (size_t)popcount64(sh->marks[w][0]);
 	}
 	sh->offs = xmalloc((sh->records + 1) * sizeof(*sh->offs));
 	sh->offrows = xmalloc((sh->records + 1) * sizeof(*sh->offrows));
 	for (size_t w = 0, n = 0; w < words; w++)
-		for (uint64_t m = sh->marks[w]; m != 0; m &= m - 1)
+		for (uint64_t m = sh->marks[w][0]; m != 0; m &= m - 1)
 			sh->offs[n++] = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(m));
 	return classify_records(sh, classify, ctx, err);
 }
@@ -1272,7 +1283,6 @@ fail:
 	free(sh.offs);
 	free(sh.offrows);
 	free(sh.marks);
-	free(sh.ranks);
 	free(sh.seen);
 	if (rc != 0)
 		return rc;
