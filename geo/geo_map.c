@@ -267,11 +267,11 @@ static uint32_t walk_root(struct builder *b, uint64_t rec, unsigned max_depth,
 
 /* Laying out: the trie's nodes below the tables, copied depth first. */
 struct layout {
-	uint32_t (*tn)[2];       /* the trie's nodes */
-	uint32_t *moved;         /* per trie node: its final index, MEMO_NONE before */
-	uint32_t (*nodes)[2];    /* the final nodes */
-	size_t count;            /* in use at nodes */
-	size_t leaves;           /* leaves laid out */
+	uint32_t (*tn)[2];    /* the trie's nodes */
+	uint32_t *moved;      /* per trie node: its final index, MEMO_NONE before */
+	uint32_t (*nodes)[2]; /* the final nodes */
+	size_t count;         /* in use at nodes */
+	size_t leaves;        /* leaves laid out */
 };
 
 static uint32_t copy_node(struct layout *l, uint32_t ref)
@@ -478,14 +478,14 @@ void geo_map_stats(const struct geo_map *m, struct geo_map_stats *out)
  * that every map of the set shares; a node shared in the store is copied
  * once. */
 
-#define ROW_NONE   0 /* addresses without a record */
-#define ROW_PRIV   1 /* private blocks: merge with nothing */
-#define ROW_MAPPED 2 /* the IPv4-mapped range of the IPv6 tree: "not found", merges with nothing */
-#define ROW_FIRST  3 /* the first row of records */
-#define CONS_CACHE 4096
-#define MAX_NODES  (UINT32_C(1) << 30)
+#define ROW_NONE       0 /* addresses without a record */
+#define ROW_PRIV       1 /* private blocks: merge with nothing */
+#define ROW_MAPPED     2 /* IPv4-mapped range of the IPv6 tree: "not found", no merging */
+#define ROW_FIRST      3 /* the first row of records */
+#define CONS_CACHE     4096
+#define MAX_NODES      (UINT32_C(1) << 30)
 #define DECODE_THREADS 16
-#define MEMO_DEPTH 12 /* see set_walk() */
+#define MEMO_DEPTH     12 /* see set_walk() */
 
 struct geo_map_set {
 	struct geo_map *maps;           /* count maps, their nodes at nodes */
@@ -496,23 +496,23 @@ struct geo_map_set {
 
 /* What every thread of a build reads (written before they start). */
 struct set_shared {
-	const struct geo_db *db;    /* the database walked */
-	const MMDB_s *mmdb;         /* its mapped file */
-	uint32_t node_count;        /* search tree nodes */
-	size_t count;               /* maps */
-	uint32_t *rows;             /* row r's class in map i: rows[r * count + i] */
-	size_t row_count;           /* rows in use */
-	size_t row_cap;             /* room for rows */
-	uint32_t *vslots;           /* row dedupe: row + 1, 0 empty */
-	size_t vmask;               /* vslots entries - 1 */
-	uint32_t *offs;             /* the records' data offsets, ascending */
-	uint32_t *offrows;          /* their rows */
-	uint64_t (*marks)[2];       /* per 64 bytes of the data section: a bit per byte where
-				     * a record starts, and the bits set before (one cache
-				     * line for both) */
-	size_t records;             /* records classified (entries at offs) */
-	unsigned threads;           /* threads of the build */
-	uint8_t *seen;              /* 2 bits per node: named once, named more than once */
+	const struct geo_db *db; /* the database walked */
+	const MMDB_s *mmdb;      /* its mapped file */
+	uint32_t node_count;     /* search tree nodes */
+	size_t count;            /* maps */
+	uint32_t *rows;          /* row r's class in map i: rows[r * count + i] */
+	size_t row_count;        /* rows in use */
+	size_t row_cap;          /* room for rows */
+	uint32_t *vslots;        /* row dedupe: row + 1, 0 empty */
+	size_t vmask;            /* vslots entries - 1 */
+	uint32_t *offs;          /* the records' data offsets, ascending */
+	uint32_t *offrows;       /* their rows */
+	uint64_t (*marks)[2];    /* per 64 bytes of the data section: a bit per byte where
+				  * a record starts, and the bits set before (one cache
+				  * line for both) */
+	size_t records;          /* records classified (entries at offs) */
+	unsigned threads;        /* threads of the build */
+	uint8_t *seen;           /* 2 bits per node: named once, named more than once */
 };
 
 /* A block laid over a walk of a set: its addresses get row. */
@@ -629,7 +629,8 @@ static int check_classes(const struct set_shared *sh, const uint32_t *v, struct 
 {
 	for (size_t i = 0; i < sh->count; i++)
 		if (v[i] >= GEO_MAP_MAX_CLASSES)
-			return gslb_err_setc(err, GSLB_ERANGE, "%s: class %u out of range (at most %u)",
+			return gslb_err_setc(err, GSLB_ERANGE,
+					     "%s: class %u out of range (at most %u)",
 					     geo_db_path(sh->db), v[i], GEO_MAP_MAX_CLASSES - 1);
 	return 0;
 }
@@ -675,10 +676,10 @@ static bool named_twice(const struct set_shared *sh, uint64_t node)
 #define DECODE_CHUNK 32768
 
 struct decoder {
-	const struct set_shared *sh;  /* the records at sh->offs */
-	size_t first;                 /* the first record to decode */
-	size_t count;                 /* how many */
-	struct geo_location *out;     /* their locations */
+	const struct set_shared *sh; /* the records at sh->offs */
+	size_t first;                /* the first record to decode */
+	size_t count;                /* how many */
+	struct geo_location *out;    /* their locations */
 };
 
 static void *decode_run(void *arg)
@@ -704,7 +705,8 @@ static int classify_records(struct set_shared *sh, geo_map_classify_many_fn clas
 	int rc = 0;
 
 	for (size_t first = 0; first < sh->records && rc == 0; first += DECODE_CHUNK) {
-		size_t count = sh->records - first < DECODE_CHUNK ? sh->records - first : DECODE_CHUNK;
+		size_t count =
+		    sh->records - first < DECODE_CHUNK ? sh->records - first : DECODE_CHUNK;
 
 		for (unsigned t = 0, at = 0; t < threads; t++) {
 			size_t part = count / threads + (t < count % threads);
@@ -987,10 +989,10 @@ static void set_walk(struct walker *w, uint64_t rec, uint32_t row, unsigned dept
 		 * of an IPv6 one), which the IPv6 walk, the IPv4 walk and the
 		 * aliases reach with different blocks laid over: what one walk
 		 * found beside the blocks' paths serves the others. */
-		memo = near == 0 &&
-		       (named_twice(sh, rec) ||
-			(w->max_depth == 32 ? depth <= MEMO_DEPTH
-					    : depth >= 96 && depth <= 96 + MEMO_DEPTH));
+		memo =
+		    near == 0 && (named_twice(sh, rec) ||
+				  (w->max_depth == 32 ? depth <= MEMO_DEPTH
+						      : depth >= 96 && depth <= 96 + MEMO_DEPTH));
 		if (memo && memo_get(w, rec, res, buf))
 			return;
 		if (depth >= w->max_depth) {

@@ -20,11 +20,11 @@ struct latency_table;
  * of a compiled map gets before health, family and the per-query parts
  * (weighted hashing, latency rankings) apply. */
 struct lb_ranking {
-	uint32_t first;   /* index into the dcs of its set of its first datacenter */
-	uint8_t count;    /* datacenters, 1..LB_MAX_POOL_DCS */
-	uint8_t reason;   /* enum lb_reason: policy, country, continent or unlocated */
-	bool truncated;   /* only the nearest `count` of the pool's datacenters are kept */
-	int16_t region;   /* latency: the probe region nearest the class, -1 when none */
+	uint32_t first; /* index into the dcs of its set of its first datacenter */
+	uint8_t count;  /* datacenters, 1..LB_MAX_POOL_DCS */
+	uint8_t reason; /* enum lb_reason: policy, country, continent or unlocated */
+	bool truncated; /* only the nearest `count` of the pool's datacenters are kept */
+	int16_t region; /* latency: the probe region nearest the class, -1 when none */
 };
 
 /* Nearest rankings keep the pool's answers plus this many datacenters: with
@@ -52,13 +52,13 @@ struct lb_pool_map {
 };
 
 struct lb_maps {
-	uint32_t *pool_map;          /* per config pool: index into maps, or UINT32_MAX when
-				      * the pool's answer does not depend on the location */
-	struct lb_pool_map *maps;    /* distinct pool inputs */
-	size_t map_count;            /* entries in use at maps */
-	struct lb_compiled **sets;   /* one reference to each set the maps come from */
-	size_t set_count;            /* entries at sets */
-	struct lb_maps_stats stats;  /* what building them took */
+	uint32_t *pool_map;         /* per config pool: index into maps, or UINT32_MAX when
+				     * the pool's answer does not depend on the location */
+	struct lb_pool_map *maps;   /* distinct pool inputs */
+	size_t map_count;           /* entries in use at maps */
+	struct lb_compiled **sets;  /* one reference to each set the maps come from */
+	size_t set_count;           /* entries at sets */
+	struct lb_maps_stats stats; /* what building them took */
 };
 
 /* How many datacenters an answer of pool holds at most. */

@@ -61,11 +61,11 @@ static void compiled_unref(struct lb_compiled *c)
 
 /* A location as the rankings read it. */
 struct loc_key {
-	double lat, lon;    /* when has_coords */
-	bool found;         /* has a record */
-	bool has_coords;    /* lat and lon valid */
-	char country[3];    /* as in struct geo_location */
-	char continent[3];  /* as in struct geo_location */
+	double lat, lon;   /* when has_coords */
+	bool found;        /* has a record */
+	bool has_coords;   /* lat and lon valid */
+	char country[3];   /* as in struct geo_location */
+	char continent[3]; /* as in struct geo_location */
 };
 
 /* Compiling one set. */
@@ -101,9 +101,9 @@ static uint64_t ranking_hash(uint8_t reason, int16_t region, const struct lb_can
 	return h;
 }
 
-static bool ranking_equal(const struct lb_compiled *c, const struct lb_ranking *rk,
-			  uint8_t reason, int16_t region, bool truncated,
-			  const struct lb_candidate *cand, unsigned count)
+static bool ranking_equal(const struct lb_compiled *c, const struct lb_ranking *rk, uint8_t reason,
+			  int16_t region, bool truncated, const struct lb_candidate *cand,
+			  unsigned count)
 {
 	if (rk->reason != reason || rk->region != region || rk->count != count ||
 	    rk->truncated != truncated)
@@ -150,8 +150,8 @@ static uint32_t add_ranking(struct build *b, uint8_t reason, int16_t region,
 	struct lb_ranking *rk;
 
 	for (; b->slots[s] != 0; s = (s + 1) & b->slot_mask) {
-		if (ranking_equal(c, &c->rankings[b->slots[s] - 1], reason, region, truncated,
-				  cand, count))
+		if (ranking_equal(c, &c->rankings[b->slots[s] - 1], reason, region, truncated, cand,
+				  count))
 			return b->slots[s] - 1;
 	}
 	if (c->ranking_count == b->ranking_cap) {
@@ -269,14 +269,14 @@ static void classify(const struct geo_location *loc, void *ctx, uint32_t *classe
 
 		lb_rank_location(b->cfg, b->pools[i], b->all_up, &b->regions, loc,
 				 loc->has_coords ? b->chord : NULL, d, &region, &truncated);
-		classes[i] = add_ranking(b, (uint8_t)d->reason, region, d->cands, d->cand_count,
-					 truncated);
+		classes[i] =
+		    add_ranking(b, (uint8_t)d->reason, region, d->cands, d->cand_count, truncated);
 	}
 	if (b->loc_count == b->loc_cap) {
 		b->loc_cap = b->loc_cap * 2 + 1024;
 		b->locs = xreallocarray(b->locs, b->loc_cap, sizeof(*b->locs));
-		b->loc_classes = xreallocarray(b->loc_classes, b->loc_cap * b->count,
-					       sizeof(*b->loc_classes));
+		b->loc_classes =
+		    xreallocarray(b->loc_classes, b->loc_cap * b->count, sizeof(*b->loc_classes));
 	}
 	b->locs[b->loc_count] = k;
 	memcpy(&b->loc_classes[b->loc_count * b->count], classes, b->count * sizeof(*classes));
@@ -294,9 +294,9 @@ static bool pool_is_located(const struct config_pool *pool)
 
 /* A growing byte string. */
 struct keybuf {
-	uint8_t *p;  /* bytes */
-	size_t len;  /* in use */
-	size_t cap;  /* allocated */
+	uint8_t *p; /* bytes */
+	size_t len; /* in use */
+	size_t cap; /* allocated */
 };
 
 static void key_put(struct keybuf *k, const void *v, size_t len)
@@ -501,7 +501,8 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, const stru
 		key_u64(&k, digest);
 		key_input(&k, cfg, &cfg->pools[p], rlat, rlon, rlen);
 		for (size_t i = 0; i < m->map_count; i++) {
-			if (m->maps[i].key_len == k.len && memcmp(m->maps[i].key, k.p, k.len) == 0) {
+			if (m->maps[i].key_len == k.len &&
+			    memcmp(m->maps[i].key, k.p, k.len) == 0) {
 				m->pool_map[p] = (uint32_t)i;
 				break;
 			}
