@@ -151,6 +151,14 @@ const char *metrics_rrl_name(enum metrics_rrl a)
 	return names[a];
 }
 
+const char *metrics_pool_outcome_name(enum metrics_pool_outcome o)
+{
+	static const char *const names[METRICS_POOL_OUTCOMES] = {"preferred", "fallback",
+								 "fail_open"};
+
+	return names[o];
+}
+
 void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
 		       enum metrics_rrl action)
 {
@@ -182,8 +190,15 @@ void metrics_count_result(struct metrics_shard *s, const struct answer_result *r
 	else if (res->cookie == ANSWER_COOKIE_BAD)
 		metrics_count_event(s, METRICS_COOKIE_BAD);
 	if (res->lb != NULL) {
-		for (unsigned i = 0; i < res->lb->chosen_count; i++)
-			metrics_count_dc(s, res->lb->chosen[i]);
+		const struct lb_decision *d = res->lb;
+		enum metrics_pool_outcome o = d->failed_open             ? METRICS_POOL_FAIL_OPEN
+					      : d->pool != d->asked_pool ? METRICS_POOL_FALLBACK
+									 : METRICS_POOL_PREFERRED;
+
+		for (unsigned i = 0; i < d->chosen_count; i++)
+			metrics_count_dc(s, d->chosen[i]);
+		if (d->asked_pool < METRICS_MAX_POOLS)
+			add(&s->pool_answers[d->asked_pool][o], 1);
 	}
 }
 
@@ -223,6 +238,10 @@ void metrics_sum(struct metrics_shard *out)
 				atomic_load_explicit(&s->dc_answers[d], memory_order_relaxed);
 		for (size_t e = 0; e < METRICS_EVENTS; e++)
 			out->events[e] += atomic_load_explicit(&s->events[e], memory_order_relaxed);
+		for (size_t p = 0; p < METRICS_MAX_POOLS; p++)
+			for (size_t o = 0; o < METRICS_POOL_OUTCOMES; o++)
+				out->pool_answers[p][o] += atomic_load_explicit(
+				    &s->pool_answers[p][o], memory_order_relaxed);
 	}
 }
 

@@ -16,6 +16,7 @@
 
 #define METRICS_MAX_ZONES 256   /* zones counted one by one; the rest as "other" */
 #define METRICS_MAX_DCS 256     /* datacenters counted one by one */
+#define METRICS_MAX_POOLS 256   /* pools counted one by one */
 #define METRICS_QTYPES 14       /* A NS CNAME SOA PTR MX TXT AAAA SRV DS ANY AXFR IXFR other */
 #define METRICS_RCODES 7        /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED other */
 
@@ -44,6 +45,14 @@ enum metrics_rrl {
 	METRICS_RRL_ACTIONS
 };
 
+/* How a load-balanced answer came about, counted per pool of the name. */
+enum metrics_pool_outcome {
+	METRICS_POOL_PREFERRED, /* from the name's own pool, a healthy datacenter */
+	METRICS_POOL_FALLBACK,  /* every datacenter of it down: from its fallback pool */
+	METRICS_POOL_FAIL_OPEN, /* every datacenter down: answered as if up (all_down: fail_open) */
+	METRICS_POOL_OUTCOMES
+};
+
 struct metrics_shard {
 	_Atomic uint64_t epoch;  /* zone epoch the per-zone counters belong to */
 	_Atomic uint64_t queries[METRICS_MAX_ZONES + 1][METRICS_QTYPES][METRICS_RCODES];
@@ -53,6 +62,8 @@ struct metrics_shard {
 	_Atomic uint64_t dc_answers[METRICS_MAX_DCS]; /* times each datacenter was in an answer */
 	_Atomic uint64_t events[METRICS_EVENTS];      /* enum metrics_event */
 	_Atomic uint64_t rrl[METRICS_MAX_ZONES + 1][METRICS_RRL_ACTIONS]; /* by zone, enum metrics_rrl */
+	_Atomic uint64_t pool_answers[METRICS_MAX_POOLS][METRICS_POOL_OUTCOMES];
+	                         /* by the name's pool, enum metrics_pool_outcome */
 };
 
 /* Register a shard for a DNS thread (main thread, before it starts). */
@@ -64,8 +75,9 @@ void metrics_count_query(struct metrics_shard *s, uint64_t epoch, long zone, uin
 struct answer_result;
 
 /* Count everything about one answer_query() result: the query by zone,
- * qtype and rcode (or as dropped), truncation, and the datacenters of its
- * load-balancing decision. DNS thread owning s. */
+ * qtype and rcode (or as dropped), truncation, and the datacenters and
+ * outcome (enum metrics_pool_outcome) of its load-balancing decision. DNS
+ * thread owning s. */
 void metrics_count_result(struct metrics_shard *s, const struct answer_result *res);
 /* Count a datacenter in an answer, a dropped query, a truncated answer. */
 void metrics_count_dc(struct metrics_shard *s, size_t dc);
@@ -80,6 +92,8 @@ const char *metrics_event_name(enum metrics_event e);
 const char *metrics_event_help(enum metrics_event e);
 /* Label of an enum metrics_rrl. */
 const char *metrics_rrl_name(enum metrics_rrl a);
+/* Label of an enum metrics_pool_outcome. */
+const char *metrics_pool_outcome_name(enum metrics_pool_outcome o);
 /* Current zone epoch; metrics_bump_epoch() after a reload changed zones. */
 uint64_t metrics_epoch(void);
 void metrics_bump_epoch(void);

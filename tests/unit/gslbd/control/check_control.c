@@ -26,6 +26,8 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/control/status.h"
+#include "gslbd/dns/answer.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/snapshot.h"
 
@@ -388,6 +390,75 @@ START_TEST(test_metrics_text)
 }
 END_TEST
 
+/* The series the dashboard draws: pools, overrides, what each probe says. */
+START_TEST(test_metrics_dashboard)
+{
+	struct metrics_shard *shard = metrics_shard_new();
+	struct metrics_shard *sum = xmalloc(sizeof(*sum));
+	struct lb_decision *d = xcalloc(1, sizeof(*d));
+	struct answer_result res;
+	struct gslb_err err = {""};
+	size_t len = 0;
+	char *text;
+
+	memset(&res, 0, sizeof(res));
+	res.action = ANSWER_SEND;
+	res.qtype = 1;
+	res.lb = d;
+	d->chosen_count = 1;
+	metrics_count_result(shard, &res); /* preferred */
+	d->failed_open = true;
+	metrics_count_result(shard, &res);
+	metrics_count_result(shard, &res); /* fail_open twice */
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", true), REPORT_OK);
+		ck_assert_int_eq(report("probe-us", SECRET_US, "ap-southeast", false), REPORT_OK);
+	}
+	metrics_sum(sum);
+	text = status_metrics_text(ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"preferred\"} 1\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fallback\"} 0\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fail_open\"} 2\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_datacenter_info{pool=\"web\",datacenter=\"eu-west\"} 1\n"),
+	    "%s", text);
+	/* eu-west drained, ap-southeast down: us-east alone is answered */
+	ck_assert_msg(strstr(text, "gslbd_pool_datacenters_up{pool=\"web\"} 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"eu-west\","
+				   "state=\"drain\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"us-east\","
+				   "state=\"drain\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"eu-west\"} "),
+	    "%s", text);
+	ck_assert_msg(
+	    !strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"us-east\"}"),
+	    "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-us\",region=\"us\","
+				   "datacenter=\"ap-southeast\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_rtt_seconds{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 0.012500\n"),
+		      "%s", text);
+	free(text);
+	free(sum);
+	free(d);
+	metrics_shutdown();
+}
+END_TEST
+
 START_TEST(test_explain)
 {
 	struct explain_query q = {
@@ -574,6 +645,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_admin_drain_persists);
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_metrics_text);
+	tcase_add_test(tc, test_metrics_dashboard);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
 	tcase_add_test(tc, test_load_to_snapshot);
