@@ -151,11 +151,12 @@ bool tenant_filter_explain(json_t *ex, const struct config *cfg, const struct co
 }
 
 /* Does the sample line (len bytes) carry a label datacenter="X" or
- * pool="X" that t may see? */
+ * pool="X", and may t see every such label it carries? */
 static bool sample_visible(const char *line, size_t len, const struct config *cfg,
 			   const struct config_token *t)
 {
 	static const char *const labels[2] = {"datacenter=\"", "pool=\""};
+	bool any = false;
 
 	for (int k = 0; k < 2; k++) {
 		size_t ll = strlen(labels[k]);
@@ -172,10 +173,13 @@ static bool sample_visible(const char *line, size_t len, const struct config *cf
 				return false;
 			memcpy(name, p + ll, (size_t)(end - (p + ll)));
 			name[end - (p + ll)] = '\0';
-			return k == 0 ? dc_visible(cfg, t, name) : pool_visible(cfg, t, name);
+			if (!(k == 0 ? dc_visible(cfg, t, name) : pool_visible(cfg, t, name)))
+				return false;
+			any = true;
+			break;
 		}
 	}
-	return false;
+	return any;
 }
 
 char *tenant_filter_metrics(const char *text, size_t len, const struct config *cfg,

@@ -92,6 +92,9 @@ call GET /metrics "$TOK_A"
 expect 200 "A's metrics"
 others=$(echo "$BODY" | grep -v '^#' | grep -v -E 'datacenter="(edge|us-east)"|pool="cname"' || true)
 [ -z "$others" ] || fail "A's metrics show: $(echo "$others" | head -n 3)"
+# us-east is A's, pool web is not: a sample with both is not A's.
+others=$(echo "$BODY" | grep -E 'pool="[^"]*"' | grep -v 'pool="cname"' || true)
+[ -z "$others" ] || fail "A's metrics show: $(echo "$others" | head -n 3)"
 echo "$BODY" | grep -q '^gslbd_datacenter_up{datacenter="edge"} 1' || fail "A's metrics lack edge"
 echo "$BODY" | grep -q 'gslbd_dns_queries_total' && fail "A's metrics show the server's queries"
 
