@@ -245,6 +245,15 @@ void metrics_sum(struct metrics_shard *out)
 	}
 }
 
+void metrics_sum_dc_answers(uint64_t *out, size_t n)
+{
+	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < shard_count; i++)
+		for (size_t d = 0; d < n && d < METRICS_MAX_DCS; d++)
+			out[d] += atomic_load_explicit(&shards[i]->dc_answers[d],
+						       memory_order_relaxed);
+}
+
 const char *metrics_qtype_name(unsigned bucket)
 {
 	return bucket < METRICS_QTYPES ? qtype_names[bucket] : "other";

@@ -99,6 +99,9 @@ uint64_t metrics_epoch(void);
 void metrics_bump_epoch(void);
 /* Sum every shard into out (main thread). */
 void metrics_sum(struct metrics_shard *out);
+/* Sum every shard's answers of datacenters 0..n-1 into out[0..n-1] (main
+ * thread; n <= METRICS_MAX_DCS). */
+void metrics_sum_dc_answers(uint64_t *out, size_t n);
 /* Label of a qtype bucket / rcode bucket. */
 const char *metrics_qtype_name(unsigned bucket);
 const char *metrics_rcode_name(unsigned bucket);

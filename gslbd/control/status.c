@@ -11,6 +11,7 @@
 #include "gslbd/control/admin.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
@@ -241,6 +242,12 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 						     : "etcd unreachable: the last state read holds"));
 		return st;
 	}
+}
+
+json_t *status_history_json(const struct control *ctl, const struct snapshot *snap,
+			    uint64_t now_ms)
+{
+	return history_json(ctl->history, snap, ctl->admin, now_ms);
 }
 
 static void prom_escape(FILE *b, const char *s)

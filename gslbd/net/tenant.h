@@ -34,6 +34,10 @@ bool tenant_limits_allow(struct tenant_limits *l, const struct config *cfg, size
 
 /* Cut the /v1/status document st down to what tenant t sees. */
 void tenant_filter_status(json_t *st, const struct config *cfg, const struct config_token *t);
+/* Cut the /v1/history document h down to what tenant t sees: its
+ * datacenters' answers and states, the events about its datacenters and
+ * pools. */
+void tenant_filter_history(json_t *h, const struct config *cfg, const struct config_token *t);
 /* May t see the explanation ex (its pool is t's)? Cuts its candidates down
  * to t's datacenters. */
 bool tenant_filter_explain(json_t *ex, const struct config *cfg, const struct config_token *t);
