@@ -89,6 +89,7 @@ struct lb_candidate {
 
 struct lb_decision {
 	size_t pool;             /* pool that answered (after fallbacks) */
+	size_t asked_pool;       /* the name's own pool (before fallbacks) */
 	struct geo_location loc; /* the client's location (loc.found false when unknown) */
 	bool is_private;         /* the client address is in a private block */
 	enum lb_reason reason;   /* what ordered the candidates */
