@@ -754,6 +754,7 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	/* Candidates past cand_count are never read: leave them be. */
 	memset(out, 0, offsetof(struct lb_decision, cands));
 	out->region = -1;
+	out->asked_pool = pool_idx;
 	if (client->family == AF_INET || client->family == AF_INET6)
 		out->is_private = geo_addr_is_private(client->family, client->addr, &ls.block_len);
 

@@ -473,12 +473,13 @@ static bool reuse(struct lb_maps *m, struct lb_pool_map *pm, const struct lb_map
 }
 
 int lb_maps_build(const struct config *cfg, const struct geo_db *geo, const struct lb_maps *prev,
-		  struct lb_maps **out, struct gslb_err *err)
+		  lb_progress_fn *progress, void *progress_arg, struct lb_maps **out,
+		  struct gslb_err *err)
 {
 	struct lb_maps *m;
 	uint64_t start = time_mono_us(), digest;
 	double *rlat, *rlon;
-	size_t rlen, *todo, *pools, n = 0;
+	size_t rlen, *todo, *pools, n = 0, located = 0, taken = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -498,6 +499,7 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, const stru
 		m->pool_map[p] = UINT32_MAX;
 		if (!pool_is_located(&cfg->pools[p]))
 			continue;
+		located++;
 		key_u64(&k, digest);
 		key_input(&k, cfg, &cfg->pools[p], rlat, rlon, rlen);
 		for (size_t i = 0; i < m->map_count; i++) {
@@ -524,8 +526,15 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, const stru
 	}
 	free(rlat);
 	free(rlon);
+	/* progress: the pools whose map is taken from prev, then all */
+	for (size_t p = 0; p < cfg->pool_count; p++)
+		taken += m->pool_map[p] != UINT32_MAX && m->maps[m->pool_map[p]].set != NULL;
+	if (progress != NULL)
+		progress(progress_arg, taken, located);
 	if (n > 0)
 		rc = compile_set(m, cfg, geo, todo, pools, n, err);
+	if (rc == 0 && progress != NULL)
+		progress(progress_arg, located, located);
 	free(todo);
 	free(pools);
 	if (rc != 0 || m->map_count == 0) {

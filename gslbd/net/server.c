@@ -15,7 +15,6 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
-#include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
@@ -292,15 +291,14 @@ int server_start(struct server *srv, struct gslb_err *err)
 						   (unsigned)i };
 
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
-			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),
-						     metrics_shard_new());
+			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new());
 		}
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		tcp_fds[i] = srv->ls[i].tcp_fd;
 		srv->ls[i].tcp_fd = -1;
 	}
-	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new(), metrics_shard_new());
+	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new());
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)

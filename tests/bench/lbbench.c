@@ -171,7 +171,7 @@ static int compare(const char *conf, const char *mmdb, unsigned clients)
 	uint8_t *up;
 
 	if (config_load(conf, &cfg, &err) != 0 || geo_db_open(mmdb, NULL, &geo, &err) != 0 ||
-	    lb_maps_build(cfg, geo, NULL, &maps, &err) != 0) {
+	    lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err) != 0) {
 		fprintf(stderr, "lbbench: %s\n", err.msg);
 		return 1;
 	}
@@ -303,7 +303,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (config_load_string("lbbench.conf", "/", config_text, &cfg, &err) != 0 ||
-	    geo_db_open(mmdb, NULL, &geo, &err) != 0 || lb_maps_build(cfg, geo, NULL, &maps, &err) != 0) {
+	    geo_db_open(mmdb, NULL, &geo, &err) != 0 ||
+	    lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err) != 0) {
 		fprintf(stderr, "lbbench: %s\n", err.msg);
 		return 1;
 	}
