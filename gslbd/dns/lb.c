@@ -18,11 +18,13 @@
  * located client, a table, or an RTT from that region for any datacenter of
  * the pool, it decides as nearest.
  *
- * Compiled maps (lb_maps_build(), at load, off the DNS threads) replace the
- * GeoIP lookup and the distance ranking of every pool that has them: the
- * map gives the client's class, whose ranking was made by this same
- * rank_pool() code from the class's location, so compiled and direct
- * decisions are the same by construction (and check_lb checks it). */
+ * Compiled maps (lb_maps_build() in lb_maps.c, at load, off the DNS
+ * threads) replace the GeoIP lookup and the distance ranking of every pool
+ * that has them: the map gives the client's class, whose ranking was made
+ * by lb_rank_location(), this same rank_pool() code (or, for a plain
+ * nearest ranking, the same stable order of the same distances), from the
+ * class's location, so compiled and direct decisions are the same by
+ * construction (and check_lb checks it). */
 #include <config.h>
 
 #include "gslbd/dns/lb.h"
