@@ -33,13 +33,13 @@ struct entry {
 
 /* A signed NSEC (NSEC3) record of a load-balanced name. */
 struct denial {
-	bool has;                       /* made: the zone has the name's record */
-	const struct zone_node *node;   /* the node of the zone's record (the name's, or the NSEC3's) */
-	uint16_t type;                  /* NSEC or NSEC3 */
-	size_t off, sig_off;            /* the record and its RRSIGs, packed, in the arena */
-	uint32_t len, sig_len;          /* their bytes */
-	uint32_t ttl;                   /* the zone's record's TTL */
-	struct zone_rrset rrset, sigs;  /* pointing into the arena once built */
+	bool has;                      /* made: the zone has the name's record */
+	const struct zone_node *node;  /* the zone's record's node (the name's, the NSEC3's) */
+	uint16_t type;                 /* NSEC or NSEC3 */
+	size_t off, sig_off;           /* the record and its RRSIGs, packed, in the arena */
+	uint32_t len, sig_len;         /* their bytes */
+	uint32_t ttl;                  /* the zone's record's TTL */
+	struct zone_rrset rrset, sigs; /* pointing into the arena once built */
 };
 
 /* Most RRsets a transfer carries at one node for a load-balanced name: A,
@@ -55,9 +55,9 @@ struct name {
 	size_t xfr_entry[2];          /* the entries of its transfer answer: A, AAAA or a CNAME */
 	unsigned xfr_count;           /* entries at xfr_entry */
 	struct denial xfr;            /* NSEC (NSEC3) listing the transfer answer's types */
-	struct zone_rrset view[XFR_VIEW_MAX]; /* what a transfer carries: at node, then (NSEC3)
-	                                       * at xfr.node */
-	unsigned view_count;          /* entries of view at node */
+	/* What a transfer carries: at node, then (NSEC3) at xfr.node. */
+	struct zone_rrset view[XFR_VIEW_MAX];
+	unsigned view_count; /* entries of view at node */
 };
 
 /* The load-balanced name whose NSEC3 record a node holds. */
@@ -414,50 +414,41 @@ static int sign_denial(struct lbsig_table *t, const struct name *nm, const struc
 }
 
 /* What a transfer of the zone carries for load-balanced name lbname: the
- * addresses of every datacenter of its pool (of the first pool it falls
- * back to that has some, when it has none), or else the CNAME of its first
- * CNAME datacenter; signed, with an NSEC (NSEC3) listing their types. */
+ * addresses of every datacenter of its pool, or when none has any the
+ * CNAME of its first CNAME datacenter; signed, with an NSEC (NSEC3)
+ * listing their types. */
 static int sign_xfr(struct lbsig_table *t, const struct config *cfg, uint32_t lbname,
 		    struct name *nm, const struct zone *z, struct gslb_err *err)
 {
-	size_t pool = cfg->lbnames[lbname].pool;
+	const struct config_pool *p = &cfg->pools[cfg->lbnames[lbname].pool];
+	unsigned *idx = xcalloc(p->dc_count + 1, sizeof(*idx));
 	uint16_t types[2];
 	struct rec r[LBSIG_RR_MAX];
-	unsigned *idx;
 	int rc = 0;
 
-	for (unsigned hop = 0; hop <= LB_MAX_FALLBACKS && pool < cfg->pool_count && rc == 0;
-	     hop++) {
-		const struct config_pool *p = &cfg->pools[pool];
+	for (unsigned i = 0; i < p->dc_count; i++)
+		idx[i] = i;
+	for (int v6 = 0; v6 < 2 && rc == 0; v6++) {
+		uint16_t type = v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A;
+		unsigned n = gather(cfg, p->dcs, idx, (unsigned)p->dc_count, v6 != 0, r);
 
-		idx = xcalloc(p->dc_count + 1, sizeof(*idx));
-		for (unsigned i = 0; i < p->dc_count; i++)
-			idx[i] = i;
-		for (int v6 = 0; v6 < 2 && rc == 0; v6++) {
-			uint16_t type = v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A;
-			unsigned n = gather(cfg, p->dcs, idx, (unsigned)p->dc_count, v6 != 0, r);
+		if (n == 0)
+			continue;
+		rc = add(t, lbname, type, p->ttl, r, n, &nm->xfr_entry[nm->xfr_count], err);
+		types[nm->xfr_count++] = type;
+	}
+	free(idx);
+	for (size_t i = 0; i < p->dc_count && nm->xfr_count == 0 && rc == 0; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
+		uint8_t target[DNAME_MAXLEN];
+		int len;
 
-			if (n == 0)
-				continue;
-			rc = add(t, lbname, type, p->ttl, r, n, &nm->xfr_entry[nm->xfr_count], err);
-			types[nm->xfr_count++] = type;
-		}
-		free(idx);
-		for (size_t i = 0; i < p->dc_count && nm->xfr_count == 0 && rc == 0; i++) {
-			const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
-			uint8_t target[DNAME_MAXLEN];
-			int len;
-
-			if (dc->cname == NULL || (len = dname_from_str(dc->cname, target)) < 0)
-				continue;
-			r[0].rd = target;
-			r[0].len = (uint16_t)len;
-			rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, &nm->xfr_entry[0], err);
-			types[nm->xfr_count++] = WIRE_TYPE_CNAME;
-		}
-		if (nm->xfr_count > 0 || p->all_down != POOL_ALL_DOWN_FALLBACK)
-			break;
-		pool = p->fallback;
+		if (dc->cname == NULL || (len = dname_from_str(dc->cname, target)) < 0)
+			continue;
+		r[0].rd = target;
+		r[0].len = (uint16_t)len;
+		rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, &nm->xfr_entry[0], err);
+		types[nm->xfr_count++] = WIRE_TYPE_CNAME;
 	}
 	if (rc != 0)
 		return rc;

@@ -778,7 +778,8 @@ START_TEST(test_transfer)
 	    {"multi." Z, LDNS_RR_TYPE_A, 2},
 	    {"multi." Z, LDNS_RR_TYPE_AAAA, 1},
 	};
-	ldns_rdf *www = ldns_dname_new_frm_str("www." Z), *multi = ldns_dname_new_frm_str("multi." Z);
+	ldns_rdf *www = ldns_dname_new_frm_str("www." Z),
+		 *multi = ldns_dname_new_frm_str("multi." Z);
 	ldns_rr_list *all;
 	size_t names = 0, lb_names = 0;
 	ldns_pkt *p;
@@ -808,8 +809,8 @@ START_TEST(test_transfer)
 			ldns_rr_list *good = ldns_rr_list_new();
 			ldns_status st = ldns_verify_rrsig_keylist(covered, rr, dnskeys, good);
 
-			ck_assert_msg(st == LDNS_STATUS_OK, "%s does not verify: %s", ldns_rr2str(rr),
-				      ldns_get_errorstr_by_id(st));
+			ck_assert_msg(st == LDNS_STATUS_OK, "%s does not verify: %s",
+				      ldns_rr2str(rr), ldns_get_errorstr_by_id(st));
 			ldns_rr_list_free(covered);
 			ldns_rr_list_free(good);
 		}
