@@ -414,23 +414,26 @@ static int sign_denial(struct lbsig_table *t, const struct name *nm, const struc
 }
 
 /* What a transfer of the zone carries for load-balanced name lbname: the
- * addresses of every datacenter of its pool, or when none has any the
- * CNAME of its first CNAME datacenter; signed, with an NSEC (NSEC3)
- * listing their types. */
+ * addresses of its transfer_answer datacenters (default: every one of its
+ * pool), or when none has any the CNAME of the first CNAME one; signed,
+ * with an NSEC (NSEC3) listing their types. */
 static int sign_xfr(struct lbsig_table *t, const struct config *cfg, uint32_t lbname,
 		    struct name *nm, const struct zone *z, struct gslb_err *err)
 {
-	const struct config_pool *p = &cfg->pools[cfg->lbnames[lbname].pool];
-	unsigned *idx = xcalloc(p->dc_count + 1, sizeof(*idx));
+	const struct config_lbname *lb = &cfg->lbnames[lbname];
+	const struct config_pool *p = &cfg->pools[lb->pool];
+	const size_t *dcs = lb->xfr_dcs != NULL ? lb->xfr_dcs : p->dcs;
+	size_t dc_count = lb->xfr_dcs != NULL ? lb->xfr_dc_count : p->dc_count;
+	unsigned *idx = xcalloc(dc_count + 1, sizeof(*idx));
 	uint16_t types[2];
 	struct rec r[LBSIG_RR_MAX];
 	int rc = 0;
 
-	for (unsigned i = 0; i < p->dc_count; i++)
+	for (unsigned i = 0; i < dc_count; i++)
 		idx[i] = i;
 	for (int v6 = 0; v6 < 2 && rc == 0; v6++) {
 		uint16_t type = v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A;
-		unsigned n = gather(cfg, p->dcs, idx, (unsigned)p->dc_count, v6 != 0, r);
+		unsigned n = gather(cfg, dcs, idx, (unsigned)dc_count, v6 != 0, r);
 
 		if (n == 0)
 			continue;
@@ -438,8 +441,8 @@ static int sign_xfr(struct lbsig_table *t, const struct config *cfg, uint32_t lb
 		types[nm->xfr_count++] = type;
 	}
 	free(idx);
-	for (size_t i = 0; i < p->dc_count && nm->xfr_count == 0 && rc == 0; i++) {
-		const struct config_datacenter *dc = &cfg->datacenters[p->dcs[i]];
+	for (size_t i = 0; i < dc_count && nm->xfr_count == 0 && rc == 0; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[dcs[i]];
 		uint8_t target[DNAME_MAXLEN];
 		int len;
 

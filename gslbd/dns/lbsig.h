@@ -20,11 +20,11 @@
  *
  * And what a zone transfer carries for each dynamic name of a signed zone,
  * so that a secondary that makes no decisions serves it with answers that
- * validate: a fixed answer (the addresses of every datacenter of the
- * name's pool, or when none has any the CNAME of its first CNAME
- * datacenter) signed with the zone's keys, and an NSEC (NSEC3) record
- * listing the types of that answer in place of the zone's, signed too.
- * Health does not change it. */
+ * validate: a fixed answer (the addresses of the name's transfer_answer
+ * datacenters, by default every one of its pool, or when none has any the
+ * CNAME of the first CNAME one) signed with the zone's keys, and an NSEC
+ * (NSEC3) record listing the types of that answer in place of the zone's,
+ * signed too. Health does not change it. */
 #ifndef GSLBD_DNS_LBSIG_H
 #define GSLBD_DNS_LBSIG_H
 
