@@ -3,11 +3,12 @@
 # must verify and serve validating answers. dnssec.test (signed in memory,
 # with the keys made here) has load-balanced names of every kind: a
 # failover pool, an "all" pool, an IPv4-only pool, a CNAME datacenter, a
-# pool mixing a CNAME datacenter with one with addresses, and a wildcard.
+# pool mixing a CNAME datacenter with one with addresses, a wildcard, and
+# a name whose transfer_answer lists one datacenter of its pool.
 # With NSEC and then NSEC3:
 #   - an AXFR passes dnssec-verify (bind9-utils) and ldns-verify-zone, and
 #     carries each load-balanced name's transfer answer (every datacenter
-#     of its pool) with its RRSIG;
+#     of its pool, or those of its transfer_answer) with its RRSIG;
 #   - NSD, a secondary that transfers the zone from gslbd (request-xfr),
 #     serves it, and Unbound validating through NSD (the KSK's DS as trust
 #     anchor) answers secure (AD=1) for every name of the zone, the
@@ -114,6 +115,9 @@ names:
     pool: mixed
   - name: "*.lbwild.$ZONE"
     pool: primary
+  - name: pinned.$ZONE
+    pool: primary
+    transfer_answer: [two]
 EOF
 }
 
@@ -337,6 +341,9 @@ through_secondary() {
 	holds y.z.lbwild.$ZONE AAAA 2001:db8:10::1 2001:db8:20::1
 	holds www.$ZONE TXT                     # NODATA
 	secure NXDOMAIN below.www.$ZONE A
+	# transfer_answer: the datacenters listed only.
+	holds pinned.$ZONE A 198.51.100.10
+	holds pinned.$ZONE AAAA 2001:db8:20::1
 }
 
 # from_gslbd: gslbd's own answers are still chosen per query and validate.
@@ -348,6 +355,7 @@ from_gslbd() {
 	holds alias.$ZONE CNAME plain.$ZONE.
 	holds mixed.$ZONE CNAME plain.$ZONE.    # its first datacenter is the CNAME
 	holds x.lbwild.$ZONE A 192.0.2.10
+	holds pinned.$ZONE A 192.0.2.10
 	holds www.$ZONE TXT
 	secure NXDOMAIN nosuch.$ZONE A
 }
