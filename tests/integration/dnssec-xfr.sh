@@ -280,7 +280,7 @@ nsd_stop() {
 # transfer DENIAL: AXFR of the zone into $WORK/axfr.DENIAL; dnssec-verify
 # and ldns-verify-zone pass on it.
 transfer() {
-	local f=$WORK/axfr.$1
+	local f=$WORK/axfr.$1 rr n t d
 	q axfr $ZONE +onesoa
 	assert_out_lacks "Transfer failed"
 	echo "$OUT" | grep -v '^;' | grep -v '^$' >"$f"
@@ -297,13 +297,13 @@ transfer() {
 		"multi AAAA 2001:db8:10::1" "v4only A 203.0.113.10" "alias CNAME plain.$ZONE." \
 		"mixed A 203.0.113.10" "*.lbwild A 198.51.100.10" "www RRSIG A" "alias RRSIG CNAME" \
 		"*.lbwild RRSIG AAAA"; do
-		set -- $rr
-		awk -v n="$1.$ZONE." -v t="$2" -v d="$3" '$1 == n && $4 == t && $5 == d { f = 1 }
+		read -r n t d <<<"$rr"
+		awk -v n="$n.$ZONE." -v t="$t" -v d="$d" '$1 == n && $4 == t && $5 == d { f = 1 }
 			END { exit !f }' "$f" || fail "the transfer lacks $rr"
 	done
 	for rr in "v4only AAAA" "alias A" "mixed CNAME" "mixed AAAA"; do
-		set -- $rr
-		! awk -v n="$1.$ZONE." -v t="$2" '$1 == n && $4 == t { f = 1 } END { exit !f }' "$f" ||
+		read -r n t <<<"$rr"
+		! awk -v n="$n.$ZONE." -v t="$t" '$1 == n && $4 == t { f = 1 } END { exit !f }' "$f" ||
 			fail "the transfer has $rr records"
 	done
 }
