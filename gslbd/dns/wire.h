@@ -176,8 +176,8 @@ bool wire_put_rrset(struct wire_writer *w, enum wire_section sec, const uint8_t 
  * DO bit, and room for rdlen bytes of options. Returns where the options
  * go (the caller writes exactly rdlen bytes there), or NULL, with nothing
  * written, if the record does not fit. */
-uint8_t *wire_put_opt(struct wire_writer *w, uint16_t udp_size, int rcode, bool dnssec_ok,
-		      size_t rdlen);
+static inline uint8_t *wire_put_opt(struct wire_writer *w, uint16_t udp_size, int rcode,
+				    bool dnssec_ok, size_t rdlen);
 /* Write the section counts into the header and set the header flags word;
  * the message is w->len bytes. */
 void wire_writer_finish(struct wire_writer *w, uint16_t flags);
@@ -209,6 +209,28 @@ static inline void wire_set16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+/* Inline: it closes every response with EDNS, and a call costs more than
+ * its few stores. */
+static inline uint8_t *wire_put_opt(struct wire_writer *w, uint16_t udp_size, int rcode,
+				    bool dnssec_ok, size_t rdlen)
+{
+	uint8_t *p;
+
+	if (w->limit - w->len < WIRE_OPT_LEN + rdlen)
+		return NULL;
+	p = w->buf + w->len;
+	p[0] = 0;
+	wire_set16(p + 1, WIRE_TYPE_OPT);
+	wire_set16(p + 3, udp_size);
+	p[5] = (uint8_t)(rcode >> 4);
+	p[6] = 0;
+	wire_set16(p + 7, dnssec_ok ? 0x8000 : 0);
+	wire_set16(p + 9, (uint16_t)rdlen);
+	w->len += WIRE_OPT_LEN + rdlen;
+	w->count[WIRE_ADDITIONAL]++;
+	return p + WIRE_OPT_LEN;
 }
 
 #endif
