@@ -13,6 +13,7 @@
 #include "gslbd/dns/answer.h"
 #include "gslbd/dns/cookie.h"
 #include "gslbd/dns/lb.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
 #include "zones/sign.h"
@@ -64,6 +65,11 @@ struct answer_scratch {
 	uint32_t now;                       /* cookie clock (answer_scratch_set_time()), 0: read it */
 	uint8_t sigbuf[8 * SIGN_RRSIG_MAX]; /* signatures of a load-balanced RRset signed while
 	                                     * answering (lbsig_sign()) */
+	const uint8_t *lb_rd[LBSIG_RR_MAX]; /* DO=1: the records of the load-balanced RRset
+	                                     * being written, for its signatures (here, not
+	                                     * on the stack: the writer stays small enough
+	                                     * to inline) */
+	uint16_t lb_rdlen[LBSIG_RR_MAX];    /* their lengths */
 };
 
 /* Bytes of the COOKIE option sent: code, length, client and server cookie. */

@@ -88,14 +88,15 @@ static bool vip_seen(const struct config *cfg, const struct lb_decision *d, unsi
 {
 	const struct config_datacenter *dc = &cfg->datacenters[d->chosen[di]];
 	const uint8_t *vip = v6 ? dc->ipv6[vi] : dc->ipv4[vi];
-	size_t len = v6 ? 16 : 4;
 
 	for (unsigned i = 0; i <= di; i++) {
 		const struct config_datacenter *o = &cfg->datacenters[d->chosen[i]];
 		size_t n = i == di ? vi : (v6 ? o->ipv6_count : o->ipv4_count);
 
+		/* Constant lengths: the compiler compares in registers, no
+		 * memcmp() call. */
 		for (size_t j = 0; j < n; j++) {
-			if (memcmp(v6 ? o->ipv6[j] : o->ipv4[j], vip, len) == 0)
+			if (v6 ? memcmp(o->ipv6[j], vip, 16) == 0 : memcmp(o->ipv4[j], vip, 4) == 0)
 				return true;
 		}
 	}
@@ -139,8 +140,7 @@ static int write_vips(struct answer_ctx *c, const uint8_t *owner, const struct l
 {
 	const struct config *cfg = c->snap->config;
 	bool v6 = qtype == WIRE_TYPE_AAAA;
-	const uint8_t *rd[LBSIG_RR_MAX];
-	uint16_t rdlen[LBSIG_RR_MAX];
+	struct answer_scratch *s = c->s;
 	struct wire_mark m;
 	int written = 0;
 
@@ -158,15 +158,16 @@ static int write_vips(struct answer_ctx *c, const uint8_t *owner, const struct l
 				answer_truncate(c);
 				return -1;
 			}
-			if (written < LBSIG_RR_MAX) {
-				rd[written] = v6 ? dc->ipv6[j] : dc->ipv4[j];
-				rdlen[written] = v6 ? 16 : 4;
+			if (c->dnssec && written < LBSIG_RR_MAX) {
+				s->lb_rd[written] = v6 ? dc->ipv6[j] : dc->ipv4[j];
+				s->lb_rdlen[written] = v6 ? 16 : 4;
 			}
 			written++;
 		}
 	}
 	if (c->dnssec && written > 0 && written <= LBSIG_RR_MAX &&
-	    !put_lb_sigs(c, owner, lbname, qtype, d->ttl, rd, rdlen, (unsigned)written))
+	    !put_lb_sigs(c, owner, lbname, qtype, d->ttl, s->lb_rd, s->lb_rdlen,
+			 (unsigned)written))
 		return -1;
 	return written;
 }
@@ -231,10 +232,10 @@ enum answer_lb_result answer_lb_write(struct answer_ctx *c, const struct zone_no
 		return ANSWER_LB_DONE;
 	}
 	if (c->dnssec) {
-		const uint8_t *rd = cname;
-		uint16_t rdlen = (uint16_t)n;
-
-		if (!put_lb_sigs(c, owner, node->dyn_id, WIRE_TYPE_CNAME, d->ttl, &rd, &rdlen, 1))
+		s->lb_rd[0] = cname;
+		s->lb_rdlen[0] = (uint16_t)n;
+		if (!put_lb_sigs(c, owner, node->dyn_id, WIRE_TYPE_CNAME, d->ttl, s->lb_rd,
+				 s->lb_rdlen, 1))
 			return ANSWER_LB_DONE;
 	}
 	if (c->q->qtype == WIRE_TYPE_CNAME)
