@@ -47,6 +47,9 @@ struct query_ctx {
 	struct rrl_params rp;        /* rate limiting's parameters */
 	/* The batch being answered. */
 	const struct sockaddr *local;             /* the socket's bound address, or NULL */
+	uint8_t addr[16];                         /* the client address a bucket's key is made of
+	                                           * (here, not on the stack: query_batch() then
+	                                           * needs no stack protector) */
 	struct timespec received;                 /* observed: wall clock of the batch */
 	struct query_msg msgs[QUERY_BATCH_MAX];   /* the driver's side of its messages */
 	struct query_slot slots[QUERY_BATCH_MAX]; /* ours */
@@ -158,7 +161,6 @@ static inline void limit_prepare(struct query_ctx *ctx, struct query_slot *sl,
 				 const struct sockaddr *peer)
 {
 	const struct answer_result *res = &sl->ev.res;
-	uint8_t addr[16];
 	size_t alen;
 
 	/* A valid cookie proves the address; exempt networks are trusted. */
@@ -168,12 +170,13 @@ static inline void limit_prepare(struct query_ctx *ctx, struct query_slot *sl,
 		sl->ev.rrl = QUERY_RRL_EXEMPT;
 		return;
 	}
-	alen = netaddr_raw(peer, addr);
+	alen = netaddr_raw(peer, ctx->addr);
 	if (alen == 0)
 		return;
 	/* The name the key is made of lives in the scratch until the next
 	 * query: the key is made now. */
-	sl->key = rrl_key(ctx->rrl, rp, addr, alen, res->kind, res->rrl_name, res->rrl_name_len);
+	sl->key = rrl_key(ctx->rrl, rp, ctx->addr, alen, res->kind, res->rrl_name,
+			  res->rrl_name_len);
 	rrl_prefetch(ctx->rrl, sl->key);
 	sl->state = SLOT_LIMIT;
 }
@@ -230,7 +233,6 @@ static inline void second_pass(struct query_ctx *ctx, const struct rrl_params *r
 {
 	struct query_event *ev = &sl->ev;
 	enum rrl_verdict v;
-	bool evicted;
 
 	if (sl->state != SLOT_LIMIT) {
 		if (sl->state == SLOT_SEND) {
@@ -246,11 +248,10 @@ static inline void second_pass(struct query_ctx *ctx, const struct rrl_params *r
 	}
 	ev->fate = QUERY_SENT;
 	m->resp_len = ev->res.len;
-	v = rrl_account_key(ctx->rrl, rp, now_ms, sl->key, &evicted);
-	ev->rrl_evicted = evicted;
+	v = rrl_account_key(ctx->rrl, rp, now_ms, sl->key, &ev->rrl_evicted);
 	if (v == RRL_PASS) {
 		ev->rrl = QUERY_RRL_PASS;
-		if (evicted | ev->listener_denied)
+		if (ev->rrl_evicted | ev->listener_denied)
 			metrics_count_fate(ctx->metrics, ev);
 		return;
 	}
