@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -220,8 +221,8 @@ static bool same_addr(const struct netaddr *a, const struct netaddr *b)
 	return a->len == b->len && memcmp(&a->u, &b->u, a->len) == 0;
 }
 
-static void notify_one(struct notifier *n, const struct config *cfg, const struct zone *z,
-		       const struct config_notify *to)
+static void notify_one(struct notifier *n, const struct config *cfg, const char *name,
+		       const struct zone *z, const struct config_notify *to)
 {
 	struct job *j, **p;
 	int fd;
@@ -253,7 +254,7 @@ static void notify_one(struct notifier *n, const struct config *cfg, const struc
 	j->n = n;
 	j->fd = fd;
 	j->to = to->addr;
-	dname_to_str(zone_origin(z), j->zone, sizeof(j->zone));
+	snprintf(j->zone, sizeof(j->zone), "%s", name);
 	j->origin_len = dname_len(zone_origin(z));
 	memcpy(j->origin, zone_origin(z), j->origin_len);
 	j->serial = zone_serial(z);
@@ -290,6 +291,6 @@ void notifier_changed(struct notifier *n, const struct snapshot *old, const stru
 		log_info("notify: zone=%s serial=%u: telling %zu secondaries", cfg->zones[i].name,
 			 zone_serial(z), cfg->zones[i].notify_count);
 		for (size_t k = 0; k < cfg->zones[i].notify_count; k++)
-			notify_one(n, cfg, z, &cfg->zones[i].notify[k]);
+			notify_one(n, cfg, cfg->zones[i].name, z, &cfg->zones[i].notify[k]);
 	}
 }
