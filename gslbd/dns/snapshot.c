@@ -263,7 +263,8 @@ void snapshot_free(struct snapshot *snap)
 			config_free(snap->data->cfg->config);
 			free(snap->data->cfg);
 		}
-		journals_free(snap->data->journals, zone_set_count(snap->data->zones));
+		if (snap->data->journals != NULL)
+			journals_free(snap->data->journals, zone_set_count(snap->data->zones));
 		zone_set_free(snap->data->zones);
 		maps_share_unref(snap->data->maps);
 		lbsig_free(snap->data->lbsig);
