@@ -49,6 +49,60 @@ static bool transfer_allowed(struct answer_ctx *c, const struct config_zone *cz)
 	return false;
 }
 
+static bool xfr_put_soa(struct wire_writer *w, const struct zone *z);
+
+/* The journal of z that leads from serial to z's serial, and the index of
+ * its first difference; NULL when it does not reach back to serial. */
+static const struct journal *ixfr_journal(const struct snapshot *snap, const struct zone *z,
+					  uint32_t serial, size_t *first)
+{
+	const struct journal *j = snap->journals != NULL ? snap->journals[zone_index(z)] : NULL;
+	long i = journal_find(j, serial);
+
+	if (i < 0 || j->diffs[j->count - 1]->to != zone_serial(z))
+		return NULL;
+	*first = (size_t)i;
+	return j;
+}
+
+/* An IXFR over UDP answered whole: the current SOA, the differences from
+ * the client's serial, the current SOA. Returns false, with nothing
+ * written, when the client is current, the journal does not reach back or
+ * the answer does not fit. */
+static bool ixfr_udp(struct answer_ctx *c, const struct zone *z)
+{
+	uint32_t serial = c->q->ixfr_serial;
+	const struct journal *j;
+	struct wire_mark m;
+	size_t first = 0;
+
+	if ((int32_t)(serial - zone_serial(z)) >= 0 ||
+	    (j = ixfr_journal(c->snap, z, serial, &first)) == NULL)
+		return false;
+	wire_mark_save(c->w, &m);
+	if (!xfr_put_soa(c->w, z))
+		goto full;
+	for (size_t d = first; d < j->count; d++) {
+		for (int list = 0; list < 2; list++) {
+			const uint8_t *p = list == 0 ? j->diffs[d]->del : j->diffs[d]->add;
+			size_t len = list == 0 ? j->diffs[d]->del_len : j->diffs[d]->add_len, pos = 0;
+			const uint8_t *owner, *rd;
+			uint16_t type, rdlen;
+			uint32_t ttl;
+
+			while (journal_rr_next(p, len, &pos, &owner, &type, &ttl, &rd, &rdlen) == 0)
+				if (!wire_put_rr(c->w, WIRE_ANSWER, owner, type, WIRE_CLASS_IN, ttl, rd,
+						 rdlen))
+					goto full;
+		}
+	}
+	if (xfr_put_soa(c->w, z))
+		return true;
+full:
+	wire_mark_restore(c->w, &m);
+	return false;
+}
+
 void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 {
 	const struct config_zone *cz;
@@ -79,8 +133,10 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 		res->action = ANSWER_XFR;
 		return;
 	}
-	/* IXFR over UDP: the current SOA tells the client to retry over TCP
-	 * (RFC 1995 section 4). */
+	/* IXFR over UDP: the differences when they fit (RFC 1995 section 2),
+	 * else the current SOA, which tells the client to retry over TCP. */
+	if (ixfr_udp(c, z))
+		return;
 	soa = zone_soa(z);
 	if (!wire_put_rrset(c->w, WIRE_ANSWER, WIRE_OWNER_QNAME, soa, soa->ttl))
 		answer_truncate(c);
@@ -93,19 +149,19 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 static void ixfr_plan(struct xfr_state *x, const struct snapshot *snap, uint32_t serial)
 {
 	const struct zone *z = x->zone;
-	const struct journal *j = snap->journals != NULL ? snap->journals[zone_index(z)] : NULL;
-	long i;
+	const struct journal *j;
+	size_t first = 0;
 
 	if ((int32_t)(serial - zone_serial(z)) >= 0) {
 		x->kind = METRICS_XFR_UPTODATE;
 		return;
 	}
-	i = journal_find(j, serial);
-	if (i < 0 || j->diffs[j->count - 1]->to != zone_serial(z))
+	j = ixfr_journal(snap, z, serial, &first);
+	if (j == NULL)
 		return;
 	x->kind = METRICS_XFR_IXFR;
 	x->journal = j;
-	x->diff = (size_t)i;
+	x->diff = first;
 }
 
 void xfr_begin(struct xfr_state *x, const struct snapshot *snap, const struct zone *zone,

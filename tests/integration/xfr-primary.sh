@@ -224,6 +224,16 @@ echo "after the change: $ixfr IXFR ($ixfr_bytes bytes in all), $axfr AXFR; one A
 [ $((ixfr_bytes / ixfr)) -lt $((axfr_each / 4)) ] ||
 	fail "an IXFR of one record is not much smaller than a full transfer"
 
+step "IXFR over UDP: the differences when they fit, the SOA alone when current"
+q -y "hmac-sha256:xfr-key:$SECRET" +notcp ixfr=2024010101 example.com
+assert_out_contains "(UDP)"
+for rr in 'www.example.com..*IN.*A.*192.0.2.80' 'www.example.com..*IN.*A.*192.0.2.81'; do
+	echo "$OUT" | grep -q "$rr" || qfail "the UDP IXFR lacks $rr"
+done
+[ "$(echo "$OUT" | grep -c 'IN[[:space:]]*SOA')" -eq 4 ] || qfail "the UDP IXFR is not SOA, old SOA, -, new SOA, +, SOA"
+q -y "hmac-sha256:xfr-key:$SECRET" +notcp ixfr=2024010102 example.com
+[ "$(echo "$OUT" | grep -c 'IN[[:space:]]*SOA')" -eq 1 ] || qfail "a current client gets more than the SOA"
+
 kill -TERM "$NSD_PID" "$KNOT_PID"
 wait_exit "$NSD_PID" 10 || fail "nsd still running after SIGTERM"
 wait_exit "$KNOT_PID" 10 || fail "knotd still running after SIGTERM"
