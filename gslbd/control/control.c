@@ -16,6 +16,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
@@ -239,13 +240,14 @@ static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
 	return 0;
 }
 
-/* Give snap (just made) its zones' journals: prev's (NULL: none) with
- * the difference of each zone that changed (journal.h). */
+/* Give snap (just made, with its lbsig) its zones' journals: prev's
+ * (NULL: none) with the difference of each zone that changed (journal.h). */
 static void add_journals(struct snapshot *snap, const struct snapshot *prev)
 {
 	snapshot_set_journals(snap, journals_next(snap->config, prev != NULL ? prev->zones : NULL,
-						  prev != NULL ? prev->journals : NULL,
-						  snap->zones));
+						  prev != NULL ? prev->lbsig : NULL,
+						  prev != NULL ? prev->journals : NULL, snap->zones,
+						  snap->lbsig));
 }
 
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
@@ -272,8 +274,10 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
-	add_journals(*out, prev);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, prev);
+	return rc;
 }
 
 int control_load_resign(const struct snapshot *base, struct snapshot **out, struct gslb_err *err)
@@ -289,8 +293,10 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	add_journals(*out, base);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, base);
+	return rc;
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)
@@ -478,6 +484,7 @@ struct control *control_new(const char *config_path, bool debug)
 
 	c->config_path = config_path;
 	c->debug = debug;
+	c->history = history_new();
 	return c;
 }
 
@@ -492,6 +499,7 @@ void control_free(struct control *c)
 	admin_table_free(c->admin);
 	free(c->fleet);
 	free(c->sig_low);
+	history_free(c->history);
 	free(c);
 }
 
@@ -521,8 +529,6 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 {
 	struct alert a;
 
-	if (c->alert_sink == NULL)
-		return;
 	memset(&a, 0, sizeof(a));
 	a.event = event;
 	snprintf(a.subject, sizeof(a.subject), "%s", subject);
@@ -530,7 +536,9 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 	snprintf(a.trigger, sizeof(a.trigger), "%s", c->trigger);
 	a.wall_ms = time_wall_ms();
 	alert_finish(&a);
-	c->alert_sink(&a, c->alert_arg);
+	history_event(c->history, &a); /* the status page's history keeps every alert */
+	if (c->alert_sink != NULL)
+		c->alert_sink(&a, c->alert_arg);
 }
 
 /* Is every datacenter of pool p down in states? */
@@ -699,6 +707,7 @@ void control_tick(struct control *c)
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
 	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
+	(void)history_sample(c->history, snapshot_current(), c->admin, time_wall_ms());
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);

@@ -34,6 +34,7 @@ struct snapshot;
 struct zone;
 struct answer_scratch;
 struct lb_decision;
+struct lbsig_table;
 
 /* Largest DNS message (TCP frame payload). */
 #define ANSWER_MAX_MSG 65535
@@ -118,6 +119,7 @@ void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_ca
 struct xfr_state {
 	const struct zone *zone;   /* zone being sent (the snapshot must be held, snapshot_ref()) */
 	const struct journal *journal; /* its journal (IXFR; in the same snapshot) */
+	const struct lbsig_table *lbsig; /* that snapshot's signed load-balanced answers, or NULL */
 	uint16_t id;               /* query ID to echo */
 	uint16_t qtype;            /* AXFR or IXFR, echoed in the question */
 	uint8_t qname[256];        /* question name as the client wrote it */

@@ -8,6 +8,7 @@
 
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
 #include "zones/zone.h"
@@ -98,22 +99,46 @@ static void put_missing(struct rrbuf *out, const uint8_t *owner, const struct zo
 	}
 }
 
-/* The RRsets of node a not (or not alike) in node b into out; the SOA of
- * the apex is left out (it opens each list). */
-static void node_missing(struct rrbuf *out, const struct zone_node *a, const struct zone_node *b)
+/* The RRsets a transfer sends for node n: its own, or a load-balanced
+ * name's from lbsig. */
+static int node_rrsets(const struct lbsig_table *lbsig, const struct zone_node *n,
+		       const struct zone_rrset **rrsets)
 {
-	uint16_t j = 0;
+	int count;
 
-	for (uint16_t i = 0; i < a->rrset_count; i++) {
-		const struct zone_rrset *rs = &a->rrsets[i];
+	*rrsets = n->rrsets;
+	count = lbsig_xfr_rrsets(lbsig, n, rrsets);
+	if (count < 0) {
+		*rrsets = n->rrsets;
+		count = n->rrset_count;
+	}
+	return count;
+}
+
+/* The RRsets of node a (under lbsig la) not (or not alike) in node b
+ * (under lb; b NULL: none) into out; the SOA of the apex is left out (it
+ * opens each list). */
+static void node_missing(struct rrbuf *out, const struct zone_node *a,
+			 const struct lbsig_table *la, const struct zone_node *b,
+			 const struct lbsig_table *lb)
+{
+	const struct zone_rrset *ars, *brs = NULL;
+	int acount = node_rrsets(la, a, &ars), bcount = b != NULL ? node_rrsets(lb, b, &brs) : 0;
+	int j = 0;
+
+	for (int i = 0; i < acount; i++) {
+		const struct zone_rrset *rs = &ars[i];
 		const struct zone_rrset *other = NULL;
 
 		if (rs->type == WIRE_TYPE_SOA && (a->flags & ZONE_NODE_APEX))
 			continue;
-		while (b != NULL && j < b->rrset_count && b->rrsets[j].type < rs->type)
-			j++;
-		if (b != NULL && j < b->rrset_count && b->rrsets[j].type == rs->type)
-			other = &b->rrsets[j];
+		/* Both lists are sorted by type; look the type up in b's. */
+		for (j = 0; j < bcount; j++) {
+			if (brs[j].type == rs->type) {
+				other = &brs[j];
+				break;
+			}
+		}
 		put_missing(out, a->name, rs, other);
 	}
 }
@@ -128,7 +153,8 @@ static void put_soa(struct rrbuf *b, const struct zone *z)
 	rrbuf_put(b, zone_origin(z), WIRE_TYPE_SOA, soa->ttl, rd, len);
 }
 
-struct journal_diff *journal_diff_make(const struct zone *old, const struct zone *cur)
+struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsig_table *old_lbsig,
+				       const struct zone *cur, const struct lbsig_table *cur_lbsig)
 {
 	struct rrbuf del = {0}, add = {0};
 	size_t i = 0, j = 0, on = zone_node_count(old), cn = zone_node_count(cur);
@@ -145,14 +171,14 @@ struct journal_diff *journal_diff_make(const struct zone *old, const struct zone
 		int c = a == NULL ? 1 : b == NULL ? -1 : dname_compare(a->name, b->name);
 
 		if (c < 0) {
-			node_missing(&del, a, NULL);
+			node_missing(&del, a, old_lbsig, NULL, NULL);
 			i++;
 		} else if (c > 0) {
-			node_missing(&add, b, NULL);
+			node_missing(&add, b, cur_lbsig, NULL, NULL);
 			j++;
 		} else {
-			node_missing(&del, a, b);
-			node_missing(&add, b, a);
+			node_missing(&del, a, old_lbsig, b, cur_lbsig);
+			node_missing(&add, b, cur_lbsig, a, old_lbsig);
 			i++;
 			j++;
 		}
@@ -265,7 +291,9 @@ int journal_rr_next(const uint8_t *p, size_t len, size_t *pos, const uint8_t **o
 }
 
 struct journal **journals_next(const struct config *cfg, const struct zone_set *prev_zones,
-			       struct journal *const *prev_journals, const struct zone_set *cur)
+			       const struct lbsig_table *prev_lbsig,
+			       struct journal *const *prev_journals, const struct zone_set *cur,
+			       const struct lbsig_table *cur_lbsig)
 {
 	size_t n = zone_set_count(cur);
 	struct journal **out = xcalloc(n + 1, sizeof(*out));
@@ -290,7 +318,7 @@ struct journal **journals_next(const struct config *cfg, const struct zone_set *
 			continue;
 		}
 		if (old != NULL && cfg->journal_max > 0)
-			d = journal_diff_make(old, z);
+			d = journal_diff_make(old, prev_lbsig, z, cur_lbsig);
 		out[i] = journal_append(pj, d, cfg->journal_max);
 	}
 	return out;

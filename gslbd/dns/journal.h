@@ -22,6 +22,7 @@
 struct zone;
 struct zone_set;
 struct config;
+struct lbsig_table;
 
 /* One step from serial from to serial to. Records are packed one after
  * another: owner (canonical wire form), type (2 bytes), TTL (4), RDLENGTH
@@ -45,10 +46,14 @@ struct journal {
 	size_t bytes;                  /* memory of the differences, about */
 };
 
-/* The difference from old to cur (same origin). Returns it (one reference,
- * the caller's), or NULL when the serials are equal (nothing to tell a
- * secondary: a change without a new serial cannot be sent as IXFR). */
-struct journal_diff *journal_diff_make(const struct zone *old, const struct zone *cur);
+/* The difference from old to cur (same origin), each zone's records as a
+ * transfer sends them: a load-balanced name with the RRsets its lbsig
+ * table (old_lbsig, cur_lbsig; NULL: none) gives transfers. Returns it
+ * (one reference, the caller's), or NULL when the serials are equal
+ * (nothing to tell a secondary: a change without a new serial cannot be
+ * sent as IXFR). */
+struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsig_table *old_lbsig,
+				       const struct zone *cur, const struct lbsig_table *cur_lbsig);
 
 /* A journal of prev's differences (prev NULL: none) and d (taking its
  * reference; NULL: none) when d continues prev (else d alone), dropping the
@@ -71,13 +76,16 @@ long journal_find(const struct journal *j, uint32_t serial);
 int journal_rr_next(const uint8_t *p, size_t len, size_t *pos, const uint8_t **owner,
 		    uint16_t *type, uint32_t *ttl, const uint8_t **rdata, uint16_t *rdlen);
 
-/* The journals of the zones of cur (cfg's zones, in order) after prev's
- * (prev_zones and prev_journals, NULL for none; zones are matched by
- * origin): each zone's journal extended by its difference, bounded by
- * cfg->journal_max. Returns zone_set_count(cur) journals (caller owns the
- * array and a reference to each; journals_free() frees both). */
+/* The journals of the zones of cur (cfg's zones, in order; cur_lbsig its
+ * snapshot's lbsig table) after prev's (prev_zones, prev_lbsig and
+ * prev_journals, NULL for none; zones are matched by origin): each zone's
+ * journal extended by its difference, bounded by cfg->journal_max.
+ * Returns zone_set_count(cur) journals (caller owns the array and a
+ * reference to each; journals_free() frees both). */
 struct journal **journals_next(const struct config *cfg, const struct zone_set *prev_zones,
-			       struct journal *const *prev_journals, const struct zone_set *cur);
+			       const struct lbsig_table *prev_lbsig,
+			       struct journal *const *prev_journals, const struct zone_set *cur,
+			       const struct lbsig_table *cur_lbsig);
 void journals_free(struct journal **j, size_t count);
 
 #endif

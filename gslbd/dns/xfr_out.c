@@ -5,7 +5,10 @@
  * the zone's journal (RFC 1995), the SOA alone for a client up to date, or
  * the whole zone when the journal does not reach back to the client's
  * serial (RFC 1995 section 4). Every message signed when the query was
- * (RFC 8945 5.3.1). Runs on the TCP thread; no allocation. */
+ * (RFC 8945 5.3.1). Runs on the TCP thread; no allocation. A load-balanced
+ * name of a zone signed in memory goes out with the fixed answer and NSEC
+ * (NSEC3) lbsig made for transfers (lbsig.h), in place of the node's own
+ * records, in AXFR and in the journal's differences alike. */
 #include <config.h>
 
 #include <stdbool.h>
@@ -20,6 +23,7 @@
 #include "gslbd/dns/answer.h"
 #include "gslbd/dns/journal.h"
 #include "gslbd/dns/query_metrics.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
@@ -172,6 +176,7 @@ void xfr_begin(struct xfr_state *x, const struct snapshot *snap, const struct zo
 
 	x->zone = zone;
 	x->journal = NULL;
+	x->lbsig = snap->lbsig;
 	x->id = qlen >= 2 ? wire_get16(q) : 0;
 	n = dname_unpack(q, qlen, &pos, x->qname, false);
 	if (n < 0 || qlen - pos < 2) {
@@ -236,9 +241,13 @@ static bool axfr_records(struct xfr_state *x, struct wire_writer *w)
 
 	while (x->node < nodes) {
 		const struct zone_node *n = zone_node_at(z, x->node);
+		const struct zone_rrset *rrsets = n->rrsets;
+		int count = lbsig_xfr_rrsets(x->lbsig, n, &rrsets);
 
-		while (x->rrset < n->rrset_count) {
-			const struct zone_rrset *rs = &n->rrsets[x->rrset];
+		if (count < 0)
+			count = n->rrset_count;
+		while (x->rrset < (uint32_t)count) {
+			const struct zone_rrset *rs = &rrsets[x->rrset];
 			const uint8_t *rd;
 			uint32_t pos = x->rr;
 			uint16_t len;

@@ -66,7 +66,7 @@ START_TEST(test_diff)
 	struct zone_set *b = load(HEAD("2") "www A 192.0.2.2\nwww A 192.0.2.3\n"
 					     "new AAAA 2001:db8::1\nttl 120 A 192.0.2.9\n");
 	struct journal_diff *d =
-	    journal_diff_make(zone_set_zone(a, 0), zone_set_zone(b, 0));
+	    journal_diff_make(zone_set_zone(a, 0), NULL, zone_set_zone(b, 0), NULL);
 	char text[1024];
 
 	ck_assert_ptr_nonnull(d);
@@ -81,7 +81,7 @@ START_TEST(test_diff)
 			       "ttl.example.com. 1 120 9;www.example.com. 1 300 3;");
 	ck_assert_uint_eq(d->add_count, 4);
 	/* The same serial: nothing to send. */
-	ck_assert_ptr_null(journal_diff_make(zone_set_zone(b, 0), zone_set_zone(b, 0)));
+	ck_assert_ptr_null(journal_diff_make(zone_set_zone(b, 0), NULL, zone_set_zone(b, 0), NULL));
 	{
 		struct journal *j = journal_append(NULL, d, 1 << 20);
 
@@ -110,8 +110,8 @@ START_TEST(test_bound_and_gap)
 	}
 	/* Room for about two differences. */
 	for (int i = 1; i < 5; i++) {
-		struct journal_diff *d = journal_diff_make(zone_set_zone(v[i - 1], 0),
-							   zone_set_zone(v[i], 0));
+		struct journal_diff *d = journal_diff_make(zone_set_zone(v[i - 1], 0), NULL,
+							   zone_set_zone(v[i], 0), NULL);
 		size_t one = sizeof(*d) + d->del_len + d->add_len;
 
 		next = journal_append(j, d, 2 * one + one / 2);
@@ -125,13 +125,17 @@ START_TEST(test_bound_and_gap)
 	ck_assert_int_eq(journal_find(j, 4), 1);
 	ck_assert_uint_eq(j->diffs[1]->to, 5);
 	/* A difference that does not continue the journal restarts it. */
-	next = journal_append(j, journal_diff_make(zone_set_zone(v[0], 0), zone_set_zone(v[2], 0)),
+	next = journal_append(j,
+			      journal_diff_make(zone_set_zone(v[0], 0), NULL, zone_set_zone(v[2], 0),
+						NULL),
 			      1 << 20);
 	ck_assert_uint_eq(next->count, 1);
 	ck_assert_int_eq(journal_find(next, 1), 0);
 	journal_unref(next);
 	/* A bound of 0 keeps nothing. */
-	next = journal_append(j, journal_diff_make(zone_set_zone(v[3], 0), zone_set_zone(v[4], 0)),
+	next = journal_append(j,
+			      journal_diff_make(zone_set_zone(v[3], 0), NULL, zone_set_zone(v[4], 0),
+						NULL),
 			      0);
 	ck_assert_uint_eq(next->count, 0);
 	ck_assert_uint_eq(next->bytes, 0);
