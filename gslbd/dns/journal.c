@@ -153,15 +153,14 @@ static void put_soa(struct rrbuf *b, const struct zone *z)
 	rrbuf_put(b, zone_origin(z), WIRE_TYPE_SOA, soa->ttl, rd, len);
 }
 
-struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsig_table *old_lbsig,
+/* The difference from old to cur, whatever their serials. */
+static struct journal_diff *diff_build(const struct zone *old, const struct lbsig_table *old_lbsig,
 				       const struct zone *cur, const struct lbsig_table *cur_lbsig)
 {
 	struct rrbuf del = {0}, add = {0};
 	size_t i = 0, j = 0, on = zone_node_count(old), cn = zone_node_count(cur);
 	struct journal_diff *d;
 
-	if (zone_serial(old) == zone_serial(cur))
-		return NULL;
 	put_soa(&del, old);
 	put_soa(&add, cur);
 	/* Both node lists are in canonical order: one merge walk. */
@@ -196,6 +195,27 @@ struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsi
 	return d;
 }
 
+struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsig_table *old_lbsig,
+				       const struct zone *cur, const struct lbsig_table *cur_lbsig)
+{
+	if (zone_serial(old) == zone_serial(cur))
+		return NULL;
+	return diff_build(old, old_lbsig, cur, cur_lbsig);
+}
+
+static void diff_unref(struct journal_diff *d);
+
+bool journal_same_content(const struct zone *old, const struct lbsig_table *old_lbsig,
+			  const struct zone *cur, const struct lbsig_table *cur_lbsig)
+{
+	struct journal_diff *d = diff_build(old, old_lbsig, cur, cur_lbsig);
+	bool same = d->del_count == 1 && d->add_count == 1 && d->del_len == d->add_len &&
+		    memcmp(d->del, d->add, d->del_len) == 0;
+
+	diff_unref(d);
+	return same;
+}
+
 static size_t diff_bytes(const struct journal_diff *d)
 {
 	return sizeof(*d) + d->del_len + d->add_len;
@@ -219,6 +239,11 @@ struct journal *journal_append(const struct journal *prev, struct journal_diff *
 	atomic_init(&j->refs, 1);
 	if (d != NULL && n > 0 && prev->diffs[n - 1]->to != d->from)
 		n = 0; /* a gap: what came before no longer leads here */
+	if (d != NULL && prev != NULL && prev->skip && prev->skip_serial == d->from) {
+		/* Clients at d->from may hold another version of it. */
+		diff_unref(d);
+		d = NULL;
+	}
 	j->diffs = xcalloc(n + 1, sizeof(*j->diffs));
 	for (size_t i = 0; i < n; i++)
 		j->bytes += diff_bytes(prev->diffs[i]);
@@ -313,8 +338,20 @@ struct journal **journals_next(const struct config *cfg, const struct zone_set *
 		}
 		if (old != NULL && prev_journals != NULL)
 			pj = prev_journals[zone_index(old)];
-		if (old != NULL && zone_serial(old) == zone_serial(z) && pj != NULL) {
-			out[i] = journal_ref((struct journal *)pj);
+		if (old != NULL && zone_serial(old) == zone_serial(z)) {
+			if (pj == NULL || cfg->journal_max == 0 ||
+			    journal_same_content(old, prev_lbsig, z, cur_lbsig)) {
+				out[i] = pj != NULL ? journal_ref((struct journal *)pj)
+						    : journal_append(NULL, NULL, cfg->journal_max);
+				continue;
+			}
+			/* New content under the same serial (a re-signing): a
+			 * secondary at this serial holds the version before, so
+			 * no difference leads from it any more, nor from the
+			 * serial to the next one. */
+			out[i] = journal_append(NULL, NULL, cfg->journal_max);
+			out[i]->skip = true;
+			out[i]->skip_serial = zone_serial(z);
 			continue;
 		}
 		if (old != NULL && cfg->journal_max > 0)

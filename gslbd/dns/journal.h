@@ -16,6 +16,7 @@
 #define GSLBD_DNS_JOURNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,10 @@ struct journal {
 	size_t count;                  /* entries at diffs */
 	struct journal_diff **diffs;   /* each referenced */
 	size_t bytes;                  /* memory of the differences, about */
+	bool skip;                     /* the next difference from skip_serial is not kept: the
+	                                * zone changed under that serial (a re-signing), and a
+	                                * client at it may hold either version */
+	uint32_t skip_serial;
 };
 
 /* The difference from old to cur (same origin), each zone's records as a
@@ -54,6 +59,11 @@ struct journal {
  * sent as IXFR). */
 struct journal_diff *journal_diff_make(const struct zone *old, const struct lbsig_table *old_lbsig,
 				       const struct zone *cur, const struct lbsig_table *cur_lbsig);
+
+/* Do old and cur (same origin and serial) hold the same records, as
+ * transfers send them? */
+bool journal_same_content(const struct zone *old, const struct lbsig_table *old_lbsig,
+			  const struct zone *cur, const struct lbsig_table *cur_lbsig);
 
 /* A journal of prev's differences (prev NULL: none) and d (taking its
  * reference; NULL: none) when d continues prev (else d alone), dropping the

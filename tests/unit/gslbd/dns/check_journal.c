@@ -146,6 +146,36 @@ START_TEST(test_bound_and_gap)
 }
 END_TEST
 
+/* New content under the same serial (a re-signing): no difference from
+ * that serial is kept, since a client at it may hold the other version. */
+START_TEST(test_same_serial_new_content)
+{
+	struct zone_set *a = load(HEAD("1") "www A 192.0.2.1\n");
+	struct zone_set *same = load(HEAD("1") "www A 192.0.2.1\n");
+	struct zone_set *other = load(HEAD("1") "www A 192.0.2.9\n");
+	struct zone_set *next = load(HEAD("2") "www A 192.0.2.2\n");
+	struct journal *j, *k;
+
+	ck_assert(journal_same_content(zone_set_zone(a, 0), NULL, zone_set_zone(same, 0), NULL));
+	ck_assert(!journal_same_content(zone_set_zone(a, 0), NULL, zone_set_zone(other, 0), NULL));
+	j = journal_append(NULL, NULL, 1 << 20);
+	j->skip = true;
+	j->skip_serial = 1;
+	k = journal_append(j, journal_diff_make(zone_set_zone(other, 0), NULL,
+						zone_set_zone(next, 0), NULL),
+			   1 << 20);
+	ck_assert_uint_eq(k->count, 0);
+	ck_assert(!k->skip);
+	ck_assert_int_eq(journal_find(k, 1), -1);
+	journal_unref(k);
+	journal_unref(j);
+	zone_set_free(a);
+	zone_set_free(same);
+	zone_set_free(other);
+	zone_set_free(next);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -153,6 +183,7 @@ static Suite *journal_suite(void)
 
 	tcase_add_test(valid, test_diff);
 	tcase_add_test(valid, test_bound_and_gap);
+	tcase_add_test(valid, test_same_serial_new_content);
 	suite_add_tcase(s, valid);
 	return s;
 }
