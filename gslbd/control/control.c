@@ -21,6 +21,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -239,6 +240,16 @@ static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
 	return 0;
 }
 
+/* Give snap (just made, with its lbsig) its zones' journals: prev's
+ * (NULL: none) with the difference of each zone that changed (journal.h). */
+static void add_journals(struct snapshot *snap, const struct snapshot *prev)
+{
+	snapshot_set_journals(snap, journals_next(snap->config, prev != NULL ? prev->zones : NULL,
+						  prev != NULL ? prev->lbsig : NULL,
+						  prev != NULL ? prev->journals : NULL, snap->zones,
+						  snap->lbsig));
+}
+
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err)
 {
@@ -263,7 +274,10 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, prev);
+	return rc;
 }
 
 int control_load_resign(const struct snapshot *base, struct snapshot **out, struct gslb_err *err)
@@ -279,7 +293,10 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, base);
+	return rc;
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)

@@ -70,6 +70,7 @@ struct answer_scratch {
 	                                     * on the stack: the writer stays small enough
 	                                     * to inline) */
 	uint16_t lb_rdlen[LBSIG_RR_MAX];    /* their lengths */
+	struct tsig_ctx tsig;               /* the query's TSIG exchange (when it had one) */
 };
 
 /* Bytes of the COOKIE option sent: code, length, client and server cookie. */
@@ -101,6 +102,8 @@ struct answer_ctx {
 	const struct zone_node *nsec_done[ANSWER_NSEC_MAX]; /* nodes whose NSEC is written */
 	unsigned nsec_done_count;        /* entries at nsec_done */
 	uint8_t server_cookie[COOKIE_SERVER_LEN]; /* the server cookie to send */
+	enum tsig_result tsig;           /* the query's TSIG (TSIG_UNSIGNED: none) */
+	bool tsig_required;              /* xfr_out.c: refused for want of a key */
 };
 
 /* Next number of the scratch's xorshift64 generator. */

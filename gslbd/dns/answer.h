@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/tsig.h"
 #include "gslbd/dns/rrl.h"
 
 struct snapshot;
@@ -72,6 +73,12 @@ struct answer_result {
 	bool acl_denied;            /* a zone's access list refused or dropped the query */
 	uint8_t ecs_scope;          /* SCOPE PREFIX-LENGTH of the Client Subnet option sent
 	                             * (0: none, or the answer did not depend on it) */
+	enum tsig_result tsig;      /* the query's TSIG: TSIG_UNSIGNED (none), TSIG_OK (the
+	                             * response is signed), or why it was refused */
+	const struct tsig_ctx *tsig_ctx; /* ANSWER_XFR of a signed query: the exchange to
+	                                  * sign the transfer in (borrowed until the next
+	                                  * query), else NULL */
+	bool tsig_required;         /* a transfer refused: its access list entry wants a key */
 };
 
 /* Per-thread working memory for the answer path. */
@@ -104,27 +111,37 @@ size_t answer_slip(struct answer_scratch *s, const uint8_t *q, size_t qlen, uint
 void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_cap,
 		    struct answer_scratch *scratch, struct answer_result *res);
 
-/* State of one outgoing zone transfer (AXFR, or IXFR answered as AXFR per
- * RFC 1995 section 4). Caller-owned storage; no allocation. */
+/* State of one outgoing zone transfer: AXFR; IXFR from the zone's journal
+ * (RFC 1995: the differences since the client's serial), the SOA alone
+ * when the client is up to date, or the whole zone (RFC 1995 section 4)
+ * when the journal does not reach back to its serial. Caller-owned
+ * storage; no allocation. */
 struct xfr_state {
 	const struct zone *zone;   /* zone being sent (the snapshot must be held, snapshot_ref()) */
+	const struct journal *journal; /* its journal (IXFR; in the same snapshot) */
 	const struct lbsig_table *lbsig; /* that snapshot's signed load-balanced answers, or NULL */
 	uint16_t id;               /* query ID to echo */
 	uint16_t qtype;            /* AXFR or IXFR, echoed in the question */
 	uint8_t qname[256];        /* question name as the client wrote it */
 	uint8_t qname_len;         /* bytes at qname */
-	size_t node;               /* next node to send */
+	size_t node;               /* AXFR: next node to send */
 	uint32_t rrset;            /* next RRset within the node */
 	uint32_t rr;               /* next record within the RRset */
+	size_t diff;               /* IXFR: next difference of journal */
+	int list;                  /* IXFR: 0: its removed records, 1: its added records */
+	size_t pos;                /* IXFR: next byte within that list */
 	int phase;                 /* 0: opening SOA, 1: records, 2: closing SOA, 3: done */
 	bool first;                /* no message sent yet (the first carries the question) */
+	int kind;                  /* what is sent: enum metrics_xfr */
+	bool tsig_on;              /* sign every message under tsig */
+	struct tsig_ctx tsig;      /* the signed exchange (RFC 8945 5.3.1) */
+	uint64_t bytes;            /* bytes of messages written so far */
 };
 
-/* Start a transfer of zone for the query q (whose answer_query() said
- * ANSWER_XFR); lbsig is the snapshot's (snapshot.lbsig): what goes out for
- * its load-balanced names. */
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const struct lbsig_table *lbsig,
-	       const uint8_t *q, size_t qlen);
+/* Start a transfer of zone (of snap) for the query q (whose answer_query()
+ * said ANSWER_XFR); tsig: res->tsig_ctx (copied), NULL when unsigned. */
+void xfr_begin(struct xfr_state *x, const struct snapshot *snap, const struct zone *zone,
+	       const uint8_t *q, size_t qlen, const struct tsig_ctx *tsig);
 /* Write the next message of the transfer into buf (cap bytes, up to
  * ANSWER_MAX_MSG); returns its length, or 0 when the transfer is complete. */
 size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch);

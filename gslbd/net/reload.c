@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/dns/snapshot.h"
+#include "gslbd/net/notify.h"
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 
@@ -42,6 +43,7 @@ struct reloader {
 	unsigned pending;        /* KIND_BIT()s asked for while it runs */
 	struct waiter *queued;   /* told when the next one ends */
 	bool notified;           /* RELOADING=1 sent, READY=1 owed */
+	struct notifier *notifier;     /* tells secondaries of changed zones */
 	void (*hook)(void *arg); /* after each config reload, or NULL */
 	void *hook_arg;          /* its argument */
 };
@@ -108,6 +110,8 @@ static void finish(struct reloader *r)
 	r->waiters = NULL;
 	rc = control_reload_finish(r->ctl, kind, r->result, r->rc, &r->err);
 	r->result = NULL;
+	if (rc == 0)
+		notifier_changed(r->notifier, r->from, snapshot_current());
 	snapshot_unref(r->from);
 	r->from = NULL;
 	if (rc == 0 && kind != CONTROL_RELOAD_RESIGN &&
@@ -174,6 +178,7 @@ struct reloader *reloader_new(struct event_base *base, struct control *ctl,
 	if (r->done_ev == NULL)
 		log_fatal("reload: cannot make its event");
 	control_set_reloader(ctl, request_cb, r);
+	r->notifier = notifier_new(base);
 	return r;
 }
 
@@ -225,6 +230,7 @@ void reloader_free(struct reloader *r)
 	tell(r->waiters, GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
 	tell(r->queued, GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
 	event_free(r->done_ev);
+	notifier_free(r->notifier);
 	free(r);
 }
 

@@ -704,7 +704,7 @@ static ldns_rr_list *transfer(void)
 	ck_assert_int_eq(netaddr_parse("192.0.2.77", 5353, &a), 0);
 	answer_query(snap, wire, len, &a.u.sa, true, resp, sizeof(resp), scratch, &res);
 	ck_assert_int_eq(res.action, ANSWER_XFR);
-	xfr_begin(&x, res.zone, snap->lbsig, wire, len);
+	xfr_begin(&x, snap, res.zone, wire, len, res.tsig_ctx);
 	while ((n = xfr_next(&x, resp, sizeof(resp), scratch)) > 0) {
 		ldns_rr_list *c;
 
