@@ -31,9 +31,21 @@ struct config_dnssec_key {
 	unsigned line, col; /* where the entry is */
 };
 
+/* A primary a secondary zone is transferred from (zones[].primaries). */
+struct config_primary {
+	struct netaddr addr; /* address and port (53 when not given) */
+	char *key;           /* TSIG key name signing the exchanges, or NULL */
+};
+
 struct config_zone {
 	char *name;                     /* zone origin, presentation format, as written */
-	char *file;                     /* master file path, resolved against the config file's folder */
+	char *file;                     /* master file path, resolved against the config file's folder;
+	                                 * for a secondary zone, where its transfers are kept
+	                                 * (default server.storage/NAME.zone) */
+	struct config_primary *primaries; /* a secondary zone's primaries, or NULL */
+	size_t primary_count;           /* entries at primaries; 0: a zone loaded from its file */
+	bool catalog;                   /* zones[].catalog: a catalog zone (RFC 9432) whose members
+	                                 * become secondary zones from the same primaries */
 	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
 	size_t allow_transfer_count;    /* entries at allow_transfer */
 	struct netacl acl;              /* who may query it (zones[].acl; empty: everyone) */
@@ -294,6 +306,7 @@ struct config {
 	struct config_zone *zones;      /* served zones */
 	size_t zone_count;              /* entries at zones */
 	char *state_file;               /* admin state (drains) file, or NULL for none */
+	char *storage;                  /* server.storage: folder of secondary zones' files */
 	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
 	size_t api_listen_count;        /* entries at api_listen */
 	struct config_api_listener *api_listeners; /* roles and TLS of each api_listen entry */

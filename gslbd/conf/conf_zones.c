@@ -205,12 +205,66 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
+/* zones[].primaries: [ADDRESS | {address, key}, ...]. */
+static int primaries_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  struct config_zone *z)
+{
+	enum { K_ADDRESS, K_KEY, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"address", "key", NULL};
+	struct ytree_node *const *items;
+	size_t count;
+	int rc;
+
+	if ((rc = conf_list_items(l, n, path, "primary addresses", &items, &count)) != 0)
+		return rc;
+	if (count == 0)
+		return ytree_error_path(&l->r, n, path, "at least one primary is required");
+	z->primaries = xcalloc(count, sizeof(*z->primaries));
+	for (size_t i = 0; i < count; i++) {
+		const struct ytree_node *item = conf_list_item(n, items, i);
+		const struct ytree_node *v[K_COUNT] = {0};
+		struct config_primary *p = &z->primaries[i];
+		char ipath[176], kpath[200];
+
+		z->primary_count = i + 1;
+		conf_item_path(ipath, sizeof(ipath), path, items, i);
+		if (item->kind == YTREE_SCALAR) {
+			v[K_ADDRESS] = item;
+		} else if (item->kind != YTREE_MAP) {
+			return ytree_error_path(&l->r, item, ipath,
+						"expected an address or a mapping with address and "
+						"key, got %s",
+						ytree_node_describe(item));
+		} else if ((rc = conf_map_read(l, item, ipath, keys, v)) != 0) {
+			return rc;
+		}
+		if (v[K_ADDRESS] == NULL)
+			return ytree_error_path(&l->r, item, ipath, "missing required key 'address'");
+		snprintf(kpath, sizeof(kpath), "%s%s", ipath, item == v[K_ADDRESS] ? "" : ".address");
+		if ((rc = ytree_read_string(&l->r, v[K_ADDRESS], kpath, "an address")) != 0)
+			return rc;
+		if (netaddr_parse(v[K_ADDRESS]->scalar, 53, &p->addr) != 0)
+			return ytree_error_path(&l->r, v[K_ADDRESS], kpath,
+						"'%s' is not an address (1.2.3.4, 1.2.3.4:53, ::1 or "
+						"[::1]:53)",
+						v[K_ADDRESS]->scalar);
+		if (v[K_KEY] != NULL) {
+			snprintf(kpath, sizeof(kpath), "%s.key", ipath);
+			if ((rc = ytree_read_string(&l->r, v[K_KEY], kpath, "a key name")) != 0)
+				return rc;
+			p->key = xstrdup(v[K_KEY]->scalar);
+		}
+	}
+	return 0;
+}
+
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
-	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", "acl",
-						      "dnssec", NULL};
+	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_PRIMARIES, K_CATALOG, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name",	   "file",	"allow_transfer",
+						      "acl",	   "dnssec",	"primaries",
+						      "catalog", NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
 	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
@@ -225,8 +279,10 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	xfr = v[K_XFR];
 	if (name == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
-	if (file == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'file'");
+	if (file == NULL && v[K_PRIMARIES] == NULL)
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'file' (or 'primaries' for a "
+					"secondary zone)");
 
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
 	if ((rc = ytree_read_string(&l->r, name, kpath, "a zone name")) != 0)
@@ -244,10 +300,43 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	}
 	z->name = xstrdup(name->scalar);
 
-	snprintf(kpath, sizeof(kpath), "%s.file", path);
-	if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
-		return rc;
-	z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+	if (v[K_PRIMARIES] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.primaries", path);
+		if ((rc = primaries_read(l, v[K_PRIMARIES], kpath, z)) != 0)
+			return rc;
+	}
+	if (v[K_CATALOG] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.catalog", path);
+		if ((rc = conf_bool_read(l, v[K_CATALOG], kpath, &z->catalog)) != 0)
+			return rc;
+		if (z->catalog && z->primary_count == 0)
+			return ytree_error_path(&l->r, v[K_CATALOG], kpath,
+						"a catalog zone is a secondary zone: it needs "
+						"primaries");
+	}
+	if (file != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.file", path);
+		if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
+			return rc;
+		z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+	} else {
+		/* A secondary zone kept in server.storage, under its name. */
+		char fname[DNAME_STRLEN + 8];
+		size_t len;
+
+		snprintf(fname, sizeof(fname), "%s", z->name);
+		len = strlen(fname);
+		if (len > 1 && fname[len - 1] == '.')
+			fname[len - 1] = '\0';
+		for (char *c = fname; *c != '\0'; c++) {
+			if (*c == '/')
+				*c = '_';
+			else if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		}
+		strcat(fname, ".zone");
+		z->file = ytree_path_resolve(cfg->storage, fname);
+	}
 
 	if (v[K_ACL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.acl", path);
