@@ -693,6 +693,13 @@ size_t tsig_rr_len(const struct tsig_key *key)
 	       algs[key->alg].mac_len + 6;
 }
 
+size_t tsig_ctx_room(const struct tsig_ctx *ctx)
+{
+	if (ctx->key != NULL)
+		return tsig_rr_len(ctx->key) + 6;
+	return (size_t)ctx->echo_key_len + 10 + ctx->echo_alg_len + 10 + 6 + 6;
+}
+
 /* Feed the MAC's input of one message: the prior MAC (when there is
  * one), the message up to its TSIG record (tsig_start; with ID orig_id and
  * ARCOUNT less the TSIG record), then the variables: all of them for the

@@ -169,5 +169,8 @@ enum tsig_result tsig_verify_next(struct tsig_ctx *ctx, const uint8_t *msg, size
 
 /* Bytes tsig_sign() adds under key (room to keep free in a response). */
 size_t tsig_rr_len(const struct tsig_key *key);
+/* Bytes the next tsig_sign() under ctx adds at most (error answers
+ * included). */
+size_t tsig_ctx_room(const struct tsig_ctx *ctx);
 
 #endif

@@ -25,7 +25,10 @@ struct loader {
 	struct config *cfg;                 /* the config being built */
 	const struct ytree_node **seen;     /* value node of each table option the file sets */
 	struct netprefix *allow_transfer;   /* server.allow_transfer */
+	int *allow_transfer_key;            /* the key each entry requires, or -1 */
 	size_t allow_transfer_count;        /* entries at allow_transfer */
+	struct config_notify *notify;       /* server.notify */
+	size_t notify_count;                /* entries at notify */
 	const struct ytree_node *token_key; /* first admin token key seen, or NULL */
 	uint8_t (*zone_wire)[DNAME_MAXLEN]; /* canonical origin of each zone */
 	int *zone_wire_len;                 /* length of each at zone_wire */
@@ -145,6 +148,22 @@ int conf_cookies_secret_read(struct loader *l, const struct ytree_node *key,
 /* After the sections: the cookie secret (a random one if none is given)
  * and each listener's access list. */
 int conf_defences_finish(struct loader *l);
+
+/* conf_keys.c: the keys (list n, or NULL) and the key files (key_file, or
+ * NULL) into config->tsig_keys; read before anything that names a key. */
+int conf_keys_read(struct loader *l, const struct ytree_node *keys,
+		   const struct ytree_node *key_file);
+/* A transfer access list: items an address prefix, or {address, key} (the
+ * key the request must be signed with). *out and *out_keys (caller frees)
+ * get *out_count entries. */
+int conf_transfer_acl_read(struct loader *l, const struct ytree_node *n, const char *path,
+			   struct netprefix **out, int **out_keys, size_t *out_count);
+/* A list of secondaries to notify: items an address[:port], or {address,
+ * key}. *out (caller frees) gets *out_count entries. */
+int conf_notify_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     struct config_notify **out, size_t *out_count);
+int conf_server_notify_read(struct loader *l, const struct ytree_node *key,
+			    const struct ytree_node *n);
 
 /* The sections; each reads its value n, or checks what the file set. */
 int conf_server_listen_read(struct loader *l, const struct ytree_node *key,

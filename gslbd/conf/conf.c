@@ -68,6 +68,9 @@ static const char *const on_unknown_words[] = {"up", "down", NULL};
  * keys, which read a file or exclude each other, are read by the files of
  * their sections (conf_<section>.c). */
 static const struct option options[] = {
+    {"server.journal_max", OPT_UINT, OFF(journal_max), "1048576", 0, 1073741824, 0,
+     "bytes of zone differences kept per zone to answer IXFR; 0 answers IXFR with full transfers",
+     NULL},
     {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
      "UDP worker threads; 0 means one per online CPU", NULL},
     {"server.user", OPT_STRING, OFF(user), NULL, 0, 0, OPTF_EMPTY_NULL,
@@ -368,6 +371,7 @@ static const struct {
 } section_keys[] = {
     {"server", "listen", conf_server_listen_read},
     {"server", "allow_transfer", conf_server_allow_transfer_read},
+    {"server", "notify", conf_server_notify_read},
     {"api", "listen", conf_api_listen_read},
     {"api", "admin_token", conf_api_token_read},
     {"api", "admin_token_file", conf_api_token_read},
@@ -469,10 +473,25 @@ static int tree_read(struct loader *l)
 		return ytree_error(l->r.tree, root, l->r.err,
 				   "expected a mapping with server, log and zones, got %s",
 				   ytree_node_describe(root));
+	/* The TSIG keys first: transfer lists and notify lists name them. */
+	{
+		const struct ytree_node *keys = NULL, *key_file = NULL;
+
+		for (size_t k = 0; k < root->count; k++) {
+			if (strcmp(root->keys[k]->scalar, "keys") == 0)
+				keys = root->items[k];
+			else if (strcmp(root->keys[k]->scalar, "key_file") == 0)
+				key_file = root->items[k];
+		}
+		if ((rc = conf_keys_read(l, keys, key_file)) != 0)
+			return rc;
+	}
 	for (size_t k = 0; k < root->count; k++) {
 		const char *key = root->keys[k]->scalar;
 
 		rc = 0;
+		if (strcmp(key, "keys") == 0 || strcmp(key, "key_file") == 0)
+			continue;
 		if (strcmp(key, "server") == 0 || strcmp(key, "log") == 0 ||
 		    strcmp(key, "api") == 0 || strcmp(key, "geoip") == 0 ||
 		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
@@ -500,7 +519,8 @@ static int tree_read(struct loader *l)
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
 					   "health, reports, latency, load, rrl, cookies, etcd, zones, "
-					   "checks, datacenters, probes, pools, names, alerts or tokens)",
+					   "checks, datacenters, probes, pools, names, alerts, tokens, keys or "
+					   "key_file)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -571,6 +591,8 @@ static int load_tree(const struct ytree *tree, const char *name, const char *bas
 	defaults_apply(l.cfg);
 	rc = tree_read(&l);
 	free(l.allow_transfer);
+	free(l.allow_transfer_key);
+	free(l.notify);
 	for (size_t i = 0; i < l.listen_acl_count; i++)
 		netacl_fini(&l.listen_acl[i]);
 	free(l.listen_acl);
@@ -625,6 +647,8 @@ void config_free(struct config *cfg)
 		for (size_t k = 0; k < cfg->zones[i].primary_count; k++)
 			free(cfg->zones[i].primaries[k].key);
 		free(cfg->zones[i].primaries);
+		free(cfg->zones[i].allow_transfer_key);
+		free(cfg->zones[i].notify);
 		netacl_fini(&cfg->zones[i].acl);
 		for (size_t k = 0; k < cfg->zones[i].key_count; k++) {
 			free(cfg->zones[i].keys[k].file);
@@ -632,6 +656,9 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].keys);
 	}
 	free(cfg->zones);
+	if (cfg->tsig_keys != NULL)
+		conf_wipe(cfg->tsig_keys, cfg->tsig_key_count * sizeof(*cfg->tsig_keys));
+	free(cfg->tsig_keys);
 	for (size_t i = 0; i < cfg->datacenter_count; i++) {
 		free(cfg->datacenters[i].name);
 		free(cfg->datacenters[i].region);
@@ -740,7 +767,9 @@ static void print_section_tail(FILE *out, const char *key)
 {
 	if (strncmp(key, "server.", 7) == 0)
 		fprintf(out,
-			"server.allow_transfer: list of address prefixes, default []\n"
+			"server.allow_transfer: list of address prefixes or {address, key}, default []\n"
+			"server.notify: list of ADDR[:PORT] or {address, key}: secondaries told of "
+			"changes, default []\n"
 			"    clients allowed AXFR/IXFR of zones that have no list of their own\n"
 			"server.acl: {allow, deny, action: refuse|drop}, default none\n"
 			"    who may query the DNS listeners without an acl of their own "
@@ -839,7 +868,10 @@ void config_print_options(FILE *out)
 		"    forced_up, fail_open, fail_closed, probes_stale, probes_fresh, reload_failed,\n"
 		"    signatures_expiring (default all); timeout 100ms..1m (5s),\n"
 		"    retries 0..100 (5), backoff 100ms..10m (1s, doubling)\n"
-		"zones: list of {name, file, allow_transfer, acl, dnssec}, at least one\n"
+		"keys: list of {name, algorithm, secret}: TSIG keys (hmac-sha256, hmac-sha512, ...; "
+		"secret in base64), default []\n"
+		"key_file: file or list of files of TSIG keys in the format of BIND and Knot\n"
+		"zones: list of {name, file, allow_transfer, notify, acl, dnssec}, at least one\n"
 		"    served zones; relative files resolve against the config file's folder\n"
 		"    dnssec: {keys, validity, refresh, inception, denial}: sign the zone in memory;\n"
 		"    keys: list of FILE or {file, state: active|publish} (ldns-keygen pairs, "

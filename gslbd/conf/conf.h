@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "common/tsig.h"
 
 /* Limits of pools, read here and relied on by the policies (gslbd/dns/lb.c). */
 #define LB_MAX_POOL_DCS 64  /* datacenters in one pool */
@@ -37,6 +38,13 @@ struct config_primary {
 	char *key;           /* TSIG key name signing the exchanges, or NULL */
 };
 
+/* A secondary server a zone's changes are announced to (zones[].notify,
+ * server.notify). */
+struct config_notify {
+	struct netaddr addr;            /* where NOTIFY is sent (port 53 unless given) */
+	int key;                        /* index into config->tsig_keys signing it, or -1 */
+};
+
 struct config_zone {
 	char *name;                     /* zone origin, presentation format, as written */
 	char *file;                     /* master file path, resolved against the config file's folder;
@@ -47,7 +55,12 @@ struct config_zone {
 	bool catalog;                   /* zones[].catalog: a catalog zone (RFC 9432) whose members
 	                                 * become secondary zones from the same primaries */
 	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
+	int *allow_transfer_key;        /* per allow_transfer entry: the index into
+	                                 * config->tsig_keys the request must be signed
+	                                 * with, or -1 (signed or not) */
 	size_t allow_transfer_count;    /* entries at allow_transfer */
+	struct config_notify *notify;   /* secondaries sent NOTIFY on a change */
+	size_t notify_count;            /* entries at notify */
 	struct netacl acl;              /* who may query it (zones[].acl; empty: everyone) */
 	unsigned line;                  /* where the zone is declared (for later messages) */
 	unsigned col;                   /* column of that declaration */
@@ -284,6 +297,10 @@ struct config_lbname {
 
 struct config {
 	char *path;                     /* the file this was loaded from */
+	struct tsig_key *tsig_keys;     /* keys and key_file: TSIG keys, unique names */
+	size_t tsig_key_count;          /* entries at tsig_keys */
+	unsigned journal_max;           /* server.journal_max: bytes of differences kept per
+	                                 * zone for IXFR (0: none, IXFR answered as AXFR) */
 	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
 	size_t listen_count;            /* entries at listen, >= 1 */
 	struct netacl *listen_acl;      /* who may query each listener (its own acl, else

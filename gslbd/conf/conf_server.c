@@ -3,6 +3,8 @@
  * own inherit it). */
 #include <config.h>
 
+#include <stdlib.h>
+
 #include "common/yamltree.h"
 #include "gslbd/conf/conf-internal.h"
 
@@ -18,6 +20,11 @@ int conf_server_allow_transfer_read(struct loader *l, const struct ytree_node *k
 				    const struct ytree_node *n)
 {
 	(void)key;
-	return conf_prefixes_read(l, n, "server.allow_transfer", &l->allow_transfer,
-				  &l->allow_transfer_count);
+	free(l->allow_transfer);
+	free(l->allow_transfer_key);
+	l->allow_transfer = NULL;
+	l->allow_transfer_key = NULL;
+	l->allow_transfer_count = 0;
+	return conf_transfer_acl_read(l, n, "server.allow_transfer", &l->allow_transfer,
+				      &l->allow_transfer_key, &l->allow_transfer_count);
 }

@@ -261,10 +261,10 @@ static int primaries_read(struct loader *l, const struct ytree_node *n, const ch
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
-	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_PRIMARIES, K_CATALOG, K_COUNT };
+	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_NOTIFY, K_PRIMARIES, K_CATALOG, K_COUNT };
 	static const char *const keys[K_COUNT + 1] = {"name",	   "file",	"allow_transfer",
-						      "acl",	   "dnssec",	"primaries",
-						      "catalog", NULL};
+						      "acl",	   "dnssec",	"notify",
+						      "primaries", "catalog", NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
 	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
@@ -350,15 +350,28 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 			return rc;
 	}
 
+	if (v[K_NOTIFY] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.notify", path);
+		if ((rc = conf_notify_read(l, v[K_NOTIFY], kpath, &z->notify, &z->notify_count)) != 0)
+			return rc;
+	} else if (l->notify_count > 0) {
+		z->notify = xcalloc(l->notify_count, sizeof(*z->notify));
+		memcpy(z->notify, l->notify, l->notify_count * sizeof(*z->notify));
+		z->notify_count = l->notify_count;
+	}
+
 	if (xfr != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.allow_transfer", path);
-		return conf_prefixes_read(l, xfr, kpath, &z->allow_transfer,
-					  &z->allow_transfer_count);
+		return conf_transfer_acl_read(l, xfr, kpath, &z->allow_transfer,
+					      &z->allow_transfer_key, &z->allow_transfer_count);
 	}
 	if (l->allow_transfer_count > 0) {
 		z->allow_transfer = xcalloc(l->allow_transfer_count, sizeof(*z->allow_transfer));
 		memcpy(z->allow_transfer, l->allow_transfer,
 		       l->allow_transfer_count * sizeof(*z->allow_transfer));
+		z->allow_transfer_key = xcalloc(l->allow_transfer_count, sizeof(int));
+		memcpy(z->allow_transfer_key, l->allow_transfer_key,
+		       l->allow_transfer_count * sizeof(int));
 		z->allow_transfer_count = l->allow_transfer_count;
 	}
 	return 0;

@@ -22,6 +22,8 @@ const char *metrics_event_name(enum metrics_event e)
 		"gslbd_acl_refused_total", "gslbd_acl_dropped_total",
 		"gslbd_cookies_valid_total", "gslbd_cookies_issued_total",
 		"gslbd_cookies_bad_total", "gslbd_tcp_connections_closed_busy_total",
+		"gslbd_notify_sent_total", "gslbd_notify_acked_total",
+		"gslbd_notify_failed_total",
 	};
 
 	return names[e];
@@ -44,6 +46,9 @@ const char *metrics_event_help(enum metrics_event e)
 		"Queries with a server cookie that is not ours (BADCOOKIE over UDP).",
 		"TCP connections closed before tcp_idle_timeout because more than 3/4 of "
 		"tcp_max_connections were open.",
+		"NOTIFY messages sent to secondaries (retries included).",
+		"NOTIFY messages a secondary answered.",
+		"NOTIFY messages given up after the last retry or answered with an error.",
 	};
 
 	return help[e];
@@ -82,6 +87,13 @@ void metrics_sum(struct metrics_shard *out)
 				atomic_load_explicit(&s->dc_answers[d], memory_order_relaxed);
 		for (size_t e = 0; e < METRICS_EVENTS; e++)
 			out->events[e] += atomic_load_explicit(&s->events[e], memory_order_relaxed);
+		for (size_t r = 0; r < METRICS_TSIG_REASONS; r++)
+			out->tsig_failures[r] +=
+				atomic_load_explicit(&s->tsig_failures[r], memory_order_relaxed);
+		for (size_t t = 0; t < METRICS_XFR_TYPES; t++) {
+			out->xfr_count[t] += atomic_load_explicit(&s->xfr_count[t], memory_order_relaxed);
+			out->xfr_bytes[t] += atomic_load_explicit(&s->xfr_bytes[t], memory_order_relaxed);
+		}
 	}
 }
 

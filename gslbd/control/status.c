@@ -456,6 +456,29 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
 			metrics_event_help(e), metrics_event_name(e), metrics_event_name(e),
 			(unsigned long long)sum->events[e]);
+	{
+		static const char *const reasons[METRICS_TSIG_REASONS] = {
+			"formerr", "badkey", "badsig", "badtime", "badtrunc", "unsigned"};
+		static const char *const types[METRICS_XFR_TYPES] = {"axfr", "ixfr", "uptodate"};
+
+		fprintf(b, "# HELP gslbd_tsig_failures_total Requests refused for their "
+			   "transaction signature (TSIG), by reason.\n"
+			   "# TYPE gslbd_tsig_failures_total counter\n");
+		for (int r = 0; r < METRICS_TSIG_REASONS; r++)
+			fprintf(b, "gslbd_tsig_failures_total{reason=\"%s\"} %llu\n", reasons[r],
+				(unsigned long long)sum->tsig_failures[r]);
+		fprintf(b, "# HELP gslbd_xfr_total Outgoing zone transfers completed, by type "
+			   "(axfr: the whole zone, ixfr: differences, uptodate: one SOA).\n"
+			   "# TYPE gslbd_xfr_total counter\n");
+		for (int t = 0; t < METRICS_XFR_TYPES; t++)
+			fprintf(b, "gslbd_xfr_total{type=\"%s\"} %llu\n", types[t],
+				(unsigned long long)sum->xfr_count[t]);
+		fprintf(b, "# HELP gslbd_xfr_bytes_total Bytes of DNS messages sent by outgoing "
+			   "zone transfers, by type.\n# TYPE gslbd_xfr_bytes_total counter\n");
+		for (int t = 0; t < METRICS_XFR_TYPES; t++)
+			fprintf(b, "gslbd_xfr_bytes_total{type=\"%s\"} %llu\n", types[t],
+				(unsigned long long)sum->xfr_bytes[t]);
+	}
 	fprintf(b, "# HELP gslbd_rrl_responses_total What response rate limiting did, by "
 		   "zone: dropped, slipped (sent truncated) or exempt (a valid cookie or an "
 		   "exempt network).\n# TYPE gslbd_rrl_responses_total counter\n");

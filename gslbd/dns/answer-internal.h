@@ -55,6 +55,7 @@ struct answer_scratch {
 	uint32_t now;                       /* cookie clock (answer_scratch_set_time()), 0: read it */
 	uint8_t sigbuf[8 * SIGN_RRSIG_MAX]; /* signatures of a load-balanced RRset signed while
 	                                     * answering (lbsig_sign()) */
+	struct tsig_ctx tsig;               /* the query's TSIG exchange (when it had one) */
 };
 
 /* Bytes of the COOKIE option sent: code, length, client and server cookie. */
@@ -86,6 +87,8 @@ struct answer_ctx {
 	const struct zone_node *nsec_done[ANSWER_NSEC_MAX]; /* nodes whose NSEC is written */
 	unsigned nsec_done_count;        /* entries at nsec_done */
 	uint8_t server_cookie[COOKIE_SERVER_LEN]; /* the server cookie to send */
+	enum tsig_result tsig;           /* the query's TSIG (TSIG_UNSIGNED: none) */
+	bool tsig_required;              /* xfr_out.c: refused for want of a key */
 };
 
 /* Next number of the scratch's xorshift64 generator. */

@@ -551,7 +551,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 {
 	struct answer_ctx c;
 	struct wire_query *wq = &scratch->q;
-	size_t limit, opt_len = 0;
+	size_t limit, opt_len = 0, tsig_room = 0;
+	uint64_t tsig_now = 0;
 	int parsed;
 
 	assert(resp_cap >= 512);
@@ -568,6 +569,9 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	res->cookie = ANSWER_COOKIE_NONE;
 	res->acl_denied = false;
 	res->ecs_scope = 0;
+	res->tsig = TSIG_UNSIGNED;
+	res->tsig_ctx = NULL;
+	res->tsig_required = false;
 	if (qlen < WIRE_HEADER_LEN || (q[2] & 0x80) != 0) {
 		res->action = ANSWER_DROP;
 		return;
@@ -592,7 +596,17 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	c.dnssec = false;
 	c.negative = false;
 	c.nsec_done_count = 0;
+	c.tsig = TSIG_UNSIGNED;
+	c.tsig_required = false;
 	scratch->lb_count = 0;
+	if (parsed == WIRE_QUERY_OK && wq->has_tsig) {
+		/* RFC 8945 5.2: verified before anything else is decided. */
+		tsig_now = (uint64_t)time(NULL);
+		c.tsig = tsig_verify_request(&scratch->tsig, q, qlen, snap->config->tsig_keys,
+					     snap->config->tsig_key_count, tsig_now);
+		if (c.tsig == TSIG_FORMERR)
+			parsed = WIRE_QUERY_FORMERR;
+	}
 
 	if (tcp) {
 		limit = ANSWER_MAX_MSG;
@@ -614,7 +628,9 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		    snap->config->cookies_enabled)
 			opt_len += COOKIE_OPT_LEN; /* room for it (BADCOOKIE included) */
 	}
-	wire_writer_init(c.w, resp, limit - opt_len, wq->id, c.flags);
+	if (c.tsig != TSIG_UNSIGNED && c.tsig != TSIG_FORMERR)
+		tsig_room = tsig_ctx_room(&scratch->tsig);
+	wire_writer_init(c.w, resp, limit - opt_len - tsig_room, wq->id, c.flags);
 	if (wq->has_question)
 		wire_put_question(c.w, wq->qname, wq->qname_len, wq->qtype, wq->qclass);
 	wire_mark_save(c.w, &c.after_question);
@@ -630,6 +646,9 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	} else if (wq->has_edns && wq->edns_version != 0) {
 		c.rcode = WIRE_RCODE_BADVERS; /* RFC 6891 6.1.3 */
 		c.ecs_echo = false;
+	} else if (c.tsig != TSIG_UNSIGNED && c.tsig != TSIG_OK) {
+		c.rcode = WIRE_RCODE_NOTAUTH; /* RFC 8945 5.2: the TSIG error says why */
+		c.ecs_echo = false;
 	} else if (!cookie_process(&c, res)) {
 		/* BADCOOKIE: nothing but the new cookie */
 	} else if (wq->qtype == 0) {
@@ -643,6 +662,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		if (res->action == ANSWER_XFR) {
 			res->rcode = WIRE_RCODE_NOERROR;
 			res->zone = c.zone;
+			res->tsig = c.tsig;
+			res->tsig_ctx = c.tsig == TSIG_OK ? &scratch->tsig : NULL;
 			return;
 		}
 	} else {
@@ -650,6 +671,8 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	}
 
 	res->acl_denied = c.acl_denied;
+	res->tsig = c.tsig;
+	res->tsig_required = c.tsig_required;
 	if (c.drop) {
 		res->action = ANSWER_DROP;
 		res->rcode = -1;
@@ -661,6 +684,13 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 		write_opt(&c, limit);
 	wire_writer_finish(c.w, (uint16_t)(c.flags | (c.rcode & 0x0f)));
 	res->len = c.w->len;
+	if (tsig_room > 0) {
+		/* Room was kept: this does not fail. */
+		size_t len = res->len;
+
+		if (tsig_sign(&scratch->tsig, resp, &len, resp_cap, tsig_now) == 0)
+			res->len = len;
+	}
 	res->rcode = c.rcode;
 	res->zone = c.zone;
 	res->ecs_scope = c.ecs_echo ? c.ecs_scope : 0;

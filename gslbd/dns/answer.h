@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/tsig.h"
 #include "gslbd/dns/rrl.h"
 
 struct snapshot;
@@ -71,6 +72,12 @@ struct answer_result {
 	bool acl_denied;            /* a zone's access list refused or dropped the query */
 	uint8_t ecs_scope;          /* SCOPE PREFIX-LENGTH of the Client Subnet option sent
 	                             * (0: none, or the answer did not depend on it) */
+	enum tsig_result tsig;      /* the query's TSIG: TSIG_UNSIGNED (none), TSIG_OK (the
+	                             * response is signed), or why it was refused */
+	const struct tsig_ctx *tsig_ctx; /* ANSWER_XFR of a signed query: the exchange to
+	                                  * sign the transfer in (borrowed until the next
+	                                  * query), else NULL */
+	bool tsig_required;         /* a transfer refused: its access list entry wants a key */
 };
 
 /* Per-thread working memory for the answer path. */
@@ -116,10 +123,16 @@ struct xfr_state {
 	uint32_t rr;               /* next record within the RRset */
 	int phase;                 /* 0: opening SOA, 1: records, 2: closing SOA, 3: done */
 	bool first;                /* no message sent yet (the first carries the question) */
+	int kind;                  /* what is sent: enum metrics_xfr */
+	bool tsig_on;              /* sign every message under tsig */
+	struct tsig_ctx tsig;      /* the signed exchange (RFC 8945 5.3.1) */
+	uint64_t bytes;            /* bytes of messages written so far */
 };
 
-/* Start a transfer of zone for the query q (whose answer_query() said ANSWER_XFR). */
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen);
+/* Start a transfer of zone for the query q (whose answer_query() said
+ * ANSWER_XFR); tsig: res->tsig_ctx (copied), NULL when unsigned. */
+void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen,
+	       const struct tsig_ctx *tsig);
 /* Write the next message of the transfer into buf (cap bytes, up to
  * ANSWER_MAX_MSG); returns its length, or 0 when the transfer is complete. */
 size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "common/netaddr.h"
+#include "common/tsig.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
@@ -15,6 +17,24 @@
 #include "gslbd/dns/query_metrics.h"
 #include "gslbd/dns/rrl.h"
 #include "gslbd/dns/snapshot.h"
+
+/* Log a request refused for its TSIG (rate-limited: peers choose them). */
+static void log_tsig(const struct answer_result *res, const struct sockaddr *peer)
+{
+	char addr[NETADDR_STRLEN];
+
+	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_OK) {
+		netaddr_format(peer, addr, sizeof(addr));
+		log_ratelimited(LOG_LEVEL_WARN, "tsig: request refused: client=%s reason=%s", addr,
+				tsig_result_name(res->tsig));
+	} else if (res->tsig_required) {
+		netaddr_format(peer, addr, sizeof(addr));
+		log_ratelimited(LOG_LEVEL_WARN,
+				"tsig: transfer refused: client=%s reason=%s (its allow_transfer "
+				"entry wants a key)",
+				addr, res->tsig == TSIG_OK ? "other key" : "unsigned");
+	}
+}
 
 /* Where message i of a batch stands after the first pass. */
 enum slot_state {
@@ -210,6 +230,8 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 	} else {
 		answer_query(snap, m->query, m->query_len, m->peer, false, m->resp, m->resp_cap,
 			     ctx->scratch, res);
+		if ((res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_OK) || res->tsig_required)
+			log_tsig(res, m->peer);
 	}
 	metrics_count_result(ctx->metrics, res);
 	if (res->action == ANSWER_SEND) {
@@ -341,6 +363,8 @@ const struct answer_result *query_stream(struct query_ctx *ctx, const struct sna
 	struct answer_result *res = &ev->res;
 
 	answer_query(snap, q, qlen, peer, true, resp, resp_cap, ctx->scratch, res);
+	if ((res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_OK) || res->tsig_required)
+		log_tsig(res, peer);
 	ev->peer = peer;
 	ev->local = local;
 	ev->query = q;

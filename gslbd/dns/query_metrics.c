@@ -138,8 +138,40 @@ void metrics_count_rrl(struct metrics_shard *s, const struct answer_result *res,
 	add(&s->rrl[z][action], 1);
 }
 
+void metrics_count_tsig(struct metrics_shard *s, enum metrics_tsig reason)
+{
+	add(&s->tsig_failures[reason], 1);
+}
+
+void metrics_count_xfr(struct metrics_shard *s, enum metrics_xfr type, uint64_t bytes)
+{
+	add(&s->xfr_count[type], 1);
+	add(&s->xfr_bytes[type], bytes);
+}
+
 void metrics_count_result(struct metrics_shard *s, const struct answer_result *res)
 {
+	switch (res->tsig) {
+	case TSIG_FORMERR:
+		metrics_count_tsig(s, METRICS_TSIG_FORMERR);
+		break;
+	case TSIG_BADKEY:
+		metrics_count_tsig(s, METRICS_TSIG_BADKEY);
+		break;
+	case TSIG_BADSIG:
+		metrics_count_tsig(s, METRICS_TSIG_BADSIG);
+		break;
+	case TSIG_BADTIME:
+		metrics_count_tsig(s, METRICS_TSIG_BADTIME);
+		break;
+	case TSIG_BADTRUNC:
+		metrics_count_tsig(s, METRICS_TSIG_BADTRUNC);
+		break;
+	default:
+		break;
+	}
+	if (res->tsig_required)
+		metrics_count_tsig(s, METRICS_TSIG_UNSIGNED);
 	if (res->acl_denied)
 		metrics_count_event(s, res->action == ANSWER_DROP ? METRICS_ACL_DROPPED
 								  : METRICS_ACL_REFUSED);

@@ -38,6 +38,9 @@ enum metrics_event {
 	METRICS_COOKIE_ISSUED,    /* queries given a new server cookie (none, old or renewed) */
 	METRICS_COOKIE_BAD,       /* queries with a server cookie not ours (BADCOOKIE over UDP) */
 	METRICS_TCP_CLOSED_BUSY,  /* TCP connections closed early: the pool was nearly full */
+	METRICS_NOTIFY_SENT,      /* NOTIFY messages sent (retries included) */
+	METRICS_NOTIFY_ACKED,     /* NOTIFY answered by the secondary */
+	METRICS_NOTIFY_FAILED,    /* NOTIFY given up after the last retry, or refused */
 	METRICS_EVENTS
 };
 
@@ -49,6 +52,25 @@ enum metrics_rrl {
 	METRICS_RRL_ACTIONS
 };
 
+/* Why a TSIG-signed request was refused (gslbd_tsig_failures_total{reason}). */
+enum metrics_tsig {
+	METRICS_TSIG_FORMERR,  /* malformed TSIG record */
+	METRICS_TSIG_BADKEY,   /* unknown key or algorithm */
+	METRICS_TSIG_BADSIG,   /* the MAC did not verify */
+	METRICS_TSIG_BADTIME,  /* outside the fudge */
+	METRICS_TSIG_BADTRUNC, /* truncated MAC */
+	METRICS_TSIG_UNSIGNED, /* a transfer whose access list entry wants a key came unsigned */
+	METRICS_TSIG_REASONS
+};
+
+/* Kinds of outgoing zone transfer (gslbd_xfr_*_total{type}). */
+enum metrics_xfr {
+	METRICS_XFR_AXFR,      /* full zone (AXFR, or IXFR answered with the full zone) */
+	METRICS_XFR_IXFR,      /* differences from the journal */
+	METRICS_XFR_UPTODATE,  /* IXFR from a client already at the current serial (one SOA) */
+	METRICS_XFR_TYPES
+};
+
 struct metrics_shard {
 	_Atomic uint64_t epoch;  /* zone epoch the per-zone counters belong to */
 	_Atomic uint64_t queries[METRICS_MAX_ZONES + 1][METRICS_QTYPES][METRICS_RCODES];
@@ -58,6 +80,9 @@ struct metrics_shard {
 	_Atomic uint64_t dc_answers[METRICS_MAX_DCS]; /* times each datacenter was in an answer */
 	_Atomic uint64_t events[METRICS_EVENTS];      /* enum metrics_event */
 	_Atomic uint64_t rrl[METRICS_MAX_ZONES + 1][METRICS_RRL_ACTIONS]; /* by zone, enum metrics_rrl */
+	_Atomic uint64_t tsig_failures[METRICS_TSIG_REASONS]; /* enum metrics_tsig */
+	_Atomic uint64_t xfr_count[METRICS_XFR_TYPES];        /* transfers by enum metrics_xfr */
+	_Atomic uint64_t xfr_bytes[METRICS_XFR_TYPES];        /* bytes of DNS messages sent */
 };
 
 /* Register a shard for a DNS thread (main thread, before it starts). The
@@ -73,6 +98,11 @@ uint64_t metrics_epoch(void);
 void metrics_bump_epoch(void);
 
 /* The counting functions run on the DNS thread that owns s. */
+
+/* Count a refused TSIG request. */
+void metrics_count_tsig(struct metrics_shard *s, enum metrics_tsig reason);
+/* Count a transfer of type that sent bytes (when it ends). */
+void metrics_count_xfr(struct metrics_shard *s, enum metrics_xfr type, uint64_t bytes);
 
 /* Count one answered query. zone is the zone index or -1; qtype and rcode
  * as on the wire. */

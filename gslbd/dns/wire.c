@@ -176,6 +176,8 @@ int wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->edns_size = 0;
 	q->has_ecs = false;
 	q->auth_has_soa = false;
+	q->has_tsig = false;
+	q->ixfr_serial = 0;
 	q->cookie_len = 0;
 	if (q->qdcount != 1)
 		return WIRE_QUERY_FORMERR;
@@ -218,7 +220,17 @@ int wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 			if (parse_opt(q, rclass, ttl, pkt + pos, rdlen) != WIRE_QUERY_OK)
 				return WIRE_QUERY_FORMERR;
 		} else if (type == WIRE_TYPE_SOA && i >= q->ancount && i < an_ns) {
+			size_t p = pos;
+
+			/* The serial follows MNAME and RNAME (RFC 1035 3.3.13). */
+			if (!q->auth_has_soa && dname_unpack(pkt, pos + rdlen, &p, owner, false) >= 0 &&
+			    dname_unpack(pkt, pos + rdlen, &p, owner, false) >= 0 && pos + rdlen - p >= 20)
+				q->ixfr_serial = get32(pkt + p);
 			q->auth_has_soa = true;
+		} else if (type == 250 /* TSIG */) {
+			if (i + 1 != total || i < an_ns)
+				return WIRE_QUERY_FORMERR; /* RFC 8945 5.1: last, in additional */
+			q->has_tsig = true;
 		}
 		pos += rdlen;
 	}

@@ -98,6 +98,8 @@ struct wire_query {
 	uint8_t ecs_addr_len; /* bytes at ecs_addr: ceil(ecs_source / 8) */
 	uint8_t ecs_addr[16]; /* address bytes as sent (bits past the prefix are zero) */
 	bool auth_has_soa;    /* the authority section holds a SOA (IXFR) */
+	bool has_tsig;        /* the last record is a TSIG (RFC 8945; verify with tsig.h) */
+	uint32_t ixfr_serial; /* serial of the first authority SOA (IXFR: the client's) */
 	uint8_t cookie_len;   /* bytes of the first COOKIE option (8, or 16..40); 0: none */
 	uint8_t cookie[WIRE_COOKIE_MAX]; /* its data: client cookie, then server cookie */
 };

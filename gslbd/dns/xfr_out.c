@@ -8,15 +8,42 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/netaddr.h"
+#include "common/tsig.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/answer-internal.h"
 #include "gslbd/dns/answer.h"
+#include "gslbd/dns/query_metrics.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
 #include "zones/zone.h"
+
+/* May the client transfer the zone cz? An entry of its access list that
+ * names a key wants the request signed with that key; without a key, any
+ * request from the address will do. */
+static bool transfer_allowed(struct answer_ctx *c, const struct config_zone *cz)
+{
+	const struct config *cfg = c->snap->config;
+	const struct tsig_key *key = c->tsig == TSIG_OK ? c->s->tsig.key : NULL;
+	bool want_key = false;
+
+	if (c->client == NULL)
+		return false;
+	for (size_t i = 0; i < cz->allow_transfer_count; i++) {
+		int k = cz->allow_transfer_key != NULL ? cz->allow_transfer_key[i] : -1;
+
+		if (!netprefix_contains(&cz->allow_transfer[i], c->client))
+			continue;
+		if (k < 0 || key == &cfg->tsig_keys[k])
+			return true;
+		want_key = true;
+	}
+	c->tsig_required = want_key;
+	return false;
+}
 
 void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 {
@@ -36,8 +63,7 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 	}
 	c->zone = z;
 	cz = &c->snap->config->zones[zone_index(z)];
-	if (c->client == NULL ||
-	    !netprefix_list_contains(cz->allow_transfer, cz->allow_transfer_count, c->client)) {
+	if (!transfer_allowed(c, cz)) {
 		c->rcode = WIRE_RCODE_REFUSED;
 		return;
 	}
@@ -60,7 +86,8 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 		answer_truncate(c);
 }
 
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen)
+void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen,
+	       const struct tsig_ctx *tsig)
 {
 	size_t pos = WIRE_HEADER_LEN;
 	int n;
@@ -83,6 +110,21 @@ void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, s
 	x->rr = 0;
 	x->phase = 0;
 	x->first = true;
+	x->bytes = 0;
+	x->kind = METRICS_XFR_AXFR;
+	x->tsig_on = tsig != NULL;
+	if (tsig != NULL)
+		x->tsig = *tsig;
+}
+
+/* Sign the len-byte message at buf (cap bytes of room) when the transfer
+ * is signed (every message, RFC 8945 5.3.1), and count it. */
+static size_t xfr_finish_message(struct xfr_state *x, uint8_t *buf, size_t len, size_t cap)
+{
+	if (x->tsig_on)
+		(void)tsig_sign(&x->tsig, buf, &len, cap, (uint64_t)time(NULL));
+	x->bytes += len;
+	return len;
 }
 
 /* One SOA record of the zone as the first or last of the transfer. */
@@ -103,11 +145,13 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 	const struct zone *z = x->zone;
 	size_t nodes = zone_node_count(z);
 
+	size_t room = x->tsig_on ? tsig_ctx_room(&x->tsig) : 0;
+
 	if (x->phase >= 3)
 		return 0;
 	if (cap > ANSWER_MAX_MSG)
 		cap = ANSWER_MAX_MSG;
-	wire_writer_init(w, buf, cap, x->id, WIRE_QR | WIRE_AA);
+	wire_writer_init(w, buf, cap - room, x->id, WIRE_QR | WIRE_AA);
 	if (x->first) {
 		wire_put_question(w, x->qname, x->qname_len, x->qtype, WIRE_CLASS_IN);
 		x->first = false;
@@ -155,6 +199,6 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 		x->phase = 3;
 out:
 	wire_writer_finish(w, WIRE_QR | WIRE_AA);
-	return w->len;
+	return xfr_finish_message(x, buf, w->len, cap);
 }
 

@@ -168,6 +168,7 @@ static void conn_xfr_fill(struct tcp_conn *c)
 				      query_ctx_scratch(srv->qctx));
 
 		if (len == 0) {
+			metrics_count_xfr(srv->metrics, c->xfr.kind, c->xfr.bytes);
 			c->in_xfr = false;
 			snapshot_unref(c->xfr_snap);
 			c->xfr_snap = NULL;
@@ -227,7 +228,7 @@ static void conn_process(struct tcp_conn *c)
 			snapshot_ref(snap);
 			c->xfr_snap = snap;
 			c->in_xfr = true;
-			xfr_begin(&c->xfr, res->zone, srv->query, len);
+			xfr_begin(&c->xfr, res->zone, srv->query, len, res->tsig_ctx);
 			bufferevent_disable(c->bev, EV_READ);
 			conn_xfr_fill(c);
 			return;

@@ -91,7 +91,7 @@ struct xfr_in {
 
 /* Signing a request and verifying a response (TSIG, RFC 8945): the one
  * place where a primary's key applies. Without a key, nothing to do. */
-static int tsig_sign(const struct config_primary *p, uint8_t **msg, size_t *len,
+static int request_sign(const struct config_primary *p, uint8_t **msg, size_t *len,
 		     struct gslb_err *err)
 {
 	(void)msg;
@@ -102,7 +102,7 @@ static int tsig_sign(const struct config_primary *p, uint8_t **msg, size_t *len,
 			     p->key);
 }
 
-static int tsig_verify(const struct config_primary *p, const uint8_t *msg, size_t len,
+static int response_verify(const struct config_primary *p, const uint8_t *msg, size_t len,
 		       struct gslb_err *err)
 {
 	(void)msg;
@@ -182,7 +182,7 @@ static int exchange(const struct config_primary *p, struct zone_xfr *x, struct g
 
 	rc = zone_xfr_query(x, &q, &qlen, err);
 	if (rc == 0)
-		rc = tsig_sign(p, &q, &qlen, err);
+		rc = request_sign(p, &q, &qlen, err);
 	if (rc != 0) {
 		free(q);
 		return rc;
@@ -208,7 +208,7 @@ static int exchange(const struct config_primary *p, struct zone_xfr *x, struct g
 		len = (size_t)hdr[0] << 8 | hdr[1];
 		rc = io_all(fd, buf, len, false, err);
 		if (rc == 0)
-			rc = tsig_verify(p, buf, len, err);
+			rc = response_verify(p, buf, len, err);
 		if (rc == 0)
 			rc = zone_xfr_feed(x, buf, len, err);
 		if (rc == ZONE_XFR_MORE)

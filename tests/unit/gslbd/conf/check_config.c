@@ -1047,6 +1047,65 @@ START_TEST(test_scalar_forms)
 }
 END_TEST
 
+/* TSIG keys (inline and from a key file), transfer lists that want them,
+ * notify lists (server's inherited, a zone's own) and the journal bound. */
+START_TEST(test_tsig_notify)
+{
+	FILE *f = fopen("check_config_tsig.key", "w");
+	char cwd[4096];
+	int rc;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("key \"file-key\" {\n\talgorithm hmac-sha512;\n"
+	      "\tsecret \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\";\n};\n",
+	      f);
+	fclose(f);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	rc = config_load_string("t.conf", cwd,
+					    "keys:\n"
+					    "  - name: xfr.key\n"
+					    "    algorithm: hmac-sha256\n"
+					    "    secret: c2VjcmV0LXNlY3JldC1zZWNyZXQtMzItYnl0ZXMhISE=\n"
+					    "key_file: check_config_tsig.key\n"
+					    "server:\n"
+					    "  journal_max: 4096\n"
+					    "  allow_transfer: [10.0.0.0/8, {address: 192.0.2.0/24, "
+					    "key: XFR.KEY.}]\n"
+					    "  notify: [192.0.2.53, {address: \"[2001:db8::53]:5300\", "
+					    "key: file-key}]\n"
+					    "zones:\n"
+					    "  - name: example.com\n"
+					    "    file: a.zone\n"
+					    "  - name: example.net\n"
+					    "    file: b.zone\n"
+					    "    notify: []\n"
+					    "    allow_transfer: [{address: \"::1\", key: file-key}]\n",
+					    &cfg, &err);
+	ck_assert_str_eq(err.msg, "");
+	ck_assert_int_eq(rc, 0);
+	unlink("check_config_tsig.key");
+	ck_assert_uint_eq(cfg->tsig_key_count, 2);
+	ck_assert_str_eq(cfg->tsig_keys[0].name, "xfr.key");
+	ck_assert_int_eq(cfg->tsig_keys[0].alg, TSIG_HMAC_SHA256);
+	ck_assert_uint_eq(cfg->tsig_keys[0].secret_len, 32);
+	ck_assert_str_eq(cfg->tsig_keys[1].name, "file-key");
+	ck_assert_int_eq(cfg->tsig_keys[1].alg, TSIG_HMAC_SHA512);
+	ck_assert_uint_eq(cfg->journal_max, 4096);
+	ck_assert_uint_eq(cfg->zones[0].allow_transfer_count, 2);
+	assert_prefix(&cfg->zones[0].allow_transfer[1], "192.0.2.0/24");
+	ck_assert_int_eq(cfg->zones[0].allow_transfer_key[0], -1);
+	ck_assert_int_eq(cfg->zones[0].allow_transfer_key[1], 0);
+	ck_assert_uint_eq(cfg->zones[0].notify_count, 2);
+	assert_addr(&cfg->zones[0].notify[0].addr, "192.0.2.53:53");
+	ck_assert_int_eq(cfg->zones[0].notify[0].key, -1);
+	assert_addr(&cfg->zones[0].notify[1].addr, "[2001:db8::53]:5300");
+	ck_assert_int_eq(cfg->zones[0].notify[1].key, 1);
+	ck_assert_uint_eq(cfg->zones[1].notify_count, 0);
+	ck_assert_uint_eq(cfg->zones[1].allow_transfer_count, 1);
+	ck_assert_int_eq(cfg->zones[1].allow_transfer_key[0], 1);
+}
+END_TEST
+
 START_TEST(test_paths)
 {
 	/* Without a base folder relative names stay relative. */
@@ -1214,8 +1273,32 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "load, rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts or "
-     "tokens)"},
+     "load, rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts, "
+     "tokens, keys or key_file)"},
+    /* TSIG keys and what names them. */
+    {"keys:\n  - name: k\n    algorithm: hmac-sha3\n    secret: AAAA\n" ZONE,
+     "t.conf:3:16: keys[0].algorithm: unknown algorithm 'hmac-sha3' (hmac-md5, hmac-sha1, "
+     "hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)"},
+    {"keys:\n  - name: k\n    algorithm: hmac-sha256\n    secret: '!!!!'\n" ZONE,
+     "t.conf:4:13: keys[0].secret: the secret is not base64 (or longer than 512 bytes)"},
+    {"keys:\n  - name: k\n    algorithm: hmac-sha256\n" ZONE,
+     "t.conf:2:5: keys[0]: missing required key 'secret'"},
+    {"keys:\n  - {name: k, algorithm: hmac-sha256, secret: AAAA}\n"
+     "  - {name: K., algorithm: hmac-sha512, secret: AAAA}\n" ZONE,
+     "t.conf:3:12: keys[1].name: duplicate key 'K.'"},
+    {"key_file: /nonexistent/tsig.key\n" ZONE,
+     "t.conf:1:11: key_file: /nonexistent/tsig.key: No such file or directory"},
+    {"server:\n  allow_transfer: [{address: 10.0.0.1, key: nokey}]\n" ZONE,
+     "t.conf:2:45: server.allow_transfer[0].key: unknown key 'nokey' (not in keys or key_file)"},
+    {"server:\n  allow_transfer: [{key: k}]\n" ZONE,
+     "t.conf:2:20: server.allow_transfer[0]: missing required key 'address'"},
+    {ZONE "    notify: [192.0.2.300]\n",
+     "t.conf:4:14: zones[0].notify[0]: '192.0.2.300' is not an address (like 192.0.2.53, "
+     "192.0.2.53:5300 or [2001:db8::53]:53)"},
+    {ZONE "    notify: [{address: 192.0.2.1, key: k, port: 1}]\n",
+     "t.conf:4:43: unknown key 'port' in zones[0].notify[0]"},
+    {"server:\n  journal_max: 2g\n" ZONE,
+     "t.conf:2:16: server.journal_max: expected an unsigned integer, got '2g'"},
     /* The fleet's etcd. */
     {"etcd:\n  endpoints: [127.0.0.1:2379]\n" ZONE,
      "t.conf:2:15: etcd.endpoints[0]: '127.0.0.1:2379' is not an http:// or https:// URL"},
@@ -1888,7 +1971,8 @@ static const struct {
     {"server:\n  allow_transfer: {a: 1}\n" ZONE,
      "t.conf:2:19: server.allow_transfer: expected a list of address prefixes, got a mapping"},
     {"server:\n  allow_transfer: [[10.0.0.0/8]]\n" ZONE,
-     "t.conf:2:20: server.allow_transfer[0]: expected an address prefix, got a list"},
+     "t.conf:2:20: server.allow_transfer[0]: expected an address prefix or {address, key}, got a "
+     "list"},
     {"api:\n  admin_token_file: " CONF_DIR "/spaced.token\n" ZONE,
      "t.conf:2:21: api.admin_token_file: the token in '" CONF_DIR
      "/spaced.token' must be printable ASCII without spaces"},
@@ -2035,6 +2119,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(valid, test_durations, 0, COUNT(durations));
 	tcase_add_loop_test(valid, test_bools, 0, COUNT(bools));
 	tcase_add_test(valid, test_scalar_forms);
+	tcase_add_test(valid, test_tsig_notify);
 	tcase_add_test(valid, test_paths);
 	tcase_add_test(valid, test_free);
 	tcase_add_test(valid, test_print_options);

@@ -936,7 +936,7 @@ START_TEST(test_transfer_stream)
 	p = ask_wire(wire, len, true, ALLOWED, &res);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(res.action, ANSWER_XFR);
-	xfr_begin(&x, res.zone, wire, len);
+	xfr_begin(&x, res.zone, wire, len, res.tsig_ctx);
 	/* Small messages force the records over several of them. */
 	while ((n = xfr_next(&x, buf, 600, scratch)) > 0) {
 		ck_assert_uint_le(n, 600);
