@@ -644,8 +644,6 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].file);
 		free(cfg->zones[i].allow_transfer);
-		for (size_t k = 0; k < cfg->zones[i].primary_count; k++)
-			free(cfg->zones[i].primaries[k].key);
 		free(cfg->zones[i].primaries);
 		free(cfg->zones[i].allow_transfer_key);
 		free(cfg->zones[i].notify);

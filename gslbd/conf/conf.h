@@ -35,7 +35,7 @@ struct config_dnssec_key {
 /* A primary a secondary zone is transferred from (zones[].primaries). */
 struct config_primary {
 	struct netaddr addr; /* address and port (53 when not given) */
-	char *key;           /* TSIG key name signing the exchanges, or NULL */
+	int key;             /* index into config->tsig_keys signing the exchanges, or -1 */
 };
 
 /* A secondary server a zone's changes are announced to (zones[].notify,

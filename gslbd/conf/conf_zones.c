@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/xalloc.h"
@@ -205,56 +206,27 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
-/* zones[].primaries: [ADDRESS | {address, key}, ...]. */
+/* zones[].primaries: [ADDRESS | {address, key}, ...], read as notify lists are. */
 static int primaries_read(struct loader *l, const struct ytree_node *n, const char *path,
 			  struct config_zone *z)
 {
-	enum { K_ADDRESS, K_KEY, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"address", "key", NULL};
-	struct ytree_node *const *items;
-	size_t count;
+	struct config_notify *list = NULL;
+	size_t count = 0;
 	int rc;
 
-	if ((rc = conf_list_items(l, n, path, "primary addresses", &items, &count)) != 0)
+	if ((rc = conf_notify_read(l, n, path, &list, &count)) != 0)
 		return rc;
-	if (count == 0)
+	if (count == 0) {
+		free(list);
 		return ytree_error_path(&l->r, n, path, "at least one primary is required");
+	}
 	z->primaries = xcalloc(count, sizeof(*z->primaries));
 	for (size_t i = 0; i < count; i++) {
-		const struct ytree_node *item = conf_list_item(n, items, i);
-		const struct ytree_node *v[K_COUNT] = {0};
-		struct config_primary *p = &z->primaries[i];
-		char ipath[176], kpath[200];
-
-		z->primary_count = i + 1;
-		conf_item_path(ipath, sizeof(ipath), path, items, i);
-		if (item->kind == YTREE_SCALAR) {
-			v[K_ADDRESS] = item;
-		} else if (item->kind != YTREE_MAP) {
-			return ytree_error_path(&l->r, item, ipath,
-						"expected an address or a mapping with address and "
-						"key, got %s",
-						ytree_node_describe(item));
-		} else if ((rc = conf_map_read(l, item, ipath, keys, v)) != 0) {
-			return rc;
-		}
-		if (v[K_ADDRESS] == NULL)
-			return ytree_error_path(&l->r, item, ipath, "missing required key 'address'");
-		snprintf(kpath, sizeof(kpath), "%s%s", ipath, item == v[K_ADDRESS] ? "" : ".address");
-		if ((rc = ytree_read_string(&l->r, v[K_ADDRESS], kpath, "an address")) != 0)
-			return rc;
-		if (netaddr_parse(v[K_ADDRESS]->scalar, 53, &p->addr) != 0)
-			return ytree_error_path(&l->r, v[K_ADDRESS], kpath,
-						"'%s' is not an address (1.2.3.4, 1.2.3.4:53, ::1 or "
-						"[::1]:53)",
-						v[K_ADDRESS]->scalar);
-		if (v[K_KEY] != NULL) {
-			snprintf(kpath, sizeof(kpath), "%s.key", ipath);
-			if ((rc = ytree_read_string(&l->r, v[K_KEY], kpath, "a key name")) != 0)
-				return rc;
-			p->key = xstrdup(v[K_KEY]->scalar);
-		}
+		z->primaries[i].addr = list[i].addr;
+		z->primaries[i].key = list[i].key;
 	}
+	z->primary_count = count;
+	free(list);
 	return 0;
 }
 

@@ -20,10 +20,12 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "common/timeutil.h"
+#include "common/tsig.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control.h"
 #include "gslbd/dns/notify_in.h"
+#include "gslbd/dns/snapshot.h"
 #include "zones/xfr.h"
 
 #define XFR_CONNECT_TIMEOUT_MS 5000 /* a primary must accept within this */
@@ -34,18 +36,27 @@
 
 struct xfr_in;
 
+/* A primary as a transfer uses it: address and key copied from the config
+ * (which a reload may free while a transfer runs). */
+struct xprimary {
+	struct netaddr addr;  /* its address and port */
+	bool has_key;         /* exchanges signed with key (TSIG) */
+	struct tsig_key key;  /* the key */
+};
+
 /* One secondary zone (main thread). */
 struct szone {
 	struct xfr_in *owner;
 	char *name;                   /* origin as the config writes it */
 	char *file;                   /* where it is kept */
-	struct config_primary *prims; /* its primaries (copied, keys owned) */
+	struct xprimary *prims;       /* its primaries */
 	size_t prim_count;
 	struct event *refresh_ev;     /* the next refresh (or retry) */
 	struct event *expire_ev;      /* when the data held expires */
 	bool running;                 /* a transfer thread works for it */
 	bool again;                   /* NOTIFYed meanwhile: refresh once more after it */
 	bool gone;                    /* no longer in the config: freed when its thread ends */
+	bool pending_cfg;             /* primaries changed while a transfer ran */
 	bool has_data;                /* a zone file is held */
 	bool expired;                 /* it expired (FILE.expired exists) */
 	uint32_t serial, refresh, retry, expire; /* its SOA's */
@@ -60,7 +71,7 @@ struct job {
 	pthread_t thread;
 	struct event *done_ev;
 	char *name, *file;
-	struct config_primary *prims; /* borrowed from z: z outlives the job */
+	struct xprimary *prims;       /* borrowed from z: z and its primaries outlive the job */
 	size_t prim_count;
 	bool have;                    /* the file holds a current version to update */
 	uint32_t serial;              /* its serial */
@@ -89,27 +100,39 @@ struct xfr_in {
 
 /* ---- the worker thread ---------------------------------------------------- */
 
-/* Signing a request and verifying a response (TSIG, RFC 8945): the one
- * place where a primary's key applies. Without a key, nothing to do. */
-static int request_sign(const struct config_primary *p, uint8_t **msg, size_t *len,
-		     struct gslb_err *err)
+/* Signing a request and verifying its responses (TSIG, RFC 8945): the one
+ * place where a primary's key applies. Without a key, nothing is signed
+ * and a signed response is not checked. */
+static int request_sign(const struct xprimary *p, struct tsig_ctx *ctx, uint8_t **msg, size_t *len,
+			struct gslb_err *err)
 {
-	(void)msg;
-	(void)len;
-	if (p->key == NULL)
+	size_t cap;
+
+	tsig_ctx_init(ctx, p->has_key ? &p->key : NULL);
+	if (!p->has_key)
 		return 0;
-	return gslb_err_setc(err, GSLB_EINVAL, "TSIG key %s: this build cannot sign with it",
-			     p->key);
+	cap = *len + tsig_ctx_room(ctx);
+	*msg = xreallocarray(*msg, cap, 1);
+	if (tsig_sign(ctx, *msg, len, cap, (uint64_t)time(NULL)) != 0)
+		return gslb_err_setc(err, GSLB_ENOSPC, "TSIG key %s: cannot sign the request",
+				     p->key.name);
+	return 0;
 }
 
-static int response_verify(const struct config_primary *p, const uint8_t *msg, size_t len,
-		       struct gslb_err *err)
+static int response_verify(const struct xprimary *p, struct tsig_ctx *ctx, const uint8_t *msg,
+			   size_t len, bool first, struct gslb_err *err)
 {
-	(void)msg;
-	(void)len;
-	(void)err;
-	(void)p;
-	return 0;
+	enum tsig_result r;
+
+	if (!p->has_key)
+		return 0;
+	r = tsig_verify_next(ctx, msg, len, (uint64_t)time(NULL));
+	if (r == TSIG_OK || (r == TSIG_UNSIGNED && !first && ctx->unsigned_count < 100))
+		return 0;
+	return gslb_err_setc(err, GSLB_EUNAVAIL, "TSIG key %s: the response %s", p->key.name,
+			     r == TSIG_UNSIGNED ? "is not signed"
+			     : r == TSIG_ERROR  ? "carries a TSIG error (the primary refused the key)"
+						: tsig_result_name(r));
 }
 
 static int wait_fd(int fd, short events, int timeout_ms)
@@ -173,23 +196,28 @@ static int io_all(int fd, uint8_t *buf, size_t len, bool out, struct gslb_err *e
 
 /* One exchange with primary p over TCP: the query of x, then its responses
  * until x is complete. */
-static int exchange(const struct config_primary *p, struct zone_xfr *x, struct gslb_err *err)
+static int exchange(const struct xprimary *p, struct zone_xfr *x, struct gslb_err *err)
 {
+	struct tsig_ctx ctx;
 	uint8_t *q = NULL, *buf = NULL;
 	uint8_t hdr[2];
 	size_t qlen = 0;
+	bool first = true;
 	int fd, rc;
 
+	tsig_ctx_init(&ctx, NULL);
 	rc = zone_xfr_query(x, &q, &qlen, err);
 	if (rc == 0)
-		rc = request_sign(p, &q, &qlen, err);
+		rc = request_sign(p, &ctx, &q, &qlen, err);
 	if (rc != 0) {
 		free(q);
+		tsig_ctx_fini(&ctx);
 		return rc;
 	}
 	fd = connect_to(&p->addr, err);
 	if (fd < 0) {
 		free(q);
+		tsig_ctx_fini(&ctx);
 		return fd;
 	}
 	hdr[0] = (uint8_t)(qlen >> 8);
@@ -208,7 +236,8 @@ static int exchange(const struct config_primary *p, struct zone_xfr *x, struct g
 		len = (size_t)hdr[0] << 8 | hdr[1];
 		rc = io_all(fd, buf, len, false, err);
 		if (rc == 0)
-			rc = response_verify(p, buf, len, err);
+			rc = response_verify(p, &ctx, buf, len, first, err);
+		first = false;
 		if (rc == 0)
 			rc = zone_xfr_feed(x, buf, len, err);
 		if (rc == ZONE_XFR_MORE)
@@ -216,8 +245,13 @@ static int exchange(const struct config_primary *p, struct zone_xfr *x, struct g
 		else
 			break;
 	}
+	/* A signed exchange ends on a signed message (RFC 8945 5.3.1). */
+	if (rc == 0 && p->has_key && ctx.unsigned_count > 0)
+		rc = gslb_err_setc(err, GSLB_EUNAVAIL, "TSIG key %s: the last message is not signed",
+				   p->key.name);
 	free(buf);
 	close(fd);
+	tsig_ctx_fini(&ctx);
 	return rc;
 }
 
@@ -254,7 +288,7 @@ static void touch_sibling(const char *path, const char *suffix)
 
 /* Refresh from primary p (RFC 1034 4.3.5): its serial, then a transfer
  * when newer (IXFR from what is held, AXFR when that fails). */
-static int refresh_from(struct job *j, const struct config_primary *p, struct gslb_err *err)
+static int refresh_from(struct job *j, const struct xprimary *p, struct gslb_err *err)
 {
 	struct zone_xfr *x = NULL;
 	uint32_t serial;
@@ -337,6 +371,8 @@ static void *job_thread(void *arg)
 /* ---- the main thread ------------------------------------------------------ */
 
 static void job_start(struct szone *z);
+static bool same_name(const char *a, const char *b);
+static void set_primaries(struct szone *z, const struct config *cfg, const struct config_zone *cz);
 
 static void schedule(struct event *ev, uint32_t seconds)
 {
@@ -368,8 +404,6 @@ static void szone_free(struct szone *z)
 		return;
 	event_free(z->refresh_ev);
 	event_free(z->expire_ev);
-	for (size_t i = 0; i < z->prim_count; i++)
-		free(z->prims[i].key);
 	free(z->prims);
 	free(z->name);
 	free(z->file);
@@ -400,6 +434,15 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 	event_free(j->done_ev);
 	x->running--;
 	z->running = false;
+	if (!z->gone && z->pending_cfg) {
+		const struct config *cfg = snapshot_current()->config;
+
+		z->pending_cfg = false;
+		for (size_t i = 0; i < cfg->zone_count; i++) {
+			if (cfg->zones[i].primary_count > 0 && same_name(cfg->zones[i].name, z->name))
+				set_primaries(z, cfg, &cfg->zones[i]);
+		}
+	}
 	if (z->gone) {
 		szone_free(z);
 	} else if (x->stopping) {
@@ -539,16 +582,19 @@ static void read_held(struct szone *z)
 		 z->expired ? " (expired)" : "");
 }
 
-static void set_primaries(struct szone *z, const struct config_zone *cz)
+/* The primaries of cz from cfg; not while a transfer borrows them. */
+static void set_primaries(struct szone *z, const struct config *cfg, const struct config_zone *cz)
 {
-	for (size_t i = 0; i < z->prim_count; i++)
-		free(z->prims[i].key);
 	free(z->prims);
 	z->prims = xcalloc(cz->primary_count, sizeof(*z->prims));
 	z->prim_count = cz->primary_count;
 	for (size_t i = 0; i < cz->primary_count; i++) {
+		int k = cz->primaries[i].key;
+
 		z->prims[i].addr = cz->primaries[i].addr;
-		z->prims[i].key = cz->primaries[i].key != NULL ? xstrdup(cz->primaries[i].key) : NULL;
+		z->prims[i].has_key = k >= 0 && (size_t)k < cfg->tsig_key_count;
+		if (z->prims[i].has_key)
+			z->prims[i].key = cfg->tsig_keys[k];
 	}
 }
 
@@ -622,7 +668,12 @@ void xfr_in_reconfigure(struct xfr_in *x, const struct config *cfg)
 			x->zones = z;
 		}
 		z->gone = false;
-		set_primaries(z, cz);
+		if (z->running) {
+			/* Its thread reads the primaries: they change after it. */
+			z->pending_cfg = true;
+		} else {
+			set_primaries(z, cfg, cz);
+		}
 		if (z->file == NULL || strcmp(z->file, cz->file) != 0) {
 			free(z->file);
 			z->file = xstrdup(cz->file);

@@ -5,7 +5,9 @@
 # answer is printed); a NOTIFY from an address that is not a primary is
 # REFUSED; a restart serves the stored zone before any transfer; with Knot
 # stopped, gslbd serves until the SOA's expire, then answers SERVFAIL; the
-# transferred zone answers as the same zone loaded from a file would. The
+# transferred zone answers as the same zone loaded from a file would. Every
+# exchange is signed with a TSIG key (Knot refuses unsigned transfers); a
+# gslbd with a wrong secret gets nothing. The
 # zone's SOA has small timers (refresh 2 s, retry 1 s, expire 8 s) so that
 # refresh and expire happen within the test.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -36,6 +38,8 @@ zone() {
 	mv "$KDIR/sec.test.zone.new" "$KDIR/sec.test.zone"
 }
 zone 1
+SECRET=$(head -c 32 /dev/urandom | base64)
+BADSECRET=$(head -c 32 /dev/urandom | base64)
 
 if [ "$(id -u)" -eq 0 ]; then
 	kuser='    user: root:root'
@@ -49,12 +53,18 @@ server:
 $kuser
 database:
     storage: "$KDIR"
+key:
+  - id: xfr-key.
+    algorithm: hmac-sha256
+    secret: $SECRET
 remote:
   - id: gslbd
     address: 127.0.0.1@$GPORT
+    key: xfr-key.
 acl:
   - id: xfr
     address: 127.0.0.1
+    key: xfr-key.
     action: transfer
 template:
   - id: default
@@ -96,19 +106,27 @@ knot_stop() {
 # lib.sh expects ::1 where the machine has it.
 listen="\"127.0.0.1:$GPORT\""
 have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
-cat >"$WORK/gslbd.conf" <<CONF
+# gslbd_conf OUT SECRET STORAGE
+gslbd_conf() {
+	cat >"$1" <<CONF
 server:
   listen: [$listen]
   workers: 1
   state_file: ""
-  storage: storage
+  storage: $3
   allow_transfer: [127.0.0.1]
 api:
   listen: ["127.0.0.1:0"]
+keys:
+  - name: xfr-key.
+    algorithm: hmac-sha256
+    secret: "$2"
 zones:
   - name: sec.test
-    primaries: ["127.0.0.1:$KPORT"]
+    primaries: [{address: "127.0.0.1:$KPORT", key: xfr-key.}]
 CONF
+}
+gslbd_conf "$WORK/gslbd.conf" "$SECRET" storage
 
 step "start Knot (serial 1), then gslbd: the zone comes by AXFR"
 knot_start
@@ -184,6 +202,18 @@ s.sendto(q, ("127.0.0.1", int(sys.argv[1])))
 r = s.recv(512)
 sys.exit(0 if (struct.unpack(">H", r[2:4])[0] & 15) == 5 else 1)
 PY
+
+step "a wrong TSIG secret: nothing is transferred (SERVFAIL), the failure logged"
+gslbd_stop
+mkdir -p "$WORK/storage-bad"
+gslbd_conf "$WORK/bad.conf" "$BADSECRET" storage-bad
+G_START_ERRORS_OK=1 gslbd_start "$WORK/bad.conf" bad
+log_wait 'xfr: zone sec.test: refresh failed: .*TSIG' 10
+q www.sec.test A
+assert_rcode SERVFAIL
+[ ! -e "$WORK/storage-bad/sec.test.zone" ] || fail "a zone was stored with a wrong key"
+gslbd_stop
+gslbd_start "$WORK/gslbd.conf"
 
 step "restart with Knot stopped: the stored zone is served before any transfer"
 knot_stop
