@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +104,83 @@ int zone_file_soa(const char *path, const char *origin, uint32_t *serial, uint32
 	if (expire != NULL)
 		*expire = ldns_rdf2native_int32(ldns_rr_rdf(soa, 5));
 	ldns_rr_free(soa);
+	return 0;
+}
+
+int zone_catalog_members(const char *path, const char *origin, char ***members, size_t *count,
+			 struct gslb_err *err)
+{
+	ldns_rdf *o = NULL, *zones = NULL, *version = NULL;
+	ldns_rr_list *rrs = NULL;
+	ldns_rr *soa = NULL;
+	char **list = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (ldns_str2rdf_dname(&o, origin) != LDNS_STATUS_OK)
+		return gslb_err_setc(err, GSLB_EINVAL, "invalid zone name '%s'", origin);
+	rc = read_zone(path, o, &rrs, &soa, err);
+	if (rc != 0) {
+		ldns_rdf_deep_free(o);
+		return rc;
+	}
+	zones = ldns_dname_new_frm_str("zones");
+	version = ldns_dname_new_frm_str("version");
+	(void)ldns_dname_cat(zones, o);
+	(void)ldns_dname_cat(version, o);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs) && rc == 0; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		const ldns_rdf *owner = ldns_rr_owner(rr);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT &&
+		    ldns_dname_compare(owner, version) == 0) {
+			char *v = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+
+			if (v == NULL || strcmp(v, "\"2\"") != 0)
+				rc = gslb_err_setc(err, GSLB_EPARSE,
+						   "%s: catalog schema version %s, not 2 (RFC 9432)", path,
+						   v != NULL ? v : "?");
+			free(v);
+			continue;
+		}
+		/* Members: PTR at <unique-id>.zones.<catalog>, one label below. */
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_PTR ||
+		    ldns_dname_label_count(owner) != ldns_dname_label_count(zones) + 1 ||
+		    !ldns_dname_is_subdomain(owner, zones)) {
+			continue;
+		}
+		{
+			char *m = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			size_t len = m != NULL ? strlen(m) : 0;
+			bool dup = false;
+
+			if (m == NULL)
+				continue;
+			if (len > 1 && m[len - 1] == '.')
+				m[len - 1] = '\0';
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcasecmp(list[k], m) == 0;
+			if (dup) {
+				free(m);
+				continue;
+			}
+			list = xreallocarray(list, n + 1, sizeof(*list));
+			list[n++] = m;
+		}
+	}
+	ldns_rdf_deep_free(zones);
+	ldns_rdf_deep_free(version);
+	ldns_rdf_deep_free(o);
+	ldns_rr_list_deep_free(rrs);
+	ldns_rr_free(soa);
+	if (rc != 0) {
+		for (size_t k = 0; k < n; k++)
+			free(list[k]);
+		free(list);
+		return rc;
+	}
+	*members = list;
+	*count = n;
 	return 0;
 }
 

@@ -72,6 +72,15 @@ int zone_xfr_write(const struct zone_xfr *x, const char *path, struct gslb_err *
 int zone_file_soa(const char *path, const char *origin, uint32_t *serial, uint32_t *refresh,
 		  uint32_t *retry, uint32_t *expire, struct gslb_err *err);
 
+/* The member zones of the catalog zone (RFC 9432, schema version 2) kept
+ * in the zone file at path: the PTR targets at <unique-id>.zones.<origin>,
+ * in presentation format without the final dot, in file order, each once.
+ * Returns 0 (caller owns *members and each string; *count entries), or a
+ * negative code with err set: GSLB_ENOENT, GSLB_EIO, GSLB_EPARSE (no SOA,
+ * or a version TXT other than "2"). */
+int zone_catalog_members(const char *path, const char *origin, char ***members, size_t *count,
+			 struct gslb_err *err);
+
 /* RFC 1982 serial arithmetic: is a newer than b? */
 bool zone_serial_newer(uint32_t a, uint32_t b);
 

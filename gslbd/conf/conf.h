@@ -54,6 +54,8 @@ struct config_zone {
 	size_t primary_count;           /* entries at primaries; 0: a zone loaded from its file */
 	bool catalog;                   /* zones[].catalog: a catalog zone (RFC 9432) whose members
 	                                 * become secondary zones from the same primaries */
+	int member_of;                  /* a catalog's member: the index of that catalog zone;
+	                                 * -1 for a zone listed in the file */
 	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
 	int *allow_transfer_key;        /* per allow_transfer entry: the index into
 	                                 * config->tsig_keys the request must be signed

@@ -10,6 +10,7 @@
 #include "common/yamltree.h"
 #include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
+#include "zones/xfr.h"
 
 /* A duration in seconds, min..max seconds. */
 static int seconds_read(struct loader *l, const struct ytree_node *n, const char *path,
@@ -206,6 +207,27 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
+/* Where a secondary zone without file is kept: server.storage/NAME.zone,
+ * the name in lower case without its final dot (caller frees). */
+static char *storage_file(const struct config *cfg, const char *name)
+{
+	char fname[DNAME_STRLEN + 8];
+	size_t len;
+
+	snprintf(fname, sizeof(fname), "%s", name);
+	len = strlen(fname);
+	if (len > 1 && fname[len - 1] == '.')
+		fname[len - 1] = '\0';
+	for (char *c = fname; *c != '\0'; c++) {
+		if (*c == '/')
+			*c = '_';
+		else if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	}
+	strcat(fname, ".zone");
+	return ytree_path_resolve(cfg->storage, fname);
+}
+
 /* zones[].primaries: [ADDRESS | {address, key}, ...], read as notify lists are. */
 static int primaries_read(struct loader *l, const struct ytree_node *n, const char *path,
 			  struct config_zone *z)
@@ -271,6 +293,7 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 						name->scalar, cfg->zones[i].line);
 	}
 	z->name = xstrdup(name->scalar);
+	z->member_of = -1;
 
 	if (v[K_PRIMARIES] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.primaries", path);
@@ -293,21 +316,7 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
 	} else {
 		/* A secondary zone kept in server.storage, under its name. */
-		char fname[DNAME_STRLEN + 8];
-		size_t len;
-
-		snprintf(fname, sizeof(fname), "%s", z->name);
-		len = strlen(fname);
-		if (len > 1 && fname[len - 1] == '.')
-			fname[len - 1] = '\0';
-		for (char *c = fname; *c != '\0'; c++) {
-			if (*c == '/')
-				*c = '_';
-			else if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		}
-		strcat(fname, ".zone");
-		z->file = ytree_path_resolve(cfg->storage, fname);
+		z->file = storage_file(cfg, z->name);
 	}
 
 	if (v[K_ACL] != NULL) {
@@ -349,6 +358,76 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	return 0;
 }
 
+/* The members of each catalog zone (RFC 9432), from the catalog's file as
+ * the last transfer kept it, become secondary zones after the listed ones,
+ * with the catalog's primaries and the server's transfer and notify
+ * lists. A member that is a zone already (listed, or in an earlier
+ * catalog) is left out; a catalog not transferred yet has no members. */
+static void catalog_members_add(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+	size_t listed = cfg->zone_count;
+
+	for (size_t c = 0; c < listed; c++) {
+		char **members = NULL;
+		size_t count = 0;
+		struct gslb_err err;
+
+		if (!cfg->zones[c].catalog ||
+		    zone_catalog_members(cfg->zones[c].file, cfg->zones[c].name, &members, &count,
+					 &err) != 0)
+			continue;
+		for (size_t m = 0; m < count; m++) {
+			uint8_t wire[DNAME_MAXLEN];
+			int len = dname_from_str(members[m], wire);
+			const struct config_zone *cat = &cfg->zones[c];
+			struct config_zone *z;
+			bool dup = len < 0;
+
+			for (size_t i = 0; i < cfg->zone_count && !dup; i++)
+				dup = l->zone_wire_len[i] == len &&
+				      memcmp(l->zone_wire[i], wire, (size_t)len) == 0;
+			if (dup) {
+				free(members[m]);
+				continue;
+			}
+			cfg->zones = xreallocarray(cfg->zones, cfg->zone_count + 1, sizeof(*cfg->zones));
+			l->zone_wire = xreallocarray(l->zone_wire, cfg->zone_count + 1,
+						     sizeof(*l->zone_wire));
+			l->zone_wire_len = xreallocarray(l->zone_wire_len, cfg->zone_count + 1,
+							 sizeof(*l->zone_wire_len));
+			memcpy(l->zone_wire[cfg->zone_count], wire, (size_t)len);
+			l->zone_wire_len[cfg->zone_count] = len;
+			z = &cfg->zones[cfg->zone_count++];
+			memset(z, 0, sizeof(*z));
+			z->name = members[m];
+			z->file = storage_file(cfg, z->name);
+			z->line = cat->line;
+			z->col = cat->col;
+			z->member_of = (int)c;
+			z->primaries = xcalloc(cat->primary_count, sizeof(*z->primaries));
+			memcpy(z->primaries, cat->primaries, cat->primary_count * sizeof(*z->primaries));
+			z->primary_count = cat->primary_count;
+			if (l->notify_count > 0) {
+				z->notify = xcalloc(l->notify_count, sizeof(*z->notify));
+				memcpy(z->notify, l->notify, l->notify_count * sizeof(*z->notify));
+				z->notify_count = l->notify_count;
+			}
+			if (l->allow_transfer_count > 0) {
+				z->allow_transfer = xcalloc(l->allow_transfer_count,
+							    sizeof(*z->allow_transfer));
+				memcpy(z->allow_transfer, l->allow_transfer,
+				       l->allow_transfer_count * sizeof(*z->allow_transfer));
+				z->allow_transfer_key = xcalloc(l->allow_transfer_count, sizeof(int));
+				memcpy(z->allow_transfer_key, l->allow_transfer_key,
+				       l->allow_transfer_count * sizeof(int));
+				z->allow_transfer_count = l->allow_transfer_count;
+			}
+		}
+		free(members);
+	}
+}
+
 int conf_zones_read(struct loader *l, const struct ytree_node *n)
 {
 	struct config *cfg = l->cfg;
@@ -369,5 +448,7 @@ int conf_zones_read(struct loader *l, const struct ytree_node *n)
 		if ((rc = zone_read(l, n->items[i], i, l->zone_wire, l->zone_wire_len)) != 0)
 			break;
 	}
+	if (rc == 0)
+		catalog_members_add(l);
 	return rc;
 }

@@ -767,7 +767,8 @@ static size_t total_records(const struct zone_set *zones)
 
 const char *control_reload_kind_name(enum control_reload_kind k)
 {
-	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign", "zone"};
+	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign", "zone",
+								 "catalog"};
 
 	return k < CONTROL_RELOAD_KINDS ? names[k] : "?";
 }

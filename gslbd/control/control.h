@@ -110,9 +110,11 @@ enum control_reload_kind {
 	CONTROL_RELOAD_RESIGN, /* signatures due for refresh: what is loaded signed again */
 	CONTROL_RELOAD_ZONE,   /* some zones read again with the running config
 	                        * (POST /v1/reload?zone=NAME, a zone transfer) */
+	CONTROL_RELOAD_CATALOG, /* a catalog zone changed: the config read again with its
+	                         * members */
 	CONTROL_RELOAD_KINDS
 };
-/* "sighup", "api", "resign", "zone". */
+/* "sighup", "api", "resign", "zone", "catalog". */
 const char *control_reload_kind_name(enum control_reload_kind k);
 
 /* Read the zones named (count names, origins as the config writes them)

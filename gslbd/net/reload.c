@@ -22,7 +22,9 @@ struct waiter {
 };
 
 #define KIND_BIT(k)  (1u << (k))
-#define CONFIG_KINDS (KIND_BIT(CONTROL_RELOAD_SIGHUP) | KIND_BIT(CONTROL_RELOAD_API))
+#define CONFIG_KINDS                                                                               \
+	(KIND_BIT(CONTROL_RELOAD_SIGHUP) | KIND_BIT(CONTROL_RELOAD_API) |                          \
+	 KIND_BIT(CONTROL_RELOAD_CATALOG))
 
 struct reloader {
 	struct event_base *base;       /* the main loop */
@@ -137,9 +139,10 @@ static void finish(struct reloader *r)
 		r->pending &= ~KIND_BIT(CONTROL_RELOAD_RESIGN);
 	tell(ws, rc, rc != 0 ? r->err.msg : "");
 	if ((r->pending & CONFIG_KINDS) != 0) {
-		enum control_reload_kind next = (r->pending & KIND_BIT(CONTROL_RELOAD_SIGHUP))
-						    ? CONTROL_RELOAD_SIGHUP
-						    : CONTROL_RELOAD_API;
+		enum control_reload_kind next =
+		    (r->pending & KIND_BIT(CONTROL_RELOAD_SIGHUP))  ? CONTROL_RELOAD_SIGHUP
+		    : (r->pending & KIND_BIT(CONTROL_RELOAD_API)) ? CONTROL_RELOAD_API
+								    : CONTROL_RELOAD_CATALOG;
 
 		r->pending &= ~CONFIG_KINDS;
 		r->waiters = r->queued[CONTROL_RELOAD_SIGHUP];
@@ -222,8 +225,9 @@ void reloader_request(struct reloader *r, enum control_reload_kind kind,
 		 control_reload_kind_name(kind));
 	r->pending |= KIND_BIT(kind);
 	if (w != NULL) {
-		/* Both config kinds wait in the SIGHUP list. */
-		enum control_reload_kind q = kind == CONTROL_RELOAD_API ? CONTROL_RELOAD_SIGHUP : kind;
+		/* The config kinds wait in the SIGHUP list. */
+		enum control_reload_kind q =
+		    (KIND_BIT(kind) & CONFIG_KINDS) != 0 ? CONTROL_RELOAD_SIGHUP : kind;
 
 		w->next = r->queued[q];
 		r->queued[q] = w;

@@ -57,6 +57,8 @@ struct szone {
 	bool again;                   /* NOTIFYed meanwhile: refresh once more after it */
 	bool gone;                    /* no longer in the config: freed when its thread ends */
 	bool pending_cfg;             /* primaries changed while a transfer ran */
+	bool catalog;                 /* a catalog zone: a change reads the config again */
+	bool member;                  /* a catalog's member: its files go when it leaves */
 	bool has_data;                /* a zone file is held */
 	bool expired;                 /* it expired (FILE.expired exists) */
 	uint32_t serial, refresh, retry, expire; /* its SOA's */
@@ -148,23 +150,20 @@ static int wait_fd(int fd, short events, int timeout_ms)
 
 static int connect_to(const struct netaddr *a, struct gslb_err *err)
 {
-	char text[NETADDR_STRLEN];
 	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
-	netaddr_format(&a->u.sa, text, sizeof(text));
 	if (fd < 0)
-		return gslb_err_setc(err, GSLB_EIO, "%s: socket: %s", text, strerror(errno));
+		return gslb_err_setc(err, GSLB_EIO, "socket: %s", strerror(errno));
 	if (connect(fd, &a->u.sa, a->len) != 0 && errno != EINPROGRESS) {
-		gslb_err_setc(err, GSLB_EIO, "%s: connect: %s", text, strerror(errno));
+		gslb_err_setc(err, GSLB_EIO, "connect: %s", strerror(errno));
 		close(fd);
 		return GSLB_EIO;
 	}
 	if (wait_fd(fd, POLLOUT, XFR_CONNECT_TIMEOUT_MS) != 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-		gslb_err_setc(err, GSLB_EIO, "%s: connect: %s", text,
-			      soerr != 0 ? strerror(soerr) : "timed out");
+		gslb_err_setc(err, GSLB_EIO, "connect: %s", soerr != 0 ? strerror(soerr) : "timed out");
 		close(fd);
 		return GSLB_EIO;
 	}
@@ -459,7 +458,17 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 				 (unsigned long long)j->ms);
 			z->has_data = true;
 			z->expired = false;
-			control_reload_zone(x->ctl, z->name, on_zone_read, xstrdup(z->name));
+			if (z->catalog) {
+				/* Its members are zones of the config: read it again. */
+				log_info("xfr: catalog %s changed: reading the configuration "
+					 "again with its members",
+					 z->name);
+				control_reload_request(x->ctl, CONTROL_RELOAD_CATALOG, on_zone_read,
+						       xstrdup(z->name));
+			} else {
+				control_reload_zone(x->ctl, z->name, on_zone_read,
+						    xstrdup(z->name));
+			}
 		} else {
 			log_debug("xfr: zone %s: serial %u is current at %s", z->name, z->serial,
 				  j->from);
@@ -668,6 +677,8 @@ void xfr_in_reconfigure(struct xfr_in *x, const struct config *cfg)
 			x->zones = z;
 		}
 		z->gone = false;
+		z->catalog = cz->catalog;
+		z->member = cz->member_of >= 0;
 		if (z->running) {
 			/* Its thread reads the primaries: they change after it. */
 			z->pending_cfg = true;
@@ -691,7 +702,13 @@ void xfr_in_reconfigure(struct xfr_in *x, const struct config *cfg)
 			continue;
 		}
 		*pp = z->next;
-		log_info("xfr: zone %s: no longer a secondary zone", z->name);
+		log_info("xfr: zone %s: no longer a secondary zone%s", z->name,
+			 z->member ? " (removed from its catalog): its files removed" : "");
+		if (z->member) {
+			(void)unlink(z->file);
+			remove_sibling(z->file, ".expired");
+			remove_sibling(z->file, ".refreshed");
+		}
 		evtimer_del(z->refresh_ev);
 		evtimer_del(z->expire_ev);
 		if (!z->running)
