@@ -241,6 +241,42 @@ START_TEST(test_bad_responses)
 }
 END_TEST
 
+START_TEST(test_catalog)
+{
+	char path[160];
+	char **m = NULL;
+	size_t n = 0;
+	struct gslb_err err = {""};
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/cat.zone", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("$ORIGIN cat.test.\n$TTL 0\n@ SOA invalid. invalid. 1 60 30 600 0\n@ NS invalid.\n"
+	      "version TXT \"2\"\n"
+	      "a1.zones PTR one.example.\n"
+	      "b2.zones PTR Two.Example.\n"
+	      "c3.zones PTR one.example.\n"   /* listed twice: once */
+	      "group.b2.zones TXT \"g\"\n"   /* a property, not a member */
+	      "x.y.zones PTR deep.example.\n", /* two labels below: not a member */
+	      fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(zone_catalog_members(path, "cat.test", &m, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(m[0], "one.example");
+	ck_assert_str_eq(m[1], "Two.Example");
+	for (size_t i = 0; i < n; i++)
+		free(m[i]);
+	free(m);
+	/* Another schema version is refused. */
+	fp = fopen(path, "w");
+	fputs("$ORIGIN cat.test.\n@ 0 SOA invalid. invalid. 1 60 30 600 0\nversion 0 TXT \"1\"\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(zone_catalog_members(path, "cat.test", &m, &n, &err), GSLB_EPARSE);
+	remove(path);
+}
+END_TEST
+
 static Suite *xfr_suite(void)
 {
 	Suite *s = suite_create("xfr");
@@ -252,6 +288,7 @@ static Suite *xfr_suite(void)
 	tcase_add_test(valid, test_axfr);
 	tcase_add_test(valid, test_ixfr_apply);
 	tcase_add_test(valid, test_ixfr_current_and_axfr);
+	tcase_add_test(valid, test_catalog);
 	tcase_add_test(invalid, test_ixfr_conflict);
 	tcase_add_test(invalid, test_bad_responses);
 	suite_add_tcase(s, valid);
