@@ -19,27 +19,27 @@
 
 /* Where an IXFR's records go (RFC 1995 section 4). */
 enum ixfr_state {
-	ST_FIRST,   /* before the first record: the primary's SOA */
-	ST_SECOND,  /* after it: a SOA opens the differences, anything else is an AXFR */
-	ST_AXFR,    /* whole-zone records, until the SOA again */
-	ST_DELETE,  /* a deletion sequence (opened by the old SOA) */
-	ST_ADD,     /* an addition sequence (opened by the new SOA) */
+	ST_FIRST,  /* before the first record: the primary's SOA */
+	ST_SECOND, /* after it: a SOA opens the differences, anything else is an AXFR */
+	ST_AXFR,   /* whole-zone records, until the SOA again */
+	ST_DELETE, /* a deletion sequence (opened by the old SOA) */
+	ST_ADD,    /* an addition sequence (opened by the new SOA) */
 	ST_DONE,
 };
 
 struct zone_xfr {
 	enum zone_xfr_kind kind;
-	uint16_t id;            /* message id */
-	ldns_rdf *origin;       /* the zone */
-	ldns_rr *base_soa;      /* IXFR: the SOA of the base version */
-	ldns_rr_list *rrs;      /* the zone being built: the base's records for IXFR */
-	ldns_rr *soa;           /* its SOA (owned; not in rrs) */
-	uint32_t serial;        /* the primary's serial */
-	uint32_t version;       /* IXFR: the serial the differences have reached */
+	uint16_t id;       /* message id */
+	ldns_rdf *origin;  /* the zone */
+	ldns_rr *base_soa; /* IXFR: the SOA of the base version */
+	ldns_rr_list *rrs; /* the zone being built: the base's records for IXFR */
+	ldns_rr *soa;      /* its SOA (owned; not in rrs) */
+	uint32_t serial;   /* the primary's serial */
+	uint32_t version;  /* IXFR: the serial the differences have reached */
 	enum ixfr_state state;
-	size_t messages;        /* messages taken */
-	bool has_zone;          /* a zone to write */
-	const char *style;      /* for logs */
+	size_t messages;   /* messages taken */
+	bool has_zone;     /* a zone to write */
+	const char *style; /* for logs */
 };
 
 bool zone_serial_newer(uint32_t a, uint32_t b)
@@ -64,8 +64,8 @@ static int read_zone(const char *path, const ldns_rdf *origin, ldns_rr_list **rr
 	if (fp == NULL) {
 		int e = errno;
 
-		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO, "%s: cannot open: %s",
-				     path, strerror(e));
+		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
+				     "%s: cannot open: %s", path, strerror(e));
 	}
 	st = ldns_zone_new_frm_fp_l(&z, fp, origin, 3600, LDNS_RR_CLASS_IN, &line);
 	fclose(fp);
@@ -137,9 +137,10 @@ int zone_catalog_members(const char *path, const char *origin, char ***members, 
 			char *v = ldns_rdf2str(ldns_rr_rdf(rr, 0));
 
 			if (v == NULL || strcmp(v, "\"2\"") != 0)
-				rc = gslb_err_setc(err, GSLB_EPARSE,
-						   "%s: catalog schema version %s, not 2 (RFC 9432)", path,
-						   v != NULL ? v : "?");
+				rc =
+				    gslb_err_setc(err, GSLB_EPARSE,
+						  "%s: catalog schema version %s, not 2 (RFC 9432)",
+						  path, v != NULL ? v : "?");
 			free(v);
 			continue;
 		}
@@ -226,8 +227,8 @@ int zone_xfr_query(const struct zone_xfr *x, uint8_t **out, size_t *len, struct 
 {
 	static const ldns_rr_type types[] = {LDNS_RR_TYPE_SOA, LDNS_RR_TYPE_AXFR,
 					     LDNS_RR_TYPE_IXFR};
-	ldns_pkt *p = ldns_pkt_query_new(ldns_rdf_clone(x->origin), types[x->kind],
-					 LDNS_RR_CLASS_IN, 0);
+	ldns_pkt *p =
+	    ldns_pkt_query_new(ldns_rdf_clone(x->origin), types[x->kind], LDNS_RR_CLASS_IN, 0);
 	ldns_status st;
 
 	if (p == NULL)
@@ -293,7 +294,8 @@ static int take_rr(struct zone_xfr *x, const ldns_rr *rr, struct gslb_err *err)
 	bool is_soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA;
 
 	if (!in_zone(x, rr))
-		return gslb_err_setc(err, GSLB_EPARSE, "a record outside the zone (or not class IN)");
+		return gslb_err_setc(err, GSLB_EPARSE,
+				     "a record outside the zone (or not class IN)");
 	if (is_soa && ldns_dname_compare(ldns_rr_owner(rr), x->origin) != 0)
 		return gslb_err_setc(err, GSLB_EPARSE, "a SOA record below the apex");
 	switch (x->state) {
@@ -379,13 +381,15 @@ int zone_xfr_feed(struct zone_xfr *x, const uint8_t *msg, size_t len, struct gsl
 		return gslb_err_setc(err, GSLB_EPARSE, "malformed response: %s",
 				     ldns_get_errorstr_by_id(st));
 	if (ldns_pkt_id(p) != x->id || !ldns_pkt_qr(p)) {
-		rc = gslb_err_setc(err, GSLB_EPARSE, "a response with another id, or not a response");
+		rc = gslb_err_setc(err, GSLB_EPARSE,
+				   "a response with another id, or not a response");
 		goto out;
 	}
 	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR) {
 		char *r = ldns_pkt_rcode2str(ldns_pkt_get_rcode(p));
 
-		rc = gslb_err_setc(err, GSLB_EUNAVAIL, "the primary answered %s", r != NULL ? r : "?");
+		rc = gslb_err_setc(err, GSLB_EUNAVAIL, "the primary answered %s",
+				   r != NULL ? r : "?");
 		free(r);
 		goto out;
 	}

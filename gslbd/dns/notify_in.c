@@ -35,7 +35,8 @@ static bool from_primary(const struct config_zone *z, const struct sockaddr *cli
 			return true;
 		if (p->sa_family == AF_INET6 &&
 		    memcmp(&((const struct sockaddr_in6 *)(const void *)p)->sin6_addr,
-			   &((const struct sockaddr_in6 *)(const void *)client)->sin6_addr, 16) == 0)
+			   &((const struct sockaddr_in6 *)(const void *)client)->sin6_addr,
+			   16) == 0)
 			return true;
 	}
 	return false;

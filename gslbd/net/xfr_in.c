@@ -28,41 +28,41 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/xfr.h"
 
-#define XFR_CONNECT_TIMEOUT_MS 5000 /* a primary must accept within this */
-#define XFR_IO_TIMEOUT_MS 10000     /* and send each message within this */
-#define XFR_RETRY_NODATA 10         /* seconds between tries while nothing is held */
-#define XFR_MIN_TIMER 1             /* the shortest refresh, retry or expire (seconds) */
-#define XFR_NOTIFY_QUEUE 64         /* NOTIFYs waiting for the main loop */
+#define XFR_CONNECT_TIMEOUT_MS 5000  /* a primary must accept within this */
+#define XFR_IO_TIMEOUT_MS      10000 /* and send each message within this */
+#define XFR_RETRY_NODATA       10    /* seconds between tries while nothing is held */
+#define XFR_MIN_TIMER          1     /* the shortest refresh, retry or expire (seconds) */
+#define XFR_NOTIFY_QUEUE       64    /* NOTIFYs waiting for the main loop */
 
 struct xfr_in;
 
 /* A primary as a transfer uses it: address and key copied from the config
  * (which a reload may free while a transfer runs). */
 struct xprimary {
-	struct netaddr addr;  /* its address and port */
-	bool has_key;         /* exchanges signed with key (TSIG) */
-	struct tsig_key key;  /* the key */
+	struct netaddr addr; /* its address and port */
+	bool has_key;        /* exchanges signed with key (TSIG) */
+	struct tsig_key key; /* the key */
 };
 
 /* One secondary zone (main thread). */
 struct szone {
 	struct xfr_in *owner;
-	char *name;                   /* origin as the config writes it */
-	char *file;                   /* where it is kept */
-	struct xprimary *prims;       /* its primaries */
+	char *name;             /* origin as the config writes it */
+	char *file;             /* where it is kept */
+	struct xprimary *prims; /* its primaries */
 	size_t prim_count;
-	struct event *refresh_ev;     /* the next refresh (or retry) */
-	struct event *expire_ev;      /* when the data held expires */
-	bool running;                 /* a transfer thread works for it */
-	bool again;                   /* NOTIFYed meanwhile: refresh once more after it */
-	bool gone;                    /* no longer in the config: freed when its thread ends */
-	bool pending_cfg;             /* primaries changed while a transfer ran */
-	bool catalog;                 /* a catalog zone: a change reads the config again */
-	bool member;                  /* a catalog's member: its files go when it leaves */
-	bool has_data;                /* a zone file is held */
-	bool expired;                 /* it expired (FILE.expired exists) */
+	struct event *refresh_ev; /* the next refresh (or retry) */
+	struct event *expire_ev;  /* when the data held expires */
+	bool running;             /* a transfer thread works for it */
+	bool again;               /* NOTIFYed meanwhile: refresh once more after it */
+	bool gone;                /* no longer in the config: freed when its thread ends */
+	bool pending_cfg;         /* primaries changed while a transfer ran */
+	bool catalog;             /* a catalog zone: a change reads the config again */
+	bool member;              /* a catalog's member: its files go when it leaves */
+	bool has_data;            /* a zone file is held */
+	bool expired;             /* it expired (FILE.expired exists) */
 	uint32_t serial, refresh, retry, expire; /* its SOA's */
-	time_t last_ok;               /* last successful refresh (wall clock) */
+	time_t last_ok;                          /* last successful refresh (wall clock) */
 	struct szone *next;
 };
 
@@ -73,31 +73,31 @@ struct job {
 	pthread_t thread;
 	struct event *done_ev;
 	char *name, *file;
-	struct xprimary *prims;       /* borrowed from z: z and its primaries outlive the job */
+	struct xprimary *prims; /* borrowed from z: z and its primaries outlive the job */
 	size_t prim_count;
-	bool have;                    /* the file holds a current version to update */
-	uint32_t serial;              /* its serial */
+	bool have;       /* the file holds a current version to update */
+	uint32_t serial; /* its serial */
 	/* outputs */
 	int rc;
 	struct gslb_err err;
-	bool changed;                 /* a new version was written */
-	const char *style;            /* zone_xfr_style() */
+	bool changed;      /* a new version was written */
+	const char *style; /* zone_xfr_style() */
 	uint32_t new_serial, refresh, retry, expire;
 	size_t rr_count;
-	char from[NETADDR_STRLEN];    /* the primary that answered */
-	uint64_t ms;                  /* how long it took */
+	char from[NETADDR_STRLEN]; /* the primary that answered */
+	uint64_t ms;               /* how long it took */
 };
 
 struct xfr_in {
 	struct event_base *base;
 	struct control *ctl;
 	struct szone *zones;
-	struct event *notify_ev;      /* made active by the NOTIFY hook */
-	pthread_mutex_t lock;         /* guards the queue below */
+	struct event *notify_ev; /* made active by the NOTIFY hook */
+	pthread_mutex_t lock;    /* guards the queue below */
 	char queue[XFR_NOTIFY_QUEUE][256];
 	size_t queued;
-	size_t running;               /* jobs under way */
-	bool stopping;                /* xfr_in_free(): transfers end, nothing is read again */
+	size_t running; /* jobs under way */
+	bool stopping;  /* xfr_in_free(): transfers end, nothing is read again */
 };
 
 /* ---- the worker thread ---------------------------------------------------- */
@@ -133,8 +133,9 @@ static int response_verify(const struct xprimary *p, struct tsig_ctx *ctx, const
 		return 0;
 	return gslb_err_setc(err, GSLB_EUNAVAIL, "TSIG key %s: the response %s", p->key.name,
 			     r == TSIG_UNSIGNED ? "is not signed"
-			     : r == TSIG_ERROR  ? "carries a TSIG error (the primary refused the key)"
-						: tsig_result_name(r));
+			     : r == TSIG_ERROR
+				 ? "carries a TSIG error (the primary refused the key)"
+				 : tsig_result_name(r));
 }
 
 static int wait_fd(int fd, short events, int timeout_ms)
@@ -163,7 +164,8 @@ static int connect_to(const struct netaddr *a, struct gslb_err *err)
 	}
 	if (wait_fd(fd, POLLOUT, XFR_CONNECT_TIMEOUT_MS) != 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-		gslb_err_setc(err, GSLB_EIO, "connect: %s", soerr != 0 ? strerror(soerr) : "timed out");
+		gslb_err_setc(err, GSLB_EIO, "connect: %s",
+			      soerr != 0 ? strerror(soerr) : "timed out");
 		close(fd);
 		return GSLB_EIO;
 	}
@@ -179,8 +181,8 @@ static int io_all(int fd, uint8_t *buf, size_t len, bool out, struct gslb_err *e
 
 		if (wait_fd(fd, out ? POLLOUT : POLLIN, XFR_IO_TIMEOUT_MS) != 0)
 			return gslb_err_setc(err, GSLB_EIO, "timed out");
-		n = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL) : recv(fd, buf + done,
-										 len - done, 0);
+		n = out ? send(fd, buf + done, len - done, MSG_NOSIGNAL)
+			: recv(fd, buf + done, len - done, 0);
 		if (n == 0)
 			return gslb_err_setc(err, GSLB_EIO, "connection closed by the primary");
 		if (n < 0) {
@@ -246,8 +248,8 @@ static int exchange(const struct xprimary *p, struct zone_xfr *x, struct gslb_er
 	}
 	/* A signed exchange ends on a signed message (RFC 8945 5.3.1). */
 	if (rc == 0 && p->has_key && ctx.unsigned_count > 0)
-		rc = gslb_err_setc(err, GSLB_EUNAVAIL, "TSIG key %s: the last message is not signed",
-				   p->key.name);
+		rc = gslb_err_setc(err, GSLB_EUNAVAIL,
+				   "TSIG key %s: the last message is not signed", p->key.name);
 	free(buf);
 	close(fd);
 	tsig_ctx_fini(&ctx);
@@ -438,7 +440,8 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 
 		z->pending_cfg = false;
 		for (size_t i = 0; i < cfg->zone_count; i++) {
-			if (cfg->zones[i].primary_count > 0 && same_name(cfg->zones[i].name, z->name))
+			if (cfg->zones[i].primary_count > 0 &&
+			    same_name(cfg->zones[i].name, z->name))
 				set_primaries(z, cfg, &cfg->zones[i]);
 		}
 	}

@@ -49,8 +49,8 @@ static void teardown(void)
 static uint8_t *response(uint16_t id, ldns_rr_type qtype, ldns_pkt_rcode rcode,
 			 const char *const *rrs, size_t *len)
 {
-	ldns_pkt *p = ldns_pkt_query_new(ldns_dname_new_frm_str("x.test."), qtype,
-					 LDNS_RR_CLASS_IN, 0);
+	ldns_pkt *p =
+	    ldns_pkt_query_new(ldns_dname_new_frm_str("x.test."), qtype, LDNS_RR_CLASS_IN, 0);
 	uint8_t *wire = NULL;
 
 	ldns_pkt_set_id(p, id);
@@ -88,7 +88,8 @@ static char *zone_text(const char *path)
 	FILE *fp;
 	size_t n;
 
-	snprintf(cmd, sizeof(cmd), "awk '{ $1 = tolower($1); $2 = \"\"; $3 = \"\"; print }' %s | sort", path);
+	snprintf(cmd, sizeof(cmd),
+		 "awk '{ $1 = tolower($1); $2 = \"\"; $3 = \"\"; print }' %s | sort", path);
 	fp = popen(cmd, "r");
 	ck_assert_ptr_nonnull(fp);
 	n = fread(buf, 1, 8191, fp);
@@ -127,10 +128,15 @@ END_TEST
 START_TEST(test_ixfr_apply)
 {
 	/* 1 -> 2: b removed, c added; 2 -> 3: a changes address. */
-	static const char *const m1[] = {SOA(3), SOA(1), "b.x.test. 300 IN A 192.0.2.11", SOA(2),
-					 "c.x.test. 300 IN A 192.0.2.12", NULL};
-	static const char *const m2[] = {SOA(2), "A.X.test. 300 IN A 192.0.2.10", SOA(3),
-					 "a.x.test. 300 IN A 192.0.2.20", SOA(3), NULL};
+	static const char *const m1[] = {SOA(3),
+					 SOA(1),
+					 "b.x.test. 300 IN A 192.0.2.11",
+					 SOA(2),
+					 "c.x.test. 300 IN A 192.0.2.12",
+					 NULL};
+	static const char *const m2[] = {SOA(2), "A.X.test. 300 IN A 192.0.2.10",
+					 SOA(3), "a.x.test. 300 IN A 192.0.2.20",
+					 SOA(3), NULL};
 	struct zone_xfr *x = NULL;
 	struct gslb_err err = {""};
 	uint32_t serial = 0;
@@ -191,8 +197,8 @@ END_TEST
 START_TEST(test_ixfr_conflict)
 {
 	/* Deletes a record the zone does not hold. */
-	static const char *const lacks[] = {SOA(2), SOA(1), "z.x.test. 300 IN A 192.0.2.99", SOA(2),
-					    SOA(2), NULL};
+	static const char *const lacks[] = {SOA(2), SOA(1), "z.x.test. 300 IN A 192.0.2.99",
+					    SOA(2), SOA(2), NULL};
 	/* Starts from another serial. */
 	static const char *const other[] = {SOA(3), SOA(2), SOA(3), SOA(3), NULL};
 	struct zone_xfr *x = NULL;
@@ -256,8 +262,8 @@ START_TEST(test_catalog)
 	      "version TXT \"2\"\n"
 	      "a1.zones PTR one.example.\n"
 	      "b2.zones PTR Two.Example.\n"
-	      "c3.zones PTR one.example.\n"   /* listed twice: once */
-	      "group.b2.zones TXT \"g\"\n"   /* a property, not a member */
+	      "c3.zones PTR one.example.\n"    /* listed twice: once */
+	      "group.b2.zones TXT \"g\"\n"     /* a property, not a member */
 	      "x.y.zones PTR deep.example.\n", /* two labels below: not a member */
 	      fp);
 	ck_assert_int_eq(fclose(fp), 0);
@@ -270,7 +276,8 @@ START_TEST(test_catalog)
 	free(m);
 	/* Another schema version is refused. */
 	fp = fopen(path, "w");
-	fputs("$ORIGIN cat.test.\n@ 0 SOA invalid. invalid. 1 60 30 600 0\nversion 0 TXT \"1\"\n", fp);
+	fputs("$ORIGIN cat.test.\n@ 0 SOA invalid. invalid. 1 60 30 600 0\nversion 0 TXT \"1\"\n",
+	      fp);
 	fclose(fp);
 	ck_assert_int_eq(zone_catalog_members(path, "cat.test", &m, &n, &err), GSLB_EPARSE);
 	remove(path);
