@@ -21,6 +21,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -272,6 +273,15 @@ static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
 	return 0;
 }
 
+/* Give snap (just made) its zones' journals: prev's (NULL: none) with
+ * the difference of each zone that changed (journal.h). */
+static void add_journals(struct snapshot *snap, const struct snapshot *prev)
+{
+	snapshot_set_journals(snap, journals_next(snap->config, prev != NULL ? prev->zones : NULL,
+						  prev != NULL ? prev->journals : NULL,
+						  snap->zones));
+}
+
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
 		 struct gslb_err *err)
 {
@@ -296,6 +306,7 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
+	add_journals(*out, prev);
 	return add_lbsig(out, err);
 }
 
@@ -312,6 +323,7 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
+	add_journals(*out, base);
 	return add_lbsig(out, err);
 }
 

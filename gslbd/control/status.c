@@ -15,6 +15,7 @@
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
@@ -506,6 +507,24 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		fprintf(b, "gslbd_dnssec_signatures_expiry_seconds{zone=\"");
 		prom_escape(b, cfg->zones[z].name);
 		fprintf(b, "\"} %lu\n", (unsigned long)expire);
+	}
+	if (snap->journals != NULL) {
+		fprintf(b, "# HELP gslbd_journal_bytes Memory of a zone's journal of differences "
+			   "(IXFR), at most server.journal_max.\n"
+			   "# TYPE gslbd_journal_bytes gauge\n");
+		for (size_t z = 0; z < cfg->zone_count && z < zone_set_count(snap->zones); z++) {
+			fprintf(b, "gslbd_journal_bytes{zone=\"");
+			prom_escape(b, cfg->zones[z].name);
+			fprintf(b, "\"} %zu\n", snap->journals[z]->bytes);
+		}
+		fprintf(b, "# HELP gslbd_journal_differences Versions of a zone an IXFR can start "
+			   "from (the differences its journal holds).\n"
+			   "# TYPE gslbd_journal_differences gauge\n");
+		for (size_t z = 0; z < cfg->zone_count && z < zone_set_count(snap->zones); z++) {
+			fprintf(b, "gslbd_journal_differences{zone=\"");
+			prom_escape(b, cfg->zones[z].name);
+			fprintf(b, "\"} %zu\n", snap->journals[z]->count);
+		}
 	}
 	fprintf(b, "# HELP gslbd_dnssec_online_signs_total Load-balanced answers signed while "
 		   "answering (a combination of datacenters not signed in advance).\n"

@@ -110,17 +110,24 @@ size_t answer_slip(struct answer_scratch *s, const uint8_t *q, size_t qlen, uint
 void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_cap,
 		    struct answer_scratch *scratch, struct answer_result *res);
 
-/* State of one outgoing zone transfer (AXFR, or IXFR answered as AXFR per
- * RFC 1995 section 4). Caller-owned storage; no allocation. */
+/* State of one outgoing zone transfer: AXFR; IXFR from the zone's journal
+ * (RFC 1995: the differences since the client's serial), the SOA alone
+ * when the client is up to date, or the whole zone (RFC 1995 section 4)
+ * when the journal does not reach back to its serial. Caller-owned
+ * storage; no allocation. */
 struct xfr_state {
 	const struct zone *zone;   /* zone being sent (the snapshot must be held, snapshot_ref()) */
+	const struct journal *journal; /* its journal (IXFR; in the same snapshot) */
 	uint16_t id;               /* query ID to echo */
 	uint16_t qtype;            /* AXFR or IXFR, echoed in the question */
 	uint8_t qname[256];        /* question name as the client wrote it */
 	uint8_t qname_len;         /* bytes at qname */
-	size_t node;               /* next node to send */
+	size_t node;               /* AXFR: next node to send */
 	uint32_t rrset;            /* next RRset within the node */
 	uint32_t rr;               /* next record within the RRset */
+	size_t diff;               /* IXFR: next difference of journal */
+	int list;                  /* IXFR: 0: its removed records, 1: its added records */
+	size_t pos;                /* IXFR: next byte within that list */
 	int phase;                 /* 0: opening SOA, 1: records, 2: closing SOA, 3: done */
 	bool first;                /* no message sent yet (the first carries the question) */
 	int kind;                  /* what is sent: enum metrics_xfr */
@@ -129,10 +136,10 @@ struct xfr_state {
 	uint64_t bytes;            /* bytes of messages written so far */
 };
 
-/* Start a transfer of zone for the query q (whose answer_query() said
- * ANSWER_XFR); tsig: res->tsig_ctx (copied), NULL when unsigned. */
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen,
-	       const struct tsig_ctx *tsig);
+/* Start a transfer of zone (of snap) for the query q (whose answer_query()
+ * said ANSWER_XFR); tsig: res->tsig_ctx (copied), NULL when unsigned. */
+void xfr_begin(struct xfr_state *x, const struct snapshot *snap, const struct zone *zone,
+	       const uint8_t *q, size_t qlen, const struct tsig_ctx *tsig);
 /* Write the next message of the transfer into buf (cap bytes, up to
  * ANSWER_MAX_MSG); returns its length, or 0 when the transfer is complete. */
 size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch);

@@ -12,6 +12,7 @@
 #include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/lb.h"
 #include "zones/zone.h"
@@ -140,6 +141,7 @@ struct snapshot_data {
 	struct geo_share *geo;   /* one reference, or NULL */
 	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
 	struct lbsig_table *lbsig; /* owned: signatures of load-balanced answers, or NULL */
+	struct journal **journals; /* owned: per zone, or NULL */
 	_Atomic unsigned refs;   /* snapshots using it */
 };
 
@@ -184,6 +186,7 @@ static struct snapshot *snapshot_alloc(struct snapshot_data *data, uint8_t *dc_s
 	snap->geo = geo_share_db(data->geo);
 	snap->maps = data->maps != NULL ? data->maps->maps : NULL;
 	snap->lbsig = data->lbsig;
+	snap->journals = data->journals;
 	snap->dc_state = dc_state;
 	snap->latency = latency;
 	atomic_init(&snap->refs, 0);
@@ -233,6 +236,13 @@ void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t)
 	snap->lbsig = t;
 }
 
+void snapshot_set_journals(struct snapshot *snap, struct journal **journals)
+{
+	assert(atomic_load(&snap->data->refs) == 1 && snap->data->journals == NULL);
+	snap->data->journals = journals;
+	snap->journals = journals;
+}
+
 struct snapshot *snapshot_derive(const struct snapshot *base, uint8_t *dc_state,
 				 struct latency_table *latency)
 {
@@ -253,6 +263,8 @@ void snapshot_free(struct snapshot *snap)
 			config_free(snap->data->cfg->config);
 			free(snap->data->cfg);
 		}
+		if (snap->data->journals != NULL)
+			journals_free(snap->data->journals, zone_set_count(snap->data->zones));
 		zone_set_free(snap->data->zones);
 		maps_share_unref(snap->data->maps);
 		lbsig_free(snap->data->lbsig);

@@ -22,6 +22,7 @@ struct geo_db;
 struct lb_maps;
 struct snapshot_data;
 struct lbsig_table;
+struct journal;
 
 /* Datacenter states in snapshot.dc_state. */
 #define DC_STATE_UP 1      /* may be answered */
@@ -35,6 +36,8 @@ struct snapshot {
 	                             * over geo, or NULL (no database, or no pool needs one) */
 	const struct lbsig_table *lbsig; /* borrowed from data: signatures of load-balanced
 	                                  * answers (lbsig.h), or NULL: none signed */
+	struct journal *const *journals; /* borrowed from data: per zone, its differences
+	                                  * for IXFR (journal.h), or NULL: none */
 	uint8_t *dc_state;         /* owned: DC_STATE_* per config->datacenters entry */
 	struct latency_table *latency; /* owned: rankings per probe region, or NULL */
 	struct snapshot_data *data; /* config, zones and geo, shared by snapshots that differ
@@ -72,6 +75,11 @@ struct snapshot *snapshot_new_zones(const struct snapshot *base, struct zone_set
  * signatures of its load-balanced answers (taking ownership; shared by the
  * snapshots derived from it). The thread that made it. */
 void snapshot_set_lbsig(struct snapshot *snap, struct lbsig_table *t);
+/* Give a snapshot just made by snapshot_new() or snapshot_new_zones() the
+ * journals of its zones (journals_next(): one per zone, taking ownership of
+ * the array and its references; shared by the snapshots derived from it).
+ * The thread that made it. */
+void snapshot_set_journals(struct snapshot *snap, struct journal **journals);
 /* New snapshot sharing base's config, zones and geo, with dc_state (taking
  * ownership; config->datacenter_count bytes) and latency (taking ownership;
  * may be NULL). Main thread. */

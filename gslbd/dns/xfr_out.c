@@ -1,8 +1,11 @@
 /* Outgoing zone transfers: whether an AXFR/IXFR query is answered with a
- * transfer (the zone's apex, an allowed client, TCP), and the transfer
- * itself, AXFR (or IXFR answered as AXFR, RFC 1995 section 4) streamed as a
- * sequence of messages on caller-owned state (struct xfr_state). Runs on
- * the TCP thread; no allocation. */
+ * transfer (the zone's apex, an allowed client (with the key its access
+ * list entry names), TCP), and the transfer itself streamed as a sequence
+ * of messages on caller-owned state (struct xfr_state): AXFR; IXFR from
+ * the zone's journal (RFC 1995), the SOA alone for a client up to date, or
+ * the whole zone when the journal does not reach back to the client's
+ * serial (RFC 1995 section 4). Every message signed when the query was
+ * (RFC 8945 5.3.1). Runs on the TCP thread; no allocation. */
 #include <config.h>
 
 #include <stdbool.h>
@@ -15,6 +18,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/answer-internal.h"
 #include "gslbd/dns/answer.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/query_metrics.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/dns/wire.h"
@@ -86,13 +90,36 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 		answer_truncate(c);
 }
 
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen,
-	       const struct tsig_ctx *tsig)
+/* Which transfer answers an IXFR from serial (RFC 1995): the SOA alone
+ * when the client is current (or ahead, serial arithmetic), the
+ * differences when the journal reaches back to serial and on to the
+ * zone's serial, else the whole zone. */
+static void ixfr_plan(struct xfr_state *x, const struct snapshot *snap, uint32_t serial)
+{
+	const struct zone *z = x->zone;
+	const struct journal *j = snap->journals != NULL ? snap->journals[zone_index(z)] : NULL;
+	long i;
+
+	if ((int32_t)(serial - zone_serial(z)) >= 0) {
+		x->kind = METRICS_XFR_UPTODATE;
+		return;
+	}
+	i = journal_find(j, serial);
+	if (i < 0 || j->diffs[j->count - 1]->to != zone_serial(z))
+		return;
+	x->kind = METRICS_XFR_IXFR;
+	x->journal = j;
+	x->diff = (size_t)i;
+}
+
+void xfr_begin(struct xfr_state *x, const struct snapshot *snap, const struct zone *zone,
+	       const uint8_t *q, size_t qlen, const struct tsig_ctx *tsig)
 {
 	size_t pos = WIRE_HEADER_LEN;
 	int n;
 
 	x->zone = zone;
+	x->journal = NULL;
 	x->id = qlen >= 2 ? wire_get16(q) : 0;
 	n = dname_unpack(q, qlen, &pos, x->qname, false);
 	if (n < 0 || qlen - pos < 2) {
@@ -108,10 +135,19 @@ void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, s
 	x->node = 0;
 	x->rrset = 0;
 	x->rr = 0;
+	x->diff = 0;
+	x->list = 0;
+	x->pos = 0;
 	x->phase = 0;
 	x->first = true;
 	x->bytes = 0;
 	x->kind = METRICS_XFR_AXFR;
+	if (x->qtype == WIRE_TYPE_IXFR) {
+		struct wire_query wq;
+
+		if (wire_query_parse(q, qlen, &wq) == WIRE_QUERY_OK && wq.auth_has_soa)
+			ixfr_plan(x, snap, wq.ixfr_serial);
+	}
 	x->tsig_on = tsig != NULL;
 	if (tsig != NULL)
 		x->tsig = *tsig;
@@ -139,29 +175,14 @@ static bool xfr_put_soa(struct wire_writer *w, const struct zone *z)
 			   rd, len);
 }
 
-size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch)
+/* The whole zone after the opening SOA (AXFR). Returns false when the
+ * message is full. */
+static bool axfr_records(struct xfr_state *x, struct wire_writer *w)
 {
-	struct wire_writer *w = &scratch->w;
 	const struct zone *z = x->zone;
 	size_t nodes = zone_node_count(z);
 
-	size_t room = x->tsig_on ? tsig_ctx_room(&x->tsig) : 0;
-
-	if (x->phase >= 3)
-		return 0;
-	if (cap > ANSWER_MAX_MSG)
-		cap = ANSWER_MAX_MSG;
-	wire_writer_init(w, buf, cap - room, x->id, WIRE_QR | WIRE_AA);
-	if (x->first) {
-		wire_put_question(w, x->qname, x->qname_len, x->qtype, WIRE_CLASS_IN);
-		x->first = false;
-	}
-	if (x->phase == 0) {
-		if (!xfr_put_soa(w, z))
-			goto out;
-		x->phase = 1;
-	}
-	while (x->phase == 1 && x->node < nodes) {
+	while (x->node < nodes) {
 		const struct zone_node *n = zone_node_at(z, x->node);
 
 		while (x->rrset < n->rrset_count) {
@@ -183,7 +204,7 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 				if (!wire_put_rr(w, WIRE_ANSWER, n->name, rs->type, WIRE_CLASS_IN, ttl,
 						 rd, len) &&
 				    w->count[WIRE_ANSWER] > 0)
-					goto out; /* full: continue in the next message */
+					return false; /* full: continue in the next message */
 				/* A record too big for an empty message is skipped. */
 				x->rr = pos;
 			}
@@ -193,6 +214,67 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 		x->node++;
 		x->rrset = 0;
 	}
+	return true;
+}
+
+/* The differences from the client's serial on, each the removed records
+ * (the old SOA first) then the added ones (the new SOA first): RFC 1995
+ * section 4's sequence. Returns false when the message is full. */
+static bool ixfr_records(struct xfr_state *x, struct wire_writer *w)
+{
+	const struct journal *j = x->journal;
+
+	while (x->diff < j->count) {
+		const struct journal_diff *d = j->diffs[x->diff];
+
+		while (x->list < 2) {
+			const uint8_t *p = x->list == 0 ? d->del : d->add;
+			size_t len = x->list == 0 ? d->del_len : d->add_len, pos = x->pos;
+			const uint8_t *owner, *rd;
+			uint16_t type, rdlen;
+			uint32_t ttl;
+
+			while (journal_rr_next(p, len, &pos, &owner, &type, &ttl, &rd, &rdlen) == 0) {
+				if (!wire_put_rr(w, WIRE_ANSWER, owner, type, WIRE_CLASS_IN, ttl, rd,
+						 rdlen) &&
+				    w->count[WIRE_ANSWER] > 0)
+					return false;
+				x->pos = pos;
+			}
+			x->list++;
+			x->pos = 0;
+		}
+		x->diff++;
+		x->list = 0;
+	}
+	return true;
+}
+
+size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch)
+{
+	struct wire_writer *w = &scratch->w;
+	const struct zone *z = x->zone;
+	size_t room = x->tsig_on ? tsig_ctx_room(&x->tsig) : 0;
+
+	if (x->phase >= 3)
+		return 0;
+	if (cap > ANSWER_MAX_MSG)
+		cap = ANSWER_MAX_MSG;
+	wire_writer_init(w, buf, cap - room, x->id, WIRE_QR | WIRE_AA);
+	if (x->first) {
+		wire_put_question(w, x->qname, x->qname_len, x->qtype, WIRE_CLASS_IN);
+		x->first = false;
+	}
+	if (x->phase == 0) {
+		if (!xfr_put_soa(w, z))
+			goto out;
+		/* Up to date: the current SOA alone (RFC 1995 section 2). */
+		x->phase = x->kind == METRICS_XFR_UPTODATE ? 3 : 1;
+	}
+	if (x->phase == 1 && x->kind == METRICS_XFR_IXFR && !ixfr_records(x, w))
+		goto out;
+	if (x->phase == 1 && x->kind == METRICS_XFR_AXFR && !axfr_records(x, w))
+		goto out;
 	if (x->phase == 1)
 		x->phase = 2;
 	if (x->phase == 2 && xfr_put_soa(w, z))
@@ -201,4 +283,3 @@ out:
 	wire_writer_finish(w, WIRE_QR | WIRE_AA);
 	return xfr_finish_message(x, buf, w->len, cap);
 }
-

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/dns/snapshot.h"
+#include "gslbd/net/notify.h"
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 
@@ -47,6 +48,7 @@ struct reloader {
 	struct waiter *queued[CONTROL_RELOAD_KINDS]; /* told when the next one of their kind
 	                                             * (a config one for both config kinds) ends */
 	bool notified;           /* RELOADING=1 sent, READY=1 owed */
+	struct notifier *notifier;     /* tells secondaries of changed zones */
 	void (*hook)(void *arg); /* after each config reload, or NULL */
 	void *hook_arg;          /* its argument */
 };
@@ -125,6 +127,8 @@ static void finish(struct reloader *r)
 	control_zone_names_free(r->zones, r->zone_count);
 	r->zones = NULL;
 	r->zone_count = 0;
+	if (rc == 0)
+		notifier_changed(r->notifier, r->from, snapshot_current());
 	snapshot_unref(r->from);
 	r->from = NULL;
 	if (rc == 0 && (KIND_BIT(kind) & CONFIG_KINDS) != 0 &&
@@ -198,6 +202,7 @@ struct reloader *reloader_new(struct event_base *base, struct control *ctl,
 	if (r->done_ev == NULL)
 		log_fatal("reload: cannot make its event");
 	control_set_reloader(ctl, request_cb, r);
+	r->notifier = notifier_new(base);
 	return r;
 }
 
@@ -255,6 +260,7 @@ void reloader_free(struct reloader *r)
 		tell(r->queued[k], GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
 	control_zone_names_free(r->zones, r->zone_count);
 	event_free(r->done_ev);
+	notifier_free(r->notifier);
 	free(r);
 }
 

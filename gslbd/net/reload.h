@@ -11,7 +11,8 @@
  * while a config reload runs waits for it and is dropped if that reload
  * succeeded (it signed what was due). The service manager hears
  * RELOADING=1 when a config reload is asked for and READY=1 once no more
- * is queued. Create, use and free on the main thread. */
+ * is queued. Zones whose serial a published reload or re-signing changed
+ * are announced to their secondaries (notify.h). Create, use and free on the main thread. */
 #ifndef GSLBD_NET_RELOAD_H
 #define GSLBD_NET_RELOAD_H
 

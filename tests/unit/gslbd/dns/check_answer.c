@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/netaddr.h"
+#include "common/tsig.h"
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "gslbd/dns/answer-internal.h"
@@ -922,6 +924,126 @@ START_TEST(test_transfer_decisions)
 }
 END_TEST
 
+/* Sign the query at q (len bytes, room for cap) with key at time now. */
+static size_t sign_query(uint8_t *q, size_t len, size_t cap, const struct tsig_key *key,
+			 uint64_t now, struct tsig_ctx *ctx)
+{
+	tsig_ctx_init(ctx, key);
+	ck_assert_int_eq(tsig_sign(ctx, q, &len, cap, now), 0);
+	return len;
+}
+
+/* TSIG in the answer path: an access list entry that wants a key refuses
+ * unsigned transfers; a signed one is streamed with every message signed
+ * (verified as a client would); a signed SOA query gets a signed answer;
+ * an unknown key, a bad MAC and a stale time get NOTAUTH with the TSIG
+ * error (RFC 8945 5.2). */
+START_TEST(test_transfer_tsig)
+{
+	struct config *cfg = snap->config;
+	struct tsig_key other;
+	struct tsig_ctx client;
+	struct answer_result res;
+	struct tsig_rr rr;
+	struct xfr_state x;
+	uint8_t q[512], *wire, *buf = xmalloc(ANSWER_MAX_MSG);
+	size_t len, n, messages = 0;
+	uint64_t now = (uint64_t)time(NULL);
+	ldns_pkt *p;
+
+	cfg->tsig_keys = xcalloc(1, sizeof(*cfg->tsig_keys));
+	cfg->tsig_key_count = 1;
+	ck_assert_int_eq(tsig_key_init(&cfg->tsig_keys[0], "xfr", "hmac-sha256",
+				       "c2VjcmV0LXNlY3JldC1zZWNyZXQtMzItYnl0ZXMhISE=", NULL),
+			 0);
+	ck_assert_int_eq(tsig_key_init(&other, "other", "hmac-sha256",
+				       "c2VjcmV0LXNlY3JldC1zZWNyZXQtMzItYnl0ZXMhISE=", NULL),
+			 0);
+	cfg->zones[0].allow_transfer_key = xcalloc(1, sizeof(int));
+
+	/* Unsigned, from an address whose entry wants the key: refused. */
+	p = ask_full("example.com.", LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0, true, ALLOWED, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_REFUSED);
+	ck_assert(res.tsig_required);
+	ldns_pkt_free(p);
+
+	/* Signed: a transfer, every message signed. */
+	len = make_query("example.com.", LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0, NULL, 0, &wire);
+	memcpy(q, wire, len);
+	free(wire);
+	len = sign_query(q, len, sizeof(q), &cfg->tsig_keys[0], now, &client);
+	p = ask_wire(q, len, true, ALLOWED, &res);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(res.action, ANSWER_XFR);
+	ck_assert_int_eq(res.tsig, TSIG_OK);
+	ck_assert_ptr_nonnull(res.tsig_ctx);
+	xfr_begin(&x, snap, res.zone, q, len, res.tsig_ctx);
+	while ((n = xfr_next(&x, buf, 600, scratch)) > 0) {
+		ck_assert_uint_le(n, 600);
+		ck_assert_int_eq(tsig_verify_next(&client, buf, n, now), TSIG_OK);
+		messages++;
+	}
+	ck_assert_uint_gt(messages, 2);
+	tsig_ctx_fini(&client);
+
+	/* Signed under a key gslbd does not know: BADKEY, unsigned, naming it. */
+	len = make_query("example.com.", LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0, NULL, 0, &wire);
+	memcpy(q, wire, len);
+	free(wire);
+	len = sign_query(q, len, sizeof(q), &other, now, &client);
+	p = ask_wire(q, len, true, ALLOWED, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOTAUTH);
+	ck_assert_int_eq(res.tsig, TSIG_BADKEY);
+	ck_assert_int_eq(tsig_find(resp, res.len, &rr), 1);
+	ck_assert_uint_eq(rr.error, TSIG_ERR_BADKEY);
+	ck_assert_uint_eq(rr.mac_len, 0);
+	ck_assert_mem_eq(rr.key, "\5other", 7);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+
+	/* A signed SOA query over UDP: a signed answer. */
+	len = make_query("example.com.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 1232, NULL, 0, &wire);
+	memcpy(q, wire, len);
+	free(wire);
+	len = sign_query(q, len, sizeof(q), &cfg->tsig_keys[0], now, &client);
+	p = ask_wire(q, len, false, OTHER, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, SOA_FULL);
+	ck_assert_int_eq(tsig_verify_next(&client, resp, res.len, now), TSIG_OK);
+	ldns_pkt_free(p);
+	tsig_ctx_fini(&client);
+
+	/* A bad MAC: BADSIG, unsigned. */
+	len = make_query("example.com.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, NULL, 0, &wire);
+	memcpy(q, wire, len);
+	free(wire);
+	len = sign_query(q, len, sizeof(q), &cfg->tsig_keys[0], now, &client);
+	q[len - 8] ^= 1; /* the MAC's last byte */
+	p = ask_wire(q, len, false, OTHER, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOTAUTH);
+	ck_assert_int_eq(res.tsig, TSIG_BADSIG);
+	ck_assert_int_eq(tsig_find(resp, res.len, &rr), 1);
+	ck_assert_uint_eq(rr.error, TSIG_ERR_BADSIG);
+	ldns_pkt_free(p);
+
+	/* Signed 20 minutes ago: BADTIME, signed, with our time. */
+	len = make_query("example.com.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, NULL, 0, &wire);
+	memcpy(q, wire, len);
+	free(wire);
+	len = sign_query(q, len, sizeof(q), &cfg->tsig_keys[0], now - 1200, &client);
+	p = ask_wire(q, len, false, OTHER, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NOTAUTH);
+	ck_assert_int_eq(res.tsig, TSIG_BADTIME);
+	ck_assert_int_eq(tsig_find(resp, res.len, &rr), 1);
+	ck_assert_uint_eq(rr.error, TSIG_ERR_BADTIME);
+	ck_assert_uint_eq(rr.other_len, 6);
+	ck_assert_int_eq(tsig_verify_next(&client, resp, res.len, now - 1200), TSIG_ERROR);
+	ldns_pkt_free(p);
+	tsig_ctx_fini(&client);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_transfer_stream)
 {
 	const struct zone *z = zone_set_zone(snap->zones, 0);
@@ -936,7 +1058,7 @@ START_TEST(test_transfer_stream)
 	p = ask_wire(wire, len, true, ALLOWED, &res);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(res.action, ANSWER_XFR);
-	xfr_begin(&x, res.zone, wire, len, res.tsig_ctx);
+	xfr_begin(&x, snap, res.zone, wire, len, res.tsig_ctx);
 	/* Small messages force the records over several of them. */
 	while ((n = xfr_next(&x, buf, 600, scratch)) > 0) {
 		ck_assert_uint_le(n, 600);
@@ -1622,6 +1744,7 @@ static Suite *answer_suite(void)
 	tcase_add_test(valid, test_truncation);
 	tcase_add_test(valid, test_transfer_decisions);
 	tcase_add_test(valid, test_transfer_stream);
+	tcase_add_test(valid, test_transfer_tsig);
 	tcase_add_test(invalid, test_drop);
 	tcase_add_test(invalid, test_notimp);
 	tcase_add_test(invalid, test_formerr);
