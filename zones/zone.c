@@ -1445,8 +1445,6 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 			set->count = i + 1;
 		} else {
 			z = xcalloc(1, sizeof(*z));
-			z->refs = 1;
-			z->index = i;
 			set->zones[i] = z;
 			set->count = i + 1; /* free the half-built zone too */
 			if (resign && pz == NULL)
@@ -1458,6 +1456,9 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 				ret = zone_resign(&sources[i], origins[i], len, z, pz, err);
 			else
 				ret = zone_load(&sources[i], origins[i], len, z, pz, err);
+			/* After loading: signing replaces the whole struct. */
+			z->refs = 1;
+			z->index = i;
 			if (ret != 0) {
 				free(stamp);
 				goto fail;
