@@ -380,7 +380,7 @@ static void catalog_members_add(struct loader *l)
 		for (size_t m = 0; m < count; m++) {
 			uint8_t wire[DNAME_MAXLEN];
 			int len = dname_from_str(members[m], wire);
-			const struct config_zone *cat = &cfg->zones[c];
+			const struct config_zone *cat;
 			struct config_zone *z;
 			bool dup = len < 0;
 
@@ -398,6 +398,8 @@ static void catalog_members_add(struct loader *l)
 							 sizeof(*l->zone_wire_len));
 			memcpy(l->zone_wire[cfg->zone_count], wire, (size_t)len);
 			l->zone_wire_len[cfg->zone_count] = len;
+			/* After the move: the catalog is in the array that grew. */
+			cat = &cfg->zones[c];
 			z = &cfg->zones[cfg->zone_count++];
 			memset(z, 0, sizeof(*z));
 			z->name = members[m];
