@@ -9,6 +9,9 @@
 # DIFF_KNOT_ONLY=1 only starts Knot, asks it one query and stops (to check
 # the Knot side alone).
 #
+# DIFF_SECONDARY=1 (diff-knot-secondary.sh): gslbd is a secondary of Knot
+# for the zone (zones[].primaries) and answers from what it transferred.
+#
 # DIFF_DNSSEC=nsec or nsec3 (diff-knot-nsec.sh, diff-knot-nsec3.sh): both
 # servers sign the zone from the same KSK and ZSK (made here with
 # ldns-keygen; Knot's automatic signing with the keys imported by keymgr,
@@ -116,11 +119,27 @@ grep -q ' soa ' "$WORK/zone.rrs" || fail "no AXFR from knotd: $OUT"
 # ---- gslbd -----------------------------------------------------------------
 
 render_config "$WORK/gslbd.conf" TEMPLATE=gslbd-diff.conf.in
+if [ -n "${DIFF_SECONDARY:-}" ]; then
+	# gslbd takes the zone from Knot by transfer instead of from the file.
+	[ -z "$DNSSEC" ] || fail "DIFF_SECONDARY compares the unsigned zone only"
+	sed -i -e "s|^    file: diff.zone\$|    primaries: [\"127.0.0.1:$KPORT\"]|" \
+		-e "s|^server:\$|server:\n  storage: storage|" "$WORK/gslbd.conf"
+	grep -q 'primaries:' "$WORK/gslbd.conf" || fail "no primaries in the config"
+fi
 if [ -n "$DNSSEC" ]; then
 	# The zone is the template's last item.
 	echo "    dnssec: { keys: [keys/$KSK, keys/$ZSK], denial: $DNSSEC }" >>"$WORK/gslbd.conf"
 fi
 gslbd_start "$WORK/gslbd.conf"
+if [ -n "${DIFF_SECONDARY:-}" ]; then
+	step "gslbd takes example.org from Knot by AXFR"
+	transferred() {
+		q example.org SOA
+		[ "$(got_rcode)" = NOERROR ]
+	}
+	wait_until transferred 10 || qfail "example.org not transferred from Knot"
+	log_wait 'xfr: zone example.org: serial [0-9]+ by axfr' 2
+fi
 
 # norm: the response in $OUT in a comparable form, one item per line,
 # sorted: rcode, flags (AD left out), EDNS version and size, EDNS options,
