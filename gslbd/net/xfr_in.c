@@ -326,6 +326,13 @@ static int refresh_from(struct job *j, const struct xprimary *p, struct gslb_err
 			rc = exchange(p, x, err);
 	}
 	if (rc == 0 && zone_xfr_has_zone(x)) {
+		/* The version served stays at FILE.prev until the new one loads. */
+		char *prev = xasprintf("%s.prev", j->file);
+
+		(void)unlink(prev);
+		if (link(j->file, prev) != 0 && errno != ENOENT)
+			log_debug("xfr: zone %s: no %s: %s", j->name, prev, strerror(errno));
+		free(prev);
 		rc = zone_xfr_write(x, j->file, err);
 		j->changed = rc == 0;
 	}
@@ -387,16 +394,43 @@ static uint32_t at_least(uint32_t v, uint32_t min)
 	return v < min ? min : v;
 }
 
+/* What a reload asked for by the transfer client is about. */
+struct read_ctx {
+	char *name;   /* the zone */
+	char *file;   /* its file */
+	bool restore; /* after a transfer: on failure, put FILE.prev back */
+};
+
+static struct read_ctx *read_ctx_new(const struct szone *z, bool restore)
+{
+	struct read_ctx *r = xcalloc(1, sizeof(*r));
+
+	r->name = xstrdup(z->name);
+	r->file = xstrdup(z->file);
+	r->restore = restore;
+	return r;
+}
+
 static void on_zone_read(void *arg, int rc, const char *msg, uint64_t generation)
 {
-	char *name = arg;
+	struct read_ctx *r = arg;
+	char *prev = xasprintf("%s.prev", r->file);
 
-	if (rc != 0)
-		log_err("xfr: zone %s: not served from its transfer: %s", name, msg);
-	else
-		log_info("xfr: zone %s: served (generation %llu)", name,
+	if (rc != 0) {
+		log_err("xfr: zone %s: not served from its transfer: %s", r->name, msg);
+		/* Keep on disk what is served, so that a restart loads it. */
+		if (r->restore && rename(prev, r->file) == 0)
+			log_warn("xfr: zone %s: the version served before is kept in %s", r->name,
+				 r->file);
+	} else {
+		log_info("xfr: zone %s: served (generation %llu)", r->name,
 			 (unsigned long long)generation);
-	free(name);
+		(void)unlink(prev);
+	}
+	free(prev);
+	free(r->name);
+	free(r->file);
+	free(r);
 }
 
 static void szone_free(struct szone *z)
@@ -467,10 +501,10 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 					 "again with its members",
 					 z->name);
 				control_reload_request(x->ctl, CONTROL_RELOAD_CATALOG, on_zone_read,
-						       xstrdup(z->name));
+						       read_ctx_new(z, true));
 			} else {
 				control_reload_zone(x->ctl, z->name, on_zone_read,
-						    xstrdup(z->name));
+						    read_ctx_new(z, true));
 			}
 		} else {
 			log_debug("xfr: zone %s: serial %u is current at %s", z->name, z->serial,
@@ -545,7 +579,7 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 		 z->expire);
 	z->expired = true;
 	touch_sibling(z->file, ".expired");
-	control_reload_zone(z->owner->ctl, z->name, on_zone_read, xstrdup(z->name));
+	control_reload_zone(z->owner->ctl, z->name, on_zone_read, read_ctx_new(z, false));
 }
 
 /* Names equal as domain names (case and final dot aside). */
@@ -711,6 +745,7 @@ void xfr_in_reconfigure(struct xfr_in *x, const struct config *cfg)
 			(void)unlink(z->file);
 			remove_sibling(z->file, ".expired");
 			remove_sibling(z->file, ".refreshed");
+			remove_sibling(z->file, ".prev");
 		}
 		evtimer_del(z->refresh_ev);
 		evtimer_del(z->expire_ev);
