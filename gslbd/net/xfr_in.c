@@ -518,6 +518,9 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 		log_warn("xfr: zone %s: refresh failed: %s; next try in %u s", z->name, j->err.msg,
 			 retry);
 		schedule(z->refresh_ev, retry);
+		/* An expiry that came while it ran waited for it: now, if due. */
+		if (!evtimer_pending(z->expire_ev, NULL))
+			arm_expire(z);
 	}
 	if (!z->gone && !x->stopping && z->again) {
 		z->again = false;
@@ -573,6 +576,7 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* While a refresh runs, its end decides (it arms this again if it fails). */
 	if (z->running || !z->has_data || z->expired)
 		return;
 	log_warn("xfr: zone %s: expired (no refresh for %u s): answering SERVFAIL", z->name,
