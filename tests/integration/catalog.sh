@@ -11,6 +11,7 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 . "$top_srcdir/tests/integration/lib.sh"
+need_api_tools
 
 KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
 KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
@@ -109,6 +110,10 @@ wait_until 'answers www.m1.test 192.0.2.1 && answers www.m2.test 192.0.2.2' 15 |
 log_wait 'xfr: catalog catalog.test changed' 2
 q www.m3.test A
 assert_rcode REFUSED
+api_port
+api_get /v1/status
+assert_api_code 200
+assert_api_jq '[.zones[] | select(.name == "m2.test.") | .secondary, .serving, .catalog] | map(tostring) | join(" ")' "true true catalog.test"
 
 step "a zone added on Knot is served, with no reload asked of gslbd"
 knot_conf m1 m2 m3

@@ -15,6 +15,7 @@ if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
 fi
 . "$top_srcdir/tests/integration/lib.sh"
+need_api_tools
 
 KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
 KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
@@ -230,6 +231,9 @@ wait_until '! www_is 192.0.2.10' 15 || qfail "still answered 15 s after the prim
 q www.sec.test A
 assert_rcode SERVFAIL
 log_wait 'xfr: zone sec.test: expired' 2
+api_port
+api_get /v1/status
+assert_api_jq '.zones[0].secondary and (.zones[0].serving | not)' true
 [ -e "$WORK/storage/sec.test.zone.expired" ] || fail "no expired mark beside the stored zone"
 
 step "the primary back: the zone is transferred and served again"
