@@ -47,6 +47,21 @@ bool zone_serial_newer(uint32_t a, uint32_t b)
 	return a != b && (uint32_t)(a - b) < 0x80000000u;
 }
 
+/* A SOA with its seven fields, the five numbers 4 bytes each (ldns
+ * leaves fields out of short RDATA). */
+static bool soa_ok(const ldns_rr *soa)
+{
+	if (ldns_rr_rd_count(soa) != 7)
+		return false;
+	for (size_t i = 2; i < 7; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(soa, i);
+
+		if (f == NULL || ldns_rdf_size(f) != 4)
+			return false;
+	}
+	return true;
+}
+
 static uint32_t soa_serial(const ldns_rr *soa)
 {
 	return ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
@@ -72,9 +87,10 @@ static int read_zone(const char *path, const ldns_rdf *origin, ldns_rr_list **rr
 	if (st != LDNS_STATUS_OK)
 		return gslb_err_setc(err, GSLB_EPARSE, "%s:%d: %s", path, line,
 				     ldns_get_errorstr_by_id(st));
-	if (ldns_zone_soa(z) == NULL) {
+	if (ldns_zone_soa(z) == NULL || !soa_ok(ldns_zone_soa(z))) {
 		ldns_zone_deep_free(z);
-		return gslb_err_setc(err, GSLB_EPARSE, "%s: no SOA record", path);
+		return gslb_err_setc(err, GSLB_EPARSE, "%s: no SOA record, or a malformed one",
+				     path);
 	}
 	*soa = ldns_rr_clone(ldns_zone_soa(z));
 	if (rrs != NULL)
@@ -298,6 +314,8 @@ static int take_rr(struct zone_xfr *x, const ldns_rr *rr, struct gslb_err *err)
 				     "a record outside the zone (or not class IN)");
 	if (is_soa && ldns_dname_compare(ldns_rr_owner(rr), x->origin) != 0)
 		return gslb_err_setc(err, GSLB_EPARSE, "a SOA record below the apex");
+	if (is_soa && !soa_ok(rr))
+		return gslb_err_setc(err, GSLB_EPARSE, "a malformed SOA record");
 	switch (x->state) {
 	case ST_FIRST:
 		if (!is_soa)
@@ -408,7 +426,7 @@ int zone_xfr_feed(struct zone_xfr *x, const uint8_t *msg, size_t len, struct gsl
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
 
 			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
-			    ldns_dname_compare(ldns_rr_owner(rr), x->origin) == 0) {
+			    ldns_dname_compare(ldns_rr_owner(rr), x->origin) == 0 && soa_ok(rr)) {
 				x->serial = soa_serial(rr);
 				x->state = ST_DONE;
 				goto out;
