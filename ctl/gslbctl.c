@@ -73,7 +73,8 @@ static void usage(FILE *out)
 		"  force-up DC        answer with DC whatever its health\n"
 		"  explain NAME CLIENT-IP [--ecs PREFIX] [--aaaa]\n"
 		"                     how NAME is answered for a resolver at CLIENT-IP\n"
-		"  reload             reload configuration, zones and GeoIP data\n"
+		"  reload [ZONE]      reload configuration, zones and GeoIP data; with ZONE,\n"
+		"                     read that zone's file again with the running config\n"
 		"\n"
 		"options:\n"
 		"  -s, --server URL   the HTTP API (default $GSLBCTL_URL, else %s); URL1,URL2,...\n"
@@ -200,7 +201,7 @@ static int request(const struct opts *o, const char *method, const char *path, b
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-			 strcmp(path, "/v1/reload") == 0 ? RELOAD_TIMEOUT_MS : TOTAL_TIMEOUT_MS);
+			 strncmp(path, "/v1/reload", 10) == 0 ? RELOAD_TIMEOUT_MS : TOTAL_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gslbctl/" PACKAGE_VERSION);
@@ -889,11 +890,30 @@ static int cmd_admin(const struct opts *o, const char *action, const char *dc)
 	return rc;
 }
 
-static int cmd_reload(const struct opts *o)
+static int cmd_reload(const struct opts *o, const char *zone)
 {
-	struct response r;
+	struct response r = {0};
 	json_t *j = NULL;
-	int rc = request(o, "POST", "/v1/reload", true, &r);
+	char *path = NULL;
+	int rc = EXIT_OK;
+
+	if (zone != NULL) {
+		CURL *c = curl_easy_init();
+		char *ez = c != NULL ? curl_easy_escape(c, zone, 0) : NULL;
+
+		if (ez == NULL) {
+			fprintf(stderr, "gslbctl: cannot initialise libcurl\n");
+			rc = EXIT_UNREACHABLE;
+		} else {
+			path = xasprintf("/v1/reload?zone=%s", ez);
+		}
+		curl_free(ez);
+		curl_easy_cleanup(c);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	rc = request(o, "POST", path != NULL ? path : "/v1/reload", true, &r);
+	free(path);
 
 	if (rc == EXIT_OK)
 		rc = response_json(&r, "reload", &j);
@@ -1116,9 +1136,9 @@ static int run(const struct opts *o, int argc, char **argv)
 		return cmd_explain(o, argv[1], argv[2]);
 	}
 	if (strcmp(cmd, "reload") == 0) {
-		if (argc != 1)
-			return usage_error("reload takes no arguments");
-		return cmd_reload(o);
+		if (argc > 2)
+			return usage_error("reload takes at most one zone name");
+		return cmd_reload(o, argc == 2 ? argv[1] : NULL);
 	}
 	return usage_error("unknown command '%s'", cmd);
 }

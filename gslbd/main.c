@@ -37,6 +37,7 @@
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
 #include "gslbd/net/reload.h"
+#include "gslbd/net/xfr_in.h"
 #include "gslbd/net/webhook.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct webhooks *webhooks;  /* alert senders */
 	struct etcd *etcd;          /* the fleet's shared state, or NULL */
 	struct reloader *reloader;  /* runs reloads off the main loop */
+	struct xfr_in *xfr_in;      /* keeps secondary zones current */
 	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
@@ -157,6 +159,7 @@ static void on_reloaded(void *arg)
 	struct daemon *d = arg;
 
 	api_reload(d->api, snapshot_current()->config);
+	xfr_in_reconfigure(d->xfr_in, snapshot_current()->config);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -403,6 +406,8 @@ int main(int argc, char **argv)
 	snapshot_publish(snap);
 	/* The fleet's overrides before the first answer (etcd allowing). */
 	d.etcd = etcd_start(snap->config, d.base, d.ctl);
+	/* Before the DNS threads: it sets their NOTIFY hook. */
+	d.xfr_in = xfr_in_new(d.base, d.ctl, snap->config);
 	if (server_start(d.server, &err) != 0)
 		log_fatal("%s", err.msg);
 	server_describe(d.server, where, sizeof(where));
@@ -430,6 +435,7 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(d.base);
 
+	xfr_in_free(d.xfr_in);
 	reloader_free(d.reloader);
 	server_free(d.server);
 	api_free(d.api);

@@ -8,6 +8,7 @@
 #ifndef GSLBD_ZONES_ZONE_INTERNAL_H
 #define GSLBD_ZONES_ZONE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,9 @@
 #define ZONE_SLOT_EMPTY UINT32_MAX /* free slot of a hash table */
 
 struct zone {
+	_Atomic unsigned long refs; /* sets holding it (zone_ref()/zone_unref(), any thread) */
+	char *stamp;               /* owned: what it was loaded from (source_stamp()), to
+	                            * tell whether a later load may reuse it */
 	size_t index;              /* position in the set (index of the source) */
 	uint8_t *names;            /* owner names arena */
 	struct zone_node *nodes;   /* node_count nodes, canonical order, apex first */
@@ -74,7 +78,8 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 void zone_extras_fini(struct zone_extras *ex);
 
 struct zone_set {
-	struct zone *zones;  /* count zones in source order */
+	struct zone **zones; /* count zones in source order, one reference each */
+	size_t read_count;   /* zones read from their files by the load that made it */
 	size_t count;        /* entries at zones */
 	uint32_t *table;     /* zone indexes by origin hash, ZONE_SLOT_EMPTY when free */
 	uint32_t table_mask; /* table size - 1 */

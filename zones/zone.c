@@ -675,7 +675,7 @@ static int build(struct loader *ld, struct zone *z)
 	uint32_t *order = NULL, *rank = NULL, *tmp = NULL;
 	struct problem pb = {.line = ULONG_MAX};
 	const uint8_t *dname = NULL; /* owner of the last DNAME on the way */
-	unsigned long soa_line = ld->recs[ld->soa_rec].line;
+	unsigned long soa_line = ld->soa_rec < ld->rec_count ? ld->recs[ld->soa_rec].line : 0;
 	size_t rrsets = 0, rrs = 0, bytes = 0;
 	size_t set_i = 0, rd_o = 0;
 
@@ -810,7 +810,7 @@ static int build(struct loader *ld, struct zone *z)
 	}
 
 	z->soa = zone_node_rrset(&z->nodes[0], LDNS_RR_TYPE_SOA);
-	{
+	if (z->soa != NULL) {
 		/* RDATA: MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM */
 		const uint8_t *rd = z->soa->rdata + 2;
 		size_t len = (size_t)z->soa->rdata[0] << 8 | z->soa->rdata[1];
@@ -1328,14 +1328,122 @@ static size_t set_slot(const struct zone_set *set, const uint8_t *lname, size_t 
 
 		if (i == ZONE_SLOT_EMPTY)
 			return slot;
-		if (set->zones[i].node_count > 0) {
-			const struct zone_node *apex = &set->zones[i].nodes[0];
+		if (set->zones[i]->node_count > 0) {
+			const struct zone_node *apex = &set->zones[i]->nodes[0];
 
 			if (apex->name_len == len && name_eq(apex->name, lname, len))
 				return slot;
 		}
 		slot = (slot + 1) & mask;
 	}
+}
+
+/* Append to a growing string. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sbuf_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sbuf_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p != NULL ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < b->cap - b->len)
+			break;
+		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 0) + 64;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	b->len += (size_t)n;
+}
+
+/* What identifies the file at path as read: device, inode, size, times. */
+static void stamp_file(struct sbuf *b, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		sbuf_add(b, "|%s:-", path);
+		return;
+	}
+	sbuf_add(b, "|%s:%llu:%llu:%lld:%lld.%09ld:%lld.%09ld", path,
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		 (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* Everything a compiled zone depends on, as one string (caller owns): its
+ * origin, position, file (by identity: a changed file gets a new
+ * modification time or inode), dynamic names and DNSSEC parameters with
+ * their key files. Two loads with equal stamps compile equal zones, but
+ * for the signatures' times, which zone_sig_expire() tells. */
+static char *source_stamp(const struct zone_source *src, size_t index)
+{
+	struct sbuf b = {0};
+
+	sbuf_add(&b, "%s|%zu|%d", src->origin, index, src->empty ? 1 : 0);
+	if (!src->empty)
+		stamp_file(&b, src->path);
+	for (size_t i = 0; i < src->dynamic_count; i++)
+		sbuf_add(&b, "|d:%s:%u:%u", src->dynamic[i].name, (unsigned)src->dynamic[i].id,
+			 (unsigned)src->dynamic[i].types);
+	if (src->dnssec != NULL) {
+		const struct zone_dnssec *d = src->dnssec;
+
+		sbuf_add(&b, "|s:%u:%u:%u:%u:%d:%u:%d:", d->validity, d->inception, d->refresh,
+			 d->now, d->nsec3 ? 1 : 0, (unsigned)d->iterations, d->opt_out ? 1 : 0);
+		for (size_t i = 0; i < d->salt_len; i++)
+			sbuf_add(&b, "%02x", d->salt[i]);
+		for (size_t i = 0; i < d->key_count; i++) {
+			char *kp = xasprintf("%s.key", d->keys[i].path);
+			char *pp = xasprintf("%s.private", d->keys[i].path);
+
+			sbuf_add(&b, "|k:%d", d->keys[i].active ? 1 : 0);
+			stamp_file(&b, d->keys[i].path);
+			stamp_file(&b, kp);
+			stamp_file(&b, pp);
+			free(kp);
+			free(pp);
+		}
+	}
+	return b.p;
+}
+
+static struct zone *zone_ref(const struct zone *z)
+{
+	struct zone *m = (struct zone *)z;
+
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	return m;
+}
+
+static void zone_unref(struct zone *z)
+{
+	if (z == NULL || atomic_fetch_sub_explicit(&z->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	zone_fini(z);
+	free(z->stamp);
+	free(z);
+}
+
+/* A zone made without a file: the apex alone, no SOA (zone_soa() NULL).
+ * It holds the zone's place while there is nothing to serve. */
+static int zone_empty(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
+		      struct zone *z, struct gslb_err *err)
+{
+	struct loader ld;
+	int ret;
+
+	loader_init(&ld, src, origin, origin_len, err);
+	ret = finish(&ld, src, z);
+	loader_fini(&ld);
+	return ret;
 }
 
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
@@ -1379,26 +1487,50 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 		}
 	}
 	for (size_t i = 0; i < count; i++) {
-		struct zone *z = &set->zones[i];
 		size_t len = dname_len(origins[i]);
-
 		const struct zone *pz = prev != NULL ? zone_set_find(prev, origins[i], len) : NULL;
+		char *stamp;
+		struct zone *z;
 
 		if (pz != NULL && !dname_equal(pz->nodes[0].name, origins[i]))
 			pz = NULL;
-		z->index = i;
-		if (resign && pz == NULL)
-			ret = gslb_err_setc(err, GSLB_ENOENT, "zone %s is not loaded",
-					    sources[i].origin);
-		else if (resign)
-			ret = zone_resign(&sources[i], origins[i], len, z, pz, err);
-		else
-			ret = zone_load(&sources[i], origins[i], len, z, pz, err);
-		if (ret != 0) {
+		stamp = source_stamp(&sources[i], i);
+		if (pz != NULL && !sources[i].reread && pz->stamp != NULL &&
+		    strcmp(pz->stamp, stamp) == 0 && (!resign || pz->keys == NULL)) {
+			/* Unchanged (and, re-signing, not signed here): shared. */
+			free(stamp);
+			set->zones[i] = zone_ref(pz);
+			set->count = i + 1;
+		} else {
+			z = xcalloc(1, sizeof(*z));
+			set->zones[i] = z;
 			set->count = i + 1; /* free the half-built zone too */
-			goto fail;
+			if (resign && pz == NULL)
+				ret = gslb_err_setc(err, GSLB_ENOENT, "zone %s is not loaded",
+						    sources[i].origin);
+			else if (sources[i].empty)
+				ret = zone_empty(&sources[i], origins[i], len, z, err);
+			else if (resign)
+				ret = zone_resign(&sources[i], origins[i], len, z, pz, err);
+			else
+				ret = zone_load(&sources[i], origins[i], len, z, pz, err);
+			/* After loading: signing replaces the whole struct. */
+			z->refs = 1;
+			z->index = i;
+			if (ret != 0) {
+				free(stamp);
+				goto fail;
+			}
+			/* Re-signed, it still stands for what pz was loaded from. */
+			if (resign && pz->stamp != NULL) {
+				free(stamp);
+				stamp = xstrdup(pz->stamp);
+			}
+			z->stamp = stamp;
+			if (!resign)
+				set->read_count++;
 		}
-		set->table[set_slot(set, z->nodes[0].name, len)] = (uint32_t)i;
+		set->table[set_slot(set, set->zones[i]->nodes[0].name, len)] = (uint32_t)i;
 		if (i == 0 || len < set->origin_min)
 			set->origin_min = len;
 		if (len > set->origin_max)
@@ -1431,10 +1563,15 @@ void zone_set_free(struct zone_set *set)
 	if (set == NULL)
 		return;
 	for (size_t i = 0; i < set->count; i++)
-		zone_fini(&set->zones[i]);
+		zone_unref(set->zones[i]);
 	free(set->zones);
 	free(set->table);
 	free(set);
+}
+
+size_t zone_set_read_count(const struct zone_set *set)
+{
+	return set->read_count;
 }
 
 size_t zone_set_count(const struct zone_set *set)
@@ -1444,7 +1581,7 @@ size_t zone_set_count(const struct zone_set *set)
 
 const struct zone *zone_set_zone(const struct zone_set *set, size_t i)
 {
-	return &set->zones[i];
+	return set->zones[i];
 }
 
 size_t zone_index(const struct zone *z)
@@ -1463,11 +1600,11 @@ const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lnam
 	while (len - o > set->origin_max)
 		o += 1 + (size_t)lname[o];
 	if (set->count == 1) {
-		const struct zone_node *apex = &set->zones[0].nodes[0];
+		const struct zone_node *apex = &set->zones[0]->nodes[0];
 
 		/* One zone: compare, no hash. */
 		if (len - o == apex->name_len && name_eq(apex->name, lname + o, len - o))
-			return &set->zones[0];
+			return set->zones[0];
 		return NULL;
 	}
 	/* Then the longest suffix first, down to the shortest origin. */
@@ -1475,7 +1612,7 @@ const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lnam
 		uint32_t i = set->table[set_slot(set, lname + o, len - o)];
 
 		if (i != ZONE_SLOT_EMPTY)
-			return &set->zones[i];
+			return set->zones[i];
 		if (lname[o] == 0)
 			break;
 		o += 1 + (size_t)lname[o];

@@ -1,8 +1,9 @@
 /* Zones compiled into compact, read-only structures.
  *
  * zone_set_load() reads RFC 1035 master files with ldns, validates them and
- * copies the data into one immutable struct zone_set; the ldns objects are
- * freed before it returns. After loading, a zone_set is never modified, so any
+ * copies the data into immutable zones, held by reference in a struct
+ * zone_set (a later load shares the zones whose sources did not change);
+ * the ldns objects are freed before it returns. After loading, a zone_set is never modified, so any
  * number of threads may read it without locks; the lookup functions allocate
  * nothing and are fit for the per-query path. Loading reads only what it is
  * given (a set being served may be read by a loader on another thread); a
@@ -91,6 +92,10 @@ struct zone_source {
 	const struct zone_dnssec *dnssec; /* sign it in memory, or NULL. A file that holds
 	                                   * RRSIG records is served as it is either way. */
 	const struct zone_progress *progress; /* told how reading and signing go, or NULL */
+	bool reread; /* read the file even when it looks unchanged (see zone_set_load_prev()) */
+	bool empty;  /* no data to serve (a secondary zone never transferred, or expired):
+	              * the zone is its apex alone, without SOA (zone_soa() is NULL), and
+	              * path is not read */
 };
 
 /* One RRset: all records of one type at one owner name (class IN). */
@@ -158,24 +163,34 @@ struct zone_lookup {
  * outside the origin or is the apex is an error prefixed with its `where`. */
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
 		  struct gslb_err *err);
-/* zone_set_load(), keeping the signatures of prev (the zones being served,
- * or NULL) for the RRsets that did not change: an RRSIG of an identical
- * RRset by a key that still signs it, expiring later than the zone's
- * dnssec.refresh from now, is copied instead of made again. */
+/* zone_set_load(), reusing what it can of prev (the zones being served, or
+ * NULL). Zones are held by reference: a zone of prev whose source is
+ * unchanged (same origin and position, same file by device, inode, size and
+ * modification and change times, same dynamic names, same DNSSEC settings
+ * and key files) and not marked reread is shared by the new set as it is,
+ * without reading its file (zone_set_read_count() tells how many were read).
+ * A zone read again keeps the signatures of its prev zone for the RRsets
+ * that did not change: an RRSIG of an identical RRset by a key that still
+ * signs it, expiring later than the zone's dnssec.refresh from now, is
+ * copied instead of made again. */
 int zone_set_load_prev(const struct zone_source *sources, size_t count,
 		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err);
 /* The zones of cur (loaded from sources) signed again without reading a
  * file: each zone signed in memory keeps its records and its keys as
  * loaded, and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again
  * with src->dnssec's times, keeping the RRSIGs that expire later than its
- * refresh from now; every other zone is copied as it is. sources give the
+ * refresh from now; every other zone is shared as it is. sources give the
  * origins, dynamic names and dnssec parameters (their paths and key files
  * are not read); each origin must be a zone of cur (GSLB_ENOENT). cur is
  * only read. Returns as zone_set_load(). */
 int zone_set_resign(const struct zone_source *sources, size_t count, const struct zone_set *cur,
 		    struct zone_set **out, struct gslb_err *err);
-/* Free a set (NULL is fine). Every pointer obtained from it dies with it. */
+/* Free a set (NULL is fine). Every pointer obtained from it dies with it
+ * (a zone another set shares lives on with that set; any thread). */
 void zone_set_free(struct zone_set *set);
+/* How many zones of set the load that made it read from their files (the
+ * others were shared with the set it was given, or re-signed). */
+size_t zone_set_read_count(const struct zone_set *set);
 
 size_t zone_set_count(const struct zone_set *set);
 /* Zone i, in the order of the sources given to zone_set_load(). */
@@ -187,6 +202,7 @@ const struct zone *zone_set_find(const struct zone_set *set, const uint8_t *lnam
 
 const uint8_t *zone_origin(const struct zone *z);      /* canonical apex name */
 const struct zone_node *zone_apex(const struct zone *z);
+/* The apex SOA RRset; NULL for a zone with no data (zone_source.empty). */
 const struct zone_rrset *zone_soa(const struct zone *z);
 uint32_t zone_serial(const struct zone *z);
 /* Negative-answer TTL: min(SOA TTL, SOA MINIMUM) per RFC 2308 section 5. */

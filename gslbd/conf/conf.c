@@ -99,6 +99,11 @@ static const struct option options[] = {
      OPTF_EMPTY_NULL | OPTF_PATH,
      "file keeping datacenter drains and force-ups across restarts; \"\" keeps them in memory",
      NULL},
+    {"server.storage", OPT_STRING, OFF(storage), LOCALSTATEDIR "/lib/gslbd/zones", 0, 0,
+     OPTF_PATH,
+     "folder where secondary zones (zones[].primaries) are kept as zone files between "
+     "transfers and restarts",
+     NULL},
     {"log.level", OPT_LOGLEVEL, OFF(log_level), "info", 0, 0, 0,
      "log threshold: error, warning, info or debug", NULL},
     {"log.syslog", OPT_BOOL, OFF(log_syslog), "false", 0, 0, 0,
@@ -639,6 +644,7 @@ void config_free(struct config *cfg)
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].file);
 		free(cfg->zones[i].allow_transfer);
+		free(cfg->zones[i].primaries);
 		free(cfg->zones[i].allow_transfer_key);
 		free(cfg->zones[i].notify);
 		netacl_fini(&cfg->zones[i].acl);
@@ -724,6 +730,7 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->lbnames);
 	free(cfg->state_file);
+	free(cfg->storage);
 	free(cfg->api_listen);
 	for (size_t i = 0; cfg->api_listeners != NULL && i < cfg->api_listen_count; i++) {
 		free(cfg->api_listeners[i].tls_certificate);

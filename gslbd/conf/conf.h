@@ -32,6 +32,12 @@ struct config_dnssec_key {
 	unsigned line, col; /* where the entry is */
 };
 
+/* A primary a secondary zone is transferred from (zones[].primaries). */
+struct config_primary {
+	struct netaddr addr; /* address and port (53 when not given) */
+	int key;             /* index into config->tsig_keys signing the exchanges, or -1 */
+};
+
 /* A secondary server a zone's changes are announced to (zones[].notify,
  * server.notify). */
 struct config_notify {
@@ -41,7 +47,15 @@ struct config_notify {
 
 struct config_zone {
 	char *name;                     /* zone origin, presentation format, as written */
-	char *file;                     /* master file path, resolved against the config file's folder */
+	char *file;                     /* master file path, resolved against the config file's folder;
+	                                 * for a secondary zone, where its transfers are kept
+	                                 * (default server.storage/NAME.zone) */
+	struct config_primary *primaries; /* a secondary zone's primaries, or NULL */
+	size_t primary_count;           /* entries at primaries; 0: a zone loaded from its file */
+	bool catalog;                   /* zones[].catalog: a catalog zone (RFC 9432) whose members
+	                                 * become secondary zones from the same primaries */
+	int member_of;                  /* a catalog's member: the index of that catalog zone;
+	                                 * -1 for a zone listed in the file */
 	struct netprefix *allow_transfer; /* clients allowed AXFR/IXFR of this zone */
 	int *allow_transfer_key;        /* per allow_transfer entry: the index into
 	                                 * config->tsig_keys the request must be signed
@@ -314,6 +328,7 @@ struct config {
 	struct config_zone *zones;      /* served zones */
 	size_t zone_count;              /* entries at zones */
 	char *state_file;               /* admin state (drains) file, or NULL for none */
+	char *storage;                  /* server.storage: folder of secondary zones' files */
 	struct netaddr *api_listen;     /* HTTP API addresses (port 0 allowed); none: no API */
 	size_t api_listen_count;        /* entries at api_listen */
 	struct config_api_listener *api_listeners; /* roles and TLS of each api_listen entry */

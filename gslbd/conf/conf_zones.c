@@ -3,12 +3,14 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/xalloc.h"
 #include "common/yamltree.h"
 #include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
+#include "zones/xfr.h"
 
 /* A duration in seconds, min..max seconds. */
 static int seconds_read(struct loader *l, const struct ytree_node *n, const char *path,
@@ -205,12 +207,58 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
+/* Where a secondary zone without file is kept: server.storage/NAME.zone,
+ * the name in lower case without its final dot (caller frees). */
+static char *storage_file(const struct config *cfg, const char *name)
+{
+	char fname[DNAME_STRLEN + 8];
+	size_t len;
+
+	snprintf(fname, sizeof(fname), "%s", name);
+	len = strlen(fname);
+	if (len > 1 && fname[len - 1] == '.')
+		fname[len - 1] = '\0';
+	for (char *c = fname; *c != '\0'; c++) {
+		if (*c == '/')
+			*c = '_';
+		else if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	}
+	strcat(fname, ".zone");
+	return ytree_path_resolve(cfg->storage, fname);
+}
+
+/* zones[].primaries: [ADDRESS | {address, key}, ...], read as notify lists are. */
+static int primaries_read(struct loader *l, const struct ytree_node *n, const char *path,
+			  struct config_zone *z)
+{
+	struct config_notify *list = NULL;
+	size_t count = 0;
+	int rc;
+
+	if ((rc = conf_notify_read(l, n, path, &list, &count)) != 0)
+		return rc;
+	if (count == 0) {
+		free(list);
+		return ytree_error_path(&l->r, n, path, "at least one primary is required");
+	}
+	z->primaries = xcalloc(count, sizeof(*z->primaries));
+	for (size_t i = 0; i < count; i++) {
+		z->primaries[i].addr = list[i].addr;
+		z->primaries[i].key = list[i].key;
+	}
+	z->primary_count = count;
+	free(list);
+	return 0;
+}
+
 static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 		     uint8_t (*wire)[DNAME_MAXLEN], int *wire_len)
 {
-	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_NOTIFY, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"name", "file", "allow_transfer", "acl",
-						      "dnssec", "notify", NULL};
+	enum { K_NAME, K_FILE, K_XFR, K_ACL, K_DNSSEC, K_NOTIFY, K_PRIMARIES, K_CATALOG, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name",	   "file",	"allow_transfer",
+						      "acl",	   "dnssec",	"notify",
+						      "primaries", "catalog", NULL};
 	struct config *cfg = l->cfg;
 	struct config_zone *z = &cfg->zones[index];
 	const struct ytree_node *v[K_COUNT] = {0}, *name, *file, *xfr;
@@ -225,8 +273,10 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	xfr = v[K_XFR];
 	if (name == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'name'");
-	if (file == NULL)
-		return ytree_error_path(&l->r, n, path, "missing required key 'file'");
+	if (file == NULL && v[K_PRIMARIES] == NULL)
+		return ytree_error_path(&l->r, n, path,
+					"missing required key 'file' (or 'primaries' for a "
+					"secondary zone)");
 
 	snprintf(kpath, sizeof(kpath), "%s.name", path);
 	if ((rc = ytree_read_string(&l->r, name, kpath, "a zone name")) != 0)
@@ -243,11 +293,31 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 						name->scalar, cfg->zones[i].line);
 	}
 	z->name = xstrdup(name->scalar);
+	z->member_of = -1;
 
-	snprintf(kpath, sizeof(kpath), "%s.file", path);
-	if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
-		return rc;
-	z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+	if (v[K_PRIMARIES] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.primaries", path);
+		if ((rc = primaries_read(l, v[K_PRIMARIES], kpath, z)) != 0)
+			return rc;
+	}
+	if (v[K_CATALOG] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.catalog", path);
+		if ((rc = conf_bool_read(l, v[K_CATALOG], kpath, &z->catalog)) != 0)
+			return rc;
+		if (z->catalog && z->primary_count == 0)
+			return ytree_error_path(&l->r, v[K_CATALOG], kpath,
+						"a catalog zone is a secondary zone: it needs "
+						"primaries");
+	}
+	if (file != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.file", path);
+		if ((rc = ytree_read_string(&l->r, file, kpath, "a file name")) != 0)
+			return rc;
+		z->file = ytree_path_resolve(l->r.base_dir, file->scalar);
+	} else {
+		/* A secondary zone kept in server.storage, under its name. */
+		z->file = storage_file(cfg, z->name);
+	}
 
 	if (v[K_ACL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.acl", path);
@@ -288,6 +358,78 @@ static int zone_read(struct loader *l, const struct ytree_node *n, size_t index,
 	return 0;
 }
 
+/* The members of each catalog zone (RFC 9432), from the catalog's file as
+ * the last transfer kept it, become secondary zones after the listed ones,
+ * with the catalog's primaries and the server's transfer and notify
+ * lists. A member that is a zone already (listed, or in an earlier
+ * catalog) is left out; a catalog not transferred yet has no members. */
+static void catalog_members_add(struct loader *l)
+{
+	struct config *cfg = l->cfg;
+	size_t listed = cfg->zone_count;
+
+	for (size_t c = 0; c < listed; c++) {
+		char **members = NULL;
+		size_t count = 0;
+		struct gslb_err err;
+
+		if (!cfg->zones[c].catalog ||
+		    zone_catalog_members(cfg->zones[c].file, cfg->zones[c].name, &members, &count,
+					 &err) != 0)
+			continue;
+		for (size_t m = 0; m < count; m++) {
+			uint8_t wire[DNAME_MAXLEN];
+			int len = dname_from_str(members[m], wire);
+			const struct config_zone *cat;
+			struct config_zone *z;
+			bool dup = len < 0;
+
+			for (size_t i = 0; i < cfg->zone_count && !dup; i++)
+				dup = l->zone_wire_len[i] == len &&
+				      memcmp(l->zone_wire[i], wire, (size_t)len) == 0;
+			if (dup) {
+				free(members[m]);
+				continue;
+			}
+			cfg->zones = xreallocarray(cfg->zones, cfg->zone_count + 1, sizeof(*cfg->zones));
+			l->zone_wire = xreallocarray(l->zone_wire, cfg->zone_count + 1,
+						     sizeof(*l->zone_wire));
+			l->zone_wire_len = xreallocarray(l->zone_wire_len, cfg->zone_count + 1,
+							 sizeof(*l->zone_wire_len));
+			memcpy(l->zone_wire[cfg->zone_count], wire, (size_t)len);
+			l->zone_wire_len[cfg->zone_count] = len;
+			/* After the move: the catalog is in the array that grew. */
+			cat = &cfg->zones[c];
+			z = &cfg->zones[cfg->zone_count++];
+			memset(z, 0, sizeof(*z));
+			z->name = members[m];
+			z->file = storage_file(cfg, z->name);
+			z->line = cat->line;
+			z->col = cat->col;
+			z->member_of = (int)c;
+			z->primaries = xcalloc(cat->primary_count, sizeof(*z->primaries));
+			memcpy(z->primaries, cat->primaries, cat->primary_count * sizeof(*z->primaries));
+			z->primary_count = cat->primary_count;
+			if (l->notify_count > 0) {
+				z->notify = xcalloc(l->notify_count, sizeof(*z->notify));
+				memcpy(z->notify, l->notify, l->notify_count * sizeof(*z->notify));
+				z->notify_count = l->notify_count;
+			}
+			if (l->allow_transfer_count > 0) {
+				z->allow_transfer = xcalloc(l->allow_transfer_count,
+							    sizeof(*z->allow_transfer));
+				memcpy(z->allow_transfer, l->allow_transfer,
+				       l->allow_transfer_count * sizeof(*z->allow_transfer));
+				z->allow_transfer_key = xcalloc(l->allow_transfer_count, sizeof(int));
+				memcpy(z->allow_transfer_key, l->allow_transfer_key,
+				       l->allow_transfer_count * sizeof(int));
+				z->allow_transfer_count = l->allow_transfer_count;
+			}
+		}
+		free(members);
+	}
+}
+
 int conf_zones_read(struct loader *l, const struct ytree_node *n)
 {
 	struct config *cfg = l->cfg;
@@ -308,5 +450,7 @@ int conf_zones_read(struct loader *l, const struct ytree_node *n)
 		if ((rc = zone_read(l, n->items[i], i, l->zone_wire, l->zone_wire_len)) != 0)
 			break;
 	}
+	if (rc == 0)
+		catalog_members_add(l);
 	return rc;
 }

@@ -35,6 +35,8 @@ struct control_reloads {
 
 struct control {
 	const char *config_path;   /* the configuration file */
+	char **zone_names;         /* zones the next CONTROL_RELOAD_ZONE reads again (owned) */
+	size_t zone_name_count;    /* entries at zone_names */
 	struct admin_table *admin; /* operators' overrides */
 	bool debug;                /* -d: keep debug logging across reloads */
 	struct health *health;     /* probe-fed health and latency model, or NULL before start */

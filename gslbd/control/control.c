@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/probe_proto.h"
@@ -149,7 +150,38 @@ struct sources {
 	size_t kused;                 /* entries at keys and kwhere */
 };
 
-static void sources_make(const struct config *cfg, struct sources *s)
+/* A secondary zone has nothing to serve until its first transfer is kept
+ * in its file, and after it expired (its file then has a sibling
+ * FILE.expired, made by the transfer client and removed by the next
+ * transfer, so that a restart does not serve expired data either). */
+static bool secondary_is_empty(const struct config_zone *z)
+{
+	char expired[4096];
+
+	if (z->primary_count == 0)
+		return false;
+	if (access(z->file, R_OK) != 0)
+		return true;
+	snprintf(expired, sizeof(expired), "%s.expired", z->file);
+	return access(expired, F_OK) == 0;
+}
+
+/* Is the zone named one of names? */
+static bool named(const char *const *names, size_t count, const char *zone)
+{
+	uint8_t a[DNAME_MAXLEN], b[DNAME_MAXLEN];
+
+	if (dname_from_str(zone, a) < 0)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		if (dname_from_str(names[i], b) >= 0 && dname_equal(a, b))
+			return true;
+	}
+	return false;
+}
+
+static void sources_make(const struct config *cfg, const char *const *reread, size_t reread_count,
+			 struct sources *s)
 {
 	size_t key_total = 0;
 
@@ -169,6 +201,8 @@ static void sources_make(const struct config *cfg, struct sources *s)
 		src->origin = cfg->zones[i].name;
 		src->path = cfg->zones[i].file;
 		src->progress = progress_zone_hook();
+		src->reread = named(reread, reread_count, cfg->zones[i].name);
+		src->empty = secondary_is_empty(&cfg->zones[i]);
 		src->dynamic = s->dyn + s->used;
 		if (cfg->zones[i].dnssec) {
 			const struct config_zone *z = &cfg->zones[i];
@@ -262,7 +296,7 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 	rc = config_load(path, &cfg, err);
 	if (rc != 0)
 		return rc;
-	sources_make(cfg, &s);
+	sources_make(cfg, NULL, 0, &s);
 	rc = zone_set_load_prev(s.src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
 				err);
 	sources_fini(&s);
@@ -287,7 +321,7 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	struct sources s;
 	int rc;
 
-	sources_make(cfg, &s);
+	sources_make(cfg, NULL, 0, &s);
 	rc = zone_set_resign(s.src, cfg->zone_count, base->zones, &zones, err);
 	sources_fini(&s);
 	if (rc != 0)
@@ -297,6 +331,31 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	if (rc == 0)
 		add_journals(*out, base);
 	return rc;
+}
+
+int control_load_zones(const struct snapshot *base, const char *const *names, size_t count,
+		       struct snapshot **out, struct gslb_err *err)
+{
+	const struct config *cfg = base->config;
+	struct zone_set *zones = NULL;
+	struct sources s;
+	int rc;
+
+	for (size_t i = 0; i < count; i++) {
+		bool found = false;
+
+		for (size_t z = 0; z < cfg->zone_count && !found; z++)
+			found = named(&names[i], 1, cfg->zones[z].name);
+		if (!found)
+			return gslb_err_setc(err, GSLB_ENOENT, "zone %s is not served", names[i]);
+	}
+	sources_make(cfg, names, count, &s);
+	rc = zone_set_load_prev(s.src, cfg->zone_count, base->zones, &zones, err);
+	sources_fini(&s);
+	if (rc != 0)
+		return rc;
+	*out = snapshot_new_zones(base, zones);
+	return add_lbsig(out, err);
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)
@@ -492,6 +551,7 @@ void control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
+	control_zone_names_free(c->zone_names, c->zone_name_count);
 	health_free(c->health);
 	load_model_free(c->load);
 	free(c->probe_last_ts);
@@ -728,18 +788,36 @@ static size_t total_records(const struct zone_set *zones)
 
 const char *control_reload_kind_name(enum control_reload_kind k)
 {
-	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign"};
+	static const char *const names[CONTROL_RELOAD_KINDS] = {"sighup", "api", "resign", "zone",
+								 "catalog"};
 
 	return k < CONTROL_RELOAD_KINDS ? names[k] : "?";
 }
 
 int control_reload_prepare(const char *path, enum control_reload_kind kind,
-			   const struct snapshot *base, struct snapshot **out,
-			   struct gslb_err *err)
+			   const struct snapshot *base, const char *const *names, size_t count,
+			   struct snapshot **out, struct gslb_err *err)
 {
 	if (kind == CONTROL_RELOAD_RESIGN)
 		return control_load_resign(base, out, err);
+	if (kind == CONTROL_RELOAD_ZONE)
+		return control_load_zones(base, names, count, out, err);
 	return control_load(path, base, out, err);
+}
+
+void control_take_zone_names(struct control *c, char ***names, size_t *count)
+{
+	*names = c->zone_names;
+	*count = c->zone_name_count;
+	c->zone_names = NULL;
+	c->zone_name_count = 0;
+}
+
+void control_zone_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
 }
 
 void control_reload_started(struct control *c, enum control_reload_kind kind)
@@ -782,6 +860,8 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 {
 	const struct snapshot *old = snapshot_current();
 	bool resign = kind == CONTROL_RELOAD_RESIGN;
+	/* The running config kept: re-signing, or zones read again. */
+	bool same_config = resign || kind == CONTROL_RELOAD_ZONE;
 
 	if (rc != 0) {
 		log_err("%s failed: %s; keeping generation %llu",
@@ -790,12 +870,12 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 		reload_record(c, kind, false, err->msg);
 		return rc;
 	}
-	if (!resign) {
+	if (!same_config) {
 		control_load_admin_repair(c, snap);
 		control_check_state_dir(c, snap->config);
 	}
 	if (c->health != NULL) {
-		if (!resign) {
+		if (!same_config) {
 			struct report_peer *ts = remap_probe_ts(c, old->config, snap->config);
 
 			free(c->probe_last_ts);
@@ -808,7 +888,7 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 		snap->latency = measured_build(c, snap->config, time_mono_ms());
 	}
 	control_apply_states(c, snap);
-	if (!resign) {
+	if (!same_config) {
 		if (!c->debug)
 			log_set_level(snap->config->log_level);
 		metrics_bump_epoch();
@@ -821,11 +901,12 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 			 (unsigned long long)c->reloads.last_duration_ms);
 	else
 		log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu "
-			 "datacenters=%zu in %llu ms",
+			 "datacenters=%zu in %llu ms (%s; zones read: %zu)",
 			 (unsigned long long)snap->generation, zone_set_count(snap->zones),
 			 total_records(snap->zones), snap->config->lbname_count,
 			 snap->config->datacenter_count,
-			 (unsigned long long)c->reloads.last_duration_ms);
+			 (unsigned long long)c->reloads.last_duration_ms,
+			 control_reload_kind_name(kind), zone_set_read_count(snap->zones));
 	return 0;
 }
 
@@ -835,8 +916,15 @@ int control_reload_kind(struct control *c, enum control_reload_kind kind, struct
 	struct snapshot *snap = NULL;
 	int rc;
 
+	char **names = NULL;
+	size_t count = 0;
+
 	control_reload_started(c, kind);
-	rc = control_reload_prepare(c->config_path, kind, base, &snap, err);
+	if (kind == CONTROL_RELOAD_ZONE)
+		control_take_zone_names(c, &names, &count);
+	rc = control_reload_prepare(c->config_path, kind, base, (const char *const *)names, count,
+				    &snap, err);
+	control_zone_names_free(names, count);
 	return control_reload_finish(c, kind, snap, rc, err);
 }
 
@@ -864,6 +952,29 @@ void control_reload_request(struct control *c, enum control_reload_kind kind,
 	rc = control_reload_kind(c, kind, &err);
 	if (done != NULL)
 		done(done_arg, rc, rc != 0 ? err.msg : "", snapshot_current()->generation);
+}
+
+void control_reload_zone(struct control *c, const char *name, control_reload_done_fn *done,
+			 void *done_arg)
+{
+	const struct config *cfg = snapshot_current()->config;
+	bool found = false;
+	char msg[300];
+
+	for (size_t z = 0; z < cfg->zone_count && !found; z++)
+		found = named(&name, 1, cfg->zones[z].name);
+	if (!found) {
+		snprintf(msg, sizeof(msg), "zone %s is not served", name);
+		if (done != NULL)
+			done(done_arg, GSLB_ENOENT, msg, snapshot_current()->generation);
+		return;
+	}
+	if (!named((const char *const *)c->zone_names, c->zone_name_count, name)) {
+		c->zone_names = xreallocarray(c->zone_names, c->zone_name_count + 1,
+					      sizeof(*c->zone_names));
+		c->zone_names[c->zone_name_count++] = xstrdup(name);
+	}
+	control_reload_request(c, CONTROL_RELOAD_ZONE, done, done_arg);
 }
 
 void control_dnssec_check(struct control *c, const struct snapshot *snap, uint32_t now)

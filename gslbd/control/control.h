@@ -108,22 +108,41 @@ enum control_reload_kind {
 	CONTROL_RELOAD_SIGHUP, /* SIGHUP: the config file read again */
 	CONTROL_RELOAD_API,    /* POST /v1/reload: the same */
 	CONTROL_RELOAD_RESIGN, /* signatures due for refresh: what is loaded signed again */
+	CONTROL_RELOAD_ZONE,   /* some zones read again with the running config
+	                        * (POST /v1/reload?zone=NAME, a zone transfer) */
+	CONTROL_RELOAD_CATALOG, /* a catalog zone changed: the config read again with its
+	                         * members */
 	CONTROL_RELOAD_KINDS
 };
-/* "sighup", "api", "resign". */
+/* "sighup", "api", "resign", "zone", "catalog". */
 const char *control_reload_kind_name(enum control_reload_kind k);
+
+/* Read the zones named (count names, origins as the config writes them)
+ * again with base's config: a new, unpublished snapshot sharing base's
+ * config, GeoIP data and every other zone. Any thread; base must stay
+ * alive meanwhile. Returns 0 or a negative code with err set (GSLB_ENOENT:
+ * a name is not a zone of the config). */
+int control_load_zones(const struct snapshot *base, const char *const *names, size_t count,
+		       struct snapshot **out, struct gslb_err *err);
 
 /* A reload in two halves, so that the slow one runs off the main thread.
  *
  * control_reload_prepare(): the new snapshot, built from the config file at
- * path with base as prev (control_load()) or, for CONTROL_RELOAD_RESIGN,
- * from base alone (control_load_resign()). base is the snapshot being
- * served when the reload started, kept alive by the caller
- * (snapshot_ref()). Touches nothing of the control plane: any thread.
- * Returns 0 or a negative code with err set. */
+ * path with base as prev (control_load()), for CONTROL_RELOAD_RESIGN from
+ * base alone (control_load_resign()), for CONTROL_RELOAD_ZONE with the
+ * zones named read again (control_load_zones(); names are unused by the
+ * other kinds). base is the snapshot being served when the reload
+ * started, kept alive by the caller (snapshot_ref()). Touches nothing of
+ * the control plane: any thread. Returns 0 or a negative code with err
+ * set. */
 int control_reload_prepare(const char *path, enum control_reload_kind kind,
-			   const struct snapshot *base, struct snapshot **out,
-			   struct gslb_err *err);
+			   const struct snapshot *base, const char *const *names, size_t count,
+			   struct snapshot **out, struct gslb_err *err);
+/* Main thread: the zones to read again by the next CONTROL_RELOAD_ZONE
+ * (added by control_reload_zone()), handed over: caller owns *names (and
+ * each string), free with control_zone_names_free(). */
+void control_take_zone_names(struct control *c, char ***names, size_t *count);
+void control_zone_names_free(char **names, size_t count);
 /* Main thread, when a reload starts (for status). */
 void control_reload_started(struct control *c, enum control_reload_kind kind);
 /* Main thread, when it ends: with rc == 0, snap (taking ownership) gets
@@ -157,6 +176,11 @@ void control_set_reloader(struct control *c, control_reload_request_fn *fn, void
 /* Ask for a reload (POST /v1/reload); done is called when it ended. */
 void control_reload_request(struct control *c, enum control_reload_kind kind,
 			    control_reload_done_fn *done, void *done_arg);
+/* Main thread: read zone name again (with the running config), then call
+ * done(done_arg, ...) as control_reload_request() does. GSLB_ENOENT at
+ * once when name is not a zone of the running config. */
+void control_reload_zone(struct control *c, const char *name, control_reload_done_fn *done,
+			 void *done_arg);
 
 /* DNSSEC watch, from the tick: alert (signatures_expiring, once until it
  * recovers) when the earliest signature of a zone of snap signed in memory

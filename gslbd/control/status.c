@@ -226,6 +226,16 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 		if (zone_sig_expire(z) != 0)
 			json_object_set_new(zo, "signatures_expire",
 					    json_integer((json_int_t)zone_sig_expire(z)));
+		if (i < cfg->zone_count && cfg->zones[i].primary_count > 0) {
+			/* A secondary zone: whether it has data to serve (none before
+			 * its first transfer, or once expired: SERVFAIL). */
+			json_object_set_new(zo, "secondary", json_true());
+			json_object_set_new(zo, "serving", json_boolean(zone_soa(z) != NULL));
+			if (cfg->zones[i].member_of >= 0)
+				json_object_set_new(
+				    zo, "catalog",
+				    json_string(cfg->zones[cfg->zones[i].member_of].name));
+		}
 		json_array_append_new(zones, zo);
 	}
 	for (size_t i = 0; i < cfg->lbname_count; i++)

@@ -175,5 +175,8 @@ enum answer_lb_result answer_lb_write(struct answer_ctx *c, const struct zone_no
  * client, TCP (res->action ANSWER_XFR then); otherwise the rcode to answer
  * with, or the SOA for IXFR over UDP. */
 void xfr_out_answer(struct answer_ctx *c, struct answer_result *res);
+/* A NOTIFY (opcode 4, notify_in.c): AA for a secondary zone's primary (and
+ * its hook told), REFUSED or NOTAUTH otherwise. */
+void notify_in_answer(struct answer_ctx *c);
 
 #endif

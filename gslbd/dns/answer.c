@@ -365,6 +365,11 @@ static void answer_zone(struct answer_ctx *c)
 		c->acl_denied = true;
 		return;
 	}
+	if (zone_soa(z) == NULL) {
+		/* A secondary zone with no data yet, or expired (RFC 1034 4.3.5). */
+		c->rcode = WIRE_RCODE_SERVFAIL;
+		return;
+	}
 	c->flags |= WIRE_AA;
 	c->dnssec = c->q->edns_do && zone_is_signed(z);
 	s->add_count = 0;
@@ -715,7 +720,10 @@ void answer_query(const struct snapshot *snap, const uint8_t *q, size_t qlen,
 	wire_mark_save(c.w, &c.after_question);
 	res->qtype = wq->qtype;
 
-	if (WIRE_OPCODE(wq->flags) != 0) {
+	if (WIRE_OPCODE(wq->flags) == WIRE_OPCODE_NOTIFY && parsed == WIRE_QUERY_OK &&
+	    wq->qclass == WIRE_CLASS_IN) {
+		notify_in_answer(&c);
+	} else if (WIRE_OPCODE(wq->flags) != 0) {
 		c.rcode = WIRE_RCODE_NOTIMP;
 	} else if (parsed != WIRE_QUERY_OK) {
 		c.rcode = WIRE_RCODE_FORMERR;

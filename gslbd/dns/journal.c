@@ -336,6 +336,10 @@ struct journal **journals_next(const struct config *cfg, const struct zone_set *
 					    memcmp(zone_origin(old), origin, dname_len(origin)) != 0))
 				old = NULL; /* a parent zone */
 		}
+		/* A zone without data (a secondary zone not transferred, or
+		 * expired) has no differences to or from it. */
+		if (old != NULL && (zone_soa(old) == NULL || zone_soa(z) == NULL))
+			old = NULL;
 		if (old != NULL && prev_journals != NULL)
 			pj = prev_journals[zone_index(old)];
 		if (old != NULL && zone_serial(old) == zone_serial(z)) {

@@ -26,6 +26,7 @@ struct zone_rrset;
 #define WIRE_AD            0x0020
 #define WIRE_CD            0x0010
 #define WIRE_OPCODE(flags) (((flags) >> 11) & 0x0f)
+#define WIRE_OPCODE_NOTIFY 4 /* RFC 1996 */
 
 /* Response codes. */
 #define WIRE_RCODE_NOERROR  0

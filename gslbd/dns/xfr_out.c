@@ -129,6 +129,10 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 		c->rcode = WIRE_RCODE_REFUSED;
 		return;
 	}
+	if (zone_soa(z) == NULL) {
+		c->rcode = WIRE_RCODE_SERVFAIL; /* no data: never transferred, or expired */
+		return;
+	}
 	if (c->q->qtype == WIRE_TYPE_IXFR && !c->q->auth_has_soa) {
 		c->rcode = WIRE_RCODE_FORMERR; /* RFC 1995 3: IXFR carries the client's SOA */
 		return;

@@ -599,7 +599,7 @@ static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
 	struct http_request *req = arg;
 
 	if (rc != 0)
-		reply_error(req, rc == GSLB_EUNAVAIL ? 503 : 500, msg);
+		reply_error(req, rc == GSLB_EUNAVAIL ? 503 : rc == GSLB_ENOENT ? 404 : 500, msg);
 	else
 		reply_json(req, 200, json_pack("{s:I}", "generation", (json_int_t)generation));
 }
@@ -607,9 +607,24 @@ static void reload_done(void *arg, int rc, const char *msg, uint64_t generation)
 /* Replies once the reload has run (off the main loop, which keeps serving). */
 static void handle_reload(struct api *api, struct http_request *req)
 {
-	log_info("reload: requested through the API: peer=%s", http_request_peer_text(req));
-	http_request_defer(req);
-	control_reload_request(api->ctl, CONTROL_RELOAD_API, reload_done, req);
+	struct evkeyvalq params = {0};
+	const char *zone;
+
+	if (!query_parse(req, &params))
+		return;
+	zone = evhttp_find_header(&params, "zone");
+	if (zone != NULL) {
+		/* ?zone=NAME: that zone's file read again, the config kept. */
+		log_info("reload: zone %s requested through the API: peer=%s", zone,
+			 http_request_peer_text(req));
+		http_request_defer(req);
+		control_reload_zone(api->ctl, zone, reload_done, req);
+	} else {
+		log_info("reload: requested through the API: peer=%s", http_request_peer_text(req));
+		http_request_defer(req);
+		control_reload_request(api->ctl, CONTROL_RELOAD_API, reload_done, req);
+	}
+	evhttp_clear_headers(&params);
 }
 
 /* The role (API_ROLE_*) a listener must serve for a request of path, or 0

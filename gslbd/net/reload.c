@@ -23,7 +23,9 @@ struct waiter {
 };
 
 #define KIND_BIT(k)  (1u << (k))
-#define CONFIG_KINDS (KIND_BIT(CONTROL_RELOAD_SIGHUP) | KIND_BIT(CONTROL_RELOAD_API))
+#define CONFIG_KINDS                                                                               \
+	(KIND_BIT(CONTROL_RELOAD_SIGHUP) | KIND_BIT(CONTROL_RELOAD_API) |                          \
+	 KIND_BIT(CONTROL_RELOAD_CATALOG))
 
 struct reloader {
 	struct event_base *base;       /* the main loop */
@@ -35,13 +37,16 @@ struct reloader {
 	pthread_t thread;              /* it */
 	enum control_reload_kind kind; /* what it does */
 	const struct snapshot *from;   /* the snapshot served when it started (referenced) */
+	char **zones;                  /* CONTROL_RELOAD_ZONE: the zones it reads again (owned) */
+	size_t zone_count;             /* entries at zones */
 	/* Written by the thread before it activates done_ev; read after the join. */
 	struct snapshot *result; /* the snapshot it built, or NULL */
 	int rc;                  /* 0 or the failure */
 	struct gslb_err err;     /* the failure */
 	struct waiter *waiters;  /* told when the running reload ends */
 	unsigned pending;        /* KIND_BIT()s asked for while it runs */
-	struct waiter *queued;   /* told when the next one ends */
+	struct waiter *queued[CONTROL_RELOAD_KINDS]; /* told when the next one of their kind
+	                                             * (a config one for both config kinds) ends */
 	bool notified;           /* RELOADING=1 sent, READY=1 owed */
 	struct notifier *notifier;     /* tells secondaries of changed zones */
 	void (*hook)(void *arg); /* after each config reload, or NULL */
@@ -52,7 +57,8 @@ static void *reload_thread(void *arg)
 {
 	struct reloader *r = arg;
 
-	r->rc = control_reload_prepare(r->path, r->kind, r->from, &r->result, &r->err);
+	r->rc = control_reload_prepare(r->path, r->kind, r->from, (const char *const *)r->zones,
+				       r->zone_count, &r->result, &r->err);
 	event_active(r->done_ev, EV_TIMEOUT, 1);
 	return NULL;
 }
@@ -62,6 +68,8 @@ static void finish(struct reloader *r);
 static void start(struct reloader *r, enum control_reload_kind kind)
 {
 	r->kind = kind;
+	if (kind == CONTROL_RELOAD_ZONE)
+		control_take_zone_names(r->ctl, &r->zones, &r->zone_count);
 	r->from = snapshot_current();
 	snapshot_ref(r->from);
 	r->result = NULL;
@@ -71,6 +79,10 @@ static void start(struct reloader *r, enum control_reload_kind kind)
 	if (kind == CONTROL_RELOAD_RESIGN)
 		log_info("DNSSEC: signing the zones again (generation %llu)",
 			 (unsigned long long)r->from->generation);
+	else if (kind == CONTROL_RELOAD_ZONE)
+		log_info("reload: reading %zu zone%s again (%s%s)", r->zone_count,
+			 r->zone_count == 1 ? "" : "s", r->zone_count > 0 ? r->zones[0] : "",
+			 r->zone_count > 1 ? ", ..." : "");
 	else
 		log_info("reload: reading %s (%s)", control_config_path(r->ctl),
 			 control_reload_kind_name(kind));
@@ -78,7 +90,9 @@ static void start(struct reloader *r, enum control_reload_kind kind)
 	if (pthread_create(&r->thread, NULL, reload_thread, r) != 0) {
 		/* No thread: load here, the main loop waits. */
 		log_warn("reload: no thread for it; loading on the main thread");
-		r->rc = control_reload_prepare(r->path, kind, r->from, &r->result, &r->err);
+		r->rc = control_reload_prepare(r->path, kind, r->from,
+					       (const char *const *)r->zones, r->zone_count,
+					       &r->result, &r->err);
 		r->running = false;
 		finish(r);
 	}
@@ -110,29 +124,33 @@ static void finish(struct reloader *r)
 	r->waiters = NULL;
 	rc = control_reload_finish(r->ctl, kind, r->result, r->rc, &r->err);
 	r->result = NULL;
+	control_zone_names_free(r->zones, r->zone_count);
+	r->zones = NULL;
+	r->zone_count = 0;
 	if (rc == 0)
 		notifier_changed(r->notifier, r->from, snapshot_current());
 	snapshot_unref(r->from);
 	r->from = NULL;
-	if (rc == 0 && kind != CONTROL_RELOAD_RESIGN &&
+	if (rc == 0 && (KIND_BIT(kind) & CONFIG_KINDS) != 0 &&
 	    !server_matches(r->server, snapshot_current()->config))
 		log_warn("reload: listen addresses and workers changed in %s; they take "
 			 "effect at the next restart",
 			 control_config_path(r->ctl));
-	if (kind != CONTROL_RELOAD_RESIGN && r->hook != NULL)
+	if ((KIND_BIT(kind) & CONFIG_KINDS) != 0 && r->hook != NULL)
 		r->hook(r->hook_arg);
 	/* A config reload that worked signed what was due. */
-	if (rc == 0 && kind != CONTROL_RELOAD_RESIGN)
+	if (rc == 0 && (KIND_BIT(kind) & CONFIG_KINDS) != 0)
 		r->pending &= ~KIND_BIT(CONTROL_RELOAD_RESIGN);
 	tell(ws, rc, rc != 0 ? r->err.msg : "");
 	if ((r->pending & CONFIG_KINDS) != 0) {
-		enum control_reload_kind next = (r->pending & KIND_BIT(CONTROL_RELOAD_SIGHUP))
-						    ? CONTROL_RELOAD_SIGHUP
-						    : CONTROL_RELOAD_API;
+		enum control_reload_kind next =
+		    (r->pending & KIND_BIT(CONTROL_RELOAD_SIGHUP))  ? CONTROL_RELOAD_SIGHUP
+		    : (r->pending & KIND_BIT(CONTROL_RELOAD_API)) ? CONTROL_RELOAD_API
+								    : CONTROL_RELOAD_CATALOG;
 
 		r->pending &= ~CONFIG_KINDS;
-		r->waiters = r->queued;
-		r->queued = NULL;
+		r->waiters = r->queued[CONTROL_RELOAD_SIGHUP];
+		r->queued[CONTROL_RELOAD_SIGHUP] = NULL;
 		start(r, next);
 		return;
 	}
@@ -140,11 +158,17 @@ static void finish(struct reloader *r)
 		sdnotify_ready(snapshot_current());
 		r->notified = false;
 	}
-	if (r->pending != 0) {
-		r->pending = 0;
-		r->waiters = r->queued;
-		r->queued = NULL;
-		start(r, CONTROL_RELOAD_RESIGN);
+	/* Zones to read again, then signatures due. */
+	for (enum control_reload_kind k = CONTROL_RELOAD_ZONE;; k = CONTROL_RELOAD_RESIGN) {
+		if ((r->pending & KIND_BIT(k)) != 0) {
+			r->pending &= ~KIND_BIT(k);
+			r->waiters = r->queued[k];
+			r->queued[k] = NULL;
+			start(r, k);
+			return;
+		}
+		if (k == CONTROL_RELOAD_RESIGN)
+			break;
 	}
 }
 
@@ -188,7 +212,7 @@ void reloader_request(struct reloader *r, enum control_reload_kind kind,
 	struct waiter *w = NULL;
 	bool busy = r->running;
 
-	if (kind != CONTROL_RELOAD_RESIGN && !r->notified) {
+	if ((KIND_BIT(kind) & CONFIG_KINDS) != 0 && !r->notified) {
 		sdnotify_reloading();
 		r->notified = true;
 	}
@@ -206,8 +230,12 @@ void reloader_request(struct reloader *r, enum control_reload_kind kind,
 		 control_reload_kind_name(kind));
 	r->pending |= KIND_BIT(kind);
 	if (w != NULL) {
-		w->next = r->queued;
-		r->queued = w;
+		/* The config kinds wait in the SIGHUP list. */
+		enum control_reload_kind q =
+		    (KIND_BIT(kind) & CONFIG_KINDS) != 0 ? CONTROL_RELOAD_SIGHUP : kind;
+
+		w->next = r->queued[q];
+		r->queued[q] = w;
 	}
 }
 
@@ -228,7 +256,9 @@ void reloader_free(struct reloader *r)
 		snapshot_unref(r->from);
 	}
 	tell(r->waiters, GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
-	tell(r->queued, GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
+	for (int k = 0; k < CONTROL_RELOAD_KINDS; k++)
+		tell(r->queued[k], GSLB_EUNAVAIL, "gslbd is stopping: the reload was abandoned");
+	control_zone_names_free(r->zones, r->zone_count);
 	event_free(r->done_ev);
 	notifier_free(r->notifier);
 	free(r);

@@ -2,7 +2,8 @@
 """Writes the seed corpora in tests/fuzz/corpus/ (run from the source tree).
 
 answer/: DNS queries, valid and hostile (compression loops, bad labels,
-EDNS and Client Subnet variants). zone/: small master files."""
+EDNS and Client Subnet variants). zone/: small master files. xfr/: zone
+transfer responses as the transfer client reads them."""
 import os
 import struct
 
@@ -151,6 +152,45 @@ zones = {
 os.makedirs(os.path.join(here, "corpus", "zone"), exist_ok=True)
 for k, v in zones.items():
     with open(os.path.join(here, "corpus", "zone", k), "wb") as f:
+        f.write(v)
+
+# xfr/: byte 0 picks AXFR (even) or IXFR (odd), then a TCP stream of
+# length-prefixed responses of fuzz.example (fuzz_xfr.c).
+def rr(owner, rtype, rdata, ttl=300):
+    return name(owner) + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def soa(serial):
+    return rr("fuzz.example", 6, name("ns1.fuzz.example") + name("hostmaster.fuzz.example")
+              + struct.pack("!IIIII", serial, 3600, 900, 604800, 300))
+
+
+def a(owner, addr):
+    return rr(owner, 1, bytes(int(x) for x in addr.split(".")))
+
+
+def response(qtype, records, ident=0x4242, rcode=0):
+    hdr = struct.pack("!HHHHHH", ident, 0x8400 | rcode, 1, len(records), 0, 0)
+    return hdr + name("fuzz.example") + struct.pack("!HH", qtype, 1) + b"".join(records)
+
+
+def stream(kind, *msgs):
+    return bytes([kind]) + b"".join(struct.pack("!H", len(m)) + m for m in msgs)
+
+
+xfrs = {
+    "axfr": stream(0, response(252, [soa(5), a("www.fuzz.example", "192.0.2.80")]),
+                   response(252, [a("new.fuzz.example", "192.0.2.9"), soa(5)])),
+    "ixfr": stream(1, response(251, [soa(2), soa(1), a("mail.fuzz.example", "192.0.2.25"), soa(2),
+                                     a("mail.fuzz.example", "192.0.2.26"), soa(2)])),
+    "ixfr-current": stream(1, response(251, [soa(1)])),
+    "ixfr-as-axfr": stream(1, response(251, [soa(7), a("x.fuzz.example", "192.0.2.1"), soa(7)])),
+    "refused": stream(0, response(252, [], rcode=5)),
+    "outside": stream(0, response(252, [soa(5), a("www.other.example", "192.0.2.1"), soa(5)])),
+}
+os.makedirs(os.path.join(here, "corpus", "xfr"), exist_ok=True)
+for k, v in xfrs.items():
+    with open(os.path.join(here, "corpus", "xfr", k), "wb") as f:
         f.write(v)
 
 # http/: byte 0 is fuzz_http.c's flags, byte 1 the size of the pieces the

@@ -9,6 +9,9 @@
 # DIFF_KNOT_ONLY=1 only starts Knot, asks it one query and stops (to check
 # the Knot side alone).
 #
+# DIFF_SECONDARY=1 (diff-knot-secondary.sh): gslbd is a secondary of Knot
+# for the zone (zones[].primaries) and answers from what it transferred.
+#
 # DIFF_DNSSEC=nsec or nsec3 (diff-knot-nsec.sh, diff-knot-nsec3.sh): both
 # servers sign the zone from the same KSK and ZSK (made here with
 # ldns-keygen; Knot's automatic signing with the keys imported by keymgr,
@@ -152,17 +155,36 @@ sort -u -o "$WORK/zone.rrs" "$WORK/zone.rrs"
 
 render_config "$WORK/gslbd.conf" TEMPLATE=gslbd-diff.conf.in
 # The template's zones (its last lines) are example.org from diff.zone:
-# ZONES instead, each signed by its keys when DNSSEC is set.
+# ZONES instead, each signed by its keys when DNSSEC is set; with
+# DIFF_SECONDARY, taken from Knot by transfer instead of from the file.
 sed -i '/^  - name: example.org$/,$d' "$WORK/gslbd.conf"
+if [ -n "${DIFF_SECONDARY:-}" ]; then
+	[ -z "$DNSSEC" ] || fail "DIFF_SECONDARY compares the unsigned zone only"
+	sed -i -e "s|^server:\$|server:\n  storage: storage|" "$WORK/gslbd.conf"
+fi
 for zf in $ZONES; do
 	o=${zf%%:*}
-	printf '  - name: %s\n    file: %s\n' "$o" "${zf#*:}" >>"$WORK/gslbd.conf"
+	if [ -n "${DIFF_SECONDARY:-}" ]; then
+		printf '  - name: %s\n    primaries: ["127.0.0.1:%s"]\n' "$o" "$KPORT" >>"$WORK/gslbd.conf"
+	else
+		printf '  - name: %s\n    file: %s\n' "$o" "${zf#*:}" >>"$WORK/gslbd.conf"
+	fi
 	if [ -n "$DNSSEC" ]; then
 		read -r k z <<<"${KEYS[$o]}"
 		echo "    dnssec: { keys: [keys/$k, keys/$z], denial: $DNSSEC }" >>"$WORK/gslbd.conf"
 	fi
 done
+grep -q '^  storage: storage$' "$WORK/gslbd.conf" || [ -z "${DIFF_SECONDARY:-}" ] || fail "no storage in the config"
 gslbd_start "$WORK/gslbd.conf"
+if [ -n "${DIFF_SECONDARY:-}" ]; then
+	step "gslbd takes example.org from Knot by AXFR"
+	transferred() {
+		q example.org SOA
+		[ "$(got_rcode)" = NOERROR ]
+	}
+	wait_until transferred 10 || qfail "example.org not transferred from Knot"
+	log_wait 'xfr: zone example.org: serial [0-9]+ by axfr' 2
+fi
 
 # norm: the response in $OUT in a comparable form, one item per line,
 # sorted: rcode, flags (AD left out), EDNS version and size, EDNS options,

@@ -817,6 +817,53 @@ START_TEST(test_reload_keeps_signatures)
 }
 END_TEST
 
+/* A signed zone whose file and keys did not change is shared by the next
+ * load as it is (not read, not signed again); a key file changed makes it
+ * read and signed again, keeping the signatures still good; re-signing
+ * makes a new zone. */
+START_TEST(test_reload_shares_signed_zone)
+{
+	struct tkey csk;
+	struct zone_key_source ks[1];
+	struct zone_set *first, *second, *third, *resigned = NULL;
+	struct zone_dnssec d = policy;
+	struct zone_source src = {.origin = ZORIGIN, .path = ZFILE, .dnssec = &d};
+	struct gslb_err err = {""};
+	char *priv;
+
+	keygen(ZORIGIN, LDNS_SIGN_ECDSAP256SHA256, true, &csk);
+	ks[0] = (struct zone_key_source){.path = csk.prefix, .active = true, .where = "t:1:1"};
+	first = load_signed(ZORIGIN, ZFILE, ks, 1, &policy, NULL);
+	second = load_signed(ZORIGIN, ZFILE, ks, 1, &policy, first);
+	ck_assert_ptr_eq(zone_set_zone(first, 0), zone_set_zone(second, 0));
+	ck_assert_uint_eq(zone_set_read_count(second), 0);
+
+	/* The key file rewritten (a new inode): read and signed again. */
+	priv = xasprintf("cp '%s.private' '%s.tmp' && mv '%s.tmp' '%s.private'", csk.prefix,
+			 csk.prefix, csk.prefix, csk.prefix);
+	ck_assert_int_eq(system(priv), 0);
+	free(priv);
+	third = load_signed(ZORIGIN, ZFILE, ks, 1, &policy, second);
+	ck_assert_ptr_ne(zone_set_zone(second, 0), zone_set_zone(third, 0));
+	ck_assert_uint_eq(zone_set_read_count(third), 1);
+	ck_assert(same_rrset(sigs_at(zone_set_zone(second, 0), "plain.dnssec.test"),
+			     sigs_at(zone_set_zone(third, 0), "plain.dnssec.test")));
+
+	/* Re-signing makes a new zone with the same records. */
+	d.keys = ks;
+	d.key_count = 1;
+	ck_assert_msg(zone_set_resign(&src, 1, third, &resigned, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_ne(zone_set_zone(third, 0), zone_set_zone(resigned, 0));
+	ck_assert_uint_eq(zone_rr_count(zone_set_zone(third, 0)),
+			  zone_rr_count(zone_set_zone(resigned, 0)));
+	zone_set_free(first);
+	zone_set_free(second);
+	zone_set_free(third);
+	zone_set_free(resigned);
+	tkey_free(&csk);
+}
+END_TEST
+
 /* Signing again what is loaded reads no file: with the zone file and the
  * keys gone, zone_set_resign() makes new signatures (later expiration,
  * every one valid), keeps those still good for longer than refresh, and
@@ -1010,6 +1057,7 @@ static Suite *sign_suite(void)
 	tcase_add_test(zones, test_sign_progress);
 	tcase_add_test(zones, test_published_key);
 	tcase_add_test(zones, test_reload_keeps_signatures);
+	tcase_add_test(zones, test_reload_shares_signed_zone);
 	tcase_add_test(zones, test_presigned_file);
 	tcase_add_test(zones, test_resign_reads_no_file);
 	suite_add_tcase(s, prim);

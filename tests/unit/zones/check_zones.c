@@ -768,6 +768,101 @@ START_TEST(test_bad_dynamic)
 }
 END_TEST
 
+/* Write a small zone for origin with serial into path, by rename (a new inode). */
+static void write_zone(const char *path, const char *origin, unsigned serial)
+{
+	char tmp[512];
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fp = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp,
+		"$ORIGIN %s.\n$TTL 300\n@ SOA ns hostmaster %u 60 30 600 60\n@ NS ns\nns A 192.0.2.1\n"
+		"www A 192.0.2.%u\n",
+		origin, serial, serial % 250 + 1);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+START_TEST(test_reuse)
+{
+	char dir[] = "check_zones.reuse.XXXXXX";
+	char pa[600], pb[600];
+	static const struct zone_dynamic dyn[] = {{.name = "lb.b.test", .id = 0, .where = "t:1:1"}};
+	struct zone_source src[2];
+	struct zone_set *one = NULL, *two = NULL, *three = NULL;
+	struct gslb_err err = {""};
+	const struct zone *a1, *b1;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pa, sizeof(pa), "%s/a.test.zone", dir);
+	snprintf(pb, sizeof(pb), "%s/b.test.zone", dir);
+	write_zone(pa, "a.test", 1);
+	write_zone(pb, "b.test", 1);
+	memset(src, 0, sizeof(src));
+	src[0].origin = "a.test";
+	src[0].path = pa;
+	src[1].origin = "b.test";
+	src[1].path = pb;
+	ck_assert_int_eq(zone_set_load_prev(src, 2, NULL, &one, &err), 0);
+	ck_assert_uint_eq(zone_set_read_count(one), 2);
+	a1 = zone_set_zone(one, 0);
+	b1 = zone_set_zone(one, 1);
+
+	/* Nothing changed: both zones are shared, no file is read. */
+	ck_assert_int_eq(zone_set_load_prev(src, 2, one, &two, &err), 0);
+	ck_assert_uint_eq(zone_set_read_count(two), 0);
+	ck_assert_ptr_eq(zone_set_zone(two, 0), a1);
+	ck_assert_ptr_eq(zone_set_zone(two, 1), b1);
+	zone_set_free(two);
+
+	/* One file changed: only it is read again. */
+	write_zone(pb, "b.test", 2);
+	ck_assert_int_eq(zone_set_load_prev(src, 2, one, &two, &err), 0);
+	ck_assert_uint_eq(zone_set_read_count(two), 1);
+	ck_assert_ptr_eq(zone_set_zone(two, 0), a1);
+	ck_assert_ptr_ne(zone_set_zone(two, 1), b1);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(two, 1)), 2);
+	/* The first set goes; the zone it shares lives on in the second. */
+	zone_set_free(one);
+	one = NULL;
+	ck_assert_uint_eq(zone_serial(zone_set_zone(two, 0)), 1);
+	ck_assert_ptr_nonnull(node(zone_set_zone(two, 0), "www.a.test"));
+
+	/* Asked to read a zone again, unchanged: it is read. */
+	src[0].reread = true;
+	ck_assert_int_eq(zone_set_load_prev(src, 2, two, &three, &err), 0);
+	ck_assert_uint_eq(zone_set_read_count(three), 1);
+	ck_assert_ptr_ne(zone_set_zone(three, 0), zone_set_zone(two, 0));
+	ck_assert_ptr_eq(zone_set_zone(three, 1), zone_set_zone(two, 1));
+	zone_set_free(three);
+	src[0].reread = false;
+
+	/* New dynamic names: the zone is compiled again. */
+	src[1].dynamic = dyn;
+	src[1].dynamic_count = 1;
+	ck_assert_int_eq(zone_set_load_prev(src, 2, two, &three, &err), 0);
+	ck_assert_uint_eq(zone_set_read_count(three), 1);
+	ck_assert_ptr_ne(zone_set_zone(three, 1), zone_set_zone(two, 1));
+	ck_assert_uint_eq(node(zone_set_zone(three, 1), "lb.b.test")->dyn_id, 0);
+	zone_set_free(three);
+
+	/* A zone with no data: its apex alone, no SOA, the file unread. */
+	src[0].empty = true;
+	src[0].path = "/nonexistent/a.test.zone";
+	ck_assert_int_eq(zone_set_load_prev(src, 2, two, &three, &err), 0);
+	ck_assert_ptr_null(zone_soa(zone_set_zone(three, 0)));
+	ck_assert_ptr_eq(zone_set_find(three, N("www.a.test", NULL), 12), zone_set_zone(three, 0));
+	zone_set_free(three);
+
+	zone_set_free(two);
+	remove(pa);
+	remove(pb);
+	remove(dir);
+}
+END_TEST
+
 static Suite *zones_suite(void)
 {
 	Suite *s = suite_create("zones");
@@ -785,6 +880,7 @@ static Suite *zones_suite(void)
 	tcase_add_test(valid, test_lookup_delegation);
 	tcase_add_test(valid, test_dynamic_structure);
 	tcase_add_test(valid, test_dynamic_lookup);
+	tcase_add_test(valid, test_reuse);
 	tcase_add_test(invalid, test_bad_zones);
 	tcase_add_test(invalid, test_bad_sources);
 	tcase_add_test(invalid, test_dname_rules);

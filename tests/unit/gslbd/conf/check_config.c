@@ -1568,7 +1568,15 @@ static const struct {
      "t.conf:2:11: zones[0].name: a zone name must not be empty"},
     {"zones:\n  - name: example.com\n    file: a\n  - name: EXAMPLE.com.\n    file: b\n",
      "t.conf:4:11: zones[1].name: duplicate zone 'EXAMPLE.com.' (first at line 2)"},
-    {"zones:\n  - name: example.com\n", "t.conf:2:5: zones[0]: missing required key 'file'"},
+    {"zones:\n  - name: example.com\n",
+     "t.conf:2:5: zones[0]: missing required key 'file' (or 'primaries' for a secondary zone)"},
+    {"zones:\n  - name: example.com\n    primaries: []\n",
+     "t.conf:3:16: zones[0].primaries: at least one primary is required"},
+    {"zones:\n  - name: example.com\n    primaries: [nowhere]\n",
+     "t.conf:3:17: zones[0].primaries[0]: 'nowhere' is not an address (like 192.0.2.53, "
+     "192.0.2.53:5300 or [2001:db8::53]:53)"},
+    {"zones:\n  - name: example.com\n    primaries: [{address: 192.0.2.1, key: k}]\n",
+     "t.conf:3:43: zones[0].primaries[0].key: unknown key 'k' (not in keys or key_file)"},
     {"zones:\n  - file: a.zone\n", "t.conf:2:5: zones[0]: missing required key 'name'"},
     {"zones:\n  - name: example.com\n    file: ''\n",
      "t.conf:3:11: zones[0].file: a file name must not be empty"},
@@ -2162,6 +2170,29 @@ END_TEST
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+START_TEST(test_secondary)
+{
+	ck_assert_msg(load("server:\n  storage: /var/lib/x\n"
+			   "keys:\n  - name: k1\n    algorithm: hmac-sha256\n"
+			   "    secret: AAAAAAAAAAAAAAAAAAAAAA==\n"
+			   "zones:\n  - name: Sec.Example.\n"
+			   "    primaries: [192.0.2.1, {address: \"[2001:db8::1]:5300\", key: k1}]\n"
+			   "  - name: file.example\n    file: f.zone\n"
+			   "    primaries: [192.0.2.2]\n") == 0,
+		      "%s", err.msg);
+	ck_assert_str_eq(cfg->storage, "/var/lib/x");
+	ck_assert_uint_eq(cfg->zones[0].primary_count, 2);
+	assert_addr(&cfg->zones[0].primaries[0].addr, "192.0.2.1:53");
+	ck_assert_int_eq(cfg->zones[0].primaries[0].key, -1);
+	assert_addr(&cfg->zones[0].primaries[1].addr, "[2001:db8::1]:5300");
+	ck_assert_int_eq(cfg->zones[0].primaries[1].key, 0);
+	/* Kept in storage under its name, in lower case without the final dot. */
+	ck_assert_str_eq(cfg->zones[0].file, "/var/lib/x/sec.example.zone");
+	ck_assert_str_eq(cfg->zones[1].file, "/etc/gslbd/f.zone");
+	ck_assert_uint_eq(cfg->zones[1].primary_count, 1);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -2192,6 +2223,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_free);
 	tcase_add_test(valid, test_print_options);
 	tcase_add_test(valid, test_api_limits);
+	tcase_add_test(valid, test_secondary);
 	tcase_add_loop_test(invalid, test_invalid_text, 0, COUNT(bad));
 	tcase_add_loop_test(invalid, test_invalid_file, 0, COUNT(bad_files));
 	tcase_add_test(invalid, test_missing_file);
