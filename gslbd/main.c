@@ -35,6 +35,7 @@
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
+#include "gslbd/net/dnstap.h"
 #include "gslbd/net/reload.h"
 #include "gslbd/net/webhook.h"
 #include "gslbd/dns/snapshot.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct webhooks *webhooks;  /* alert senders */
 	struct etcd *etcd;          /* the fleet's shared state, or NULL */
 	struct reloader *reloader;  /* runs reloads off the main loop */
+	struct dnstap_writer *dnstap; /* drains the DNS threads' dnstap rings */
 	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
@@ -149,6 +151,7 @@ static void on_reloaded(void *arg)
 	struct daemon *d = arg;
 
 	api_reload(d->api, snapshot_current()->config);
+	dnstap_writer_reconfigure(d->dnstap, snapshot_current()->config);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -390,7 +393,9 @@ int main(int argc, char **argv)
 	snapshot_publish(snap);
 	/* The fleet's overrides before the first answer (etcd allowing). */
 	d.etcd = etcd_start(snap->config, d.base, d.ctl);
-	if (server_start(d.server, &err) != 0)
+	d.dnstap = dnstap_writer_new(snap->config);
+	server_set_dnstap(d.server, d.dnstap);
+	if (server_start(d.server, &err) != 0 || dnstap_writer_start(d.dnstap, &err) != 0)
 		log_fatal("%s", err.msg);
 	server_describe(d.server, where, sizeof(where));
 	api_describe(d.api, http, sizeof(http));
@@ -419,6 +424,7 @@ int main(int argc, char **argv)
 
 	reloader_free(d.reloader);
 	server_free(d.server);
+	dnstap_writer_free(d.dnstap);
 	api_free(d.api);
 	etcd_free(d.etcd);
 	control_set_alert_sink(d.ctl, NULL, NULL);

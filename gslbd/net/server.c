@@ -17,6 +17,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
+#include "gslbd/net/dnstap.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
 
@@ -39,6 +40,7 @@ struct server {
 	struct udp_worker **udp;   /* the workers, once started: workers per address */
 	size_t udp_count;          /* entries at udp */
 	struct tcp_server *tcp;    /* the TCP thread, once started */
+	struct dnstap_writer *dnstap; /* gives each DNS thread a ring, or NULL */
 };
 
 static bool is_wildcard(const struct netaddr *a)
@@ -314,6 +316,11 @@ void server_stop(struct server *srv)
 	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
 		udp_worker_stop(srv->udp[n]);
 	tcp_server_stop(srv->tcp);
+}
+
+void server_set_dnstap(struct server *srv, struct dnstap_writer *w)
+{
+	srv->dnstap = w;
 }
 
 int server_matches(const struct server *srv, const struct config *cfg)

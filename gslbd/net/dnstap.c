@@ -1,0 +1,699 @@
+#include <config.h>
+
+#include "gslbd/net/dnstap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fstrm.h>
+
+#include "common/dnstap.pb-c.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "gslbd/conf/conf.h"
+#include "gslbd/dns/dnstap_ring.h"
+
+#define WRITER_BATCH 64          /* frames per writev */
+#define WRITER_FRAME_MAX (2 * DNSTAP_SLOT_DATA + 2048) /* one encoded message at most */
+#define WRITER_IDLE_MS 5         /* wait when every ring was empty */
+#define WRITER_MAX_RINGS 1024    /* DNS threads */
+
+/* Where the messages go. */
+enum sink_kind {
+	SINK_NONE,
+	SINK_UNIX,
+	SINK_TCP,
+	SINK_FILE,
+};
+
+/* A sink as configured (the writer thread's copy). */
+struct sink_conf {
+	enum sink_kind kind;  /* which */
+	char *path;           /* SINK_UNIX, SINK_FILE: the path */
+	struct netaddr addr;  /* SINK_TCP: the collector */
+	char *identity;       /* Dnstap.identity, or NULL */
+	char *version;        /* Dnstap.version, or NULL */
+	unsigned serial;      /* bumped by every reconfiguration */
+};
+
+/* The transport under libfstrm (its fstrm_rdwr object). */
+struct sink_io {
+	enum sink_kind kind;  /* which */
+	char path[108];       /* SINK_UNIX, SINK_FILE */
+	struct netaddr addr;  /* SINK_TCP */
+	int fd;               /* open descriptor, or -1 */
+};
+
+struct dnstap_writer {
+	pthread_t thread;                  /* the writer thread */
+	bool started;                      /* thread created */
+	pthread_mutex_t lock;              /* guards next and stop */
+	pthread_cond_t wake;               /* signalled on reconfiguration and stop */
+	struct sink_conf next;             /* latest configuration (under lock) */
+	bool stop;                         /* asked to stop (under lock) */
+	struct dnstap_ring *rings[WRITER_MAX_RINGS]; /* one per DNS thread */
+	size_t ring_count;                 /* entries at rings */
+	/* The thread's own state. */
+	struct sink_conf cur;              /* the configuration in use */
+	struct fstrm_writer *fw;           /* the open sink, or NULL */
+	unsigned backoff_ms;               /* wait before the next open after a failure */
+	uint64_t next_open_ms;             /* monotonic time of the next open */
+	bool warned;                       /* a failure was logged since the last success */
+	uint8_t *frames;                   /* WRITER_BATCH encoded messages */
+	struct iovec iov[WRITER_BATCH];    /* the batch */
+};
+
+static void sink_conf_fini(struct sink_conf *c)
+{
+	free(c->path);
+	free(c->identity);
+	free(c->version);
+	memset(c, 0, sizeof(*c));
+}
+
+static void sink_conf_from(struct sink_conf *c, const struct config *cfg)
+{
+	unsigned serial = c->serial;
+
+	sink_conf_fini(c);
+	c->serial = serial + 1;
+	if (cfg->dnstap_socket != NULL) {
+		c->kind = SINK_UNIX;
+		c->path = xstrdup(cfg->dnstap_socket);
+	} else if (cfg->dnstap_tcp != NULL) {
+		c->kind = SINK_TCP;
+		c->addr = cfg->dnstap_tcp_addr;
+	} else if (cfg->dnstap_file != NULL) {
+		c->kind = SINK_FILE;
+		c->path = xstrdup(cfg->dnstap_file);
+	}
+	c->identity = cfg->dnstap_identity != NULL ? xstrdup(cfg->dnstap_identity) : NULL;
+	c->version = cfg->dnstap_version != NULL ? xstrdup(cfg->dnstap_version) : NULL;
+}
+
+static void sink_conf_copy(struct sink_conf *dst, const struct sink_conf *src)
+{
+	sink_conf_fini(dst);
+	*dst = *src;
+	dst->path = src->path != NULL ? xstrdup(src->path) : NULL;
+	dst->identity = src->identity != NULL ? xstrdup(src->identity) : NULL;
+	dst->version = src->version != NULL ? xstrdup(src->version) : NULL;
+}
+
+static void sink_describe(const struct sink_conf *c, char *buf, size_t len)
+{
+	char a[NETADDR_STRLEN];
+
+	switch (c->kind) {
+	case SINK_UNIX:
+		snprintf(buf, len, "socket %s", c->path);
+		break;
+	case SINK_TCP:
+		netaddr_format(&c->addr.u.sa, a, sizeof(a));
+		snprintf(buf, len, "tcp %s", a);
+		break;
+	case SINK_FILE:
+		snprintf(buf, len, "file %s", c->path);
+		break;
+	default:
+		snprintf(buf, len, "none");
+	}
+}
+
+/* libfstrm transport: sockets with bounded sends and reads, or a file. */
+
+static fstrm_res io_open(void *obj)
+{
+	struct sink_io *io = obj;
+	struct timeval tv = {DNSTAP_IO_TIMEOUT_MS / 1000, (DNSTAP_IO_TIMEOUT_MS % 1000) * 1000};
+
+	if (io->fd >= 0)
+		return fstrm_res_success;
+	if (io->kind == SINK_FILE) {
+		io->fd = open(io->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		return io->fd >= 0 ? fstrm_res_success : fstrm_res_failure;
+	}
+	if (io->kind == SINK_UNIX) {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", io->path);
+		io->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (io->fd < 0)
+			return fstrm_res_failure;
+		setsockopt(io->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(io->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return fstrm_res_success;
+	} else {
+		io->fd = socket(io->addr.u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (io->fd < 0)
+			return fstrm_res_failure;
+		setsockopt(io->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(io->fd, &io->addr.u.sa, io->addr.len) == 0)
+			return fstrm_res_success;
+	}
+	close(io->fd);
+	io->fd = -1;
+	return fstrm_res_failure;
+}
+
+static fstrm_res io_close(void *obj)
+{
+	struct sink_io *io = obj;
+
+	if (io->fd < 0)
+		return fstrm_res_failure;
+	close(io->fd);
+	io->fd = -1;
+	return fstrm_res_success;
+}
+
+static fstrm_res io_read(void *obj, void *data, size_t count)
+{
+	struct sink_io *io = obj;
+	uint8_t *p = data;
+
+	while (count > 0) {
+		ssize_t n = read(io->fd, p, count);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return fstrm_res_stop;
+		if (n < 0)
+			return fstrm_res_failure;
+		p += n;
+		count -= (size_t)n;
+	}
+	return fstrm_res_success;
+}
+
+static fstrm_res io_write(void *obj, const struct iovec *iov_in, int iovcnt)
+{
+	struct sink_io *io = obj;
+	struct iovec iov[WRITER_BATCH * 2 + 8];
+	int first = 0;
+
+	if (io->fd < 0 || iovcnt > (int)(sizeof(iov) / sizeof(iov[0])))
+		return fstrm_res_failure;
+	memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
+	while (first < iovcnt) {
+		struct msghdr m = {.msg_iov = iov + first, .msg_iovlen = (size_t)(iovcnt - first)};
+		ssize_t n = io->kind == SINK_FILE ? writev(io->fd, iov + first, iovcnt - first)
+						  : sendmsg(io->fd, &m, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fstrm_res_failure; /* EAGAIN: the collector stopped reading */
+		while (first < iovcnt && (size_t)n >= iov[first].iov_len) {
+			n -= (ssize_t)iov[first].iov_len;
+			first++;
+		}
+		if (first < iovcnt) {
+			iov[first].iov_base = (uint8_t *)iov[first].iov_base + n;
+			iov[first].iov_len -= (size_t)n;
+		}
+	}
+	return fstrm_res_success;
+}
+
+static fstrm_res io_destroy(void *obj)
+{
+	struct sink_io *io = obj;
+
+	if (io->fd >= 0)
+		close(io->fd);
+	free(io);
+	return fstrm_res_success;
+}
+
+/* Open the configured sink: a Frame Streams writer, handshake done. */
+static struct fstrm_writer *sink_open(const struct sink_conf *c)
+{
+	struct sink_io *io = xcalloc(1, sizeof(*io));
+	struct fstrm_writer_options *wopt;
+	struct fstrm_rdwr *rdwr;
+	struct fstrm_writer *fw;
+
+	io->kind = c->kind;
+	io->fd = -1;
+	if (c->path != NULL)
+		snprintf(io->path, sizeof(io->path), "%s", c->path);
+	io->addr = c->addr;
+	rdwr = fstrm_rdwr_init(io);
+	fstrm_rdwr_set_destroy(rdwr, io_destroy);
+	fstrm_rdwr_set_open(rdwr, io_open);
+	fstrm_rdwr_set_close(rdwr, io_close);
+	fstrm_rdwr_set_write(rdwr, io_write);
+	if (c->kind != SINK_FILE)
+		fstrm_rdwr_set_read(rdwr, io_read); /* sockets: bidirectional handshake */
+	wopt = fstrm_writer_options_init();
+	fstrm_writer_options_add_content_type(wopt, DNSTAP_CONTENT_TYPE,
+					      strlen(DNSTAP_CONTENT_TYPE));
+	fw = fstrm_writer_init(wopt, &rdwr);
+	fstrm_writer_options_destroy(&wopt);
+	if (fw == NULL) {
+		if (rdwr != NULL)
+			fstrm_rdwr_destroy(&rdwr);
+		return NULL;
+	}
+	if (fstrm_writer_open(fw) != fstrm_res_success) {
+		fstrm_writer_destroy(&fw);
+		return NULL;
+	}
+	return fw;
+}
+
+/* Encoding. */
+
+/* Append s to buf (used of cap) as far as it fits. */
+static void put(char *buf, size_t *used, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*used + 1 >= cap)
+		return;
+	if (n > cap - 1 - *used)
+		n = cap - 1 - *used;
+	memcpy(buf + *used, s, n);
+	*used += n;
+	buf[*used] = '\0';
+}
+
+/* The question name of message m (len bytes) in presentation form, with
+ * spaces, '=', '\' and what is not printable as \DDD, into buf. false when
+ * it has no question. */
+static bool qname_format(const uint8_t *m, size_t len, char *buf, size_t cap)
+{
+	size_t off = 12, used = 0;
+
+	if (len < 12 || (m[4] == 0 && m[5] == 0) || cap < 2)
+		return false;
+	buf[0] = '\0';
+	while (off < len) {
+		uint8_t l = m[off++];
+
+		if (l == 0) {
+			if (used == 0)
+				put(buf, &used, cap, ".");
+			return true;
+		}
+		if (l > 63 || off + l > len)
+			return false;
+		for (uint8_t i = 0; i < l; i++) {
+			uint8_t c = m[off + i];
+			char esc[8];
+
+			if (c <= ' ' || c >= 0x7f || c == '=' || c == '\\' || c == '.') {
+				snprintf(esc, sizeof(esc), "\\%03u", c);
+				put(buf, &used, cap, esc);
+			} else {
+				esc[0] = (char)c;
+				esc[1] = '\0';
+				put(buf, &used, cap, esc);
+			}
+		}
+		put(buf, &used, cap, ".");
+		off += l;
+	}
+	return false;
+}
+
+size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
+{
+	const uint8_t *q = s->data, *r = s->data + s->query_len;
+	char name[1100], tmp[96], ip[INET6_ADDRSTRLEN];
+	size_t used = 0;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	put(buf, &used, cap, s->flags & DNSTAP_F_LB ? "gslb=1" : "gslb=0");
+	if (qname_format(r, s->response_len, name, sizeof(name)) ||
+	    qname_format(q, s->query_len, name, sizeof(name))) {
+		put(buf, &used, cap, " name=");
+		put(buf, &used, cap, name);
+	}
+	if (s->flags & DNSTAP_F_LB) {
+		put(buf, &used, cap, " pool=");
+		put(buf, &used, cap, s->pool);
+		put(buf, &used, cap, " reason=");
+		put(buf, &used, cap, s->reason != NULL ? s->reason : "unknown");
+		put(buf, &used, cap, " dc=");
+		put(buf, &used, cap, s->dcs[0] != '\0' ? s->dcs : "-");
+		if (s->flags & DNSTAP_F_FAILED_OPEN)
+			put(buf, &used, cap, " failopen=1");
+		if (s->flags & DNSTAP_F_EMPTY)
+			put(buf, &used, cap, " empty=1");
+		if (s->country[0] != '\0') {
+			put(buf, &used, cap, " country=");
+			put(buf, &used, cap, s->country);
+		}
+		if (s->continent[0] != '\0') {
+			put(buf, &used, cap, " continent=");
+			put(buf, &used, cap, s->continent);
+		}
+		if (s->flags & DNSTAP_F_PRIVATE)
+			put(buf, &used, cap, " private=1");
+	}
+	if (s->ecs_family == 1 || s->ecs_family == 2) {
+		if (inet_ntop(s->ecs_family == 1 ? AF_INET : AF_INET6, s->ecs_addr, ip, sizeof(ip)) !=
+		    NULL) {
+			snprintf(tmp, sizeof(tmp), " ecs=%s/%u scope=%u", ip, s->ecs_source,
+				 s->ecs_scope);
+			put(buf, &used, cap, tmp);
+		}
+	}
+	snprintf(tmp, sizeof(tmp), " gen=%" PRIu64, s->generation);
+	put(buf, &used, cap, tmp);
+	return used;
+}
+
+/* Address and port of a into the message's field pair. */
+static void addr_fields(const union dnstap_addr *a, ProtobufCBinaryData *addr,
+			protobuf_c_boolean *has_addr,
+			uint32_t *port, protobuf_c_boolean *has_port)
+{
+	if (a->sa.sa_family == AF_INET) {
+		addr->data = (uint8_t *)&a->sin.sin_addr;
+		addr->len = 4;
+		*port = ntohs(a->sin.sin_port);
+	} else if (a->sa.sa_family == AF_INET6) {
+		addr->data = (uint8_t *)&a->sin6.sin6_addr;
+		addr->len = 16;
+		*port = ntohs(a->sin6.sin6_port);
+	} else {
+		return;
+	}
+	*has_addr = true;
+	*has_port = true;
+}
+
+size_t dnstap_encode(const struct dnstap_slot *s, bool response, const char *identity,
+		     const char *version, uint8_t *buf, size_t cap)
+{
+	Dnstap__Dnstap d = DNSTAP__DNSTAP__INIT;
+	Dnstap__Message m = DNSTAP__MESSAGE__INIT;
+	Dnstap__Policy p = DNSTAP__POLICY__INIT;
+	char extra[2048];
+	size_t len;
+
+	d.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
+	d.message = &m;
+	if (identity != NULL) {
+		d.identity.data = (uint8_t *)identity;
+		d.identity.len = strlen(identity);
+		d.has_identity = true;
+	}
+	if (version != NULL) {
+		d.version.data = (uint8_t *)version;
+		d.version.len = strlen(version);
+		d.has_version = true;
+	}
+	m.type = response ? DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE : DNSTAP__MESSAGE__TYPE__AUTH_QUERY;
+	if (s->peer.sa.sa_family == AF_INET || s->peer.sa.sa_family == AF_INET6) {
+		m.socket_family = s->peer.sa.sa_family == AF_INET ? DNSTAP__SOCKET_FAMILY__INET
+								  : DNSTAP__SOCKET_FAMILY__INET6;
+		m.has_socket_family = true;
+	}
+	m.socket_protocol =
+	    s->flags & DNSTAP_F_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
+	m.has_socket_protocol = true;
+	addr_fields(&s->peer, &m.query_address, &m.has_query_address, &m.query_port,
+		    &m.has_query_port);
+	if (s->flags & DNSTAP_F_LOCAL)
+		addr_fields(&s->local, &m.response_address, &m.has_response_address,
+			    &m.response_port, &m.has_response_port);
+	m.query_time_sec = (uint64_t)s->received.tv_sec;
+	m.query_time_nsec = (uint32_t)s->received.tv_nsec;
+	m.has_query_time_sec = m.has_query_time_nsec = true;
+	if (!response) {
+		if (s->query_len > 0) {
+			m.query_message.data = (uint8_t *)s->data;
+			m.query_message.len = s->query_len;
+			m.has_query_message = true;
+		}
+	} else {
+		m.response_time_sec = (uint64_t)s->responded.tv_sec;
+		m.response_time_nsec = (uint32_t)s->responded.tv_nsec;
+		m.has_response_time_sec = m.has_response_time_nsec = true;
+		if (s->response_len > 0) {
+			m.response_message.data = (uint8_t *)s->data + s->query_len;
+			m.response_message.len = s->response_len;
+			m.has_response_message = true;
+		}
+		if (s->flags & DNSTAP_F_LB) {
+			p.type = (char *)"gslb";
+			p.rule.data = (uint8_t *)s->pool;
+			p.rule.len = strlen(s->pool);
+			p.has_rule = true;
+			p.action = s->flags & DNSTAP_F_EMPTY ? DNSTAP__POLICY__ACTION__NODATA
+							     : DNSTAP__POLICY__ACTION__LOCAL_DATA;
+			p.has_action = true;
+			p.match = DNSTAP__POLICY__MATCH__CLIENT_IP;
+			p.has_match = true;
+			p.value.data = (uint8_t *)s->dcs;
+			p.value.len = strlen(s->dcs);
+			p.has_value = true;
+			m.policy = &p;
+		}
+		len = dnstap_extra_format(s, extra, sizeof(extra));
+		d.extra.data = (uint8_t *)extra;
+		d.extra.len = len;
+		d.has_extra = true;
+	}
+	len = dnstap__dnstap__get_packed_size(&d);
+	if (len > cap)
+		return 0;
+	return dnstap__dnstap__pack(&d, buf);
+}
+
+/* The thread. */
+
+static void sink_close(struct dnstap_writer *w)
+{
+	if (w->fw != NULL)
+		fstrm_writer_destroy(&w->fw); /* a STOP frame, bounded by the timeouts */
+	w->fw = NULL;
+	dnstap_stats_set_connected(false);
+}
+
+static void sink_failed(struct dnstap_writer *w, const char *what)
+{
+	char d[160];
+
+	sink_close(w);
+	dnstap_stats_count_write_error();
+	w->next_open_ms = time_mono_ms() + w->backoff_ms;
+	w->backoff_ms = w->backoff_ms * 2 > DNSTAP_BACKOFF_MAX_MS ? DNSTAP_BACKOFF_MAX_MS
+								 : w->backoff_ms * 2;
+	if (!w->warned) {
+		sink_describe(&w->cur, d, sizeof(d));
+		log_warn("dnstap: %s: %s failed; trying again every %u ms at most", d, what,
+			 DNSTAP_BACKOFF_MAX_MS);
+		w->warned = true;
+	}
+}
+
+/* Open the sink if it is time to. */
+static void sink_try_open(struct dnstap_writer *w)
+{
+	char d[160];
+
+	if (w->fw != NULL || w->cur.kind == SINK_NONE || time_mono_ms() < w->next_open_ms)
+		return;
+	w->fw = sink_open(&w->cur);
+	if (w->fw == NULL) {
+		sink_failed(w, "open");
+		return;
+	}
+	sink_describe(&w->cur, d, sizeof(d));
+	log_info("dnstap: writing to %s", d);
+	w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
+	w->warned = false;
+	dnstap_stats_set_connected(true);
+}
+
+/* Encode and write up to one batch from the rings. Returns the exchanges
+ * taken. */
+static size_t drain_batch(struct dnstap_writer *w)
+{
+	size_t taken = 0;
+	int n = 0;
+
+	for (size_t i = 0; i < w->ring_count && n + 2 <= WRITER_BATCH; i++) {
+		const struct dnstap_slot *s;
+
+		while (n + 2 <= WRITER_BATCH && (s = dnstap_ring_peek(w->rings[i])) != NULL) {
+			for (int resp = 0; resp < 2; resp++) {
+				uint8_t *f = w->frames + (size_t)n * WRITER_FRAME_MAX;
+				size_t len;
+
+				if (!(s->flags & (resp ? DNSTAP_F_RESPONSE : DNSTAP_F_QUERY)))
+					continue;
+				len = dnstap_encode(s, resp, w->cur.identity, w->cur.version, f,
+						    WRITER_FRAME_MAX);
+				if (len == 0)
+					continue;
+				w->iov[n].iov_base = f;
+				w->iov[n].iov_len = len;
+				n++;
+			}
+			dnstap_ring_pop(w->rings[i]);
+			taken++;
+		}
+	}
+	if (n > 0) {
+		if (fstrm_writer_writev(w->fw, w->iov, n) == fstrm_res_success)
+			dnstap_stats_count_written((uint64_t)n);
+		else
+			sink_failed(w, "write");
+	}
+	return taken;
+}
+
+/* Take a new configuration, if any. Under w->lock. */
+static void take_config(struct dnstap_writer *w)
+{
+	bool same;
+
+	if (w->next.serial == w->cur.serial)
+		return;
+	same = w->next.kind == w->cur.kind && w->next.kind != SINK_FILE &&
+	       ((w->next.path == NULL && w->cur.path == NULL) ||
+		(w->next.path != NULL && w->cur.path != NULL &&
+		 strcmp(w->next.path, w->cur.path) == 0)) &&
+	       (w->next.kind != SINK_TCP || (w->next.addr.len == w->cur.addr.len &&
+					     memcmp(&w->next.addr.u, &w->cur.addr.u,
+						    w->next.addr.len) == 0));
+	sink_conf_copy(&w->cur, &w->next);
+	if (!same) {
+		/* A new sink, or a file to make again (rotation). */
+		sink_close(w);
+		w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
+		w->next_open_ms = 0;
+		w->warned = false;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct dnstap_writer *w = arg;
+
+	for (;;) {
+		bool stop;
+
+		pthread_mutex_lock(&w->lock);
+		take_config(w);
+		stop = w->stop;
+		pthread_mutex_unlock(&w->lock);
+		sink_try_open(w);
+		if (w->fw != NULL) {
+			size_t taken = 0, got;
+
+			/* Write what is there; on stop, what is left. */
+			while ((got = drain_batch(w)) > 0 && w->fw != NULL)
+				taken += got;
+			if (taken > 0 && !stop)
+				continue;
+		}
+		if (stop)
+			break;
+		pthread_mutex_lock(&w->lock);
+		if (!w->stop && w->next.serial == w->cur.serial) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += WRITER_IDLE_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->wake, &w->lock, &until);
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	sink_close(w);
+	return NULL;
+}
+
+struct dnstap_writer *dnstap_writer_new(const struct config *cfg)
+{
+	struct dnstap_writer *w = xcalloc(1, sizeof(*w));
+
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	sink_conf_from(&w->next, cfg);
+	w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
+	w->frames = xmalloc((size_t)WRITER_BATCH * WRITER_FRAME_MAX);
+	return w;
+}
+
+struct dnstap_ring *dnstap_writer_add_ring(struct dnstap_writer *w)
+{
+	struct dnstap_ring *r;
+
+	if (w->ring_count == WRITER_MAX_RINGS)
+		abort(); /* our own bug: more DNS threads than the server makes */
+	r = dnstap_ring_new(DNSTAP_RING_SLOTS);
+	w->rings[w->ring_count++] = r;
+	return r;
+}
+
+int dnstap_writer_start(struct dnstap_writer *w, struct gslb_err *err)
+{
+	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+
+	if (rc != 0)
+		return gslb_err_setc(err, -rc, "dnstap writer: pthread_create: %s", strerror(rc));
+	w->started = true;
+	return 0;
+}
+
+void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	sink_conf_from(&w->next, cfg);
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void dnstap_writer_free(struct dnstap_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->started) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+	}
+	for (size_t i = 0; i < w->ring_count; i++)
+		dnstap_ring_free(w->rings[i]);
+	sink_conf_fini(&w->cur);
+	sink_conf_fini(&w->next);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w->frames);
+	free(w);
+}
