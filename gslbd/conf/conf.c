@@ -218,6 +218,10 @@ static const struct option options[] = {
      "write each response sent (AUTH_RESPONSE), with the load-balancing decision", NULL},
     {"dnstap.sample", OPT_UINT, OFF(dnstap_sample), "1", 1, 1000000, 0,
      "write one query and its response in this many, per DNS thread (1: all)", NULL},
+    {"dnstap.ring_size", OPT_UINT, OFF(dnstap_ring_size), "1024", 16, 1048576, 0,
+     "exchanges each DNS thread holds for the writer (a power of two, 4.5 KiB each); more are "
+     "dropped and counted; a restart takes a change",
+     NULL},
     {"dnstap.only_load_balanced", OPT_BOOL, OFF(dnstap_only_lb), "false", 0, 0, 0,
      "write only the messages of load-balanced names", NULL},
 };

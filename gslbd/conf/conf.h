@@ -376,6 +376,8 @@ struct config {
 	unsigned dnstap_sample;         /* write one message exchange in this many (1: all) */
 	bool dnstap_only_lb;            /* only the answers of load-balanced names */
 	uint32_t dnstap_rcodes;         /* bit (1 << rcode) per response code written; 0: all */
+	unsigned dnstap_ring_size;      /* slots of each DNS thread's ring (a power of two;
+	                                 * taken at start only) */
 	bool *dnstap_zone_on;           /* zone_count flags: the zone's messages are written;
 	                                 * NULL: every zone's (and those of no zone) */
 };

@@ -203,7 +203,14 @@ static int sink_check(struct loader *l)
 int conf_dnstap_check(struct loader *l)
 {
 	int rc = zones_check(l);
+	unsigned slots = l->cfg->dnstap_ring_size;
 
+	if (rc == 0 && (slots & (slots - 1)) != 0) {
+		const struct ytree_node *n;
+		const char *k = conf_option_key(l, OFF(dnstap_ring_size), &n);
+
+		return ytree_error_path(&l->r, n, k, "%u is not a power of two", slots);
+	}
 	if (rc == 0)
 		rc = sink_check(l);
 	return rc;

@@ -27,7 +27,7 @@ struct query_event;
 struct dnstap_ring;
 
 #define DNSTAP_SLOT_DATA 4096    /* bytes of query and response one slot keeps */
-#define DNSTAP_RING_SLOTS 1024   /* slots of a DNS thread's ring (a power of two) */
+#define DNSTAP_RING_SLOTS 1024   /* default slots of a DNS thread's ring (dnstap.ring_size) */
 #define DNSTAP_NAME_MAX 64       /* a pool's name, NUL included (conf: 1..63 bytes) */
 #define DNSTAP_DCS_MAX 256       /* datacenter names answered, comma-separated, NUL included */
 

@@ -68,6 +68,7 @@ struct dnstap_writer {
 	bool stop;                         /* asked to stop (under lock) */
 	struct dnstap_ring *rings[WRITER_MAX_RINGS]; /* one per DNS thread */
 	size_t ring_count;                 /* entries at rings */
+	unsigned ring_slots;               /* slots of each ring (dnstap.ring_size at start) */
 	/* The thread's own state. */
 	struct sink_conf cur;              /* the configuration in use */
 	struct fstrm_writer *fw;           /* the open sink, or NULL */
@@ -617,7 +618,9 @@ static void *writer_main(void *arg)
 		if (stop)
 			break;
 		pthread_mutex_lock(&w->lock);
-		if (!w->stop && w->next.serial == w->cur.serial) {
+		if (!w->stop && w->next.serial == w->cur.serial && w->cur.kind == SINK_NONE) {
+			pthread_cond_wait(&w->wake, &w->lock); /* off: nothing to drain */
+		} else if (!w->stop && w->next.serial == w->cur.serial) {
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
@@ -641,6 +644,7 @@ struct dnstap_writer *dnstap_writer_new(const struct config *cfg)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	sink_conf_from(&w->next, cfg);
+	w->ring_slots = cfg->dnstap_ring_size >= 2 ? cfg->dnstap_ring_size : DNSTAP_RING_SLOTS;
 	w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
 	w->frames = xmalloc((size_t)WRITER_BATCH * WRITER_FRAME_MAX);
 	return w;
@@ -652,7 +656,7 @@ struct dnstap_ring *dnstap_writer_add_ring(struct dnstap_writer *w)
 
 	if (w->ring_count == WRITER_MAX_RINGS)
 		abort(); /* our own bug: more DNS threads than the server makes */
-	r = dnstap_ring_new(DNSTAP_RING_SLOTS);
+	r = dnstap_ring_new(w->ring_slots);
 	w->rings[w->ring_count++] = r;
 	return r;
 }
