@@ -69,6 +69,7 @@ struct dnstap_writer {
 	struct dnstap_ring *rings[WRITER_MAX_RINGS]; /* one per DNS thread */
 	size_t ring_count;                 /* entries at rings */
 	unsigned ring_slots;               /* slots of each ring (dnstap.ring_size at start) */
+	const struct config *last_cfg;     /* the config last taken (main thread), not dereferenced */
 	/* The thread's own state. */
 	struct sink_conf cur;              /* the configuration in use */
 	struct fstrm_writer *fw;           /* the open sink, or NULL */
@@ -644,6 +645,7 @@ struct dnstap_writer *dnstap_writer_new(const struct config *cfg)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	sink_conf_from(&w->next, cfg);
+	w->last_cfg = cfg;
 	w->ring_slots = cfg->dnstap_ring_size >= 2 ? cfg->dnstap_ring_size : DNSTAP_RING_SLOTS;
 	w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
 	w->frames = xmalloc((size_t)WRITER_BATCH * WRITER_FRAME_MAX);
@@ -673,8 +675,9 @@ int dnstap_writer_start(struct dnstap_writer *w, struct gslb_err *err)
 
 void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg)
 {
-	if (w == NULL)
-		return;
+	if (w == NULL || cfg == w->last_cfg)
+		return; /* a failed reload: the running config, sink and file stay */
+	w->last_cfg = cfg;
 	pthread_mutex_lock(&w->lock);
 	sink_conf_from(&w->next, cfg);
 	pthread_cond_signal(&w->wake);

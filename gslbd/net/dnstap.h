@@ -38,7 +38,8 @@ struct dnstap_ring *dnstap_writer_add_ring(struct dnstap_writer *w);
 int dnstap_writer_start(struct dnstap_writer *w, struct gslb_err *err);
 /* Take cfg's sink, identity and version (after a reload or a SIGHUP): a
  * changed sink is opened anew, and a file is made again even when
- * unchanged. The filters need nothing here: the DNS threads read them from
+ * unchanged (rotation). The config last taken again (a failed reload)
+ * changes nothing. The filters need nothing here: the DNS threads read them from
  * each query's snapshot. */
 void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg);
 /* Stop the thread (what the rings hold is written first, if the sink
