@@ -40,6 +40,7 @@ struct row {
 	char scope[8];            /* the scope answered, or "" */
 	char gen[24];             /* the snapshot generation */
 	char notes[64];           /* failopen, empty, private */
+	int id;                   /* the message ID, -1 when the response is not there */
 };
 
 /* What was read. */
@@ -179,6 +180,8 @@ static void row_print(const struct decisions_opts *o, const struct row *r)
 			json_object_set_new(j, "generation", json_integer(atoll(r->gen)));
 		if (r->notes[0] != '\0')
 			json_object_set_new(j, "notes", json_string(r->notes));
+		if (r->id >= 0)
+			json_object_set_new(j, "id", json_integer(r->id));
 		text = json_dumps(j, JSON_COMPACT);
 		printf("%s\n", text);
 		free(text);
@@ -220,6 +223,9 @@ static bool frame_row(struct reading *rd, const uint8_t *data, size_t len, struc
 	if (m == NULL || m->type != DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE || !d->has_extra ||
 	    !extra_parse(d->extra.data, d->extra.len, r))
 		goto out;
+	r->id = m->has_response_message && m->response_message.len >= 2
+		    ? m->response_message.data[0] << 8 | m->response_message.data[1]
+		    : -1;
 	if (m->has_response_time_sec) {
 		time_t t = (time_t)m->response_time_sec;
 		struct tm tm;
