@@ -285,107 +285,139 @@ static struct fstrm_writer *sink_open(const struct sink_conf *c)
 
 /* Encoding. */
 
-/* Append s to buf (used of cap) as far as it fits. */
-static void put(char *buf, size_t *used, size_t cap, const char *s)
-{
-	size_t n = strlen(s);
+/* A text being written into a buffer: what does not fit is cut, and the
+ * text stays NUL-terminated. Written for the writer's loop: no stdio. */
+struct text {
+	char *p;   /* next byte */
+	char *end; /* the last byte of the buffer (kept for the NUL) */
+};
 
-	if (*used + 1 >= cap)
-		return;
-	if (n > cap - 1 - *used)
-		n = cap - 1 - *used;
-	memcpy(buf + *used, s, n);
-	*used += n;
-	buf[*used] = '\0';
+static void put_mem(struct text *t, const char *s, size_t n)
+{
+	if (n > (size_t)(t->end - t->p))
+		n = (size_t)(t->end - t->p);
+	memcpy(t->p, s, n);
+	t->p += n;
+	*t->p = '\0';
+}
+
+#define PUT_LIT(t, lit) put_mem((t), (lit), sizeof(lit) - 1)
+
+static void put_str(struct text *t, const char *s)
+{
+	put_mem(t, s, strlen(s));
+}
+
+static void put_char(struct text *t, char c)
+{
+	put_mem(t, &c, 1);
+}
+
+static void put_uint(struct text *t, uint64_t v)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	put_mem(t, digits + i, sizeof(digits) - i);
 }
 
 /* The question name of message m (len bytes) in presentation form, with
- * spaces, '=', '\' and what is not printable as \DDD, into buf. false when
- * it has no question. */
-static bool qname_format(const uint8_t *m, size_t len, char *buf, size_t cap)
+ * spaces, '=', '\', a dot inside a label and what is not printable as
+ * \DDD. false (nothing written) when it has no question. */
+static bool put_qname(struct text *t, const uint8_t *m, size_t len)
 {
-	size_t off = 12, used = 0;
+	size_t off = 12, end;
+	char *start = t->p;
 
-	if (len < 12 || (m[4] == 0 && m[5] == 0) || cap < 2)
+	if (len < 12 || (m[4] == 0 && m[5] == 0))
 		return false;
-	buf[0] = '\0';
-	while (off < len) {
+	/* Check the labels first, so that a bad name writes nothing. */
+	for (end = off; end < len && m[end] != 0; end += 1u + m[end]) {
+		if (m[end] > 63)
+			return false;
+	}
+	if (end >= len)
+		return false;
+	if (m[off] == 0)
+		put_char(t, '.');
+	while (m[off] != 0) {
 		uint8_t l = m[off++];
 
-		if (l == 0) {
-			if (used == 0)
-				put(buf, &used, cap, ".");
-			return true;
-		}
-		if (l > 63 || off + l > len)
-			return false;
 		for (uint8_t i = 0; i < l; i++) {
 			uint8_t c = m[off + i];
-			char esc[8];
 
 			if (c <= ' ' || c >= 0x7f || c == '=' || c == '\\' || c == '.') {
-				snprintf(esc, sizeof(esc), "\\%03u", c);
-				put(buf, &used, cap, esc);
+				char esc[4] = {'\\', (char)('0' + c / 100), (char)('0' + c / 10 % 10),
+					       (char)('0' + c % 10)};
+
+				put_mem(t, esc, 4);
 			} else {
-				esc[0] = (char)c;
-				esc[1] = '\0';
-				put(buf, &used, cap, esc);
+				put_char(t, (char)c);
 			}
 		}
-		put(buf, &used, cap, ".");
+		put_char(t, '.');
 		off += l;
 	}
-	return false;
+	return t->p > start;
 }
 
 size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
 {
-	const uint8_t *q = s->data, *r = s->data + s->query_len;
-	char name[1100], tmp[96], ip[INET6_ADDRSTRLEN];
-	size_t used = 0;
+	struct text t = {buf, buf + cap - 1};
+	char ip[INET6_ADDRSTRLEN], *mark;
 
 	if (cap == 0)
 		return 0;
 	buf[0] = '\0';
-	put(buf, &used, cap, s->flags & DNSTAP_F_LB ? "gslb=1" : "gslb=0");
-	if (qname_format(r, s->response_len, name, sizeof(name)) ||
-	    qname_format(q, s->query_len, name, sizeof(name))) {
-		put(buf, &used, cap, " name=");
-		put(buf, &used, cap, name);
+	if (s->flags & DNSTAP_F_LB)
+		PUT_LIT(&t, "gslb=1");
+	else
+		PUT_LIT(&t, "gslb=0");
+	mark = t.p;
+	PUT_LIT(&t, " name=");
+	if (!put_qname(&t, s->data + s->query_len, s->response_len) &&
+	    !put_qname(&t, s->data, s->query_len)) {
+		t.p = mark; /* no question to name */
+		*mark = '\0';
 	}
 	if (s->flags & DNSTAP_F_LB) {
-		put(buf, &used, cap, " pool=");
-		put(buf, &used, cap, s->pool);
-		put(buf, &used, cap, " reason=");
-		put(buf, &used, cap, s->reason != NULL ? s->reason : "unknown");
-		put(buf, &used, cap, " dc=");
-		put(buf, &used, cap, s->dcs[0] != '\0' ? s->dcs : "-");
+		PUT_LIT(&t, " pool=");
+		put_str(&t, s->pool);
+		PUT_LIT(&t, " reason=");
+		put_str(&t, s->reason != NULL ? s->reason : "unknown");
+		PUT_LIT(&t, " dc=");
+		put_str(&t, s->dcs[0] != '\0' ? s->dcs : "-");
 		if (s->flags & DNSTAP_F_FAILED_OPEN)
-			put(buf, &used, cap, " failopen=1");
+			PUT_LIT(&t, " failopen=1");
 		if (s->flags & DNSTAP_F_EMPTY)
-			put(buf, &used, cap, " empty=1");
+			PUT_LIT(&t, " empty=1");
 		if (s->country[0] != '\0') {
-			put(buf, &used, cap, " country=");
-			put(buf, &used, cap, s->country);
+			PUT_LIT(&t, " country=");
+			put_str(&t, s->country);
 		}
 		if (s->continent[0] != '\0') {
-			put(buf, &used, cap, " continent=");
-			put(buf, &used, cap, s->continent);
+			PUT_LIT(&t, " continent=");
+			put_str(&t, s->continent);
 		}
 		if (s->flags & DNSTAP_F_PRIVATE)
-			put(buf, &used, cap, " private=1");
+			PUT_LIT(&t, " private=1");
 	}
-	if (s->ecs_family == 1 || s->ecs_family == 2) {
-		if (inet_ntop(s->ecs_family == 1 ? AF_INET : AF_INET6, s->ecs_addr, ip, sizeof(ip)) !=
-		    NULL) {
-			snprintf(tmp, sizeof(tmp), " ecs=%s/%u scope=%u", ip, s->ecs_source,
-				 s->ecs_scope);
-			put(buf, &used, cap, tmp);
-		}
+	if ((s->ecs_family == 1 || s->ecs_family == 2) &&
+	    inet_ntop(s->ecs_family == 1 ? AF_INET : AF_INET6, s->ecs_addr, ip, sizeof(ip)) != NULL) {
+		PUT_LIT(&t, " ecs=");
+		put_str(&t, ip);
+		put_char(&t, '/');
+		put_uint(&t, s->ecs_source);
+		PUT_LIT(&t, " scope=");
+		put_uint(&t, s->ecs_scope);
 	}
-	snprintf(tmp, sizeof(tmp), " gen=%" PRIu64, s->generation);
-	put(buf, &used, cap, tmp);
-	return used;
+	PUT_LIT(&t, " gen=");
+	put_uint(&t, s->generation);
+	return (size_t)(t.p - buf);
 }
 
 /* Address and port of a into the message's field pair. */
@@ -481,8 +513,11 @@ size_t dnstap_encode(const struct dnstap_slot *s, bool response, const char *ide
 		d.extra.len = len;
 		d.has_extra = true;
 	}
-	len = dnstap__dnstap__get_packed_size(&d);
-	if (len > cap)
+	/* An upper bound of the packed size spares protobuf-c's sizing pass:
+	 * every field is bounded but the bytes counted here. */
+	len = (size_t)s->query_len + s->response_len + d.extra.len + d.identity.len +
+	      d.version.len + sizeof(s->pool) + sizeof(s->dcs) + 256;
+	if (len > cap && dnstap__dnstap__get_packed_size(&d) > cap)
 		return 0;
 	return dnstap__dnstap__pack(&d, buf);
 }
