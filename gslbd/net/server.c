@@ -17,7 +17,6 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
-#include "gslbd/dns/dnstap_ring.h"
 #include "gslbd/net/dnstap.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
@@ -297,9 +296,6 @@ int server_start(struct server *srv, struct gslb_err *err)
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
 			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),
 						     metrics_shard_new());
-			if (srv->dnstap != NULL)
-				udp_worker_set_observer(srv->udp[n], dnstap_ring_observe,
-							dnstap_writer_add_ring(srv->dnstap));
 		}
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
@@ -307,9 +303,6 @@ int server_start(struct server *srv, struct gslb_err *err)
 		srv->ls[i].tcp_fd = -1;
 	}
 	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new(), metrics_shard_new());
-	if (srv->dnstap != NULL)
-		tcp_server_set_observer(srv->tcp, dnstap_ring_observe,
-					dnstap_writer_add_ring(srv->dnstap));
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)

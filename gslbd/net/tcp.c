@@ -27,8 +27,6 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
-#include "gslbd/dns/lb.h"
-#include "gslbd/dns/wire.h"
 #include "zones/zone.h"
 
 /* Stop reading a connection's queries while this much output waits, and
@@ -66,8 +64,6 @@ struct tcp_server {
 	struct snapshot_reader *reader;   /* QSBR registration */
 	struct answer_scratch *scratch;   /* answer path working memory */
 	struct metrics_shard *metrics;    /* this thread's counters */
-	query_observer_fn *observer;      /* sees every finished message, or NULL */
-	void *observer_arg;               /* its argument */
 	int *fds;                         /* listening sockets */
 	size_t fd_count;                  /* entries at fds */
 	struct evconnlistener **listeners; /* one per fd */
@@ -183,45 +179,6 @@ static void conn_xfr_fill(struct tcp_conn *c)
 }
 
 /* Answer every complete message in the input buffer, in order. */
-void tcp_server_set_observer(struct tcp_server *srv, query_observer_fn *fn, void *arg)
-{
-	srv->observer = fn;
-	srv->observer_arg = arg;
-}
-
-/* Tell the observer about the message just answered (len bytes at
- * srv->query). */
-static void tcp_observe(struct tcp_conn *c, const struct snapshot *snap, size_t len,
-			const struct answer_result *res, const struct timespec *received)
-{
-	struct tcp_server *srv = c->srv;
-	enum query_fate fate = res->action == ANSWER_SEND ? QUERY_SENT
-			       : res->action == ANSWER_XFR ? QUERY_XFR
-							   : QUERY_NOT_ANSWERED;
-	struct query_event ev = {
-	    .transport = QUERY_TCP,
-	    .fate = fate,
-	    .peer = &c->peer.u.sa,
-	    .query = srv->query,
-	    .query_len = len,
-	    .response = fate == QUERY_SENT ? srv->resp + 2 : NULL,
-	    .response_len = fate == QUERY_SENT ? res->len : 0,
-	    .received = *received,
-	    .res = *res,
-	    .snap = snap,
-	};
-	struct wire_query q;
-
-	if (len >= WIRE_HEADER_LEN && wire_query_parse(srv->query, len, &q) == WIRE_QUERY_OK &&
-	    q.has_ecs) {
-		ev.ecs_family = q.ecs_family;
-		ev.ecs_source = q.ecs_source;
-		ev.ecs_scope = res->lb != NULL ? res->lb->scope : 0;
-		memcpy(ev.ecs_addr, q.ecs_addr, q.ecs_addr_len);
-	}
-	srv->observer(srv->observer_arg, &ev);
-}
-
 static void conn_process(struct tcp_conn *c)
 {
 	struct tcp_server *srv = c->srv;
@@ -234,7 +191,6 @@ static void conn_process(struct tcp_conn *c)
 		uint8_t hdr[2];
 		size_t len;
 		struct answer_result res;
-		struct timespec received;
 
 		if (evbuffer_get_length(out) >= TCP_OUT_HIGH) {
 			/* The client is not reading: stop reading its queries. */
@@ -249,13 +205,9 @@ static void conn_process(struct tcp_conn *c)
 			break;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, srv->query, len);
-		if (srv->observer != NULL)
-			clock_gettime(CLOCK_REALTIME, &received);
 		answer_query(snap, srv->query, len, &c->peer.u.sa, true, srv->resp + 2,
 			     ANSWER_MAX_MSG, srv->scratch, &res);
 		metrics_count_result(srv->metrics, &res);
-		if (srv->observer != NULL)
-			tcp_observe(c, snap, len, &res, &received);
 		c->queries++;
 		if (res.action == ANSWER_DROP) {
 			/* RFC 7766 section 6.2.4 lets us close on a bad message. */

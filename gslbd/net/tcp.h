@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "gslbd/dns/query.h"
 
 struct snapshot_reader;
 struct metrics_shard;
@@ -25,9 +24,6 @@ struct tcp_server;
  * the current snapshot's config. */
 struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
 				  struct metrics_shard *metrics);
-/* Call fn(arg, event) for every message the thread finishes (dnstap).
- * Before tcp_server_start(). */
-void tcp_server_set_observer(struct tcp_server *srv, query_observer_fn *fn, void *arg);
 int tcp_server_start(struct tcp_server *srv, struct gslb_err *err);
 /* Stop the thread, close every connection and join. */
 void tcp_server_stop(struct tcp_server *srv);

@@ -23,8 +23,6 @@
 #include "gslbd/dns/rrl.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
-#include "gslbd/dns/lb.h"
-#include "gslbd/dns/wire.h"
 
 #define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
 #define UDP_MAX_QUERY 4096    /* larger queries are truncated by the kernel and dropped */
@@ -46,9 +44,6 @@ struct udp_worker {
 	struct snapshot_reader *reader;    /* QSBR registration */
 	struct answer_scratch *scratch;    /* answer path working memory */
 	struct metrics_shard *metrics;     /* this thread's counters */
-	query_observer_fn *observer;       /* sees every finished message, or NULL */
-	void *observer_arg;                /* its argument */
-	struct timespec received;          /* wall clock when the batch was read (observer) */
 	int in_dirty;                      /* in_msgs[0..in_dirty) were filled by the last receive */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
@@ -91,41 +86,6 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 	}
 	w->in_dirty = UDP_BATCH; /* lengths and flags are set before the first receive */
 	return w;
-}
-
-void udp_worker_set_observer(struct udp_worker *w, query_observer_fn *fn, void *arg)
-{
-	w->observer = fn;
-	w->observer_arg = arg;
-}
-
-/* Tell the observer about datagram i: its query, the response at resp
- * (len bytes, or NULL) and what the answer path said. */
-static void udp_observe(struct udp_worker *w, const struct snapshot *snap, int i,
-			enum query_fate fate, const struct answer_result *res)
-{
-	struct query_event ev = {
-	    .transport = QUERY_UDP,
-	    .fate = fate,
-	    .peer = (const struct sockaddr *)&w->peers[i],
-	    .query = w->in_bufs[i],
-	    .query_len = w->in_msgs[i].msg_len,
-	    .response = fate == QUERY_SENT ? w->out_bufs[i] : NULL,
-	    .response_len = fate == QUERY_SENT ? res->len : 0,
-	    .received = w->received,
-	    .res = *res,
-	    .snap = snap,
-	};
-	struct wire_query q;
-
-	if (ev.query_len >= WIRE_HEADER_LEN &&
-	    wire_query_parse(ev.query, ev.query_len, &q) == WIRE_QUERY_OK && q.has_ecs) {
-		ev.ecs_family = q.ecs_family;
-		ev.ecs_source = q.ecs_source;
-		ev.ecs_scope = res->lb != NULL ? res->lb->scope : 0;
-		memcpy(ev.ecs_addr, q.ecs_addr, q.ecs_addr_len);
-	}
-	w->observer(w->observer_arg, &ev);
 }
 
 /* Copy the destination address of a received datagram into an outgoing
@@ -206,14 +166,8 @@ static enum udp_fate udp_first_pass(struct udp_worker *w, const struct snapshot 
 	}
 	if (acl != NULL && acl->set && !netacl_permits(acl, peer)) {
 		metrics_count_event(w->metrics, acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
-		if (acl->drop) {
-			if (w->observer != NULL) {
-				memset(&res, 0, sizeof(res));
-				res.rcode = -1;
-				udp_observe(w, snap, i, QUERY_ACL_DROPPED, &res);
-			}
+		if (acl->drop)
 			return UDP_NOTHING;
-		}
 		answer_refused(w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[i], ANSWER_MAX_MSG,
 			       w->scratch, &res);
 	} else {
@@ -221,9 +175,6 @@ static enum udp_fate udp_first_pass(struct udp_worker *w, const struct snapshot 
 			     ANSWER_MAX_MSG, w->scratch, &res);
 	}
 	metrics_count_result(w->metrics, &res);
-	if (w->observer != NULL)
-		udp_observe(w, snap, i, res.action == ANSWER_SEND ? QUERY_SENT : QUERY_NOT_ANSWERED,
-			    &res);
 	if (res.action != ANSWER_SEND)
 		return UDP_NOTHING;
 	*len = res.len;
@@ -289,8 +240,6 @@ static void udp_answer(struct udp_worker *w, int n)
 	int out = 0;
 
 	rrl_table_fit(w, cfg);
-	if (w->observer != NULL)
-		clock_gettime(CLOCK_REALTIME, &w->received);
 	answer_scratch_set_time(w->scratch, (uint32_t)time(NULL));
 	for (int i = 0; i < n; i++)
 		fate[i] = udp_first_pass(w, snap, acl, &rp, i, &lens[i], &keys[i]);

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "gslbd/dns/query.h"
 
 struct snapshot_reader;
 struct metrics_shard;
@@ -33,9 +32,6 @@ struct udp_socket {
  * (borrowed). */
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 				  struct snapshot_reader *reader, struct metrics_shard *metrics);
-/* Call fn(arg, event) for every message the worker finishes (dnstap).
- * Before udp_worker_start(). */
-void udp_worker_set_observer(struct udp_worker *w, query_observer_fn *fn, void *arg);
 /* Start its thread. Returns 0 or a negative errno with err set. */
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err);
 /* Ask the thread to stop and join it. */
