@@ -35,13 +35,19 @@
  *     "interval_ms": 2000, "timeout_ms": 1000, "rtt": "first_byte",
  *     "load_source": "header", "load_name": "X-Load"}, ...]}
  * Report:
- *   {"probe": "probe-eu", "results": [{"datacenter": "us-east", "ok": true,
+ *   {"probe": "probe-eu", "cycle": 42, "results": [{"datacenter": "us-east", "ok": true,
  *     "rtt_ms": 12.5, "status": 200, "error": null, "load": 42.5,
  *     "load_error": null}, ...]}
  * Results are applied one by one: a result for a datacenter gslbd does not
  * know (a reload removed it), a second one for a datacenter, or one with a
  * bad member (rtt_ms negative, ok not a boolean) is skipped and counted in
  * gslbd_report_results_skipped_total{reason}; the others count.
+ * "cycle" numbers the probe's report cycles within its boot id: every
+ * server gets the same body of a cycle (each copy signed with its own seq
+ * and time), so (probe, boot id, cycle) names what the probe observed
+ * alike on every gslbd of a fleet, and alert ids made from it agree.
+ * Optional: the alerts of a report without it are named by the copy's
+ * timestamp.
  * ("load" only from checks with a load source: the number read, or absent
  * with "load_error" saying why it could not be read.)
  * Refusal (any non-200 answer of gslbd to a probe):
@@ -58,6 +64,7 @@
 
 /* Report body. */
 #define PROBE_PROTO_KEY_PROBE   "probe"   /* string: the probe id, as signed */
+#define PROBE_PROTO_KEY_CYCLE   "cycle"   /* integer: the report cycle, from 1 per boot id */
 #define PROBE_PROTO_KEY_RESULTS "results" /* array of results */
 
 /* One result of a report. */

@@ -32,6 +32,7 @@
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/control/progress.h"
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
@@ -68,6 +69,13 @@ static void on_alert(const struct alert *a, void *arg)
 	struct daemon *d = arg;
 
 	webhooks_send(d->webhooks, snapshot_current()->config, a);
+}
+
+/* Long work (signing, compiling geo maps) goes: tell the service manager. */
+static void on_progress(void *arg, const char *text)
+{
+	(void)arg;
+	sdnotify_progress(text);
 }
 
 static void usage(FILE *out)
@@ -317,8 +325,12 @@ int main(int argc, char **argv)
 	 * high trim threshold glibc shrinks and regrows the heap for each. */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	log_init("gslbd", false, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
-	if (!check_only && !explain)
+	if (!check_only && !explain) {
 		log_set_level(debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+		/* Signing and compiling say how far they are, from the first load. */
+		progress_set_watcher(on_progress, NULL);
+		snapshot_set_maps_progress(progress_maps, NULL);
+	}
 
 	if (control_load(config_path, NULL, &snap, &err) != 0) {
 		if (check_only || explain) {
@@ -327,6 +339,7 @@ int main(int argc, char **argv)
 		}
 		log_fatal("%s", err.msg);
 	}
+	progress_end();
 	d.ctl = control_new(config_path, debug);
 	if (check_only || explain) {
 		/* A database the daemon would start without is an error here. */

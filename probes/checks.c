@@ -311,8 +311,8 @@ void pcheck_load_read(const struct check_spec *c, const char *header, const char
 			*q = '?';
 }
 
-char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
-			size_t *len)
+char *report_body_build(const char *probe_id, uint64_t cycle, const struct report_item *items,
+			size_t count, size_t *len)
 {
 	json_t *root = json_object(), *results = json_array();
 	char *text;
@@ -320,6 +320,8 @@ char *report_body_build(const char *probe_id, const struct report_item *items, s
 	if (root == NULL || results == NULL)
 		goto oom;
 	json_object_set_new(root, PROBE_PROTO_KEY_PROBE, json_string(probe_id));
+	if (cycle > 0)
+		json_object_set_new(root, PROBE_PROTO_KEY_CYCLE, json_integer((json_int_t)cycle));
 	for (size_t i = 0; i < count; i++) {
 		const struct pcheck_result *r = items[i].res;
 		json_t *o = json_object();

@@ -92,10 +92,11 @@ struct report_item {
 	const struct pcheck_result *res; /* borrowed */
 };
 
-/* The report body for probe_id (compact JSON, caller frees; *len set to
- * its length without the NUL). rtt_ms is rounded to microseconds. */
-char *report_body_build(const char *probe_id, const struct report_item *items, size_t count,
-			size_t *len);
+/* The report body of cycle (from 1 per boot id; 0: none) for probe_id
+ * (compact JSON, caller frees; *len set to its length without the NUL).
+ * rtt_ms is rounded to microseconds. */
+char *report_body_build(const char *probe_id, uint64_t cycle, const struct report_item *items,
+			size_t count, size_t *len);
 
 /* The signature headers of a probe-config answer, in this order. */
 enum pconfig_sig {

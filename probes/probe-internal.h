@@ -89,6 +89,7 @@ struct agent {
 	struct event *report_timer; /* report cycle */
 	struct send *sends;         /* reports in flight or waiting to retry */
 	bool once_reported;         /* once: the report went out */
+	uint64_t cycle;             /* the last report cycle numbered (per boot id) */
 	bool *accepted;             /* once: each server accepted the report */
 };
 

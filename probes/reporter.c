@@ -179,7 +179,8 @@ void reporter_send_all(struct agent *a)
 		return;
 	}
 	rep = xcalloc(1, sizeof(*rep));
-	rep->body = report_body_build(a->conf->id, items, count, &rep->len);
+	/* One number per cycle, the same in every server's copy. */
+	rep->body = report_body_build(a->conf->id, ++a->cycle, items, count, &rep->len);
 	free(items);
 	if (a->once)
 		a->once_reported = true;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <ldns/ldns.h>
@@ -279,17 +280,34 @@ static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
 	return add_raw(ld, ldns_rdf_data(owner), type, ldns_rr_ttl(rr), rd, rdlen, line);
 }
 
-static int parse_file(struct loader *ld, FILE *fp)
+/* Records read between two progress reports. */
+#define READ_PROGRESS_STEP 4096u
+
+static int parse_file(struct loader *ld, FILE *fp, const struct zone_source *src)
 {
+	const struct zone_progress *pg = src->progress;
+	struct stat sb;
+	size_t size = fstat(fileno(fp), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 0;
+	unsigned step = 0;
 	uint32_t default_ttl = DEFAULT_TTL;
 	ldns_rdf *origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, ld->origin_len, ld->origin);
 	ldns_rdf *prev = ldns_rdf_clone(origin);
 	int line = 0;
 	int ret = 0;
 
+	if (pg != NULL)
+		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, 0, size);
 	while (!feof(fp)) {
 		ldns_rr *rr = NULL;
 		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
+
+		if (pg != NULL && ++step >= READ_PROGRESS_STEP) {
+			off_t at = ftello(fp);
+
+			step = 0;
+			if (at > 0 && (size_t)at < size)
+				pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, (size_t)at, size);
+		}
 
 		switch (s) {
 		case LDNS_STATUS_OK:
@@ -312,6 +330,8 @@ static int parse_file(struct loader *ld, FILE *fp)
 	}
 	if (ferror(fp))
 		ret = gslb_err_setc(ld->err, GSLB_EIO, "%s: read error", ld->path);
+	else if (pg != NULL)
+		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, size, size);
 out:
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
@@ -1180,7 +1200,7 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 	}
 	setvbuf(fp, NULL, _IOFBF, 1 << 16);
 	loader_init(&ld, src, origin, origin_len, err);
-	ret = parse_file(&ld, fp);
+	ret = parse_file(&ld, fp, src);
 	fclose(fp);
 	if (ret != 0)
 		goto out;

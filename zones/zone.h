@@ -61,6 +61,27 @@ struct zone_dnssec {
 	bool opt_out;       /* NSEC3: no NSEC3 for insecure delegations (RFC 5155 6) */
 };
 
+/* What a zone's progress is about. */
+enum zone_progress_phase {
+	ZONE_PROGRESS_READ, /* reading its file: bytes read of the file's size */
+	ZONE_PROGRESS_SIGN, /* signing it in memory: records signed (the zone's, then its
+			     * NSEC3 records) of the records to sign */
+};
+
+/* Told how loading a zone goes: phase of the zone origin, done of total.
+ * Called every few thousand records, at the start (done 0) and once with
+ * done == total at the end of the phase; while signing from the signing
+ * threads, possibly at once (done grows, but two calls may arrive in
+ * either order). Must be quick and thread-safe. */
+typedef void zone_progress_fn(void *arg, enum zone_progress_phase phase, const char *origin,
+			      size_t done, size_t total);
+
+/* A progress callback and its argument. */
+struct zone_progress {
+	zone_progress_fn *fn; /* the callback */
+	void *arg;            /* its first argument */
+};
+
 /* What to load: one zone. Borrowed by zone_set_load() for the call only. */
 struct zone_source {
 	const char *origin; /* zone name in presentation format, e.g. "example.com" */
@@ -69,6 +90,7 @@ struct zone_source {
 	size_t dynamic_count; /* entries at dynamic */
 	const struct zone_dnssec *dnssec; /* sign it in memory, or NULL. A file that holds
 	                                   * RRSIG records is served as it is either way. */
+	const struct zone_progress *progress; /* told how reading and signing go, or NULL */
 };
 
 /* One RRset: all records of one type at one owner name (class IN). */

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -314,6 +315,38 @@ static int cmp_h3(const void *a, const void *b)
 	return memcmp(((const struct h3 *)a)->hash, ((const struct h3 *)b)->hash, 20);
 }
 
+/* Records signed between two progress reports of one thread. */
+#define PROGRESS_STEP 4096u
+
+/* The progress of one zone's signing, shared by its threads. */
+struct progress {
+	const struct zone_progress *to; /* the caller's callback, or NULL */
+	const char *origin;             /* the zone */
+	_Atomic size_t done;            /* records signed */
+	size_t total;                   /* records to sign */
+};
+
+/* count more records signed by one thread: tell the caller. */
+static void progress_add(struct progress *pg, size_t count)
+{
+	size_t done;
+
+	if (pg->to == NULL || count == 0)
+		return;
+	done = atomic_fetch_add(&pg->done, count) + count;
+	pg->to->fn(pg->to->arg, ZONE_PROGRESS_SIGN, pg->origin, done < pg->total ? done : pg->total, pg->total);
+}
+
+/* The records of node n: what its NSEC and RRSIGs cover, for progress. */
+static size_t node_records(const struct zone_node *n)
+{
+	size_t c = 1;
+
+	for (size_t k = 0; k < n->rrset_count; k++)
+		c += n->rrsets[k].rr_count;
+	return c;
+}
+
 /* A slice of the nodes signed by one thread. */
 struct part {
 	const struct zone *z;
@@ -328,6 +361,7 @@ struct part {
 	const uint8_t *owners; /* NSEC3: owner of entry i at i * owner_len */
 	size_t owner_len;
 	struct zone_extras ex;
+	struct progress *pg; /* shared with the other parts */
 	struct gslb_err err;
 	int rc;
 };
@@ -336,16 +370,29 @@ static void *sign_part(void *arg)
 {
 	struct part *pt = arg;
 	struct sign_ctx *ctx = sign_ctx_new(pt->ks);
+	size_t step = 0;
 
 	for (size_t i = pt->from; i < pt->to && pt->rc == 0; i++) {
-		if (has_nsec(&pt->z->nodes[i]))
-			pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src,
-					   &pt->z->nodes[i], &pt->z->nodes[pt->next[i]], &pt->err);
+		if (!has_nsec(&pt->z->nodes[i]))
+			continue;
+		pt->rc = sign_node(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src, &pt->z->nodes[i],
+				   &pt->z->nodes[pt->next[i]], &pt->err);
+		step += node_records(&pt->z->nodes[i]);
+		if (step >= PROGRESS_STEP) {
+			progress_add(pt->pg, step);
+			step = 0;
+		}
 	}
-	for (size_t i = pt->from3; i < pt->to3 && pt->rc == 0; i++)
+	for (size_t i = pt->from3; i < pt->to3 && pt->rc == 0; i++) {
 		pt->rc = sign_nsec3(&pt->ex, ctx, pt->ks, pt->z, pt->prev, pt->src, &pt->chain[i],
 				    &pt->chain[(i + 1) % pt->chain_count],
 				    pt->owners + i * pt->owner_len, &pt->err);
+		if (++step >= PROGRESS_STEP) {
+			progress_add(pt->pg, step);
+			step = 0;
+		}
+	}
+	progress_add(pt->pg, step);
 	sign_ctx_free(ctx);
 	return NULL;
 }
@@ -362,6 +409,7 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	const struct zone_rrset *file_keys = zone_node_rrset(apex, T_DNSKEY);
 	struct part parts[SIGN_THREADS_MAX];
 	pthread_t tids[SIGN_THREADS_MAX];
+	struct progress pg;
 	struct sign_ctx *ctx = sign_ctx_new(ks);
 	uint8_t *dnskeys;
 	uint32_t *next;
@@ -480,8 +528,19 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	}
 	if (z->node_count < SIGN_THREAD_MIN_NODES)
 		threads = 1;
+	pg.to = src->progress;
+	pg.origin = src->origin;
+	atomic_init(&pg.done, 0);
+	pg.total = chain_count;
+	for (size_t i = 0; pg.to != NULL && i < z->node_count; i++) {
+		if (has_nsec(&z->nodes[i]))
+			pg.total += node_records(&z->nodes[i]);
+	}
+	if (pg.to != NULL)
+		pg.to->fn(pg.to->arg, ZONE_PROGRESS_SIGN, pg.origin, 0, pg.total);
 	memset(parts, 0, sizeof(parts));
 	for (size_t t = 0; t < threads; t++) {
+		parts[t].pg = &pg;
 		parts[t].z = z;
 		parts[t].prev = prev;
 		parts[t].ks = ks;
@@ -526,5 +585,7 @@ int zone_sign_extras(const struct zone *z, const struct sign_keys *ks,
 	}
 	free(next);
 	free(chain);
+	if (rc == 0 && pg.to != NULL)
+		pg.to->fn(pg.to->arg, ZONE_PROGRESS_SIGN, pg.origin, pg.total, pg.total);
 	return rc;
 }

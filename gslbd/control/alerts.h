@@ -20,7 +20,7 @@ struct alert {
 	enum config_alert_event event; /* what happened */
 	char subject[72];              /* the datacenter or pool, "" for the probes_* events */
 	char reason[160];              /* why, for people */
-	char trigger[96];              /* the cause, the same on every gslbd that sees it */
+	char trigger[192];             /* the cause, the same on every gslbd that sees it */
 	uint64_t wall_ms;              /* when (Unix time, ms) */
 	char id[ALERT_ID_LEN + 1];     /* set by alert_finish() */
 };

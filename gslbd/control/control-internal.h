@@ -13,6 +13,7 @@
 #include "gslbd/control/report.h"
 
 struct health;
+struct history;
 struct load_model;
 struct zone_set;
 
@@ -48,13 +49,15 @@ struct control {
 	uint64_t boot;              /* random, per process: the generation's scope */
 	alert_sink_fn *alert_sink;  /* where alerts go, or NULL */
 	void *alert_arg;            /* its argument */
-	char trigger[96];           /* the cause of the changes being published (alert ids) */
+	char trigger[192];          /* the cause of the changes being published (alert ids) */
 	bool probes_stale;          /* every probe's results are older than health.freshness */
 	uint64_t started_ms;        /* when control_start() ran (monotonic) */
 	fleet_write_fn *fleet_write; /* writes overrides fleet-wide, or NULL */
 	void *fleet_arg;            /* its argument */
 	struct fleet_entry *fleet;  /* the fleet's overrides as last read */
 	size_t fleet_count;         /* entries at fleet */
+	int64_t fleet_wrote_rev;    /* the store's revision of this gslbd's last write, until
+				     * a read has it (0: none) */
 	struct fleet_status fleet_st; /* the link, for status */
 	char state_problem[320];    /* what is wrong with the state file, or "" */
 	uint64_t state_errors;      /* state files found unreadable or unwritable */
@@ -63,6 +66,7 @@ struct control {
 	void *reloader_arg;         /* its argument */
 	const struct zone_set *sig_zones; /* the zones sig_low is about */
 	bool *sig_low;              /* per zone of sig_zones: signatures_expiring was sent */
+	struct history *history;    /* the last hour of events and answers, for the status page */
 };
 
 #endif

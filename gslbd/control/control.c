@@ -16,8 +16,10 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
@@ -165,6 +167,7 @@ static void sources_make(const struct config *cfg, struct sources *s)
 
 		src->origin = cfg->zones[i].name;
 		src->path = cfg->zones[i].file;
+		src->progress = progress_zone_hook();
 		src->dynamic = s->dyn + s->used;
 		if (cfg->zones[i].dnssec) {
 			const struct config_zone *z = &cfg->zones[i];
@@ -464,6 +467,7 @@ struct control *control_new(const char *config_path, bool debug)
 
 	c->config_path = config_path;
 	c->debug = debug;
+	c->history = history_new();
 	return c;
 }
 
@@ -478,6 +482,7 @@ void control_free(struct control *c)
 	admin_table_free(c->admin);
 	free(c->fleet);
 	free(c->sig_low);
+	history_free(c->history);
 	free(c);
 }
 
@@ -507,8 +512,6 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 {
 	struct alert a;
 
-	if (c->alert_sink == NULL)
-		return;
 	memset(&a, 0, sizeof(a));
 	a.event = event;
 	snprintf(a.subject, sizeof(a.subject), "%s", subject);
@@ -516,7 +519,9 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 	snprintf(a.trigger, sizeof(a.trigger), "%s", c->trigger);
 	a.wall_ms = time_wall_ms();
 	alert_finish(&a);
-	c->alert_sink(&a, c->alert_arg);
+	history_event(c->history, &a); /* the status page's history keeps every alert */
+	if (c->alert_sink != NULL)
+		c->alert_sink(&a, c->alert_arg);
 }
 
 /* Is every datacenter of pool p down in states? */
@@ -613,6 +618,7 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	struct health_result *results = NULL;
 	enum report_verdict v;
 	size_t probe = 0, count = 0;
+	uint64_t cycle = 0;
 	struct sign_stamp st = {0, 0, 0};
 	uint64_t now = time_mono_ms();
 	bool changed;
@@ -621,15 +627,23 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
 			  now, c->probe_last_ts, &probe, &st, why, why_len);
 	if (v == REPORT_OK)
-		v = report_parse(cfg, probe, body, len, &results, &count, c->report_skips, why,
-				 why_len);
+		v = report_parse(cfg, probe, body, len, &cycle, &results, &count, c->report_skips,
+				 why, why_len);
 	c->reports[v]++;
 	if (v != REPORT_OK)
 		return v;
 	report_peer_accept(&c->probe_last_ts[probe], &st, now);
 	*accepted = count;
-	snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
-		 (unsigned long long)st.ts_ms);
+	/* What the probe observed, named alike on every gslbd it reports to:
+	 * its boot id and report cycle (each server's copy has its own seq and
+	 * time). Without a cycle, the copy's time. */
+	if (cycle > 0)
+		snprintf(c->trigger, sizeof(c->trigger), "report:%s:%016llx:%llu",
+			 cfg->probes[probe].id, (unsigned long long)st.boot,
+			 (unsigned long long)cycle);
+	else
+		snprintf(c->trigger, sizeof(c->trigger), "report:%s:%llu", cfg->probes[probe].id,
+			 (unsigned long long)st.ts_ms);
 	probes_fresh(c);
 	changed = health_report(c->health, probe, results, count, now);
 	if (load_update(c, cfg, now))
@@ -676,6 +690,7 @@ void control_tick(struct control *c)
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
 	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
+	(void)history_sample(c->history, snapshot_current(), c->admin, time_wall_ms());
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);
@@ -712,6 +727,7 @@ int control_reload_prepare(const char *path, enum control_reload_kind kind,
 
 void control_reload_started(struct control *c, enum control_reload_kind kind)
 {
+	progress_begin();
 	c->reloads.in_progress = true;
 	c->reloads.running = kind;
 	c->reloads.started_wall_ms = time_wall_ms();
@@ -733,6 +749,7 @@ static void reload_record(struct control *c, enum control_reload_kind kind, bool
 	r->last_duration_ms =
 	    r->in_progress && now >= r->started_wall_ms ? now - r->started_wall_ms : 0;
 	r->in_progress = false;
+	progress_end();
 	if (ok) {
 		r->last_success_wall_ms = now;
 		return;
@@ -902,48 +919,140 @@ int64_t control_fleet_revision(const struct control *c, const char *dc)
 	return e != NULL ? e->mod_revision : 0;
 }
 
+/* The alert trigger of a change of dc's override to st that the fleet's
+ * store holds at revision: what every gslbd of the fleet derives from the
+ * same store entry, whether it wrote it, read it at its next poll or
+ * caught up after a restart. */
+static void fleet_trigger(struct control *c, const char *dc, enum admin_state st, int64_t revision)
+{
+	snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:r%lld", dc, admin_state_name(st),
+		 (long long)revision);
+}
+
+/* Apply one change of dc's override to st (since since_ms) as its own
+ * step: the override's alert, then the states it changed, published, with
+ * c->trigger set by the caller. */
+static void fleet_step(struct control *c, const char *dc, enum admin_state st, uint64_t since_ms)
+{
+	if (!admin_table_set(c->admin, dc, st, since_ms))
+		return;
+	alert(c,
+	      st == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
+	      : st == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP
+				     : CONFIG_ALERT_UNDRAINED,
+	      dc, st == ADMIN_NONE ? "override removed by operator" : "set by operator");
+	publish_states(c);
+}
+
+static int by_revision(const void *a, const void *b)
+{
+	const struct fleet_entry *x = *(const struct fleet_entry *const *)a;
+	const struct fleet_entry *y = *(const struct fleet_entry *const *)b;
+
+	return x->mod_revision < y->mod_revision ? -1 : x->mod_revision > y->mod_revision;
+}
+
 void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t n,
 			 int64_t revision)
 {
 	const struct config *cfg = snapshot_current()->config;
-	struct admin_table *t = admin_table_new(), *old = c->admin;
+	struct admin_table *t = admin_table_new(), *old;
+	const struct fleet_entry **order = xcalloc(n + 1, sizeof(*order));
 	struct gslb_err err = {""};
 
-	for (size_t i = 0; i < n; i++)
-		admin_table_set(t, e[i].dc, e[i].state, e[i].since_ms);
+	/* A read that started before this gslbd's own last write returned
+	 * would undo it here for a poll: skip it, the next read has the write
+	 * (once only: a store rebuilt from scratch starts its revisions
+	 * again). */
+	if (revision < c->fleet_wrote_rev) {
+		c->fleet_wrote_rev = 0;
+		free(order);
+		admin_table_free(t);
+		return;
+	}
+	c->fleet_wrote_rev = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].state != ADMIN_NONE)
+			admin_table_set(t, e[i].dc, e[i].state, e[i].since_ms);
+		order[i] = &e[i];
+	}
+	c->fleet_st.synced = true;
+	c->fleet_st.revision = revision;
+	/* Each change on its own, in the order the store took them (an
+	 * override's key keeps its revision, an undrain too), so that the
+	 * alerts of a change, the states it changed among them, carry its
+	 * trigger as on the gslbd that wrote it, however many changes one
+	 * read brings. */
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		/* Overrides the store does not hold at all (written before the
+		 * fleet had a store, or a key deleted): removed first. */
+		const char *dc = cfg->datacenters[i].name;
+		uint64_t since = 0;
+		enum admin_state before = admin_table_get(c->admin, dc, &since);
+		bool held = false;
+
+		for (size_t k = 0; k < n && !held; k++)
+			held = strcmp(e[k].dc, dc) == 0;
+		if (held || before == ADMIN_NONE)
+			continue;
+		log_info("etcd: datacenter=%s override=none (revision %lld)", dc,
+			 (long long)revision);
+		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:none:%llu", dc,
+			 (unsigned long long)since);
+		fleet_step(c, dc, ADMIN_NONE, 0);
+	}
+	qsort(order, n, sizeof(*order), by_revision);
+	for (size_t i = 0; i < n; i++) {
+		const struct fleet_entry *f = order[i];
+
+		if (config_datacenter_find(cfg, f->dc) < 0 ||
+		    admin_table_get(c->admin, f->dc, NULL) == f->state)
+			continue;
+		log_info("etcd: datacenter=%s override=%s (revision %lld)", f->dc,
+			 admin_state_name(f->state), (long long)f->mod_revision);
+		fleet_trigger(c, f->dc, f->state, f->mod_revision);
+		fleet_step(c, f->dc, f->state, f->since_ms);
+	}
+	free(order);
 	free(c->fleet);
 	c->fleet = n > 0 ? xcalloc(n, sizeof(*c->fleet)) : NULL;
 	if (n > 0)
 		memcpy(c->fleet, e, n * sizeof(*e));
 	c->fleet_count = n;
-	c->fleet_st.synced = true;
-	c->fleet_st.revision = revision;
-	/* Alerts for the overrides that changed, with the trigger every gslbd
-	 * of the fleet derives from the same store entry. */
-	for (size_t i = 0; i < cfg->datacenter_count; i++) {
-		const char *dc = cfg->datacenters[i].name;
-		uint64_t since = 0, old_since = 0;
-		enum admin_state before = admin_table_get(old, dc, &old_since);
-		enum admin_state now = admin_table_get(t, dc, &since);
-
-		if (before == now)
-			continue;
-		log_info("etcd: datacenter=%s override=%s (revision %lld)", dc, admin_state_name(now),
-			 (long long)revision);
-		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
-			 admin_state_name(now),
-			 (unsigned long long)(now == ADMIN_NONE ? old_since : since));
-		alert(c,
-		      now == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
-		      : now == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP
-					      : CONFIG_ALERT_UNDRAINED,
-		      dc, now == ADMIN_NONE ? "override removed by operator" : "set by operator");
-	}
+	/* The store's state whole, datacenters of no configuration included. */
+	old = c->admin;
 	c->admin = t;
 	admin_table_free(old);
 	if (cfg->state_file != NULL && admin_table_save(c->admin, cfg->state_file, &err) != 0)
 		log_err("etcd: local copy not saved: %s", err.msg);
 	publish_states(c);
+}
+
+/* Record what this gslbd just wrote to the store at revision, so that its
+ * next write expects that revision before its reader has read it. */
+static void fleet_wrote(struct control *c, const char *dc, enum admin_state st, uint64_t since_ms,
+			const char *author, const char *reason, int64_t revision)
+{
+	struct fleet_entry *f = NULL;
+
+	for (size_t i = 0; i < c->fleet_count && f == NULL; i++) {
+		if (strcmp(c->fleet[i].dc, dc) == 0)
+			f = &c->fleet[i];
+	}
+	if (f == NULL) {
+		c->fleet = xreallocarray(c->fleet, c->fleet_count + 1, sizeof(*c->fleet));
+		f = &c->fleet[c->fleet_count++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->dc, sizeof(f->dc), "%s", dc);
+	}
+	c->fleet_wrote_rev = revision;
+	if (revision < f->mod_revision)
+		return; /* the reader was quicker */
+	f->state = st;
+	f->since_ms = since_ms;
+	f->mod_revision = revision;
+	snprintf(f->author, sizeof(f->author), "%s", author != NULL ? author : "");
+	snprintf(f->reason, sizeof(f->reason), "%s", reason != NULL ? reason : "");
 }
 
 int control_admin_set(struct control *c, const char *dc, enum admin_state st,
@@ -959,6 +1068,7 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 	const struct snapshot *cur = snapshot_current();
 	const struct config *cfg = cur->config;
 	uint64_t now_ms = time_wall_ms(), removed_since = 0;
+	int64_t revision = 0;
 	int rc = 0;
 
 	if (config_datacenter_find(cfg, dc) < 0)
@@ -966,9 +1076,11 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 	if (c->fleet_write != NULL) {
 		/* The fleet's store first: nothing applies here unless it took it. */
 		rc = c->fleet_write(c->fleet_arg, dc, st, now_ms, author, reason,
-				    expect >= 0 ? expect : control_fleet_revision(c, dc), err);
+				    expect >= 0 ? expect : control_fleet_revision(c, dc), &revision,
+				    err);
 		if (rc != 0)
 			return rc;
+		fleet_wrote(c, dc, st, now_ms, author, reason, revision);
 	}
 	/* An override removed is known by the time of the one it removes: the
 	 * same on every server of a fleet. */
@@ -979,8 +1091,13 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 	{
 		uint64_t since = st == ADMIN_NONE ? removed_since : now_ms;
 
-		snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
-			 admin_state_name(st), (unsigned long long)since);
+		/* With a store, the revision it took the change at: what the
+		 * other gslbd derive when they read it. */
+		if (c->fleet_write != NULL)
+			fleet_trigger(c, dc, st, revision);
+		else
+			snprintf(c->trigger, sizeof(c->trigger), "admin:%s:%s:%llu", dc,
+				 admin_state_name(st), (unsigned long long)since);
 		alert(c,
 		      st == ADMIN_DRAIN      ? CONFIG_ALERT_DRAINED
 		      : st == ADMIN_FORCE_UP ? CONFIG_ALERT_FORCED_UP

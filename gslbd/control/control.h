@@ -164,23 +164,26 @@ void control_reload_request(struct control *c, enum control_reload_kind kind,
  * epoch): re-signing did not happen in time. */
 void control_dnssec_check(struct control *c, const struct snapshot *snap, uint32_t now);
 
-/* An operator's override as the fleet's shared store (etcd) holds it. */
+/* An operator's override as the fleet's shared store (etcd) holds it. An
+ * override removed stays in the store with state none, so that its key's
+ * revision only moves forward and the removal has a revision of its own. */
 struct fleet_entry {
 	char dc[128];            /* the datacenter */
-	enum admin_state state;  /* drain or force-up */
+	enum admin_state state;  /* drain, force-up, or none (removed) */
 	uint64_t since_ms;       /* when it was set (wall clock) */
 	int64_t mod_revision;    /* the store's revision of its key */
 	char author[96];         /* who set it */
 	char reason[160];        /* why, as they said */
 };
 
-/* Writes an override to the fleet's store (NULL reason/author allowed),
- * if its key is still at revision expect (0: absent). Returns 0,
- * GSLB_ECONFLICT when the key moved on, or GSLB_EUNAVAIL with err set when
- * the store cannot be reached. */
+/* Writes an override to the fleet's store (NULL reason/author allowed;
+ * ADMIN_NONE is written as a removal that keeps the key), if its key is
+ * still at revision expect (0: never written). Returns 0 with *revision
+ * the store's revision of the write, GSLB_ECONFLICT when the key moved on,
+ * or GSLB_EUNAVAIL with err set when the store cannot be reached. */
 typedef int fleet_write_fn(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
 			   const char *author, const char *reason, int64_t expect,
-			   struct gslb_err *err);
+			   int64_t *revision, struct gslb_err *err);
 
 /* The fleet link as the status shows it. */
 struct fleet_status {
@@ -196,13 +199,17 @@ struct fleet_status {
 void control_set_fleet_writer(struct control *c, fleet_write_fn *write, void *arg);
 /* The fleet's overrides (n entries) read at the store's revision: they
  * replace the local ones (saved to the state file as the local copy) and
- * are published, with alerts for what changed. */
+ * are published, with alerts for what changed. Each change is applied and
+ * published on its own, in the order of the store's revisions, its alerts
+ * (the override's and the states it changed) with the trigger
+ * admin:DATACENTER:STATE:rREVISION, as on the gslbd that wrote it. */
 void control_fleet_apply(struct control *c, const struct fleet_entry *e, size_t n,
 			 int64_t revision);
 /* Record the fleet link's state (for status and metrics). */
 void control_fleet_status_set(struct control *c, const struct fleet_status *st);
 const struct fleet_status *control_fleet_status(const struct control *c);
-/* The store's revision of dc's override key, 0 when it has none. */
+/* The store's revision of dc's override key, 0 when it was never written;
+ * it only moves forward. */
 int64_t control_fleet_revision(const struct control *c, const char *dc);
 /* The author and reason of dc's override in the fleet's store, or NULL. */
 const struct fleet_entry *control_fleet_entry(const struct control *c, const char *dc);

@@ -10,7 +10,9 @@
 #include "common/netaddr.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
+#include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/load.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/snapshot.h"
@@ -148,9 +150,16 @@ json_t *explain_json(const struct snapshot *snap, const struct explain_query *q,
 			json_object_set_new(o, "rtt_ms", json_real(k->rtt_ms));
 		if (snap->latency != NULL && snap->latency->loads != NULL && dc->capacity > 0.0) {
 			const struct latency_load *ld = &snap->latency->loads[k->dc];
+			/* The snapshot's utilisation dates from its publication,
+			 * which only a change of share or ranking causes: show
+			 * the model's, as status does. The share is what DNS
+			 * applies, so it comes from the snapshot. */
+			double util = ld->util;
 
+			if (q->ctl != NULL && q->ctl->load != NULL)
+				util = load_model_util(q->ctl->load, k->dc);
 			json_object_set_new(o, "utilisation",
-					    ld->util >= 0 ? json_real(ld->util) : json_null());
+					    util >= 0 ? json_real(util) : json_null());
 			json_object_set_new(o, "share", json_real(ldexp((double)ld->keep, -32)));
 		}
 		if (k->spilled)

@@ -14,6 +14,7 @@
 #include "common/err.h"
 
 struct snapshot;
+struct control;
 
 /* What to explain. */
 struct explain_query {
@@ -21,6 +22,9 @@ struct explain_query {
 	const char *client; /* resolver address, e.g. "192.0.2.1" */
 	const char *ecs;    /* ECS prefix "ADDR/LEN", or NULL */
 	uint16_t qtype;     /* 1 (A) or 28 (AAAA) */
+	const struct control *ctl; /* the running control plane (main thread), whose
+				    * utilisations are shown as they are now; NULL:
+				    * the snapshot's, as of its publication */
 };
 
 /* Decide as the DNS path would and describe it as JSON (caller owns the

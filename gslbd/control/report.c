@@ -423,8 +423,9 @@ static enum report_verdict parse_result(const struct config *cfg, const char *id
 }
 
 enum report_verdict report_parse(const struct config *cfg, size_t probe, const void *body,
-				 size_t len, struct health_result **results, size_t *count,
-				 uint64_t skipped[REPORT_SKIP_COUNT], char *why, size_t why_len)
+				 size_t len, uint64_t *cycle, struct health_result **results,
+				 size_t *count, uint64_t skipped[REPORT_SKIP_COUNT], char *why,
+				 size_t why_len)
 {
 	const char *id;
 	char buf[REPORT_SHOWN_MAX + 4];
@@ -441,6 +442,8 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 	id = cfg->probes[probe].id;
 	*results = NULL;
 	*count = 0;
+	if (cycle != NULL)
+		*cycle = 0;
 	root = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return refuse(why, why_len, REPORT_MALFORMED,
@@ -461,6 +464,9 @@ enum report_verdict report_parse(const struct config *cfg, size_t probe, const v
 		       id, shown(json_string_value(m), buf));
 		goto fail;
 	}
+	m = json_object_get(root, PROBE_PROTO_KEY_CYCLE);
+	if (cycle != NULL && json_is_integer(m) && json_integer_value(m) > 0)
+		*cycle = (uint64_t)json_integer_value(m);
 	list = json_object_get(root, PROBE_PROTO_KEY_RESULTS);
 	if (!json_is_array(list)) {
 		refuse(why, why_len, v,

@@ -102,14 +102,16 @@ enum report_skip {
 const char *report_skip_name(enum report_skip s);
 
 /* Parse a report body from probe (its "probe" member must name the same
- * probe). On REPORT_OK, *results (caller frees with report_results_free())
+ * probe). On REPORT_OK, *cycle (NULL: not wanted) is the report's "cycle",
+ * 0 when it has none or not a positive integer, *results (caller frees with report_results_free())
  * holds *count entries whose error strings point into it, and skipped[r]
  * was increased by the results skipped for reason r (each also logged,
  * rate-limited). A body that is not a JSON object with the probe's name and
  * a "results" array is REPORT_MALFORMED with why set. */
 enum report_verdict report_parse(const struct config *cfg, size_t probe, const void *body,
-				 size_t len, struct health_result **results, size_t *count,
-				 uint64_t skipped[REPORT_SKIP_COUNT], char *why, size_t why_len);
+				 size_t len, uint64_t *cycle, struct health_result **results,
+				 size_t *count, uint64_t skipped[REPORT_SKIP_COUNT], char *why,
+				 size_t why_len);
 void report_results_free(struct health_result *results, size_t count);
 
 /* The probe configuration as JSON text (caller frees) and its ETag (a quoted

@@ -11,8 +11,10 @@
 #include "gslbd/control/admin.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
+#include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/dnstap_ring.h"
 #include "gslbd/dns/latency.h"
@@ -28,11 +30,24 @@ static json_t *reload_json(const struct control *ctl)
 			      (json_int_t)r->failures, "last_success_ms",
 			      (json_int_t)r->last_success_wall_ms);
 
-	if (r->in_progress)
-		json_object_set_new(o, "running",
-				    json_pack("{s:s, s:I}", "kind",
-					      control_reload_kind_name(r->running), "since_ms",
-					      (json_int_t)r->started_wall_ms));
+	if (r->in_progress) {
+		struct progress_state ps;
+		json_t *run = json_pack("{s:s, s:I}", "kind", control_reload_kind_name(r->running),
+					"since_ms", (json_int_t)r->started_wall_ms);
+
+		/* What it is doing: the phase and its counts. */
+		if (progress_get(&ps)) {
+			char text[400];
+
+			progress_format(&ps, text, sizeof(text));
+			json_object_set_new(
+			    run, "progress",
+			    json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "phase", ps.phase,
+				      "subject", ps.subject, "done", (json_int_t)ps.done, "total",
+				      (json_int_t)ps.total, "unit", ps.unit, "text", text));
+		}
+		json_object_set_new(o, "running", run);
+	}
 	if (r->has_last) {
 		json_t *l = json_pack("{s:s, s:s, s:I, s:I}", "kind",
 				      control_reload_kind_name(r->last_kind), "result",
@@ -157,6 +172,10 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 			/* What an operator passes back as ?revision= to change it. */
 			json_object_set_new(o, "admin_revision",
 					    json_integer(fe != NULL ? fe->mod_revision : 0));
+			/* Who set the override and why; an override removed
+			 * keeps only its revision. */
+			if (fe != NULL && fe->state == ADMIN_NONE)
+				fe = NULL;
 			if (fe != NULL && fe->author[0] != '\0')
 				json_object_set_new(o, "admin_author", json_string(fe->author));
 			if (fe != NULL && fe->reason[0] != '\0')
@@ -265,6 +284,12 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 	}
 }
 
+json_t *status_history_json(const struct control *ctl, const struct snapshot *snap,
+			    uint64_t now_ms)
+{
+	return history_json(ctl->history, snap, ctl->admin, now_ms);
+}
+
 static void prom_escape(FILE *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
@@ -288,6 +313,115 @@ static bool zone_label(const struct snapshot *snap, size_t z, char *buf, size_t 
 	else
 		snprintf(buf, len, "(none)");
 	return true;
+}
+
+/* The series dashboards draw over time: pools (membership, datacenters
+ * answered, how answers came about), operators' overrides, and what each
+ * probe says of each datacenter. */
+static void dashboard_metrics(FILE *b, const struct control *ctl, const struct snapshot *snap,
+			      const struct metrics_shard *sum, uint64_t now)
+{
+	const struct config *cfg = snap->config;
+	static const enum admin_state overrides[2] = {ADMIN_DRAIN, ADMIN_FORCE_UP};
+
+	fprintf(b, "# HELP gslbd_pool_datacenter_info The datacenters of each pool (always 1).\n"
+		   "# TYPE gslbd_pool_datacenter_info gauge\n");
+	for (size_t p = 0; p < cfg->pool_count; p++) {
+		for (size_t k = 0; k < cfg->pools[p].dc_count; k++) {
+			fprintf(b, "gslbd_pool_datacenter_info{pool=\"");
+			prom_escape(b, cfg->pools[p].name);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[cfg->pools[p].dcs[k]].name);
+			fprintf(b, "\"} 1\n");
+		}
+	}
+	fprintf(b, "# HELP gslbd_pool_datacenters_up Datacenters of the pool that may be "
+		   "answered (0: the pool fails open, falls back or answers empty).\n"
+		   "# TYPE gslbd_pool_datacenters_up gauge\n");
+	for (size_t p = 0; p < cfg->pool_count; p++) {
+		unsigned up = 0;
+
+		for (size_t k = 0; k < cfg->pools[p].dc_count; k++)
+			up += snap->dc_state[cfg->pools[p].dcs[k]] == DC_STATE_UP;
+		fprintf(b, "gslbd_pool_datacenters_up{pool=\"");
+		prom_escape(b, cfg->pools[p].name);
+		fprintf(b, "\"} %u\n", up);
+	}
+	fprintf(b, "# HELP gslbd_pool_answers_total Load-balanced answers by the name's pool "
+		   "and outcome: preferred (its own healthy datacenters), fallback (its "
+		   "fallback pool) or fail_open (every datacenter down, answered as if up).\n"
+		   "# TYPE gslbd_pool_answers_total counter\n");
+	for (size_t p = 0; p < cfg->pool_count && p < METRICS_MAX_POOLS; p++) {
+		for (int o = 0; o < METRICS_POOL_OUTCOMES; o++) {
+			fprintf(b, "gslbd_pool_answers_total{pool=\"");
+			prom_escape(b, cfg->pools[p].name);
+			fprintf(b, "\",outcome=\"%s\"} %llu\n", metrics_pool_outcome_name(o),
+				(unsigned long long)sum->pool_answers[p][o]);
+		}
+	}
+	fprintf(b, "# HELP gslbd_datacenter_admin_state 1 while an operator's override "
+		   "(drain, force-up) holds the datacenter.\n"
+		   "# TYPE gslbd_datacenter_admin_state gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		enum admin_state st = admin_table_get(ctl->admin, cfg->datacenters[i].name, NULL);
+
+		for (int k = 0; k < 2; k++) {
+			fprintf(b, "gslbd_datacenter_admin_state{datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\",state=\"%s\"} %d\n", admin_state_name(overrides[k]),
+				st == overrides[k]);
+		}
+	}
+	fprintf(b, "# HELP gslbd_datacenter_admin_since_timestamp_seconds When the operator's "
+		   "override of the datacenter was set (seconds since the epoch).\n"
+		   "# TYPE gslbd_datacenter_admin_since_timestamp_seconds gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		uint64_t since = 0;
+
+		if (admin_table_get(ctl->admin, cfg->datacenters[i].name, &since) == ADMIN_NONE)
+			continue;
+		fprintf(b, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %.3f\n", (double)since / 1000.0);
+	}
+	fprintf(b, "# HELP gslbd_probe_datacenter_up What the probe's checks of the datacenter "
+		   "say after rise and fall: 1 up, 0 down.\n"
+		   "# TYPE gslbd_probe_datacenter_up gauge\n");
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		for (size_t i = 0; i < cfg->datacenter_count; i++) {
+			struct health_pair_view v;
+
+			health_pair(ctl->health, p, i, now, &v);
+			if (!v.has_result || v.verdict == HEALTH_UNKNOWN)
+				continue;
+			fprintf(b, "gslbd_probe_datacenter_up{probe=\"");
+			prom_escape(b, cfg->probes[p].id);
+			fprintf(b, "\",region=\"");
+			prom_escape(b, cfg->probes[p].region);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\"} %d\n", v.verdict == HEALTH_UP);
+		}
+	}
+	fprintf(b, "# HELP gslbd_probe_rtt_seconds Smoothed round-trip time of the probe's "
+		   "checks of the datacenter (fresh results only).\n"
+		   "# TYPE gslbd_probe_rtt_seconds gauge\n");
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		for (size_t i = 0; i < cfg->datacenter_count; i++) {
+			struct health_pair_view v;
+
+			health_pair(ctl->health, p, i, now, &v);
+			if (!v.fresh || v.rtt_ms < 0)
+				continue;
+			fprintf(b, "gslbd_probe_rtt_seconds{probe=\"");
+			prom_escape(b, cfg->probes[p].id);
+			fprintf(b, "\",region=\"");
+			prom_escape(b, cfg->probes[p].region);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\"} %.6f\n", v.rtt_ms / 1000.0);
+		}
+	}
 }
 
 char *status_metrics_text(const struct control *ctl, const struct snapshot *snap,
@@ -369,6 +503,7 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		prom_escape(b, cfg->datacenters[i].name);
 		fprintf(b, "\"} %.6g\n", load_model_share(ctl->load, i));
 	}
+	dashboard_metrics(b, ctl, snap, sum, now);
 	fprintf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
 		   "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");
 	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {

@@ -69,6 +69,8 @@ struct answer_result {
 	size_t rrl_name_len;        /* bytes at rrl_name */
 	enum answer_cookie cookie;  /* what the client's DNS cookie was */
 	bool acl_denied;            /* a zone's access list refused or dropped the query */
+	uint8_t ecs_scope;          /* SCOPE PREFIX-LENGTH of the Client Subnet option sent
+	                             * (0: none, or the answer did not depend on it) */
 };
 
 /* Per-thread working memory for the answer path. */

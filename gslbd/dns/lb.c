@@ -794,6 +794,7 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	/* Candidates past cand_count are never read: leave them be. */
 	memset(out, 0, offsetof(struct lb_decision, cands));
 	out->region = -1;
+	out->asked_pool = pool_idx;
 	if (client->family == AF_INET || client->family == AF_INET6)
 		out->is_private = geo_addr_is_private(client->family, client->addr, &ls.block_len);
 
@@ -1036,13 +1037,14 @@ static bool same_input(const struct config_pool *a, const struct config_pool *b)
 			      b->continent_count);
 }
 
-int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_maps **out,
-		  struct gslb_err *err)
+int lb_maps_build(const struct config *cfg, const struct geo_db *geo, lb_progress_fn *progress,
+		  void *progress_arg, struct lb_maps **out, struct gslb_err *err)
 {
 	struct lb_maps *m;
 	struct build b;
 	double *rlat, *rlon;
 	uint64_t start = time_mono_us();
+	size_t progress_total = 0, progress_done = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -1072,6 +1074,10 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_
 		b.regions.regions = NULL;
 	}
 
+	for (size_t p = 0; p < cfg->pool_count; p++)
+		progress_total += pool_is_located(&cfg->pools[p]);
+	if (progress != NULL)
+		progress(progress_arg, 0, progress_total);
 	for (size_t p = 0; p < cfg->pool_count && rc == 0; p++) {
 		struct lb_pool_map *pm;
 		struct geo_location none;
@@ -1087,8 +1093,11 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_
 				break;
 			}
 		}
-		if (m->pool_map[p] != UINT32_MAX)
+		if (m->pool_map[p] != UINT32_MAX) {
+			if (progress != NULL)
+				progress(progress_arg, ++progress_done, progress_total);
 			continue;
+		}
 		pm = &m->maps[m->map_count];
 		b.pool_idx = p;
 		b.pm = pm;
@@ -1114,6 +1123,8 @@ int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_
 		m->stats.leaves += st.leaves;
 		m->stats.rankings += pm->ranking_count;
 		m->pool_map[p] = (uint32_t)m->map_count++;
+		if (progress != NULL)
+			progress(progress_arg, ++progress_done, progress_total);
 	}
 	free(b.all_up);
 	free(b.scratch);

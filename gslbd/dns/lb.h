@@ -89,6 +89,7 @@ struct lb_candidate {
 
 struct lb_decision {
 	size_t pool;             /* pool that answered (after fallbacks) */
+	size_t asked_pool;       /* the name's own pool (before fallbacks) */
 	struct geo_location loc; /* the client's location (loc.found false when unknown) */
 	bool is_private;         /* the client address is in a private block */
 	enum lb_reason reason;   /* what ordered the candidates */
@@ -142,9 +143,12 @@ struct lb_maps_stats {
  * lb_maps_free(); NULL when geo is NULL or no pool depends on the location),
  * or a negative code with err set ("pool NAME: ...") and *out NULL. The maps
  * borrow nothing from geo. One thread at a time (not the DNS workers: it
- * takes a while on a full database). */
-int lb_maps_build(const struct config *cfg, const struct geo_db *geo, struct lb_maps **out,
-		  struct gslb_err *err);
+ * takes a while on a full database). progress (NULL: none) is called with
+ * progress_arg, the pools whose map is done and the pools that need one,
+ * before the first and after each. */
+typedef void lb_progress_fn(void *arg, size_t done, size_t total);
+int lb_maps_build(const struct config *cfg, const struct geo_db *geo, lb_progress_fn *progress,
+		  void *progress_arg, struct lb_maps **out, struct gslb_err *err);
 void lb_maps_free(struct lb_maps *m);
 /* Everything lb_maps_build(cfg, geo) depends on, as bytes (caller owns *out,
  * free()): configs and databases with equal keys compile to equal maps, so

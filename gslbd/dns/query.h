@@ -28,6 +28,16 @@ enum query_transport {
 	QUERY_XDP, /* UDP, read from an AF_XDP socket */
 };
 
+/* What response rate limiting said about a message's response. It is
+ * counted even when rrl_log_only sends the response as it was. */
+enum query_rrl {
+	QUERY_RRL_NONE,   /* not limited: no table, TCP, nothing to send, no IP address */
+	QUERY_RRL_PASS,   /* within its bucket's rate */
+	QUERY_RRL_EXEMPT, /* a valid server cookie or an exempt network */
+	QUERY_RRL_SLIP,   /* over the rate: slip (a truncated response) */
+	QUERY_RRL_DROP,   /* over the rate: drop */
+};
+
 /* What became of a message. */
 enum query_fate {
 	QUERY_SENT,         /* the response at event.response was sent */
@@ -60,10 +70,97 @@ struct query_event {
 	uint8_t ecs_source;             /* SOURCE PREFIX-LENGTH as sent */
 	uint8_t ecs_scope;              /* SCOPE PREFIX-LENGTH answered */
 	uint8_t ecs_addr[16];           /* ADDRESS as sent, zero-padded */
+	enum query_rrl rrl;             /* what rate limiting said */
+	bool listener_denied;           /* the listener's access list refused it (REFUSED sent)
+	                                 * or dropped it (fate QUERY_ACL_DROPPED) */
+	bool rrl_evicted;               /* its rate-limit bucket took another client's place */
+	bool send_failed;               /* the kernel refused the response: nothing was sent
+	                                 * (response NULL) although the fate says otherwise */
 };
 
 /* Something that sees every finished message of a thread (dnstap). Runs on
  * the DNS thread: must not block or allocate. */
 typedef void query_observer_fn(void *arg, const struct query_event *ev);
+
+struct query_ctx;
+struct metrics_shard;
+struct answer_scratch;
+
+/* Most messages of one batch. */
+#define QUERY_BATCH_MAX 64
+
+/* New context for one DNS thread of transport. It makes and registers the
+ * thread's metrics shard, so call it from the main thread before the DNS
+ * thread starts. Caller owns it; query_ctx_free() accepts NULL. */
+struct query_ctx *query_ctx_new(enum query_transport transport);
+void query_ctx_free(struct query_ctx *ctx);
+/* Call fn(arg, ev) for every finished message of the thread (fn NULL: no
+ * one). Before the thread starts: drivers may read query_ctx_is_observed()
+ * once when they start. */
+void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg);
+/* Whether an observer is set: drivers then pass what only it reads
+ * (struct query_msg's local). */
+bool query_ctx_is_observed(const struct query_ctx *ctx);
+/* The thread's counters (for transport events: connections, timeouts) and
+ * answer scratch (for xfr_next()); borrowed for the life of ctx. */
+struct metrics_shard *query_ctx_metrics(struct query_ctx *ctx);
+struct answer_scratch *query_ctx_scratch(struct query_ctx *ctx);
+
+/* One message of a batch, in the driver's buffers. The pointers may be set
+ * once and kept from batch to batch (fixed buffers per slot); everything
+ * they point to stays valid and unchanged until query_batch_finish(). */
+struct query_msg {
+	const uint8_t *query;         /* the message as received */
+	size_t query_len;             /* its bytes */
+	bool truncated;               /* it did not fit the receive buffer (not answered) */
+	const struct sockaddr *peer;  /* the client */
+	const struct sockaddr *local; /* the address it reached (a wildcard socket's packet
+	                               * destination), read only when query_ctx_is_observed();
+	                               * NULL: the batch's */
+	uint8_t *resp;                /* where the response is written */
+	size_t resp_cap;              /* bytes at resp (>= 512; ANSWER_MAX_MSG is always enough) */
+	size_t resp_len;              /* set by query_batch(): bytes to send at resp, 0: none */
+};
+
+/* Datagrams (UDP, XDP) go through in batches of up to QUERY_BATCH_MAX:
+ *
+ *   fill query_batch_msgs(ctx)[0..n);
+ *   query_batch(ctx, snap, listener, local, n);
+ *   send each message's resp_len bytes; query_send_failed(i) for what
+ *   the transport could not send;
+ *   query_batch_finish(ctx, n);
+ *
+ * query_batch() runs in two passes, so that rate limiting's buckets are
+ * prefetched while the other queries are answered: first every message
+ * through the listener's access list, the answer, cookies and exemptions
+ * and its bucket's key; then rate limiting's verdict and slip. Metrics are
+ * counted as it goes; the observer sees the batch in query_batch_finish().
+ * Call on the context's thread, online for snap (snapshot.h). */
+
+/* The context's QUERY_BATCH_MAX messages (borrowed for the life of ctx). */
+struct query_msg *query_batch_msgs(struct query_ctx *ctx);
+/* Run messages [0, n) (n <= QUERY_BATCH_MAX), received on a socket of
+ * the listener-th address of snap's config (for its access list; out of
+ * range: none) bound to local (NULL: unknown), through the pipeline: sets
+ * each message's resp_len. */
+void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned listener,
+		 const struct sockaddr *local, unsigned n);
+/* The transport could not send message i's response (counted; the
+ * observer sees send_failed). */
+void query_send_failed(struct query_ctx *ctx, unsigned i);
+/* End the batch of n messages: show them to the observer, if any. */
+void query_batch_finish(struct query_ctx *ctx, unsigned n);
+
+/* One message over a stream (TCP; no rate limiting): the qlen bytes at q
+ * from peer, received at local (NULL: unknown), answered from snap into
+ * resp (resp_cap >= 512). Returns the answer's result (borrowed until the
+ * next call): ANSWER_SEND to send res->len bytes at resp, ANSWER_DROP to
+ * send nothing, ANSWER_XFR to start a transfer of res->zone (counted, and
+ * seen by the observer, as QUERY_XFR). The observer sees the message before
+ * the caller queues the response. Same threads as the batch calls. */
+const struct answer_result *query_stream(struct query_ctx *ctx, const struct snapshot *snap,
+					 const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+					 const struct sockaddr *local, uint8_t *resp,
+					 size_t resp_cap);
 
 #endif

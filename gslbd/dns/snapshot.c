@@ -69,6 +69,15 @@ struct config_share {
  * (never held while compiling). */
 static struct maps_share *last_maps;
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Who is told how compiling goes (snapshot_set_maps_progress()). */
+static lb_progress_fn *maps_progress;
+static void *maps_progress_arg;
+
+void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total), void *arg)
+{
+	maps_progress = progress;
+	maps_progress_arg = arg;
+}
 
 static void maps_share_unref(struct maps_share *m)
 {
@@ -103,7 +112,7 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 	m->key = key;
 	m->key_len = key_len;
 	atomic_init(&m->refs, 1);
-	if (lb_maps_build(cfg, db, &m->maps, &err) != 0) {
+	if (lb_maps_build(cfg, db, maps_progress, maps_progress_arg, &m->maps, &err) != 0) {
 		log_warn("GeoIP decisions not compiled, looking clients up instead: %s", err.msg);
 	} else if (m->maps != NULL) {
 		/* the walk touched the whole file; queries no longer read it */

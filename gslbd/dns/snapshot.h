@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
@@ -58,6 +59,10 @@ const struct geo_db *geo_share_db(const struct geo_share *g);
  * datacenter starts DC_STATE_UP. Any thread (a reload runs on its own);
  * one at a time. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
+/* Tell progress(arg, done, total) how compiling the geo decisions of every
+ * later snapshot_new() goes (lb_maps_build(); NULL: nobody). Set it before
+ * the first load; it is called on the thread that loads. */
+void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total), void *arg);
 /* New snapshot with zones (taking ownership) and base's config, GeoIP
  * database and compiled maps, shared: base's zones signed again
  * (zone_set_resign()). Every datacenter starts DC_STATE_UP. Any thread,

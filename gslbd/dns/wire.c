@@ -480,6 +480,26 @@ bool wire_put_rrset(struct wire_writer *w, enum wire_section sec, const uint8_t 
 	return true;
 }
 
+uint8_t *wire_put_opt(struct wire_writer *w, uint16_t udp_size, int rcode, bool dnssec_ok,
+		      size_t rdlen)
+{
+	uint8_t *p;
+
+	if (w->limit - w->len < WIRE_OPT_LEN + rdlen)
+		return NULL;
+	p = w->buf + w->len;
+	p[0] = 0;
+	wire_set16(p + 1, WIRE_TYPE_OPT);
+	wire_set16(p + 3, udp_size);
+	p[5] = (uint8_t)(rcode >> 4);
+	p[6] = 0;
+	wire_set16(p + 7, dnssec_ok ? 0x8000 : 0);
+	wire_set16(p + 9, (uint16_t)rdlen);
+	w->len += WIRE_OPT_LEN + rdlen;
+	w->count[WIRE_ADDITIONAL]++;
+	return p + WIRE_OPT_LEN;
+}
+
 void wire_writer_finish(struct wire_writer *w, uint16_t flags)
 {
 	wire_set16(w->buf + 2, flags);

@@ -169,6 +169,13 @@ bool wire_put_rr(struct wire_writer *w, enum wire_section sec, const uint8_t *ow
  * nothing: returns false, with nothing written, if it does not fit. */
 bool wire_put_rrset(struct wire_writer *w, enum wire_section sec, const uint8_t *owner,
 		    const struct zone_rrset *rrset, uint32_t ttl);
+/* Append the OPT record (RFC 6891 6.1.2) closing a response: owner root,
+ * udp_size as the payload size, the upper 8 bits of the extended rcode, the
+ * DO bit, and room for rdlen bytes of options. Returns where the options
+ * go (the caller writes exactly rdlen bytes there), or NULL, with nothing
+ * written, if the record does not fit. */
+uint8_t *wire_put_opt(struct wire_writer *w, uint16_t udp_size, int rcode, bool dnssec_ok,
+		      size_t rdlen);
 /* Write the section counts into the header and set the header flags word;
  * the message is w->len bytes. */
 void wire_writer_finish(struct wire_writer *w, uint16_t flags);

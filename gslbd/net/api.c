@@ -222,11 +222,24 @@ static void handle_status(struct api *api, struct http_request *req, const struc
 	reply_json(req, 200, st);
 }
 
+/* the last hour of the datacenters, cut down to what tenant t (NULL:
+ * everyone) sees */
+static void handle_history(struct api *api, struct http_request *req,
+			   const struct config_token *t)
+{
+	const struct snapshot *snap = snapshot_current();
+	json_t *h = status_history_json(api->ctl, snap, time_wall_ms());
+
+	if (t != NULL)
+		tenant_filter_history(h, snap->config, t);
+	reply_json(req, 200, h);
+}
+
 /* The one answer a tenant gets for any name explain does not show it. */
 #define TENANT_EXPLAIN_REFUSAL \
 	"no such name in this token's pools, or a client or ecs that is not an address"
 
-static void handle_explain(struct http_request *req, const struct config_token *t)
+static void handle_explain(struct api *api, struct http_request *req, const struct config_token *t)
 {
 	struct evkeyvalq params;
 	struct explain_query q = { 0 };
@@ -241,6 +254,7 @@ static void handle_explain(struct http_request *req, const struct config_token *
 	q.ecs = evhttp_find_header(&params, "ecs");
 	qtype = evhttp_find_header(&params, "qtype");
 	q.qtype = qtype != NULL && strcasecmp(qtype, "AAAA") == 0 ? 28 : 1;
+	q.ctl = api->ctl;
 	if (q.name == NULL || q.client == NULL) {
 		reply_error(req, 400, "name and client are required");
 	} else if (qtype != NULL && strcasecmp(qtype, "A") != 0 && strcasecmp(qtype, "AAAA") != 0) {
@@ -606,7 +620,8 @@ static unsigned api_role_of_path(const char *path, bool tenant)
 	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0 ||
 	    strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		return API_ROLE_PROBE;
-	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0)
+	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0 ||
+	    strcmp(path, "/v1/history") == 0)
 		return tenant ? API_ROLE_TENANT : API_ROLE_STATUS;
 	if (strcmp(path, "/metrics") == 0)
 		return tenant ? API_ROLE_TENANT : API_ROLE_METRICS;
@@ -739,8 +754,10 @@ static void handle(struct http_request *req, void *arg)
 		handle_healthz(req);
 	else if (strcmp(path, "/v1/status") == 0)
 		handle_status(api, req, t);
+	else if (strcmp(path, "/v1/history") == 0)
+		handle_history(api, req, t);
 	else if (strcmp(path, "/v1/explain") == 0)
-		handle_explain(req, t);
+		handle_explain(api, req, t);
 	else if (strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		handle_probe_config(api, req);
 	else if (strcmp(path, "/metrics") == 0)

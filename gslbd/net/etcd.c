@@ -20,6 +20,9 @@
 #include "gslbd/control/control.h"
 
 #define MAX_BODY (4u << 20) /* largest answer read from etcd */
+/* While etcd cannot be read, one line when it starts, one summary per
+ * this many ms, and one when it ends (not one per poll). */
+#define OUTAGE_LOG_MS 10000u
 
 struct etcd {
 	char **endpoints;           /* client URLs */
@@ -41,7 +44,49 @@ struct etcd {
 	bool stop;                  /* the reader should end */
 	json_t *pending;            /* the last read not yet applied: {"revision", "kvs"} */
 	struct fleet_status st;     /* the link as the reader saw it */
+	/* the reader's alone: the outage being logged */
+	uint64_t down_since_ms;     /* when reads began to fail (monotonic), 0: they do not */
+	uint64_t down_logged_ms;    /* when it was last logged */
+	uint64_t down_polls;        /* reads failed since it began */
+	uint64_t down_polls_logged; /* of which already logged */
 };
+
+/* Log a failed read (the reader's, err its error) at now_ms: the first of
+ * an outage, then a summary every OUTAGE_LOG_MS. */
+static void outage_log(struct etcd *e, const struct gslb_err *err, uint64_t now_ms)
+{
+	e->down_polls++;
+	if (e->down_since_ms == 0) {
+		e->down_since_ms = now_ms != 0 ? now_ms : 1;
+		e->down_logged_ms = now_ms;
+		e->down_polls_logged = e->down_polls;
+		log_warn("etcd: read failed: %s (counted in gslbd_etcd_errors_total; logged again "
+			 "every %us while it lasts)",
+			 err->msg, OUTAGE_LOG_MS / 1000);
+		return;
+	}
+	if (now_ms - e->down_logged_ms < OUTAGE_LOG_MS)
+		return;
+	log_warn("etcd: still unreachable after %llus: %llu reads failed in the last %llus; "
+		 "last: %s",
+		 (unsigned long long)((now_ms - e->down_since_ms) / 1000),
+		 (unsigned long long)(e->down_polls - e->down_polls_logged),
+		 (unsigned long long)((now_ms - e->down_logged_ms + 500) / 1000), err->msg);
+	e->down_logged_ms = now_ms;
+	e->down_polls_logged = e->down_polls;
+}
+
+/* A read succeeded at now_ms: say so if an outage ends. */
+static void outage_end(struct etcd *e, uint64_t now_ms)
+{
+	if (e->down_since_ms == 0)
+		return;
+	log_info("etcd: reachable again after %llums and %llu failed reads (%s)",
+		 (unsigned long long)(now_ms - e->down_since_ms), (unsigned long long)e->down_polls,
+		 e->endpoints[atomic_load(&e->current)]);
+	e->down_since_ms = 0;
+	e->down_polls = 0;
+}
 
 /* ---- HTTP and the JSON gateway ------------------------------------------ */
 
@@ -169,12 +214,14 @@ static char *authenticate(struct etcd *e, CURL *c, size_t i)
 }
 
 /* POST req to path, trying each endpoint from the one that answered last.
- * Returns 0 with *resp, or GSLB_EIO with err set. */
+ * Returns 0 with *resp, or GSLB_EIO with err saying that no member
+ * answered and what each one tried did ("etcd %s: ..." for one member). */
 static int post(struct etcd *e, CURL *c, const char *path, json_t *req, json_t **resp,
 		struct gslb_err *err)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
-	size_t first = atomic_load(&e->current);
+	size_t first = atomic_load(&e->current), used = 0;
+	char tried[sizeof(err->msg)] = "";
 	int rc = GSLB_EIO;
 
 	for (size_t k = 0; k < e->endpoint_count && rc != 0; k++) {
@@ -183,14 +230,23 @@ static int post(struct etcd *e, CURL *c, const char *path, json_t *req, json_t *
 
 		if (e->username != NULL && token == NULL) {
 			gslb_err_setc(err, GSLB_EIO, "etcd %s: cannot authenticate", e->endpoints[i]);
-			continue;
+		} else {
+			rc = post_one(e, c, i, path, body, token, resp, err);
+			free(token);
+			if (rc == 0)
+				atomic_store(&e->current, i);
 		}
-		rc = post_one(e, c, i, path, body, token, resp, err);
-		free(token);
-		if (rc == 0)
-			atomic_store(&e->current, i);
+		/* "etcd URL: why" of each member, for the message below */
+		if (rc != 0 && used < sizeof(tried))
+			used += (size_t)snprintf(tried + used, sizeof(tried) - used, "%s%s",
+						 used > 0 ? "; " : "", err->msg + 5);
 	}
 	free(body);
+	if (rc != 0 && e->endpoint_count > 1)
+		gslb_err_setc(err, GSLB_EIO,
+			      "etcd has no quorum or cannot be reached: none of its %zu members "
+			      "answered (%s)",
+			      e->endpoint_count, tried);
 	return rc;
 }
 
@@ -233,10 +289,13 @@ static size_t entries_of(const struct etcd *e, json_t *kvs, struct fleet_entry *
 		char *val = unb64(json_string_value(json_object_get(kv, "value")) ?: "");
 		json_t *j = val != NULL ? json_loads(val, 0, NULL) : NULL;
 		const char *st = json_string_value(json_object_get(j, "state"));
-		enum admin_state s;
+		enum admin_state s = ADMIN_NONE;
 
+		/* "none": an override removed (the key stays, so that its
+		 * revision only moves forward). */
 		if (key != NULL && strncmp(key, e->prefix, plen) == 0 && st != NULL &&
-		    admin_action_parse(st, &s) == 0 && s != ADMIN_NONE &&
+		    (strcmp(st, admin_state_name(ADMIN_NONE)) == 0 ||
+		     admin_action_parse(st, &s) == 0) &&
 		    strlen(key + plen) < sizeof(v[n].dc)) {
 			snprintf(v[n].dc, sizeof(v[n].dc), "%s", key + plen);
 			v[n].state = s;
@@ -328,13 +387,16 @@ static void *reader_main(void *arg)
 		read = read_all(e, c, &err);
 		pthread_mutex_lock(&e->mu);
 		if (read == NULL) {
-			changed = e->st.connected;
+			/* Every failure is counted where the status and the
+			 * metrics show it, as it happens. */
+			changed = true;
 			e->st.connected = false;
 			e->st.errors++;
-			log_ratelimited(LOG_LEVEL_WARN, "etcd: %s", err.msg);
+			outage_log(e, &err, time_mono_ms());
 		} else {
 			int64_t rev = num(json_object_get(read, "revision"));
 
+			outage_end(e, time_mono_ms());
 			changed = !e->st.connected;
 			e->st.connected = true;
 			if (rev != last) {
@@ -363,31 +425,29 @@ static void *reader_main(void *arg)
 /* ---- writes (main thread, from the control plane) ----------------------- */
 
 static int write_override(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
-			  const char *author, const char *reason, int64_t expect,
+			  const char *author, const char *reason, int64_t expect, int64_t *revision,
 			  struct gslb_err *err)
 {
 	struct etcd *e = arg;
 	char *key = xasprintf("%s%s", e->prefix, dc), *k64 = b64(key, strlen(key)), *v64 = NULL;
-	char rev[32];
-	json_t *req, *op, *resp = NULL;
+	char rev[32], *text;
+	json_t *req, *op, *val, *resp = NULL;
 	int rc;
 
 	snprintf(rev, sizeof(rev), "%lld", (long long)expect);
-	if (st == ADMIN_NONE) {
-		op = json_pack("{s:{s:s}}", "request_delete_range", "key", k64);
-	} else {
-		json_t *val = json_pack("{s:s, s:I, s:s, s:s}", "state", admin_state_name(st),
-					"since_ms", (json_int_t)since_ms, "author",
-					author != NULL ? author : e->instance, "reason",
-					reason != NULL ? reason : "");
-		char *text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
-
-		v64 = b64(text, strlen(text));
-		free(text);
-		json_decref(val);
-		op = json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64);
-	}
-	/* Only if the key is still where the operator saw it (0: absent). */
+	/* A removal is written as state "none", not deleted: a deleted key
+	 * would be back at revision 0, which a caller holding an old 0 could
+	 * write over without a conflict, and the removal would have no
+	 * revision to name its alerts by. */
+	val = json_pack("{s:s, s:I, s:s, s:s}", "state", admin_state_name(st), "since_ms",
+			(json_int_t)since_ms, "author", author != NULL ? author : e->instance,
+			"reason", reason != NULL ? reason : "");
+	text = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS);
+	v64 = b64(text, strlen(text));
+	free(text);
+	json_decref(val);
+	op = json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64);
+	/* Only if the key is still where the operator saw it (0: never written). */
 	req = json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[o]}", "compare", "key", k64, "target", "MOD",
 			"result", "EQUAL", "mod_revision", rev, "success", op);
 	rc = post(e, e->curl, "/v3/kv/txn", req, &resp, err);
@@ -400,6 +460,9 @@ static int write_override(void *arg, const char *dc, enum admin_state st, uint64
 	else if (rc != 0) {
 		log_warn("etcd: override of %s not written: %s", dc, err->msg);
 		rc = GSLB_EUNAVAIL;
+	} else {
+		/* The transaction's revision: the key's new mod_revision. */
+		*revision = num(json_object_get(json_object_get(resp, "header"), "revision"));
 	}
 	json_decref(resp);
 	free(key);
@@ -463,6 +526,9 @@ struct etcd *etcd_start(const struct config *cfg, struct event_base *base, struc
 	} else {
 		e->st.errors++;
 		log_warn("etcd: %s: following the local state file until etcd answers", err.msg);
+		/* The outage's first line (the reader summarises the rest). */
+		e->down_since_ms = e->down_logged_ms = time_mono_ms();
+		e->down_polls = e->down_polls_logged = 1;
 	}
 	e->st.synced = read != NULL;
 	control_fleet_status_set(ctl, &e->st);

@@ -1,7 +1,9 @@
 /* The fleet's shared operator state in etcd (v3, its JSON gateway over
  * HTTP with libcurl): one key per overridden datacenter under etcd.prefix,
  * "<prefix>admin/<datacenter>", whose value is {"state", "since_ms",
- * "author", "reason"}.
+ * "author", "reason"}; an undrain writes state "none" rather than deleting
+ * the key, so that a key's revision only moves forward and every change
+ * has a revision (the alerts of a change are named by it).
  *
  * At the start the whole prefix is read, with the request's timeout,
  * before DNS answers (unreachable: the local state file is followed, and

@@ -73,6 +73,17 @@ void sdnotify_status(const struct snapshot *snap)
 	notify(buf);
 }
 
+void sdnotify_progress(const char *text)
+{
+	char buf[512];
+
+	/* last_status is the main thread's: not touched here. */
+	if (!sdnotify_is_enabled())
+		return;
+	snprintf(buf, sizeof(buf), "STATUS=%s", text);
+	notify(buf);
+}
+
 void sdnotify_ready(const struct snapshot *snap)
 {
 	char buf[sizeof(last_status) + 16];
@@ -134,6 +145,11 @@ void sdnotify_reloading(void)
 void sdnotify_status(const struct snapshot *snap)
 {
 	(void)snap;
+}
+
+void sdnotify_progress(const char *text)
+{
+	(void)text;
 }
 
 void sdnotify_stopping(void)

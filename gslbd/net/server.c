@@ -15,8 +15,9 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
-#include "gslbd/control/metrics.h"
 #include "gslbd/dns/snapshot.h"
+#include "gslbd/dns/dnstap_ring.h"
+#include "gslbd/dns/query.h"
 #include "gslbd/net/dnstap.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
@@ -294,15 +295,21 @@ int server_start(struct server *srv, struct gslb_err *err)
 						   (unsigned)i };
 
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
-			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new(),
-						     metrics_shard_new());
+			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new());
+			if (srv->dnstap != NULL)
+				query_ctx_set_observer(udp_worker_query(srv->udp[n]),
+						       dnstap_ring_observe,
+						       dnstap_writer_add_ring(srv->dnstap));
 		}
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
 		tcp_fds[i] = srv->ls[i].tcp_fd;
 		srv->ls[i].tcp_fd = -1;
 	}
-	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new(), metrics_shard_new());
+	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new());
+	if (srv->dnstap != NULL)
+		query_ctx_set_observer(tcp_server_query(srv->tcp), dnstap_ring_observe,
+				       dnstap_writer_add_ring(srv->dnstap));
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)

@@ -25,7 +25,8 @@
 #include "gslbd/net/accept_guard.h"
 #include "gslbd/dns/answer.h"
 #include "gslbd/conf/conf.h"
-#include "gslbd/control/metrics.h"
+#include "gslbd/dns/query.h"
+#include "gslbd/dns/query_metrics.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
@@ -43,6 +44,8 @@ struct tcp_conn {
 	struct tcp_server *srv;       /* owner */
 	struct bufferevent *bev;      /* socket + buffers */
 	struct netaddr peer;          /* client address */
+	struct sockaddr_storage local; /* observed: the address the client connected to */
+	bool has_local;               /* local was read */
 	unsigned queries;             /* messages answered so far */
 	bool closing;                 /* close once the output has drained */
 	bool read_paused;             /* reading stopped until the output drains */
@@ -62,8 +65,8 @@ struct tcp_server {
 	bool started;                     /* thread created */
 	struct event_base *base;          /* its loop */
 	struct snapshot_reader *reader;   /* QSBR registration */
-	struct answer_scratch *scratch;   /* answer path working memory */
-	struct metrics_shard *metrics;    /* this thread's counters */
+	struct query_ctx *qctx;           /* the query pipeline's state for this thread */
+	struct metrics_shard *metrics;    /* its counters (for connection events) */
 	int *fds;                         /* listening sockets */
 	size_t fd_count;                  /* entries at fds */
 	struct evconnlistener **listeners; /* one per fd */
@@ -161,7 +164,8 @@ static void conn_xfr_fill(struct tcp_conn *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	while (c->in_xfr && evbuffer_get_length(out) < TCP_OUT_HIGH) {
-		size_t len = xfr_next(&c->xfr, srv->resp + 2, ANSWER_MAX_MSG, srv->scratch);
+		size_t len = xfr_next(&c->xfr, srv->resp + 2, ANSWER_MAX_MSG,
+				      query_ctx_scratch(srv->qctx));
 
 		if (len == 0) {
 			c->in_xfr = false;
@@ -190,7 +194,7 @@ static void conn_process(struct tcp_conn *c)
 	while (!c->in_xfr && !c->closing) {
 		uint8_t hdr[2];
 		size_t len;
-		struct answer_result res;
+		const struct answer_result *res;
 
 		if (evbuffer_get_length(out) >= TCP_OUT_HIGH) {
 			/* The client is not reading: stop reading its queries. */
@@ -205,33 +209,32 @@ static void conn_process(struct tcp_conn *c)
 			break;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, srv->query, len);
-		answer_query(snap, srv->query, len, &c->peer.u.sa, true, srv->resp + 2,
-			     ANSWER_MAX_MSG, srv->scratch, &res);
-		metrics_count_result(srv->metrics, &res);
+		res = query_stream(srv->qctx, snap, srv->query, len, &c->peer.u.sa,
+				   c->has_local ? (const struct sockaddr *)&c->local : NULL,
+				   srv->resp + 2, ANSWER_MAX_MSG);
 		c->queries++;
-		if (res.action == ANSWER_DROP) {
+		if (res->action == ANSWER_DROP) {
 			/* RFC 7766 section 6.2.4 lets us close on a bad message. */
 			c->closing = true;
 			break;
 		}
-		if (res.action == ANSWER_XFR) {
+		if (res->action == ANSWER_XFR) {
 			char peer[NETADDR_STRLEN], zone[DNAME_STRLEN];
 
 			netaddr_format(&c->peer.u.sa, peer, sizeof(peer));
-			dname_to_str(zone_origin(res.zone), zone, sizeof(zone));
+			dname_to_str(zone_origin(res->zone), zone, sizeof(zone));
 			log_info("transfer started: zone=%s client=%s", zone, peer);
-			metrics_count_event(srv->metrics, METRICS_XFR);
 			snapshot_ref(snap);
 			c->xfr_snap = snap;
 			c->in_xfr = true;
-			xfr_begin(&c->xfr, res.zone, srv->query, len);
+			xfr_begin(&c->xfr, res->zone, srv->query, len);
 			bufferevent_disable(c->bev, EV_READ);
 			conn_xfr_fill(c);
 			return;
 		}
-		srv->resp[0] = (uint8_t)(res.len >> 8);
-		srv->resp[1] = (uint8_t)res.len;
-		evbuffer_add(out, srv->resp, res.len + 2);
+		srv->resp[0] = (uint8_t)(res->len >> 8);
+		srv->resp[1] = (uint8_t)res->len;
+		evbuffer_add(out, srv->resp, res->len + 2);
 		conn_touch(c);
 		if (cfg->tcp_max_queries != 0 && c->queries >= cfg->tcp_max_queries)
 			c->closing = true;
@@ -459,6 +462,11 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	c->srv = srv;
 	memcpy(&c->peer.u, sa, (size_t)salen < sizeof(c->peer.u) ? (size_t)salen : sizeof(c->peer.u));
 	c->peer.len = (socklen_t)salen;
+	if (query_ctx_is_observed(srv->qctx)) {
+		socklen_t llen = sizeof(c->local);
+
+		c->has_local = getsockname(fd, (struct sockaddr *)&c->local, &llen) == 0;
+	}
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -483,14 +491,13 @@ static void tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 		sweep_arm(srv, threshold, busy_timeout_ms, c->active_ms);
 }
 
-struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader,
-				  struct metrics_shard *metrics)
+struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_reader *reader)
 {
 	struct tcp_server *srv = xcalloc(1, sizeof(*srv));
 
 	srv->reader = reader;
-	srv->metrics = metrics;
-	srv->scratch = answer_scratch_new();
+	srv->qctx = query_ctx_new(QUERY_TCP);
+	srv->metrics = query_ctx_metrics(srv->qctx);
 	srv->fds = xcalloc(count, sizeof(*srv->fds));
 	memcpy(srv->fds, fds, count * sizeof(*fds));
 	srv->fd_count = count;
@@ -499,6 +506,11 @@ struct tcp_server *tcp_server_new(const int *fds, size_t count, struct snapshot_
 	if (getrandom(&srv->net_seed, sizeof(srv->net_seed), 0) != (ssize_t)sizeof(srv->net_seed))
 		srv->net_seed = hash_mix64(time_mono_us() ^ (uint64_t)(uintptr_t)srv);
 	return srv;
+}
+
+struct query_ctx *tcp_server_query(struct tcp_server *srv)
+{
+	return srv->qctx;
 }
 
 static void *tcp_main(void *arg)
@@ -561,7 +573,7 @@ void tcp_server_free(struct tcp_server *srv)
 	}
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	answer_scratch_free(srv->scratch);
+	query_ctx_free(srv->qctx);
 	free(srv->listeners);
 	free(srv->guards);
 	free(srv->fds);

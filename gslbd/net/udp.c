@@ -20,11 +20,10 @@
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/answer.h"
-#include "gslbd/dns/rrl.h"
-#include "gslbd/control/metrics.h"
+#include "gslbd/dns/query.h"
 #include "gslbd/dns/snapshot.h"
 
-#define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() */
+#define UDP_BATCH 32          /* datagrams per recvmmsg()/sendmmsg() (<= QUERY_BATCH_MAX) */
 #define UDP_MAX_QUERY 4096    /* larger queries are truncated by the kernel and dropped */
 #define UDP_WAKE_RETRY_MS 20  /* how often stopping repeats the wake-up signal */
 #define UDP_WAKE_SIGNAL SIGUSR2 /* interrupts a blocked worker that must stop */
@@ -38,12 +37,12 @@ struct udp_worker {
 	int fd;                            /* the socket (blocking; the worker closes it) */
 	bool use_pktinfo;                  /* bound to a wildcard address: reply from the query's destination */
 	unsigned listener;                 /* index of its listen address (for the access list) */
-	struct rrl_table *rrl;             /* this worker's rate-limit buckets, or NULL */
-	size_t rrl_size;                   /* the table size they were made for */
-	const struct zone *zones[UDP_BATCH]; /* zone of each response of the batch (RRL counters) */
+	struct sockaddr_storage bound;     /* the socket's address (port of a wildcard one) */
+	bool has_bound;                    /* bound was read */
 	struct snapshot_reader *reader;    /* QSBR registration */
-	struct answer_scratch *scratch;    /* answer path working memory */
-	struct metrics_shard *metrics;     /* this thread's counters */
+	struct query_ctx *query;           /* the query pipeline's state for this thread */
+	struct query_msg *msgs;            /* its batch, pointing at the buffers below */
+	bool observed;                     /* the context has an observer (read at start) */
 	int in_dirty;                      /* in_msgs[0..in_dirty) were filled by the last receive */
 	/* Batch buffers, reused for every batch. */
 	struct mmsghdr in_msgs[UDP_BATCH];
@@ -53,22 +52,26 @@ struct udp_worker {
 	struct mmsghdr out_msgs[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	uint8_t out_cmsg[UDP_BATCH][UDP_CMSG_LEN];
+	int out_src[UDP_BATCH];                 /* datagram of the batch each out_msgs[] answers */
+	struct sockaddr_storage locals[UDP_BATCH]; /* observed: the address each query reached */
 	uint8_t (*in_bufs)[UDP_MAX_QUERY];      /* UDP_BATCH query buffers */
 	uint8_t (*out_bufs)[ANSWER_MAX_MSG];    /* UDP_BATCH response buffers */
 };
 
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
-				  struct snapshot_reader *reader, struct metrics_shard *metrics)
+				  struct snapshot_reader *reader)
 {
 	struct udp_worker *w = xcalloc(1, sizeof(*w));
+	socklen_t blen = sizeof(w->bound);
 
 	w->id = id;
 	w->reader = reader;
-	w->metrics = metrics;
 	w->fd = sock->fd;
 	w->use_pktinfo = sock->use_pktinfo;
 	w->listener = sock->listener;
-	w->scratch = answer_scratch_new();
+	w->has_bound = getsockname(w->fd, (struct sockaddr *)&w->bound, &blen) == 0;
+	w->query = query_ctx_new(QUERY_UDP);
+	w->msgs = query_batch_msgs(w->query);
 	w->in_bufs = xmalloc(UDP_BATCH * sizeof(*w->in_bufs));
 	w->out_bufs = xmalloc(UDP_BATCH * sizeof(*w->out_bufs));
 	/* The worker blocks in recvmmsg() with no timeout (a receive timeout
@@ -83,9 +86,19 @@ struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
 		h->msg_iovlen = 1;
 		h->msg_name = &w->peers[i];
 		h->msg_control = w->use_pktinfo ? w->in_cmsg[i] : NULL;
+		/* The pipeline reads and writes these buffers directly. */
+		w->msgs[i].query = w->in_bufs[i];
+		w->msgs[i].peer = (const struct sockaddr *)&w->peers[i];
+		w->msgs[i].resp = w->out_bufs[i];
+		w->msgs[i].resp_cap = ANSWER_MAX_MSG;
 	}
 	w->in_dirty = UDP_BATCH; /* lengths and flags are set before the first receive */
 	return w;
+}
+
+struct query_ctx *udp_worker_query(struct udp_worker *w)
+{
+	return w->query;
 }
 
 /* Copy the destination address of a received datagram into an outgoing
@@ -127,131 +140,70 @@ static socklen_t reply_cmsg(const struct msghdr *in, uint8_t *out, size_t out_le
 	return 0;
 }
 
-/* Make, remake or drop the rate-limit table for cfg (on the worker's
- * thread, only when the configured size changed). */
-static void rrl_table_fit(struct udp_worker *w, const struct config *cfg)
+/* The destination address of a received datagram (IP_PKTINFO,
+ * IPV6_PKTINFO) with the port of the socket, into out. */
+static bool query_local(const struct udp_worker *w, const struct msghdr *in,
+			struct sockaddr_storage *out)
 {
-	size_t want = cfg->rrl_enabled ? cfg->rrl_table_size : 0;
+	const struct cmsghdr *c;
 
-	if (want == w->rrl_size)
-		return;
-	rrl_table_free(w->rrl);
-	w->rrl = want > 0 ? rrl_table_new(want) : NULL;
-	w->rrl_size = want;
-}
-
-/* What happens to the response of datagram i of a batch. */
-enum udp_fate {
-	UDP_SEND,    /* send it */
-	UDP_LIMIT,   /* rate limiting decides, by its key */
-	UDP_NOTHING, /* nothing to send */
-};
-
-/* The first pass over datagram i: answer it (or refuse it by the
- * listener's access list) into out_bufs[i], and if rate limiting applies,
- * compute its bucket's key and prefetch the bucket. */
-static enum udp_fate udp_first_pass(struct udp_worker *w, const struct snapshot *snap,
-				    const struct netacl *acl, const struct rrl_params *rp, int i,
-				    size_t *len, uint64_t *key)
-{
-	const struct config *cfg = snap->config;
-	const struct sockaddr *peer = (const struct sockaddr *)&w->peers[i];
-	struct answer_result res;
-	uint8_t addr[16];
-	size_t alen;
-
-	if (w->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-		metrics_count_dropped(w->metrics);
-		return UDP_NOTHING;
-	}
-	if (acl != NULL && acl->set && !netacl_permits(acl, peer)) {
-		metrics_count_event(w->metrics, acl->drop ? METRICS_ACL_DROPPED : METRICS_ACL_REFUSED);
-		if (acl->drop)
-			return UDP_NOTHING;
-		answer_refused(w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[i], ANSWER_MAX_MSG,
-			       w->scratch, &res);
-	} else {
-		answer_query(snap, w->in_bufs[i], w->in_msgs[i].msg_len, peer, false, w->out_bufs[i],
-			     ANSWER_MAX_MSG, w->scratch, &res);
-	}
-	metrics_count_result(w->metrics, &res);
-	if (res.action != ANSWER_SEND)
-		return UDP_NOTHING;
-	*len = res.len;
-	if (w->rrl == NULL)
-		return UDP_SEND;
-	/* A valid cookie proves the address; exempt networks are trusted. */
-	if (res.cookie == ANSWER_COOKIE_VALID ||
-	    (cfg->rrl_exempt_count > 0 &&
-	     netprefix_list_contains(cfg->rrl_exempt, cfg->rrl_exempt_count, peer))) {
-		metrics_count_rrl(w->metrics, &res, METRICS_RRL_EXEMPT);
-		return UDP_SEND;
-	}
-	alen = netaddr_raw(peer, addr);
-	if (alen == 0)
-		return UDP_SEND;
-	/* The name the key is made of lives in the scratch until the next
-	 * query: the key is made now. */
-	*key = rrl_key(w->rrl, rp, addr, alen, res.kind, res.rrl_name, res.rrl_name_len);
-	rrl_prefetch(w->rrl, *key);
-	w->zones[i] = res.zone;
-	return UDP_LIMIT;
-}
-
-/* The second pass: rate limiting of datagram i's response (key made by the
- * first pass): true to send it (perhaps replaced by a truncated one, *len
- * updated), false to drop it. */
-static bool udp_limit(struct udp_worker *w, const struct config *cfg, const struct rrl_params *rp,
-		      uint64_t now_ms, int i, uint64_t key, size_t *len)
-{
-	struct answer_result res = {.zone = w->zones[i]}; /* what the per-zone counters need */
-	enum rrl_verdict v;
-	bool evicted;
-
-	v = rrl_account_key(w->rrl, rp, now_ms, key, &evicted);
-	if (evicted)
-		metrics_count_event(w->metrics, METRICS_RRL_EVICTED);
-	if (v == RRL_PASS)
-		return true;
-	metrics_count_rrl(w->metrics, &res, v == RRL_SLIP ? METRICS_RRL_SLIPPED : METRICS_RRL_DROPPED);
-	if (cfg->rrl_log_only)
-		return true;
-	if (v == RRL_DROP)
+	if (!w->has_bound)
 		return false;
-	*len = answer_slip(w->scratch, w->in_bufs[i], w->in_msgs[i].msg_len, w->out_bufs[i],
-			   ANSWER_MAX_MSG);
-	return *len > 0;
+	for (c = CMSG_FIRSTHDR((struct msghdr *)in); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)in, (struct cmsghdr *)c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    w->bound.ss_family == AF_INET) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *sin = (struct sockaddr_in *)out;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(sin, &w->bound, sizeof(*sin));
+			sin->sin_addr = pi.ipi_addr;
+			return true;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    w->bound.ss_family == AF_INET6) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(sin6, &w->bound, sizeof(*sin6));
+			sin6->sin6_addr = pi.ipi6_addr;
+			return true;
+		}
+	}
+	return false;
 }
 
-/* Answer the n datagrams just read and send the responses: every query
- * answered first (the rate-limit buckets prefetched meanwhile), then
- * limited and sent. */
+/* Run the n datagrams just read through the query pipeline and send the
+ * responses: every query answered first (the rate-limit buckets prefetched
+ * meanwhile), then limited and sent. */
 static void udp_answer(struct udp_worker *w, int n)
 {
-	const struct snapshot *snap = snapshot_current();
-	const struct config *cfg = snap->config;
-	const struct netacl *acl =
-	    w->listener < cfg->listen_count ? &cfg->listen_acl[w->listener] : NULL;
-	struct rrl_params rp = {cfg->rrl_rate, cfg->rrl_window_ms, cfg->rrl_slip,
-				cfg->rrl_ipv4_prefix, cfg->rrl_ipv6_prefix};
-	uint64_t now_ms = time_mono_ms(), keys[UDP_BATCH];
-	enum udp_fate fate[UDP_BATCH];
-	size_t lens[UDP_BATCH];
+	struct query_ctx *qc = w->query;
 	int out = 0;
 
-	rrl_table_fit(w, cfg);
-	answer_scratch_set_time(w->scratch, (uint32_t)time(NULL));
-	for (int i = 0; i < n; i++)
-		fate[i] = udp_first_pass(w, snap, acl, &rp, i, &lens[i], &keys[i]);
+	for (int i = 0; i < n; i++) {
+		w->msgs[i].query_len = w->in_msgs[i].msg_len;
+		w->msgs[i].truncated = (w->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+	}
+	if (w->use_pktinfo && w->observed) {
+		for (int i = 0; i < n; i++)
+			w->msgs[i].local = query_local(w, &w->in_msgs[i].msg_hdr, &w->locals[i])
+						   ? (const struct sockaddr *)&w->locals[i]
+						   : NULL;
+	}
+	query_batch(qc, snapshot_current(), w->listener,
+		    w->has_bound && !w->use_pktinfo ? (const struct sockaddr *)&w->bound : NULL,
+		    (unsigned)n);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &w->in_msgs[i].msg_hdr;
 		struct msghdr *o = &w->out_msgs[out].msg_hdr;
 
-		if (fate[i] == UDP_NOTHING ||
-		    (fate[i] == UDP_LIMIT && !udp_limit(w, cfg, &rp, now_ms, i, keys[i], &lens[i])))
+		if (w->msgs[i].resp_len == 0)
 			continue;
 		w->out_iov[out].iov_base = w->out_bufs[i];
-		w->out_iov[out].iov_len = lens[i];
+		w->out_iov[out].iov_len = w->msgs[i].resp_len;
 		o->msg_name = &w->peers[i];
 		o->msg_namelen = h->msg_namelen;
 		o->msg_iov = &w->out_iov[out];
@@ -267,6 +219,7 @@ static void udp_answer(struct udp_worker *w, int n)
 				o->msg_controllen = clen;
 			}
 		}
+		w->out_src[out] = i;
 		out++;
 	}
 	for (int sent = 0; sent < out;) {
@@ -278,12 +231,14 @@ static void udp_answer(struct udp_worker *w, int n)
 			/* Skip the datagram the kernel refused and go on with the rest. */
 			log_ratelimited(LOG_LEVEL_WARN, "udp worker %u: sendmmsg: %s", w->id,
 					strerror(errno));
-			metrics_count_event(w->metrics, METRICS_UDP_SEND_ERROR);
+			query_send_failed(qc, (unsigned)w->out_src[sent]);
 			sent++;
 			continue;
 		}
 		sent += k;
 	}
+	if (w->observed)
+		query_batch_finish(qc, (unsigned)n);
 }
 
 /* The worker: block until at least one datagram arrives, take what else is
@@ -293,6 +248,8 @@ static void *udp_main(void *arg)
 {
 	struct udp_worker *w = arg;
 
+	/* Observers are set before the thread starts. */
+	w->observed = query_ctx_is_observed(w->query);
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		int n;
 
@@ -380,8 +337,7 @@ void udp_worker_free(struct udp_worker *w)
 	udp_worker_stop(w);
 	if (w->fd >= 0)
 		close(w->fd);
-	answer_scratch_free(w->scratch);
-	rrl_table_free(w->rrl);
+	query_ctx_free(w->query);
 	free(w->in_bufs);
 	free(w->out_bufs);
 	free(w);

@@ -1,13 +1,12 @@
 /* UDP workers: each thread owns one SO_REUSEPORT socket (so a server has
  * workers x listen addresses of them), blocks in recvmmsg() for a batch of
- * queries, answers them with answer_query() from the current snapshot and
- * sends the responses with sendmmsg(): two system calls per batch, no event
- * loop, no lock and no allocation per query. Before a response leaves, the
- * listener's access list and response rate limiting (a table per worker;
- * the sockets are steered so that a client network always reaches the
- * same worker, see server.c) decide whether it is sent, dropped or
- * slipped as a truncated answer. Create, start and stop from the main
- * thread; stopping interrupts the blocked call with SIGUSR2. */
+ * queries, runs the batch through the query pipeline (gslbd/dns/query.h:
+ * the listener's access list, the answer, cookies and exemptions, response
+ * rate limiting with a table per worker - the sockets are steered so that a
+ * client network always reaches the same worker, see server.c - and slip)
+ * and sends the responses with sendmmsg(): two system calls per batch, no
+ * event loop, no lock and no allocation per query. Create, start and stop
+ * from the main thread; stopping interrupts the blocked call with SIGUSR2. */
 #ifndef GSLBD_NET_UDP_H
 #define GSLBD_NET_UDP_H
 
@@ -17,8 +16,8 @@
 
 #include "common/err.h"
 
+struct query_ctx;
 struct snapshot_reader;
-struct metrics_shard;
 struct udp_worker;
 
 /* One socket a worker serves. */
@@ -28,10 +27,13 @@ struct udp_socket {
 	unsigned listener; /* index of its address in the config's listen list (its acl) */
 };
 
-/* New worker serving sock (takes ownership of its fd), counting into metrics
- * (borrowed). */
+/* New worker serving sock (takes ownership of its fd), with its own query
+ * pipeline context (and so its own metrics shard). Main thread. */
 struct udp_worker *udp_worker_new(unsigned id, const struct udp_socket *sock,
-				  struct snapshot_reader *reader, struct metrics_shard *metrics);
+				  struct snapshot_reader *reader);
+/* Its query pipeline context (borrowed until udp_worker_free()): set an
+ * observer on it before udp_worker_start(). */
+struct query_ctx *udp_worker_query(struct udp_worker *w);
 /* Start its thread. Returns 0 or a negative errno with err set. */
 int udp_worker_start(struct udp_worker *w, struct gslb_err *err);
 /* Ask the thread to stop and join it. */

@@ -157,7 +157,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (config_load_string("lbbench.conf", "/", config_text, &cfg, &err) != 0 ||
-	    geo_db_open(mmdb, NULL, &geo, &err) != 0 || lb_maps_build(cfg, geo, &maps, &err) != 0) {
+	    geo_db_open(mmdb, NULL, &geo, &err) != 0 ||
+	    lb_maps_build(cfg, geo, NULL, NULL, &maps, &err) != 0) {
 		fprintf(stderr, "lbbench: %s\n", err.msg);
 		return 1;
 	}

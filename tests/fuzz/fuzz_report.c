@@ -105,7 +105,7 @@ static void signed_report(size_t probe, const uint8_t *body, size_t len)
 		return;
 	if (v != REPORT_OK || got != probe || got_st.ts_ms != NOW || got_st.seq != 1)
 		abort();
-	v = report_parse(cfg, probe, body, len, &res, &count, skipped, why, sizeof(why));
+	v = report_parse(cfg, probe, body, len, NULL, &res, &count, skipped, why, sizeof(why));
 	if (v == REPORT_OK) {
 		check_results(res, count);
 		report_results_free(res, count);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Load-balanced names with a real GeoLite2-City (or GeoIP2-City) database:
 # set GSLBD_GEOLITE2_CITY to its .mmdb file to run this test; it is skipped
-# otherwise (the database is not distributed with gslbd).
+# otherwise (the database is not distributed with gslbd), or with
+# GSLBD_GEOLITE2_CITY=none. In CI (CI=true) a missing database fails.
 #
 # The probes are residential networks in London, New York and Singapore
 # (IPv4 and IPv6) and networks that MaxMind's own documentation and test
@@ -17,8 +18,12 @@ fi
 . "$top_srcdir/tests/integration/lib.sh"
 
 DB=${GSLBD_GEOLITE2_CITY:-}
-[ -n "$DB" ] || skip "set GSLBD_GEOLITE2_CITY to a GeoLite2-City .mmdb file to run this test"
-[ -r "$DB" ] || skip "GSLBD_GEOLITE2_CITY=$DB is not readable"
+[ "$DB" != none ] || skip "GSLBD_GEOLITE2_CITY=none: left out on purpose"
+if [ -z "$DB" ]; then
+	[ "${CI:-}" != true ] || fail "CI=true and GSLBD_GEOLITE2_CITY is not set (tests/tools/fetch-geolite2.sh)"
+	skip "set GSLBD_GEOLITE2_CITY to a GeoLite2-City .mmdb file to run this test"
+fi
+[ -r "$DB" ] || fail "GSLBD_GEOLITE2_CITY=$DB is not readable"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found (Debian package python3)"
 case $DB in
 /*) ;;

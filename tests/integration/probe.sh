@@ -106,12 +106,14 @@ grep -q "ready: probe=probe-test servers=3 checks=8" "$WORK/p1.log" ||
 	fail "no ready line: $(cat "$WORK/p1.log")"
 grep -q "report failed: server=$DEAD " "$WORK/p1.log" ||
 	fail "dead server failure not logged: $(cat "$WORK/p1.log")"
+# One body for every server: the cycle names what the probe saw alike.
+cmp -s "$WORK/s1/report.1.json" "$WORK/s2/report.1.json" || fail "the servers got different bodies"
 for s in s1 s2; do
 	r=$WORK/$s/report.1.json
 	[ -e "$r" ] || fail "$s got no verified report: $(cat "$WORK/p1.log")"
 	[ ! -e "$WORK/$s/report.2.json" ] || fail "$s got two reports"
 	[ ! -e "$WORK/$s/rejected.1" ] || fail "$s rejected a signature"
-	grep -q '^{"probe":"probe-test","results":\[' "$r" || fail "bad report body: $(cat "$r")"
+	grep -q '^{"probe":"probe-test","cycle":1,"results":\[' "$r" || fail "bad report body: $(cat "$r")"
 	assert_result "$r" live true 200
 	assert_result "$r" tcp-live true 0
 	assert_result "$r" wrong-status false 503

@@ -188,7 +188,8 @@ cat <<EOF
 gslbd demo running (logs in $DIR):
   gslbd        DNS 127.0.0.1:5300, API 127.0.0.1:8053   pid $(cat "$DIR/gslbd.pid")
   backends     us-east 127.0.0.1:18081 pid $(cat "$DIR/us-east.pid"), eu-west 127.0.0.1:18082 pid $(cat "$DIR/eu-west.pid"), ap-southeast 127.0.0.1:18083 pid $(cat "$DIR/ap-southeast.pid")
-  probes       probe-us, probe-eu, probe-ap (each checks every backend every second)
+  probes       probe-us, probe-eu, probe-ap (each checks every backend every 500 ms)
+  status page  http://127.0.0.1:8053/ (a map of datacenters and probes; /metrics for Prometheus)
 
 In another terminal (from $SRC):
 

@@ -530,11 +530,12 @@ START_TEST(test_report_body)
 	size_t len;
 
 	snprintf(bad.error, sizeof(bad.error), "connect \"timeout\"");
-	text = report_body_build("probe-eu", items, 2, &len);
+	text = report_body_build("probe-eu", 7, items, 2, &len);
 	ck_assert_uint_eq(len, strlen(text));
 	root = json_loads(text, 0, NULL);
 	ck_assert_ptr_nonnull(root);
 	ck_assert_str_eq(json_string_value(json_object_get(root, "probe")), "probe-eu");
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "cycle")), 7);
 	res = json_object_get(root, "results");
 	ck_assert_uint_eq(json_array_size(res), 2);
 	o = json_array_get(res, 0);
@@ -551,7 +552,7 @@ START_TEST(test_report_body)
 	json_decref(root);
 	free(text);
 
-	text = report_body_build("p", NULL, 0, &len);
+	text = report_body_build("p", 0, NULL, 0, &len);
 	ck_assert_str_eq(text, "{\"probe\":\"p\",\"results\":[]}");
 	free(text);
 }
@@ -668,7 +669,7 @@ START_TEST(test_report_load)
 	a.has_load = true;
 	a.load = 61.5;
 	snprintf(b.load_error, sizeof(b.load_error), "no X-Load header");
-	text = report_body_build("p", items, 3, &len);
+	text = report_body_build("p", 0, items, 3, &len);
 	root = json_loads(text, 0, NULL);
 	ck_assert_ptr_nonnull(root);
 	res = json_object_get(root, "results");

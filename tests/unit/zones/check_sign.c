@@ -882,6 +882,76 @@ START_TEST(test_presigned_file)
 }
 END_TEST
 
+/* Calls of the progress callback of test_sign_progress. */
+static size_t progress_calls, progress_first, progress_last, progress_total;
+static bool progress_backwards;
+static char progress_origin[64];
+
+static size_t read_calls, read_last, read_total;
+
+static void on_progress(void *arg, enum zone_progress_phase phase, const char *origin,
+			size_t done, size_t total)
+{
+	(void)arg;
+	if (phase == ZONE_PROGRESS_READ) {
+		/* reading comes first, and ends with the file's size */
+		ck_assert_uint_eq(progress_calls, 0);
+		read_calls++;
+		read_last = done;
+		read_total = total;
+		return;
+	}
+	if (progress_calls == 0)
+		progress_first = done;
+	else if (done < progress_last)
+		progress_backwards = true;
+	progress_calls++;
+	progress_last = done;
+	progress_total = total;
+	snprintf(progress_origin, sizeof(progress_origin), "%s", origin);
+}
+
+/* Loading tells its progress: reading the file up to its size, then
+ * signing from 0 to every record of the zone, done never above total,
+ * once more at the end with done == total. */
+START_TEST(test_sign_progress)
+{
+	struct tkey csk;
+	struct zone_key_source ks[1];
+	struct zone_dnssec d = policy;
+	struct zone_progress pg = {on_progress, NULL};
+	struct zone_source src = {
+	    .origin = "lb.test", .path = LBFILE, .dnssec = &d, .progress = &pg};
+	struct gslb_err err = {""};
+	struct zone_set *set = NULL;
+	size_t records = 0;
+
+	keygen("lb.test.", LDNS_SIGN_ECDSAP256SHA256, true, &csk);
+	ks[0] = (struct zone_key_source){.path = csk.prefix, .active = true, .where = "t:1:1"};
+	d.keys = ks;
+	d.key_count = 1;
+	ck_assert_msg(zone_set_load(&src, 1, &set, &err) == 0, "%s", err.msg);
+	ck_assert_uint_ge(progress_calls, 2);
+	ck_assert_uint_eq(progress_first, 0);
+	ck_assert(!progress_backwards);
+	ck_assert_uint_eq(progress_last, progress_total);
+	ck_assert_str_eq(progress_origin, "lb.test");
+	/* total: the records of the unsigned zone, one more per name (its NSEC) */
+	for (size_t i = 0; i < zone_node_count(zone_set_zone(set, 0)); i++) {
+		const struct zone_node *x = zone_node_at(zone_set_zone(set, 0), i);
+
+		if ((x->flags & (ZONE_NODE_EMPTY | ZONE_NODE_OCCLUDED)) == 0)
+			records++;
+	}
+	ck_assert_uint_gt(progress_total, records);
+	ck_assert_uint_ge(read_calls, 2);
+	ck_assert_uint_gt(read_total, 0);
+	ck_assert_uint_eq(read_last, read_total);
+	zone_set_free(set);
+	tkey_free(&csk);
+}
+END_TEST
+
 static Suite *sign_suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -899,6 +969,7 @@ static Suite *sign_suite(void)
 	tcase_add_test(zones, test_csk_nsec_as_ldns);
 	tcase_add_test(zones, test_ksk_zsk_nsec3_as_ldns);
 	tcase_add_test(zones, test_dynamic_names_in_chain);
+	tcase_add_test(zones, test_sign_progress);
 	tcase_add_test(zones, test_published_key);
 	tcase_add_test(zones, test_reload_keeps_signatures);
 	tcase_add_test(zones, test_presigned_file);

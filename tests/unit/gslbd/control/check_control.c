@@ -23,9 +23,12 @@
 #include "gslbd/control/alerts.h"
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/control/status.h"
+#include "gslbd/dns/answer.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/snapshot.h"
 
@@ -195,15 +198,103 @@ END_TEST
 static char alerts_seen[1024];
 static struct alert last_alert;
 
+/* Their triggers, "event:subject=trigger" joined by spaces. */
+static char triggers_seen[2048];
+
 static void collect_alert(const struct alert *a, void *arg)
 {
-	size_t n = strlen(alerts_seen);
+	size_t n = strlen(alerts_seen), m = strlen(triggers_seen);
 
 	(void)arg;
 	snprintf(alerts_seen + n, sizeof(alerts_seen) - n, "%s%s:%s", n > 0 ? " " : "",
 		 config_alert_event_name(a->event), a->subject);
+	snprintf(triggers_seen + m, sizeof(triggers_seen) - m, "%s%s:%s=%s", m > 0 ? " " : "",
+		 config_alert_event_name(a->event), a->subject, a->trigger);
 	last_alert = *a;
 }
+
+/* A fleet_write_fn standing in for the store: takes every write at the
+ * next revision. */
+static int64_t store_revision = 100;
+
+static int store_write(void *arg, const char *dc, enum admin_state st, uint64_t since_ms,
+		       const char *author, const char *reason, int64_t expect, int64_t *revision,
+		       struct gslb_err *err)
+{
+	(void)arg, (void)dc, (void)st, (void)since_ms, (void)author, (void)reason, (void)expect;
+	(void)err;
+	*revision = ++store_revision;
+	return 0;
+}
+
+/* Changes of the fleet's store: each applied on its own in the order of
+ * the store's revisions, so that the states a change alters are alerted
+ * with its trigger, as on the gslbd that wrote it; and that gslbd names
+ * its alerts alike. */
+START_TEST(test_fleet_apply)
+{
+	struct fleet_entry e[3];
+
+	control_set_alert_sink(ctl, collect_alert, NULL);
+	/* Two drains read at once, listed in another order than written. */
+	memset(e, 0, sizeof(e));
+	snprintf(e[0].dc, sizeof(e[0].dc), "eu-west");
+	e[0].state = ADMIN_DRAIN;
+	e[0].since_ms = 1000;
+	e[0].mod_revision = 12;
+	snprintf(e[1].dc, sizeof(e[1].dc), "ap-southeast");
+	e[1].state = ADMIN_DRAIN;
+	e[1].since_ms = 990;
+	e[1].mod_revision = 11;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 12);
+	ck_assert_str_eq(triggers_seen, "drained:ap-southeast=admin:ap-southeast:drain:r11 "
+					"down:ap-southeast=admin:ap-southeast:drain:r11 "
+					"drained:eu-west=admin:eu-west:drain:r12 "
+					"down:eu-west=admin:eu-west:drain:r12");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_EU], DC_STATE_DOWN);
+	/* The undrain of eu-west is kept as state none at its own revision
+	 * (the key only moves forward), read with a force-up after it. */
+	e[0].state = ADMIN_NONE;
+	e[0].mod_revision = 14;
+	e[1].state = ADMIN_FORCE_UP;
+	e[1].mod_revision = 13;
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(
+	    triggers_seen,
+	    "forced_up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "up:ap-southeast=admin:ap-southeast:force-up:r13 "
+	    "undrained:eu-west=admin:eu-west:none:r14 up:eu-west=admin:eu-west:none:r14");
+	ck_assert_int_eq(control_fleet_revision(ctl, "eu-west"), 14);
+	/* Read again: nothing changed, nothing said. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	/* A write through this gslbd: its alerts carry the revision the store
+	 * took it at, and the next write expects that revision. */
+	control_set_fleet_writer(ctl, store_write, NULL);
+	ck_assert_int_eq(control_admin_set_rev(ctl, "us-east", ADMIN_DRAIN, -1, NULL, NULL, NULL),
+			 0);
+	ck_assert_str_eq(triggers_seen, "drained:us-east=admin:us-east:drain:r101 "
+					"down:us-east=admin:us-east:drain:r101");
+	ck_assert_int_eq(control_fleet_revision(ctl, "us-east"), 101);
+	/* A read from before that write (in flight meanwhile) does not undo
+	 * it; the next one has it, and nothing changes. */
+	alerts_seen[0] = triggers_seen[0] = '\0';
+	control_fleet_apply(ctl, e, 2, 14);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	snprintf(e[2].dc, sizeof(e[2].dc), "us-east");
+	e[2].state = ADMIN_DRAIN;
+	e[2].mod_revision = 101;
+	control_fleet_apply(ctl, e, 3, 101);
+	ck_assert_str_eq(triggers_seen, "");
+	ck_assert_int_eq(snapshot_current()->dc_state[DC_US], DC_STATE_DOWN);
+	control_set_fleet_writer(ctl, NULL, NULL);
+	control_set_alert_sink(ctl, NULL, NULL);
+}
+END_TEST
 
 START_TEST(test_alerts)
 {
@@ -244,6 +335,30 @@ START_TEST(test_alerts)
 	ck_assert_str_eq(alerts_seen, "down:us-east");
 	ck_assert_msg(strncmp(last_alert.trigger, "report:probe-eu:", 16) == 0, "%s",
 		      last_alert.trigger);
+	/* Reports with a cycle: the trigger is what the probe observed (boot
+	 * id and cycle), not the copy's time or seq, so every gslbd the probe
+	 * reports to names it alike. */
+	alerts_seen[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		const char *ids[2][2] = {{"probe-us", SECRET_US}, {"probe-eu", SECRET_EU}};
+
+		for (int p = 0; p < 2; p++) {
+			char why[256] = "";
+			size_t accepted;
+			char *body = xasprintf(
+			    "{\"" PROBE_PROTO_KEY_PROBE "\":\"%s\",\"" PROBE_PROTO_KEY_CYCLE
+			    "\":%d,\"" PROBE_PROTO_KEY_RESULTS
+			    "\":[{\"" PROBE_PROTO_KEY_RESULT_DATACENTER
+			    "\":\"us-east\",\"" PROBE_PROTO_KEY_RESULT_OK "\":true}]}",
+			    ids[p][0], 41 + i);
+
+			ck_assert_int_eq(report_body(ids[p][0], ids[p][1], body, 1000, &accepted,
+						     why, sizeof(why)),
+					 REPORT_OK);
+		}
+	}
+	ck_assert_str_eq(alerts_seen, "up:us-east");
+	ck_assert_str_eq(last_alert.trigger, "report:probe-eu:0000000000c0ffee:42");
 	control_set_alert_sink(ctl, NULL, NULL);
 
 	/* The id follows from event, subject and trigger alone. */
@@ -388,6 +503,158 @@ START_TEST(test_metrics_text)
 }
 END_TEST
 
+/* The series the dashboard draws: pools, overrides, what each probe says. */
+START_TEST(test_metrics_dashboard)
+{
+	struct metrics_shard *shard = metrics_shard_new();
+	struct metrics_shard *sum = xmalloc(sizeof(*sum));
+	struct lb_decision *d = xcalloc(1, sizeof(*d));
+	struct answer_result res;
+	struct gslb_err err = {""};
+	size_t len = 0;
+	char *text;
+
+	memset(&res, 0, sizeof(res));
+	res.action = ANSWER_SEND;
+	res.qtype = 1;
+	res.lb = d;
+	d->chosen_count = 1;
+	metrics_count_result(shard, &res); /* preferred */
+	d->failed_open = true;
+	metrics_count_result(shard, &res);
+	metrics_count_result(shard, &res); /* fail_open twice */
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", true), REPORT_OK);
+		ck_assert_int_eq(report("probe-us", SECRET_US, "ap-southeast", false), REPORT_OK);
+	}
+	metrics_sum(sum);
+	text = status_metrics_text(ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"preferred\"} 1\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fallback\"} 0\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fail_open\"} 2\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_datacenter_info{pool=\"web\",datacenter=\"eu-west\"} 1\n"),
+	    "%s", text);
+	/* eu-west drained, ap-southeast down: us-east alone is answered */
+	ck_assert_msg(strstr(text, "gslbd_pool_datacenters_up{pool=\"web\"} 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"eu-west\","
+				   "state=\"drain\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"us-east\","
+				   "state=\"drain\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"eu-west\"} "),
+	    "%s", text);
+	ck_assert_msg(
+	    !strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"us-east\"}"),
+	    "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-us\",region=\"us\","
+				   "datacenter=\"ap-southeast\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_rtt_seconds{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 0.012500\n"),
+		      "%s", text);
+	free(text);
+	free(sum);
+	free(d);
+	metrics_shutdown();
+}
+END_TEST
+
+/* The status page's history on a virtual clock: samples every 10 s with
+ * the answers since the one before, events, the one-hour window and the
+ * bound on events. */
+START_TEST(test_history)
+{
+	struct history *h = history_new();
+	struct metrics_shard *shard = metrics_shard_new();
+	struct admin_table *admin = admin_table_new();
+	const struct snapshot *snap = snapshot_current();
+	const uint64_t t0 = 1800000000000;
+	struct alert a;
+	json_t *j, *us, *eu, *ev;
+
+	for (int i = 0; i < 5; i++)
+		metrics_count_dc(shard, DC_US);
+	ck_assert(history_sample(h, snap, admin, t0));
+	ck_assert(!history_sample(h, snap, admin, t0 + HISTORY_SAMPLE_MS - 1));
+	for (int i = 0; i < 3; i++)
+		metrics_count_dc(shard, DC_US);
+	metrics_count_dc(shard, DC_EU);
+	memset(&a, 0, sizeof(a));
+	a.event = CONFIG_ALERT_DRAINED;
+	snprintf(a.subject, sizeof(a.subject), "eu-west");
+	snprintf(a.reason, sizeof(a.reason), "set by operator");
+	a.wall_ms = t0 + 5000;
+	history_event(h, &a);
+	ck_assert(admin_table_set(admin, "eu-west", ADMIN_DRAIN, t0 + 5000));
+	ck_assert(history_sample(h, snap, admin, t0 + HISTORY_SAMPLE_MS));
+	metrics_count_dc(shard, DC_US);
+
+	/* two samples and now; the answers of each interval; the live one */
+	j = history_json(h, snap, admin, t0 + HISTORY_SAMPLE_MS + 2000);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "times")), 3);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(j, "times"), 1)),
+			 (json_int_t)(t0 + HISTORY_SAMPLE_MS));
+	us = json_array_get(json_object_get(j, "datacenters"), DC_US);
+	eu = json_array_get(json_object_get(j, "datacenters"), DC_EU);
+	ck_assert_str_eq(json_string_value(json_object_get(us, "name")), "us-east");
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 0)), 5);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 1)), 3);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 2)), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(eu, "answers"), 1)), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 0)), "up");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 1)),
+			 "drained");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 2)),
+			 "drained");
+	ev = json_array_get(json_object_get(j, "events"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "drained");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "datacenter")), "eu-west");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "time_ms")),
+			 (json_int_t)(t0 + 5000));
+	json_decref(j);
+
+	/* an hour later, what came before the window is gone; events are
+	 * bounded, the newest kept */
+	for (unsigned i = 0; i < HISTORY_EVENTS + 10; i++) {
+		a.wall_ms = t0 + HISTORY_WINDOW_MS + i;
+		history_event(h, &a);
+	}
+	ck_assert(history_sample(h, snap, admin, t0 + HISTORY_WINDOW_MS + 20000));
+	j = history_json(h, snap, admin, t0 + HISTORY_WINDOW_MS + 20000);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "times")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), HISTORY_EVENTS);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(
+		json_array_get(json_object_get(j, "events"), HISTORY_EVENTS - 1), "time_ms")),
+	    (json_int_t)(t0 + HISTORY_WINDOW_MS + HISTORY_EVENTS + 9));
+	json_decref(j);
+	/* the ring of samples stays at HISTORY_SAMPLES */
+	for (unsigned i = 1; i <= HISTORY_SAMPLES + 5; i++)
+		ck_assert(history_sample(h, snap, admin,
+					 t0 + 2 * HISTORY_WINDOW_MS + i * HISTORY_SAMPLE_MS));
+	j = history_json(h, snap, admin, t0 + 2 * HISTORY_WINDOW_MS + 400 * HISTORY_SAMPLE_MS);
+	ck_assert_uint_le(json_array_size(json_object_get(j, "times")), HISTORY_SAMPLES + 1);
+	ck_assert_uint_gt(json_array_size(json_object_get(j, "times")), 300);
+	json_decref(j);
+	admin_table_free(admin);
+	history_free(h);
+	metrics_shutdown();
+}
+END_TEST
+
 START_TEST(test_explain)
 {
 	struct explain_query q = {
@@ -457,7 +724,7 @@ START_TEST(test_load_to_snapshot)
 {
 	const struct snapshot *snap;
 	struct gslb_err err = {""};
-	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1};
+	struct explain_query q = {"fo.gslb.test", "192.0.2.1", NULL, 1, NULL};
 	json_t *j;
 	char *text;
 	size_t len;
@@ -516,6 +783,18 @@ START_TEST(test_load_to_snapshot)
 	snap = snapshot_current();
 	ck_assert_uint_eq(snap->generation, gen);
 	ck_assert_uint_eq(snap->latency->loads[DC_EU].keep, LATENCY_KEEP_ALL / 2);
+	/* explain from the API shows the utilisation status shows (the
+	 * median, 1.55), not the snapshot's of the last change (1.6) */
+	ck_assert_double_eq_tol(snap->latency->loads[DC_EU].util, 1.6, 1e-9);
+	q.ctl = ctl;
+	j = explain_json(snap, &q, &err);
+	ck_assert_msg(j != NULL, "%s", err.msg);
+	text = json_dumps(j, JSON_COMPACT);
+	ck_assert_msg(strstr(text, "\"utilisation\":1.55,") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\"share\":0.5") != NULL, "%s", text);
+	free(text);
+	json_decref(j);
+	q.ctl = NULL;
 	/* us-east at 30 %: it leads least_load */
 	report_load("probe-us", SECRET_US, "us-east", "30");
 	snap = snapshot_current();
@@ -574,8 +853,11 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_admin_drain_persists);
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_metrics_text);
+	tcase_add_test(tc, test_metrics_dashboard);
+	tcase_add_test(tc, test_history);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
+	tcase_add_test(tc, test_fleet_apply);
 	tcase_add_test(tc, test_load_to_snapshot);
 	suite_add_tcase(s, tc);
 

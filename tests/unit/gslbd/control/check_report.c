@@ -701,7 +701,8 @@ static enum report_verdict parse(size_t probe, const char *body, struct health_r
 				 size_t *count, char *why, size_t why_len)
 {
 	memset(skipped, 0, sizeof(skipped));
-	return report_parse(cfg, probe, body, strlen(body), res, count, skipped, why, why_len);
+	return report_parse(cfg, probe, body, strlen(body), NULL, res, count, skipped, why,
+			    why_len);
 }
 
 START_TEST(test_parse_valid)
