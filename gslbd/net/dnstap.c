@@ -350,16 +350,19 @@ static bool put_qname(struct text *t, const uint8_t *m, size_t len)
 	while (m[off] != 0) {
 		uint8_t l = m[off++];
 
-		for (uint8_t i = 0; i < l; i++) {
-			uint8_t c = m[off + i];
+		for (uint8_t i = 0, run = 0; i <= l; i++) {
+			uint8_t c = i < l ? m[off + i] : 0;
 
-			if (c <= ' ' || c >= 0x7f || c == '=' || c == '\\' || c == '.') {
+			if (i < l && c > ' ' && c < 0x7f && c != '=' && c != '\\' && c != '.')
+				continue;
+			/* Copy the plain run before c at once, then escape c. */
+			put_mem(t, (const char *)m + off + run, (size_t)(i - run));
+			run = (uint8_t)(i + 1);
+			if (i < l) {
 				char esc[4] = {'\\', (char)('0' + c / 100), (char)('0' + c / 10 % 10),
 					       (char)('0' + c % 10)};
 
 				put_mem(t, esc, 4);
-			} else {
-				put_char(t, (char)c);
 			}
 		}
 		put_char(t, '.');
@@ -409,10 +412,22 @@ size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
 		if (s->flags & DNSTAP_F_PRIVATE)
 			PUT_LIT(&t, " private=1");
 	}
-	if ((s->ecs_family == 1 || s->ecs_family == 2) &&
-	    inet_ntop(s->ecs_family == 1 ? AF_INET : AF_INET6, s->ecs_addr, ip, sizeof(ip)) != NULL) {
+	bool ecs = false;
+
+	if (s->ecs_family == 1) {
+		ecs = true;
+		PUT_LIT(&t, " ecs=");
+		for (int i = 0; i < 4; i++) {
+			if (i > 0)
+				put_char(&t, '.');
+			put_uint(&t, s->ecs_addr[i]);
+		}
+	} else if (s->ecs_family == 2 && inet_ntop(AF_INET6, s->ecs_addr, ip, sizeof(ip)) != NULL) {
+		ecs = true;
 		PUT_LIT(&t, " ecs=");
 		put_str(&t, ip);
+	}
+	if (ecs) {
 		put_char(&t, '/');
 		put_uint(&t, s->ecs_source);
 		PUT_LIT(&t, " scope=");
