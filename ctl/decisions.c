@@ -23,24 +23,24 @@
 #include "common/xalloc.h"
 
 #define CONTENT_TYPE "protobuf:dnstap.Dnstap"
-#define FIELD_MAX 256
+#define FIELD_MAX    256
 
 /* One answer with its decision. */
 struct row {
-	char time[32];            /* response time, UTC */
-	char resolver[64];        /* the resolver's address */
-	char proto[4];            /* udp or tcp */
-	char name[FIELD_MAX];     /* the name asked */
-	char pool[FIELD_MAX];     /* the pool that answered */
-	char dc[FIELD_MAX];       /* the datacenters answered, comma-separated, or "-" */
-	char reason[FIELD_MAX];   /* why */
-	char country[8];          /* the client's country, or "" */
-	char continent[8];        /* its continent, or "" */
-	char ecs[64];             /* the Client Subnet asked for, or "" */
-	char scope[8];            /* the scope answered, or "" */
-	char gen[24];             /* the snapshot generation */
-	char notes[64];           /* failopen, empty, private */
-	int id;                   /* the message ID, -1 when the response is not there */
+	char time[32];          /* response time, UTC */
+	char resolver[64];      /* the resolver's address */
+	char proto[4];          /* udp or tcp */
+	char name[FIELD_MAX];   /* the name asked */
+	char pool[FIELD_MAX];   /* the pool that answered */
+	char dc[FIELD_MAX];     /* the datacenters answered, comma-separated, or "-" */
+	char reason[FIELD_MAX]; /* why */
+	char country[8];        /* the client's country, or "" */
+	char continent[8];      /* its continent, or "" */
+	char ecs[64];           /* the Client Subnet asked for, or "" */
+	char scope[8];          /* the scope answered, or "" */
+	char gen[24];           /* the snapshot generation */
+	char notes[64];         /* failopen, empty, private */
+	int id;                 /* the message ID, -1 when the response is not there */
 };
 
 /* What was read. */
@@ -78,9 +78,9 @@ static bool extra_parse(const uint8_t *text, size_t len, struct row *r)
 			continue;
 		klen = (size_t)(eq - tok);
 		eq++;
-#define FIELD(key, dst)                                                            \
-	else if (klen == strlen(key) && memcmp(tok, key, klen) == 0)                 \
-		copy_field(dst, sizeof(dst), eq, (size_t)(stop - eq))
+#define FIELD(key, dst)                                                                            \
+	else if (klen == strlen(key) && memcmp(tok, key, klen) == 0)                               \
+	    copy_field(dst, sizeof(dst), eq, (size_t)(stop - eq))
 		if (klen == 4 && memcmp(tok, "gslb", 4) == 0)
 			lb = stop - eq == 1 && *eq == '1';
 		FIELD("name", r->name);
@@ -94,7 +94,8 @@ static bool extra_parse(const uint8_t *text, size_t len, struct row *r)
 		FIELD("gen", r->gen);
 		else if ((klen == 8 && memcmp(tok, "failopen", 8) == 0) ||
 			 (klen == 5 && memcmp(tok, "empty", 5) == 0) ||
-			 (klen == 7 && memcmp(tok, "private", 7) == 0)) {
+			 (klen == 7 && memcmp(tok, "private", 7) == 0))
+		{
 			size_t n = strlen(r->notes);
 
 			snprintf(r->notes + n, sizeof(r->notes) - n, "%s%.*s", n > 0 ? "," : "",
@@ -163,9 +164,10 @@ static bool client_matches(const struct reading *rd, const struct row *r, const 
 static void row_print(const struct decisions_opts *o, const struct row *r)
 {
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", r->time,
-				      "resolver", r->resolver, "transport", r->proto, "name", r->name,
-				      "pool", r->pool, "datacenters", r->dc, "reason", r->reason);
+		json_t *j =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", r->time, "resolver",
+			      r->resolver, "transport", r->proto, "name", r->name, "pool", r->pool,
+			      "datacenters", r->dc, "reason", r->reason);
 		char *text;
 
 		if (r->country[0] != '\0')
@@ -191,8 +193,8 @@ static void row_print(const struct decisions_opts *o, const struct row *r)
 
 		snprintf(where, sizeof(where), "%s%s%s", r->country, r->continent[0] ? "/" : "",
 			 r->continent);
-		printf("%-24s %-22s %-3s %-28s %-10s %-20s %-10s %-6s %-18s %-5s %-5s %s\n", r->time,
-		       r->resolver, r->proto, r->name, r->pool, r->dc, r->reason,
+		printf("%-24s %-22s %-3s %-28s %-10s %-20s %-10s %-6s %-18s %-5s %-5s %s\n",
+		       r->time, r->resolver, r->proto, r->name, r->pool, r->dc, r->reason,
 		       where[0] != '\0' ? where : "-", r->ecs[0] != '\0' ? r->ecs : "-",
 		       r->scope[0] != '\0' ? r->scope : "-", r->gen[0] != '\0' ? r->gen : "-",
 		       r->notes);
@@ -233,8 +235,9 @@ static bool frame_row(struct reading *rd, const uint8_t *data, size_t len, struc
 
 		gmtime_r(&t, &tm);
 		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(r->time, sizeof(r->time), "%s.%03uZ", day,
-			 (unsigned)(m->has_response_time_nsec ? m->response_time_nsec / 1000000 : 0));
+		snprintf(
+		    r->time, sizeof(r->time), "%s.%03uZ", day,
+		    (unsigned)(m->has_response_time_nsec ? m->response_time_nsec / 1000000 : 0));
 	}
 	if (m->has_query_address && (m->query_address.len == 4 || m->query_address.len == 16)) {
 		char ip[INET6_ADDRSTRLEN];
@@ -249,8 +252,9 @@ static bool frame_row(struct reading *rd, const uint8_t *data, size_t len, struc
 			snprintf(r->resolver, sizeof(r->resolver), "%s", ip);
 	}
 	snprintf(r->proto, sizeof(r->proto), "%s",
-		 m->has_socket_protocol && m->socket_protocol == DNSTAP__SOCKET_PROTOCOL__TCP ? "tcp"
-											   : "udp");
+		 m->has_socket_protocol && m->socket_protocol == DNSTAP__SOCKET_PROTOCOL__TCP
+		     ? "tcp"
+		     : "udp");
 	if (o->name != NULL && !same_name(r->name, o->name))
 		goto out;
 	if (o->dc != NULL && !has_dc(r->dc, o->dc))
@@ -411,7 +415,8 @@ static int from_socket(struct reading *rd)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", o->socket);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unlink(o->socket);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(lfd, 4) != 0) {
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(lfd, 4) != 0) {
 		fprintf(stderr, "gslbctl: %s: %s\n", o->socket, strerror(errno));
 		if (lfd >= 0)
 			close(lfd);

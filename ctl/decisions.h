@@ -11,13 +11,13 @@
 
 /* What to read and show. */
 struct decisions_opts {
-	const char *file;    /* read this dnstap file, or NULL */
-	const char *socket;  /* or listen on this unix socket for gslbd's stream */
-	const char *name;    /* only this name (case-insensitive, final dot optional), or NULL */
-	const char *dc;      /* only answers that include this datacenter, or NULL */
-	const char *client;  /* only clients (ECS network, else resolver) in this prefix, or NULL */
-	size_t count;        /* file: the last count answers; socket: stop after count */
-	bool json;           /* one JSON object per line instead of columns */
+	const char *file;   /* read this dnstap file, or NULL */
+	const char *socket; /* or listen on this unix socket for gslbd's stream */
+	const char *name;   /* only this name (case-insensitive, final dot optional), or NULL */
+	const char *dc;     /* only answers that include this datacenter, or NULL */
+	const char *client; /* only clients (ECS network, else resolver) in this prefix, or NULL */
+	size_t count;       /* file: the last count answers; socket: stop after count */
+	bool json;          /* one JSON object per line instead of columns */
 };
 
 /* Run the command. Returns a gslbctl exit status (0 ok, 1 the stream could

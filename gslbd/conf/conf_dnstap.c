@@ -22,10 +22,10 @@
 
 /* Response codes by name (RFC 6895), index = code. */
 static const char *const rcode_words[] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", NULL,     NULL,      NULL,       NULL,
-    "BADVERS", "BADSIG",  "BADKEY",   "BADTIME",  "BADMODE", "BADNAME", "BADALG",   "BADTRUNC",
-    "BADCOOKIE", NULL,    NULL,       NULL,       NULL,      NULL,      NULL,       NULL,
+    "NOERROR",   "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET",   "NOTAUTH", "NOTZONE",  "DSOTYPENI", NULL,      NULL,      NULL,       NULL,
+    "BADVERS",   "BADSIG",  "BADKEY",   "BADTIME",   "BADMODE", "BADNAME", "BADALG",   "BADTRUNC",
+    "BADCOOKIE", NULL,      NULL,       NULL,        NULL,      NULL,      NULL,       NULL,
 };
 
 _Static_assert(sizeof(rcode_words) / sizeof(rcode_words[0]) == 32, "one slot per code 0..31");
@@ -59,15 +59,17 @@ int conf_dnstap_rcodes_read(struct loader *l, const struct ytree_node *key,
 				code = 32;
 		} else {
 			for (unsigned c = 0; c < 32; c++) {
-				if (rcode_words[c] != NULL && strcasecmp(rcode_words[c], v->scalar) == 0)
+				if (rcode_words[c] != NULL &&
+				    strcasecmp(rcode_words[c], v->scalar) == 0)
 					code = c;
 			}
 		}
 		if (code >= 32)
-			return ytree_error_path(&l->r, v, path,
-						"'%s' is not a response code (NOERROR, FORMERR, "
-						"SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, ..., or 0..31)",
-						v->scalar);
+			return ytree_error_path(
+			    &l->r, v, path,
+			    "'%s' is not a response code (NOERROR, FORMERR, "
+			    "SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, ..., or 0..31)",
+			    v->scalar);
 		l->cfg->dnstap_rcodes |= 1u << code;
 	}
 	return 0;
@@ -109,11 +111,13 @@ static int zones_check(struct loader *l)
 			return rc;
 		len = dname_from_str(v->scalar, wire);
 		for (z = 0; len > 0 && z < cfg->zone_count; z++) {
-			if (l->zone_wire_len[z] == len && memcmp(l->zone_wire[z], wire, (size_t)len) == 0)
+			if (l->zone_wire_len[z] == len &&
+			    memcmp(l->zone_wire[z], wire, (size_t)len) == 0)
 				break;
 		}
 		if (len <= 0 || z == cfg->zone_count)
-			return ytree_error_path(&l->r, v, path, "'%s' is not a served zone", v->scalar);
+			return ytree_error_path(&l->r, v, path, "'%s' is not a served zone",
+						v->scalar);
 		cfg->dnstap_zone_on[z] = true;
 	}
 	return 0;
@@ -143,20 +147,21 @@ static int sink_check(struct loader *l)
 	char dir[4096];
 	struct stat st;
 
-	if ((cfg->dnstap_socket != NULL) + (cfg->dnstap_tcp != NULL) + (cfg->dnstap_file != NULL) > 1) {
+	if ((cfg->dnstap_socket != NULL) + (cfg->dnstap_tcp != NULL) + (cfg->dnstap_file != NULL) >
+	    1) {
 		const struct ytree_node *second = cfg->dnstap_file != NULL ? file_n : tcp_n;
 
-		return ytree_error_path(&l->r, second,
-					cfg->dnstap_file != NULL ? file_k : tcp_k,
+		return ytree_error_path(&l->r, second, cfg->dnstap_file != NULL ? file_k : tcp_k,
 					"dnstap takes one of socket, tcp and file");
 	}
 	if (cfg->dnstap_socket != NULL) {
 		struct sockaddr_un sun;
 
 		if (strlen(cfg->dnstap_socket) >= sizeof(sun.sun_path))
-			return ytree_error_path(&l->r, socket_n, socket_k,
-						"'%s' is longer than a unix socket path may be (%zu)",
-						cfg->dnstap_socket, sizeof(sun.sun_path) - 1);
+			return ytree_error_path(
+			    &l->r, socket_n, socket_k,
+			    "'%s' is longer than a unix socket path may be (%zu)",
+			    cfg->dnstap_socket, sizeof(sun.sun_path) - 1);
 		folder_of(cfg->dnstap_socket, dir, sizeof(dir));
 		if (stat(dir, &st) != 0)
 			return ytree_error_path(&l->r, socket_n, socket_k,

@@ -72,9 +72,8 @@ static bool wanted(const struct config *cfg, const struct query_event *ev)
 {
 	if (cfg->dnstap_only_lb && ev->res.lb == NULL)
 		return false;
-	if (cfg->dnstap_rcodes != 0 &&
-	    (ev->res.rcode < 0 || ev->res.rcode >= 32 ||
-	     !(cfg->dnstap_rcodes & (1u << ev->res.rcode))))
+	if (cfg->dnstap_rcodes != 0 && (ev->res.rcode < 0 || ev->res.rcode >= 32 ||
+					!(cfg->dnstap_rcodes & (1u << ev->res.rcode))))
 		return false;
 	if (cfg->dnstap_zone_on != NULL) {
 		size_t z;
@@ -129,8 +128,9 @@ static void decision_copy(struct dnstap_slot *s, const struct config *cfg,
 	s->continent[0] = '\0';
 	if (d->pool < cfg->pool_count) {
 		append(s->pool, &len, sizeof(s->pool), cfg->pools[d->pool].name);
-		s->reason = d->reason == LB_REASON_POLICY ? lb_policy_name(cfg->pools[d->pool].policy)
-							  : lb_reason_name(d->reason);
+		s->reason = d->reason == LB_REASON_POLICY
+				? lb_policy_name(cfg->pools[d->pool].policy)
+				: lb_reason_name(d->reason);
 	} else {
 		s->reason = lb_reason_name(d->reason);
 	}
@@ -163,17 +163,20 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 	if (!config_dnstap_enabled(cfg) || (!log_q && !log_r) || ev->query == NULL ||
 	    ev->fate == QUERY_NOT_ANSWERED)
 		return;
-	if (!wanted(cfg, ev) || (cfg->dnstap_sample > 1 && r->sampled++ % cfg->dnstap_sample != 0)) {
-		atomic_store_explicit(&r->dropped_filtered,
-				      atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+	if (!wanted(cfg, ev) ||
+	    (cfg->dnstap_sample > 1 && r->sampled++ % cfg->dnstap_sample != 0)) {
+		atomic_store_explicit(
+		    &r->dropped_filtered,
+		    atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + 1,
+		    memory_order_relaxed);
 		return;
 	}
 	head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 	if (head - tail > r->mask) {
 		atomic_store_explicit(&r->dropped_full,
-				      atomic_load_explicit(&r->dropped_full, memory_order_relaxed) + 1,
+				      atomic_load_explicit(&r->dropped_full, memory_order_relaxed) +
+					  1,
 				      memory_order_relaxed);
 		return;
 	}

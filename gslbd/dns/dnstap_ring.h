@@ -26,10 +26,10 @@
 struct query_event;
 struct dnstap_ring;
 
-#define DNSTAP_SLOT_DATA 4096    /* bytes of query and response one slot keeps */
-#define DNSTAP_RING_SLOTS 1024   /* default slots of a DNS thread's ring (dnstap.ring_size) */
-#define DNSTAP_NAME_MAX 64       /* a pool's name, NUL included (conf: 1..63 bytes) */
-#define DNSTAP_DCS_MAX 256       /* datacenter names answered, comma-separated, NUL included */
+#define DNSTAP_SLOT_DATA  4096 /* bytes of query and response one slot keeps */
+#define DNSTAP_RING_SLOTS 1024 /* default slots of a DNS thread's ring (dnstap.ring_size) */
+#define DNSTAP_NAME_MAX   64   /* a pool's name, NUL included (conf: 1..63 bytes) */
+#define DNSTAP_DCS_MAX    256  /* datacenter names answered, comma-separated, NUL included */
 
 /* Flags of a slot. */
 #define DNSTAP_F_QUERY        0x001u /* write an AUTH_QUERY */
@@ -52,27 +52,27 @@ union dnstap_addr {
 
 /* One message exchange, as the writer needs it. */
 struct dnstap_slot {
-	unsigned flags;              /* DNSTAP_F_* */
-	int rcode;                   /* response code sent, -1 when nothing was */
-	uint16_t qtype;              /* question type, 0 when unparsed */
-	uint16_t query_len;          /* bytes of the query at data (0 when cut) */
-	uint16_t response_len;       /* bytes of the response at data + query_len (0: none or cut) */
-	uint8_t ecs_family;          /* the query's Client Subnet: 0 none, 1 IPv4, 2 IPv6 */
-	uint8_t ecs_source;          /* its source prefix length */
-	uint8_t ecs_scope;           /* the scope prefix length answered */
-	uint8_t ecs_addr[16];        /* its address, zero-padded */
-	union dnstap_addr peer;      /* the client (resolver) */
-	union dnstap_addr local;     /* the address the query reached (DNSTAP_F_LOCAL) */
-	struct timespec received;    /* wall clock when the query was read */
-	struct timespec responded;   /* wall clock when the response was recorded */
-	uint64_t generation;         /* the generation of the snapshot that answered */
-	const char *reason;          /* DNSTAP_F_LB: why, a static string (lb_reason_name(),
-				      * or the pool's policy, lb_policy_name()) */
-	char country[3];             /* DNSTAP_F_LB: the client's country, "" when unknown */
-	char continent[3];           /* DNSTAP_F_LB: its continent, "" when unknown */
-	char pool[DNSTAP_NAME_MAX];  /* DNSTAP_F_LB: the pool that answered */
-	char dcs[DNSTAP_DCS_MAX];    /* DNSTAP_F_LB: the datacenters answered, in order,
-				      * comma-separated (cut at a whole name) */
+	unsigned flags;             /* DNSTAP_F_* */
+	int rcode;                  /* response code sent, -1 when nothing was */
+	uint16_t qtype;             /* question type, 0 when unparsed */
+	uint16_t query_len;         /* bytes of the query at data (0 when cut) */
+	uint16_t response_len;      /* bytes of the response at data + query_len (0: none or cut) */
+	uint8_t ecs_family;         /* the query's Client Subnet: 0 none, 1 IPv4, 2 IPv6 */
+	uint8_t ecs_source;         /* its source prefix length */
+	uint8_t ecs_scope;          /* the scope prefix length answered */
+	uint8_t ecs_addr[16];       /* its address, zero-padded */
+	union dnstap_addr peer;     /* the client (resolver) */
+	union dnstap_addr local;    /* the address the query reached (DNSTAP_F_LOCAL) */
+	struct timespec received;   /* wall clock when the query was read */
+	struct timespec responded;  /* wall clock when the response was recorded */
+	uint64_t generation;        /* the generation of the snapshot that answered */
+	const char *reason;         /* DNSTAP_F_LB: why, a static string (lb_reason_name(),
+				     * or the pool's policy, lb_policy_name()) */
+	char country[3];            /* DNSTAP_F_LB: the client's country, "" when unknown */
+	char continent[3];          /* DNSTAP_F_LB: its continent, "" when unknown */
+	char pool[DNSTAP_NAME_MAX]; /* DNSTAP_F_LB: the pool that answered */
+	char dcs[DNSTAP_DCS_MAX];   /* DNSTAP_F_LB: the datacenters answered, in order,
+				     * comma-separated (cut at a whole name) */
 	uint8_t data[DNSTAP_SLOT_DATA]; /* the query, then the response */
 };
 

@@ -28,12 +28,13 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/dnstap_ring.h"
 
-#define WRITER_BATCH 64          /* frames per writev */
-#define WRITER_FRAME_MAX (2 * DNSTAP_SLOT_DATA + 2048) /* one encoded message at most */
-#define WRITER_IDLE_MIN_MS 2     /* first wait when every ring was empty */
-#define WRITER_IDLE_MAX_MS 20    /* the wait doubles while they stay empty: a ring of
-				  * 1024 slots holds 50,000 queries/s for this long */
-#define WRITER_MAX_RINGS 1024    /* DNS threads */
+#define WRITER_BATCH       64                            /* frames per writev */
+#define WRITER_FRAME_MAX   (2 * DNSTAP_SLOT_DATA + 2048) /* one encoded message at most */
+#define WRITER_IDLE_MIN_MS 2                             /* first wait when every ring was empty */
+#define WRITER_IDLE_MAX_MS                                                                         \
+	20                    /* the wait doubles while they stay empty: a ring of                 \
+			       * 1024 slots holds 50,000 queries/s for this long */
+#define WRITER_MAX_RINGS 1024 /* DNS threads */
 
 /* Where the messages go. */
 enum sink_kind {
@@ -45,42 +46,42 @@ enum sink_kind {
 
 /* A sink as configured (the writer thread's copy). */
 struct sink_conf {
-	enum sink_kind kind;  /* which */
-	char *path;           /* SINK_UNIX, SINK_FILE: the path */
-	struct netaddr addr;  /* SINK_TCP: the collector */
-	char *identity;       /* Dnstap.identity, or NULL */
-	char *version;        /* Dnstap.version, or NULL */
-	unsigned serial;      /* bumped by every reconfiguration */
+	enum sink_kind kind; /* which */
+	char *path;          /* SINK_UNIX, SINK_FILE: the path */
+	struct netaddr addr; /* SINK_TCP: the collector */
+	char *identity;      /* Dnstap.identity, or NULL */
+	char *version;       /* Dnstap.version, or NULL */
+	unsigned serial;     /* bumped by every reconfiguration */
 };
 
 /* The transport under libfstrm (its fstrm_rdwr object). */
 struct sink_io {
-	enum sink_kind kind;  /* which */
-	char path[108];       /* SINK_UNIX, SINK_FILE */
-	struct netaddr addr;  /* SINK_TCP */
-	int fd;               /* open descriptor, or -1 */
+	enum sink_kind kind; /* which */
+	char path[108];      /* SINK_UNIX, SINK_FILE */
+	struct netaddr addr; /* SINK_TCP */
+	int fd;              /* open descriptor, or -1 */
 };
 
 struct dnstap_writer {
-	pthread_t thread;                  /* the writer thread */
-	bool started;                      /* thread created */
-	pthread_mutex_t lock;              /* guards next and stop */
-	pthread_cond_t wake;               /* signalled on reconfiguration and stop */
-	struct sink_conf next;             /* latest configuration (under lock) */
-	bool stop;                         /* asked to stop (under lock) */
+	pthread_t thread;                            /* the writer thread */
+	bool started;                                /* thread created */
+	pthread_mutex_t lock;                        /* guards next and stop */
+	pthread_cond_t wake;                         /* signalled on reconfiguration and stop */
+	struct sink_conf next;                       /* latest configuration (under lock) */
+	bool stop;                                   /* asked to stop (under lock) */
 	struct dnstap_ring *rings[WRITER_MAX_RINGS]; /* one per DNS thread */
-	size_t ring_count;                 /* entries at rings */
-	unsigned ring_slots;               /* slots of each ring (dnstap.ring_size at start) */
-	const struct config *last_cfg;     /* the config last taken (main thread), not dereferenced */
+	size_t ring_count;                           /* entries at rings */
+	unsigned ring_slots;           /* slots of each ring (dnstap.ring_size at start) */
+	const struct config *last_cfg; /* the config last taken (main thread), not dereferenced */
 	/* The thread's own state. */
-	struct sink_conf cur;              /* the configuration in use */
-	struct fstrm_writer *fw;           /* the open sink, or NULL */
-	unsigned backoff_ms;               /* wait before the next open after a failure */
-	unsigned idle_ms;                  /* wait when the rings are found empty */
-	uint64_t next_open_ms;             /* monotonic time of the next open */
-	bool warned;                       /* a failure was logged since the last success */
-	uint8_t *frames;                   /* WRITER_BATCH encoded messages */
-	struct iovec iov[WRITER_BATCH];    /* the batch */
+	struct sink_conf cur;           /* the configuration in use */
+	struct fstrm_writer *fw;        /* the open sink, or NULL */
+	unsigned backoff_ms;            /* wait before the next open after a failure */
+	unsigned idle_ms;               /* wait when the rings are found empty */
+	uint64_t next_open_ms;          /* monotonic time of the next open */
+	bool warned;                    /* a failure was logged since the last success */
+	uint8_t *frames;                /* WRITER_BATCH encoded messages */
+	struct iovec iov[WRITER_BATCH]; /* the batch */
 };
 
 static void sink_conf_fini(struct sink_conf *c)
@@ -359,8 +360,8 @@ static bool put_qname(struct text *t, const uint8_t *m, size_t len)
 			put_mem(t, (const char *)m + off + run, (size_t)(i - run));
 			run = (uint8_t)(i + 1);
 			if (i < l) {
-				char esc[4] = {'\\', (char)('0' + c / 100), (char)('0' + c / 10 % 10),
-					       (char)('0' + c % 10)};
+				char esc[4] = {'\\', (char)('0' + c / 100),
+					       (char)('0' + c / 10 % 10), (char)('0' + c % 10)};
 
 				put_mem(t, esc, 4);
 			}
@@ -551,13 +552,15 @@ static void pb_port(struct pb *b, const union dnstap_addr *a, unsigned port_fiel
 static void message_write(struct pb *b, const struct dnstap_slot *s, bool response)
 {
 	pb_uint(b, M_TYPE,
-		response ? DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE : DNSTAP__MESSAGE__TYPE__AUTH_QUERY);
+		response ? DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE
+			 : DNSTAP__MESSAGE__TYPE__AUTH_QUERY);
 	if (s->peer.sa.sa_family == AF_INET || s->peer.sa.sa_family == AF_INET6)
 		pb_uint(b, M_SOCKET_FAMILY,
 			s->peer.sa.sa_family == AF_INET ? DNSTAP__SOCKET_FAMILY__INET
 							: DNSTAP__SOCKET_FAMILY__INET6);
 	pb_uint(b, M_SOCKET_PROTOCOL,
-		s->flags & DNSTAP_F_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP);
+		s->flags & DNSTAP_F_TCP ? DNSTAP__SOCKET_PROTOCOL__TCP
+					: DNSTAP__SOCKET_PROTOCOL__UDP);
 	pb_addr(b, &s->peer, M_QUERY_ADDRESS);
 	if (s->flags & DNSTAP_F_LOCAL)
 		pb_addr(b, &s->local, M_RESPONSE_ADDRESS);
@@ -632,8 +635,8 @@ static void sink_failed(struct dnstap_writer *w, const char *what)
 	sink_close(w);
 	dnstap_stats_count_write_error();
 	w->next_open_ms = time_mono_ms() + w->backoff_ms;
-	w->backoff_ms = w->backoff_ms * 2 > DNSTAP_BACKOFF_MAX_MS ? DNSTAP_BACKOFF_MAX_MS
-								 : w->backoff_ms * 2;
+	w->backoff_ms =
+	    w->backoff_ms * 2 > DNSTAP_BACKOFF_MAX_MS ? DNSTAP_BACKOFF_MAX_MS : w->backoff_ms * 2;
 	if (!w->warned) {
 		sink_describe(&w->cur, d, sizeof(d));
 		log_warn("dnstap: %s: %s failed; trying again every %u ms at most", d, what,
@@ -710,9 +713,9 @@ static void take_config(struct dnstap_writer *w)
 	       ((w->next.path == NULL && w->cur.path == NULL) ||
 		(w->next.path != NULL && w->cur.path != NULL &&
 		 strcmp(w->next.path, w->cur.path) == 0)) &&
-	       (w->next.kind != SINK_TCP || (w->next.addr.len == w->cur.addr.len &&
-					     memcmp(&w->next.addr.u, &w->cur.addr.u,
-						    w->next.addr.len) == 0));
+	       (w->next.kind != SINK_TCP ||
+		(w->next.addr.len == w->cur.addr.len &&
+		 memcmp(&w->next.addr.u, &w->cur.addr.u, w->next.addr.len) == 0));
 	sink_conf_copy(&w->cur, &w->next);
 	if (!same) {
 		/* A new sink, or a file to make again (rotation). */

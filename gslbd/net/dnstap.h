@@ -24,10 +24,10 @@ struct dnstap_ring;
 struct dnstap_slot;
 struct dnstap_writer;
 
-#define DNSTAP_CONTENT_TYPE "protobuf:dnstap.Dnstap"
-#define DNSTAP_IO_TIMEOUT_MS 2000   /* a collector that does not read for this long fails */
-#define DNSTAP_BACKOFF_MIN_MS 100   /* first wait before opening a failed sink again */
-#define DNSTAP_BACKOFF_MAX_MS 2000  /* the wait doubles up to this */
+#define DNSTAP_CONTENT_TYPE   "protobuf:dnstap.Dnstap"
+#define DNSTAP_IO_TIMEOUT_MS  2000 /* a collector that does not read for this long fails */
+#define DNSTAP_BACKOFF_MIN_MS 100  /* first wait before opening a failed sink again */
+#define DNSTAP_BACKOFF_MAX_MS 2000 /* the wait doubles up to this */
 
 /* A writer for cfg's dnstap settings (dnstap may be off; it then idles). */
 struct dnstap_writer *dnstap_writer_new(const struct config *cfg);

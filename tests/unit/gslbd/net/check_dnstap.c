@@ -27,12 +27,12 @@
 	"pools:\n  - name: web\n    datacenters: [us-east, eu-west]\n    answers: 2\n"
 
 /* www.example.com A: a query, and a response to it (QR, AA). */
-static const uint8_t query_bytes[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-				      3,    'w',  'w',  'w',  7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-				      3,    'c',  'o',  'm',  0, 0,   1,   0,   1};
-static const uint8_t response_bytes[] = {0x12, 0x34, 0x85, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-					 3,    'w',  'w',  'w',  7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-					 3,    'c',  'o',  'm',  0, 0,   1,   0,   1};
+static const uint8_t query_bytes[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,   0,
+				      0,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
+				      'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+static const uint8_t response_bytes[] = {0x12, 0x34, 0x85, 0x00, 0,   1,   0,   0,   0,   0,   0,
+					 0,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
+					 'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
 
 static struct config *cfg;
 static struct snapshot snap;
@@ -132,7 +132,8 @@ START_TEST(test_ring_copy)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(s->flags & (DNSTAP_F_QUERY | DNSTAP_F_RESPONSE | DNSTAP_F_LB | DNSTAP_F_LOCAL),
+	ck_assert_uint_eq(s->flags &
+			      (DNSTAP_F_QUERY | DNSTAP_F_RESPONSE | DNSTAP_F_LB | DNSTAP_F_LOCAL),
 			  DNSTAP_F_QUERY | DNSTAP_F_RESPONSE | DNSTAP_F_LB | DNSTAP_F_LOCAL);
 	ck_assert(!(s->flags & DNSTAP_F_TCP));
 	ck_assert_uint_eq(s->query_len, sizeof(query_bytes));
@@ -374,8 +375,9 @@ START_TEST(test_encode_static_and_flags)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	dnstap_extra_format(s, extra, sizeof(extra));
-	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=country dc=- failopen=1 "
-				"empty=1 country=GB continent=EU ecs=81.2.69.0/24 scope=24 gen=42");
+	ck_assert_str_eq(extra,
+			 "gslb=1 name=www.example.com. pool=web reason=country dc=- failopen=1 "
+			 "empty=1 country=GB continent=EU ecs=81.2.69.0/24 scope=24 gen=42");
 	d = encode_decode(true, NULL, NULL);
 	ck_assert_int_eq(d->message->socket_family, DNSTAP__SOCKET_FAMILY__INET6);
 	ck_assert_uint_eq(d->message->query_address.len, 16);
@@ -389,7 +391,8 @@ END_TEST
 START_TEST(test_encode_invalid)
 {
 	struct query_event ev;
-	uint8_t small[16], odd[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', ' ', '=', 0, 0, 1, 0, 1};
+	uint8_t small[16],
+	    odd[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', ' ', '=', 0, 0, 1, 0, 1};
 	char extra[256];
 	const struct dnstap_slot *s;
 
