@@ -270,9 +270,8 @@ SIN2=$LAST_ID
 
 step "a reload with a bad sink fails and keeps the running one"
 with_dnstap "file: $WORK/missing/tap.dnstap"
-hup 'reload failed'
-grep 'reload failed' "$G_LOG" | tail -n 1 | grep -q "dnstap.file: cannot make file" ||
-	fail "the failed reload does not name dnstap.file: $(grep 'reload failed' "$G_LOG" | tail -n 1)"
+kill -HUP "$G_PID"
+log_wait "reload failed: [^ ]*gslbd\.conf:[0-9]+:[0-9]+: dnstap\.file: cannot make file .*; keeping generation" 10
 ask www.gslb.example.com 81.2.69.0/24
 LON3=$LAST_ID
 gslbd_stop
