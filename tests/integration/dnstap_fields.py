@@ -5,8 +5,10 @@ dnstap-read does not show, decoded from the protobuf wire format by hand
 
     TYPE ID FAMILY PROTOCOL POLICY-TYPE POLICY-RULE POLICY-ACTION POLICY-MATCH POLICY-VALUE | EXTRA
 
-TYPE is AQ or AR, ID the DNS message ID, '-' for what is absent. Exit 1 when
-the file is not a dnstap Frame Streams file."""
+TYPE is AQ or AR, ID the DNS message ID, '-' for what is absent. With
+--bytes FILE: "TYPE ID FAMILY PROTOCOL HEX" instead, HEX the query (AQ) or
+response (AR) message. Exit 1 when the file is not a dnstap Frame Streams
+file."""
 import struct
 import sys
 
@@ -69,7 +71,8 @@ def frames(data):
 
 
 def main():
-    data = open(sys.argv[1], "rb").read()
+    raw = sys.argv[1] == "--bytes"
+    data = open(sys.argv[-1], "rb").read()
     names = {1: "AQ", 2: "AR"}
     actions = {1: "NXDOMAIN", 2: "NODATA", 3: "PASS", 4: "DROP", 5: "TRUNCATE", 6: "LOCAL_DATA"}
     matches = {1: "QNAME", 2: "CLIENT_IP", 3: "RESPONSE_IP", 4: "NS_NAME", 5: "NS_IP"}
@@ -82,6 +85,9 @@ def main():
             mid = str(struct.unpack(">H", msg[0:2])[0]) if len(msg) >= 2 else "-"
             fam = {1: "INET", 2: "INET6"}.get(m.get(2, [0])[0], "-")
             proto = {1: "UDP", 2: "TCP"}.get(m.get(3, [0])[0], "-")
+            if raw:
+                print(" ".join([mtype, mid, fam, proto, msg.hex() or "-"]))
+                continue
             pol = ["-"] * 5
             if 15 in m:
                 p = fields(m[15][0])
