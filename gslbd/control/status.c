@@ -18,6 +18,7 @@
 #include "gslbd/control/report.h"
 #include "gslbd/dns/dnstap_ring.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -590,6 +591,22 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 			"# TYPE gslbd_geo_load_failures_total counter\n"
 			"gslbd_geo_load_failures_total %llu\n",
 			geo_ok ? 1 : 0, (unsigned long long)geo_failures);
+	}
+	if (snap->maps != NULL) {
+		struct lb_maps_stats ms;
+
+		lb_maps_stats(snap->maps, &ms);
+		fprintf(b,
+			"# HELP gslbd_geo_maps Compiled geo maps served (one per distinct pool "
+			"input), by how their build got them: compiled in its walk of the "
+			"database, or kept from the maps before.\n# TYPE gslbd_geo_maps gauge\n"
+			"gslbd_geo_maps{origin=\"compiled\"} %zu\ngslbd_geo_maps{origin=\"kept\"} %zu\n"
+			"# HELP gslbd_geo_maps_bytes Memory of the compiled geo maps and their "
+			"rankings.\n# TYPE gslbd_geo_maps_bytes gauge\ngslbd_geo_maps_bytes %zu\n"
+			"# HELP gslbd_geo_maps_compile_seconds How long the build of the geo maps "
+			"served took.\n# TYPE gslbd_geo_maps_compile_seconds gauge\n"
+			"gslbd_geo_maps_compile_seconds %.3f\n",
+			ms.compiled, ms.reused, ms.bytes, (double)ms.build_us / 1e6);
 	}
 	for (int e = 0; e < METRICS_EVENTS; e++)
 		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),
