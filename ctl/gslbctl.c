@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "common/xalloc.h"
+#include "ctl/decisions.h"
 
 #define DEFAULT_URL        "http://127.0.0.1:8053"
 #define CONNECT_TIMEOUT_MS 2000L
@@ -50,6 +51,7 @@ struct opts {
 	const char *cacert; /* --cacert: CAs an https server's certificate must chain to, or NULL */
 	const char *cert;   /* --cert: client certificate (PEM), or NULL */
 	const char *key;    /* --key: its private key (PEM), or NULL: in the --cert file */
+	struct decisions_opts dec; /* decisions: what to read and the filters */
 };
 
 /* A response being received, then received. */
@@ -75,6 +77,11 @@ static void usage(FILE *out)
 		"                     how NAME is answered for a resolver at CLIENT-IP\n"
 		"  reload [ZONE]      reload configuration, zones and GeoIP data; with ZONE,\n"
 		"                     read that zone's file again with the running config\n"
+		"  decisions (--file FILE | --socket PATH) [--name NAME] [--dc DC]\n"
+		"            [--client PREFIX] [-n COUNT]\n"
+		"                     the datacenters load-balanced answers gave, and why, from\n"
+		"                     gslbd's dnstap: the last COUNT (default 20) in FILE, or\n"
+		"                     live as the collector on the unix socket PATH\n"
 		"\n"
 		"options:\n"
 		"  -s, --server URL   the HTTP API (default $GSLBCTL_URL, else %s); URL1,URL2,...\n"
@@ -89,6 +96,7 @@ static void usage(FILE *out)
 		"      --json         print the server's JSON answer as it is\n"
 		"      --ecs PREFIX   explain: the query carries this EDNS Client Subnet\n"
 		"      --aaaa         explain: the AAAA answer instead of A\n"
+		"      --name, --dc, --client, -n, --file, --socket: see decisions\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"\n"
@@ -1089,6 +1097,18 @@ static int run(const struct opts *o, int argc, char **argv)
 
 	if ((o->ecs != NULL || o->aaaa) && strcmp(cmd, "explain") != 0)
 		return usage_error("--ecs and --aaaa go with explain only");
+	if (strcmp(cmd, "decisions") == 0) {
+		struct decisions_opts d = o->dec;
+
+		if (argc != 1)
+			return usage_error("decisions takes options only");
+		d.json = o->json;
+		return decisions_run(&d);
+	}
+	if (o->dec.file != NULL || o->dec.socket != NULL || o->dec.name != NULL ||
+	    o->dec.dc != NULL || o->dec.client != NULL)
+		return usage_error("--file, --socket, --name, --dc and --client go with decisions "
+				   "only");
 	if (strcmp(cmd, "status") == 0) {
 		if (argc != 1)
 			return usage_error("status takes no arguments");
@@ -1145,7 +1165,19 @@ static int run(const struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_ECS, OPT_AAAA, OPT_CACERT, OPT_CERT, OPT_KEY };
+	enum {
+		OPT_JSON = 256,
+		OPT_ECS,
+		OPT_AAAA,
+		OPT_CACERT,
+		OPT_CERT,
+		OPT_KEY,
+		OPT_FILE,
+		OPT_SOCKET,
+		OPT_NAME,
+		OPT_DC,
+		OPT_CLIENT
+	};
 	static const struct option longopts[] = {
 	    {"server", required_argument, NULL, 's'},
 	    {"token", required_argument, NULL, 't'},
@@ -1156,6 +1188,12 @@ int main(int argc, char **argv)
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"ecs", required_argument, NULL, OPT_ECS},
 	    {"aaaa", no_argument, NULL, OPT_AAAA},
+	    {"file", required_argument, NULL, OPT_FILE},
+	    {"socket", required_argument, NULL, OPT_SOCKET},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"dc", required_argument, NULL, OPT_DC},
+	    {"client", required_argument, NULL, OPT_CLIENT},
+	    {"count", required_argument, NULL, 'n'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -1168,7 +1206,8 @@ int main(int argc, char **argv)
 
 	if (url == NULL || url[0] == '\0')
 		url = DEFAULT_URL;
-	while ((opt = getopt_long(argc, argv, "s:t:T:Vh", longopts, NULL)) != -1) {
+	o.dec.count = 20;
+	while ((opt = getopt_long(argc, argv, "s:t:T:n:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			url = optarg;
@@ -1197,6 +1236,32 @@ int main(int argc, char **argv)
 		case OPT_AAAA:
 			o.aaaa = true;
 			break;
+		case OPT_FILE:
+			o.dec.file = optarg;
+			break;
+		case OPT_SOCKET:
+			o.dec.socket = optarg;
+			break;
+		case OPT_NAME:
+			o.dec.name = optarg;
+			break;
+		case OPT_DC:
+			o.dec.dc = optarg;
+			break;
+		case OPT_CLIENT:
+			o.dec.client = optarg;
+			break;
+		case 'n': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || v > 1000000)
+				return usage_error("-n takes a count 0..1000000");
+			o.dec.count = (size_t)v;
+			break;
+		}
 		case 'V':
 			printf("gslbctl %s\n", PACKAGE_VERSION);
 			return EXIT_OK;

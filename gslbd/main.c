@@ -36,6 +36,7 @@
 #include "gslbd/net/sdnotify.h"
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
+#include "gslbd/net/dnstap.h"
 #include "gslbd/net/reload.h"
 #include "gslbd/net/xfr_in.h"
 #include "gslbd/net/webhook.h"
@@ -60,6 +61,7 @@ struct daemon {
 	struct etcd *etcd;          /* the fleet's shared state, or NULL */
 	struct reloader *reloader;  /* runs reloads off the main loop */
 	struct xfr_in *xfr_in;      /* keeps secondary zones current */
+	struct dnstap_writer *dnstap; /* drains the DNS threads' dnstap rings */
 	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
@@ -160,6 +162,7 @@ static void on_reloaded(void *arg)
 
 	api_reload(d->api, snapshot_current()->config);
 	xfr_in_reconfigure(d->xfr_in, snapshot_current()->config);
+	dnstap_writer_reconfigure(d->dnstap, snapshot_current()->config);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -408,7 +411,9 @@ int main(int argc, char **argv)
 	d.etcd = etcd_start(snap->config, d.base, d.ctl);
 	/* Before the DNS threads: it sets their NOTIFY hook. */
 	d.xfr_in = xfr_in_new(d.base, d.ctl, snap->config);
-	if (server_start(d.server, &err) != 0)
+	d.dnstap = dnstap_writer_new(snap->config);
+	server_set_dnstap(d.server, d.dnstap);
+	if (server_start(d.server, &err) != 0 || dnstap_writer_start(d.dnstap, &err) != 0)
 		log_fatal("%s", err.msg);
 	server_describe(d.server, where, sizeof(where));
 	api_describe(d.api, http, sizeof(http));
@@ -438,6 +443,7 @@ int main(int argc, char **argv)
 	xfr_in_free(d.xfr_in);
 	reloader_free(d.reloader);
 	server_free(d.server);
+	dnstap_writer_free(d.dnstap);
 	api_free(d.api);
 	etcd_free(d.etcd);
 	control_set_alert_sink(d.ctl, NULL, NULL);

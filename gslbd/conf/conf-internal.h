@@ -37,6 +37,7 @@ struct loader {
 	size_t listen_acl_count;            /* entries at listen_acl */
 	const struct ytree_node *secret_key;   /* cookies.secret(_file) key, once seen */
 	const struct ytree_node *previous_key; /* cookies.previous_secret(_file) key, once seen */
+	const struct ytree_node *dnstap_zones; /* dnstap.zones value, resolved after the zones */
 };
 
 /* Reads the value n of a key of a mapping section that the option table
@@ -209,5 +210,14 @@ long conf_pool_find(const struct config *cfg, const char *name);
 int conf_dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
 		      const struct config_pool *pool, size_t **out, size_t *out_count);
 int conf_names_read(struct loader *l, const struct ytree_node *n);
+/* conf_dnstap.c: dnstap.rcodes; dnstap.zones (kept for conf_dnstap_check()). */
+int conf_dnstap_rcodes_read(struct loader *l, const struct ytree_node *key,
+			    const struct ytree_node *n);
+int conf_dnstap_zones_read(struct loader *l, const struct ytree_node *key,
+			   const struct ytree_node *n);
+/* After the zones: dnstap.zones names served zones; at most one sink, and
+ * it can be written (the file or its folder is writable, the socket's
+ * folder exists, the TCP address parses). */
+int conf_dnstap_check(struct loader *l);
 
 #endif

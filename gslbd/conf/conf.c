@@ -209,6 +209,29 @@ static const struct option options[] = {
     {"cookies.enabled", OPT_BOOL, OFF(cookies_enabled), "true", 0, 0, 0,
      "DNS cookies (RFC 7873, server cookies of RFC 9018); clients with a valid one skip RRL",
      NULL},
+    {"dnstap.socket", OPT_STRING, OFF(dnstap_socket), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "write dnstap to this Frame Streams unix socket (its folder must exist)", NULL},
+    {"dnstap.tcp", OPT_STRING, OFF(dnstap_tcp), NULL, 0, 0, OPTF_EMPTY_NULL,
+     "write dnstap to this Frame Streams TCP collector, ADDR:PORT or [IPV6]:PORT", NULL},
+    {"dnstap.file", OPT_STRING, OFF(dnstap_file), NULL, 0, 0, OPTF_EMPTY_NULL | OPTF_PATH,
+     "write dnstap to this Frame Streams file, made again on SIGHUP (rotation)", NULL},
+    {"dnstap.identity", OPT_STRING, OFF(dnstap_identity), NULL, 0, 0,
+     OPTF_EMPTY_NULL | OPTF_HOSTNAME, "Dnstap.identity of every message; \"\" leaves it out",
+     NULL},
+    {"dnstap.version", OPT_STRING, OFF(dnstap_version), "gslbd " PACKAGE_VERSION, 0, 0,
+     OPTF_EMPTY_NULL, "Dnstap.version of every message; \"\" leaves it out", NULL},
+    {"dnstap.log_queries", OPT_BOOL, OFF(dnstap_log_queries), "true", 0, 0, 0,
+     "write each query received (AUTH_QUERY)", NULL},
+    {"dnstap.log_responses", OPT_BOOL, OFF(dnstap_log_responses), "true", 0, 0, 0,
+     "write each response sent (AUTH_RESPONSE), with the load-balancing decision", NULL},
+    {"dnstap.sample", OPT_UINT, OFF(dnstap_sample), "1", 1, 1000000, 0,
+     "write one query and its response in this many, per DNS thread (1: all)", NULL},
+    {"dnstap.ring_size", OPT_UINT, OFF(dnstap_ring_size), "1024", 16, 1048576, 0,
+     "exchanges each DNS thread holds for the writer (a power of two, 4.5 KiB each); more are "
+     "dropped and counted; a restart takes a change",
+     NULL},
+    {"dnstap.only_load_balanced", OPT_BOOL, OFF(dnstap_only_lb), "false", 0, 0, 0,
+     "write only the messages of load-balanced names", NULL},
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -383,6 +406,8 @@ static const struct {
     {"cookies", "previous_secret", conf_cookies_secret_read},
     {"cookies", "previous_secret_file", conf_cookies_secret_read},
     {"etcd", "endpoints", conf_etcd_endpoints_read},
+    {"dnstap", "rcodes", conf_dnstap_rcodes_read},
+    {"dnstap", "zones", conf_dnstap_zones_read},
 };
 
 #define SECTION_KEY_COUNT (sizeof(section_keys) / sizeof(section_keys[0]))
@@ -497,7 +522,7 @@ static int tree_read(struct loader *l)
 		    strcmp(key, "health") == 0 || strcmp(key, "reports") == 0 ||
 		    strcmp(key, "latency") == 0 || strcmp(key, "load") == 0 ||
 		    strcmp(key, "rrl") == 0 || strcmp(key, "cookies") == 0 ||
-		    strcmp(key, "etcd") == 0)
+		    strcmp(key, "etcd") == 0 || strcmp(key, "dnstap") == 0)
 			rc = section_read(l, key, root->items[k]);
 		else if (strcmp(key, "zones") == 0)
 			zones = root->items[k];
@@ -518,9 +543,9 @@ static int tree_read(struct loader *l)
 		else
 			return ytree_error(l->r.tree, root->keys[k], l->r.err,
 					   "unknown key '%s' (expected server, log, api, geoip, "
-					   "health, reports, latency, load, rrl, cookies, etcd, zones, "
-					   "checks, datacenters, probes, pools, names, alerts, tokens, keys or "
-					   "key_file)",
+					   "health, reports, latency, load, rrl, cookies, etcd, dnstap, "
+					   "zones, checks, datacenters, probes, pools, names, alerts, tokens, "
+					   "keys or key_file)",
 					   key);
 		if (strcmp(key, "geoip") == 0)
 			geoip = root->items[k];
@@ -534,6 +559,8 @@ static int tree_read(struct loader *l)
 	if (zones == NULL)
 		return ytree_error(l->r.tree, root, l->r.err, "missing required key 'zones'");
 	if ((rc = conf_zones_read(l, zones)) != 0)
+		return rc;
+	if ((rc = conf_dnstap_check(l)) != 0)
 		return rc;
 	if (checks != NULL && (rc = conf_checks_read(l, checks)) != 0)
 		return rc;
@@ -759,6 +786,12 @@ void config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->identity);
 	free(cfg->version);
+	free(cfg->dnstap_socket);
+	free(cfg->dnstap_tcp);
+	free(cfg->dnstap_file);
+	free(cfg->dnstap_identity);
+	free(cfg->dnstap_version);
+	free(cfg->dnstap_zone_on);
 	free(cfg);
 }
 
@@ -797,6 +830,12 @@ static void print_section_tail(FILE *out, const char *key)
 	else if (strncmp(key, "rrl.", 4) == 0)
 		fprintf(out, "rrl.exempt: list of address prefixes, default []\n"
 			     "    clients never rate-limited\n");
+	else if (strncmp(key, "dnstap.", 7) == 0)
+		fprintf(out, "dnstap.rcodes: list of response codes (NOERROR, NXDOMAIN, ... or 0..31), "
+			     "default [] (all)\n"
+			     "    write only the responses with these codes, and their queries\n"
+			     "dnstap.zones: list of served zones, default [] (all)\n"
+			     "    write only the messages of these zones\n");
 	else if (strncmp(key, "cookies.", 8) == 0)
 		fprintf(out,
 			"cookies.secret: 32 hex digits, default a random one per process\n"

@@ -398,7 +398,30 @@ struct config {
 	size_t alert_count;             /* entries at alerts */
 	struct config_lbname *lbnames;  /* every load-balanced name */
 	size_t lbname_count;            /* entries at lbnames */
+	/* dnstap (gslbd.conf "dnstap"): at most one of the three sinks is set;
+	 * none means dnstap is off. */
+	char *dnstap_socket;            /* Frame Streams unix socket path, or NULL */
+	char *dnstap_tcp;               /* "ADDR:PORT" of a TCP collector as written, or NULL */
+	struct netaddr dnstap_tcp_addr; /* dnstap_tcp parsed */
+	char *dnstap_file;              /* Frame Streams file path, or NULL */
+	char *dnstap_identity;          /* Dnstap.identity, or NULL for none */
+	char *dnstap_version;           /* Dnstap.version, or NULL for none */
+	bool dnstap_log_queries;        /* write AUTH_QUERY messages */
+	bool dnstap_log_responses;      /* write AUTH_RESPONSE messages */
+	unsigned dnstap_sample;         /* write one message exchange in this many (1: all) */
+	bool dnstap_only_lb;            /* only the answers of load-balanced names */
+	uint32_t dnstap_rcodes;         /* bit (1 << rcode) per response code written; 0: all */
+	unsigned dnstap_ring_size;      /* slots of each DNS thread's ring (a power of two;
+	                                 * taken at start only) */
+	bool *dnstap_zone_on;           /* zone_count flags: the zone's messages are written;
+	                                 * NULL: every zone's (and those of no zone) */
 };
+
+/* Is dnstap on in cfg (a sink is configured)? */
+static inline bool config_dnstap_enabled(const struct config *cfg)
+{
+	return cfg->dnstap_socket != NULL || cfg->dnstap_tcp != NULL || cfg->dnstap_file != NULL;
+}
 
 /* Index of the datacenter called name, or -1. */
 long config_datacenter_find(const struct config *cfg, const char *name);

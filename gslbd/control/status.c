@@ -17,6 +17,7 @@
 #include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/journal.h"
+#include "gslbd/dns/dnstap_ring.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/lbsig.h"
@@ -128,6 +129,26 @@ static double region_rtt(const struct control *ctl, const struct config *cfg, co
 		}
 	}
 	return n > 0 ? sum / n : -1;
+}
+
+/* dnstap: where it goes and its counters. */
+static json_t *dnstap_json(const struct config *cfg)
+{
+	struct dnstap_stats ds;
+	const char *kind = cfg->dnstap_socket != NULL ? "socket"
+			   : cfg->dnstap_tcp != NULL  ? "tcp"
+			   : cfg->dnstap_file != NULL ? "file"
+						      : NULL;
+	const char *where = cfg->dnstap_socket != NULL ? cfg->dnstap_socket
+			    : cfg->dnstap_tcp != NULL  ? cfg->dnstap_tcp
+						       : cfg->dnstap_file;
+
+	dnstap_stats_get(&ds);
+	return json_pack("{s:b, s:s?, s:s?, s:b, s:I, s:I, s:I, s:I}", "enabled", kind != NULL,
+			 "sink", kind, "target", where, "connected", ds.connected, "written",
+			 (json_int_t)ds.written, "dropped_ring_full", (json_int_t)ds.dropped_full,
+			 "dropped_filtered", (json_int_t)ds.dropped_filtered, "write_errors",
+			 (json_int_t)ds.write_errors);
 }
 
 json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint64_t now)
@@ -261,6 +282,7 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 				      control_state_problem(ctl)));
 
 		json_object_set_new(st, "reload", reload_json(ctl));
+		json_object_set_new(st, "dnstap", dnstap_json(cfg));
 		if (f->enabled)
 			json_object_set_new(
 			    st, "etcd",
@@ -675,6 +697,31 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		   "# TYPE gslbd_dnssec_online_signs_total counter\n"
 		   "gslbd_dnssec_online_signs_total %lu\n",
 		(unsigned long)atomic_load_explicit(&lbsig_online_signs, memory_order_relaxed));
+	{
+		struct dnstap_stats ds;
+
+		dnstap_stats_get(&ds);
+		fprintf(b,
+			"# HELP gslbd_dnstap_messages_written_total dnstap messages written to the "
+			"sink.\n# TYPE gslbd_dnstap_messages_written_total counter\n"
+			"gslbd_dnstap_messages_written_total %llu\n"
+			"# HELP gslbd_dnstap_dropped_ring_full_total Exchanges not logged: their DNS "
+			"thread's ring was full (the sink is slow or away).\n"
+			"# TYPE gslbd_dnstap_dropped_ring_full_total counter\n"
+			"gslbd_dnstap_dropped_ring_full_total %llu\n"
+			"# HELP gslbd_dnstap_dropped_filtered_total Exchanges left out by "
+			"dnstap.sample or a dnstap filter.\n"
+			"# TYPE gslbd_dnstap_dropped_filtered_total counter\n"
+			"gslbd_dnstap_dropped_filtered_total %llu\n"
+			"# HELP gslbd_dnstap_write_errors_total Failed opens (connections) and writes "
+			"of the dnstap sink.\n# TYPE gslbd_dnstap_write_errors_total counter\n"
+			"gslbd_dnstap_write_errors_total %llu\n"
+			"# HELP gslbd_dnstap_connected 1 when the dnstap sink is open.\n"
+			"# TYPE gslbd_dnstap_connected gauge\ngslbd_dnstap_connected %d\n",
+			(unsigned long long)ds.written, (unsigned long long)ds.dropped_full,
+			(unsigned long long)ds.dropped_filtered, (unsigned long long)ds.write_errors,
+			ds.connected ? 1 : 0);
+	}
 	if (fclose(b) != 0 || text == NULL)
 		log_fatal("open_memstream: out of memory");
 	return text;

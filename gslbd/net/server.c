@@ -16,6 +16,9 @@
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/snapshot.h"
+#include "gslbd/dns/dnstap_ring.h"
+#include "gslbd/dns/query.h"
+#include "gslbd/net/dnstap.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
 
@@ -38,6 +41,7 @@ struct server {
 	struct udp_worker **udp;   /* the workers, once started: workers per address */
 	size_t udp_count;          /* entries at udp */
 	struct tcp_server *tcp;    /* the TCP thread, once started */
+	struct dnstap_writer *dnstap; /* gives each DNS thread a ring, or NULL */
 };
 
 static bool is_wildcard(const struct netaddr *a)
@@ -292,6 +296,10 @@ int server_start(struct server *srv, struct gslb_err *err)
 
 			srv->ls[i].udp_fds[w] = -1; /* the worker owns it now */
 			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new());
+			if (srv->dnstap != NULL)
+				query_ctx_set_observer(udp_worker_query(srv->udp[n]),
+						       dnstap_ring_observe,
+						       dnstap_writer_add_ring(srv->dnstap));
 		}
 	}
 	for (size_t i = 0; i < srv->ls_count; i++) {
@@ -299,6 +307,9 @@ int server_start(struct server *srv, struct gslb_err *err)
 		srv->ls[i].tcp_fd = -1;
 	}
 	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new());
+	if (srv->dnstap != NULL)
+		query_ctx_set_observer(tcp_server_query(srv->tcp), dnstap_ring_observe,
+				       dnstap_writer_add_ring(srv->dnstap));
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)
@@ -312,6 +323,11 @@ void server_stop(struct server *srv)
 	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
 		udp_worker_stop(srv->udp[n]);
 	tcp_server_stop(srv->tcp);
+}
+
+void server_set_dnstap(struct server *srv, struct dnstap_writer *w)
+{
+	srv->dnstap = w;
 }
 
 int server_matches(const struct server *srv, const struct config *cfg)

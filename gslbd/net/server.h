@@ -13,6 +13,7 @@
 #include "common/netaddr.h"
 
 struct config;
+struct dnstap_writer;
 struct server;
 
 /* Bind every listener of cfg with workers UDP sockets each. Returns 0 with
@@ -22,6 +23,9 @@ int server_bind(const struct config *cfg, struct server **out, struct gslb_err *
 void server_write_ports(const struct server *srv, FILE *out);
 /* "dns=127.0.0.1:5353 dns=[::1]:5353" for the ready line. */
 void server_describe(const struct server *srv, char *buf, size_t len);
+/* Make a dnstap ring from w for each DNS thread at server_start() (w
+ * borrowed; it must outlive the server's threads). */
+void server_set_dnstap(struct server *srv, struct dnstap_writer *w);
 /* Start the worker threads. */
 int server_start(struct server *srv, struct gslb_err *err);
 /* Stop and join every thread. */

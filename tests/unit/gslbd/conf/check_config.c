@@ -1203,6 +1203,56 @@ START_TEST(test_api_limits)
 }
 END_TEST
 
+START_TEST(test_dnstap)
+{
+	ck_assert_int_eq(load(ZONE), 0);
+	ck_assert(!config_dnstap_enabled(cfg));
+	ck_assert(cfg->dnstap_log_queries);
+	ck_assert(cfg->dnstap_log_responses);
+	ck_assert_uint_eq(cfg->dnstap_sample, 1);
+	ck_assert(!cfg->dnstap_only_lb);
+	ck_assert_uint_eq(cfg->dnstap_rcodes, 0);
+	ck_assert_ptr_null(cfg->dnstap_zone_on);
+	ck_assert_uint_eq(cfg->dnstap_ring_size, 1024);
+	ck_assert_str_eq(cfg->dnstap_version, "gslbd " PACKAGE_VERSION);
+	ck_assert_ptr_nonnull(cfg->dnstap_identity); /* the host name */
+	config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_int_eq(load("dnstap:\n  socket: /tmp/tap.sock\n  identity: ns1\n  version: ''\n"
+			      "  log_queries: false\n  sample: 100\n  only_load_balanced: true\n"
+			      "  rcodes: [NOERROR, nxdomain, 5]\n  zones: [Example.COM.]\n"
+			      "  ring_size: 16\n" ZONE),
+			 0);
+	ck_assert(config_dnstap_enabled(cfg));
+	ck_assert_str_eq(cfg->dnstap_socket, "/tmp/tap.sock");
+	ck_assert_ptr_null(cfg->dnstap_tcp);
+	ck_assert_ptr_null(cfg->dnstap_file);
+	ck_assert_str_eq(cfg->dnstap_identity, "ns1");
+	ck_assert_ptr_null(cfg->dnstap_version);
+	ck_assert(!cfg->dnstap_log_queries);
+	ck_assert(cfg->dnstap_log_responses);
+	ck_assert_uint_eq(cfg->dnstap_sample, 100);
+	ck_assert(cfg->dnstap_only_lb);
+	ck_assert_uint_eq(cfg->dnstap_rcodes, (1u << 0) | (1u << 3) | (1u << 5));
+	ck_assert_ptr_nonnull(cfg->dnstap_zone_on);
+	ck_assert(cfg->dnstap_zone_on[0]);
+	ck_assert_uint_eq(cfg->dnstap_ring_size, 16);
+	config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_int_eq(load("dnstap:\n  tcp: \"[2001:db8::53]:6000\"\n  rcodes: []\n" ZONE), 0);
+	ck_assert_str_eq(cfg->dnstap_tcp, "[2001:db8::53]:6000");
+	assert_addr(&cfg->dnstap_tcp_addr, "[2001:db8::53]:6000");
+	ck_assert_uint_eq(cfg->dnstap_rcodes, 0);
+	config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_int_eq(load("dnstap:\n  file: /tmp/gslbd-check-config.fstrm\n" ZONE), 0);
+	ck_assert_str_eq(cfg->dnstap_file, "/tmp/gslbd-check-config.fstrm");
+}
+END_TEST
+
 START_TEST(test_print_options)
 {
 	static const char *const wanted[] = {
@@ -1250,6 +1300,11 @@ START_TEST(test_print_options)
 	    "probes:",
 	    "pools:",
 	    "names: list of {name, pool, transfer_answer}",
+	    "dnstap.socket: file name, default none\n",
+	    "dnstap.sample: integer 1..1000000, default 1\n",
+	    "dnstap.ring_size: integer 16..1048576, default 1024\n",
+	    "dnstap.rcodes: list of response codes",
+	    "dnstap.zones: list of served zones",
 	};
 	char *buf = NULL;
 	size_t len = 0;
@@ -1340,8 +1395,8 @@ static const struct {
     /* Unknown keys at every level. */
     {"zone:\n  - name: x\n",
      "t.conf:1:1: unknown key 'zone' (expected server, log, api, geoip, health, reports, latency, "
-     "load, rrl, cookies, etcd, zones, checks, datacenters, probes, pools, names, alerts, "
-     "tokens, keys or key_file)"},
+     "load, rrl, cookies, etcd, dnstap, zones, checks, datacenters, probes, pools, names, "
+     "alerts, tokens, keys or key_file)"},
     /* TSIG keys and what names them. */
     {"keys:\n  - name: k\n    algorithm: hmac-sha3\n    secret: AAAA\n" ZONE,
      "t.conf:3:16: keys[0].algorithm: unknown algorithm 'hmac-sha3' (hmac-md5, hmac-sha1, "
@@ -1366,6 +1421,39 @@ static const struct {
      "t.conf:4:43: unknown key 'port' in zones[0].notify[0]"},
     {"server:\n  journal_max: 2g\n" ZONE,
      "t.conf:2:16: server.journal_max: expected an unsigned integer, got '2g'"},
+    /* dnstap. */
+    {"dnstap:\n  socket: /nonexistent-dir/tap.sock\n" ZONE,
+     "t.conf:2:11: dnstap.socket: the folder of socket '/nonexistent-dir/tap.sock' does not "
+     "exist: /nonexistent-dir: No such file or directory"},
+    {"dnstap:\n  file: /nonexistent-dir/tap.fstrm\n" ZONE,
+     "t.conf:2:9: dnstap.file: cannot make file '/nonexistent-dir/tap.fstrm': folder "
+     "/nonexistent-dir: No such file or directory"},
+    {"dnstap:\n  file: /tmp\n" ZONE, "t.conf:2:9: dnstap.file: '/tmp' is a folder"},
+    {"dnstap:\n  socket: /tmp/a.sock\n  file: /tmp/a.fstrm\n" ZONE,
+     "t.conf:3:9: dnstap.file: dnstap takes one of socket, tcp and file"},
+    {"dnstap:\n  tcp: 192.0.2.1\n" ZONE,
+     "t.conf:2:8: dnstap.tcp: '192.0.2.1' is not ADDR:PORT or [IPV6]:PORT (numeric, port "
+     "1..65535)"},
+    {"dnstap:\n  tcp: tap.example:6000\n" ZONE,
+     "t.conf:2:8: dnstap.tcp: 'tap.example:6000' is not ADDR:PORT or [IPV6]:PORT (numeric, port "
+     "1..65535)"},
+    {"dnstap:\n  socket: /tmp/" X64 X64 ".sock\n" ZONE,
+     "t.conf:2:11: dnstap.socket: '/tmp/" X64 X64 ".sock' is longer than a unix socket path may "
+     "be (107)"},
+    {"dnstap:\n  sample: 0\n" ZONE, "t.conf:2:11: dnstap.sample: 0 is out of range (1..1000000)"},
+    {"dnstap:\n  ring_size: 8\n" ZONE,
+     "t.conf:2:14: dnstap.ring_size: 8 is out of range (16..1048576)"},
+    {"dnstap:\n  ring_size: 1000\n" ZONE,
+     "t.conf:2:14: dnstap.ring_size: 1000 is not a power of two"},
+    {"dnstap:\n  rcodes: [NOERROR, NOPE]\n" ZONE,
+     "t.conf:2:21: dnstap.rcodes[1]: 'NOPE' is not a response code (NOERROR, FORMERR, SERVFAIL, "
+     "NXDOMAIN, NOTIMP, REFUSED, ..., or 0..31)"},
+    {"dnstap:\n  rcodes: [32]\n" ZONE,
+     "t.conf:2:12: dnstap.rcodes[0]: '32' is not a response code (NOERROR, FORMERR, SERVFAIL, "
+     "NXDOMAIN, NOTIMP, REFUSED, ..., or 0..31)"},
+    {"dnstap:\n  zones: [example.net]\n" ZONE,
+     "t.conf:2:11: dnstap.zones[0]: 'example.net' is not a served zone"},
+    {"dnstap:\n  bogus: 1\n" ZONE, "t.conf:2:3: unknown key 'bogus' in dnstap"},
     /* The fleet's etcd. */
     {"etcd:\n  endpoints: [127.0.0.1:2379]\n" ZONE,
      "t.conf:2:15: etcd.endpoints[0]: '127.0.0.1:2379' is not an http:// or https:// URL"},
@@ -2203,6 +2291,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(valid, setup, teardown);
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(valid, test_full_file);
+	tcase_add_test(valid, test_dnstap);
 	tcase_add_test(valid, test_defaults);
 	tcase_add_test(valid, test_defences);
 	tcase_add_test(valid, test_api_listeners);
