@@ -616,8 +616,13 @@ bool control_publish_maps(struct control *c, const struct snapshot_maps *m)
 						       : NULL);
 	memcpy(snap->dc_state, cur->dc_state, n + 1);
 	snapshot_publish(snap);
-	log_info("GeoIP decisions: generation %llu answers from the compiled maps",
-		 (unsigned long long)snap->generation);
+	if (snap->maps != NULL)
+		log_info("GeoIP decisions: generation %llu answers from the compiled maps",
+			 (unsigned long long)snap->generation);
+	else
+		log_info("GeoIP decisions: generation %llu has no maps (none compiled) and "
+			 "looks clients up",
+			 (unsigned long long)snap->generation);
 	return true;
 }
 
