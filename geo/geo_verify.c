@@ -62,8 +62,8 @@ enum {
 
 /* Threads that check a file, and the nodes that make it worth them (the
  * test databases have a few hundred: they are checked on two threads too). */
-#define VERIFY_THREADS   2
-#define VERIFY_MT_NODES  256u
+#define VERIFY_THREADS  2
+#define VERIFY_MT_NODES 256u
 
 struct vwalk {
 	const uint8_t *d;     /* the data section */
@@ -277,11 +277,11 @@ static bool check_record(struct vwalk *w, uint32_t off)
 
 /* One thread's share: nodes [from, to) and the values they reach. */
 struct vshare {
-	struct vwalk w;       /* its walk (the bitmap shared) */
-	struct gslb_err err;  /* its failure */
-	const MMDB_s *mmdb;   /* the database */
-	uint32_t from, to;    /* its nodes */
-	bool ok;              /* no failure */
+	struct vwalk w;      /* its walk (the bitmap shared) */
+	struct gslb_err err; /* its failure */
+	const MMDB_s *mmdb;  /* the database */
+	uint32_t from, to;   /* its nodes */
+	bool ok;             /* no failure */
 };
 
 static void *verify_run(void *arg)

@@ -611,9 +611,9 @@ bool control_publish_maps(struct control *c, const struct snapshot_maps *m)
 	if (!snapshot_maps_fit(cur, m))
 		return false;
 	/* the states served now: drains and health changes since the build began hold */
-	snap = snapshot_with_maps(cur, m, xmalloc(n + 1),
-				  cur->latency != NULL ? measured_build(c, cur->config, time_mono_ms())
-						       : NULL);
+	snap = snapshot_with_maps(
+	    cur, m, xmalloc(n + 1),
+	    cur->latency != NULL ? measured_build(c, cur->config, time_mono_ms()) : NULL);
 	memcpy(snap->dc_state, cur->dc_state, n + 1);
 	snapshot_publish(snap);
 	if (snap->maps != NULL)

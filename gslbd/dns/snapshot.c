@@ -159,12 +159,12 @@ struct snapshot_data {
 	struct zone_set *zones;  /* owned */
 	struct geo_share *geo;   /* one reference, or NULL */
 	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
-	struct lbsig_table *lbsig; /* owned (borrowed from parent): signatures of
-	                            * load-balanced answers, or NULL */
+	struct lbsig_table *lbsig;    /* owned (borrowed from parent): signatures of
+				       * load-balanced answers, or NULL */
 	struct snapshot_data *parent; /* one reference: the data whose zones and lbsig these
-	                               * borrow, having other maps (snapshot_with_maps()),
-	                               * or NULL: they own them */
-	bool maps_pending;       /* maps are to be compiled for it (snapshot_maps_pending()) */
+				       * borrow, having other maps (snapshot_with_maps()),
+				       * or NULL: they own them */
+	bool maps_pending;            /* maps are to be compiled for it (snapshot_maps_pending()) */
 	_Atomic unsigned refs;   /* snapshots using it */
 };
 

@@ -45,7 +45,7 @@ struct reloader {
 	void (*hook)(void *arg); /* after each config reload, or NULL */
 	void *hook_arg;          /* its argument */
 	void (*published)(void *arg); /* after each reload that published, or NULL */
-	void *published_arg;     /* its argument */
+	void *published_arg;          /* its argument */
 };
 
 static void *reload_thread(void *arg)
