@@ -12,9 +12,16 @@
  * list: nothing is expanded, so the work is about one pass over the data
  * section whatever the pointers do, and a budget of values bounds even a
  * file made to overlap its records. The format is the MaxMind DB File
- * Format Specification, version 2.0. */
+ * Format Specification, version 2.0.
+ *
+ * A big file is checked on VERIFY_THREADS threads: each reads a share of
+ * the nodes and checks the values its records reach, with a work list
+ * and a budget of its own; the bitmap of the offsets put on a work list is
+ * shared (atomic), so each value is still checked once. */
 #include <config.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,10 +60,15 @@ enum {
 /* Deepest nesting of maps and arrays accepted (libmaxminddb's own limit). */
 #define MAX_DEPTH 512
 
+/* Threads that check a file, and the nodes that make it worth them (the
+ * test databases have a few hundred: they are checked on two threads too). */
+#define VERIFY_THREADS  2
+#define VERIFY_MT_NODES 256u
+
 struct vwalk {
 	const uint8_t *d;     /* the data section */
 	uint32_t size;        /* its length */
-	uint8_t *queued;      /* bitmap of offsets put on the work list */
+	_Atomic uint8_t *queued; /* bitmap of offsets put on a work list (shared) */
 	uint32_t *work;       /* offsets waiting to be checked */
 	size_t work_count;    /* entries at work */
 	size_t work_cap;      /* room at work */
@@ -126,9 +138,12 @@ static bool read_head(struct vwalk *w, uint32_t off, struct head *h)
 
 static void enqueue(struct vwalk *w, uint32_t off)
 {
-	if (w->queued[off / 8] & (1u << (off % 8)))
+	uint8_t bit = (uint8_t)(1u << (off % 8));
+
+	if (atomic_load_explicit(&w->queued[off / 8], memory_order_relaxed) & bit)
 		return;
-	w->queued[off / 8] |= (uint8_t)(1u << (off % 8));
+	if (atomic_fetch_or_explicit(&w->queued[off / 8], bit, memory_order_relaxed) & bit)
+		return;
 	if (w->work_count == w->work_cap) {
 		w->work_cap = w->work_cap * 2 + 1024;
 		w->work = xreallocarray(w->work, w->work_cap, sizeof(*w->work));
@@ -260,12 +275,65 @@ static bool check_record(struct vwalk *w, uint32_t off)
 	return true;
 }
 
+/* One thread's share: nodes [from, to) and the values they reach. */
+struct vshare {
+	struct vwalk w;      /* its walk (the bitmap shared) */
+	struct gslb_err err; /* its failure */
+	const MMDB_s *mmdb;  /* the database */
+	uint32_t from, to;   /* its nodes */
+	bool ok;             /* no failure */
+};
+
+static void *verify_run(void *arg)
+{
+	struct vshare *sh = arg;
+	struct vwalk *w = &sh->w;
+	MMDB_search_node_s node;
+	bool ok = true;
+
+	for (uint32_t n = sh->from; ok && n < sh->to; n++) {
+		int status = MMDB_read_node(sh->mmdb, n, &node);
+
+		if (status != MMDB_SUCCESS) {
+			gslb_err_setc(w->err, GSLB_EIO, "corrupt search tree at node %u: %s", n,
+				      MMDB_strerror(status));
+			ok = false;
+			break;
+		}
+		/* (libmaxminddb before 1.8 does not fail for these) */
+		if (node.left_record_type == MMDB_RECORD_TYPE_INVALID ||
+		    node.right_record_type == MMDB_RECORD_TYPE_INVALID) {
+			gslb_err_setc(w->err, GSLB_EIO,
+				      "corrupt search tree at node %u: a record points outside "
+				      "the database",
+				      n);
+			ok = false;
+			break;
+		}
+		if (node.left_record_type == MMDB_RECORD_TYPE_DATA)
+			ok = check_record(w, node.left_record_entry.offset);
+		if (ok && node.right_record_type == MMDB_RECORD_TYPE_DATA)
+			ok = check_record(w, node.right_record_entry.offset);
+	}
+	while (ok && w->work_count > 0) {
+		uint32_t end;
+
+		ok = check_value(w, w->work[--w->work_count], 0, &end);
+	}
+	free(w->work);
+	w->work = NULL;
+	sh->ok = ok;
+	return NULL;
+}
+
 int geo_mmdb_verify(const MMDB_s *mmdb, struct gslb_err *err)
 {
 	const struct MMDB_metadata_s *md = &mmdb->metadata;
 	struct vwalk w;
-	MMDB_search_node_s node;
-	bool ok = true;
+	struct vshare sh[VERIFY_THREADS];
+	pthread_t tid[VERIFY_THREADS];
+	bool started[VERIFY_THREADS];
+	unsigned threads;
 
 	if (md->ip_version != 4 && md->ip_version != 6)
 		return gslb_err_setc(err, GSLB_EIO, "corrupt metadata: ip_version %u",
@@ -284,42 +352,37 @@ int geo_mmdb_verify(const MMDB_s *mmdb, struct gslb_err *err)
 		(ptrdiff_t)mmdb->data_section_size)
 		return gslb_err_setc(err, GSLB_EIO, "corrupt metadata: it overlaps the data");
 	w.size = (uint32_t)(mmdb->metadata_section - META_MARKER_LEN - mmdb->data_section);
-	w.err = err;
 	/* Every value takes at least one byte; overlapping records may visit
-	 * some twice or more, never this many times. */
+	 * some twice or more, never this many times (each thread's share). */
 	w.budget = (uint64_t)w.size * 4 + 1024;
 	w.queued = xcalloc((size_t)w.size / 8 + 1, 1);
+	threads = md->node_count >= VERIFY_MT_NODES ? VERIFY_THREADS : 1;
+	for (unsigned t = 0, from = 0; t < threads; t++) {
+		uint32_t part = md->node_count / threads + (t < md->node_count % threads);
 
-	for (uint32_t n = 0; ok && n < md->node_count; n++) {
-		int status = MMDB_read_node(mmdb, n, &node);
-
-		if (status != MMDB_SUCCESS) {
-			gslb_err_setc(err, GSLB_EIO, "corrupt search tree at node %u: %s", n,
-				      MMDB_strerror(status));
-			ok = false;
-			break;
-		}
-		/* (libmaxminddb before 1.8 does not fail for these) */
-		if (node.left_record_type == MMDB_RECORD_TYPE_INVALID ||
-		    node.right_record_type == MMDB_RECORD_TYPE_INVALID) {
-			gslb_err_setc(err, GSLB_EIO,
-				      "corrupt search tree at node %u: a record points outside "
-				      "the database",
-				      n);
-			ok = false;
-			break;
-		}
-		if (node.left_record_type == MMDB_RECORD_TYPE_DATA)
-			ok = check_record(&w, node.left_record_entry.offset);
-		if (ok && node.right_record_type == MMDB_RECORD_TYPE_DATA)
-			ok = check_record(&w, node.right_record_entry.offset);
+		sh[t].w = w;
+		sh[t].w.err = &sh[t].err;
+		memset(&sh[t].err, 0, sizeof(sh[t].err));
+		sh[t].mmdb = mmdb;
+		sh[t].from = from;
+		sh[t].to = from + part;
+		from += part;
+		started[t] = t > 0 && pthread_create(&tid[t], NULL, verify_run, &sh[t]) == 0;
 	}
-	while (ok && w.work_count > 0) {
-		uint32_t end;
-
-		ok = check_value(&w, w.work[--w.work_count], 0, &end);
+	for (unsigned t = 0; t < threads; t++)
+		if (!started[t])
+			verify_run(&sh[t]);
+	for (unsigned t = 0; t < threads; t++)
+		if (started[t])
+			pthread_join(tid[t], NULL);
+	free((void *)w.queued);
+	/* the first share's failure first, as one thread would have found it */
+	for (unsigned t = 0; t < threads; t++) {
+		if (!sh[t].ok) {
+			if (err != NULL)
+				*err = sh[t].err;
+			return GSLB_EIO;
+		}
 	}
-	free(w.work);
-	free(w.queued);
-	return ok ? 0 : GSLB_EIO;
+	return 0;
 }

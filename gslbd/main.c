@@ -37,6 +37,7 @@
 #include "gslbd/net/server.h"
 #include "gslbd/net/etcd.h"
 #include "gslbd/net/dnstap.h"
+#include "gslbd/net/geocompile.h"
 #include "gslbd/net/reload.h"
 #include "gslbd/net/xfr_in.h"
 #include "gslbd/net/webhook.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct reloader *reloader;  /* runs reloads off the main loop */
 	struct xfr_in *xfr_in;      /* keeps secondary zones current */
 	struct dnstap_writer *dnstap; /* drains the DNS threads' dnstap rings */
+	struct geocompile *maps;    /* compiles the geo maps off the main loop */
 	time_t resign_next;         /* earliest time to try signing zones again */
 };
 
@@ -163,6 +165,14 @@ static void on_reloaded(void *arg)
 	api_reload(d->api, snapshot_current()->config);
 	xfr_in_reconfigure(d->xfr_in, snapshot_current()->config);
 	dnstap_writer_reconfigure(d->dnstap, snapshot_current()->config);
+}
+
+/* A reload published: compile the geo maps it waits for, if any. */
+static void on_published(void *arg)
+{
+	struct daemon *d = arg;
+
+	geocompile_kick(d->maps);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -333,6 +343,9 @@ int main(int argc, char **argv)
 		/* Signing and compiling say how far they are, from the first load. */
 		progress_set_watcher(on_progress, NULL);
 		snapshot_set_maps_progress(progress_maps, NULL);
+		/* The first answer does not wait for the geo maps: direct lookups
+		 * answer until they are compiled (geocompile.h). */
+		snapshot_set_maps_deferred(true);
 	}
 
 	if (control_load(config_path, NULL, &snap, &err) != 0) {
@@ -406,6 +419,8 @@ int main(int argc, char **argv)
 	control_set_alert_sink(d.ctl, on_alert, &d);
 	d.reloader = reloader_new(d.base, d.ctl, d.server);
 	reloader_set_hook(d.reloader, on_reloaded, &d);
+	d.maps = geocompile_new(d.base, d.ctl);
+	reloader_set_published(d.reloader, on_published, &d);
 	snapshot_publish(snap);
 	/* The fleet's overrides before the first answer (etcd allowing). */
 	d.etcd = etcd_start(snap->config, d.base, d.ctl);
@@ -419,6 +434,7 @@ int main(int argc, char **argv)
 	api_describe(d.api, http, sizeof(http));
 	log_info("ready: %s%s", where, http);
 	sdnotify_ready(snap);
+	geocompile_kick(d.maps);
 	if (sdnotify_is_enabled()) {
 		static bool watchdog;
 		uint64_t wd = sdnotify_watchdog_usec();
@@ -442,6 +458,7 @@ int main(int argc, char **argv)
 
 	xfr_in_free(d.xfr_in);
 	reloader_free(d.reloader);
+	geocompile_free(d.maps);
 	server_free(d.server);
 	dnstap_writer_free(d.dnstap);
 	api_free(d.api);

@@ -679,6 +679,30 @@ static void publish_states(struct control *c)
 	snapshot_publish(snap);
 }
 
+bool control_publish_maps(struct control *c, const struct snapshot_maps *m)
+{
+	const struct snapshot *cur = snapshot_current();
+	size_t n = cur->config->datacenter_count;
+	struct snapshot *snap;
+
+	if (!snapshot_maps_fit(cur, m))
+		return false;
+	/* the states served now: drains and health changes since the build began hold */
+	snap = snapshot_with_maps(
+	    cur, m, xmalloc(n + 1),
+	    cur->latency != NULL ? measured_build(c, cur->config, time_mono_ms()) : NULL);
+	memcpy(snap->dc_state, cur->dc_state, n + 1);
+	snapshot_publish(snap);
+	if (snap->maps != NULL)
+		log_info("GeoIP decisions: generation %llu answers from the compiled maps",
+			 (unsigned long long)snap->generation);
+	else
+		log_info("GeoIP decisions: generation %llu has no maps (none compiled) and "
+			 "looks clients up",
+			 (unsigned long long)snap->generation);
+	return true;
+}
+
 /* A report was accepted: the probes are not all stale any more. */
 static void probes_fresh(struct control *c)
 {

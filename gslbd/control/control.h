@@ -17,6 +17,7 @@
 
 struct snapshot;
 struct geo_share;
+struct snapshot_maps;
 
 /* The control plane's state (opaque; main thread). */
 struct control;
@@ -93,6 +94,13 @@ const char *control_state_problem(const struct control *c);
 
 /* Fill snap->dc_state from the overrides and, once started, the health model. */
 void control_apply_states(const struct control *c, struct snapshot *snap);
+
+/* Publish a snapshot like the current one (its datacenter states, latency
+ * rankings measured now) with the geo maps m compiled for it, if it still
+ * waits for them (snapshot_maps_fit()): true then; false when a reload has
+ * replaced the config or database they were built for (they are stale).
+ * Main thread. */
+bool control_publish_maps(struct control *c, const struct snapshot_maps *m);
 
 /* Sign base's zones again without reading any file: a new, unpublished
  * snapshot with base's config and GeoIP data, its zones signed in memory

@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 
+#define MAPS_PHASE "compiling geo maps"
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static bool active;                /* cur holds a phase of the work going on */
 static struct progress_state cur;  /* that phase */
@@ -35,6 +37,14 @@ void progress_begin(void)
 void progress_end(void)
 {
 	progress_begin();
+}
+
+void progress_maps_done(void)
+{
+	pthread_mutex_lock(&mu);
+	if (active && strcmp(cur.phase, MAPS_PHASE) == 0)
+		active = false;
+	pthread_mutex_unlock(&mu);
 }
 
 bool progress_get(struct progress_state *out)
@@ -141,5 +151,5 @@ const struct zone_progress *progress_zone_hook(void)
 void progress_maps(void *arg, size_t done, size_t total)
 {
 	(void)arg;
-	report("compiling geo maps", "", done, total, "pools");
+	report(MAPS_PHASE, "", done, total, "pools");
 }

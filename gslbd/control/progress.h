@@ -53,5 +53,9 @@ void progress_format(const struct progress_state *st, char *buf, size_t len);
 const struct zone_progress *progress_zone_hook(void);
 /* The callback for the geo compiler (snapshot_set_maps_progress()). */
 void progress_maps(void *arg, size_t done, size_t total);
+/* The geo maps are compiled (they may be, on a thread of their own, after
+ * the load that asked for them has ended): their phase is over, not
+ * another's. */
+void progress_maps_done(void);
 
 #endif

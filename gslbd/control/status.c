@@ -24,6 +24,21 @@
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
 
+/* The GeoIP decisions: whether the compiled maps answer yet ("compiling":
+ * direct lookups answer meanwhile, the same) and how far they are. */
+static json_t *geo_json(const struct snapshot *snap)
+{
+	bool pending = snapshot_maps_pending(snap);
+	json_t *o = json_pack("{s:s}", "maps", pending ? "compiling" : "ready");
+	struct progress_state ps;
+
+	if (pending && progress_get(&ps) && strcmp(ps.phase, "compiling geo maps") == 0)
+		json_object_set_new(o, "progress",
+				    json_pack("{s:I, s:I, s:s}", "done", (json_int_t)ps.done,
+					      "total", (json_int_t)ps.total, "unit", ps.unit));
+	return o;
+}
+
 /* The reloads: the one running, the last one's outcome, the counts. */
 static json_t *reload_json(const struct control *ctl)
 {
@@ -283,6 +298,8 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 
 		json_object_set_new(st, "reload", reload_json(ctl));
 		json_object_set_new(st, "dnstap", dnstap_json(cfg));
+		if (snap->geo != NULL)
+			json_object_set_new(st, "geo", geo_json(snap));
 		if (f->enabled)
 			json_object_set_new(
 			    st, "etcd",

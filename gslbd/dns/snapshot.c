@@ -89,6 +89,21 @@ static void maps_share_unref(struct maps_share *m)
 	free(m);
 }
 
+/* The last maps when they were built for key (one more reference), else NULL. */
+static struct maps_share *maps_kept(const uint8_t *key, size_t key_len)
+{
+	struct maps_share *old;
+
+	pthread_mutex_lock(&maps_lock);
+	old = last_maps;
+	if (old != NULL && old->key_len == key_len && memcmp(old->key, key, key_len) == 0)
+		atomic_fetch_add(&old->refs, 1);
+	else
+		old = NULL;
+	pthread_mutex_unlock(&maps_lock);
+	return old;
+}
+
 /* The maps of cfg over db: the last ones when their key is the same, else
  * newly built, taking from the last ones every map whose pool input is
  * unchanged (NULL when there is nothing to compile or it failed). */
@@ -100,16 +115,15 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 	uint8_t *key;
 	size_t key_len = lb_maps_key(cfg, db, &key);
 
-	pthread_mutex_lock(&maps_lock);
-	old = last_maps;
-	if (old != NULL && old->key_len == key_len && memcmp(old->key, key, key_len) == 0) {
-		atomic_fetch_add(&old->refs, 1);
-		pthread_mutex_unlock(&maps_lock);
+	old = maps_kept(key, key_len);
+	if (old != NULL) {
 		free(key);
 		log_debug("GeoIP decisions unchanged: compiled maps kept");
 		return old;
 	}
 	/* held while compiling: its unchanged maps are taken */
+	pthread_mutex_lock(&maps_lock);
+	old = last_maps;
 	if (old != NULL)
 		atomic_fetch_add(&old->refs, 1);
 	pthread_mutex_unlock(&maps_lock);
@@ -146,10 +160,30 @@ struct snapshot_data {
 	struct zone_set *zones;  /* owned */
 	struct geo_share *geo;   /* one reference, or NULL */
 	struct maps_share *maps; /* one reference: compiled geo decisions over geo, or NULL */
-	struct lbsig_table *lbsig; /* owned: signatures of load-balanced answers, or NULL */
-	struct journal **journals; /* owned: per zone, or NULL */
+	struct lbsig_table *lbsig;    /* owned (borrowed from parent): signatures of
+				       * load-balanced answers, or NULL */
+	struct journal **journals;    /* owned (borrowed from parent): per zone, or NULL */
+	struct snapshot_data *parent; /* one reference: the data whose zones and lbsig these
+				       * borrow, having other maps (snapshot_with_maps()),
+				       * or NULL: they own them */
+	bool maps_pending;            /* maps are to be compiled for it (snapshot_maps_pending()) */
 	_Atomic unsigned refs;   /* snapshots using it */
 };
+
+/* Maps compiled for the config and database of a snapshot that waited for them. */
+struct snapshot_maps {
+	struct config_share *cfg; /* one reference: the config they were built for */
+	struct geo_share *geo;    /* one reference: the database they were built over */
+	struct maps_share *maps;  /* one reference: them (maps may be NULL) */
+};
+
+/* Compile the maps later, not in snapshot_new() (snapshot_set_maps_deferred()). */
+static bool maps_deferred;
+
+void snapshot_set_maps_deferred(bool deferred)
+{
+	maps_deferred = deferred;
+}
 
 struct geo_share *geo_share_new(struct geo_db *db)
 {
@@ -210,8 +244,17 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
 	data->config = cfg;
 	data->zones = zones;
 	data->geo = geo;
-	if (geo != NULL)
+	if (geo != NULL && maps_deferred) {
+		uint8_t *key;
+		size_t key_len = lb_maps_key(cfg, geo->db, &key);
+
+		/* unchanged maps are taken at once; others are compiled later */
+		data->maps = maps_kept(key, key_len);
+		data->maps_pending = data->maps == NULL;
+		free(key);
+	} else if (geo != NULL) {
 		data->maps = maps_for(cfg, geo->db);
+	}
 	memset(dc_state, DC_STATE_UP, cfg->datacenter_count + 1);
 	return snapshot_alloc(data, dc_state, NULL);
 }
@@ -231,6 +274,7 @@ struct snapshot *snapshot_new_zones(const struct snapshot *base, struct zone_set
 	if (b->maps != NULL)
 		atomic_fetch_add(&b->maps->refs, 1);
 	data->maps = b->maps;
+	data->maps_pending = b->maps_pending;
 	memset(dc_state, DC_STATE_UP, n + 1);
 	return snapshot_alloc(data, dc_state, NULL);
 }
@@ -260,23 +304,91 @@ struct geo_share *snapshot_geo_share(const struct snapshot *snap)
 	return snap->data->geo;
 }
 
+bool snapshot_maps_pending(const struct snapshot *snap)
+{
+	return snap->data->maps_pending;
+}
+
+struct snapshot_maps *snapshot_maps_build(const struct snapshot *snap)
+{
+	struct snapshot_maps *m = xcalloc(1, sizeof(*m));
+
+	assert(snap->data->geo != NULL);
+	atomic_fetch_add(&snap->data->cfg->refs, 1);
+	m->cfg = snap->data->cfg;
+	m->geo = geo_share_ref(snap->data->geo);
+	m->maps = maps_for(snap->config, m->geo->db);
+	return m;
+}
+
+bool snapshot_maps_fit(const struct snapshot *snap, const struct snapshot_maps *m)
+{
+	return snap->data->maps_pending && snap->data->cfg == m->cfg && snap->data->geo == m->geo;
+}
+
+struct snapshot *snapshot_with_maps(const struct snapshot *base, const struct snapshot_maps *m,
+				    uint8_t *dc_state, struct latency_table *latency)
+{
+	struct snapshot_data *data = xcalloc(1, sizeof(*data));
+	struct snapshot_data *b = base->data;
+
+	assert(snapshot_maps_fit(base, m));
+	atomic_fetch_add(&b->cfg->refs, 1);
+	data->cfg = b->cfg;
+	data->config = b->config;
+	data->zones = b->zones;
+	data->geo = geo_share_ref(b->geo);
+	if (m->maps != NULL)
+		atomic_fetch_add(&m->maps->refs, 1);
+	data->maps = m->maps;
+	data->lbsig = b->lbsig;
+	data->journals = b->journals;
+	atomic_fetch_add(&b->refs, 1);
+	data->parent = b;
+	return snapshot_alloc(data, dc_state, latency);
+}
+
+static void config_share_unref(struct config_share *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) > 1)
+		return;
+	config_free(c->config);
+	free(c);
+}
+
+void snapshot_maps_free(struct snapshot_maps *m)
+{
+	if (m == NULL)
+		return;
+	config_share_unref(m->cfg);
+	geo_share_unref(m->geo);
+	maps_share_unref(m->maps);
+	free(m);
+}
+
+static void data_unref(struct snapshot_data *d)
+{
+	if (atomic_fetch_sub(&d->refs, 1) > 1)
+		return;
+	config_share_unref(d->cfg);
+	if (d->parent != NULL) {
+		data_unref(d->parent);
+	} else {
+		if (d->journals != NULL)
+			journals_free(d->journals, zone_set_count(d->zones));
+		zone_set_free(d->zones);
+		lbsig_free(d->lbsig);
+	}
+	maps_share_unref(d->maps);
+	geo_share_unref(d->geo);
+	free(d);
+}
+
 void snapshot_free(struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	if (atomic_fetch_sub(&snap->data->refs, 1) == 1) {
-		if (atomic_fetch_sub(&snap->data->cfg->refs, 1) == 1) {
-			config_free(snap->data->cfg->config);
-			free(snap->data->cfg);
-		}
-		if (snap->data->journals != NULL)
-			journals_free(snap->data->journals, zone_set_count(snap->data->zones));
-		zone_set_free(snap->data->zones);
-		maps_share_unref(snap->data->maps);
-		lbsig_free(snap->data->lbsig);
-		geo_share_unref(snap->data->geo);
-		free(snap->data);
-	}
+	data_unref(snap->data);
 	free(snap->dc_state);
 	latency_table_free(snap->latency);
 	free(snap);

@@ -58,7 +58,8 @@ const struct geo_db *geo_share_db(const struct geo_share *g);
 /* New snapshot taking ownership of cfg and zones, and of one reference to
  * geo (NULL for none), with the pools' geo decisions compiled over geo
  * (lb_maps_build(); that takes a while with a full database, and a failure
- * is logged and leaves the snapshot deciding by direct lookups). Every
+ * is logged and leaves the snapshot deciding by direct lookups), or waiting
+ * for them (snapshot_set_maps_deferred()). Every
  * datacenter starts DC_STATE_UP. Any thread (a reload runs on its own);
  * one at a time. */
 struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct geo_share *geo);
@@ -66,8 +67,41 @@ struct snapshot *snapshot_new(struct config *cfg, struct zone_set *zones, struct
  * later snapshot_new() goes (lb_maps_build(); NULL: nobody). Set it before
  * the first load; it is called on the thread that loads. */
 void snapshot_set_maps_progress(void (*progress)(void *arg, size_t done, size_t total), void *arg);
+/* Compile the geo maps after, not in, every later snapshot_new() (true), so
+ * that a snapshot answers at once: it decides by direct lookups in the
+ * database (the same answers and scopes) and snapshot_maps_pending() says
+ * so, unless the last maps built fit its config and database (then it has
+ * them at once). snapshot_maps_build() compiles them on a thread of the
+ * caller's, and snapshot_with_maps() makes the snapshot that has them.
+ * false (the default): snapshot_new() compiles them itself. Set it before
+ * the first load. */
+void snapshot_set_maps_deferred(bool deferred);
+/* Does snap wait for its geo maps (deferred, not compiled yet)? Then it
+ * decides by direct lookups. Any thread. */
+bool snapshot_maps_pending(const struct snapshot *snap);
+/* Geo maps compiled for the config and database of a snapshot that waits
+ * for them. */
+struct snapshot_maps;
+/* Compile the maps snap waits for (the last ones built when they fit; the
+ * unchanged pools' taken from them), reporting to the progress callback
+ * (snapshot_set_maps_progress()). Takes a while with a full database: any
+ * thread but the main loop's, while snap cannot be freed (snapshot_ref());
+ * one at a time. A failure is logged and gives maps that decide by direct
+ * lookups. Caller owns the result; snapshot_maps_free(). */
+struct snapshot_maps *snapshot_maps_build(const struct snapshot *snap);
+/* Were m built for snap's config and database, and does snap wait for them?
+ * A snapshot of a config reloaded since, or one that has maps, does not. */
+bool snapshot_maps_fit(const struct snapshot *snap, const struct snapshot_maps *m);
+/* New snapshot sharing base's config, zones, geo and signatures, with m's
+ * maps, dc_state (taking ownership; datacenter_count + 1 bytes) and latency
+ * (taking ownership; may be NULL). snapshot_maps_fit(base, m) must hold.
+ * Main thread. */
+struct snapshot *snapshot_with_maps(const struct snapshot *base, const struct snapshot_maps *m,
+				    uint8_t *dc_state, struct latency_table *latency);
+/* Free maps (NULL is fine); those a snapshot uses stay with it. Any thread. */
+void snapshot_maps_free(struct snapshot_maps *m);
 /* New snapshot with zones (taking ownership) and base's config, GeoIP
- * database and compiled maps, shared: base's zones signed again
+ * database and compiled maps (or its wait for them), shared: base's zones signed again
  * (zone_set_resign()). Every datacenter starts DC_STATE_UP. Any thread,
  * while base cannot be freed (snapshot_ref()). */
 struct snapshot *snapshot_new_zones(const struct snapshot *base, struct zone_set *zones);

@@ -51,6 +51,8 @@ struct reloader {
 	struct notifier *notifier;     /* tells secondaries of changed zones */
 	void (*hook)(void *arg); /* after each config reload, or NULL */
 	void *hook_arg;          /* its argument */
+	void (*published)(void *arg); /* after each reload that published, or NULL */
+	void *published_arg;          /* its argument */
 };
 
 static void *reload_thread(void *arg)
@@ -131,6 +133,8 @@ static void finish(struct reloader *r)
 		notifier_changed(r->notifier, r->from, snapshot_current());
 	snapshot_unref(r->from);
 	r->from = NULL;
+	if (rc == 0 && r->published != NULL)
+		r->published(r->published_arg);
 	if (rc == 0 && (KIND_BIT(kind) & CONFIG_KINDS) != 0 &&
 	    !server_matches(r->server, snapshot_current()->config))
 		log_warn("reload: listen addresses and workers changed in %s; they take "
@@ -268,4 +272,10 @@ void reloader_set_hook(struct reloader *r, void (*hook)(void *arg), void *arg)
 {
 	r->hook = hook;
 	r->hook_arg = arg;
+}
+
+void reloader_set_published(struct reloader *r, void (*published)(void *arg), void *arg)
+{
+	r->published = published;
+	r->published_arg = arg;
 }

@@ -42,6 +42,9 @@ void reloader_request(struct reloader *r, enum control_reload_kind kind,
  * thread: hook(arg) — what else the daemon reads again then (the API's
  * certificates). */
 void reloader_set_hook(struct reloader *r, void (*hook)(void *arg), void *arg);
+/* After every reload that published a snapshot (config or re-signing), on
+ * the main thread: published(arg) — the geo maps it may wait for. */
+void reloader_set_published(struct reloader *r, void (*published)(void *arg), void *arg);
 /* Is a reload running or queued? */
 bool reloader_busy(const struct reloader *r);
 

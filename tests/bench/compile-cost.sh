@@ -10,9 +10,13 @@
 #
 # Each run starts `gslbd -c CONF` on a generated config (one UDP worker,
 # a free loopback port), asks `dig` for n0.gslb.test until it answers
-# (first_s: seconds since the start), takes the build time, networks and
-# the maps' memory from its "GeoIP decisions compiled" log line and the
-# peak resident set from /proc/PID/status (VmHWM), then drops one more
+# (first_s: seconds since the start; direct lookups in the database answer
+# until the maps are compiled), then waits for the maps (ready_s: seconds
+# from the start to the log line of the snapshot that answers from them;
+# the same as first_s for a gslbd that compiled them before it answered),
+# takes the build time, networks and the maps' memory from its "GeoIP
+# decisions compiled" log line and the peak resident set once the maps are
+# ready from /proc/PID/status (VmHWM), then drops one more
 # datacenter from pool p0 and sends SIGHUP: reload_ms is that reload's
 # build, with in parentheses how many maps it compiled ("1 compiled, N
 # kept" in the log). gdnsd gets the same datacenters and pools
@@ -76,6 +80,17 @@ wait_answer() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# log_s FILE PATTERN START: seconds from START to the time stamp of the
+# first log line of FILE matching PATTERN (waits 10 minutes at most for it).
+log_s() {
+	local file=$1 pat=$2 start=$3 deadline=$(($(date +%s) + 600)) l
+	until l=$(grep -m1 -- "$pat" "$file"); do
+		[ "$(date +%s)" -lt "$deadline" ] && kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	awk -v a="$start" -v b="$(date -d "${l%% *}" +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
 
 hwm_mib() { awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
@@ -176,8 +191,8 @@ stop() {
 	pid=
 }
 
-printf '%-4s %-5s %-5s %-8s %-9s %-8s %-7s %-7s %-9s | %-7s %-7s\n' dcs pools maps build_ms \
-	leaves map_kib first_s hwm_mib reload_ms gdnsd_s g_hwm
+printf '%-4s %-5s %-5s %-8s %-9s %-8s %-7s %-7s %-7s %-9s | %-7s %-7s\n' dcs pools maps build_ms \
+	leaves map_kib first_s ready_s hwm_mib reload_ms gdnsd_s g_hwm
 for n in $DCS; do
 	for p in $POOLS; do
 		dir=$work/d$n-p$p
@@ -187,6 +202,12 @@ for n in $DCS; do
 		"$GSLBD" -c "$dir/gslbd.conf" >"$dir/out" 2>"$dir/err" &
 		pid=$!
 		first=$(wait_answer "$port" "$start") || { cat "$dir/err" >&2; exit 1; }
+		if grep -q 'direct lookups answer meanwhile' "$dir/err"; then
+			ready=$(log_s "$dir/err" 'answers from the compiled maps' "$start") ||
+				{ cat "$dir/err" >&2; exit 1; }
+		else
+			ready=$first
+		fi
 		hwm=$(hwm_mib "$pid")
 		line=$(grep -m1 'GeoIP decisions compiled' "$dir/err" || true)
 		[ -n "$line" ] || { echo "compile-cost: no compile line" >&2; cat "$dir/err" >&2; exit 1; }
@@ -200,7 +221,9 @@ for n in $DCS; do
 			sed -i '/name: p0,/s/dc1, //' "$dir/gslbd.conf"
 			kill -HUP "$pid"
 			deadline=$(($(date +%s) + 600))
-			until grep -q 'reload: ok' "$dir/err" || [ "$(date +%s)" -ge "$deadline" ]; do
+			# the reload's maps are compiled after it is published
+			until [ "$(grep -c 'GeoIP decisions compiled' "$dir/err")" -ge 2 ] ||
+				[ "$(date +%s)" -ge "$deadline" ]; do
 				sleep 0.05
 			done
 			line=$(grep 'GeoIP decisions compiled' "$dir/err" | sed -n 2p || true)
@@ -221,7 +244,8 @@ for n in $DCS; do
 			g_hwm=$(hwm_mib "$pid")
 			stop "$pid"
 		fi
-		printf '%-4s %-5s %-5s %-8s %-9s %-8s %-7s %-7s %-9s | %-7s %-7s\n' "$n" "$p" "$maps" \
-			"$ms" "$leaves" "$kib" "$first" "$hwm" "${reload:--}" "$g_first" "$g_hwm"
+		printf '%-4s %-5s %-5s %-8s %-9s %-8s %-7s %-7s %-7s %-9s | %-7s %-7s\n' "$n" "$p" \
+			"$maps" "$ms" "$leaves" "$kib" "$first" "$ready" "$hwm" "${reload:--}" \
+			"$g_first" "$g_hwm"
 	done
 done

@@ -18,6 +18,7 @@ CONF=$WORK/gslbd.conf
 render_geo_config "$CONF"
 gslbd_start "$CONF"
 api_port
+wait_maps_ready
 
 # lb NAME TYPE ECS EXPECTED-ADDRS EXPECTED-ECS: as in geo.sh.
 lb() {
@@ -199,6 +200,7 @@ step "restart: the drain is kept"
 gslbd_stop
 gslbd_start "$CONF" gslbd2
 api_port
+wait_maps_ready
 lb www.gslb.example.com A 81.2.69.0/24 "$US4" 81.2.69.0/24/24
 lb fo.gslb.example.com A 198.51.100.0/24 "$US4" 198.51.100.0/24/0
 api_get /v1/status

@@ -19,6 +19,8 @@ CONF=$WORK/gslbd.conf
 render_geo_config "$CONF"
 gslbd_start "$CONF"
 api_port
+# the scopes below are the compiled maps' (direct lookups may give narrower)
+wait_maps_ready
 
 # lb NAME TYPE ECS EXPECTED-ADDRS EXPECTED-ECS [DIG-ARGS...]: query NAME with
 # the ECS option (- for none) and assert the addresses (in order) and the
@@ -346,6 +348,7 @@ $TEST_WRAPPER "$GSLBD" -c "$CONF" --check-config >/dev/null 2>&1 || fail "the fl
 reloads=$(grep -c 'reload: ok' "$G_LOG")
 kill -HUP "$G_PID"
 wait_until "[ \$(grep -c 'reload: ok' \"\$G_LOG\") -gt $reloads ]" 5 || fail "no second reload"
+wait_maps_ready
 # London is not in the flat database: listed order now.
 wait_until 'q +subnet=81.2.69.0/24 www.gslb.example.com A; [ "$(answer_addrs | head -n 1)" = 192.0.2.10 ]' 5 ||
 	qfail "London still answered from the old database"

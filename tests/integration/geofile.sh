@@ -22,6 +22,7 @@ CONF=$WORK/gslbd.conf
 render_geo_config "$CONF"
 gslbd_start "$CONF"
 api_port
+wait_maps_ready
 
 # located: the answers the test city database gives (London and Dublin to
 # eu-west, Singapore to ap-southeast, New York to us-east), with the
@@ -96,6 +97,7 @@ awk '{ print } /^  database: geo.mmdb$/ {
 reloads=$(grep -c 'reload: ok' "$G_LOG")
 kill -HUP "$G_PID"
 wait_until "[ \$(grep -c 'reload: ok' \"\$G_LOG\") -gt $reloads ]" 5 || fail "no reload"
+wait_maps_ready
 log_wait "geoip: $DB: loaded" 5
 [ "$(metric gslbd_geo_database_ok)" = 1 ] || fail "gslbd_geo_database_ok is not 1 again"
 [ "$(metric gslbd_geo_load_failures_total)" = 2 ] || fail "gslbd_geo_load_failures_total moved"
@@ -111,6 +113,7 @@ loads=$(grep -c "geoip: $DB: loaded" "$G_LOG")
 reloads=$(grep -c 'reload: ok' "$G_LOG")
 kill -HUP "$G_PID"
 wait_until "[ \$(grep -c 'reload: ok' \"\$G_LOG\") -gt $reloads ]" 5 || fail "no reload"
+wait_maps_ready
 [ "$(grep -c "geoip: $DB: loaded" "$G_LOG")" -eq "$loads" ] || fail "the unchanged file was loaded again"
 gslbd_stop
 

@@ -34,6 +34,10 @@ CONF=$WORK/gslbd.conf
 render_geo_config "$CONF" "$DB"
 out=$("$GSLBD" -c "$CONF" --check-config 2>&1) || fail "$DB is not accepted: $out"
 gslbd_start "$CONF"
+# The compiled maps answer what follows: direct lookups, which answer until
+# they are ready, give the same datacenters but may give narrower scopes,
+# and the A and AAAA answers of a probe are compared.
+log_wait 'answers from the compiled maps' 60
 
 # country ADDR: the ISO country code the database gives ADDR (empty if none).
 country() {

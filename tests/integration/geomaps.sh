@@ -17,6 +17,7 @@ CONF=$WORK/gslbd.conf
 render_geo_config "$CONF"
 gslbd_start "$CONF"
 api_port
+wait_maps_ready
 
 # maps_metrics COMPILED KEPT: the maps' metrics
 maps_metrics() {
@@ -46,6 +47,7 @@ grep -q 'GB: \[ap-southeast\]' "$CONF" || fail "the override was not changed"
 reloads=$(grep -c 'reload: ok' "$G_LOG")
 kill -HUP "$G_PID"
 wait_until "[ \$(grep -c 'reload: ok' \"\$G_LOG\") -gt $reloads ]" 10 || fail "no reload"
+wait_maps_ready
 grep -q 'GeoIP decisions compiled: 2 map(s) (1 compiled, 1 kept)' "$G_LOG" ||
 	fail "the reload did not keep the unchanged map"
 maps_metrics 1 1

@@ -538,6 +538,19 @@ render_geo_config() {
 	render_config "$out" TEMPLATE=geo/gslbd-geo.conf.in
 }
 
+# geo_maps: "compiling" or "ready" - /v1/status's geo.maps of the running
+# gslbd (api_port first); empty without an answer.
+geo_maps() {
+	curl -s --max-time $((5 * TF)) "http://127.0.0.1:$G_HTTP/v1/status" |
+		jq -r '.geo.maps // empty' 2>/dev/null
+}
+
+# wait_maps_ready [SECONDS]: the compiled geo maps answer (default 20s).
+wait_maps_ready() {
+	wait_until '[ "$(geo_maps)" = ready ]' "${1:-20}" ||
+		fail "the geo maps are not ready: geo.maps is '$(geo_maps)'"
+}
+
 # need_api_tools: skip (77) without curl and jq.
 need_api_tools() {
 	command -v curl >/dev/null 2>&1 || skip "curl not found (Debian package curl)"

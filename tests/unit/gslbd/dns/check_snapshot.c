@@ -2,7 +2,10 @@
  * generations, what readers see, and that a replaced snapshot is freed only
  * once every reader has been offline or come online again since the swap,
  * and no transfer holds a reference (snapshot_reclaim() counts what still
- * waits), and that derived snapshots share their data. Readers are driven
+ * waits), that derived snapshots share their data, and that a snapshot
+ * that waits for its geo maps gets them in one derived from it (with the
+ * states of that one), or keeps waiting when they were built for another
+ * config. Readers are driven
  * from this thread: the protocol is about states, not timing. */
 #include <config.h>
 
@@ -16,6 +19,7 @@
 #include "gslbd/dns/snapshot.h"
 
 #define CITY_DB TEST_DATA_DIR "/geo/test-city.mmdb"
+#define LB_CONF TEST_DATA_DIR "/config/lb.conf"
 
 /* A snapshot of an empty config, holding one reference to geo. */
 static struct snapshot *new_snap(struct geo_share *geo)
@@ -38,6 +42,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	snapshot_set_maps_deferred(false);
 	snapshot_shutdown();
 	geo_share_unref(geo);
 	geo = NULL;
@@ -129,9 +134,69 @@ START_TEST(test_derive_shares_data)
 }
 END_TEST
 
+/* A snapshot of lb.conf (located pools over the test database). */
+static struct snapshot *lb_snap(void)
+{
+	struct config *cfg = NULL;
+	struct gslb_err err = {""};
+
+	ck_assert_msg(config_load(LB_CONF, &cfg, &err) == 0, "%s", err.msg);
+	return snapshot_new(cfg, NULL, geo_share_ref(geo));
+}
+
+START_TEST(test_maps_deferred)
+{
+	struct snapshot *a, *b, *c, *d;
+	struct snapshot_maps *m;
+	size_t n;
+	uint8_t *states;
+
+	snapshot_set_maps_deferred(true);
+	a = lb_snap();
+	n = a->config->datacenter_count;
+	ck_assert_uint_gt(n, 0);
+	/* answered by direct lookups until the maps are compiled */
+	ck_assert_ptr_null(a->maps);
+	ck_assert(snapshot_maps_pending(a));
+	m = snapshot_maps_build(a);
+	ck_assert(snapshot_maps_fit(a, m));
+	/* a snapshot of a's zones signed again waits for the same maps */
+	c = snapshot_new_zones(a, NULL);
+	ck_assert(snapshot_maps_pending(c));
+	ck_assert(snapshot_maps_fit(c, m));
+	/* the maps added to a's config, zones and the states given */
+	states = xmalloc(n + 1);
+	memset(states, DC_STATE_UP, n + 1);
+	states[0] = DC_STATE_DOWN;
+	b = snapshot_with_maps(a, m, states, NULL);
+	ck_assert_ptr_nonnull(b->maps);
+	ck_assert(!snapshot_maps_pending(b));
+	ck_assert(!snapshot_maps_fit(b, m));
+	ck_assert_ptr_eq(b->config, a->config);
+	ck_assert_ptr_eq(b->zones, a->zones);
+	ck_assert_ptr_eq(b->geo, a->geo);
+	ck_assert_int_eq(b->dc_state[0], DC_STATE_DOWN);
+	/* the same config loaded again takes the maps built at once; maps
+	 * built for another config do not fit it */
+	d = lb_snap();
+	ck_assert_ptr_eq(d->maps, b->maps);
+	ck_assert(!snapshot_maps_pending(d));
+	ck_assert(!snapshot_maps_fit(d, m));
+	snapshot_free(a);
+	snapshot_maps_free(m);
+	/* b still reads what it shared with a */
+	ck_assert_uint_eq(b->config->datacenter_count, n);
+	ck_assert_str_eq(geo_db_path(b->geo), CITY_DB);
+	snapshot_free(b);
+	snapshot_free(c);
+	snapshot_free(d);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	snapshot_free(NULL);
+	snapshot_maps_free(NULL);
 	geo_share_unref(NULL);
 	ck_assert_ptr_null(geo_share_ref(NULL));
 	ck_assert_ptr_null(geo_share_db(NULL));
@@ -150,6 +215,7 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(tc, test_reclaim_waits_for_readers);
 	tcase_add_test(tc, test_reclaim_waits_for_refs);
 	tcase_add_test(tc, test_derive_shares_data);
+	tcase_add_test(tc, test_maps_deferred);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
