@@ -5,6 +5,7 @@
 #include "gslbd/net/accept_guard.h"
 #include "gslbd/net/http_server.h"
 #include "gslbd/net/webhook.h"
+#include "gslbd/net/xdp.h"
 #include "gslbd/net/status_page.h"
 #include "gslbd/net/tenant.h"
 #include "gslbd/net/tls.h"
@@ -559,6 +560,13 @@ static void handle_metrics(struct api *api, struct http_request *req, const stru
 				    accept_guard_kind_name(k),
 				    (unsigned long long)accept_guard_pauses(k));
 	api_metrics(api, b);
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_dns_path Which path reads DNS over UDP: xdp (AF_XDP, "
+			    "server.xdp) or socket.\n"
+			    "# TYPE gslbd_dns_path gauge\n"
+			    "gslbd_dns_path{path=\"xdp\"} %d\n"
+			    "gslbd_dns_path{path=\"socket\"} %d\n",
+			    xdp_path_is_serving() ? 1 : 0, xdp_path_is_serving() ? 0 : 1);
 	{
 		uint64_t sent, failed, dropped;
 
