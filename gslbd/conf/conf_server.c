@@ -54,11 +54,10 @@ int conf_server_xdp_read(struct loader *l, const struct ytree_node *key, const s
 			return rc;
 		at = strchr(it->scalar, '@');
 		nlen = at != NULL ? (size_t)(at - it->scalar) : strlen(it->scalar);
-		if (nlen == 0 || nlen >= sizeof(x->ifname) ||
-		    strcspn(it->scalar, " /:\t") < nlen)
-			return ytree_error_path(&l->r, it, ipath,
-						"'%s' is not an interface name (IFNAME or IFNAME@QUEUE)",
-						it->scalar);
+		if (nlen == 0 || nlen >= sizeof(x->ifname) || strcspn(it->scalar, " /:\t") < nlen)
+			return ytree_error_path(
+			    &l->r, it, ipath,
+			    "'%s' is not an interface name (IFNAME or IFNAME@QUEUE)", it->scalar);
 		memcpy(x->ifname, it->scalar, nlen);
 		x->ifname[nlen] = '\0';
 		x->queue = -1;
@@ -67,17 +66,19 @@ int conf_server_xdp_read(struct loader *l, const struct ytree_node *key, const s
 			unsigned long q;
 
 			if (at[1] < '0' || at[1] > '9')
-				return ytree_error_path(&l->r, it, ipath, "'%s': queue is not a number",
-							it->scalar);
+				return ytree_error_path(&l->r, it, ipath,
+							"'%s': queue is not a number", it->scalar);
 			q = strtoul(at + 1, &end, 10);
 			if (*end != '\0' || q > 255)
 				return ytree_error_path(&l->r, it, ipath,
-							"'%s': queue must be a number 0..255", it->scalar);
+							"'%s': queue must be a number 0..255",
+							it->scalar);
 			x->queue = (int)q;
 		}
 		for (size_t j = 0; j < cfg->xdp_count; j++) {
 			if (strcmp(cfg->xdp[j].ifname, x->ifname) == 0 &&
-			    (cfg->xdp[j].queue == x->queue || cfg->xdp[j].queue < 0 || x->queue < 0))
+			    (cfg->xdp[j].queue == x->queue || cfg->xdp[j].queue < 0 ||
+			     x->queue < 0))
 				return ytree_error_path(&l->r, it, ipath, "'%s' given twice",
 							it->scalar);
 		}
