@@ -41,7 +41,7 @@ struct server {
 	struct tcp_server *tcp;    /* the TCP thread, once started */
 	struct xdp_path *xdp;      /* the AF_XDP path (server.xdp), or NULL: sockets only */
 	struct config_xdp *xdp_cfg; /* server.xdp as it was at start (for reloads) */
-	size_t xdp_cfg_count;      /* entries at xdp_cfg */
+	size_t xdp_cfg_count;       /* entries at xdp_cfg */
 };
 
 static bool is_wildcard(const struct netaddr *a)

@@ -22,8 +22,7 @@ struct xdp_path {
 	int unused; /* never made */
 };
 
-struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *listen,
-			       size_t count)
+struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *listen, size_t count)
 {
 	(void)listen;
 	(void)count;
@@ -91,17 +90,17 @@ void xdp_path_describe(const struct xdp_path *p, char *buf, size_t len)
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/net/xdp_prog.h"
 
-#define XDP_FRAME_SIZE 4096u   /* bytes per UMEM frame (XSK_UMEM__DEFAULT_FRAME_SIZE) */
-#define XDP_FRAMES 2048u       /* frames per socket: 8 MiB of UMEM */
-#define XDP_RING 1024u         /* descriptors of the rx and tx rings */
-#define XDP_BATCH 32u          /* frames read per batch (<= QUERY_BATCH_MAX) */
-#define XDP_POLL_MS 100        /* how often an idle worker looks whether it must stop */
-#define XDP_MAX_QUEUES 256u    /* entries of the program's socket map */
-#define XDP_TTL 64             /* TTL / hop limit of responses */
-#define ETH_LEN 14u
-#define IP4_LEN 20u
-#define IP6_LEN 40u
-#define UDP_LEN 8u
+#define XDP_FRAME_SIZE 4096u /* bytes per UMEM frame (XSK_UMEM__DEFAULT_FRAME_SIZE) */
+#define XDP_FRAMES     2048u /* frames per socket: 8 MiB of UMEM */
+#define XDP_RING       1024u /* descriptors of the rx and tx rings */
+#define XDP_BATCH      32u   /* frames read per batch (<= QUERY_BATCH_MAX) */
+#define XDP_POLL_MS    100   /* how often an idle worker looks whether it must stop */
+#define XDP_MAX_QUEUES 256u  /* entries of the program's socket map */
+#define XDP_TTL        64    /* TTL / hop limit of responses */
+#define ETH_LEN        14u
+#define IP4_LEN        20u
+#define IP6_LEN        40u
+#define UDP_LEN        8u
 
 /* One frame of a batch that carries a query. */
 struct xdp_slot {
@@ -115,50 +114,50 @@ struct xdp_slot {
 
 /* One AF_XDP socket and its thread: one queue of one interface. */
 struct xdp_worker {
-	unsigned id;                /* worker number, for logs */
-	char name[IF_NAMESIZE + 8]; /* "IFNAME@QUEUE" */
-	const struct xdp_path *path; /* its path (listen addresses) */
-	pthread_t thread;           /* the worker thread */
-	bool started;               /* thread was created */
-	_Atomic bool stop;          /* asked to stop */
-	void *area;                 /* the UMEM (XDP_FRAMES frames) */
-	struct xsk_umem *umem;      /* the UMEM registered */
-	struct xsk_ring_prod fq;    /* fill ring: frames the kernel may receive into */
-	struct xsk_ring_cons cq;    /* completion ring: frames transmitted */
-	struct xsk_socket *xsk;     /* the socket */
-	struct xsk_ring_cons rx;    /* received frames */
-	struct xsk_ring_prod tx;    /* frames to transmit */
-	size_t room;                /* DNS bytes a response may have (MTU and frame) */
-	struct snapshot_reader *reader; /* QSBR registration */
-	struct query_ctx *query;    /* the query pipeline's state for this thread */
-	struct query_msg *msgs;     /* its batch */
-	bool observed;              /* the context has an observer (read at start) */
-	uint64_t recycle[XDP_BATCH]; /* frames of a batch going back to the fill ring */
-	unsigned recycle_count;     /* entries at recycle */
-	struct xdp_slot slots[XDP_BATCH]; /* the batch's queries */
-	unsigned order[XDP_BATCH];  /* slot of each message of the pipeline's batch */
+	unsigned id;                         /* worker number, for logs */
+	char name[IF_NAMESIZE + 8];          /* "IFNAME@QUEUE" */
+	const struct xdp_path *path;         /* its path (listen addresses) */
+	pthread_t thread;                    /* the worker thread */
+	bool started;                        /* thread was created */
+	_Atomic bool stop;                   /* asked to stop */
+	void *area;                          /* the UMEM (XDP_FRAMES frames) */
+	struct xsk_umem *umem;               /* the UMEM registered */
+	struct xsk_ring_prod fq;             /* fill ring: frames the kernel may receive into */
+	struct xsk_ring_cons cq;             /* completion ring: frames transmitted */
+	struct xsk_socket *xsk;              /* the socket */
+	struct xsk_ring_cons rx;             /* received frames */
+	struct xsk_ring_prod tx;             /* frames to transmit */
+	size_t room;                         /* DNS bytes a response may have (MTU and frame) */
+	struct snapshot_reader *reader;      /* QSBR registration */
+	struct query_ctx *query;             /* the query pipeline's state for this thread */
+	struct query_msg *msgs;              /* its batch */
+	bool observed;                       /* the context has an observer (read at start) */
+	uint64_t recycle[XDP_BATCH];         /* frames of a batch going back to the fill ring */
+	unsigned recycle_count;              /* entries at recycle */
+	struct xdp_slot slots[XDP_BATCH];    /* the batch's queries */
+	unsigned order[XDP_BATCH];           /* slot of each message of the pipeline's batch */
 	uint8_t (*out_bufs)[ANSWER_MAX_MSG]; /* XDP_BATCH response buffers */
 	uint8_t (*in_bufs)[ANSWER_MAX_MSG];  /* observed: copies of the queries */
 };
 
 /* One interface with the program attached. */
 struct xdp_iface {
-	char name[IF_NAMESIZE];        /* its name */
-	int ifindex;                   /* its index */
-	struct bpf_object *obj;        /* the program's object */
-	struct xdp_program *prog;      /* the program */
-	enum xdp_attach_mode mode;     /* how it is attached */
-	bool attached;                 /* it is */
+	char name[IF_NAMESIZE];    /* its name */
+	int ifindex;               /* its index */
+	struct bpf_object *obj;    /* the program's object */
+	struct xdp_program *prog;  /* the program */
+	enum xdp_attach_mode mode; /* how it is attached */
+	bool attached;             /* it is */
 };
 
 struct xdp_path {
-	struct netaddr *listen;        /* the listen addresses, ports resolved */
-	bool *wildcard;                /* listen[i] is 0.0.0.0 or :: */
-	size_t listen_count;           /* entries at listen */
-	struct xdp_iface *ifaces;      /* interfaces with the program */
-	size_t iface_count;            /* entries at ifaces */
-	struct xdp_worker **workers;   /* one per queue */
-	size_t worker_count;           /* entries at workers */
+	struct netaddr *listen;      /* the listen addresses, ports resolved */
+	bool *wildcard;              /* listen[i] is 0.0.0.0 or :: */
+	size_t listen_count;         /* entries at listen */
+	struct xdp_iface *ifaces;    /* interfaces with the program */
+	size_t iface_count;          /* entries at ifaces */
+	struct xdp_worker **workers; /* one per queue */
+	size_t worker_count;         /* entries at workers */
 };
 
 /* The program, compiled at build time (xdp_prog_obj.c). */
@@ -184,7 +183,7 @@ static int lib_print(const char *fmt, va_list ap)
 }
 
 static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -194,7 +193,7 @@ static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
@@ -238,8 +237,7 @@ static void put16(uint8_t *p, uint16_t v)
 
 /* Which listen address did a datagram to addr (4 or 16 bytes of family)
  * and port reach? Returns its index, or -1. */
-static int find_listener(const struct xdp_path *p, int family, const uint8_t *addr,
-			 uint16_t port)
+static int find_listener(const struct xdp_path *p, int family, const uint8_t *addr, uint16_t port)
 {
 	for (size_t i = 0; i < p->listen_count; i++) {
 		const struct netaddr *a = &p->listen[i];
@@ -259,8 +257,8 @@ static int find_listener(const struct xdp_path *p, int family, const uint8_t *ad
 /* Check the frame's Ethernet, IP and UDP headers and fill s for the query
  * it carries; msg gets the payload. Returns false for what is not a whole,
  * unfragmented UDP datagram without IP options to a listen address. */
-static bool frame_parse(const struct xdp_worker *w, uint8_t *pkt, uint32_t len,
-			struct xdp_slot *s, struct query_msg *msg)
+static bool frame_parse(const struct xdp_worker *w, uint8_t *pkt, uint32_t len, struct xdp_slot *s,
+			struct query_msg *msg)
 {
 	uint16_t proto, ulen, sport, dport;
 	const uint8_t *udp;
@@ -274,8 +272,7 @@ static bool frame_parse(const struct xdp_worker *w, uint8_t *pkt, uint32_t len,
 		uint16_t tot = get16(ip + 2);
 
 		if ((ip[0] >> 4) != 4 || (ip[0] & 0x0f) != 5 || ip[9] != IPPROTO_UDP ||
-		    (get16(ip + 6) & 0x3fff) != 0 || tot < IP4_LEN + UDP_LEN ||
-		    tot > len - ETH_LEN)
+		    (get16(ip + 6) & 0x3fff) != 0 || tot < IP4_LEN + UDP_LEN || tot > len - ETH_LEN)
 			return false;
 		udp = ip + IP4_LEN;
 		ulen = get16(udp + 4);
@@ -423,8 +420,8 @@ static void kick(struct xdp_worker *w)
 {
 	if (!xsk_ring_prod__needs_wakeup(&w->tx))
 		return;
-	if (sendto(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
-	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+	if (sendto(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+	    errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
 		log_ratelimited(LOG_LEVEL_WARN, "xdp %s: transmit: %s", w->name, strerror(errno));
 }
 
@@ -443,7 +440,8 @@ static void answer_listener(struct xdp_worker *w, unsigned n, unsigned li)
 		if (s->pkt == NULL || s->listener != li)
 			continue;
 		msg->query = s->pkt + ETH_LEN + (s->v6 ? IP6_LEN : IP4_LEN) + UDP_LEN;
-		msg->query_len = get16(s->pkt + ETH_LEN + (s->v6 ? IP6_LEN : IP4_LEN) + 4) - UDP_LEN;
+		msg->query_len =
+		    get16(s->pkt + ETH_LEN + (s->v6 ? IP6_LEN : IP4_LEN) + 4) - UDP_LEN;
 		msg->truncated = false;
 		msg->peer = (const struct sockaddr *)&s->peer;
 		msg->local = (const struct sockaddr *)&s->local;
@@ -464,8 +462,9 @@ static void answer_listener(struct xdp_worker *w, unsigned n, unsigned li)
 		reclaim(w);
 		kick(w);
 		if (xsk_ring_prod__reserve(&w->tx, out, &tidx) != out) {
-			log_ratelimited(LOG_LEVEL_WARN, "xdp %s: transmit ring full: %u responses dropped",
-					w->name, out);
+			log_ratelimited(LOG_LEVEL_WARN,
+					"xdp %s: transmit ring full: %u responses dropped", w->name,
+					out);
 			for (unsigned k = 0; k < m; k++)
 				if (w->msgs[k].resp_len > 0)
 					query_send_failed(qc, k);
@@ -624,8 +623,8 @@ static struct xdp_worker *worker_new(struct xdp_path *p, struct xdp_iface *ifc, 
 		w->room = mtu - IP6_LEN - UDP_LEN;
 	if (w->room < 512)
 		w->room = 512;
-	w->area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		       -1, 0);
+	w->area = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (w->area == MAP_FAILED) {
 		w->area = NULL;
 		snprintf(reason, rlen, "%s: UMEM: %s", w->name, strerror(errno));
@@ -657,8 +656,8 @@ static struct xdp_worker *worker_new(struct xdp_path *p, struct xdp_iface *ifc, 
 	}
 	map = bpf_object__find_map_by_name(ifc->obj, "gslbd_xsks");
 	if (map == NULL || (rc = xsk_socket__update_xskmap(w->xsk, bpf_map__fd(map))) != 0) {
-		snprintf(reason, rlen, "%s: cannot add the socket to the program's map: %s", w->name,
-			 map == NULL ? "no map" : strerror(-rc));
+		snprintf(reason, rlen, "%s: cannot add the socket to the program's map: %s",
+			 w->name, map == NULL ? "no map" : strerror(-rc));
 		goto fail;
 	}
 	{
@@ -720,8 +719,7 @@ static void prog_config(const struct xdp_path *p, struct xdp_prog_config *c)
 
 /* Load and attach the program to ifc (native mode, else generic) and fill
  * its destinations. Returns false with reason set. */
-static bool iface_attach(const struct xdp_path *p, struct xdp_iface *ifc, char *reason,
-			 size_t rlen)
+static bool iface_attach(const struct xdp_path *p, struct xdp_iface *ifc, char *reason, size_t rlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "gslbd_xdp");
 	struct xdp_prog_config c;
@@ -731,7 +729,8 @@ static bool iface_attach(const struct xdp_path *p, struct xdp_iface *ifc, char *
 
 	ifc->obj = bpf_object__open_mem(xdp_prog_obj, xdp_prog_obj_len, &opts);
 	if (ifc->obj == NULL) {
-		snprintf(reason, rlen, "%s: cannot open the program: %s", ifc->name, strerror(errno));
+		snprintf(reason, rlen, "%s: cannot open the program: %s", ifc->name,
+			 strerror(errno));
 		return false;
 	}
 	ifc->prog = xdp_program__from_bpf_obj(ifc->obj, "xdp");
@@ -778,7 +777,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, unsigned cap)
 /* Can this process set up XDP? NULL, or why not. */
 static const char *caps_missing(char *buf, size_t len, size_t sockets)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	struct rlimit rl;
 	rlim_t need = (rlim_t)sockets * XDP_FRAMES * XDP_FRAME_SIZE + (rlim_t)16 * 1024 * 1024;
@@ -804,7 +803,8 @@ static const char *caps_missing(char *buf, size_t len, size_t sockets)
 	/* Without CAP_IPC_LOCK the UMEM counts against RLIMIT_MEMLOCK. */
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < need) {
-		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
 		setrlimit(RLIMIT_MEMLOCK, &rl);
 		if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 		    rl.rlim_cur < need) {
@@ -831,8 +831,7 @@ static bool is_wildcard(const struct netaddr *a)
 }
 
 /* Add the interface named name (once) and return it, or NULL with reason set. */
-static struct xdp_iface *path_iface(struct xdp_path *p, const char *name, char *reason,
-				    size_t rlen)
+static struct xdp_iface *path_iface(struct xdp_path *p, const char *name, char *reason, size_t rlen)
 {
 	struct xdp_iface *ifc;
 	unsigned idx;
@@ -855,8 +854,7 @@ static struct xdp_iface *path_iface(struct xdp_path *p, const char *name, char *
 	return ifc;
 }
 
-struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *listen,
-			       size_t count)
+struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *listen, size_t count)
 {
 	struct xdp_path *p;
 	char reason[512], buf[256];
@@ -899,8 +897,8 @@ struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *l
 		if (ifc == NULL)
 			goto fail;
 		for (unsigned q = first; q < last; q++) {
-			struct xdp_worker *w = worker_new(p, ifc, q, (unsigned)p->worker_count, reason,
-							  sizeof(reason));
+			struct xdp_worker *w = worker_new(p, ifc, q, (unsigned)p->worker_count,
+							  reason, sizeof(reason));
 
 			if (w == NULL)
 				goto fail;
@@ -972,8 +970,8 @@ void xdp_path_describe(const struct xdp_path *p, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	for (size_t i = 0; p != NULL && i < p->worker_count && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? "," : " xdp=",
-				 p->workers[i]->name);
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 i ? "," : " xdp=", p->workers[i]->name);
 
 		if (n < 0)
 			break;

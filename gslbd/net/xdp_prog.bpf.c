@@ -21,7 +21,7 @@
 
 #include "gslbd/net/xdp_prog.h"
 
-#define IP_MF 0x2000
+#define IP_MF     0x2000
 #define IP_OFFSET 0x1fff
 
 struct {
@@ -68,7 +68,7 @@ int gslbd_xdp(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	const struct xdp_prog_config *cfg;
 	struct udphdr *udp;
-	__be32 addr[4] = { 0, 0, 0, 0 };
+	__be32 addr[4] = {0, 0, 0, 0};
 	__u8 family;
 	__u32 zero = 0;
 
