@@ -717,6 +717,27 @@ static void prog_config(const struct xdp_path *p, struct xdp_prog_config *c)
 	}
 }
 
+/* A gslbd program left on ifc by a gslbd that could not detach it (it
+ * had switched to server.user and lost CAP_NET_ADMIN, or was killed) is
+ * detached; any other program stays, and the attach below fails. */
+static void replace_stale(const struct xdp_iface *ifc)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifc->ifindex);
+	struct xdp_program *main_prog;
+
+	if (mp == NULL || libxdp_get_error(mp) != 0)
+		return;
+	main_prog = xdp_multiprog__main_prog(mp);
+	if (main_prog != NULL && xdp_multiprog__is_legacy(mp) &&
+	    strcmp(xdp_program__name(main_prog), "gslbd_xdp") == 0) {
+		int rc = xdp_multiprog__detach(mp);
+
+		log_info("xdp %s: an earlier gslbd's program was attached: %s", ifc->name,
+			 rc == 0 ? "detached" : strerror(-rc));
+	}
+	xdp_multiprog__close(mp);
+}
+
 /* Load and attach the program to ifc (native mode, else generic) and fill
  * its destinations. Returns false with reason set. */
 static bool iface_attach(const struct xdp_path *p, struct xdp_iface *ifc, char *reason, size_t rlen)
@@ -741,6 +762,7 @@ static bool iface_attach(const struct xdp_path *p, struct xdp_iface *ifc, char *
 		return false;
 	}
 	lib_error[0] = '\0';
+	replace_stale(ifc);
 	ifc->mode = XDP_MODE_NATIVE;
 	rc = xdp_program__attach(ifc->prog, ifc->ifindex, ifc->mode, 0);
 	if (rc != 0) {
