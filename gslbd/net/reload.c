@@ -112,7 +112,7 @@ static void finish(struct reloader *r)
 	r->from = NULL;
 	if (rc == 0 && kind != CONTROL_RELOAD_RESIGN &&
 	    !server_matches(r->server, snapshot_current()->config))
-		log_warn("reload: listen addresses and workers changed in %s; they take "
+		log_warn("reload: listen addresses, workers or xdp changed in %s; they take "
 			 "effect at the next restart",
 			 control_config_path(r->ctl));
 	if (kind != CONTROL_RELOAD_RESIGN && r->hook != NULL)
