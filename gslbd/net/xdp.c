@@ -32,6 +32,19 @@ struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *l
 	return NULL;
 }
 
+size_t xdp_path_worker_count(const struct xdp_path *p)
+{
+	(void)p;
+	return 0;
+}
+
+struct query_ctx *xdp_path_query(struct xdp_path *p, size_t i)
+{
+	(void)p;
+	(void)i;
+	return NULL;
+}
+
 int xdp_path_start(struct xdp_path *p, struct gslb_err *err)
 {
 	(void)p;
@@ -932,6 +945,16 @@ fail:
 	log_warn("xdp: cannot be set up: %s; DNS over UDP is answered over sockets", reason);
 	xdp_path_free(p);
 	return NULL;
+}
+
+size_t xdp_path_worker_count(const struct xdp_path *p)
+{
+	return p != NULL ? p->worker_count : 0;
+}
+
+struct query_ctx *xdp_path_query(struct xdp_path *p, size_t i)
+{
+	return p != NULL && i < p->worker_count ? p->workers[i]->query : NULL;
 }
 
 int xdp_path_start(struct xdp_path *p, struct gslb_err *err)

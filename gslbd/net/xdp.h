@@ -26,6 +26,7 @@
 #include "common/netaddr.h"
 
 struct config;
+struct query_ctx;
 struct xdp_path;
 
 /* Set up XDP on cfg's server.xdp interfaces for the listen addresses
@@ -39,6 +40,11 @@ struct xdp_path;
  * privileges are dropped. */
 struct xdp_path *xdp_path_open(const struct config *cfg, const struct netaddr *listen,
 			       size_t count);
+/* Its workers (one per queue; 0 for NULL) and the query pipeline context
+ * of the i-th (borrowed until xdp_path_free()): set an observer on it
+ * before xdp_path_start(), as on udp_worker_query(). */
+size_t xdp_path_worker_count(const struct xdp_path *p);
+struct query_ctx *xdp_path_query(struct xdp_path *p, size_t i);
 /* Start the worker threads. Returns 0 or a negative errno with err set. */
 int xdp_path_start(struct xdp_path *p, struct gslb_err *err);
 /* Stop and join the worker threads (NULL: nothing). */
