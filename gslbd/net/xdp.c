@@ -103,9 +103,9 @@ void xdp_path_describe(const struct xdp_path *p, char *buf, size_t len)
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/net/xdp_prog.h"
 
-#define XDP_FRAME_SIZE 4096u /* bytes per UMEM frame (XSK_UMEM__DEFAULT_FRAME_SIZE) */
-#define XDP_FRAMES     2048u /* frames per socket: 8 MiB of UMEM */
-#define XDP_RING       1024u /* descriptors of the rx and tx rings */
+#define XDP_FRAME_SIZE 2048u /* bytes per UMEM frame: an Ethernet frame of MTU 1500 and more */
+#define XDP_FRAMES     4096u /* frames per socket: 8 MiB of UMEM */
+#define XDP_RING       2048u /* descriptors of the rx and tx rings (a burst of 2048 waits) */
 #define XDP_BATCH      32u   /* frames read per batch (<= QUERY_BATCH_MAX) */
 #define XDP_POLL_MS    100   /* how often an idle worker looks whether it must stop */
 #define XDP_MAX_QUEUES 256u  /* entries of the program's socket map */
@@ -429,13 +429,20 @@ static void reclaim(struct xdp_worker *w)
 	}
 }
 
+/* Have the kernel transmit what is on the tx ring. In copy mode only a
+ * system call sends, so it is made whether or not the ring asks for it. */
 static void kick(struct xdp_worker *w)
 {
-	if (!xsk_ring_prod__needs_wakeup(&w->tx))
-		return;
 	if (sendto(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
 	    errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
 		log_ratelimited(LOG_LEVEL_WARN, "xdp %s: transmit: %s", w->name, strerror(errno));
+}
+
+/* Are there frames on the tx ring the kernel has not taken yet (a kick
+ * that met a busy device, or more than it sends per call)? */
+static bool tx_pending(struct xdp_worker *w)
+{
+	return xsk_prod_nb_free(&w->tx, XDP_RING) < XDP_RING;
 }
 
 /* Answer the slots of listener li among slots[0..n) through the pipeline
@@ -547,8 +554,14 @@ static void *xdp_main(void *arg)
 		reclaim(w);
 		n = xsk_ring_cons__peek(&w->rx, XDP_BATCH, &idx);
 		if (n == 0) {
+			bool pending = tx_pending(w);
+
+			/* Responses still on the tx ring: kick again, and look
+			 * again soon rather than in XDP_POLL_MS. */
+			if (pending)
+				kick(w);
 			pfd.revents = 0;
-			poll(&pfd, 1, XDP_POLL_MS);
+			poll(&pfd, 1, pending ? 1 : XDP_POLL_MS);
 			continue;
 		}
 		snapshot_reader_online(w->reader);
@@ -558,12 +571,34 @@ static void *xdp_main(void *arg)
 	return NULL;
 }
 
+/* What the kernel dropped on the socket, for the log at stop. */
+static void worker_log_stats(const struct xdp_worker *w)
+{
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(xsk_socket__fd(w->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
+		return;
+	if (st.rx_dropped + st.rx_invalid_descs + st.tx_invalid_descs + st.rx_ring_full +
+		st.rx_fill_ring_empty_descs ==
+	    0)
+		return;
+	log_info("xdp %s: rx_dropped=%llu rx_ring_full=%llu rx_fill_ring_empty=%llu "
+		 "rx_invalid=%llu tx_invalid=%llu",
+		 w->name, (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
+		 (unsigned long long)st.rx_fill_ring_empty_descs,
+		 (unsigned long long)st.rx_invalid_descs, (unsigned long long)st.tx_invalid_descs);
+}
+
 static void worker_free(struct xdp_worker *w)
 {
 	if (w == NULL)
 		return;
-	if (w->xsk != NULL)
+	if (w->xsk != NULL) {
+		worker_log_stats(w);
 		xsk_socket__delete(w->xsk);
+	}
 	if (w->umem != NULL)
 		xsk_umem__delete(w->umem);
 	if (w->area != NULL)

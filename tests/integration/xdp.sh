@@ -173,21 +173,22 @@ while read -r line; do
 done <"$DATA/diff-queries.txt"
 [ "$n" -gt 100 ] || fail "only $n queries compared"
 k1=$(kernel_udp)
-# The reference's queries went to its sockets; XDP's went past them.
-[ $((k1 - k0)) -eq $n ] ||
+# The reference's queries went to its sockets (a few more if dig asked
+# again); XDP's went past them, or there would be twice as many.
+[ $((k1 - k0)) -ge $n ] && [ $((k1 - k0)) -lt $((n + n / 10)) ] ||
 	fail "$((k1 - k0)) datagrams reached the kernel's sockets for $n queries to the reference alone"
 echo "$n queries compared; the kernel's sockets saw only the reference's $((k1 - k0))"
 
-step "a large answer is truncated (TC=1) as over sockets; +bufsize=4096 fits the frame"
-xdig $S4 $XPORT +nocookie +ignore +bufsize=512 example.org ANY
+step "a large answer is truncated (TC=1) as over sockets"
+xdig $S4 $XPORT +nocookie +ignore +bufsize=512 big.example.org TXT
 got=$XOUT
-xdig $S4 $SPORT +nocookie +ignore +bufsize=512 example.org ANY
+xdig $S4 $SPORT +nocookie +ignore +bufsize=512 big.example.org TXT
 [ "$got" = "$XOUT" ] || fail "truncated answers differ: $got // $XOUT"
+echo "$got" | grep -q '^;; flags:.* tc' || fail "no TC=1 at 512 bytes: $got"
 
 step "TCP, ping and ARP to the XDP address go to the kernel"
 xdig $S4 $XPORT +tcp www.example.org A
-case $XOUT in *"status: NOERROR"*"(TCP)"* | *"(TCP)"*"status: NOERROR"*) ;;
-*) case $XOUT in *"status: NOERROR"*) ;; *) fail "no answer over TCP: $XOUT" ;; esac ;; esac
+case $XOUT in *"status: NOERROR"*) ;; *) fail "no answer over TCP: $XOUT" ;; esac
 in_c ip neigh flush dev "$CIF"
 in_c ping -c 2 -W 2 $S4 >/dev/null || fail "ping $S4 failed"
 in_c ip neigh show dev "$CIF" | grep -q "^$S4 .*lladdr $SMAC" || fail "no ARP entry for $S4"
@@ -266,7 +267,8 @@ for ecs in 81.2.69.0/24 198.51.100.0/24 192.0.2.0/24 203.0.113.0/24 45.0.7.0/24 
 		case $got in *"CLIENT-SUBNET"*) ;; *) [ "$ecs" = 0.0.0.0/0 ] || fail "no ECS in $got" ;; esac
 	done
 done
-[ $(($(kernel_udp) - k0)) -eq 18 ] || fail "XDP's ECS queries reached the kernel's sockets"
+k1=$(kernel_udp)
+[ $((k1 - k0)) -ge 18 ] && [ $((k1 - k0)) -lt 24 ] || fail "XDP's ECS queries reached the kernel's sockets"
 
 step "cookies: a server cookie from XDP is valid, counted as over sockets"
 for port in $XPORT $SPORT; do
