@@ -149,8 +149,8 @@ struct xdp_worker {
 	unsigned recycle_count;              /* entries at recycle */
 	struct xdp_slot slots[XDP_BATCH];    /* the batch's queries */
 	unsigned order[XDP_BATCH];           /* slot of each message of the pipeline's batch */
-	uint8_t (*out_bufs)[ANSWER_MAX_MSG]; /* XDP_BATCH response buffers */
-	uint8_t (*in_bufs)[ANSWER_MAX_MSG];  /* observed: copies of the queries */
+	uint8_t (*out_bufs)[XDP_FRAME_SIZE]; /* XDP_BATCH response buffers (room <= a frame) */
+	uint8_t (*in_bufs)[XDP_FRAME_SIZE];  /* observed: copies of the queries */
 };
 
 /* One interface with the program attached. */
