@@ -72,4 +72,48 @@ struct geo_map_stats {
 };
 void geo_map_stats(const struct geo_map *m, struct geo_map_stats *out);
 
+/* Several maps compiled in one walk of the database.
+ *
+ * classify fills classes[0..count-1], the class of every address located
+ * at loc in each of the count maps (the same rules as geo_map_classify_fn,
+ * per map). It is called on the calling thread, once per distinct record
+ * of the database (by its data offset) and once for "not found", before
+ * the walk. The maps are then built from the one walk, split over up to
+ * threads threads (each a share of the maps); subtrees equal in several
+ * maps, or in several places of one, are stored once. Map i gives, for
+ * every address, the class and depth that geo_map_build() with
+ * classes[i] as its classifier and private_class[i] gives. */
+typedef void (*geo_map_classify_many_fn)(const struct geo_location *loc, void *ctx,
+					 uint32_t *classes);
+
+struct geo_map_set;
+
+/* Build count (>= 1) maps over db. Returns 0 with *out (caller owns it;
+ * free with geo_map_set_free()), or a negative code with err set and *out
+ * untouched: GSLB_EIO, GSLB_ERANGE as geo_map_build(). Like maps built
+ * alone, the set borrows nothing from db. */
+int geo_map_set_build(const struct geo_db *db, size_t count, geo_map_classify_many_fn classify,
+		      void *ctx, const uint32_t *private_class, unsigned threads,
+		      struct geo_map_set **out, struct gslb_err *err);
+
+/* Free s and its maps (NULL is fine). No lookup may be running on them. */
+void geo_map_set_free(struct geo_map_set *s);
+
+/* Map i of s (i < count), borrowed until geo_map_set_free(s): read with
+ * geo_map_lookup(); never geo_map_free() it. */
+const struct geo_map *geo_map_set_map(const struct geo_map_set *s, size_t i);
+
+/* What a set holds. */
+struct geo_map_set_stats {
+	size_t maps;       /* maps in the set */
+	size_t bytes;      /* memory the set owns: every map's tables and the shared nodes */
+	size_t nodes;      /* inner nodes, each stored once however many maps use it */
+	size_t leaves;     /* merged networks laid out (a shared subtree's counted once) */
+	size_t records;    /* distinct records classified */
+	size_t vectors;    /* distinct class vectors among them */
+	unsigned threads;  /* threads the walk ran on */
+	uint64_t build_us; /* time geo_map_set_build() took, microseconds */
+};
+void geo_map_set_stats(const struct geo_map_set *s, struct geo_map_set_stats *out);
+
 #endif

@@ -523,7 +523,8 @@ static void check_node(const struct loader *ld, size_t s, size_t e, const uint8_
 		       size_t *rrsets, size_t *rrs, size_t *bytes, struct problem *pb)
 {
 	unsigned long cname_line[2] = {ULONG_MAX, ULONG_MAX};
-	unsigned long other_line = ULONG_MAX;
+	unsigned long dname_line[2] = {ULONG_MAX, ULONG_MAX};
+	unsigned long other_line = ULONG_MAX, ns_line = ULONG_MAX;
 	size_t set_rrs = 0, types = 0;
 
 	for (size_t k = s; k < e; k++) {
@@ -542,14 +543,20 @@ static void check_node(const struct loader *ld, size_t s, size_t e, const uint8_
 		*bytes += 2 + (size_t)r->rdlen;
 		if (++set_rrs > UINT16_MAX)
 			problem(pb, r->line, "more than 65535 records in one RRset", name);
-		if (r->type == LDNS_RR_TYPE_CNAME) {
-			if (r->line < cname_line[0]) {
-				cname_line[1] = cname_line[0];
-				cname_line[0] = r->line;
-			} else if (r->line < cname_line[1]) {
-				cname_line[1] = r->line;
+		if (r->type == LDNS_RR_TYPE_CNAME || r->type == LDNS_RR_TYPE_DNAME) {
+			unsigned long *l = r->type == LDNS_RR_TYPE_CNAME ? cname_line : dname_line;
+
+			if (r->line < l[0]) {
+				l[1] = l[0];
+				l[0] = r->line;
+			} else if (r->line < l[1]) {
+				l[1] = r->line;
 			}
-		} else if (r->type != LDNS_RR_TYPE_RRSIG && r->type != LDNS_RR_TYPE_NSEC) {
+		}
+		if (r->type == LDNS_RR_TYPE_NS && r->line < ns_line)
+			ns_line = r->line;
+		if (r->type != LDNS_RR_TYPE_CNAME && r->type != LDNS_RR_TYPE_RRSIG &&
+		    r->type != LDNS_RR_TYPE_NSEC) {
 			if (r->line < other_line)
 				other_line = r->line;
 		}
@@ -559,6 +566,44 @@ static void check_node(const struct loader *ld, size_t s, size_t e, const uint8_
 	if (cname_line[0] != ULONG_MAX && other_line != ULONG_MAX)
 		problem(pb, cname_line[0] > other_line ? cname_line[0] : other_line,
 			"CNAME and other data", name);
+	/* RFC 6672 2.4: one DNAME per name, none beside a CNAME (above) and,
+	 * but at the apex, none at a zone cut. */
+	if (dname_line[1] != ULONG_MAX)
+		problem(pb, dname_line[1], "more than one DNAME record", name);
+	if (dname_line[0] != ULONG_MAX && ns_line != ULONG_MAX &&
+	    !(ld->origin_len == dname_len(name) && memcmp(ld->origin, name, ld->origin_len) == 0))
+		problem(pb, dname_line[0] > ns_line ? dname_line[0] : ns_line,
+			"DNAME and NS (a zone cut)", name);
+}
+
+/* Is the node of the records recs[s..e) below the DNAME at *dname (the
+ * last node with a DNAME, in canonical order, which puts a name's
+ * descendants right after it)? RFC 6672 2.3: a DNAME owner has no
+ * descendants. NSEC3 owners (hashes below the apex) are not names of the
+ * zone. Updates *dname when the node has a DNAME. */
+static void check_below_dname(const struct loader *ld, size_t s, size_t e, const uint8_t *name,
+			      const uint8_t **dname, struct problem *pb)
+{
+	unsigned long line = ULONG_MAX;
+	bool has_dname = false;
+
+	for (size_t k = s; k < e; k++) {
+		uint16_t type = ld->recs[k].type;
+
+		if (type == LDNS_RR_TYPE_DNAME)
+			has_dname = true;
+		if (type != LDNS_RR_TYPE_NSEC3 && type != LDNS_RR_TYPE_RRSIG &&
+		    ld->recs[k].line < line)
+			line = ld->recs[k].line;
+	}
+	if (line == ULONG_MAX)
+		return;
+	if (*dname != NULL && !dname_equal(name, *dname) && dname_is_subdomain(name, *dname)) {
+		problem(pb, line, "data below a DNAME", name);
+		return;
+	}
+	if (has_dname)
+		*dname = name;
 }
 
 static inline uint32_t be32(const uint8_t *p)
@@ -629,6 +674,7 @@ static int build(struct loader *ld, struct zone *z)
 	size_t n = ld->tnode_count;
 	uint32_t *order = NULL, *rank = NULL, *tmp = NULL;
 	struct problem pb = {.line = ULONG_MAX};
+	const uint8_t *dname = NULL; /* owner of the last DNAME on the way */
 	unsigned long soa_line = ld->recs[ld->soa_rec].line;
 	size_t rrsets = 0, rrs = 0, bytes = 0;
 	size_t set_i = 0, rd_o = 0;
@@ -677,9 +723,12 @@ static int build(struct loader *ld, struct zone *z)
 	free(rank);
 	sort_recs(ld, ld->recs, ld->rec_count);
 	for (size_t s = 0, e; s < ld->rec_count; s = e) {
+		const uint8_t *name = z->nodes[ld->recs[s].node].name;
+
 		for (e = s + 1; e < ld->rec_count && ld->recs[e].node == ld->recs[s].node; e++)
 			;
-		check_node(ld, s, e, z->nodes[ld->recs[s].node].name, &rrsets, &rrs, &bytes, &pb);
+		check_node(ld, s, e, name, &rrsets, &rrs, &bytes, &pb);
+		check_below_dname(ld, s, e, name, &dname, &pb);
 	}
 	if (pb.line != ULONG_MAX) {
 		char str[DNAME_STRLEN];
@@ -855,6 +904,15 @@ static int mark_dynamic(struct loader *ld, const struct zone_source *src, const 
 			dname_to_str(node->cut->name, cut, sizeof(cut));
 			return gslb_err_set(ld->err, "%s: name %s is at or below the delegation %s",
 					    where, name, cut);
+		}
+		for (const struct zone_node *up = node->parent; up != NULL; up = up->parent) {
+			if (zone_node_rrset(up, LDNS_RR_TYPE_DNAME) != NULL) {
+				char dn[DNAME_STRLEN];
+
+				dname_to_str(up->name, dn, sizeof(dn));
+				return gslb_err_set(ld->err, "%s: name %s is below the DNAME at %s",
+						    where, name, dn);
+			}
 		}
 		for (uint16_t r = 0; r < node->rrset_count; r++) {
 			/* Its NSEC and their signatures are what a signer gives it. */

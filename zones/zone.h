@@ -150,10 +150,12 @@ struct zone_lookup {
  * column is 1 where ldns gives none; errors with no line, such as an
  * unreadable file, read "path: message") and *out untouched. Rejected: a file that
  * does not parse; a missing or second SOA at the apex; records outside the
- * origin; CNAME beside other data; a zone declared twice; class other than IN.
+ * origin; CNAME beside other data; two DNAMEs at a name, a DNAME beside NS
+ * below the apex, any name below a DNAME (RFC 6672 2.3, NSEC3 owners
+ * aside); a zone declared twice; class other than IN.
  * Out-of-zone data is an error, not silently dropped. A dynamic name that
- * has records in the file, lies at or below a zone cut, is outside the
- * origin or is the apex is an error prefixed with its `where`. */
+ * has records in the file, lies at or below a zone cut or below a DNAME, is
+ * outside the origin or is the apex is an error prefixed with its `where`. */
 int zone_set_load(const struct zone_source *sources, size_t count, struct zone_set **out,
 		  struct gslb_err *err);
 /* zone_set_load(), keeping the signatures of prev (the zones being served,

@@ -185,6 +185,11 @@ int conf_tokens_read(struct loader *l, const struct ytree_node *n);
 int conf_pools_read(struct loader *l, const struct ytree_node *n);
 /* Index of the pool called name, or -1. */
 long conf_pool_find(const struct config *cfg, const char *name);
+/* A list of datacenter names at path into *out (caller frees): each known,
+ * none twice. When pool is not NULL each must also be one of its
+ * datacenters. */
+int conf_dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      const struct config_pool *pool, size_t **out, size_t *out_count);
 int conf_names_read(struct loader *l, const struct ytree_node *n);
 
 #endif

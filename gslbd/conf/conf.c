@@ -693,8 +693,10 @@ void config_free(struct config *cfg)
 		free(cfg->alerts[i].secret);
 	}
 	free(cfg->alerts);
-	for (size_t i = 0; i < cfg->lbname_count; i++)
+	for (size_t i = 0; i < cfg->lbname_count; i++) {
 		free(cfg->lbnames[i].name);
+		free(cfg->lbnames[i].xfr_dcs);
+	}
 	free(cfg->lbnames);
 	free(cfg->state_file);
 	free(cfg->api_listen);
@@ -872,6 +874,8 @@ void config_print_options(FILE *out)
 		"(default 30),\n"
 		"    rotate off|on|weighted (policy all only, default off): round robin of the "
 		"answer's order\n"
-		"names: list of {name, pool}, default []\n"
-		"    load-balanced names, each inside a served zone, answered from a pool\n");
+		"names: list of {name, pool, transfer_answer}, default []\n"
+		"    load-balanced names, each inside a served zone, answered from a pool;\n"
+		"    transfer_answer: datacenters of the pool a transfer of a signed zone answers "
+		"with (default all)\n");
 }

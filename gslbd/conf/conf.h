@@ -271,6 +271,9 @@ struct config_pool {
 struct config_lbname {
 	char *name;                     /* owner (presentation, absolute), may start with "*." */
 	size_t pool;                    /* index into config->pools */
+	size_t *xfr_dcs;                /* transfer_answer: the datacenters (of the pool) whose
+	                                 * answer a zone transfer carries, or NULL: all */
+	size_t xfr_dc_count;            /* entries at xfr_dcs */
 	size_t zone;                    /* index into config->zones of the zone holding it */
 	unsigned line;                  /* where it is declared */
 	unsigned col;                   /* column of that declaration */

@@ -14,8 +14,8 @@
 static int lbname_read(struct loader *l, const struct ytree_node *n, size_t index,
 		       uint8_t (*wire)[DNAME_MAXLEN])
 {
-	enum { K_NAME, K_POOL, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"name", "pool", NULL};
+	enum { K_NAME, K_POOL, K_XFR, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {"name", "pool", "transfer_answer", NULL};
 	struct config *cfg = l->cfg;
 	struct config_lbname *lb = &cfg->lbnames[index];
 	const struct ytree_node *v[K_COUNT] = {0};
@@ -81,6 +81,22 @@ static int lbname_read(struct loader *l, const struct ytree_node *n, size_t inde
 		return ytree_error_path(&l->r, v[K_POOL], kpath, "unknown pool '%s'",
 					v[K_POOL]->scalar);
 	lb->pool = (size_t)pool;
+
+	if (v[K_XFR] == NULL)
+		return 0;
+	snprintf(kpath, sizeof(kpath), "%s.transfer_answer", path);
+	if ((rc = conf_dc_list_read(l, v[K_XFR], kpath, &cfg->pools[pool], &lb->xfr_dcs,
+				    &lb->xfr_dc_count)) != 0)
+		return rc;
+	for (size_t i = 0; i < lb->xfr_dc_count && lb->xfr_dc_count > 1; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[lb->xfr_dcs[i]];
+
+		if (dc->cname != NULL)
+			return ytree_error_path(&l->r, v[K_XFR], kpath,
+						"CNAME datacenter '%s' listed with others: a CNAME "
+						"excludes every other record",
+						dc->name);
+	}
 	return 0;
 }
 

@@ -21,11 +21,8 @@ long conf_pool_find(const struct config *cfg, const char *name)
 	return -1;
 }
 
-/* A list of datacenter names at path into *out (caller frees): each known,
- * none twice. When pool is not NULL each must also be one of its
- * datacenters. */
-static int dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
-			const struct config_pool *pool, size_t **out, size_t *out_count)
+int conf_dc_list_read(struct loader *l, const struct ytree_node *n, const char *path,
+		      const struct config_pool *pool, size_t **out, size_t *out_count)
 {
 	struct ytree_node *const *items;
 	size_t count, *list;
@@ -140,7 +137,8 @@ static int overrides_read(struct loader *l, const struct ytree_node *n, const ch
 						   n->keys[j]->line);
 		}
 		snprintf(ipath, sizeof(ipath), "%s.%s", path, code);
-		if ((rc = dc_list_read(l, n->items[i], ipath, pool, &o->dcs, &o->dc_count)) != 0)
+		if ((rc = conf_dc_list_read(l, n->items[i], ipath, pool, &o->dcs, &o->dc_count)) !=
+		    0)
 			return rc;
 	}
 	return 0;
@@ -188,7 +186,7 @@ static int pool_read(struct loader *l, const struct ytree_node *n, size_t index)
 	if (v[K_DCS] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'datacenters'");
 	snprintf(kpath, sizeof(kpath), "%s.datacenters", path);
-	if ((rc = dc_list_read(l, v[K_DCS], kpath, NULL, &p->dcs, &p->dc_count)) != 0)
+	if ((rc = conf_dc_list_read(l, v[K_DCS], kpath, NULL, &p->dcs, &p->dc_count)) != 0)
 		return rc;
 
 	p->policy = POOL_NEAREST;

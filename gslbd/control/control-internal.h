@@ -13,6 +13,7 @@
 #include "gslbd/control/report.h"
 
 struct health;
+struct history;
 struct load_model;
 struct zone_set;
 
@@ -65,6 +66,7 @@ struct control {
 	void *reloader_arg;         /* its argument */
 	const struct zone_set *sig_zones; /* the zones sig_low is about */
 	bool *sig_low;              /* per zone of sig_zones: signatures_expiring was sent */
+	struct history *history;    /* the last hour of events and answers, for the status page */
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
@@ -466,6 +467,7 @@ struct control *control_new(const char *config_path, bool debug)
 
 	c->config_path = config_path;
 	c->debug = debug;
+	c->history = history_new();
 	return c;
 }
 
@@ -480,6 +482,7 @@ void control_free(struct control *c)
 	admin_table_free(c->admin);
 	free(c->fleet);
 	free(c->sig_low);
+	history_free(c->history);
 	free(c);
 }
 
@@ -509,8 +512,6 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 {
 	struct alert a;
 
-	if (c->alert_sink == NULL)
-		return;
 	memset(&a, 0, sizeof(a));
 	a.event = event;
 	snprintf(a.subject, sizeof(a.subject), "%s", subject);
@@ -518,7 +519,9 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 	snprintf(a.trigger, sizeof(a.trigger), "%s", c->trigger);
 	a.wall_ms = time_wall_ms();
 	alert_finish(&a);
-	c->alert_sink(&a, c->alert_arg);
+	history_event(c->history, &a); /* the status page's history keeps every alert */
+	if (c->alert_sink != NULL)
+		c->alert_sink(&a, c->alert_arg);
 }
 
 /* Is every datacenter of pool p down in states? */
@@ -687,6 +690,7 @@ void control_tick(struct control *c)
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
 	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
+	(void)history_sample(c->history, snapshot_current(), c->admin, time_wall_ms());
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);

@@ -56,6 +56,14 @@ const char *metrics_rrl_name(enum metrics_rrl a)
 	return names[a];
 }
 
+const char *metrics_pool_outcome_name(enum metrics_pool_outcome o)
+{
+	static const char *const names[METRICS_POOL_OUTCOMES] = {"preferred", "fallback",
+								 "fail_open"};
+
+	return names[o];
+}
+
 void metrics_sum(struct metrics_shard *out)
 {
 	uint64_t epoch = metrics_epoch();
@@ -82,7 +90,20 @@ void metrics_sum(struct metrics_shard *out)
 				atomic_load_explicit(&s->dc_answers[d], memory_order_relaxed);
 		for (size_t e = 0; e < METRICS_EVENTS; e++)
 			out->events[e] += atomic_load_explicit(&s->events[e], memory_order_relaxed);
+		for (size_t p = 0; p < METRICS_MAX_POOLS; p++)
+			for (size_t o = 0; o < METRICS_POOL_OUTCOMES; o++)
+				out->pool_answers[p][o] += atomic_load_explicit(
+				    &s->pool_answers[p][o], memory_order_relaxed);
 	}
+}
+
+void metrics_sum_dc_answers(uint64_t *out, size_t n)
+{
+	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < metrics_shard_count(); i++)
+		for (size_t d = 0; d < n && d < METRICS_MAX_DCS; d++)
+			out[d] += atomic_load_explicit(&metrics_shard_at(i)->dc_answers[d],
+						       memory_order_relaxed);
 }
 
 const char *metrics_qtype_name(unsigned bucket)

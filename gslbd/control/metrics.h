@@ -12,8 +12,13 @@ const char *metrics_event_name(enum metrics_event e);
 const char *metrics_event_help(enum metrics_event e);
 /* Label of an enum metrics_rrl. */
 const char *metrics_rrl_name(enum metrics_rrl a);
+/* Label of an enum metrics_pool_outcome. */
+const char *metrics_pool_outcome_name(enum metrics_pool_outcome o);
 /* Sum every shard into out (main thread). */
 void metrics_sum(struct metrics_shard *out);
+/* Sum every shard's answers of datacenters 0..n-1 into out[0..n-1] (main
+ * thread; n <= METRICS_MAX_DCS). */
+void metrics_sum_dc_answers(uint64_t *out, size_t n);
 /* Label of a qtype bucket / rcode bucket. */
 const char *metrics_qtype_name(unsigned bucket);
 const char *metrics_rcode_name(unsigned bucket);

@@ -11,11 +11,13 @@
 #include "gslbd/control/admin.h"
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
 #include "gslbd/control/report.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -261,6 +263,12 @@ json_t *status_json(const struct control *ctl, const struct snapshot *snap, uint
 	}
 }
 
+json_t *status_history_json(const struct control *ctl, const struct snapshot *snap,
+			    uint64_t now_ms)
+{
+	return history_json(ctl->history, snap, ctl->admin, now_ms);
+}
+
 static void prom_escape(FILE *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
@@ -284,6 +292,115 @@ static bool zone_label(const struct snapshot *snap, size_t z, char *buf, size_t 
 	else
 		snprintf(buf, len, "(none)");
 	return true;
+}
+
+/* The series dashboards draw over time: pools (membership, datacenters
+ * answered, how answers came about), operators' overrides, and what each
+ * probe says of each datacenter. */
+static void dashboard_metrics(FILE *b, const struct control *ctl, const struct snapshot *snap,
+			      const struct metrics_shard *sum, uint64_t now)
+{
+	const struct config *cfg = snap->config;
+	static const enum admin_state overrides[2] = {ADMIN_DRAIN, ADMIN_FORCE_UP};
+
+	fprintf(b, "# HELP gslbd_pool_datacenter_info The datacenters of each pool (always 1).\n"
+		   "# TYPE gslbd_pool_datacenter_info gauge\n");
+	for (size_t p = 0; p < cfg->pool_count; p++) {
+		for (size_t k = 0; k < cfg->pools[p].dc_count; k++) {
+			fprintf(b, "gslbd_pool_datacenter_info{pool=\"");
+			prom_escape(b, cfg->pools[p].name);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[cfg->pools[p].dcs[k]].name);
+			fprintf(b, "\"} 1\n");
+		}
+	}
+	fprintf(b, "# HELP gslbd_pool_datacenters_up Datacenters of the pool that may be "
+		   "answered (0: the pool fails open, falls back or answers empty).\n"
+		   "# TYPE gslbd_pool_datacenters_up gauge\n");
+	for (size_t p = 0; p < cfg->pool_count; p++) {
+		unsigned up = 0;
+
+		for (size_t k = 0; k < cfg->pools[p].dc_count; k++)
+			up += snap->dc_state[cfg->pools[p].dcs[k]] == DC_STATE_UP;
+		fprintf(b, "gslbd_pool_datacenters_up{pool=\"");
+		prom_escape(b, cfg->pools[p].name);
+		fprintf(b, "\"} %u\n", up);
+	}
+	fprintf(b, "# HELP gslbd_pool_answers_total Load-balanced answers by the name's pool "
+		   "and outcome: preferred (its own healthy datacenters), fallback (its "
+		   "fallback pool) or fail_open (every datacenter down, answered as if up).\n"
+		   "# TYPE gslbd_pool_answers_total counter\n");
+	for (size_t p = 0; p < cfg->pool_count && p < METRICS_MAX_POOLS; p++) {
+		for (int o = 0; o < METRICS_POOL_OUTCOMES; o++) {
+			fprintf(b, "gslbd_pool_answers_total{pool=\"");
+			prom_escape(b, cfg->pools[p].name);
+			fprintf(b, "\",outcome=\"%s\"} %llu\n", metrics_pool_outcome_name(o),
+				(unsigned long long)sum->pool_answers[p][o]);
+		}
+	}
+	fprintf(b, "# HELP gslbd_datacenter_admin_state 1 while an operator's override "
+		   "(drain, force-up) holds the datacenter.\n"
+		   "# TYPE gslbd_datacenter_admin_state gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		enum admin_state st = admin_table_get(ctl->admin, cfg->datacenters[i].name, NULL);
+
+		for (int k = 0; k < 2; k++) {
+			fprintf(b, "gslbd_datacenter_admin_state{datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\",state=\"%s\"} %d\n", admin_state_name(overrides[k]),
+				st == overrides[k]);
+		}
+	}
+	fprintf(b, "# HELP gslbd_datacenter_admin_since_timestamp_seconds When the operator's "
+		   "override of the datacenter was set (seconds since the epoch).\n"
+		   "# TYPE gslbd_datacenter_admin_since_timestamp_seconds gauge\n");
+	for (size_t i = 0; i < cfg->datacenter_count; i++) {
+		uint64_t since = 0;
+
+		if (admin_table_get(ctl->admin, cfg->datacenters[i].name, &since) == ADMIN_NONE)
+			continue;
+		fprintf(b, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"");
+		prom_escape(b, cfg->datacenters[i].name);
+		fprintf(b, "\"} %.3f\n", (double)since / 1000.0);
+	}
+	fprintf(b, "# HELP gslbd_probe_datacenter_up What the probe's checks of the datacenter "
+		   "say after rise and fall: 1 up, 0 down.\n"
+		   "# TYPE gslbd_probe_datacenter_up gauge\n");
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		for (size_t i = 0; i < cfg->datacenter_count; i++) {
+			struct health_pair_view v;
+
+			health_pair(ctl->health, p, i, now, &v);
+			if (!v.has_result || v.verdict == HEALTH_UNKNOWN)
+				continue;
+			fprintf(b, "gslbd_probe_datacenter_up{probe=\"");
+			prom_escape(b, cfg->probes[p].id);
+			fprintf(b, "\",region=\"");
+			prom_escape(b, cfg->probes[p].region);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\"} %d\n", v.verdict == HEALTH_UP);
+		}
+	}
+	fprintf(b, "# HELP gslbd_probe_rtt_seconds Smoothed round-trip time of the probe's "
+		   "checks of the datacenter (fresh results only).\n"
+		   "# TYPE gslbd_probe_rtt_seconds gauge\n");
+	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
+		for (size_t i = 0; i < cfg->datacenter_count; i++) {
+			struct health_pair_view v;
+
+			health_pair(ctl->health, p, i, now, &v);
+			if (!v.fresh || v.rtt_ms < 0)
+				continue;
+			fprintf(b, "gslbd_probe_rtt_seconds{probe=\"");
+			prom_escape(b, cfg->probes[p].id);
+			fprintf(b, "\",region=\"");
+			prom_escape(b, cfg->probes[p].region);
+			fprintf(b, "\",datacenter=\"");
+			prom_escape(b, cfg->datacenters[i].name);
+			fprintf(b, "\"} %.6f\n", v.rtt_ms / 1000.0);
+		}
+	}
 }
 
 char *status_metrics_text(const struct control *ctl, const struct snapshot *snap,
@@ -365,6 +482,7 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 		prom_escape(b, cfg->datacenters[i].name);
 		fprintf(b, "\"} %.6g\n", load_model_share(ctl->load, i));
 	}
+	dashboard_metrics(b, ctl, snap, sum, now);
 	fprintf(b, "# HELP gslbd_probe_report_age_seconds Time since the probe's last "
 		   "accepted report.\n# TYPE gslbd_probe_report_age_seconds gauge\n");
 	for (size_t p = 0; ctl->health != NULL && p < cfg->probe_count; p++) {
@@ -451,6 +569,22 @@ char *status_metrics_text(const struct control *ctl, const struct snapshot *snap
 			"# TYPE gslbd_geo_load_failures_total counter\n"
 			"gslbd_geo_load_failures_total %llu\n",
 			geo_ok ? 1 : 0, (unsigned long long)geo_failures);
+	}
+	if (snap->maps != NULL) {
+		struct lb_maps_stats ms;
+
+		lb_maps_stats(snap->maps, &ms);
+		fprintf(b,
+			"# HELP gslbd_geo_maps Compiled geo maps served (one per distinct pool "
+			"input), by how their build got them: compiled in its walk of the "
+			"database, or kept from the maps before.\n# TYPE gslbd_geo_maps gauge\n"
+			"gslbd_geo_maps{origin=\"compiled\"} %zu\ngslbd_geo_maps{origin=\"kept\"} %zu\n"
+			"# HELP gslbd_geo_maps_bytes Memory of the compiled geo maps and their "
+			"rankings.\n# TYPE gslbd_geo_maps_bytes gauge\ngslbd_geo_maps_bytes %zu\n"
+			"# HELP gslbd_geo_maps_compile_seconds How long the build of the geo maps "
+			"served took.\n# TYPE gslbd_geo_maps_compile_seconds gauge\n"
+			"gslbd_geo_maps_compile_seconds %.3f\n",
+			ms.compiled, ms.reused, ms.bytes, (double)ms.build_us / 1e6);
 	}
 	for (int e = 0; e < METRICS_EVENTS; e++)
 		fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", metrics_event_name(e),

@@ -19,6 +19,11 @@ struct metrics_shard;
  * latency rankings, at monotonic time now_ms. Caller owns the result. */
 json_t *status_json(const struct control *c, const struct snapshot *snap, uint64_t now_ms);
 
+/* The last hour of health changes, drains and answers per datacenter
+ * (history_json() in gslbd/control/history.h), at wall time now_ms.
+ * Caller owns the result. */
+json_t *status_history_json(const struct control *c, const struct snapshot *snap, uint64_t now_ms);
+
 /* The Prometheus text (format 0.0.4) of the DNS counters summed in sum,
  * the datacenters, probes, reports and snapshot, at monotonic time now_ms.
  * Returns a NUL-terminated string of *len bytes; caller frees it. */

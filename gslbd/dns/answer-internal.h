@@ -21,9 +21,11 @@
 struct snapshot;
 struct zone_node;
 
-/* Most CNAME records followed for one query (RFC 1034 allows chains; the
- * bound stops loops that the visited list does not catch). */
-#define ANSWER_CNAME_MAX 8
+/* Most CNAME records, from the zone or synthesised from a DNAME, in one
+ * answer (RFC 1034 allows chains; the bound stops the loops that the
+ * visited list does not catch, those through DNAMEs). Knot DNS stops at
+ * the same count. */
+#define ANSWER_CNAME_MAX 5
 /* Most names whose A/AAAA go into the additional section. */
 #define ANSWER_ADD_MAX 32
 /* Most NSEC records in one response (NXDOMAIN at a wildcard under a CNAME
@@ -40,8 +42,15 @@ struct answer_scratch {
 	struct wire_query q;         /* the query being answered (ECS included) */
 	struct wire_writer w;        /* the response being written */
 	uint8_t lname[DNAME_MAXLEN]; /* canonical copy of a CNAME target or additional name */
-	const struct zone_node *visited[ANSWER_CNAME_MAX + 1]; /* nodes of the CNAME chain so far */
+	const struct zone_node *visited[ANSWER_CNAME_MAX + 1]; /* nodes of the CNAME chain so far
+							       * (their CNAME or DNAME written) */
+	const uint8_t *visited_name[ANSWER_CNAME_MAX + 1];     /* the names they answered (a
+							       * wildcard answers many); NULL:
+							       * the node's DNAME was written */
 	unsigned visited_count;                                /* entries at visited */
+	uint8_t chain[ANSWER_CNAME_MAX + 1][DNAME_MAXLEN];     /* canonical names of the steps after
+							       * the first: CNAME targets, those
+							       * synthesised from DNAMEs too */
 	struct answer_add add[ANSWER_ADD_MAX];                 /* additional-section candidates */
 	unsigned add_count;                                    /* entries at add */
 	const struct zone_node *add_done[ANSWER_ADD_MAX];      /* nodes already in additional */

@@ -121,7 +121,8 @@ static void collect_additional(struct answer_scratch *s, const struct zone_rrset
 }
 
 /* A and AAAA of the collected names that this zone holds (RFC 1034 4.3.2
- * step 6). Names at or below a zone cut only as glue of a referral. */
+ * step 6), those at or below a zone cut (glue) included, as NSD and Knot
+ * DNS add them: a name server of one delegation may live under another. */
 static void write_additional(struct answer_ctx *c)
 {
 	static const uint16_t types[2] = {WIRE_TYPE_A, WIRE_TYPE_AAAA};
@@ -137,7 +138,7 @@ static void write_additional(struct answer_ctx *c)
 		if (!dname_is_subdomain(s->lname, origin))
 			continue;
 		node = zone_find_node(c->zone, s->lname, len);
-		if (node == NULL || (node->cut != NULL && !s->add[i].required))
+		if (node == NULL)
 			continue;
 		for (unsigned j = 0; j < s->add_done_count && !dup; j++)
 			dup = s->add_done[j] == node;
@@ -274,7 +275,65 @@ static bool write_node(struct answer_ctx *c, const struct zone_node *node, const
 	return write_answer_rrset(c, owner, node, rrset);
 }
 
-/* Answer from the zone: lookup, CNAME chain, referral, negative answers. */
+/* What write_dname() did. */
+enum dname_result {
+	DNAME_FOLLOW, /* a CNAME was synthesised: follow its target */
+	DNAME_STOP,   /* the answer is complete (YXDOMAIN) */
+	DNAME_ABORT,  /* the response was truncated */
+};
+
+/* A name below the DNAME at node (RFC 6672 2.2, 3.2): the DNAME (once per
+ * response, with its signatures), then the CNAME from owner (lname, llen
+ * bytes, canonical) to lname with the DNAME owner replaced by the DNAME
+ * target, unsigned, with the TTL of the DNAME; *target is that name,
+ * canonical, in the scratch's chain[step + 1]. A substituted name longer
+ * than 255 bytes is YXDOMAIN, with the DNAME alone. */
+static enum dname_result write_dname(struct answer_ctx *c, const struct zone_node *node,
+				     const uint8_t *lname, size_t llen, const uint8_t *owner,
+				     unsigned step, const uint8_t **target)
+{
+	struct answer_scratch *s = c->s;
+	const struct zone_rrset *dname = zone_node_rrset(node, WIRE_TYPE_DNAME);
+	const uint8_t *rd;
+	uint8_t *name = s->chain[step + 1];
+	size_t prefix = llen - node->name_len, tlen;
+	uint32_t pos = 0;
+	uint16_t len;
+	bool written = false;
+
+	c->negative = false;
+	for (unsigned i = 0; i < s->visited_count && !written; i++)
+		written = s->visited[i] == node && s->visited_name[i] == NULL;
+	if (!written) {
+		if (!wire_put_rrset(c->w, WIRE_ANSWER, node->name, dname, dname->ttl) ||
+		    (c->dnssec && !answer_put_sigs(c, WIRE_ANSWER, node->name, node,
+						   WIRE_TYPE_DNAME, dname->ttl))) {
+			answer_truncate(c);
+			return DNAME_ABORT;
+		}
+		s->visited[s->visited_count] = node;
+		s->visited_name[s->visited_count++] = NULL; /* its DNAME */
+	}
+	rd = zone_rrset_next(dname, &pos, &len);
+	tlen = dname_len(rd);
+	if (prefix + tlen > DNAME_MAXLEN) {
+		c->rcode = WIRE_RCODE_YXDOMAIN;
+		return DNAME_STOP;
+	}
+	memcpy(name, lname, prefix);
+	memcpy(name + prefix, rd, tlen);
+	dname_lower(name + prefix);
+	if (!wire_put_rr(c->w, WIRE_ANSWER, owner, WIRE_TYPE_CNAME, WIRE_CLASS_IN, dname->ttl, name,
+			 (uint16_t)(prefix + tlen))) {
+		answer_truncate(c);
+		return DNAME_ABORT;
+	}
+	*target = name;
+	return DNAME_FOLLOW;
+}
+
+/* Answer from the zone: lookup, CNAME chain, DNAME substitution, referral,
+ * negative answers. */
 static void answer_zone(struct answer_ctx *c)
 {
 	struct answer_scratch *s = c->s;
@@ -336,6 +395,24 @@ static void answer_zone(struct answer_ctx *c)
 				return;
 			break;
 		}
+		if (lk.match == ZONE_MATCH_NXDOMAIN &&
+		    zone_node_rrset(lk.closest_encloser, WIRE_TYPE_DNAME) != NULL) {
+			/* Below a DNAME: its record and the CNAME made from it. */
+			enum dname_result r = write_dname(c, lk.closest_encloser, lname, llen, owner,
+							  step, &target);
+
+			if (r == DNAME_ABORT)
+				return;
+			if (r == DNAME_STOP || qtype == WIRE_TYPE_CNAME ||
+			    step + 1 >= ANSWER_CNAME_MAX)
+				break;
+			lname = target;
+			llen = dname_len(target);
+			owner = target;
+			if (!dname_is_subdomain(lname, zone_origin(z)))
+				break; /* the resolver follows targets outside the zone */
+			continue;
+		}
 		if (lk.match == ZONE_MATCH_NXDOMAIN) {
 			c->rcode = WIRE_RCODE_NXDOMAIN;
 			if (!answer_write_negative(c) ||
@@ -343,11 +420,16 @@ static void answer_zone(struct answer_ctx *c)
 				return;
 			break;
 		}
+		/* A CNAME written again for the same name: the chain so far is
+		 * the answer. A wildcard's CNAME may answer several names. */
 		for (unsigned i = 0; i < s->visited_count && !seen; i++)
-			seen = s->visited[i] == lk.node;
+			seen = s->visited[i] == lk.node && s->visited_name[i] != NULL &&
+			       answer_same_name(s->visited_name[i], dname_len(s->visited_name[i]),
+						lname, llen);
 		if (seen)
-			break; /* CNAME loop: the chain so far is the answer */
-		s->visited[s->visited_count++] = lk.node;
+			break;
+		s->visited[s->visited_count] = lk.node;
+		s->visited_name[s->visited_count++] = lname;
 		c->negative = false;
 		if ((lk.node->flags & ZONE_NODE_DYNAMIC) != 0) {
 			enum answer_lb_result r = answer_lb_write(c, lk.node, owner, &target);
@@ -383,10 +465,12 @@ static void answer_zone(struct answer_ctx *c)
 			memcpy(proof[pending].name, lname, llen);
 			pending++;
 		}
-		llen = canon_copy(s, target);
-		if (!dname_is_subdomain(s->lname, zone_origin(z)))
+		llen = dname_len(target);
+		memcpy(s->chain[step + 1], target, llen);
+		dname_lower(s->chain[step + 1]);
+		lname = s->chain[step + 1];
+		if (!dname_is_subdomain(lname, zone_origin(z)))
 			break; /* the resolver follows targets outside the zone */
-		lname = s->lname;
 		owner = target;
 	}
 	if (pending > 0) {

@@ -33,6 +33,7 @@ struct snapshot;
 struct zone;
 struct answer_scratch;
 struct lb_decision;
+struct lbsig_table;
 
 /* Largest DNS message (TCP frame payload). */
 #define ANSWER_MAX_MSG 65535
@@ -107,6 +108,7 @@ void answer_refused(const uint8_t *q, size_t qlen, uint8_t *resp, size_t resp_ca
  * RFC 1995 section 4). Caller-owned storage; no allocation. */
 struct xfr_state {
 	const struct zone *zone;   /* zone being sent (the snapshot must be held, snapshot_ref()) */
+	const struct lbsig_table *lbsig; /* that snapshot's signed load-balanced answers, or NULL */
 	uint16_t id;               /* query ID to echo */
 	uint16_t qtype;            /* AXFR or IXFR, echoed in the question */
 	uint8_t qname[256];        /* question name as the client wrote it */
@@ -118,8 +120,11 @@ struct xfr_state {
 	bool first;                /* no message sent yet (the first carries the question) */
 };
 
-/* Start a transfer of zone for the query q (whose answer_query() said ANSWER_XFR). */
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen);
+/* Start a transfer of zone for the query q (whose answer_query() said
+ * ANSWER_XFR); lbsig is the snapshot's (snapshot.lbsig): what goes out for
+ * its load-balanced names. */
+void xfr_begin(struct xfr_state *x, const struct zone *zone, const struct lbsig_table *lbsig,
+	       const uint8_t *q, size_t qlen);
 /* Write the next message of the transfer into buf (cap bytes, up to
  * ANSWER_MAX_MSG); returns its length, or 0 when the transfer is complete. */
 size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scratch *scratch);

@@ -18,11 +18,13 @@
  * located client, a table, or an RTT from that region for any datacenter of
  * the pool, it decides as nearest.
  *
- * Compiled maps (lb_maps_build(), at load, off the DNS threads) replace the
- * GeoIP lookup and the distance ranking of every pool that has them: the
- * map gives the client's class, whose ranking was made by this same
- * rank_pool() code from the class's location, so compiled and direct
- * decisions are the same by construction (and check_lb checks it). */
+ * Compiled maps (lb_maps_build() in lb_maps.c, at load, off the DNS
+ * threads) replace the GeoIP lookup and the distance ranking of every pool
+ * that has them: the map gives the client's class, whose ranking was made
+ * by lb_rank_location(), this same rank_pool() code (or, for a plain
+ * nearest ranking, the same stable order of the same distances), from the
+ * class's location, so compiled and direct decisions are the same by
+ * construction (and check_lb checks it). */
 #include <config.h>
 
 #include "gslbd/dns/lb.h"
@@ -36,12 +38,12 @@
 #include <sys/socket.h>
 
 #include "common/hash.h"
-#include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "geo/geo_db.h"
 #include "geo/geo_map.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
+#include "gslbd/dns/lb-internal.h"
 
 /* The DNS type AAAA (RFC 3596). Every other qtype is decided as A. */
 #define QTYPE_AAAA 28
@@ -338,43 +340,6 @@ static bool dc_has_family(const struct config_datacenter *dc, uint16_t qtype)
 		return true;
 	return qtype == QTYPE_AAAA ? dc->ipv6_count > 0 : dc->ipv4_count > 0;
 }
-
-/* One distinct location-dependent ranking of a pool: what every client of
- * one class of a compiled map gets before health, family and the per-query
- * parts (weighted hashing, latency rankings) apply. */
-struct lb_ranking {
-	uint32_t first;   /* index into lb_pool_map.dcs of its first datacenter */
-	uint8_t count;    /* datacenters, 1..LB_MAX_POOL_DCS */
-	uint8_t reason;   /* enum lb_reason: policy, country, continent or unlocated */
-	bool truncated;   /* only the nearest `count` of the pool's datacenters are kept */
-	int16_t region;   /* latency: the probe region nearest the class, -1 when none */
-};
-
-/* Nearest rankings keep the pool's answers plus this many datacenters: with
- * many datacenters the full orders are nearly as many as the database's
- * locations and would not merge. A decision that finds too few of them
- * eligible (down, or without the family) is made again from a direct
- * lookup, which is exact. */
-#define LB_RANK_SPARE 2
-
-/* The compiled geo decisions of one distinct pool input. */
-struct lb_pool_map {
-	struct geo_map *map;          /* address -> index into rankings */
-	struct lb_ranking *rankings;  /* distinct rankings, by class */
-	uint32_t ranking_count;       /* entries at rankings */
-	uint16_t *dcs;                /* datacenter lists of every ranking, back to back */
-	size_t dc_count;              /* entries at dcs */
-	uint32_t unlocated;           /* class of clients of no known family */
-};
-
-struct lb_maps {
-	uint32_t *pool_map;        /* per config pool: index into maps, or UINT32_MAX when
-				    * the pool's answer does not depend on the location */
-	struct lb_pool_map *maps;  /* distinct pool inputs */
-	size_t map_count;          /* entries in use at maps */
-	size_t slot_count;         /* entries allocated at maps (zeroed when unused) */
-	struct lb_maps_stats stats; /* what building them took */
-};
 
 /* Where rank_pool() takes the client's location from. */
 struct rank_src {
@@ -729,12 +694,9 @@ static uint8_t rank_pool(const struct config *cfg, const struct rank_src *src,
 	return s > scope ? s : scope;
 }
 
-/* How many datacenters an answer of pool holds at most. */
 static unsigned answer_limit(const struct config_pool *pool)
 {
-	if (pool->answers == 0)
-		return 1;
-	return pool->answers > LB_MAX_ANSWERS ? LB_MAX_ANSWERS : pool->answers;
+	return lb_answer_limit(pool);
 }
 
 /* Pick the answer from the ranked candidates: the first eligible one alone
@@ -794,6 +756,7 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 	/* Candidates past cand_count are never read: leave them be. */
 	memset(out, 0, offsetof(struct lb_decision, cands));
 	out->region = -1;
+	out->asked_pool = pool_idx;
 	if (client->family == AF_INET || client->family == AF_INET6)
 		out->is_private = geo_addr_is_private(client->family, client->addr, &ls.block_len);
 
@@ -861,385 +824,62 @@ void lb_decision_distances(struct lb_decision *d)
 	}
 }
 
-/* Compiling: what the classifier of one pool input needs. */
-struct build {
-	const struct config *cfg;     /* the config compiled */
-	size_t pool_idx;              /* the pool whose input is compiled */
-	struct latency_table regions; /* probe regions (positions only), as in latency tables */
-	uint8_t *all_up;              /* every datacenter up: rankings ignore health */
-	struct lb_decision *scratch;  /* rank_pool()'s output */
-	struct lb_pool_map *pm;       /* the map being filled */
-	uint32_t ranking_cap;         /* room at pm->rankings */
-	size_t dc_cap;                /* room at pm->dcs */
-	uint32_t *slots;              /* open addressing: ranking index + 1, 0 empty */
-	size_t slot_mask;             /* slot count - 1 (a power of two) */
-};
-
-static uint64_t ranking_hash(uint8_t reason, int16_t region, const struct lb_candidate *c,
-			     unsigned count)
-{
-	uint64_t h = hash_mix64(((uint64_t)reason << 32) ^ (uint64_t)(uint16_t)region ^
-				((uint64_t)count << 40));
-
-	for (unsigned i = 0; i < count; i++)
-		h = hash_mix64(h ^ c[i].dc);
-	return h;
-}
-
-static bool ranking_equal(const struct lb_pool_map *pm, const struct lb_ranking *rk,
-			  uint8_t reason, int16_t region, const struct lb_candidate *c,
-			  unsigned count)
-{
-	if (rk->reason != reason || rk->region != region || rk->count != count)
-		return false;
-	for (unsigned i = 0; i < count; i++)
-		if (pm->dcs[rk->first + i] != c[i].dc)
-			return false;
-	return true;
-}
-
-static void grow_slots(struct build *b)
-{
-	size_t count = (b->slot_mask + 1) * 2;
-	uint32_t *slots = xcalloc(count, sizeof(*slots));
-
-	for (uint32_t r = 0; r < b->pm->ranking_count; r++) {
-		const struct lb_ranking *rk = &b->pm->rankings[r];
-		struct lb_candidate c[LB_MAX_POOL_DCS];
-		uint64_t h;
-
-		for (unsigned i = 0; i < rk->count; i++)
-			c[i].dc = b->pm->dcs[rk->first + i];
-		h = ranking_hash(rk->reason, rk->region, c, rk->count);
-		for (size_t s = h & (count - 1);; s = (s + 1) & (count - 1)) {
-			if (slots[s] == 0) {
-				slots[s] = r + 1;
-				break;
-			}
-		}
-	}
-	free(b->slots);
-	b->slots = slots;
-	b->slot_mask = count - 1;
-}
-
-/* The index of the ranking (reason, region, the count candidates' order):
- * an equal one seen before, or a new one (always new when !dedupe). */
-static uint32_t add_ranking(struct build *b, uint8_t reason, int16_t region,
-			    const struct lb_candidate *c, unsigned count, bool truncated, bool dedupe)
-{
-	struct lb_pool_map *pm = b->pm;
-	uint64_t h = ranking_hash(reason, region, c, count);
-	size_t s = h & b->slot_mask;
-	struct lb_ranking *rk;
-
-	for (; dedupe && b->slots[s] != 0; s = (s + 1) & b->slot_mask) {
-		if (ranking_equal(pm, &pm->rankings[b->slots[s] - 1], reason, region, c, count))
-			return b->slots[s] - 1;
-	}
-	if (pm->ranking_count == b->ranking_cap) {
-		b->ranking_cap = b->ranking_cap * 2 + 16;
-		pm->rankings = xreallocarray(pm->rankings, b->ranking_cap, sizeof(*pm->rankings));
-	}
-	if (pm->dc_count + count > b->dc_cap) {
-		b->dc_cap = (pm->dc_count + count) * 2;
-		pm->dcs = xreallocarray(pm->dcs, b->dc_cap, sizeof(*pm->dcs));
-	}
-	rk = &pm->rankings[pm->ranking_count];
-	rk->first = (uint32_t)pm->dc_count;
-	rk->count = (uint8_t)count;
-	rk->reason = reason;
-	rk->truncated = truncated;
-	rk->region = region;
-	for (unsigned i = 0; i < count; i++)
-		pm->dcs[pm->dc_count++] = c[i].dc;
-	if (dedupe) {
-		b->slots[s] = pm->ranking_count + 1;
-		if ((size_t)(pm->ranking_count + 1) * 2 > b->slot_mask) {
-			pm->ranking_count++;
-			grow_slots(b);
-			return pm->ranking_count - 1;
-		}
-	}
-	return pm->ranking_count++;
-}
-
-/* The ranking of loc for the pool compiled, as rank_pool() orders it
- * before health and the per-query parts apply. */
-static uint32_t rank_class(const struct geo_location *loc, struct build *b, bool dedupe)
+void lb_rank_location(const struct config *cfg, size_t pool_idx, const uint8_t *all_up,
+		      const struct latency_table *regions, const struct geo_location *loc,
+		      const double *chord, struct lb_decision *d, int16_t *region, bool *truncated)
 {
 	static const struct rank_src src = {NULL, NULL, NULL, true};
-	const struct config_pool *pool = &b->cfg->pools[b->pool_idx];
-	struct lb_decision *d = b->scratch;
+	const struct config_pool *pool = &cfg->pools[pool_idx];
+	unsigned keep = answer_limit(pool) + LB_RANK_SPARE;
 	struct locate_state ls = {true, 0, 0};
 	struct lb_client none;
-	bool any_family, truncated;
-	int16_t region = -1;
+	bool any_family;
 
+	*region = -1;
+	*truncated = false;
+	if (chord != NULL && pool->policy == POOL_NEAREST && loc->has_coords &&
+	    (!loc->found ||
+	     (find_override(pool->countries, pool->country_count, loc->country) == NULL &&
+	      find_override(pool->continents, pool->continent_count, loc->continent) == NULL))) {
+		/* the nearest keep of the listed order sorted stably by
+		 * distance, as rank_pool() sorts it and the truncation below
+		 * cuts it: each datacenter goes after those not farther */
+		size_t n = pool->dc_count < LB_MAX_POOL_DCS ? pool->dc_count : LB_MAX_POOL_DCS;
+		unsigned count = 0;
+
+		memset(d, 0, offsetof(struct lb_decision, cands));
+		d->reason = LB_REASON_POLICY;
+		d->region = -1;
+		for (size_t i = 0; i < n; i++) {
+			double key = chord[pool->dcs[i]];
+			unsigned j = count;
+
+			if (count == keep && !(key < chord[d->cands[count - 1].dc]))
+				continue;
+			if (count < keep)
+				count++;
+			else
+				j = count - 1;
+			while (j > 0 && chord[d->cands[j - 1].dc] > key) {
+				d->cands[j].dc = d->cands[j - 1].dc;
+				j--;
+			}
+			d->cands[j].dc = (uint16_t)pool->dcs[i];
+		}
+		d->cand_count = count;
+		*truncated = n > keep;
+		return;
+	}
 	memset(&none, 0, sizeof(none));
 	memset(d, 0, offsetof(struct lb_decision, cands));
 	d->loc = *loc;
-	(void)rank_pool(b->cfg, &src, b->all_up, NULL, b->pool_idx, 1, &none, 0, &ls, d,
-			&any_family, &truncated);
+	(void)rank_pool(cfg, &src, all_up, NULL, pool_idx, 1, &none, 0, &ls, d, &any_family,
+			truncated);
 	if (pool->policy == POOL_LATENCY && d->reason == LB_REASON_POLICY)
-		region = (int16_t)nearest_region(&b->regions, loc->lat, loc->lon);
+		*region = (int16_t)nearest_region(regions, loc->lat, loc->lon);
 	/* latency reorders by region at query time: it keeps every datacenter */
-	if (pool->policy == POOL_NEAREST && d->reason == LB_REASON_POLICY &&
-	    d->cand_count > answer_limit(pool) + LB_RANK_SPARE) {
-		d->cand_count = answer_limit(pool) + LB_RANK_SPARE;
-		truncated = true;
+	if (pool->policy == POOL_NEAREST && d->reason == LB_REASON_POLICY && d->cand_count > keep) {
+		d->cand_count = keep;
+		*truncated = true;
 	}
-	return add_ranking(b, (uint8_t)d->reason, region, d->cands, d->cand_count, truncated,
-			   dedupe);
-}
-
-static uint32_t classify(const struct geo_location *loc, void *ctx)
-{
-	return rank_class(loc, ctx, true);
-}
-
-/* Does the answer of pool depend on the client's location? */
-static bool pool_is_located(const struct config_pool *pool)
-{
-	return pool->policy == POOL_NEAREST || pool->policy == POOL_LATENCY ||
-	       pool->country_count > 0 || pool->continent_count > 0;
-}
-
-static bool same_list(const size_t *a, size_t an, const size_t *b, size_t bn)
-{
-	return an == bn && (an == 0 || memcmp(a, b, an * sizeof(*a)) == 0);
-}
-
-static bool same_overrides(const struct config_override *a, size_t an,
-			   const struct config_override *b, size_t bn)
-{
-	if (an != bn)
-		return false;
-	for (size_t i = 0; i < an; i++)
-		if (strcmp(a[i].code, b[i].code) != 0 ||
-		    !same_list(a[i].dcs, a[i].dc_count, b[i].dcs, b[i].dc_count))
-			return false;
-	return true;
-}
-
-/* Do pools a and b rank every location alike (one map serves both)? */
-static bool same_input(const struct config_pool *a, const struct config_pool *b)
-{
-	bool a_near = a->policy == POOL_NEAREST || a->policy == POOL_LATENCY;
-	bool b_near = b->policy == POOL_NEAREST || b->policy == POOL_LATENCY;
-
-	if (a_near != b_near || (a->policy == POOL_LATENCY) != (b->policy == POOL_LATENCY))
-		return false;
-	return same_list(a->dcs, a->dc_count, b->dcs, b->dc_count) &&
-	       same_overrides(a->countries, a->country_count, b->countries, b->country_count) &&
-	       same_overrides(a->continents, a->continent_count, b->continents,
-			      b->continent_count);
-}
-
-int lb_maps_build(const struct config *cfg, const struct geo_db *geo, lb_progress_fn *progress,
-		  void *progress_arg, struct lb_maps **out, struct gslb_err *err)
-{
-	struct lb_maps *m;
-	struct build b;
-	double *rlat, *rlon;
-	uint64_t start = time_mono_us();
-	size_t progress_total = 0, progress_done = 0;
-	int rc = 0;
-
-	*out = NULL;
-	if (geo == NULL || cfg->pool_count == 0)
-		return 0;
-	m = xcalloc(1, sizeof(*m));
-	m->pool_map = xmalloc(cfg->pool_count * sizeof(*m->pool_map));
-	m->maps = xcalloc(cfg->pool_count, sizeof(*m->maps));
-	m->slot_count = cfg->pool_count;
-	memset(&b, 0, sizeof(b));
-	b.cfg = cfg;
-	b.all_up = xmalloc(cfg->datacenter_count + 1);
-	memset(b.all_up, 1, cfg->datacenter_count + 1);
-	b.scratch = xmalloc(sizeof(*b.scratch));
-	rlat = xcalloc(cfg->probe_count + 1, sizeof(*rlat));
-	rlon = xcalloc(cfg->probe_count + 1, sizeof(*rlon));
-	b.regions.region_count = latency_regions_place(cfg, rlat, rlon, NULL);
-	b.regions.regions = xcalloc(b.regions.region_count + 1, sizeof(*b.regions.regions));
-	for (size_t r = 0; r < b.regions.region_count; r++) {
-		b.regions.regions[r].lat = rlat[r];
-		b.regions.regions[r].lon = rlon[r];
-	}
-	free(rlat);
-	free(rlon);
-	if (b.regions.region_count == 0) {
-		free(b.regions.regions);
-		b.regions.regions = NULL;
-	}
-
-	for (size_t p = 0; p < cfg->pool_count; p++)
-		progress_total += pool_is_located(&cfg->pools[p]);
-	if (progress != NULL)
-		progress(progress_arg, 0, progress_total);
-	for (size_t p = 0; p < cfg->pool_count && rc == 0; p++) {
-		struct lb_pool_map *pm;
-		struct geo_location none;
-		uint32_t private_class;
-		struct geo_map_stats st;
-
-		m->pool_map[p] = UINT32_MAX;
-		if (!pool_is_located(&cfg->pools[p]))
-			continue;
-		for (size_t q = 0; q < p; q++) {
-			if (m->pool_map[q] != UINT32_MAX && same_input(&cfg->pools[q], &cfg->pools[p])) {
-				m->pool_map[p] = m->pool_map[q];
-				break;
-			}
-		}
-		if (m->pool_map[p] != UINT32_MAX) {
-			if (progress != NULL)
-				progress(progress_arg, ++progress_done, progress_total);
-			continue;
-		}
-		pm = &m->maps[m->map_count];
-		b.pool_idx = p;
-		b.pm = pm;
-		b.ranking_cap = 0;
-		b.dc_cap = 0;
-		b.slot_mask = 63;
-		b.slots = xcalloc(b.slot_mask + 1, sizeof(*b.slots));
-		memset(&none, 0, sizeof(none));
-		/* Private addresses rank as unlocated ones, under a class of their
-		 * own so that their blocks never merge with a neighbour. */
-		private_class = rank_class(&none, &b, false);
-		pm->unlocated = rank_class(&none, &b, true);
-		rc = geo_map_build(geo, classify, &b, private_class, &pm->map, err);
-		free(b.slots);
-		b.slots = NULL;
-		if (rc != 0) {
-			gslb_err_prefix(err, "pool %s", cfg->pools[p].name);
-			break;
-		}
-		geo_map_stats(pm->map, &st);
-		m->stats.bytes += st.bytes + pm->ranking_count * sizeof(*pm->rankings) +
-				  pm->dc_count * sizeof(*pm->dcs);
-		m->stats.leaves += st.leaves;
-		m->stats.rankings += pm->ranking_count;
-		m->pool_map[p] = (uint32_t)m->map_count++;
-		if (progress != NULL)
-			progress(progress_arg, ++progress_done, progress_total);
-	}
-	free(b.all_up);
-	free(b.scratch);
-	free(b.regions.regions);
-	if (rc != 0) {
-		lb_maps_free(m);
-		return rc;
-	}
-	if (m->map_count == 0) {
-		lb_maps_free(m);
-		return 0;
-	}
-	m->stats.maps = m->map_count;
-	m->stats.build_us = time_mono_us() - start;
-	*out = m;
-	return 0;
-}
-
-void lb_maps_free(struct lb_maps *m)
-{
-	if (m == NULL)
-		return;
-	/* Every slot: the one a failed build left half filled too. */
-	for (size_t i = 0; i < m->slot_count; i++) {
-		geo_map_free(m->maps[i].map);
-		free(m->maps[i].rankings);
-		free(m->maps[i].dcs);
-	}
-	free(m->maps);
-	free(m->pool_map);
-	free(m);
-}
-
-void lb_maps_stats(const struct lb_maps *m, struct lb_maps_stats *out)
-{
-	if (m == NULL)
-		memset(out, 0, sizeof(*out));
-	else
-		*out = m->stats;
-}
-
-/* A growing byte string. */
-struct keybuf {
-	uint8_t *p;  /* bytes */
-	size_t len;  /* in use */
-	size_t cap;  /* allocated */
-};
-
-static void key_put(struct keybuf *k, const void *v, size_t len)
-{
-	if (k->len + len > k->cap) {
-		k->cap = (k->len + len) * 2 + 64;
-		k->p = xreallocarray(k->p, k->cap, 1);
-	}
-	memcpy(k->p + k->len, v, len);
-	k->len += len;
-}
-
-static void key_u64(struct keybuf *k, uint64_t v)
-{
-	key_put(k, &v, sizeof(v));
-}
-
-static void key_list(struct keybuf *k, const struct config *cfg, const size_t *dcs, size_t n)
-{
-	key_u64(k, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct config_datacenter *dc = &cfg->datacenters[dcs[i]];
-
-		key_u64(k, dcs[i]);
-		key_put(k, &dc->lat, sizeof(dc->lat));
-		key_put(k, &dc->lon, sizeof(dc->lon));
-		key_put(k, dc->xyz, sizeof(dc->xyz));
-	}
-}
-
-static void key_overrides(struct keybuf *k, const struct config *cfg,
-			  const struct config_override *o, size_t n)
-{
-	key_u64(k, n);
-	for (size_t i = 0; i < n; i++) {
-		key_put(k, o[i].code, strlen(o[i].code) + 1);
-		key_list(k, cfg, o[i].dcs, o[i].dc_count);
-	}
-}
-
-size_t lb_maps_key(const struct config *cfg, const struct geo_db *geo, uint8_t **out)
-{
-	struct keybuf k = {NULL, 0, 0};
-	bool latency = false;
-
-	key_u64(&k, geo != NULL ? geo_db_digest(geo) : 0);
-	key_u64(&k, cfg->pool_count);
-	for (size_t p = 0; p < cfg->pool_count; p++) {
-		const struct config_pool *pool = &cfg->pools[p];
-		bool located = pool_is_located(pool);
-
-		key_u64(&k, located ? (uint64_t)pool->policy + 1 : 0);
-		if (!located)
-			continue;
-		latency = latency || pool->policy == POOL_LATENCY;
-		key_list(&k, cfg, pool->dcs, pool->dc_count);
-		key_overrides(&k, cfg, pool->countries, pool->country_count);
-		key_overrides(&k, cfg, pool->continents, pool->continent_count);
-	}
-	if (latency) {
-		double *lat = xcalloc(cfg->probe_count + 1, sizeof(*lat));
-		double *lon = xcalloc(cfg->probe_count + 1, sizeof(*lon));
-		size_t n = latency_regions_place(cfg, lat, lon, NULL);
-
-		key_u64(&k, n);
-		key_put(&k, lat, n * sizeof(*lat));
-		key_put(&k, lon, n * sizeof(*lon));
-		free(lat);
-		free(lon);
-	}
-	*out = k.p;
-	return k.len;
 }

@@ -89,6 +89,7 @@ struct lb_candidate {
 
 struct lb_decision {
 	size_t pool;             /* pool that answered (after fallbacks) */
+	size_t asked_pool;       /* the name's own pool (before fallbacks) */
 	struct geo_location loc; /* the client's location (loc.found false when unknown) */
 	bool is_private;         /* the client address is in a private block */
 	enum lb_reason reason;   /* what ordered the candidates */
@@ -126,28 +127,36 @@ void lb_decide(const struct config *cfg, const struct geo_db *geo, struct geo_ca
 
 /* What compiling took (lb_maps_stats()). */
 struct lb_maps_stats {
-	size_t maps;       /* distinct pool inputs compiled (pools that rank alike share one) */
-	size_t bytes;      /* memory of the maps and their rankings */
-	size_t leaves;     /* merged networks, over every map */
+	size_t maps;       /* distinct pool inputs mapped (pools that rank alike share one) */
+	size_t compiled;   /* of them, compiled by this build (in one walk of the database) */
+	size_t reused;     /* of them, taken from the maps given as prev */
+	size_t bytes;      /* memory of the maps and their rankings (shared parts once) */
+	size_t leaves;     /* merged networks, over every map (shared subtrees once) */
 	size_t rankings;   /* distinct rankings, over every map */
 	uint64_t build_us; /* wall time of lb_maps_build(), microseconds */
 };
 
 /* Compile the geo decisions of every pool of cfg whose answer depends on
  * the client's location (nearest and latency policies, country and
- * continent overrides) over geo: one map per distinct pool input, built by
- * walking the whole database (geo/geo_map.h). Health, drains, weights and
- * latency rankings stay out of it: they apply at query time, so only a new
- * config or database needs a new build. Returns 0 with *out (caller owns;
- * lb_maps_free(); NULL when geo is NULL or no pool depends on the location),
- * or a negative code with err set ("pool NAME: ...") and *out NULL. The maps
- * borrow nothing from geo. One thread at a time (not the DNS workers: it
- * takes a while on a full database). progress (NULL: none) is called with
- * progress_arg, the pools whose map is done and the pools that need one,
- * before the first and after each. */
+ * continent overrides) over geo: one map per distinct pool input, all of
+ * them compiled in one walk of the whole database (geo/geo_map.h,
+ * geo_map_set_build(), on every CPU). Health, drains, weights and latency
+ * rankings stay out of it: they apply at query time, so only a new config
+ * or database needs a new build. prev (NULL: none) holds the maps of the
+ * config before: a map whose input and database are unchanged is taken
+ * from it, not compiled again (the two then share it; either may be freed
+ * first). Returns 0 with *out (caller owns; lb_maps_free(); NULL when geo
+ * is NULL or no pool depends on the location), or a negative code with err
+ * set and *out NULL. The maps borrow nothing from geo. One thread at a
+ * time per prev (not the DNS workers: it takes a while on a full
+ * database). progress (NULL: none) is called with progress_arg, the pools
+ * whose map is done and the pools that need one: before the walk (the
+ * pools whose map is taken from prev done), and after it. */
 typedef void lb_progress_fn(void *arg, size_t done, size_t total);
-int lb_maps_build(const struct config *cfg, const struct geo_db *geo, lb_progress_fn *progress,
-		  void *progress_arg, struct lb_maps **out, struct gslb_err *err);
+int lb_maps_build(const struct config *cfg, const struct geo_db *geo, const struct lb_maps *prev,
+		  lb_progress_fn *progress, void *progress_arg, struct lb_maps **out,
+		  struct gslb_err *err);
+/* Free m (NULL is fine); what it shares with other maps goes with the last. */
 void lb_maps_free(struct lb_maps *m);
 /* Everything lb_maps_build(cfg, geo) depends on, as bytes (caller owns *out,
  * free()): configs and databases with equal keys compile to equal maps, so

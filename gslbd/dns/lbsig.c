@@ -31,17 +31,39 @@ struct entry {
 	struct zone_rrset sigs; /* pointing into the arena once built */
 };
 
+/* A signed NSEC (NSEC3) record of a load-balanced name. */
+struct denial {
+	bool has;                      /* made: the zone has the name's record */
+	const struct zone_node *node;  /* the zone's record's node (the name's, the NSEC3's) */
+	uint16_t type;                 /* NSEC or NSEC3 */
+	size_t off, sig_off;           /* the record and its RRSIGs, packed, in the arena */
+	uint32_t len, sig_len;         /* their bytes */
+	uint32_t ttl;                  /* the zone's record's TTL */
+	struct zone_rrset rrset, sigs; /* pointing into the arena once built */
+};
+
+/* Most RRsets a transfer carries at one node for a load-balanced name: A,
+ * AAAA, NSEC and an RRSIG RRset for each. */
+#define XFR_VIEW_MAX 6
+
 /* What is known of one load-balanced name. */
 struct name {
 	const struct sign_keys *keys; /* its zone's, or NULL: not signed in memory */
 	uint8_t owner[DNAME_MAXLEN];  /* canonical owner */
-	bool has_nsec;
-	const uint8_t *nsec_owner; /* the NSEC's owner (the NSEC3's hashed one), in the zone */
-	uint16_t nsec_type;
-	size_t nsec_off, nsec_sig_off;
-	uint32_t nsec_len, nsec_sig_len;
-	uint32_t nsec_ttl;
-	struct zone_rrset nsec, nsec_sigs;
+	const struct zone_node *node; /* its node in the zone */
+	struct denial nodata;         /* NSEC (NSEC3) listing no address type */
+	size_t xfr_entry[2];          /* the entries of its transfer answer: A, AAAA or a CNAME */
+	unsigned xfr_count;           /* entries at xfr_entry */
+	struct denial xfr;            /* NSEC (NSEC3) listing the transfer answer's types */
+	/* What a transfer carries: at node, then (NSEC3) at xfr.node. */
+	struct zone_rrset view[XFR_VIEW_MAX];
+	unsigned view_count; /* entries of view at node */
+};
+
+/* The load-balanced name whose NSEC3 record a node holds. */
+struct by_node {
+	uintptr_t node;  /* the NSEC3 record's node */
+	uint32_t lbname; /* the name */
 };
 
 struct lbsig_table {
@@ -53,6 +75,8 @@ struct lbsig_table {
 	size_t arena_len, arena_cap;
 	struct name *names; /* cfg->lbname_count */
 	size_t name_count;
+	struct by_node *by_nsec3; /* names with an NSEC3 record, by its node */
+	size_t by_nsec3_count;
 };
 
 /* A record to sign or look up. */
@@ -173,9 +197,10 @@ static uint32_t pack(const struct rec *r, unsigned n, uint8_t *buf)
 	return pos;
 }
 
-/* Sign and add one RRset (records sorted, no duplicates) unless present. */
+/* Sign and add one RRset (records sorted, no duplicates) unless present;
+ * its entry's index at *at (unless NULL). */
 static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t ttl,
-	       const struct rec *r, unsigned n, struct gslb_err *err)
+	       const struct rec *r, unsigned n, size_t *at, struct gslb_err *err)
 {
 	const struct name *nm = &t->names[lbname];
 	uint64_t h = key_hash(lbname, type, ttl, r, n);
@@ -184,9 +209,13 @@ static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t t
 	struct sign_rrset rs;
 	struct entry *e;
 	long sl;
+	const struct entry *found = find(t, h, lbname, type, ttl, r, n);
 
-	if (find(t, h, lbname, type, ttl, r, n) != NULL)
+	if (found != NULL) {
+		if (at != NULL)
+			*at = (size_t)(found - t->entries);
 		return 0;
+	}
 	rs.owner = nm->owner;
 	rs.type = type;
 	rs.ttl = ttl;
@@ -202,6 +231,8 @@ static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t t
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->entries = xreallocarray(t->entries, t->cap, sizeof(*t->entries));
 	}
+	if (at != NULL)
+		*at = t->count;
 	e = &t->entries[t->count++];
 	memset(e, 0, sizeof(*e));
 	e->hash = h;
@@ -279,7 +310,7 @@ static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t l
 			continue;
 		r[0].rd = target;
 		r[0].len = (uint16_t)len;
-		if ((rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, err)) != 0)
+		if ((rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, NULL, err)) != 0)
 			return rc;
 	}
 	for (unsigned k = 1; k <= kmax && done < LBSIG_PRESIGN_MAX; k++) {
@@ -290,7 +321,7 @@ static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t l
 				unsigned n = gather(cfg, p->dcs, idx, k, v6 != 0, r);
 
 				if (n > 0 && (rc = add(t, lbname, v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A,
-						       p->ttl, r, n, err)) != 0)
+						       p->ttl, r, n, NULL, err)) != 0)
 					return rc;
 			}
 			if (++done >= LBSIG_PRESIGN_MAX)
@@ -314,12 +345,14 @@ static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t l
 	return 0;
 }
 
-/* The NSEC (NSEC3) of the name's node without address types, signed. */
-static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct zone *z,
-			    struct gslb_err *err)
+/* The NSEC (NSEC3) of the name's node listing types[0..nt) (and RRSIG, and
+ * NSEC for an NSEC) instead of the zone's record's types, signed, into d;
+ * nothing when the zone has no such record. */
+static int sign_denial(struct lbsig_table *t, const struct name *nm, const struct zone *z,
+		       const uint16_t *types, unsigned nt, struct denial *d, struct gslb_err *err)
 {
-	const struct zone_node *node = zone_find_node(z, nm->owner, dname_len(nm->owner));
-	static const uint16_t types[2] = {WIRE_TYPE_RRSIG, WIRE_TYPE_NSEC};
+	const struct zone_node *node = nm->node;
+	uint16_t all[8];
 	const struct zone_rrset *nsec;
 	uint8_t rd[2 + 300 + 40];
 	uint8_t sigs[8 * SIGN_RRSIG_MAX];
@@ -327,6 +360,9 @@ static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct
 	size_t len;
 	long sl;
 
+	if (nt > 0)
+		memcpy(all, types, nt * sizeof(*types));
+	all[nt++] = WIRE_TYPE_RRSIG;
 	if (zone_nsec3(z) != NULL) {
 		bool m;
 		const struct zone_node *n3 = zone_nsec3_find(z, nm->owner, &m);
@@ -335,7 +371,7 @@ static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct
 		nsec = n3 != NULL && m ? zone_node_rrset(n3, WIRE_TYPE_NSEC3) : NULL;
 		if (nsec == NULL || nsec->rr_count != 1 || nsec->rdata_len < 2 + 6)
 			return 0;
-		/* alg, flags, iterations, salt, next hash: kept; bitmap: RRSIG only */
+		/* alg, flags, iterations, salt, next hash: kept; bitmap: replaced */
 		fixed = 5u + nsec->rdata[2 + 4];
 		if (2 + fixed + 1 > nsec->rdata_len)
 			return 0;
@@ -343,21 +379,22 @@ static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct
 		if (2 + fixed > nsec->rdata_len || fixed > 300)
 			return 0;
 		memcpy(rd + 2, nsec->rdata + 2, fixed);
-		len = fixed + sign_type_bitmap(types, 1, rd + 2 + fixed);
-		nm->nsec_owner = n3->name;
-		nm->nsec_type = WIRE_TYPE_NSEC3;
+		len = fixed + sign_type_bitmap(all, nt, rd + 2 + fixed);
+		d->node = n3;
+		d->type = WIRE_TYPE_NSEC3;
 	} else {
 		nsec = node != NULL ? zone_node_rrset(node, WIRE_TYPE_NSEC) : NULL;
 		if (nsec == NULL || nsec->rr_count != 1)
 			return 0;
-		len = sign_nsec_rdata(nsec->rdata + 2, types, 2, rd + 2);
-		nm->nsec_owner = node->name;
-		nm->nsec_type = WIRE_TYPE_NSEC;
+		all[nt++] = WIRE_TYPE_NSEC;
+		len = sign_nsec_rdata(nsec->rdata + 2, all, nt, rd + 2);
+		d->node = node;
+		d->type = WIRE_TYPE_NSEC;
 	}
 	rd[0] = (uint8_t)(len >> 8);
 	rd[1] = (uint8_t)len;
-	rs.owner = nm->nsec_owner;
-	rs.type = nm->nsec_type;
+	rs.owner = d->node->name;
+	rs.type = d->type;
 	rs.ttl = nsec->ttl;
 	rs.rdata = rd;
 	rs.rdata_len = (uint32_t)len + 2;
@@ -367,13 +404,58 @@ static int sign_nodata_nsec(struct lbsig_table *t, struct name *nm, const struct
 			err);
 	if (sl < 0)
 		return (int)sl;
-	nm->has_nsec = true;
-	nm->nsec_ttl = nsec->ttl;
-	nm->nsec_off = arena_put(t, rd, len + 2);
-	nm->nsec_len = (uint32_t)len + 2;
-	nm->nsec_sig_off = arena_put(t, sigs, (size_t)sl);
-	nm->nsec_sig_len = (uint32_t)sl;
+	d->has = true;
+	d->ttl = nsec->ttl;
+	d->off = arena_put(t, rd, len + 2);
+	d->len = (uint32_t)len + 2;
+	d->sig_off = arena_put(t, sigs, (size_t)sl);
+	d->sig_len = (uint32_t)sl;
 	return 0;
+}
+
+/* What a transfer of the zone carries for load-balanced name lbname: the
+ * addresses of its transfer_answer datacenters (default: every one of its
+ * pool), or when none has any the CNAME of the first CNAME one; signed,
+ * with an NSEC (NSEC3) listing their types. */
+static int sign_xfr(struct lbsig_table *t, const struct config *cfg, uint32_t lbname,
+		    struct name *nm, const struct zone *z, struct gslb_err *err)
+{
+	const struct config_lbname *lb = &cfg->lbnames[lbname];
+	const struct config_pool *p = &cfg->pools[lb->pool];
+	const size_t *dcs = lb->xfr_dcs != NULL ? lb->xfr_dcs : p->dcs;
+	size_t dc_count = lb->xfr_dcs != NULL ? lb->xfr_dc_count : p->dc_count;
+	unsigned *idx = xcalloc(dc_count + 1, sizeof(*idx));
+	uint16_t types[2];
+	struct rec r[LBSIG_RR_MAX];
+	int rc = 0;
+
+	for (unsigned i = 0; i < dc_count; i++)
+		idx[i] = i;
+	for (int v6 = 0; v6 < 2 && rc == 0; v6++) {
+		uint16_t type = v6 ? WIRE_TYPE_AAAA : WIRE_TYPE_A;
+		unsigned n = gather(cfg, dcs, idx, (unsigned)dc_count, v6 != 0, r);
+
+		if (n == 0)
+			continue;
+		rc = add(t, lbname, type, p->ttl, r, n, &nm->xfr_entry[nm->xfr_count], err);
+		types[nm->xfr_count++] = type;
+	}
+	free(idx);
+	for (size_t i = 0; i < dc_count && nm->xfr_count == 0 && rc == 0; i++) {
+		const struct config_datacenter *dc = &cfg->datacenters[dcs[i]];
+		uint8_t target[DNAME_MAXLEN];
+		int len;
+
+		if (dc->cname == NULL || (len = dname_from_str(dc->cname, target)) < 0)
+			continue;
+		r[0].rd = target;
+		r[0].len = (uint16_t)len;
+		rc = add(t, lbname, WIRE_TYPE_CNAME, p->ttl, r, 1, &nm->xfr_entry[0], err);
+		types[nm->xfr_count++] = WIRE_TYPE_CNAME;
+	}
+	if (rc != 0)
+		return rc;
+	return sign_denial(t, nm, z, types, nm->xfr_count, &nm->xfr, err);
 }
 
 static void fix_rrset(struct zone_rrset *rs, const uint8_t *arena, size_t off, uint32_t len,
@@ -386,6 +468,48 @@ static void fix_rrset(struct zone_rrset *rs, const uint8_t *arena, size_t off, u
 	rs->rr_count = 0;
 	for (uint32_t p = 0; p + 2 <= len; p += 2u + (uint32_t)(arena[off + p] << 8 | arena[off + p + 1]))
 		rs->rr_count++;
+}
+
+static void fix_denial(struct denial *d, const uint8_t *arena)
+{
+	if (!d->has)
+		return;
+	fix_rrset(&d->rrset, arena, d->off, d->len, d->type, d->ttl);
+	fix_rrset(&d->sigs, arena, d->sig_off, d->sig_len, WIRE_TYPE_RRSIG, d->ttl);
+}
+
+/* The RRsets a transfer carries for name lbname (its entries' signatures
+ * and its denial fixed): its answer, their RRSIGs, then the NSEC and its
+ * RRSIGs at its node or (NSEC3) the NSEC3 and its RRSIGs at theirs. */
+static void make_view(struct lbsig_table *t, uint32_t lbname)
+{
+	struct name *nm = &t->names[lbname];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < nm->xfr_count; i++) {
+		const struct entry *e = &t->entries[nm->xfr_entry[i]];
+
+		fix_rrset(&nm->view[k++], t->arena, e->data_off, e->data_len, e->type, e->ttl);
+	}
+	for (unsigned i = 0; i < nm->xfr_count; i++)
+		nm->view[k++] = t->entries[nm->xfr_entry[i]].sigs;
+	if (nm->xfr.type == WIRE_TYPE_NSEC3) {
+		nm->view_count = k;
+		t->by_nsec3 = xreallocarray(t->by_nsec3, t->by_nsec3_count + 1, sizeof(*t->by_nsec3));
+		t->by_nsec3[t->by_nsec3_count].node = (uintptr_t)nm->xfr.node;
+		t->by_nsec3[t->by_nsec3_count++].lbname = lbname;
+	}
+	nm->view[k++] = nm->xfr.rrset;
+	nm->view[k++] = nm->xfr.sigs;
+	if (nm->xfr.type == WIRE_TYPE_NSEC)
+		nm->view_count = k;
+}
+
+static int cmp_by_node(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct by_node *)a)->node, y = ((const struct by_node *)b)->node;
+
+	return x < y ? -1 : x > y;
 }
 
 int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct lbsig_table **out,
@@ -419,8 +543,11 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 				break;
 			pool = p->fallback;
 		}
+		nm->node = zone_find_node(z, nm->owner, dname_len(nm->owner));
 		if (rc == 0)
-			rc = sign_nodata_nsec(t, nm, z, err);
+			rc = sign_denial(t, nm, z, NULL, 0, &nm->nodata, err);
+		if (rc == 0)
+			rc = sign_xfr(t, cfg, (uint32_t)n, nm, z, err);
 	}
 	if (rc != 0 || !any) {
 		lbsig_free(t);
@@ -434,13 +561,12 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 	for (size_t n = 0; n < t->name_count; n++) {
 		struct name *nm = &t->names[n];
 
-		if (!nm->has_nsec)
-			continue;
-		fix_rrset(&nm->nsec, t->arena, nm->nsec_off, nm->nsec_len, nm->nsec_type,
-			  nm->nsec_ttl);
-		fix_rrset(&nm->nsec_sigs, t->arena, nm->nsec_sig_off, nm->nsec_sig_len,
-			  WIRE_TYPE_RRSIG, nm->nsec_ttl);
+		fix_denial(&nm->nodata, t->arena);
+		fix_denial(&nm->xfr, t->arena);
+		if (nm->xfr.has)
+			make_view(t, (uint32_t)n);
 	}
+	qsort(t->by_nsec3, t->by_nsec3_count, sizeof(*t->by_nsec3), cmp_by_node);
 	log_info("DNSSEC: %zu load-balanced answer RRsets signed in advance", t->count);
 	*out = t;
 	return 0;
@@ -454,6 +580,7 @@ void lbsig_free(struct lbsig_table *t)
 	free(t->slots);
 	free(t->arena);
 	free(t->names);
+	free(t->by_nsec3);
 	free(t);
 }
 
@@ -514,9 +641,45 @@ int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owne
 const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
 					   const struct zone_rrset **sigs, const uint8_t **owner)
 {
-	if (t == NULL || lbname >= t->name_count || !t->names[lbname].has_nsec)
+	if (t == NULL || lbname >= t->name_count || !t->names[lbname].nodata.has)
 		return NULL;
-	*sigs = &t->names[lbname].nsec_sigs;
-	*owner = t->names[lbname].nsec_owner;
-	return &t->names[lbname].nsec;
+	*sigs = &t->names[lbname].nodata.sigs;
+	*owner = t->names[lbname].nodata.node->name;
+	return &t->names[lbname].nodata.rrset;
+}
+
+int lbsig_xfr_rrsets(const struct lbsig_table *t, const struct zone_node *node,
+		     const struct zone_rrset **out)
+{
+	const struct name *nm;
+
+	if (t == NULL)
+		return -1;
+	if ((node->flags & ZONE_NODE_DYNAMIC) != 0) {
+		if (node->dyn_id >= t->name_count)
+			return -1;
+		nm = &t->names[node->dyn_id];
+		if (!nm->xfr.has || nm->node != node)
+			return -1;
+		*out = nm->view;
+		return (int)nm->view_count;
+	}
+	if ((node->flags & ZONE_NODE_NSEC3) != 0) {
+		size_t lo = 0, hi = t->by_nsec3_count;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (t->by_nsec3[mid].node < (uintptr_t)node)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == t->by_nsec3_count || t->by_nsec3[lo].node != (uintptr_t)node)
+			return -1;
+		nm = &t->names[t->by_nsec3[lo].lbname];
+		*out = nm->view + nm->view_count;
+		return 2;
+	}
+	return -1;
 }

@@ -16,7 +16,15 @@
  * The table also holds, for each dynamic name of a signed zone, an NSEC
  * (NSEC3) record like the zone's but listing no address type: the proof of a
  * NODATA answer for A or AAAA (every datacenter down with all_down: empty,
- * or none of the chosen ones has the family). */
+ * or none of the chosen ones has the family).
+ *
+ * And what a zone transfer carries for each dynamic name of a signed zone,
+ * so that a secondary that makes no decisions serves it with answers that
+ * validate: a fixed answer (the addresses of the name's transfer_answer
+ * datacenters, by default every one of its pool, or when none has any the
+ * CNAME of the first CNAME one) signed with the zone's keys, and an NSEC
+ * (NSEC3) record listing the types of that answer in place of the zone's,
+ * signed too. Health does not change it. */
 #ifndef GSLBD_DNS_LBSIG_H
 #define GSLBD_DNS_LBSIG_H
 
@@ -29,6 +37,7 @@
 struct config;
 struct zone_set;
 struct zone_rrset;
+struct zone_node;
 struct lbsig_table;
 
 /* Most RRsets signed in advance per load-balanced name and type. */
@@ -63,6 +72,15 @@ int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owne
  * NULL when there is none. */
 const struct zone_rrset *lbsig_nodata_nsec(const struct lbsig_table *t, uint32_t lbname,
 					   const struct zone_rrset **sigs, const uint8_t **owner);
+
+/* The RRsets a transfer of its zone carries at node (a node of the zones
+ * t was built for) in place of the node's own: at a dynamic name its
+ * transfer answer and their RRSIGs (and, with NSEC, its NSEC and RRSIGs);
+ * at the NSEC3 record of one that record and its RRSIGs. Returns their
+ * count with *out borrowed from t, or -1: the node's own go out. No lock,
+ * no allocation. */
+int lbsig_xfr_rrsets(const struct lbsig_table *t, const struct zone_node *node,
+		     const struct zone_rrset **out);
 
 /* Signatures made while answering (lbsig_sign()), since the start. */
 extern _Atomic unsigned long lbsig_online_signs;

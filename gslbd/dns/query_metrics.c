@@ -158,8 +158,15 @@ void metrics_count_result(struct metrics_shard *s, const struct answer_result *r
 	else if (res->cookie == ANSWER_COOKIE_BAD)
 		metrics_count_event(s, METRICS_COOKIE_BAD);
 	if (res->lb != NULL) {
-		for (unsigned i = 0; i < res->lb->chosen_count; i++)
-			metrics_count_dc(s, res->lb->chosen[i]);
+		const struct lb_decision *d = res->lb;
+		enum metrics_pool_outcome o = d->failed_open             ? METRICS_POOL_FAIL_OPEN
+					      : d->pool != d->asked_pool ? METRICS_POOL_FALLBACK
+									 : METRICS_POOL_PREFERRED;
+
+		for (unsigned i = 0; i < d->chosen_count; i++)
+			metrics_count_dc(s, d->chosen[i]);
+		if (d->asked_pool < METRICS_MAX_POOLS)
+			add(&s->pool_answers[d->asked_pool][o], 1);
 	}
 }
 

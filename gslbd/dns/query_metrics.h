@@ -21,6 +21,7 @@ struct answer_result;
 
 #define METRICS_MAX_ZONES 256   /* zones counted one by one; the rest as "other" */
 #define METRICS_MAX_DCS 256     /* datacenters counted one by one */
+#define METRICS_MAX_POOLS 256   /* pools counted one by one */
 #define METRICS_QTYPES 14       /* A NS CNAME SOA PTR MX TXT AAAA SRV DS ANY AXFR IXFR other */
 #define METRICS_RCODES 7        /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED other */
 
@@ -49,6 +50,14 @@ enum metrics_rrl {
 	METRICS_RRL_ACTIONS
 };
 
+/* How a load-balanced answer came about, counted per pool of the name. */
+enum metrics_pool_outcome {
+	METRICS_POOL_PREFERRED, /* from the name's own pool, a healthy datacenter */
+	METRICS_POOL_FALLBACK,  /* every datacenter of it down: from its fallback pool */
+	METRICS_POOL_FAIL_OPEN, /* every datacenter down: answered as if up (all_down: fail_open) */
+	METRICS_POOL_OUTCOMES
+};
+
 struct metrics_shard {
 	_Atomic uint64_t epoch;  /* zone epoch the per-zone counters belong to */
 	_Atomic uint64_t queries[METRICS_MAX_ZONES + 1][METRICS_QTYPES][METRICS_RCODES];
@@ -58,6 +67,8 @@ struct metrics_shard {
 	_Atomic uint64_t dc_answers[METRICS_MAX_DCS]; /* times each datacenter was in an answer */
 	_Atomic uint64_t events[METRICS_EVENTS];      /* enum metrics_event */
 	_Atomic uint64_t rrl[METRICS_MAX_ZONES + 1][METRICS_RRL_ACTIONS]; /* by zone, enum metrics_rrl */
+	_Atomic uint64_t pool_answers[METRICS_MAX_POOLS][METRICS_POOL_OUTCOMES];
+	                         /* by the name's pool, enum metrics_pool_outcome */
 };
 
 /* Register a shard for a DNS thread (main thread, before it starts). The

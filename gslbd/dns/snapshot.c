@@ -89,7 +89,8 @@ static void maps_share_unref(struct maps_share *m)
 }
 
 /* The maps of cfg over db: the last ones when their key is the same, else
- * newly compiled (NULL when there is nothing to compile or it failed). */
+ * newly built, taking from the last ones every map whose pool input is
+ * unchanged (NULL when there is nothing to compile or it failed). */
 static struct maps_share *maps_for(const struct config *cfg, const struct geo_db *db)
 {
 	struct gslb_err err = {{0}};
@@ -99,30 +100,35 @@ static struct maps_share *maps_for(const struct config *cfg, const struct geo_db
 	size_t key_len = lb_maps_key(cfg, db, &key);
 
 	pthread_mutex_lock(&maps_lock);
-	m = last_maps;
-	if (m != NULL && m->key_len == key_len && memcmp(m->key, key, key_len) == 0) {
-		atomic_fetch_add(&m->refs, 1);
+	old = last_maps;
+	if (old != NULL && old->key_len == key_len && memcmp(old->key, key, key_len) == 0) {
+		atomic_fetch_add(&old->refs, 1);
 		pthread_mutex_unlock(&maps_lock);
 		free(key);
 		log_debug("GeoIP decisions unchanged: compiled maps kept");
-		return m;
+		return old;
 	}
+	/* held while compiling: its unchanged maps are taken */
+	if (old != NULL)
+		atomic_fetch_add(&old->refs, 1);
 	pthread_mutex_unlock(&maps_lock);
 	m = xcalloc(1, sizeof(*m));
 	m->key = key;
 	m->key_len = key_len;
 	atomic_init(&m->refs, 1);
-	if (lb_maps_build(cfg, db, maps_progress, maps_progress_arg, &m->maps, &err) != 0) {
+	if (lb_maps_build(cfg, db, old != NULL ? old->maps : NULL, maps_progress, maps_progress_arg,
+			  &m->maps, &err) != 0) {
 		log_warn("GeoIP decisions not compiled, looking clients up instead: %s", err.msg);
 	} else if (m->maps != NULL) {
 		/* the walk touched the whole file; queries no longer read it */
 		geo_db_drop_pages(db);
 		lb_maps_stats(m->maps, &st);
-		log_info("GeoIP decisions compiled: %zu map(s), %zu networks, %zu rankings, "
-			 "%zu KiB in %llu ms",
-			 st.maps, st.leaves, st.rankings, st.bytes / 1024,
+		log_info("GeoIP decisions compiled: %zu map(s) (%zu compiled, %zu kept), "
+			 "%zu networks, %zu rankings, %zu KiB in %llu ms",
+			 st.maps, st.compiled, st.reused, st.leaves, st.rankings, st.bytes / 1024,
 			 (unsigned long long)(st.build_us / 1000));
 	}
+	maps_share_unref(old);
 	atomic_fetch_add(&m->refs, 1);
 	pthread_mutex_lock(&maps_lock);
 	old = last_maps;

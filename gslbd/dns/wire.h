@@ -34,6 +34,7 @@ struct zone_rrset;
 #define WIRE_RCODE_NXDOMAIN 3
 #define WIRE_RCODE_NOTIMP   4
 #define WIRE_RCODE_REFUSED  5
+#define WIRE_RCODE_YXDOMAIN 6 /* RFC 6672 2.2: a DNAME substitution too long */
 #define WIRE_RCODE_NOTAUTH  9
 #define WIRE_RCODE_BADVERS  16
 #define WIRE_RCODE_BADCOOKIE 23 /* RFC 7873 */
@@ -48,6 +49,7 @@ struct zone_rrset;
 #define WIRE_TYPE_TXT   16
 #define WIRE_TYPE_AAAA  28
 #define WIRE_TYPE_SRV   33
+#define WIRE_TYPE_DNAME 39
 #define WIRE_TYPE_OPT   41
 #define WIRE_TYPE_DS    43
 #define WIRE_TYPE_RRSIG 46

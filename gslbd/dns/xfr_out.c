@@ -2,7 +2,9 @@
  * transfer (the zone's apex, an allowed client, TCP), and the transfer
  * itself, AXFR (or IXFR answered as AXFR, RFC 1995 section 4) streamed as a
  * sequence of messages on caller-owned state (struct xfr_state). Runs on
- * the TCP thread; no allocation. */
+ * the TCP thread; no allocation. A load-balanced name of a zone signed in
+ * memory goes out with the fixed answer and NSEC (NSEC3) lbsig made for
+ * transfers (lbsig.h), in place of the node's own records. */
 #include <config.h>
 
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/answer-internal.h"
 #include "gslbd/dns/answer.h"
+#include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "gslbd/dns/wire.h"
 #include "zones/dname.h"
@@ -56,12 +59,14 @@ void xfr_out_answer(struct answer_ctx *c, struct answer_result *res)
 		answer_truncate(c);
 }
 
-void xfr_begin(struct xfr_state *x, const struct zone *zone, const uint8_t *q, size_t qlen)
+void xfr_begin(struct xfr_state *x, const struct zone *zone, const struct lbsig_table *lbsig,
+	       const uint8_t *q, size_t qlen)
 {
 	size_t pos = WIRE_HEADER_LEN;
 	int n;
 
 	x->zone = zone;
+	x->lbsig = lbsig;
 	x->id = qlen >= 2 ? wire_get16(q) : 0;
 	n = dname_unpack(q, qlen, &pos, x->qname, false);
 	if (n < 0 || qlen - pos < 2) {
@@ -115,9 +120,13 @@ size_t xfr_next(struct xfr_state *x, uint8_t *buf, size_t cap, struct answer_scr
 	}
 	while (x->phase == 1 && x->node < nodes) {
 		const struct zone_node *n = zone_node_at(z, x->node);
+		const struct zone_rrset *rrsets = n->rrsets;
+		int count = lbsig_xfr_rrsets(x->lbsig, n, &rrsets);
 
-		while (x->rrset < n->rrset_count) {
-			const struct zone_rrset *rs = &n->rrsets[x->rrset];
+		if (count < 0)
+			count = n->rrset_count;
+		while (x->rrset < (uint32_t)count) {
+			const struct zone_rrset *rs = &rrsets[x->rrset];
 			const uint8_t *rd;
 			uint32_t pos = x->rr;
 			uint16_t len;

@@ -223,6 +223,19 @@ static void handle_status(struct api *api, struct http_request *req, const struc
 	reply_json(req, 200, st);
 }
 
+/* the last hour of the datacenters, cut down to what tenant t (NULL:
+ * everyone) sees */
+static void handle_history(struct api *api, struct http_request *req,
+			   const struct config_token *t)
+{
+	const struct snapshot *snap = snapshot_current();
+	json_t *h = status_history_json(api->ctl, snap, time_wall_ms());
+
+	if (t != NULL)
+		tenant_filter_history(h, snap->config, t);
+	reply_json(req, 200, h);
+}
+
 /* The one answer a tenant gets for any name explain does not show it. */
 #define TENANT_EXPLAIN_REFUSAL \
 	"no such name in this token's pools, or a client or ecs that is not an address"
@@ -615,7 +628,8 @@ static unsigned api_role_of_path(const char *path, bool tenant)
 	if (strcmp(path, PROBE_PROTO_PATH_REPORTS) == 0 ||
 	    strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)
 		return API_ROLE_PROBE;
-	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0)
+	if (strcmp(path, "/") == 0 || strcmp(path, "/v1/status") == 0 ||
+	    strcmp(path, "/v1/history") == 0)
 		return tenant ? API_ROLE_TENANT : API_ROLE_STATUS;
 	if (strcmp(path, "/metrics") == 0)
 		return tenant ? API_ROLE_TENANT : API_ROLE_METRICS;
@@ -748,6 +762,8 @@ static void handle(struct http_request *req, void *arg)
 		handle_healthz(req);
 	else if (strcmp(path, "/v1/status") == 0)
 		handle_status(api, req, t);
+	else if (strcmp(path, "/v1/history") == 0)
+		handle_history(api, req, t);
 	else if (strcmp(path, "/v1/explain") == 0)
 		handle_explain(api, req, t);
 	else if (strcmp(path, PROBE_PROTO_PATH_CONFIG) == 0)

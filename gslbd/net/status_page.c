@@ -178,6 +178,25 @@ static void add_map(struct evbuffer *b, const struct snapshot *snap)
 	       "unknown, dashed stale) with the smoothed RTT.</p></section>\n");
 }
 
+/* The last hour (GET /v1/history), drawn by the script: a timeline row per
+ * datacenter, the answer share and the events. */
+static void add_history(struct evbuffer *b, const struct config *cfg)
+{
+	evbuffer_add_printf(
+	    b,
+	    "<section id=\"history\"><h2>Last hour</h2>\n"
+	    "<noscript><p class=\"small\">The timeline is drawn by the page's script; "
+	    "GET /v1/history has the same data as JSON.</p></noscript>\n"
+	    "<h3>State</h3><svg id=\"timeline\" viewBox=\"0 0 1000 %zu\" role=\"img\" "
+	    "aria-label=\"state of each datacenter over time\"></svg>\n"
+	    "<h3>Answer share</h3><svg id=\"share\" viewBox=\"0 0 1000 100\" role=\"img\" "
+	    "aria-label=\"share of the answers per datacenter over time\"></svg>\n"
+	    "<p class=\"legend small\" id=\"share-legend\"></p>\n"
+	    "<h3>Events</h3><table id=\"event-table\"><thead><tr><th>time</th><th>event</th>"
+	    "<th>about</th><th>reason</th></tr></thead><tbody></tbody></table></section>\n",
+	    cfg->datacenter_count * 22 + 24);
+}
+
 static void add_tables(struct evbuffer *b, const struct snapshot *snap)
 {
 	const struct config *cfg = snap->config;
@@ -274,6 +293,7 @@ void status_page_serve(struct http_request *req)
 			    "<div id=\"js-error\" hidden></div>\n<main>\n",
 			    PACKAGE_VERSION, (unsigned long long)snap->generation);
 	add_map(b, snap);
+	add_history(b, snap->config);
 	add_tables(b, snap);
 	evbuffer_add_printf(b, "</main>\n");
 	add_config_json(b, snap->config);

@@ -227,7 +227,7 @@ static void conn_process(struct tcp_conn *c)
 			snapshot_ref(snap);
 			c->xfr_snap = snap;
 			c->in_xfr = true;
-			xfr_begin(&c->xfr, res->zone, srv->query, len);
+			xfr_begin(&c->xfr, res->zone, snap->lbsig, srv->query, len);
 			bufferevent_disable(c->bev, EV_READ);
 			conn_xfr_fill(c);
 			return;

@@ -141,6 +141,24 @@ void tenant_filter_status(json_t *st, const struct config *cfg, const struct con
 	json_object_set_new(st, "tenant", json_string(t->name));
 }
 
+void tenant_filter_history(json_t *h, const struct config *cfg, const struct config_token *t)
+{
+	json_t *events = json_object_get(h, "events");
+
+	keep_visible(json_object_get(h, "datacenters"), "name", cfg, t, false);
+	/* Events about other tenants' datacenters and pools, and the
+	 * operator's (probes, reloads, zones), go. */
+	for (size_t i = json_array_size(events); i-- > 0;) {
+		json_t *e = json_array_get(events, i);
+		const char *dc = json_string_value(json_object_get(e, "datacenter"));
+		const char *pool = json_string_value(json_object_get(e, "pool"));
+
+		if (!(dc != NULL ? dc_visible(cfg, t, dc) : pool_visible(cfg, t, pool)))
+			json_array_remove(events, i);
+	}
+	json_object_set_new(h, "tenant", json_string(t->name));
+}
+
 bool tenant_filter_explain(json_t *ex, const struct config *cfg, const struct config_token *t)
 {
 	if (!pool_visible(cfg, t, json_string_value(json_object_get(ex, "pool"))))
@@ -151,11 +169,12 @@ bool tenant_filter_explain(json_t *ex, const struct config *cfg, const struct co
 }
 
 /* Does the sample line (len bytes) carry a label datacenter="X" or
- * pool="X" that t may see? */
+ * pool="X", and may t see every such label it carries? */
 static bool sample_visible(const char *line, size_t len, const struct config *cfg,
 			   const struct config_token *t)
 {
 	static const char *const labels[2] = {"datacenter=\"", "pool=\""};
+	bool any = false;
 
 	for (int k = 0; k < 2; k++) {
 		size_t ll = strlen(labels[k]);
@@ -172,10 +191,13 @@ static bool sample_visible(const char *line, size_t len, const struct config *cf
 				return false;
 			memcpy(name, p + ll, (size_t)(end - (p + ll)));
 			name[end - (p + ll)] = '\0';
-			return k == 0 ? dc_visible(cfg, t, name) : pool_visible(cfg, t, name);
+			if (!(k == 0 ? dc_visible(cfg, t, name) : pool_visible(cfg, t, name)))
+				return false;
+			any = true;
+			break;
 		}
 	}
-	return false;
+	return any;
 }
 
 char *tenant_filter_metrics(const char *text, size_t len, const struct config *cfg,

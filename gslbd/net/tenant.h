@@ -34,11 +34,16 @@ bool tenant_limits_allow(struct tenant_limits *l, const struct config *cfg, size
 
 /* Cut the /v1/status document st down to what tenant t sees. */
 void tenant_filter_status(json_t *st, const struct config *cfg, const struct config_token *t);
+/* Cut the /v1/history document h down to what tenant t sees: its
+ * datacenters' answers and states, the events about its datacenters and
+ * pools. */
+void tenant_filter_history(json_t *h, const struct config *cfg, const struct config_token *t);
 /* May t see the explanation ex (its pool is t's)? Cuts its candidates down
  * to t's datacenters. */
 bool tenant_filter_explain(json_t *ex, const struct config *cfg, const struct config_token *t);
-/* The metrics text (len bytes) cut down to the samples labelled with one of
- * t's datacenters or pools (with their HELP and TYPE lines). Caller frees;
+/* The metrics text (len bytes) cut down to the samples labelled with t's
+ * datacenters or pools: a sample with both labels needs both to be t's
+ * (with their HELP and TYPE lines). Caller frees;
  * *out_len gets its length. */
 char *tenant_filter_metrics(const char *text, size_t len, const struct config *cfg,
 			    const struct config_token *t, size_t *out_len);

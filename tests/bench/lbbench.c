@@ -20,14 +20,27 @@
  *   lbbench [-r ROUNDS] [-n DECISIONS] [MMDB]
  *
  * MMDB defaults to the test database (tests/data/geo/test-city.mmdb). Not
- * run by make check; see tests/bench/README.md. */
+ * run by make check; see tests/bench/README.md.
+ *
+ *   lbbench -c CONFIG [-k CLIENTS] [MMDB]
+ *
+ * compares instead: the geo maps of CONFIG's pools (lb_maps_build(), all of
+ * them in one walk) against direct lookups, for CLIENTS (1,000,000) random
+ * clients (IPv4 and IPv6 anywhere or in populated space, by ECS with a
+ * random prefix or by resolver address), each on a random load-balanced
+ * name, A or AAAA, with a random datacenter down one time in four: the
+ * same answer, and a client drawn inside the returned scope gets it too
+ * from the direct lookups. Prints the differences (exit 1 if any). */
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +98,130 @@ static const char config_text[] =
     "  - {name: all.example.com, pool: all}\n"
     "  - {name: allrr.example.com, pool: allrr}\n";
 
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * UINT64_C(2685821657736338717);
+}
+
+/* A random client, as check_lb draws them. */
+static struct lb_client random_client(uint64_t *x)
+{
+	static const uint8_t v4_firsts[] = {81, 1, 2, 5, 24, 31, 37, 41, 45, 62, 77, 89, 100,
+					    103, 110, 150, 175, 180, 190, 200, 202, 210, 217};
+	uint64_t r = next_rand(x), r2 = next_rand(x);
+	uint8_t addr[16];
+	struct lb_client c;
+	bool v6 = (r & 3) == 0;
+
+	for (int i = 0; i < 8; i++) {
+		addr[i] = (uint8_t)(r2 >> (8 * i));
+		addr[8 + i] = (uint8_t)(next_rand(x) >> (8 * i));
+	}
+	if (!v6 && (r & 4) != 0)
+		addr[0] = v4_firsts[(r >> 8) % sizeof(v4_firsts)];
+	if (v6 && (r & 4) != 0)
+		addr[0] = (uint8_t)(0x20 | (addr[0] & 0x1f));
+	if ((r & 0x30) == 0) {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+
+		memset(&sin, 0, sizeof(sin));
+		memset(&sin6, 0, sizeof(sin6));
+		sin.sin_family = AF_INET;
+		memcpy(&sin.sin_addr, addr, 4);
+		sin6.sin6_family = AF_INET6;
+		memcpy(&sin6.sin6_addr, addr, 16);
+		lb_client_init(&c, 0, 0, NULL,
+			       v6 ? (const struct sockaddr *)&sin6 : (const struct sockaddr *)&sin);
+	} else {
+		unsigned max = v6 ? 64 : 32;
+
+		lb_client_init(&c, v6 ? 2 : 1, (uint8_t)((r >> 16) % (max + 1)), addr, NULL);
+	}
+	return c;
+}
+
+static bool same_answer(const struct lb_decision *a, const struct lb_decision *b)
+{
+	bool same = a->pool == b->pool && a->reason == b->reason && a->region == b->region &&
+		    a->empty == b->empty && a->failed_open == b->failed_open &&
+		    a->cname == b->cname && a->chosen_count == b->chosen_count;
+
+	/* a compiled nearest ranking may keep only the first candidates */
+	for (unsigned k = 0; same && k < a->cand_count && k < b->cand_count; k++)
+		same = a->cands[k].dc == b->cands[k].dc;
+	for (unsigned k = 0; same && k < a->chosen_count; k++)
+		same = a->chosen[k] == b->chosen[k];
+	return same;
+}
+
+/* lbbench -c: see the top of the file. */
+static int compare(const char *conf, const char *mmdb, unsigned clients)
+{
+	struct config *cfg = NULL;
+	struct geo_db *geo = NULL;
+	struct lb_maps *maps = NULL;
+	struct lb_maps_stats st;
+	struct gslb_err err = {""};
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	unsigned diffs = 0, scope_diffs = 0, located = 0, wider = 0;
+	uint8_t *up;
+
+	if (config_load(conf, &cfg, &err) != 0 || geo_db_open(mmdb, NULL, &geo, &err) != 0 ||
+	    lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err) != 0) {
+		fprintf(stderr, "lbbench: %s\n", err.msg);
+		return 1;
+	}
+	if (cfg->lbname_count == 0 || maps == NULL) {
+		fprintf(stderr, "lbbench: %s: no pool depends on the location\n", conf);
+		return 1;
+	}
+	lb_maps_stats(maps, &st);
+	up = xmalloc(cfg->datacenter_count + 1);
+	for (unsigned i = 0; i < clients; i++) {
+		struct lb_client c = random_client(&x), in;
+		size_t name = (size_t)(next_rand(&x) % cfg->lbname_count);
+		uint16_t qtype = (i & 1) ? 28 : QT_A;
+		struct lb_decision a, b, o;
+
+		memset(up, 1, cfg->datacenter_count + 1);
+		if (i % 4 == 0)
+			up[next_rand(&x) % cfg->datacenter_count] = 0;
+		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &c, i, &a);
+		lb_decide(cfg, geo, NULL, maps, up, NULL, name, qtype, &c, i, &b);
+		if (!same_answer(&a, &b)) {
+			if (diffs++ < 5)
+				fprintf(stderr, "client %u name %zu: differs (first %u/%u)\n", i,
+					name, a.chosen[0], b.chosen[0]);
+		}
+		located += a.loc.has_coords;
+		wider += b.scope < a.scope;
+		/* another client inside the scope returned: the same answer */
+		in = c;
+		for (unsigned bit = b.scope; bit < in.prefix && bit < 128; bit++)
+			if (next_rand(&x) & 1)
+				in.addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &in, i, &o);
+		if (!same_answer(&b, &o)) {
+			if (scope_diffs++ < 5)
+				fprintf(stderr, "client %u name %zu: scope /%u not true\n", i, name,
+					b.scope);
+		}
+	}
+	printf("lbbench: %s: %zu maps (%zu KiB, %llu ms), %u clients (%u located, %u scopes "
+	       "wider), %u differences, %u scopes not true\n",
+	       conf, st.maps, st.bytes / 1024, (unsigned long long)(st.build_us / 1000), clients,
+	       located, wider, diffs, scope_diffs);
+	free(up);
+	lb_maps_free(maps);
+	geo_db_close(geo);
+	config_free(cfg);
+	return diffs == 0 && scope_diffs == 0 ? 0 : 1;
+}
+
 /* One measured variant. */
 struct variant {
 	const char *name;                /* as printed */
@@ -128,6 +265,8 @@ int main(int argc, char **argv)
 	uint8_t up[DC_COUNT];
 	uint64_t x = UINT64_C(0x9e3779b97f4a7c15), sink = 0;
 	int opt;
+	const char *conf = NULL;
+	unsigned compared = 1000000;
 	struct variant v[] = {
 	    {"nearest", N_NEAR, NULL, -1, NULL},
 	    {"nearest+loads", N_NEAR, &t_full, 0, NULL},
@@ -140,25 +279,32 @@ int main(int argc, char **argv)
 	};
 	size_t nv = sizeof(v) / sizeof(v[0]);
 
-	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:k:")) != -1) {
 		if (opt == 'r')
 			rounds = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'n')
 			decisions = (unsigned)strtoul(optarg, NULL, 10);
+		else if (opt == 'c')
+			conf = optarg;
+		else if (opt == 'k')
+			compared = (unsigned)strtoul(optarg, NULL, 10);
 		else {
-			fprintf(stderr, "usage: lbbench [-r ROUNDS] [-n DECISIONS] [MMDB]\n");
+			fprintf(stderr, "usage: lbbench [-r ROUNDS] [-n DECISIONS] [MMDB]\n"
+					"       lbbench -c CONFIG [-k CLIENTS] [MMDB]\n");
 			return 1;
 		}
 	}
 	if (optind < argc)
 		mmdb = argv[optind];
+	if (conf != NULL)
+		return compare(conf, mmdb, compared);
 	if (rounds == 0 || decisions == 0) {
 		fprintf(stderr, "lbbench: rounds and decisions must be > 0\n");
 		return 1;
 	}
 	if (config_load_string("lbbench.conf", "/", config_text, &cfg, &err) != 0 ||
 	    geo_db_open(mmdb, NULL, &geo, &err) != 0 ||
-	    lb_maps_build(cfg, geo, NULL, NULL, &maps, &err) != 0) {
+	    lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err) != 0) {
 		fprintf(stderr, "lbbench: %s\n", err.msg);
 		return 1;
 	}

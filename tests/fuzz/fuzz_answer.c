@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n;
 			int messages = 0;
 
-			xfr_begin(&x, res.zone, data, size);
+			xfr_begin(&x, res.zone, snap->lbsig, data, size);
 			while ((n = xfr_next(&x, resp, sizeof(resp), scratch)) > 0) {
 				check_response(resp, n);
 				if (++messages > 10000)

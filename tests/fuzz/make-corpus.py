@@ -50,6 +50,9 @@ cases = {
     "ent": query("y.ent.fuzz.example"),
     "wild": query("a.b.wild.fuzz.example", 16),
     "loop": query("loop1.fuzz.example"),
+    "dname": query("a.b.dn.fuzz.example"),
+    "dname-loop": query("a.dnloop.fuzz.example"),
+    "dname-long": query(("a" * 63 + ".") * 3 + "dnloop.fuzz.example"),
     "referral": query("host.sub.fuzz.example"),
     "ds-at-cut": query("sub.fuzz.example", 43),
     "srv": query("_sip._tcp.fuzz.example", 33),
@@ -108,6 +111,7 @@ cases = {
 for k, qn, qt in [("a", "web.fuzz.example", 1), ("nx", "nope.fuzz.example", 1),
                   ("nodata", "mail.fuzz.example", 28), ("ent", "y.ent.fuzz.example", 1),
                   ("wild", "a.b.wild.fuzz.example", 16), ("cname", "www.fuzz.example", 1),
+                  ("dname", "a.dn.fuzz.example", 1),
                   ("referral", "host.sub.fuzz.example", 1), ("ds", "sub.fuzz.example", 43),
                   ("dnskey", "fuzz.example", 48), ("any", "fuzz.example", 255),
                   ("big", "big.fuzz.example", 16), ("lb", "lb.fuzz.example", 1),
@@ -140,6 +144,8 @@ zones = {
     "out-of-zone": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nwww.other. A 192.0.2.1\n",
     "syntax": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nx A 999.1.1.1\n",
     "include": b"$INCLUDE /etc/passwd\n",
+    "dname-below": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nx DNAME y\na.x A 192.0.2.1\n",
+    "dname-twice": b"$ORIGIN fuzz.example.\n@ SOA a b 1 2 3 4 5\nx DNAME y\nx DNAME z\n",
     "empty": b"",
 }
 os.makedirs(os.path.join(here, "corpus", "zone"), exist_ok=True)

@@ -9,9 +9,17 @@ error or failed page load fails the run. Python's standard library only:
 the WebSocket client below does just what the protocol needs (text frames,
 client masking, 16/64-bit lengths).
 
+Then (with --drain) drains another datacenter through the admin API and
+waits until the history (GET /v1/history, drawn in the "Last hour"
+section) shows both: the victim's timeline row has a "down" band and a
+"down" event marker, the drained one a "drained" band, the event table
+lists both, and the answer share has been drawn; a third screenshot shows
+the section.
+
 Usage: statuspage.py --chromium BIN --url URL --profile DIR --expect DC,DC
                      --victim DC --kill-pid PID --bound-ms MS
                      --screenshot PNG --screenshot-down PNG [--timeout-factor N]
+                     [--drain DC --token TOKEN --screenshot-history PNG]
 Prints "page: ..." lines; exit status 0 pass, 1 fail.
 """
 import argparse
@@ -168,6 +176,18 @@ SNAPSHOT_JS = r"""(function () {
   });
   out.links = Array.prototype.map.call(document.querySelectorAll('#links .link'),
     function (g) { return g.getAttribute('class') + '|' + g.querySelector('text').textContent; });
+  out.timeline = {};
+  document.querySelectorAll('#timeline g.tl-row').forEach(function (g) {
+    out.timeline[g.getAttribute('data-name')] = {
+      bands: Array.prototype.map.call(g.querySelectorAll('rect.band'),
+        function (r) { return r.getAttribute('data-state'); }),
+      events: Array.prototype.map.call(g.querySelectorAll('g.ev'),
+        function (e) { return e.getAttribute('data-event'); })};
+  });
+  out.events = Array.prototype.map.call(document.querySelectorAll('#event-table tbody tr'),
+    function (tr) { return tr.getAttribute('data-event') + ':' + tr.getAttribute('data-about'); });
+  out.share = Array.prototype.map.call(document.querySelectorAll('#share rect.share'),
+    function (r) { return r.getAttribute('data-name'); });
   out.conn = document.getElementById('conn').textContent;
   var e = document.getElementById('js-error');
   out.jsError = e.hidden ? '' : e.textContent;
@@ -182,6 +202,9 @@ def main():
     ap.add_argument("--kill-pid", type=int, required=True)
     ap.add_argument("--bound-ms", type=int, required=True)
     ap.add_argument("--timeout-factor", type=float, default=1)
+    ap.add_argument("--drain")
+    ap.add_argument("--token")
+    ap.add_argument("--screenshot-history")
     args = ap.parse_args()
     tf = args.timeout_factor
     expect = args.expect.split(",")
@@ -285,8 +308,37 @@ def run(args, browser, expect, tf):
         raise Fail("no probe line shows a down verdict: %s" % s["links"])
     page.screenshot(args.screenshot_down)
     print("page: screenshot %s" % args.screenshot_down)
+    if args.drain:
+        history(args, page, wait_for, tf)
     page.check_errors()
     return 0
+
+
+def history(args, page, wait_for, tf):
+    req = urllib.request.Request(args.url.rstrip("/") + "/v1/datacenters/%s/drain" % args.drain,
+                                 method="POST", headers={"Authorization": "Bearer " + args.token})
+    with urllib.request.urlopen(req, timeout=10 * tf) as r:
+        if r.status != 200:
+            raise Fail("drain of %s answered %d" % (args.drain, r.status))
+    t_drain = now_ms()
+
+    def shows(s):
+        tl = s.get("timeline", {})
+        v, d = tl.get(args.victim, {}), tl.get(args.drain, {})
+        return ("down" in v.get("bands", []) and "up" in v.get("bands", []) and
+                "down" in v.get("events", []) and
+                d.get("bands", [])[-1:] == ["drained"] and "drained" in d.get("events", []) and
+                "down:%s" % args.victim in s["events"] and
+                "drained:%s" % args.drain in s["events"] and len(s["share"]) > 0)
+
+    s = wait_for(shows, int(15000 * tf),
+                 "the history does not show %s down and %s drained" % (args.victim, args.drain))
+    print("page: history shows %s down and %s drained %d ms after the drain; timeline %s; "
+          "events %s" % (args.victim, args.drain, now_ms() - t_drain,
+                         json.dumps(s["timeline"]), s["events"]))
+    page.eval("document.getElementById('history').scrollIntoView()")
+    page.screenshot(args.screenshot_history)
+    print("page: screenshot %s" % args.screenshot_history)
 
 
 if __name__ == "__main__":

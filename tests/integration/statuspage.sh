@@ -5,7 +5,11 @@
 # tests/integration/statuspage.py reads the DOM through the DevTools
 # protocol. Every datacenter must show up in the table and on the map;
 # killing eu-west's backend must show it down within 3s; a JavaScript
-# error or console error fails. Screenshots before and after go to
+# error or console error fails. Then ap-southeast is drained through the
+# admin API and the page's "Last hour" (GET /v1/history) must show
+# eu-west's health change and the drain on their timelines and in the
+# event list, with the answer share of the dig queries sent before.
+# Screenshots before, after and of the history go to
 # tests/integration/statuspage*.png in the build dir. Without JavaScript,
 # the server-rendered page must carry the same states (checked with curl).
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -22,7 +26,8 @@ command -v python3 >/dev/null 2>&1 || fail "python3 not found: install the Debia
 BOUND_MS=3000
 SHOT=$top_builddir/tests/integration/statuspage.png
 SHOT_DOWN=$top_builddir/tests/integration/statuspage-down.png
-rm -f "$SHOT" "$SHOT_DOWN"
+SHOT_HISTORY=$top_builddir/tests/integration/statuspage-history.png
+rm -f "$SHOT" "$SHOT_DOWN" "$SHOT_HISTORY"
 
 # page_state NAME: what the server-rendered HTML (no JavaScript) says of
 # datacenter NAME, from $WORK/page.html.
@@ -69,14 +74,29 @@ grep -qi '^content-security-policy: default-src .none.' "$WORK/page.headers" ||
 	fail "GET / has no Content-Security-Policy"
 grep -Eq 'method="post"|/drain|/reload' "$WORK/page.html" && fail "the page offers a write action"
 
-step "in Chromium: all up, then kill eu-west's backend: shown down within ${BOUND_MS}ms"
+step "GET /v1/history: answers counted per datacenter, as the status's roles"
+for net in 3.0.0.0/24 81.0.0.0/24 1.0.0.0/24; do
+	q www.gslb.example.net A +subnet=$net
+	assert_rcode NOERROR
+	q fo.gslb.example.net A +subnet=$net
+	assert_rcode NOERROR
+done
+api_get /v1/history
+assert_api_code 200
+[ "$(api_jq '[.datacenters[].answers[]] | add')" -ge 6 ] ||
+	api_fail "the history does not count the 6 answers just sent"
+assert_api_jq '(.times | length) == (.datacenters[0].answers | length)' true
+assert_api_jq '.datacenters | map(.name) | join(",")' us-east,eu-west,ap-southeast
+
+step "in Chromium: all up, then kill eu-west's backend: shown down within ${BOUND_MS}ms; the history shows it and a drain of ap-southeast"
 python3 "$top_srcdir/tests/integration/statuspage.py" --chromium "$CHROMIUM" --url "$URL/" \
 	--profile "$WORK/chromium-profile" --expect us-east,eu-west,ap-southeast \
 	--victim eu-west --kill-pid "${BACKEND_PID[eu-west]}" --bound-ms "$BOUND_MS" \
-	--timeout-factor "$TF" --screenshot "$SHOT" --screenshot-down "$SHOT_DOWN" ||
+	--timeout-factor "$TF" --screenshot "$SHOT" --screenshot-down "$SHOT_DOWN" \
+	--drain ap-southeast --token "$PROBE_TOKEN" --screenshot-history "$SHOT_HISTORY" ||
 	fail "the browser check failed (chromium log: $WORK/chromium.log)"
 backend_stop eu-west
-for f in "$SHOT" "$SHOT_DOWN"; do
+for f in "$SHOT" "$SHOT_DOWN" "$SHOT_HISTORY"; do
 	[ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$f is not a PNG"
 done
 

@@ -92,6 +92,9 @@ call GET /metrics "$TOK_A"
 expect 200 "A's metrics"
 others=$(echo "$BODY" | grep -v '^#' | grep -v -E 'datacenter="(edge|us-east)"|pool="cname"' || true)
 [ -z "$others" ] || fail "A's metrics show: $(echo "$others" | head -n 3)"
+# us-east is A's, pool web is not: a sample with both is not A's.
+others=$(echo "$BODY" | grep -E 'pool="[^"]*"' | grep -v 'pool="cname"' || true)
+[ -z "$others" ] || fail "A's metrics show: $(echo "$others" | head -n 3)"
 echo "$BODY" | grep -q '^gslbd_datacenter_up{datacenter="edge"} 1' || fail "A's metrics lack edge"
 echo "$BODY" | grep -q 'gslbd_dns_queries_total' && fail "A's metrics show the server's queries"
 
@@ -125,6 +128,23 @@ call POST /v1/datacenters/edge/undrain "$TOK_A"
 expect 200 "A undrains edge"
 call POST /v1/reload "$TOK_A"
 expect 403 "A reloads"
+
+step "history: A sees its datacenters and the events about them, B not A's"
+call GET /v1/history ""
+expect 401 "GET /v1/history without a token"
+call GET /v1/history "$ADMIN"
+expect 200 "admin history"
+[ "$(dcs_of)" = "ap-southeast,edge,eu-west,spare-a,spare-b,us-east" ] || fail "admin's history has $(dcs_of)"
+call GET /v1/history "$TOK_A"
+expect 200 "A's history"
+[ "$(dcs_of)" = "edge,us-east" ] || fail "A's history has $(dcs_of)"
+[ "$(echo "$BODY" | jq -r '[.events[] | select(.datacenter == "edge") | .event] | join(",")')" = \
+	drained,down,undrained,up ] || fail "A's history of edge: $(echo "$BODY" | jq -c .events)"
+[ "$(echo "$BODY" | jq -r '[.events[] | .datacenter // .pool] | unique | join(",")')" = edge ] ||
+	fail "A's history shows events of others: $(echo "$BODY" | jq -c .events)"
+call GET /v1/history "$TOK_B"
+[ "$(dcs_of)" = "spare-a,spare-b" ] || fail "B's history has $(dcs_of)"
+[ "$(echo "$BODY" | jq '.events | length')" = 0 ] || fail "B's history shows $(echo "$BODY" | jq -c .events)"
 
 step "a read-only token cannot steer, even its own"
 call POST /v1/datacenters/us-east/drain "$TOK_R"

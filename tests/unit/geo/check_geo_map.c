@@ -454,6 +454,137 @@ START_TEST(test_differential_geolite2)
 }
 END_TEST
 
+/* Maps built in one set: the classifiers of set_fns[], one per map, with a
+ * private class each. */
+static geo_map_classify_fn const set_fns[] = {by_country, by_nearest, by_record, by_country,
+					      constant, by_nearest, by_record};
+#define SET_COUNT (sizeof(set_fns) / sizeof(set_fns[0]))
+
+static void classify_all(const struct geo_location *loc, void *ctx, uint32_t *classes)
+{
+	size_t *calls = ctx;
+
+	(*calls)++;
+	for (size_t i = 0; i < SET_COUNT; i++)
+		classes[i] = set_fns[i](loc, NULL);
+}
+
+/* Every map of a set (built on threads threads) gives every address the
+ * class and the depth the map of its classifier built alone gives. */
+static void set_differential(const struct geo_db *db, const char *what, size_t count,
+			     unsigned threads, uint64_t seed)
+{
+	struct geo_map *alone[SET_COUNT];
+	struct geo_map_set *set = NULL;
+	struct geo_map_set_stats st;
+	struct gslb_err err = {""};
+	uint32_t priv[SET_COUNT];
+	size_t calls = 0, diffs = 0, alone_nodes = 0;
+	uint64_t rng = seed;
+	uint8_t addr[16];
+
+	for (size_t i = 0; i < SET_COUNT; i++) {
+		struct geo_map_stats ms;
+
+		priv[i] = PRIVATE_CLASS + (uint32_t)i % 3;
+		ck_assert_msg(geo_map_build(db, set_fns[i], NULL, priv[i], &alone[i], &err) == 0,
+			      "%s", err.msg);
+		geo_map_stats(alone[i], &ms);
+		alone_nodes += ms.nodes;
+	}
+	ck_assert_msg(geo_map_set_build(db, SET_COUNT, classify_all, &calls, priv, threads, &set,
+					&err) == 0,
+		      "%s", err.msg);
+	geo_map_set_stats(set, &st);
+	fprintf(stderr,
+		"geo_map_set %s: %zu maps on %u thread(s) in %.1f ms, %zu records, %zu vectors, "
+		"%zu nodes (%zu alone), %zu bytes\n",
+		what, st.maps, st.threads, (double)st.build_us / 1000.0, st.records, st.vectors,
+		st.nodes, alone_nodes, st.bytes);
+	/* once per distinct record, once for "not found" */
+	ck_assert_uint_eq(calls, st.records + 1);
+	ck_assert_uint_eq(st.maps, SET_COUNT);
+	/* the repeated classifiers' maps are stored once */
+	ck_assert_uint_lt(st.nodes, alone_nodes);
+	for (size_t n = 0; n < count; n++) {
+		int family = gen_addr(&rng, addr);
+
+		for (size_t i = 0; i < SET_COUNT; i++) {
+			uint8_t d1 = 0, d2 = 0;
+			uint32_t c1 = geo_map_lookup(alone[i], family, addr, &d1);
+			uint32_t c2 = geo_map_lookup(geo_map_set_map(set, i), family, addr, &d2);
+
+			if (c1 != c2 || d1 != d2) {
+				char buf[INET6_ADDRSTRLEN];
+
+				if (diffs == 0)
+					fprintf(stderr, "first difference: map %zu %s: %u/%u alone, %u/%u in the set\n",
+						i, addr_str(family, addr, buf, sizeof(buf)), c1, d1, c2, d2);
+				diffs++;
+			}
+		}
+	}
+	ck_assert_msg(diffs == 0, "%s: %zu differences", what, diffs);
+	for (size_t i = 0; i < SET_COUNT; i++)
+		geo_map_free(alone[i]);
+	geo_map_set_free(set);
+	geo_map_set_free(NULL);
+}
+
+START_TEST(test_set_same_as_alone)
+{
+	size_t count = diff_count() / 4;
+
+	set_differential(city, "test-city", count, 1, 11);
+	set_differential(city, "test-city", count, 2, 12);
+	set_differential(flat, "test-flat", count, 3, 13);
+	set_differential(flat, "test-flat", count, 100, 14);
+}
+END_TEST
+
+START_TEST(test_set_geolite2)
+{
+	const char *path = getenv("GSLBD_GEOLITE2_CITY");
+	struct gslb_err err = {""};
+	struct geo_db *db = NULL;
+
+	if (path == NULL || path[0] == '\0') {
+		fprintf(stderr, "geo_map: GSLBD_GEOLITE2_CITY not set, GeoLite2 set test skipped\n");
+		return;
+	}
+	ck_assert_msg(geo_db_open(path, NULL, &db, &err) == 0, "%s", err.msg);
+	set_differential(db, "GeoLite2-City", diff_count(), 2, 15);
+	geo_db_close(db);
+}
+END_TEST
+
+/* Class GEO_MAP_MAX_CLASSES for Singapore in the second map. */
+static void too_big_in_one(const struct geo_location *loc, void *ctx, uint32_t *classes)
+{
+	(void)ctx;
+	classes[0] = 1;
+	classes[1] = strcmp(loc->country, "SG") == 0 ? GEO_MAP_MAX_CLASSES : 1;
+}
+
+START_TEST(test_set_out_of_range)
+{
+	struct gslb_err err = {""};
+	struct geo_map_set *set = (struct geo_map_set *)&err; /* must stay untouched */
+	const uint32_t priv[2] = {0, 0}, bad_priv[2] = {0, GEO_MAP_MAX_CLASSES};
+
+	ck_assert_int_eq(geo_map_set_build(city, 2, too_big_in_one, NULL, priv, 2, &set, &err),
+			 GSLB_ERANGE);
+	ck_assert_ptr_eq(set, (struct geo_map_set *)&err);
+	ck_assert_str_ne(err.msg, "");
+	err.msg[0] = '\0';
+	ck_assert_int_eq(geo_map_set_build(city, 2, classify_all, &(size_t){0}, bad_priv, 1, &set,
+					   &err),
+			 GSLB_ERANGE);
+	ck_assert_ptr_eq(set, (struct geo_map_set *)&err);
+	ck_assert_str_ne(err.msg, "");
+}
+END_TEST
+
 /* Look ip up in m: the class, with the depth in *depth. */
 static uint32_t lookup(const struct geo_map *m, const char *ip, uint8_t *depth)
 {
@@ -709,6 +840,17 @@ START_TEST(test_corrupt_tree)
 		ck_assert_int_eq(geo_map_build(db, by_country, NULL, 0, &m, &err), GSLB_EIO);
 		ck_assert_ptr_null(m);
 		ck_assert_msg(strstr(err.msg, "too deep") != NULL, "%s", err.msg);
+		{
+			struct geo_map_set *set = NULL;
+			const uint32_t priv[SET_COUNT] = {0};
+
+			err.msg[0] = '\0';
+			ck_assert_int_eq(geo_map_set_build(db, SET_COUNT, classify_all, &(size_t){0},
+							   priv, 2, &set, &err),
+					 GSLB_EIO);
+			ck_assert_ptr_null(set);
+			ck_assert_msg(strstr(err.msg, "too deep") != NULL, "%s", err.msg);
+		}
 		geo_db_close(db);
 	}
 	remove(path);
@@ -734,12 +876,15 @@ static Suite *geo_map_suite(void)
 	tcase_add_test(tc, test_flat_ipv6);
 	tcase_add_test(tc, test_unknown_family);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_set_same_as_alone);
+	tcase_add_test(tc, test_set_geolite2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
 	tcase_add_checked_fixture(tc, open_dbs, close_dbs);
 	tcase_add_test(tc, test_class_out_of_range);
 	tcase_add_test(tc, test_corrupt_tree);
+	tcase_add_test(tc, test_set_out_of_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

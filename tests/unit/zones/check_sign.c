@@ -525,6 +525,43 @@ START_TEST(test_csk_nsec_as_ldns)
 }
 END_TEST
 
+/* DNAME RRsets are signed and listed in the type bitmaps like any other,
+ * below the apex and at it (where the NSEC3 owners are below the DNAME):
+ * NSEC and NSEC3 as ldns's signer makes them. */
+START_TEST(test_dname_as_ldns)
+{
+	static const struct {
+		const char *origin, *path;
+	} zones[] = {
+	    {"example.com.", TEST_DATA_DIR "/integ/dname.zone"},
+	    {"example.", TEST_DATA_DIR "/integ/dname-apex.zone"},
+	};
+
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		for (int nsec3 = 0; nsec3 <= 1; nsec3++) {
+			struct zone_dnssec d = policy;
+			struct zone_key_source ks[1];
+			struct zone_set *set;
+			ldns_rr_list *ref;
+			struct tkey csk;
+
+			d.nsec3 = nsec3 != 0;
+			keygen(zones[i].origin, LDNS_SIGN_ECDSAP256SHA256, true, &csk);
+			ks[0] = (struct zone_key_source){
+			    .path = csk.prefix, .active = true, .where = "t:1:1"};
+			set = load_signed(zones[i].origin, zones[i].path, ks, 1, &d, NULL);
+			ref = ldns_signed(zones[i].path, zones[i].origin, &csk, 1, nsec3 != 0, 0, 0,
+					  NULL, false);
+			same_as_ldns(zone_set_zone(set, 0), ref);
+			ck_assert_uint_gt(verify_all(zone_set_zone(set, 0)), 0);
+			ldns_rr_list_deep_free(ref);
+			zone_set_free(set);
+			tkey_free(&csk);
+		}
+	}
+}
+END_TEST
+
 /* KSK + ZSK of two algorithms' worth (Ed25519 here), NSEC3 with RFC 9276
  * defaults, with a salt and iterations, and with opt-out. */
 START_TEST(test_ksk_zsk_nsec3_as_ldns)
@@ -968,6 +1005,7 @@ static Suite *sign_suite(void)
 	tcase_set_timeout(zones, 120);
 	tcase_add_test(zones, test_csk_nsec_as_ldns);
 	tcase_add_test(zones, test_ksk_zsk_nsec3_as_ldns);
+	tcase_add_test(zones, test_dname_as_ldns);
 	tcase_add_test(zones, test_dynamic_names_in_chain);
 	tcase_add_test(zones, test_sign_progress);
 	tcase_add_test(zones, test_published_key);

@@ -587,6 +587,61 @@ START_TEST(test_bad_zones)
 }
 END_TEST
 
+/* RFC 6672 2.3, 2.4: one DNAME per name, nothing below it, no DNAME at a
+ * zone cut nor beside a CNAME; the apex may have one beside SOA and NS. */
+START_TEST(test_dname_rules)
+{
+	const struct zone_source apex = {.origin = "dname-apex.test",
+					 .path = ZDIR "dname-apex.test.zone"};
+	const struct zone_node *n;
+	struct zone_lookup lk;
+	struct zone_set *out = NULL;
+	struct gslb_err err = {""};
+	const struct zone *z;
+	uint8_t name[DNAME_MAXLEN];
+	int len;
+
+	expect_fail("bad-dname-twice.zone", "bad.test", GSLB_EPARSE, 4,
+		    "more than one DNAME record at old.bad.test.");
+	expect_fail("bad-dname-below.zone", "bad.test", GSLB_EPARSE, 4,
+		    "data below a DNAME at www.old.bad.test.");
+	expect_fail("bad-dname-ns.zone", "bad.test", GSLB_EPARSE, 4,
+		    "DNAME and NS (a zone cut) at cut.bad.test.");
+	expect_fail("bad-dname-cname.zone", "bad.test", GSLB_EPARSE, 3,
+		    "CNAME and other data at old.bad.test.");
+
+	ck_assert_msg(zone_set_load(&apex, 1, &out, &err) == 0, "%s", err.msg);
+	z = zone_set_zone(out, 0);
+	n = zone_apex(z);
+	ck_assert_ptr_nonnull(zone_node_rrset(n, 39));
+	ck_assert_ptr_nonnull(zone_node_rrset(n, T_NS));
+	ck_assert_uint_eq(n->flags & ZONE_NODE_DELEGATION, 0);
+	/* A name below it does not exist: the answer path substitutes at
+	 * the closest encloser, the DNAME's owner. */
+	len = dname_from_str("www.dname-apex.test", name);
+	ck_assert_int_gt(len, 0);
+	zone_lookup(z, name, (size_t)len, &lk);
+	ck_assert_int_eq(lk.match, ZONE_MATCH_NXDOMAIN);
+	ck_assert_ptr_eq(lk.closest_encloser, n);
+	zone_set_free(out);
+
+	/* Nor may a load-balanced name live below a DNAME. */
+	{
+		const struct zone_dynamic dyn = {.name = "www.dname-apex.test", .id = 1,
+						 .where = "gslbd.conf:9:5", .types = ZONE_DYN_A};
+		struct zone_source src = apex;
+
+		src.dynamic = &dyn;
+		src.dynamic_count = 1;
+		out = NULL;
+		ck_assert_int_eq(zone_set_load(&src, 1, &out, &err), GSLB_EPARSE);
+		ck_assert_ptr_null(out);
+		ck_assert_str_eq(err.msg, "gslbd.conf:9:5: name www.dname-apex.test. is below the "
+					  "DNAME at dname-apex.test.");
+	}
+}
+END_TEST
+
 START_TEST(test_bad_sources)
 {
 	const struct zone_source twice[] = {
@@ -732,6 +787,7 @@ static Suite *zones_suite(void)
 	tcase_add_test(valid, test_dynamic_lookup);
 	tcase_add_test(invalid, test_bad_zones);
 	tcase_add_test(invalid, test_bad_sources);
+	tcase_add_test(invalid, test_dname_rules);
 	tcase_add_test(invalid, test_bad_dynamic);
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, invalid);

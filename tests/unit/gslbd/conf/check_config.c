@@ -1218,7 +1218,7 @@ START_TEST(test_print_options)
 	    "datacenters:",
 	    "probes:",
 	    "pools:",
-	    "names:",
+	    "names: list of {name, pool, transfer_answer}",
 	};
 	char *buf = NULL;
 	size_t len = 0;
@@ -1231,6 +1231,73 @@ START_TEST(test_print_options)
 		ck_assert_msg(strstr(buf, wanted[i]) != NULL, "'%s' missing in:\n%s", wanted[i],
 			      buf);
 	free(buf);
+}
+END_TEST
+
+/* transfer_answer: datacenters of the name's pool, a CNAME one alone. */
+START_TEST(test_transfer_answer)
+{
+	static const char cdn[] = "  - name: cdn\n"
+				  "    latitude: 1\n"
+				  "    longitude: 1\n"
+				  "    cname: edge.example.net\n";
+
+	char *text = xasprintf(ZONE DCS "%s" POOL "    answers: 2\n"
+					"  - name: c\n"
+					"    datacenters: [cdn, eu-west]\n"
+					"names:\n"
+					"  - name: www.example.com\n"
+					"    pool: web\n"
+					"    transfer_answer: [eu-west]\n"
+					"  - name: all.example.com\n"
+					"    pool: web\n"
+					"  - name: c.example.com\n"
+					"    pool: c\n"
+					"    transfer_answer: cdn\n",
+			       cdn);
+
+	ck_assert_msg(load(text) == 0, "%s", err.msg);
+	free(text);
+	ck_assert_uint_eq(cfg->lbnames[0].xfr_dc_count, 1);
+	ck_assert_str_eq(cfg->datacenters[cfg->lbnames[0].xfr_dcs[0]].name, "eu-west");
+	ck_assert_ptr_null(cfg->lbnames[1].xfr_dcs);
+	ck_assert_uint_eq(cfg->lbnames[1].xfr_dc_count, 0);
+	ck_assert_uint_eq(cfg->lbnames[2].xfr_dc_count, 1);
+	ck_assert_str_eq(cfg->datacenters[cfg->lbnames[2].xfr_dcs[0]].name, "cdn");
+	config_free(cfg);
+	cfg = NULL;
+
+	/* Not of the pool, empty, twice, a CNAME with others. */
+	static const struct {
+		const char *list;
+		const char *msg;
+	} bad_lists[] = {
+	    {"[us-east, cdn]", "t.conf:25:32: names[0].transfer_answer[1]: datacenter 'cdn' is "
+			       "not in pool 'web'"},
+	    {"[]", "t.conf:25:22: names[0].transfer_answer: at least one datacenter is required"},
+	    {"[us-east, us-east]", "t.conf:25:32: names[0].transfer_answer[1]: duplicate "
+				   "datacenter 'us-east'"},
+	    {"[eu-west, cdn]", "t.conf:25:22: names[0].transfer_answer: CNAME datacenter 'cdn' "
+			       "listed with others: a CNAME excludes every other record"},
+	};
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+		const char *pool = strstr(bad_lists[i].list, "cdn") != NULL &&
+					   strstr(bad_lists[i].list, "eu-west") != NULL
+				       ? "c"
+				       : "web";
+
+		text = xasprintf(ZONE DCS "%s" POOL "  - name: c\n"
+					  "    datacenters: [cdn, eu-west]\n"
+					  "names:\n"
+					  "  - name: www.example.com\n"
+					  "    pool: %s\n"
+					  "    transfer_answer: %s\n",
+				 cdn, pool, bad_lists[i].list);
+		ck_assert_int_eq(load(text), GSLB_EPARSE);
+		ck_assert_ptr_null(cfg);
+		ck_assert_str_eq(err.msg, bad_lists[i].msg);
+		free(text);
+	}
 }
 END_TEST
 
@@ -2073,6 +2140,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_check_host_rules);
 	tcase_add_loop_test(valid, test_statuses, 0, COUNT(statuses));
 	tcase_add_test(valid, test_lb_forms);
+	tcase_add_test(valid, test_transfer_answer);
 	tcase_add_test(valid, test_load_forms);
 	tcase_add_test(valid, test_example);
 	tcase_add_loop_test(valid, test_durations, 0, COUNT(durations));

@@ -23,9 +23,12 @@
 #include "gslbd/control/alerts.h"
 #include "gslbd/control/control.h"
 #include "gslbd/control/explain.h"
+#include "gslbd/control/history.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/report.h"
 #include "gslbd/control/status.h"
+#include "gslbd/dns/answer.h"
+#include "gslbd/dns/lb.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/snapshot.h"
 
@@ -500,6 +503,158 @@ START_TEST(test_metrics_text)
 }
 END_TEST
 
+/* The series the dashboard draws: pools, overrides, what each probe says. */
+START_TEST(test_metrics_dashboard)
+{
+	struct metrics_shard *shard = metrics_shard_new();
+	struct metrics_shard *sum = xmalloc(sizeof(*sum));
+	struct lb_decision *d = xcalloc(1, sizeof(*d));
+	struct answer_result res;
+	struct gslb_err err = {""};
+	size_t len = 0;
+	char *text;
+
+	memset(&res, 0, sizeof(res));
+	res.action = ANSWER_SEND;
+	res.qtype = 1;
+	res.lb = d;
+	d->chosen_count = 1;
+	metrics_count_result(shard, &res); /* preferred */
+	d->failed_open = true;
+	metrics_count_result(shard, &res);
+	metrics_count_result(shard, &res); /* fail_open twice */
+	ck_assert_int_eq(control_admin_set(ctl, "eu-west", ADMIN_DRAIN, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(report("probe-eu", SECRET_EU, "us-east", true), REPORT_OK);
+		ck_assert_int_eq(report("probe-us", SECRET_US, "ap-southeast", false), REPORT_OK);
+	}
+	metrics_sum(sum);
+	text = status_metrics_text(ctl, snapshot_current(), sum, time_mono_ms(), &len);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"preferred\"} 1\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fallback\"} 0\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_answers_total{pool=\"web\",outcome=\"fail_open\"} 2\n"), "%s",
+	    text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_pool_datacenter_info{pool=\"web\",datacenter=\"eu-west\"} 1\n"),
+	    "%s", text);
+	/* eu-west drained, ap-southeast down: us-east alone is answered */
+	ck_assert_msg(strstr(text, "gslbd_pool_datacenters_up{pool=\"web\"} 1\n"), "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"eu-west\","
+				   "state=\"drain\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_datacenter_admin_state{datacenter=\"us-east\","
+				   "state=\"drain\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(
+	    strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"eu-west\"} "),
+	    "%s", text);
+	ck_assert_msg(
+	    !strstr(text, "gslbd_datacenter_admin_since_timestamp_seconds{datacenter=\"us-east\"}"),
+	    "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 1\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_datacenter_up{probe=\"probe-us\",region=\"us\","
+				   "datacenter=\"ap-southeast\"} 0\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "gslbd_probe_rtt_seconds{probe=\"probe-eu\",region=\"eu\","
+				   "datacenter=\"us-east\"} 0.012500\n"),
+		      "%s", text);
+	free(text);
+	free(sum);
+	free(d);
+	metrics_shutdown();
+}
+END_TEST
+
+/* The status page's history on a virtual clock: samples every 10 s with
+ * the answers since the one before, events, the one-hour window and the
+ * bound on events. */
+START_TEST(test_history)
+{
+	struct history *h = history_new();
+	struct metrics_shard *shard = metrics_shard_new();
+	struct admin_table *admin = admin_table_new();
+	const struct snapshot *snap = snapshot_current();
+	const uint64_t t0 = 1800000000000;
+	struct alert a;
+	json_t *j, *us, *eu, *ev;
+
+	for (int i = 0; i < 5; i++)
+		metrics_count_dc(shard, DC_US);
+	ck_assert(history_sample(h, snap, admin, t0));
+	ck_assert(!history_sample(h, snap, admin, t0 + HISTORY_SAMPLE_MS - 1));
+	for (int i = 0; i < 3; i++)
+		metrics_count_dc(shard, DC_US);
+	metrics_count_dc(shard, DC_EU);
+	memset(&a, 0, sizeof(a));
+	a.event = CONFIG_ALERT_DRAINED;
+	snprintf(a.subject, sizeof(a.subject), "eu-west");
+	snprintf(a.reason, sizeof(a.reason), "set by operator");
+	a.wall_ms = t0 + 5000;
+	history_event(h, &a);
+	ck_assert(admin_table_set(admin, "eu-west", ADMIN_DRAIN, t0 + 5000));
+	ck_assert(history_sample(h, snap, admin, t0 + HISTORY_SAMPLE_MS));
+	metrics_count_dc(shard, DC_US);
+
+	/* two samples and now; the answers of each interval; the live one */
+	j = history_json(h, snap, admin, t0 + HISTORY_SAMPLE_MS + 2000);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "times")), 3);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(j, "times"), 1)),
+			 (json_int_t)(t0 + HISTORY_SAMPLE_MS));
+	us = json_array_get(json_object_get(j, "datacenters"), DC_US);
+	eu = json_array_get(json_object_get(j, "datacenters"), DC_EU);
+	ck_assert_str_eq(json_string_value(json_object_get(us, "name")), "us-east");
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 0)), 5);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 1)), 3);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(us, "answers"), 2)), 1);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(eu, "answers"), 1)), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 0)), "up");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 1)),
+			 "drained");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eu, "states"), 2)),
+			 "drained");
+	ev = json_array_get(json_object_get(j, "events"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "drained");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "datacenter")), "eu-west");
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "time_ms")),
+			 (json_int_t)(t0 + 5000));
+	json_decref(j);
+
+	/* an hour later, what came before the window is gone; events are
+	 * bounded, the newest kept */
+	for (unsigned i = 0; i < HISTORY_EVENTS + 10; i++) {
+		a.wall_ms = t0 + HISTORY_WINDOW_MS + i;
+		history_event(h, &a);
+	}
+	ck_assert(history_sample(h, snap, admin, t0 + HISTORY_WINDOW_MS + 20000));
+	j = history_json(h, snap, admin, t0 + HISTORY_WINDOW_MS + 20000);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "times")), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "events")), HISTORY_EVENTS);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(
+		json_array_get(json_object_get(j, "events"), HISTORY_EVENTS - 1), "time_ms")),
+	    (json_int_t)(t0 + HISTORY_WINDOW_MS + HISTORY_EVENTS + 9));
+	json_decref(j);
+	/* the ring of samples stays at HISTORY_SAMPLES */
+	for (unsigned i = 1; i <= HISTORY_SAMPLES + 5; i++)
+		ck_assert(history_sample(h, snap, admin,
+					 t0 + 2 * HISTORY_WINDOW_MS + i * HISTORY_SAMPLE_MS));
+	j = history_json(h, snap, admin, t0 + 2 * HISTORY_WINDOW_MS + 400 * HISTORY_SAMPLE_MS);
+	ck_assert_uint_le(json_array_size(json_object_get(j, "times")), HISTORY_SAMPLES + 1);
+	ck_assert_uint_gt(json_array_size(json_object_get(j, "times")), 300);
+	json_decref(j);
+	admin_table_free(admin);
+	history_free(h);
+	metrics_shutdown();
+}
+END_TEST
+
 START_TEST(test_explain)
 {
 	struct explain_query q = {
@@ -698,6 +853,8 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_admin_drain_persists);
 	tcase_add_test(tc, test_status_json);
 	tcase_add_test(tc, test_metrics_text);
+	tcase_add_test(tc, test_metrics_dashboard);
+	tcase_add_test(tc, test_history);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_alerts);
 	tcase_add_test(tc, test_fleet_apply);

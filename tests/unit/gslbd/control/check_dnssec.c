@@ -5,7 +5,8 @@
  * NSEC or NSEC3 proofs that ldns accepts, wildcard answers prove the next
  * closer name absent, referrals carry DS or the proof of no DS, and the
  * load-balanced answers carry the signatures made at load for every set of
- * datacenters a drain or failure can leave, without signing per query.
+ * datacenters a drain or failure can leave, without signing per query. A
+ * transfer of the zone verifies as a zone, load-balanced names included.
  * Each test runs twice: denial with NSEC, then NSEC3. */
 #include <config.h>
 
@@ -122,7 +123,8 @@ static void setup(void)
 	write_file(WORK "/gslb.test.zone", zone);
 	free(zone);
 	conf =
-	    xasprintf("server: { listen: [127.0.0.1:0], workers: 1, udp_max_size: 1232 }\n"
+	    xasprintf("server: { listen: [127.0.0.1:0], workers: 1, udp_max_size: 1232, "
+		      "allow_transfer: [192.0.2.77] }\n"
 		      "zones:\n"
 		      "  - name: gslb.test\n"
 		      "    file: gslb.test.zone\n"
@@ -684,6 +686,181 @@ START_TEST(test_resign_and_watch)
 }
 END_TEST
 
+/* The records of an AXFR of the zone, the closing SOA left out. */
+static ldns_rr_list *transfer(void)
+{
+	ldns_pkt *q = NULL, *p;
+	ldns_rr_list *all = ldns_rr_list_new();
+	struct answer_result res;
+	struct xfr_state x;
+	struct netaddr a;
+	uint8_t *wire;
+	size_t len, n;
+
+	ck_assert_int_eq(ldns_pkt_query_new_frm_str(&q, Z, LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0),
+			 LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(q);
+	ck_assert_int_eq(netaddr_parse("192.0.2.77", 5353, &a), 0);
+	answer_query(snap, wire, len, &a.u.sa, true, resp, sizeof(resp), scratch, &res);
+	ck_assert_int_eq(res.action, ANSWER_XFR);
+	xfr_begin(&x, res.zone, snap->lbsig, wire, len);
+	while ((n = xfr_next(&x, resp, sizeof(resp), scratch)) > 0) {
+		ldns_rr_list *c;
+
+		ck_assert_int_eq(ldns_wire2pkt(&p, resp, n), LDNS_STATUS_OK);
+		c = ldns_rr_list_clone(ldns_pkt_answer(p));
+		ldns_rr_list_push_rr_list(all, c);
+		ldns_rr_list_free(c);
+		ldns_pkt_free(p);
+	}
+	free(wire);
+	ldns_rr_free(ldns_rr_list_pop_rr(all));
+	return all;
+}
+
+/* The records of l at owner (of type t, or of any type for 0), borrowed. */
+static ldns_rr_list *at(const ldns_rr_list *l, const ldns_rdf *owner, ldns_rr_type t)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+
+		if (ldns_dname_compare(ldns_rr_owner(rr), owner) == 0 &&
+		    (t == 0 || ldns_rr_get_type(rr) == t))
+			ldns_rr_list_push_rr(out, rr);
+	}
+	return out;
+}
+
+/* The NSEC (NSEC3) record of name in the transfer all, or NULL. */
+static ldns_rr *denial_of(const ldns_rr_list *all, const ldns_rdf *name)
+{
+	ldns_rdf *h = NULL;
+	ldns_rr *found = NULL;
+
+	for (size_t j = 0; j < ldns_rr_list_rr_count(all) && found == NULL; j++) {
+		ldns_rr *o = ldns_rr_list_rr(all, j);
+
+		if (!nsec3 && ldns_rr_get_type(o) == LDNS_RR_TYPE_NSEC &&
+		    ldns_dname_compare(ldns_rr_owner(o), name) == 0)
+			found = o;
+		if (nsec3 && ldns_rr_get_type(o) == LDNS_RR_TYPE_NSEC3) {
+			if (h == NULL) {
+				ldns_rdf *zone = ldns_dname_new_frm_str(Z);
+
+				h = ldns_nsec3_hash_name_frm_nsec3(o, (ldns_rdf *)name);
+				ck_assert_int_eq(ldns_dname_cat(h, zone), LDNS_STATUS_OK);
+				ldns_rdf_deep_free(zone);
+			}
+			if (ldns_dname_compare(ldns_rr_owner(o), h) == 0)
+				found = o;
+		}
+	}
+	ldns_rdf_deep_free(h);
+	return found;
+}
+
+/* A transfer of a signed zone with load-balanced names verifies as a zone:
+ * each load-balanced name has its transfer answer (every datacenter of its
+ * pool), every RRSIG verifies, and each NSEC (NSEC3) lists exactly the
+ * types its name has in the transfer. gslbd's own answers do not change. */
+START_TEST(test_transfer)
+{
+	static const struct {
+		const char *name;
+		ldns_rr_type type;
+		size_t records;
+	} want[] = {
+	    {"www." Z, LDNS_RR_TYPE_A, 2},
+	    {"www." Z, LDNS_RR_TYPE_AAAA, 1},
+	    {"multi." Z, LDNS_RR_TYPE_A, 2},
+	    {"multi." Z, LDNS_RR_TYPE_AAAA, 1},
+	};
+	ldns_rdf *www = ldns_dname_new_frm_str("www." Z),
+		 *multi = ldns_dname_new_frm_str("multi." Z);
+	ldns_rr_list *all;
+	size_t names = 0, lb_names = 0;
+	ldns_pkt *p;
+
+	nsec3 = _i;
+	setup();
+	all = transfer();
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ldns_rdf *owner = ldns_dname_new_frm_str(want[i].name);
+		ldns_rr_list *l = at(all, owner, want[i].type);
+
+		ck_assert_msg(ldns_rr_list_rr_count(l) == want[i].records, "%s %s: %zu records",
+			      want[i].name, ldns_rr_type2str(want[i].type),
+			      ldns_rr_list_rr_count(l));
+		ldns_rr_list_free(l);
+		ldns_rdf_deep_free(owner);
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i), *nsec;
+		ldns_rdf *bitmap;
+		ldns_rr_list *l;
+		size_t types = 0, listed = 0;
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG) {
+			ldns_rr_list *covered = at(all, ldns_rr_owner(rr),
+						   ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)));
+			ldns_rr_list *good = ldns_rr_list_new();
+			ldns_status st = ldns_verify_rrsig_keylist(covered, rr, dnskeys, good);
+
+			ck_assert_msg(st == LDNS_STATUS_OK, "%s does not verify: %s",
+				      ldns_rr2str(rr), ldns_get_errorstr_by_id(st));
+			ldns_rr_list_free(covered);
+			ldns_rr_list_free(good);
+		}
+		/* Once per name (not an NSEC3 owner): its NSEC (NSEC3) lists its types. */
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NSEC3 ||
+		    (i > 0 && ldns_dname_compare(ldns_rr_owner(rr),
+						 ldns_rr_owner(ldns_rr_list_rr(all, i - 1))) == 0))
+			continue;
+		nsec = denial_of(all, ldns_rr_owner(rr));
+		if (nsec == NULL)
+			continue; /* glue below a cut */
+		bitmap = ldns_rr_rdf(nsec, nsec3 ? 5 : 1);
+		l = at(all, ldns_rr_owner(rr), 0);
+		for (size_t j = 0; j < ldns_rr_list_rr_count(l); j++) {
+			ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(l, j));
+			bool first = true;
+
+			for (size_t k = 0; k < j; k++)
+				first = first && ldns_rr_get_type(ldns_rr_list_rr(l, k)) != t;
+			if (!first)
+				continue;
+			types++;
+			ck_assert_msg(ldns_nsec_bitmap_covers_type(bitmap, t),
+				      "%s: %s at the name, not in its bitmap", ldns_rr2str(nsec),
+				      ldns_rr_type2str(t));
+		}
+		for (uint16_t t = 1; t < 1024; t++)
+			listed += ldns_nsec_bitmap_covers_type(bitmap, t);
+		ck_assert_msg(listed == types, "%s: lists %zu types, the name has %zu",
+			      ldns_rr2str(nsec), listed, types);
+		names++;
+		lb_names += ldns_dname_compare(ldns_rr_owner(rr), www) == 0 ||
+			    ldns_dname_compare(ldns_rr_owner(rr), multi) == 0;
+		ldns_rr_list_free(l);
+	}
+	ck_assert_uint_ge(names, 12);
+	ck_assert_uint_eq(lb_names, 2);
+	ldns_rdf_deep_free(www);
+	ldns_rdf_deep_free(multi);
+	ldns_rr_list_deep_free(all);
+
+	/* gslbd itself still answers the failover pool's first datacenter. */
+	p = ask("www." Z, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR);
+	count(p, LDNS_SECTION_ANSWER, LDNS_RR_TYPE_A, 1);
+	ck_assert_uint_eq(verify_all(p), 1);
+	ldns_pkt_free(p);
+	teardown();
+}
+END_TEST
+
 static Suite *dnssec_suite(void)
 {
 	Suite *s = suite_create("dnssec answers");
@@ -699,6 +876,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_loop_test(tc, test_truncation, 0, 2);
 	tcase_add_loop_test(tc, test_any, 0, 2);
 	tcase_add_loop_test(tc, test_resign_and_watch, 0, 2);
+	tcase_add_loop_test(tc, test_transfer, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

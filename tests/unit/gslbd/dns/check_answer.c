@@ -30,10 +30,11 @@ static struct snapshot *snap;
 static struct answer_scratch *scratch;
 static uint8_t resp[ANSWER_MAX_MSG];
 
-static void setup(void)
+/* Serve one zone, origin from file. */
+static void setup_zone(const char *origin, const char *file)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct zone_source src = {.origin = "example.com", .path = ZONE_FILE};
+	struct zone_source src = {.origin = origin, .path = file};
 	struct zone_set *zs = NULL;
 	struct gslb_err err;
 
@@ -42,8 +43,8 @@ static void setup(void)
 	cfg->version = xstrdup("gslbd-test");
 	cfg->zone_count = 1;
 	cfg->zones = xcalloc(1, sizeof(*cfg->zones));
-	cfg->zones[0].name = xstrdup("example.com");
-	cfg->zones[0].file = xstrdup(ZONE_FILE);
+	cfg->zones[0].name = xstrdup(origin);
+	cfg->zones[0].file = xstrdup(file);
 	cfg->zones[0].allow_transfer = xcalloc(1, sizeof(struct netprefix));
 	cfg->zones[0].allow_transfer_count = 1;
 	ck_assert_int_eq(netprefix_parse(ALLOWED, cfg->zones[0].allow_transfer), 0);
@@ -51,6 +52,16 @@ static void setup(void)
 	ck_assert_msg(zone_set_load(&src, 1, &zs, &err) == 0, "%s", err.msg);
 	snap = snapshot_new(cfg, zs, NULL);
 	scratch = answer_scratch_new();
+}
+
+static void setup(void)
+{
+	setup_zone("example.com", ZONE_FILE);
+}
+
+static void setup_dname(void)
+{
+	setup_zone("dname.test", TEST_DATA_DIR "/answer/dname.test.zone");
 }
 
 static void teardown(void)
@@ -311,6 +322,125 @@ START_TEST(test_cname)
 		  "sub.example.com. 3600 IN NS ns.other.example.net.");
 	EXPECT_AR(p, "ns.sub.example.com. 3600 IN A 192.0.2.200",
 		  "ns.sub.example.com. 3600 IN AAAA 2001:db8::200");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+#define DNAME_SOA_NEG                                                                              \
+	"dname.test. 300 IN SOA ns1.dname.test. hostmaster.dname.test. 2024010101 7200 3600 "      \
+	"1209600 300"
+#define DNAME_SUB "sub.dname.test. 600 IN DNAME target.dname.test."
+
+/* RFC 6672 2.2, 3.2: the DNAME, the CNAME made from it (its TTL, the
+ * query's prefix), then the target's answer. */
+START_TEST(test_dname)
+{
+	struct answer_result res;
+	ldns_pkt *p;
+
+	p = ask("host.sub.dname.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, DNAME_SUB, "host.sub.dname.test. 600 IN CNAME host.target.dname.test.",
+		  "host.target.dname.test. 3600 IN A 192.0.2.10");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* The target does not exist: NXDOMAIN after the substitution. */
+	p = ask("deep.x.sub.dname.test.", LDNS_RR_TYPE_TXT, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_NXDOMAIN);
+	EXPECT_AN(p, DNAME_SUB, "deep.x.sub.dname.test. 600 IN CNAME deep.x.target.dname.test.");
+	EXPECT_NS(p, DNAME_SOA_NEG);
+	ldns_pkt_free(p);
+
+	/* The owner itself is not substituted. */
+	p = ask("sub.dname.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, DNAME_SOA_NEG);
+	ldns_pkt_free(p);
+	p = ask("sub.dname.test.", 39, &res);
+	EXPECT_AN(p, DNAME_SUB);
+	ldns_pkt_free(p);
+
+	/* Asked for the CNAME: not followed. */
+	p = ask("host.sub.dname.test.", LDNS_RR_TYPE_CNAME, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, DNAME_SUB, "host.sub.dname.test. 600 IN CNAME host.target.dname.test.");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* Out of the zone: the resolver follows. */
+	p = ask("a.ext.dname.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "ext.dname.test. 3600 IN DNAME example.net.",
+		  "a.ext.dname.test. 3600 IN CNAME a.example.net.");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* A loop: each DNAME once, five CNAMEs in all. */
+	p = ask("a.loopa.dname.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "loopa.dname.test. 3600 IN DNAME loopb.dname.test.",
+		  "loopb.dname.test. 3600 IN DNAME loopa.dname.test.",
+		  "a.loopa.dname.test. 3600 IN CNAME a.loopb.dname.test.",
+		  "a.loopa.dname.test. 3600 IN CNAME a.loopb.dname.test.",
+		  "a.loopa.dname.test. 3600 IN CNAME a.loopb.dname.test.",
+		  "a.loopb.dname.test. 3600 IN CNAME a.loopa.dname.test.",
+		  "a.loopb.dname.test. 3600 IN CNAME a.loopa.dname.test.");
+	ldns_pkt_free(p);
+
+	/* Too long: YXDOMAIN with the DNAME alone. */
+	p = ask("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.long.dname.test.",
+		LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, LDNS_RCODE_YXDOMAIN);
+	ck_assert(ldns_pkt_aa(p));
+	EXPECT_AN(p, "long.dname.test. 3600 IN DNAME "
+		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+		     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+		     "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.dname.test.");
+	EXPECT_NS(p, NONE);
+	ldns_pkt_free(p);
+
+	/* Below a delegation the referral wins over an occluded DNAME. */
+	p = ask("y.x.deleg.dname.test.", LDNS_RR_TYPE_A, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(!ldns_pkt_aa(p));
+	EXPECT_AN(p, NONE);
+	EXPECT_NS(p, "deleg.dname.test. 3600 IN NS ns.example.net.");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+/* Addresses of name servers under a sibling delegation go into referrals
+ * and the apex NS answer; a wildcard's CNAME loop ends when a name comes
+ * back (NSD and Knot DNS answer both so). */
+START_TEST(test_sibling_glue_and_wildcard_loop)
+{
+	struct answer_result res;
+	ldns_pkt *p;
+
+	p = ask("fnni.dname.test.", LDNS_RR_TYPE_SOA, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	ck_assert(!ldns_pkt_aa(p));
+	EXPECT_NS(p, "fnni.dname.test. 3600 IN NS ns.sib.dname.test.");
+	EXPECT_AR(p, "ns.sib.dname.test. 3600 IN AAAA 2001:db8::53");
+	ldns_pkt_free(p);
+
+	p = ask("dname.test.", LDNS_RR_TYPE_NS, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "dname.test. 3600 IN NS ns1.dname.test.",
+		  "dname.test. 3600 IN NS ns.sib.dname.test.");
+	EXPECT_AR(p, "ns1.dname.test. 3600 IN A 192.0.2.53",
+		  "ns.sib.dname.test. 3600 IN AAAA 2001:db8::53");
+	ldns_pkt_free(p);
+
+	p = ask("mybankcard.campus.dname.test.", LDNS_RR_TYPE_NS, &res);
+	ck_assert_int_eq(res.rcode, 0);
+	EXPECT_AN(p, "mybankcard.campus.dname.test. 3600 IN CNAME example.uni.campus.dname.test.",
+		  "example.uni.campus.dname.test. 3600 IN CNAME example.uni.campus.dname.test.");
+	EXPECT_NS(p, NONE);
 	ldns_pkt_free(p);
 }
 END_TEST
@@ -936,7 +1066,7 @@ START_TEST(test_transfer_stream)
 	p = ask_wire(wire, len, true, ALLOWED, &res);
 	ck_assert_ptr_null(p);
 	ck_assert_int_eq(res.action, ANSWER_XFR);
-	xfr_begin(&x, res.zone, wire, len);
+	xfr_begin(&x, res.zone, snap->lbsig, wire, len);
 	/* Small messages force the records over several of them. */
 	while ((n = xfr_next(&x, buf, 600, scratch)) > 0) {
 		ck_assert_uint_le(n, 600);
@@ -1602,6 +1732,7 @@ static Suite *answer_suite(void)
 	TCase *valid = tcase_create("valid");
 	TCase *invalid = tcase_create("invalid");
 	TCase *lb = tcase_create("lb");
+	TCase *dname = tcase_create("dname");
 
 	tcase_add_checked_fixture(valid, setup, teardown);
 	tcase_add_checked_fixture(invalid, setup, teardown);
@@ -1639,6 +1770,10 @@ static Suite *answer_suite(void)
 	suite_add_tcase(s, valid);
 	suite_add_tcase(s, invalid);
 	suite_add_tcase(s, lb);
+	tcase_add_checked_fixture(dname, setup_dname, teardown);
+	tcase_add_test(dname, test_dname);
+	tcase_add_test(dname, test_sibling_glue_and_wildcard_loop);
+	suite_add_tcase(s, dname);
 	return s;
 }
 

@@ -1716,40 +1716,32 @@ struct compared {
 	size_t maps;      /* maps built */
 };
 
-/* count random clients over every pool (datacenter down_dc down every
- * down_every-th), decided over db with and without compiled maps: the same
- * answers; and a client drawn inside every returned scope gets the same
- * answer from the direct lookups. */
 /* lb_maps_build()'s progress: calls, and the last (done, total). */
 static size_t built_calls, built_done, built_total;
 
 static void on_built(void *arg, size_t done, size_t total)
 {
 	(void)arg;
-	ck_assert_uint_eq(done, built_calls); /* 0, then one more per pool */
+	/* 0 (no map taken from before), then every located pool */
+	ck_assert_uint_eq(done, built_calls == 0 ? 0 : total);
 	built_calls++;
 	built_done = done;
 	built_total = total;
 }
 
-static struct compared compare_compiled(const struct geo_db *db, unsigned count, size_t down_dc,
-					unsigned down_every, uint64_t seed)
+/* count random clients over every pool (datacenter down_dc down every
+ * down_every-th), decided over db with and without compiled maps: the same
+ * answers; and a client drawn inside every returned scope gets the same
+ * answer from the direct lookups. */
+static struct compared compare_maps(const struct geo_db *db, const struct lb_maps *maps,
+				    unsigned count, size_t down_dc, unsigned down_every, uint64_t seed)
 {
 	struct compared out = {0, 0, 0};
-	struct lb_maps *maps = NULL;
 	struct lb_maps_stats st;
-	struct gslb_err err = {""};
 	uint64_t x = seed;
 
-	built_calls = 0;
-	ck_assert_msg(lb_maps_build(cfg, db, on_built, NULL, &maps, &err) == 0, "%s", err.msg);
-	ck_assert_ptr_nonnull(maps);
 	lb_maps_stats(maps, &st);
 	out.maps = st.maps;
-	/* progress: from 0 to every located pool, which share the maps */
-	ck_assert_uint_eq(built_done, built_total);
-	ck_assert_uint_eq(built_calls, built_total + 1);
-	ck_assert_uint_ge(built_total, st.maps);
 	for (unsigned i = 0; i < count; i++) {
 		struct lb_client c = random_client(&x);
 		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
@@ -1769,6 +1761,27 @@ static struct compared compare_compiled(const struct geo_db *db, unsigned count,
 		lb_decide(cfg, db, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
 		assert_same_answer(&b, &o, "inside scope of client", i);
 	}
+	return out;
+}
+
+/* compare_maps() over maps built for cfg over db. */
+static struct compared compare_compiled(const struct geo_db *db, unsigned count, size_t down_dc,
+					unsigned down_every, uint64_t seed)
+{
+	struct lb_maps *maps = NULL;
+	struct gslb_err err = {""};
+	struct compared out;
+
+	built_calls = 0;
+	ck_assert_msg(lb_maps_build(cfg, db, NULL, on_built, NULL, &maps, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_ptr_nonnull(maps);
+	/* progress: before the walk and after it, up to every located pool,
+	 * which share the maps */
+	ck_assert_uint_eq(built_calls, 2);
+	ck_assert_uint_eq(built_done, built_total);
+	out = compare_maps(db, maps, count, down_dc, down_every, seed);
+	ck_assert_uint_ge(built_total, out.maps);
 	lb_maps_free(maps);
 	return out;
 }
@@ -1786,6 +1799,53 @@ START_TEST(test_compiled_same_decisions)
 	ck_assert_uint_eq(r.maps, 3);
 	/* merging must have widened some scopes */
 	ck_assert_uint_gt(r.wider, 0);
+	unplace_probes();
+}
+END_TEST
+
+/* A build given the maps before compiles only the inputs that changed:
+ * here one pool's datacenters, listed in another order. The maps taken
+ * over outlive the build they came from, and every decision is still the
+ * direct lookups'. */
+START_TEST(test_compiled_reuse)
+{
+	struct lb_maps *before = NULL, *after = NULL, *same = NULL;
+	struct lb_maps_stats st;
+	struct gslb_err err = {""};
+	struct config_pool *p = &cfg->pools[P_NEAREST];
+	size_t tmp;
+	struct compared r;
+
+	place_probes();
+	ck_assert_msg(lb_maps_build(cfg, geo, NULL, NULL, NULL, &before, &err) == 0, "%s", err.msg);
+	lb_maps_stats(before, &st);
+	ck_assert_uint_eq(st.maps, 3);
+	ck_assert_uint_eq(st.compiled, 3);
+	ck_assert_uint_eq(st.reused, 0);
+
+	/* nothing changed: everything taken over, and kept once before goes */
+	ck_assert_msg(lb_maps_build(cfg, geo, before, NULL, NULL, &same, &err) == 0, "%s", err.msg);
+	lb_maps_stats(same, &st);
+	ck_assert_uint_eq(st.maps, 3);
+	ck_assert_uint_eq(st.compiled, 0);
+	ck_assert_uint_eq(st.reused, 3);
+	lb_maps_free(before);
+	r = compare_maps(geo, same, 20000, DC_EU, 7, UINT64_C(0x159e3779b97f4a7c));
+	ck_assert_uint_eq(r.maps, 3);
+
+	tmp = p->dcs[0];
+	p->dcs[0] = p->dcs[2];
+	p->dcs[2] = tmp;
+	ck_assert_msg(lb_maps_build(cfg, geo, same, NULL, NULL, &after, &err) == 0, "%s", err.msg);
+	lb_maps_stats(after, &st);
+	/* nearest (now apart from nearest2), nearest2, override, latency */
+	ck_assert_uint_eq(st.maps, 4);
+	ck_assert_uint_eq(st.compiled, 1);
+	ck_assert_uint_eq(st.reused, 3);
+	lb_maps_free(same);
+	r = compare_maps(geo, after, 100000, DC_EU, 7, UINT64_C(0x7f4a7c159e3779b9));
+	ck_assert_uint_eq(r.maps, 4);
+	lb_maps_free(after);
 	unplace_probes();
 }
 END_TEST
@@ -1848,7 +1908,7 @@ START_TEST(test_compiled_nothing)
 	struct gslb_err err = {""};
 	struct lb_maps_stats st;
 
-	ck_assert_int_eq(lb_maps_build(cfg, NULL, NULL, NULL, &maps, &err), 0);
+	ck_assert_int_eq(lb_maps_build(cfg, NULL, NULL, NULL, NULL, &maps, &err), 0);
 	ck_assert_ptr_null(maps);
 	lb_maps_stats(NULL, &st);
 	ck_assert_uint_eq(st.maps, 0);
@@ -1857,7 +1917,7 @@ START_TEST(test_compiled_nothing)
 		cfg->pools[i].country_count = 0;
 		cfg->pools[i].continent_count = 0;
 	}
-	ck_assert_int_eq(lb_maps_build(cfg, geo, NULL, NULL, &maps, &err), 0);
+	ck_assert_int_eq(lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err), 0);
 	ck_assert_ptr_null(maps);
 	/* teardown frees the override lists by count: put them back */
 	cfg->pools[P_OVERRIDE].country_count = 2;
@@ -1943,7 +2003,7 @@ START_TEST(test_nearest_many)
 		uint64_t r = UINT64_C(0x853c49e6748fea9b);
 		unsigned again = 0;
 
-		ck_assert_msg(lb_maps_build(cfg, geo, NULL, NULL, &maps, &err) == 0, "%s", err.msg);
+		ck_assert_msg(lb_maps_build(cfg, geo, NULL, NULL, NULL, &maps, &err) == 0, "%s", err.msg);
 		for (unsigned i = 0; i < 50000; i++) {
 			struct lb_client cl = random_client(&r);
 			struct lb_decision a, b;
@@ -2015,6 +2075,7 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_latency_override);
 	tcase_add_test(tc, test_cache_same_decisions);
 	tcase_add_test(tc, test_compiled_same_decisions);
+	tcase_add_test(tc, test_compiled_reuse);
 	tcase_add_test(tc, test_compiled_nothing);
 	tcase_add_test(tc, test_spill_compiled);
 	tcase_add_test(tc, test_nearest_many);
