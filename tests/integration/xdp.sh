@@ -326,6 +326,27 @@ kill -TERM "$X_SOCK_PID"
 wait_exit "$X_SOCK_PID" 10 || fail "the socket instance did not stop"
 X_SOCK_PID=
 
+# ---- the frame's room -------------------------------------------------------
+
+step "an answer larger than the MTU allows is truncated (TC=1) over XDP"
+# Below IPv6's minimum MTU the interface loses its IPv6 address: IPv4 only.
+grep -v "\[$S6\]" "$WORK/xdp.conf" >"$WORK/xdp-v4.conf"
+in_s ip link set "$SIF" mtu 600 && in_c ip link set "$CIF" mtu 600 || fail "cannot set the MTU"
+xstart "$WORK/xdp-v4.conf" xdp-mtu
+G_PID=$X_PID
+G_LOG=$X_LOG
+# 600 - 40 (IPv6) - 8 (UDP) = 552 bytes of DNS at most, for either family.
+xdig $S4 $XPORT +nocookie +ignore +bufsize=1232 big.example.org TXT
+echo "$XOUT" | grep -q '^;; flags:.* tc' || fail "no TC=1 above the MTU: $XOUT"
+size=$(echo "$XOUT" | awk '/MSG SIZE/ { print $NF }')
+[ -n "$size" ] && [ "$size" -le 552 ] || fail "a response of $size bytes over an MTU of 600"
+xdig $S4 $XPORT +nocookie www.example.org A
+case $XOUT in *"status: NOERROR"*) ;; *) fail "no answer with MTU 600: $XOUT" ;; esac
+gslbd_stop
+in_s ip link set "$SIF" mtu 1500 && in_c ip link set "$CIF" mtu 1500 || fail "cannot set the MTU"
+in_s ip addr add "$S6/64" dev "$SIF" nodad 2>/dev/null
+in_c ip addr add "$C6/64" dev "$CIF" nodad 2>/dev/null
+
 # ---- fallback ----------------------------------------------------------------
 
 step "without CAP_NET_ADMIN: sockets, a warning and the metric say so"
