@@ -9,8 +9,9 @@
 # spoofed-source flood count at /metrics as over sockets; ARP, ping and TCP
 # to the same address work; malformed frames are dropped and what the
 # kernel must handle (IPv4 options, fragments, IPv6 extension headers)
-# still reaches its sockets; a reload keeps the path and stopping detaches
-# the program. Without CAP_NET_ADMIN gslbd answers over sockets and says so
+# still reaches its sockets; answers are truncated (TC=1) to what the MTU
+# leaves room for; a reload keeps the path and stopping detaches the
+# program. Without CAP_NET_ADMIN gslbd answers over sockets and says so
 # in the log and in gslbd_dns_path.
 #
 # Needs root (network namespaces, AF_PACKET): skipped without it, failed
