@@ -581,6 +581,27 @@ static void handle_metrics(struct api *api, struct http_request *req, const stru
 			    "gslbd_dns_path{path=\"socket\"} %d\n",
 			    xdp_path_is_serving() ? 1 : 0, xdp_path_is_serving() ? 0 : 1);
 	{
+		struct xdp_counters x;
+
+		xdp_path_counters(&x);
+		evbuffer_add_printf(
+		    b,
+		    "# HELP gslbd_xdp_frames_total Frames the XDP program gave to gslbd's AF_XDP "
+		    "sockets: all, and those that failed the header checks (dropped).\n"
+		    "# TYPE gslbd_xdp_frames_total counter\n"
+		    "gslbd_xdp_frames_total{result=\"read\"} %llu\n"
+		    "gslbd_xdp_frames_total{result=\"invalid\"} %llu\n"
+		    "# HELP gslbd_xdp_kernel_dropped_total Frames for gslbd's AF_XDP sockets "
+		    "that the kernel dropped, by reason.\n"
+		    "# TYPE gslbd_xdp_kernel_dropped_total counter\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"rx_ring_full\"} %llu\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"fill_ring_empty\"} %llu\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"other\"} %llu\n",
+		    (unsigned long long)x.frames, (unsigned long long)x.invalid,
+		    (unsigned long long)x.rx_ring_full, (unsigned long long)x.fill_ring_empty,
+		    (unsigned long long)x.rx_dropped);
+	}
+	{
 		uint64_t sent, failed, dropped;
 
 		webhook_counters(&sent, &failed, &dropped);

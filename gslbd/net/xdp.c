@@ -69,6 +69,11 @@ void xdp_path_describe(const struct xdp_path *p, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+void xdp_path_counters(struct xdp_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
 #else /* HAVE_XDP */
 
 #include <errno.h>
@@ -151,6 +156,8 @@ struct xdp_worker {
 	unsigned order[XDP_BATCH];           /* slot of each message of the pipeline's batch */
 	uint8_t (*out_bufs)[XDP_FRAME_SIZE]; /* XDP_BATCH response buffers (room <= a frame) */
 	uint8_t (*in_bufs)[XDP_FRAME_SIZE];  /* observed: copies of the queries */
+	_Atomic uint64_t frames;             /* frames read (written by the worker only) */
+	_Atomic uint64_t invalid;            /* of them, failed the header checks */
 };
 
 /* One interface with the program attached. */
@@ -162,6 +169,8 @@ struct xdp_iface {
 	enum xdp_attach_mode mode; /* how it is attached */
 	bool attached;             /* it is */
 };
+
+static const struct xdp_path *active; /* the path whose workers run (main thread) */
 
 struct xdp_path {
 	struct netaddr *listen;      /* the listen addresses, ports resolved */
@@ -531,6 +540,14 @@ static void answer_frames(struct xdp_worker *w, uint32_t idx, unsigned n)
 			w->recycle[w->recycle_count++] = d->addr;
 	}
 	xsk_ring_cons__release(&w->rx, n);
+	/* One writer: a relaxed load and store, no locked instruction. */
+	atomic_store_explicit(&w->frames,
+			      atomic_load_explicit(&w->frames, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+	if (q < n)
+		atomic_store_explicit(
+		    &w->invalid, atomic_load_explicit(&w->invalid, memory_order_relaxed) + (n - q),
+		    memory_order_relaxed);
 	for (unsigned i = 0; i < q; i++)
 		if (w->slots[i].pkt != NULL)
 			answer_listener(w, q, w->slots[i].listener);
@@ -1006,6 +1023,7 @@ int xdp_path_start(struct xdp_path *p, struct gslb_err *err)
 		w->started = true;
 	}
 	atomic_store(&serving, true);
+	active = p;
 	return 0;
 }
 
@@ -1023,6 +1041,27 @@ void xdp_path_stop(struct xdp_path *p)
 		w->started = false;
 	}
 	atomic_store(&serving, false);
+	if (active == p)
+		active = NULL;
+}
+
+void xdp_path_counters(struct xdp_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; active != NULL && i < active->worker_count; i++) {
+		const struct xdp_worker *w = active->workers[i];
+		struct xdp_statistics st;
+		socklen_t len = sizeof(st);
+
+		out->frames += atomic_load_explicit(&w->frames, memory_order_relaxed);
+		out->invalid += atomic_load_explicit(&w->invalid, memory_order_relaxed);
+		memset(&st, 0, sizeof(st));
+		if (getsockopt(xsk_socket__fd(w->xsk), SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
+			continue;
+		out->rx_ring_full += st.rx_ring_full;
+		out->fill_ring_empty += st.rx_fill_ring_empty_descs;
+		out->rx_dropped += st.rx_dropped;
+	}
 }
 
 void xdp_path_free(struct xdp_path *p)

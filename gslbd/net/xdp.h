@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "common/netaddr.h"
@@ -55,6 +56,16 @@ void xdp_path_free(struct xdp_path *p);
 /* Does XDP serve DNS over UDP now (workers running)? For /metrics's
  * gslbd_dns_path. Any thread. */
 bool xdp_path_is_serving(void);
+/* What the XDP path saw since it started, summed over its sockets. */
+struct xdp_counters {
+	uint64_t frames;          /* frames the program redirected to the sockets */
+	uint64_t invalid;         /* of them, failed the header checks (dropped) */
+	uint64_t rx_ring_full;    /* frames the kernel dropped: a socket's rx ring was full */
+	uint64_t fill_ring_empty; /* frames the kernel dropped: no free frame to copy into */
+	uint64_t rx_dropped;      /* frames the kernel dropped for another reason */
+};
+/* Its counters into *out (zeros without a serving path). Main thread. */
+void xdp_path_counters(struct xdp_counters *out);
 /* "xdp=veth0@0,veth0@1" for the ready line, or "" (buf of len bytes). */
 void xdp_path_describe(const struct xdp_path *p, char *buf, size_t len);
 

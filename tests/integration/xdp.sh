@@ -197,6 +197,7 @@ in_c ping -6 -c 2 -W 2 $S6 >/dev/null || fail "ping $S6 failed"
 
 step "malformed frames are dropped; what the kernel must see reaches its sockets"
 k0=$(kernel_udp)
+inv0=$(xmetric $XDP_HTTP 'gslbd_xdp_frames_total{result="invalid"}')
 in_c python3 "$FRAMES" malformed "$CIF" "$SMAC" $C4 $S4 $C6 $S6 $XPORT www.example.org \
 	>"$WORK/frames.out" 2>&1 || fail "xdpframes.py failed: $(cat "$WORK/frames.out")"
 cat "$WORK/frames.out"
@@ -212,6 +213,12 @@ done
 # Options, fragments and the extension header went to the kernel's sockets.
 [ $((k1 - k0)) -eq 3 ] || fail "the kernel's sockets saw $((k1 - k0)) datagrams, expected 3"
 gslbd_alive || fail "gslbd died"
+# The program redirects what it cannot tell from a query by its headers
+# alone (lengths that disagree, a cut DNS header); gslbd counts and drops it.
+inv1=$(xmetric $XDP_HTTP 'gslbd_xdp_frames_total{result="invalid"}')
+[ $((inv1 - inv0)) -ge 4 ] || fail "only $((inv1 - inv0)) frames counted invalid"
+[ "$(xmetric $XDP_HTTP 'gslbd_xdp_frames_total{result="read"}')" -gt "$n" ] ||
+	fail "gslbd_xdp_frames_total{result=read} below the $n queries"
 xdig $S4 $XPORT www.example.org A
 case $XOUT in *"status: NOERROR"*) ;; *) fail "no answer after the malformed frames" ;; esac
 
