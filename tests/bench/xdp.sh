@@ -201,7 +201,11 @@ median() { # FILE COLUMN
 		printf "XDP / sockets, server core CPU per query: %.2f\n", c / d
 		printf "XDP / gdnsd qps: %.2f   XDP / gslbd sockets qps: %.2f\n", q / g, q / s
 	}'
-	echo "lost: total over the rounds (0 everywhere: each qps is a rate without loss)"
+	if [ "$(cat "$WORK"/*.figures | awk '{ s += $2 } END { print s }')" -eq 0 ]; then
+		echo "lost: none in any round (each qps is a rate without loss)"
+	else
+		echo "lost: total over the rounds; a server with losses was driven past what it answers"
+	fi
 } | tee "$WORK/results.txt"
 [ -n "${RESULTS:-}" ] && cp "$WORK/results.txt" "$RESULTS"
 exit 0
