@@ -137,6 +137,7 @@ int conf_acl_read(struct loader *l, const struct ytree_node *n, const char *path
 		  struct netacl *out);
 /* A deep copy of src into dst (whose lists it frees first). */
 void conf_acl_copy(struct netacl *dst, const struct netacl *src);
+int conf_server_xdp_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
 int conf_server_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
 int conf_api_acl_read(struct loader *l, const struct ytree_node *key, const struct ytree_node *n);
 int conf_etcd_endpoints_read(struct loader *l, const struct ytree_node *key,

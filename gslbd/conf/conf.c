@@ -395,6 +395,7 @@ static const struct {
     {"server", "listen", conf_server_listen_read},
     {"server", "allow_transfer", conf_server_allow_transfer_read},
     {"server", "notify", conf_server_notify_read},
+    {"server", "xdp", conf_server_xdp_read},
     {"api", "listen", conf_api_listen_read},
     {"api", "admin_token", conf_api_token_read},
     {"api", "admin_token_file", conf_api_token_read},
@@ -736,6 +737,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->etcd_endpoint_count; i++)
 		free(cfg->etcd_endpoints[i]);
 	free(cfg->etcd_endpoints);
+	free(cfg->xdp);
 	free(cfg->etcd_prefix);
 	free(cfg->etcd_username);
 	if (cfg->etcd_password != NULL)
@@ -806,7 +808,10 @@ static void print_section_tail(FILE *out, const char *key)
 			"    clients allowed AXFR/IXFR of zones that have no list of their own\n"
 			"server.acl: {allow, deny, action: refuse|drop}, default none\n"
 			"    who may query the DNS listeners without an acl of their own "
-			"(listen items may be {address, acl})\n");
+			"(listen items may be {address, acl})\n"
+			"server.xdp: list of IFNAME or IFNAME@QUEUE, default []\n"
+			"    interfaces whose DNS over UDP is read through AF_XDP (sockets "
+			"if XDP cannot be set up)\n");
 	else if (strncmp(key, "log.", 4) == 0)
 		fprintf(out,
 			"api.listen: list of ADDR[:PORT] or [IPV6]:PORT, default "

@@ -79,6 +79,12 @@ struct config_zone {
 	bool nsec3_opt_out;             /* dnssec.nsec3.opt_out (default false) */
 };
 
+/* One entry of server.xdp: "IFNAME" (every queue) or "IFNAME@QUEUE". */
+struct config_xdp {
+	char ifname[16]; /* the interface's name (IFNAMSIZ) */
+	int queue;       /* its queue, -1: every queue */
+};
+
 /* Roles of an API listener (api.listen[].roles): which endpoints it serves.
  * /healthz is served by every listener. */
 enum api_role {
@@ -311,6 +317,9 @@ struct config {
 	struct netacl *listen_acl;      /* who may query each listener (its own acl, else
 	                                 * server.acl; empty: everyone), listen_count entries */
 	struct netacl server_acl;       /* server.acl, the default of listen_acl */
+	struct config_xdp *xdp;         /* server.xdp: interfaces (and queues) whose DNS over
+	                                 * UDP goes through AF_XDP; none: sockets only */
+	size_t xdp_count;               /* entries at xdp */
 	unsigned workers;               /* UDP worker threads; 0 in the file means one per online CPU,
 	                                 * resolved at load time so this is >= 1 */
 	char *user;                     /* user to switch to after binding, or NULL to stay */

@@ -5,6 +5,7 @@
 #include "gslbd/net/accept_guard.h"
 #include "gslbd/net/http_server.h"
 #include "gslbd/net/webhook.h"
+#include "gslbd/net/xdp.h"
 #include "gslbd/net/status_page.h"
 #include "gslbd/net/tenant.h"
 #include "gslbd/net/tls.h"
@@ -572,6 +573,34 @@ static void handle_metrics(struct api *api, struct http_request *req, const stru
 				    accept_guard_kind_name(k),
 				    (unsigned long long)accept_guard_pauses(k));
 	api_metrics(api, b);
+	evbuffer_add_printf(b,
+			    "# HELP gslbd_dns_path Which path reads DNS over UDP: xdp (AF_XDP, "
+			    "server.xdp) or socket.\n"
+			    "# TYPE gslbd_dns_path gauge\n"
+			    "gslbd_dns_path{path=\"xdp\"} %d\n"
+			    "gslbd_dns_path{path=\"socket\"} %d\n",
+			    xdp_path_is_serving() ? 1 : 0, xdp_path_is_serving() ? 0 : 1);
+	{
+		struct xdp_counters x;
+
+		xdp_path_counters(&x);
+		evbuffer_add_printf(
+		    b,
+		    "# HELP gslbd_xdp_frames_total Frames the XDP program gave to gslbd's AF_XDP "
+		    "sockets: all, and those that failed the header checks (dropped).\n"
+		    "# TYPE gslbd_xdp_frames_total counter\n"
+		    "gslbd_xdp_frames_total{result=\"read\"} %llu\n"
+		    "gslbd_xdp_frames_total{result=\"invalid\"} %llu\n"
+		    "# HELP gslbd_xdp_kernel_dropped_total Frames for gslbd's AF_XDP sockets "
+		    "that the kernel dropped, by reason.\n"
+		    "# TYPE gslbd_xdp_kernel_dropped_total counter\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"rx_ring_full\"} %llu\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"fill_ring_empty\"} %llu\n"
+		    "gslbd_xdp_kernel_dropped_total{reason=\"other\"} %llu\n",
+		    (unsigned long long)x.frames, (unsigned long long)x.invalid,
+		    (unsigned long long)x.rx_ring_full, (unsigned long long)x.fill_ring_empty,
+		    (unsigned long long)x.rx_dropped);
+	}
 	{
 		uint64_t sent, failed, dropped;
 

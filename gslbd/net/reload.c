@@ -137,7 +137,7 @@ static void finish(struct reloader *r)
 		r->published(r->published_arg);
 	if (rc == 0 && (KIND_BIT(kind) & CONFIG_KINDS) != 0 &&
 	    !server_matches(r->server, snapshot_current()->config))
-		log_warn("reload: listen addresses and workers changed in %s; they take "
+		log_warn("reload: listen addresses, workers or xdp changed in %s; they take "
 			 "effect at the next restart",
 			 control_config_path(r->ctl));
 	if ((KIND_BIT(kind) & CONFIG_KINDS) != 0 && r->hook != NULL)

@@ -21,6 +21,7 @@
 #include "gslbd/net/dnstap.h"
 #include "gslbd/net/tcp.h"
 #include "gslbd/net/udp.h"
+#include "gslbd/net/xdp.h"
 
 #define BIND_RETRIES 20   /* tries to find a port free for both UDP and TCP */
 #define UDP_RCVBUF (4 * 1024 * 1024)
@@ -42,6 +43,9 @@ struct server {
 	size_t udp_count;          /* entries at udp */
 	struct tcp_server *tcp;    /* the TCP thread, once started */
 	struct dnstap_writer *dnstap; /* gives each DNS thread a ring, or NULL */
+	struct xdp_path *xdp;      /* the AF_XDP path (server.xdp), or NULL: sockets only */
+	struct config_xdp *xdp_cfg; /* server.xdp as it was at start (for reloads) */
+	size_t xdp_cfg_count;       /* entries at xdp_cfg */
 };
 
 static bool is_wildcard(const struct netaddr *a)
@@ -246,6 +250,20 @@ int server_bind(const struct config *cfg, struct server **out, struct gslb_err *
 		if (rc != 0)
 			goto fail;
 	}
+	/* XDP takes the UDP datagrams to the bound addresses and ports; the
+	 * sockets stay for what it passes to the kernel, and for all of it
+	 * if XDP cannot be set up. */
+	srv->xdp_cfg_count = cfg->xdp_count;
+	srv->xdp_cfg = xcalloc(cfg->xdp_count + 1, sizeof(*srv->xdp_cfg));
+	if (cfg->xdp_count > 0) {
+		memcpy(srv->xdp_cfg, cfg->xdp, cfg->xdp_count * sizeof(*cfg->xdp));
+		struct netaddr *addrs = xcalloc(srv->ls_count, sizeof(*addrs));
+
+		for (size_t i = 0; i < srv->ls_count; i++)
+			addrs[i] = srv->ls[i].addr;
+		srv->xdp = xdp_path_open(cfg, addrs, srv->ls_count);
+		free(addrs);
+	}
 	*out = srv;
 	return 0;
 fail:
@@ -279,6 +297,8 @@ void server_describe(const struct server *srv, char *buf, size_t len)
 			break;
 		used += (size_t)n;
 	}
+	if (used < len)
+		xdp_path_describe(srv->xdp, buf + used, len - used);
 }
 
 int server_start(struct server *srv, struct gslb_err *err)
@@ -310,16 +330,22 @@ int server_start(struct server *srv, struct gslb_err *err)
 	if (srv->dnstap != NULL)
 		query_ctx_set_observer(tcp_server_query(srv->tcp), dnstap_ring_observe,
 				       dnstap_writer_add_ring(srv->dnstap));
+	for (size_t i = 0; srv->dnstap != NULL && i < xdp_path_worker_count(srv->xdp); i++)
+		query_ctx_set_observer(xdp_path_query(srv->xdp, i), dnstap_ring_observe,
+				       dnstap_writer_add_ring(srv->dnstap));
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)
 		rc = tcp_server_start(srv->tcp, err);
+	if (rc == 0)
+		rc = xdp_path_start(srv->xdp, err);
 	free(tcp_fds);
 	return rc;
 }
 
 void server_stop(struct server *srv)
 {
+	xdp_path_stop(srv->xdp);
 	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
 		udp_worker_stop(srv->udp[n]);
 	tcp_server_stop(srv->tcp);
@@ -332,7 +358,10 @@ void server_set_dnstap(struct server *srv, struct dnstap_writer *w)
 
 int server_matches(const struct server *srv, const struct config *cfg)
 {
-	if (cfg->workers != srv->workers || cfg->listen_count != srv->ls_count)
+	if (cfg->workers != srv->workers || cfg->listen_count != srv->ls_count ||
+	    cfg->xdp_count != srv->xdp_cfg_count ||
+	    (cfg->xdp_count > 0 &&
+	     memcmp(cfg->xdp, srv->xdp_cfg, cfg->xdp_count * sizeof(*cfg->xdp)) != 0))
 		return 0;
 	for (size_t i = 0; i < cfg->listen_count; i++) {
 		const struct netaddr *want = &cfg->listen[i];
@@ -352,6 +381,8 @@ void server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	server_stop(srv);
+	xdp_path_free(srv->xdp);
+	free(srv->xdp_cfg);
 	for (size_t n = 0; srv->udp != NULL && n < srv->udp_count; n++)
 		udp_worker_free(srv->udp[n]);
 	tcp_server_free(srv->tcp);

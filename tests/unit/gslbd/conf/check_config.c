@@ -194,6 +194,34 @@ START_TEST(test_api_listeners)
 }
 END_TEST
 
+START_TEST(test_xdp)
+{
+	/* Default: no XDP. */
+	ck_assert_int_eq(load(ZONE), 0);
+	ck_assert_uint_eq(cfg->xdp_count, 0);
+	config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("server:\n  xdp: [eth0, veth1@0, veth1@3, \"en-p1s0\"]\n" ZONE), 0);
+	ck_assert_uint_eq(cfg->xdp_count, 4);
+	ck_assert_str_eq(cfg->xdp[0].ifname, "eth0");
+	ck_assert_int_eq(cfg->xdp[0].queue, -1);
+	ck_assert_str_eq(cfg->xdp[1].ifname, "veth1");
+	ck_assert_int_eq(cfg->xdp[1].queue, 0);
+	ck_assert_int_eq(cfg->xdp[2].queue, 3);
+	ck_assert_str_eq(cfg->xdp[3].ifname, "en-p1s0");
+	config_free(cfg);
+	cfg = NULL;
+	/* The longest name (15 bytes) and queue, and an empty list. */
+	ck_assert_int_eq(load("server:\n  xdp: [abcdefghijklmno@255]\n" ZONE), 0);
+	ck_assert_str_eq(cfg->xdp[0].ifname, "abcdefghijklmno");
+	ck_assert_int_eq(cfg->xdp[0].queue, 255);
+	config_free(cfg);
+	cfg = NULL;
+	ck_assert_int_eq(load("server:\n  xdp: []\n" ZONE), 0);
+	ck_assert_uint_eq(cfg->xdp_count, 0);
+}
+END_TEST
+
 START_TEST(test_defences)
 {
 	static const uint8_t secret[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
@@ -1561,6 +1589,21 @@ static const struct {
     {"server:\n  workers: 1\n  listn: 127.0.0.1\n" ZONE,
      "t.conf:3:3: unknown key 'listn' in server"},
     {"log:\n  levl: info\n" ZONE, "t.conf:2:3: unknown key 'levl' in log"},
+    /* server.xdp */
+    {"server:\n  xdp: {a: b}\n" ZONE,
+     "t.conf:2:8: server.xdp: expected a list of interfaces, got a mapping"},
+    {"server:\n  xdp: [\"\"]\n" ZONE, "t.conf:2:9: server.xdp[0]: an interface must not be empty"},
+    {"server:\n  xdp: [averyveryverylongname]\n" ZONE,
+     "t.conf:2:9: server.xdp[0]: 'averyveryverylongname' is not an interface name (IFNAME or "
+     "IFNAME@QUEUE)"},
+    {"server:\n  xdp: [eth0@]\n" ZONE, "t.conf:2:9: server.xdp[0]: 'eth0@': queue is not a number"},
+    {"server:\n  xdp: [eth0@256]\n" ZONE,
+     "t.conf:2:9: server.xdp[0]: 'eth0@256': queue must be a number 0..255"},
+    {"server:\n  xdp: [eth0@1x]\n" ZONE,
+     "t.conf:2:9: server.xdp[0]: 'eth0@1x': queue must be a number 0..255"},
+    {"server:\n  xdp: [eth0, eth0@1]\n" ZONE, "t.conf:2:15: server.xdp[1]: 'eth0@1' given twice"},
+    {"server:\n  xdp: [\"a/b\"]\n" ZONE,
+     "t.conf:2:9: server.xdp[0]: 'a/b' is not an interface name (IFNAME or IFNAME@QUEUE)"},
     {ZONE "    mastr: 1\n", "t.conf:4:5: unknown key 'mastr' in zones[0]"},
     /* Wrong types. */
     {"server:\n  workers: [1]\n" ZONE,
@@ -2310,6 +2353,7 @@ static Suite *config_suite(void)
 	tcase_add_test(valid, test_tsig_notify);
 	tcase_add_test(valid, test_paths);
 	tcase_add_test(valid, test_free);
+	tcase_add_test(valid, test_xdp);
 	tcase_add_test(valid, test_print_options);
 	tcase_add_test(valid, test_api_limits);
 	tcase_add_test(valid, test_secondary);
