@@ -36,6 +36,7 @@ struct control {
 	const char *config_path;   /* the configuration file */
 	struct admin_table *admin; /* operators' overrides */
 	bool debug;                /* -d: keep debug logging across reloads */
+	const struct gslb_clock *clock; /* every time read here (gslb_clock_real by default) */
 	struct health *health;     /* probe-fed health and latency model, or NULL before start */
 	struct load_model *load;   /* utilisations, spill-over shares, least_load ranking (with
 				    * health) */
