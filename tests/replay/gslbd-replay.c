@@ -3,8 +3,11 @@
  *
  *   gslbd-replay SCENARIO.rpl
  *
- * The scenario's CONFIG block is written to SCENARIO.tmp/gslbd.conf under
- * the current directory (@DATA@ becomes the tests/data folder), loaded with
+ * The scenario's CONFIG block is written to tests/replay/SCENARIO.tmp/
+ * gslbd.conf under the current directory (the build directory under make
+ * check; SCENARIO.tmp/ where there is no tests/replay/), with @DATA@ made
+ * the tests/data folder; the folder is removed when the scenario passes.
+ * The config is loaded with
  * control_load() and started as the daemon does, with a clock that moves
  * only when the scenario says so and control_tick() every 250 ms of it (the
  * daemon's health tick). Reports are signed with the probes' secrets from
@@ -17,6 +20,7 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <ldns/ldns.h>
@@ -43,7 +47,7 @@
 #include "gslbd/dns/answer.h"
 #include "gslbd/dns/snapshot.h"
 
-#define TICK_MS    250   /* gslbd's HEALTH_TICK_MS: control_tick() this often */
+#define TICK_MS    250 /* gslbd's HEALTH_TICK_MS: control_tick() this often */
 #define MONO_START 1000000u
 #define WALL_START UINT64_C(1800000000000)
 #define MAX_LINES  4096
@@ -110,8 +114,7 @@ static void die(int rc, const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "%s:%u: %s", scen_path, cur_line,
-		rc == 1 ? "FAIL at virtual time " : "");
+	fprintf(stderr, "%s:%u: %s", scen_path, cur_line, rc == 1 ? "FAIL at virtual time " : "");
 	if (rc == 1)
 		fprintf(stderr, "+%llu ms: ", (unsigned long long)(mono - MONO_START));
 	va_start(ap, fmt);
@@ -155,7 +158,8 @@ static void read_scenario(void)
 	dot = strrchr(base, '.');
 	if (dot != NULL)
 		*dot = '\0';
-	snprintf(workdir, sizeof(workdir), "%s.tmp", base);
+	snprintf(workdir, sizeof(workdir), "%s%s.tmp",
+		 access("tests/replay", W_OK) == 0 ? "tests/replay/" : "", base);
 	free(base);
 	if (mkdir(workdir, 0700) != 0 && errno != EEXIST)
 		die(2, "mkdir %s: %s", workdir, strerror(errno));
@@ -336,10 +340,10 @@ static void step_report(char **w, size_t n)
 
 		if (strncmp(w[i], "dc=", 3) == 0) {
 			(void)dc_index(w[i] + 3);
-			r = json_pack("{s:s, s:b, s:n, s:i, s:n}", PROBE_PROTO_KEY_RESULT_DATACENTER,
-				      w[i] + 3, PROBE_PROTO_KEY_RESULT_OK, 1,
-				      PROBE_PROTO_KEY_RESULT_RTT_MS, PROBE_PROTO_KEY_RESULT_STATUS,
-				      200, PROBE_PROTO_KEY_RESULT_ERROR);
+			r = json_pack(
+			    "{s:s, s:b, s:n, s:i, s:n}", PROBE_PROTO_KEY_RESULT_DATACENTER,
+			    w[i] + 3, PROBE_PROTO_KEY_RESULT_OK, 1, PROBE_PROTO_KEY_RESULT_RTT_MS,
+			    PROBE_PROTO_KEY_RESULT_STATUS, 200, PROBE_PROTO_KEY_RESULT_ERROR);
 			json_array_append_new(results, r);
 			continue;
 		}
@@ -348,7 +352,8 @@ static void step_report(char **w, size_t n)
 		if (strcmp(w[i], "up") == 0) {
 			json_object_set_new(r, PROBE_PROTO_KEY_RESULT_OK, json_true());
 			if (json_is_null(json_object_get(r, PROBE_PROTO_KEY_RESULT_RTT_MS)))
-				json_object_set_new(r, PROBE_PROTO_KEY_RESULT_RTT_MS, json_real(1.0));
+				json_object_set_new(r, PROBE_PROTO_KEY_RESULT_RTT_MS,
+						    json_real(1.0));
 		} else if (strcmp(w[i], "down") == 0) {
 			json_object_set_new(r, PROBE_PROTO_KEY_RESULT_OK, json_false());
 			json_object_set_new(r, PROBE_PROTO_KEY_RESULT_STATUS, json_integer(0));
@@ -444,8 +449,8 @@ static void dc_of_rr(const ldns_rr *rr, char *out, size_t len)
 /* Ask name/type from client with an ECS option for ecs ("ADDR/LEN" or
  * NULL); the datacenters answered go to dcs ("a,b" or "none"), the ECS
  * scope to *scope (-1 without), the rcode to last_rcode. */
-static void ask(const char *name, const char *type, const char *client, const char *ecs,
-		char *dcs, size_t dcs_len, int *scope)
+static void ask(const char *name, const char *type, const char *client, const char *ecs, char *dcs,
+		size_t dcs_len, int *scope)
 {
 	ldns_rr_type t = ldns_get_rr_type_by_name(type);
 	ldns_pkt *q = NULL, *p = NULL;
@@ -494,8 +499,8 @@ static void ask(const char *name, const char *type, const char *client, const ch
 	if (ldns_pkt2wire(&wire, q, &qlen) != LDNS_STATUS_OK)
 		die(2, "cannot make the query");
 	ldns_pkt_free(q);
-	answer_query(snapshot_current(), wire, qlen, &from.u.sa, false, resp, sizeof(resp),
-		     scratch, &res);
+	answer_query(snapshot_current(), wire, qlen, &from.u.sa, false, resp, sizeof(resp), scratch,
+		     &res);
 	free(wire);
 	if (res.action != ANSWER_SEND)
 		die(1, "%s %s: no response", name, type);
@@ -512,7 +517,8 @@ static void ask(const char *name, const char *type, const char *client, const ch
 		char dc[80];
 		const char *last;
 
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A && ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA)
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA)
 			continue;
 		dc_of_rr(rr, dc, sizeof(dc));
 		/* A datacenter with several VIPs counts once, where it first comes. */
@@ -624,8 +630,9 @@ static void join_dcs(json_t *arr, char *out, size_t len)
 	out[0] = '\0';
 	json_array_foreach(arr, i, v)
 	{
-		const char *s = json_is_string(v) ? json_string_value(v)
-						  : json_string_value(json_object_get(v, "datacenter"));
+		const char *s = json_is_string(v)
+				    ? json_string_value(v)
+				    : json_string_value(json_object_get(v, "datacenter"));
 
 		snprintf(out + used, len - used, "%s%s", i > 0 ? "," : "", s != NULL ? s : "?");
 		used = strlen(out);
@@ -727,7 +734,8 @@ static void step_expect(char **w, size_t n)
 			    w[3]);
 	} else if ((strcmp(what, "share") == 0 || strcmp(what, "util") == 0) && n == 4) {
 		json_t *lo = json_object_get(status_dc(st, w[2]), "load");
-		json_t *v = json_object_get(lo, strcmp(what, "share") == 0 ? "share" : "utilisation");
+		json_t *v =
+		    json_object_get(lo, strcmp(what, "share") == 0 ? "share" : "utilisation");
 
 		if (!json_is_number(v))
 			snprintf(got, sizeof(got), "none");
@@ -810,6 +818,26 @@ static void run(size_t from, size_t to)
 	}
 }
 
+/* Remove the work folder (its files, flat). */
+static void remove_workdir(void)
+{
+	DIR *d = opendir(workdir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[sizeof(workdir) + 300];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", workdir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(workdir);
+}
+
 int main(int argc, char **argv)
 {
 	char state[1200];
@@ -833,5 +861,6 @@ int main(int argc, char **argv)
 		free(lines[i]);
 	printf("PASS %s (%llu ms of virtual time)\n", scen_path,
 	       (unsigned long long)(mono - MONO_START));
+	remove_workdir();
 	return 0;
 }
