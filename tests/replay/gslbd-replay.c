@@ -756,6 +756,15 @@ static void step_expect(char **w, size_t n)
 	json_decref(st);
 }
 
+/* Does line start with the word w? */
+static bool first_word_is(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncmp(line, w, n) == 0 &&
+	       (line[n] == '\0' || line[n] == ' ' || line[n] == '\t' || line[n] == ';');
+}
+
 /* Run lines [from, to); REPEAT N ... END blocks nest. */
 static void run(size_t from, size_t to)
 {
@@ -773,9 +782,9 @@ static void run(size_t from, size_t to)
 			size_t end;
 
 			for (end = i + 1; end < to; end++) {
-				if (strncmp(lines[end], "REPEAT ", 7) == 0)
+				if (first_word_is(lines[end], "REPEAT"))
 					depth++;
-				else if (strcmp(lines[end], "END") == 0 && --depth == 0)
+				else if (first_word_is(lines[end], "END") && --depth == 0)
 					break;
 			}
 			if (end == to)
