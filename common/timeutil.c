@@ -29,3 +29,17 @@ uint64_t time_mono_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+static uint64_t real_mono_ms(void *arg)
+{
+	(void)arg;
+	return time_mono_ms();
+}
+
+static uint64_t real_wall_ms(void *arg)
+{
+	(void)arg;
+	return time_wall_ms();
+}
+
+const struct gslb_clock gslb_clock_real = {real_mono_ms, real_wall_ms, NULL};

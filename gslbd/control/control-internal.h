@@ -39,6 +39,7 @@ struct control {
 	size_t zone_name_count;    /* entries at zone_names */
 	struct admin_table *admin; /* operators' overrides */
 	bool debug;                /* -d: keep debug logging across reloads */
+	const struct gslb_clock *clock; /* every time read here (gslb_clock_real by default) */
 	struct health *health;     /* probe-fed health and latency model, or NULL before start */
 	struct load_model *load;   /* utilisations, spill-over shares, least_load ranking (with
 				    * health) */

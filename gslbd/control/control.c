@@ -525,10 +525,10 @@ static struct latency_table *measured_build(struct control *c, const struct conf
 
 void control_start(struct control *c, struct snapshot *snap)
 {
-	uint64_t now = time_mono_ms();
+	uint64_t now = gslb_clock_mono_ms(c->clock);
 
 	c->started_ms = now;
-	c->reloads.last_success_wall_ms = time_wall_ms();
+	c->reloads.last_success_wall_ms = gslb_clock_wall_ms(c->clock);
 	c->health = health_new(snap->config, now);
 	c->load = load_model_new(snap->config, now);
 	c->probe_last_ts = remap_probe_ts(c, NULL, snap->config);
@@ -544,7 +544,13 @@ struct control *control_new(const char *config_path, bool debug)
 	c->config_path = config_path;
 	c->debug = debug;
 	c->history = history_new();
+	c->clock = &gslb_clock_real;
 	return c;
+}
+
+void control_set_clock(struct control *c, const struct gslb_clock *clock)
+{
+	c->clock = clock;
 }
 
 void control_free(struct control *c)
@@ -594,7 +600,7 @@ static void alert(struct control *c, enum config_alert_event event, const char *
 	snprintf(a.subject, sizeof(a.subject), "%s", subject);
 	snprintf(a.reason, sizeof(a.reason), "%s", reason);
 	snprintf(a.trigger, sizeof(a.trigger), "%s", c->trigger);
-	a.wall_ms = time_wall_ms();
+	a.wall_ms = gslb_clock_wall_ms(c->clock);
 	alert_finish(&a);
 	history_event(c->history, &a); /* the status page's history keeps every alert */
 	if (c->alert_sink != NULL)
@@ -660,7 +666,7 @@ static void publish_states(struct control *c)
 		return;
 	}
 	if (latency)
-		snap->latency = measured_build(c, cur->config, time_mono_ms());
+		snap->latency = measured_build(c, cur->config, gslb_clock_mono_ms(c->clock));
 	for (size_t i = 0; i < cur->config->datacenter_count; i++) {
 		const char *name = cur->config->datacenters[i].name;
 		enum admin_state st;
@@ -690,7 +696,7 @@ bool control_publish_maps(struct control *c, const struct snapshot_maps *m)
 	/* the states served now: drains and health changes since the build began hold */
 	snap = snapshot_with_maps(
 	    cur, m, xmalloc(n + 1),
-	    cur->latency != NULL ? measured_build(c, cur->config, time_mono_ms()) : NULL);
+	    cur->latency != NULL ? measured_build(c, cur->config, gslb_clock_mono_ms(c->clock)) : NULL);
 	memcpy(snap->dc_state, cur->dc_state, n + 1);
 	snapshot_publish(snap);
 	if (snap->maps != NULL)
@@ -721,12 +727,13 @@ enum report_verdict control_report(struct control *c, const struct report_auth *
 	size_t probe = 0, count = 0;
 	uint64_t cycle = 0;
 	struct sign_stamp st = {0, 0, 0};
-	uint64_t now = time_mono_ms();
+	uint64_t now = gslb_clock_mono_ms(c->clock);
 	bool changed;
 
 	*accepted = 0;
-	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len, time_wall_ms(),
-			  now, c->probe_last_ts, &probe, &st, why, why_len);
+	v = report_verify(cfg, "POST", PROBE_PROTO_PATH_REPORTS, auth, body, len,
+			  gslb_clock_wall_ms(c->clock), now, c->probe_last_ts, &probe, &st, why,
+			  why_len);
 	if (v == REPORT_OK)
 		v = report_parse(cfg, probe, body, len, &cycle, &results, &count, c->report_skips,
 				 why, why_len);
@@ -772,7 +779,7 @@ const char *control_resign_due(const struct snapshot *snap, uint32_t now)
 void control_tick(struct control *c)
 {
 	const struct config *cfg = snapshot_current()->config;
-	uint64_t now = time_mono_ms();
+	uint64_t now = gslb_clock_mono_ms(c->clock);
 	/* Stale only once the probes have had the time to report. */
 	bool stale = cfg->probe_count > 0 && c->health != NULL &&
 		     now > c->started_ms + cfg->health_freshness_ms;
@@ -780,7 +787,7 @@ void control_tick(struct control *c)
 
 	/* The cause of what a tick changes: time, by the second. */
 	snprintf(c->trigger, sizeof(c->trigger), "tick:%llu",
-		 (unsigned long long)(time_wall_ms() / 1000));
+		 (unsigned long long)(gslb_clock_wall_ms(c->clock) / 1000));
 	for (size_t p = 0; stale && p < cfg->probe_count; p++) {
 		uint64_t age = health_probe_age_ms(c->health, p, now);
 
@@ -790,8 +797,9 @@ void control_tick(struct control *c)
 		alert(c, CONFIG_ALERT_PROBES_STALE, "",
 		      "no probe has reported for longer than health.freshness");
 	c->probes_stale = stale;
-	control_dnssec_check(c, snapshot_current(), (uint32_t)(time_wall_ms() / 1000));
-	(void)history_sample(c->history, snapshot_current(), c->admin, time_wall_ms());
+	control_dnssec_check(c, snapshot_current(),
+			     (uint32_t)(gslb_clock_wall_ms(c->clock) / 1000));
+	(void)history_sample(c->history, snapshot_current(), c->admin, gslb_clock_wall_ms(c->clock));
 	if (c->health == NULL)
 		return;
 	changed = health_tick(c->health, now);
@@ -849,7 +857,7 @@ void control_reload_started(struct control *c, enum control_reload_kind kind)
 	progress_begin();
 	c->reloads.in_progress = true;
 	c->reloads.running = kind;
-	c->reloads.started_wall_ms = time_wall_ms();
+	c->reloads.started_wall_ms = gslb_clock_wall_ms(c->clock);
 }
 
 /* Keep the outcome of a reload for status and metrics; alert a failure. */
@@ -857,7 +865,7 @@ static void reload_record(struct control *c, enum control_reload_kind kind, bool
 			  const char *reason)
 {
 	struct control_reloads *r = &c->reloads;
-	uint64_t now = time_wall_ms();
+	uint64_t now = gslb_clock_wall_ms(c->clock);
 
 	r->runs[kind][ok ? 0 : 1]++;
 	r->has_last = true;
@@ -904,12 +912,12 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 
 			free(c->probe_last_ts);
 			c->probe_last_ts = ts;
-			health_reconfigure(c->health, snap->config, time_mono_ms());
+			health_reconfigure(c->health, snap->config, gslb_clock_mono_ms(c->clock));
 			load_model_reconfigure(c->load, snap->config);
-			(void)load_update(c, snap->config, time_mono_ms());
+			(void)load_update(c, snap->config, gslb_clock_mono_ms(c->clock));
 			make_probe_config(c, snap->config);
 		}
-		snap->latency = measured_build(c, snap->config, time_mono_ms());
+		snap->latency = measured_build(c, snap->config, gslb_clock_mono_ms(c->clock));
 	}
 	control_apply_states(c, snap);
 	if (!same_config) {
@@ -1219,7 +1227,7 @@ int control_admin_set_rev(struct control *c, const char *dc, enum admin_state st
 {
 	const struct snapshot *cur = snapshot_current();
 	const struct config *cfg = cur->config;
-	uint64_t now_ms = time_wall_ms(), removed_since = 0;
+	uint64_t now_ms = gslb_clock_wall_ms(c->clock), removed_since = 0;
 	int64_t revision = 0;
 	int rc = 0;
 

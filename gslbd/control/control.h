@@ -18,6 +18,7 @@
 struct snapshot;
 struct geo_share;
 struct snapshot_maps;
+struct gslb_clock;
 
 /* The control plane's state (opaque; main thread). */
 struct control;
@@ -26,6 +27,11 @@ struct control;
  * outlive the control plane); debug keeps debug logging across reloads.
  * Free with control_free(). */
 struct control *control_new(const char *config_path, bool debug);
+/* Read time from clock (borrowed: it must outlive c) instead of the real
+ * one (gslb_clock_real, the default): every decision the control plane
+ * takes by time (rise, fall, freshness, load steps, stamps of reloads,
+ * overrides and alerts) follows it. Call before control_start(). */
+void control_set_clock(struct control *c, const struct gslb_clock *clock);
 /* Free c and everything control_start() and the reloads made (NULL is fine). */
 void control_free(struct control *c);
 

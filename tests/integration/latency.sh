@@ -8,12 +8,15 @@
 #                after 200 ms: a London client gets eu-west
 #   slow         eu-west now takes 300 ms: London moves to us-east (the next
 #                fastest), while eu-west stays healthy
-#   hysteresis   ap-southeast now takes 90 ms: faster than us-east, but by
-#                less than max(40 %, 10 ms), so London stays on us-east
 #   clear win    ap-southeast answers at once: London moves to it
 #
 # and /v1/status shows the per-region rankings with rtt_ms, /v1/explain
-# reason "latency". (Under valgrind every delay is doubled.)
+# reason "latency". (Under valgrind every delay is doubled.) Each move is
+# waited for with a generous bound: real checks on a busy machine. The
+# smoothing and the hysteresis (a challenger faster by less than max(40 %,
+# 10 ms) does not take over) are asserted sample by sample on a virtual
+# clock in tests/replay/latency.rpl, where a loaded machine's noise cannot
+# reach them.
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -48,9 +51,9 @@ fi
 D_US=$((100 * SCALE))
 D_AP=$((200 * SCALE))
 D_SLOW=$((300 * SCALE))
-# Faster than us-east by 10 %: a quarter of the hysteresis (40 %), so that a
-# loaded machine's noise cannot push it over.
-D_NEAR=$((90 * SCALE))
+# The bound on each move (seconds, x TF): it only catches one that does not
+# happen (a few samples of smoothing are due; tests/replay/latency.rpl).
+MOVE_S=30
 
 declare -A B_PID B_PORT P_PID
 
@@ -253,12 +256,12 @@ grep -q 'ready: probe=probe-eu servers=1 checks=3' "$WORK/probe-eu.log" || fail 
 # ---- baseline -------------------------------------------------------------------
 
 step "baseline: every region ranks eu-west < us-east < ap-southeast"
-wait_until all_ranked 10 || {
+wait_until all_ranked 20 || {
 	show_latency
-	fail "not every region ranks three datacenters within $((10 * TF))s"
+	fail "not every region ranks three datacenters within $((20 * TF))s"
 }
 for r in $REGIONS; do
-	wait_until "status; [ \"\$(order $r)\" = 'eu-west us-east ap-southeast' ]" 10 || {
+	wait_until "status; [ \"\$(order $r)\" = 'eu-west us-east ap-southeast' ]" 20 || {
 		show_latency
 		fail "region $r: expected the order 'eu-west us-east ap-southeast', got '$(order "$r")'"
 	}
@@ -278,7 +281,7 @@ echo "ok: baseline London -> eu-west by latency"
 
 step "eu-west answers after $D_SLOW ms: London moves to us-east"
 backend_restart eu-west "$D_SLOW"
-wait_london us-east 10
+wait_london us-east $MOVE_S
 status
 show_latency
 rtt_less eu-west us-east eu-west ||
@@ -297,46 +300,17 @@ singapore() {
 	assert_rcode NOERROR
 	answer_addrs | head -n 1
 }
-wait_until '[ "$(singapore)" = "$US4" ]' 10 || {
+wait_until '[ "$(singapore)" = "$US4" ]' $MOVE_S || {
 	show_latency
-	qfail "Singapore not moved to us-east within 10s (x$TF)"
+	qfail "Singapore not moved to us-east within ${MOVE_S}s (x$TF)"
 }
 echo "ok: slow eu-west loses London to us-east"
-
-# ---- hysteresis ------------------------------------------------------------------
-
-step "ap-southeast now a little faster than us-east ($D_NEAR vs $D_US ms): no flip"
-backend_restart ap-southeast "$D_NEAR"
-# Wait until the smoothed RTTs have crossed in London's region...
-wait_until "status; rtt_less eu-west ap-southeast us-east" 15 || {
-	show_latency
-	fail "ap-southeast's RTT did not drop below us-east's"
-}
-show_latency
-[ "$(order eu-west)" = "us-east ap-southeast eu-west" ] ||
-	api_fail "eu-west region: hysteresis should keep 'us-east ap-southeast eu-west', got '$(order eu-west)'"
-# ...and sample London's answer for a while: it must not flip.
-n=0
-end=$(($(now_ms) + 3000))
-while [ "$(now_ms)" -lt "$end" ]; do
-	got=$(dc_of "$(london)")
-	[ "$got" = us-east ] || {
-		status
-		show_latency
-		qfail "London flipped to $got although ap-southeast is within the hysteresis"
-	}
-	n=$((n + 1))
-	sleep 0.1
-done
-status
-show_latency
-echo "ok: $n answers in 3 s all us-east (hysteresis)"
 
 # ---- a clear win ------------------------------------------------------------------
 
 step "ap-southeast answers at once: London moves to it"
 backend_restart ap-southeast 0
-wait_london ap-southeast 10
+wait_london ap-southeast $MOVE_S
 status
 show_latency
 explain_london

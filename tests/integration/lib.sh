@@ -166,6 +166,11 @@ gslbd_start() {
 
 	G_LOG=$WORK/${2:-gslbd}.log
 	G_PORTFILE=$WORK/${2:-gslbd}.ports
+	# Without server.state_file gslbd reads and writes the installed
+	# default, shared by every test that runs at the same time: a drain
+	# made by one would take a datacenter out of another's answers.
+	grep -q '^ *state_file:' "$conf" ||
+		fail "$conf names no server.state_file: tests keep theirs in the work dir"
 	rm -f "$G_PORTFILE"
 	: >"$G_LOG"
 	# shellcheck disable=SC2086 # TEST_WRAPPER is a command line on purpose

@@ -12,13 +12,16 @@
 #                load changes nothing while the two others agree
 #   spill        eu-west's demand goes to 160 % of its capacity (its
 #                backend's load follows the share of clients it keeps): its
-#                share goes 0.75, then 0.5, and over 512 client /24s (ECS)
-#                it keeps half, each answer scoped /24, the same /24s each
-#                time; back to 50 % it regains them step by step (0.75, 1)
+#                share goes down in steps of 25 % to 0.5, and over 512 client
+#                /24s (ECS) it keeps half, each answer scoped /24, the same
+#                /24s each time; back to 50 % it regains them step by step
 #   round robin  over 300 queries each address is at each position 100
 #                times, within one per UDP worker (each worker counts alone)
 #
 # /v1/status, /v1/explain and /metrics show loads, utilisations and shares.
+# The steps' sizes and timing (one max_step per load interval) are asserted
+# report by report on a virtual clock in tests/replay/load.rpl; here the
+# shares seen while polling must be steps of that sequence, in order.
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -249,8 +252,10 @@ step "spill: eu-west at 160 % keeps the share that fits, 0.5, by client /24"
 demand us-east 30
 demand eu-west 160
 share_trace eu-west 0.5 $((8 * INTERVAL_MS / 1000 + 5))
+# Polling may miss a step on a busy machine: what it saw must be a part of
+# the sequence, in order.
 case $TRACE in
-"1 0.75 0.5") ;;
+"1 0.75 0.5" | "1 0.5") ;;
 *) fail "eu-west's share went $TRACE, not 1 0.75 0.5 (steps of 25 %)" ;;
 esac
 # settled: at the high-water mark (160 x 0.5 = 80), the share holds
@@ -282,12 +287,9 @@ step "spill: back to 50 % eu-west regains its clients step by step"
 demand eu-west 50
 share_trace eu-west 1 $((8 * INTERVAL_MS / 1000 + 5))
 case $TRACE in
-"0.5 0.75 1") ;;
+"0.5 0.75 1" | "0.5 1") ;;
 *) fail "eu-west's share went $TRACE, not 0.5 0.75 1 (steps of 25 %)" ;;
 esac
-set -- $TRACE_MS
-[ $(($3 - $2)) -ge $((INTERVAL_MS * TF * 9 / 10)) ] ||
-	fail "eu-west's share rose twice within $(($3 - $2)) ms (interval $INTERVAL_MS ms)"
 spill_scan "$WORK/scan3"
 [ "$(awk -v a="$EU4" '$2 == a && $3 == 0' "$WORK/scan3" | wc -l)" -eq 512 ] ||
 	fail "eu-west did not take back every client /24 (scope 0)"

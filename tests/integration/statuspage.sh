@@ -4,7 +4,9 @@
 # (Debian package chromium) loads http://127.0.0.1:PORT/ and
 # tests/integration/statuspage.py reads the DOM through the DevTools
 # protocol. Every datacenter must show up in the table and on the map;
-# killing eu-west's backend must show it down within 3s; a JavaScript
+# killing eu-west's backend must show it down (within a generous 10 s: a
+# browser, probes and checks on a machine that may be busy; how soon gslbd
+# takes it down is tests/replay/failover.rpl's to assert); a JavaScript
 # error or console error fails. Then ap-southeast is drained through the
 # admin API and the page's "Last hour" (GET /v1/history) must show
 # eu-west's health change and the drain on their timelines and in the
@@ -23,7 +25,7 @@ need_probe_tools
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 [ -n "$CHROMIUM" ] || fail "chromium not found: install the Debian package chromium"
 command -v python3 >/dev/null 2>&1 || fail "python3 not found: install the Debian package python3"
-BOUND_MS=3000
+BOUND_MS=10000
 SHOT=$top_builddir/tests/integration/statuspage.png
 SHOT_DOWN=$top_builddir/tests/integration/statuspage-down.png
 SHOT_HISTORY=$top_builddir/tests/integration/statuspage-history.png

@@ -5,7 +5,8 @@
 # IPv6 ECS), and when a backend dies both move the same way. One of them is
 # restarted (SIGTERM, started again with the same state file and API port):
 # a drain made before the restart still holds, and its health is rebuilt
-# from the probes' reports within one report cycle and a margin.
+# from the probes' reports (within a generous bound here; within one report
+# cycle on a virtual clock in tests/replay/restart.rpl).
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -16,9 +17,10 @@ need_probe_tools
 US4=192.0.2.10
 EU4=198.51.100.10
 AP4=203.0.113.10
-# From gslbd.conf.in: the probes report once per check interval.
-CYCLE_MS=500
-MARGIN_MS=1000
+# Real processes on a machine that may be busy: the bound on rebuilding
+# the health only catches one that does not happen. (The probes report once
+# per check interval, 500 ms: tests/replay/restart.rpl asserts one cycle.)
+REBUILD_MS=10000
 # Clients (ECS) and what they get with everything up: "NAME TYPE ECS ADDRS".
 CLIENTS=(
 	"www A 81.2.69.0/24 $EU4"
@@ -152,11 +154,9 @@ api_get /v1/status
 assert_api_code 200
 [ "$(dc_field us-east .admin)" = drain ] || api_fail "B forgot the drain across the restart"
 wait_until '[ "$(dc_health B us-east)$(dc_health B eu-west)$(dc_health B ap-southeast)" = upupup ]' \
-	$(((CYCLE_MS + MARGIN_MS) * 2 / 1000)) || { api_get /v1/status; api_fail "B's health not rebuilt"; }
+	$((REBUILD_MS / 1000)) || { api_get /v1/status; api_fail "B's health not rebuilt"; }
 took=$(($(now_ms) - t0))
-echo "twin: B's health rebuilt ${took}ms after its restart (bound $((CYCLE_MS + MARGIN_MS))ms)"
-[ "$took" -le $(((CYCLE_MS + MARGIN_MS) * TF)) ] ||
-	fail "B's health took ${took}ms to come back, more than $(((CYCLE_MS + MARGIN_MS) * TF))ms"
+echo "twin: B's health rebuilt ${took}ms after its restart (bound ${REBUILD_MS}ms x$TF)"
 use_twin B
 q +subnet=192.0.2.0/24 www.gslb.example.net A
 assert_rcode NOERROR

@@ -1,11 +1,19 @@
 /* dnsflood: a spoofed-source flood and the resolvers caught in it, for the
  * integration test of rate limiting and cookies (tests/integration/rrl.sh).
  *
- *   dnsflood flood ADDR PORT NAME SOURCES SECONDS PPS [VICTIM...]
- *       Send queries for NAME (type A, no EDNS) at PPS in all for SECONDS,
+ *   dnsflood flood [-b BURST] ADDR PORT NAME SOURCES SECONDS PPS [VICTIM...]
+ *       Send PPS x SECONDS queries for NAME (type A, no EDNS) at PPS in all,
  *       in turn from SOURCES addresses 127.X.Y.1, each in a /24 of its own,
  *       and from each VICTIM address (127.0.0.0/8 addresses that stand for
- *       a real resolver whose address is spoofed). Every packet leaves the
+ *       a real resolver whose address is spoofed), BURST packets (default
+ *       1) back to back from each flooding source in its turn (the victims
+ *       send as many, one at a time, spread over the round): a burst larger
+ *       than a rate limit's bucket is over the limit when it arrives,
+ *       however fast or slow the server reads. The pace is kept, not caught
+ *       up: a flooder
+ *       descheduled for a while resumes at PPS (the flood then lasts longer
+ *       than SECONDS) rather than sending its backlog at once, which the
+ *       server's socket buffer would mostly drop. Every packet leaves the
  *       one socket (bound to the wildcard address) with its source address
  *       chosen by IP_PKTINFO, as a packet with a forged source would arrive;
  *       a NAME of the form "*.REST" asks for a new random 8-character label
@@ -13,7 +21,8 @@
  *       on Linux all of 127.0.0.0/8 is local, so the responses come back
  *       and are counted per source. Prints one line of key=value counts:
  *       sent, answered (TC=0), slipped (TC=1), the most answers one source
- *       got, the victims' answers, bytes both ways.
+ *       got, the victims' answers, bytes both ways, and elapsed_ms, the
+ *       time from the first packet to the last.
  *   dnsflood resolver ADDR PORT NAME BIND COUNT INTERVAL_MS cookie|nocookie
  *       A resolver at the address BIND: one warm-up query (printing "ready"
  *       once answered), then COUNT queries INTERVAL_MS apart. Each goes over
@@ -143,11 +152,14 @@ static int source_index(const struct source *src, unsigned nsrc, unsigned total,
 
 static int flood(int argc, char **argv)
 {
+	unsigned burst = 1;
 	struct sockaddr_in server = {.sin_family = AF_INET}, any = {.sin_family = AF_INET};
 	unsigned nsrc, seconds, pps, nvict, total;
 	static struct source src[MAX_SOURCES + MAX_VICTIMS];
+	unsigned *order;
+	size_t cycle;
 	uint8_t query[MAX_MSG], in[BATCH][MAX_MSG], rquery[BATCH][MAX_MSG];
-	bool random_label = strncmp(argv[4], "*.", 2) == 0;
+	bool random_label;
 	uint64_t rnd = 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
 	struct mmsghdr out_msgs[BATCH], in_msgs[BATCH];
 	struct iovec out_iov[BATCH], in_iov[BATCH];
@@ -155,13 +167,22 @@ static int flood(int argc, char **argv)
 	uint8_t in_cmsg[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
 	struct sockaddr_in from[BATCH];
 	size_t qlen;
-	uint64_t start, end, sent = 0, next = 0, answered = 0, slipped = 0, max_answered = 0;
+	uint64_t start, sent = 0, next = 0, answered = 0, slipped = 0, max_answered = 0;
+	uint64_t planned, backlog_max, first_send, last_send = 0, last_recv = 0;
 	uint64_t bytes_in = 0, bytes_out = 0, over_in = 0, slip_bytes = 0, vict_sent = 0,
 		 vict_answered = 0, vict_slipped = 0;
 	int fd, one = 1, buf = 8 << 20;
 
+	if (argc >= 4 && strcmp(argv[2], "-b") == 0) {
+		burst = (unsigned)atoi(argv[3]);
+		if (burst == 0 || burst > BATCH)
+			return 2;
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 8)
 		return 2;
+	random_label = strncmp(argv[4], "*.", 2) == 0;
 	if (inet_pton(AF_INET, argv[2], &server.sin_addr) != 1)
 		return 2;
 	server.sin_port = htons((uint16_t)atoi(argv[3]));
@@ -181,6 +202,24 @@ static int flood(int argc, char **argv)
 			return 2;
 	}
 	total = nsrc + nvict;
+	/* One round of packets: each source sends BURST, the flooding
+	 * sources in bursts, the victims (a real resolver's network, whose
+	 * forged packets come from anywhere) one at a time spread evenly over
+	 * the round, so that their network is under pressure all the time. */
+	cycle = (size_t)total * burst;
+	order = malloc(cycle * sizeof(*order));
+	if (order == NULL)
+		die("malloc");
+	for (size_t p = 0, f = 0, v = 0, vn = (size_t)nvict * burst; p < cycle; p++) {
+		bool victim = (p + 1) * vn / cycle > p * vn / cycle;
+
+		if (victim) {
+			order[p] = nsrc + (unsigned)(v++ % nvict);
+		} else {
+			order[p] = (unsigned)(f / burst);
+			f++;
+		}
+	}
 	if (random_label) {
 		char name[300];
 
@@ -207,12 +246,22 @@ static int flood(int argc, char **argv)
 		in_msgs[i].msg_hdr.msg_iov = &in_iov[i];
 		in_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	start = now_ms();
-	end = start + (uint64_t)seconds * 1000u;
+	planned = (uint64_t)pps * seconds;
+	/* At most 50 ms of packets (and a batch) at once. */
+	backlog_max = pps / 20 > BATCH ? pps / 20 : BATCH;
+	start = first_send = now_ms();
 	for (;;) {
 		uint64_t t = now_ms();
-		uint64_t due = t >= end ? (uint64_t)pps * seconds : (t - start) * pps / 1000u;
+		uint64_t due = (t - start) * pps / 1000u;
 		int n;
+
+		if (due > planned)
+			due = planned;
+		if (due > sent + backlog_max) {
+			/* Behind: resume at the pace, the schedule moved later. */
+			start += (due - sent - backlog_max) * 1000u / pps;
+			due = sent + backlog_max;
+		}
 
 		/* Send what is due, in batches, each from the next source. */
 		while (sent < due) {
@@ -223,7 +272,7 @@ static int flood(int argc, char **argv)
 				struct msghdr *h = &out_msgs[i].msg_hdr;
 				struct cmsghdr *c;
 				struct in_pktinfo pi = {0};
-				struct source *s = &src[(next + i) % total];
+				struct source *s = &src[order[(next + i) % cycle]];
 
 				memset(&out_msgs[i], 0, sizeof(out_msgs[i]));
 				out_iov[i].iov_base = query;
@@ -258,13 +307,15 @@ static int flood(int argc, char **argv)
 				die("sendmmsg");
 			}
 			for (int i = 0; i < done; i++) {
-				struct source *s = &src[(next + (unsigned)i) % total];
+				struct source *s = &src[order[(next + (unsigned)i) % cycle]];
 
 				s->sent++;
 				s->bytes_out += qlen;
 			}
 			next += (unsigned)done;
 			sent += (unsigned)done;
+			if (done > 0)
+				last_send = now_ms();
 		}
 		/* Take the responses. */
 		for (int i = 0; i < BATCH; i++) {
@@ -307,8 +358,14 @@ static int flood(int argc, char **argv)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			die("recvmmsg");
-		if (t >= end + 500)
-			break; /* half a second for the last responses */
+		if (n > 0)
+			last_recv = t;
+		/* The last responses: half a second after the last packet, and
+		 * until none came for a second (a busy server answers late), but
+		 * no more than 5 s. */
+		if (sent == planned && t >= last_send + 500 &&
+		    (t >= last_recv + 1000 || t >= last_send + 5000))
+			break;
 		if (n <= 0) {
 			struct pollfd p = {fd, POLLIN, 0};
 
@@ -335,14 +392,16 @@ static int flood(int argc, char **argv)
 	}
 	printf("sources=%u seconds=%u sent=%llu answered=%llu slipped=%llu max_answered=%llu "
 	       "victim_sent=%llu victim_answered=%llu victim_slipped=%llu bytes_sent=%llu "
-	       "bytes_received=%llu over_limit_bytes_sent=%llu slipped_bytes_received=%llu\n",
+	       "bytes_received=%llu over_limit_bytes_sent=%llu slipped_bytes_received=%llu "
+	       "elapsed_ms=%llu\n",
 	       nsrc, seconds, (unsigned long long)sent, (unsigned long long)answered,
 	       (unsigned long long)slipped, (unsigned long long)max_answered,
 	       (unsigned long long)vict_sent, (unsigned long long)vict_answered,
 	       (unsigned long long)vict_slipped, (unsigned long long)bytes_out,
 	       (unsigned long long)bytes_in, (unsigned long long)over_in,
-	       (unsigned long long)slip_bytes);
+	       (unsigned long long)slip_bytes, (unsigned long long)(last_send - first_send));
 	close(fd);
+	free(order);
 	return 0;
 }
 
@@ -564,7 +623,8 @@ int main(int argc, char **argv)
 		rc = resolver(argc, argv);
 	if (rc == 2)
 		fprintf(stderr,
-			"usage: dnsflood flood ADDR PORT NAME SOURCES SECONDS PPS [VICTIM...]\n"
+			"usage: dnsflood flood [-b BURST] ADDR PORT NAME SOURCES SECONDS PPS "
+			"[VICTIM...]\n"
 			"       dnsflood resolver ADDR PORT NAME BIND COUNT INTERVAL_MS "
 			"cookie|nocookie\n");
 	return rc;
