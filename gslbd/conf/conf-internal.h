@@ -80,6 +80,10 @@ int conf_listen_address_read(struct loader *l, const struct ytree_node *n, const
 int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *path,
 		     uint16_t default_port, bool may_be_empty, struct netaddr **list,
 		     size_t *list_count, struct netacl **acls, size_t *acl_count);
+/* The address prefix at scalar n (path in messages) into *out; what is the
+ * item's kind in "expected X, got Y" messages ("an address prefix"). */
+int conf_prefix_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     const char *what, struct netprefix *out);
 /* A list of address prefixes into *out (caller frees) and *out_count. */
 int conf_prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct netprefix **out, size_t *out_count);

@@ -132,6 +132,35 @@ static int key_ref_read(struct loader *l, const struct ytree_node *n, const char
 				n->scalar);
 }
 
+/* An item of a list of addresses that may also be given as {address, key}
+ * (ipath names it): for a mapping, the key it names (if any) into *key and
+ * *it moved to its address. kpath (len bytes) gets the path of the address
+ * for messages. */
+static int addr_key_read(struct loader *l, const struct ytree_node **it, const char *ipath,
+			 char *kpath, size_t len, int *key)
+{
+	enum { K_ADDR, K_KEY, K_COUNT };
+	static const char *const mkeys[K_COUNT + 1] = {"address", "key", NULL};
+	const struct ytree_node *v[K_COUNT] = {0};
+	int rc;
+
+	snprintf(kpath, len, "%s", ipath);
+	if ((*it)->kind != YTREE_MAP)
+		return 0;
+	if ((rc = conf_map_read(l, *it, ipath, mkeys, v)) != 0)
+		return rc;
+	if (v[K_ADDR] == NULL)
+		return ytree_error_path(&l->r, *it, ipath, "missing required key 'address'");
+	if (v[K_KEY] != NULL) {
+		snprintf(kpath, len, "%s.key", ipath);
+		if ((rc = key_ref_read(l, v[K_KEY], kpath, key)) != 0)
+			return rc;
+	}
+	snprintf(kpath, len, "%s.address", ipath);
+	*it = v[K_ADDR];
+	return 0;
+}
+
 int conf_transfer_acl_read(struct loader *l, const struct ytree_node *n, const char *path,
 			   struct netprefix **out, int **out_keys, size_t *out_count)
 {
@@ -146,42 +175,15 @@ int conf_transfer_acl_read(struct loader *l, const struct ytree_node *n, const c
 	list = xcalloc(count + 1, sizeof(*list));
 	keys = xcalloc(count + 1, sizeof(*keys));
 	for (size_t i = 0; i < count; i++) {
-		enum { K_ADDR, K_KEY, K_COUNT };
-		static const char *const mkeys[K_COUNT + 1] = {"address", "key", NULL};
-		const struct ytree_node *it = conf_list_item(n, items, i), *v[K_COUNT] = {0};
+		const struct ytree_node *it = conf_list_item(n, items, i);
 		char ipath[160], kpath[176];
 
 		conf_item_path(ipath, sizeof(ipath), path, items, i);
 		keys[i] = -1;
-		snprintf(kpath, sizeof(kpath), "%s", ipath);
-		if (it->kind == YTREE_MAP) {
-			if ((rc = conf_map_read(l, it, ipath, mkeys, v)) != 0)
-				goto fail;
-			if (v[K_ADDR] == NULL) {
-				rc = ytree_error_path(&l->r, it, ipath, "missing required key 'address'");
-				goto fail;
-			}
-			if (v[K_KEY] != NULL) {
-				snprintf(kpath, sizeof(kpath), "%s.key", ipath);
-				if ((rc = key_ref_read(l, v[K_KEY], kpath, &keys[i])) != 0)
-					goto fail;
-			}
-			snprintf(kpath, sizeof(kpath), "%s.address", ipath);
-			it = v[K_ADDR];
-		}
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
-			rc = ytree_error_path(&l->r, it, kpath,
-					      "expected an address prefix or {address, key}, got %s",
-					      ytree_node_describe(it));
+		if ((rc = addr_key_read(l, &it, ipath, kpath, sizeof(kpath), &keys[i])) != 0 ||
+		    (rc = conf_prefix_read(l, it, kpath, "an address prefix or {address, key}",
+					   &list[i])) != 0)
 			goto fail;
-		}
-		if (netprefix_parse(it->scalar, &list[i]) != 0) {
-			rc = ytree_error_path(&l->r, it, kpath,
-					      "'%s' is not an address prefix (like 192.0.2.0/24, "
-					      "2001:db8::/32 or one address)",
-					      it->scalar);
-			goto fail;
-		}
 	}
 	*out = list;
 	*out_keys = keys;
@@ -205,29 +207,13 @@ int conf_notify_read(struct loader *l, const struct ytree_node *n, const char *p
 		return rc;
 	list = xcalloc(count + 1, sizeof(*list));
 	for (size_t i = 0; i < count; i++) {
-		enum { K_ADDR, K_KEY, K_COUNT };
-		static const char *const mkeys[K_COUNT + 1] = {"address", "key", NULL};
-		const struct ytree_node *it = conf_list_item(n, items, i), *v[K_COUNT] = {0};
+		const struct ytree_node *it = conf_list_item(n, items, i);
 		char ipath[160], kpath[176];
 
 		conf_item_path(ipath, sizeof(ipath), path, items, i);
 		list[i].key = -1;
-		snprintf(kpath, sizeof(kpath), "%s", ipath);
-		if (it->kind == YTREE_MAP) {
-			if ((rc = conf_map_read(l, it, ipath, mkeys, v)) != 0)
-				goto fail;
-			if (v[K_ADDR] == NULL) {
-				rc = ytree_error_path(&l->r, it, ipath, "missing required key 'address'");
-				goto fail;
-			}
-			if (v[K_KEY] != NULL) {
-				snprintf(kpath, sizeof(kpath), "%s.key", ipath);
-				if ((rc = key_ref_read(l, v[K_KEY], kpath, &list[i].key)) != 0)
-					goto fail;
-			}
-			snprintf(kpath, sizeof(kpath), "%s.address", ipath);
-			it = v[K_ADDR];
-		}
+		if ((rc = addr_key_read(l, &it, ipath, kpath, sizeof(kpath), &list[i].key)) != 0)
+			goto fail;
 		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
 			rc = ytree_error_path(&l->r, it, kpath,
 					      "expected an address or {address, key}, got %s",

@@ -150,6 +150,20 @@ int conf_listen_read(struct loader *l, const struct ytree_node *n, const char *p
 	return 0;
 }
 
+int conf_prefix_read(struct loader *l, const struct ytree_node *n, const char *path,
+		     const char *what, struct netprefix *out)
+{
+	if (n->kind != YTREE_SCALAR || ytree_node_is_null(n))
+		return ytree_error_path(&l->r, n, path, "expected %s, got %s", what,
+					ytree_node_describe(n));
+	if (netprefix_parse(n->scalar, out) != 0)
+		return ytree_error_path(&l->r, n, path,
+					"'%s' is not an address prefix (like 192.0.2.0/24, "
+					"2001:db8::/32 or one address)",
+					n->scalar);
+	return 0;
+}
+
 /* Read a list of prefixes; *out (caller frees) gets them. */
 int conf_prefixes_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct netprefix **out, size_t *out_count)
@@ -167,19 +181,8 @@ int conf_prefixes_read(struct loader *l, const struct ytree_node *n, const char 
 		char ipath[160];
 
 		conf_item_path(ipath, sizeof(ipath), path, items, i);
-		if (it->kind != YTREE_SCALAR || ytree_node_is_null(it)) {
-			rc =
-			    ytree_error_path(&l->r, it, ipath, "expected an address prefix, got %s",
-					     ytree_node_describe(it));
+		if ((rc = conf_prefix_read(l, it, ipath, "an address prefix", &list[i])) != 0)
 			goto fail;
-		}
-		if (netprefix_parse(it->scalar, &list[i]) != 0) {
-			rc = ytree_error_path(&l->r, it, ipath,
-					      "'%s' is not an address prefix (like 192.0.2.0/24, "
-					      "2001:db8::/32 or one address)",
-					      it->scalar);
-			goto fail;
-		}
 	}
 	*out = list;
 	*out_count = count;
