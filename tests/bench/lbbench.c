@@ -51,6 +51,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/latency.h"
 #include "gslbd/dns/lb.h"
+#include "tests/tools/lbtest.h"
 
 #define DC_COUNT 8
 #define CLIENTS  65536
@@ -98,50 +99,13 @@ static const char config_text[] =
     "  - {name: all.example.com, pool: all}\n"
     "  - {name: allrr.example.com, pool: allrr}\n";
 
-static uint64_t next_rand(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * UINT64_C(2685821657736338717);
-}
-
 /* A random client, as check_lb draws them. */
 static struct lb_client random_client(uint64_t *x)
 {
 	static const uint8_t v4_firsts[] = {81, 1, 2, 5, 24, 31, 37, 41, 45, 62, 77, 89, 100,
 					    103, 110, 150, 175, 180, 190, 200, 202, 210, 217};
-	uint64_t r = next_rand(x), r2 = next_rand(x);
-	uint8_t addr[16];
-	struct lb_client c;
-	bool v6 = (r & 3) == 0;
 
-	for (int i = 0; i < 8; i++) {
-		addr[i] = (uint8_t)(r2 >> (8 * i));
-		addr[8 + i] = (uint8_t)(next_rand(x) >> (8 * i));
-	}
-	if (!v6 && (r & 4) != 0)
-		addr[0] = v4_firsts[(r >> 8) % sizeof(v4_firsts)];
-	if (v6 && (r & 4) != 0)
-		addr[0] = (uint8_t)(0x20 | (addr[0] & 0x1f));
-	if ((r & 0x30) == 0) {
-		struct sockaddr_in sin;
-		struct sockaddr_in6 sin6;
-
-		memset(&sin, 0, sizeof(sin));
-		memset(&sin6, 0, sizeof(sin6));
-		sin.sin_family = AF_INET;
-		memcpy(&sin.sin_addr, addr, 4);
-		sin6.sin6_family = AF_INET6;
-		memcpy(&sin6.sin6_addr, addr, 16);
-		lb_client_init(&c, 0, 0, NULL,
-			       v6 ? (const struct sockaddr *)&sin6 : (const struct sockaddr *)&sin);
-	} else {
-		unsigned max = v6 ? 64 : 32;
-
-		lb_client_init(&c, v6 ? 2 : 1, (uint8_t)((r >> 16) % (max + 1)), addr, NULL);
-	}
-	return c;
+	return lbtest_client(x, v4_firsts, sizeof(v4_firsts));
 }
 
 static bool same_answer(const struct lb_decision *a, const struct lb_decision *b)
@@ -183,13 +147,13 @@ static int compare(const char *conf, const char *mmdb, unsigned clients)
 	up = xmalloc(cfg->datacenter_count + 1);
 	for (unsigned i = 0; i < clients; i++) {
 		struct lb_client c = random_client(&x), in;
-		size_t name = (size_t)(next_rand(&x) % cfg->lbname_count);
+		size_t name = (size_t)(lbtest_next(&x) % cfg->lbname_count);
 		uint16_t qtype = (i & 1) ? 28 : QT_A;
 		struct lb_decision a, b, o;
 
 		memset(up, 1, cfg->datacenter_count + 1);
 		if (i % 4 == 0)
-			up[next_rand(&x) % cfg->datacenter_count] = 0;
+			up[lbtest_next(&x) % cfg->datacenter_count] = 0;
 		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &c, i, &a);
 		lb_decide(cfg, geo, NULL, maps, up, NULL, name, qtype, &c, i, &b);
 		if (!same_answer(&a, &b)) {
@@ -200,10 +164,7 @@ static int compare(const char *conf, const char *mmdb, unsigned clients)
 		located += a.loc.has_coords;
 		wider += b.scope < a.scope;
 		/* another client inside the scope returned: the same answer */
-		in = c;
-		for (unsigned bit = b.scope; bit < in.prefix && bit < 128; bit++)
-			if (next_rand(&x) & 1)
-				in.addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		in = lbtest_inside_scope(&c, b.scope, &x);
 		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &in, i, &o);
 		if (!same_answer(&b, &o)) {
 			if (scope_diffs++ < 5)

@@ -20,6 +20,7 @@
 #include "gslbd/control/health.h"
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/snapshot.h"
+#include "tests/tools/lbtest.h"
 
 #define CITY_DB GEO_DATA_DIR "/test-city.mmdb"
 
@@ -1602,66 +1603,12 @@ START_TEST(test_rotate)
 }
 END_TEST
 
-/* xorshift64*: the tests' deterministic random numbers. */
-static uint64_t next_rand(uint64_t *x)
-{
-	*x ^= *x >> 12;
-	*x ^= *x << 25;
-	*x ^= *x >> 27;
-	return *x * UINT64_C(2685821657736338717);
-}
-
-/* A random client: IPv4 anywhere, IPv4 in the test database's networks,
- * IPv6 anywhere or in 2000::/3, by ECS (random prefix) or resolver. */
+/* The clients: IPv4 anywhere or in the test database's networks. */
 static struct lb_client random_client(uint64_t *x)
 {
 	static const uint8_t v4_firsts[] = {81, 192, 203, 45, 37, 41, 62, 10, 2, 89};
-	uint64_t r = next_rand(x), r2 = next_rand(x);
-	uint8_t addr[16];
-	struct lb_client c;
-	bool v6 = (r & 3) == 0;
 
-	for (int i = 0; i < 8; i++) {
-		addr[i] = (uint8_t)(r2 >> (8 * i));
-		addr[8 + i] = (uint8_t)(next_rand(x) >> (8 * i));
-	}
-	if (!v6 && (r & 4) != 0)
-		addr[0] = v4_firsts[(r >> 8) % sizeof(v4_firsts)];
-	if (v6 && (r & 4) != 0)
-		addr[0] = (uint8_t)(0x20 | (addr[0] & 0x1f));
-	if ((r & 0x30) == 0) {
-		struct sockaddr_in sin;
-		struct sockaddr_in6 sin6;
-
-		memset(&sin, 0, sizeof(sin));
-		memset(&sin6, 0, sizeof(sin6));
-		sin.sin_family = AF_INET;
-		memcpy(&sin.sin_addr, addr, 4);
-		sin6.sin6_family = AF_INET6;
-		memcpy(&sin6.sin6_addr, addr, 16);
-		lb_client_init(&c, 0, 0, NULL,
-			       v6 ? (const struct sockaddr *)&sin6 : (const struct sockaddr *)&sin);
-	} else {
-		unsigned max = v6 ? 64 : 32;
-
-		lb_client_init(&c, v6 ? 2 : 1, (uint8_t)((r >> 16) % (max + 1)), addr, NULL);
-	}
-	return c;
-}
-
-/* The same client with the bits from scope to its prefix drawn at random:
- * another client inside the returned scope. */
-static struct lb_client inside_scope(const struct lb_client *c, uint8_t scope, uint64_t *x)
-{
-	struct lb_client o = *c;
-
-	for (unsigned bit = scope; bit < o.prefix && bit < 128; bit++) {
-		uint8_t mask = (uint8_t)(0x80 >> (bit % 8));
-
-		if (next_rand(x) & 1)
-			o.addr[bit / 8] ^= mask;
-	}
-	return o;
+	return lbtest_client(x, v4_firsts, sizeof(v4_firsts));
 }
 
 /* Fail unless a and b answer alike. Plain comparisons, and a Check call only
@@ -1744,7 +1691,7 @@ static struct compared compare_maps(const struct geo_db *db, const struct lb_map
 	out.maps = st.maps;
 	for (unsigned i = 0; i < count; i++) {
 		struct lb_client c = random_client(&x);
-		size_t pool = (size_t)(next_rand(&x) % P_COUNT);
+		size_t pool = (size_t)(lbtest_next(&x) % P_COUNT);
 		uint16_t qtype = (i & 1) ? QT_AAAA : QT_A;
 		struct lb_decision a, b, o;
 		struct lb_client in;
@@ -1757,7 +1704,7 @@ static struct compared compare_maps(const struct geo_db *db, const struct lb_map
 		 * empty region can give a narrower one, which is still true */
 		out.wider += b.scope < a.scope;
 		out.located += a.loc.has_coords;
-		in = inside_scope(&c, b.scope, &x);
+		in = lbtest_inside_scope(&c, b.scope, &x);
 		lb_decide(cfg, db, NULL, NULL, up, &lat_table, pool, qtype, &in, i, &o);
 		assert_same_answer(&b, &o, "inside scope of client", i);
 	}
@@ -2010,7 +1957,7 @@ START_TEST(test_nearest_many)
 			unsigned down = (i % 4) == 0 ? 60 : (i % 4) * 8;
 
 			for (unsigned k = 0; k < MANY; k++)
-				many_up[k] = (next_rand(&r) % 64) >= down;
+				many_up[k] = (lbtest_next(&r) % 64) >= down;
 			lb_decide(cfg, geo, NULL, NULL, many_up, NULL, P_NEAREST, QT_A, &cl, 0, &a);
 			lb_decide(cfg, geo, NULL, maps, many_up, NULL, P_NEAREST, QT_A, &cl, 0, &b);
 			assert_same_answer(&a, &b, "client", i);
