@@ -68,18 +68,8 @@ CONF
 	} >"$KDIR/knot.conf"
 }
 knot_conf m1 m2
-"$KNOTD" -c "$KDIR/knot.conf" >>"$WORK/knot.log" 2>&1 &
-KNOT_PID=$!
-BG_PIDS="$BG_PIDS $KNOT_PID"
-knot_ready() {
-	kill -0 "$KNOT_PID" 2>/dev/null || return 2
-	Q_UDP=$KPORT Q_TCP=$KPORT q +notcp m1.test SOA
-	[ "$(got_rcode)" = NOERROR ]
-}
-wait_until knot_ready 10 || {
-	cat "$WORK/knot.log"
-	fail "knotd does not answer on port $KPORT"
-}
+primary_start "$WORK/knot.log" knotd "$KPORT" m1.test 10 "$KNOTD" -c "$KDIR/knot.conf"
+KNOT_PID=$PRIMARY_PID
 
 listen="\"127.0.0.1:$GPORT\""
 have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
@@ -133,9 +123,7 @@ log_wait 'xfr: zone m1.test: no longer a secondary zone' 2
 answers www.m2.test 192.0.2.2 || qfail "m2 no longer served"
 
 step "a restart with Knot stopped: the members are served from disk"
-kill -TERM "$KNOT_PID"
-wait_exit "$KNOT_PID" 10 || fail "knotd still running"
-BG_PIDS=${BG_PIDS/ $KNOT_PID/}
+primary_stop "$KNOT_PID" knotd
 gslbd_stop
 gslbd_start "$WORK/gslbd.conf"
 answers www.m2.test 192.0.2.2 || qfail "m2 not served from disk after the restart"

@@ -221,6 +221,34 @@ wait_exit() {
 	WAIT_RC=$?
 }
 
+# primary_start LOG WHAT PORT ZONE SECONDS CMD...: run the primary server
+# CMD in the background (output appended to LOG; its pid in PRIMARY_PID and
+# in BG_PIDS) and wait up to SECONDS until it answers ZONE SOA on
+# 127.0.0.1:PORT; fails showing LOG if it does not (WHAT names it).
+primary_start() {
+	local log=$1 what=$2 port=$3 zone=$4 secs=$5
+	shift 5
+	"$@" >>"$log" 2>&1 &
+	PRIMARY_PID=$!
+	BG_PIDS="$BG_PIDS $PRIMARY_PID"
+	wait_until "primary_ready $port $zone" "$secs" || {
+		cat "$log"
+		fail "$what does not answer on port $port"
+	}
+}
+# primary_ready PORT ZONE: the server at PRIMARY_PID answers ZONE SOA.
+primary_ready() {
+	kill -0 "$PRIMARY_PID" 2>/dev/null || return 2
+	Q_UDP=$1 Q_TCP=$1 q +notcp "$2" SOA
+	[ "$(got_rcode)" = NOERROR ]
+}
+# primary_stop PID WHAT: end the server PID started by primary_start.
+primary_stop() {
+	kill -TERM "$1"
+	wait_exit "$1" 10 || fail "$2 still running after SIGTERM"
+	BG_PIDS=${BG_PIDS/ $1/}
+}
+
 # gslbd_alive: the daemon is still running.
 gslbd_alive() {
 	[ -n "$G_PID" ] && kill -0 "$G_PID" 2>/dev/null && ! proc_is_zombie "$G_PID"

@@ -47,18 +47,8 @@ options {
 controls { };
 zone "bind.test" { type primary; file "$BDIR/bind.test.zone"; };
 CONF
-"$NAMED" -g -c "$BDIR/named.conf" -u root >"$WORK/named.log" 2>&1 &
-NAMED_PID=$!
-BG_PIDS="$BG_PIDS $NAMED_PID"
-named_ready() {
-	kill -0 "$NAMED_PID" 2>/dev/null || return 2
-	Q_UDP=$BPORT Q_TCP=$BPORT q +notcp bind.test SOA
-	[ "$(got_rcode)" = NOERROR ]
-}
-wait_until named_ready 15 || {
-	cat "$WORK/named.log"
-	fail "named does not answer on port $BPORT"
-}
+primary_start "$WORK/named.log" named "$BPORT" bind.test 15 "$NAMED" -g -c "$BDIR/named.conf" -u root
+NAMED_PID=$PRIMARY_PID
 
 listen="\"127.0.0.1:$GPORT\""
 have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
@@ -98,7 +88,5 @@ log_wait 'xfr: zone bind.test: NOTIFY' 2
 log_wait 'xfr: zone bind.test: serial 2 by ixfr from' 2
 
 gslbd_stop
-kill -TERM "$NAMED_PID"
-wait_exit "$NAMED_PID" 10 || fail "named still running after SIGTERM"
-BG_PIDS=${BG_PIDS/ $NAMED_PID/}
+primary_stop "$NAMED_PID" named
 echo PASS

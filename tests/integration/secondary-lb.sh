@@ -61,18 +61,8 @@ log:
   - target: stderr
     any: info
 CONF
-"$KNOTD" -c "$KDIR/knot.conf" >>"$WORK/knot.log" 2>&1 &
-KNOT_PID=$!
-BG_PIDS="$BG_PIDS $KNOT_PID"
-knot_ready() {
-	kill -0 "$KNOT_PID" 2>/dev/null || return 2
-	Q_UDP=$KPORT Q_TCP=$KPORT q +notcp lb.test SOA
-	[ "$(got_rcode)" = NOERROR ]
-}
-wait_until knot_ready 10 || {
-	cat "$WORK/knot.log"
-	fail "knotd does not answer on port $KPORT"
-}
+primary_start "$WORK/knot.log" knotd "$KPORT" lb.test 10 "$KNOTD" -c "$KDIR/knot.conf"
+KNOT_PID=$PRIMARY_PID
 
 KSK=$(dnssec_keygen -k lb.test)
 ZSK=$(dnssec_keygen lb.test)
@@ -141,7 +131,5 @@ q www.lb.test A
 section answer | grep -q 'A[[:space:]]*192.0.2.10$' || qfail "the load-balanced name is lost after the change"
 
 gslbd_stop
-kill -TERM "$KNOT_PID"
-wait_exit "$KNOT_PID" 10 || fail "knotd still running"
-BG_PIDS=${BG_PIDS/ $KNOT_PID/}
+primary_stop "$KNOT_PID" knotd
 echo PASS

@@ -87,23 +87,11 @@ log:
 CONF
 
 knot_start() {
-	"$KNOTD" -c "$KDIR/knot.conf" >>"$WORK/knot.log" 2>&1 &
-	KNOT_PID=$!
-	BG_PIDS="$BG_PIDS $KNOT_PID"
-	knot_ready() {
-		kill -0 "$KNOT_PID" 2>/dev/null || return 2
-		Q_UDP=$KPORT Q_TCP=$KPORT q +notcp sec.test SOA
-		[ "$(got_rcode)" = NOERROR ]
-	}
-	wait_until knot_ready 10 || {
-		cat "$WORK/knot.log"
-		fail "knotd does not answer on port $KPORT"
-	}
+	primary_start "$WORK/knot.log" knotd "$KPORT" sec.test 10 "$KNOTD" -c "$KDIR/knot.conf"
+	KNOT_PID=$PRIMARY_PID
 }
 knot_stop() {
-	kill -TERM "$KNOT_PID"
-	wait_exit "$KNOT_PID" 10 || fail "knotd still running after SIGTERM"
-	BG_PIDS=${BG_PIDS/ $KNOT_PID/}
+	primary_stop "$KNOT_PID" knotd
 }
 
 # lib.sh expects ::1 where the machine has it.
