@@ -132,28 +132,9 @@ unbound_start() {
 	local name=$1 up=$2 port dir=$WORK/unbound-$1 pid
 	port=$("$DNSTEST" freeport 127.0.0.1) || fail "no free port for unbound"
 	mkdir -p "$dir"
-	cat >"$dir/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1
-	port: $port
-	do-ip6: no
-	do-not-query-localhost: no
-	username: ""
-	chroot: ""
-	directory: "$dir"
-	pidfile: "$dir/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 1
-	val-log-level: 2
-	module-config: "validator iterator"
-	qname-minimisation: no
-	aggressive-nsec: no
-	prefetch: no
-	cache-max-ttl: 0
-	cache-max-negative-ttl: 0
-	access-control: 127.0.0.0/8 allow
-	local-zone: "test." nodefault
+	{
+		unbound_validator_conf "$dir" "$port"
+		cat <<EOF
 	trust-anchor: "$(ds)"
 remote-control:
 	control-enable: no
@@ -161,6 +142,7 @@ stub-zone:
 	name: "$ZONE."
 	stub-addr: 127.0.0.1@$up
 EOF
+	} >"$dir/unbound.conf"
 	"$UNBOUND" -d -c "$dir/unbound.conf" >"$dir/log" 2>&1 &
 	pid=$!
 	BG_PIDS="$BG_PIDS $pid"

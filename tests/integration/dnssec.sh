@@ -110,29 +110,9 @@ grep -q "presigned.test.zone holds signatures: served as it is" "$G_LOG" ||
 ds() { ldns-key2ds -n -2 "$WORK/keys/$1.key" || fail "ldns-key2ds $1"; }
 UPORT=$("$DNSTEST" freeport 127.0.0.1) || fail "no free port for unbound"
 mkdir -p "$WORK/unbound"
-cat >"$WORK/unbound/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1
-	port: $UPORT
-	do-ip6: no
-	do-not-query-localhost: no
-	username: ""
-	chroot: ""
-	directory: "$WORK/unbound"
-	pidfile: "$WORK/unbound/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 1
-	val-log-level: 2
-	module-config: "validator iterator"
-	qname-minimisation: no
-	aggressive-nsec: no
-	prefetch: no
-	cache-max-ttl: 0
-	cache-max-negative-ttl: 0
-	access-control: 127.0.0.0/8 allow
-	# test. is one of the names Unbound answers itself (RFC 6761): not here.
-	local-zone: "test." nodefault
+{
+	unbound_validator_conf "$WORK/unbound" "$UPORT"
+	cat <<EOF
 	trust-anchor: "$(ds "$KSK")"
 	trust-anchor: "$(ds "$SKSK")"
 	trust-anchor: "$(ds "$PKSK")"
@@ -148,6 +128,7 @@ stub-zone:
 	name: "presigned.test."
 	stub-addr: 127.0.0.1@$G_UDP
 EOF
+} >"$WORK/unbound/unbound.conf"
 "$UNBOUND" -d -c "$WORK/unbound/unbound.conf" >"$WORK/unbound.log" 2>&1 &
 U_PID=$!
 BG_PIDS="$BG_PIDS $U_PID"

@@ -249,6 +249,37 @@ primary_stop() {
 	BG_PIDS=${BG_PIDS/ $1/}
 }
 
+# unbound_validator_conf DIR PORT: the server: options of a validating
+# Unbound on 127.0.0.1:PORT, its files in DIR, that asks servers on
+# localhost and caches nothing; the caller adds trust-anchor lines and the
+# sections after them.
+unbound_validator_conf() {
+	cat <<EOF
+server:
+	interface: 127.0.0.1
+	port: $2
+	do-ip6: no
+	do-not-query-localhost: no
+	username: ""
+	chroot: ""
+	directory: "$1"
+	pidfile: "$1/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	val-log-level: 2
+	module-config: "validator iterator"
+	qname-minimisation: no
+	aggressive-nsec: no
+	prefetch: no
+	cache-max-ttl: 0
+	cache-max-negative-ttl: 0
+	access-control: 127.0.0.0/8 allow
+	# test. is one of the names Unbound answers itself (RFC 6761): not here.
+	local-zone: "test." nodefault
+EOF
+}
+
 # gslbd_alive: the daemon is still running.
 gslbd_alive() {
 	[ -n "$G_PID" ] && kill -0 "$G_PID" 2>/dev/null && ! proc_is_zombie "$G_PID"
