@@ -108,20 +108,6 @@ static struct lb_client random_client(uint64_t *x)
 	return lbtest_client(x, v4_firsts, sizeof(v4_firsts));
 }
 
-static bool same_answer(const struct lb_decision *a, const struct lb_decision *b)
-{
-	bool same = a->pool == b->pool && a->reason == b->reason && a->region == b->region &&
-		    a->empty == b->empty && a->failed_open == b->failed_open &&
-		    a->cname == b->cname && a->chosen_count == b->chosen_count;
-
-	/* a compiled nearest ranking may keep only the first candidates */
-	for (unsigned k = 0; same && k < a->cand_count && k < b->cand_count; k++)
-		same = a->cands[k].dc == b->cands[k].dc;
-	for (unsigned k = 0; same && k < a->chosen_count; k++)
-		same = a->chosen[k] == b->chosen[k];
-	return same;
-}
-
 /* lbbench -c: see the top of the file. */
 static int compare(const char *conf, const char *mmdb, unsigned clients)
 {
@@ -156,7 +142,7 @@ static int compare(const char *conf, const char *mmdb, unsigned clients)
 			up[lbtest_next(&x) % cfg->datacenter_count] = 0;
 		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &c, i, &a);
 		lb_decide(cfg, geo, NULL, maps, up, NULL, name, qtype, &c, i, &b);
-		if (!same_answer(&a, &b)) {
+		if (!lbtest_same_answer(&a, &b)) {
 			if (diffs++ < 5)
 				fprintf(stderr, "client %u name %zu: differs (first %u/%u)\n", i,
 					name, a.chosen[0], b.chosen[0]);
@@ -166,7 +152,7 @@ static int compare(const char *conf, const char *mmdb, unsigned clients)
 		/* another client inside the scope returned: the same answer */
 		in = lbtest_inside_scope(&c, b.scope, &x);
 		lb_decide(cfg, geo, NULL, NULL, up, NULL, name, qtype, &in, i, &o);
-		if (!same_answer(&b, &o)) {
+		if (!lbtest_same_answer(&b, &o)) {
 			if (scope_diffs++ < 5)
 				fprintf(stderr, "client %u name %zu: scope /%u not true\n", i, name,
 					b.scope);

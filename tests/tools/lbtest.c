@@ -64,3 +64,17 @@ struct lb_client lbtest_inside_scope(const struct lb_client *c, uint8_t scope, u
 	}
 	return o;
 }
+
+bool lbtest_same_answer(const struct lb_decision *a, const struct lb_decision *b)
+{
+	bool same = a->pool == b->pool && a->reason == b->reason && a->region == b->region &&
+		    a->empty == b->empty && a->failed_open == b->failed_open &&
+		    a->cname == b->cname && a->chosen_count == b->chosen_count;
+
+	/* a compiled nearest ranking may keep only the first candidates */
+	for (unsigned k = 0; same && k < a->cand_count && k < b->cand_count; k++)
+		same = a->cands[k].dc == b->cands[k].dc;
+	for (unsigned k = 0; same && k < a->chosen_count; k++)
+		same = a->chosen[k] == b->chosen[k];
+	return same;
+}

@@ -5,6 +5,7 @@
 #ifndef TESTS_TOOLS_LBTEST_H
 #define TESTS_TOOLS_LBTEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +22,9 @@ struct lb_client lbtest_client(uint64_t *x, const uint8_t *firsts, size_t n);
 /* The client c with the bits from scope to its prefix drawn at random:
  * another client inside the scope returned for c. */
 struct lb_client lbtest_inside_scope(const struct lb_client *c, uint8_t scope, uint64_t *x);
+
+/* Decisions a and b give the same answer: pool, reason, region, the
+ * candidates both ranked and the datacenters chosen. */
+bool lbtest_same_answer(const struct lb_decision *a, const struct lb_decision *b);
 
 #endif

@@ -1617,16 +1617,7 @@ static struct lb_client random_client(uint64_t *x)
 static void assert_same_answer(const struct lb_decision *a, const struct lb_decision *b,
 			       const char *what, unsigned i)
 {
-	bool same = a->pool == b->pool && a->reason == b->reason && a->region == b->region &&
-		    a->empty == b->empty && a->failed_open == b->failed_open &&
-		    a->cname == b->cname && a->chosen_count == b->chosen_count;
-
-	/* a compiled nearest ranking may keep only the first candidates */
-	for (unsigned k = 0; same && k < a->cand_count && k < b->cand_count; k++)
-		same = a->cands[k].dc == b->cands[k].dc;
-	for (unsigned k = 0; same && k < a->chosen_count; k++)
-		same = a->chosen[k] == b->chosen[k];
-	if (!same)
+	if (!lbtest_same_answer(a, b))
 		ck_abort_msg("%s %u: pool %zu/%zu reason %d/%d region %d/%d chosen %u/%u (first "
 			     "%u/%u)",
 			     what, i, a->pool, b->pool, a->reason, b->reason, a->region, b->region,
