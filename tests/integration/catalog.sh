@@ -71,14 +71,9 @@ knot_conf m1 m2
 primary_start "$WORK/knot.log" knotd "$KPORT" m1.test 10 "$KNOTD" -c "$KDIR/knot.conf"
 KNOT_PID=$PRIMARY_PID
 
-listen="\"127.0.0.1:$GPORT\""
-have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
-cat >"$WORK/gslbd.conf" <<CONF
-server:
-  listen: [$listen]
-  workers: 1
-  state_file: ""
-  storage: storage
+{
+	secondary_conf_head storage
+	cat <<CONF
 api:
   listen: ["127.0.0.1:0"]
 zones:
@@ -86,6 +81,7 @@ zones:
     primaries: ["127.0.0.1:$KPORT"]
     catalog: true
 CONF
+} >"$WORK/gslbd.conf"
 
 # answers NAME ADDRESS: gslbd answers NAME A with ADDRESS.
 answers() {

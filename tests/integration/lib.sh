@@ -280,6 +280,21 @@ server:
 EOF
 }
 
+# secondary_conf_head STORAGE: the server: section of a secondary's
+# gslbd.conf, its zones transferred into STORAGE: GPORT on 127.0.0.1 and on
+# ::1 where the machine has it (lib.sh asks there), one worker, no state.
+secondary_conf_head() {
+	local listen="\"127.0.0.1:$GPORT\""
+	have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
+	cat <<CONF
+server:
+  listen: [$listen]
+  workers: 1
+  state_file: ""
+  storage: $1
+CONF
+}
+
 # gslbd_alive: the daemon is still running.
 gslbd_alive() {
 	[ -n "$G_PID" ] && kill -0 "$G_PID" 2>/dev/null && ! proc_is_zombie "$G_PID"

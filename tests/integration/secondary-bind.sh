@@ -50,14 +50,9 @@ CONF
 primary_start "$WORK/named.log" named "$BPORT" bind.test 15 "$NAMED" -g -c "$BDIR/named.conf" -u root
 NAMED_PID=$PRIMARY_PID
 
-listen="\"127.0.0.1:$GPORT\""
-have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
-cat >"$WORK/gslbd.conf" <<CONF
-server:
-  listen: [$listen]
-  workers: 1
-  state_file: ""
-  storage: storage
+{
+	secondary_conf_head storage
+	cat <<CONF
 api:
   listen: ["127.0.0.1:0"]
 keys:
@@ -68,6 +63,7 @@ zones:
   - name: bind.test
     primaries: [{address: "127.0.0.1:$BPORT", key: xfr-key}]
 CONF
+} >"$WORK/gslbd.conf"
 
 step "start gslbd: the zone comes from BIND by AXFR"
 gslbd_start "$WORK/gslbd.conf"

@@ -66,14 +66,9 @@ KNOT_PID=$PRIMARY_PID
 
 KSK=$(dnssec_keygen -k lb.test)
 ZSK=$(dnssec_keygen lb.test)
-listen="\"127.0.0.1:$GPORT\""
-have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
-cat >"$WORK/gslbd.conf" <<CONF
-server:
-  listen: [$listen]
-  workers: 1
-  state_file: ""
-  storage: storage
+{
+	secondary_conf_head storage
+	cat <<CONF
 api:
   listen: ["127.0.0.1:0"]
 zones:
@@ -99,6 +94,7 @@ names:
   - name: www.lb.test
     pool: primary
 CONF
+} >"$WORK/gslbd.conf"
 
 step "the transferred zone is served signed, with its load-balanced name"
 gslbd_start "$WORK/gslbd.conf"

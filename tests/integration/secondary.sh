@@ -94,17 +94,11 @@ knot_stop() {
 	primary_stop "$KNOT_PID" knotd
 }
 
-# lib.sh expects ::1 where the machine has it.
-listen="\"127.0.0.1:$GPORT\""
-have_ipv6 && listen="$listen, \"[::1]:$GPORT\""
 # gslbd_conf OUT SECRET STORAGE
 gslbd_conf() {
-	cat >"$1" <<CONF
-server:
-  listen: [$listen]
-  workers: 1
-  state_file: ""
-  storage: $3
+	{
+		secondary_conf_head "$3"
+		cat <<CONF
   allow_transfer: [127.0.0.1]
 api:
   listen: ["127.0.0.1:0"]
@@ -116,6 +110,7 @@ zones:
   - name: sec.test
     primaries: [{address: "127.0.0.1:$KPORT", key: xfr-key.}]
 CONF
+	} >"$1"
 }
 gslbd_conf "$WORK/gslbd.conf" "$SECRET" storage
 
