@@ -13,9 +13,7 @@ fi
 . "$top_srcdir/tests/integration/lib.sh"
 need_api_tools
 
-KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
-KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
-[ -x "$KNOTD" ] && [ -x "$KNOTC" ] || fail "knotd/knotc not found (Debian package knot)"
+need_knot
 
 KDIR=$WORK/knot
 mkdir -p "$KDIR" "$WORK/storage"

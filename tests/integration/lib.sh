@@ -221,6 +221,14 @@ wait_exit() {
 	WAIT_RC=$?
 }
 
+# need_knot: KNOTD and KNOTC, Knot's server and control programs (from the
+# environment or the PATH); fails if either is missing.
+need_knot() {
+	KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
+	KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
+	[ -x "$KNOTD" ] && [ -x "$KNOTC" ] || fail "knotd/knotc not found (Debian package knot)"
+}
+
 # primary_start LOG WHAT PORT ZONE SECONDS CMD...: run the primary server
 # CMD in the background (output appended to LOG; its pid in PRIMARY_PID and
 # in BG_PIDS) and wait up to SECONDS until it answers ZONE SOA on

@@ -10,9 +10,7 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 . "$top_srcdir/tests/integration/lib.sh"
 
-KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
-KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
-[ -x "$KNOTD" ] && [ -x "$KNOTC" ] || fail "knotd/knotc not found (Debian package knot)"
+need_knot
 command -v ldns-keygen >/dev/null 2>&1 || fail "ldns-keygen not found (Debian package ldnsutils)"
 
 KDIR=$WORK/knot

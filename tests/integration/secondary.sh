@@ -18,9 +18,7 @@ fi
 . "$top_srcdir/tests/integration/lib.sh"
 need_api_tools
 
-KNOTD=${KNOTD:-$(command -v knotd || echo /usr/sbin/knotd)}
-KNOTC=${KNOTC:-$(command -v knotc || echo /usr/sbin/knotc)}
-[ -x "$KNOTD" ] && [ -x "$KNOTC" ] || fail "knotd/knotc not found (Debian package knot)"
+need_knot
 command -v python3 >/dev/null 2>&1 || fail "python3 not found (Debian package python3)"
 
 KDIR=$WORK/knot
