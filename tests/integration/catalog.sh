@@ -24,21 +24,11 @@ for z in m1 m2 m3; do
 	printf '$ORIGIN %s.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.%s\n' \
 		"$z" "${z#m}" >"$KDIR/$z.test.zone"
 done
-if [ "$(id -u)" -eq 0 ]; then
-	kuser='    user: root:root'
-else
-	kuser=''
-fi
 # knot_conf MEMBER...: Knot's config with these member zones.
 knot_conf() {
 	{
+		knot_conf_head
 		cat <<CONF
-server:
-    rundir: "$KDIR"
-    listen: 127.0.0.1@$KPORT
-$kuser
-database:
-    storage: "$KDIR"
 remote:
   - id: gslbd
     address: 127.0.0.1@$GPORT

@@ -229,6 +229,22 @@ need_knot() {
 	[ -x "$KNOTD" ] && [ -x "$KNOTC" ] || fail "knotd/knotc not found (Debian package knot)"
 }
 
+# knot_conf_head: the server: and database: sections of a Knot config in
+# KDIR listening on 127.0.0.1@KPORT (user root:root when the tests run as
+# root).
+knot_conf_head() {
+	cat <<CONF
+server:
+    rundir: "$KDIR"
+    listen: 127.0.0.1@$KPORT
+CONF
+	[ "$(id -u)" -ne 0 ] || printf '    user: root:root\n'
+	cat <<CONF
+database:
+    storage: "$KDIR"
+CONF
+}
+
 # primary_start LOG WHAT PORT ZONE SECONDS CMD...: run the primary server
 # CMD in the background (output appended to LOG; its pid in PRIMARY_PID and
 # in BG_PIDS) and wait up to SECONDS until it answers ZONE SOA on

@@ -28,14 +28,9 @@ zone() {
 	mv "$KDIR/lb.test.zone.new" "$KDIR/lb.test.zone"
 }
 zone 1
-[ "$(id -u)" -eq 0 ] && kuser='    user: root:root' || kuser=''
-cat >"$KDIR/knot.conf" <<CONF
-server:
-    rundir: "$KDIR"
-    listen: 127.0.0.1@$KPORT
-$kuser
-database:
-    storage: "$KDIR"
+{
+	knot_conf_head
+	cat <<CONF
 remote:
   - id: gslbd
     address: 127.0.0.1@$GPORT
@@ -59,6 +54,7 @@ log:
   - target: stderr
     any: info
 CONF
+} >"$KDIR/knot.conf"
 primary_start "$WORK/knot.log" knotd "$KPORT" lb.test 10 "$KNOTD" -c "$KDIR/knot.conf"
 KNOT_PID=$PRIMARY_PID
 

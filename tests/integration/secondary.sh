@@ -42,18 +42,9 @@ zone 1
 SECRET=$(head -c 32 /dev/urandom | base64)
 BADSECRET=$(head -c 32 /dev/urandom | base64)
 
-if [ "$(id -u)" -eq 0 ]; then
-	kuser='    user: root:root'
-else
-	kuser=''
-fi
-cat >"$KDIR/knot.conf" <<CONF
-server:
-    rundir: "$KDIR"
-    listen: 127.0.0.1@$KPORT
-$kuser
-database:
-    storage: "$KDIR"
+{
+	knot_conf_head
+	cat <<CONF
 key:
   - id: xfr-key.
     algorithm: hmac-sha256
@@ -83,6 +74,7 @@ log:
   - target: stderr
     any: info
 CONF
+} >"$KDIR/knot.conf"
 
 knot_start() {
 	primary_start "$WORK/knot.log" knotd "$KPORT" sec.test 10 "$KNOTD" -c "$KDIR/knot.conf"

@@ -117,14 +117,9 @@ BG_PIDS="$BG_PIDS $NSD_PID"
 
 KDIR=$WORK/knot
 mkdir -p "$KDIR"
-if [ "$(id -u)" -eq 0 ]; then kuser='    user: root:root'; else kuser=''; fi
-cat >"$KDIR/knot.conf" <<CONF
-server:
-    rundir: "$KDIR"
-    listen: 127.0.0.1@$KPORT
-$kuser
-database:
-    storage: "$KDIR"
+{
+	knot_conf_head
+	cat <<CONF
 key:
   - id: knot-key
     algorithm: hmac-sha512
@@ -159,6 +154,7 @@ log:
   - target: stderr
     any: info
 CONF
+} >"$KDIR/knot.conf"
 "$KNOTD" -c "$KDIR/knot.conf" >"$KDIR/knot.log" 2>&1 &
 KNOT_PID=$!
 BG_PIDS="$BG_PIDS $KNOT_PID"
