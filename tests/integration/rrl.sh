@@ -3,10 +3,10 @@
 # source addresses, each far above the rate limit, some of them forging the
 # addresses of a real resolver's network) against the load-balanced name,
 # while two real resolvers in that network keep asking: the one with DNS
-# cookies is answered over UDP (>= 99 %), the one without gets through over
-# TCP after slipped TC=1 answers, every flooding network gets no more than
-# its rate, the bytes sent to sources over their limit stay below the bytes
-# they sent, and the daemon's memory stays put. Then the log-only mode, the
+# cookies is answered over UDP (>= 99 %), the one without gets every answer,
+# over TCP when limited, the forged network is slipped TC=1 answers, every
+# flooding network gets no more than its rate, the bytes sent to sources
+# over their limit stay below the bytes they sent, and the daemon's memory stays put. Then the log-only mode, the
 # access lists of listeners, zones and the API, and BADCOOKIE; random labels
 # under a wildcard from one network are limited as one fixed name is.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -126,6 +126,8 @@ max=$(kv "$WORK/flood.out" max_answered)
 vict=$(kv "$WORK/flood.out" victim_answered)
 [ "$vict" -le "$LIMIT" ] ||
 	fail "the forged resolvers' network got $vict answers, more than $LIMIT (one network, one bucket)"
+[ "$(kv "$WORK/flood.out" victim_slipped)" -gt 0 ] ||
+	fail "the forged resolvers' network was never slipped a TC=1 answer"
 
 step "the bytes sent over the limit stay below the bytes received"
 over_in=$(kv "$WORK/flood.out" over_limit_bytes_sent)
@@ -141,11 +143,17 @@ cu=$(kv "$WORK/cookie.out" udp_answered)
 [ "$((cu * 100))" -ge "$((cq * 99))" ] || fail "answered $cu of $cq over UDP"
 [ "$(kv "$WORK/cookie.out" failed)" -eq 0 ] || fail "the cookie resolver lost queries"
 
-step "the resolver without cookies got through over TCP after slipped answers"
+# Its network's bucket is shared with the forged resolvers, so which of its
+# limited queries are slipped and which dropped (slip: 2 alternates over the
+# whole bucket) depends on how their packets interleave: a dropped one is
+# retried and, after its tries, asked over TCP, as a resolver does. Either
+# way it must get every answer, some over TCP.
+step "the resolver without cookies got every answer, over TCP when limited"
 nq=$(kv "$WORK/nocookie.out" queries)
 [ "$(kv "$WORK/nocookie.out" failed)" -eq 0 ] || fail "the resolver without cookies lost queries"
-[ "$(kv "$WORK/nocookie.out" slipped)" -gt 0 ] || fail "it was never slipped a TC=1 answer"
 [ "$(kv "$WORK/nocookie.out" tcp_answered)" -gt 0 ] || fail "it never got through over TCP"
+[ "$(kv "$WORK/nocookie.out" tcp_answered)" -le "$(($(kv "$WORK/nocookie.out" slipped) + $(kv "$WORK/nocookie.out" timeouts)))" ] ||
+	fail "it went over TCP without being slipped or timing out"
 echo "$nq queries: $(kv "$WORK/nocookie.out" udp_answered) over UDP," \
 	"$(kv "$WORK/nocookie.out" tcp_answered) over TCP"
 
