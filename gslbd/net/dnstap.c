@@ -398,6 +398,10 @@ size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
 		put_str(&t, s->reason != NULL ? s->reason : "unknown");
 		PUT_LIT(&t, " dc=");
 		put_str(&t, s->dcs[0] != '\0' ? s->dcs : "-");
+		if (s->flags & DNSTAP_F_FALLBACK) {
+			PUT_LIT(&t, " fallback=1 asked=");
+			put_str(&t, s->asked);
+		}
 		if (s->flags & DNSTAP_F_FAILED_OPEN)
 			PUT_LIT(&t, " failopen=1");
 		if (s->flags & DNSTAP_F_EMPTY)
