@@ -28,13 +28,15 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/dnstap_ring.h"
 
-#define WRITER_BATCH       64                            /* frames per writev */
+#define WRITER_BATCH       128 /* frames per writev (libfstrm writes 128 at most per call) */
 #define WRITER_FRAME_MAX   (2 * DNSTAP_SLOT_DATA + 2048) /* one encoded message at most */
 #define WRITER_IDLE_MIN_MS 2                             /* first wait when every ring was empty */
 #define WRITER_IDLE_MAX_MS                                                                         \
 	20                    /* the wait doubles while they stay empty: a ring of                 \
 			       * 1024 slots holds 50,000 queries/s for this long */
 #define WRITER_MAX_RINGS 1024 /* DNS threads */
+#define WRITER_FILL_DIV  4    /* after a drain, wait until the busiest ring is about
+			       * 1/WRITER_FILL_DIV full at the rate just seen */
 
 /* Where the messages go. */
 enum sink_kind {
@@ -77,7 +79,8 @@ struct dnstap_writer {
 	struct sink_conf cur;           /* the configuration in use */
 	struct fstrm_writer *fw;        /* the open sink, or NULL */
 	unsigned backoff_ms;            /* wait before the next open after a failure */
-	unsigned idle_ms;               /* wait when the rings are found empty */
+	unsigned idle_ms;               /* wait before the next look at the rings */
+	uint64_t last_drain_ms;         /* monotonic time of the last drain that took some */
 	uint64_t next_open_ms;          /* monotonic time of the next open */
 	bool warned;                    /* a failure was logged since the last success */
 	uint8_t *frames;                /* WRITER_BATCH encoded messages */
@@ -730,6 +733,23 @@ static void take_config(struct dnstap_writer *w)
 	}
 }
 
+/* The wait after a drain that took taken exchanges (from the busiest
+ * ring, most) elapsed_ms after the one before: long enough for the next
+ * drain to fill big writes, short enough that the rings stay far from full
+ * (taken counts every ring: at least the busiest one)
+ * at that rate. One system call and one wake-up then carry many frames. */
+static unsigned pace_ms(const struct dnstap_writer *w, size_t taken, uint64_t elapsed_ms)
+{
+	uint64_t ms;
+
+	if (taken == 0)
+		return WRITER_IDLE_MIN_MS;
+	ms = (uint64_t)w->ring_slots / WRITER_FILL_DIV * (elapsed_ms > 0 ? elapsed_ms : 1) / taken;
+	if (ms < WRITER_IDLE_MIN_MS)
+		return WRITER_IDLE_MIN_MS;
+	return ms > WRITER_IDLE_MAX_MS ? WRITER_IDLE_MAX_MS : (unsigned)ms;
+}
+
 static void *writer_main(void *arg)
 {
 	struct dnstap_writer *w = arg;
@@ -748,9 +768,11 @@ static void *writer_main(void *arg)
 			/* Write what is there; on stop, what is left. */
 			while ((got = drain_batch(w)) > 0 && w->fw != NULL)
 				taken += got;
-			if (taken > 0 && !stop) {
-				w->idle_ms = WRITER_IDLE_MIN_MS;
-				continue;
+			if (taken > 0) {
+				uint64_t now = time_mono_ms();
+
+				w->idle_ms = pace_ms(w, taken, now - w->last_drain_ms);
+				w->last_drain_ms = now;
 			}
 		}
 		if (stop)
