@@ -332,6 +332,11 @@ static void put_uint(struct text *t, uint64_t v)
 	put_mem(t, digits + i, sizeof(digits) - i);
 }
 
+/* A byte a name writes as it is: printable, not a space, '=', '\' or '.'
+ * (bitmap of 0x21..0x7e less those). */
+static const uint64_t plain_map[2] = {0xdfffbffe00000000u, 0x7fffffffefffffffu};
+#define PLAIN(c) ((c) < 128 && (plain_map[(c) >> 6] >> ((c)&63) & 1))
+
 /* The question name of message m (len bytes) in presentation form, with
  * spaces, '=', '\', a dot inside a label and what is not printable as
  * \DDD. false (nothing written) when it has no question. */
@@ -352,12 +357,21 @@ static bool put_qname(struct text *t, const uint8_t *m, size_t len)
 	if (m[off] == 0)
 		put_char(t, '.');
 	while (m[off] != 0) {
-		uint8_t l = m[off++];
+		uint8_t l = m[off++], i, run;
 
-		for (uint8_t i = 0, run = 0; i <= l; i++) {
+		/* The usual label has nothing to escape: one copy. */
+		for (i = 0; i < l && PLAIN(m[off + i]); i++)
+			;
+		if (i == l) {
+			put_mem(t, (const char *)m + off, l);
+			put_char(t, '.');
+			off += l;
+			continue;
+		}
+		for (i = 0, run = 0; i <= l; i++) {
 			uint8_t c = i < l ? m[off + i] : 0;
 
-			if (i < l && c > ' ' && c < 0x7f && c != '=' && c != '\\' && c != '.')
+			if (i < l && PLAIN(c))
 				continue;
 			/* Copy the plain run before c at once, then escape c. */
 			put_mem(t, (const char *)m + off + run, (size_t)(i - run));
@@ -494,6 +508,10 @@ struct pb {
 
 static void pb_varint(struct pb *b, uint64_t v)
 {
+	if (v < 0x80 && b->p < b->end) {
+		*b->p++ = (uint8_t)v; /* keys and most lengths */
+		return;
+	}
 	do {
 		if (b->p == b->end) {
 			b->ok = false;
