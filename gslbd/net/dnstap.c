@@ -506,12 +506,8 @@ struct pb {
 	bool ok;      /* everything fitted */
 };
 
-static void pb_varint(struct pb *b, uint64_t v)
+static void pb_varint_long(struct pb *b, uint64_t v)
 {
-	if (v < 0x80 && b->p < b->end) {
-		*b->p++ = (uint8_t)v; /* keys and most lengths */
-		return;
-	}
 	do {
 		if (b->p == b->end) {
 			b->ok = false;
@@ -520,6 +516,14 @@ static void pb_varint(struct pb *b, uint64_t v)
 		*b->p++ = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
 		v >>= 7;
 	} while (v > 0);
+}
+
+static inline void pb_varint(struct pb *b, uint64_t v)
+{
+	if (v < 0x80 && b->p < b->end)
+		*b->p++ = (uint8_t)v; /* keys and most lengths: one store, inlined */
+	else
+		pb_varint_long(b, v);
 }
 
 static void pb_key(struct pb *b, unsigned field, unsigned type)
