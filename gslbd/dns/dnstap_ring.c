@@ -128,6 +128,12 @@ static void decision_copy(struct dnstap_slot *s, const struct config *cfg,
 	s->continent[0] = '\0';
 	if (d->pool < cfg->pool_count) {
 		append(s->pool, &len, sizeof(s->pool), cfg->pools[d->pool].name);
+		if (d->asked_pool != d->pool && d->asked_pool < cfg->pool_count) {
+			len = 0;
+			s->asked[0] = '\0';
+			append(s->asked, &len, sizeof(s->asked), cfg->pools[d->asked_pool].name);
+			s->flags |= DNSTAP_F_FALLBACK;
+		}
 		s->reason = d->reason == LB_REASON_POLICY
 				? lb_policy_name(cfg->pools[d->pool].policy)
 				: lb_reason_name(d->reason);

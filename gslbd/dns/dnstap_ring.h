@@ -42,6 +42,7 @@ struct dnstap_ring;
 #define DNSTAP_F_QUERY_CUT    0x080u /* the query did not fit the slot: its bytes are left out */
 #define DNSTAP_F_RESPONSE_CUT 0x100u /* the response did not fit: its bytes are left out */
 #define DNSTAP_F_TCP          0x200u /* came over TCP (else UDP) */
+#define DNSTAP_F_FALLBACK     0x400u /* DNSTAP_F_LB: a fallback pool answered, not the name's own */
 
 /* A socket address of either family. */
 union dnstap_addr {
@@ -71,6 +72,7 @@ struct dnstap_slot {
 	char country[3];            /* DNSTAP_F_LB: the client's country, "" when unknown */
 	char continent[3];          /* DNSTAP_F_LB: its continent, "" when unknown */
 	char pool[DNSTAP_NAME_MAX]; /* DNSTAP_F_LB: the pool that answered */
+	char asked[DNSTAP_NAME_MAX]; /* DNSTAP_F_FALLBACK: the name's own pool */
 	char dcs[DNSTAP_DCS_MAX];   /* DNSTAP_F_LB: the datacenters answered, in order,
 				     * comma-separated (cut at a whole name) */
 	uint8_t data[DNSTAP_SLOT_DATA]; /* the query, then the response */

@@ -28,13 +28,15 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/dnstap_ring.h"
 
-#define WRITER_BATCH       64                            /* frames per writev */
+#define WRITER_BATCH       128 /* frames per writev (libfstrm writes 128 at most per call) */
 #define WRITER_FRAME_MAX   (2 * DNSTAP_SLOT_DATA + 2048) /* one encoded message at most */
 #define WRITER_IDLE_MIN_MS 2                             /* first wait when every ring was empty */
 #define WRITER_IDLE_MAX_MS                                                                         \
 	20                    /* the wait doubles while they stay empty: a ring of                 \
 			       * 1024 slots holds 50,000 queries/s for this long */
 #define WRITER_MAX_RINGS 1024 /* DNS threads */
+#define WRITER_FILL_DIV  4    /* after a drain, wait until the busiest ring is about
+			       * 1/WRITER_FILL_DIV full at the rate just seen */
 
 /* Where the messages go. */
 enum sink_kind {
@@ -77,7 +79,8 @@ struct dnstap_writer {
 	struct sink_conf cur;           /* the configuration in use */
 	struct fstrm_writer *fw;        /* the open sink, or NULL */
 	unsigned backoff_ms;            /* wait before the next open after a failure */
-	unsigned idle_ms;               /* wait when the rings are found empty */
+	unsigned idle_ms;               /* wait before the next look at the rings */
+	uint64_t last_drain_ms;         /* monotonic time of the last drain that took some */
 	uint64_t next_open_ms;          /* monotonic time of the next open */
 	bool warned;                    /* a failure was logged since the last success */
 	uint8_t *frames;                /* WRITER_BATCH encoded messages */
@@ -329,6 +332,11 @@ static void put_uint(struct text *t, uint64_t v)
 	put_mem(t, digits + i, sizeof(digits) - i);
 }
 
+/* A byte a name writes as it is: printable, not a space, '=', '\' or '.'
+ * (bitmap of 0x21..0x7e less those). */
+static const uint64_t plain_map[2] = {0xdfffbffe00000000u, 0x7fffffffefffffffu};
+#define PLAIN(c) ((c) < 128 && (plain_map[(c) >> 6] >> ((c)&63) & 1))
+
 /* The question name of message m (len bytes) in presentation form, with
  * spaces, '=', '\', a dot inside a label and what is not printable as
  * \DDD. false (nothing written) when it has no question. */
@@ -349,12 +357,21 @@ static bool put_qname(struct text *t, const uint8_t *m, size_t len)
 	if (m[off] == 0)
 		put_char(t, '.');
 	while (m[off] != 0) {
-		uint8_t l = m[off++];
+		uint8_t l = m[off++], i, run;
 
-		for (uint8_t i = 0, run = 0; i <= l; i++) {
+		/* The usual label has nothing to escape: one copy. */
+		for (i = 0; i < l && PLAIN(m[off + i]); i++)
+			;
+		if (i == l) {
+			put_mem(t, (const char *)m + off, l);
+			put_char(t, '.');
+			off += l;
+			continue;
+		}
+		for (i = 0, run = 0; i <= l; i++) {
 			uint8_t c = i < l ? m[off + i] : 0;
 
-			if (i < l && c > ' ' && c < 0x7f && c != '=' && c != '\\' && c != '.')
+			if (i < l && PLAIN(c))
 				continue;
 			/* Copy the plain run before c at once, then escape c. */
 			put_mem(t, (const char *)m + off + run, (size_t)(i - run));
@@ -398,6 +415,10 @@ size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
 		put_str(&t, s->reason != NULL ? s->reason : "unknown");
 		PUT_LIT(&t, " dc=");
 		put_str(&t, s->dcs[0] != '\0' ? s->dcs : "-");
+		if (s->flags & DNSTAP_F_FALLBACK) {
+			PUT_LIT(&t, " fallback=1 asked=");
+			put_str(&t, s->asked);
+		}
 		if (s->flags & DNSTAP_F_FAILED_OPEN)
 			PUT_LIT(&t, " failopen=1");
 		if (s->flags & DNSTAP_F_EMPTY)
@@ -485,7 +506,7 @@ struct pb {
 	bool ok;      /* everything fitted */
 };
 
-static void pb_varint(struct pb *b, uint64_t v)
+static void pb_varint_long(struct pb *b, uint64_t v)
 {
 	do {
 		if (b->p == b->end) {
@@ -495,6 +516,14 @@ static void pb_varint(struct pb *b, uint64_t v)
 		*b->p++ = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
 		v >>= 7;
 	} while (v > 0);
+}
+
+static inline void pb_varint(struct pb *b, uint64_t v)
+{
+	if (v < 0x80 && b->p < b->end)
+		*b->p++ = (uint8_t)v; /* keys and most lengths: one store, inlined */
+	else
+		pb_varint_long(b, v);
 }
 
 static void pb_key(struct pb *b, unsigned field, unsigned type)
@@ -726,6 +755,23 @@ static void take_config(struct dnstap_writer *w)
 	}
 }
 
+/* The wait after a drain that took taken exchanges (from the busiest
+ * ring, most) elapsed_ms after the one before: long enough for the next
+ * drain to fill big writes, short enough that the rings stay far from full
+ * (taken counts every ring: at least the busiest one)
+ * at that rate. One system call and one wake-up then carry many frames. */
+static unsigned pace_ms(const struct dnstap_writer *w, size_t taken, uint64_t elapsed_ms)
+{
+	uint64_t ms;
+
+	if (taken == 0)
+		return WRITER_IDLE_MIN_MS;
+	ms = (uint64_t)w->ring_slots / WRITER_FILL_DIV * (elapsed_ms > 0 ? elapsed_ms : 1) / taken;
+	if (ms < WRITER_IDLE_MIN_MS)
+		return WRITER_IDLE_MIN_MS;
+	return ms > WRITER_IDLE_MAX_MS ? WRITER_IDLE_MAX_MS : (unsigned)ms;
+}
+
 static void *writer_main(void *arg)
 {
 	struct dnstap_writer *w = arg;
@@ -744,9 +790,11 @@ static void *writer_main(void *arg)
 			/* Write what is there; on stop, what is left. */
 			while ((got = drain_batch(w)) > 0 && w->fw != NULL)
 				taken += got;
-			if (taken > 0 && !stop) {
-				w->idle_ms = WRITER_IDLE_MIN_MS;
-				continue;
+			if (taken > 0) {
+				uint64_t now = time_mono_ms();
+
+				w->idle_ms = pace_ms(w, taken, now - w->last_drain_ms);
+				w->last_drain_ms = now;
 			}
 		}
 		if (stop)

@@ -9,6 +9,15 @@
 # and 1.02x (1 in 100) of off.
 #
 #   tests/bench/dnstap.sh [BUILD-DIR]
+#   tests/bench/dnstap.sh BUILD-DIR cpu
+#
+# The cpu mode measures CPU time instead, system calls included: the three
+# gslbd (off, all, sample) run side by side on SERVER_CPU (0), each with its
+# own fstrm_capture for the sinks, and take a paced dnsload (CPU_RATE
+# queries/s, 20000, for CPU_SECONDS, 10, on CLIENT_CPU, 1) in turn, ROUNDS
+# (5) times; gslbd's utime + stime from /proc/PID/stat around each run,
+# over the responses dnsload got, gives its CPU microseconds per answered
+# query. It prints the medians and the median of the per-round ratios.
 #
 # The load: tests/bench/dnsload paced at RATE queries/s for SECONDS_RUN
 # seconds over the queries of the integration tests' geo zone (load-balanced
@@ -17,6 +26,7 @@
 # KEEP=1 (keep the work directory).
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
+mode=${2:-callgrind}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 GSLBD=${GSLBD:-$build/gslbd/gslbd}
 DNSLOAD=${DNSLOAD:-$build/tests/bench/dnsload}
@@ -25,7 +35,9 @@ SECONDS_RUN=${SECONDS_RUN:-10}
 for t in "$GSLBD" "$DNSLOAD"; do
 	[ -x "$t" ] || { echo "dnstap: no $t (run from a build directory)" >&2; exit 1; }
 done
-for t in valgrind fstrm_capture curl; do
+need="fstrm_capture curl"
+[ "$mode" = cpu ] && need="$need taskset python3" || need="$need valgrind"
+for t in $need; do
 	command -v $t >/dev/null || { echo "dnstap: $t not found" >&2; exit 1; }
 done
 work=$(mktemp -d)
@@ -47,6 +59,78 @@ www.gslb.example.com AAAA 81.2.69.0/24
 static.gslb.example.com A -
 all.gslb.example.com A -
 EOF
+
+# capture TAG: fstrm_capture on $work/TAG.sock into $work/TAG.fstrm, ready.
+capture() {
+	rm -f "$work/$1.sock"
+	fstrm_capture -t protobuf:dnstap.Dnstap -u "$work/$1.sock" -w "$work/$1.fstrm" \
+		>"$work/capture.$1.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 100); do [ -S "$work/$1.sock" ] && break; sleep 0.1; done
+	[ -S "$work/$1.sock" ] || { echo "dnstap: fstrm_capture did not listen" >&2; exit 1; }
+}
+
+if [ "$mode" = cpu ]; then
+	CPU_RATE=${CPU_RATE:-20000}
+	CPU_SECONDS=${CPU_SECONDS:-10}
+	ROUNDS=${ROUNDS:-5}
+	SERVER_CPU=${SERVER_CPU:-0}
+	CLIENT_CPU=${CLIENT_CPU:-1}
+	declare -A gpid gport
+	for tag in off all sample; do
+		cp "$work/base.conf" "$work/$tag.conf"
+		case $tag in
+		all) capture all; printf 'dnstap:\n  socket: %s\n' "$work/all.sock" >>"$work/$tag.conf" ;;
+		sample)
+			capture sample
+			printf 'dnstap:\n  socket: %s\n  sample: 100\n' "$work/sample.sock" \
+				>>"$work/$tag.conf"
+			;;
+		esac
+		(cd "$work" && exec taskset -c "$SERVER_CPU" "$GSLBD" -c "$tag.conf" \
+			--port-file "$tag.ports" >"$work/gslbd.$tag.log" 2>&1) &
+		gpid[$tag]=$!
+		pids="$pids $!"
+	done
+	for tag in off all sample; do
+		for _ in $(seq 300); do grep -q 'ready:' "$work/gslbd.$tag.log" 2>/dev/null && break; sleep 0.1; done
+		gport[$tag]=$(awk '$1 == "dns" && $2 == "udp" { print $4; exit }' "$work/$tag.ports")
+		[ -n "${gport[$tag]}" ] || { echo "dnstap: gslbd ($tag) did not start" >&2; exit 1; }
+	done
+	hz=$(getconf CLK_TCK)
+	# load TAG: one paced run against gslbd TAG; "ROUND TAG us/query responses".
+	load() {
+		local t0 t1 out n
+		t0=$(awk '{ print $14 + $15 }' "/proc/${gpid[$1]}/stat")
+		out=$(taskset -c "$CLIENT_CPU" "$DNSLOAD" -s 127.0.0.1 -p "${gport[$1]}" -d "$work/queries" \
+			-Q "$CPU_RATE" -l "$CPU_SECONDS" -q 200 -T 3)
+		t1=$(awk '{ print $14 + $15 }' "/proc/${gpid[$1]}/stat")
+		n=$(echo "$out" | awk '$1 == "responses:" { print $2 }')
+		awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f %d", t * 1e6 / hz / n, n }'
+	}
+	for tag in off all sample; do load "$tag" >/dev/null; done # warm-up
+	for r in $(seq "$ROUNDS"); do
+		for tag in off all sample; do
+			echo "$r $tag $(load "$tag")" | tee -a "$work/runs"
+		done
+	done
+	echo "dnstap cpu: $ROUNDS rounds x ${CPU_SECONDS}s at $CPU_RATE q/s, gslbd on CPU $SERVER_CPU," \
+		"dnsload on CPU $CLIENT_CPU, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	python3 - "$work/runs" <<'PY'
+import statistics, sys
+cost = {}
+for r, tag, us, n in (l.split() for l in open(sys.argv[1])):
+    cost.setdefault(tag, {})[r] = float(us)
+for tag in ('off', 'all', 'sample'):
+    print('%-8s CPU us/query %.3f' % (tag, statistics.median(cost[tag].values())))
+rat = lambda v: statistics.median(cost[v][r] / cost['off'][r] for r in cost['off'])
+print('all/off %.3f   sample 1/100 / off %.3f  (medians of the per-round ratios)'
+      % (rat('all'), rat('sample')))
+PY
+	echo "per run: taskset -c $CLIENT_CPU dnsload -s 127.0.0.1 -p PORT -d queries" \
+		"-Q $CPU_RATE -l $CPU_SECONDS -q 200 -T 3; CPU = utime + stime of /proc/PID/stat"
+	exit 0
+fi
 
 # run TAG [DNSTAP-LINES]: gslbd under callgrind with that dnstap section,
 # the load, then "TAG queries Ir Ir/query".

@@ -177,6 +177,20 @@ assert_addrs "$US4"
 LON_DRAINED=$LAST_ID
 api_post /v1/datacenters/eu-west/undrain "$TOKEN"
 assert_api_code 200
+
+step "every datacenter of a pool drained: its fallback answers, the record says so"
+for dc in spare-a spare-b; do
+	api_post /v1/datacenters/$dc/drain "$TOKEN"
+	assert_api_code 200
+done
+wait_until 'q fb.gslb.example.com A; [ "$(answer_addrs | tr "\n" " ")" = "$EU4 " ]' 5 ||
+	qfail "fb.gslb.example.com not answered by its fallback (eu-west) with spare-a and spare-b drained"
+ask fb.gslb.example.com -
+FB=$LAST_ID
+for dc in spare-a spare-b; do
+	api_post /v1/datacenters/$dc/undrain "$TOKEN"
+	assert_api_code 200
+done
 N1=$(wc -l <"$SENT")
 wait_until '[ "$(metric gslbd_dnstap_messages_written_total)" -ge $((2 * N1)) ]' 5 ||
 	fail "expected at least $((2 * N1)) messages written, /metrics says $(metric gslbd_dnstap_messages_written_total)"
@@ -219,6 +233,9 @@ assert_decision "$WORK/cap1.fstrm" "$LON" eu-west nearest 81.2.69.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$NYC" us-east nearest 192.0.2.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$SIN" ap-southeast nearest 203.0.113.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$LON_DRAINED" us-east nearest 81.2.69.0/24 24
+got=$(decision "$WORK/cap1.fstrm" "$FB")
+echo "$got" | grep -Eq "\| gslb=1 name=fb\.gslb\.example\.com\. pool=failover reason=failover dc=eu-west fallback=1 asked=spare-fallback( [a-z]+=[^ ]+)* gen=[0-9]+$" ||
+	fail "response $FB (fallback pool): extra should say fallback=1 asked=spare-fallback, got: $got"
 decision "$WORK/cap1.fstrm" "$STATIC" | grep -Eq "^AR $STATIC INET UDP - - - - - \| gslb=0 name=static\.gslb\.example\.com\. gen=[0-9]+$" ||
 	fail "static answer: no policy and gslb=0 expected, got: $(decision "$WORK/cap1.fstrm" "$STATIC")"
 GEN_LON=$(decision "$WORK/cap1.fstrm" "$LON" | sed 's/.* gen=//')

@@ -24,7 +24,8 @@
 	"datacenters:\n"                                                                           \
 	"  - name: us-east\n    latitude: 40.71\n    longitude: -74.01\n    ipv4: 192.0.2.10\n"    \
 	"  - name: eu-west\n    latitude: 53.35\n    longitude: -6.26\n    ipv4: 198.51.100.10\n"  \
-	"pools:\n  - name: web\n    datacenters: [us-east, eu-west]\n    answers: 2\n"
+	"pools:\n  - name: web\n    datacenters: [us-east, eu-west]\n    answers: 2\n"       \
+	"  - name: web-dr\n    datacenters: [us-east]\n"
 
 /* www.example.com A: a query, and a response to it (QR, AA). */
 static const uint8_t query_bytes[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,   0,
@@ -388,6 +389,39 @@ START_TEST(test_encode_static_and_flags)
 }
 END_TEST
 
+/* A fallback pool answered: fallback=1 and the name's own pool, after dc=,
+ * the policy's reason kept. */
+START_TEST(test_encode_fallback)
+{
+	struct query_event ev;
+	const struct dnstap_slot *s;
+	char extra[512];
+
+	dec.asked_pool = 0;
+	dec.pool = 1;
+	dec.chosen_count = 1;
+	dec.chosen[0] = 0;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_ne(s->flags & DNSTAP_F_FALLBACK, 0);
+	dnstap_extra_format(s, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web-dr reason=nearest "
+				"dc=us-east fallback=1 asked=web ecs=81.2.69.0/24 scope=24 gen=42");
+	dnstap_ring_pop(ring);
+	/* The same decision from the name's own pool says nothing of it. */
+	dec.pool = 0;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_eq(s->flags & DNSTAP_F_FALLBACK, 0);
+	dnstap_extra_format(s, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
+				"dc=us-east ecs=81.2.69.0/24 scope=24 gen=42");
+	dnstap_ring_pop(ring);
+}
+END_TEST
+
 START_TEST(test_encode_invalid)
 {
 	struct query_event ev;
@@ -436,6 +470,7 @@ static Suite *dnstap_suite(void)
 	tcase_add_test(enc, test_encode_response);
 	tcase_add_test(enc, test_encode_query);
 	tcase_add_test(enc, test_encode_static_and_flags);
+	tcase_add_test(enc, test_encode_fallback);
 	suite_add_tcase(s, enc);
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(invalid, test_ring_bounds);
