@@ -1423,7 +1423,7 @@ static void setup_lb(void)
 	static const int ext[] = {DC_EXT};
 	static const int big[] = {DC_BIG};
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
-	struct zone_dynamic dyn[LB_NAME_COUNT];
+	struct zone_dynamic dyn[LB_NAME_COUNT] = {{0}};
 	struct zone_source src = {.origin = "gslb.test", .path = LB_ZONE_FILE};
 	struct zone_set *zs = NULL;
 	struct geo_db *db = NULL;
