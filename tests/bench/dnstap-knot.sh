@@ -143,6 +143,7 @@ load() {
 	awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f %d", t * 1e6 / hz / n, n }'
 }
 for tag in $tags; do load "$tag" >/dev/null; done # warm-up
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$ROUNDS"); do
 	for tag in $tags; do
 		echo "$r $tag $(load "$tag")" | tee -a "$work/runs"
@@ -159,7 +160,7 @@ for tag in gslbd-on knot-on; do
 	echo "$tag dnstap file: $(stat -c %s "$work/$tag.fstrm" 2>/dev/null || echo 0) bytes"
 done
 echo "dnstap-knot: $ROUNDS rounds x ${SECONDS_RUN}s at $RATE q/s, servers on CPU $SERVER_CPU," \
-	"dnsload on CPU $CLIENT_CPU, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+	"dnsload on CPU $CLIENT_CPU, $(nproc) CPUs, load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end," \
 	"$("$KNOTD" -V 2>&1 | head -1)"
 python3 - "$work/runs" <<'PY'
 import statistics, sys
