@@ -566,7 +566,8 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 		if (nm->xfr.has)
 			make_view(t, (uint32_t)n);
 	}
-	qsort(t->by_nsec3, t->by_nsec3_count, sizeof(*t->by_nsec3), cmp_by_node);
+	if (t->by_nsec3_count > 1) /* by_nsec3 may be NULL when empty */
+		qsort(t->by_nsec3, t->by_nsec3_count, sizeof(*t->by_nsec3), cmp_by_node);
 	log_info("DNSSEC: %zu load-balanced answer RRsets signed in advance", t->count);
 	*out = t;
 	return 0;
