@@ -51,6 +51,15 @@ deleg_exit() {
 		wait "$G_PID" 2>/dev/null
 		G_PID=
 	fi
+	# What still runs in the namespace (a server that outlived the ip
+	# netns exec that started it) goes with it.
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait_until '[ -z "$(ip netns pids "$NS" 2>/dev/null)" ]' 5 ||
+		for p in $(ip netns pids "$NS" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "/etc/netns/$NS"
 	(exit "$rc")
