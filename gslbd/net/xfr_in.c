@@ -62,7 +62,7 @@ struct szone {
 	bool has_data;            /* a zone file is held */
 	bool expired;             /* it expired (FILE.expired exists) */
 	uint32_t serial, refresh, retry, expire; /* its SOA's */
-	time_t last_ok;                          /* last successful refresh (wall clock) */
+	int64_t last_ok_ms; /* last successful refresh (monotonic ms: a stepped clock moves nothing) */
 	struct szone *next;
 };
 
@@ -448,13 +448,13 @@ static void szone_free(struct szone *z)
 /* Arm the expire timer from the last successful refresh. */
 static void arm_expire(struct szone *z)
 {
-	time_t now = time(NULL);
-	time_t at = z->last_ok + (time_t)at_least(z->expire, XFR_MIN_TIMER);
+	int64_t now = (int64_t)time_mono_ms();
+	int64_t at = z->last_ok_ms + (int64_t)at_least(z->expire, XFR_MIN_TIMER) * 1000;
 
 	evtimer_del(z->expire_ev);
 	if (!z->has_data || z->expired)
 		return;
-	schedule(z->expire_ev, at > now ? (uint32_t)(at - now) : 0);
+	schedule(z->expire_ev, at > now ? (uint32_t)((at - now + 999) / 1000) : 0);
 }
 
 static void on_job_done(evutil_socket_t fd, short what, void *arg)
@@ -484,7 +484,7 @@ static void on_job_done(evutil_socket_t fd, short what, void *arg)
 	} else if (x->stopping) {
 		/* gslbd stops: what was written is read at the next start. */
 	} else if (j->rc == 0) {
-		z->last_ok = time(NULL);
+		z->last_ok_ms = (int64_t)time_mono_ms();
 		z->serial = j->new_serial;
 		z->refresh = j->refresh;
 		z->retry = j->retry;
@@ -607,6 +607,20 @@ static struct szone *find(struct xfr_in *x, const char *name)
 	return NULL;
 }
 
+/*
+ * The monotonic time of a refresh recorded by a file's mtime, from the
+ * file's age on the wall clock. This is the one place the wall clock is
+ * read: a mtime in the future (the clock stepped back) counts as now, and
+ * the expire timer runs on the monotonic clock from then on.
+ */
+static int64_t held_since(time_t mtime)
+{
+	time_t wall = time(NULL);
+	int64_t age = wall > mtime ? (int64_t)(wall - mtime) * 1000 : 0;
+
+	return (int64_t)time_mono_ms() - age; /* before boot when older than that */
+}
+
 /* What the file holds: serial, timers, when last found current. */
 static void read_held(struct szone *z)
 {
@@ -626,7 +640,7 @@ static void read_held(struct szone *z)
 	free(s);
 	s = xasprintf("%s.refreshed", z->file);
 	if (stat(s, &st) == 0 || stat(z->file, &st) == 0)
-		z->last_ok = st.st_mtime;
+		z->last_ok_ms = held_since(st.st_mtime);
 	free(s);
 	log_info("xfr: zone %s: serial %u held in %s%s", z->name, z->serial, z->file,
 		 z->expired ? " (expired)" : "");
