@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,9 +494,19 @@ static void crypto_fail(const char *what)
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 typedef EVP_MAC_CTX hmac_ctx;
 
+/* The HMAC implementation, fetched from the provider once: a fetch per
+ * message was a provider lookup for every signed query. */
+static EVP_MAC *hmac_mac;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+	hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 static hmac_ctx *hmac_new(const struct tsig_key *k)
 {
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC *m;
 	char digest[16];
 	OSSL_PARAM params[2];
 	hmac_ctx *ctx;
@@ -503,10 +514,11 @@ static hmac_ctx *hmac_new(const struct tsig_key *k)
 	snprintf(digest, sizeof(digest), "%s", algs[k->alg].digest);
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
+	pthread_once(&hmac_once, hmac_fetch);
+	m = hmac_mac;
 	if (m == NULL)
 		crypto_fail("EVP_MAC_fetch(HMAC)");
 	ctx = EVP_MAC_CTX_new(m);
-	EVP_MAC_free(m);
 	if (ctx == NULL)
 		crypto_fail("EVP_MAC_CTX_new");
 	if (EVP_MAC_init(ctx, k->secret, k->secret_len, params) != 1)
