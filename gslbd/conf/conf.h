@@ -77,6 +77,8 @@ struct config_zone {
 	uint8_t nsec3_salt[255];        /* dnssec.nsec3.salt (default none) */
 	uint8_t nsec3_salt_len;         /* bytes at nsec3_salt */
 	bool nsec3_opt_out;             /* dnssec.nsec3.opt_out (default false) */
+	unsigned serial_policy;         /* dnssec.serial_policy: an enum zone_serial_policy
+	                                 * (default ZONE_SERIAL_INCREMENT) */
 };
 
 /* One entry of server.xdp: "IFNAME" (every queue) or "IFNAME@QUEUE". */

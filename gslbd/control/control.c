@@ -218,6 +218,7 @@ static void sources_make(const struct config *cfg, const char *const *reread, si
 			sec->salt = z->nsec3_salt;
 			sec->salt_len = z->nsec3_salt_len;
 			sec->opt_out = z->nsec3_opt_out;
+			sec->serial_policy = (enum zone_serial_policy)z->serial_policy;
 			for (size_t k = 0; k < z->key_count; k++) {
 				s->kwhere[s->kused] = xasprintf("%s:%u:%u", cfg->path,
 								z->keys[k].line, z->keys[k].col);
