@@ -149,6 +149,7 @@ gslbd_stop
 conf keep
 cp "$DATA/dnssec/dnssec.test.zone" "$WORK/" && chmod u+w "$WORK/dnssec.test.zone"
 gslbd_start "$WORK/gslbd.conf"
+log_wait "notify: zone=$ZONE serial=2026120301: telling 1 secondaries" 5
 n0=$(grep -c 'DNSSEC: zones signed again' "$G_LOG")
 lines0=$(wc -l <"$G_LOG")
 wait_until '[ "$(grep -c "DNSSEC: zones signed again" "$G_LOG")" -gt "$n0" ]' 30 ||
