@@ -314,6 +314,8 @@ struct config {
 	size_t tsig_key_count;          /* entries at tsig_keys */
 	unsigned journal_max;           /* server.journal_max: bytes of differences kept per
 	                                 * zone for IXFR (0: none, IXFR answered as AXFR) */
+	bool journal_persist;           /* server.journal_persist: each zone's journal kept in
+	                                 * storage as NAME.journal across restarts */
 	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
 	size_t listen_count;            /* entries at listen, >= 1 */
 	struct netacl *listen_acl;      /* who may query each listener (its own acl, else
@@ -453,5 +455,10 @@ void config_free(struct config *cfg);
 /* Print every option with its type, default, range and help (for
  * gslbd --help-config and the man page). */
 void config_print_options(FILE *out);
+
+/* The file of zone name in server.storage: NAME with suffix (".zone",
+ * ".journal"), NAME the zone's name in lower case without its final dot,
+ * '/' as '_'. Caller frees. */
+char *config_storage_file(const struct config *cfg, const char *name, const char *suffix);
 
 #endif

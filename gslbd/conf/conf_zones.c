@@ -221,11 +221,9 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
-/* Where a secondary zone without file is kept: server.storage/NAME.zone,
- * the name in lower case without its final dot (caller frees). */
-static char *storage_file(const struct config *cfg, const char *name)
+char *config_storage_file(const struct config *cfg, const char *name, const char *suffix)
 {
-	char fname[DNAME_STRLEN + 8];
+	char fname[DNAME_STRLEN + 16];
 	size_t len;
 
 	snprintf(fname, sizeof(fname), "%s", name);
@@ -238,8 +236,15 @@ static char *storage_file(const struct config *cfg, const char *name)
 		else if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	}
-	strcat(fname, ".zone");
+	snprintf(fname + strlen(fname), sizeof(fname) - strlen(fname), "%s", suffix);
 	return ytree_path_resolve(cfg->storage, fname);
+}
+
+/* Where a secondary zone without file is kept: server.storage/NAME.zone
+ * (caller frees). */
+static char *storage_file(const struct config *cfg, const char *name)
+{
+	return config_storage_file(cfg, name, ".zone");
 }
 
 /* zones[].primaries: [ADDRESS | {address, key}, ...], read as notify lists are. */

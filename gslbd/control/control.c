@@ -18,6 +18,7 @@
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
 #include "gslbd/control/history.h"
+#include "gslbd/control/journal_store.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
@@ -279,10 +280,13 @@ static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
  * (NULL: none) with the difference of each zone that changed (journal.h). */
 static void add_journals(struct snapshot *snap, const struct snapshot *prev)
 {
-	snapshot_set_journals(snap, journals_next(snap->config, prev != NULL ? prev->zones : NULL,
-						  prev != NULL ? prev->lbsig : NULL,
-						  prev != NULL ? prev->journals : NULL, snap->zones,
-						  snap->lbsig));
+	struct journal **j = journals_next(snap->config, prev != NULL ? prev->zones : NULL,
+					   prev != NULL ? prev->lbsig : NULL,
+					   prev != NULL ? prev->journals : NULL, snap->zones,
+					   snap->lbsig);
+
+	journal_store_sync(snap->config, prev, j, snap->zones);
+	snapshot_set_journals(snap, j);
 }
 
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
@@ -298,6 +302,10 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 	if (rc != 0)
 		return rc;
 	sources_make(cfg, NULL, 0, &s);
+	/* At start, the serials served before the restart, from the journals. */
+	for (size_t i = 0; prev == NULL && i < cfg->zone_count; i++)
+		if (s.src[i].dnssec != NULL)
+			journal_store_serial_before(cfg, i, &s.sec[i]);
 	rc = zone_set_load_prev(s.src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
 				err);
 	sources_fini(&s);
