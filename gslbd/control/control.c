@@ -364,7 +364,10 @@ int control_load_zones(const struct snapshot *base, const char *const *names, si
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, base);
+	return rc;
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)

@@ -5,7 +5,8 @@
 # its SOA refresh is two hours); gslbd restarts on the same port, reads the
 # journal back (it ends at the serial loaded), sends NOTIFY at start, and
 # NSD catches up by IXFR from 01, not AXFR; a second change after the
-# restart goes by IXFR too. The file is replaced atomically and its size
+# restart goes by IXFR too, and so does a third read alone (POST
+# /v1/reload?zone=), which keeps every zone's journal. The file is replaced atomically and its size
 # is bounded. A journal written at another serial, or corrupt, is
 # discarded with a log line and gslbd starts. A zone gslbd signs with
 # serial_policy increment does not go back to its file's serial after a
@@ -32,6 +33,7 @@ cp "$DATA/dnssec/dnssec.test.zone" "$WORK/" && chmod u+w "$WORK/dnssec.test.zone
 KSK=$(dnssec_keygen -k dnssec.test)
 chmod 600 "$WORK"/keys/*.private
 JFILE=$WORK/storage/example.com.journal
+TOKEN=journal-t0ken-0123456789
 
 # conf NOTIFY: gslbd.conf, with NOTIFY to NSD when NOTIFY is yes.
 conf() {
@@ -47,6 +49,7 @@ log:
   level: info
 api:
   listen: ["127.0.0.1:0"]
+  admin_token: "$TOKEN"
 zones:
   - name: example.com
     file: example.com.zone
@@ -168,19 +171,35 @@ wait_until '[ "$(serial "$NPORT" example.com)" = 2024010103 ]' 15 || {
 [ "$(metric 'gslbd_xfr_total{type="ixfr"}')" -gt "$ixfr0" ] || fail "not an IXFR"
 [ "$(metric 'gslbd_xfr_total{type="axfr"}')" -eq 0 ] || fail "an AXFR"
 echo "journal file after two changes: $(stat -c %s "$JFILE") bytes"
+
+step "the zone read again alone (POST /v1/reload?zone=): the journals go on, IXFR"
+ixfr0=$(metric 'gslbd_xfr_total{type="ixfr"}')
+sed -i -e 's/2024010103/2024010104/' -e 's/^www\([[:space:]].*A[[:space:]]*\)192\.0\.2\.82$/www\1192.0.2.83/' \
+	"$WORK/example.com.zone"
+api_post "/v1/reload?zone=example.com" "$TOKEN"
+assert_api_code 200
+wait_until '[ "$(serial "$NPORT" example.com)" = 2024010104 ]' 15 || {
+	cat "$NDIR/nsd.log"
+	fail "NSD does not get the change read alone"
+}
+[ "$(metric 'gslbd_xfr_total{type="ixfr"}')" -gt "$ixfr0" ] || fail "not an IXFR"
+[ "$(metric 'gslbd_xfr_total{type="axfr"}')" -eq 0 ] || fail "an AXFR after a zone read alone"
+q ixfr=2024010101 example.com
+echo "$OUT" | grep -q 'IN[[:space:]]*SOA.* 2024010101 ' || qfail "the journal no longer reaches 2024010101"
+echo "journal file after three changes: $(stat -c %s "$JFILE") bytes"
 gslbd_stop
 
 step "a journal of another serial, or corrupt, is discarded; gslbd starts"
-sed -i 's/2024010103/2024010104/' "$WORK/example.com.zone"
+sed -i 's/2024010104/2024010105/' "$WORK/example.com.zone"
 start
-log_wait "journal: zone example.com: .* was written at serial 2024010103, the zone is at 2024010104: discarded" 5
-q ixfr=2024010103 example.com
+log_wait "journal: zone example.com: .* was written at serial 2024010104, the zone is at 2024010105: discarded" 5
+q ixfr=2024010104 example.com
 [ "$(echo "$OUT" | grep -c 'IN[[:space:]]*SOA')" -eq 2 ] || qfail "IXFR from a discarded journal is not the whole zone"
 gslbd_stop
 head -c 40 "$JFILE" >"$JFILE.cut" && mv "$JFILE.cut" "$JFILE"
 start
 log_wait "journal: zone example.com: $JFILE: checksum mismatch \(truncated or corrupt\): discarded" 5
-[ "$(serial "$G_UDP" example.com)" = 2024010104 ] || fail "gslbd does not serve the zone"
+[ "$(serial "$G_UDP" example.com)" = 2024010105 ] || fail "gslbd does not serve the zone"
 gslbd_stop
 
 kill -TERM "$NSD_PID"
