@@ -1523,6 +1523,21 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 	return zone_set_load_prev(sources, count, NULL, out, err);
 }
 
+/* Re-signing: would signing z again (with src's parameters) remake any of
+ * its signatures? Not while the earliest expires later than refresh from
+ * now: every one would be kept, and z is shared as it is (with a serial
+ * policy, a zone not due keeps its serial). */
+static bool resign_due(const struct zone_source *src, const struct zone *z)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	uint32_t now;
+
+	if (d == NULL || z->keys == NULL || z->sig_expire == 0)
+		return true;
+	now = d->now != 0 ? d->now : (uint32_t)time(NULL);
+	return (int32_t)(z->sig_expire - now) <= (int32_t)d->refresh;
+}
+
 /* zone_set_load_prev(), or with resign zone_set_resign() (prev: cur). */
 static int set_load(const struct zone_source *sources, size_t count, const struct zone_set *prev,
 		    bool resign, struct zone_set **out, struct gslb_err *err)
@@ -1567,8 +1582,10 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 			pz = NULL;
 		stamp = source_stamp(&sources[i], i);
 		if (pz != NULL && !sources[i].reread && pz->stamp != NULL &&
-		    strcmp(pz->stamp, stamp) == 0 && (!resign || pz->keys == NULL)) {
-			/* Unchanged (and, re-signing, not signed here): shared. */
+		    strcmp(pz->stamp, stamp) == 0 &&
+		    (!resign || pz->keys == NULL || !resign_due(&sources[i], pz))) {
+			/* Unchanged (and, re-signing, not signed here or not
+			 * due): shared. */
 			free(stamp);
 			set->zones[i] = zone_ref(pz);
 			set->count = i + 1;

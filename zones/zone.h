@@ -195,10 +195,12 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 int zone_set_load_prev(const struct zone_source *sources, size_t count,
 		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err);
 /* The zones of cur (loaded from sources) signed again without reading a
- * file: each zone signed in memory keeps its records and its keys as
- * loaded, and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again
- * with src->dnssec's times, keeping the RRSIGs that expire later than its
- * refresh from now; every other zone is shared as it is. sources give the
+ * file: each zone signed in memory whose earliest signature expires
+ * within its refresh from now keeps its records and its keys as loaded,
+ * and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again with
+ * src->dnssec's times, keeping the RRSIGs that expire later than its
+ * refresh from now; every other zone (not signed here, or with nothing
+ * due) is shared as it is. sources give the
  * origins, dynamic names and dnssec parameters (their paths and key files
  * are not read); each origin must be a zone of cur (GSLB_ENOENT). cur is
  * only read. Returns as zone_set_load(). */

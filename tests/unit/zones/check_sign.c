@@ -820,7 +820,8 @@ END_TEST
 /* A signed zone whose file and keys did not change is shared by the next
  * load as it is (not read, not signed again); a key file changed makes it
  * read and signed again, keeping the signatures still good; re-signing
- * makes a new zone. */
+ * shares it while nothing is due, and makes a new zone once signatures
+ * expire within refresh. */
 START_TEST(test_reload_shares_signed_zone)
 {
 	struct tkey csk;
@@ -849,9 +850,16 @@ START_TEST(test_reload_shares_signed_zone)
 	ck_assert(same_rrset(sigs_at(zone_set_zone(second, 0), "plain.dnssec.test"),
 			     sigs_at(zone_set_zone(third, 0), "plain.dnssec.test")));
 
-	/* Re-signing makes a new zone with the same records. */
+	/* Nothing due: re-signing shares the zone. */
 	d.keys = ks;
 	d.key_count = 1;
+	ck_assert_msg(zone_set_resign(&src, 1, third, &resigned, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(zone_set_zone(third, 0), zone_set_zone(resigned, 0));
+	zone_set_free(resigned);
+
+	/* Due (refresh reaching past the earliest signature): a new zone with
+	 * the same records. */
+	d.refresh = d.validity;
 	ck_assert_msg(zone_set_resign(&src, 1, third, &resigned, &err) == 0, "%s", err.msg);
 	ck_assert_ptr_ne(zone_set_zone(third, 0), zone_set_zone(resigned, 0));
 	ck_assert_uint_eq(zone_rr_count(zone_set_zone(third, 0)),
