@@ -131,6 +131,7 @@ step "the signed zone: a re-signing moves its serial past the file's"
 wait_until '[ "$(serial "$G_UDP" dnssec.test)" -gt 2026120301 ]' 30 ||
 	fail "dnssec.test was not signed again with a new serial"
 wait_until '[ -s "$WORK/storage/dnssec.test.journal" ]' 5 || fail "no journal file for dnssec.test"
+echo "dnssec.test journal file: $(stat -c %s "$WORK/storage/dnssec.test.journal") bytes"
 # The journal file is written before a version is served: it holds this
 # serial or a later one.
 S_SIGNED=$(serial "$G_UDP" dnssec.test)
