@@ -1204,8 +1204,8 @@ uint32_t zone_serial_next(enum zone_serial_policy p, uint32_t serial, uint32_t n
 
 		if (gmtime_r(&t, &tm) == NULL)
 			return serial + 1;
-		want = (uint32_t)(tm.tm_year + 1900) * 1000000u + (uint32_t)(tm.tm_mon + 1) * 10000u +
-		       (uint32_t)tm.tm_mday * 100u;
+		want = (uint32_t)(tm.tm_year + 1900) * 1000000u +
+		       (uint32_t)(tm.tm_mon + 1) * 10000u + (uint32_t)tm.tm_mday * 100u;
 		break;
 	}
 	default:

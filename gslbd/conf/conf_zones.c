@@ -125,13 +125,11 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 		       struct config_zone *z)
 {
 	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_NSEC3, K_SERIAL, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"keys",	   "validity", "refresh",
-						      "inception", "denial",   "nsec3",
-						      "serial_policy", NULL};
+	static const char *const keys[K_COUNT + 1] = {
+	    "keys", "validity", "refresh", "inception", "denial", "nsec3", "serial_policy", NULL};
 	static const char *const denials[] = {"nsec", "nsec3", NULL};
 	/* In the order of enum zone_serial_policy. */
-	static const char *const policies[] = {"keep", "increment", "unixtime", "dateserial",
-					       NULL};
+	static const char *const policies[] = {"keep", "increment", "unixtime", "dateserial", NULL};
 	unsigned policy;
 	const struct ytree_node *v[K_COUNT] = {0};
 	struct ytree_node *const *items;

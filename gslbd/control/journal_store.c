@@ -73,8 +73,8 @@ static bool read_back(const struct config *cfg, size_t i, const struct zone *z, 
 		journal_unref(j);
 		return false;
 	}
-	log_info("journal: zone %s: %zu difference%s read from %s%s", cfg->zones[i].name,
-		 j->count, j->count == 1 ? "" : "s", path,
+	log_info("journal: zone %s: %zu difference%s read from %s%s", cfg->zones[i].name, j->count,
+		 j->count == 1 ? "" : "s", path,
 		 j->count > 0 ? "" : " (none: IXFR from an older serial gets the whole zone)");
 	journal_unref(journals[i]);
 	journals[i] = j;
@@ -98,9 +98,14 @@ void journal_store_sync(const struct config *cfg, const struct snapshot *prev,
 		if (prev != NULL && prev_journal(prev, z) == journals[i])
 			continue;
 		path = config_storage_file(cfg, cfg->zones[i].name, ".journal");
-		if ((prev != NULL || !read_back(cfg, i, z, path, journals)) &&
-		    journal_file_write(path, zone_origin(z), zone_serial(z), journals[i], &err) != 0)
-			log_warn("journal: zone %s: %s", cfg->zones[i].name, err.msg);
+		/* At start, a file that checks out is what it should hold. */
+		if (prev != NULL || !read_back(cfg, i, z, path, journals)) {
+			int rc = journal_file_write(path, zone_origin(z), zone_serial(z),
+						    journals[i], &err);
+
+			if (rc != 0)
+				log_warn("journal: zone %s: %s", cfg->zones[i].name, err.msg);
+		}
 		free(path);
 	}
 }

@@ -23,12 +23,12 @@
  *   count x [ from (4) | to (4) | del_count (4) | del_len (4) | add_count (4) |
  *             add_len (4) | del_len bytes | add_len bytes ] |
  *   FNV-1a 64 of everything before it (8) */
-#define JF_MAGIC "GSLBDJNL"
-#define JF_VERSION 1u
+#define JF_MAGIC     "GSLBDJNL"
+#define JF_VERSION   1u
 #define JF_FLAG_SKIP 1u
-#define JF_HEAD 28 /* magic to count */
+#define JF_HEAD      28 /* magic to count */
 #define JF_DIFF_HEAD 24
-#define JF_SUM 8
+#define JF_SUM       8
 
 static uint64_t fnv1a(const uint8_t *p, size_t len)
 {
@@ -267,8 +267,7 @@ static int parse(const uint8_t *p, size_t len, const uint8_t *origin, size_t max
 		d->add_count = get32(p + o + 16);
 		d->add_len = al;
 		o += JF_DIFF_HEAD;
-		if ((i > 0 && d->from != last) ||
-		    !records_ok(p + o, dl, d->del_count, d->from) ||
+		if ((i > 0 && d->from != last) || !records_ok(p + o, dl, d->del_count, d->from) ||
 		    !records_ok(p + o + dl, al, d->add_count, d->to)) {
 			diff_free(d);
 			*why = "malformed difference";
@@ -285,7 +284,8 @@ static int parse(const uint8_t *p, size_t len, const uint8_t *origin, size_t max
 		j = next;
 	}
 	if (o != len || (count > 0 && last != *serial)) {
-		*why = o != len ? "trailing bytes" : "the last difference does not reach the serial";
+		*why =
+		    o != len ? "trailing bytes" : "the last difference does not reach the serial";
 		goto fail;
 	}
 	if (flags & JF_FLAG_SKIP) {

@@ -36,9 +36,9 @@ static struct zone_set *load(const char *origin, const char *text)
 	return set;
 }
 
-#define HEAD(serial)                                                                       \
-	"$ORIGIN example.com.\n$TTL 300\n"                                                 \
-	"@ SOA ns1 host " serial " 7200 3600 1209600 300\n"                                \
+#define HEAD(serial)                                                                               \
+	"$ORIGIN example.com.\n$TTL 300\n"                                                         \
+	"@ SOA ns1 host " serial " 7200 3600 1209600 300\n"                                        \
 	"@ NS ns1\nns1 A 192.0.2.53\n"
 
 /* A journal of example.com from 1 to 2 to 3; *origin set. */
@@ -50,13 +50,12 @@ static struct journal *make(uint8_t *origin)
 	struct journal *a, *b, *c;
 
 	a = journal_append(NULL, NULL, 1 << 20);
-	b = journal_append(a, journal_diff_make(zone_set_zone(v1, 0), NULL, zone_set_zone(v2, 0),
-						NULL),
-			   1 << 20);
-	c = journal_append(b, journal_diff_make(zone_set_zone(v2, 0), NULL, zone_set_zone(v3, 0),
-						NULL),
-			   1 << 20);
-	memcpy(origin, zone_origin(zone_set_zone(v1, 0)), dname_len(zone_origin(zone_set_zone(v1, 0))));
+	b = journal_append(
+	    a, journal_diff_make(zone_set_zone(v1, 0), NULL, zone_set_zone(v2, 0), NULL), 1 << 20);
+	c = journal_append(
+	    b, journal_diff_make(zone_set_zone(v2, 0), NULL, zone_set_zone(v3, 0), NULL), 1 << 20);
+	memcpy(origin, zone_origin(zone_set_zone(v1, 0)),
+	       dname_len(zone_origin(zone_set_zone(v1, 0))));
 	journal_unref(a);
 	journal_unref(b);
 	zone_set_free(v1);
@@ -125,7 +124,8 @@ static int read_walk(const uint8_t *origin)
 		uint32_t ttl, n = 0;
 		size_t pos = 0;
 
-		while (journal_rr_next(d->del, d->del_len, &pos, &owner, &type, &ttl, &rd, &rdlen) == 0)
+		while (journal_rr_next(d->del, d->del_len, &pos, &owner, &type, &ttl, &rd,
+				       &rdlen) == 0)
 			n++;
 		ck_assert_uint_eq(n, d->del_count);
 		ck_assert_uint_eq(pos, d->del_len);
@@ -263,7 +263,8 @@ START_TEST(test_corrupt_resealed)
 		for (int e = 0; e < edits; e++) {
 			size_t at = (size_t)rand() % (len - 8);
 
-			p[at] = round % 3 == 0 ? (uint8_t)rand() : (uint8_t)(p[at] ^ (1u << (rand() % 8)));
+			p[at] = round % 3 == 0 ? (uint8_t)rand()
+					       : (uint8_t)(p[at] ^ (1u << (rand() % 8)));
 		}
 		reseal(p, len);
 		spill(p, len);
