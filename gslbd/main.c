@@ -434,6 +434,7 @@ int main(int argc, char **argv)
 	api_describe(d.api, http, sizeof(http));
 	log_info("ready: %s%s", where, http);
 	sdnotify_ready(snap);
+	reloader_notify_all(d.reloader);
 	geocompile_kick(d.maps);
 	if (sdnotify_is_enabled()) {
 		static bool watchdog;

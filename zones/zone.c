@@ -18,6 +18,7 @@
 #include "common/xalloc.h"
 #include "zones/dname.h"
 #include "zones/sign.h"
+#include "zones/xfr.h"
 #include "zones/zone-internal.h"
 
 /* Loading goes in three steps. Parsing turns each ldns record into a small
@@ -1187,6 +1188,74 @@ static int add_records(struct loader *ld, const struct zone *z, bool drop_signed
 	return rc;
 }
 
+uint32_t zone_serial_next(enum zone_serial_policy p, uint32_t serial, uint32_t now)
+{
+	uint32_t want;
+
+	switch (p) {
+	case ZONE_SERIAL_KEEP:
+		return serial;
+	case ZONE_SERIAL_UNIXTIME:
+		want = now;
+		break;
+	case ZONE_SERIAL_DATESERIAL: {
+		time_t t = (time_t)now;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm) == NULL)
+			return serial + 1;
+		want = (uint32_t)(tm.tm_year + 1900) * 1000000u +
+		       (uint32_t)(tm.tm_mon + 1) * 10000u + (uint32_t)tm.tm_mday * 100u;
+		break;
+	}
+	default:
+		return serial + 1;
+	}
+	return zone_serial_newer(want, serial) ? want : serial + 1;
+}
+
+/* Write serial into z's SOA (z is being built: its arena is its own). */
+static void set_serial(struct zone *z, uint32_t serial)
+{
+	uint8_t *rd = (uint8_t *)(uintptr_t)z->soa->rdata + 2;
+	size_t len = (size_t)z->soa->rdata[0] << 8 | z->soa->rdata[1], o = 0;
+	uint8_t name[DNAME_MAXLEN];
+
+	if (dname_unpack(rd, len, &o, name, false) < 0 ||
+	    dname_unpack(rd, len, &o, name, false) < 0 || o + 20 != len)
+		return; /* finish() checked it */
+	rd[o] = (uint8_t)(serial >> 24);
+	rd[o + 1] = (uint8_t)(serial >> 16);
+	rd[o + 2] = (uint8_t)(serial >> 8);
+	rd[o + 3] = (uint8_t)serial;
+	z->serial = serial;
+}
+
+/* The serial policy of src for z, about to be signed, when before (NULL:
+ * none) or the serial src names was served before. */
+static void apply_serial_policy(const struct zone_source *src, struct zone *z,
+				const struct zone *before)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	uint32_t last, now, serial;
+
+	if (d->serial_policy == ZONE_SERIAL_KEEP || z->soa == NULL)
+		return;
+	if (before != NULL && before->soa != NULL)
+		last = before->serial;
+	else if (d->has_serial_before)
+		last = d->serial_before;
+	else
+		return;
+	if (zone_serial_newer(z->serial, last))
+		return; /* the file's serial moved on: it stands */
+	now = d->now != 0 ? d->now : (uint32_t)time(NULL);
+	serial = zone_serial_next(d->serial_policy, last, now);
+	log_info("zone %s: serial %u (file %u, served before %u)", src->origin, serial, z->serial,
+		 last);
+	set_serial(z, serial);
+}
+
 /* Sign the unsigned zone *z: add the DNSKEY, NSEC and RRSIG records by
  * compiling it again with them. The keys are read from src's files, or,
  * with keep_keys, copied from prev (a re-signing that reads nothing). */
@@ -1207,6 +1276,7 @@ static int sign_zone(const struct zone_source *src, struct zone *z, const struct
 		rc = load_keys(src, z, &ks, err);
 	if (rc != 0)
 		return rc;
+	apply_serial_policy(src, z, prev);
 	rc = zone_sign_extras(z, ks, src, prev != NULL && prev->keys != NULL ? prev : NULL, &ex,
 			      err);
 	if (rc != 0) {
@@ -1396,8 +1466,9 @@ static char *source_stamp(const struct zone_source *src, size_t index)
 	if (src->dnssec != NULL) {
 		const struct zone_dnssec *d = src->dnssec;
 
-		sbuf_add(&b, "|s:%u:%u:%u:%u:%d:%u:%d:", d->validity, d->inception, d->refresh,
-			 d->now, d->nsec3 ? 1 : 0, (unsigned)d->iterations, d->opt_out ? 1 : 0);
+		sbuf_add(&b, "|s:%u:%u:%u:%u:%d:%u:%d:%d:", d->validity, d->inception, d->refresh,
+			 d->now, d->nsec3 ? 1 : 0, (unsigned)d->iterations, d->opt_out ? 1 : 0,
+			 (int)d->serial_policy);
 		for (size_t i = 0; i < d->salt_len; i++)
 			sbuf_add(&b, "%02x", d->salt[i]);
 		for (size_t i = 0; i < d->key_count; i++) {
@@ -1452,6 +1523,21 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 	return zone_set_load_prev(sources, count, NULL, out, err);
 }
 
+/* Re-signing: would signing z again (with src's parameters) remake any of
+ * its signatures? Not while the earliest expires later than refresh from
+ * now: every one would be kept, and z is shared as it is (with a serial
+ * policy, a zone not due keeps its serial). */
+static bool resign_due(const struct zone_source *src, const struct zone *z)
+{
+	const struct zone_dnssec *d = src->dnssec;
+	uint32_t now;
+
+	if (d == NULL || z->keys == NULL || z->sig_expire == 0)
+		return true;
+	now = d->now != 0 ? d->now : (uint32_t)time(NULL);
+	return (int32_t)(z->sig_expire - now) <= (int32_t)d->refresh;
+}
+
 /* zone_set_load_prev(), or with resign zone_set_resign() (prev: cur). */
 static int set_load(const struct zone_source *sources, size_t count, const struct zone_set *prev,
 		    bool resign, struct zone_set **out, struct gslb_err *err)
@@ -1496,8 +1582,10 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 			pz = NULL;
 		stamp = source_stamp(&sources[i], i);
 		if (pz != NULL && !sources[i].reread && pz->stamp != NULL &&
-		    strcmp(pz->stamp, stamp) == 0 && (!resign || pz->keys == NULL)) {
-			/* Unchanged (and, re-signing, not signed here): shared. */
+		    strcmp(pz->stamp, stamp) == 0 &&
+		    (!resign || pz->keys == NULL || !resign_due(&sources[i], pz))) {
+			/* Unchanged (and, re-signing, not signed here or not
+			 * due): shared. */
 			free(stamp);
 			set->zones[i] = zone_ref(pz);
 			set->count = i + 1;

@@ -44,6 +44,15 @@ struct zone_key_source {
 	const char *where; /* "file:line:col" of its declaration, to prefix error messages */
 };
 
+/* The serial a zone signed in memory is served with when its records or
+ * signatures change (names as Knot's serial-policy). */
+enum zone_serial_policy {
+	ZONE_SERIAL_KEEP,       /* the file's serial, always */
+	ZONE_SERIAL_INCREMENT,  /* the serial served before plus one */
+	ZONE_SERIAL_UNIXTIME,   /* the signing time in seconds since the epoch */
+	ZONE_SERIAL_DATESERIAL, /* YYYYMMDDnn of the signing day (UTC), nn from 00 */
+};
+
 /* How to sign a zone in memory (RFC 4035): DNSKEY at the apex, RRSIG on
  * every authoritative RRset (DS included, NS at cuts and glue not), an NSEC
  * chain over every authoritative name, load-balanced names included. */
@@ -60,6 +69,16 @@ struct zone_dnssec {
 	uint8_t salt_len;   /* NSEC3: bytes at salt (RFC 9276: 0) */
 	const uint8_t *salt;
 	bool opt_out;       /* NSEC3: no NSEC3 for insecure delegations (RFC 5155 6) */
+	/* When the zone is signed and a version of it was served before
+	 * (zone_set_load_prev()'s prev, zone_set_resign()'s cur, or else
+	 * serial_before when has_serial_before): a file serial not newer
+	 * (RFC 1982) than the serial served before is replaced with
+	 * zone_serial_next(serial_policy, that serial, signing time), so
+	 * that a version with new signatures has a new serial. KEEP: the
+	 * file's serial is served as it is. */
+	enum zone_serial_policy serial_policy;
+	bool has_serial_before;
+	uint32_t serial_before;
 };
 
 /* What a zone's progress is about. */
@@ -176,10 +195,12 @@ int zone_set_load(const struct zone_source *sources, size_t count, struct zone_s
 int zone_set_load_prev(const struct zone_source *sources, size_t count,
 		       const struct zone_set *prev, struct zone_set **out, struct gslb_err *err);
 /* The zones of cur (loaded from sources) signed again without reading a
- * file: each zone signed in memory keeps its records and its keys as
- * loaded, and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again
- * with src->dnssec's times, keeping the RRSIGs that expire later than its
- * refresh from now; every other zone is shared as it is. sources give the
+ * file: each zone signed in memory whose earliest signature expires
+ * within its refresh from now keeps its records and its keys as loaded,
+ * and gets its DNSKEY, NSEC (NSEC3) and RRSIG records made again with
+ * src->dnssec's times, keeping the RRSIGs that expire later than its
+ * refresh from now; every other zone (not signed here, or with nothing
+ * due) is shared as it is. sources give the
  * origins, dynamic names and dnssec parameters (their paths and key files
  * are not read); each origin must be a zone of cur (GSLB_ENOENT). cur is
  * only read. Returns as zone_set_load(). */
@@ -205,6 +226,11 @@ const struct zone_node *zone_apex(const struct zone *z);
 /* The apex SOA RRset; NULL for a zone with no data (zone_source.empty). */
 const struct zone_rrset *zone_soa(const struct zone *z);
 uint32_t zone_serial(const struct zone *z);
+/* The serial after serial under policy p at now (seconds since the epoch),
+ * always newer than serial (RFC 1982): INCREMENT serial + 1; UNIXTIME now,
+ * DATESERIAL now's YYYYMMDD00, each when newer than serial, else serial + 1
+ * (as Knot does). KEEP: serial. */
+uint32_t zone_serial_next(enum zone_serial_policy p, uint32_t serial, uint32_t now);
 /* Negative-answer TTL: min(SOA TTL, SOA MINIMUM) per RFC 2308 section 5. */
 uint32_t zone_negative_ttl(const struct zone *z);
 size_t zone_node_count(const struct zone *z);

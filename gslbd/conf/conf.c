@@ -71,6 +71,8 @@ static const struct option options[] = {
     {"server.journal_max", OPT_UINT, OFF(journal_max), "1048576", 0, 1073741824, 0,
      "bytes of zone differences kept per zone to answer IXFR; 0 answers IXFR with full transfers",
      NULL},
+    {"server.journal_persist", OPT_BOOL, OFF(journal_persist), "false", 0, 0, 0,
+     "keep each zone's journal in server.storage so that IXFR survives a restart", NULL},
     {"server.workers", OPT_UINT, OFF(workers), "0", 0, 256, 0,
      "UDP worker threads; 0 means one per online CPU", NULL},
     {"server.user", OPT_STRING, OFF(user), NULL, 0, 0, OPTF_EMPTY_NULL,

@@ -77,6 +77,8 @@ struct config_zone {
 	uint8_t nsec3_salt[255];        /* dnssec.nsec3.salt (default none) */
 	uint8_t nsec3_salt_len;         /* bytes at nsec3_salt */
 	bool nsec3_opt_out;             /* dnssec.nsec3.opt_out (default false) */
+	unsigned serial_policy;         /* dnssec.serial_policy: an enum zone_serial_policy
+	                                 * (default ZONE_SERIAL_INCREMENT) */
 };
 
 /* One entry of server.xdp: "IFNAME" (every queue) or "IFNAME@QUEUE". */
@@ -312,6 +314,8 @@ struct config {
 	size_t tsig_key_count;          /* entries at tsig_keys */
 	unsigned journal_max;           /* server.journal_max: bytes of differences kept per
 	                                 * zone for IXFR (0: none, IXFR answered as AXFR) */
+	bool journal_persist;           /* server.journal_persist: each zone's journal kept in
+	                                 * storage as NAME.journal across restarts */
 	struct netaddr *listen;         /* DNS listen addresses (UDP and TCP on each) */
 	size_t listen_count;            /* entries at listen, >= 1 */
 	struct netacl *listen_acl;      /* who may query each listener (its own acl, else
@@ -451,5 +455,10 @@ void config_free(struct config *cfg);
 /* Print every option with its type, default, range and help (for
  * gslbd --help-config and the man page). */
 void config_print_options(FILE *out);
+
+/* The file of zone name in server.storage: NAME with suffix (".zone",
+ * ".journal"), NAME the zone's name in lower case without its final dot,
+ * '/' as '_'. Caller frees. */
+char *config_storage_file(const struct config *cfg, const char *name, const char *suffix);
 
 #endif

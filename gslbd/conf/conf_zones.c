@@ -11,6 +11,7 @@
 #include "gslbd/conf/conf-internal.h"
 #include "zones/dname.h"
 #include "zones/xfr.h"
+#include "zones/zone.h"
 
 /* A duration in seconds, min..max seconds. */
 static int seconds_read(struct loader *l, const struct ytree_node *n, const char *path,
@@ -123,10 +124,13 @@ static int nsec3_read(struct loader *l, const struct ytree_node *n, const char *
 static int dnssec_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct config_zone *z)
 {
-	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_NSEC3, K_COUNT };
-	static const char *const keys[K_COUNT + 1] = {"keys", "validity", "refresh", "inception",
-						      "denial", "nsec3", NULL};
+	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_NSEC3, K_SERIAL, K_COUNT };
+	static const char *const keys[K_COUNT + 1] = {
+	    "keys", "validity", "refresh", "inception", "denial", "nsec3", "serial_policy", NULL};
 	static const char *const denials[] = {"nsec", "nsec3", NULL};
+	/* In the order of enum zone_serial_policy. */
+	static const char *const policies[] = {"keep", "increment", "unixtime", "dateserial", NULL};
+	unsigned policy;
 	const struct ytree_node *v[K_COUNT] = {0};
 	struct ytree_node *const *items;
 	char kpath[160];
@@ -146,6 +150,7 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	z->sig_validity = 14 * 86400;
 	z->sig_refresh = 7 * 86400;
 	z->sig_inception = 3600;
+	z->serial_policy = ZONE_SERIAL_INCREMENT;
 	if (v[K_KEYS] == NULL)
 		return ytree_error_path(&l->r, n, path, "missing required key 'keys'");
 	snprintf(kpath, sizeof(kpath), "%s.keys", path);
@@ -196,6 +201,13 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 			return rc;
 		z->nsec3 = denial == 1;
 	}
+	if (v[K_SERIAL] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.serial_policy", path);
+		if ((rc = conf_keyword_read(l, v[K_SERIAL], kpath, policies,
+					    "keep, increment, unixtime or dateserial", &policy)) != 0)
+			return rc;
+		z->serial_policy = policy;
+	}
 	if (v[K_NSEC3] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.nsec3", path);
 		if (!z->nsec3)
@@ -207,11 +219,9 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 	return 0;
 }
 
-/* Where a secondary zone without file is kept: server.storage/NAME.zone,
- * the name in lower case without its final dot (caller frees). */
-static char *storage_file(const struct config *cfg, const char *name)
+char *config_storage_file(const struct config *cfg, const char *name, const char *suffix)
 {
-	char fname[DNAME_STRLEN + 8];
+	char fname[DNAME_STRLEN + 16];
 	size_t len;
 
 	snprintf(fname, sizeof(fname), "%s", name);
@@ -224,8 +234,15 @@ static char *storage_file(const struct config *cfg, const char *name)
 		else if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	}
-	strcat(fname, ".zone");
+	snprintf(fname + strlen(fname), sizeof(fname) - strlen(fname), "%s", suffix);
 	return ytree_path_resolve(cfg->storage, fname);
+}
+
+/* Where a secondary zone without file is kept: server.storage/NAME.zone
+ * (caller frees). */
+static char *storage_file(const struct config *cfg, const char *name)
+{
+	return config_storage_file(cfg, name, ".zone");
 }
 
 /* zones[].primaries: [ADDRESS | {address, key}, ...], read as notify lists are. */

@@ -18,6 +18,7 @@
 #include "gslbd/control/control-internal.h"
 #include "gslbd/control/health.h"
 #include "gslbd/control/history.h"
+#include "gslbd/control/journal_store.h"
 #include "gslbd/control/load.h"
 #include "gslbd/control/metrics.h"
 #include "gslbd/control/progress.h"
@@ -218,6 +219,7 @@ static void sources_make(const struct config *cfg, const char *const *reread, si
 			sec->salt = z->nsec3_salt;
 			sec->salt_len = z->nsec3_salt_len;
 			sec->opt_out = z->nsec3_opt_out;
+			sec->serial_policy = (enum zone_serial_policy)z->serial_policy;
 			for (size_t k = 0; k < z->key_count; k++) {
 				s->kwhere[s->kused] = xasprintf("%s:%u:%u", cfg->path,
 								z->keys[k].line, z->keys[k].col);
@@ -278,10 +280,13 @@ static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
  * (NULL: none) with the difference of each zone that changed (journal.h). */
 static void add_journals(struct snapshot *snap, const struct snapshot *prev)
 {
-	snapshot_set_journals(snap, journals_next(snap->config, prev != NULL ? prev->zones : NULL,
-						  prev != NULL ? prev->lbsig : NULL,
-						  prev != NULL ? prev->journals : NULL, snap->zones,
-						  snap->lbsig));
+	struct journal **j = journals_next(snap->config, prev != NULL ? prev->zones : NULL,
+					   prev != NULL ? prev->lbsig : NULL,
+					   prev != NULL ? prev->journals : NULL, snap->zones,
+					   snap->lbsig);
+
+	journal_store_sync(snap->config, prev, j, snap->zones);
+	snapshot_set_journals(snap, j);
 }
 
 int control_load(const char *path, const struct snapshot *prev, struct snapshot **out,
@@ -297,6 +302,10 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 	if (rc != 0)
 		return rc;
 	sources_make(cfg, NULL, 0, &s);
+	/* At start, the serials served before the restart, from the journals. */
+	for (size_t i = 0; prev == NULL && i < cfg->zone_count; i++)
+		if (s.src[i].dnssec != NULL)
+			journal_store_serial_before(cfg, i, &s.sec[i]);
 	rc = zone_set_load_prev(s.src, cfg->zone_count, prev != NULL ? prev->zones : NULL, &zones,
 				err);
 	sources_fini(&s);
@@ -355,7 +364,10 @@ int control_load_zones(const struct snapshot *base, const char *const *names, si
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	return add_lbsig(out, err);
+	rc = add_lbsig(out, err);
+	if (rc == 0)
+		add_journals(*out, base);
+	return rc;
 }
 
 int control_load_admin(struct control *c, const struct snapshot *snap, struct gslb_err *err)

@@ -278,7 +278,9 @@ void notifier_changed(struct notifier *n, const struct snapshot *old, const stru
 		const struct zone *z = zone_set_zone(cur->zones, i);
 		const struct zone *before = NULL;
 
-		if (cfg->zones[i].notify_count == 0)
+		/* Nothing to announce for a zone without data (a secondary zone
+		 * not transferred yet, or expired). */
+		if (cfg->zones[i].notify_count == 0 || zone_soa(z) == NULL)
 			continue;
 		if (old != NULL)
 			before = zone_set_find(old->zones, zone_origin(z), dname_len(zone_origin(z)));

@@ -243,6 +243,11 @@ void reloader_request(struct reloader *r, enum control_reload_kind kind,
 	}
 }
 
+void reloader_notify_all(struct reloader *r)
+{
+	notifier_changed(r->notifier, NULL, snapshot_current());
+}
+
 bool reloader_busy(const struct reloader *r)
 {
 	return r->running || r->pending != 0;

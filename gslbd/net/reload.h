@@ -45,6 +45,10 @@ void reloader_set_hook(struct reloader *r, void (*hook)(void *arg), void *arg);
 /* After every reload that published a snapshot (config or re-signing), on
  * the main thread: published(arg) — the geo maps it may wait for. */
 void reloader_set_published(struct reloader *r, void (*published)(void *arg), void *arg);
+/* At start, once the listeners are up: NOTIFY the secondaries of every
+ * zone that has data (RFC 1996 4.3: a restarted primary may have changed
+ * while it was down, and secondaries then catch up at once). */
+void reloader_notify_all(struct reloader *r);
 /* Is a reload running or queued? */
 bool reloader_busy(const struct reloader *r);
 

@@ -30,6 +30,8 @@
 
 #define XFR_CONNECT_TIMEOUT_MS 5000  /* a primary must accept within this */
 #define XFR_IO_TIMEOUT_MS      10000 /* and send each message within this */
+#define XFR_UDP_TIMEOUT_MS     2000  /* a SOA query over UDP: TCP after this */
+#define XFR_TRY_TCP            2     /* exchange_udp(): ask again over TCP */
 #define XFR_RETRY_NODATA       10    /* seconds between tries while nothing is held */
 #define XFR_MIN_TIMER          1     /* the shortest refresh, retry or expire (seconds) */
 #define XFR_NOTIFY_QUEUE       64    /* NOTIFYs waiting for the main loop */
@@ -256,6 +258,76 @@ static int exchange(const struct xprimary *p, struct zone_xfr *x, struct gslb_er
 	return rc;
 }
 
+/* The SOA query of x to primary p over UDP, as any query (RFC 1034 4.3.5),
+ * signed when p has a key. Returns 0 once answered, XFR_TRY_TCP with err
+ * set when the answer is truncated (TC), none comes within
+ * XFR_UDP_TIMEOUT_MS (or the primary's port is closed to UDP), or the
+ * answer is not a good one (an error rcode: Knot refuses queries to a
+ * catalog zone over UDP; a TSIG that does not verify; malformed), or a
+ * negative code for a query that cannot be made. Datagrams that are not
+ * the answer (another ID, not a response) are ignored. */
+static int exchange_udp(const struct xprimary *p, struct zone_xfr *x, struct gslb_err *err)
+{
+	struct tsig_ctx ctx;
+	uint8_t *q = NULL, *buf = NULL;
+	size_t qlen = 0;
+	uint64_t deadline = time_mono_ms() + XFR_UDP_TIMEOUT_MS;
+	int fd = -1, rc;
+
+	tsig_ctx_init(&ctx, NULL);
+	rc = zone_xfr_query(x, &q, &qlen, err);
+	if (rc == 0)
+		rc = request_sign(p, &ctx, &q, &qlen, err);
+	if (rc != 0)
+		goto out;
+	fd = socket(p->addr.u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || connect(fd, &p->addr.u.sa, p->addr.len) != 0 ||
+	    send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen) {
+		gslb_err_setc(err, GSLB_EIO, "send: %s", strerror(errno));
+		rc = XFR_TRY_TCP;
+		goto out;
+	}
+	buf = xmalloc(65535);
+	gslb_err_setc(err, GSLB_EIO, "no answer");
+	rc = XFR_TRY_TCP;
+	for (;;) {
+		uint64_t now = time_mono_ms();
+		ssize_t n;
+
+		if (now >= deadline || wait_fd(fd, POLLIN, (int)(deadline - now)) != 0)
+			break; /* no answer */
+		n = recv(fd, buf, 65535, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			/* ICMP port unreachable and the like */
+			gslb_err_setc(err, GSLB_EIO, "%s", strerror(errno));
+			break;
+		}
+		if (n < 12 || buf[0] != q[0] || buf[1] != q[1] || !(buf[2] & 0x80))
+			continue; /* not the answer */
+		if (buf[2] & 0x02) {
+			gslb_err_setc(err, GSLB_EIO, "truncated");
+			break;
+		}
+		rc = response_verify(p, &ctx, buf, (size_t)n, true, err);
+		if (rc == 0)
+			rc = zone_xfr_feed(x, buf, (size_t)n, err);
+		if (rc == ZONE_XFR_MORE)
+			gslb_err_setc(err, GSLB_EPARSE, "an incomplete SOA answer");
+		if (rc != 0)
+			rc = XFR_TRY_TCP;
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(q);
+	tsig_ctx_fini(&ctx);
+	return rc;
+}
+
 static uint16_t new_id(void)
 {
 	uint16_t id = 0;
@@ -297,7 +369,18 @@ static int refresh_from(struct job *j, const struct xprimary *p, struct gslb_err
 
 	rc = zone_xfr_new(j->name, ZONE_XFR_SOA, NULL, new_id(), &x, err);
 	if (rc == 0)
-		rc = exchange(p, x, err);
+		rc = exchange_udp(p, x, err);
+	if (rc == XFR_TRY_TCP) {
+		log_debug("xfr: zone %s: no SOA answer over UDP from %s (%s): asking over TCP",
+			  j->name, j->from, err->msg);
+		memset(err, 0, sizeof(*err));
+		/* A fresh exchange: the UDP answer may have been fed in part. */
+		zone_xfr_free(x);
+		x = NULL;
+		rc = zone_xfr_new(j->name, ZONE_XFR_SOA, NULL, new_id(), &x, err);
+		if (rc == 0)
+			rc = exchange(p, x, err);
+	}
 	serial = rc == 0 ? zone_xfr_serial(x) : 0;
 	zone_xfr_free(x);
 	x = NULL;

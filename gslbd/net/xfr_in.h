@@ -4,7 +4,9 @@
  * Each secondary zone has a refresh timer and an expire timer from its SOA
  * (RFC 1034 4.3.5, RFC 1996): at refresh (or at once on a NOTIFY from a
  * primary, or at start) a worker thread asks the primaries in turn for
- * their SOA serial over TCP and, when it is newer, takes the zone by IXFR
+ * their SOA serial (over UDP first, over TCP when the answer is
+ * truncated or none comes within 2 s; signed when the primary has a key)
+ * and, when it is newer, takes the zone by IXFR
  * from the version held (RFC 1995; AXFR when that fails or nothing is
  * held), writes it atomically to the zone's file in server.storage, and
  * the main thread has that zone read again (control_reload_zone()). A

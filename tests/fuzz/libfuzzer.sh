@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the fuzz targets with clang's libFuzzer (+ASan/UBSan) and run one.
-#   tests/fuzz/libfuzzer.sh answer|zone|report|http|xfr [SECONDS]
+#   tests/fuzz/libfuzzer.sh answer|zone|report|http|xfr|journal [SECONDS]
 # Builds out of tree in ./build-fuzz; new inputs that find bugs are written
 # to the current directory as crash-*.
 set -eu

@@ -3,7 +3,8 @@
 
 answer/: DNS queries, valid and hostile (compression loops, bad labels,
 EDNS and Client Subnet variants). zone/: small master files. xfr/: zone
-transfer responses as the transfer client reads them."""
+transfer responses as the transfer client reads them. journal/: journal
+files of fuzz.example without their checksum (fuzz_journal.c adds it)."""
 import os
 import struct
 
@@ -191,6 +192,43 @@ xfrs = {
 os.makedirs(os.path.join(here, "corpus", "xfr"), exist_ok=True)
 for k, v in xfrs.items():
     with open(os.path.join(here, "corpus", "xfr", k), "wb") as f:
+        f.write(v)
+
+# journal/: journal files (gslbd/dns/journal_file.c) without the checksum;
+# their records are packed without class: owner, type, TTL, RDLENGTH, RDATA.
+def jrr(owner, rtype, rdata, ttl=300):
+    return name(owner) + struct.pack("!HIH", rtype, ttl, len(rdata)) + rdata
+
+
+def jsoa(serial):
+    return jrr("fuzz.example", 6, name("ns1.fuzz.example") + name("hostmaster.fuzz.example")
+               + struct.pack("!IIIII", serial, 3600, 900, 604800, 300))
+
+
+def ja(owner, addr):
+    return jrr(owner, 1, bytes(int(x) for x in addr.split(".")))
+
+
+def journal(serial, diffs, flags=0, skip=0):
+    out = b"GSLBDJNL" + struct.pack("!IIIII", 1, flags, serial, skip, len(diffs)) + name("fuzz.example")
+    for frm, to, dels, adds in diffs:
+        d = jsoa(frm) + b"".join(dels)
+        ad = jsoa(to) + b"".join(adds)
+        out += struct.pack("!IIIIII", frm, to, 1 + len(dels), len(d), 1 + len(adds), len(ad)) + d + ad
+    return out
+
+
+journals = {
+    "empty": journal(5, []),
+    "one": journal(2, [(1, 2, [ja("www.fuzz.example", "192.0.2.80")], [ja("www.fuzz.example", "192.0.2.81")])]),
+    "two": journal(3, [(1, 2, [], [ja("new.fuzz.example", "192.0.2.9")]),
+                       (2, 3, [ja("www.fuzz.example", "192.0.2.80")], [])]),
+    "skip": journal(4, [], flags=1, skip=4),
+    "gap": journal(4, [(1, 2, [], []), (3, 4, [], [])]),
+}
+os.makedirs(os.path.join(here, "corpus", "journal"), exist_ok=True)
+for k, v in journals.items():
+    with open(os.path.join(here, "corpus", "journal", k), "wb") as f:
         f.write(v)
 
 # http/: byte 0 is fuzz_http.c's flags, byte 1 the size of the pieces the

@@ -6,3 +6,4 @@ $TEST_WRAPPER "$top_builddir/tests/fuzz/replay_zone" "$top_srcdir/tests/fuzz/cor
 $TEST_WRAPPER "$top_builddir/tests/fuzz/replay_report" "$top_srcdir/tests/fuzz/corpus/report"
 $TEST_WRAPPER "$top_builddir/tests/fuzz/replay_http" "$top_srcdir/tests/fuzz/corpus/http"
 $TEST_WRAPPER "$top_builddir/tests/fuzz/replay_xfr" "$top_srcdir/tests/fuzz/corpus/xfr"
+$TEST_WRAPPER "$top_builddir/tests/fuzz/replay_journal" "$top_srcdir/tests/fuzz/corpus/journal"

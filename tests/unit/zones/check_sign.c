@@ -820,7 +820,8 @@ END_TEST
 /* A signed zone whose file and keys did not change is shared by the next
  * load as it is (not read, not signed again); a key file changed makes it
  * read and signed again, keeping the signatures still good; re-signing
- * makes a new zone. */
+ * shares it while nothing is due, and makes a new zone once signatures
+ * expire within refresh. */
 START_TEST(test_reload_shares_signed_zone)
 {
 	struct tkey csk;
@@ -849,9 +850,16 @@ START_TEST(test_reload_shares_signed_zone)
 	ck_assert(same_rrset(sigs_at(zone_set_zone(second, 0), "plain.dnssec.test"),
 			     sigs_at(zone_set_zone(third, 0), "plain.dnssec.test")));
 
-	/* Re-signing makes a new zone with the same records. */
+	/* Nothing due: re-signing shares the zone. */
 	d.keys = ks;
 	d.key_count = 1;
+	ck_assert_msg(zone_set_resign(&src, 1, third, &resigned, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(zone_set_zone(third, 0), zone_set_zone(resigned, 0));
+	zone_set_free(resigned);
+
+	/* Due (refresh reaching past the earliest signature): a new zone with
+	 * the same records. */
+	d.refresh = d.validity;
 	ck_assert_msg(zone_set_resign(&src, 1, third, &resigned, &err) == 0, "%s", err.msg);
 	ck_assert_ptr_ne(zone_set_zone(third, 0), zone_set_zone(resigned, 0));
 	ck_assert_uint_eq(zone_rr_count(zone_set_zone(third, 0)),
@@ -928,6 +936,105 @@ START_TEST(test_resign_reads_no_file)
 	free(copy);
 	tkey_free(&ksk);
 	tkey_free(&zsk);
+}
+END_TEST
+
+/* The serial after another under each policy: always newer (RFC 1982),
+ * across the wrap too. */
+START_TEST(test_serial_next)
+{
+	uint32_t day = 1796688000; /* 2026-12-08 00:00:00 UTC */
+
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_KEEP, 7, day), 7);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_INCREMENT, 7, day), 8);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_INCREMENT, UINT32_MAX, day), 0);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_UNIXTIME, 7, day + 5), day + 5);
+	/* A serial ahead of the clock (a date serial in the file) goes on by one. */
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_UNIXTIME, 2026120301, day), 2026120302);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_UNIXTIME, day + 5, day + 5), day + 6);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_DATESERIAL, 2026120301, day + 3600),
+			  2026120800);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_DATESERIAL, 2026120800, day), 2026120801);
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_DATESERIAL, 2026120899, day), 2026120900);
+	/* Far behind in serial arithmetic: the date is older, one more. */
+	ck_assert_uint_eq(zone_serial_next(ZONE_SERIAL_DATESERIAL, 2026120800u + 0x7fffffffu, day),
+			  2026120800u + 0x80000000u);
+}
+END_TEST
+
+/* A re-signing under a serial policy publishes a new serial, newer than the
+ * one served, with the SOA's own RRSIG over it; a file read again whose
+ * serial did not move gets one too, a file whose serial moved keeps it;
+ * KEEP keeps the file's. A first load takes the serial served before from
+ * the source when one is given. */
+START_TEST(test_serial_policy)
+{
+	struct tkey csk;
+	struct zone_key_source ks[1];
+	struct zone_dnssec d = policy;
+	struct zone_source src = {.origin = ZORIGIN, .dnssec = &d};
+	struct zone_set *first, *again = NULL, *third = NULL, *fourth = NULL, *fifth = NULL;
+	struct gslb_err err = {""};
+	char *copy = xasprintf("%s/serial.zone", dir), *cmd;
+	uint32_t t0 = (uint32_t)time(NULL);
+
+	keygen(ZORIGIN, LDNS_SIGN_ECDSAP256SHA256, true, &csk);
+	ks[0] = (struct zone_key_source){.path = csk.prefix, .active = true, .where = "t:1:1"};
+	cmd = xasprintf("cp '%s' '%s' && chmod u+w '%s'", ZFILE, copy, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	d.keys = ks;
+	d.key_count = 1;
+	d.now = t0 - 86400;
+	d.serial_policy = ZONE_SERIAL_INCREMENT;
+	src.path = copy;
+	ck_assert_msg(zone_set_load(&src, 1, &first, &err) == 0, "load: %s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(first, 0)), 2026120301);
+
+	/* Signed again a day later: every signature new, and the serial. */
+	d.now = t0;
+	d.refresh = d.validity;
+	ck_assert_msg(zone_set_resign(&src, 1, first, &again, &err) == 0, "resign: %s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(again, 0)), 2026120302);
+	ck_assert(!same_rrset(sigs_at(zone_set_zone(first, 0), ZORIGIN),
+			      sigs_at(zone_set_zone(again, 0), ZORIGIN)));
+	ck_assert_uint_gt(verify_all(zone_set_zone(again, 0)), 20);
+
+	/* Read again, the file's serial unchanged (2026120301, behind the
+	 * served 2026120302): served 2026120303. */
+	src.reread = true;
+	ck_assert_msg(zone_set_load_prev(&src, 1, again, &third, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(third, 0)), 2026120303);
+	ck_assert_uint_gt(verify_all(zone_set_zone(third, 0)), 20);
+
+	/* The file's serial moved past it: the file's stands. */
+	cmd = xasprintf("sed -i 's/2026120301/2026120310/' '%s'", copy);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	ck_assert_msg(zone_set_load_prev(&src, 1, third, &fourth, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(fourth, 0)), 2026120310);
+
+	/* KEEP: the file's serial, whatever was served. */
+	d.serial_policy = ZONE_SERIAL_KEEP;
+	ck_assert_msg(zone_set_resign(&src, 1, fourth, &fifth, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(fifth, 0)), 2026120310);
+	zone_set_free(fifth);
+
+	/* A first load told the serial served before (a restart). */
+	d.serial_policy = ZONE_SERIAL_UNIXTIME;
+	d.has_serial_before = true;
+	d.serial_before = 2026120320;
+	ck_assert_msg(zone_set_load(&src, 1, &fifth, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(fifth, 0)), 2026120321);
+	ck_assert_uint_gt(verify_all(zone_set_zone(fifth, 0)), 20);
+
+	zone_set_free(first);
+	zone_set_free(again);
+	zone_set_free(third);
+	zone_set_free(fourth);
+	zone_set_free(fifth);
+	free(copy);
+	tkey_free(&csk);
 }
 END_TEST
 
@@ -1060,6 +1167,8 @@ static Suite *sign_suite(void)
 	tcase_add_test(zones, test_reload_shares_signed_zone);
 	tcase_add_test(zones, test_presigned_file);
 	tcase_add_test(zones, test_resign_reads_no_file);
+	tcase_add_test(zones, test_serial_next);
+	tcase_add_test(zones, test_serial_policy);
 	suite_add_tcase(s, prim);
 	suite_add_tcase(s, keys);
 	suite_add_tcase(s, zones);

@@ -23,6 +23,7 @@
 #include "gslbd/conf/conf.h"
 #include "gslbd/control/control.h"
 #include "gslbd/dns/answer.h"
+#include "gslbd/dns/journal.h"
 #include "gslbd/dns/lbsig.h"
 #include "gslbd/dns/snapshot.h"
 #include "zones/zone.h"
@@ -681,6 +682,11 @@ START_TEST(test_resign_and_watch)
 	ck_assert_uint_ge(zone_sig_expire(zone_set_zone(re->zones, 0)), expire);
 	ck_assert_uint_eq(zone_rr_count(zone_set_zone(re->zones, 0)), zone_rr_count(z));
 	ck_assert_ptr_nonnull(re->lbsig);
+	/* Nothing due (every signature good for longer than refresh): the
+	 * zone is shared as it is, with its serial, so that a re-signing due
+	 * in another zone announces nothing for this one. */
+	ck_assert_ptr_eq(zone_set_zone(re->zones, 0), z);
+	ck_assert_uint_eq(zone_serial(zone_set_zone(re->zones, 0)), zone_serial(z));
 	snapshot_free(re);
 	teardown();
 }
