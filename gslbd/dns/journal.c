@@ -76,25 +76,39 @@ static bool rrset_has(const struct zone_rrset *rs, const uint8_t *rd, uint16_t l
 	return false;
 }
 
-/* The records of a that are not in b (b NULL: all of them) into out. */
+static bool same_rrset(const struct zone_rrset *a, const struct zone_rrset *b)
+{
+	return a->type == b->type && a->rdata_len == b->rdata_len && a->ttl == b->ttl &&
+	       a->rr_count == b->rr_count && memcmp(a->rdata, b->rdata, a->rdata_len) == 0;
+}
+
+/* The records of a that are in no RRset of their type among b[0..bcount)
+ * into out. A node may hold several RRsets of one type: a load-balanced
+ * name's transfer view has an RRSIG RRset for each type it signs. */
 static void put_missing(struct rrbuf *out, const uint8_t *owner, const struct zone_rrset *a,
-			const struct zone_rrset *b)
+			const struct zone_rrset *b, int bcount)
 {
 	uint32_t pos = 0;
 	uint16_t len;
 	const uint8_t *rd;
+	bool any = false;
 
-	if (b == NULL) {
+	for (int j = 0; j < bcount; j++) {
+		if (same_rrset(a, &b[j]))
+			return; /* the same RRset: the usual case */
+		any = any || b[j].type == a->type;
+	}
+	if (!any) {
 		put_all(out, owner, a);
 		return;
 	}
-	if (a->rdata_len == b->rdata_len && a->ttl == b->ttl && a->rr_count == b->rr_count &&
-	    memcmp(a->rdata, b->rdata, a->rdata_len) == 0)
-		return; /* the same RRset: the usual case */
 	while ((rd = zone_rrset_next(a, &pos, &len)) != NULL) {
 		uint32_t ttl = rr_ttl(a, rd, len);
+		bool found = false;
 
-		if (!rrset_has(b, rd, len, ttl))
+		for (int j = 0; j < bcount && !found; j++)
+			found = b[j].type == a->type && rrset_has(&b[j], rd, len, ttl);
+		if (!found)
 			rrbuf_put(out, owner, a->type, ttl, rd, len);
 	}
 }
@@ -124,22 +138,11 @@ static void node_missing(struct rrbuf *out, const struct zone_node *a,
 {
 	const struct zone_rrset *ars, *brs = NULL;
 	int acount = node_rrsets(la, a, &ars), bcount = b != NULL ? node_rrsets(lb, b, &brs) : 0;
-	int j = 0;
 
 	for (int i = 0; i < acount; i++) {
-		const struct zone_rrset *rs = &ars[i];
-		const struct zone_rrset *other = NULL;
-
-		if (rs->type == WIRE_TYPE_SOA && (a->flags & ZONE_NODE_APEX))
+		if (ars[i].type == WIRE_TYPE_SOA && (a->flags & ZONE_NODE_APEX))
 			continue;
-		/* Both lists are sorted by type; look the type up in b's. */
-		for (j = 0; j < bcount; j++) {
-			if (brs[j].type == rs->type) {
-				other = &brs[j];
-				break;
-			}
-		}
-		put_missing(out, a->name, rs, other);
+		put_missing(out, a->name, &ars[i], brs, bcount);
 	}
 }
 
