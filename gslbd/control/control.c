@@ -260,12 +260,14 @@ static void sources_fini(struct sources *s)
 	free(s->sec);
 }
 
-/* Give snap (just made) the signatures of its load-balanced answers; frees
- * it on failure. */
-static int add_lbsig(struct snapshot **snap, struct gslb_err *err)
+/* Give snap (just made) the signatures of its load-balanced answers,
+ * keeping those of prev's (NULL: none) that still hold; frees it on
+ * failure. */
+static int add_lbsig(struct snapshot **snap, const struct snapshot *prev, struct gslb_err *err)
 {
 	struct lbsig_table *sigs;
-	int rc = lbsig_build((*snap)->config, (*snap)->zones, &sigs, err);
+	int rc = lbsig_build((*snap)->config, (*snap)->zones, prev != NULL ? prev->lbsig : NULL,
+			     &sigs, err);
 
 	if (rc != 0) {
 		snapshot_free(*snap);
@@ -317,7 +319,7 @@ int control_load(const char *path, const struct snapshot *prev, struct snapshot 
 		return rc;
 	}
 	*out = snapshot_new(cfg, zones, geo);
-	rc = add_lbsig(out, err);
+	rc = add_lbsig(out, prev, err);
 	if (rc == 0)
 		add_journals(*out, prev);
 	return rc;
@@ -336,7 +338,7 @@ int control_load_resign(const struct snapshot *base, struct snapshot **out, stru
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	rc = add_lbsig(out, err);
+	rc = add_lbsig(out, base, err);
 	if (rc == 0)
 		add_journals(*out, base);
 	return rc;
@@ -364,7 +366,7 @@ int control_load_zones(const struct snapshot *base, const char *const *names, si
 	if (rc != 0)
 		return rc;
 	*out = snapshot_new_zones(base, zones);
-	rc = add_lbsig(out, err);
+	rc = add_lbsig(out, base, err);
 	if (rc == 0)
 		add_journals(*out, base);
 	return rc;

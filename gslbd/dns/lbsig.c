@@ -58,12 +58,21 @@ struct name {
 	/* What a transfer carries: at node, then (NSEC3) at xfr.node. */
 	struct zone_rrset view[XFR_VIEW_MAX];
 	unsigned view_count; /* entries of view at node */
+	uint32_t zone_expire;    /* zone_sig_expire() of its zone */
+	const struct name *prev; /* while building: the name of the same owner in the table
+				  * before, or NULL */
 };
 
 /* The load-balanced name whose NSEC3 record a node holds. */
 struct by_node {
 	uintptr_t node;  /* the NSEC3 record's node */
 	uint32_t lbname; /* the name */
+};
+
+/* A signed name of the table before, by owner. */
+struct prev_owner {
+	const uint8_t *owner;
+	const struct name *name;
 };
 
 struct lbsig_table {
@@ -77,6 +86,10 @@ struct lbsig_table {
 	size_t name_count;
 	struct by_node *by_nsec3; /* names with an NSEC3 record, by its node */
 	size_t by_nsec3_count;
+	const struct lbsig_table *prev; /* while building: the table before, or NULL */
+	struct prev_owner *prev_sorted; /* while building: prev's signed names by owner, or NULL */
+	size_t prev_sorted_count;
+	size_t kept; /* RRsets whose signatures came from prev */
 };
 
 /* A record to sign or look up. */
@@ -197,8 +210,76 @@ static uint32_t pack(const struct rec *r, unsigned n, uint8_t *buf)
 	return pos;
 }
 
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Is key one of ks's (the same DNSKEY)? */
+static bool has_key(const struct sign_keys *ks, const struct sign_key *key)
+{
+	for (size_t i = 0; ks != NULL && i < ks->count; i++) {
+		const struct sign_key *k = &ks->keys[i];
+
+		if (k == key ||
+		    (k->tag == key->tag && k->alg == key->alg && k->dnskey_len == key->dnskey_len &&
+		     memcmp(k->dnskey, key->dnskey, key->dnskey_len) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The RRSIGs at psig (plen bytes, packed; made with pkeys) of an RRset
+ * identical to the one of type and ttl nm signs now, when they can stand
+ * for the ones nm's keys would make: for each key that signs the type, one
+ * by that key (a key of pkeys too) for the same signer, in force, expiring
+ * later than refresh from the signing time and not before the earliest
+ * signature of the zone (so the zone's re-signing comes first). Copied to
+ * out (cap bytes) in the order of the keys; returns their bytes, or 0. */
+static long kept_sigs(const struct name *nm, const struct sign_keys *pkeys, const uint8_t *psig,
+		      uint32_t plen, uint16_t type, uint32_t ttl, uint8_t *out, size_t cap)
+{
+	const struct sign_keys *ks = nm->keys;
+	size_t n = 0;
+
+	for (size_t k = 0; k < ks->count; k++) {
+		const struct sign_key *key = &ks->keys[k];
+		const uint8_t *hit = NULL;
+		uint16_t hlen = 0;
+
+		if (!key->signs_data)
+			continue;
+		if (pkeys != ks && !has_key(pkeys, key))
+			return 0;
+		for (uint32_t p = 0; hit == NULL && p + 2 <= plen;) {
+			uint16_t len = (uint16_t)(psig[p] << 8 | psig[p + 1]);
+			const uint8_t *rd = psig + p + 2;
+
+			p += 2u + len;
+			if (p > plen || len <= 18 + ks->origin_len ||
+			    (uint16_t)(rd[0] << 8 | rd[1]) != type || rd[2] != key->alg ||
+			    (uint16_t)(rd[16] << 8 | rd[17]) != key->tag || rd32(rd + 4) != ttl ||
+			    memcmp(rd + 18, ks->origin, ks->origin_len) != 0 ||
+			    (int32_t)(rd32(rd + 8) - ks->now) <= (int32_t)ks->refresh ||
+			    (int32_t)(ks->now - rd32(rd + 12)) < 0 ||
+			    (nm->zone_expire != 0 && (int32_t)(rd32(rd + 8) - nm->zone_expire) < 0))
+				continue;
+			hit = rd;
+			hlen = len;
+		}
+		if (hit == NULL || n + 2 + hlen > cap)
+			return 0;
+		out[n] = (uint8_t)(hlen >> 8);
+		out[n + 1] = (uint8_t)hlen;
+		memcpy(out + n + 2, hit, hlen);
+		n += 2u + hlen;
+	}
+	return (long)n;
+}
+
 /* Sign and add one RRset (records sorted, no duplicates) unless present;
- * its entry's index at *at (unless NULL). */
+ * its entry's index at *at (unless NULL). The signatures of the same
+ * RRset in the table before are kept when they are as good (kept_sigs()). */
 static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t ttl,
 	       const struct rec *r, unsigned n, size_t *at, struct gslb_err *err)
 {
@@ -210,6 +291,7 @@ static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t t
 	struct entry *e;
 	long sl;
 	const struct entry *found = find(t, h, lbname, type, ttl, r, n);
+	size_t cap = nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX : sizeof(sigs);
 
 	if (found != NULL) {
 		if (at != NULL)
@@ -222,9 +304,20 @@ static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t t
 	rs.rdata = data;
 	rs.rdata_len = pack(r, n, data);
 	rs.rr_count = (uint16_t)n;
-	sl = sign_rrset(nm->keys, &rs, sigs, nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX
-								   : sizeof(sigs),
-			err);
+	sl = 0;
+	if (nm->prev != NULL) {
+		uint32_t pl = (uint32_t)(nm->prev - t->prev->names);
+		const struct entry *pe =
+		    find(t->prev, key_hash(pl, type, ttl, r, n), pl, type, ttl, r, n);
+
+		if (pe != NULL)
+			sl = kept_sigs(nm, nm->prev->keys, t->prev->arena + pe->sig_off,
+				       pe->sig_len, type, ttl, sigs, cap);
+	}
+	if (sl > 0)
+		t->kept++;
+	else
+		sl = sign_rrset(nm->keys, &rs, sigs, cap, err);
 	if (sl < 0)
 		return (int)sl;
 	if (t->count == t->cap) {
@@ -347,9 +440,12 @@ static int sign_pool(struct lbsig_table *t, const struct config *cfg, uint32_t l
 
 /* The NSEC (NSEC3) of the name's node listing types[0..nt) (and RRSIG, and
  * NSEC for an NSEC) instead of the zone's record's types, signed, into d;
- * nothing when the zone has no such record. */
+ * nothing when the zone has no such record. prev: the same record of the
+ * name in the table before (NULL: none), whose signatures are kept when
+ * the record is identical and they are as good (kept_sigs()). */
 static int sign_denial(struct lbsig_table *t, const struct name *nm, const struct zone *z,
-		       const uint16_t *types, unsigned nt, struct denial *d, struct gslb_err *err)
+		       const uint16_t *types, unsigned nt, const struct denial *prev,
+		       struct denial *d, struct gslb_err *err)
 {
 	const struct zone_node *node = nm->node;
 	uint16_t all[8];
@@ -399,9 +495,21 @@ static int sign_denial(struct lbsig_table *t, const struct name *nm, const struc
 	rs.rdata = rd;
 	rs.rdata_len = (uint32_t)len + 2;
 	rs.rr_count = 1;
-	sl = sign_rrset(nm->keys, &rs, sigs, nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX
-								   : sizeof(sigs),
-			err);
+	sl = 0;
+	if (prev != NULL && prev->has && prev->type == d->type && prev->ttl == nsec->ttl &&
+	    prev->len == rs.rdata_len &&
+	    memcmp(t->prev->arena + prev->off, rd, rs.rdata_len) == 0 &&
+	    dname_compare(prev->node->name, d->node->name) == 0)
+		sl = kept_sigs(nm, nm->prev->keys, t->prev->arena + prev->sig_off, prev->sig_len,
+			       d->type, nsec->ttl, sigs,
+			       nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX
+						    : sizeof(sigs));
+	if (sl > 0)
+		t->kept++;
+	else
+		sl = sign_rrset(
+		    nm->keys, &rs, sigs,
+		    nm->keys->count <= 8 ? nm->keys->count * SIGN_RRSIG_MAX : sizeof(sigs), err);
 	if (sl < 0)
 		return (int)sl;
 	d->has = true;
@@ -455,7 +563,8 @@ static int sign_xfr(struct lbsig_table *t, const struct config *cfg, uint32_t lb
 	}
 	if (rc != 0)
 		return rc;
-	return sign_denial(t, nm, z, types, nm->xfr_count, &nm->xfr, err);
+	return sign_denial(t, nm, z, types, nm->xfr_count, nm->prev != NULL ? &nm->prev->xfr : NULL,
+			   &nm->xfr, err);
 }
 
 static void fix_rrset(struct zone_rrset *rs, const uint8_t *arena, size_t off, uint32_t len,
@@ -512,8 +621,60 @@ static int cmp_by_node(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct lbsig_table **out,
-		struct gslb_err *err)
+static int cmp_owner(const uint8_t *a, const uint8_t *b)
+{
+	size_t la = dname_len(a), lb = dname_len(b);
+
+	return la != lb ? (la < lb ? -1 : 1) : memcmp(a, b, la);
+}
+
+static int cmp_prev_owner(const void *a, const void *b)
+{
+	return cmp_owner(((const struct prev_owner *)a)->owner,
+			 ((const struct prev_owner *)b)->owner);
+}
+
+/* The signed name of owner in t->prev (the one at the same index first),
+ * or NULL. */
+static const struct name *prev_name(struct lbsig_table *t, size_t n, const uint8_t *owner)
+{
+	const struct lbsig_table *p = t->prev;
+	size_t lo = 0, hi;
+
+	if (p == NULL)
+		return NULL;
+	if (n < p->name_count && p->names[n].keys != NULL &&
+	    cmp_owner(p->names[n].owner, owner) == 0)
+		return &p->names[n];
+	if (t->prev_sorted == NULL) {
+		t->prev_sorted = xcalloc(p->name_count + 1, sizeof(*t->prev_sorted));
+		for (size_t i = 0; i < p->name_count; i++) {
+			if (p->names[i].keys == NULL)
+				continue;
+			t->prev_sorted[t->prev_sorted_count].owner = p->names[i].owner;
+			t->prev_sorted[t->prev_sorted_count++].name = &p->names[i];
+		}
+		if (t->prev_sorted_count > 1)
+			qsort(t->prev_sorted, t->prev_sorted_count, sizeof(*t->prev_sorted),
+			      cmp_prev_owner);
+	}
+	hi = t->prev_sorted_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_owner(t->prev_sorted[mid].owner, owner);
+
+		if (c == 0)
+			return t->prev_sorted[mid].name;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int lbsig_build(const struct config *cfg, const struct zone_set *zones,
+		const struct lbsig_table *prev, struct lbsig_table **out, struct gslb_err *err)
 {
 	struct lbsig_table *t = xcalloc(1, sizeof(*t));
 	bool any = false;
@@ -522,6 +683,7 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 	*out = NULL;
 	t->names = xcalloc(cfg->lbname_count + 1, sizeof(*t->names));
 	t->name_count = cfg->lbname_count;
+	t->prev = prev;
 	rehash(t, 64);
 	for (size_t n = 0; n < cfg->lbname_count && rc == 0; n++) {
 		const struct config_lbname *lb = &cfg->lbnames[n];
@@ -533,6 +695,8 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 		if (z == NULL || zone_keys(z) == NULL || dname_from_str(lb->name, nm->owner) < 0)
 			continue;
 		nm->keys = zone_keys(z);
+		nm->zone_expire = zone_sig_expire(z);
+		nm->prev = prev_name(t, n, nm->owner);
 		any = true;
 		for (unsigned hop = 0; hop <= LB_MAX_FALLBACKS && pool < cfg->pool_count && rc == 0;
 		     hop++) {
@@ -545,10 +709,19 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 		}
 		nm->node = zone_find_node(z, nm->owner, dname_len(nm->owner));
 		if (rc == 0)
-			rc = sign_denial(t, nm, z, NULL, 0, &nm->nodata, err);
+			rc = sign_denial(t, nm, z, NULL, 0,
+					 nm->prev != NULL ? &nm->prev->nodata : NULL, &nm->nodata,
+					 err);
 		if (rc == 0)
 			rc = sign_xfr(t, cfg, (uint32_t)n, nm, z, err);
 	}
+	/* Nothing of prev is pointed to from here on. */
+	free(t->prev_sorted);
+	t->prev_sorted = NULL;
+	t->prev_sorted_count = 0;
+	t->prev = NULL;
+	for (size_t n = 0; n < t->name_count; n++)
+		t->names[n].prev = NULL;
 	if (rc != 0 || !any) {
 		lbsig_free(t);
 		return rc;
@@ -568,7 +741,9 @@ int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct l
 	}
 	if (t->by_nsec3_count > 1) /* by_nsec3 may be NULL when empty */
 		qsort(t->by_nsec3, t->by_nsec3_count, sizeof(*t->by_nsec3), cmp_by_node);
-	log_info("DNSSEC: %zu load-balanced answer RRsets signed in advance", t->count);
+	log_info("DNSSEC: %zu load-balanced answer RRsets signed in advance; %zu RRsets "
+		 "(answers, NSEC, NSEC3) keep the signatures made before",
+		 t->count, t->kept);
 	*out = t;
 	return 0;
 }

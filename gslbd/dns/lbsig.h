@@ -4,8 +4,9 @@
  * the RRsets it can be are few: the VIPs of each set of datacenters a pool
  * may answer with (up to its answer count), the CNAME of each CNAME
  * datacenter. lbsig_build() signs each of them once, when a config and its
- * zones are loaded (and again when the zones are signed again), and keeps
- * the signatures in a read-only table the snapshot shares: a DO=1 query
+ * zones are loaded (at a reload or a re-signing, what did not change keeps
+ * the signatures of the table before until they are due), and keeps the
+ * signatures in a read-only table the snapshot shares: a DO=1 query
  * hashes the RRset it wrote, finds its RRSIGs and copies them. The
  * signatures do not depend on health, drains or latency, so a failover
  * publishes a new snapshot with the same table. A pool with more
@@ -46,9 +47,17 @@ struct lbsig_table;
 #define LBSIG_RR_MAX 256
 
 /* Build the table for cfg and its zones (NULL when no load-balanced name is
- * in a zone signed in memory). Main thread. */
-int lbsig_build(const struct config *cfg, const struct zone_set *zones, struct lbsig_table **out,
-		struct gslb_err *err);
+ * in a zone signed in memory). prev is the table being served (NULL: none;
+ * only read, its zones still alive): an RRset (answer, NSEC, NSEC3) that
+ * prev holds for the same owner, identical, keeps prev's RRSIGs when each
+ * key that signs it now made one there for the same zone that expires
+ * later than the zone's refresh from its signing time and not before the
+ * zone's earliest signature; anything else is signed. So building again
+ * with nothing changed gives the same records (ECDSA signatures differ at
+ * each signing), and a transfer sends the same zone under the same serial.
+ * Main thread. */
+int lbsig_build(const struct config *cfg, const struct zone_set *zones,
+		const struct lbsig_table *prev, struct lbsig_table **out, struct gslb_err *err);
 void lbsig_free(struct lbsig_table *t);
 
 /* The RRSIG records (as a zone RRset of type RRSIG) of the RRset of

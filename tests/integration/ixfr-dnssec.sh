@@ -5,7 +5,11 @@
 # new RRSIGs and a new NSEC/NSEC3 chain around them) reaches NSD by NOTIFY
 # and IXFR, not AXFR; what NSD then holds is record for record what an AXFR
 # from gslbd sends (the load-balanced names' transfer answers included),
-# and it verifies (ldns-verify-zone).
+# and it verifies (ldns-verify-zone). A drain and a reload that keeps the
+# serial change nothing a transfer sends (the load-balanced names'
+# signatures are kept), so the journal stays and the next change, of one
+# record, reaches NSD by an IXFR that carries that record, its RRSIG and
+# the SOAs only. The bytes of both IXFRs are printed.
 if [ -z "${BASH_VERSION:-}" ]; then
 	command -v bash >/dev/null 2>&1 || exit 77
 	exec bash "$0" "$@"
@@ -19,6 +23,7 @@ for t in ldns-keygen ldns-verify-zone curl; do
 done
 
 ZONE=dnssec.test
+TOKEN=ixfr-dnssec-t0ken-0123456789
 KSK=$(dnssec_keygen -k $ZONE)
 ZSK=$(dnssec_keygen $ZONE)
 chmod 600 "$WORK"/keys/*.private
@@ -44,6 +49,7 @@ log:
   level: info
 api:
   listen: ["127.0.0.1:0"]
+  admin_token: "$TOKEN"
 zones:
   - name: $ZONE
     file: dnssec.test.zone
@@ -96,9 +102,10 @@ CONF
 	wait_until "nsd_serial_is 2026120301" 20 || { cat "$ndir/nsd.log"; fail "NSD has no copy"; }
 
 	step "[$denial] a change of three records reaches NSD by IXFR"
-	local axfr0 ixfr0
+	local axfr0 ixfr0 bytes0 abytes0 n
 	axfr0=$(metric 'gslbd_xfr_total{type="axfr"}')
 	ixfr0=$(metric 'gslbd_xfr_total{type="ixfr"}')
+	bytes0=$(metric 'gslbd_xfr_bytes_total{type="ixfr"}')
 	sed -i -e 's/2026120301/2026120302/' -e 's/^plain\([[:space:]]*\)A[[:space:]]*192\.0\.2\.1$/plain\1A\t192.0.2.9/' \
 		-e '/^txtonly/d' "$WORK/dnssec.test.zone"
 	echo 'added		A	192.0.2.77' >>"$WORK/dnssec.test.zone"
@@ -106,6 +113,7 @@ CONF
 	wait_until "nsd_serial_is 2026120302" 20 || { cat "$ndir/nsd.log"; fail "NSD did not get the change"; }
 	[ $(($(metric 'gslbd_xfr_total{type="ixfr"}') - ixfr0)) -ge 1 ] || fail "no IXFR"
 	[ "$(metric 'gslbd_xfr_total{type="axfr"}')" -eq "$axfr0" ] || fail "the change went as an AXFR"
+	echo "[$denial] IXFR of the three-record change: $(($(metric 'gslbd_xfr_bytes_total{type="ixfr"}') - bytes0)) bytes"
 
 	step "[$denial] NSD's copy is what an AXFR from gslbd sends, and verifies"
 	q axfr $ZONE
@@ -124,6 +132,37 @@ CONF
 	if ! ldns-verify-zone -k "$WORK/keys/$KSK.key" "$WORK/nsd.axfr" >"$WORK/verify.out" 2>&1; then
 		cat "$WORK/verify.out"
 		fail "ldns-verify-zone fails on NSD's copy"
+	fi
+
+	step "[$denial] after a drain and a reload that keeps the serial, one record changed goes by a small IXFR"
+	api_post /v1/datacenters/one/drain "$TOKEN"
+	assert_api_code 200
+	n=$(grep -c 'reload: ok' "$G_LOG")
+	kill -HUP "$G_PID"
+	wait_until '[ "$(grep -c "reload: ok" "$G_LOG")" -gt '"$n"' ]' 20 || fail "the reload did not end"
+	axfr0=$(metric 'gslbd_xfr_total{type="axfr"}')
+	ixfr0=$(metric 'gslbd_xfr_total{type="ixfr"}')
+	bytes0=$(metric 'gslbd_xfr_bytes_total{type="ixfr"}')
+	abytes0=$(metric 'gslbd_xfr_bytes_total{type="axfr"}')
+	sed -i -e 's/2026120302/2026120303/' -e 's/^plain\([[:space:]]*\)A[[:space:]]*192\.0\.2\.9$/plain\1A\t192.0.2.8/' \
+		"$WORK/dnssec.test.zone"
+	kill -HUP "$G_PID"
+	wait_until "nsd_serial_is 2026120303" 20 || { cat "$ndir/nsd.log"; fail "NSD did not get the change"; }
+	n=$(($(metric 'gslbd_xfr_bytes_total{type="ixfr"}') - bytes0))
+	echo "[$denial] the one-record change: IXFR $n bytes, AXFR $(($(metric 'gslbd_xfr_bytes_total{type="axfr"}') - abytes0)) bytes"
+	[ $(($(metric 'gslbd_xfr_total{type="ixfr"}') - ixfr0)) -ge 1 ] || fail "no IXFR"
+	[ "$(metric 'gslbd_xfr_total{type="axfr"}')" -eq "$axfr0" ] ||
+		fail "the change went as an AXFR: the journal did not survive the reload"
+	# The SOA (four times) and its RRSIG, the old and new A and their RRSIGs:
+	# under 900 bytes; the load-balanced names' RRSIGs removed and added again
+	# would more than double it.
+	[ "$n" -lt 1200 ] || fail "the IXFR of one record carries $n bytes"
+	Q_TCP=$nport q axfr $ZONE
+	echo "$OUT" | grep -v '^;' >"$WORK/nsd.axfr"
+	grep -q '^plain\.dnssec\.test\..*A[[:space:]]*192\.0\.2\.8$' "$WORK/nsd.axfr" || fail "NSD lacks the changed record"
+	if ! ldns-verify-zone -k "$WORK/keys/$KSK.key" "$WORK/nsd.axfr" >"$WORK/verify.out" 2>&1; then
+		cat "$WORK/verify.out"
+		fail "ldns-verify-zone fails on NSD's copy after the second IXFR"
 	fi
 	kill -TERM "$npid"
 	wait_exit "$npid" 10 || fail "nsd still running"

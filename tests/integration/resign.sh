@@ -1,8 +1,9 @@
 #!/bin/sh
 # DNSSEC refresh signs what is loaded and never reads gslbd.conf: with the
 # config on disk broken (a YAML syntax error) and the zone file edited, the
-# refresh timer still renews the signatures (ldns-verify-zone passes on a
-# transfer afterwards), and neither edit is served. A SIGHUP then fails:
+# refresh timer still renews the signatures, the load-balanced answers'
+# included (ldns-verify-zone passes on a transfer afterwards), and neither
+# edit is served. A SIGHUP then fails:
 # "reload failed: FILE:LINE:COL", gslbd_reload_failures_total 1, the last
 # reload's kind, result and reason in /v1/status, and a reload_failed
 # alert at the webhook; the old data keeps serving and refreshing.
@@ -87,6 +88,9 @@ expiry() {
 step "broken config and an edited zone on disk: the refresh renews the signatures anyway"
 E1=$(expiry)
 [ -n "$E1" ] || fail "no gslbd_dnssec_signatures_expiry_seconds for $ZONE"
+q www.$ZONE A +dnssec
+W1=$(echo "$OUT" | awk '$4 == "RRSIG" && $5 == "A" { print $9; exit }')
+[ -n "$W1" ] || fail "no RRSIG with the load-balanced answer: $OUT"
 cp "$CONF" "$CONF.good"
 echo "oops: [unclosed" >>"$CONF"
 printf 'new\tA\t192.0.2.99\n' >>"$WORK/dnssec.test.zone"
@@ -102,6 +106,9 @@ assert_rcode NXDOMAIN
 q www.$ZONE A +dnssec
 assert_rcode NOERROR
 assert_section_match answer "^www\.$ZONE\. [0-9]+ IN RRSIG A "
+# The load-balanced answer's signature was due too: made again, not kept.
+W2=$(echo "$OUT" | awk '$4 == "RRSIG" && $5 == "A" { print $9; exit }')
+[ "$W2" -gt "$W1" ] || fail "the load-balanced answer's RRSIG expires at $W2, as before the refresh ($W1)"
 dnssec_verify_zone $ZONE "$KSK"
 api_get /v1/status
 assert_api_code 200

@@ -904,6 +904,125 @@ START_TEST(test_journal_lb_view)
 }
 END_TEST
 
+/* The RRsets a transfer of s carries at name lb, as bytes (type, TTL,
+ * records) into out; returns their length. */
+static size_t view_bytes(const struct snapshot *s, const char *lb, uint8_t *out, size_t cap)
+{
+	ldns_rdf *name = ldns_dname_new_frm_str(lb);
+	const struct zone_node *n;
+	const struct zone_rrset *rs;
+	size_t len = 0;
+	int count;
+
+	ldns_dname2canonical(name);
+	n = zone_find_node(zone_set_zone(s->zones, 0), ldns_rdf_data(name), ldns_rdf_size(name));
+	ck_assert_ptr_nonnull(n);
+	count = lbsig_xfr_rrsets(s->lbsig, n, &rs);
+	ck_assert_int_gt(count, 0);
+	for (int i = 0; i < count; i++) {
+		ck_assert_uint_le(len + 8 + rs[i].rdata_len, cap);
+		memcpy(out + len, &rs[i].type, 2);
+		memcpy(out + len + 2, &rs[i].ttl, 4);
+		memcpy(out + len + 6, &rs[i].rr_count, 2);
+		memcpy(out + len + 8, rs[i].rdata, rs[i].rdata_len);
+		len += 8 + rs[i].rdata_len;
+	}
+	ldns_rdf_deep_free(name);
+	return len;
+}
+
+/* Every RRSIG of a transfer of snap verifies over its RRset. */
+static void transfer_verifies(void)
+{
+	ldns_rr_list *all = transfer();
+	size_t sigs = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		ldns_rr_list *covered, *good;
+		ldns_status st;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG)
+			continue;
+		covered =
+		    at(all, ldns_rr_owner(rr), ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)));
+		good = ldns_rr_list_new();
+		st = ldns_verify_rrsig_keylist(covered, rr, dnskeys, good);
+		ck_assert_msg(st == LDNS_STATUS_OK, "%s does not verify: %s", ldns_rr2str(rr),
+			      ldns_get_errorstr_by_id(st));
+		ldns_rr_list_free(covered);
+		ldns_rr_list_free(good);
+		sigs++;
+	}
+	ck_assert_uint_gt(sigs, 10);
+	ldns_rr_list_deep_free(all);
+}
+
+/* Replace the first old in the config file with new. */
+static void edit_conf(const char *old, const char *new)
+{
+	FILE *f = fopen(WORK "/gslbd.conf", "r");
+	char buf[8192], *at;
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	at = strstr(buf, old);
+	ck_assert_ptr_nonnull(at);
+	*at = '\0';
+	f = fopen(WORK "/gslbd.conf", "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s%s%s", buf, new, at + strlen(old));
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A reload that changes nothing keeps the signatures of the load-balanced
+ * names' RRsets (ECDSA would make other bytes), so a transfer sends the
+ * same zone under the same serial and the journal sees no difference; a
+ * name whose transfer answer changes gets new signatures, which verify,
+ * and the other name keeps its own. */
+START_TEST(test_lbsig_kept)
+{
+	static uint8_t a[8192], b[8192];
+	struct snapshot *next = NULL, *third = NULL;
+	struct gslb_err err = {""};
+	size_t alen, blen;
+
+	nsec3 = _i;
+	setup();
+	ck_assert_msg(control_load(WORK "/gslbd.conf", base, &next, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_eq(zone_set_zone(next->zones, 0), zone_set_zone(base->zones, 0));
+	ck_assert_ptr_nonnull(next->lbsig);
+	ck_assert(next->lbsig != base->lbsig);
+	alen = view_bytes(base, "www." Z, a, sizeof(a));
+	blen = view_bytes(next, "www." Z, b, sizeof(b));
+	ck_assert(alen == blen && memcmp(a, b, alen) == 0);
+	ck_assert(journal_same_content(zone_set_zone(base->zones, 0), base->lbsig,
+				       zone_set_zone(next->zones, 0), next->lbsig));
+
+	/* www's transfer answer: eu alone (one A, no AAAA). */
+	edit_conf("{ name: www.gslb.test, pool: fo }",
+		  "{ name: www.gslb.test, pool: fo, transfer_answer: [eu] }");
+	ck_assert_msg(control_load(WORK "/gslbd.conf", next, &third, &err) == 0, "%s", err.msg);
+	blen = view_bytes(third, "www." Z, b, sizeof(b));
+	ck_assert(alen != blen || memcmp(a, b, alen) != 0);
+	ck_assert_int_eq(view_sigs(third, "www." Z), nsec3 ? 1 : 2);
+	ck_assert(!journal_same_content(zone_set_zone(next->zones, 0), next->lbsig,
+					zone_set_zone(third->zones, 0), third->lbsig));
+	alen = view_bytes(next, "multi." Z, a, sizeof(a));
+	blen = view_bytes(third, "multi." Z, b, sizeof(b));
+	ck_assert(alen == blen && memcmp(a, b, alen) == 0);
+	snap = third;
+	transfer_verifies();
+	snap = base;
+	snapshot_free(third);
+	snapshot_free(next);
+	teardown();
+}
+END_TEST
+
 static Suite *dnssec_suite(void)
 {
 	Suite *s = suite_create("dnssec answers");
@@ -921,6 +1040,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_loop_test(tc, test_resign_and_watch, 0, 2);
 	tcase_add_loop_test(tc, test_transfer, 0, 2);
 	tcase_add_loop_test(tc, test_journal_lb_view, 0, 2);
+	tcase_add_loop_test(tc, test_lbsig_kept, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
