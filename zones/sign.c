@@ -2,6 +2,7 @@
 
 #include "zones/sign.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -494,6 +495,19 @@ static int sign_data(struct sign_ctx *c, const struct sign_keys *ks, size_t k, c
 	return 0;
 }
 
+uint32_t sign_expiration(const struct sign_keys *ks, const uint8_t *owner, uint16_t type)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (ks->jitter == 0)
+		return ks->expiration;
+	for (size_t i = 0, n = dname_len(owner); i < n; i++)
+		h = (h ^ (uint8_t)tolower(owner[i])) * 16777619u;
+	h = (h ^ (type >> 8)) * 16777619u;
+	h = (h ^ (type & 0xff)) * 16777619u;
+	return ks->expiration - h % ks->jitter;
+}
+
 long sign_rrset(const struct sign_keys *ks, const struct sign_rrset *rs, uint8_t *out, size_t cap,
 		struct gslb_err *err)
 {
@@ -563,7 +577,7 @@ long sign_rrset_ctx(struct sign_ctx *c, const struct sign_keys *ks, const struct
 		h[2] = key->alg;
 		h[3] = (uint8_t)labels;
 		put32(h + 4, rs->ttl);
-		put32(h + 8, ks->expiration);
+		put32(h + 8, rs->expiration != 0 ? rs->expiration : ks->expiration);
 		put32(h + 12, ks->inception);
 		put16(h + 16, key->tag);
 		memcpy(h + 18, ks->origin, ks->origin_len);

@@ -44,6 +44,10 @@ struct sign_keys {
 	uint32_t expiration;   /* RRSIG expiration */
 	uint32_t now;          /* signing time */
 	uint32_t refresh;      /* signatures expiring later than this from now may be kept */
+	uint32_t jitter;       /* zone signatures expire up to this much before expiration,
+	                        * by owner and type (sign_expiration()) */
+	uint32_t batch;        /* a re-signing also makes again the signatures that would be
+	                        * due within this much after refresh (sign_keep()) */
 	uint8_t origin[255];   /* signer name (canonical) */
 	size_t origin_len;
 };
@@ -77,7 +81,22 @@ struct sign_rrset {
 	const uint8_t *rdata; /* packed records */
 	uint32_t rdata_len;
 	uint16_t rr_count;
+	uint32_t expiration;  /* RRSIG expiration; 0: the keys' expiration */
 };
+
+/* The expiration of the signatures of the RRset (owner, type) signed with
+ * ks: its expiration less a share of jitter that depends on the owner
+ * (case-insensitively) and type alone, so that the signatures of a zone
+ * come due over a span of time rather than all at once, and a re-signing
+ * makes again only a slice of them. */
+uint32_t sign_expiration(const struct sign_keys *ks, const uint8_t *owner, uint16_t type);
+
+/* Is a signature expiring at expiration good enough to keep at a signing
+ * at ks->now: later than refresh plus batch from now? */
+static inline bool sign_keep(const struct sign_keys *ks, uint32_t expiration)
+{
+	return (int32_t)(expiration - ks->now) > (int32_t)(ks->refresh + ks->batch);
+}
 
 /* RRSIG RDATAs of rs by every key that signs its type, appended to out as
  * packed records (2-byte RDLENGTH, RDATA), at most cap bytes. Returns the

@@ -1081,6 +1081,8 @@ static int load_keys(const struct zone_source *src, const struct zone *z, struct
 	ks->expiration = now + d->validity;
 	ks->now = now;
 	ks->refresh = d->refresh;
+	ks->jitter = d->jitter < d->validity ? d->jitter : 0;
+	ks->batch = ks->jitter / 8;
 	for (size_t i = 0; i < d->key_count && rc == 0; i++) {
 		struct gslb_err kerr = {{0}};
 
@@ -1140,6 +1142,8 @@ static struct sign_keys *copy_keys(const struct zone_source *src, const struct s
 	ks->expiration = now + d->validity;
 	ks->now = now;
 	ks->refresh = d->refresh;
+	ks->jitter = d->jitter < d->validity ? d->jitter : 0;
+	ks->batch = ks->jitter / 8;
 	return ks;
 }
 
@@ -1466,9 +1470,9 @@ static char *source_stamp(const struct zone_source *src, size_t index)
 	if (src->dnssec != NULL) {
 		const struct zone_dnssec *d = src->dnssec;
 
-		sbuf_add(&b, "|s:%u:%u:%u:%u:%d:%u:%d:%d:", d->validity, d->inception, d->refresh,
-			 d->now, d->nsec3 ? 1 : 0, (unsigned)d->iterations, d->opt_out ? 1 : 0,
-			 (int)d->serial_policy);
+		sbuf_add(&b, "|s:%u:%u:%u:%u:%u:%d:%u:%d:%d:", d->validity, d->inception, d->refresh,
+			 d->jitter, d->now, d->nsec3 ? 1 : 0, (unsigned)d->iterations,
+			 d->opt_out ? 1 : 0, (int)d->serial_policy);
 		for (size_t i = 0; i < d->salt_len; i++)
 			sbuf_add(&b, "%02x", d->salt[i]);
 		for (size_t i = 0; i < d->key_count; i++) {

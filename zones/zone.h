@@ -63,6 +63,9 @@ struct zone_dnssec {
 	uint32_t inception; /* seconds the signatures' inception is backdated */
 	uint32_t refresh;   /* a signature of the zone loaded before (zone_set_load_prev())
 	                     * that expires later than this from now is kept */
+	uint32_t jitter;    /* signatures expire up to this much before validity, spread by
+	                     * owner and type; a re-signing also makes again those due within
+	                     * jitter / 8 after refresh (0: all expire together) */
 	uint32_t now;       /* signing time in seconds since the epoch; 0: the clock */
 	bool nsec3;         /* deny with NSEC3 (RFC 5155) instead of NSEC */
 	uint16_t iterations; /* NSEC3: extra hash iterations (RFC 9276: 0) */

@@ -122,7 +122,7 @@ static bool reuse_sigs(struct zone_extras *ex, const struct sign_keys *ks, const
 		while (hit == NULL && (rd = zone_rrset_next(psig, &pos, &len)) != NULL) {
 			if (len >= 18 && (uint16_t)(rd[0] << 8 | rd[1]) == type && rd[2] == key->alg &&
 			    (uint16_t)(rd[16] << 8 | rd[17]) == key->tag && rd32(rd + 4) == ttl &&
-			    (int32_t)(rd32(rd + 8) - ks->now) > (int32_t)ks->refresh &&
+			    sign_keep(ks, rd32(rd + 8)) &&
 			    (int32_t)(ks->now - rd32(rd + 12)) >= 0) {
 				hit = rd;
 				hlen = len;
@@ -149,7 +149,9 @@ static int sign_add(struct zone_extras *ex, struct sign_ctx *ctx, const struct s
 		    uint16_t rr_count, struct gslb_err *err)
 {
 	uint8_t out[8 * SIGN_RRSIG_MAX];
-	struct sign_rrset rs = {owner, type, ttl, rdata, rdata_len, rr_count};
+	struct sign_rrset rs = {owner,	   type,     ttl,
+				rdata,	   rdata_len, rr_count,
+				sign_expiration(ks, owner, type)};
 	size_t cap = ks->count * SIGN_RRSIG_MAX;
 	uint8_t *buf = cap <= sizeof(out) ? out : xmalloc(cap);
 	long n;
@@ -161,7 +163,7 @@ static int sign_add(struct zone_extras *ex, struct sign_ctx *ctx, const struct s
 	}
 	n = sign_rrset_ctx(ctx, ks, &rs, buf, cap, err);
 	if (n > 0)
-		note_expire(ex, ks->expiration);
+		note_expire(ex, rs.expiration);
 
 	for (long p = 0; n > 0 && p + 2 <= n;) {
 		uint16_t l = (uint16_t)(buf[p] << 8 | buf[p + 1]);

@@ -71,6 +71,8 @@ struct config_zone {
 	size_t key_count;               /* entries at keys */
 	uint32_t sig_validity;          /* dnssec.validity, seconds (default 14 days) */
 	uint32_t sig_refresh;           /* dnssec.refresh, seconds (default 7 days) */
+	uint32_t sig_jitter;            /* dnssec.jitter, seconds (default a quarter of
+	                                 * validity - refresh) */
 	uint32_t sig_inception;         /* dnssec.inception: backdating, seconds (default 1 h) */
 	bool nsec3;                     /* dnssec.denial: nsec3 */
 	unsigned nsec3_iterations;      /* dnssec.nsec3.iterations (default 0, RFC 9276) */

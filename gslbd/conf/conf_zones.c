@@ -124,9 +124,20 @@ static int nsec3_read(struct loader *l, const struct ytree_node *n, const char *
 static int dnssec_read(struct loader *l, const struct ytree_node *n, const char *path,
 		       struct config_zone *z)
 {
-	enum { K_KEYS, K_VALIDITY, K_REFRESH, K_INCEPTION, K_DENIAL, K_NSEC3, K_SERIAL, K_COUNT };
+	enum {
+		K_KEYS,
+		K_VALIDITY,
+		K_REFRESH,
+		K_JITTER,
+		K_INCEPTION,
+		K_DENIAL,
+		K_NSEC3,
+		K_SERIAL,
+		K_COUNT
+	};
 	static const char *const keys[K_COUNT + 1] = {
-	    "keys", "validity", "refresh", "inception", "denial", "nsec3", "serial_policy", NULL};
+	    "keys",  "validity", "refresh", "jitter", "inception", "denial", "nsec3",
+	    "serial_policy", NULL};
 	static const char *const denials[] = {"nsec", "nsec3", NULL};
 	/* In the order of enum zone_serial_policy. */
 	static const char *const policies[] = {"keep", "increment", "unixtime", "dateserial", NULL};
@@ -194,6 +205,22 @@ static int dnssec_read(struct loader *l, const struct ytree_node *n, const char 
 		return ytree_error_path(&l->r, v[K_REFRESH] != NULL ? v[K_REFRESH] : n, path,
 					"refresh must be shorter than validity (the signatures "
 					"would expire before they are refreshed)");
+	/* Spread over a quarter of what is left after refresh unless given;
+	 * with the batch a re-signing adds (jitter / 8), signatures just made
+	 * must not be due at once. */
+	z->sig_jitter = (z->sig_validity - z->sig_refresh) / 4;
+	if (v[K_JITTER] != NULL) {
+		snprintf(kpath, sizeof(kpath), "%s.jitter", path);
+		if ((rc = seconds_read(l, v[K_JITTER], kpath, 0, 365ull * 86400,
+				       &z->sig_jitter)) != 0)
+			return rc;
+		if ((uint64_t)z->sig_jitter + z->sig_jitter / 8 >=
+		    (uint64_t)z->sig_validity - z->sig_refresh)
+			return ytree_error_path(&l->r, v[K_JITTER], kpath,
+						"jitter (plus an eighth) must be shorter than "
+						"validity minus refresh (signatures just made "
+						"would be due at once)");
+	}
 	if (v[K_DENIAL] != NULL) {
 		snprintf(kpath, sizeof(kpath), "%s.denial", path);
 		if ((rc = conf_keyword_read(l, v[K_DENIAL], kpath, denials, "nsec or nsec3",

@@ -214,6 +214,7 @@ static void sources_make(const struct config *cfg, const char *const *reread, si
 			sec->validity = z->sig_validity;
 			sec->inception = z->sig_inception;
 			sec->refresh = z->sig_refresh;
+			sec->jitter = z->sig_jitter;
 			sec->nsec3 = z->nsec3;
 			sec->iterations = (uint16_t)z->nsec3_iterations;
 			sec->salt = z->nsec3_salt;

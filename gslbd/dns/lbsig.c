@@ -299,6 +299,7 @@ static int add(struct lbsig_table *t, uint32_t lbname, uint16_t type, uint32_t t
 		return 0;
 	}
 	rs.owner = nm->owner;
+	rs.expiration = 0; /* not jittered: never before the zone's earliest */
 	rs.type = type;
 	rs.ttl = ttl;
 	rs.rdata = data;
@@ -490,6 +491,7 @@ static int sign_denial(struct lbsig_table *t, const struct name *nm, const struc
 	rd[0] = (uint8_t)(len >> 8);
 	rd[1] = (uint8_t)len;
 	rs.owner = d->node->name;
+	rs.expiration = 0; /* not jittered: never before the zone's earliest */
 	rs.type = d->type;
 	rs.ttl = nsec->ttl;
 	rs.rdata = rd;
@@ -800,6 +802,7 @@ int lbsig_sign(const struct lbsig_table *t, uint32_t lbname, const uint8_t *owne
 	to_recs(rdata, len, n, r);
 	data = xmalloc((size_t)n * (2 + 65535u));
 	rs.owner = owner;
+	rs.expiration = 0; /* not jittered: never before the zone's earliest */
 	rs.type = type;
 	rs.ttl = ttl;
 	rs.rdata = data;

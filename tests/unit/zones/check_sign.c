@@ -939,6 +939,111 @@ START_TEST(test_resign_reads_no_file)
 }
 END_TEST
 
+/* Every RRSIG expiration of z but the DNSKEY RRset's into exp (cap),
+ * returning how many. */
+static size_t expirations(const struct zone *z, uint32_t *exp, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < zone_node_count(z); i++) {
+		const struct zone_rrset *rs = zone_node_rrset(zone_node_at(z, i), 46);
+		const uint8_t *rd;
+		uint32_t pos = 0;
+		uint16_t len;
+
+		while (rs != NULL && (rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
+			if ((rd[0] << 8 | rd[1]) == 48)
+				continue;
+			ck_assert_uint_lt(n, cap);
+			exp[n++] = (uint32_t)rd[8] << 24 | (uint32_t)rd[9] << 16 |
+				   (uint32_t)rd[10] << 8 | rd[11];
+		}
+	}
+	return n;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* With jitter the signatures of a zone expire over [expiration - jitter,
+ * expiration], by owner and type, and the re-signing due at the earliest
+ * makes again only the slice due within jitter / 8 after refresh: the
+ * others keep their signatures, so a secondary's IXFR carries a slice. */
+START_TEST(test_jitter_spreads_resigning)
+{
+	enum { NAMES = 400, CAP = 2048 };
+	struct tkey csk;
+	struct zone_key_source ks[1];
+	struct zone_dnssec d = policy;
+	struct zone_source src = {.origin = ZORIGIN, .dnssec = &d};
+	struct zone_set *first, *again = NULL;
+	struct gslb_err err = {""};
+	char *path = xasprintf("%s/jitter.zone", dir);
+	FILE *f = fopen(path, "w");
+	static uint32_t e1[CAP], e2[CAP];
+	size_t n1, n2, distinct = 1, made = 0;
+	uint32_t t0 = (uint32_t)time(NULL), due, jitter = 2 * 86400;
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "$ORIGIN " ZORIGIN "\n$TTL 300\n@ SOA ns1 host 1 7200 3600 1209600 300\n"
+		   "@ NS ns1\nns1 A 192.0.2.53\n");
+	for (int i = 0; i < NAMES; i++)
+		fprintf(f, "h%d A 192.0.2.%d\n", i, i % 250 + 1);
+	fclose(f);
+	keygen(ZORIGIN, LDNS_SIGN_ECDSAP256SHA256, true, &csk);
+	ks[0] = (struct zone_key_source){.path = csk.prefix, .active = true, .where = "t:1:1"};
+	d.keys = ks;
+	d.key_count = 1;
+	d.jitter = jitter;
+	d.now = t0;
+	src.path = path;
+	ck_assert_msg(zone_set_load(&src, 1, &first, &err) == 0, "load: %s", err.msg);
+	n1 = expirations(zone_set_zone(first, 0), e1, CAP);
+	ck_assert_uint_gt(n1, NAMES);
+	qsort(e1, n1, sizeof(*e1), cmp_u32);
+	ck_assert_uint_ge(e1[0], t0 + policy.validity - jitter + 1);
+	ck_assert_uint_le(e1[n1 - 1], t0 + policy.validity);
+	for (size_t i = 1; i < n1; i++)
+		distinct += e1[i] != e1[i - 1];
+	ck_assert_uint_gt(distinct, NAMES / 2);
+	ck_assert_uint_eq(zone_sig_expire(zone_set_zone(first, 0)), e1[0]);
+
+	/* Re-signed when the earliest is due: about an eighth made again. */
+	due = e1[0] - policy.refresh;
+	d.now = due;
+	ck_assert_msg(zone_set_resign(&src, 1, first, &again, &err) == 0, "resign: %s", err.msg);
+	n2 = expirations(zone_set_zone(again, 0), e2, CAP);
+	ck_assert_uint_eq(n2, n1);
+	for (size_t i = 0; i < n2; i++) {
+		/* Every signature after the re-signing is good past refresh. */
+		ck_assert_int_gt((int32_t)(e2[i] - due), (int32_t)policy.refresh);
+		made += (int32_t)(e2[i] - (t0 + policy.validity)) > 0;
+	}
+	ck_assert_uint_gt(made, n1 / 32);
+	ck_assert_uint_lt(made, n1 / 4);
+	ck_assert_int_gt((int32_t)(zone_sig_expire(zone_set_zone(again, 0)) - due),
+			 (int32_t)policy.refresh);
+
+	/* Without jitter they all expire together. */
+	zone_set_free(again);
+	d.jitter = 0;
+	d.now = t0;
+	ck_assert_msg(zone_set_load(&src, 1, &again, &err) == 0, "load: %s", err.msg);
+	n2 = expirations(zone_set_zone(again, 0), e2, CAP);
+	for (size_t i = 0; i < n2; i++)
+		ck_assert_uint_eq(e2[i], t0 + policy.validity);
+	zone_set_free(first);
+	zone_set_free(again);
+	unlink(path);
+	free(path);
+	tkey_free(&csk);
+}
+END_TEST
+
 /* The serial after another under each policy: always newer (RFC 1982),
  * across the wrap too. */
 START_TEST(test_serial_next)
@@ -1167,6 +1272,7 @@ static Suite *sign_suite(void)
 	tcase_add_test(zones, test_reload_shares_signed_zone);
 	tcase_add_test(zones, test_presigned_file);
 	tcase_add_test(zones, test_resign_reads_no_file);
+	tcase_add_test(zones, test_jitter_spreads_resigning);
 	tcase_add_test(zones, test_serial_next);
 	tcase_add_test(zones, test_serial_policy);
 	suite_add_tcase(s, prim);

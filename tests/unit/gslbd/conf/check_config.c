@@ -1077,6 +1077,35 @@ END_TEST
 
 /* TSIG keys (inline and from a key file), transfer lists that want them,
  * notify lists (server's inherited, a zone's own) and the journal bound. */
+/* dnssec.jitter: a quarter of validity minus refresh unless given; not
+ * so long that signatures just made would be due (jitter plus an eighth
+ * must stay under validity minus refresh). */
+START_TEST(test_dnssec_jitter)
+{
+	static const char *const head = "zones:\n  - name: example.com\n    file: a.zone\n"
+					"    dnssec:\n      keys: [Kexample.com.+013+00001]\n";
+	char *text = xasprintf("%s", head);
+
+	ck_assert_msg(load(text) == 0, "%s", err.msg);
+	ck_assert_uint_eq(cfg->zones[0].sig_jitter, (14 - 7) * 86400 / 4);
+	config_free(cfg);
+	cfg = NULL;
+	free(text);
+	text = xasprintf("%s      validity: 10d\n      refresh: 2d\n      jitter: 7d\n", head);
+	ck_assert_msg(load(text) == 0, "%s", err.msg);
+	ck_assert_uint_eq(cfg->zones[0].sig_jitter, 7 * 86400);
+	config_free(cfg);
+	cfg = NULL;
+	free(text);
+	text = xasprintf("%s      validity: 10d\n      refresh: 2d\n      jitter: 8d\n", head);
+	ck_assert_int_ne(load(text), 0);
+	ck_assert_msg(strstr(err.msg, "t.conf:8:15: zones[0].dnssec.jitter: jitter (plus an "
+				      "eighth) must be shorter") == err.msg,
+		      "%s", err.msg);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_tsig_notify)
 {
 	FILE *f = fopen("check_config_tsig.key", "w");
@@ -2351,6 +2380,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(valid, test_bools, 0, COUNT(bools));
 	tcase_add_test(valid, test_scalar_forms);
 	tcase_add_test(valid, test_tsig_notify);
+	tcase_add_test(valid, test_dnssec_jitter);
 	tcase_add_test(valid, test_paths);
 	tcase_add_test(valid, test_free);
 	tcase_add_test(valid, test_xdp);
