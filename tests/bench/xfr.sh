@@ -3,7 +3,8 @@
 # under a TSIG key. Measures the first full transfer (AXFR), then a
 # one-record change: time from the reload (SIGHUP) until NSD answers the new
 # data through NOTIFY and IXFR, and the bytes of the IXFR against the AXFR
-# (gslbd_xfr_bytes_total). Last, reloads that change CHANGES records each
+# (gslbd_xfr_bytes_total), how gslbd read the file again (by parts or in
+# full) and its resident memory. Last, reloads that change CHANGES records each
 # fill the journal to its bound (journal_max): its bytes and gslbd's
 # resident memory.
 #
@@ -78,7 +79,7 @@ t0=$(now_ms)
 "$GSLBD" -c "$work/gslbd.conf" --port-file "$work/ports" >"$work/gslbd.log" 2>&1 &
 gpid=$!
 wait_for 300 grep -q 'ready:' "$work/gslbd.log" || { tail "$work/gslbd.log"; exit 1; }
-echo "gslbd: $RECORDS records loaded in $(($(now_ms) - t0)) ms"
+echo "gslbd: $RECORDS records loaded in $(($(now_ms) - t0)) ms, RSS $(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status") kB"
 dport=$(awk '$2 == "tcp" { print $4; exit }' "$work/ports")
 http=$(awk '$1 == "http" { print $4; exit }' "$work/ports")
 
@@ -126,10 +127,17 @@ t0=$(now_ms)
 kill -HUP "$gpid"
 wait_for 600 answers h5.big.test 10.0.0.2 || { tail "$work/nsd/nsd.log"; exit 1; }
 change_ms=$(($(now_ms) - t0))
+# NSD may answer before gslbd has logged its reload.
+wait_for 60 grep -q 'reload: ok generation=2 .* in [0-9]* ms' "$work/gslbd.log"
 ixfr_bytes=$(metric 'gslbd_xfr_bytes_total{type="ixfr"}')
 reload_ms=$(grep -o 'reload: ok generation=2 .* in [0-9]* ms' "$work/gslbd.log" | awk '{ print $(NF - 1) }')
 echo "one-record change: NSD answers it $change_ms ms after SIGHUP (gslbd's reload: $reload_ms ms);"
 echo "  IXFR $ixfr_bytes bytes vs AXFR $axfr_bytes bytes; axfr transfers: $(metric 'gslbd_xfr_total{type="axfr"}')"
+# How the file was read: by parts (only the bytes that changed parsed), or in full.
+echo "  $(grep -o 'big.test.zone \(re-read by parts\|read in full\): .*' "$work/gslbd.log" | tail -n 1 || echo 'read in full')"
+sleep 1 # the version replaced is freed once no thread reads it
+echo "  RSS after the change: $(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status") kB," \
+	"peak so far $(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status") kB"
 
 # The journal at its bound: CHANGES records change per reload.
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status"; }
