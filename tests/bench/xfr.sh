@@ -10,7 +10,8 @@
 #
 #   tests/bench/xfr.sh [BUILD-DIR]
 #
-# Knobs: RECORDS (1000000), CHANGES (20000), ROUNDS (6), JOURNAL_MAX
+# Knobs: RECORDS (1000000), CHANGES (20000), ROUNDS (6; 0: the one-record
+# change alone), JOURNAL_MAX
 # (4194304 bytes), KEEP=1 keeps the work directory. Needs python3, dig,
 # curl and nsd (Debian: apt-get install nsd bind9-dnsutils curl).
 set -euo pipefail
@@ -47,7 +48,9 @@ for i in range(n - 3):
 PY
 }
 metric() {
-	curl -s "http://127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
+	# awk reads it all: curl fails (and the pipeline with it) when its
+	# reader goes first.
+	curl -s "http://127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m && !done { print $2; done = 1 }'
 }
 wait_for() { # wait_for SECONDS CMD...
 	local deadline=$(($(now_ms) + $1 * 1000))
@@ -149,6 +152,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "  reload $r: journal $(metric 'gslbd_journal_bytes{zone="big.test"}') bytes," \
 		"$(metric 'gslbd_journal_differences{zone="big.test"}') differences, RSS $(rss) kB"
 done
+[ "$ROUNDS" -gt 0 ] || exit 0
 wait_for 600 answers "h$((ROUNDS * CHANGES)).big.test" 10.$(((ROUNDS * CHANGES >> 16) & 255)).$(((ROUNDS * CHANGES >> 8) & 255)).2 ||
 	echo "  (NSD did not catch up within 600 s)"
 echo "  NSD caught up: ixfr transfers $(metric 'gslbd_xfr_total{type="ixfr"}'), axfr $(metric 'gslbd_xfr_total{type="axfr"}'), ixfr bytes $(metric 'gslbd_xfr_bytes_total{type="ixfr"}')"
