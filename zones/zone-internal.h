@@ -19,10 +19,21 @@
 
 #define ZONE_SLOT_EMPTY UINT32_MAX /* free slot of a hash table */
 
+struct zone_mark;
+
 struct zone {
 	_Atomic unsigned long refs; /* sets holding it (zone_ref()/zone_unref(), any thread) */
 	char *stamp;               /* owned: what it was loaded from (source_stamp()), to
 	                            * tell whether a later load may reuse it */
+	char *stamp_rest;          /* owned: the stamp but the file's identity: a later load
+	                            * with the same may re-read the file by parts */
+	uint8_t *image;            /* owned: the file's bytes as read, kept for a re-read by
+	                            * parts (an unsigned zone), or NULL */
+	size_t image_len;          /* bytes at image */
+	struct zone_mark *marks;   /* owned: record boundaries of image with the parser's
+	                            * state there, the first at 0, the last at its end */
+	size_t mark_count;         /* entries at marks */
+	uint8_t *mark_names;       /* owned: the names the marks hold */
 	size_t index;              /* position in the set (index of the source) */
 	uint8_t *names;            /* owner names arena */
 	struct zone_node *nodes;   /* node_count nodes, canonical order, apex first */
@@ -80,6 +91,8 @@ void zone_extras_fini(struct zone_extras *ex);
 struct zone_set {
 	struct zone **zones; /* count zones in source order, one reference each */
 	size_t read_count;   /* zones read from their files by the load that made it */
+	size_t parts_count;  /* of those, zones re-read by parts (zone_set_parts_count()) */
+	size_t full_count;   /* zones a re-read by parts could not do, read in full */
 	size_t count;        /* entries at zones */
 	uint32_t *table;     /* zone indexes by origin hash, ZONE_SLOT_EMPTY when free */
 	uint32_t table_mask; /* table size - 1 */

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +48,7 @@ struct trec {
 	uint32_t rdoff; /* offset of the RDATA in the temporary arena */
 	uint16_t type;  /* RR type */
 	uint16_t rdlen; /* RDATA length */
+	uint32_t count; /* records of the file it stands for (see zone_rrset.file_count) */
 };
 
 struct loader {
@@ -189,7 +191,7 @@ static int owner_node(struct loader *ld, const uint8_t *lname, size_t len, uint3
 /* Add one record: owner lname (any case), RDATA rd of rdlen bytes in
  * uncompressed wire format. */
 static int add_raw(struct loader *ld, const uint8_t *owner, uint16_t type, uint32_t ttl,
-		   const uint8_t *rd, size_t rdlen, unsigned long line)
+		   const uint8_t *rd, size_t rdlen, unsigned long line, uint32_t count)
 {
 	uint8_t lname[DNAME_MAXLEN];
 	char name[DNAME_STRLEN];
@@ -223,6 +225,7 @@ static int add_raw(struct loader *ld, const uint8_t *owner, uint16_t type, uint3
 	r->rdoff = (uint32_t)ld->rd_len;
 	r->type = type;
 	r->rdlen = (uint16_t)rdlen;
+	r->count = count;
 	memcpy(ld->rd + ld->rd_len, rd, rdlen);
 	ld->rd_len += rdlen;
 
@@ -278,41 +281,61 @@ static int add_record(struct loader *ld, const ldns_rr *rr, unsigned long line)
 		memcpy(rd + rdlen, ldns_rdf_data(f), ldns_rdf_size(f));
 		rdlen += ldns_rdf_size(f);
 	}
-	return add_raw(ld, ldns_rdf_data(owner), type, ldns_rr_ttl(rr), rd, rdlen, line);
+	return add_raw(ld, ldns_rdf_data(owner), type, ldns_rr_ttl(rr), rd, rdlen, line, 1);
 }
 
 /* Records read between two progress reports. */
 #define READ_PROGRESS_STEP 4096u
 
-static int parse_file(struct loader *ld, FILE *fp, const struct zone_source *src)
+/* The parser's state between two records: what a later re-read by parts
+ * must restore to resume parsing there. */
+struct pstate {
+	uint32_t ttl;     /* $TTL in force */
+	ldns_rdf *origin; /* $ORIGIN in force */
+	ldns_rdf *prev;   /* owner of the previous record (for a blank owner) */
+	int line;         /* lines read */
+};
+
+/* Told at each record boundary of a parse (its start included): off is
+ * the offset in the buffer, st the state there. Returns true to stop. */
+typedef bool boundary_fn(void *arg, size_t off, const struct pstate *st);
+
+/* Parse buf[start, len) from state st (updated) into ld, calling fn at the
+ * start, every every-th record boundary and the end, until fn stops it or
+ * the end of buf; *end is the offset where it stopped. ldns reads a record
+ * through its closing parenthesis and its line's end, so a boundary is
+ * always at the start of a line. (Telling the offset costs: not at each
+ * record of a whole file.) */
+static int parse_buf(struct loader *ld, const uint8_t *buf, size_t len, size_t start,
+		     struct pstate *st, unsigned every, boundary_fn *fn, void *arg, size_t *end)
 {
-	const struct zone_progress *pg = src->progress;
-	struct stat sb;
-	size_t size = fstat(fileno(fp), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 0;
-	unsigned step = 0;
-	uint32_t default_ttl = DEFAULT_TTL;
-	ldns_rdf *origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, ld->origin_len, ld->origin);
-	ldns_rdf *prev = ldns_rdf_clone(origin);
-	int line = 0;
+	unsigned calls = 0;
+	FILE *fp = NULL;
+	size_t off = start;
 	int ret = 0;
 
-	if (pg != NULL)
-		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, 0, size);
-	while (!feof(fp)) {
+	if (fn(arg, off, st))
+		goto out;
+	if (len > start) {
+		fp = fmemopen((void *)(uintptr_t)(buf + start), len - start, "r");
+		if (fp == NULL)
+			return gslb_err_setc(ld->err, GSLB_EIO, "%s: %s", ld->path,
+					     strerror(errno));
+		/* ldns reads a byte at a time: each should not be a call down,
+		 * nor take a lock (the stream is this thread's alone). */
+		setvbuf(fp, NULL, _IOFBF, 1 << 16);
+		__fsetlocking(fp, FSETLOCKING_BYCALLER);
+	}
+	off = len;
+	while (fp != NULL && !feof(fp)) {
 		ldns_rr *rr = NULL;
-		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl, &origin, &prev, &line);
-
-		if (pg != NULL && ++step >= READ_PROGRESS_STEP) {
-			off_t at = ftello(fp);
-
-			step = 0;
-			if (at > 0 && (size_t)at < size)
-				pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, (size_t)at, size);
-		}
+		ldns_status s =
+		    ldns_rr_new_frm_fp_l(&rr, fp, &st->ttl, &st->origin, &st->prev, &st->line);
+		off_t at;
 
 		switch (s) {
 		case LDNS_STATUS_OK:
-			ret = add_record(ld, rr, (unsigned long)line);
+			ret = add_record(ld, rr, (unsigned long)st->line);
 			ldns_rr_free(rr);
 			break;
 		case LDNS_STATUS_SYNTAX_EMPTY:
@@ -320,23 +343,215 @@ static int parse_file(struct loader *ld, FILE *fp, const struct zone_source *src
 		case LDNS_STATUS_SYNTAX_ORIGIN:
 			break;
 		case LDNS_STATUS_SYNTAX_INCLUDE:
-			ret = perr(ld, (unsigned long)line, "$INCLUDE is not supported");
+			ret = perr(ld, (unsigned long)st->line, "$INCLUDE is not supported");
 			break;
 		default:
-			ret = perr(ld, (unsigned long)line, "%s", ldns_get_errorstr_by_id(s));
+			ret = perr(ld, (unsigned long)st->line, "%s", ldns_get_errorstr_by_id(s));
 			break;
 		}
 		if (ret != 0)
 			goto out;
+		if (++calls < every && !feof(fp))
+			continue;
+		calls = 0;
+		at = ftello(fp);
+		off = at >= 0 && (size_t)at <= len - start ? start + (size_t)at : len;
+		if (fn(arg, off, st))
+			break;
 	}
-	if (ferror(fp))
-		ret = gslb_err_setc(ld->err, GSLB_EIO, "%s: read error", ld->path);
-	else if (pg != NULL)
-		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, size, size);
 out:
-	ldns_rdf_deep_free(origin);
-	ldns_rdf_deep_free(prev);
+	if (fp != NULL)
+		fclose(fp);
+	*end = off;
 	return ret;
+}
+
+/* A record boundary of a zone file as read, with the parser's state there
+ * (struct pstate); names are offsets in a names arena. */
+struct zone_mark {
+	size_t off;      /* byte offset in the file */
+	uint32_t line;   /* lines before it */
+	uint32_t ttl;    /* $TTL in force */
+	uint32_t origin; /* $ORIGIN in force: offset in the arena */
+	uint32_t prev;   /* previous owner: offset in the arena */
+};
+
+/* Boundaries kept: one every MARK_STEP records (and at the end). */
+#define MARK_STEP 64u
+
+/* Marks being made, with their names' arena. */
+struct marks {
+	struct zone_mark *v;
+	size_t n, cap;
+	uint8_t *names;
+	size_t names_len, names_cap;
+};
+
+/* The offset of name (len bytes) in m's arena: the last one's if equal. */
+static uint32_t marks_name(struct marks *m, const uint8_t *name, size_t len, uint32_t last)
+{
+	uint32_t off;
+
+	if (m->n > 0 && last + len <= m->names_len && dname_len(m->names + last) == len &&
+	    memcmp(m->names + last, name, len) == 0)
+		return last;
+	grow((void **)&m->names, &m->names_cap, m->names_len + len, 1);
+	off = (uint32_t)m->names_len;
+	memcpy(m->names + off, name, len);
+	m->names_len += len;
+	return off;
+}
+
+/* Add a mark at off with state (ttl, origin, prev, line); one at the
+ * same offset as the last replaces it. */
+static void marks_add(struct marks *m, size_t off, uint32_t line, uint32_t ttl,
+		      const uint8_t *origin, const uint8_t *prev)
+{
+	struct zone_mark k;
+	uint32_t lo = m->n > 0 ? m->v[m->n - 1].origin : 0, lp = m->n > 0 ? m->v[m->n - 1].prev : 0;
+
+	if (m->n > 0 && m->v[m->n - 1].off == off)
+		m->n--;
+	k.off = off;
+	k.line = line;
+	k.ttl = ttl;
+	k.origin = marks_name(m, origin, dname_len(origin), lo);
+	k.prev = marks_name(m, prev, dname_len(prev), lp);
+	grow((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v));
+	m->v[m->n++] = k;
+}
+
+static void marks_add_state(struct marks *m, size_t off, const struct pstate *st)
+{
+	marks_add(m, off, (uint32_t)st->line, st->ttl, ldns_rdf_data(st->origin),
+		  ldns_rdf_data(st->prev));
+}
+
+static void marks_fini(struct marks *m)
+{
+	free(m->v);
+	free(m->names);
+}
+
+/* Does the state st hold what mark k of names says? */
+static bool state_is(const struct pstate *st, const struct zone_mark *k, const uint8_t *names)
+{
+	const uint8_t *o = names + k->origin, *p = names + k->prev;
+
+	return st->ttl == k->ttl && ldns_rdf_size(st->origin) == dname_len(o) &&
+	       memcmp(ldns_rdf_data(st->origin), o, dname_len(o)) == 0 &&
+	       ldns_rdf_size(st->prev) == dname_len(p) &&
+	       memcmp(ldns_rdf_data(st->prev), p, dname_len(p)) == 0;
+}
+
+/* Set st (its names freed first) to mark k of names. */
+static void state_set(struct pstate *st, const struct zone_mark *k, const uint8_t *names)
+{
+	ldns_rdf_deep_free(st->origin);
+	ldns_rdf_deep_free(st->prev);
+	st->ttl = k->ttl;
+	st->line = (int)k->line;
+	st->origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_len(names + k->origin),
+					   names + k->origin);
+	st->prev =
+	    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_len(names + k->prev), names + k->prev);
+}
+
+/* A whole file's parse: progress reports and (m not NULL) marks, every
+ * MARK_STEP records. */
+struct full_parse {
+	const struct zone_source *src;
+	struct marks *m;
+	size_t size;
+	unsigned calls; /* boundaries told */
+};
+
+static bool full_boundary(void *arg, size_t off, const struct pstate *st)
+{
+	struct full_parse *fp = arg;
+	const struct zone_progress *pg = fp->src->progress;
+
+	if (fp->m != NULL)
+		marks_add_state(fp->m, off, st);
+	if (pg != NULL && fp->calls > 0 && fp->calls % (READ_PROGRESS_STEP / MARK_STEP) == 0 &&
+	    off < fp->size)
+		pg->fn(pg->arg, ZONE_PROGRESS_READ, fp->src->origin, off, fp->size);
+	fp->calls++;
+	return false;
+}
+
+/* The initial state of a parse for origin. */
+static void state_init(struct pstate *st, const uint8_t *origin, size_t origin_len)
+{
+	st->ttl = DEFAULT_TTL;
+	st->line = 0;
+	st->origin = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, origin_len, origin);
+	st->prev = ldns_rdf_clone(st->origin);
+}
+
+static void state_fini(struct pstate *st)
+{
+	ldns_rdf_deep_free(st->origin);
+	ldns_rdf_deep_free(st->prev);
+}
+
+/* Parse a whole file of size bytes at buf into ld; with m, mark its
+ * record boundaries. */
+static int parse_file(struct loader *ld, const uint8_t *buf, size_t size,
+		      const struct zone_source *src, struct marks *m)
+{
+	const struct zone_progress *pg = src->progress;
+	struct full_parse fp = {.src = src, .m = m, .size = size};
+	struct pstate st;
+	size_t end;
+	int ret;
+
+	state_init(&st, ld->origin, ld->origin_len);
+	if (pg != NULL)
+		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, 0, size);
+	ret = parse_buf(ld, buf, size, 0, &st, MARK_STEP, full_boundary, &fp, &end);
+	if (ret == 0 && m != NULL)
+		marks_add_state(m, size, &st); /* the end, whatever came last */
+	if (ret == 0 && pg != NULL)
+		pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, size, size);
+	state_fini(&st);
+	return ret;
+}
+
+/* The whole file at path into *buf (caller frees) and *len. */
+static int read_whole(const char *path, uint8_t **buf, size_t *len, struct gslb_err *err)
+{
+	FILE *fp = fopen(path, "r");
+	struct stat sb;
+	size_t cap, n = 0;
+	uint8_t *p;
+
+	if (fp == NULL) {
+		int e = errno;
+
+		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
+				     "%s: cannot open: %s", path, strerror(e));
+	}
+	cap = fstat(fileno(fp), &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 : 65536;
+	p = xmalloc(cap);
+	for (;;) {
+		size_t r = fread(p + n, 1, cap - n, fp);
+
+		n += r;
+		if (n < cap)
+			break;
+		cap *= 2;
+		p = xreallocarray(p, cap, 1);
+	}
+	if (ferror(fp)) {
+		fclose(fp);
+		free(p);
+		return gslb_err_setc(err, GSLB_EIO, "%s: read error", path);
+	}
+	fclose(fp);
+	*buf = p;
+	*len = n;
+	return 0;
 }
 
 /* Add an empty non-terminal for every missing name between an owner and the
@@ -500,6 +715,35 @@ static void sort_recs(const struct loader *ld, struct trec *v, size_t n)
 			v[b] = v[b - 1];
 		v[b] = t;
 	}
+}
+
+/* Sort the records; those of a zone compiled again come in order but for
+ * a few at the end (zone_patch()): those are sorted alone and merged in
+ * from the back, moving each record at most once. */
+static void sort_recs_mostly(const struct loader *ld, struct trec *v, size_t n)
+{
+	size_t sorted = 1, m;
+	struct trec *tail;
+
+	while (sorted < n && cmp_rec(ld, &v[sorted - 1], &v[sorted]) <= 0)
+		sorted++;
+	m = n - sorted;
+	if (n < 2 || m == 0)
+		return;
+	if (m > n / 8) {
+		sort_recs(ld, v, n);
+		return;
+	}
+	tail = xmalloc(m * sizeof(*tail));
+	memcpy(tail, v + sorted, m * sizeof(*tail));
+	sort_recs(ld, tail, m);
+	for (size_t i = sorted, k = n, t = m; t > 0;) {
+		if (i > 0 && cmp_rec(ld, &v[i - 1], &tail[t - 1]) > 0)
+			v[--k] = v[--i];
+		else
+			v[--k] = tail[--t];
+	}
+	free(tail);
 }
 
 /* Track the problem that comes first in the file. */
@@ -722,7 +966,7 @@ static int build(struct loader *ld, struct zone *z)
 	for (size_t r = 0; r < ld->rec_count; r++)
 		ld->recs[r].node = rank[ld->recs[r].node];
 	free(rank);
-	sort_recs(ld, ld->recs, ld->rec_count);
+	sort_recs_mostly(ld, ld->recs, ld->rec_count);
 	for (size_t s = 0, e; s < ld->rec_count; s = e) {
 		const uint8_t *name = z->nodes[ld->recs[s].node].name;
 
@@ -754,6 +998,7 @@ static int build(struct loader *ld, struct zone *z)
 			set = &z->rrsets[set_i - 1];
 			if (r->ttl < set->ttl)
 				set->ttl = r->ttl;
+			set->file_count += r->count;
 			continue;
 		}
 		if (first_of_type) {
@@ -772,6 +1017,7 @@ static int build(struct loader *ld, struct zone *z)
 		if (r->ttl < set->ttl)
 			set->ttl = r->ttl; /* RFC 2181 5.2: the lowest */
 		set->rr_count++;
+		set->file_count += r->count;
 		set->rdata_len += 2 + (uint32_t)r->rdlen;
 		z->rdata[rd_o] = (uint8_t)(r->rdlen >> 8);
 		z->rdata[rd_o + 1] = (uint8_t)r->rdlen;
@@ -947,6 +1193,9 @@ static void zone_fini(struct zone *z)
 	free(z->rrsets);
 	free(z->rdata);
 	free(z->table);
+	free(z->image);
+	free(z->marks);
+	free(z->mark_names);
 }
 
 static void loader_fini(struct loader *ld)
@@ -1168,8 +1417,10 @@ static bool made_by_signer(const struct zone *cur, const struct zone_node *n, ui
 }
 
 /* Add every record of the compiled zone z to ld, but with drop_signed
- * those the signer made (made_by_signer()). Returns 0 or add_raw()'s error. */
-static int add_records(struct loader *ld, const struct zone *z, bool drop_signed)
+ * those the signer made (made_by_signer()), and with hit (a bit per RRset
+ * of z) those of the RRsets flagged. Returns 0 or add_raw()'s error. */
+static int add_records_hit(struct loader *ld, const struct zone *z, bool drop_signed,
+			   const uint8_t *hit)
 {
 	int rc = 0;
 
@@ -1178,18 +1429,33 @@ static int add_records(struct loader *ld, const struct zone *z, bool drop_signed
 
 		for (uint16_t r = 0; r < n->rrset_count && rc == 0; r++) {
 			const struct zone_rrset *rs = &n->rrsets[r];
+			size_t x = (size_t)(rs - z->rrsets);
 			const uint8_t *rd;
 			uint32_t pos = 0;
 			uint16_t len;
 
+			if (hit != NULL && (hit[x / 8] & (1u << (x % 8))))
+				continue;
 			while (rc == 0 && (rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
 				if (drop_signed && made_by_signer(z, n, rs->type, rd, len))
 					continue;
-				rc = add_raw(ld, n->name, rs->type, rs->ttl, rd, len, 0);
+				/* The RRset's first record stands for all its file's. */
+				rc = add_raw(ld, n->name, rs->type, rs->ttl, rd, len, 0,
+					     pos == 2u + len ? rs->file_count : 0);
 			}
 		}
 	}
 	return rc;
+}
+
+static int add_records(struct loader *ld, const struct zone *z, bool drop_signed)
+{
+	return add_records_hit(ld, z, drop_signed, NULL);
+}
+
+static int add_records_but(struct loader *ld, const struct zone *z, const uint8_t *hit)
+{
+	return add_records_hit(ld, z, false, hit);
 }
 
 uint32_t zone_serial_next(enum zone_serial_policy p, uint32_t serial, uint32_t now)
@@ -1293,7 +1559,7 @@ static int sign_zone(const struct zone_source *src, struct zone *z, const struct
 	rc = add_records(&ld, z, false);
 	for (size_t i = 0; i < ex.n && rc == 0; i++)
 		rc = add_raw(&ld, ex.v[i].owner, ex.v[i].type, ex.v[i].ttl, ex.rd + ex.v[i].rdoff,
-			     ex.v[i].rdlen, 0);
+			     ex.v[i].rdlen, 0, 1);
 	/* The owners point into z: done with it only now. */
 	if (rc == 0)
 		rc = finish(&ld, src, &signed_z);
@@ -1316,24 +1582,19 @@ static int sign_zone(const struct zone_source *src, struct zone *z, const struct
 	return 0;
 }
 
+/* Zone z from the file's size bytes at buf (taken: kept by an unsigned
+ * zone for a later re-read by parts, else freed). */
 static int zone_load(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
-		     struct zone *z, const struct zone *prev, struct gslb_err *err)
+		     struct zone *z, const struct zone *prev, uint8_t *buf, size_t size,
+		     struct gslb_err *err)
 {
 	struct loader ld;
-	FILE *fp;
+	struct marks m = {0};
+	bool keep = src->dnssec == NULL;
 	int ret;
 
-	fp = fopen(src->path, "r");
-	if (fp == NULL) {
-		int e = errno;
-
-		return gslb_err_setc(err, e == ENOENT ? GSLB_ENOENT : GSLB_EIO,
-				     "%s: cannot open: %s", src->path, strerror(e));
-	}
-	setvbuf(fp, NULL, _IOFBF, 1 << 16);
 	loader_init(&ld, src, origin, origin_len, err);
-	ret = parse_file(&ld, fp, src);
-	fclose(fp);
+	ret = parse_file(&ld, buf, size, src, keep ? &m : NULL);
 	if (ret != 0)
 		goto out;
 	if (ld.soa_rec == SIZE_MAX) {
@@ -1359,10 +1620,466 @@ static int zone_load(const struct zone_source *src, const uint8_t *origin, size_
 		ret = sign_zone(src, z, prev, false, err);
 		if (ret == 0)
 			index_nsec(z);
+	} else if (keep) {
+		z->image = buf;
+		z->image_len = size;
+		buf = NULL;
+		z->marks = m.v;
+		z->mark_count = m.n;
+		z->mark_names = m.names;
+		m.v = NULL;
+		m.names = NULL;
 	}
 out:
+	free(buf);
+	marks_fini(&m);
 	loader_fini(&ld);
 	return ret;
+}
+
+/* A re-read by parts under way: the zone read before (its file's bytes
+ * and marks), the new file, and the marks made for it. */
+struct patch {
+	const struct zone *pz;
+	const uint8_t *buf; /* the new file */
+	size_t len;
+	struct marks nm; /* its marks */
+	uint64_t *index; /* old chunks by the hash of their first PATCH_KEY bytes:
+			  * hash << 32 | chunk, sorted */
+	size_t index_count;
+	size_t i;       /* the old mark where the changed part began */
+	size_t j;       /* the old mark where it ends (SIZE_MAX: not found) */
+	size_t start;   /* where it began in the new file */
+	size_t budget;  /* new bytes a changed part may span before the whole file is read */
+	unsigned calls; /* parser calls in this part */
+};
+
+#define PATCH_KEY 16u
+
+static uint32_t key_hash(const uint8_t *p)
+{
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < PATCH_KEY; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* May the old chunk t (marks t to t + 1) stand at offset off of the new
+ * file, parsed from state st? Same bytes, same state at its start, and a
+ * chunk that does not end a line only as the end of both files. */
+static bool chunk_fits(const struct patch *pt, size_t t, size_t off, const struct pstate *st)
+{
+	const struct zone_mark *mk = pt->pz->marks;
+	const uint8_t *old = pt->pz->image;
+	size_t a = mk[t].off, b = mk[t + 1].off, clen = b - a;
+
+	if (pt->len - off < clen || memcmp(pt->buf + off, old + a, clen) != 0)
+		return false;
+	if (clen > 0 && old[b - 1] != '\n' && !(b == pt->pz->image_len && off + clen == pt->len))
+		return false;
+	return st == NULL || state_is(st, &mk[t], pt->pz->mark_names);
+}
+
+/* At a record boundary of a changed part of the new file: do the old
+ * chunks resume here (the first that fits after the one the part began
+ * at), or does the new file end? */
+static bool part_boundary(void *arg, size_t off, const struct pstate *st)
+{
+	struct patch *pt = arg;
+	size_t k = pt->pz->mark_count - 1;
+
+	if (pt->calls > 0 && pt->calls % MARK_STEP == 0)
+		marks_add_state(&pt->nm, off, st);
+	pt->calls++;
+	if (off >= pt->len) {
+		pt->j = k;
+		return true;
+	}
+	if (off - pt->start > pt->budget)
+		return true; /* too much changed: read it all */
+	if (pt->len - off >= PATCH_KEY) {
+		uint64_t h = key_hash(pt->buf + off);
+		size_t lo = 0, hi = pt->index_count;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (pt->index[mid] >> 32 < h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < pt->index_count && pt->index[lo] >> 32 == h; lo++) {
+			size_t t = (uint32_t)pt->index[lo];
+
+			if (t > pt->i && chunk_fits(pt, t, off, st)) {
+				pt->j = t;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Stop at offset *arg. */
+static bool stop_at(void *arg, size_t off, const struct pstate *st)
+{
+	(void)st;
+	return off >= *(const size_t *)arg;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Make room in ld for nodes names, recs records and rd bytes of RDATA. */
+static void loader_reserve(struct loader *ld, size_t nodes, size_t recs, size_t rd)
+{
+	size_t size = ld->table_size;
+
+	grow((void **)&ld->tnodes, &ld->tnode_cap, nodes, sizeof(*ld->tnodes));
+	grow((void **)&ld->recs, &ld->rec_cap, recs, sizeof(*ld->recs));
+	grow((void **)&ld->rd, &ld->rd_cap, rd, 1);
+	while (nodes * 10 > size * 7)
+		size *= 2;
+	if (size != ld->table_size)
+		table_rehash(ld, size);
+}
+
+/* ld (zeroed) made to hold pz's nodes, with the same indexes and names,
+ * and the records of its RRsets but those flagged in hit; no hashing nor
+ * name handling, as they are known good. Returns false, with ld left for
+ * loader_fini(), when a node would be left without records (it may have
+ * to go, and the zone be compiled from its records instead). ldn holds the
+ * records that will be added to it. */
+static bool loader_from_zone(struct loader *ld, const struct zone *pz, const uint8_t *hit,
+			     const struct loader *ldn, const struct zone_source *src,
+			     const uint8_t *origin, size_t origin_len, struct gslb_err *err)
+{
+	size_t names_len = 0, rd_len = 0;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->path = src->path;
+	ld->origin = origin;
+	ld->origin_len = origin_len;
+	ld->err = err;
+	ld->soa_rec = SIZE_MAX;
+	ld->last_node = UINT32_MAX;
+	for (size_t n = 0; n < pz->node_count; n++) {
+		const struct zone_node *node = &pz->nodes[n];
+		size_t end = (size_t)(node->name - pz->names) + node->name_len;
+		bool left = node->rrset_count == 0;
+
+		if (end > names_len)
+			names_len = end;
+		for (uint16_t r = 0; r < node->rrset_count && !left; r++) {
+			size_t x = (size_t)(&node->rrsets[r] - pz->rrsets);
+
+			left = !(hit[x / 8] & (1u << (x % 8)));
+		}
+		if (!left) {
+			/* All its RRsets change: do the new parts give it any? */
+			uint32_t h = dname_hash(node->name, node->name_len);
+
+			if (ldn->table[table_slot(ldn, node->name, node->name_len, h)] ==
+			    ZONE_SLOT_EMPTY)
+				return false;
+		}
+	}
+	if (pz->rrset_count > 0)
+		rd_len = (size_t)(pz->rrsets[pz->rrset_count - 1].rdata - pz->rdata) +
+			 pz->rrsets[pz->rrset_count - 1].rdata_len;
+	ld->names = xmalloc(names_len ? names_len : 1);
+	memcpy(ld->names, pz->names, names_len);
+	ld->names_len = ld->names_cap = names_len;
+	ld->table_size = (size_t)pz->table_mask + 1;
+	ld->table = xmalloc(ld->table_size * sizeof(*ld->table));
+	memcpy(ld->table, pz->table, ld->table_size * sizeof(*ld->table));
+	grow((void **)&ld->tnodes, &ld->tnode_cap, pz->node_count + ldn->tnode_count,
+	     sizeof(*ld->tnodes));
+	grow((void **)&ld->recs, &ld->rec_cap, pz->rr_count + ldn->rec_count + 1,
+	     sizeof(*ld->recs));
+	grow((void **)&ld->rd, &ld->rd_cap, rd_len + ldn->rd_len + 1, 1);
+	for (size_t n = 0; n < pz->node_count; n++) {
+		const struct zone_node *node = &pz->nodes[n];
+		struct tnode *t = &ld->tnodes[n];
+
+		t->name_off = (uint32_t)(node->name - pz->names);
+		t->len = node->name_len;
+		t->hash = dname_hash(node->name, node->name_len);
+		for (uint16_t r = 0; r < node->rrset_count; r++) {
+			const struct zone_rrset *rs = &node->rrsets[r];
+			size_t x = (size_t)(rs - pz->rrsets);
+			const uint8_t *rd;
+			uint32_t pos = 0;
+			uint16_t len;
+
+			if (hit[x / 8] & (1u << (x % 8)))
+				continue;
+			while ((rd = zone_rrset_next(rs, &pos, &len)) != NULL) {
+				struct trec *tr = &ld->recs[ld->rec_count];
+
+				if (rs->type == LDNS_RR_TYPE_SOA && n == 0 &&
+				    ld->soa_rec == SIZE_MAX)
+					ld->soa_rec = ld->rec_count;
+				tr->node = (uint32_t)n;
+				tr->ttl = rs->ttl;
+				tr->line = 0;
+				tr->rdoff = (uint32_t)ld->rd_len;
+				tr->type = rs->type;
+				tr->rdlen = len;
+				/* The RRset's first record stands for all its file's. */
+				tr->count = pos == 2u + len ? rs->file_count : 0;
+				memcpy(ld->rd + ld->rd_len, rd, len);
+				ld->rd_len += len;
+				ld->rec_count++;
+			}
+		}
+	}
+	ld->tnode_count = pz->node_count;
+	return true;
+}
+
+/* The RRset of pz the record r of ld belongs to, or NULL. */
+static const struct zone_rrset *rec_rrset(const struct zone *pz, const struct loader *ld,
+					  const struct trec *r)
+{
+	const struct tnode *t = &ld->tnodes[r->node];
+	const struct zone_node *n = table_find(pz, ld->names + t->name_off, t->len);
+
+	return n != NULL ? zone_node_rrset(n, r->type) : NULL;
+}
+
+/* Zone z from pz (read from src's file before, unsigned, with its bytes
+ * kept) and the new file's size bytes at buf: only the parts of the file
+ * that differ are parsed, the old records there taken out of pz and the
+ * new ones put in. The result is the zone a full read gives: the parts
+ * between are the same bytes parsed from the same state; an RRset the
+ * changed parts touch must have all its records there (its file_count),
+ * so that the records elsewhere are known. Returns 0 (buf taken), or 1
+ * with *why set when the file must be read in full (z untouched, buf not
+ * taken). */
+static int zone_patch(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
+		      struct zone *z, const struct zone *pz, uint8_t *buf, size_t len,
+		      const char **why, struct gslb_err *err)
+{
+	const struct zone_mark *mk = pz->marks;
+	const uint8_t *old = pz->image;
+	size_t k = pz->mark_count - 1, i = 0, q = 0, parts = 0, bytes = 0;
+	uint32_t nline = 0;
+	struct patch pt = {.pz = pz, .buf = buf, .len = len, .budget = len / 4 + 4096};
+	struct loader ldo, ldn, ld;
+	struct pstate st, ost;
+	uint32_t *idx = NULL;
+	uint8_t *hit = NULL;
+	bool last_part = false;
+	struct gslb_err perr_ = {""};
+	int ret = 1;
+
+	*why = NULL;
+	loader_init(&ldo, src, origin, origin_len, &perr_);
+	loader_init(&ldn, src, origin, origin_len, &perr_);
+	memset(&ld, 0, sizeof(ld));
+	state_init(&st, origin, origin_len);
+	state_init(&ost, origin, origin_len);
+
+	/* The old chunks by their first bytes. */
+	pt.index = xcalloc(k + 1, sizeof(*pt.index));
+	for (size_t t = 0; t < k; t++) {
+		if (mk[t + 1].off - mk[t].off >= PATCH_KEY)
+			pt.index[pt.index_count++] =
+			    (uint64_t)key_hash(old + mk[t].off) << 32 | (uint32_t)t;
+	}
+	qsort(pt.index, pt.index_count, sizeof(*pt.index), cmp_u64);
+
+	while (i < k || q < len) {
+		size_t p, e, target;
+
+		if (i < k && chunk_fits(&pt, i, q, NULL)) {
+			marks_add(&pt.nm, q, nline, mk[i].ttl, pz->mark_names + mk[i].origin,
+				  pz->mark_names + mk[i].prev);
+			nline += mk[i + 1].line - mk[i].line;
+			q += mk[i + 1].off - mk[i].off;
+			i++;
+			last_part = false;
+			continue;
+		}
+		/* A changed part: the new file parsed from q until old chunks
+		 * fit again, and the old bytes it replaces. */
+		state_set(&st, &mk[i], pz->mark_names);
+		st.line = (int)nline;
+		marks_add_state(&pt.nm, q, &st);
+		pt.i = i;
+		pt.j = SIZE_MAX;
+		pt.start = q;
+		pt.calls = 0;
+		if (parse_buf(&ldn, buf, len, q, &st, 1, part_boundary, &pt, &p) != 0) {
+			*why = "a changed part does not parse";
+			goto out;
+		}
+		if (pt.j == SIZE_MAX) {
+			*why = "too much changed";
+			goto out;
+		}
+		state_set(&ost, &mk[i], pz->mark_names);
+		target = mk[pt.j].off;
+		if (parse_buf(&ldo, old, pz->image_len, mk[i].off, &ost, 1, stop_at, &target, &e) !=
+			0 ||
+		    e != target) {
+			*why = "the file read before does not parse again";
+			goto out;
+		}
+		parts++;
+		bytes += p - q;
+		nline = (uint32_t)st.line;
+		i = pt.j;
+		q = p;
+		last_part = true;
+	}
+	if (last_part)
+		marks_add_state(&pt.nm, len, &st);
+	else
+		marks_add(&pt.nm, len, nline, mk[k].ttl, pz->mark_names + mk[k].origin,
+			  pz->mark_names + mk[k].prev);
+	for (size_t t = 1; t + 1 < pt.nm.n; t++) {
+		if (buf[pt.nm.v[t].off - 1] != '\n') {
+			*why = "a record boundary is not at a line start";
+			goto out;
+		}
+	}
+
+	/* The RRsets the old parts held must be there whole, and the new parts
+	 * may only touch those or new ones. */
+	hit = xcalloc(pz->rrset_count / 8 + 1, 1);
+	idx = xcalloc(ldo.rec_count + 1, sizeof(*idx));
+	for (size_t r = 0; r < ldo.rec_count; r++) {
+		const struct zone_rrset *rs = rec_rrset(pz, &ldo, &ldo.recs[r]);
+
+		if (rs == NULL) {
+			*why = "a record read before is not in the zone";
+			goto out;
+		}
+		idx[r] = (uint32_t)(rs - pz->rrsets);
+	}
+	qsort(idx, ldo.rec_count, sizeof(*idx), cmp_u32);
+	for (size_t s = 0, e; s < ldo.rec_count; s = e) {
+		for (e = s + 1; e < ldo.rec_count && idx[e] == idx[s]; e++)
+			;
+		if (pz->rrsets[idx[s]].file_count != e - s) {
+			*why = "an RRset the change touches has records elsewhere in the file";
+			goto out;
+		}
+		hit[idx[s] / 8] |= (uint8_t)(1u << (idx[s] % 8));
+	}
+	for (size_t r = 0; r < ldn.rec_count; r++) {
+		const struct zone_rrset *rs = rec_rrset(pz, &ldn, &ldn.recs[r]);
+		size_t x = rs != NULL ? (size_t)(rs - pz->rrsets) : 0;
+
+		if (rs != NULL && !(hit[x / 8] & (1u << (x % 8)))) {
+			*why = "an RRset the change touches has records elsewhere in the file";
+			goto out;
+		}
+	}
+
+	/* The zone: pz's records but those RRsets', and the new parts'. */
+	if (!loader_from_zone(&ld, pz, hit, &ldn, src, origin, origin_len, &perr_)) {
+		loader_fini(&ld);
+		loader_init(&ld, src, origin, origin_len, &perr_);
+		loader_reserve(&ld, pz->node_count + ldn.tnode_count, pz->rr_count + ldn.rec_count,
+			       (size_t)(pz->rrsets[pz->rrset_count - 1].rdata - pz->rdata) +
+				   pz->rrsets[pz->rrset_count - 1].rdata_len + ldn.rd_len);
+		if (add_records_but(&ld, pz, hit) != 0) {
+			*why = "the zone does not compile";
+			goto out;
+		}
+	}
+	for (size_t r = 0; r < ldn.rec_count; r++) {
+		const struct trec *t = &ldn.recs[r];
+
+		if (add_raw(&ld, ldn.names + ldn.tnodes[t->node].name_off, t->type, t->ttl,
+			    ldn.rd + t->rdoff, t->rdlen, t->line, 1) != 0) {
+			*why = "the zone does not compile";
+			goto out;
+		}
+	}
+	if (ld.soa_rec == SIZE_MAX || finish(&ld, src, z) != 0) {
+		zone_fini(z);
+		memset(z, 0, sizeof(*z));
+		*why = "the zone does not compile";
+		goto out;
+	}
+	index_nsec(z);
+	if (z->is_signed) {
+		zone_fini(z);
+		memset(z, 0, sizeof(*z));
+		*why = "the file holds signatures now";
+		goto out;
+	}
+	z->image = buf;
+	z->image_len = len;
+	z->marks = pt.nm.v;
+	z->mark_count = pt.nm.n;
+	z->mark_names = pt.nm.names;
+	pt.nm.v = NULL;
+	pt.nm.names = NULL;
+	log_info("zone %s: %s re-read by parts: %zu changed part(s), %zu of %zu bytes parsed, "
+		 "%zu records out, %zu in",
+		 src->origin, src->path, parts, bytes, len, ldo.rec_count, ldn.rec_count);
+	ret = 0;
+out:
+	(void)err;
+	free(hit);
+	free(idx);
+	free(pt.index);
+	marks_fini(&pt.nm);
+	state_fini(&st);
+	state_fini(&ost);
+	loader_fini(&ldo);
+	loader_fini(&ldn);
+	loader_fini(&ld);
+	return ret;
+}
+
+/* Read zone z from src's file: by parts from pz when it allows
+ * (zone_patch()), else in full. *parts tells which. */
+static int zone_read(const struct zone_source *src, const uint8_t *origin, size_t origin_len,
+		     struct zone *z, const struct zone *pz, bool may_patch, int *parts,
+		     struct gslb_err *err)
+{
+	const struct zone_progress *pg = src->progress;
+	const char *why = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = read_whole(src->path, &buf, &len, err);
+
+	*parts = 0;
+	if (ret != 0)
+		return ret;
+	if (may_patch && pz != NULL && pz->image != NULL && pz->mark_count > 0 &&
+	    pz->rrset_count > 0) {
+		if (pg != NULL)
+			pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, 0, len);
+		if (zone_patch(src, origin, origin_len, z, pz, buf, len, &why, err) == 0) {
+			if (pg != NULL)
+				pg->fn(pg->arg, ZONE_PROGRESS_READ, src->origin, len, len);
+			*parts = 1;
+			return 0;
+		}
+		log_info("zone %s: %s read in full: %s", src->origin, src->path, why);
+		*parts = -1;
+	}
+	return zone_load(src, origin, origin_len, z, pz, buf, len, err);
 }
 
 /* Zone z from the compiled zone cur, read from nothing but cur: a zone
@@ -1457,13 +2174,15 @@ static void stamp_file(struct sbuf *b, const char *path)
  * modification time or inode), dynamic names and DNSSEC parameters with
  * their key files. Two loads with equal stamps compile equal zones, but
  * for the signatures' times, which zone_sig_expire() tells. */
-static char *source_stamp(const struct zone_source *src, size_t index)
+static char *source_stamp(const struct zone_source *src, size_t index, bool file)
 {
 	struct sbuf b = {0};
 
 	sbuf_add(&b, "%s|%zu|%d", src->origin, index, src->empty ? 1 : 0);
-	if (!src->empty)
+	if (!src->empty && file)
 		stamp_file(&b, src->path);
+	else if (!src->empty)
+		sbuf_add(&b, "|%s", src->path);
 	for (size_t i = 0; i < src->dynamic_count; i++)
 		sbuf_add(&b, "|d:%s:%u:%u", src->dynamic[i].name, (unsigned)src->dynamic[i].id,
 			 (unsigned)src->dynamic[i].types);
@@ -1504,6 +2223,7 @@ static void zone_unref(struct zone *z)
 		return;
 	zone_fini(z);
 	free(z->stamp);
+	free(z->stamp_rest);
 	free(z);
 }
 
@@ -1584,7 +2304,7 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 
 		if (pz != NULL && !dname_equal(pz->nodes[0].name, origins[i]))
 			pz = NULL;
-		stamp = source_stamp(&sources[i], i);
+		stamp = source_stamp(&sources[i], i, true);
 		if (pz != NULL && !sources[i].reread && pz->stamp != NULL &&
 		    strcmp(pz->stamp, stamp) == 0 &&
 		    (!resign || pz->keys == NULL || !resign_due(&sources[i], pz))) {
@@ -1604,8 +2324,20 @@ static int set_load(const struct zone_source *sources, size_t count, const struc
 				ret = zone_empty(&sources[i], origins[i], len, z, err);
 			else if (resign)
 				ret = zone_resign(&sources[i], origins[i], len, z, pz, err);
-			else
-				ret = zone_load(&sources[i], origins[i], len, z, pz, err);
+			if (!resign && !sources[i].empty) {
+				char *rest = source_stamp(&sources[i], i, false);
+				int parts;
+
+				ret = zone_read(&sources[i], origins[i], len, z, pz,
+						pz != NULL && pz->stamp_rest != NULL &&
+						    strcmp(pz->stamp_rest, rest) == 0,
+						&parts, err);
+				z->stamp_rest = rest;
+				if (parts > 0)
+					set->parts_count++;
+				else if (parts < 0)
+					set->full_count++;
+			}
 			/* After loading: signing replaces the whole struct. */
 			z->refs = 1;
 			z->index = i;
@@ -1664,6 +2396,16 @@ void zone_set_free(struct zone_set *set)
 size_t zone_set_read_count(const struct zone_set *set)
 {
 	return set->read_count;
+}
+
+size_t zone_set_parts_count(const struct zone_set *set)
+{
+	return set->parts_count;
+}
+
+size_t zone_set_full_count(const struct zone_set *set)
+{
+	return set->full_count;
 }
 
 size_t zone_set_count(const struct zone_set *set)

@@ -129,6 +129,8 @@ struct zone_rrset {
 	                       * in uncompressed wire format (embedded names uncompressed, with
 	                       * the case the zone file gave them) */
 	uint32_t rdata_len; /* total bytes at rdata */
+	uint32_t file_count; /* records of it the zone file held, duplicates included (what a
+	                      * re-read by parts needs; 0 where not read from a file) */
 };
 
 /* Flags of a node. */
@@ -215,6 +217,16 @@ void zone_set_free(struct zone_set *set);
 /* How many zones of set the load that made it read from their files (the
  * others were shared with the set it was given, or re-signed). */
 size_t zone_set_read_count(const struct zone_set *set);
+/* Of those, how many were re-read by parts: only the bytes of the file that
+ * differ from the ones the zone of the set given was read from (an unsigned
+ * zone with the same origin, position and dynamic names) parsed again and
+ * the zone made from that one and them; the result is the zone a full read
+ * gives. */
+size_t zone_set_parts_count(const struct zone_set *set);
+/* How many zones could have been re-read by parts but were read in full
+ * (too much changed, an RRset with records both inside and outside the
+ * changed bytes, an error to report; each logged). */
+size_t zone_set_full_count(const struct zone_set *set);
 
 size_t zone_set_count(const struct zone_set *set);
 /* Zone i, in the order of the sources given to zone_set_load(). */

@@ -948,12 +948,14 @@ int control_reload_finish(struct control *c, enum control_reload_kind kind,
 			 (unsigned long long)c->reloads.last_duration_ms);
 	else
 		log_info("reload: ok generation=%llu zones=%zu records=%zu names=%zu "
-			 "datacenters=%zu in %llu ms (%s; zones read: %zu)",
+			 "datacenters=%zu in %llu ms (%s; zones read: %zu); by parts: %zu, "
+			 "in full after trying by parts: %zu",
 			 (unsigned long long)snap->generation, zone_set_count(snap->zones),
 			 total_records(snap->zones), snap->config->lbname_count,
 			 snap->config->datacenter_count,
 			 (unsigned long long)c->reloads.last_duration_ms,
-			 control_reload_kind_name(kind), zone_set_read_count(snap->zones));
+			 control_reload_kind_name(kind), zone_set_read_count(snap->zones),
+			 zone_set_parts_count(snap->zones), zone_set_full_count(snap->zones));
 	return 0;
 }
 

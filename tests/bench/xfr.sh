@@ -3,13 +3,15 @@
 # under a TSIG key. Measures the first full transfer (AXFR), then a
 # one-record change: time from the reload (SIGHUP) until NSD answers the new
 # data through NOTIFY and IXFR, and the bytes of the IXFR against the AXFR
-# (gslbd_xfr_bytes_total). Last, reloads that change CHANGES records each
+# (gslbd_xfr_bytes_total), how gslbd read the file again (by parts or in
+# full) and its resident memory. Last, reloads that change CHANGES records each
 # fill the journal to its bound (journal_max): its bytes and gslbd's
 # resident memory.
 #
 #   tests/bench/xfr.sh [BUILD-DIR]
 #
-# Knobs: RECORDS (1000000), CHANGES (20000), ROUNDS (6), JOURNAL_MAX
+# Knobs: RECORDS (1000000), CHANGES (20000), ROUNDS (6; 0: the one-record
+# change alone), JOURNAL_MAX
 # (4194304 bytes), KEEP=1 keeps the work directory. Needs python3, dig,
 # curl and nsd (Debian: apt-get install nsd bind9-dnsutils curl).
 set -euo pipefail
@@ -46,7 +48,9 @@ for i in range(n - 3):
 PY
 }
 metric() {
-	curl -s "http://127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
+	# awk reads it all: curl fails (and the pipeline with it) when its
+	# reader goes first.
+	curl -s "http://127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m && !done { print $2; done = 1 }'
 }
 wait_for() { # wait_for SECONDS CMD...
 	local deadline=$(($(now_ms) + $1 * 1000))
@@ -78,7 +82,7 @@ t0=$(now_ms)
 "$GSLBD" -c "$work/gslbd.conf" --port-file "$work/ports" >"$work/gslbd.log" 2>&1 &
 gpid=$!
 wait_for 300 grep -q 'ready:' "$work/gslbd.log" || { tail "$work/gslbd.log"; exit 1; }
-echo "gslbd: $RECORDS records loaded in $(($(now_ms) - t0)) ms"
+echo "gslbd: $RECORDS records loaded in $(($(now_ms) - t0)) ms, RSS $(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status") kB"
 dport=$(awk '$2 == "tcp" { print $4; exit }' "$work/ports")
 http=$(awk '$1 == "http" { print $4; exit }' "$work/ports")
 
@@ -126,10 +130,17 @@ t0=$(now_ms)
 kill -HUP "$gpid"
 wait_for 600 answers h5.big.test 10.0.0.2 || { tail "$work/nsd/nsd.log"; exit 1; }
 change_ms=$(($(now_ms) - t0))
+# NSD may answer before gslbd has logged its reload.
+wait_for 60 grep -q 'reload: ok generation=2 .* in [0-9]* ms' "$work/gslbd.log"
 ixfr_bytes=$(metric 'gslbd_xfr_bytes_total{type="ixfr"}')
 reload_ms=$(grep -o 'reload: ok generation=2 .* in [0-9]* ms' "$work/gslbd.log" | awk '{ print $(NF - 1) }')
 echo "one-record change: NSD answers it $change_ms ms after SIGHUP (gslbd's reload: $reload_ms ms);"
 echo "  IXFR $ixfr_bytes bytes vs AXFR $axfr_bytes bytes; axfr transfers: $(metric 'gslbd_xfr_total{type="axfr"}')"
+# How the file was read: by parts (only the bytes that changed parsed), or in full.
+echo "  $(grep -o 'big.test.zone \(re-read by parts\|read in full\): .*' "$work/gslbd.log" | tail -n 1 || echo 'read in full')"
+sleep 1 # the version replaced is freed once no thread reads it
+echo "  RSS after the change: $(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status") kB," \
+	"peak so far $(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status") kB"
 
 # The journal at its bound: CHANGES records change per reload.
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status"; }
@@ -141,6 +152,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "  reload $r: journal $(metric 'gslbd_journal_bytes{zone="big.test"}') bytes," \
 		"$(metric 'gslbd_journal_differences{zone="big.test"}') differences, RSS $(rss) kB"
 done
+[ "$ROUNDS" -gt 0 ] || exit 0
 wait_for 600 answers "h$((ROUNDS * CHANGES)).big.test" 10.$(((ROUNDS * CHANGES >> 16) & 255)).$(((ROUNDS * CHANGES >> 8) & 255)).2 ||
 	echo "  (NSD did not catch up within 600 s)"
 echo "  NSD caught up: ixfr transfers $(metric 'gslbd_xfr_total{type="ixfr"}'), axfr $(metric 'gslbd_xfr_total{type="axfr"}'), ixfr bytes $(metric 'gslbd_xfr_bytes_total{type="ixfr"}')"
