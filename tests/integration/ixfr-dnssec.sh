@@ -70,23 +70,7 @@ CONF
 	gslbd_start "$WORK/gslbd.conf" "gslbd-$denial"
 	G_HTTP=$(awk '$1 == "http" { print $4; exit }' "$G_PORTFILE")
 
-	mkdir -p "$ndir"
-	cat >"$ndir/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $nport
-  username: ""
-  chroot: ""
-  zonesdir: "$ndir"
-  pidfile: "$ndir/nsd.pid"
-  database: ""
-  zonelistfile: "$ndir/zone.list"
-  xfrdfile: "$ndir/xfrd.state"
-  xfrdir: "$ndir"
-  logfile: "$ndir/nsd.log"
-  verbosity: 2
-remote-control:
-  control-enable: no
+	nsd_secondary_start "$ndir" "$nport" <<CONF
 zone:
   name: $ZONE
   zonefile: $ZONE.zone
@@ -94,9 +78,7 @@ zone:
   allow-notify: 127.0.0.1 NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 CONF
-	"$NSD" -d -c "$ndir/nsd.conf" >"$ndir/stderr.log" 2>&1 &
-	npid=$!
-	BG_PIDS="$BG_PIDS $npid"
+	npid=$NSD_PID
 	NPORT=$nport
 	step "[$denial] NSD transfers the signed zone"
 	wait_until "nsd_serial_is 2026120301" 20 || { cat "$ndir/nsd.log"; fail "NSD has no copy"; }

@@ -81,32 +81,13 @@ conf no
 start
 
 NDIR=$WORK/nsd
-mkdir -p "$NDIR"
-cat >"$NDIR/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $NPORT
-  username: ""
-  chroot: ""
-  zonesdir: "$NDIR"
-  pidfile: "$NDIR/nsd.pid"
-  database: ""
-  zonelistfile: "$NDIR/zone.list"
-  xfrdfile: "$NDIR/xfrd.state"
-  xfrdir: "$NDIR"
-  logfile: "$NDIR/nsd.log"
-  verbosity: 2
-remote-control:
-  control-enable: no
+nsd_secondary_start "$NDIR" "$NPORT" <<CONF
 zone:
   name: example.com
   zonefile: example.com.zone
   request-xfr: 127.0.0.1@$GPORT NOKEY
   allow-notify: 127.0.0.1 NOKEY
 CONF
-"$NSD" -d -c "$NDIR/nsd.conf" >"$NDIR/stderr.log" 2>&1 &
-NSD_PID=$!
-BG_PIDS="$BG_PIDS $NSD_PID"
 
 step "NSD transfers example.com (serial 2024010101)"
 wait_until '[ "$(serial "$NPORT" example.com)" = 2024010101 ]' 20 || {

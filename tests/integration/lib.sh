@@ -245,6 +245,39 @@ database:
 CONF
 }
 
+# nsd_secondary_start DIR PORT: NSD serving from DIR on 127.0.0.1:PORT, its
+# config the server part made here and then standard input (its key: and
+# zone: parts); started in the background (output in DIR/stderr.log, log in
+# DIR/nsd.log), its pid in NSD_PID and in BG_PIDS.
+nsd_secondary_start() {
+	local dir=$1 port=$2
+
+	mkdir -p "$dir"
+	{
+		cat <<CONF
+server:
+  ip-address: 127.0.0.1
+  port: $port
+  username: ""
+  chroot: ""
+  zonesdir: "$dir"
+  pidfile: "$dir/nsd.pid"
+  database: ""
+  zonelistfile: "$dir/zone.list"
+  xfrdfile: "$dir/xfrd.state"
+  xfrdir: "$dir"
+  logfile: "$dir/nsd.log"
+  verbosity: 2
+remote-control:
+  control-enable: no
+CONF
+		cat
+	} >"$dir/nsd.conf"
+	"$NSD" -d -c "$dir/nsd.conf" >"$dir/stderr.log" 2>&1 &
+	NSD_PID=$!
+	BG_PIDS="$BG_PIDS $NSD_PID"
+}
+
 # primary_start LOG WHAT PORT ZONE SECONDS CMD...: run the primary server
 # CMD in the background (output appended to LOG; its pid in PRIMARY_PID and
 # in BG_PIDS) and wait up to SECONDS until it answers ZONE SOA on

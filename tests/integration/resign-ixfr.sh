@@ -73,23 +73,7 @@ G_HTTP=$(awk '$1 == "http" { print $4; exit }' "$G_PORTFILE")
 [ "$(serial "$G_UDP")" = 2026120301 ] || fail "gslbd does not serve the file's serial at start"
 
 NDIR=$WORK/nsd
-mkdir -p "$NDIR"
-cat >"$NDIR/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $NPORT
-  username: ""
-  chroot: ""
-  zonesdir: "$NDIR"
-  pidfile: "$NDIR/nsd.pid"
-  database: ""
-  zonelistfile: "$NDIR/zone.list"
-  xfrdfile: "$NDIR/xfrd.state"
-  xfrdir: "$NDIR"
-  logfile: "$NDIR/nsd.log"
-  verbosity: 2
-remote-control:
-  control-enable: no
+nsd_secondary_start "$NDIR" "$NPORT" <<CONF
 zone:
   name: $ZONE
   zonefile: $ZONE.zone
@@ -97,9 +81,6 @@ zone:
   allow-notify: 127.0.0.1 NOKEY
   provide-xfr: 127.0.0.1 NOKEY
 CONF
-"$NSD" -d -c "$NDIR/nsd.conf" >"$NDIR/stderr.log" 2>&1 &
-NSD_PID=$!
-BG_PIDS="$BG_PIDS $NSD_PID"
 
 KDIR=$WORK/knot
 mkdir -p "$KDIR"

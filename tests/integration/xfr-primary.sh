@@ -84,23 +84,7 @@ log_wait 'tsig: request refused: client=127.0.0.1:[0-9]+ reason=badsig' 5
 # ---- NSD and Knot as secondaries ----------------------------------------------
 
 NDIR=$WORK/nsd
-mkdir -p "$NDIR"
-cat >"$NDIR/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1
-  port: $NPORT
-  username: ""
-  chroot: ""
-  zonesdir: "$NDIR"
-  pidfile: "$NDIR/nsd.pid"
-  database: ""
-  zonelistfile: "$NDIR/zone.list"
-  xfrdfile: "$NDIR/xfrd.state"
-  xfrdir: "$NDIR"
-  logfile: "$NDIR/nsd.log"
-  verbosity: 2
-remote-control:
-  control-enable: no
+nsd_secondary_start "$NDIR" "$NPORT" <<CONF
 key:
   name: xfr-key
   algorithm: hmac-sha256
@@ -111,9 +95,6 @@ zone:
   request-xfr: 127.0.0.1@$G_TCP xfr-key
   allow-notify: 127.0.0.1 xfr-key
 CONF
-"$NSD" -d -c "$NDIR/nsd.conf" >"$NDIR/stderr.log" 2>&1 &
-NSD_PID=$!
-BG_PIDS="$BG_PIDS $NSD_PID"
 
 KDIR=$WORK/knot
 mkdir -p "$KDIR"
