@@ -1232,11 +1232,10 @@ out:
 	return ret;
 }
 
-static void loader_init(struct loader *ld, const struct zone_source *src, const uint8_t *origin,
-			size_t origin_len, struct gslb_err *err)
+/* *ld empty, for src's zone at origin. */
+static void loader_reset(struct loader *ld, const struct zone_source *src, const uint8_t *origin,
+			 size_t origin_len, struct gslb_err *err)
 {
-	uint32_t apex;
-
 	memset(ld, 0, sizeof(*ld));
 	ld->path = src->path;
 	ld->origin = origin;
@@ -1244,6 +1243,14 @@ static void loader_init(struct loader *ld, const struct zone_source *src, const 
 	ld->err = err;
 	ld->soa_rec = SIZE_MAX;
 	ld->last_node = UINT32_MAX;
+}
+
+static void loader_init(struct loader *ld, const struct zone_source *src, const uint8_t *origin,
+			size_t origin_len, struct gslb_err *err)
+{
+	uint32_t apex;
+
+	loader_reset(ld, src, origin, origin_len, err);
 	ld->table_size = 1024;
 	ld->table = xmalloc(ld->table_size * sizeof(*ld->table));
 	memset(ld->table, 0xff, ld->table_size * sizeof(*ld->table));
@@ -1769,13 +1776,7 @@ static bool loader_from_zone(struct loader *ld, const struct zone *pz, const uin
 {
 	size_t names_len = 0, rd_len = 0;
 
-	memset(ld, 0, sizeof(*ld));
-	ld->path = src->path;
-	ld->origin = origin;
-	ld->origin_len = origin_len;
-	ld->err = err;
-	ld->soa_rec = SIZE_MAX;
-	ld->last_node = UINT32_MAX;
+	loader_reset(ld, src, origin, origin_len, err);
 	for (size_t n = 0; n < pz->node_count; n++) {
 		const struct zone_node *node = &pz->nodes[n];
 		size_t end = (size_t)(node->name - pz->names) + node->name_len;
