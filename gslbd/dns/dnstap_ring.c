@@ -157,6 +157,14 @@ static void decision_copy(struct dnstap_slot *s, const struct config *cfg,
 	}
 }
 
+bool dnstap_ring_wants(void *arg, const struct snapshot *snap)
+{
+	const struct config *cfg = snap->config;
+
+	(void)arg;
+	return config_dnstap_enabled(cfg) && (cfg->dnstap_log_queries || cfg->dnstap_log_responses);
+}
+
 void dnstap_ring_observe(void *arg, const struct query_event *ev)
 {
 	struct dnstap_ring *r = arg;

@@ -24,6 +24,7 @@
 #include <time.h>
 
 struct query_event;
+struct snapshot;
 struct dnstap_ring;
 
 #define DNSTAP_SLOT_DATA  4096 /* bytes of query and response one slot keeps */
@@ -85,6 +86,9 @@ void dnstap_ring_free(struct dnstap_ring *r);
 /* query_observer_fn for a DNS thread: arg is its struct dnstap_ring. Reads
  * the dnstap settings of ev->snap's config; does nothing when dnstap is off. */
 void dnstap_ring_observe(void *arg, const struct query_event *ev);
+/* query_wants_fn: whether snap's config writes anything (a sink, queries
+ * or responses). */
+bool dnstap_ring_wants(void *arg, const struct snapshot *snap);
 
 /* Consumer (one thread): the oldest slot not yet taken, or NULL when the
  * ring is empty. Valid until dnstap_ring_pop(), which gives it back. */

@@ -2,6 +2,7 @@
 
 #include "gslbd/dns/query.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,9 @@ struct query_ctx {
 	struct rrl_table *rrl;          /* the thread's rate-limit buckets, or NULL */
 	size_t rrl_size;                /* the table size they were made for */
 	query_observer_fn *observer;    /* sees every finished message, or NULL */
-	void *observer_arg;             /* its argument */
+	query_wants_fn *observer_wants; /* whether it wants a snapshot's, or NULL: always */
+	void *observer_arg;             /* their argument */
+	bool observing;                 /* the observer wants the batch's snapshot's */
 	/* What the batches take from the snapshot, made again when it changes. */
 	const struct snapshot *snap; /* the snapshot of the last batch */
 	uint64_t generation;         /* its generation (0: not published, never kept) */
@@ -94,10 +97,20 @@ void query_ctx_free(struct query_ctx *ctx)
 	free(ctx);
 }
 
-void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg)
+void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, query_wants_fn *wants,
+			    void *arg)
 {
 	ctx->observer = fn;
+	ctx->observer_wants = wants;
 	ctx->observer_arg = arg;
+	ctx->snap = NULL; /* ask wants() at the next batch */
+}
+
+/* Does the observer want the messages answered from snap? */
+static bool observing(const struct query_ctx *ctx, const struct snapshot *snap)
+{
+	return ctx->observer != NULL &&
+	       (ctx->observer_wants == NULL || ctx->observer_wants(ctx->observer_arg, snap));
 }
 
 bool query_ctx_is_observed(const struct query_ctx *ctx)
@@ -160,14 +173,17 @@ static void observe_ecs(const struct query_ctx *ctx, struct query_event *ev, con
 
 /* The observer's view of the message of slot sl, answered in the first
  * pass: its Client Subnet, and a copy of the load-balancing decision and no
- * bucket name, which the next query of the batch overwrites. */
+ * bucket name, which the next query of the batch overwrites. The copy stops
+ * before the candidates (cand_count 0): they are most of the decision's
+ * size (LB_MAX_POOL_DCS of them) and the observer does not read them. */
 static void observe_first(struct query_ctx *ctx, const struct query_msg *m, struct query_slot *sl)
 {
 	struct query_event *ev = &sl->ev;
 
 	observe_ecs(ctx, ev, m->query, m->query_len);
 	if (ev->res.lb != NULL) {
-		sl->lb = *ev->res.lb;
+		memcpy(&sl->lb, ev->res.lb, offsetof(struct lb_decision, cands));
+		sl->lb.cand_count = 0;
 		ev->res.lb = &sl->lb;
 	}
 	ev->res.rrl_name = NULL;
@@ -244,7 +260,7 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 	} else if (res->acl_denied) {
 		ev->fate = QUERY_ACL_DROPPED;
 	}
-	if (ctx->observer != NULL)
+	if (ctx->observing)
 		observe_first(ctx, m, sl);
 }
 
@@ -313,9 +329,10 @@ void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned li
 		ctx->rp.ipv4_prefix = cfg->rrl_ipv4_prefix;
 		ctx->rp.ipv6_prefix = cfg->rrl_ipv6_prefix;
 		rrl_table_fit(ctx, cfg);
+		ctx->observing = observing(ctx, snap);
 	}
 	ctx->local = local;
-	if (ctx->observer != NULL) {
+	if (ctx->observing) {
 		clock_gettime(CLOCK_REALTIME, &ctx->received);
 		answer_scratch_set_time(ctx->scratch, (uint32_t)ctx->received.tv_sec);
 	} else {
@@ -335,7 +352,7 @@ void query_send_failed(struct query_ctx *ctx, unsigned i)
 
 void query_batch_finish(struct query_ctx *ctx, unsigned n)
 {
-	if (ctx->observer == NULL)
+	if (!ctx->observing)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		const struct query_msg *m = &ctx->msgs[i];
@@ -387,7 +404,7 @@ const struct answer_result *query_stream(struct query_ctx *ctx, const struct sna
 	}
 	metrics_count_result(ctx->metrics, res);
 	metrics_count_fate(ctx->metrics, ev);
-	if (ctx->observer != NULL) {
+	if (observing(ctx, snap)) {
 		ev->transport = ctx->transport;
 		clock_gettime(CLOCK_REALTIME, &ev->received);
 		ev->snap = snap;

@@ -62,7 +62,8 @@ struct query_event {
 	size_t response_len;
 	struct timespec received;       /* wall clock when the message (its batch) was read */
 	struct answer_result res;       /* what the answer path said; res.lb: the load-balancing
-	                                 * decision, or NULL for static data */
+	                                 * decision, or NULL for static data (UDP: without its
+	                                 * candidates, cand_count 0) */
 	const struct snapshot *snap;    /* the snapshot that answered (its config names the
 	                                 * pools and datacenters of res.lb) */
 	/* EDNS Client Subnet of the query (RFC 7871), when it had a valid one. */
@@ -81,6 +82,10 @@ struct query_event {
 /* Something that sees every finished message of a thread (dnstap). Runs on
  * the DNS thread: must not block or allocate. */
 typedef void query_observer_fn(void *arg, const struct query_event *ev);
+/* Whether the observer wants the messages answered from snap at all (its
+ * config may leave it off): asked when the thread's snapshot changes, so
+ * that an observer that is off costs the query path nothing. */
+typedef bool query_wants_fn(void *arg, const struct snapshot *snap);
 
 struct query_ctx;
 struct metrics_shard;
@@ -95,9 +100,11 @@ struct answer_scratch;
 struct query_ctx *query_ctx_new(enum query_transport transport);
 void query_ctx_free(struct query_ctx *ctx);
 /* Call fn(arg, ev) for every finished message of the thread (fn NULL: no
- * one). Before the thread starts: drivers may read query_ctx_is_observed()
- * once when they start. */
-void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg);
+ * one) answered from a snapshot wants(arg, snapshot) says yes to (wants
+ * NULL: every one). Before the thread starts: drivers may read
+ * query_ctx_is_observed() once when they start. */
+void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, query_wants_fn *wants,
+			    void *arg);
 /* Whether an observer is set: drivers then pass what only it reads
  * (struct query_msg's local). */
 bool query_ctx_is_observed(const struct query_ctx *ctx);
