@@ -181,6 +181,11 @@ static void decision_copy(struct dnstap_slot *s, const struct snapshot *snap,
 	} else {
 		s->country[0] = '\0';
 		s->continent[0] = '\0';
+		/* A compiled map ranked without a location: the writer may look
+		 * the client up in the snapshot's database, off this path. */
+		s->geo = snap->geo;
+		if (snap->geo != NULL && !d->is_private)
+			s->flags |= DNSTAP_F_LOCATE;
 	}
 }
 

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+struct geo_db;
 struct query_event;
 struct snapshot;
 struct dnstap_ring;
@@ -47,6 +48,9 @@ struct dnstap_ring;
 #define DNSTAP_F_RESPONSE_CUT 0x100u /* the response did not fit: its bytes are left out */
 #define DNSTAP_F_TCP          0x200u /* came over TCP (else UDP) */
 #define DNSTAP_F_FALLBACK     0x400u /* DNSTAP_F_LB: a fallback pool answered, not the name's own */
+#define DNSTAP_F_LOCATE       0x800u /* DNSTAP_F_LB: the decision did not locate the client
+				      * (a compiled geo map answered): the writer may look
+				      * it up in geo */
 
 /* A socket address of either family. */
 union dnstap_addr {
@@ -76,6 +80,9 @@ struct dnstap_slot {
 	struct timespec received;   /* wall clock when the query was read */
 	struct timespec responded;  /* wall clock when the response was recorded */
 	uint64_t generation;        /* the generation of the snapshot that answered */
+	const struct geo_db *geo;   /* DNSTAP_F_LOCATE: the GeoIP database of that snapshot; not
+				     * a reference: only compared with databases the consumer
+				     * holds before it is read */
 	const char *reason;         /* DNSTAP_F_LB: why, a static string (lb_reason_name(),
 				     * or the pool's policy, lb_policy_name()) */
 	char country[3];            /* DNSTAP_F_LB: the client's country, "" when unknown */

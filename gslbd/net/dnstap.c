@@ -27,8 +27,11 @@
 #include "common/netaddr.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "geo/geo_db.h"
 #include "gslbd/conf/conf.h"
 #include "gslbd/dns/dnstap_ring.h"
+#include "gslbd/dns/lb.h"
+#include "gslbd/dns/snapshot.h"
 
 #define WRITER_BUF_LEN   (256 * 1024) /* frames gathered for one write at most */
 #define WRITER_TAKE      64           /* exchanges taken from one ring before the next */
@@ -67,10 +70,11 @@ struct sink_io {
 struct dnstap_writer {
 	pthread_t thread;                            /* the writer thread */
 	bool started;                                /* thread created */
-	pthread_mutex_t lock;                        /* guards next and stop */
+	pthread_mutex_t lock;                        /* guards next, next_geo and stop */
 	int wake_fd;                                 /* eventfd: new config, stop, a full ring */
 	_Atomic bool asleep;                         /* sleeping: a filling ring wakes it */
 	struct sink_conf next;                       /* latest configuration (under lock) */
+	struct geo_share *next_geo;                  /* latest GeoIP database (a reference) */
 	bool stop;                                   /* asked to stop (under lock) */
 	struct dnstap_ring *rings[WRITER_MAX_RINGS]; /* one per DNS thread */
 	size_t ring_count;                           /* entries at rings */
@@ -79,6 +83,9 @@ struct dnstap_writer {
 	/* The thread's own state. */
 	struct sink_conf cur;           /* the configuration in use */
 	struct dnstap_enc *enc;         /* cur's constant parts, encoded */
+	struct geo_share *geo[2];       /* databases to locate clients in (references): the
+					 * latest and the one before, or NULL */
+	struct geo_cache *cache;        /* their lookups (made at the first) */
 	struct fstrm_writer *fw;        /* the open sink, or NULL */
 	struct sink_io *io;             /* its transport (owned by fw) */
 	unsigned backoff_ms;            /* wait before the next open after a failure */
@@ -596,7 +603,8 @@ static char *put_name(char *p, const uint8_t *m, size_t end)
 }
 
 /* The decision text of s at p (EXTRA_MAX bytes of room); returns the end. */
-static char *extra_write(const struct dnstap_slot *s, struct name_memo *memo, char *p)
+static char *extra_write(const struct dnstap_slot *s, const struct geo_location *loc,
+			 struct name_memo *memo, char *p)
 {
 	const char *country = s->country, *continent = s->continent;
 	char *q;
@@ -630,6 +638,10 @@ static char *extra_write(const struct dnstap_slot *s, struct name_memo *memo, ch
 			p = PUT_LIT(p, " failopen=1");
 		if (s->flags & DNSTAP_F_EMPTY)
 			p = PUT_LIT(p, " empty=1");
+		if (loc != NULL && loc->found) {
+			country = loc->country;
+			continent = loc->continent;
+		}
 		/* Codes are 2 letters or "" (struct geo_location). */
 		if (country[0] != '\0') {
 			p = PUT_LIT(p, " country=");
@@ -664,14 +676,15 @@ static char *extra_write(const struct dnstap_slot *s, struct name_memo *memo, ch
 	return put_uint(p, s->generation);
 }
 
-size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap)
+size_t dnstap_extra_format(const struct dnstap_slot *s, const struct geo_location *loc, char *buf,
+			   size_t cap)
 {
 	char text[EXTRA_MAX];
 	size_t len;
 
 	if (cap == 0)
 		return 0;
-	len = (size_t)(extra_write(s, NULL, text) - text);
+	len = (size_t)(extra_write(s, loc, NULL, text) - text);
 	if (len > cap - 1)
 		len = cap - 1;
 	memcpy(buf, text, len);
@@ -720,9 +733,11 @@ static uint8_t *common_write(const struct dnstap_slot *s, uint8_t *p)
 
 /* One Dnstap message of s at p (dnstap_enc_room() bytes of room): its
  * AUTH_RESPONSE when response, else its AUTH_QUERY, with common (Message
- * fields 2 to 9, common_len bytes). Returns the end. */
+ * fields 2 to 9, common_len bytes) and loc (NULL: the slot's own location)
+ * in the decision text. Returns the end. */
 static uint8_t *message_write(const struct dnstap_enc *e, const struct dnstap_slot *s,
-			      bool response, const uint8_t *common, size_t common_len, uint8_t *p)
+			      bool response, const uint8_t *common, size_t common_len,
+			      const struct geo_location *loc, uint8_t *p)
 {
 	size_t body = 2 + common_len, pol = 0, rlen = s->response_len, qlen = s->query_len;
 
@@ -732,7 +747,7 @@ static uint8_t *message_write(const struct dnstap_enc *e, const struct dnstap_sl
 		/* The text goes 2 bytes on (a length up to 16383), and back 1
 		 * when it is shorter than 128 bytes. */
 		char *t = (char *)p + 3;
-		size_t n = (size_t)(extra_write(s, e->names, t) - t);
+		size_t n = (size_t)(extra_write(s, loc, e->names, t) - t);
 
 		*p++ = KEY(DT_EXTRA, PB_BYTES);
 		if (n < 0x80) {
@@ -787,15 +802,15 @@ static uint8_t *message_write(const struct dnstap_enc *e, const struct dnstap_sl
 }
 
 size_t dnstap_encode(const struct dnstap_enc *e, const struct dnstap_slot *s, bool response,
-		     uint8_t *buf, size_t cap)
+		     const struct geo_location *loc, uint8_t *buf, size_t cap)
 {
 	uint8_t common[64], *tmp, *end;
 	size_t common_len = (size_t)(common_write(s, common) - common), len;
 
 	if (cap >= dnstap_enc_room(e))
-		return (size_t)(message_write(e, s, response, common, common_len, buf) - buf);
+		return (size_t)(message_write(e, s, response, common, common_len, loc, buf) - buf);
 	tmp = xmalloc(dnstap_enc_room(e));
-	end = message_write(e, s, response, common, common_len, tmp);
+	end = message_write(e, s, response, common, common_len, loc, tmp);
 	len = (size_t)(end - tmp);
 	if (len <= cap)
 		memcpy(buf, tmp, len);
@@ -807,7 +822,7 @@ size_t dnstap_encode(const struct dnstap_enc *e, const struct dnstap_slot *s, bo
  * a 4-byte big-endian length and the message; room: twice
  * dnstap_enc_room() + 8. Adds the frames written to *frames. */
 static uint8_t *exchange_write(const struct dnstap_enc *e, const struct dnstap_slot *s,
-			       uint8_t *p, uint64_t *frames)
+			       const struct geo_location *loc, uint8_t *p, uint64_t *frames)
 {
 	uint8_t common[64];
 	size_t common_len = (size_t)(common_write(s, common) - common);
@@ -818,7 +833,7 @@ static uint8_t *exchange_write(const struct dnstap_enc *e, const struct dnstap_s
 
 		if (!(s->flags & (resp ? DNSTAP_F_RESPONSE : DNSTAP_F_QUERY)))
 			continue;
-		end = message_write(e, s, resp, common, common_len, p + 4);
+		end = message_write(e, s, resp, common, common_len, loc, p + 4);
 		len = (uint32_t)(end - (p + 4));
 		p[0] = (uint8_t)(len >> 24);
 		p[1] = (uint8_t)(len >> 16);
@@ -906,6 +921,30 @@ static bool flush(struct dnstap_writer *w)
 	return true;
 }
 
+/* Where s's client is, when its decision did not say and the database that
+ * answered is one the writer holds; NULL otherwise. */
+static const struct geo_location *locate(struct dnstap_writer *w, const struct dnstap_slot *s,
+					 struct geo_location *loc)
+{
+	const struct geo_db *db = NULL;
+	struct lb_client c;
+
+	if (!(s->flags & DNSTAP_F_LOCATE) || s->geo == NULL)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		if (w->geo[i] != NULL && geo_share_db(w->geo[i]) == s->geo)
+			db = s->geo;
+	}
+	if (db == NULL)
+		return NULL; /* a database no longer held: it may be gone */
+	if (w->cache == NULL)
+		w->cache = xcalloc(1, sizeof(*w->cache));
+	lb_client_init(&c, s->ecs_family, s->ecs_source, s->ecs_addr, &s->peer.sa);
+	if (c.family == 0 || geo_db_lookup_cached(db, w->cache, c.family, c.addr, loc) != 0)
+		return NULL;
+	return loc->found ? loc : NULL;
+}
+
 /* Encode and write what the rings hold, a few exchanges of each ring in
  * turn. Returns the exchanges taken. */
 static size_t drain(struct dnstap_writer *w)
@@ -919,9 +958,12 @@ static size_t drain(struct dnstap_writer *w)
 
 			for (unsigned k = 0;
 			     k < WRITER_TAKE && (s = dnstap_ring_peek(w->rings[i])) != NULL; k++) {
+				struct geo_location where;
+				const struct geo_location *loc = locate(w, s, &where);
+
 				if (WRITER_BUF_LEN - w->buf_len < room && !flush(w))
 					return taken + got;
-				w->buf_len = (size_t)(exchange_write(w->enc, s,
+				w->buf_len = (size_t)(exchange_write(w->enc, s, loc,
 								     w->buf + w->buf_len,
 								     &w->buf_frames) -
 						      w->buf);
@@ -941,6 +983,11 @@ static void take_config(struct dnstap_writer *w)
 {
 	bool same;
 
+	if (w->next_geo != w->geo[0]) {
+		geo_share_unref(w->geo[1]);
+		w->geo[1] = w->geo[0];
+		w->geo[0] = w->next_geo != NULL ? geo_share_ref(w->next_geo) : NULL;
+	}
 	if (w->next.serial == w->cur.serial)
 		return;
 	same = w->next.kind == w->cur.kind && w->next.kind != SINK_FILE &&
@@ -1125,6 +1172,21 @@ void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg
 	writer_wake(w);
 }
 
+void dnstap_writer_set_geo(struct dnstap_writer *w, struct geo_share *geo)
+{
+	struct geo_share *old = NULL;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (geo != w->next_geo) {
+		old = w->next_geo;
+		w->next_geo = geo != NULL ? geo_share_ref(geo) : NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	geo_share_unref(old);
+}
+
 void dnstap_writer_free(struct dnstap_writer *w)
 {
 	if (w == NULL)
@@ -1140,6 +1202,10 @@ void dnstap_writer_free(struct dnstap_writer *w)
 		dnstap_ring_free(w->rings[i]);
 	sink_conf_fini(&w->cur);
 	sink_conf_fini(&w->next);
+	geo_share_unref(w->next_geo);
+	geo_share_unref(w->geo[0]);
+	geo_share_unref(w->geo[1]);
+	free(w->cache);
 	dnstap_enc_free(w->enc);
 	close(w->wake_fd);
 	pthread_mutex_destroy(&w->lock);

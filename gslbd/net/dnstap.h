@@ -16,6 +16,12 @@
  * while the thread sleeps wakes it (an eventfd write, the only system
  * call the DNS threads make for dnstap, and a rare one).
  *
+ * A decision from the compiled geo maps does not locate the client; the
+ * writer looks it up (the ECS address, else the resolver's) in the GeoIP
+ * database of the snapshot that answered, when it holds that database
+ * (dnstap_writer_set_geo(): the latest and the one before), for
+ * country= and continent=.
+ *
  * Create, reconfigure and free from the main thread. */
 #ifndef GSLBD_NET_DNSTAP_H
 #define GSLBD_NET_DNSTAP_H
@@ -31,6 +37,8 @@ struct dnstap_enc;
 struct dnstap_ring;
 struct dnstap_slot;
 struct dnstap_writer;
+struct geo_location;
+struct geo_share;
 
 #define DNSTAP_CONTENT_TYPE   "protobuf:dnstap.Dnstap"
 #define DNSTAP_IO_TIMEOUT_MS  2000 /* a collector that does not read for this long fails */
@@ -51,6 +59,10 @@ int dnstap_writer_start(struct dnstap_writer *w, struct gslb_err *err);
  * changes nothing. The filters need nothing here: the DNS threads read them from
  * each query's snapshot. */
 void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg);
+/* The GeoIP database the current snapshot uses (NULL: none), to locate the
+ * clients of decisions that did not (takes a reference; the writer keeps
+ * it and the one before). Main thread, at start and after each reload. */
+void dnstap_writer_set_geo(struct dnstap_writer *w, struct geo_share *geo);
 /* Stop the thread (what the rings hold is written first, if the sink
  * takes it), close the sink and free the rings. Accepts NULL. */
 void dnstap_writer_free(struct dnstap_writer *w);
@@ -63,14 +75,17 @@ void dnstap_enc_free(struct dnstap_enc *e);
 /* Bytes one message of a slot may take at most. */
 size_t dnstap_enc_room(const struct dnstap_enc *e);
 
-/* The decision text of Dnstap.extra for slot s (gslbd.conf(5), DNSTAP):
+/* The decision text of Dnstap.extra for slot s (gslbd.conf(5), DNSTAP),
+ * with the location loc when it was found (NULL: the slot's own):
  * NUL-terminated into buf (cap bytes), cut when longer. Returns its
  * length. */
-size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap);
+size_t dnstap_extra_format(const struct dnstap_slot *s, const struct geo_location *loc, char *buf,
+			   size_t cap);
 /* Encode slot s as one Dnstap message with e's constant parts: its
- * AUTH_RESPONSE when response is true, else its AUTH_QUERY. Returns the
- * length written to buf, or 0 when it does not fit in cap bytes. */
+ * AUTH_RESPONSE when response is true, else its AUTH_QUERY; loc as for
+ * dnstap_extra_format(). Returns the length written to buf, or 0 when it
+ * does not fit in cap bytes. */
 size_t dnstap_encode(const struct dnstap_enc *e, const struct dnstap_slot *s, bool response,
-		     uint8_t *buf, size_t cap);
+		     const struct geo_location *loc, uint8_t *buf, size_t cap);
 
 #endif

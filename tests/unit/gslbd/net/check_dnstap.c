@@ -19,6 +19,7 @@
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/query.h"
 #include "gslbd/dns/snapshot.h"
+#include "geo/geo_db.h"
 #include "gslbd/net/dnstap.h"
 
 #define CONF_HEAD                                                                                  \
@@ -186,7 +187,7 @@ START_TEST(test_ring_lengths_and_kinds)
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_eq(s->query_len, 0);
 	ck_assert_uint_eq(s->response_len, sizeof(response_bytes));
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
 				"dc=eu-west,us-east ecs=81.2.69.0/24 scope=24 gen=42");
 	dnstap_ring_pop(ring);
@@ -198,7 +199,7 @@ START_TEST(test_ring_lengths_and_kinds)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_eq(s->query_len, sizeof(query_bytes));
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=0 name=www.example.com. gen=42");
 	dnstap_ring_pop(ring);
 }
@@ -356,7 +357,7 @@ static Dnstap__Dnstap *encode_decode(bool response, const char *identity, const 
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_le(dnstap_enc_room(e), sizeof(buf));
-	len = dnstap_encode(e, s, response, buf, sizeof(buf));
+	len = dnstap_encode(e, s, response, NULL, buf, sizeof(buf));
 	dnstap_enc_free(e);
 	ck_assert_uint_gt(len, 0);
 	d = dnstap__dnstap__unpack(NULL, len, buf);
@@ -451,7 +452,7 @@ START_TEST(test_encode_static_and_flags)
 	ev.ecs_family = 0;
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=0 name=www.example.com. gen=42");
 	dnstap_ring_pop(ring);
 	/* Every datacenter down, the client located, over IPv6, no datacenter answered. */
@@ -467,7 +468,7 @@ START_TEST(test_encode_static_and_flags)
 	ev.local = NULL;
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra,
 			 "gslb=1 name=www.example.com. pool=web reason=country dc=- failopen=1 "
 			 "empty=1 country=GB continent=EU ecs=81.2.69.0/24 scope=24 gen=42");
@@ -497,7 +498,7 @@ START_TEST(test_encode_fallback)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_ne(s->flags & DNSTAP_F_FALLBACK, 0);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web-dr reason=nearest "
 				"dc=us-east fallback=1 asked=web ecs=81.2.69.0/24 scope=24 gen=42");
 	dnstap_ring_pop(ring);
@@ -507,7 +508,7 @@ START_TEST(test_encode_fallback)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_eq(s->flags & DNSTAP_F_FALLBACK, 0);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
 				"dc=us-east ecs=81.2.69.0/24 scope=24 gen=42");
 	dnstap_ring_pop(ring);
@@ -558,6 +559,50 @@ START_TEST(test_encode_lengths)
 }
 END_TEST
 
+/* A decision that did not locate the client (a compiled map) asks the
+ * writer to; the location it finds goes into the text. */
+START_TEST(test_encode_located)
+{
+	struct query_event ev;
+	const struct dnstap_slot *s;
+	struct geo_location loc = {.found = true, .country = "SG", .continent = "AS"};
+	char extra[512];
+
+	snap.geo = (const struct geo_db *)&loc; /* compared, never read */
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_ne(s->flags & DNSTAP_F_LOCATE, 0);
+	ck_assert_ptr_eq(s->geo, snap.geo);
+	dnstap_extra_format(s, &loc, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
+				"dc=eu-west,us-east country=SG continent=AS ecs=81.2.69.0/24 "
+				"scope=24 gen=42");
+	dnstap_ring_pop(ring);
+	/* Located by the decision, or private: nothing to look up. */
+	dec.loc.found = true;
+	memcpy(dec.loc.country, "GB", 3);
+	memcpy(dec.loc.continent, "EU", 3);
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+	dec.loc.found = false;
+	dec.is_private = true;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+	/* No database: nothing either. */
+	dec.is_private = false;
+	snap.geo = NULL;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+}
+END_TEST
+
 /* Names come from a memo of the names written lately: more names than it
  * holds, each written twice, an escaped one among them, each right. */
 START_TEST(test_encode_names)
@@ -587,7 +632,7 @@ START_TEST(test_encode_names)
 			ev.response = q;
 			ev.response_len = len;
 			dnstap_ring_observe(ring, &ev);
-			len = dnstap_encode(e, dnstap_ring_peek(ring), true, buf, sizeof(buf));
+			len = dnstap_encode(e, dnstap_ring_peek(ring), true, NULL, buf, sizeof(buf));
 			ck_assert_uint_gt(len, 0);
 			d = dnstap__dnstap__unpack(NULL, len, buf);
 			ck_assert_ptr_nonnull(d);
@@ -617,10 +662,10 @@ START_TEST(test_encode_invalid)
 	s = dnstap_ring_peek(ring);
 	/* Does not fit: nothing. */
 	e = dnstap_enc_new(NULL, NULL);
-	ck_assert_uint_eq(dnstap_encode(e, s, true, small, sizeof(small)), 0);
+	ck_assert_uint_eq(dnstap_encode(e, s, true, NULL, small, sizeof(small)), 0);
 	dnstap_enc_free(e);
 	/* Truncated text stays terminated within its buffer. */
-	ck_assert_uint_lt(dnstap_extra_format(s, extra, 20), 20);
+	ck_assert_uint_lt(dnstap_extra_format(s, NULL, extra, 20), 20);
 	ck_assert_uint_eq(strlen(extra), 19);
 	dnstap_ring_pop(ring);
 	/* A name with a space and '=' is escaped; the collector's tokens stay whole. */
@@ -631,7 +676,7 @@ START_TEST(test_encode_invalid)
 	ev.response_len = sizeof(odd);
 	ev.ecs_family = 0;
 	dnstap_ring_observe(ring, &ev);
-	dnstap_extra_format(dnstap_ring_peek(ring), extra, sizeof(extra));
+	dnstap_extra_format(dnstap_ring_peek(ring), NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=0 name=a\\032\\061. gen=42");
 	dnstap_ring_pop(ring);
 }
@@ -658,6 +703,7 @@ static Suite *dnstap_suite(void)
 	tcase_add_test(enc, test_encode_static_and_flags);
 	tcase_add_test(enc, test_encode_fallback);
 	tcase_add_test(enc, test_encode_lengths);
+	tcase_add_test(enc, test_encode_located);
 	tcase_add_test(enc, test_encode_names);
 	suite_add_tcase(s, enc);
 	tcase_add_checked_fixture(invalid, setup, teardown);
