@@ -18,7 +18,6 @@
 
 struct dnstap_ring {
 	alignas(64) _Atomic uint64_t head; /* next slot the producer fills */
-	uint64_t sampled;                  /* producer: exchanges seen by sampling */
 	_Atomic uint64_t dropped_full;     /* producer: dropped, the ring was full */
 	_Atomic uint64_t dropped_filtered; /* producer: left out by sampling or a filter */
 	alignas(64) _Atomic uint64_t tail; /* next slot the consumer takes */
@@ -189,12 +188,14 @@ static void decision_copy(struct dnstap_slot *s, const struct snapshot *snap,
 	}
 }
 
-bool dnstap_ring_wants(void *arg, const struct snapshot *snap)
+unsigned dnstap_ring_wants(void *arg, const struct snapshot *snap)
 {
 	const struct config *cfg = snap->config;
 
 	(void)arg;
-	return config_dnstap_enabled(cfg) && (cfg->dnstap_log_queries || cfg->dnstap_log_responses);
+	if (!config_dnstap_enabled(cfg) || (!cfg->dnstap_log_queries && !cfg->dnstap_log_responses))
+		return 0;
+	return cfg->dnstap_sample > 1 ? cfg->dnstap_sample : 1;
 }
 
 void dnstap_ring_observe(void *arg, const struct query_event *ev)
@@ -206,11 +207,16 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 	uint64_t head, tail;
 	size_t room;
 
+	/* Those sampling left out (dnstap_ring_wants()) count as filtered. */
+	if (ev->skipped > 0)
+		atomic_store_explicit(
+		    &r->dropped_filtered,
+		    atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + ev->skipped,
+		    memory_order_relaxed);
 	if (!config_dnstap_enabled(cfg) || (!log_q && !log_r) || ev->query == NULL ||
 	    ev->fate == QUERY_NOT_ANSWERED)
 		return;
-	if ((cfg->dnstap_sample > 1 && r->sampled++ % cfg->dnstap_sample != 0) ||
-	    !wanted(cfg, ev)) {
+	if (!wanted(cfg, ev)) {
 		atomic_store_explicit(
 		    &r->dropped_filtered,
 		    atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + 1,

@@ -2,13 +2,14 @@
  *
  * Each DNS thread owns one struct dnstap_ring and is its only producer:
  * dnstap_ring_observe() (a query_observer_fn, see query.h) applies the
- * config's dnstap filters and sampling to a finished message and copies
- * what the record needs into the next free slot (addresses, times, the
- * bytes of the messages written, the names of the load-balancing decision
- * with their lengths): no allocation, no lock, and no system call but one
- * eventfd write when the ring fills past its wake mark while the consumer
- * sleeps (dnstap_ring_set_wake()). When the ring is full the message is
- * dropped and counted. The one consumer is the dnstap writer thread
+ * config's dnstap filters to a finished message (sampled before, by the
+ * query path: dnstap_ring_wants()) and copies what the record needs into
+ * the next free slot (addresses, times, the bytes of the messages written,
+ * the names of the load-balancing decision with their lengths): no
+ * allocation, no lock, and no system call but one eventfd write when the
+ * ring fills past its wake mark while the consumer sleeps
+ * (dnstap_ring_set_wake()). When the ring is full the message is dropped
+ * and counted. The one consumer is the dnstap writer thread
  * (gslbd/net/dnstap.c), which takes slots in order with
  * dnstap_ring_peek()/dnstap_ring_pop() and encodes them off the query path.
  *
@@ -110,9 +111,11 @@ unsigned dnstap_ring_fill(struct dnstap_ring *r);
 /* query_observer_fn for a DNS thread: arg is its struct dnstap_ring. Reads
  * the dnstap settings of ev->snap's config; does nothing when dnstap is off. */
 void dnstap_ring_observe(void *arg, const struct query_event *ev);
-/* query_wants_fn: whether snap's config writes anything (a sink, queries
- * or responses). */
-bool dnstap_ring_wants(void *arg, const struct snapshot *snap);
+/* query_wants_fn: 0 when snap's config writes nothing (no sink, neither
+ * queries nor responses), else its dnstap.sample: sampling is the query
+ * path's counter, and an exchange it leaves out never reaches the ring
+ * (it is counted as filtered with the next one that does). */
+unsigned dnstap_ring_wants(void *arg, const struct snapshot *snap);
 
 /* Consumer (one thread): the oldest slot not yet taken, or NULL when the
  * ring is empty. Valid until dnstap_ring_pop(), which gives it back. */

@@ -77,15 +77,19 @@ struct query_event {
 	bool rrl_evicted;               /* its rate-limit bucket took another client's place */
 	bool send_failed;               /* the kernel refused the response: nothing was sent
 	                                 * (response NULL) although the fate says otherwise */
+	uint64_t skipped;               /* messages the observer did not see (sampling) since
+	                                 * the one it saw before */
 };
 
 /* Something that sees every finished message of a thread (dnstap). Runs on
  * the DNS thread: must not block or allocate. */
 typedef void query_observer_fn(void *arg, const struct query_event *ev);
-/* Whether the observer wants the messages answered from snap at all (its
- * config may leave it off): asked when the thread's snapshot changes, so
- * that an observer that is off costs the query path nothing. */
-typedef bool query_wants_fn(void *arg, const struct snapshot *snap);
+/* Which of the messages answered from snap the observer wants: 0 none (its
+ * config leaves it off), 1 all, N one in N of those answered or dropped by
+ * an access list (the others are counted in the next event's skipped, and
+ * cost the query path a counter). Asked when the thread's snapshot
+ * changes, so that an observer that is off costs the query path nothing. */
+typedef unsigned query_wants_fn(void *arg, const struct snapshot *snap);
 
 struct query_ctx;
 struct metrics_shard;
@@ -99,10 +103,10 @@ struct answer_scratch;
  * thread starts. Caller owns it; query_ctx_free() accepts NULL. */
 struct query_ctx *query_ctx_new(enum query_transport transport);
 void query_ctx_free(struct query_ctx *ctx);
-/* Call fn(arg, ev) for every finished message of the thread (fn NULL: no
- * one) answered from a snapshot wants(arg, snapshot) says yes to (wants
- * NULL: every one). Before the thread starts: drivers may read
- * query_ctx_is_observed() once when they start. */
+/* Call fn(arg, ev) for the finished messages of the thread (fn NULL: no
+ * one) that wants(arg, snapshot) asks for (wants NULL: every one). Before
+ * the thread starts: drivers may read query_ctx_is_observed() once when
+ * they start. */
 void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, query_wants_fn *wants,
 			    void *arg);
 /* Whether an observer is set: drivers then pass what only it reads

@@ -42,10 +42,10 @@ static void observe(void *arg, const struct query_event *ev)
 }
 
 /* query_wants_fn: what wants_answer says; counts the questions. */
-static bool wants_answer;
+static unsigned wants_answer;
 static unsigned wants_asked;
 
-static bool wants(void *arg, const struct snapshot *from)
+static unsigned wants(void *arg, const struct snapshot *from)
 {
 	ck_assert_ptr_eq(arg, &seen_count);
 	ck_assert_ptr_nonnull(from);
@@ -338,6 +338,30 @@ START_TEST(test_observer_wants)
 }
 END_TEST
 
+/* One in three: the observer sees the first answered message and every
+ * third after it, each saying how many it did not see; a message that is
+ * not answered (truncated) is not counted. */
+START_TEST(test_observer_sampled)
+{
+	struct query_msg *msgs = query_batch_msgs(ctx);
+
+	seen_count = 0;
+	wants_answer = 3;
+	query_ctx_set_observer(ctx, observe, wants, &seen_count);
+	for (unsigned i = 0; i < 7; i++)
+		set_msg(i, put_query(i, "www.example.com.", LDNS_RR_TYPE_A, false), ALLOWED);
+	msgs[1].truncated = true;
+	query_batch(ctx, snap, 0, NULL, 7);
+	query_batch_finish(ctx, 7);
+	ck_assert_uint_eq(seen_count, 2);
+	ck_assert_ptr_eq(seen[0].query, queries[0]);
+	ck_assert_uint_eq(seen[0].skipped, 0);
+	ck_assert_ptr_eq(seen[1].query, queries[4]);
+	ck_assert_uint_eq(seen[1].skipped, 2);
+	ck_assert_uint_gt(seen[1].received.tv_sec, 0);
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -348,6 +372,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, test_log_only_and_no_observer);
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_observer_wants);
+	tcase_add_test(tc, test_observer_sampled);
 	suite_add_tcase(s, tc);
 	return s;
 }

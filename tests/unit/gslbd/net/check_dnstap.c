@@ -269,14 +269,23 @@ START_TEST(test_ring_filters)
 	ck_assert_uint_eq(after.dropped_filtered - before.dropped_filtered, 2);
 	ck_assert_uint_eq(drain(), 1);
 
-	/* One in three, and responses only. */
+	/* One in three: the query path samples (check_query); the ring says
+	 * so, and counts what it left out as filtered. Responses only. */
 	load("  sample: 3\n  log_queries: false\n");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 3);
 	event(&ev, true, 0);
-	for (int i = 0; i < 3; i++)
-		dnstap_ring_observe(ring, &ev);
+	ev.skipped = 2;
+	dnstap_stats_get(&before);
+	dnstap_ring_observe(ring, &ev);
+	dnstap_stats_get(&after);
+	ck_assert_uint_eq(after.dropped_filtered - before.dropped_filtered, 2);
 	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & (DNSTAP_F_QUERY | DNSTAP_F_RESPONSE),
 			  DNSTAP_F_RESPONSE);
 	ck_assert_uint_eq(drain(), 1);
+	load("");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 1);
+	load("  log_queries: false\n  log_responses: false\n");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 0);
 }
 END_TEST
 
