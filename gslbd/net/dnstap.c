@@ -33,7 +33,8 @@
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/snapshot.h"
 
-#define WRITER_BUF_LEN   (256 * 1024) /* frames gathered for one write at most */
+#define WRITER_BUF_LEN   (256 * 1024) /* frames gathered for one write at most (more when
+				       * a long identity needs it: 4 exchanges at least) */
 #define WRITER_TAKE      64           /* exchanges taken from one ring before the next */
 #define WRITER_IDLE_MIN_MS 1          /* shortest sleep between looks at the rings */
 #define WRITER_MAX_RINGS 1024         /* DNS threads */
@@ -93,7 +94,8 @@ struct dnstap_writer {
 	uint64_t last_drain_ms;         /* monotonic time of the last drain that took some */
 	uint64_t next_open_ms;          /* monotonic time of the next open */
 	bool warned;                    /* a failure was logged since the last success */
-	uint8_t *buf;                   /* WRITER_BUF_LEN: frames waiting for one write */
+	uint8_t *buf;                   /* frames waiting for one write */
+	size_t buf_cap;                 /* bytes it has room for */
 	size_t buf_len;                 /* bytes at buf */
 	uint64_t buf_frames;            /* frames at buf */
 };
@@ -961,7 +963,7 @@ static size_t drain(struct dnstap_writer *w)
 				struct geo_location where;
 				const struct geo_location *loc = locate(w, s, &where);
 
-				if (WRITER_BUF_LEN - w->buf_len < room && !flush(w))
+				if (w->buf_cap - w->buf_len < room && !flush(w))
 					return taken + got;
 				w->buf_len = (size_t)(exchange_write(w->enc, s, loc,
 								     w->buf + w->buf_len,
@@ -981,6 +983,7 @@ static size_t drain(struct dnstap_writer *w)
 /* Take a new configuration, if any. Under w->lock. */
 static void take_config(struct dnstap_writer *w)
 {
+	size_t room;
 	bool same;
 
 	if (w->next_geo != w->geo[0]) {
@@ -998,8 +1001,6 @@ static void take_config(struct dnstap_writer *w)
 		(w->next.addr.len == w->cur.addr.len &&
 		 memcmp(&w->next.addr.u, &w->cur.addr.u, w->next.addr.len) == 0));
 	sink_conf_copy(&w->cur, &w->next);
-	dnstap_enc_free(w->enc);
-	w->enc = dnstap_enc_new(w->cur.identity, w->cur.version);
 	if (!same) {
 		/* A new sink, or a file to make again (rotation). */
 		sink_close(w);
@@ -1008,6 +1009,16 @@ static void take_config(struct dnstap_writer *w)
 		w->warned = false;
 	} else if (w->buf_len > 0) {
 		flush(w); /* frames with the identity before */
+	}
+	dnstap_enc_free(w->enc);
+	w->enc = dnstap_enc_new(w->cur.identity, w->cur.version);
+	room = 2 * dnstap_enc_room(w->enc) + 8;
+	if (w->buf_cap < 4 * room) {
+		w->buf_cap = 4 * room;
+		free(w->buf);
+		w->buf = xmalloc(w->buf_cap);
+		w->buf_len = 0; /* flushed or dropped above */
+		w->buf_frames = 0;
 	}
 }
 
@@ -1135,7 +1146,8 @@ struct dnstap_writer *dnstap_writer_new(const struct config *cfg)
 	w->backoff_ms = DNSTAP_BACKOFF_MIN_MS;
 	w->idle_ms = WRITER_IDLE_MIN_MS;
 	w->enc = dnstap_enc_new(NULL, NULL);
-	w->buf = xmalloc(WRITER_BUF_LEN);
+	w->buf_cap = WRITER_BUF_LEN;
+	w->buf = xmalloc(w->buf_cap);
 	return w;
 }
 
