@@ -165,6 +165,7 @@ static void on_reloaded(void *arg)
 	api_reload(d->api, snapshot_current()->config);
 	xfr_in_reconfigure(d->xfr_in, snapshot_current()->config);
 	dnstap_writer_reconfigure(d->dnstap, snapshot_current()->config);
+	dnstap_writer_set_geo(d->dnstap, snapshot_geo_share(snapshot_current()));
 }
 
 /* A reload published: compile the geo maps it waits for, if any. */
@@ -173,6 +174,7 @@ static void on_published(void *arg)
 	struct daemon *d = arg;
 
 	geocompile_kick(d->maps);
+	dnstap_writer_set_geo(d->dnstap, snapshot_geo_share(snapshot_current()));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -427,6 +429,7 @@ int main(int argc, char **argv)
 	/* Before the DNS threads: it sets their NOTIFY hook. */
 	d.xfr_in = xfr_in_new(d.base, d.ctl, snap->config);
 	d.dnstap = dnstap_writer_new(snap->config);
+	dnstap_writer_set_geo(d.dnstap, snapshot_geo_share(snap));
 	server_set_dnstap(d.server, d.dnstap);
 	if (server_start(d.server, &err) != 0 || dnstap_writer_start(d.dnstap, &err) != 0)
 		log_fatal("%s", err.msg);

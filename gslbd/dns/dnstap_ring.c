@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "gslbd/conf/conf.h"
@@ -17,11 +18,13 @@
 
 struct dnstap_ring {
 	alignas(64) _Atomic uint64_t head; /* next slot the producer fills */
-	uint64_t sampled;                  /* producer: exchanges seen by sampling */
 	_Atomic uint64_t dropped_full;     /* producer: dropped, the ring was full */
 	_Atomic uint64_t dropped_filtered; /* producer: left out by sampling or a filter */
 	alignas(64) _Atomic uint64_t tail; /* next slot the consumer takes */
 	alignas(64) unsigned mask;         /* slots - 1 */
+	unsigned wake_mark;                /* fill at which a sleeping consumer is woken */
+	int wake_fd;                       /* eventfd that wakes it, or -1 */
+	_Atomic bool *asleep;              /* the consumer sleeps (NULL: never woken) */
 	struct dnstap_slot *slots;         /* the slots (untouched pages stay unmapped) */
 	struct dnstap_ring *next;          /* the list of live rings */
 };
@@ -41,6 +44,7 @@ struct dnstap_ring *dnstap_ring_new(unsigned slots)
 		abort(); /* our own bug: callers pass a power of two */
 	r = xcalloc(1, sizeof(*r));
 	r->mask = slots - 1;
+	r->wake_fd = -1;
 	r->slots = xcalloc(slots, sizeof(*r->slots));
 	pthread_mutex_lock(&rings_lock);
 	r->next = rings;
@@ -65,6 +69,20 @@ void dnstap_ring_free(struct dnstap_ring *r)
 	pthread_mutex_unlock(&rings_lock);
 	free(r->slots);
 	free(r);
+}
+
+void dnstap_ring_set_wake(struct dnstap_ring *r, int fd, _Atomic bool *asleep, unsigned mark)
+{
+	r->wake_fd = fd;
+	r->asleep = asleep;
+	r->wake_mark = mark;
+}
+
+unsigned dnstap_ring_fill(struct dnstap_ring *r)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	return (unsigned)(atomic_load_explicit(&r->head, memory_order_acquire) - tail);
 }
 
 /* Is the exchange ev one the config writes (filters only, not sampling)? */
@@ -97,64 +115,87 @@ static void addr_copy(union dnstap_addr *dst, const struct sockaddr *sa)
 		dst->sa.sa_family = AF_UNSPEC;
 }
 
-/* Append s to buf (len bytes used of cap) when it fits whole; false if not. */
-static bool append(char *buf, size_t *len, size_t cap, const char *s)
+/* Copy name (NUL-terminated, cap bytes at most with the NUL) to dst:
+ * returns its length, or -1 (dst untouched) when it does not fit. */
+static int name_copy(char *dst, size_t cap, const char *name)
 {
-	size_t n = strlen(s);
+	size_t n = strnlen(name, cap);
 
-	if (*len + n + 1 > cap)
-		return false;
-	memcpy(buf + *len, s, n + 1);
-	*len += n;
-	return true;
+	if (n == cap)
+		return -1;
+	memcpy(dst, name, n + 1);
+	return (int)n;
 }
 
-/* The decision's names, copied while the snapshot is held. */
-static void decision_copy(struct dnstap_slot *s, const struct config *cfg,
+/* The decision's names, copied while the snapshot is held, with their
+ * lengths (the writer measures nothing again). */
+static void decision_copy(struct dnstap_slot *s, const struct snapshot *snap,
 			  const struct lb_decision *d)
 {
+	const struct config *cfg = snap->config;
+	const char *reason;
 	size_t len = 0;
+	int n;
 
-	s->flags |= DNSTAP_F_LB;
-	if (d->failed_open)
-		s->flags |= DNSTAP_F_FAILED_OPEN;
-	if (d->empty)
-		s->flags |= DNSTAP_F_EMPTY;
-	if (d->is_private)
-		s->flags |= DNSTAP_F_PRIVATE;
+	s->flags |= DNSTAP_F_LB | (d->failed_open ? DNSTAP_F_FAILED_OPEN : 0) |
+		    (d->empty ? DNSTAP_F_EMPTY : 0) | (d->is_private ? DNSTAP_F_PRIVATE : 0);
+	s->pool_len = 0;
 	s->pool[0] = '\0';
-	s->dcs[0] = '\0';
-	s->country[0] = '\0';
-	s->continent[0] = '\0';
 	if (d->pool < cfg->pool_count) {
-		append(s->pool, &len, sizeof(s->pool), cfg->pools[d->pool].name);
+		n = name_copy(s->pool, sizeof(s->pool), cfg->pools[d->pool].name);
+		s->pool_len = n > 0 ? (uint8_t)n : 0;
 		if (d->asked_pool != d->pool && d->asked_pool < cfg->pool_count) {
-			len = 0;
-			s->asked[0] = '\0';
-			append(s->asked, &len, sizeof(s->asked), cfg->pools[d->asked_pool].name);
+			n = name_copy(s->asked, sizeof(s->asked), cfg->pools[d->asked_pool].name);
+			s->asked_len = n > 0 ? (uint8_t)n : 0;
+			if (n < 0)
+				s->asked[0] = '\0';
 			s->flags |= DNSTAP_F_FALLBACK;
 		}
-		s->reason = d->reason == LB_REASON_POLICY
-				? lb_policy_name(cfg->pools[d->pool].policy)
-				: lb_reason_name(d->reason);
+		reason = d->reason == LB_REASON_POLICY ? lb_policy_name(cfg->pools[d->pool].policy)
+						       : lb_reason_name(d->reason);
 	} else {
-		s->reason = lb_reason_name(d->reason);
+		reason = lb_reason_name(d->reason);
 	}
-	len = 0;
+	s->reason = reason;
+	s->reason_len = (uint8_t)strlen(reason);
 	for (unsigned i = 0; i < d->chosen_count && !d->empty; i++) {
 		if (d->chosen[i] >= cfg->datacenter_count)
 			continue;
-		if ((len > 0 && !append(s->dcs, &len, sizeof(s->dcs), ",")) ||
-		    !append(s->dcs, &len, sizeof(s->dcs), cfg->datacenters[d->chosen[i]].name)) {
-			if (len > 0 && s->dcs[len - 1] == ',')
-				s->dcs[--len] = '\0';
+		/* A name and its comma, or the first name: cut at a whole name. */
+		if (len > 0)
+			s->dcs[len++] = ',';
+		n = name_copy(s->dcs + len, sizeof(s->dcs) - len,
+			      cfg->datacenters[d->chosen[i]].name);
+		if (n < 0) {
+			len -= len > 0;
 			break;
 		}
+		len += (size_t)n;
 	}
+	s->dcs[len] = '\0';
+	s->dcs_len = (uint16_t)len;
 	if (d->loc.found) {
 		memcpy(s->country, d->loc.country, sizeof(s->country));
 		memcpy(s->continent, d->loc.continent, sizeof(s->continent));
+	} else {
+		s->country[0] = '\0';
+		s->continent[0] = '\0';
+		/* A compiled map ranked without a location: the writer may look
+		 * the client up in the snapshot's database, off this path. */
+		s->geo = snap->geo;
+		if (snap->geo != NULL && !d->is_private)
+			s->flags |= DNSTAP_F_LOCATE;
 	}
+}
+
+unsigned dnstap_ring_wants(void *arg, const struct snapshot *snap)
+{
+	const struct config *cfg = snap->config;
+
+	(void)arg;
+	if (!config_dnstap_enabled(cfg) || (!cfg->dnstap_log_queries && !cfg->dnstap_log_responses))
+		return 0;
+	return cfg->dnstap_sample > 1 ? cfg->dnstap_sample : 1;
 }
 
 void dnstap_ring_observe(void *arg, const struct query_event *ev)
@@ -166,11 +207,16 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 	uint64_t head, tail;
 	size_t room;
 
+	/* Those sampling left out (dnstap_ring_wants()) count as filtered. */
+	if (ev->skipped > 0)
+		atomic_store_explicit(
+		    &r->dropped_filtered,
+		    atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + ev->skipped,
+		    memory_order_relaxed);
 	if (!config_dnstap_enabled(cfg) || (!log_q && !log_r) || ev->query == NULL ||
 	    ev->fate == QUERY_NOT_ANSWERED)
 		return;
-	if (!wanted(cfg, ev) ||
-	    (cfg->dnstap_sample > 1 && r->sampled++ % cfg->dnstap_sample != 0)) {
+	if (!wanted(cfg, ev)) {
 		atomic_store_explicit(
 		    &r->dropped_filtered,
 		    atomic_load_explicit(&r->dropped_filtered, memory_order_relaxed) + 1,
@@ -193,9 +239,11 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 	s->rcode = ev->response != NULL ? ev->res.rcode : -1;
 	s->qtype = ev->res.qtype;
 	s->ecs_family = ev->ecs_family;
-	s->ecs_source = ev->ecs_source;
-	s->ecs_scope = ev->ecs_scope;
-	memcpy(s->ecs_addr, ev->ecs_addr, sizeof(s->ecs_addr));
+	if (ev->ecs_family != 0) {
+		s->ecs_source = ev->ecs_source;
+		s->ecs_scope = ev->ecs_scope;
+		memcpy(s->ecs_addr, ev->ecs_addr, sizeof(s->ecs_addr));
+	}
 	addr_copy(&s->peer, ev->peer);
 	addr_copy(&s->local, ev->local);
 	if (s->local.sa.sa_family != AF_UNSPEC)
@@ -205,16 +253,19 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 		clock_gettime(CLOCK_REALTIME, &s->responded);
 	s->generation = ev->snap->generation;
 	if (ev->res.lb != NULL)
-		decision_copy(s, cfg, ev->res.lb);
-	/* The query is kept even when only responses are written: the
-	 * writer takes the name from it when the response has none. */
+		decision_copy(s, ev->snap, ev->res.lb);
 	s->query_len = 0;
 	s->response_len = 0;
-	if (ev->query_len <= DNSTAP_SLOT_DATA) {
-		memcpy(s->data, ev->query, ev->query_len);
-		s->query_len = (uint16_t)ev->query_len;
-	} else {
-		s->flags |= DNSTAP_F_QUERY_CUT;
+	/* The query is kept when it is written, and when the response is
+	 * written without a question: the writer names it from the query. */
+	if (log_q || !(s->flags & DNSTAP_F_RESPONSE) || ev->response_len < 12 ||
+	    (ev->response[4] | ev->response[5]) == 0) {
+		if (ev->query_len <= DNSTAP_SLOT_DATA) {
+			memcpy(s->data, ev->query, ev->query_len);
+			s->query_len = (uint16_t)ev->query_len;
+		} else {
+			s->flags |= DNSTAP_F_QUERY_CUT;
+		}
 	}
 	room = DNSTAP_SLOT_DATA - s->query_len;
 	if (s->flags & DNSTAP_F_RESPONSE) {
@@ -226,6 +277,17 @@ void dnstap_ring_observe(void *arg, const struct query_event *ev)
 		}
 	}
 	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	/* Wake a sleeping writer when the ring fills up (rare: it paces its
+	 * sleeps to find the ring far below the mark). */
+	if (head + 1 - tail >= r->wake_mark && r->asleep != NULL &&
+	    atomic_load_explicit(r->asleep, memory_order_relaxed) &&
+	    atomic_exchange_explicit(r->asleep, false, memory_order_relaxed)) {
+		uint64_t one = 1;
+
+		if (write(r->wake_fd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is full, the writer is awake anyway. */
+		}
+	}
 }
 
 const struct dnstap_slot *dnstap_ring_peek(struct dnstap_ring *r)

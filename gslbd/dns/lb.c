@@ -54,14 +54,13 @@
 /* Zero the bits of addr (len bytes) past the first prefix bits. */
 static void mask_bits(uint8_t *addr, size_t len, unsigned prefix)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned first = (unsigned)i * 8;
+	size_t keep = prefix / 8;
 
-		if (first >= prefix)
-			addr[i] = 0;
-		else if (prefix - first < 8)
-			addr[i] &= (uint8_t)(0xff << (8 - (prefix - first)));
-	}
+	if (keep >= len)
+		return;
+	if (prefix % 8 != 0)
+		addr[keep++] &= (uint8_t)(0xff << (8 - prefix % 8));
+	memset(addr + keep, 0, len - keep);
 }
 
 static bool is_v4_mapped(const uint8_t *a)

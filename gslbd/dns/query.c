@@ -2,6 +2,7 @@
 
 #include "gslbd/dns/query.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,7 @@ struct query_slot {
 	enum slot_state state; /* after the first pass */
 	uint64_t key;          /* SLOT_LIMIT: its rate-limit bucket */
 	struct lb_decision lb; /* observed: a copy of the decision ev.res.lb points to */
+	bool observed;         /* the observer sees it (sampling) */
 };
 
 struct query_ctx {
@@ -58,7 +60,12 @@ struct query_ctx {
 	struct rrl_table *rrl;          /* the thread's rate-limit buckets, or NULL */
 	size_t rrl_size;                /* the table size they were made for */
 	query_observer_fn *observer;    /* sees every finished message, or NULL */
-	void *observer_arg;             /* its argument */
+	query_wants_fn *observer_wants; /* whether it wants a snapshot's, or NULL: always */
+	void *observer_arg;             /* their argument */
+	unsigned observe_every;         /* the observer wants one message in this many of the
+	                                 * batch's snapshot (0: none) */
+	unsigned observe_left;          /* messages to leave out before the next one it sees */
+	uint64_t observe_skipped;       /* left out since the last one it saw */
 	/* What the batches take from the snapshot, made again when it changes. */
 	const struct snapshot *snap; /* the snapshot of the last batch */
 	uint64_t generation;         /* its generation (0: not published, never kept) */
@@ -94,10 +101,47 @@ void query_ctx_free(struct query_ctx *ctx)
 	free(ctx);
 }
 
-void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg)
+void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, query_wants_fn *wants,
+			    void *arg)
 {
 	ctx->observer = fn;
+	ctx->observer_wants = wants;
 	ctx->observer_arg = arg;
+	ctx->snap = NULL; /* ask wants() at the next batch */
+}
+
+/* One in how many of the messages answered from snap the observer wants
+ * (0: none). */
+static unsigned observing(struct query_ctx *ctx, const struct snapshot *snap)
+{
+	unsigned every;
+
+	if (ctx->observer == NULL)
+		return 0;
+	every = ctx->observer_wants != NULL ? ctx->observer_wants(ctx->observer_arg, snap) : 1;
+	if (every > 0 && ctx->observe_left >= every)
+		ctx->observe_left = every - 1;
+	return every;
+}
+
+/* Does the observer see ev, answered or dropped by an access list (a
+ * counter, when it wants one in N: the others are only counted)? Every
+ * message when it wants all of them. */
+static inline bool observe_pick(struct query_ctx *ctx, struct query_event *ev, bool answered)
+{
+	if (ctx->observe_every <= 1)
+		return ctx->observe_every == 1;
+	if (!answered)
+		return false;
+	if (ctx->observe_left > 0) {
+		ctx->observe_left--;
+		ctx->observe_skipped++;
+		return false;
+	}
+	ctx->observe_left = ctx->observe_every - 1;
+	ev->skipped = ctx->observe_skipped;
+	ctx->observe_skipped = 0;
+	return true;
 }
 
 bool query_ctx_is_observed(const struct query_ctx *ctx)
@@ -160,14 +204,17 @@ static void observe_ecs(const struct query_ctx *ctx, struct query_event *ev, con
 
 /* The observer's view of the message of slot sl, answered in the first
  * pass: its Client Subnet, and a copy of the load-balancing decision and no
- * bucket name, which the next query of the batch overwrites. */
+ * bucket name, which the next query of the batch overwrites. The copy stops
+ * before the candidates (cand_count 0): they are most of the decision's
+ * size (LB_MAX_POOL_DCS of them) and the observer does not read them. */
 static void observe_first(struct query_ctx *ctx, const struct query_msg *m, struct query_slot *sl)
 {
 	struct query_event *ev = &sl->ev;
 
 	observe_ecs(ctx, ev, m->query, m->query_len);
 	if (ev->res.lb != NULL) {
-		sl->lb = *ev->res.lb;
+		memcpy(&sl->lb, ev->res.lb, offsetof(struct lb_decision, cands));
+		sl->lb.cand_count = 0;
 		ev->res.lb = &sl->lb;
 	}
 	ev->res.rrl_name = NULL;
@@ -217,9 +264,12 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 	ev->rrl_evicted = false;
 	ev->send_failed = false;
 	ev->fate = QUERY_NOT_ANSWERED;
+	ev->skipped = 0;
+	sl->observed = false;
 	if (m->truncated) {
 		result_dropped(res);
 		metrics_count_result(ctx->metrics, res);
+		sl->observed = observe_pick(ctx, ev, false);
 		return;
 	}
 	if (acl != NULL && !netacl_permits(acl, m->peer)) {
@@ -227,6 +277,9 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 		if (acl->drop) {
 			result_dropped(res);
 			ev->fate = QUERY_ACL_DROPPED;
+			sl->observed = observe_pick(ctx, ev, true);
+			if (sl->observed)
+				observe_first(ctx, m, sl);
 			return;
 		}
 		answer_refused(m->query, m->query_len, m->resp, m->resp_cap, ctx->scratch, res);
@@ -244,7 +297,9 @@ static inline void first_pass(struct query_ctx *ctx, const struct netacl *acl,
 	} else if (res->acl_denied) {
 		ev->fate = QUERY_ACL_DROPPED;
 	}
-	if (ctx->observer != NULL)
+	sl->observed = observe_pick(ctx, ev, sl->state != SLOT_NOTHING ||
+						     ev->fate == QUERY_ACL_DROPPED);
+	if (sl->observed)
 		observe_first(ctx, m, sl);
 }
 
@@ -313,9 +368,12 @@ void query_batch(struct query_ctx *ctx, const struct snapshot *snap, unsigned li
 		ctx->rp.ipv4_prefix = cfg->rrl_ipv4_prefix;
 		ctx->rp.ipv6_prefix = cfg->rrl_ipv6_prefix;
 		rrl_table_fit(ctx, cfg);
+		ctx->observe_every = observing(ctx, snap);
 	}
 	ctx->local = local;
-	if (ctx->observer != NULL) {
+	/* The wall clock for the observer, when the batch may have a message
+	 * it sees (at most n are picked). */
+	if (ctx->observe_every == 1 || (ctx->observe_every > 1 && ctx->observe_left < n)) {
 		clock_gettime(CLOCK_REALTIME, &ctx->received);
 		answer_scratch_set_time(ctx->scratch, (uint32_t)ctx->received.tv_sec);
 	} else {
@@ -335,12 +393,14 @@ void query_send_failed(struct query_ctx *ctx, unsigned i)
 
 void query_batch_finish(struct query_ctx *ctx, unsigned n)
 {
-	if (ctx->observer == NULL)
+	if (ctx->observe_every == 0)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		const struct query_msg *m = &ctx->msgs[i];
 		struct query_event *ev = &ctx->slots[i].ev;
 
+		if (!ctx->slots[i].observed)
+			continue;
 		ev->transport = ctx->transport;
 		ev->peer = m->peer;
 		ev->local = m->local != NULL ? m->local : ctx->local;
@@ -387,7 +447,9 @@ const struct answer_result *query_stream(struct query_ctx *ctx, const struct sna
 	}
 	metrics_count_result(ctx->metrics, res);
 	metrics_count_fate(ctx->metrics, ev);
-	if (ctx->observer != NULL) {
+	ev->skipped = 0;
+	ctx->observe_every = observing(ctx, snap);
+	if (observe_pick(ctx, ev, ev->fate != QUERY_NOT_ANSWERED)) {
 		ev->transport = ctx->transport;
 		clock_gettime(CLOCK_REALTIME, &ev->received);
 		ev->snap = snap;

@@ -62,7 +62,8 @@ struct query_event {
 	size_t response_len;
 	struct timespec received;       /* wall clock when the message (its batch) was read */
 	struct answer_result res;       /* what the answer path said; res.lb: the load-balancing
-	                                 * decision, or NULL for static data */
+	                                 * decision, or NULL for static data (UDP: without its
+	                                 * candidates, cand_count 0) */
 	const struct snapshot *snap;    /* the snapshot that answered (its config names the
 	                                 * pools and datacenters of res.lb) */
 	/* EDNS Client Subnet of the query (RFC 7871), when it had a valid one. */
@@ -76,11 +77,19 @@ struct query_event {
 	bool rrl_evicted;               /* its rate-limit bucket took another client's place */
 	bool send_failed;               /* the kernel refused the response: nothing was sent
 	                                 * (response NULL) although the fate says otherwise */
+	uint64_t skipped;               /* messages the observer did not see (sampling) since
+	                                 * the one it saw before */
 };
 
 /* Something that sees every finished message of a thread (dnstap). Runs on
  * the DNS thread: must not block or allocate. */
 typedef void query_observer_fn(void *arg, const struct query_event *ev);
+/* Which of the messages answered from snap the observer wants: 0 none (its
+ * config leaves it off), 1 all, N one in N of those answered or dropped by
+ * an access list (the others are counted in the next event's skipped, and
+ * cost the query path a counter). Asked when the thread's snapshot
+ * changes, so that an observer that is off costs the query path nothing. */
+typedef unsigned query_wants_fn(void *arg, const struct snapshot *snap);
 
 struct query_ctx;
 struct metrics_shard;
@@ -94,10 +103,12 @@ struct answer_scratch;
  * thread starts. Caller owns it; query_ctx_free() accepts NULL. */
 struct query_ctx *query_ctx_new(enum query_transport transport);
 void query_ctx_free(struct query_ctx *ctx);
-/* Call fn(arg, ev) for every finished message of the thread (fn NULL: no
- * one). Before the thread starts: drivers may read query_ctx_is_observed()
- * once when they start. */
-void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, void *arg);
+/* Call fn(arg, ev) for the finished messages of the thread (fn NULL: no
+ * one) that wants(arg, snapshot) asks for (wants NULL: every one). Before
+ * the thread starts: drivers may read query_ctx_is_observed() once when
+ * they start. */
+void query_ctx_set_observer(struct query_ctx *ctx, query_observer_fn *fn, query_wants_fn *wants,
+			    void *arg);
 /* Whether an observer is set: drivers then pass what only it reads
  * (struct query_msg's local). */
 bool query_ctx_is_observed(const struct query_ctx *ctx);

@@ -9,6 +9,19 @@
  * drop, and DNS never waits. A file is made again (truncated) on every
  * reconfiguration: SIGHUP rotates it.
  *
+ * The thread sleeps between drains for as long as keeps the busiest ring
+ * about a quarter full at the rate just seen, DNSTAP_LATENCY_MS at most
+ * (longer and longer up to it while the rings stay empty): a message
+ * reaches the sink within about that long. A ring that fills to half
+ * while the thread sleeps wakes it (an eventfd write, the only system
+ * call the DNS threads make for dnstap, and a rare one).
+ *
+ * A decision from the compiled geo maps does not locate the client; the
+ * writer looks it up (the ECS address, else the resolver's) in the GeoIP
+ * database of the snapshot that answered, when it holds that database
+ * (dnstap_writer_set_geo(): the latest and the one before), for
+ * country= and continent=.
+ *
  * Create, reconfigure and free from the main thread. */
 #ifndef GSLBD_NET_DNSTAP_H
 #define GSLBD_NET_DNSTAP_H
@@ -20,14 +33,18 @@
 #include "common/err.h"
 
 struct config;
+struct dnstap_enc;
 struct dnstap_ring;
 struct dnstap_slot;
 struct dnstap_writer;
+struct geo_location;
+struct geo_share;
 
 #define DNSTAP_CONTENT_TYPE   "protobuf:dnstap.Dnstap"
 #define DNSTAP_IO_TIMEOUT_MS  2000 /* a collector that does not read for this long fails */
 #define DNSTAP_BACKOFF_MIN_MS 100  /* first wait before opening a failed sink again */
 #define DNSTAP_BACKOFF_MAX_MS 2000 /* the wait doubles up to this */
+#define DNSTAP_LATENCY_MS     100  /* the writer sleeps this long at most between drains */
 
 /* A writer for cfg's dnstap settings (dnstap may be off; it then idles). */
 struct dnstap_writer *dnstap_writer_new(const struct config *cfg);
@@ -42,17 +59,33 @@ int dnstap_writer_start(struct dnstap_writer *w, struct gslb_err *err);
  * changes nothing. The filters need nothing here: the DNS threads read them from
  * each query's snapshot. */
 void dnstap_writer_reconfigure(struct dnstap_writer *w, const struct config *cfg);
+/* The GeoIP database the current snapshot uses (NULL: none), to locate the
+ * clients of decisions that did not (takes a reference; the writer keeps
+ * it and the one before). Main thread, at start and after each reload. */
+void dnstap_writer_set_geo(struct dnstap_writer *w, struct geo_share *geo);
 /* Stop the thread (what the rings hold is written first, if the sink
  * takes it), close the sink and free the rings. Accepts NULL. */
 void dnstap_writer_free(struct dnstap_writer *w);
 
-/* The decision text of Dnstap.extra for slot s (gslbd.conf(5), DNSTAP):
- * NUL-terminated into buf (cap bytes). Returns its length. */
-size_t dnstap_extra_format(const struct dnstap_slot *s, char *buf, size_t cap);
-/* Encode slot s as one Dnstap message: its AUTH_RESPONSE when response is
- * true, else its AUTH_QUERY; identity and version may be NULL. Returns the
- * length written to buf, or 0 when it does not fit in cap bytes. */
-size_t dnstap_encode(const struct dnstap_slot *s, bool response, const char *identity,
-		     const char *version, uint8_t *buf, size_t cap);
+/* The parts of every message that come from the configuration (identity
+ * and version, each NULL for none), encoded once. Caller owns it;
+ * dnstap_enc_free() accepts NULL. */
+struct dnstap_enc *dnstap_enc_new(const char *identity, const char *version);
+void dnstap_enc_free(struct dnstap_enc *e);
+/* Bytes one message of a slot may take at most. */
+size_t dnstap_enc_room(const struct dnstap_enc *e);
+
+/* The decision text of Dnstap.extra for slot s (gslbd.conf(5), DNSTAP),
+ * with the location loc when it was found (NULL: the slot's own):
+ * NUL-terminated into buf (cap bytes), cut when longer. Returns its
+ * length. */
+size_t dnstap_extra_format(const struct dnstap_slot *s, const struct geo_location *loc, char *buf,
+			   size_t cap);
+/* Encode slot s as one Dnstap message with e's constant parts: its
+ * AUTH_RESPONSE when response is true, else its AUTH_QUERY; loc as for
+ * dnstap_extra_format(). Returns the length written to buf, or 0 when it
+ * does not fit in cap bytes. */
+size_t dnstap_encode(const struct dnstap_enc *e, const struct dnstap_slot *s, bool response,
+		     const struct geo_location *loc, uint8_t *buf, size_t cap);
 
 #endif

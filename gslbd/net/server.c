@@ -318,7 +318,7 @@ int server_start(struct server *srv, struct gslb_err *err)
 			srv->udp[n] = udp_worker_new((unsigned)n, &sock, snapshot_reader_new());
 			if (srv->dnstap != NULL)
 				query_ctx_set_observer(udp_worker_query(srv->udp[n]),
-						       dnstap_ring_observe,
+						       dnstap_ring_observe, dnstap_ring_wants,
 						       dnstap_writer_add_ring(srv->dnstap));
 		}
 	}
@@ -329,10 +329,10 @@ int server_start(struct server *srv, struct gslb_err *err)
 	srv->tcp = tcp_server_new(tcp_fds, srv->ls_count, snapshot_reader_new());
 	if (srv->dnstap != NULL)
 		query_ctx_set_observer(tcp_server_query(srv->tcp), dnstap_ring_observe,
-				       dnstap_writer_add_ring(srv->dnstap));
+				       dnstap_ring_wants, dnstap_writer_add_ring(srv->dnstap));
 	for (size_t i = 0; srv->dnstap != NULL && i < xdp_path_worker_count(srv->xdp); i++)
 		query_ctx_set_observer(xdp_path_query(srv->xdp, i), dnstap_ring_observe,
-				       dnstap_writer_add_ring(srv->dnstap));
+				       dnstap_ring_wants, dnstap_writer_add_ring(srv->dnstap));
 	for (size_t n = 0; n < srv->udp_count && rc == 0; n++)
 		rc = udp_worker_start(srv->udp[n], err);
 	if (rc == 0)

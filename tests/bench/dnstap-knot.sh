@@ -5,9 +5,9 @@
 # written to its own fstrm_capture on a unix socket. The four servers run
 # side by side on SERVER_CPU (0), one UDP worker each, and take in turn a
 # paced dnsload (RATE queries/s, 20000, for SECONDS_RUN, 10, on CLIENT_CPU,
-# 1), ROUNDS (5) times; a server's utime + stime from /proc/PID/stat around
-# its run, over the responses dnsload got, is its CPU microseconds per
-# answered query. It prints the medians and, for each server, the median of
+# 1), ROUNDS (5) times, each round in another order; the CPU time of a
+# server's threads (their schedstat, in nanoseconds) around its run, over
+# the responses dnsload got, is its CPU microseconds per answered query. It prints the medians and, for each server, the median of
 # the per-round on/off ratios. The goal: gslbd's ratio at or below Knot's.
 #
 #   tests/bench/dnstap-knot.sh [BUILD-DIR]
@@ -131,21 +131,28 @@ for tag in $tags; do
 	exit 1
 done
 
-hz=$(getconf CLK_TCK)
+# cpu_ns PID: CPU time of PID's threads so far, in nanoseconds, from their
+# schedstat (exact; utime + stime of /proc/PID/stat counts 10 ms ticks).
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'
+}
 # load TAG: one paced run; "us/query responses".
 load() {
 	local t0 t1 out n
-	t0=$(awk '{ print $14 + $15 }' "/proc/${spid[$1]}/stat")
+	t0=$(cpu_ns "${spid[$1]}")
 	out=$(taskset -c "$CLIENT_CPU" "$DNSLOAD" -s 127.0.0.1 -p "${sport[$1]}" -d "$work/queries" \
 		-Q "$RATE" -l "$SECONDS_RUN" -q 200 -T 3)
-	t1=$(awk '{ print $14 + $15 }' "/proc/${spid[$1]}/stat")
+	t1=$(cpu_ns "${spid[$1]}")
 	n=$(echo "$out" | awk '$1 == "responses:" { print $2 }')
-	awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f %d", t * 1e6 / hz / n, n }'
+	awk -v t=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.3f %d", t / 1e3 / n, n }'
 }
 for tag in $tags; do load "$tag" >/dev/null; done # warm-up
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$ROUNDS"); do
-	for tag in $tags; do
+	# Each round starts with another server: none always runs first.
+	set -- $tags
+	for _ in $(seq $(((r - 1) % 4))); do set -- "$@" "$1"; shift; done
+	for tag in "$@"; do
 		echo "$r $tag $(load "$tag")" | tee -a "$work/runs"
 	done
 done
@@ -177,4 +184,4 @@ for s in ('gslbd', 'knot'):
 print('gslbd ratio %s Knot ratio' % ('<=' if rat['gslbd'] <= rat['knot'] else '>'))
 PY
 echo "per run: taskset -c $CLIENT_CPU dnsload -s 127.0.0.1 -p PORT -d queries" \
-	"-Q $RATE -l $SECONDS_RUN -q 200 -T 3; CPU = utime + stime of /proc/PID/stat"
+	"-Q $RATE -l $SECONDS_RUN -q 200 -T 3; CPU = the threads' /proc/PID/task/*/schedstat"

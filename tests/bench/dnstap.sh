@@ -15,9 +15,10 @@
 # gslbd (off, all, sample) run side by side on SERVER_CPU (0), each with its
 # own fstrm_capture for the sinks, and take a paced dnsload (CPU_RATE
 # queries/s, 20000, for CPU_SECONDS, 10, on CLIENT_CPU, 1) in turn, ROUNDS
-# (5) times; gslbd's utime + stime from /proc/PID/stat around each run,
-# over the responses dnsload got, gives its CPU microseconds per answered
-# query. It prints the medians and the median of the per-round ratios.
+# (5) times, each round in another order; the CPU time of gslbd's threads
+# (their schedstat, in nanoseconds) around each run, over the responses
+# dnsload got, gives its CPU microseconds per answered query. It prints the medians and the median
+# of the per-round ratios.
 #
 # The load: tests/bench/dnsload paced at RATE queries/s for SECONDS_RUN
 # seconds over the queries of the integration tests' geo zone (load-balanced
@@ -97,20 +98,30 @@ if [ "$mode" = cpu ]; then
 		gport[$tag]=$(awk '$1 == "dns" && $2 == "udp" { print $4; exit }' "$work/$tag.ports")
 		[ -n "${gport[$tag]}" ] || { echo "dnstap: gslbd ($tag) did not start" >&2; exit 1; }
 	done
-	hz=$(getconf CLK_TCK)
-	# load TAG: one paced run against gslbd TAG; "ROUND TAG us/query responses".
+	# cpu_ns PID: CPU time of PID's threads so far, in nanoseconds, from their
+	# schedstat (exact; utime + stime of /proc/PID/stat counts 10 ms ticks).
+	cpu_ns() {
+		cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'
+	}
+	# load TAG: one paced run against gslbd TAG; "us/query responses".
 	load() {
 		local t0 t1 out n
-		t0=$(awk '{ print $14 + $15 }' "/proc/${gpid[$1]}/stat")
+		t0=$(cpu_ns "${gpid[$1]}")
 		out=$(taskset -c "$CLIENT_CPU" "$DNSLOAD" -s 127.0.0.1 -p "${gport[$1]}" -d "$work/queries" \
 			-Q "$CPU_RATE" -l "$CPU_SECONDS" -q 200 -T 3)
-		t1=$(awk '{ print $14 + $15 }' "/proc/${gpid[$1]}/stat")
+		t1=$(cpu_ns "${gpid[$1]}")
 		n=$(echo "$out" | awk '$1 == "responses:" { print $2 }')
-		awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f %d", t * 1e6 / hz / n, n }'
+		awk -v t=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.3f %d", t / 1e3 / n, n }'
 	}
 	for tag in off all sample; do load "$tag" >/dev/null; done # warm-up
 	for r in $(seq "$ROUNDS"); do
-		for tag in off all sample; do
+		# Each round starts with another server: none always runs first.
+		case $((r % 3)) in
+		1) order="off all sample" ;;
+		2) order="all sample off" ;;
+		*) order="sample off all" ;;
+		esac
+		for tag in $order; do
 			echo "$r $tag $(load "$tag")" | tee -a "$work/runs"
 		done
 	done
@@ -128,7 +139,7 @@ print('all/off %.3f   sample 1/100 / off %.3f  (medians of the per-round ratios)
       % (rat('all'), rat('sample')))
 PY
 	echo "per run: taskset -c $CLIENT_CPU dnsload -s 127.0.0.1 -p PORT -d queries" \
-		"-Q $CPU_RATE -l $CPU_SECONDS -q 200 -T 3; CPU = utime + stime of /proc/PID/stat"
+		"-Q $CPU_RATE -l $CPU_SECONDS -q 200 -T 3; CPU = the threads' /proc/PID/task/*/schedstat"
 	exit 0
 fi
 

@@ -4,7 +4,9 @@
 # dnstap-read decodes both and finds every query sent; the decision
 # (Message.policy and Dnstap.extra, decoded by hand in dnstap_fields.py and by
 # gslbctl decisions) names the datacenter answered for London, New York and
-# Singapore clients (ECS), before and after a drain. A collector that stops
+# Singapore clients (ECS), before and after a drain, and where they are
+# (country=, continent=: the compiled geo maps answer, and the writer looks
+# the client up). A collector that stops
 # reading or is killed never holds DNS up: the ring drops and counts, and
 # logging resumes when it is back. A reload changes filters and the sink, a
 # SIGHUP rotates the file, a reload with a bad sink keeps the running one,
@@ -147,10 +149,21 @@ assert_decision() {
 		fail "gslbctl decisions on response $id: expected $dc $reason $ecs web, got: $j"
 }
 
+# assert_located FILE ID COUNTRY CONTINENT: the decision text of response
+# ID places the client.
+assert_located() {
+	local got
+	got=$(decision "$1" "$2")
+	echo "$got" | grep -Eq "\| gslb=1 .* dc=[^ ]+( [a-z]+=[^ ]+)* country=$3 continent=$4 " ||
+		fail "response $2: extra should say country=$3 continent=$4, got: $got"
+}
+
 step "fstrm_capture on a unix socket: gslbd connects and writes"
 capture_start "$WORK/cap1.fstrm"
 gslbd_start "$CONF"
 api_port
+# The decisions below come from the compiled maps, which do not locate.
+wait_maps_ready
 wait_until 'connected_is 1' 5 || fail "gslbd_dnstap_connected not 1 with a collector listening"
 log_wait "dnstap: writing to socket $SOCK" 5
 
@@ -233,6 +246,10 @@ assert_decision "$WORK/cap1.fstrm" "$LON" eu-west nearest 81.2.69.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$NYC" us-east nearest 192.0.2.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$SIN" ap-southeast nearest 203.0.113.0/24 24
 assert_decision "$WORK/cap1.fstrm" "$LON_DRAINED" us-east nearest 81.2.69.0/24 24
+assert_located "$WORK/cap1.fstrm" "$LON" GB EU
+assert_located "$WORK/cap1.fstrm" "$NYC" US NA
+assert_located "$WORK/cap1.fstrm" "$SIN" SG AS
+assert_located "$WORK/cap1.fstrm" "$LON_DRAINED" GB EU
 got=$(decision "$WORK/cap1.fstrm" "$FB")
 echo "$got" | grep -Eq "\| gslb=1 name=fb\.gslb\.example\.com\. pool=failover reason=failover dc=eu-west fallback=1 asked=spare-fallback( [a-z]+=[^ ]+)* gen=[0-9]+$" ||
 	fail "response $FB (fallback pool): extra should say fallback=1 asked=spare-fallback, got: $got"
@@ -300,5 +317,6 @@ assert_decision "$WORK/tap.dnstap.1" "$NYC2" us-east nearest 192.0.2.0/24 24
 ids_in "$WORK/tap.dnstap" | grep -q " $NYC2\$" && fail "$NYC2 in the file after the rotation"
 assert_decision "$WORK/tap.dnstap" "$SIN2" ap-southeast nearest 203.0.113.0/24 24
 assert_decision "$WORK/tap.dnstap" "$LON3" eu-west nearest 81.2.69.0/24 24
+assert_located "$WORK/tap.dnstap" "$LON3" GB EU
 dnstap-read -y "$WORK/tap.dnstap" | grep -q '^identity: tap-test$' || fail "identity tap-test not in the file"
 echo "PASS"

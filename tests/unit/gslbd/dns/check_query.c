@@ -41,6 +41,18 @@ static void observe(void *arg, const struct query_event *ev)
 	seen_count++;
 }
 
+/* query_wants_fn: what wants_answer says; counts the questions. */
+static unsigned wants_answer;
+static unsigned wants_asked;
+
+static unsigned wants(void *arg, const struct snapshot *from)
+{
+	ck_assert_ptr_eq(arg, &seen_count);
+	ck_assert_ptr_nonnull(from);
+	wants_asked++;
+	return wants_answer;
+}
+
 static void setup(void)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
@@ -149,7 +161,7 @@ START_TEST(test_batch_fates)
 
 	memset(&local, 0, sizeof(local));
 	local.sin_family = AF_INET;
-	query_ctx_set_observer(ctx, observe, &seen_count);
+	query_ctx_set_observer(ctx, observe, NULL, &seen_count);
 	ck_assert(query_ctx_is_observed(ctx));
 	set_msg(0, put_query(0, "www.example.com.", LDNS_RR_TYPE_A, true), CLIENT);
 	for (unsigned i = 1; i < 5; i++)
@@ -267,7 +279,7 @@ START_TEST(test_stream)
 	struct sockaddr_in peer;
 	size_t len;
 
-	query_ctx_set_observer(ctx, observe, &seen_count);
+	query_ctx_set_observer(ctx, observe, NULL, &seen_count);
 	memset(&peer, 0, sizeof(peer));
 	peer.sin_family = AF_INET;
 	ck_assert_int_eq(inet_pton(AF_INET, ALLOWED, &peer.sin_addr), 1);
@@ -297,6 +309,59 @@ START_TEST(test_stream)
 }
 END_TEST
 
+/* An observer that wants none of a snapshot's messages sees none of them,
+ * in batches and streams; one that wants them sees every one. */
+START_TEST(test_observer_wants)
+{
+	struct sockaddr_in peer;
+	size_t len;
+
+	memset(&peer, 0, sizeof(peer));
+	peer.sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, ALLOWED, &peer.sin_addr), 1);
+	for (int want = 0; want < 2; want++) {
+		seen_count = 0;
+		wants_asked = 0;
+		wants_answer = want;
+		query_ctx_set_observer(ctx, observe, wants, &seen_count);
+		ck_assert(query_ctx_is_observed(ctx));
+		for (unsigned i = 0; i < 2; i++)
+			set_msg(i, put_query(i, "www.example.com.", LDNS_RR_TYPE_A, false), ALLOWED);
+		query_batch(ctx, snap, 0, NULL, 2);
+		query_batch_finish(ctx, 2);
+		ck_assert_uint_ge(wants_asked, 1);
+		len = put_query(2, "www.example.com.", LDNS_RR_TYPE_A, false);
+		query_stream(ctx, snap, queries[2], len, (const struct sockaddr *)&peer, NULL,
+			     resps[2], ANSWER_MAX_MSG);
+		ck_assert_uint_eq(seen_count, want ? 3 : 0);
+	}
+}
+END_TEST
+
+/* One in three: the observer sees the first answered message and every
+ * third after it, each saying how many it did not see; a message that is
+ * not answered (truncated) is not counted. */
+START_TEST(test_observer_sampled)
+{
+	struct query_msg *msgs = query_batch_msgs(ctx);
+
+	seen_count = 0;
+	wants_answer = 3;
+	query_ctx_set_observer(ctx, observe, wants, &seen_count);
+	for (unsigned i = 0; i < 7; i++)
+		set_msg(i, put_query(i, "www.example.com.", LDNS_RR_TYPE_A, false), ALLOWED);
+	msgs[1].truncated = true;
+	query_batch(ctx, snap, 0, NULL, 7);
+	query_batch_finish(ctx, 7);
+	ck_assert_uint_eq(seen_count, 2);
+	ck_assert_ptr_eq(seen[0].query, queries[0]);
+	ck_assert_uint_eq(seen[0].skipped, 0);
+	ck_assert_ptr_eq(seen[1].query, queries[4]);
+	ck_assert_uint_eq(seen[1].skipped, 2);
+	ck_assert_uint_gt(seen[1].received.tv_sec, 0);
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -306,6 +371,8 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, test_batch_fates);
 	tcase_add_test(tc, test_log_only_and_no_observer);
 	tcase_add_test(tc, test_stream);
+	tcase_add_test(tc, test_observer_wants);
+	tcase_add_test(tc, test_observer_sampled);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/dnstap.pb-c.h"
 #include "common/err.h"
@@ -17,6 +19,7 @@
 #include "gslbd/dns/lb.h"
 #include "gslbd/dns/query.h"
 #include "gslbd/dns/snapshot.h"
+#include "geo/geo_db.h"
 #include "gslbd/net/dnstap.h"
 
 #define CONF_HEAD                                                                                  \
@@ -153,6 +156,84 @@ START_TEST(test_ring_copy)
 }
 END_TEST
 
+/* The names come with their lengths; only what is written is copied: no
+ * response bytes without responses, no query without queries when the
+ * response names the question. */
+START_TEST(test_ring_lengths_and_kinds)
+{
+	static const uint8_t noq[] = {0x12, 0x34, 0x85, 0x01, 0, 0, 0, 0, 0, 0, 0, 0};
+	struct query_event ev;
+	const struct dnstap_slot *s;
+	char extra[512];
+
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_eq(s->pool_len, 3);
+	ck_assert_uint_eq(s->dcs_len, strlen("eu-west,us-east"));
+	ck_assert_uint_eq(s->reason_len, strlen("nearest"));
+	dnstap_ring_pop(ring);
+	load("  log_responses: false\n");
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_eq(s->flags & (DNSTAP_F_QUERY | DNSTAP_F_RESPONSE), DNSTAP_F_QUERY);
+	ck_assert_uint_eq(s->query_len, sizeof(query_bytes));
+	ck_assert_uint_eq(s->response_len, 0);
+	dnstap_ring_pop(ring);
+	load("  log_queries: false\n");
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_eq(s->query_len, 0);
+	ck_assert_uint_eq(s->response_len, sizeof(response_bytes));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
+				"dc=eu-west,us-east ecs=81.2.69.0/24 scope=24 gen=42");
+	dnstap_ring_pop(ring);
+	/* A response without the question (FORMERR): the query names it. */
+	event(&ev, false, 1);
+	ev.response = noq;
+	ev.response_len = sizeof(noq);
+	ev.ecs_family = 0;
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_eq(s->query_len, sizeof(query_bytes));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=0 name=www.example.com. gen=42");
+	dnstap_ring_pop(ring);
+}
+END_TEST
+
+/* A ring that fills to its mark while the consumer sleeps wakes it once
+ * (an eventfd write) and says it is awake; below the mark, or awake,
+ * nothing. */
+START_TEST(test_ring_wake)
+{
+	struct query_event ev;
+	_Atomic bool asleep = true;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	uint64_t v;
+
+	ck_assert_int_ge(fd, 0);
+	dnstap_ring_set_wake(ring, fd, &asleep, 2);
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_int_lt(read(fd, &v, sizeof(v)), 0);
+	ck_assert(asleep);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_int_eq(read(fd, &v, sizeof(v)), sizeof(v));
+	ck_assert_uint_eq(v, 1);
+	ck_assert(!asleep);
+	ck_assert_uint_eq(dnstap_ring_fill(ring), 2);
+	dnstap_ring_observe(ring, &ev); /* awake: no write */
+	ck_assert_int_lt(read(fd, &v, sizeof(v)), 0);
+	ck_assert_uint_eq(drain(), 3);
+	dnstap_ring_set_wake(ring, -1, NULL, 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_ring_full)
 {
 	struct query_event ev;
@@ -188,14 +269,23 @@ START_TEST(test_ring_filters)
 	ck_assert_uint_eq(after.dropped_filtered - before.dropped_filtered, 2);
 	ck_assert_uint_eq(drain(), 1);
 
-	/* One in three, and responses only. */
+	/* One in three: the query path samples (check_query); the ring says
+	 * so, and counts what it left out as filtered. Responses only. */
 	load("  sample: 3\n  log_queries: false\n");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 3);
 	event(&ev, true, 0);
-	for (int i = 0; i < 3; i++)
-		dnstap_ring_observe(ring, &ev);
+	ev.skipped = 2;
+	dnstap_stats_get(&before);
+	dnstap_ring_observe(ring, &ev);
+	dnstap_stats_get(&after);
+	ck_assert_uint_eq(after.dropped_filtered - before.dropped_filtered, 2);
 	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & (DNSTAP_F_QUERY | DNSTAP_F_RESPONSE),
 			  DNSTAP_F_RESPONSE);
 	ck_assert_uint_eq(drain(), 1);
+	load("");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 1);
+	load("  log_queries: false\n  log_responses: false\n");
+	ck_assert_uint_eq(dnstap_ring_wants(ring, &snap), 0);
 }
 END_TEST
 
@@ -262,17 +352,29 @@ START_TEST(test_ring_bounds)
 }
 END_TEST
 
-/* Encode the ring's one slot (response or query) and decode it. */
+/* Encode the ring's one slot (response or query) and decode it. What was
+ * encoded by hand (the constant parts once, the rest straight into the
+ * buffer) must be what protobuf-c packs from the decoded message, byte for
+ * byte: the same fields, order and lengths. */
 static Dnstap__Dnstap *encode_decode(bool response, const char *identity, const char *version)
 {
-	uint8_t buf[16384];
+	static uint8_t buf[16384], again[16384];
 	size_t len;
 	const struct dnstap_slot *s = dnstap_ring_peek(ring);
+	struct dnstap_enc *e = dnstap_enc_new(identity, version);
+	Dnstap__Dnstap *d;
 
 	ck_assert_ptr_nonnull(s);
-	len = dnstap_encode(s, response, identity, version, buf, sizeof(buf));
+	ck_assert_uint_le(dnstap_enc_room(e), sizeof(buf));
+	len = dnstap_encode(e, s, response, NULL, buf, sizeof(buf));
+	dnstap_enc_free(e);
 	ck_assert_uint_gt(len, 0);
-	return dnstap__dnstap__unpack(NULL, len, buf);
+	d = dnstap__dnstap__unpack(NULL, len, buf);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(dnstap__dnstap__get_packed_size(d), len);
+	ck_assert_uint_eq(dnstap__dnstap__pack(d, again), len);
+	ck_assert(memcmp(buf, again, len) == 0);
+	return d;
 }
 
 static void assert_bytes(const ProtobufCBinaryData *b, const void *want, size_t len)
@@ -359,7 +461,7 @@ START_TEST(test_encode_static_and_flags)
 	ev.ecs_family = 0;
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=0 name=www.example.com. gen=42");
 	dnstap_ring_pop(ring);
 	/* Every datacenter down, the client located, over IPv6, no datacenter answered. */
@@ -375,7 +477,7 @@ START_TEST(test_encode_static_and_flags)
 	ev.local = NULL;
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra,
 			 "gslb=1 name=www.example.com. pool=web reason=country dc=- failopen=1 "
 			 "empty=1 country=GB continent=EU ecs=81.2.69.0/24 scope=24 gen=42");
@@ -405,7 +507,7 @@ START_TEST(test_encode_fallback)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_ne(s->flags & DNSTAP_F_FALLBACK, 0);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web-dr reason=nearest "
 				"dc=us-east fallback=1 asked=web ecs=81.2.69.0/24 scope=24 gen=42");
 	dnstap_ring_pop(ring);
@@ -415,10 +517,143 @@ START_TEST(test_encode_fallback)
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	ck_assert_uint_eq(s->flags & DNSTAP_F_FALLBACK, 0);
-	dnstap_extra_format(s, extra, sizeof(extra));
+	dnstap_extra_format(s, NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
 				"dc=us-east ecs=81.2.69.0/24 scope=24 gen=42");
 	dnstap_ring_pop(ring);
+}
+END_TEST
+
+/* Lengths on both sides of one varint byte (127/128), a long identity and
+ * a long decision text: still what protobuf-c packs. */
+START_TEST(test_encode_lengths)
+{
+	struct query_event ev;
+	Dnstap__Dnstap *d;
+	char id[301];
+
+	memset(id, 'i', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	for (size_t n = 0; n < sizeof(id); n += 37) {
+		d = encode_decode(true, id + n, n % 2 ? "v" : NULL);
+		ck_assert_uint_eq(d->identity.len, sizeof(id) - 1 - n);
+		dnstap__dnstap__free_unpacked(d, NULL);
+		d = encode_decode(false, id + n, NULL);
+		dnstap__dnstap__free_unpacked(d, NULL);
+	}
+	dnstap_ring_pop(ring);
+	/* Decision texts from short (< 128 bytes: no ECS, one datacenter)
+	 * to long. */
+	dec.chosen_count = 1;
+	event(&ev, true, 0);
+	ev.ecs_family = 0;
+	dnstap_ring_observe(ring, &ev);
+	d = encode_decode(true, NULL, NULL);
+	ck_assert_uint_lt(d->extra.len, 128);
+	dnstap__dnstap__free_unpacked(d, NULL);
+	dnstap_ring_pop(ring);
+	dec.chosen_count = 2;
+	dec.failed_open = true;
+	dec.loc.found = true;
+	memcpy(dec.loc.country, "GB", 3);
+	memcpy(dec.loc.continent, "EU", 3);
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	d = encode_decode(true, NULL, NULL);
+	ck_assert_uint_ge(d->extra.len, 128);
+	dnstap__dnstap__free_unpacked(d, NULL);
+	dnstap_ring_pop(ring);
+}
+END_TEST
+
+/* A decision that did not locate the client (a compiled map) asks the
+ * writer to; the location it finds goes into the text. */
+START_TEST(test_encode_located)
+{
+	struct query_event ev;
+	const struct dnstap_slot *s;
+	struct geo_location loc = {.found = true, .country = "SG", .continent = "AS"};
+	char extra[512];
+
+	snap.geo = (const struct geo_db *)&loc; /* compared, never read */
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	s = dnstap_ring_peek(ring);
+	ck_assert_uint_ne(s->flags & DNSTAP_F_LOCATE, 0);
+	ck_assert_ptr_eq(s->geo, snap.geo);
+	dnstap_extra_format(s, &loc, extra, sizeof(extra));
+	ck_assert_str_eq(extra, "gslb=1 name=www.example.com. pool=web reason=nearest "
+				"dc=eu-west,us-east country=SG continent=AS ecs=81.2.69.0/24 "
+				"scope=24 gen=42");
+	dnstap_ring_pop(ring);
+	/* Located by the decision, or private: nothing to look up. */
+	dec.loc.found = true;
+	memcpy(dec.loc.country, "GB", 3);
+	memcpy(dec.loc.continent, "EU", 3);
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+	dec.loc.found = false;
+	dec.is_private = true;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+	/* No database: nothing either. */
+	dec.is_private = false;
+	snap.geo = NULL;
+	event(&ev, true, 0);
+	dnstap_ring_observe(ring, &ev);
+	ck_assert_uint_eq(dnstap_ring_peek(ring)->flags & DNSTAP_F_LOCATE, 0);
+	dnstap_ring_pop(ring);
+}
+END_TEST
+
+/* Names come from a memo of the names written lately: more names than it
+ * holds, each written twice, an escaped one among them, each right. */
+START_TEST(test_encode_names)
+{
+	struct dnstap_enc *e = dnstap_enc_new(NULL, NULL);
+	static uint8_t buf[16384];
+	struct query_event ev;
+
+	for (int round = 0; round < 2; round++) {
+		for (int n = 0; n < 12; n++) {
+			uint8_t q[64] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+			char want[64], extra[128];
+			size_t len = 12;
+			Dnstap__Dnstap *d;
+
+			q[len++] = n == 5 ? 3 : 2;
+			q[len++] = 'n';
+			q[len++] = (uint8_t)('a' + n);
+			if (n == 5)
+				q[len++] = ' ';
+			memcpy(q + len, "\7example\0\0\1\0\1", 13);
+			len += 13;
+			event(&ev, false, 0);
+			ev.ecs_family = 0;
+			ev.query = q;
+			ev.query_len = len;
+			ev.response = q;
+			ev.response_len = len;
+			dnstap_ring_observe(ring, &ev);
+			len = dnstap_encode(e, dnstap_ring_peek(ring), true, NULL, buf, sizeof(buf));
+			ck_assert_uint_gt(len, 0);
+			d = dnstap__dnstap__unpack(NULL, len, buf);
+			ck_assert_ptr_nonnull(d);
+			snprintf(extra, sizeof(extra), "%.*s", (int)d->extra.len, d->extra.data);
+			snprintf(want, sizeof(want), "gslb=0 name=n%c%s.example. gen=42", 'a' + n,
+				 n == 5 ? "\\032" : "");
+			ck_assert_str_eq(extra, want);
+			dnstap__dnstap__free_unpacked(d, NULL);
+			dnstap_ring_pop(ring);
+		}
+	}
+	dnstap_enc_free(e);
 }
 END_TEST
 
@@ -429,14 +664,17 @@ START_TEST(test_encode_invalid)
 	    odd[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', ' ', '=', 0, 0, 1, 0, 1};
 	char extra[256];
 	const struct dnstap_slot *s;
+	struct dnstap_enc *e;
 
 	event(&ev, true, 0);
 	dnstap_ring_observe(ring, &ev);
 	s = dnstap_ring_peek(ring);
 	/* Does not fit: nothing. */
-	ck_assert_uint_eq(dnstap_encode(s, true, NULL, NULL, small, sizeof(small)), 0);
+	e = dnstap_enc_new(NULL, NULL);
+	ck_assert_uint_eq(dnstap_encode(e, s, true, NULL, small, sizeof(small)), 0);
+	dnstap_enc_free(e);
 	/* Truncated text stays terminated within its buffer. */
-	ck_assert_uint_lt(dnstap_extra_format(s, extra, 20), 20);
+	ck_assert_uint_lt(dnstap_extra_format(s, NULL, extra, 20), 20);
 	ck_assert_uint_eq(strlen(extra), 19);
 	dnstap_ring_pop(ring);
 	/* A name with a space and '=' is escaped; the collector's tokens stay whole. */
@@ -447,7 +685,7 @@ START_TEST(test_encode_invalid)
 	ev.response_len = sizeof(odd);
 	ev.ecs_family = 0;
 	dnstap_ring_observe(ring, &ev);
-	dnstap_extra_format(dnstap_ring_peek(ring), extra, sizeof(extra));
+	dnstap_extra_format(dnstap_ring_peek(ring), NULL, extra, sizeof(extra));
 	ck_assert_str_eq(extra, "gslb=0 name=a\\032\\061. gen=42");
 	dnstap_ring_pop(ring);
 }
@@ -465,12 +703,17 @@ static Suite *dnstap_suite(void)
 	tcase_add_test(ring_tc, test_ring_full);
 	tcase_add_test(ring_tc, test_ring_filters);
 	tcase_add_test(ring_tc, test_ring_off);
+	tcase_add_test(ring_tc, test_ring_lengths_and_kinds);
+	tcase_add_test(ring_tc, test_ring_wake);
 	suite_add_tcase(s, ring_tc);
 	tcase_add_checked_fixture(enc, setup, teardown);
 	tcase_add_test(enc, test_encode_response);
 	tcase_add_test(enc, test_encode_query);
 	tcase_add_test(enc, test_encode_static_and_flags);
 	tcase_add_test(enc, test_encode_fallback);
+	tcase_add_test(enc, test_encode_lengths);
+	tcase_add_test(enc, test_encode_located);
+	tcase_add_test(enc, test_encode_names);
 	suite_add_tcase(s, enc);
 	tcase_add_checked_fixture(invalid, setup, teardown);
 	tcase_add_test(invalid, test_ring_bounds);
