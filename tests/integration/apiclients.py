@@ -113,14 +113,18 @@ def reload_req(token, extra=b"", length=0):
 
 def reload_gone(port, token, go):
     port = int(port)
-    a = connect(port)
-    a.sendall(reload_req(token))
+    # b's 100 Continue first, while no reload runs: then the three
+    # requests are sent at once, and all reach gslbd while the first
+    # reload runs, even when that reload leaves its main loop little time
+    # (under valgrind, one thread runs at a time).
     b = connect(port)
     b.sendall(reload_req(token, b"Expect: 100-continue\r\n", 1))
     b.recv(64)  # the 100 Continue
-    b.sendall(b"x")
+    a = connect(port)
     c = connect(port)
+    a.sendall(reload_req(token))
     c.sendall(reload_req(token))
+    b.sendall(b"x")
     print("reload-gone: three reloads asked for", flush=True)
     # Each request must be in gslbd (its reload asked for) before its
     # client goes: the shell says so once the log shows them.
