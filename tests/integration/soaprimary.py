@@ -111,12 +111,26 @@ def respond(q, transport, tc):
     return resp
 
 
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-udp.bind(("127.0.0.1", 0))
-port = udp.getsockname()[1]
-tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-tcp.bind(("127.0.0.1", port))
+def bind_pair():
+    """A UDP and a TCP socket on one free port (the TCP port of a free UDP
+    port may be taken: try another)."""
+    for _ in range(100):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        p = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            t.bind(("127.0.0.1", p))
+        except OSError:
+            u.close()
+            t.close()
+            continue
+        return u, t, p
+    raise SystemExit("soaprimary.py: no free port for both UDP and TCP")
+
+
+udp, tcp, port = bind_pair()
 tcp.listen(8)
 
 
